@@ -1,0 +1,28 @@
+// Reproduces every generated file: the Prisma client and Pothos types (src/db/generated), the
+// printed schema (schema.graphql) and the typed documents of the tests (test/gql).
+// `node scripts/generate.mjs prisma` runs only the first step, which `npm start` needs.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+
+// Prisma runs its generators (prisma-pothos-types) by name, so the local bin folder goes on PATH.
+const PATH = [path.join(root, "node_modules", ".bin"), process.env.PATH].join(path.delimiter);
+
+function run(command, args, env = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, PATH, ...env } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// Prisma's generator asks for a native query engine that nothing here loads (the client runs
+// on WebAssembly); naming any existing file as that library skips the download it would try.
+run(bin("prisma"), ["generate"], {
+  PRISMA_QUERY_ENGINE_LIBRARY: path.join(root, "package.json"),
+  PRISMA_HIDE_UPDATE_MESSAGE: "1",
+});
+if (process.argv[2] !== "prisma") {
+  run(process.execPath, ["--import", "tsx", path.join(root, "scripts", "print-schema.ts")]);
+  run(bin("graphql-codegen"), ["--config", "codegen.ts"]);
+}

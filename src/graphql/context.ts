@@ -1,0 +1,17 @@
+import type { Db } from "../db/client.js";
+
+/** Settings of the API that resolvers need. */
+export type ApiSettings = {
+  maxPageSize: number;
+  defaultPageSize: number;
+};
+
+/**
+ * One context per request, built by the same factory for every transport. The database handle is
+ * here because each app instance (and each test) has its own; resolvers hand it to domain functions
+ * and never query through it themselves.
+ */
+export type Context = {
+  db: Db;
+  settings: ApiSettings;
+};

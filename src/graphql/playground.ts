@@ -1,0 +1,109 @@
+// The operations GraphiQL opens with. Each runs as it is against the demo data (`npm run seed`).
+
+const recentJobs = /* GraphQL */ `# Jobs with their tasks, outputs and template, newest first.
+# Press the run button (or Ctrl-Enter). Explore every type in the Docs panel.
+query RecentJobs {
+  jobs(first: 10) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id
+        number
+        name
+        status
+        progress
+        queue
+        tags
+        template { name version }
+        node { name }
+        tasks(first: 20) {
+          totalCount
+          edges { node { name sequence status progress success } }
+        }
+        outputs(first: 10) {
+          edges { node { name type size sha256 } }
+        }
+      }
+    }
+  }
+}
+`;
+
+const runningJobs = /* GraphQL */ `# What is running now, and how far along it is.
+query RunningJobs {
+  jobs(first: 20, filter: { status: [ACQUIRED, RUNNING] }, orderBy: { field: PRIORITY }) {
+    edges {
+      node {
+        number
+        name
+        status
+        progress
+        progressDetail
+        leaseExpiresAt
+        node { name executors }
+        tasks(first: 50, orderBy: { field: SEQUENCE }) {
+          edges { node { name sequence status progress } }
+        }
+      }
+    }
+  }
+}
+`;
+
+const jobHistory = /* GraphQL */ `# A job's history, and the jobs it spawned.
+query JobHistory {
+  jobs(first: 5, filter: { topLevel: true, search: "" }) {
+    edges {
+      node {
+        number
+        name
+        status
+        children(first: 10) { totalCount edges { node { number name status } } }
+        events(first: 50) {
+          edges { node { at kind fromStatus toStatus progress actorNode { name } actorUser { name } } }
+        }
+      }
+    }
+  }
+}
+`;
+
+const templates = /* GraphQL */ `# Templates: the latest version of each, with what jobs must supply.
+query Templates {
+  jobTemplates(first: 20, filter: { latestOnly: true }) {
+    totalCount
+    edges {
+      node {
+        name
+        version
+        description
+        executor { name version }
+        inputs { name types required default help }
+        parameters { name types required default help }
+        jobs(first: 3) { totalCount edges { node { number status } } }
+      }
+    }
+  }
+}
+`;
+
+const workerNodes = /* GraphQL */ `# The worker fleet and what each node holds.
+query WorkerNodes {
+  workerNodes(first: 20) {
+    edges {
+      node {
+        name
+        executors
+        cpu
+        memory
+        labels
+        lastSeenAt
+        currentJobs(first: 10) { totalCount edges { node { number name status progress } } }
+      }
+    }
+  }
+}
+`;
+
+export const playgroundTabs = [recentJobs, runningJobs, jobHistory, templates, workerNodes].map((query) => ({ query }));

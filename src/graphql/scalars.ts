@@ -1,0 +1,52 @@
+import { GraphQLError, Kind, type ValueNode } from "graphql";
+import { builder } from "./builder.js";
+
+builder.scalarType("DateTime", {
+  description: "A point in time, as an ISO 8601 string with a time zone (2026-11-25T12:00:00.000Z).",
+  serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value as string)) {
+      throw new GraphQLError(`DateTime must be an ISO 8601 string, got ${JSON.stringify(value)}`);
+    }
+    return date;
+  },
+});
+
+function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return ast.values.map((v) => jsonLiteral(v, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, jsonLiteral(f.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+    default:
+      throw new GraphQLError("JSON literal expected");
+  }
+}
+
+builder.scalarType("JSON", {
+  description: "Any JSON value.",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => jsonLiteral(ast, variables),
+});
+
+builder.scalarType("Long", {
+  description: "A 64-bit integer, as a JSON number (exact up to 2^53 - 1).",
+  serialize: (value) => Number(value),
+  parseValue: (value) => {
+    if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+    if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) return BigInt(value);
+    throw new GraphQLError(`Long must be an integer, got ${JSON.stringify(value)}`);
+  },
+});

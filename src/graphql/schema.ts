@@ -1,0 +1,26 @@
+// Imports every type, then builds the schema. Nothing else belongs here.
+import { isObjectType } from "graphql";
+import { builder } from "./builder.js";
+import "./scalars.js";
+import "./types/job.js";
+import "./types/job-event.js";
+import "./types/job-output.js";
+import "./types/job-template.js";
+import "./types/task.js";
+import "./types/user.js";
+import "./types/worker-node.js";
+
+builder.queryType({ description: "Reading jobs, tasks, templates, outputs and worker nodes." });
+
+export const schema = builder.toSchema({ sortSchema: true });
+
+// Pothos adds `totalCount` to connections without a way to describe it; it is described here so
+// that every field of the API carries a description.
+for (const type of Object.values(schema.getTypeMap())) {
+  if (isObjectType(type) && type.name.endsWith("Connection")) {
+    const totalCount = type.getFields().totalCount;
+    if (totalCount && !totalCount.description) {
+      totalCount.description = "How many items the whole list holds, across all pages.";
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
+import { JobEventKind, JobStatus, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import { builder } from "../builder.js";
+
+export const JobStatusEnum = builder.enumType(JobStatus, {
+  name: "JobStatus",
+  description: "Where a job is in its lifecycle: QUEUED -> ACQUIRED -> RUNNING -> SUCCEEDED | FAILED, or CANCELLED.",
+  values: {
+    QUEUED: { description: "Waiting for a worker node to acquire it." },
+    ACQUIRED: { description: "Reserved by a worker node, which holds a lease on it, but not started yet." },
+    RUNNING: { description: "Being worked on by the node that holds it." },
+    SUCCEEDED: { description: "Finished without error." },
+    FAILED: { description: "Finished with an error (see errorReason)." },
+    CANCELLED: { description: "Cancelled by a user before it finished." },
+  },
+});
+
+export const TaskStatusEnum = builder.enumType(TaskStatus, {
+  name: "TaskStatus",
+  description: "Where a task is in its lifecycle.",
+  values: {
+    QUEUED: { description: "Not started yet." },
+    RUNNING: { description: "Being worked on." },
+    SUCCEEDED: { description: "Finished successfully (success is true)." },
+    FAILED: { description: "Failed for good (success is false)." },
+    CANCELLED: { description: "Will not run, because its job was cancelled." },
+  },
+});
+
+export const TaskTypeEnum = builder.enumType(TaskType, {
+  name: "TaskType",
+  description: "The kind of task, as in Flow Compute.",
+  values: {
+    TASK: { description: "A single unit of work." },
+    MAP: { description: "A task that fans out into one task per item of its input." },
+  },
+});
+
+export const JobEventKindEnum = builder.enumType(JobEventKind, {
+  name: "JobEventKind",
+  description: "What a job event records.",
+  values: {
+    CREATED: { description: "The job was created." },
+    UPDATED: { description: "Description, priority or tags changed." },
+    ACQUIRED: { description: "A worker node acquired the job and received a lease." },
+    RELEASED: { description: "The holding node gave the job back to the queue." },
+    STARTED: { description: "The holding node started work." },
+    PROGRESS: { description: "The holding node reported progress." },
+    LEASE_RENEWED: { description: "The holding node extended its lease." },
+    LEASE_EXPIRED: { description: "The lease ran out; the job was requeued or failed." },
+    SUCCEEDED: { description: "The job finished without error." },
+    FAILED: { description: "The job finished with an error." },
+    RESET: { description: "The job was reset to QUEUED." },
+    ABORTED: { description: "The job was taken from a node presumed dead and requeued." },
+    CANCELLED: { description: "The job was cancelled." },
+    DELETED: { description: "The job was soft-deleted." },
+    REINSTATED: { description: "A soft-deleted job was restored." },
+    HARD_DELETED: { description: "The job was removed for good." },
+    OUTPUT_ADDED: { description: "An output was added." },
+    OUTPUT_DELETED: { description: "An output was removed." },
+    TASK_ADDED: { description: "Tasks were added to the job." },
+    TASK_STARTED: { description: "A task started." },
+    TASK_PROGRESS: { description: "A task reported progress." },
+    TASK_FINISHED: { description: "A task succeeded or failed." },
+  },
+});
+
+export const UserRoleEnum = builder.enumType(UserRole, {
+  name: "UserRole",
+  description: "What a user may do.",
+  values: {
+    ADMIN: { description: "May do everything." },
+    USER: { description: "May create jobs and templates and act on their own jobs." },
+  },
+});
+
+export const SortDirectionEnum = builder.enumType("SortDirection", {
+  description: "Which way a list is sorted.",
+  values: {
+    ASC: { description: "Smallest, earliest or first in the alphabet first." },
+    DESC: { description: "Largest, latest or last in the alphabet first." },
+  } as const,
+});

@@ -1,0 +1,21 @@
+import { builder } from "../builder.js";
+import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
+
+export const JobEvent = builder.prismaNode("JobEvent", {
+  description: "One entry of a job's history: a transition, a progress report, or another change.",
+  id: { field: "id" },
+  findUnique: (id) => ({ id: BigInt(id) }),
+  fields: (t) => ({
+    job: t.relation("job", { nullable: true, description: "The job; null once the job has been hard-deleted." }),
+    task: t.relation("task", { nullable: true, description: "The task the event is about, if any." }),
+    kind: t.expose("kind", { type: JobEventKindEnum, description: "What happened." }),
+    fromStatus: t.expose("fromStatus", { type: JobStatusEnum, nullable: true, description: "The status before." }),
+    toStatus: t.expose("toStatus", { type: JobStatusEnum, nullable: true, description: "The status after." }),
+    progress: t.exposeFloat("progress", { nullable: true, description: "The progress reported, from 0 to 1." }),
+    detail: t.expose("detail", { type: "JSON", nullable: true, description: "Details: a progress report's JSON, an error, a reason." }),
+    actorUser: t.relation("actorUser", { nullable: true, description: "The user who made the change, if a user did." }),
+    actorNode: t.relation("actorNode", { nullable: true, description: "The worker node that made the change, if a node did." }),
+    at: t.expose("at", { type: "DateTime", description: "When it happened." }),
+    jobVersion: t.exposeInt("jobVersion", { description: "The job's version after the change." }),
+  }),
+});

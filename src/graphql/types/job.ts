@@ -1,0 +1,163 @@
+import { countJobs, getJob, listJobs } from "../../domain/jobs.js";
+import { taskOrderBy, taskWhere } from "../../domain/tasks.js";
+import { builder, pageSize } from "../builder.js";
+import { JobStatusEnum } from "./enums.js";
+import { JobFilter, toJobFilter } from "./job-filter.js";
+import { JobOrder } from "./job-order.js";
+import { TaskFilter } from "./task-filter.js";
+import { TaskOrder } from "./task-order.js";
+import { TypedValue, typedValues } from "./typed-value.js";
+
+export const Job = builder.prismaNode("Job", {
+  description:
+    "A unit of work created from a template, claimed by a worker node, and moved through its lifecycle (see status).",
+  id: { field: "id" },
+  fields: (t) => ({
+    number: t.expose("number", { type: "Long", description: "A human-friendly number, increasing in creation order." }),
+    queue: t.exposeString("queue", { description: "The queue the job waits in; `default` unless given at creation." }),
+    name: t.exposeString("name", { nullable: true, description: "A short name for the job." }),
+    description: t.exposeString("description", { description: "What the job is for." }),
+    status: t.expose("status", { type: JobStatusEnum, description: "Where the job is in its lifecycle." }),
+    isCancelled: t.boolean({
+      description: "Whether the job was cancelled (status CANCELLED).",
+      resolve: (job) => job.status === "CANCELLED",
+    }),
+    priority: t.exposeInt("priority", { description: "Higher runs first; equal priorities run oldest first." }),
+    template: t.relation("template", { description: "The template (and version) the job was created from." }),
+    parent: t.relation("parent", { nullable: true, description: "The job this one was created under, if any." }),
+    children: t.relatedConnection("children", {
+      cursor: "id",
+      ...pageSize,
+      totalCount: true,
+      description: "Jobs created under this one, oldest first. Soft-deleted children are left out unless includeDeleted.",
+      args: {
+        includeDeleted: t.arg.boolean({ defaultValue: false, description: "Include soft-deleted children." }),
+      },
+      query: (args) => ({
+        where: args.includeDeleted ? {} : { deletedAt: null },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      }),
+    },
+      { description: "A page of child jobs." },
+      { description: "One of the child jobs, with its cursor." }),
+    inputValues: t.field({
+      type: [TypedValue],
+      description: "The input values the job was given, by name.",
+      select: { inputValues: true },
+      resolve: (job) => typedValues(job.inputValues),
+    }),
+    parameterValues: t.field({
+      type: [TypedValue],
+      description: "The parameter values the job was given (defaults applied), by name.",
+      select: { parameterValues: true },
+      resolve: (job) => typedValues(job.parameterValues),
+    }),
+    node: t.relation("node", {
+      nullable: true,
+      description: "The worker node holding the job while it is ACQUIRED or RUNNING (and the last one to hold it after).",
+    }),
+    leaseExpiresAt: t.expose("leaseExpiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the holding node's lease runs out unless renewed; the job is then reclaimed.",
+    }),
+    attempts: t.exposeInt("attempts", { description: "How many times the job has been acquired." }),
+    maxAttempts: t.exposeInt("maxAttempts", {
+      description: "How many acquisitions are allowed before an expired lease fails the job.",
+    }),
+    runAfter: t.expose("runAfter", { type: "DateTime", description: "The job is not acquired before this time." }),
+    startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When work started." }),
+    endTime: t.expose("endTime", { type: "DateTime", nullable: true, description: "When the job finished or was cancelled." }),
+    errorReason: t.exposeString("errorReason", { nullable: true, description: "Why the job failed, if it did." }),
+    progress: t.exposeFloat("progress", { description: "How much of the work is done, from 0 to 1." }),
+    progressDetail: t.expose("progressDetail", {
+      type: "JSON",
+      nullable: true,
+      description: "The detail the node sent with its last progress report.",
+    }),
+    creator: t.relation("creator", { nullable: true, description: "The user who created the job." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the job was created." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the job last changed." }),
+    deletedAt: t.expose("deletedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the job was soft-deleted; null while it is not. A deleted job can be reinstated.",
+    }),
+    version: t.exposeInt("version", {
+      description: "Increments on every change; pass it back to updateJob to refuse a change if the job moved on.",
+    }),
+    fingerprint: t.exposeString("fingerprint", {
+      nullable: true,
+      description: "Hash of the template version and the canonical inputs and parameters; equal fingerprints mean reusable results.",
+    }),
+    nondeterministic: t.exposeBoolean("nondeterministic", {
+      description: "Whether the job's results may differ between runs with the same inputs (never reused).",
+    }),
+    tags: t.exposeStringList("tags", { description: "Labels for finding and grouping jobs." }),
+    tasks: t.relatedConnection("tasks", {
+      cursor: "id",
+      ...pageSize,
+      totalCount: true,
+      description: "The job's tasks, in order of arrival unless orderBy says otherwise.",
+      args: {
+        filter: t.arg({ type: TaskFilter, required: false, description: "Which tasks." }),
+        orderBy: t.arg({ type: TaskOrder, required: false, description: "How to sort them." }),
+      },
+      query: (args) => ({
+        where: taskWhere(args.filter ?? {}),
+        orderBy: taskOrderBy(args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined),
+      }),
+    },
+      { description: "A page of tasks of the job." },
+      { description: "One of the tasks of the job, with its cursor." }),
+    outputs: t.relatedConnection("outputs", {
+      cursor: "id",
+      ...pageSize,
+      totalCount: true,
+      description: "The job's outputs, by name then type.",
+      query: () => ({ orderBy: [{ name: "asc" }, { type: "asc" }, { id: "asc" }] }),
+    },
+      { description: "A page of outputs of the job." },
+      { description: "One of the outputs of the job, with its cursor." }),
+    events: t.relatedConnection("events", {
+      cursor: "id",
+      ...pageSize,
+      totalCount: true,
+      description: "The job's history, oldest first.",
+      query: () => ({ orderBy: { id: "asc" } }),
+    },
+      { description: "A page of events of the job." },
+      { description: "One of the events of the job, with its cursor." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  job: t.prismaField({
+    type: "Job",
+    nullable: true,
+    description: "A job by its ID (soft-deleted jobs included); null when there is none.",
+    args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
+    resolve: (query, _root, args, ctx) => getJob(ctx.db, args.id.id, query),
+  }),
+  jobs: t.prismaConnection(
+    {
+      type: "Job",
+      cursor: "id",
+      ...pageSize,
+      description: "Jobs matching a filter, newest first unless orderBy says otherwise.",
+      args: {
+        filter: t.arg({ type: JobFilter, required: false, description: "Which jobs." }),
+        orderBy: t.arg({ type: JobOrder, required: false, description: "How to sort them." }),
+      },
+      totalCount: (_connection, args, ctx) => countJobs(ctx.db, toJobFilter(args.filter)),
+      resolve: (query, _root, args, ctx) =>
+        listJobs(ctx.db, {
+          query,
+          filter: toJobFilter(args.filter),
+          ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } } : {}),
+        }),
+    },
+    { description: "A page of jobs." },
+    { description: "A job in a page." },
+  ),
+}));

@@ -1,0 +1,76 @@
+import { getTask } from "../../domain/tasks.js";
+import { builder } from "../builder.js";
+import { TaskStatusEnum, TaskTypeEnum } from "./enums.js";
+import { Executor } from "./executor.js";
+import { TaskInput, type TaskInputShape } from "./task-input.js";
+import { TaskLimitations } from "./task-limitations.js";
+import { TaskRequirements } from "./task-requirements.js";
+
+export const Task = builder.prismaNode("Task", {
+  description:
+    "An individually scheduled unit of work within a job. A task cannot start until every task of its job with a lower sequence has succeeded.",
+  id: { field: "id" },
+  fields: (t) => ({
+    job: t.relation("job", { description: "The job the task belongs to." }),
+    name: t.exposeString("name", { description: "The task's name, unique within its job (up to 1000 characters)." }),
+    type: t.expose("type", { type: TaskTypeEnum, description: "TASK or MAP." }),
+    sequence: t.exposeInt("sequence", {
+      description: "Execution stage: tasks with equal sequence run in any order, after every lower one succeeded.",
+    }),
+    qsequence: t.exposeInt("qsequence", { description: "Order of arrival within the job, from 0, assigned by the server." }),
+    executor: t.field({
+      type: Executor,
+      nullable: true,
+      description: "The executor that should perform the task; null means the job's template executor.",
+      select: { executorName: true, executorVersion: true },
+      resolve: (task) => (task.executorName ? { name: task.executorName, version: task.executorVersion } : null),
+    }),
+    hints: t.expose("hints", { type: "JSON", nullable: true, description: "Optional hints for the executor." }),
+    inputs: t.field({
+      type: [TaskInput],
+      description: "Input resources the task needs.",
+      select: { inputs: true },
+      resolve: (task) => (Array.isArray(task.inputs) ? (task.inputs as unknown as TaskInputShape[]) : []),
+    }),
+    payload: t.expose("payload", {
+      type: "JSON",
+      nullable: true,
+      description: "Executor-specific instructions for what to do.",
+    }),
+    requirements: t.field({
+      type: TaskRequirements,
+      description: "The minimum resources the task needs.",
+      select: { cpu: true, memory: true },
+      resolve: (task) => ({ cpu: task.cpu, memory: task.memory }),
+    }),
+    limitations: t.field({
+      type: TaskLimitations,
+      description: "Limits the task runs under.",
+      select: { maxExecutionTimeInSeconds: true },
+      resolve: (task) => ({ maxExecutionTimeInSeconds: task.maxExecutionTimeInSeconds }),
+    }),
+    parameters: t.expose("parameters", { type: "JSON", description: "The task's parameters." }),
+    output: t.exposeString("output", { nullable: true, description: "What the task produced, as reported when it finished." }),
+    progress: t.exposeFloat("progress", { description: "How much of the task is done, from 0 to 1." }),
+    success: t.exposeBoolean("success", {
+      nullable: true,
+      description: "Null until the task has succeeded (true) or failed for good (false).",
+    }),
+    status: t.expose("status", { type: TaskStatusEnum, description: "Where the task is in its lifecycle." }),
+    createdByTask: t.relation("createdByTask", { nullable: true, description: "The task that created this one, if any." }),
+    startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When the task started." }),
+    endTime: t.expose("endTime", { type: "DateTime", nullable: true, description: "When the task finished." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the task was added." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the task last changed." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  task: t.prismaField({
+    type: "Task",
+    nullable: true,
+    description: "A task by its ID; null when there is none.",
+    args: { id: t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." }) },
+    resolve: (query, _root, args, ctx) => getTask(ctx.db, args.id.id, query),
+  }),
+}));

@@ -1,0 +1,52 @@
+// Entry point: configuration -> database -> app -> listen. Stops in order on SIGTERM/SIGINT.
+import { buildApp } from "./app.js";
+import { loadConfig } from "./config.js";
+import { createDb } from "./db/client.js";
+import { openDatabase } from "./db/open.js";
+
+function fail(error: unknown): never {
+  // One line a person can act on; the stack trace helps nobody running `npm start`.
+  console.error(`jobgraph: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+async function main() {
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
+  const app = buildApp({
+    db,
+    settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize },
+  });
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`jobgraph: ${signal} again, exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`jobgraph: ${signal} received, stopping`);
+    await app.stop();
+    await db.$disconnect();
+    await database.close();
+    console.log("jobgraph: stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", (s) => void stop(s).catch(fail));
+  process.on("SIGTERM", (s) => void stop(s).catch(fail));
+
+  let address;
+  try {
+    address = await app.start(config.port, config.host);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const shown = host === "0.0.0.0" || host === "[::]" || host === "127.0.0.1" ? "localhost" : host;
+  const where = database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL";
+  console.log(`jobgraph: serving http://${shown}:${address.port}/graphql (database: ${where})`);
+}
+
+main().catch(fail);

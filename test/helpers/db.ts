@@ -1,0 +1,71 @@
+// A fresh database per test file, cloned from the migrated template in a few milliseconds.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, inject } from "vitest";
+import { createDb, type Db } from "../../src/db/client.js";
+
+export function databaseUrl(database: string): string {
+  const u = new URL(inject("adminUrl"));
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: inject("adminUrl") });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Counts every statement sent through connections made with it (see createTestDatabase). */
+export class StatementCounter {
+  count = 0;
+  statements: string[] = [];
+  reset() {
+    this.count = 0;
+    this.statements = [];
+  }
+}
+
+export type TestDatabase = {
+  url: string;
+  db: Db;
+  counter: StatementCounter;
+  /** A plain pg pool on the same database, for arranging rows and checking them from outside. */
+  pool: pg.Pool;
+};
+
+/**
+ * Creates a database for the calling test file and drops it after the file's tests. The Prisma
+ * client it returns counts its statements, so a test can pin how many a request costs.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `jobgraph_test_${randomBytes(6).toString("hex")}`;
+  await admin((c) => c.query(`create database ${name} template ${inject("templateDatabase")}`));
+  const url = databaseUrl(name);
+  const counter = new StatementCounter();
+
+  class CountingClient extends pg.Client {
+    override query(...args: unknown[]): never {
+      const first = args[0] as string | { text?: string };
+      const text = typeof first === "string" ? first : first?.text;
+      if (text !== undefined) {
+        counter.count++;
+        counter.statements.push(text);
+      }
+      return (super.query as (...a: unknown[]) => never)(...args);
+    }
+  }
+
+  const db = createDb({ url, Client: CountingClient });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  afterAll(async () => {
+    await db.$disconnect();
+    await pool.end();
+    await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+  });
+  return { url, db, counter, pool };
+}
