@@ -4,6 +4,8 @@ import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 export const JobEvent = builder.prismaNode("JobEvent", {
   description: "One entry of a job's history: a transition, a progress report, or another change.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   findUnique: (id) => ({ id: BigInt(id) }),
   fields: (t) => ({
     job: t.relation("job", { nullable: true, description: "The job; null once the job has been hard-deleted." }),

@@ -3,6 +3,8 @@ import { builder } from "../builder.js";
 export const JobOutput = builder.prismaNode("JobOutput", {
   description: "A named, typed result of a job (UFDL's job output): its metadata; (job, name, type) is unique.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     job: t.relation("job", { description: "The job that produced the output." }),
     name: t.exposeString("name", { description: "The output's name." }),

@@ -13,6 +13,8 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
   description:
     "A versioned definition jobs are created from: the executor to run and the inputs and parameters a job supplies. Defining an existing name again makes its next version.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     name: t.exposeString("name", { description: "The template's name, shared by all its versions." }),
     version: t.exposeInt("version", { description: "1 for the first definition of the name, then counting up." }),

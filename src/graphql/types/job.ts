@@ -12,6 +12,8 @@ export const Job = builder.prismaNode("Job", {
   description:
     "A unit of work created from a template, claimed by a worker node, and moved through its lifecycle (see status).",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     number: t.expose("number", { type: "Long", description: "A human-friendly number, increasing in creation order." }),
     queue: t.exposeString("queue", { description: "The queue the job waits in; `default` unless given at creation." }),

@@ -10,6 +10,8 @@ export const Task = builder.prismaNode("Task", {
   description:
     "An individually scheduled unit of work within a job. A task cannot start until every task of its job with a lower sequence has succeeded.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     job: t.relation("job", { description: "The job the task belongs to." }),
     name: t.exposeString("name", { description: "The task's name, unique within its job (up to 1000 characters)." }),

@@ -4,6 +4,8 @@ import { UserRoleEnum } from "./enums.js";
 export const User = builder.prismaNode("User", {
   description: "A person, or a frontend acting for one.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     name: t.exposeString("name", { description: "The user's unique name." }),
     email: t.exposeString("email", { nullable: true, description: "The user's email address." }),

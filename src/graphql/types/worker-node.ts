@@ -4,6 +4,8 @@ import { builder, pageSize } from "../builder.js";
 export const WorkerNode = builder.prismaNode("WorkerNode", {
   description: "A machine that claims and runs jobs.",
   id: { field: "id" },
+  // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
+  nullable: true,
   fields: (t) => ({
     name: t.exposeString("name", { description: "The node's unique name." }),
     description: t.exposeString("description", { nullable: true, description: "What the node is." }),

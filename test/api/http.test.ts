@@ -1,0 +1,69 @@
+// The HTTP surface around the API: health, readiness, the playground, and GraphQL over HTTP.
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
+import { createDb } from "../../src/db/client.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase } from "../helpers/db.js";
+
+describe("HTTP endpoints", () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = createTestApi(await createTestDatabase());
+  });
+
+  it("answers /health and /ready while the database answers", async () => {
+    expect((await api.fetch("/health")).status).toBe(200);
+    expect((await api.fetch("/ready")).status).toBe(200);
+  });
+
+  it("answers /ready with 503 when the database is unreachable, and /health still with 200", async () => {
+    // Port 1 on loopback refuses connections at once.
+    const db = createDb({ url: "postgresql://nobody:nothing@127.0.0.1:1/none" });
+    const app = buildApp({ db, settings: { maxPageSize: 100, defaultPageSize: 20 } });
+    try {
+      const ready = await app.yoga.fetch("http://jobgraph.test/ready");
+      expect(ready.status).toBe(503);
+      expect((await app.yoga.fetch("http://jobgraph.test/health")).status).toBe(200);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("serves GraphiQL from the gateway itself, with the example operations", async () => {
+    const page = await api.fetch("/graphql", { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    // Everything the page loads is inline: no CDN, so it works without internet access.
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr\.net/);
+    for (const operation of ["RecentJobs", "RunningJobs", "JobHistory", "Templates", "WorkerNodes"]) {
+      expect(html).toContain(`query ${operation}`);
+    }
+  });
+
+  it("speaks GraphQL over HTTP: GET for queries, 405 for mutations over GET, JSON errors for bad documents", async () => {
+    const get = await api.fetch(`/graphql?query=${encodeURIComponent("{ jobs(first: 1) { totalCount } }")}`, {
+      headers: { accept: "application/graphql-response+json" },
+    });
+    expect(get.status).toBe(200);
+    expect(await get.json()).toEqual({ data: { jobs: { totalCount: 0 } } });
+
+    const syntax = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query: "{ jobs(first: 1) { totalCount " }),
+    });
+    expect(syntax.status).toBe(400);
+    expect((await syntax.json()).errors[0].message).toMatch(/Syntax Error/);
+
+    const unknownField = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query: "{ jobz }" }),
+    });
+    expect(unknownField.status).toBe(400);
+  });
+});

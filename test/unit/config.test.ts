@@ -1,0 +1,65 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("configuration", () => {
+  it("has defaults that serve the playground on localhost:4000 with an embedded database", () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: undefined,
+      port: 4000,
+      host: "127.0.0.1",
+      dataDir: path.resolve(".data"),
+      embeddedPgPort: 0,
+      maxPageSize: 100,
+      defaultPageSize: 20,
+      dbPoolSize: 10,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://u:p@db:5432/jobs",
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      JOBGRAPH_DATA_DIR: "/var/lib/jobgraph",
+      JOBGRAPH_EMBEDDED_PG_PORT: "5444",
+      JOBGRAPH_MAX_PAGE_SIZE: "500",
+      JOBGRAPH_DEFAULT_PAGE_SIZE: "50",
+      JOBGRAPH_DB_POOL_SIZE: "20",
+    });
+    expect(config).toEqual({
+      databaseUrl: "postgresql://u:p@db:5432/jobs",
+      port: 8080,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/jobgraph",
+      embeddedPgPort: 5444,
+      maxPageSize: 500,
+      defaultPageSize: 50,
+      dbPoolSize: 20,
+    });
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ DATABASE_URL: "", PORT: "" }).port).toBe(4000);
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
+    [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
+    [{ JOBGRAPH_DEFAULT_PAGE_SIZE: "200" }, "JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"],
+  ])("refuses %j, naming the variable", (env, expected) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(expected);
+  });
+
+  it("names every bad variable at once", () => {
+    try {
+      loadConfig({ PORT: "x", JOBGRAPH_DB_POOL_SIZE: "-1" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems.map((p) => p.split(" ")[0])).toEqual(["PORT", "JOBGRAPH_DB_POOL_SIZE"]);
+    }
+  });
+});
