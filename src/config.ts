@@ -19,6 +19,7 @@ const schema = z.object({
   JOBGRAPH_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   JOBGRAPH_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(20),
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  JOBGRAPH_DEMO_DATA: z.enum(["true", "false"], { message: "must be true or false" }).default("true"),
 });
 
 export type Config = {
@@ -33,6 +34,8 @@ export type Config = {
   maxPageSize: number;
   defaultPageSize: number;
   dbPoolSize: number;
+  /** Fill a newly created embedded database with demo data. */
+  demoData: boolean;
 };
 
 export class ConfigError extends Error {
@@ -63,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
+    demoData: v.JOBGRAPH_DEMO_DATA === "true",
   };
 }

@@ -3,6 +3,7 @@ import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { createDb } from "./db/client.js";
 import { openDatabase } from "./db/open.js";
+import { seedDemoData } from "./db/seed.js";
 
 function fail(error: unknown): never {
   // One line a person can act on; the stack trace helps nobody running `npm start`.
@@ -14,6 +15,11 @@ async function main() {
   const config = loadConfig();
   const database = await openDatabase(config);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
+  if (database.created && config.demoData) {
+    // A newcomer's first `npm start` should show something in the playground at once.
+    const summary = await seedDemoData(db);
+    console.log(`jobgraph: new embedded database filled with demo data (${summary.jobs} jobs, ${summary.templates} templates)`);
+  }
   const app = buildApp({
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize },

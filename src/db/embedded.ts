@@ -11,6 +11,8 @@ import pg from "pg";
 export type EmbeddedPostgres = {
   /** False when another jobgraph process on this data folder runs the server and this one joined it. */
   owned: boolean;
+  /** True when this start created the database cluster (the data folder was new). */
+  created: boolean;
   /** Connection URL of the `jobgraph` database on the embedded server. */
   url: string;
   /** URL of the server's maintenance database, for creating and dropping databases. */
@@ -121,7 +123,7 @@ export async function startEmbeddedPostgres(options: {
 
   const owner = await readJson<Owner>(ownerFile);
   if (credentials && owner && owner.pid !== process.pid && isAlive(owner.pid)) {
-    return { owned: false, ...(await connectionUrls(credentials, owner.port)), port: owner.port, stop: async () => {} };
+    return { owned: false, created: false, ...(await connectionUrls(credentials, owner.port)), port: owner.port, stop: async () => {} };
   }
 
   const port = options.port || (await freePort());
@@ -188,6 +190,7 @@ export async function startEmbeddedPostgres(options: {
 
   return {
     owned: true,
+    created: !initialised,
     ...urls,
     port,
     async stop() {

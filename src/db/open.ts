@@ -8,6 +8,8 @@ export type OpenDatabase = {
   url: string;
   /** "external" for DATABASE_URL, "embedded" for the zero-setup default. */
   kind: "external" | "embedded";
+  /** True when the embedded database was created by this start. */
+  created: boolean;
   /** Stops the embedded server if this process started it; nothing for an external database. */
   close(): Promise<void>;
 };
@@ -15,7 +17,7 @@ export type OpenDatabase = {
 export async function openDatabase(config: Config): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     await migrate(config.databaseUrl);
-    return { url: config.databaseUrl, kind: "external", close: async () => {} };
+    return { url: config.databaseUrl, kind: "external", created: false, close: async () => {} };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
   try {
@@ -24,5 +26,5 @@ export async function openDatabase(config: Config): Promise<OpenDatabase> {
     await embedded.stop();
     throw error;
   }
-  return { url: embedded.url, kind: "embedded", close: () => embedded.stop() };
+  return { url: embedded.url, kind: "embedded", created: embedded.created, close: () => embedded.stop() };
 }

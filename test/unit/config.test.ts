@@ -13,6 +13,7 @@ describe("configuration", () => {
       maxPageSize: 100,
       defaultPageSize: 20,
       dbPoolSize: 10,
+      demoData: true,
     });
   });
 
@@ -26,6 +27,7 @@ describe("configuration", () => {
       JOBGRAPH_MAX_PAGE_SIZE: "500",
       JOBGRAPH_DEFAULT_PAGE_SIZE: "50",
       JOBGRAPH_DB_POOL_SIZE: "20",
+      JOBGRAPH_DEMO_DATA: "false",
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
@@ -36,6 +38,7 @@ describe("configuration", () => {
       maxPageSize: 500,
       defaultPageSize: 50,
       dbPoolSize: 20,
+      demoData: false,
     });
   });
 
@@ -48,6 +51,7 @@ describe("configuration", () => {
     [{ PORT: "70000" }, "PORT"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
     [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
+    [{ JOBGRAPH_DEMO_DATA: "yes" }, "JOBGRAPH_DEMO_DATA must be true or false"],
     [{ JOBGRAPH_DEFAULT_PAGE_SIZE: "200" }, "JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"],
   ])("refuses %j, naming the variable", (env, expected) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

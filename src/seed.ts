@@ -1,0 +1,29 @@
+// `npm run seed`: fills an empty database with the demo data the playground's examples show.
+import { loadConfig } from "./config.js";
+import { createDb } from "./db/client.js";
+import { openDatabase } from "./db/open.js";
+import { SeedRefusedError, seedDemoData } from "./db/seed.js";
+
+async function main() {
+  const database = await openDatabase(loadConfig());
+  const db = createDb({ url: database.url, poolSize: 2 });
+  try {
+    const summary = await seedDemoData(db);
+    console.log(
+      `jobgraph: demo data added: ${Object.entries(summary)
+        .map(([what, n]) => `${n} ${what}`)
+        .join(", ")}`,
+    );
+  } catch (error) {
+    if (!(error instanceof SeedRefusedError)) throw error;
+    console.log(`jobgraph: ${error.message}; nothing added`);
+  } finally {
+    await db.$disconnect();
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`jobgraph: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

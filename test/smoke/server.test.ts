@@ -1,0 +1,115 @@
+// The real server process, as `npm start` runs it: no DATABASE_URL, an embedded PostgreSQL, HTTP.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/db/migrate.js";
+
+type Running = { child: ChildProcessWithoutNullStreams; url: string; output: () => string };
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-smoke-"));
+chmodSync(dataDir, 0o755);
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, JOBGRAPH_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", ...extra };
+  if (!("DATABASE_URL" in extra)) delete env.DATABASE_URL;
+  return env;
+}
+
+function spawnServer(env: NodeJS.ProcessEnv) {
+  return spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
+    cwd: projectRoot,
+    env,
+  });
+}
+
+async function start(): Promise<Running> {
+  const child = spawnServer(serverEnv());
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 60_000);
+    child.stdout.on("data", () => {
+      const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+async function stop({ child }: Running, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
+}
+
+async function countJobs(url: string): Promise<number> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+    body: JSON.stringify({ query: "{ jobs(filter: { includeDeleted: true }) { totalCount } }" }),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { data: { jobs: { totalCount: number } } };
+  return body.data.jobs.totalCount;
+}
+
+async function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnServer(env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stdout, stderr };
+}
+
+describe("the server process", () => {
+  it("starts on an embedded PostgreSQL, serves the API and stops cleanly; the data survives a restart", async () => {
+    const first = await start();
+    expect(first.url).toMatch(/^http:\/\/localhost:\d+\/graphql$/);
+    const base = first.url.replace(/\/graphql$/, "");
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const jobs = await countJobs(first.url);
+    expect(jobs).toBeGreaterThan(0);
+    expect(first.output()).toContain("demo data");
+
+    expect(await stop(first, "SIGTERM")).toBe(0);
+    expect(first.output()).toContain("stopped");
+    // PostgreSQL removes its pid file only when it has shut down cleanly.
+    expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+
+    const second = await start();
+    expect(await countJobs(second.url)).toBe(jobs);
+    expect(second.output()).not.toContain("demo data");
+    expect(await stop(second, "SIGINT")).toBe(0);
+    expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+  });
+
+  it("refuses an unreachable database with one clear line and a non-zero exit", async () => {
+    const { code, stderr, stdout } = await runToExit(
+      serverEnv({ DATABASE_URL: "postgresql://jobgraph:secret@127.0.0.1:1/jobgraph" }),
+    );
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/^jobgraph: .*127\.0\.0\.1:1/);
+    expect(stderr).not.toContain("secret");
+  });
+
+  it("refuses a bad setting with one line naming it", async () => {
+    const { code, stderr } = await runToExit(serverEnv({ PORT: "eighty" }));
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/^jobgraph: invalid configuration: PORT/);
+  });
+});
