@@ -11,9 +11,20 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 // Prisma runs its generators (prisma-pothos-types) by name, so the local bin folder goes on PATH.
 const PATH = [path.join(root, "node_modules", ".bin"), process.env.PATH].join(path.delimiter);
 
+// `npm start` and `npm run seed` regenerate the Prisma client quietly; its output is shown only if
+// it fails. `npm run generate` shows everything.
+const quiet = process.argv[2] === "prisma";
+
 function run(command, args, env = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, PATH, ...env } });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: quiet ? "pipe" : "inherit",
+    env: { ...process.env, PATH, ...env },
+  });
+  if (result.status !== 0) {
+    if (quiet) process.stderr.write(Buffer.concat([result.stdout ?? Buffer.alloc(0), result.stderr ?? Buffer.alloc(0)]));
+    process.exit(result.status ?? 1);
+  }
 }
 
 // Prisma's generator asks for a native query engine that nothing here loads (the client runs

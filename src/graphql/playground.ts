@@ -53,7 +53,7 @@ query RunningJobs {
 
 const jobHistory = /* GraphQL */ `# A job's history, and the jobs it spawned.
 query JobHistory {
-  jobs(first: 5, filter: { topLevel: true, search: "" }) {
+  jobs(first: 5, filter: { topLevel: true }) {
     edges {
       node {
         number

@@ -14,8 +14,6 @@ declare module "vitest" {
     adminUrl: string;
     /** The migrated database each test file clones. */
     templateDatabase: string;
-    /** The PostgreSQL server's major version, e.g. 18. */
-    serverVersion: number;
   }
 }
 
@@ -29,34 +27,41 @@ export default async function setup(project: TestProject) {
   let embedded: EmbeddedPostgres | undefined;
   let dataDir: string | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-test-"));
-    // mkdtemp makes the folder private; PostgreSQL may run as another user (see embedded.ts).
-    chmodSync(dataDir, 0o755);
-    embedded = await startEmbeddedPostgres({ dataDir });
-    adminUrl = embedded.adminUrl;
-  }
-
   const templateDatabase = `jobgraph_test_template_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const { rows } = await admin.query<{ version: string }>("show server_version_num");
-  const serverVersion = Math.floor(Number(rows[0]!.version) / 10000);
-  await admin.query(`drop database if exists ${templateDatabase}`);
-  await admin.query(`create database ${templateDatabase}`);
-  await admin.end();
-  await migrate(withDatabase(adminUrl, templateDatabase));
 
-  project.provide("adminUrl", adminUrl);
-  project.provide("templateDatabase", templateDatabase);
-  project.provide("serverVersion", serverVersion);
-
-  return async () => {
-    const cleanup = new pg.Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${templateDatabase} with (force)`);
-    await cleanup.end();
+  async function teardown() {
+    if (adminUrl) {
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${templateDatabase} with (force)`);
+      await cleanup.end();
+    }
     await embedded?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  };
+  }
+
+  try {
+    if (!adminUrl) {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-test-"));
+      // mkdtemp makes the folder private; PostgreSQL may run as another user (see embedded.ts).
+      chmodSync(dataDir, 0o755);
+      embedded = await startEmbeddedPostgres({ dataDir });
+      adminUrl = embedded.adminUrl;
+    }
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists ${templateDatabase}`);
+    await admin.query(`create database ${templateDatabase}`);
+    await admin.end();
+    await migrate(withDatabase(adminUrl, templateDatabase));
+
+    project.provide("adminUrl", adminUrl);
+    project.provide("templateDatabase", templateDatabase);
+  } catch (error) {
+    // Without this, a failed set-up would leave a PostgreSQL running and its folder behind.
+    await teardown().catch(() => {});
+    throw error;
+  }
+
+  return teardown;
 }

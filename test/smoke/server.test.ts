@@ -3,8 +3,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { projectRoot } from "../../src/db/migrate.js";
+import { databaseUrl } from "../helpers/db.js";
 
 type Running = { child: ChildProcessWithoutNullStreams; url: string; output: () => string };
 
@@ -19,15 +22,31 @@ function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function spawnServer(env: NodeJS.ProcessEnv) {
-  return spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
+function spawnServer(env: NodeJS.ProcessEnv, entry = "server.ts") {
+  return spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", entry)], {
     cwd: projectRoot,
     env,
   });
 }
 
-async function start(): Promise<Running> {
-  const child = spawnServer(serverEnv());
+/** An empty database on the test server, dropped when the file's tests end. */
+async function emptyDatabase(): Promise<string> {
+  const name = `jobgraph_smoke_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: inject("adminUrl") });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  afterAll(async () => {
+    const cleanup = new pg.Client({ connectionString: inject("adminUrl") });
+    await cleanup.connect();
+    await cleanup.query(`drop database if exists ${name} with (force)`);
+    await cleanup.end();
+  });
+  return databaseUrl(name);
+}
+
+async function start(env: NodeJS.ProcessEnv = serverEnv()): Promise<Running> {
+  const child = spawnServer(env);
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk));
@@ -62,8 +81,11 @@ async function countJobs(url: string): Promise<number> {
   return body.data.jobs.totalCount;
 }
 
-async function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnServer(env);
+async function runToExit(
+  env: NodeJS.ProcessEnv,
+  entry = "server.ts",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnServer(env, entry);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
@@ -93,6 +115,29 @@ describe("the server process", () => {
     expect(second.output()).not.toContain("demo data");
     expect(await stop(second, "SIGINT")).toBe(0);
     expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+  });
+
+  it("migrates and uses the database DATABASE_URL names, without demo data; seed fills it once", async () => {
+    const url = await emptyDatabase();
+    const server = await start(serverEnv({ DATABASE_URL: url }));
+    expect(server.output()).toContain("database: DATABASE_URL");
+    expect(await countJobs(server.url)).toBe(0);
+    const probe = new pg.Client({ connectionString: url });
+    await probe.connect();
+    const { rows } = await probe.query("select count(*)::int as n from _prisma_migrations where finished_at is not null");
+    await probe.end();
+    expect(rows[0].n).toBeGreaterThan(0);
+
+    const seeded = await runToExit(serverEnv({ DATABASE_URL: url }), "seed.ts");
+    expect(seeded.code).toBe(0);
+    expect(seeded.stdout).toMatch(/^jobgraph: demo data added: \d+ users/);
+    const jobs = await countJobs(server.url);
+    expect(jobs).toBeGreaterThan(0);
+    const again = await runToExit(serverEnv({ DATABASE_URL: url }), "seed.ts");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("nothing added");
+    expect(await countJobs(server.url)).toBe(jobs);
+    expect(await stop(server, "SIGTERM")).toBe(0);
   });
 
   it("refuses an unreachable database with one clear line and a non-zero exit", async () => {

@@ -1,0 +1,68 @@
+// The demo data and the playground's example operations, which are written to run against it.
+import { beforeAll, describe, expect, it } from "vitest";
+import { SeedRefusedError, seedDemoData, type SeedSummary } from "../../src/db/seed.js";
+import { playgroundTabs } from "../../src/graphql/playground.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+
+type Page = { totalCount?: number; edges: Array<{ node: Record<string, unknown> }> };
+
+describe("demo data", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+  let summary: SeedSummary;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = createTestApi(database);
+    summary = await seedDemoData(database.db);
+  });
+
+  it("covers every job status, soft deletion, child jobs, tasks and outputs", async () => {
+    const { db } = database;
+    const statuses = await db.job.groupBy({ by: ["status"], _count: true });
+    expect(statuses.map((s) => s.status).sort()).toEqual(
+      ["ACQUIRED", "CANCELLED", "FAILED", "QUEUED", "RUNNING", "SUCCEEDED"].sort(),
+    );
+    expect(await db.job.count({ where: { deletedAt: { not: null } } })).toBeGreaterThan(0);
+    expect(await db.job.count({ where: { parentId: { not: null } } })).toBeGreaterThanOrEqual(2);
+    expect(await db.task.count({ where: { createdByTaskId: { not: null } } })).toBeGreaterThan(0);
+    const versions = await db.jobTemplate.groupBy({ by: ["name"], _max: { version: true } });
+    expect(versions.some((v) => (v._max.version ?? 0) > 1)).toBe(true);
+    expect(summary).toMatchObject({
+      jobs: await db.job.count(),
+      tasks: await db.task.count(),
+      outputs: await db.jobOutput.count(),
+      events: await db.jobEvent.count(),
+    });
+  });
+
+  it("keeps every job's version equal to its last event's", async () => {
+    const { rows } = await database.pool.query<{ number: string }>(
+      `select j.number from jobs j
+        where j.version <> (select max(e.job_version) from job_events e where e.job_id = j.id)`,
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it("refuses to seed a database that already holds jobs, and changes nothing", async () => {
+    const before = await database.db.job.count();
+    await expect(seedDemoData(database.db)).rejects.toBeInstanceOf(SeedRefusedError);
+    expect(await database.db.job.count()).toBe(before);
+  });
+
+  it.each(playgroundTabs.map((tab) => [/query (\w+)/.exec(tab.query)![1], tab.query]))(
+    "answers the playground's %s example without errors, with data",
+    async (_name, query) => {
+      const response = await api.fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await response.json()) as { data?: Record<string, Page>; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      const [list] = Object.values(body.data!);
+      expect(list!.edges.length).toBeGreaterThan(0);
+    },
+  );
+});
