@@ -1,7 +1,8 @@
 // The operations GraphiQL opens with. Each runs as it is against the demo data (`npm run seed`).
 
-const recentJobs = /* GraphQL */ `# Jobs with their tasks, outputs and template, newest first.
-# Press the run button (or Ctrl-Enter). Explore every type in the Docs panel.
+const recentJobs = /* GraphQL */ `# Newest jobs, with tasks, outputs and template.
+# Run: the pink button or Ctrl-Enter.
+# Every type is described in the Docs panel.
 query RecentJobs {
   jobs(first: 10) {
     totalCount
