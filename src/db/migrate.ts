@@ -16,11 +16,14 @@ export class MigrationError extends Error {
   }
 }
 
-/** Runs `prisma migrate deploy` against `url`; resolves when every migration is applied. */
-export async function migrate(url: string): Promise<void> {
+/**
+ * Runs the Prisma CLI against `url` (it connects through the pg adapter, see prisma.config.ts,
+ * even for commands that only compare files) and resolves to what it printed on stdout.
+ */
+export async function runPrismaCli(args: string[], url: string, what = `prisma ${args.join(" ")}`): Promise<string> {
   const cli = require.resolve("prisma/build/index.js");
   const preload = path.join(projectRoot, "scripts", "unref-long-timers.cjs");
-  const child = spawn(process.execPath, ["--require", preload, cli, "migrate", "deploy"], {
+  const child = spawn(process.execPath, ["--require", preload, cli, ...args], {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -31,8 +34,12 @@ export async function migrate(url: string): Promise<void> {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let stdout = "";
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    output += chunk.toString();
+  });
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
@@ -44,6 +51,12 @@ export async function migrate(url: string): Promise<void> {
         .split("\n")
         .map((l) => l.trim())
         .find((l) => l.startsWith("Error:")) ?? output.trim().split("\n").slice(-3).join(" ");
-    throw new MigrationError(`migrating the database failed: ${reason.replace(/^Error:\s*/, "")}`);
+    throw new MigrationError(`${what} failed: ${reason.replace(/^Error:\s*/, "")}`);
   }
+  return stdout;
+}
+
+/** Runs `prisma migrate deploy` against `url`; resolves when every migration is applied. */
+export async function migrate(url: string): Promise<void> {
+  await runPrismaCli(["migrate", "deploy"], url, "migrating the database");
 }

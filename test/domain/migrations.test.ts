@@ -2,16 +2,13 @@
 // objects listed in prisma/raw-objects.json (which Prisma's schema language cannot express). Both
 // sides are built on real databases and read back from the catalogs, so any drift shows up as a
 // named object, whichever side it comes from.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
-import { migrate, projectRoot } from "../../src/db/migrate.js";
+import { migrate, projectRoot, runPrismaCli } from "../../src/db/migrate.js";
 import { databaseUrl } from "../helpers/db.js";
 
 // For a hook or test that spawns the Prisma CLI (~1.5 s a spawn) while other test files share the machine.
@@ -112,22 +109,9 @@ async function describeSchema(url: string): Promise<SchemaObject[]> {
 }
 
 /** The SQL Prisma itself would run to build schema.prisma on an empty database. */
-async function datamodelSql(url: string): Promise<string> {
-  const cli = createRequire(import.meta.url).resolve("prisma/build/index.js");
-  const preload = path.join(projectRoot, "scripts", "unref-long-timers.cjs");
+function datamodelSql(url: string): Promise<string> {
   const schema = path.join("prisma", "schema.prisma");
-  const args = ["--require", preload, cli, "migrate", "diff", "--from-empty", "--to-schema-datamodel", schema, "--script"];
-  const { stdout } = await promisify(execFile)(process.execPath, args, {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      // The CLI opens its pg adapter even for a diff between files, so it needs a reachable server.
-      DATABASE_URL: url,
-      PRISMA_QUERY_ENGINE_LIBRARY: path.join(projectRoot, "package.json"),
-      PRISMA_HIDE_UPDATE_MESSAGE: "1",
-    },
-  });
-  return stdout;
+  return runPrismaCli(["migrate", "diff", "--from-empty", "--to-schema-datamodel", schema, "--script"], url);
 }
 
 type AppliedMigration = {
