@@ -3,7 +3,32 @@
 import path from "node:path";
 import { z } from "zod";
 
+/** Limits that protect the gateway from abusive requests. */
+export type Limits = {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+  /** Per token and gateway instance; 0 switches the limit off. */
+  mutationsPerMinute: number;
+};
+
+export const defaultLimits: Limits = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxTokens: 2000,
+  maxDirectives: 10,
+  maxCost: 20000,
+  maxBodyBytes: 1_048_576,
+  mutationsPerMinute: 6000,
+};
+
 const port = z.coerce.number().int().min(0).max(65535);
+const atLeastOne = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const flag = (fallback: "true" | "false") =>
+  z.enum(["true", "false"], { message: "must be true or false" }).default(fallback);
 
 const schema = z.object({
   DATABASE_URL: z
@@ -14,12 +39,21 @@ const schema = z.object({
     .optional(),
   PORT: port.default(4000),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
+  NODE_ENV: z.string().default("development"),
   JOBGRAPH_DATA_DIR: z.string().trim().min(1).default(".data"),
   JOBGRAPH_EMBEDDED_PG_PORT: port.default(0),
+  JOBGRAPH_DEMO_DATA: flag("true"),
+  JOBGRAPH_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   JOBGRAPH_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   JOBGRAPH_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(20),
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
-  JOBGRAPH_DEMO_DATA: z.enum(["true", "false"], { message: "must be true or false" }).default("true"),
+  JOBGRAPH_MAX_DEPTH: atLeastOne(defaultLimits.maxDepth),
+  JOBGRAPH_MAX_ALIASES: atLeastOne(defaultLimits.maxAliases),
+  JOBGRAPH_MAX_TOKENS: atLeastOne(defaultLimits.maxTokens),
+  JOBGRAPH_MAX_DIRECTIVES: atLeastOne(defaultLimits.maxDirectives),
+  JOBGRAPH_MAX_COST: atLeastOne(defaultLimits.maxCost),
+  JOBGRAPH_MAX_BODY_BYTES: atLeastOne(defaultLimits.maxBodyBytes),
+  JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
 });
 
 export type Config = {
@@ -27,15 +61,20 @@ export type Config = {
   databaseUrl: string | undefined;
   port: number;
   host: string;
+  /** NODE_ENV=production: no development admin token, nothing prefilled, no field suggestions. */
+  production: boolean;
   /** Where the embedded PostgreSQL keeps its files. */
   dataDir: string;
   /** Port of the embedded PostgreSQL; 0 picks a free one at every start. */
   embeddedPgPort: number;
+  /** Fill a newly created embedded database with demo data. */
+  demoData: boolean;
+  /** A secret that start-up makes a valid admin token. */
+  adminToken: string | undefined;
   maxPageSize: number;
   defaultPageSize: number;
   dbPoolSize: number;
-  /** Fill a newly created embedded database with demo data. */
-  demoData: boolean;
+  limits: Limits;
 };
 
 export class ConfigError extends Error {
@@ -61,11 +100,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL,
     port: v.PORT,
     host: v.HOST,
+    production: v.NODE_ENV === "production",
     dataDir: path.resolve(v.JOBGRAPH_DATA_DIR),
     embeddedPgPort: v.JOBGRAPH_EMBEDDED_PG_PORT,
+    demoData: v.JOBGRAPH_DEMO_DATA === "true",
+    adminToken: v.JOBGRAPH_ADMIN_TOKEN,
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
-    demoData: v.JOBGRAPH_DEMO_DATA === "true",
+    limits: {
+      maxDepth: v.JOBGRAPH_MAX_DEPTH,
+      maxAliases: v.JOBGRAPH_MAX_ALIASES,
+      maxTokens: v.JOBGRAPH_MAX_TOKENS,
+      maxDirectives: v.JOBGRAPH_MAX_DIRECTIVES,
+      maxCost: v.JOBGRAPH_MAX_COST,
+      maxBodyBytes: v.JOBGRAPH_MAX_BODY_BYTES,
+      mutationsPerMinute: v.JOBGRAPH_MUTATIONS_PER_MINUTE,
+    },
   };
 }

@@ -4,6 +4,8 @@ import { loadConfig } from "./config.js";
 import { createDb } from "./db/client.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./db/seed.js";
+import { developmentToken } from "./db/dev-token.js";
+import { ensureAdminToken } from "./domain/auth.js";
 
 function fail(error: unknown): never {
   // One line a person can act on; the stack trace helps nobody running `npm start`.
@@ -20,9 +22,25 @@ async function main() {
     const summary = await seedDemoData(db);
     console.log(`jobgraph: new embedded database filled with demo data (${summary.jobs} jobs, ${summary.templates} templates)`);
   }
+  let playgroundToken: string | undefined;
+  if (config.adminToken) {
+    await ensureAdminToken(db, config.adminToken, "JOBGRAPH_ADMIN_TOKEN");
+  } else if (database.kind === "embedded" && !config.production) {
+    // The zero-setup default: an admin token that the playground sends, so that a newcomer can run
+    // every operation at once. Production mode (NODE_ENV=production) never does this.
+    const token = await developmentToken(config.dataDir);
+    await ensureAdminToken(db, token.secret, "development admin token");
+    playgroundToken = token.secret;
+    if (token.created) {
+      console.log(`jobgraph: development admin token (shown once; the playground sends it): ${token.secret}`);
+    }
+  }
   const app = buildApp({
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize },
+    limits: config.limits,
+    production: config.production,
+    playgroundToken,
   });
 
   let stopping = false;

@@ -1234,23 +1234,31 @@ async function refuseUnlessEmpty(tx: Prisma.TransactionClient): Promise<void> {
   if (jobs > 0) {
     throw new SeedRefusedError(`the database already holds ${jobs} jobs; demo data is only added to an empty database`);
   }
-  // Without jobs the database may still hold real users, nodes or templates; colliding names would
-  // otherwise surface as a bare unique-constraint failure.
-  const [users, nodes, templates] = await Promise.all([
-    tx.user.findMany({ where: { name: { in: USERS.map((u) => u.name) } }, select: { name: true } }),
+  // Without jobs the database may still hold real nodes or templates; colliding names would
+  // otherwise surface as a bare unique-constraint failure. (Users are reused by name: start-up
+  // creates the `admin` user before anyone seeds.)
+  const [nodes, templates] = await Promise.all([
     tx.workerNode.findMany({ where: { name: { in: NODES.map((n) => n.name) } }, select: { name: true } }),
     tx.jobTemplate.findMany({ where: { name: { in: TEMPLATES.map((t) => t.name) } }, select: { name: true } }),
   ]);
-  const taken = [...users, ...nodes, ...templates].map((row) => row.name);
+  const taken = [...nodes, ...templates].map((row) => row.name);
   if (taken.length > 0) {
     const names = [...new Set(taken)].join(", ");
-    throw new SeedRefusedError(`the database already holds users, nodes or templates named like the demo's: ${names}`);
+    throw new SeedRefusedError(`the database already holds nodes or templates named like the demo's: ${names}`);
   }
+}
+
+/** Points the demo's users at existing users of the same name; returns the demo users still to create. */
+async function reuseUsers(db: Db, ids: Map<UserName, string>): Promise<UserSeed[]> {
+  const existing = await db.user.findMany({ where: { name: { in: USERS.map((u) => u.name) } }, select: { id: true, name: true } });
+  for (const user of existing) ids.set(user.name as UserName, user.id);
+  return USERS.filter((u) => !existing.some((e) => e.name === u.name));
 }
 
 /**
  * Fills an empty database with a realistic sample. Refuses (throws SeedRefusedError) when the database
- * already holds jobs, or users, nodes or templates with the demo's names, so it never mixes with real data.
+ * already holds jobs, or nodes or templates with the demo's names, so it never mixes with real data.
+ * Users with the demo's names (admin, alice, bob) are reused as they are.
  */
 export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promise<SeedSummary> {
   const now = options.now ?? new Date();
@@ -1267,6 +1275,7 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
   // One id per job, or a link names a key no job has (its id would dangle inside some JSON value) or
   // two jobs share a key.
   if (ids.jobs.size !== seeds.length) throw new Error("seed data links to an undefined job key or repeats one");
+  const newUsers = await reuseUsers(db, ids.users);
 
   // Job numbers follow insertion order and event ids are the order watchers replay in, so both go
   // in chronologically.
@@ -1285,7 +1294,7 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
     async (tx) => {
       await refuseUnlessEmpty(tx);
       await tx.user.createMany({
-        data: USERS.map((u) => ({
+        data: newUsers.map((u) => ({
           id: lookup(ids.users, u.name),
           name: u.name,
           email: u.email,
@@ -1335,7 +1344,7 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
   );
 
   return {
-    users: USERS.length,
+    users: newUsers.length,
     nodes: NODES.length,
     templates: TEMPLATES.length,
     jobs: jobs.length,

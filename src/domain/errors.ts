@@ -25,3 +25,11 @@ export class NotFoundError extends DomainError {
     this.name = "NotFoundError";
   }
 }
+
+/** The caller is known but may not do this. */
+export class ForbiddenError extends DomainError {
+  constructor(message = "you may not do this") {
+    super(message);
+    this.name = "ForbiddenError";
+  }
+}

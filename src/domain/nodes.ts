@@ -11,3 +11,7 @@ export function listWorkerNodes(db: Db, args: { query: FindManyNodes }) {
 export function countWorkerNodes(db: Db): Promise<number> {
   return db.workerNode.count();
 }
+
+export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeFindUniqueArgs, "include" | "select"> = {}) {
+  return db.workerNode.findUnique({ ...query, where: { id } } as Prisma.WorkerNodeFindUniqueArgs);
+}

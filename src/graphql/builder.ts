@@ -1,10 +1,13 @@
 // The schema builder and its plugins. No types are defined here (see types/).
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
-import { GraphQLError } from "graphql";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { getNamedType, getNullableType, GraphQLError, isListType, type GraphQLOutputType } from "graphql";
 import type PrismaTypes from "../db/generated/pothos-types.js";
+import { isAdmin } from "../domain/principal.js";
 import { getDatamodel } from "../db/generated/pothos-types.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
@@ -34,12 +37,37 @@ export const pageSize = {
   defaultSize: (_args: PageArgs, ctx: Context) => ctx.settings.defaultPageSize,
 };
 
+/**
+ * What a field costs: 1, times the rows it may return for everything selected below it. A
+ * connection may return `first` (or `last`, or the default page size) rows; its `edges` add nothing
+ * more; another list counts as 10.
+ */
+function fieldComplexity(args: Record<string, unknown>, ctx: Context, field: { type: GraphQLOutputType }) {
+  const named = getNamedType(field.type).name;
+  const size = args.first ?? args.last;
+  if (typeof size === "number") return { field: 1, multiplier: Math.max(size, 1) };
+  if (named.endsWith("Connection")) return { field: 1, multiplier: ctx.settings.defaultPageSize };
+  if (Array.isArray(args.ids)) return { field: 1, multiplier: Math.max(args.ids.length, 1) };
+  if (isListType(getNullableType(field.type)) && !named.endsWith("Edge")) return { field: 1, multiplier: 10 };
+  // An explicit multiplier: a bare number would let the plugin multiply lists (edges) by 10 again.
+  return { field: 1, multiplier: 1 };
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
+  AuthScopes: {
+    /** Any user or worker node with a valid token. */
+    authenticated: boolean;
+    admin: boolean;
+    /** The viewer is the user with this id. */
+    self: string;
+    /** The viewer is the worker node with this id. */
+    selfNode: string;
+  };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -47,7 +75,27 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string | number | bigint };
   };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  complexity: {
+    fieldComplexity,
+    limit: (ctx) => ({ complexity: ctx.limits.maxCost }),
+    complexityError: (_kind, { complexity, maxComplexity }) =>
+      new GraphQLError(`the query costs ${complexity}, more than the limit of ${maxComplexity}; ask for smaller pages`, {
+        extensions: { code: "QUERY_TOO_COSTLY", cost: complexity, maxCost: maxComplexity },
+      }),
+  },
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      admin: isAdmin(ctx.viewer),
+      self: (userId) => ctx.viewer?.kind === "USER" && ctx.viewer.userId === userId,
+      selfNode: (nodeId) => ctx.viewer?.kind === "NODE" && ctx.viewer.nodeId === nodeId,
+    }),
+    // Refusals of reads are GraphQL errors with a stable code; mutations refuse with ForbiddenError
+    // members of their result unions, raised by the domain.
+    unauthorizedError: () =>
+      new GraphQLError("you may not read this", { extensions: { code: "FORBIDDEN" } }),
+  },
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,

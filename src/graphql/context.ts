@@ -1,4 +1,6 @@
+import type { Limits } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { Principal } from "../domain/principal.js";
 
 /** Settings of the API that resolvers need. */
 export type ApiSettings = {
@@ -14,4 +16,7 @@ export type ApiSettings = {
 export type Context = {
   db: Db;
   settings: ApiSettings;
+  limits: Limits;
+  /** Who is calling; requests without a valid token never reach a resolver. */
+  viewer: Principal | null;
 };

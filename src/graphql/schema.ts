@@ -1,16 +1,28 @@
 // Imports every type, then builds the schema. Nothing else belongs here.
 import { isObjectType } from "graphql";
 import { builder } from "./builder.js";
+import "./errors.js";
 import "./scalars.js";
+import "./types/api-token.js";
 import "./types/job.js";
 import "./types/job-event.js";
 import "./types/job-output.js";
 import "./types/job-template.js";
 import "./types/task.js";
 import "./types/user.js";
+import "./types/viewer.js";
 import "./types/worker-node.js";
 
-builder.queryType({ description: "Reading jobs, tasks, templates, outputs and worker nodes." });
+// Every operation needs a caller with a valid token; the HTTP and WebSocket layers refuse others
+// before execution, and these scopes hold even if a request got past them.
+builder.queryType({
+  description: "Reading jobs, tasks, templates, outputs, worker nodes and the caller itself.",
+  authScopes: { authenticated: true },
+});
+builder.mutationType({
+  description: "Changing things. Expected failures come back as Error members of each result union.",
+  authScopes: { authenticated: true },
+});
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -14,7 +14,7 @@ describe("demo data", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = createTestApi(database);
+    api = await createTestApi(database);
     summary = await seedDemoData(database.db);
   });
 

@@ -9,7 +9,7 @@ describe("HTTP endpoints", () => {
   let api: TestApi;
 
   beforeAll(async () => {
-    api = createTestApi(await createTestDatabase());
+    api = await createTestApi(await createTestDatabase());
   });
 
   it("answers /health and /ready while the database answers", async () => {
@@ -45,11 +45,21 @@ describe("HTTP endpoints", () => {
   });
 
   it("speaks GraphQL over HTTP: GET for queries, 405 for mutations over GET, JSON errors for bad documents", async () => {
-    const get = await api.fetch(`/graphql?query=${encodeURIComponent("{ jobs(first: 1) { totalCount } }")}`, {
-      headers: { accept: "application/graphql-response+json" },
+    const query = `/graphql?query=${encodeURIComponent("{ jobs(first: 1) { totalCount } }")}`;
+    const get = await api.fetch(query, {
+      headers: { accept: "application/graphql-response+json", "x-graphql-yoga-csrf": "1" },
     });
     expect(get.status).toBe(200);
     expect(await get.json()).toEqual({ data: { jobs: { totalCount: 0 } } });
+    // A GET without a header that forces a CORS preflight could come from any web page.
+    const simpleGet = await api.fetch(query, { headers: { accept: "application/graphql-response+json" } });
+    expect(simpleGet.status).toBe(403);
+
+    const mutationOverGet = await api.fetch(
+      `/graphql?query=${encodeURIComponent('mutation { createUser(input: { name: "x" }) { __typename } }')}`,
+      { headers: { accept: "application/graphql-response+json", "x-graphql-yoga-csrf": "1" } },
+    );
+    expect(mutationOverGet.status).toBe(405);
 
     const syntax = await api.fetch("/graphql", {
       method: "POST",

@@ -27,7 +27,7 @@ describe("jobs", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = createTestApi(database, { maxPageSize: 10, defaultPageSize: 4 });
+    api = await createTestApi(database, { settings: { maxPageSize: 10, defaultPageSize: 4 } });
     const { db } = database;
     const user = await db.user.create({ data: { name: "alice" } });
     const node = await db.workerNode.create({ data: { name: "node-1" } });

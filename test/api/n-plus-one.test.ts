@@ -26,16 +26,19 @@ describe("a nested page of jobs", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = createTestApi(database);
+    api = await createTestApi(database);
     const template = await createTemplate(database.db);
     const [parent] = await createJobs(database.db, template.id, 1);
     await createJobs(database.db, template.id, 60, { tasks: 25, outputs: 2, spec: () => ({ parentId: parent }) });
   });
 
+  // Authenticating the caller costs a statement of its own, whatever the query; it is not counted.
+  const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
+
   async function statementsFor(first: number) {
     database.counter.reset();
     const data = await api.query(NestedPage, { first });
-    return { data, statements: [...database.counter.statements] };
+    return { data, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
   }
 
   it("costs the same number of statements for 5 jobs as for 50", async () => {

@@ -98,7 +98,7 @@ describe("objects and their relations", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = createTestApi(database);
+    api = await createTestApi(database);
     const { db } = database;
     const user = await db.user.create({ data: { name: "bob", role: "ADMIN" } });
     const node = await db.workerNode.create({

@@ -1,47 +1,68 @@
 // Runs operations through the real yoga app, in memory (yoga.fetch), as a client would over HTTP.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type ExecutionResult } from "graphql";
-import { buildApp, type App } from "../../src/app.js";
-import type { ApiSettings } from "../../src/graphql/context.js";
+import { buildApp, type App, type AppDeps } from "../../src/app.js";
 import type { TestDatabase } from "./db.js";
+import { createTestUser, type TestUser } from "./principals.js";
+
+/** Who sends a request: a token's secret, or null for none. */
+type As = { token?: string | null };
 
 export type TestApi = {
   app: App;
+  /** The admin whose token requests carry unless told otherwise. */
+  admin: TestUser;
   /** Sends an operation and returns the whole GraphQL response. */
   request<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
     variables?: TVariables,
+    as?: As,
   ): Promise<ExecutionResult<TResult>>;
   /** Sends an operation and returns its data, failing on any error. */
-  query<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables?: TVariables): Promise<TResult>;
-  /** Raw HTTP through the app. */
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  query<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables?: TVariables, as?: As): Promise<TResult>;
+  /** Raw HTTP through the app; sends the admin's token unless `init.headers` has an Authorization. */
+  fetch(path: string, init?: RequestInit, as?: As): Promise<Response>;
 };
 
-export function createTestApi(database: TestDatabase, settings: Partial<ApiSettings> = {}): TestApi {
+export async function createTestApi(
+  database: TestDatabase,
+  options: Partial<Omit<AppDeps, "db" | "settings">> & { settings?: Partial<AppDeps["settings"]> } = {},
+): Promise<TestApi> {
   const app = buildApp({
+    ...options,
     db: database.db,
-    settings: { maxPageSize: 100, defaultPageSize: 20, ...settings },
+    settings: { maxPageSize: 100, defaultPageSize: 20, ...options.settings },
   });
-  const fetch = async (path: string, init: RequestInit = {}): Promise<Response> =>
-    app.yoga.fetch(new URL(path, "http://jobgraph.test"), init);
+  const admin = await createTestUser(database.db, "ADMIN");
+  const fetch = async (path: string, init: RequestInit = {}, as: As = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    const token = as.token === undefined ? admin.secret : as.token;
+    if (token && !headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
+    return app.yoga.fetch(new URL(path, "http://jobgraph.test"), { ...init, headers });
+  };
   async function request<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
     variables?: TVariables,
+    as: As = {},
   ): Promise<ExecutionResult<TResult>> {
-    const response = await fetch("/graphql", {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
-      body: JSON.stringify({ query: print(document), variables }),
-    });
+    const response = await fetch(
+      "/graphql",
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+        body: JSON.stringify({ query: print(document), variables }),
+      },
+      as,
+    );
     return (await response.json()) as ExecutionResult<TResult>;
   }
   return {
     app,
+    admin,
     fetch,
     request,
-    async query(document, variables) {
-      const result = await request(document, variables);
+    async query(document, variables, as) {
+      const result = await request(document, variables, as);
       if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
       return result.data!;
     },

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, defaultLimits, loadConfig } from "../../src/config.js";
 
 describe("configuration", () => {
   it("has defaults that serve the playground on localhost:4000 with an embedded database", () => {
@@ -14,6 +14,9 @@ describe("configuration", () => {
       defaultPageSize: 20,
       dbPoolSize: 10,
       demoData: true,
+      production: false,
+      adminToken: undefined,
+      limits: defaultLimits,
     });
   });
 
@@ -28,6 +31,15 @@ describe("configuration", () => {
       JOBGRAPH_DEFAULT_PAGE_SIZE: "50",
       JOBGRAPH_DB_POOL_SIZE: "20",
       JOBGRAPH_DEMO_DATA: "false",
+      NODE_ENV: "production",
+      JOBGRAPH_ADMIN_TOKEN: "a-secret-of-twenty-four-chars",
+      JOBGRAPH_MAX_DEPTH: "8",
+      JOBGRAPH_MAX_ALIASES: "5",
+      JOBGRAPH_MAX_TOKENS: "500",
+      JOBGRAPH_MAX_DIRECTIVES: "3",
+      JOBGRAPH_MAX_COST: "1000",
+      JOBGRAPH_MAX_BODY_BYTES: "65536",
+      JOBGRAPH_MUTATIONS_PER_MINUTE: "0",
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
@@ -39,6 +51,17 @@ describe("configuration", () => {
       defaultPageSize: 50,
       dbPoolSize: 20,
       demoData: false,
+      production: true,
+      adminToken: "a-secret-of-twenty-four-chars",
+      limits: {
+        maxDepth: 8,
+        maxAliases: 5,
+        maxTokens: 500,
+        maxDirectives: 3,
+        maxCost: 1000,
+        maxBodyBytes: 65536,
+        mutationsPerMinute: 0,
+      },
     });
   });
 
@@ -52,6 +75,8 @@ describe("configuration", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
     [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
     [{ JOBGRAPH_DEMO_DATA: "yes" }, "JOBGRAPH_DEMO_DATA must be true or false"],
+    [{ JOBGRAPH_ADMIN_TOKEN: "short" }, "JOBGRAPH_ADMIN_TOKEN must be at least 24 characters"],
+    [{ JOBGRAPH_MAX_DEPTH: "0" }, "JOBGRAPH_MAX_DEPTH"],
     [{ JOBGRAPH_DEFAULT_PAGE_SIZE: "200" }, "JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"],
   ])("refuses %j, naming the variable", (env, expected) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -1,4 +1,7 @@
 import { countJobs, getJob, listJobs } from "../../domain/jobs.js";
+import type { JobAction } from "../../domain/lifecycle.js";
+import { can, type JobRef } from "../../domain/permissions.js";
+import type { Context } from "../context.js";
 import { taskOrderBy, taskWhere } from "../../domain/tasks.js";
 import { builder, pageSize } from "../builder.js";
 import { JobStatusEnum } from "./enums.js";
@@ -8,12 +11,23 @@ import { TaskFilter } from "./task-filter.js";
 import { TaskOrder } from "./task-order.js";
 import { TypedValue, typedValues } from "./typed-value.js";
 
+// What the viewer may do to the job now (its role and the job's state both allow it), so that a
+// frontend can enable exactly the buttons that will work.
+function viewerCan(action: JobAction, what: string) {
+  return {
+    description: `Whether the viewer may ${what} now.`,
+    select: { status: true, deletedAt: true, creatorId: true, nodeId: true },
+    resolve: (job: JobRef, _args: object, ctx: Context) => can(ctx.viewer, action, job),
+  } as const;
+}
+
 export const Job = builder.prismaNode("Job", {
   description:
     "A unit of work created from a template, claimed by a worker node, and moved through its lifecycle (see status).",
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
+  authScopes: { authenticated: true },
   fields: (t) => ({
     number: t.expose("number", { type: "Long", description: "A human-friendly number, increasing in creation order." }),
     queue: t.exposeString("queue", { description: "The queue the job waits in; `default` unless given at creation." }),
@@ -96,6 +110,14 @@ export const Job = builder.prismaNode("Job", {
       description: "Whether the job's results may differ between runs with the same inputs (never reused).",
     }),
     tags: t.exposeStringList("tags", { description: "Labels for finding and grouping jobs." }),
+    viewerCanAcquire: t.boolean(viewerCan("acquire", "acquire the job (worker nodes)")),
+    viewerCanCancel: t.boolean(viewerCan("cancel", "cancel the job")),
+    viewerCanReset: t.boolean(viewerCan("reset", "reset the job to QUEUED")),
+    viewerCanAbort: t.boolean(viewerCan("abort", "take the job back from its node")),
+    viewerCanUpdate: t.boolean(viewerCan("update", "change the job's description, priority and tags")),
+    viewerCanDelete: t.boolean(viewerCan("delete", "soft-delete the job")),
+    viewerCanReinstate: t.boolean(viewerCan("reinstate", "reinstate the soft-deleted job")),
+    viewerCanHardDelete: t.boolean(viewerCan("hardDelete", "delete the job for good")),
     tasks: t.relatedConnection("tasks", {
       cursor: "id",
       ...pageSize,

@@ -1,4 +1,7 @@
-import { builder } from "../builder.js";
+import type { User as UserRow } from "../../db/generated/prisma/client.js";
+import { createUser } from "../../domain/auth.js";
+import { builder, pageSize } from "../builder.js";
+import { mutationErrors } from "../errors.js";
 import { UserRoleEnum } from "./enums.js";
 
 export const User = builder.prismaNode("User", {
@@ -6,10 +9,52 @@ export const User = builder.prismaNode("User", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
+  authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString("name", { description: "The user's unique name." }),
-    email: t.exposeString("email", { nullable: true, description: "The user's email address." }),
+    email: t.exposeString("email", {
+      nullable: true,
+      description: "The user's email address; visible to the user and to admins.",
+      authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
+    }),
     role: t.expose("role", { type: UserRoleEnum, description: "What the user may do." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user was created." }),
+    tokens: t.relatedConnection(
+      "tokens",
+      {
+        cursor: "id",
+        ...pageSize,
+        totalCount: true,
+        description: "The user's API tokens, newest first; visible to the user and to admins.",
+        authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
+        query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+      },
+      { description: "A page of API tokens." },
+      { description: "One API token, with its cursor." },
+    ),
   }),
 });
+
+const CreateUserInput = builder.inputType("CreateUserInput", {
+  description: "A new user.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "A unique name, up to 200 characters." }),
+    email: t.string({ required: false, description: "An email address, unique if given." }),
+    role: t.field({ type: UserRoleEnum, required: false, defaultValue: "USER", description: "USER unless given." }),
+  }),
+});
+
+const CreateUserPayload = builder.objectRef<{ user: UserRow }>("CreateUserPayload").implement({
+  description: "The user created.",
+  fields: (t) => ({ user: t.field({ type: User, description: "The new user.", resolve: (p) => p.user }) }),
+});
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: CreateUserPayload,
+    description: "Creates a user. Admins only. Give the user a token with createApiToken.",
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: "The user." }) },
+    errors: mutationErrors("createUser"),
+    resolve: async (_root, { input }, ctx) => ({ user: await createUser(ctx.db, ctx.viewer, input) }),
+  }),
+}));

@@ -1,11 +1,17 @@
+import type { ApiToken as ApiTokenRow, WorkerNode as WorkerNodeRow } from "../../db/generated/prisma/client.js";
+import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, listWorkerNodes } from "../../domain/nodes.js";
 import { builder, pageSize } from "../builder.js";
+import { ValidationError } from "../../domain/errors.js";
+import { mutationErrors } from "../errors.js";
+import { ApiToken } from "./api-token.js";
 
 export const WorkerNode = builder.prismaNode("WorkerNode", {
   description: "A machine that claims and runs jobs.",
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
+  authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString("name", { description: "The node's unique name." }),
     description: t.exposeString("description", { nullable: true, description: "What the node is." }),
@@ -43,4 +49,54 @@ builder.queryFields((t) => ({
     { description: "A page of worker nodes." },
     { description: "A worker node in a page." },
   ),
+}));
+
+const RegisterWorkerNodeInput = builder.inputType("RegisterWorkerNodeInput", {
+  description: "A worker node and what it can run.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "A unique name, up to 200 characters." }),
+    description: t.string({ required: false, description: "What the node is." }),
+    executors: t.stringList({ required: false, description: "Executors the node can run; any if omitted or empty." }),
+    cpu: t.int({ required: false, description: "vCPUs the node offers." }),
+    memory: t.int({ required: false, description: "Memory the node offers, in MB." }),
+    labels: t.field({
+      type: "JSON",
+      required: false,
+      description: "Labels as an object of strings (e.g. {\"zone\": \"a\"}) that job filters can match.",
+    }),
+  }),
+});
+
+const RegisterWorkerNodePayload = builder
+  .objectRef<{ node: WorkerNodeRow; token: ApiTokenRow; secret: string }>("RegisterWorkerNodePayload")
+  .implement({
+    description: "The node registered, its token, and the token's secret.",
+    fields: (t) => ({
+      node: t.field({ type: WorkerNode, description: "The new worker node.", resolve: (p) => p.node }),
+      token: t.field({ type: ApiToken, description: "The node's token.", resolve: (p) => p.token }),
+      secret: t.exposeString("secret", {
+        description: "The secret the node sends as `Authorization: Bearer <secret>`. Shown only now.",
+      }),
+    }),
+  });
+
+function stringLabels(labels: unknown): Record<string, string> | null {
+  if (labels == null) return null;
+  if (typeof labels !== "object" || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== "string")) {
+    throw new ValidationError("labels must be an object whose values are strings", [
+      { path: ["input", "labels"], message: "must be an object of strings" },
+    ]);
+  }
+  return labels as Record<string, string>;
+}
+
+builder.mutationFields((t) => ({
+  registerWorkerNode: t.field({
+    type: RegisterWorkerNodePayload,
+    description: "Registers a worker node and creates its token, whose secret is returned once. Admins only.",
+    args: { input: t.arg({ type: RegisterWorkerNodeInput, required: true, description: "The node." }) },
+    errors: mutationErrors("registerWorkerNode"),
+    resolve: (_root, { input }, ctx) =>
+      registerWorkerNode(ctx.db, ctx.viewer, { ...input, labels: stringLabels(input.labels) }),
+  }),
 }));

@@ -1,0 +1,235 @@
+// Identity: API tokens, the principals they stand for, and the management of users, tokens and
+// worker nodes. A token is a random secret shown once; only its SHA-256 is stored.
+import { createHash, randomBytes } from "node:crypto";
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import type { UserRole } from "../db/generated/prisma/enums.js";
+import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { isAdmin, type Principal } from "./principal.js";
+
+/** Secrets start with a prefix saying whose they are, so a leaked one is easy to recognise. */
+const SECRET_PREFIX = { USER: "jgu_", NODE: "jgn_" } as const;
+/** How much of a secret is kept in clear, to tell tokens apart in lists. */
+const VISIBLE_CHARACTERS = 12;
+/** last_used_at (and a node's last_seen_at) are written at most this often per token. */
+const TOUCH_INTERVAL_SECONDS = 60;
+
+export function newSecret(kind: keyof typeof SECRET_PREFIX): string {
+  return SECRET_PREFIX[kind] + randomBytes(32).toString("base64url");
+}
+
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+function visiblePrefix(secret: string): string {
+  return secret.slice(0, VISIBLE_CHARACTERS);
+}
+
+/** Reads `Bearer <secret>` from an Authorization header (case-insensitive scheme). */
+export function bearerSecret(authorization: string | null | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  return match ? match[1]! : null;
+}
+
+type TokenRow = {
+  token_id: string;
+  user_id: string | null;
+  user_name: string | null;
+  role: UserRole | null;
+  node_id: string | null;
+  node_name: string | null;
+};
+
+/**
+ * The principal a secret stands for, or null when the secret is unknown, expired, revoked or
+ * belongs to a disabled user: callers refuse all of these alike, without saying which.
+ */
+export async function authenticate(db: Db, secret: string | null): Promise<Principal | null> {
+  if (!secret) return null;
+  const rows = await db.$queryRaw<TokenRow[]>`
+    /* authenticate */
+    select t.id as token_id, u.id as user_id, u.name as user_name, u.role::text as role,
+           n.id as node_id, n.name as node_name
+      from api_tokens t
+      left join users u on u.id = t.user_id
+      left join worker_nodes n on n.id = t.node_id
+     where t.hash = ${hashSecret(secret)}::text
+       and t.revoked_at is null
+       and (t.expires_at is null or t.expires_at > now())
+       and (t.user_id is null or u.disabled_at is null)`;
+  const row = rows[0];
+  if (!row) return null;
+  void touch(db, row.token_id);
+  if (row.user_id) {
+    return { kind: "USER", userId: row.user_id, name: row.user_name!, role: row.role!, tokenId: row.token_id };
+  }
+  return { kind: "NODE", nodeId: row.node_id!, name: row.node_name!, tokenId: row.token_id };
+}
+
+/** Records that a token (and its node) was used; at most once a minute, and never in the way. */
+async function touch(db: Db, tokenId: string): Promise<void> {
+  await db.$executeRaw`
+    /* touchToken */
+    with used as (
+      update api_tokens set last_used_at = now()
+       where id = ${tokenId}::uuid
+         and (last_used_at is null or last_used_at < now() - make_interval(secs => ${TOUCH_INTERVAL_SECONDS}::int))
+      returning node_id)
+    update worker_nodes set last_seen_at = now() where id = (select node_id from used)`.catch(() => {
+    // Bookkeeping only: a failure here must not fail the request it rides on.
+  });
+}
+
+function requireAdmin(actor: Principal | null, what: string): void {
+  if (!isAdmin(actor)) throw new ForbiddenError(`only an admin may ${what}`);
+}
+
+// Names are shown in lists and logs: printable, trimmed, not empty.
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+
+function checkName(value: string, path: string[], max: number, errors: FieldError[]): string {
+  const name = value.trim();
+  if (!name) errors.push({ path, message: "must not be empty" });
+  else if (name.length > max) errors.push({ path, message: `must be at most ${max} characters` });
+  else if (CONTROL_CHARACTERS.test(name)) errors.push({ path, message: "must not contain control characters" });
+  return name;
+}
+
+function checkExpiry(expiresAt: Date | null | undefined, errors: FieldError[]): void {
+  if (expiresAt && expiresAt.getTime() <= Date.now()) errors.push({ path: ["expiresAt"], message: "must be in the future" });
+}
+
+function throwIfAny(errors: FieldError[]): void {
+  if (errors.length) throw new ValidationError("the input is not valid", errors);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+export type NewUser = { name: string; email?: string | null; role?: UserRole | null };
+
+/** Creates a user. Admins only. */
+export async function createUser(db: Db, actor: Principal | null, input: NewUser) {
+  requireAdmin(actor, "create users");
+  const errors: FieldError[] = [];
+  const name = checkName(input.name, ["name"], 200, errors);
+  const email = input.email?.trim() || null;
+  if (email && (email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email))) {
+    errors.push({ path: ["email"], message: "must be an email address" });
+  }
+  throwIfAny(errors);
+  try {
+    return await db.user.create({ data: { name, email, role: input.role ?? "USER" } });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new ValidationError("a user with this name or email exists", [
+        { path: ["name"], message: "must be unique, as must email" },
+      ]);
+    }
+    throw error;
+  }
+}
+
+export type NewToken = { userId: string; name: string; expiresAt?: Date | null };
+
+/** Creates a token for a user and returns it with its secret, which is never shown again. Admins only. */
+export async function createApiToken(db: Db, actor: Principal | null, input: NewToken) {
+  requireAdmin(actor, "create tokens");
+  const errors: FieldError[] = [];
+  const name = checkName(input.name, ["name"], 200, errors);
+  checkExpiry(input.expiresAt, errors);
+  throwIfAny(errors);
+  const user = await db.user.findUnique({ where: { id: input.userId }, select: { id: true } });
+  if (!user) throw new NotFoundError("user", input.userId);
+  const secret = newSecret("USER");
+  const token = await db.apiToken.create({
+    data: { name, userId: user.id, prefix: visiblePrefix(secret), hash: hashSecret(secret), expiresAt: input.expiresAt ?? null },
+  });
+  return { token, secret };
+}
+
+/** Revokes a token at once; revoking a revoked token changes nothing. Admins only. */
+export async function revokeApiToken(db: Db, actor: Principal | null, tokenId: string) {
+  requireAdmin(actor, "revoke tokens");
+  const [revoked] = await db.$queryRaw<{ id: string }[]>`
+    /* revokeApiToken */
+    update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = ${tokenId}::uuid returning id`;
+  if (!revoked) throw new NotFoundError("token", tokenId);
+  return db.apiToken.findUniqueOrThrow({ where: { id: revoked.id } });
+}
+
+export type NewWorkerNode = {
+  name: string;
+  description?: string | null;
+  executors?: string[] | null;
+  cpu?: number | null;
+  memory?: number | null;
+  labels?: Record<string, string> | null;
+};
+
+/** Registers a worker node and creates its token; returns both, with the secret shown this once. Admins only. */
+export async function registerWorkerNode(db: Db, actor: Principal | null, input: NewWorkerNode) {
+  requireAdmin(actor, "register worker nodes");
+  const errors: FieldError[] = [];
+  const name = checkName(input.name, ["name"], 200, errors);
+  for (const [field, value] of [["cpu", input.cpu], ["memory", input.memory]] as const) {
+    if (value != null && value < 1) errors.push({ path: [field], message: "must be at least 1" });
+  }
+  (input.executors ?? []).forEach((executor, i) => checkName(executor, ["executors", String(i)], 200, errors));
+  throwIfAny(errors);
+  const secret = newSecret("NODE");
+  try {
+    return await db.$transaction(async (tx) => {
+      const node = await tx.workerNode.create({
+        data: {
+          name,
+          description: input.description ?? null,
+          executors: (input.executors ?? []).map((e) => e.trim()),
+          cpu: input.cpu ?? null,
+          memory: input.memory ?? null,
+          labels: input.labels ?? {},
+        },
+      });
+      const token = await tx.apiToken.create({
+        data: { name: `${name} node token`, nodeId: node.id, prefix: visiblePrefix(secret), hash: hashSecret(secret) },
+      });
+      return { node, token, secret };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new ValidationError("a worker node with this name exists", [{ path: ["name"], message: "must be unique" }]);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Makes `secret` a valid token of the admin user `admin` (created if missing), whatever state an
+ * earlier start left it in. Used at start-up for JOBGRAPH_ADMIN_TOKEN and the development token.
+ */
+export async function ensureAdminToken(db: Db, secret: string, tokenName: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const admin = await tx.user.upsert({
+      where: { name: "admin" },
+      create: { name: "admin", role: "ADMIN" },
+      update: { role: "ADMIN", disabledAt: null },
+    });
+    await tx.apiToken.upsert({
+      where: { hash: hashSecret(secret) },
+      create: { name: tokenName, userId: admin.id, prefix: visiblePrefix(secret), hash: hashSecret(secret) },
+      update: { userId: admin.id, nodeId: null, revokedAt: null, expiresAt: null },
+    });
+  });
+}
+
+type Selection<T> = Pick<T, Extract<keyof T, "include" | "select">>;
+
+export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniqueArgs> = {}) {
+  return db.user.findUnique({ ...query, where: { id } } as Prisma.UserFindUniqueArgs);
+}
+
+export function getApiToken(db: Db, id: string, query: Selection<Prisma.ApiTokenFindUniqueArgs> = {}) {
+  return db.apiToken.findUnique({ ...query, where: { id } } as Prisma.ApiTokenFindUniqueArgs);
+}

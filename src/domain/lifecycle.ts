@@ -1,0 +1,45 @@
+// The job lifecycle as a table: the states each action may start from. Transitions check it in
+// their guarded SQL; permissions use it to tell a client which actions make sense now.
+import type { JobStatus } from "../db/generated/prisma/enums.js";
+
+export type JobAction =
+  | "acquire"
+  | "release"
+  | "start"
+  | "reportProgress"
+  | "renewLease"
+  | "finish"
+  | "reset"
+  | "abort"
+  | "cancel"
+  | "update"
+  | "delete"
+  | "reinstate"
+  | "hardDelete";
+
+const ANY: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
+
+/** The statuses from which each action is allowed. */
+export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
+  acquire: ["QUEUED"],
+  release: ["ACQUIRED", "RUNNING"],
+  start: ["ACQUIRED"],
+  reportProgress: ["RUNNING"],
+  renewLease: ["ACQUIRED", "RUNNING"],
+  finish: ["RUNNING"],
+  reset: ["ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
+  abort: ["ACQUIRED", "RUNNING"],
+  cancel: ["QUEUED", "ACQUIRED", "RUNNING"],
+  update: ANY,
+  delete: ANY,
+  reinstate: ANY,
+  hardDelete: ANY,
+};
+
+/** Whether `action` makes sense for a job in this state (soft deletion included). */
+export function stateAllows(action: JobAction, job: { status: JobStatus; deletedAt: Date | null }): boolean {
+  if (action === "reinstate") return job.deletedAt !== null;
+  // A soft-deleted job is out of the lifecycle until it is reinstated; it can still be removed.
+  if (job.deletedAt !== null && action !== "hardDelete") return false;
+  return allowedFrom[action].includes(job.status);
+}

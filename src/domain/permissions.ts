@@ -1,0 +1,55 @@
+// Who may do what to a job. The rule table of the API, in one place:
+//
+//   action                                   | who
+//   acquire                                  | a worker node
+//   release, start, reportProgress,          | the node holding the job
+//     renewLease, finish                     |
+//   reset                                    | the holding node, the job's creator
+//   cancel, update, delete, reinstate        | the job's creator
+//   abort, hardDelete                        | (admins only)
+//
+// Admins may do everything. Reading is open to every authenticated caller.
+import type { JobStatus } from "../db/generated/prisma/enums.js";
+import { type JobAction, stateAllows } from "./lifecycle.js";
+import { isAdmin, type Principal } from "./principal.js";
+
+type Role = "node" | "holder" | "creator";
+
+const rules: Record<JobAction, readonly Role[]> = {
+  acquire: ["node"],
+  release: ["holder"],
+  start: ["holder"],
+  reportProgress: ["holder"],
+  renewLease: ["holder"],
+  finish: ["holder"],
+  reset: ["holder", "creator"],
+  cancel: ["creator"],
+  update: ["creator"],
+  delete: ["creator"],
+  reinstate: ["creator"],
+  abort: [],
+  hardDelete: [],
+};
+
+export type JobRef = { status: JobStatus; deletedAt: Date | null; creatorId: string | null; nodeId: string | null };
+
+/** Whether the principal's role towards the job lets it take the action, whatever the job's state. */
+export function mayActOn(principal: Principal | null, action: JobAction, job: JobRef): boolean {
+  if (!principal) return false;
+  if (isAdmin(principal)) return true;
+  return rules[action].some((role) => {
+    switch (role) {
+      case "node":
+        return principal.kind === "NODE";
+      case "holder":
+        return principal.kind === "NODE" && job.nodeId === principal.nodeId && (job.status === "ACQUIRED" || job.status === "RUNNING");
+      case "creator":
+        return principal.kind === "USER" && job.creatorId !== null && job.creatorId === principal.userId;
+    }
+  });
+}
+
+/** Whether the principal may take the action now: allowed to, and the job's state admits it. */
+export function can(principal: Principal | null, action: JobAction, job: JobRef): boolean {
+  return mayActOn(principal, action, job) && stateAllows(action, job);
+}

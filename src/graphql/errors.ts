@@ -1,0 +1,63 @@
+// The schema's error types. Expected failures are members of a mutation's result union, bound to
+// the domain's error classes; anything else stays an unexpected error, masked by yoga.
+import { ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { builder } from "./builder.js";
+
+export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
+  description: "An expected failure of a mutation: nothing was changed.",
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "What went wrong, for a person to read." }),
+  }),
+});
+
+builder.objectType(ForbiddenError, {
+  name: "ForbiddenError",
+  description: "The caller may not do this (to this object).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ForbiddenError,
+});
+
+const FieldErrorRef = builder.objectRef<{ path: string[]; message: string }>("FieldError").implement({
+  description: "What is wrong with one value of the input.",
+  fields: (t) => ({
+    path: t.exposeStringList("path", { description: "Where the value is in the input, e.g. [\"input\", \"name\"]." }),
+    message: t.exposeString("message", { description: "What is wrong with it." }),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: "ValidationError",
+  description: "The input is not valid; every problem found is listed.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({
+    fieldErrors: t.field({
+      type: [FieldErrorRef],
+      description: "The problems, each with the path of the value it concerns.",
+      resolve: (error) => error.fieldErrors,
+    }),
+  }),
+});
+
+builder.objectType(NotFoundError, {
+  name: "NotFoundError",
+  description: "An object the input refers to does not exist.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: (t) => ({
+    entity: t.exposeString("entity", { description: "What kind of object was looked for." }),
+  }),
+});
+
+/**
+ * The `errors` option of a mutation: it answers with its payload or with one of the expected
+ * errors, in a union named after it (createUser -> CreateUserResult).
+ */
+export function mutationErrors(mutation: string) {
+  const union = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Result`;
+  return {
+    types: [ForbiddenError, ValidationError, NotFoundError],
+    directResult: true as const,
+    union: { name: union, description: `What ${mutation} answers: its payload, or why nothing was changed.` },
+  };
+}
