@@ -34,6 +34,7 @@ export function bearerSecret(authorization: string | null | undefined): string |
 
 type TokenRow = {
   token_id: string;
+  stale: boolean;
   user_id: string | null;
   user_name: string | null;
   role: UserRole | null;
@@ -49,7 +50,9 @@ export async function authenticate(db: Db, secret: string | null): Promise<Princ
   if (!secret) return null;
   const rows = await db.$queryRaw<TokenRow[]>`
     /* authenticate */
-    select t.id as token_id, u.id as user_id, u.name as user_name, u.role::text as role,
+    select t.id as token_id,
+           t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${TOUCH_INTERVAL_SECONDS}::int) as stale,
+           u.id as user_id, u.name as user_name, u.role::text as role,
            n.id as node_id, n.name as node_name
       from api_tokens t
       left join users u on u.id = t.user_id
@@ -60,22 +63,18 @@ export async function authenticate(db: Db, secret: string | null): Promise<Princ
        and (t.user_id is null or u.disabled_at is null)`;
   const row = rows[0];
   if (!row) return null;
-  void touch(db, row.token_id);
+  if (row.stale) await touch(db, row.token_id);
   if (row.user_id) {
     return { kind: "USER", userId: row.user_id, name: row.user_name!, role: row.role!, tokenId: row.token_id };
   }
   return { kind: "NODE", nodeId: row.node_id!, name: row.node_name!, tokenId: row.token_id };
 }
 
-/** Records that a token (and its node) was used; at most once a minute, and never in the way. */
+/** Records that a token (and its node) was used. Called at most about once a minute per token. */
 async function touch(db: Db, tokenId: string): Promise<void> {
   await db.$executeRaw`
     /* touchToken */
-    with used as (
-      update api_tokens set last_used_at = now()
-       where id = ${tokenId}::uuid
-         and (last_used_at is null or last_used_at < now() - make_interval(secs => ${TOUCH_INTERVAL_SECONDS}::int))
-      returning node_id)
+    with used as (update api_tokens set last_used_at = now() where id = ${tokenId}::uuid returning node_id)
     update worker_nodes set last_seen_at = now() where id = (select node_id from used)`.catch(() => {
     // Bookkeeping only: a failure here must not fail the request it rides on.
   });

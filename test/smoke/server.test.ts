@@ -1,6 +1,6 @@
 // The real server process, as `npm start` runs it: no DATABASE_URL, an embedded PostgreSQL, HTTP.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -64,16 +64,26 @@ async function start(env: NodeJS.ProcessEnv = serverEnv()): Promise<Running> {
   return { child, url, output: () => output };
 }
 
+async function playground(url: string): Promise<string> {
+  return (await fetch(url, { headers: { accept: "text/html" } })).text();
+}
+
+const devTokenLine = /development admin token \(shown once; the playground sends it\): (jgu_\S+)/;
+
 async function stop({ child }: Running, signal: NodeJS.Signals): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   child.kill(signal);
   return exited;
 }
 
-async function countJobs(url: string): Promise<number> {
+async function countJobs(url: string, token: string): Promise<number> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      authorization: `Bearer ${token}`,
+    },
     body: JSON.stringify({ query: "{ jobs(filter: { includeDeleted: true }) { totalCount } }" }),
   });
   expect(response.status).toBe(200);
@@ -101,7 +111,12 @@ describe("the server process", () => {
     const base = first.url.replace(/\/graphql$/, "");
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/ready`)).status).toBe(200);
-    const jobs = await countJobs(first.url);
+    // The first start makes a development admin token, prints it once, and the playground sends it.
+    const token = devTokenLine.exec(first.output())?.[1];
+    expect(token).toBeDefined();
+    expect(readFileSync(path.join(dataDir, "admin-token"), "utf8").trim()).toBe(token);
+    expect(await playground(first.url)).toContain(`Bearer ${token}`);
+    const jobs = await countJobs(first.url, token!);
     expect(jobs).toBeGreaterThan(0);
     expect(first.output()).toContain("demo data");
 
@@ -111,32 +126,45 @@ describe("the server process", () => {
     expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
 
     const second = await start();
-    expect(await countJobs(second.url)).toBe(jobs);
+    expect(await countJobs(second.url, token!)).toBe(jobs);
     expect(second.output()).not.toContain("demo data");
+    expect(second.output()).not.toMatch(devTokenLine);
+    expect(await playground(second.url)).toContain(`Bearer ${token}`);
     expect(await stop(second, "SIGINT")).toBe(0);
     expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+
+    // Production mode prefills nothing; the token still works for whoever holds it.
+    const production = await start(serverEnv({ NODE_ENV: "production" }));
+    expect(await playground(production.url)).not.toContain("Bearer");
+    expect(await countJobs(production.url, token!)).toBe(jobs);
+    expect(await stop(production, "SIGTERM")).toBe(0);
   });
 
-  it("migrates and uses the database DATABASE_URL names, without demo data; seed fills it once", async () => {
+  it("migrates and uses the database DATABASE_URL names, with JOBGRAPH_ADMIN_TOKEN; seed fills it once", async () => {
     const url = await emptyDatabase();
-    const server = await start(serverEnv({ DATABASE_URL: url }));
+    const adminToken = "an-operator-chosen-secret-0123456789";
+    const env = serverEnv({ DATABASE_URL: url, JOBGRAPH_ADMIN_TOKEN: adminToken });
+    const server = await start(env);
     expect(server.output()).toContain("database: DATABASE_URL");
-    expect(await countJobs(server.url)).toBe(0);
+    expect(server.output()).not.toMatch(devTokenLine);
+    // A configured secret is the operator's: it is never put into a page.
+    expect(await playground(server.url)).not.toContain(adminToken);
+    expect(await countJobs(server.url, adminToken)).toBe(0);
     const probe = new pg.Client({ connectionString: url });
     await probe.connect();
     const { rows } = await probe.query("select count(*)::int as n from _prisma_migrations where finished_at is not null");
     await probe.end();
     expect(rows[0].n).toBeGreaterThan(0);
 
-    const seeded = await runToExit(serverEnv({ DATABASE_URL: url }), "seed.ts");
+    const seeded = await runToExit(env, "seed.ts");
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toMatch(/^jobgraph: demo data added: \d+ users/);
-    const jobs = await countJobs(server.url);
+    const jobs = await countJobs(server.url, adminToken);
     expect(jobs).toBeGreaterThan(0);
-    const again = await runToExit(serverEnv({ DATABASE_URL: url }), "seed.ts");
+    const again = await runToExit(env, "seed.ts");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("nothing added");
-    expect(await countJobs(server.url)).toBe(jobs);
+    expect(await countJobs(server.url, adminToken)).toBe(jobs);
     expect(await stop(server, "SIGTERM")).toBe(0);
   });
 
