@@ -1,4 +1,5 @@
 // The HTTP surface around the API: health, readiness, the playground, and GraphQL over HTTP.
+import { getIntrospectionQuery } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { createDb } from "../../src/db/client.js";
@@ -42,6 +43,18 @@ describe("HTTP endpoints", () => {
     for (const operation of ["RecentJobs", "RunningJobs", "JobHistory", "Templates", "WorkerNodes"]) {
       expect(html).toContain(`query ${operation}`);
     }
+  });
+
+  it("answers the playground's introspection query within every limit", async () => {
+    const response = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data?: { __schema: { types: unknown[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.__schema.types.length).toBeGreaterThan(50);
   });
 
   it("speaks GraphQL over HTTP: GET for queries, 405 for mutations over GET, JSON errors for bad documents", async () => {
