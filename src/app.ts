@@ -13,6 +13,7 @@ import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import type { Db } from "./db/client.js";
 import { authenticate, bearerSecret } from "./domain/auth.js";
+import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
@@ -64,6 +65,19 @@ function unauthenticated(): GraphQLError {
   });
 }
 
+/** The same error with other extensions. */
+function withExtensions(error: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
+  const { nodes, source, positions, path, originalError } = error;
+  return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions });
+}
+
+/** HTTP statuses mean nothing on a WebSocket; they are left out of errors sent there. */
+function withoutHttp(error: GraphQLError): GraphQLError {
+  if (!error.extensions?.http) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return withExtensions(error, extensions);
+}
+
 /** The Authorization value of a WebSocket's connection_init payload, whatever the key's case. */
 function connectionAuthorization(params: Record<string, unknown> | undefined): string | undefined {
   const entry = Object.entries(params ?? {}).find(([key]) => key.toLowerCase() === "authorization");
@@ -71,42 +85,61 @@ function connectionAuthorization(params: Record<string, unknown> | undefined): s
 }
 
 /**
- * graphql-armor rejects in the validation phase without an HTTP status, so yoga would answer 200;
- * the GraphQL-over-HTTP spec asks for 400 when a document fails validation.
+ * graphql-armor rejects in the validation phase by throwing, without an HTTP status, so yoga would
+ * answer 200; the GraphQL-over-HTTP spec asks for 400 when a document fails validation. Thrown
+ * rejections become validation results, and every validation error gets status 400.
  */
 function useValidationStatus(): Plugin {
   return {
-    onValidate: () => ({ result, setResult }) => {
-      if (result.length) {
-        setResult(
-          result.map(
-            (error) =>
-              new GraphQLError(error.message, {
-                nodes: error.nodes,
-                source: error.source,
-                positions: error.positions,
-                path: error.path,
-                originalError: error.originalError,
-                extensions: { ...error.extensions, http: { status: 400 } },
-              }),
-          ),
-        );
-      }
+    onValidate: ({ validateFn, setValidationFn }) => {
+      setValidationFn((...args) => {
+        try {
+          return validateFn(...args);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      });
+      return ({ result, setResult }) => {
+        if (!result.length) return;
+        setResult(result.map((error) => withExtensions(error, { ...error.extensions, http: { status: 400 } })));
+      };
+    },
+  };
+}
+
+/**
+ * Authenticates an HTTP request before its document is even parsed, so that a caller without a
+ * valid token learns nothing of the schema (not even from validation errors). The context factory
+ * then picks the principal up.
+ */
+function useAuthentication(db: Db, viewers: WeakMap<Request, Principal>): Plugin {
+  return {
+    async onRequestParse({ request }) {
+      const viewer = await authenticate(db, bearerSecret(request.headers.get("authorization")));
+      if (!viewer) throw unauthenticated();
+      viewers.set(request, viewer);
     },
   };
 }
 
 export function buildApp({ db, settings, limits = defaultLimits, production = false, playgroundToken }: AppDeps): App {
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
+  const viewers = new WeakMap<Request, Principal>();
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
     maxRequestBodySize: limits.maxBodyBytes,
+    // Error details never reach clients, whatever NODE_ENV says.
+    maskedErrors: { isDev: false },
     context: async ({ request, connectionParams }): Promise<Context> => {
-      const authorization = request ? request.headers.get("authorization") : connectionAuthorization(connectionParams);
-      const viewer = await authenticate(db, bearerSecret(authorization));
+      // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
+      // here, each time, so that a token revoked while a socket is open stops working at once.
+      const viewer = request
+        ? viewers.get(request)
+        : await authenticate(db, bearerSecret(connectionAuthorization(connectionParams)));
       if (!viewer) throw unauthenticated();
       return { db, settings, limits, viewer };
     },
@@ -121,6 +154,7 @@ export function buildApp({ db, settings, limits = defaultLimits, production = fa
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
+      useAuthentication(db, viewers),
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
         maxAliases: { n: limits.maxAliases },
@@ -149,16 +183,25 @@ export function buildApp({ db, settings, limits = defaultLimits, production = fa
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: ctx.connectionParams,
         });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        // A refused operation (bad document, revoked token) answers that operation with its
+        // errors; it must not take down the socket and every other operation on it.
+        try {
+          const contextValue = await contextFactory();
+          const document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors.map(withoutHttp);
+          return {
+            schema,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables,
+            contextValue,
+            rootValue: { execute, subscribe },
+          };
+        } catch (error) {
+          if (error instanceof GraphQLError) return [withoutHttp(error)];
+          throw error;
+        }
       },
     },
     wsServer,

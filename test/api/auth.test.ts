@@ -136,6 +136,16 @@ describe("authentication and authorization", () => {
       expect(answers[0]!.body.data).toBeUndefined();
     });
 
+    it("learns nothing of the schema: an invalid document gets the same 401", async () => {
+      const response = await api.fetch(
+        "/graphql",
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ jobz }" }) },
+        { token: null },
+      );
+      expect(response.status).toBe(401);
+      expect(JSON.stringify(await response.json())).not.toMatch(/jobz|Did you mean/);
+    });
+
     it("still gets /health, /ready and the playground page", async () => {
       expect((await api.fetch("/health", {}, { token: null })).status).toBe(200);
       expect((await api.fetch("/ready", {}, { token: null })).status).toBe(200);
