@@ -13,6 +13,7 @@ import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import type { Db } from "./db/client.js";
 import { authenticate, bearerSecret } from "./domain/auth.js";
+import { Reclaimer } from "./domain/reclaimer.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
@@ -27,6 +28,8 @@ export type AppDeps = {
   production?: boolean;
   /** A token the playground sends by default (the development admin token); never in production. */
   playgroundToken?: string;
+  /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
+  reclaimIntervalMs?: number;
 };
 
 /** What a request brings to the context factory: an HTTP request, or a WebSocket's init payload. */
@@ -123,7 +126,14 @@ function useAuthentication(db: Db, viewers: WeakMap<Request, Principal>): Plugin
   };
 }
 
-export function buildApp({ db, settings, limits = defaultLimits, production = false, playgroundToken }: AppDeps): App {
+export function buildApp({
+  db,
+  settings,
+  limits = defaultLimits,
+  production = false,
+  playgroundToken,
+  reclaimIntervalMs = 0,
+}: AppDeps): App {
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
 
@@ -207,10 +217,13 @@ export function buildApp({ db, settings, limits = defaultLimits, production = fa
     wsServer,
   );
 
+  const reclaimer = new Reclaimer(db, reclaimIntervalMs);
+
   return {
     yoga,
     server,
     start(port, host = "127.0.0.1") {
+      reclaimer.start();
       return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => {
@@ -220,6 +233,7 @@ export function buildApp({ db, settings, limits = defaultLimits, production = fa
       });
     },
     async stop() {
+      await reclaimer.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await new Promise<void>((resolve) => {

@@ -47,6 +47,8 @@ const schema = z.object({
   JOBGRAPH_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   JOBGRAPH_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(20),
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  JOBGRAPH_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
+  JOBGRAPH_RECLAIM_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   JOBGRAPH_MAX_DEPTH: atLeastOne(defaultLimits.maxDepth),
   JOBGRAPH_MAX_ALIASES: atLeastOne(defaultLimits.maxAliases),
   JOBGRAPH_MAX_TOKENS: atLeastOne(defaultLimits.maxTokens),
@@ -74,6 +76,10 @@ export type Config = {
   maxPageSize: number;
   defaultPageSize: number;
   dbPoolSize: number;
+  /** How long a worker node's lease lasts unless renewed. */
+  leaseSeconds: number;
+  /** How often each instance looks for expired leases. */
+  reclaimIntervalMs: number;
   limits: Limits;
 };
 
@@ -108,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
+    leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
+    reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
     limits: {
       maxDepth: v.JOBGRAPH_MAX_DEPTH,
       maxAliases: v.JOBGRAPH_MAX_ALIASES,

@@ -37,7 +37,8 @@ async function main() {
   }
   const app = buildApp({
     db,
-    settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize },
+    settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
+    reclaimIntervalMs: config.reclaimIntervalMs,
     limits: config.limits,
     production: config.production,
     playgroundToken,

@@ -33,3 +33,34 @@ export class ForbiddenError extends DomainError {
     this.name = "ForbiddenError";
   }
 }
+
+/** The action is not allowed from the job's current state; nothing was changed. */
+export class InvalidTransitionError extends DomainError {
+  constructor(
+    readonly from: string,
+    readonly action: string,
+    detail?: string,
+  ) {
+    super(detail ?? `cannot ${action} a job that is ${from}`);
+    this.name = "InvalidTransitionError";
+  }
+}
+
+/** The caller's lease on the job is gone (expired and reclaimed, or the job was acquired again). */
+export class LeaseLostError extends DomainError {
+  constructor(message = "the lease on this job is no longer held: another acquisition replaced it, or it expired") {
+    super(message);
+    this.name = "LeaseLostError";
+  }
+}
+
+/** The object changed since the caller read it (compare-and-set failed). */
+export class ConflictError extends DomainError {
+  constructor(
+    message: string,
+    readonly currentVersion: number,
+  ) {
+    super(message);
+    this.name = "ConflictError";
+  }
+}

@@ -8,7 +8,8 @@
 //   cancel, update, delete, reinstate        | the job's creator
 //   abort, hardDelete                        | (admins only)
 //
-// Admins may do everything. Reading is open to every authenticated caller.
+// Admins may do everything but acquire, which needs a node to hold the job. Reading is open to
+// every authenticated caller.
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { type JobAction, stateAllows } from "./lifecycle.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -36,7 +37,7 @@ export type JobRef = { status: JobStatus; deletedAt: Date | null; creatorId: str
 /** Whether the principal's role towards the job lets it take the action, whatever the job's state. */
 export function mayActOn(principal: Principal | null, action: JobAction, job: JobRef): boolean {
   if (!principal) return false;
-  if (isAdmin(principal)) return true;
+  if (isAdmin(principal)) return action !== "acquire";
   return rules[action].some((role) => {
     switch (role) {
       case "node":

@@ -1,6 +1,16 @@
 // Reading job templates, by id or by name and version.
 import type { Db } from "../db/client.js";
-import type { Prisma } from "../db/generated/prisma/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
+import { checkDeclarations, type Declaration } from "./values.js";
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    (error instanceof Prisma.PrismaClientKnownRequestError && (error.code === "P2002" || error.code === "P2010")) &&
+    /23505|unique/i.test(String((error.meta as { code?: string } | undefined)?.code ?? error.message))
+  );
+}
 
 export type TemplateFilter = {
   name?: string | null;
@@ -65,4 +75,86 @@ export async function countTemplates(db: Db, filter?: TemplateFilter): Promise<n
     return names.length;
   }
   return db.jobTemplate.count({ where });
+}
+
+export type NewTemplate = {
+  name: string;
+  description?: string | null;
+  executorName: string;
+  executorVersion?: string | null;
+  inputs?: Declaration[] | null;
+  parameters?: Declaration[] | null;
+};
+
+function mayDefineTemplates(actor: Principal | null): actor is UserPrincipal {
+  return actor?.kind === "USER";
+}
+
+/**
+ * Defines a template. A name that exists already gets its next version; concurrent definitions of
+ * one name each get their own version. Users and admins.
+ */
+export async function createJobTemplate(db: Db, actor: Principal | null, input: NewTemplate) {
+  if (!mayDefineTemplates(actor)) throw new ForbiddenError("only users and admins may define templates");
+  const name = input.name.trim();
+  const executorName = input.executorName.trim();
+  const inputs = input.inputs ?? [];
+  const parameters = input.parameters ?? [];
+  const errors: FieldError[] = [
+    ...(!name || name.length > 200 || /\p{Cc}/u.test(name)
+      ? [{ path: ["name"], message: "must be 1 to 200 printable characters" }]
+      : []),
+    ...(!executorName || executorName.length > 200 ? [{ path: ["executor", "name"], message: "must be 1 to 200 characters" }] : []),
+    ...((input.executorVersion?.length ?? 0) > 200 ? [{ path: ["executor", "version"], message: "must be at most 200 characters" }] : []),
+    ...checkDeclarations(inputs, "inputs"),
+    ...checkDeclarations(parameters, "parameters"),
+  ];
+  const clash = inputs.find((i) => parameters.some((p) => p.name === i.name));
+  if (clash) errors.push({ path: ["parameters"], message: `"${clash.name}" is declared both as an input and as a parameter` });
+  if (errors.length) throw new ValidationError("the template is not valid", errors);
+
+  // The next version is computed in the insert itself; two definitions racing for one version
+  // collide on (name, version), and the loser simply takes the one after.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [row] = await db.$queryRaw<{ id: string }[]>`
+        /* createJobTemplate */
+        insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id)
+        select ${name}::text, coalesce(max(version), 0) + 1, ${input.description ?? ""}::text, ${executorName}::text,
+               ${input.executorVersion ?? null}::text, ${JSON.stringify(inputs)}::jsonb, ${JSON.stringify(parameters)}::jsonb,
+               ${actor.userId}::uuid
+          from job_templates where name = ${name}::text
+        returning id`;
+      return row!.id;
+    } catch (error) {
+      if (attempt < 5 && isUniqueViolation(error)) continue;
+      throw error;
+    }
+  }
+}
+
+async function setTemplateDeleted(db: Db, actor: Principal | null, id: string, deleted: boolean) {
+  if (!mayDefineTemplates(actor)) throw new ForbiddenError("only users and admins may change templates");
+  const admin = isAdmin(actor);
+  const changed = await db.$executeRaw`
+    /* setTemplateDeleted */
+    update job_templates
+       set deleted_at = case when ${deleted}::boolean then coalesce(deleted_at, now()) else null end, updated_at = now()
+     where id = ${id}::uuid and (${admin}::boolean or creator_id = ${actor.userId}::uuid)`;
+  if (changed === 0) {
+    const exists = await db.jobTemplate.findUnique({ where: { id }, select: { id: true } });
+    if (!exists) throw new NotFoundError("template", id);
+    throw new ForbiddenError("only the template's creator or an admin may change it");
+  }
+  return id;
+}
+
+/** Soft-deletes a template version: no new jobs from it, existing jobs keep it. Its creator or an admin. */
+export function deleteJobTemplate(db: Db, actor: Principal | null, id: string) {
+  return setTemplateDeleted(db, actor, id, true);
+}
+
+/** Undoes deleteJobTemplate. Its creator or an admin. */
+export function reinstateJobTemplate(db: Db, actor: Principal | null, id: string) {
+  return setTemplateDeleted(db, actor, id, false);
 }

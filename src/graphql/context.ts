@@ -6,6 +6,8 @@ import type { Principal } from "../domain/principal.js";
 export type ApiSettings = {
   maxPageSize: number;
   defaultPageSize: number;
+  /** How long a worker node's lease lasts unless renewed. */
+  leaseSeconds: number;
 };
 
 /**

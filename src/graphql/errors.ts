@@ -1,6 +1,13 @@
 // The schema's error types. Expected failures are members of a mutation's result union, bound to
 // the domain's error classes; anything else stays an unexpected error, masked by yoga.
-import { ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidTransitionError,
+  LeaseLostError,
+  NotFoundError,
+  ValidationError,
+} from "../domain/errors.js";
 import { builder } from "./builder.js";
 
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
@@ -49,6 +56,35 @@ builder.objectType(NotFoundError, {
   }),
 });
 
+builder.objectType(InvalidTransitionError, {
+  name: "InvalidTransitionError",
+  description: "The action is not allowed from the job's current state (see the lifecycle table).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof InvalidTransitionError,
+  fields: (t) => ({
+    from: t.exposeString("from", { description: "The job's status when the action was refused." }),
+    action: t.exposeString("action", { description: "The action that was refused." }),
+  }),
+});
+
+builder.objectType(LeaseLostError, {
+  name: "LeaseLostError",
+  description:
+    "The node's lease on the job is gone: it expired and the job was reclaimed, or the job was acquired again. Stop working on it.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof LeaseLostError,
+});
+
+builder.objectType(ConflictError, {
+  name: "ConflictError",
+  description: "The object changed since the version the caller expected.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ConflictError,
+  fields: (t) => ({
+    currentVersion: t.exposeInt("currentVersion", { description: "The version the object is at now." }),
+  }),
+});
+
 /**
  * The `errors` option of a mutation: it answers with its payload or with one of the expected
  * errors, in a union named after it (createUser -> CreateUserResult).
@@ -56,7 +92,7 @@ builder.objectType(NotFoundError, {
 export function mutationErrors(mutation: string) {
   const union = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Result`;
   return {
-    types: [ForbiddenError, ValidationError, NotFoundError],
+    types: [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, ConflictError],
     directResult: true as const,
     union: { name: union, description: `What ${mutation} answers: its payload, or why nothing was changed.` },
   };

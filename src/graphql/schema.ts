@@ -6,6 +6,7 @@ import "./scalars.js";
 import "./types/api-token.js";
 import "./types/job.js";
 import "./types/job-event.js";
+import "./types/job-lifecycle.js";
 import "./types/job-output.js";
 import "./types/job-template.js";
 import "./types/task.js";

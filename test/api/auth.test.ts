@@ -315,7 +315,7 @@ describe("authentication and authorization", () => {
       expect(await flags(queued, alice.secret)).toEqual(on("Cancel", "Update", "Delete"));
       expect(await flags(queued, bob.secret)).toEqual({});
       expect(await flags(queued, node.secret)).toEqual(on("Acquire"));
-      expect(await flags(queued, api.admin.secret)).toEqual(on("Acquire", "Cancel", "Update", "Delete", "HardDelete"));
+      expect(await flags(queued, api.admin.secret)).toEqual(on("Cancel", "Update", "Delete", "HardDelete"));
     });
 
     it("match the rule table for a running job", async () => {

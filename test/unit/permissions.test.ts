@@ -25,7 +25,7 @@ type Who = keyof typeof principals;
 // Who may take each action on a RUNNING job held by n1 and created by alice (roles only; whether
 // the state allows it is the lifecycle table's business).
 const expected: Record<JobAction, Who[]> = {
-  acquire: ["admin", "holder", "otherNode"],
+  acquire: ["holder", "otherNode"],
   release: ["admin", "holder"],
   start: ["admin", "holder"],
   reportProgress: ["admin", "holder"],

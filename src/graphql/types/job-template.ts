@@ -1,5 +1,15 @@
 import { GraphQLError } from "graphql";
-import { countTemplates, getTemplate, getTemplateByName, listTemplates } from "../../domain/templates.js";
+import {
+  countTemplates,
+  createJobTemplate,
+  deleteJobTemplate,
+  getTemplate,
+  getTemplateByName,
+  listTemplates,
+  reinstateJobTemplate,
+} from "../../domain/templates.js";
+import type { Declaration } from "../../domain/values.js";
+import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
 import { Executor } from "./executor.js";
 import { JobTemplateFilter, toTemplateFilter } from "./job-template-filter.js";
@@ -95,4 +105,91 @@ builder.queryFields((t) => ({
     { description: "A page of job templates." },
     { description: "A job template in a page." },
   ),
+}));
+
+const DeclarationInput = builder.inputType("ValueDeclarationInput", {
+  description: "The declaration of one input or parameter of a template.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The name jobs use (letters, digits, _ . -; not starting with a digit)." }),
+    types: t.stringList({
+      required: true,
+      description: "The types a value may have: string, int, float, bool, json, output (a reference to another job's output).",
+    }),
+    required: t.boolean({ required: false, defaultValue: false, description: "Whether every job must supply it." }),
+    default: t.field({ type: "JSON", required: false, description: "The value used when a job supplies none." }),
+    help: t.string({ required: false, description: "What the value means." }),
+  }),
+});
+
+const ExecutorInput = builder.inputType("ExecutorInput", {
+  description: "An executor: the compute capability that runs jobs of a template.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The executor's name, up to 200 characters." }),
+    version: t.string({ required: false, description: "Its version; any when omitted." }),
+  }),
+});
+
+const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
+  description: "A template definition. An existing name gets its next version.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The template's name." }),
+    description: t.string({ required: false, description: "What jobs of this template do." }),
+    executor: t.field({ type: ExecutorInput, required: true, description: "What runs the jobs." }),
+    inputs: t.field({ type: [DeclarationInput], required: false, description: "The inputs jobs supply." }),
+    parameters: t.field({ type: [DeclarationInput], required: false, description: "The parameters jobs may set." }),
+  }),
+});
+
+const JobTemplatePayload = builder.objectRef<{ templateId: string }>("JobTemplatePayload").implement({
+  description: "The template after the change.",
+  fields: (t) => ({
+    jobTemplate: t.prismaField({
+      type: "JobTemplate",
+      description: "The template (version) as it is now.",
+      resolve: async (query, p, _args, ctx) => (await getTemplate(ctx.db, p.templateId, query))!,
+    }),
+  }),
+});
+
+function declarationsOf(input: Array<typeof DeclarationInput.$inferInput> | null | undefined): Declaration[] {
+  return (input ?? []).map((d) => ({
+    name: d.name,
+    types: d.types as Declaration["types"],
+    required: d.required ?? false,
+    ...(d.default != null ? { default: d.default } : {}),
+    help: d.help ?? "",
+  }));
+}
+
+builder.mutationFields((t) => ({
+  createJobTemplate: t.field({
+    type: JobTemplatePayload,
+    description: "Defines a template; defining an existing name makes its next version. Users and admins.",
+    args: { input: t.arg({ type: CreateJobTemplateInput, required: true, description: "The definition." }) },
+    errors: mutationErrors("createJobTemplate"),
+    resolve: async (_root, { input }, ctx) => ({
+      templateId: await createJobTemplate(ctx.db, ctx.viewer, {
+        name: input.name,
+        description: input.description,
+        executorName: input.executor.name,
+        executorVersion: input.executor.version,
+        inputs: declarationsOf(input.inputs),
+        parameters: declarationsOf(input.parameters),
+      }),
+    }),
+  }),
+  deleteJobTemplate: t.field({
+    type: JobTemplatePayload,
+    description: "Soft-deletes a template version: no new jobs from it; existing jobs keep it. Its creator or an admin.",
+    args: { id: t.arg.globalID({ required: true, for: [JobTemplate], description: "The template version's global ID." }) },
+    errors: mutationErrors("deleteJobTemplate"),
+    resolve: async (_root, { id }, ctx) => ({ templateId: await deleteJobTemplate(ctx.db, ctx.viewer, id.id) }),
+  }),
+  reinstateJobTemplate: t.field({
+    type: JobTemplatePayload,
+    description: "Restores a soft-deleted template version. Its creator or an admin.",
+    args: { id: t.arg.globalID({ required: true, for: [JobTemplate], description: "The template version's global ID." }) },
+    errors: mutationErrors("reinstateJobTemplate"),
+    resolve: async (_root, { id }, ctx) => ({ templateId: await reinstateJobTemplate(ctx.db, ctx.viewer, id.id) }),
+  }),
 }));

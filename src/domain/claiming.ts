@@ -1,0 +1,113 @@
+// Claiming work and reclaiming it from nodes that went quiet.
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import { ForbiddenError } from "./errors.js";
+import type { Principal } from "./principal.js";
+import type { ChangedJob, LeaseSettings } from "./transitions.js";
+
+const { sql, empty } = Prisma;
+
+export type ClaimFilter = {
+  /** Queues to take from; all queues when empty. */
+  queues?: string[] | null;
+  templateName?: string | null;
+  executorName?: string | null;
+  /** Only jobs carrying every one of these tags. */
+  tags?: string[] | null;
+};
+
+/**
+ * Takes the next claimable job for the calling node: QUEUED, not deleted, runAfter passed, in the
+ * given queues and matching the filter and the node's executors; highest priority first, then
+ * oldest. Returns null when there is none. Worker nodes.
+ *
+ * One statement: `for update skip locked` lets any number of nodes (and gateway instances) claim
+ * at once without waiting for each other or taking a job twice, and the partial index
+ * jobs_claimable_idx holds only claimable jobs, so the scan stays short however many jobs have
+ * finished.
+ */
+export async function acquireNextJob(
+  db: Db,
+  actor: Principal,
+  filter: ClaimFilter,
+  settings: LeaseSettings,
+): Promise<ChangedJob | null> {
+  if (actor.kind !== "NODE") throw new ForbiddenError("only a worker node can acquire a job");
+  const queues = filter.queues?.length ? sql`and j.queue = any(${filter.queues}::text[])` : empty;
+  const tags = filter.tags?.length ? sql`and j.tags @> ${filter.tags}::text[]` : empty;
+  const template =
+    filter.templateName || filter.executorName
+      ? sql`and exists (select 1 from job_templates t where t.id = j.template_id
+              ${filter.templateName ? sql`and t.name = ${filter.templateName}::text` : empty}
+              ${filter.executorName ? sql`and t.executor_name = ${filter.executorName}::text` : empty})`
+      : empty;
+  const rows = await db.$queryRaw<ChangedJob[]>`
+    /* acquireNextJob */
+    with node as (
+      select id, executors from worker_nodes where id = ${actor.nodeId}::uuid
+    ), next as (
+      select j.id from jobs j, node
+       where j.status = 'QUEUED' and j.deleted_at is null and j.run_after <= now()
+         ${queues} ${tags} ${template}
+         and (cardinality(node.executors) = 0
+              or (select t.executor_name from job_templates t where t.id = j.template_id) = any(node.executors))
+       order by j.priority desc, j.number
+       limit 1
+       for update of j skip locked
+    ), changed as (
+      update jobs j set status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
+                        lease_expires_at = now() + make_interval(secs => ${settings.leaseSeconds}::int),
+                        attempts = j.attempts + 1, version = j.version + 1, updated_at = now()
+        from next where j.id = next.id
+      returning j.id, j.version, j.status, j.lease_token, j.lease_expires_at
+    ), event as (
+      insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version)
+      select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version from changed
+    )
+    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt" from changed`;
+  return rows[0] ?? null;
+}
+
+export type ReclaimResult = { requeued: number; failed: number };
+
+/**
+ * Takes back every job whose lease expired before `at`: QUEUED again after a backoff that grows
+ * with the attempts made, or FAILED ("lease expired after N attempts") when attempts are
+ * exhausted, with a LEASE_EXPIRED event either way. Safe to run in every gateway instance at once:
+ * rows another instance is reclaiming are skipped, not waited for.
+ */
+export async function reclaimExpiredLeases(db: Db, at?: Date, limit = 500): Promise<ReclaimResult> {
+  const rows = await db.$queryRaw<Array<{ status: string }>>`
+    /* reclaimExpiredLeases */
+    with expired as (
+      select id, status from jobs
+       where status in ('ACQUIRED', 'RUNNING')
+         and lease_expires_at < coalesce(${at ?? null}::timestamptz, now())
+       order by lease_expires_at
+       limit ${limit}::int
+       for update skip locked
+    ), changed as (
+      update jobs j
+         set status = case when j.attempts >= j.max_attempts then 'FAILED'::"JobStatus" else 'QUEUED'::"JobStatus" end,
+             error_reason = case when j.attempts >= j.max_attempts
+                                 then format('lease expired after %s attempts', j.attempts) end,
+             end_time = case when j.attempts >= j.max_attempts then now() end,
+             run_after = now() + make_interval(secs => least(3600, 5 * power(2, greatest(j.attempts - 1, 0)))::int),
+             node_id = case when j.attempts >= j.max_attempts then j.node_id end,
+             lease_token = null, lease_expires_at = null, start_time = case when j.attempts >= j.max_attempts then j.start_time end,
+             version = j.version + 1, updated_at = now()
+        from expired e where j.id = e.id
+      returning j.id, j.version, j.status, j.attempts, e.status as from_status, j.run_after
+    ), event as (
+      insert into job_events (job_id, kind, from_status, to_status, detail, job_version)
+      select id, 'LEASE_EXPIRED', from_status, status,
+             jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end),
+             version
+        from changed
+    )
+    select status::text as status from changed`;
+  return {
+    requeued: rows.filter((r) => r.status === "QUEUED").length,
+    failed: rows.filter((r) => r.status === "FAILED").length,
+  };
+}

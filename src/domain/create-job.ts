@@ -1,0 +1,190 @@
+// Creating jobs from templates, with validation against the template, idempotent retries, and
+// Arvados' find-or-create reuse of an equivalent earlier job.
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import type { JobStatus } from "../db/generated/prisma/enums.js";
+import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
+import type { Principal, UserPrincipal } from "./principal.js";
+import { checkTags } from "./transitions.js";
+import { checkValues, fingerprint, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
+
+export type NewJob = {
+  templateId?: string | null;
+  templateName?: string | null;
+  templateVersion?: number | null;
+  queue?: string | null;
+  name?: string | null;
+  description?: string | null;
+  inputs?: SuppliedValue[] | null;
+  parameters?: SuppliedValue[] | null;
+  parentId?: string | null;
+  priority?: number | null;
+  tags?: string[] | null;
+  maxAttempts?: number | null;
+  runAfter?: Date | null;
+  nondeterministic?: boolean | null;
+  idempotencyKey?: string | null;
+  findOrCreate?: boolean | null;
+};
+
+/** A job considered for reuse and why it was not taken. */
+export type PassedOver = { jobId: string; reason: string };
+
+export type CreateJobResult = {
+  jobId: string;
+  /** How the job came to be returned. */
+  outcome: "CREATED" | "REUSED" | "IDEMPOTENT_REPLAY";
+  /** Why a reused job was chosen. */
+  reason: string | null;
+  passedOver: PassedOver[];
+};
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+async function findTemplate(db: Db, input: NewJob, errors: FieldError[]) {
+  if ((input.templateId == null) === (input.templateName == null)) {
+    errors.push({ path: ["template"], message: "give either the template's id or its name" });
+    return null;
+  }
+  const template = input.templateId
+    ? await db.jobTemplate.findUnique({ where: { id: input.templateId } })
+    : input.templateVersion != null
+      ? await db.jobTemplate.findUnique({ where: { name_version: { name: input.templateName!, version: input.templateVersion } } })
+      : await db.jobTemplate.findFirst({ where: { name: input.templateName!, deletedAt: null }, orderBy: { version: "desc" } });
+  if (!template) errors.push({ path: ["template"], message: "no such template" });
+  else if (template.deletedAt) errors.push({ path: ["template"], message: `version ${template.version} of "${template.name}" is deleted` });
+  return template;
+}
+
+function checkFields(input: NewJob, errors: FieldError[]) {
+  const queue = input.queue?.trim() ?? "default";
+  if (!queue || queue.length > 200 || /\p{Cc}/u.test(queue)) errors.push({ path: ["queue"], message: "must be 1 to 200 printable characters" });
+  if ((input.name?.length ?? 0) > 1000) errors.push({ path: ["name"], message: "must be at most 1000 characters" });
+  if ((input.description?.length ?? 0) > 10_000) errors.push({ path: ["description"], message: "must be at most 10000 characters" });
+  if (input.maxAttempts != null && (input.maxAttempts < 1 || input.maxAttempts > 100)) {
+    errors.push({ path: ["maxAttempts"], message: "must be between 1 and 100" });
+  }
+  if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
+  errors.push(...checkTags(input.tags));
+  return queue;
+}
+
+async function checkOutputRefs(db: Db, values: TypedValues, path: string, errors: FieldError[]) {
+  for (const { name, ref } of outputRefs(values)) {
+    const output = await db.jobOutput.findFirst({ where: { jobId: ref.job, name: ref.name, type: ref.type }, select: { id: true } });
+    if (!output) errors.push({ path: [path, name], message: `job ${ref.job} has no output "${ref.name}" of type "${ref.type}"` });
+  }
+}
+
+const REUSABLE_ORDER: JobStatus[] = ["SUCCEEDED", "RUNNING", "ACQUIRED", "QUEUED"];
+
+/**
+ * Arvados' rule: an earlier job with the same fingerprint that is not nondeterministic and neither
+ * failed, cancelled nor deleted may stand in for a new one; a succeeded one is preferred.
+ */
+async function findReusable(db: Db, print: string): Promise<{ jobId: string; reason: string; passedOver: PassedOver[] } | null> {
+  const candidates = await db.job.findMany({
+    where: { fingerprint: print },
+    select: { id: true, status: true, deletedAt: true, nondeterministic: true, createdAt: true },
+    orderBy: { createdAt: "desc" },
+    take: 50,
+  });
+  const passedOver: PassedOver[] = [];
+  const usable = [];
+  for (const job of candidates) {
+    if (job.deletedAt) passedOver.push({ jobId: job.id, reason: "deleted" });
+    else if (job.nondeterministic) passedOver.push({ jobId: job.id, reason: "nondeterministic" });
+    else if (job.status === "FAILED" || job.status === "CANCELLED") passedOver.push({ jobId: job.id, reason: job.status.toLowerCase() });
+    else usable.push(job);
+  }
+  usable.sort((a, b) => REUSABLE_ORDER.indexOf(a.status) - REUSABLE_ORDER.indexOf(b.status));
+  const chosen = usable[0];
+  if (!chosen) return null;
+  for (const other of usable.slice(1)) passedOver.push({ jobId: other.id, reason: `a ${chosen.status.toLowerCase()} job was preferred` });
+  const reason =
+    chosen.status === "SUCCEEDED"
+      ? "an earlier job with the same template version, inputs and parameters succeeded"
+      : `an earlier job with the same template version, inputs and parameters is ${chosen.status.toLowerCase()}`;
+  return { jobId: chosen.id, reason, passedOver };
+}
+
+/**
+ * Creates a job from a template after validating everything against it (every problem reported
+ * at once, nothing written on any). With an idempotency key, a retry returns the job the first
+ * call created; with findOrCreate, an equivalent earlier job may be returned instead. Users and
+ * admins.
+ */
+export async function createJob(db: Db, actor: Principal, input: NewJob): Promise<CreateJobResult> {
+  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create jobs");
+  const creator: UserPrincipal = actor;
+  if (input.idempotencyKey) {
+    const earlier = await db.job.findUnique({
+      where: { creatorId_idempotencyKey: { creatorId: creator.userId, idempotencyKey: input.idempotencyKey } },
+      select: { id: true },
+    });
+    if (earlier) return { jobId: earlier.id, outcome: "IDEMPOTENT_REPLAY", reason: "the idempotency key was used before", passedOver: [] };
+  }
+
+  const errors: FieldError[] = [];
+  const queue = checkFields(input, errors);
+  const template = await findTemplate(db, input, errors);
+  let inputs: TypedValues = {};
+  let parameters: TypedValues = {};
+  if (template) {
+    const checkedInputs = checkValues(template.inputs as Declaration[], input.inputs ?? [], "inputs");
+    const checkedParameters = checkValues(template.parameters as Declaration[], input.parameters ?? [], "parameters");
+    inputs = checkedInputs.values;
+    parameters = checkedParameters.values;
+    errors.push(...checkedInputs.errors, ...checkedParameters.errors);
+    await checkOutputRefs(db, inputs, "inputs", errors);
+  }
+  if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
+    errors.push({ path: ["parent"], message: "no such job" });
+  }
+  if (errors.length || !template) throw new ValidationError("the job is not valid", errors);
+
+  const print = fingerprint(template.id, inputs, parameters);
+  const passedOver: PassedOver[] = [];
+  if (input.findOrCreate && !input.nondeterministic) {
+    const reusable = await findReusable(db, print);
+    if (reusable) return { jobId: reusable.jobId, outcome: "REUSED", reason: reusable.reason, passedOver: reusable.passedOver };
+  }
+
+  try {
+    const job = await db.job.create({
+      data: {
+        templateId: template.id,
+        queue,
+        name: input.name ?? null,
+        description: input.description ?? "",
+        inputValues: inputs as Prisma.InputJsonValue,
+        parameterValues: parameters as Prisma.InputJsonValue,
+        parentId: input.parentId ?? null,
+        priority: input.priority ?? 0,
+        tags: input.tags ?? [],
+        maxAttempts: input.maxAttempts ?? 3,
+        runAfter: input.runAfter ?? undefined,
+        nondeterministic: input.nondeterministic ?? false,
+        idempotencyKey: input.idempotencyKey ?? null,
+        fingerprint: print,
+        creatorId: creator.userId,
+        events: { create: { kind: "CREATED", toStatus: "QUEUED", actorUserId: creator.userId, jobVersion: 1 } },
+      },
+      select: { id: true },
+    });
+    return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };
+  } catch (error) {
+    // Two retries with one idempotency key raced; the loser returns the winner's job.
+    if (input.idempotencyKey && isUniqueViolation(error)) {
+      const winner = await db.job.findUnique({
+        where: { creatorId_idempotencyKey: { creatorId: creator.userId, idempotencyKey: input.idempotencyKey } },
+        select: { id: true },
+      });
+      if (winner) return { jobId: winner.id, outcome: "IDEMPOTENT_REPLAY", reason: "the idempotency key was used before", passedOver: [] };
+    }
+    throw error;
+  }
+}
+

@@ -1,0 +1,372 @@
+// The job lifecycle: every transition is one guarded SQL statement that changes the job, bumps its
+// version and appends its event together. When the guard matches no row, the job is read again to
+// say precisely why (not found, not allowed, lease lost, wrong state); nothing is ever changed by
+// a read-modify-write in TypeScript.
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
+import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
+import { allowedFrom, type JobAction } from "./lifecycle.js";
+import { mayActOn } from "./permissions.js";
+import { isAdmin, type Principal } from "./principal.js";
+
+const { sql, join, empty } = Prisma;
+
+/** The client or a transaction of it: transitions run in either. */
+type Queryable = Db | Prisma.TransactionClient;
+
+/** How long a lease lasts unless renewed (by renewJobLease, startJob or a progress report). */
+export type LeaseSettings = { leaseSeconds: number };
+
+type Guard = { userId: string | null; nodeId: string | null; admin: boolean; leaseToken: string | null };
+
+function guardOf(actor: Principal, leaseToken?: string | null): Guard {
+  return {
+    userId: actor.kind === "USER" ? actor.userId : null,
+    nodeId: actor.kind === "NODE" ? actor.nodeId : null,
+    admin: isAdmin(actor),
+    leaseToken: leaseToken ?? null,
+  };
+}
+
+/** SQL that is true when the actor holds the job with the lease token it presented. */
+function holds(g: Guard): Prisma.Sql {
+  return sql`(j.node_id = ${g.nodeId}::uuid and j.lease_token = ${g.leaseToken}::uuid)`;
+}
+
+function isCreator(g: Guard): Prisma.Sql {
+  return sql`(j.creator_id = ${g.userId}::uuid)`;
+}
+
+/** The role part of each action's guard, as SQL over the job row `j` (see permissions.ts). */
+function roleGuard(action: JobAction, g: Guard): Prisma.Sql {
+  if (g.admin && action !== "acquire") return sql`true`;
+  switch (action) {
+    case "release":
+    case "start":
+    case "reportProgress":
+    case "renewLease":
+    case "finish":
+      return holds(g);
+    case "reset":
+      return sql`(${holds(g)} or ${isCreator(g)})`;
+    case "cancel":
+    case "update":
+    case "delete":
+    case "reinstate":
+      return isCreator(g);
+    case "acquire":
+      return sql`${g.nodeId}::uuid is not null`;
+    case "abort":
+    case "hardDelete":
+      return sql`false`;
+  }
+}
+
+type Change = {
+  action: JobAction;
+  kind: JobEventKind;
+  /** Assignments to the job row (besides version and updated_at). */
+  set: Prisma.Sql;
+  /** The new status for the event, if the action changes it; null: unchanged. */
+  leaseToken?: string | null;
+  progress?: number | null;
+  detail?: unknown;
+  /** Extra condition on the job row. */
+  extra?: Prisma.Sql;
+  /** A further statement on the changed row (`changed`), run in the same statement. */
+  alsoDo?: Prisma.Sql;
+};
+
+const statusList = (statuses: readonly JobStatus[]) => sql`array[${join(statuses.map((s) => sql`${s}`))}]::"JobStatus"[]`;
+
+export type ChangedJob = { id: string; version: number; status: JobStatus; leaseToken: string | null; leaseExpiresAt: Date | null };
+
+/**
+ * Runs one transition as one statement: lock the job, update it where the state, the deletion
+ * mark and the caller's role allow, and insert the event from what the update returned.
+ */
+async function transition(db: Queryable, actor: Principal, jobId: string, change: Change): Promise<ChangedJob> {
+  const g = guardOf(actor, change.leaseToken);
+  const deleted = change.action === "reinstate" ? sql`j.deleted_at is not null` : change.action === "hardDelete" ? sql`true` : sql`j.deleted_at is null`;
+  const rows = await db.$queryRaw<Array<ChangedJob & { from: JobStatus }>>`
+    /* ${Prisma.raw(change.action)}Job */
+    with target as (
+      select id, status from jobs where id = ${jobId}::uuid for update
+    ), changed as (
+      update jobs j set ${change.set}, version = j.version + 1, updated_at = now()
+        from target t
+       where j.id = t.id
+         and t.status = any(${statusList(allowedFrom[change.action])})
+         and ${deleted}
+         and ${roleGuard(change.action, g)}
+         ${change.extra ? sql`and ${change.extra}` : empty}
+      returning j.id, j.version, j.status, j.lease_token, j.lease_expires_at, t.status as from_status
+    ), event as (
+      insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version)
+      select id, ${change.kind}::"JobEventKind", from_status,
+             case when status <> from_status then status end,
+             ${change.progress ?? null}::double precision, ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb,
+             ${g.userId}::uuid, ${g.nodeId}::uuid, version
+        from changed
+    )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
+    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt", from_status::text as "from"
+      from changed`;
+  const row = rows[0];
+  if (row) return row;
+  throw await whyNot(db, actor, jobId, change.action, g);
+}
+
+/** Reads the job again after a refused transition and names the reason. */
+async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, g: Guard): Promise<Error> {
+  const job = await db.job.findUnique({
+    where: { id: jobId },
+    select: { status: true, deletedAt: true, creatorId: true, nodeId: true, leaseToken: true },
+  });
+  if (!job) return new NotFoundError("job", jobId);
+  const holderAction = ["release", "start", "reportProgress", "renewLease", "finish"].includes(action);
+  // A node that held the job and presents a stale token lost its lease, whatever the state now.
+  if (holderAction && !g.admin && actor.kind === "NODE" && g.leaseToken && job.leaseToken !== g.leaseToken) {
+    return new LeaseLostError();
+  }
+  if (action === "reinstate" && !job.deletedAt) return new InvalidTransitionError(job.status, action, "the job is not deleted");
+  if (action !== "reinstate" && action !== "hardDelete" && job.deletedAt) {
+    return new InvalidTransitionError(job.status, action, `cannot ${action} a deleted job; reinstate it first`);
+  }
+  if (!mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status })) {
+    return new ForbiddenError(`you may not ${action} this job`);
+  }
+  if (holderAction && !g.admin && job.leaseToken !== g.leaseToken) return new LeaseLostError();
+  return new InvalidTransitionError(job.status, action);
+}
+
+function leaseFor(settings: LeaseSettings): Prisma.Sql {
+  return sql`now() + make_interval(secs => ${settings.leaseSeconds}::int)`;
+}
+
+/** Takes a QUEUED job for the calling node, with a new lease (a fencing token). Worker nodes. */
+export function acquireJob(db: Db, actor: Principal, jobId: string, settings: LeaseSettings) {
+  if (actor.kind !== "NODE") throw new ForbiddenError("only a worker node can acquire a job");
+  return transition(db, actor, jobId, {
+    action: "acquire",
+    kind: "ACQUIRED",
+    set: sql`status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
+             lease_expires_at = ${leaseFor(settings)}, attempts = j.attempts + 1`,
+    extra: sql`j.run_after <= now()`,
+  });
+}
+
+/** Gives a held job back to the queue. The holding node. */
+export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: string | null) {
+  return transition(db, actor, jobId, {
+    action: "release",
+    kind: "RELEASED",
+    leaseToken,
+    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null`,
+  });
+}
+
+/** Starts work on an acquired job; renews the lease. The holding node. */
+export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: string | null, settings: LeaseSettings) {
+  return transition(db, actor, jobId, {
+    action: "start",
+    kind: "STARTED",
+    leaseToken,
+    set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}`,
+  });
+}
+
+/** Records progress (0..1) with any JSON detail; renews the lease. The holding node. */
+export function reportJobProgress(
+  db: Db,
+  actor: Principal,
+  jobId: string,
+  input: { leaseToken: string | null; progress: number; detail?: unknown },
+  settings: LeaseSettings,
+) {
+  if (!(input.progress >= 0 && input.progress <= 1)) {
+    throw new ValidationError("progress must be between 0 and 1", [{ path: ["progress"], message: "must be between 0 and 1" }]);
+  }
+  return transition(db, actor, jobId, {
+    action: "reportProgress",
+    kind: "PROGRESS",
+    leaseToken: input.leaseToken,
+    progress: input.progress,
+    detail: input.detail ?? null,
+    set: sql`progress = ${input.progress}::double precision, progress_detail = ${JSON.stringify(input.detail ?? null)}::jsonb,
+             lease_expires_at = ${leaseFor(settings)}`,
+  });
+}
+
+/** Extends the lease of a held job. The holding node. */
+export function renewJobLease(db: Db, actor: Principal, jobId: string, leaseToken: string | null, settings: LeaseSettings) {
+  return transition(db, actor, jobId, {
+    action: "renewLease",
+    kind: "LEASE_RENEWED",
+    leaseToken,
+    set: sql`lease_expires_at = ${leaseFor(settings)}`,
+  });
+}
+
+/** Finishes a running job: SUCCEEDED, or FAILED with the error given. The holding node. */
+export function finishJob(db: Db, actor: Principal, jobId: string, input: { leaseToken: string | null; error?: string | null }) {
+  const failed = input.error != null && input.error !== "";
+  return transition(db, actor, jobId, {
+    action: "finish",
+    kind: failed ? "FAILED" : "SUCCEEDED",
+    leaseToken: input.leaseToken,
+    detail: failed ? { error: input.error } : null,
+    set: failed
+      ? sql`status = 'FAILED', end_time = now(), error_reason = ${input.error}::text, lease_token = null, lease_expires_at = null`
+      : sql`status = 'SUCCEEDED', end_time = now(), progress = 1, lease_token = null, lease_expires_at = null`,
+  });
+}
+
+/**
+ * Returns a job to QUEUED as if new: node, lease, times, progress and error cleared; its outputs
+ * are removed unless kept. The holding node, the creator, or an admin.
+ */
+export function resetJob(db: Db, actor: Principal, jobId: string, input: { leaseToken?: string | null; keepOutputs?: boolean | null }) {
+  return transition(db, actor, jobId, {
+    action: "reset",
+    kind: "RESET",
+    leaseToken: input.leaseToken ?? null,
+    detail: { keepOutputs: Boolean(input.keepOutputs) },
+    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null,
+             end_time = null, progress = 0, progress_detail = null, error_reason = null, attempts = 0, run_after = now()`,
+    alsoDo: input.keepOutputs ? undefined : sql`delete from job_outputs where job_id in (select id from changed)`,
+  });
+}
+
+/** Takes a held job from a node presumed dead and queues it again at once. Admins only. */
+export function abortJob(db: Db, actor: Principal, jobId: string) {
+  return transition(db, actor, jobId, {
+    action: "abort",
+    kind: "ABORTED",
+    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null, run_after = now()`,
+  });
+}
+
+/** Soft-deletes a job: hidden from lists, out of the lifecycle, reinstatable. Its creator or an admin. */
+export function deleteJob(db: Db, actor: Principal, jobId: string) {
+  return transition(db, actor, jobId, { action: "delete", kind: "DELETED", set: sql`deleted_at = now()` });
+}
+
+/** Undoes deleteJob. Its creator or an admin. */
+export function reinstateJob(db: Db, actor: Principal, jobId: string) {
+  return transition(db, actor, jobId, { action: "reinstate", kind: "REINSTATED", set: sql`deleted_at = null` });
+}
+
+export type JobUpdate = {
+  description?: string | null;
+  priority?: number | null;
+  tags?: string[] | null;
+  /** Refuse the change unless the job is still at this version. */
+  expectedVersion?: number | null;
+};
+
+/** Changes a job's description, priority or tags. Its creator or an admin. */
+export async function updateJob(db: Db, actor: Principal, jobId: string, input: JobUpdate) {
+  const errors = [
+    ...((input.description?.length ?? 0) > 10_000 ? [{ path: ["description"], message: "must be at most 10000 characters" }] : []),
+    ...checkTags(input.tags),
+  ];
+  if (errors.length) throw new ValidationError("the update is not valid", errors);
+  const sets = [
+    input.description != null ? sql`description = ${input.description}::text` : null,
+    input.priority != null ? sql`priority = ${input.priority}::int` : null,
+    input.tags != null ? sql`tags = ${input.tags}::text[]` : null,
+  ].filter((s): s is Prisma.Sql => s !== null);
+  if (!sets.length) throw new ValidationError("nothing to change", [{ path: [], message: "give description, priority or tags" }]);
+  try {
+    return await transition(db, actor, jobId, {
+      action: "update",
+      kind: "UPDATED",
+      detail: { description: input.description ?? undefined, priority: input.priority ?? undefined, tags: input.tags ?? undefined },
+      set: join(sets, ", "),
+      extra: input.expectedVersion != null ? sql`j.version = ${input.expectedVersion}::int` : undefined,
+    });
+  } catch (error) {
+    if (error instanceof InvalidTransitionError && input.expectedVersion != null) {
+      const job = await db.job.findUnique({ where: { id: jobId }, select: { version: true } });
+      if (job && job.version !== input.expectedVersion) {
+        throw new ConflictError(`the job is at version ${job.version}, not ${input.expectedVersion}`, job.version);
+      }
+    }
+    throw error;
+  }
+}
+
+export function checkTags(tags: string[] | null | undefined) {
+  const errors: Array<{ path: string[]; message: string }> = [];
+  if (!tags) return errors;
+  if (tags.length > 50) errors.push({ path: ["tags"], message: "at most 50 tags" });
+  tags.forEach((tag, i) => {
+    if (!tag.trim() || tag.length > 100 || /\p{Cc}/u.test(tag)) {
+      errors.push({ path: ["tags", String(i)], message: "must be 1 to 100 printable characters" });
+    }
+  });
+  return errors;
+}
+
+/**
+ * Cancels a job and, in the same statement, every descendant that is still queued or held. The
+ * holding nodes learn it on their next call (their job is no longer RUNNING). Creator or admin.
+ */
+export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: string | null) {
+  return db.$transaction(async (tx) => {
+    const job = await transition(tx, actor, jobId, {
+      action: "cancel",
+      kind: "CANCELLED",
+      detail: reason ? { reason } : null,
+      set: sql`status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null`,
+    });
+    await cancelDescendants(tx, actor, jobId);
+    return job;
+  });
+}
+
+async function cancelDescendants(db: Queryable, actor: Principal, jobId: string) {
+  const g = guardOf(actor);
+  await db.$executeRaw`
+    /* cancelDescendants */
+    with recursive tree as (
+      select id from jobs where parent_id = ${jobId}::uuid
+      union
+      select c.id from jobs c join tree on c.parent_id = tree.id
+    ), target as (
+      select j.id, j.status from jobs j join tree using (id)
+       where j.status = any(${statusList(allowedFrom.cancel)}) and j.deleted_at is null
+       for update of j
+    ), changed as (
+      update jobs j set status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null,
+                        version = j.version + 1, updated_at = now()
+        from target t where j.id = t.id
+      returning j.id, j.version, t.status as from_status
+    )
+    insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version)
+    select id, 'CANCELLED', from_status, 'CANCELLED', ${JSON.stringify({ cascadedFrom: jobId })}::jsonb,
+           ${g.userId}::uuid, ${g.nodeId}::uuid, version
+      from changed`;
+}
+
+/** Deletes a job for good, with its tasks and outputs; its events stay as the audit trail. Admins only. */
+export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Promise<{ id: string; number: bigint }> {
+  if (!isAdmin(actor)) {
+    const exists = await db.job.findUnique({ where: { id: jobId }, select: { id: true } });
+    throw exists ? new ForbiddenError("only an admin may delete a job for good") : new NotFoundError("job", jobId);
+  }
+  const g = guardOf(actor);
+  const [row] = await db.$queryRaw<Array<{ id: string; number: bigint }>>`
+    /* hardDeleteJob */
+    with removed as (
+      delete from jobs where id = ${jobId}::uuid returning id, number, status, version
+    ), event as (
+      insert into job_events (job_id, kind, from_status, detail, actor_user_id, actor_node_id, job_version)
+      select null, 'HARD_DELETED', status, jsonb_build_object('jobId', id, 'number', number), ${g.userId}::uuid, ${g.nodeId}::uuid, version + 1
+        from removed
+    )
+    select id, number from removed`;
+  if (!row) throw new NotFoundError("job", jobId);
+  return row;
+}

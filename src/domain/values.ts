@@ -1,0 +1,153 @@
+// Typed values: what a template declares (inputs and parameters) and what a job supplies for them.
+// Every problem in a job's values is reported at once, with the path of the value concerned.
+import { createHash } from "node:crypto";
+import type { FieldError } from "./errors.js";
+
+export const VALUE_TYPES = ["string", "int", "float", "bool", "json", "output"] as const;
+export type ValueType = (typeof VALUE_TYPES)[number];
+
+export type Declaration = { name: string; types: ValueType[]; required: boolean; default?: unknown; help: string };
+
+/** A reference to another job's output, the value of an `output` input. */
+export type OutputRef = { job: string; name: string; type: string };
+
+/** A value as a job stores it: name -> { type, value }. */
+export type TypedValues = Record<string, { type: ValueType; value: unknown }>;
+
+export type SuppliedValue = { name: string; type?: string | null; value?: unknown };
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isType(type: ValueType, value: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "int":
+      return typeof value === "number" && Number.isSafeInteger(value);
+    case "float":
+      return typeof value === "number" && Number.isFinite(value);
+    case "bool":
+      return typeof value === "boolean";
+    case "json":
+      return value !== undefined;
+    case "output": {
+      const ref = value as Partial<OutputRef> | null;
+      return (
+        typeof ref === "object" && ref !== null && typeof ref.job === "string" && UUID.test(ref.job) &&
+        typeof ref.name === "string" && ref.name.length > 0 && typeof ref.type === "string" && ref.type.length > 0
+      );
+    }
+  }
+}
+
+const TYPE_SHAPES: Record<ValueType, string> = {
+  string: "a string",
+  int: "an integer",
+  float: "a number",
+  bool: "true or false",
+  json: "any JSON value",
+  output: 'an output reference {"job": <job id>, "name": ..., "type": ...}',
+};
+
+/** Checks a template's declarations (of inputs or of parameters, at `path`). */
+export function checkDeclarations(declarations: Declaration[], path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  declarations.forEach((d, i) => {
+    const at = [path, String(i)];
+    if (!NAME.test(d.name)) errors.push({ path: [...at, "name"], message: "must be a name of letters, digits, _ . - (up to 100), not starting with a digit" });
+    else if (seen.has(d.name)) errors.push({ path: [...at, "name"], message: `"${d.name}" is declared twice` });
+    seen.add(d.name);
+    if (!d.types.length) errors.push({ path: [...at, "types"], message: "must name at least one type" });
+    for (const type of d.types) {
+      if (!VALUE_TYPES.includes(type)) errors.push({ path: [...at, "types"], message: `"${type}" is not one of ${VALUE_TYPES.join(", ")}` });
+    }
+    if (d.default !== undefined && d.default !== null && d.types.length && !d.types.some((t) => VALUE_TYPES.includes(t) && isType(t, d.default))) {
+      errors.push({ path: [...at, "default"], message: `must be ${d.types.map((t) => TYPE_SHAPES[t] ?? t).join(" or ")}` });
+    }
+    if (d.required && d.default !== undefined && d.default !== null) {
+      errors.push({ path: [...at, "default"], message: "a required value has no default" });
+    }
+  });
+  return errors;
+}
+
+/**
+ * Checks supplied values against declarations and returns them as stored (defaults applied), with
+ * every problem found: unknown names, missing required values, wrong types, ambiguous types.
+ */
+export function checkValues(
+  declarations: Declaration[],
+  supplied: SuppliedValue[],
+  path: string,
+): { values: TypedValues; errors: FieldError[] } {
+  const values: TypedValues = {};
+  const errors: FieldError[] = [];
+  const byName = new Map(declarations.map((d) => [d.name, d]));
+  supplied.forEach((item, i) => {
+    const at = [path, String(i)];
+    const declaration = byName.get(item.name);
+    if (!declaration) {
+      errors.push({ path: [...at, "name"], message: `"${item.name}" is not declared by the template` });
+      return;
+    }
+    if (item.name in values) {
+      errors.push({ path: [...at, "name"], message: `"${item.name}" is given twice` });
+      return;
+    }
+    const wanted = item.type ?? (declaration.types.length === 1 ? declaration.types[0] : undefined);
+    if (!wanted) {
+      errors.push({ path: [...at, "type"], message: `say which of ${declaration.types.join(", ")} the value is` });
+      return;
+    }
+    if (!declaration.types.includes(wanted as ValueType)) {
+      errors.push({ path: [...at, "type"], message: `must be one of ${declaration.types.join(", ")}` });
+      return;
+    }
+    const type = wanted as ValueType;
+    if (!isType(type, item.value)) {
+      errors.push({ path: [...at, "value"], message: `must be ${TYPE_SHAPES[type]}` });
+      return;
+    }
+    values[item.name] = { type, value: item.value };
+  });
+  for (const d of declarations) {
+    if (d.name in values) continue;
+    if (d.default !== undefined && d.default !== null) {
+      values[d.name] = { type: d.types.find((t) => isType(t, d.default)) ?? d.types[0]!, value: d.default };
+    } else if (d.required) {
+      errors.push({ path: [path], message: `"${d.name}" is required` });
+    }
+  }
+  return { values, errors };
+}
+
+/** Output references among the values, to check that they exist. */
+export function outputRefs(values: TypedValues): Array<{ name: string; ref: OutputRef }> {
+  return Object.entries(values)
+    .filter(([, v]) => v.type === "output")
+    .map(([name, v]) => ({ name, ref: v.value as OutputRef }));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * What makes two jobs interchangeable (Arvados' reuse rule): the same template version and the
+ * same inputs and parameters, defaults included, independent of the order they were given in.
+ */
+export function fingerprint(templateId: string, inputs: TypedValues, parameters: TypedValues): string {
+  return createHash("sha256")
+    .update(JSON.stringify(canonical({ templateId, inputs, parameters })))
+    .digest("hex");
+}

@@ -1,0 +1,348 @@
+// The mutations of the job lifecycle (see the table in docs and domain/lifecycle.ts), and creation.
+import { acquireNextJob } from "../../domain/claiming.js";
+import { createJob } from "../../domain/create-job.js";
+import { getJob } from "../../domain/jobs.js";
+import {
+  abortJob,
+  acquireJob,
+  cancelJob,
+  deleteJob,
+  finishJob,
+  hardDeleteJob,
+  reinstateJob,
+  releaseJob,
+  renewJobLease,
+  reportJobProgress,
+  resetJob,
+  startJob,
+  updateJob,
+  type ChangedJob,
+} from "../../domain/transitions.js";
+import { builder } from "../builder.js";
+import type { Context } from "../context.js";
+import { mutationErrors } from "../errors.js";
+import { encodeGlobalId } from "../global-id.js";
+import { Job } from "./job.js";
+import { JobTemplate } from "./job-template.js";
+import { Lease } from "./lease.js";
+
+type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
+
+/** The job after a change, read with the selection the client asked for. */
+const JobPayload = builder.objectRef<{ jobId: string }>("JobPayload").implement({
+  description: "The job after the change.",
+  fields: (t) => ({
+    job: t.prismaField({
+      type: "Job",
+      description: "The job as it is now.",
+      resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.jobId, query)) as JobRow,
+    }),
+  }),
+});
+
+const AcquireJobPayload = builder.objectRef<{ changed: ChangedJob | null }>("AcquireJobPayload").implement({
+  description: "The job acquired, with the lease that lets the node work on it.",
+  fields: (t) => ({
+    job: t.prismaField({
+      type: "Job",
+      nullable: true,
+      description: "The job, now ACQUIRED by the calling node; null when acquireNextJob found nothing to take.",
+      resolve: (query, p, _args, ctx) => (p.changed ? getJob(ctx.db, p.changed.id, query) : null),
+    }),
+    lease: t.field({
+      type: Lease,
+      nullable: true,
+      description: "The node's lease; send its token with every further call about the job.",
+      resolve: (p) => (p.changed?.leaseToken ? { token: p.changed.leaseToken, expiresAt: p.changed.leaseExpiresAt! } : null),
+    }),
+  }),
+});
+
+const LeasePayload = builder.objectRef<{ changed: ChangedJob }>("LeasePayload").implement({
+  description: "The job after the change, and the node's lease as it is now.",
+  fields: (t) => ({
+    job: t.prismaField({
+      type: "Job",
+      description: "The job as it is now.",
+      resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.changed.id, query)) as JobRow,
+    }),
+    lease: t.field({
+      type: Lease,
+      nullable: true,
+      description: "The lease, with its new expiry; null once the job no longer has one.",
+      resolve: (p) => (p.changed.leaseToken ? { token: p.changed.leaseToken, expiresAt: p.changed.leaseExpiresAt! } : null),
+    }),
+  }),
+});
+
+const CreateOutcomeEnum = builder.enumType("CreateJobOutcome", {
+  description: "How createJob came to return its job.",
+  values: {
+    CREATED: { description: "A new job was created." },
+    REUSED: { description: "findOrCreate found an equivalent earlier job (see reason)." },
+    IDEMPOTENT_REPLAY: { description: "The idempotency key was used before: this is the job that call created." },
+  } as const,
+});
+
+const PassedOverRef = builder.objectRef<{ jobId: string; reason: string }>("PassedOverJob").implement({
+  description: "An earlier job with the same fingerprint that findOrCreate did not reuse, and why.",
+  fields: (t) => ({
+    job: t.prismaField({
+      type: "Job",
+      nullable: true,
+      description: "The job passed over.",
+      resolve: (query, p, _args, ctx) => getJob(ctx.db, p.jobId, query),
+    }),
+    reason: t.exposeString("reason", { description: "Why it was not reused (failed, cancelled, deleted, nondeterministic, ...)." }),
+  }),
+});
+
+const CreateJobPayload = builder
+  .objectRef<Awaited<ReturnType<typeof createJob>>>("CreateJobPayload")
+  .implement({
+    description: "The job created, or the one returned in its place.",
+    fields: (t) => ({
+      job: t.prismaField({
+        type: "Job",
+        description: "The job.",
+        resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.jobId, query)) as JobRow,
+      }),
+      outcome: t.field({ type: CreateOutcomeEnum, description: "Whether the job is new, reused or a replay.", resolve: (p) => p.outcome }),
+      reused: t.boolean({ description: "Whether an earlier job was returned instead of a new one.", resolve: (p) => p.outcome !== "CREATED" }),
+      reason: t.exposeString("reason", { nullable: true, description: "Why an earlier job was returned." }),
+      passedOver: t.field({
+        type: [PassedOverRef],
+        description: "Equivalent earlier jobs that findOrCreate did not reuse, and why.",
+        resolve: (p) => p.passedOver,
+      }),
+    }),
+  });
+
+const ValueInput = builder.inputType("ValueInput", {
+  description: "A value for one of the template's declared inputs or parameters.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The declared name." }),
+    type: t.string({ required: false, description: "The value's type; may be left out when the declaration allows only one." }),
+    value: t.field({
+      type: "JSON",
+      required: true,
+      description: 'The value. An output reference is {"job": "<job UUID>", "name": ..., "type": ...}.',
+    }),
+  }),
+});
+
+const CreateJobInput = builder.inputType("CreateJobInput", {
+  description: "A new job.",
+  fields: (t) => ({
+    template: t.globalID({ required: false, for: [JobTemplate], description: "The template (a version of it), by ID." }),
+    templateName: t.string({ required: false, description: "Or: the template's name; the latest version unless templateVersion." }),
+    templateVersion: t.int({ required: false, description: "With templateName: the version." }),
+    queue: t.string({ required: false, description: "The queue; `default` unless given." }),
+    name: t.string({ required: false, description: "A short name." }),
+    description: t.string({ required: false, description: "What the job is for." }),
+    inputs: t.field({ type: [ValueInput], required: false, description: "Input values." }),
+    parameters: t.field({ type: [ValueInput], required: false, description: "Parameter values; defaults fill the rest." }),
+    parent: t.globalID({ required: false, for: [Job], description: "The job this one belongs under." }),
+    priority: t.int({ required: false, description: "Higher runs first; 0 unless given." }),
+    tags: t.stringList({ required: false, description: "Labels for finding and grouping jobs." }),
+    maxAttempts: t.int({ required: false, description: "Acquisitions allowed before an expired lease fails the job; 3 unless given." }),
+    runAfter: t.field({ type: "DateTime", required: false, description: "Not acquired before this time." }),
+    nondeterministic: t.boolean({ required: false, description: "Results may differ between runs: never reused." }),
+    idempotencyKey: t.string({ required: false, description: "A key of the caller's: a retry with the same key returns the same job." }),
+    findOrCreate: t.boolean({
+      required: false,
+      description:
+        "Return an earlier job with the same template version, inputs and parameters instead, if one exists that is not nondeterministic and neither failed, cancelled nor deleted (a succeeded one first).",
+    }),
+  }),
+});
+
+const ClaimFilterInput = builder.inputType("AcquireFilter", {
+  description: "Which jobs a node will take.",
+  fields: (t) => ({
+    queues: t.stringList({ required: false, description: "Take only from these queues; any queue when omitted." }),
+    templateName: t.string({ required: false, description: "Only jobs of this template." }),
+    executor: t.string({ required: false, description: "Only jobs whose template runs on this executor." }),
+    tags: t.stringList({ required: false, description: "Only jobs carrying every one of these tags." }),
+  }),
+});
+
+const UpdateJobInput = builder.inputType("UpdateJobInput", {
+  description: "What to change in a job; at least one field.",
+  fields: (t) => ({
+    description: t.string({ required: false, description: "A new description." }),
+    priority: t.int({ required: false, description: "A new priority." }),
+    tags: t.stringList({ required: false, description: "The new set of tags." }),
+    expectedVersion: t.int({
+      required: false,
+      description: "Refuse the change (ConflictError) unless the job is still at this version.",
+    }),
+  }),
+});
+
+function viewer(ctx: Context) {
+  // Mutations need an authenticated caller (scopes on the Mutation type); this satisfies types.
+  return ctx.viewer!;
+}
+
+builder.mutationFields((t) => {
+  const jobArg = () => t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." });
+  const leaseArg = <R extends boolean>(required: R) =>
+    t.arg.string({ required, description: "The token of the node's lease, from acquireJob or acquireNextJob." });
+  return {
+  createJob: t.field({
+    type: CreateJobPayload,
+    description: "Creates a job from a template, validated against it. Users and admins.",
+    args: { input: t.arg({ type: CreateJobInput, required: true, description: "The job." }) },
+    errors: mutationErrors("createJob"),
+    resolve: (_root, { input }, ctx) =>
+      createJob(ctx.db, viewer(ctx), {
+        ...input,
+        templateId: input.template?.id,
+        parentId: input.parent?.id,
+      }),
+  }),
+  acquireJob: t.field({
+    type: AcquireJobPayload,
+    description: "Takes a QUEUED job for the calling node, with a new lease. Worker nodes.",
+    args: { id: jobArg() },
+    errors: mutationErrors("acquireJob"),
+    resolve: async (_root, { id }, ctx) => ({
+      changed: await acquireJob(ctx.db, viewer(ctx), id.id, ctx.settings),
+    }),
+  }),
+  acquireNextJob: t.field({
+    type: AcquireJobPayload,
+    description:
+      "Takes the highest-priority, oldest claimable job matching the filter and the node's executors; job is null when there is none. Worker nodes.",
+    args: { filter: t.arg({ type: ClaimFilterInput, required: false, description: "Which jobs to consider." }) },
+    errors: mutationErrors("acquireNextJob"),
+    resolve: async (_root, { filter }, ctx) => ({
+      changed: await acquireNextJob(
+        ctx.db,
+        viewer(ctx),
+        { queues: filter?.queues, templateName: filter?.templateName, executorName: filter?.executor, tags: filter?.tags },
+        ctx.settings,
+      ),
+    }),
+  }),
+  releaseJob: t.field({
+    type: JobPayload,
+    description: "Gives a held job back to the queue (UFDL's release). The holding node.",
+    args: { id: jobArg(), leaseToken: leaseArg(true) },
+    errors: mutationErrors("releaseJob"),
+    resolve: async (_root, args, ctx) => ({ jobId: (await releaseJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken)).id }),
+  }),
+  startJob: t.field({
+    type: LeasePayload,
+    description: "Marks an acquired job RUNNING and renews the lease. The holding node.",
+    args: { id: jobArg(), leaseToken: leaseArg(true) },
+    errors: mutationErrors("startJob"),
+    resolve: async (_root, args, ctx) => ({ changed: await startJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings) }),
+  }),
+  reportJobProgress: t.field({
+    type: LeasePayload,
+    description: "Reports progress (0 to 1) with any JSON detail, which watchers receive; renews the lease. The holding node.",
+    args: {
+      id: jobArg(),
+      leaseToken: leaseArg(true),
+      progress: t.arg.float({ required: true, description: "How much is done, from 0 to 1." }),
+      detail: t.arg({ type: "JSON", required: false, description: "Anything the node wants watchers to see." }),
+    },
+    errors: mutationErrors("reportJobProgress"),
+    resolve: async (_root, args, ctx) => ({
+      changed: await reportJobProgress(
+        ctx.db,
+        viewer(ctx),
+        args.id.id,
+        { leaseToken: args.leaseToken, progress: args.progress, detail: args.detail },
+        ctx.settings,
+      ),
+    }),
+  }),
+  renewJobLease: t.field({
+    type: LeasePayload,
+    description: "Extends the lease of a held job. The holding node.",
+    args: { id: jobArg(), leaseToken: leaseArg(true) },
+    errors: mutationErrors("renewJobLease"),
+    resolve: async (_root, args, ctx) => ({
+      changed: await renewJobLease(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings),
+    }),
+  }),
+  finishJob: t.field({
+    type: JobPayload,
+    description: "Finishes a running job: SUCCEEDED, or FAILED with the error given. The holding node.",
+    args: {
+      id: jobArg(),
+      leaseToken: leaseArg(true),
+      error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded." }),
+    },
+    errors: mutationErrors("finishJob"),
+    resolve: async (_root, args, ctx) => ({
+      jobId: (await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error })).id,
+    }),
+  }),
+  resetJob: t.field({
+    type: JobPayload,
+    description:
+      "Returns a job that is not QUEUED to QUEUED as if new, clearing node, lease, times, progress and error; removes its outputs unless keepOutputs. The holding node, the creator or an admin.",
+    args: {
+      id: jobArg(),
+      leaseToken: leaseArg(false),
+      keepOutputs: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the job's outputs." }),
+    },
+    errors: mutationErrors("resetJob"),
+    resolve: async (_root, args, ctx) => ({
+      jobId: (await resetJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, keepOutputs: args.keepOutputs })).id,
+    }),
+  }),
+  abortJob: t.field({
+    type: JobPayload,
+    description: "Takes a held job from a node presumed dead and queues it again. Admins only.",
+    args: { id: jobArg() },
+    errors: mutationErrors("abortJob"),
+    resolve: async (_root, { id }, ctx) => ({ jobId: (await abortJob(ctx.db, viewer(ctx), id.id)).id }),
+  }),
+  cancelJob: t.field({
+    type: JobPayload,
+    description: "Cancels a queued or held job and every descendant still queued or held. The creator or an admin.",
+    args: { id: jobArg(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
+    errors: mutationErrors("cancelJob"),
+    resolve: async (_root, args, ctx) => ({ jobId: (await cancelJob(ctx.db, viewer(ctx), args.id.id, args.reason)).id }),
+  }),
+  updateJob: t.field({
+    type: JobPayload,
+    description: "Changes a job's description, priority or tags. The creator or an admin.",
+    args: { id: jobArg(), input: t.arg({ type: UpdateJobInput, required: true, description: "The changes." }) },
+    errors: mutationErrors("updateJob"),
+    resolve: async (_root, args, ctx) => ({ jobId: (await updateJob(ctx.db, viewer(ctx), args.id.id, args.input)).id }),
+  }),
+  deleteJob: t.field({
+    type: JobPayload,
+    description: "Soft-deletes a job (UFDL's destroy): hidden from lists, reinstatable. The creator or an admin.",
+    args: { id: jobArg() },
+    errors: mutationErrors("deleteJob"),
+    resolve: async (_root, { id }, ctx) => ({ jobId: (await deleteJob(ctx.db, viewer(ctx), id.id)).id }),
+  }),
+  reinstateJob: t.field({
+    type: JobPayload,
+    description: "Restores a soft-deleted job. The creator or an admin.",
+    args: { id: jobArg() },
+    errors: mutationErrors("reinstateJob"),
+    resolve: async (_root, { id }, ctx) => ({ jobId: (await reinstateJob(ctx.db, viewer(ctx), id.id)).id }),
+  }),
+  hardDeleteJob: t.field({
+    type: builder.objectRef<{ id: string; number: bigint }>("HardDeleteJobPayload").implement({
+      description: "What was deleted for good.",
+      fields: (f) => ({
+        deletedJobId: f.field({ type: "ID", description: "The global ID the job had.", resolve: (p) => encodeGlobalId("Job", p.id) }),
+        number: f.field({ type: "Long", description: "The number the job had.", resolve: (p) => p.number }),
+      }),
+    }),
+    description: "Deletes a job for good, with its tasks and outputs; its history stays. Admins only.",
+    args: { id: jobArg() },
+    errors: mutationErrors("hardDeleteJob"),
+    resolve: (_root, { id }, ctx) => hardDeleteJob(ctx.db, viewer(ctx), id.id),
+  }),
+  };
+});
