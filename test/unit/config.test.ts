@@ -16,6 +16,8 @@ describe("configuration", () => {
       demoData: true,
       production: false,
       adminToken: undefined,
+      leaseSeconds: 120,
+      reclaimIntervalMs: 5000,
       limits: defaultLimits,
     });
   });
@@ -40,6 +42,8 @@ describe("configuration", () => {
       JOBGRAPH_MAX_COST: "1000",
       JOBGRAPH_MAX_BODY_BYTES: "65536",
       JOBGRAPH_MUTATIONS_PER_MINUTE: "0",
+      JOBGRAPH_LEASE_SECONDS: "30",
+      JOBGRAPH_RECLAIM_INTERVAL_MS: "1000",
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
@@ -53,6 +57,8 @@ describe("configuration", () => {
       demoData: false,
       production: true,
       adminToken: "a-secret-of-twenty-four-chars",
+      leaseSeconds: 30,
+      reclaimIntervalMs: 1000,
       limits: {
         maxDepth: 8,
         maxAliases: 5,
