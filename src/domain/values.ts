@@ -85,6 +85,7 @@ export function checkValues(
   const values: TypedValues = {};
   const errors: FieldError[] = [];
   const byName = new Map(declarations.map((d) => [d.name, d]));
+  const given = new Set(supplied.map((item) => item.name));
   supplied.forEach((item, i) => {
     const at = [path, String(i)];
     const declaration = byName.get(item.name);
@@ -96,18 +97,20 @@ export function checkValues(
       errors.push({ path: [...at, "name"], message: `"${item.name}" is given twice` });
       return;
     }
-    const wanted = item.type ?? (declaration.types.length === 1 ? declaration.types[0] : undefined);
-    if (!wanted) {
-      errors.push({ path: [...at, "type"], message: `say which of ${declaration.types.join(", ")} the value is` });
-      return;
-    }
-    if (!declaration.types.includes(wanted as ValueType)) {
+    const shapes = declaration.types.map((t) => TYPE_SHAPES[t]).join(" or ");
+    if (item.type != null && !declaration.types.includes(item.type as ValueType)) {
       errors.push({ path: [...at, "type"], message: `must be one of ${declaration.types.join(", ")}` });
       return;
     }
-    const type = wanted as ValueType;
-    if (!isType(type, item.value)) {
-      errors.push({ path: [...at, "value"], message: `must be ${TYPE_SHAPES[type]}` });
+    // Without a type, the value's own shape decides, when it fits exactly one declared type.
+    const candidates = item.type != null ? [item.type as ValueType] : declaration.types.filter((t) => isType(t, item.value));
+    if (candidates.length > 1) {
+      errors.push({ path: [...at, "type"], message: `say which of ${candidates.join(", ")} the value is` });
+      return;
+    }
+    const type = candidates[0];
+    if (!type || !isType(type, item.value)) {
+      errors.push({ path: [...at, "value"], message: `must be ${type ? TYPE_SHAPES[type] : shapes}` });
       return;
     }
     values[item.name] = { type, value: item.value };
@@ -116,7 +119,7 @@ export function checkValues(
     if (d.name in values) continue;
     if (d.default !== undefined && d.default !== null) {
       values[d.name] = { type: d.types.find((t) => isType(t, d.default)) ?? d.types[0]!, value: d.default };
-    } else if (d.required) {
+    } else if (d.required && !given.has(d.name)) {
       errors.push({ path: [path], message: `"${d.name}" is required` });
     }
   }

@@ -1,0 +1,347 @@
+// Defining templates and creating jobs from them: versions, validation of every value type,
+// defaults, idempotency keys and Arvados' find-or-create.
+import { beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { graphql } from "../gql/index.js";
+import type { CreateJobInput } from "../gql/graphql.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createTestNode, createTestUser, type TestUser } from "../helpers/principals.js";
+
+const CreateTemplate = graphql(`
+  mutation CreateTemplate($input: CreateJobTemplateInput!) {
+    createJobTemplate(input: $input) {
+      __typename
+      ... on JobTemplatePayload { jobTemplate { id name version executor { name version } inputs { name types required default } } }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on Error { message }
+    }
+  }
+`);
+
+const DeleteTemplate = graphql(`
+  mutation DeleteTemplate($id: ID!) {
+    deleteJobTemplate(id: $id) { __typename ... on JobTemplatePayload { jobTemplate { deletedAt } } ... on Error { message } }
+  }
+`);
+
+const ReinstateTemplate = graphql(`
+  mutation ReinstateTemplate($id: ID!) {
+    reinstateJobTemplate(id: $id) { __typename ... on JobTemplatePayload { jobTemplate { deletedAt } } ... on Error { message } }
+  }
+`);
+
+const CreateJob = graphql(`
+  mutation CreateJob($input: CreateJobInput!) {
+    createJob(input: $input) {
+      __typename
+      ... on CreateJobPayload {
+        outcome reused reason
+        passedOver { reason job { id } }
+        job {
+          id status queue priority tags maxAttempts nondeterministic fingerprint version
+          template { name version }
+          parent { id }
+          creator { name }
+          inputValues { name type value }
+          parameterValues { name type value }
+          events { edges { node { kind toStatus jobVersion } } }
+        }
+      }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on Error { message }
+    }
+  }
+`);
+
+const declarations = {
+  inputs: [
+    { name: "text", types: ["string"], required: true, help: "Some text" },
+    { name: "count", types: ["int"], required: true },
+    { name: "ratio", types: ["float"] },
+    { name: "flag", types: ["bool"] },
+    { name: "config", types: ["json"] },
+    { name: "model", types: ["output"] },
+    { name: "either", types: ["int", "string"] },
+    { name: "number", types: ["int", "float"] },
+  ],
+  parameters: [
+    { name: "epochs", types: ["int"], default: 10 },
+    { name: "lr", types: ["float"], default: 0.01 },
+  ],
+};
+
+describe("templates and job creation", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+  let alice: TestUser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database);
+    alice = await createTestUser(database.db, "USER", "alice");
+  });
+
+  const define = (name: string, extra: object = {}, token = alice.secret) =>
+    api.query(CreateTemplate, { input: { name, executor: { name: "python", version: "3.12" }, ...declarations, ...extra } }, { token });
+
+  const create = async (input: CreateJobInput, token = alice.secret) => (await api.query(CreateJob, { input }, { token })).createJob;
+
+  async function created(input: CreateJobInput, token = alice.secret) {
+    const result = await create(input, token);
+    if (result.__typename !== "CreateJobPayload") throw new Error(JSON.stringify(result));
+    return result;
+  }
+
+  const valid = { text: "hi", count: 3 };
+  const values = (v: Record<string, unknown>) => Object.entries(v).map(([name, value]) => ({ name, value }));
+
+  describe("templates", () => {
+    it("gives a name its next version on every definition", async () => {
+      const v1 = await define("train");
+      const v2 = await define("train", { executor: { name: "python", version: "3.13" } });
+      expect(v1.createJobTemplate).toMatchObject({ jobTemplate: { name: "train", version: 1 } });
+      expect(v2.createJobTemplate).toMatchObject({ jobTemplate: { name: "train", version: 2, executor: { version: "3.13" } } });
+    });
+
+    it("gives concurrent definitions of one name distinct versions", async () => {
+      const results = await Promise.all(Array.from({ length: 8 }, () => define("race")));
+      const versions = results.map((r) => (r.createJobTemplate.__typename === "JobTemplatePayload" ? r.createJobTemplate.jobTemplate.version : 0));
+      expect(versions.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+
+    it("reports every problem of a definition at once", async () => {
+      const { createJobTemplate } = await api.query(CreateTemplate, {
+        input: {
+          name: "",
+          executor: { name: "" },
+          inputs: [
+            { name: "1bad", types: ["string"] },
+            { name: "dup", types: ["float"], default: "nope" },
+            { name: "dup", types: ["complex"] },
+            { name: "req", types: ["int"], required: true, default: 1 },
+          ],
+          parameters: [{ name: "none", types: [] }],
+        },
+      });
+      expect(createJobTemplate.__typename).toBe("ValidationError");
+      if (createJobTemplate.__typename !== "ValidationError") return;
+      expect(createJobTemplate.fieldErrors.map((e) => e.path.join("."))).toEqual([
+        "name",
+        "executor.name",
+        "inputs.0.name",
+        "inputs.1.default",
+        "inputs.2.name",
+        "inputs.2.types",
+        "inputs.3.default",
+        "parameters.0.types",
+      ]);
+    });
+
+    it("is defined by users and admins, not by worker nodes", async () => {
+      const node = await createTestNode(database.db);
+      expect((await define("by-node", {}, node.secret)).createJobTemplate.__typename).toBe("ForbiddenError");
+      expect((await define("by-admin", {}, api.admin.secret)).createJobTemplate.__typename).toBe("JobTemplatePayload");
+    });
+
+    it("is soft-deleted and reinstated by its creator or an admin; a deleted version makes no new jobs", async () => {
+      const { createJobTemplate } = await define("retire");
+      if (createJobTemplate.__typename !== "JobTemplatePayload") throw new Error();
+      const id = createJobTemplate.jobTemplate.id;
+      const bob = await createTestUser(database.db);
+      expect((await api.query(DeleteTemplate, { id }, { token: bob.secret })).deleteJobTemplate.__typename).toBe("ForbiddenError");
+      expect((await api.query(DeleteTemplate, { id }, { token: alice.secret })).deleteJobTemplate).toMatchObject({
+        jobTemplate: { deletedAt: expect.any(String) },
+      });
+      const refused = await create({ template: id, inputs: values(valid) });
+      expect(refused).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["template"], message: 'version 1 of "retire" is deleted' }] });
+      expect((await api.query(ReinstateTemplate, { id })).reinstateJobTemplate).toMatchObject({ jobTemplate: { deletedAt: null } });
+      expect((await create({ template: id, inputs: values(valid) })).__typename).toBe("CreateJobPayload");
+    });
+  });
+
+  describe("createJob", () => {
+    beforeAll(async () => {
+      await define("calc");
+    });
+
+    it("creates a job from the latest version by name, with defaults applied and a CREATED event", async () => {
+      const { job, outcome, reused } = await created({
+        templateName: "calc",
+        inputs: values({ ...valid, ratio: 0.5, flag: true, config: { a: [1] }, either: "x" }),
+        parameters: [{ name: "epochs", value: 3 }],
+        queue: "gpu",
+        priority: 5,
+        tags: ["nightly"],
+        maxAttempts: 2,
+      });
+      expect(outcome).toBe("CREATED");
+      expect(reused).toBe(false);
+      expect(job).toMatchObject({
+        status: "QUEUED",
+        queue: "gpu",
+        priority: 5,
+        tags: ["nightly"],
+        maxAttempts: 2,
+        version: 1,
+        template: { name: "calc", version: 1 },
+        creator: { name: "alice" },
+        events: { edges: [{ node: { kind: "CREATED", toStatus: "QUEUED", jobVersion: 1 } }] },
+      });
+      expect(job.inputValues).toEqual([
+        { name: "config", type: "json", value: { a: [1] } },
+        { name: "count", type: "int", value: 3 },
+        { name: "either", type: "string", value: "x" },
+        { name: "flag", type: "bool", value: true },
+        { name: "ratio", type: "float", value: 0.5 },
+        { name: "text", type: "string", value: "hi" },
+      ]);
+      expect(job.parameterValues).toEqual([
+        { name: "epochs", type: "int", value: 3 },
+        { name: "lr", type: "float", value: 0.01 },
+      ]);
+      expect(job.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it("reports every invalid value at once, for every type, and writes nothing", async () => {
+      const before = await database.db.job.count();
+      const result = await create({
+        templateName: "calc",
+        inputs: [
+          { name: "text", value: 1 },
+          { name: "count", value: 1.5 },
+          { name: "ratio", value: "x" },
+          { name: "flag", value: "yes" },
+          { name: "model", value: { job: "not-a-uuid", name: "m", type: "onnx" } },
+          { name: "either", value: true },
+          { name: "number", value: 2 },
+          { name: "unknown", value: 1 },
+          { name: "config", type: "int", value: 1 },
+        ],
+        parameters: [{ name: "epochs", value: "ten" }],
+        queue: "",
+        maxAttempts: 0,
+        tags: [""],
+      });
+      expect(result.__typename).toBe("ValidationError");
+      if (result.__typename !== "ValidationError") return;
+      expect(result.fieldErrors.map((e) => `${e.path.join(".")}: ${e.message}`)).toEqual([
+        "queue: must be 1 to 200 printable characters",
+        "maxAttempts: must be between 1 and 100",
+        "tags.0: must be 1 to 100 printable characters",
+        "inputs.0.value: must be a string",
+        "inputs.1.value: must be an integer",
+        "inputs.2.value: must be a number",
+        "inputs.3.value: must be true or false",
+        'inputs.4.value: must be an output reference {"job": <job id>, "name": ..., "type": ...}',
+        "inputs.5.value: must be an integer or a string",
+        "inputs.6.type: say which of int, float the value is",
+        'inputs.7.name: "unknown" is not declared by the template',
+        "inputs.8.type: must be one of json",
+        "parameters.0.value: must be an integer",
+      ]);
+      expect(await database.db.job.count()).toBe(before);
+      const missing = await create({ templateName: "calc", inputs: values({ text: "x" }) });
+      expect(missing).toMatchObject({ fieldErrors: [{ path: ["inputs"], message: '"count" is required' }] });
+    });
+
+    it("accepts an output reference only to an output that exists", async () => {
+      const { job } = await created({ templateName: "calc", inputs: values(valid) });
+      const producer = job.id;
+      const producerId = Buffer.from(producer, "base64").toString().split(":")[1]!;
+      const ref = { job: producerId, name: "model.onnx", type: "onnx" };
+      const missing = await create({ templateName: "calc", inputs: [...values(valid), { name: "model", value: ref }] });
+      expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["inputs", "model"] }] });
+      await database.db.jobOutput.create({ data: { jobId: producerId, name: "model.onnx", type: "onnx", sha256: "0".repeat(64) } });
+      const ok = await created({ templateName: "calc", inputs: [...values(valid), { name: "model", value: ref }] });
+      expect(ok.job.inputValues).toContainEqual({ name: "model", type: "output", value: ref });
+    });
+
+    it("needs a template that exists, and a parent that exists", async () => {
+      expect(await create({ templateName: "nope" })).toMatchObject({ fieldErrors: [{ path: ["template"], message: "no such template" }] });
+      expect(await create({})).toMatchObject({ fieldErrors: [{ path: ["template"] }] });
+      const orphan = await create({ templateName: "calc", inputs: values(valid), parent: encodeGlobalId("Job", "00000000-0000-4000-8000-000000000000") });
+      expect(orphan).toMatchObject({ fieldErrors: [{ path: ["parent"], message: "no such job" }] });
+    });
+
+    it("is refused to worker nodes", async () => {
+      const node = await createTestNode(database.db);
+      expect((await create({ templateName: "calc", inputs: values(valid) }, node.secret)).__typename).toBe("ForbiddenError");
+    });
+
+    it("returns the same job for a retried idempotency key, also when retries race", async () => {
+      const input = { templateName: "calc", inputs: values(valid), idempotencyKey: "order-42" };
+      const first = await created(input);
+      const retry = await created(input);
+      expect(retry.job.id).toBe(first.job.id);
+      expect(retry.outcome).toBe("IDEMPOTENT_REPLAY");
+      const racing = await Promise.all(Array.from({ length: 6 }, () => created({ ...input, idempotencyKey: "order-43" })));
+      expect(new Set(racing.map((r) => r.job.id)).size).toBe(1);
+      // Keys belong to their creator: another user's same key makes another job.
+      const bob = await createTestUser(database.db);
+      expect((await created(input, bob.secret)).job.id).not.toBe(first.job.id);
+    });
+
+    describe("findOrCreate (Arvados' reuse rules)", () => {
+      const reuseInput = (text: string, extra: Partial<CreateJobInput> = {}): CreateJobInput => ({
+        templateName: "calc",
+        inputs: values({ text, count: 1 }),
+        findOrCreate: true,
+        ...extra,
+      });
+      const idOf = (gid: string) => Buffer.from(gid, "base64").toString().split(":")[1]!;
+
+      it("reuses an equivalent earlier job, whatever order the values came in", async () => {
+        const first = await created(reuseInput("same"));
+        expect(first.outcome).toBe("CREATED");
+        const again = await created({ ...reuseInput("same"), inputs: [...values({ text: "same", count: 1 })].reverse() });
+        expect(again).toMatchObject({ outcome: "REUSED", reused: true, job: { id: first.job.id } });
+        expect(again.reason).toMatch(/is queued/);
+      });
+
+      it("prefers a succeeded job, and passes over failed, cancelled, deleted and nondeterministic ones, saying why", async () => {
+        const ids = [];
+        for (let i = 0; i < 5; i++) ids.push(idOf((await created(reuseInput("pick", { findOrCreate: false }))).job.id));
+        const [failed, cancelled, deleted, succeeded, queued] = ids as [string, string, string, string, string];
+        await database.db.job.update({ where: { id: failed }, data: { status: "FAILED" } });
+        await database.db.job.update({ where: { id: cancelled }, data: { status: "CANCELLED" } });
+        await database.db.job.update({ where: { id: deleted }, data: { deletedAt: new Date() } });
+        await database.db.job.update({ where: { id: succeeded }, data: { status: "SUCCEEDED" } });
+        const nondeterministic = await created(reuseInput("pick", { findOrCreate: false, nondeterministic: true }));
+        expect(nondeterministic.job.nondeterministic).toBe(true);
+
+        const result = await created(reuseInput("pick"));
+        expect(result.outcome).toBe("REUSED");
+        expect(idOf(result.job.id)).toBe(succeeded);
+        expect(result.reason).toMatch(/succeeded/);
+        const reasons = Object.fromEntries(result.passedOver.map((p) => [idOf(p.job!.id), p.reason]));
+        expect(reasons).toMatchObject({
+          [failed]: "failed",
+          [cancelled]: "cancelled",
+          [deleted]: "deleted",
+          [queued]: "a succeeded job was preferred",
+        });
+      });
+
+      it("never reuses for a nondeterministic job, and creates when nothing qualifies", async () => {
+        await created(reuseInput("solo"));
+        const fresh = await created(reuseInput("solo", { nondeterministic: true }));
+        expect(fresh.outcome).toBe("CREATED");
+        const failedOnly = await created(reuseInput("lonely", { findOrCreate: false }));
+        await database.db.job.update({ where: { id: idOf(failedOnly.job.id) }, data: { status: "FAILED" } });
+        const result = await created(reuseInput("lonely"));
+        expect(result.outcome).toBe("CREATED");
+        expect(result.job.id).not.toBe(failedOnly.job.id);
+      });
+
+      it("treats another template version as another job", async () => {
+        const v1 = await created(reuseInput("versioned", { templateVersion: 1 }));
+        await define("calc");
+        const latest = await created(reuseInput("versioned"));
+        expect(latest.outcome).toBe("CREATED");
+        expect(latest.job.id).not.toBe(v1.job.id);
+        expect(latest.job.template.version).toBe(2);
+      });
+    });
+  });
+});
