@@ -117,26 +117,34 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
   throw await whyNot(db, actor, jobId, change.action, g);
 }
 
-/** Reads the job again after a refused transition and names the reason. */
+const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgress", "renewLease", "finish"];
+
+/**
+ * Reads the job again after a refused transition and names the reason, in this order: no such
+ * job; the caller's role does not allow the action; the job's state (deletion included) does not;
+ * the node's lease is not the current one.
+ */
 async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, g: Guard): Promise<Error> {
   const job = await db.job.findUnique({
     where: { id: jobId },
-    select: { status: true, deletedAt: true, creatorId: true, nodeId: true, leaseToken: true },
+    select: { status: true, deletedAt: true, creatorId: true, nodeId: true, leaseToken: true, runAfter: true },
   });
   if (!job) return new NotFoundError("job", jobId);
-  const holderAction = ["release", "start", "reportProgress", "renewLease", "finish"].includes(action);
-  // A node that held the job and presents a stale token lost its lease, whatever the state now.
-  if (holderAction && !g.admin && actor.kind === "NODE" && g.leaseToken && job.leaseToken !== g.leaseToken) {
-    return new LeaseLostError();
-  }
+  // For a holder's action any node may try: whether it holds the job is the lease's to say.
+  const holderAction = HOLDER_ACTIONS.includes(action);
+  const roleAllows = holderAction
+    ? g.admin || actor.kind === "NODE"
+    : mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status });
+  if (!roleAllows) return new ForbiddenError(`you may not ${action} this job`);
   if (action === "reinstate" && !job.deletedAt) return new InvalidTransitionError(job.status, action, "the job is not deleted");
   if (action !== "reinstate" && action !== "hardDelete" && job.deletedAt) {
     return new InvalidTransitionError(job.status, action, `cannot ${action} a deleted job; reinstate it first`);
   }
-  if (!mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status })) {
-    return new ForbiddenError(`you may not ${action} this job`);
+  if (!allowedFrom[action].includes(job.status)) return new InvalidTransitionError(job.status, action);
+  if (holderAction && !g.admin && (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken)) return new LeaseLostError();
+  if (action === "acquire" && job.runAfter > new Date()) {
+    return new InvalidTransitionError(job.status, action, `the job may not be acquired before ${job.runAfter.toISOString()}`);
   }
-  if (holderAction && !g.admin && job.leaseToken !== g.leaseToken) return new LeaseLostError();
   return new InvalidTransitionError(job.status, action);
 }
 
