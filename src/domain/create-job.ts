@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
+import { checkTasks, taskRows, type NewTask } from "./task-lifecycle.js";
 import { checkTags } from "./transitions.js";
 import { checkValues, fingerprint, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
 
@@ -25,6 +26,8 @@ export type NewJob = {
   nondeterministic?: boolean | null;
   idempotencyKey?: string | null;
   findOrCreate?: boolean | null;
+  /** Tasks to create with the job, numbered (qsequence) in the order given. */
+  tasks?: NewTask[] | null;
 };
 
 /** A job considered for reuse and why it was not taken. */
@@ -68,6 +71,11 @@ function checkFields(input: NewJob, errors: FieldError[]) {
   }
   if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
   errors.push(...checkTags(input.tags));
+  const tasks = input.tasks ?? [];
+  errors.push(...checkTasks(tasks, ["tasks"]));
+  tasks.forEach((task, i) => {
+    if (task.createdByTaskId) errors.push({ path: ["tasks", String(i), "createdByTask"], message: "tasks created with their job have no creating task" });
+  });
   return queue;
 }
 
@@ -171,6 +179,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
         fingerprint: print,
         creatorId: creator.userId,
         events: { create: { kind: "CREATED", toStatus: "QUEUED", actorUserId: creator.userId, jobVersion: 1 } },
+        tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
       },
       select: { id: true },
     });

@@ -41,3 +41,8 @@ export function taskOrderBy(order: TaskOrder = defaultTaskOrder): Prisma.TaskOrd
 export function getTask(db: Db, id: string, query: Pick<Prisma.TaskFindUniqueArgs, "include" | "select"> = {}) {
   return db.task.findUnique({ ...query, where: { id } } as Prisma.TaskFindUniqueArgs);
 }
+
+/** Tasks by id, in qsequence order. */
+export function listTasksById(db: Db, ids: string[], query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}) {
+  return db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { qsequence: "asc" } } as Prisma.TaskFindManyArgs);
+}

@@ -25,6 +25,7 @@ import { encodeGlobalId } from "../global-id.js";
 import { Job } from "./job.js";
 import { JobTemplate } from "./job-template.js";
 import { Lease } from "./lease.js";
+import { NewTaskInput, toNewTask } from "./new-task-input.js";
 
 type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
 
@@ -149,6 +150,7 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     runAfter: t.field({ type: "DateTime", required: false, description: "Not acquired before this time." }),
     nondeterministic: t.boolean({ required: false, description: "Results may differ between runs: never reused." }),
     idempotencyKey: t.string({ required: false, description: "A key of the caller's: a retry with the same key returns the same job." }),
+    tasks: t.field({ type: [NewTaskInput], required: false, description: "Tasks to create with the job, numbered in the order given." }),
     findOrCreate: t.boolean({
       required: false,
       description:
@@ -200,6 +202,7 @@ builder.mutationFields((t) => {
         ...input,
         templateId: input.template?.id,
         parentId: input.parent?.id,
+        tasks: input.tasks?.map(toNewTask),
       }),
   }),
   acquireJob: t.field({

@@ -1,5 +1,9 @@
-import { getTask } from "../../domain/tasks.js";
+import { addTasks, finishTask, reportTaskProgress, startTask } from "../../domain/task-lifecycle.js";
+import { getTask, listTasksById } from "../../domain/tasks.js";
+import { mutationErrors } from "../errors.js";
+import { NewTaskInput, toNewTask } from "./new-task-input.js";
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { TaskStatusEnum, TaskTypeEnum } from "./enums.js";
 import { Executor } from "./executor.js";
 import { TaskInput, type TaskInputShape } from "./task-input.js";
@@ -77,3 +81,77 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) => getTask(ctx.db, args.id.id, query),
   }),
 }));
+
+const TaskPayload = builder.objectRef<{ taskId: string }>("TaskPayload").implement({
+  description: "The task after the change.",
+  fields: (t) => ({
+    task: t.prismaField({
+      type: "Task",
+      description: "The task as it is now.",
+      resolve: async (query, p, _args, ctx) => (await getTask(ctx.db, p.taskId, query))!,
+    }),
+  }),
+});
+
+const AddTasksPayload = builder.objectRef<{ taskIds: string[] }>("AddTasksPayload").implement({
+  description: "The tasks added, in order of arrival.",
+  fields: (t) => ({
+    tasks: t.prismaField({
+      type: ["Task"],
+      description: "The new tasks.",
+      resolve: (query, p, _args, ctx) => listTasksById(ctx.db, p.taskIds, query),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => {
+  const taskId = () => t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." });
+  const leaseToken = () => t.arg.string({ required: true, description: "The token of the lease on the task's job." });
+  const node = (ctx: Context) => ctx.viewer!;
+  return {
+    addTasks: t.field({
+      type: AddTasksPayload,
+      description:
+        "Adds tasks to a job that has not finished; qsequence numbers them in order of arrival. The job's creator, its holding node (with its lease token) or an admin.",
+      args: {
+        job: t.arg.globalID({ required: true, description: "The job's global ID." }),
+        tasks: t.arg({ type: [NewTaskInput], required: true, description: "The tasks." }),
+        leaseToken: t.arg.string({ required: false, description: "The holding node's lease token." }),
+      },
+      errors: mutationErrors("addTasks"),
+      resolve: async (_root, args, ctx) => ({
+        taskIds: (await addTasks(ctx.db, node(ctx), args.job.id, args.tasks.map(toNewTask), args.leaseToken)).map((r) => r.id),
+      }),
+    }),
+    startTask: t.field({
+      type: TaskPayload,
+      description: "Starts a queued task of a running job, once every task of a lower sequence has succeeded. The holding node.",
+      args: { id: taskId(), leaseToken: leaseToken() },
+      errors: mutationErrors("startTask"),
+      resolve: async (_root, args, ctx) => ({ taskId: await startTask(ctx.db, node(ctx), args.id.id, args.leaseToken) }),
+    }),
+    reportTaskProgress: t.field({
+      type: TaskPayload,
+      description: "Records a running task's progress (0 to 1); the job's progress follows its tasks' unless the node reports it. The holding node.",
+      args: { id: taskId(), leaseToken: leaseToken(), progress: t.arg.float({ required: true, description: "From 0 to 1." }) },
+      errors: mutationErrors("reportTaskProgress"),
+      resolve: async (_root, args, ctx) => ({
+        taskId: await reportTaskProgress(ctx.db, node(ctx), args.id.id, args.leaseToken, args.progress),
+      }),
+    }),
+    finishTask: t.field({
+      type: TaskPayload,
+      description: "Finishes a running task: success, or failure for good, with its output. The holding node.",
+      args: {
+        id: taskId(),
+        leaseToken: leaseToken(),
+        success: t.arg.boolean({ required: true, description: "Whether the task succeeded." }),
+        output: t.arg.string({ required: false, description: "What the task produced." }),
+      },
+      errors: mutationErrors("finishTask"),
+      resolve: async (_root, args, ctx) => ({
+        taskId: await finishTask(ctx.db, node(ctx), args.id.id, args.leaseToken, { success: args.success, output: args.output }),
+      }),
+    }),
+  };
+});

@@ -1,0 +1,264 @@
+// Tasks of a job (Arvados job_tasks, Flow Compute tasks): adding them, and the holding node moving
+// them through QUEUED -> RUNNING -> SUCCEEDED | FAILED, stage by stage (sequence).
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import type { TaskType } from "../db/generated/prisma/enums.js";
+import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { isAdmin, type Principal } from "./principal.js";
+
+const { sql } = Prisma;
+
+export type TaskInputItem = { source: { uri?: string | null; spaceId?: string | null; key?: string | null }; target: { path: string } };
+
+export type NewTask = {
+  name: string;
+  type?: TaskType | null;
+  sequence?: number | null;
+  executorName?: string | null;
+  executorVersion?: string | null;
+  hints?: unknown;
+  inputs?: TaskInputItem[] | null;
+  payload?: unknown;
+  cpu?: number | null;
+  memory?: number | null;
+  maxExecutionTimeInSeconds?: number | null;
+  parameters?: unknown;
+  /** Another task of the same job, by id. */
+  createdByTaskId?: string | null;
+};
+
+const CONTROL = /\p{Cc}/u;
+
+function between(value: number | null | undefined, min: number, max: number, path: string[], errors: FieldError[]) {
+  if (value != null && (!Number.isInteger(value) || value < min || value > max)) {
+    errors.push({ path, message: `must be an integer from ${min} to ${max}` });
+  }
+}
+
+/** Flow Compute's rules for a task description, every problem at once. */
+export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
+  const errors: FieldError[] = [];
+  const names = new Set<string>();
+  tasks.forEach((task, i) => {
+    const at = [...path, String(i)];
+    if (!task.name || task.name.length > 1000 || CONTROL.test(task.name)) {
+      errors.push({ path: [...at, "name"], message: "must be 1 to 1000 printable characters" });
+    } else if (names.has(task.name)) errors.push({ path: [...at, "name"], message: `"${task.name}" is given twice` });
+    names.add(task.name);
+    between(task.sequence, 0, 1_000_000, [...at, "sequence"], errors);
+    if ((task.executorName?.length ?? 0) > 200) errors.push({ path: [...at, "executor", "name"], message: "must be at most 200 characters" });
+    if ((task.executorVersion?.length ?? 0) > 200) errors.push({ path: [...at, "executor", "version"], message: "must be at most 200 characters" });
+    between(task.cpu, 1, 16, [...at, "requirements", "cpu"], errors);
+    between(task.memory, 1, 122_880, [...at, "requirements", "memory"], errors);
+    between(task.maxExecutionTimeInSeconds, 1, 172_800, [...at, "limitations", "maxExecutionTimeInSeconds"], errors);
+    (task.inputs ?? []).forEach((input, j) => {
+      const where = [...at, "inputs", String(j)];
+      const { uri, spaceId, key } = input.source;
+      if (Boolean(uri) === Boolean(spaceId || key) || (!uri && !(spaceId && key))) {
+        errors.push({ path: [...where, "source"], message: "must be either {uri} or {spaceId, key}" });
+      }
+      const target = input.target.path;
+      if (!target || target.length > 4000 || target.startsWith("/") || CONTROL.test(target) || target.split("/").includes("..")) {
+        errors.push({ path: [...where, "target", "path"], message: "must be a relative path of up to 4000 characters, without .. or control characters" });
+      }
+    });
+  });
+  return errors;
+}
+
+/** Task rows for inserting, without job and qsequence. */
+export function taskRows(tasks: NewTask[]) {
+  return tasks.map((t) => ({
+    name: t.name,
+    type: t.type ?? "TASK",
+    sequence: t.sequence ?? 0,
+    executorName: t.executorName ?? null,
+    executorVersion: t.executorVersion ?? null,
+    hints: (t.hints ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+    inputs: (t.inputs ?? []) as Prisma.InputJsonValue,
+    payload: (t.payload ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+    cpu: t.cpu ?? null,
+    memory: t.memory ?? null,
+    maxExecutionTimeInSeconds: t.maxExecutionTimeInSeconds ?? null,
+    parameters: (t.parameters ?? {}) as Prisma.InputJsonValue,
+    createdByTaskId: t.createdByTaskId ?? null,
+  }));
+}
+
+/**
+ * Adds tasks to a job that has not finished. qsequence numbers them in order of arrival within the
+ * job: the job row is locked while they are numbered, so concurrent additions never collide.
+ * The job's creator, the node holding it (with its lease), or an admin.
+ */
+export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: NewTask[], leaseToken?: string | null) {
+  const errors = checkTasks(tasks, ["tasks"]);
+  if (!tasks.length) errors.push({ path: ["tasks"], message: "give at least one task" });
+  if (errors.length) throw new ValidationError("the tasks are not valid", errors);
+  try {
+    return await db.$transaction(async (tx) => {
+      const [job] = await tx.$queryRaw<Array<{ status: string; creator_id: string | null; node_id: string | null; lease_token: string | null; deleted_at: Date | null }>>`
+        /* lockJobForTasks */
+        select status::text, creator_id, node_id, lease_token, deleted_at from jobs where id = ${jobId}::uuid for update`;
+      if (!job) throw new NotFoundError("job", jobId);
+      const holds = actor.kind === "NODE" && job.node_id === actor.nodeId;
+      const creator = actor.kind === "USER" && job.creator_id === actor.userId;
+      if (!isAdmin(actor) && !holds && !creator) throw new ForbiddenError("only the job's creator, its holding node or an admin may add tasks");
+      if (holds && !isAdmin(actor) && job.lease_token !== (leaseToken ?? null)) throw new LeaseLostError();
+      if (job.deleted_at || !["QUEUED", "ACQUIRED", "RUNNING"].includes(job.status)) {
+        throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.deleted_at ? "deleted" : job.status}`);
+      }
+      const creators = tasks.map((t) => t.createdByTaskId).filter((id): id is string => Boolean(id));
+      if (creators.length) {
+        const found = await tx.task.count({ where: { id: { in: creators }, jobId } });
+        if (found !== new Set(creators).size) {
+          throw new ValidationError("createdByTask must be a task of the same job", [{ path: ["tasks"], message: "createdByTask must be a task of the same job" }]);
+        }
+      }
+      const next = await tx.task.aggregate({ where: { jobId }, _max: { qsequence: true } });
+      const first = (next._max.qsequence ?? -1) + 1;
+      await tx.task.createMany({ data: taskRows(tasks).map((row, i) => ({ ...row, jobId, qsequence: first + i })) });
+      await recordJobChange(tx, actor, jobId, "TASK_ADDED", { tasks: tasks.map((t) => t.name) });
+      return tx.task.findMany({ where: { jobId, qsequence: { gte: first } }, orderBy: { qsequence: "asc" }, select: { id: true } });
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new ValidationError("a task with this name exists in the job", [{ path: ["tasks"], message: "task names must be unique within the job" }]);
+    }
+    throw error;
+  }
+}
+
+/** Bumps the job's version and appends its event for a change to its tasks. */
+async function recordJobChange(db: Prisma.TransactionClient | Db, actor: Principal, jobId: string, kind: "TASK_ADDED", detail: unknown) {
+  await db.$executeRaw`
+    /* recordTaskChange */
+    with bumped as (update jobs set version = version + 1, updated_at = now() where id = ${jobId}::uuid returning id, version, status)
+    insert into job_events (job_id, kind, detail, actor_user_id, actor_node_id, job_version)
+    select id, ${kind}::"JobEventKind", ${JSON.stringify(detail)}::jsonb,
+           ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version
+      from bumped`;
+}
+
+type TaskChange = {
+  name: string;
+  kind: "TASK_STARTED" | "TASK_PROGRESS" | "TASK_FINISHED";
+  from: string[];
+  set: Prisma.Sql;
+  /** Whether tasks of lower sequence must all have succeeded first. */
+  staged?: boolean;
+  progress?: number | null;
+  detail?: unknown;
+};
+
+/**
+ * One statement per task transition: the job must be RUNNING and held by the caller with this
+ * lease; the task's state must allow the change; the job's version and events record it; and,
+ * unless the node reports the job's progress itself, the job's progress becomes the mean of its
+ * tasks' (a succeeded task counts as done).
+ */
+async function taskTransition(db: Db, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange) {
+  const admin = isAdmin(actor);
+  const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
+  const userId = actor.kind === "USER" ? actor.userId : null;
+  const staged = change.staged
+    ? sql`and not exists (select 1 from tasks o where o.job_id = t.job_id and o.sequence < t.sequence and o.status <> 'SUCCEEDED')`
+    : sql``;
+  const changed = await db.$queryRaw<Array<{ id: string }>>`
+    /* ${Prisma.raw(change.name)} */
+    with target as (
+      select t.id, t.job_id, t.sequence, t.status from tasks t
+        join jobs j on j.id = t.job_id
+       where t.id = ${taskId}::uuid and j.status = 'RUNNING' and j.deleted_at is null
+         and (${admin}::boolean or (j.node_id = ${nodeId}::uuid and j.lease_token = ${leaseToken}::uuid))
+       for update of t, j
+    ), changed as (
+      update tasks t set ${change.set}, updated_at = now()
+        from target
+       where t.id = target.id and target.status = any(${change.from}::"TaskStatus"[]) ${staged}
+      returning t.id, t.job_id, t.status, t.progress
+    ), job as (
+      -- Other statements of this query see the task as it was, so the changed row is taken from
+      -- the update's result when averaging.
+      update jobs j set version = j.version + 1, updated_at = now(),
+             progress = case
+               when exists (select 1 from job_events e where e.job_id = j.id and e.kind = 'PROGRESS') then j.progress
+               else (select avg(case when coalesce(c.status, o.status) = 'SUCCEEDED' then 1 else coalesce(c.progress, o.progress) end)
+                       from tasks o left join changed c on c.id = o.id where o.job_id = j.id)
+             end
+        from changed where j.id = changed.job_id
+      returning j.id, j.version
+    ), event as (
+      insert into job_events (job_id, task_id, kind, progress, detail, actor_user_id, actor_node_id, job_version)
+      select job.id, changed.id, ${change.kind}::"JobEventKind", ${change.progress ?? null}::double precision,
+             ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb, ${userId}::uuid, ${nodeId}::uuid, job.version
+        from changed join job on job.id = changed.job_id
+    )
+    select id from changed`;
+  if (changed.length) return taskId;
+  throw await whyNotTask(db, actor, taskId, leaseToken, change);
+}
+
+async function whyNotTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
+  const task = await db.task.findUnique({
+    where: { id: taskId },
+    select: { status: true, sequence: true, jobId: true, job: { select: { status: true, nodeId: true, leaseToken: true, deletedAt: true } } },
+  });
+  if (!task) return new NotFoundError("task", taskId);
+  if (!isAdmin(actor) && actor.kind !== "NODE") return new ForbiddenError("only the node holding the job may work on its tasks");
+  if (task.job.status !== "RUNNING" || task.job.deletedAt) {
+    return new InvalidTransitionError(task.job.status, change.name, `the job is ${task.job.deletedAt ? "deleted" : task.job.status}, not RUNNING`);
+  }
+  if (!isAdmin(actor) && (actor.kind !== "NODE" || task.job.nodeId !== actor.nodeId || task.job.leaseToken !== leaseToken)) {
+    return new LeaseLostError();
+  }
+  if (!change.from.includes(task.status)) return new InvalidTransitionError(task.status, change.name, `cannot ${change.name} a task that is ${task.status}`);
+  const blocking = await db.task.findMany({
+    where: { jobId: task.jobId, sequence: { lt: task.sequence }, status: { not: "SUCCEEDED" } },
+    select: { name: true },
+    orderBy: { qsequence: "asc" },
+    take: 10,
+  });
+  return new InvalidTransitionError(
+    task.status,
+    change.name,
+    `tasks of a lower sequence have not succeeded yet: ${blocking.map((b) => b.name).join(", ")}`,
+  );
+}
+
+/** Starts a queued task once every task of a lower sequence has succeeded. The holding node. */
+export function startTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null) {
+  return taskTransition(db, actor, taskId, leaseToken, {
+    name: "startTask",
+    kind: "TASK_STARTED",
+    from: ["QUEUED"],
+    staged: true,
+    set: sql`status = 'RUNNING', start_time = now()`,
+  });
+}
+
+/** Records a running task's progress (0..1). The holding node. */
+export function reportTaskProgress(db: Db, actor: Principal, taskId: string, leaseToken: string | null, progress: number) {
+  if (!(progress >= 0 && progress <= 1)) {
+    throw new ValidationError("progress must be between 0 and 1", [{ path: ["progress"], message: "must be between 0 and 1" }]);
+  }
+  return taskTransition(db, actor, taskId, leaseToken, {
+    name: "reportTaskProgress",
+    kind: "TASK_PROGRESS",
+    from: ["RUNNING"],
+    progress,
+    set: sql`progress = ${progress}::double precision`,
+  });
+}
+
+/** Finishes a running task: success or failure for good, with its output. The holding node. */
+export function finishTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, input: { success: boolean; output?: string | null }) {
+  return taskTransition(db, actor, taskId, leaseToken, {
+    name: "finishTask",
+    kind: "TASK_FINISHED",
+    from: ["RUNNING"],
+    detail: { success: input.success },
+    set: input.success
+      ? sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`
+      : sql`status = 'FAILED', success = false, end_time = now(), output = ${input.output ?? null}::text`,
+  });
+}
