@@ -121,8 +121,10 @@ const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgres
 
 /**
  * Reads the job again after a refused transition and names the reason, in this order: no such
- * job; the caller's role does not allow the action; the job's state (deletion included) does not;
- * the node's lease is not the current one.
+ * job; the caller's role does not allow the action; the job is deleted; a node's lease is not the
+ * current one of a job still in play (QUEUED, ACQUIRED, RUNNING: reclaimed, released, aborted or
+ * acquired by another node); the job's state does not allow the action (which, for a finished or
+ * cancelled job, tells a node more than "lease lost" would).
  */
 async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, g: Guard): Promise<Error> {
   const job = await db.job.findUnique({
@@ -140,8 +142,11 @@ async function whyNot(db: Queryable, actor: Principal, jobId: string, action: Jo
   if (action !== "reinstate" && action !== "hardDelete" && job.deletedAt) {
     return new InvalidTransitionError(job.status, action, `cannot ${action} a deleted job; reinstate it first`);
   }
+  const inPlay = job.status === "QUEUED" || job.status === "ACQUIRED" || job.status === "RUNNING";
+  if (holderAction && !g.admin && inPlay && (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken)) {
+    return new LeaseLostError();
+  }
   if (!allowedFrom[action].includes(job.status)) return new InvalidTransitionError(job.status, action);
-  if (holderAction && !g.admin && (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken)) return new LeaseLostError();
   if (action === "acquire" && job.runAfter > new Date()) {
     return new InvalidTransitionError(job.status, action, `the job may not be acquired before ${job.runAfter.toISOString()}`);
   }

@@ -70,7 +70,7 @@ builder.objectType(InvalidTransitionError, {
 builder.objectType(LeaseLostError, {
   name: "LeaseLostError",
   description:
-    "The node's lease on the job is gone: it expired and the job was reclaimed, or the job was acquired again. Stop working on it.",
+    "The node's lease on the job is gone: the job was reclaimed after the lease expired, released, aborted, or acquired by another node. Stop working on it. (For a job that has finished or was cancelled, the answer is InvalidTransitionError, which says so.)",
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof LeaseLostError,
 });

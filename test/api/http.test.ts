@@ -21,7 +21,7 @@ describe("HTTP endpoints", () => {
   it("answers /ready with 503 when the database is unreachable, and /health still with 200", async () => {
     // Port 1 on loopback refuses connections at once.
     const db = createDb({ url: "postgresql://nobody:nothing@127.0.0.1:1/none" });
-    const app = buildApp({ db, settings: { maxPageSize: 100, defaultPageSize: 20 } });
+    const app = buildApp({ db, settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120 } });
     try {
       const ready = await app.yoga.fetch("http://jobgraph.test/ready");
       expect(ready.status).toBe(503);

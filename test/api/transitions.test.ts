@@ -1,6 +1,7 @@
 // Every action of the lifecycle table from every state: the allowed ones change the job as the
-// table says (new status, version + 1, one event); all others answer InvalidTransitionError and
-// change nothing at all.
+// table says (new status, version + 1, one event); all others change nothing at all and answer
+// InvalidTransitionError, except a node's action on a QUEUED job, which it cannot hold a lease on:
+// LeaseLostError (what a node whose job was reclaimed hears).
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { JobStatus } from "../../src/db/generated/prisma/enums.js";
@@ -121,7 +122,8 @@ describe("the lifecycle table", () => {
       const result = await perform(action, id, lease);
       const after = await snapshot(id);
       if (!action.from.includes(status)) {
-        expect(result).toMatchObject({ __typename: "InvalidTransitionError", from: status });
+        const leaseLost = action.who === "holder" && action.mutation !== "acquireJob" && status === "QUEUED";
+        expect(result).toMatchObject(leaseLost ? { __typename: "LeaseLostError" } : { __typename: "InvalidTransitionError", from: status });
         expect(after).toEqual(before);
         return;
       }

@@ -31,7 +31,7 @@ export async function createTestApi(
   const app = buildApp({
     ...options,
     db: database.db,
-    settings: { maxPageSize: 100, defaultPageSize: 20, ...options.settings },
+    settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120, ...options.settings },
   });
   const admin = await createTestUser(database.db, "ADMIN");
   const fetch = async (path: string, init: RequestInit = {}, as: As = {}): Promise<Response> => {
