@@ -104,3 +104,8 @@ export function countJobs(db: Db, filter?: JobFilter): Promise<number> {
 export function getJob(db: Db, id: string, query: Pick<Prisma.JobFindUniqueArgs, "include" | "select"> = {}) {
   return db.job.findUnique({ ...query, where: { id } } as Prisma.JobFindUniqueArgs);
 }
+
+/** Jobs by id, newest first. */
+export function listJobsById(db: Db, ids: string[], query: Pick<Prisma.JobFindManyArgs, "include" | "select"> = {}) {
+  return db.job.findMany({ ...query, where: { id: { in: ids } }, orderBy: { number: "desc" } } as Prisma.JobFindManyArgs);
+}

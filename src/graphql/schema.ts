@@ -4,6 +4,7 @@ import { builder } from "./builder.js";
 import "./errors.js";
 import "./scalars.js";
 import "./types/api-token.js";
+import "./types/bulk-jobs.js";
 import "./types/job.js";
 import "./types/job-event.js";
 import "./types/job-lifecycle.js";
