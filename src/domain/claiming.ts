@@ -18,8 +18,9 @@ export type ClaimFilter = {
 
 /**
  * Takes the next claimable job for the calling node: QUEUED, not deleted, runAfter passed, in the
- * given queues and matching the filter and the node's executors; highest priority first, then
- * oldest. Returns null when there is none. Worker nodes.
+ * given queues and matching the filter, the node's executors and its cpu and memory (every task
+ * of the job must fit); highest priority first, then oldest. Returns null when there is none.
+ * Worker nodes.
  *
  * One statement: `for update skip locked` lets any number of nodes (and gateway instances) claim
  * at once without waiting for each other or taking a job twice, and the partial index
@@ -44,13 +45,16 @@ export async function acquireNextJob(
   const rows = await db.$queryRaw<ChangedJob[]>`
     /* acquireNextJob */
     with node as (
-      select id, executors from worker_nodes where id = ${actor.nodeId}::uuid
+      select id, executors, cpu, memory from worker_nodes where id = ${actor.nodeId}::uuid
     ), next as (
       select j.id from jobs j, node
        where j.status = 'QUEUED' and j.deleted_at is null and j.run_after <= now()
          ${queues} ${tags} ${template}
          and (cardinality(node.executors) = 0
               or (select t.executor_name from job_templates t where t.id = j.template_id) = any(node.executors))
+         -- A node that declares its size only gets jobs whose tasks fit in it.
+         and not exists (select 1 from tasks k where k.job_id = j.id
+                          and (k.cpu > coalesce(node.cpu, k.cpu) or k.memory > coalesce(node.memory, k.memory)))
        order by j.priority desc, j.number
        limit 1
        for update of j skip locked

@@ -214,6 +214,22 @@ describe("claiming", () => {
       expect(await takeNext(asNode(dockerNode), { executorName: "python" })).toBeNull();
       expect(await takeNext(worker)).toBe(train);
     });
+
+    it("gives a node that declares its size only jobs whose every task fits in it", async () => {
+      const small = await createTestNode(db);
+      await db.workerNode.update({ where: { id: small.id }, data: { cpu: 4, memory: 8192 } });
+      const [big, fits] = (await createJobs(db, trainId, 2, { spec: (i) => ({ priority: 10 - i }) })) as [string, string];
+      await db.task.createMany({
+        data: [
+          { jobId: big, name: "huge", qsequence: 0, cpu: 16 },
+          { jobId: fits, name: "small", qsequence: 0, cpu: 4, memory: 8192 },
+        ],
+      });
+      expect(await takeNext(asNode(small))).toBe(fits);
+      expect(await takeNext(asNode(small))).toBeNull();
+      // A node that declares no size takes anything.
+      expect(await takeNext(worker)).toBe(big);
+    });
   });
 
   describe("leases", () => {
