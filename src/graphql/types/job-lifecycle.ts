@@ -29,6 +29,10 @@ import { NewTaskInput, toNewTask } from "./new-task-input.js";
 
 type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
 
+function leaseOf(changed: ChangedJob | null) {
+  return changed?.leaseToken && changed.leaseExpiresAt ? { token: changed.leaseToken, expiresAt: changed.leaseExpiresAt } : null;
+}
+
 /** The job after a change, read with the selection the client asked for. */
 const JobPayload = builder.objectRef<{ jobId: string }>("JobPayload").implement({
   description: "The job after the change.",
@@ -54,7 +58,7 @@ const AcquireJobPayload = builder.objectRef<{ changed: ChangedJob | null }>("Acq
       type: Lease,
       nullable: true,
       description: "The node's lease; send its token with every further call about the job.",
-      resolve: (p) => (p.changed?.leaseToken ? { token: p.changed.leaseToken, expiresAt: p.changed.leaseExpiresAt! } : null),
+      resolve: (p) => leaseOf(p.changed),
     }),
   }),
 });
@@ -71,7 +75,7 @@ const LeasePayload = builder.objectRef<{ changed: ChangedJob }>("LeasePayload").
       type: Lease,
       nullable: true,
       description: "The lease, with its new expiry; null once the job no longer has one.",
-      resolve: (p) => (p.changed.leaseToken ? { token: p.changed.leaseToken, expiresAt: p.changed.leaseExpiresAt! } : null),
+      resolve: (p) => leaseOf(p.changed),
     }),
   }),
 });
