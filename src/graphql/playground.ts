@@ -107,4 +107,27 @@ query WorkerNodes {
 }
 `;
 
-export const playgroundTabs = [recentJobs, runningJobs, jobHistory, templates, workerNodes].map((query) => ({ query }));
+const createJob = /* GraphQL */ `# Create a job from a template; run it twice: findOrCreate returns the first job.
+mutation CreateJob {
+  createJob(input: {
+    templateName: "hash-files"
+    inputs: [{ name: "input", value: "c1bad4b39ca5a924e481008009d94e32+210" }]
+    parameters: [{ name: "parts", value: 2 }]
+    tags: ["playground"]
+    findOrCreate: true
+  }) {
+    __typename
+    ... on CreateJobPayload {
+      outcome
+      reason
+      job { number status viewerCanCancel parameterValues { name value } }
+    }
+    ... on ValidationError { message fieldErrors { path message } }
+    ... on Error { message }
+  }
+}
+`;
+
+export const playgroundTabs = [recentJobs, runningJobs, jobHistory, templates, workerNodes, createJob].map((query) => ({
+  query,
+}));

@@ -40,8 +40,8 @@ describe("HTTP endpoints", () => {
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
     expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
     expect(html).not.toMatch(/unpkg\.com|jsdelivr\.net/);
-    for (const operation of ["RecentJobs", "RunningJobs", "JobHistory", "Templates", "WorkerNodes"]) {
-      expect(html).toContain(`query ${operation}`);
+    for (const operation of ["query RecentJobs", "query RunningJobs", "query JobHistory", "query Templates", "query WorkerNodes", "mutation CreateJob"]) {
+      expect(html).toContain(operation);
     }
   });
 
