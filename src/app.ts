@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { GraphQLError, type ExecutionArgs } from "graphql";
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, useReadinessCheck, type Plugin } from "graphql-yoga";
 import { WebSocketServer } from "ws";
@@ -14,6 +14,7 @@ import { defaultLimits, type Limits } from "./config.js";
 import type { Db } from "./db/client.js";
 import { authenticate, bearerSecret } from "./domain/auth.js";
 import { Reclaimer } from "./domain/reclaimer.js";
+import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
@@ -30,6 +31,8 @@ export type AppDeps = {
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
+  /** The database's URL, for the connection that listens for other instances' events. */
+  databaseUrl?: string;
 };
 
 /** What a request brings to the context factory: an HTTP request, or a WebSocket's init payload. */
@@ -66,6 +69,21 @@ function unauthenticated(): GraphQLError {
       http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="jobgraph"' } },
     },
   });
+}
+
+/**
+ * A mutation's events are in the table once it has committed; this instance's subscribers are
+ * woken at once, and other instances by a NOTIFY sent now, outside any write transaction.
+ */
+function useWakeAfterMutations(events: EventStream): Plugin {
+  return {
+    onExecute({ args }) {
+      const mutation = (args.document as DocumentNode).definitions.some(
+        (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === "mutation",
+      );
+      return mutation ? { onExecuteDone: () => events.written() } : undefined;
+    },
+  };
 }
 
 /** The same error with other extensions. */
@@ -133,7 +151,9 @@ export function buildApp({
   production = false,
   playgroundToken,
   reclaimIntervalMs = 0,
+  databaseUrl,
 }: AppDeps): App {
+  const events = new EventStream({ db, ...(databaseUrl ? { listenUrl: databaseUrl } : {}) });
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
 
@@ -151,7 +171,7 @@ export function buildApp({
         ? viewers.get(request)
         : await authenticate(db, bearerSecret(connectionAuthorization(connectionParams)));
       if (!viewer) throw unauthenticated();
-      return { db, settings, limits, viewer };
+      return { db, settings, limits, viewer, events };
     },
     graphiql: {
       title: "jobgraph",
@@ -177,6 +197,7 @@ export function buildApp({
       }),
       useValidationStatus(),
       useMutationRateLimit(limits.mutationsPerMinute),
+      useWakeAfterMutations(events),
     ],
   });
 
@@ -217,7 +238,7 @@ export function buildApp({
     wsServer,
   );
 
-  const reclaimer = new Reclaimer(db, reclaimIntervalMs);
+  const reclaimer = new Reclaimer(db, reclaimIntervalMs, () => events.written());
 
   return {
     yoga,
@@ -234,6 +255,7 @@ export function buildApp({
     },
     async stop() {
       await reclaimer.stop();
+      await events.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await new Promise<void>((resolve) => {

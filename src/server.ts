@@ -39,6 +39,7 @@ async function main() {
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
     reclaimIntervalMs: config.reclaimIntervalMs,
+    databaseUrl: database.url,
     limits: config.limits,
     production: config.production,
     playgroundToken,

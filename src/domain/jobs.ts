@@ -5,6 +5,8 @@ import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { direction, timeRange, type SortDirection, type TimeRange } from "./paging.js";
 
 export type JobFilter = {
+  /** This job only. */
+  jobId?: string | null;
   status?: JobStatus[] | null;
   queue?: string[] | null;
   templateId?: string | null;
@@ -42,6 +44,7 @@ const orderColumns = {
 export function jobWhere(filter: JobFilter = {}): Prisma.JobWhereInput {
   const where: Prisma.JobWhereInput[] = [];
   if (!filter.includeDeleted) where.push({ deletedAt: null });
+  if (filter.jobId) where.push({ id: filter.jobId });
   if (filter.status?.length) where.push({ status: { in: filter.status } });
   if (filter.queue?.length) where.push({ queue: { in: filter.queue } });
   if (filter.templateId) where.push({ templateId: filter.templateId });

@@ -10,6 +10,8 @@ export class Reclaimer {
   constructor(
     private readonly db: Db,
     private readonly intervalMs: number,
+    /** Called after a pass that reclaimed something, to announce the events it wrote. */
+    private readonly onReclaimed: () => void = () => {},
   ) {}
 
   start(): void {
@@ -18,6 +20,9 @@ export class Reclaimer {
       // A pass still under way (a slow database) is not doubled up on; the next tick retries.
       if (this.pass) return;
       this.pass = reclaimExpiredLeases(this.db)
+        .then((result) => {
+          if (result.requeued + result.failed > 0) this.onReclaimed();
+        })
         .catch(() => undefined)
         .finally(() => (this.pass = undefined));
     }, this.intervalMs);

@@ -46,3 +46,8 @@ export function getTask(db: Db, id: string, query: Pick<Prisma.TaskFindUniqueArg
 export function listTasksById(db: Db, ids: string[], query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}) {
   return db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { qsequence: "asc" } } as Prisma.TaskFindManyArgs);
 }
+
+/** All tasks of a job, in order of arrival. */
+export function listJobTasks(db: Db, jobId: string, query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}) {
+  return db.task.findMany({ ...query, where: { jobId }, orderBy: { qsequence: "asc" } } as Prisma.TaskFindManyArgs);
+}

@@ -1,6 +1,7 @@
 import type { Limits } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { Principal } from "../domain/principal.js";
+import type { EventStream } from "../events/event-stream.js";
 
 /** Settings of the API that resolvers need. */
 export type ApiSettings = {
@@ -19,6 +20,8 @@ export type Context = {
   db: Db;
   settings: ApiSettings;
   limits: Limits;
+  /** The job event stream of this instance, for subscriptions. */
+  events: EventStream;
   /** Who is calling; requests without a valid token never reach a resolver. */
   viewer: Principal | null;
 };

@@ -8,6 +8,7 @@ import "./types/bulk-jobs.js";
 import "./types/job.js";
 import "./types/job-event.js";
 import "./types/job-lifecycle.js";
+import "./types/job-subscriptions.js";
 import "./types/job-output.js";
 import "./types/job-template.js";
 import "./types/task.js";
@@ -19,6 +20,10 @@ import "./types/worker-node.js";
 // before execution, and these scopes hold even if a request got past them.
 builder.queryType({
   description: "Reading jobs, tasks, templates, outputs, worker nodes and the caller itself.",
+  authScopes: { authenticated: true },
+});
+builder.subscriptionType({
+  description: "Live updates over graphql-ws or server-sent events; each first sends the current state.",
   authScopes: { authenticated: true },
 });
 builder.mutationType({

@@ -29,6 +29,7 @@ export async function createTestApi(
   options: Partial<Omit<AppDeps, "db" | "settings">> & { settings?: Partial<AppDeps["settings"]> } = {},
 ): Promise<TestApi> {
   const app = buildApp({
+    databaseUrl: database.url,
     ...options,
     db: database.db,
     settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120, ...options.settings },

@@ -1,0 +1,218 @@
+// Every gateway instance tails the job_events table and fans the events out to its own
+// subscribers. Writes wake the tail at once in the writing instance, and through a NOTIFY sent
+// after commit in every other instance; a short poll is the safety net for a lost signal.
+//
+// Tailing orders by (txid, id) and reads only below the oldest transaction still running, so an
+// event whose transaction commits after a later-numbered one was read is still delivered, in
+// order, exactly once.
+import pg from "pg";
+import type { Db } from "../db/client.js";
+import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
+
+/** The channel instances wake each other on. The payload is empty: the table is the message. */
+export const WAKE_CHANNEL = "jobgraph_events";
+
+/** A thin event: what changed, not the changed object (subscribers read that themselves). */
+export type StreamEvent = {
+  id: bigint;
+  /** Where the event is in the stream: pass back as `after` to resume behind it. */
+  cursor: string;
+  jobId: string | null;
+  taskId: string | null;
+  kind: JobEventKind;
+  fromStatus: JobStatus | null;
+  toStatus: JobStatus | null;
+  progress: number | null;
+  detail: unknown;
+  jobVersion: number;
+  at: Date;
+};
+
+type Row = {
+  id: bigint;
+  txid: string;
+  job_id: string | null;
+  task_id: string | null;
+  kind: JobEventKind;
+  from_status: JobStatus | null;
+  to_status: JobStatus | null;
+  progress: number | null;
+  detail: unknown;
+  job_version: number;
+  at: Date;
+};
+
+export function encodeCursor(txid: string, id: bigint | string): string {
+  return Buffer.from(`${txid}:${id}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): { txid: string; id: string } | null {
+  const match = /^(\d{1,20}):(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString());
+  return match ? { txid: match[1]!, id: match[2]! } : null;
+}
+
+function toEvent(row: Row): StreamEvent {
+  return {
+    id: row.id,
+    cursor: encodeCursor(row.txid, row.id),
+    jobId: row.job_id,
+    taskId: row.task_id,
+    kind: row.kind,
+    fromStatus: row.from_status,
+    toStatus: row.to_status,
+    progress: row.progress,
+    detail: row.detail,
+    jobVersion: row.job_version,
+    at: row.at,
+  };
+}
+
+const BATCH = 1000;
+
+/** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
+export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
+  const rows = await db.$queryRaw<Row[]>`
+    /* tailEvents */
+    select id, txid::text as txid, job_id, task_id, kind::text as kind, from_status::text as from_status,
+           to_status::text as to_status, progress, detail, job_version, at
+      from job_events
+     where (txid, id) > (${after?.txid ?? "0"}::xid8, ${after?.id ?? "0"}::bigint)
+       and txid < pg_snapshot_xmin(pg_current_snapshot())
+     order by txid, id
+     limit ${limit}::int`;
+  return rows.map(toEvent);
+}
+
+type Position = { txid: string; id: string };
+
+/** The very beginning of the stream, before any event. */
+const ORIGIN: Position = { txid: "0", id: "0" };
+
+/** The position of the newest event safe to hand out now: a live stream starts behind it. */
+async function currentPosition(db: Db): Promise<Position> {
+  const rows = await db.$queryRaw<Array<{ txid: string; id: bigint }>>`
+    /* eventStreamHead */
+    select txid::text as txid, id from job_events
+     where txid < pg_snapshot_xmin(pg_current_snapshot())
+     order by txid desc, id desc limit 1`;
+  const head = rows[0];
+  return head ? { txid: head.txid, id: String(head.id) } : ORIGIN;
+}
+
+export type Listener = (events: StreamEvent[]) => void;
+
+export type EventStreamOptions = {
+  db: Db;
+  /** A connection string for the LISTEN connection; without it, only local wake-ups and the poll. */
+  listenUrl?: string;
+  pollIntervalMs?: number;
+  /** At most one NOTIFY per this many milliseconds from this instance. */
+  notifyCoalesceMs?: number;
+};
+
+export class EventStream {
+  /** Behind the last event handed out; null until the stream has started. */
+  private position: Position | null = null;
+  private readonly listeners = new Set<Listener>();
+  private reading: Promise<void> | undefined;
+  private again = false;
+  private poll: NodeJS.Timeout | undefined;
+  private listen: pg.Client | undefined;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: EventStreamOptions) {}
+
+  private async start(): Promise<void> {
+    this.position = await currentPosition(this.options.db);
+    this.poll = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
+    this.poll.unref();
+    if (this.options.listenUrl) await this.connectListener();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
+    clearInterval(this.poll);
+    clearTimeout(this.notifyTimer);
+    await this.reading;
+    await this.listen?.end().catch(() => undefined);
+  }
+
+  /**
+   * Registers a listener for every event from now on; returns the position it starts behind (a
+   * replay up to and including it, followed by what the listener receives, has neither gap nor
+   * duplicate) and a function that unregisters it. Starts the stream on first use.
+   */
+  async subscribe(listener: Listener): Promise<{ position: Position; unsubscribe: () => void }> {
+    await this.ensureStarted();
+    this.listeners.add(listener);
+    return { position: this.position ?? ORIGIN, unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  private starting: Promise<void> | undefined;
+
+  private ensureStarted(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  /** Reads what is new now (coalesced: one read at a time, one more if woken meanwhile). */
+  wake(): void {
+    if (this.stopped || !this.position) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.drain().finally(() => {
+      this.reading = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /**
+   * After this instance committed a change: wake the local tail at once, and the other instances
+   * through a NOTIFY sent outside the write's transaction, at most once per coalescing window.
+   */
+  written(): void {
+    this.wake();
+    if (!this.listen || this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.options.db.$executeRaw`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`.catch(() => undefined);
+    }, this.options.notifyCoalesceMs ?? 5);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const events = await readEvents(this.options.db, this.position);
+        if (!events.length) return;
+        const last = events.at(-1)!;
+        this.position = decodeCursor(last.cursor);
+        for (const listener of this.listeners) listener(events);
+        if (events.length < BATCH) return;
+      }
+    } catch {
+      // The database is away; the poll tries again, from the same position.
+    }
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.listenUrl });
+    client.on("notification", () => this.wake());
+    // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.
+    client.on("error", () => undefined);
+    client.on("end", () => {
+      if (this.stopped) return;
+      setTimeout(() => void this.connectListener().catch(() => undefined), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`listen ${WAKE_CHANNEL}`);
+    this.listen = client;
+    this.wake();
+  }
+}

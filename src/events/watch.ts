@@ -1,0 +1,155 @@
+// What subscribers watch, as async iterables of thin events. Each first yields the current state
+// (marked `initial`), so nothing between a client's query and its subscription is lost.
+import type { Db } from "../db/client.js";
+import { jobWhere, type JobFilter } from "../domain/jobs.js";
+import { decodeCursor, readEvents, type EventStream, type StreamEvent } from "./event-stream.js";
+import { SubscriberQueue } from "./queue.js";
+
+export type Initial = { initial: true };
+export type Update = Initial | StreamEvent;
+
+const isQueued = (e: StreamEvent) => e.toStatus === "QUEUED" || (e.kind === "CREATED" && e.jobId !== null);
+
+/** Events of one job (or of its tasks), after an initial marker; ends when the job is hard-deleted. */
+export async function watchJob(stream: EventStream, jobId: string, only?: (e: StreamEvent) => boolean): Promise<AsyncIterable<Update>> {
+  const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
+  queue.push({ item: { initial: true } });
+  const { unsubscribe } = await stream.subscribe((events) => {
+    for (const event of events) {
+      const deleted = event.kind === "HARD_DELETED" && (event.detail as { jobId?: string } | null)?.jobId === jobId;
+      if (event.jobId === jobId && (!only || only(event))) {
+        queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
+      }
+      if (deleted) queue.close();
+    }
+  });
+  return queue;
+}
+
+/**
+ * Progress reports of one job, and its state changes, at most one report per `minIntervalMs`:
+ * within an interval only the latest report is delivered (at its end); a state change is never
+ * held back or coalesced away, and flushes the report waiting before it.
+ */
+export async function watchProgress(stream: EventStream, jobId: string, minIntervalMs: number): Promise<AsyncIterable<Update>> {
+  const source = await watchJob(stream, jobId, (e) => e.kind === "PROGRESS" || e.toStatus !== null);
+  if (minIntervalMs <= 0) return source;
+  const out = new SubscriberQueue<Update>(1000);
+  let lastSent = 0;
+  let pending: StreamEvent | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const send = (update: Update) => {
+    lastSent = Date.now();
+    out.push({ item: update });
+  };
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending) send(pending);
+    pending = undefined;
+  };
+  void (async () => {
+    for await (const update of source) {
+      if ("initial" in update || update.kind !== "PROGRESS") {
+        flush();
+        send(update);
+        continue;
+      }
+      const wait = lastSent + minIntervalMs - Date.now();
+      if (wait <= 0 && !pending) {
+        send(update);
+        continue;
+      }
+      pending = update;
+      timer ??= setTimeout(flush, Math.max(wait, 0));
+    }
+    flush();
+    out.close();
+  })();
+  const iterator = out[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => iterator.next(),
+      return: async () => {
+        clearTimeout(timer);
+        await source[Symbol.asyncIterator]().return?.();
+        return iterator.return!();
+      },
+    }),
+  };
+}
+
+/**
+ * The event history of the jobs a filter matches: replayed from `after` (exclusive), then live,
+ * with neither gap nor duplicate at the seam. Whether an event's job matches is decided when the
+ * event is delivered.
+ */
+export async function watchEvents(
+  stream: EventStream,
+  db: Db,
+  filter: JobFilter,
+  after: string | null,
+): Promise<AsyncIterable<StreamEvent>> {
+  const live: StreamEvent[][] = [];
+  let replaying = true;
+  const queue = new SubscriberQueue<StreamEvent>(5000, () => unsubscribe());
+  const deliver = async (events: StreamEvent[]) => {
+    const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => id !== null))];
+    const matching = new Set(
+      jobIds.length
+        ? (await db.job.findMany({ where: { AND: [{ id: { in: jobIds } }, jobWhere({ includeDeleted: true, ...filter })] }, select: { id: true } })).map((j) => j.id)
+        : [],
+    );
+    for (const event of events) if (event.jobId && matching.has(event.jobId)) queue.push({ item: event });
+  };
+  // Deliveries run one after another, in stream order.
+  let chain = Promise.resolve();
+  const { position, unsubscribe } = await stream.subscribe((events) => {
+    if (replaying) live.push(events);
+    else chain = chain.then(() => deliver(events)).catch(() => queue.close());
+  });
+  if (after) {
+    let cursor = decodeCursor(after);
+    const end = position;
+    const beyond = (e: StreamEvent) => {
+      const c = decodeCursor(e.cursor)!;
+      return BigInt(c.txid) > BigInt(end.txid) || (c.txid === end.txid && BigInt(c.id) > BigInt(end.id));
+    };
+    for (;;) {
+      const batch = (await readEvents(db, cursor)).filter((e) => !beyond(e));
+      if (!batch.length) break;
+      await deliver(batch);
+      cursor = decodeCursor(batch.at(-1)!.cursor);
+    }
+  }
+  replaying = false;
+  for (const events of live.splice(0)) chain = chain.then(() => deliver(events));
+  return queue;
+}
+
+/** Jobs that become claimable (created, or back to QUEUED) in the given queues (any when empty). */
+export async function watchAvailable(stream: EventStream, db: Db, queues: string[] | null | undefined): Promise<AsyncIterable<Update>> {
+  const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
+  queue.push({ item: { initial: true } });
+  let chain = Promise.resolve();
+  const { unsubscribe } = await stream.subscribe((events) => {
+    const candidates = events.filter(isQueued);
+    if (!candidates.length) return;
+    chain = chain
+      .then(async () => {
+        const claimable = await db.job.findMany({
+          where: {
+            id: { in: candidates.map((e) => e.jobId!) },
+            status: "QUEUED",
+            deletedAt: null,
+            ...(queues?.length ? { queue: { in: queues } } : {}),
+          },
+          select: { id: true },
+        });
+        const ids = new Set(claimable.map((j) => j.id));
+        for (const event of candidates) if (ids.has(event.jobId!)) queue.push({ item: event, replaceableKey: "available" });
+      })
+      .catch(() => queue.close());
+  });
+  return queue;
+}

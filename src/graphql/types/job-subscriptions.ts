@@ -1,0 +1,147 @@
+// Live updates. Every subscription first sends the current state, then every change; payloads
+// are read fresh when delivered (events carry ids and versions, not objects).
+import type { StreamEvent } from "../../events/event-stream.js";
+import { watchAvailable, watchEvents, watchJob, watchProgress, type Update } from "../../events/watch.js";
+import { getJob, countJobs } from "../../domain/jobs.js";
+import { getTask, listJobTasks } from "../../domain/tasks.js";
+import { builder } from "../builder.js";
+import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
+import { JobFilter, toJobFilter } from "./job-filter.js";
+import { Job } from "./job.js";
+
+type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
+
+const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("JobProgressUpdate").implement({
+  description: "A progress report of a job, or a change of its state; the first one is the state at subscription.",
+  fields: (t) => ({
+    initial: t.boolean({ description: "Whether this is the state at subscription time rather than a change.", resolve: (p) => "initial" in p.update }),
+    kind: t.field({
+      type: JobEventKindEnum,
+      nullable: true,
+      description: "What happened (PROGRESS, or a transition); null for the initial state.",
+      resolve: (p) => ("initial" in p.update ? null : p.update.kind),
+    }),
+    progress: t.float({
+      nullable: true,
+      description: "The progress reported, from 0 to 1.",
+      resolve: (p) => ("initial" in p.update ? null : p.update.progress),
+    }),
+    detail: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The JSON the node sent with its report.",
+      resolve: (p) => ("initial" in p.update ? null : (p.update.detail ?? null)),
+    }),
+    status: t.field({
+      type: JobStatusEnum,
+      nullable: true,
+      description: "The status the job moved to, for a transition.",
+      resolve: (p) => ("initial" in p.update ? null : p.update.toStatus),
+    }),
+    at: t.field({ type: "DateTime", nullable: true, description: "When it happened.", resolve: (p) => ("initial" in p.update ? null : p.update.at) }),
+    job: t.prismaField({
+      type: "Job",
+      nullable: true,
+      description: "The job as it is when this update is delivered.",
+      resolve: (query, p, _args, ctx) => getJob(ctx.db, p.jobId, query),
+    }),
+  }),
+});
+
+const JobEventUpdate = builder.objectRef<StreamEvent>("JobEventUpdate").implement({
+  description: "An event of the stream, with the cursor to resume behind it.",
+  fields: (t) => ({
+    cursor: t.exposeString("cursor", { description: "Pass as `after` to resume the stream right after this event." }),
+    event: t.prismaField({
+      type: "JobEvent",
+      description: "The event.",
+      resolve: async (query, e, _args, ctx) => (await ctx.db.jobEvent.findUnique({ ...query, where: { id: e.id } }))!,
+    }),
+  }),
+});
+
+const JobAvailability = builder.objectRef<{ update: Update; claimable: number | null }>("JobAvailability").implement({
+  description: "Claimable work: the count at subscription, then each job that becomes claimable.",
+  fields: (t) => ({
+    claimable: t.int({
+      nullable: true,
+      description: "How many jobs in the queues are claimable now (initial message only).",
+      resolve: (p) => p.claimable,
+    }),
+    job: t.prismaField({
+      type: "Job",
+      nullable: true,
+      description: "The job that became claimable; null in the initial message.",
+      resolve: (query, p, _args, ctx) => ("initial" in p.update || !p.update.jobId ? null : getJob(ctx.db, p.update.jobId, query)),
+    }),
+  }),
+});
+
+const JobEventFilter = builder.inputType("JobEventFilter", {
+  description: "Which jobs' events to stream.",
+  fields: (t) => ({
+    job: t.globalID({ required: false, for: [Job], description: "Only this job's events." }),
+    jobs: t.field({ type: JobFilter, required: false, description: "Only the events of jobs matching this filter (deleted ones included)." }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  jobUpdated: t.prismaField({
+    type: "Job",
+    nullable: true,
+    description: "The job now, then after every change (transitions, progress, tasks, outputs); ends when it is deleted for good.",
+    args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, args.id.id),
+    resolve: (query, _update: Update, args, ctx) => getJob(ctx.db, args.id.id, query) as Promise<JobRow | null>,
+  }),
+  jobProgress: t.field({
+    type: JobProgressUpdate,
+    description:
+      "The job's state now, then each progress report with its JSON detail and each change of state. With minIntervalMs, reports come at most once per interval (the latest wins); state changes are never held back.",
+    args: {
+      id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
+      minIntervalMs: t.arg.int({ required: false, defaultValue: 0, description: "Least time between two progress reports." }),
+    },
+    subscribe: async (_root, args, ctx) => watchProgress(ctx.events, args.id.id, Math.max(args.minIntervalMs ?? 0, 0)),
+    resolve: (update: Update, args) => ({ jobId: args.id.id, update }),
+  }),
+  jobEvents: t.field({
+    type: JobEventUpdate,
+    description:
+      "The events of the matching jobs: replayed from `after` (a cursor of an earlier update) when given, then live, with neither gap nor duplicate.",
+    args: {
+      filter: t.arg({ type: JobEventFilter, required: false, description: "Which jobs." }),
+      after: t.arg.string({ required: false, description: "Resume right after this cursor." }),
+    },
+    subscribe: async (_root, args, ctx) =>
+      watchEvents(
+        ctx.events,
+        ctx.db,
+        { ...toJobFilter(args.filter?.jobs), jobId: args.filter?.job?.id },
+        args.after ?? null,
+      ),
+    resolve: (event: StreamEvent) => event,
+  }),
+  taskUpdated: t.prismaField({
+    type: ["Task"],
+    description:
+      "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added.",
+    args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, args.job.id, (e) => e.taskId !== null || e.kind === "TASK_ADDED"),
+    resolve: async (query, update: Update, args, ctx) => {
+      if ("initial" in update || !update.taskId) return listJobTasks(ctx.db, args.job.id, query);
+      const task = await getTask(ctx.db, update.taskId, query);
+      return task ? [task] : [];
+    },
+  }),
+  jobAvailable: t.field({
+    type: JobAvailability,
+    description: "For an idle worker: how much claimable work there is now, then each job that becomes claimable in the queues.",
+    args: { queues: t.arg.stringList({ required: false, description: "The queues to watch; all when omitted." }) },
+    subscribe: async (_root, args, ctx) => watchAvailable(ctx.events, ctx.db, args.queues),
+    resolve: async (update: Update, args, ctx) => ({
+      update,
+      claimable: "initial" in update ? await countJobs(ctx.db, { status: ["QUEUED"], queue: args.queues }) : null,
+    }),
+  }),
+}));
