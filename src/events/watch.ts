@@ -153,3 +153,46 @@ export async function watchAvailable(stream: EventStream, db: Db, queues: string
   });
   return queue;
 }
+
+export type MembershipChange =
+  | { change: "INITIAL"; count: number }
+  | { change: "ADDED" | "UPDATED" | "REMOVED"; jobId: string; event: StreamEvent };
+
+/**
+ * How the set of jobs a filter matches changes: a job that starts to match is ADDED, one that
+ * still matches after a change is UPDATED, one that no longer matches (or is gone) is REMOVED.
+ * Starts with the number of jobs matching now.
+ */
+export async function watchMembership(stream: EventStream, db: Db, filter: JobFilter): Promise<AsyncIterable<MembershipChange>> {
+  const queue = new SubscriberQueue<MembershipChange>(5000, () => unsubscribe());
+  let chain = Promise.resolve();
+  // Registered before the members are read, so no change between the two is missed; changes that
+  // arrive meanwhile wait in the chain until the members are known.
+  let ready!: () => void;
+  chain = new Promise<void>((resolve) => (ready = resolve));
+  const { unsubscribe } = await stream.subscribe((events) => {
+    chain = chain
+      .then(async () => {
+        const jobIds = [...new Set(events.map((e) => e.jobId ?? (e.detail as { jobId?: string } | null)?.jobId).filter((id): id is string => Boolean(id)))];
+        if (!jobIds.length) return;
+        const now = new Set(
+          (await db.job.findMany({ where: { AND: [{ id: { in: jobIds } }, jobWhere(filter)] }, select: { id: true } })).map((j) => j.id),
+        );
+        const last = new Map(events.map((e) => [e.jobId ?? (e.detail as { jobId?: string } | null)?.jobId, e]));
+        for (const jobId of jobIds) {
+          const was = members.has(jobId);
+          const is = now.has(jobId);
+          if (!was && !is) continue;
+          const change = !was ? "ADDED" : is ? "UPDATED" : "REMOVED";
+          if (is) members.add(jobId);
+          else members.delete(jobId);
+          queue.push({ item: { change, jobId, event: last.get(jobId)! } });
+        }
+      })
+      .catch(() => queue.close());
+  });
+  const members = new Set((await db.job.findMany({ where: jobWhere(filter), select: { id: true } })).map((j) => j.id));
+  queue.push({ item: { change: "INITIAL", count: members.size } });
+  ready();
+  return queue;
+}

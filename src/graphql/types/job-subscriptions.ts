@@ -1,10 +1,19 @@
 // Live updates. Every subscription first sends the current state, then every change; payloads
 // are read fresh when delivered (events carry ids and versions, not objects).
 import type { StreamEvent } from "../../events/event-stream.js";
-import { watchAvailable, watchEvents, watchJob, watchProgress, type Update } from "../../events/watch.js";
+import {
+  watchAvailable,
+  watchEvents,
+  watchJob,
+  watchMembership,
+  watchProgress,
+  type MembershipChange,
+  type Update,
+} from "../../events/watch.js";
 import { getJob, countJobs } from "../../domain/jobs.js";
 import { getTask, listJobTasks } from "../../domain/tasks.js";
 import { builder } from "../builder.js";
+import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { Job } from "./job.js";
@@ -77,6 +86,42 @@ const JobAvailability = builder.objectRef<{ update: Update; claimable: number | 
   }),
 });
 
+const MembershipChangeEnum = builder.enumType("JobSetChange", {
+  description: "How a job's membership of a filtered set changed.",
+  values: {
+    INITIAL: { description: "The first message: count says how many jobs match now." },
+    ADDED: { description: "The job matches the filter now, and did not before." },
+    UPDATED: { description: "The job changed and still matches." },
+    REMOVED: { description: "The job no longer matches (or was deleted for good)." },
+  } as const,
+});
+
+const JobsChanged = builder.objectRef<MembershipChange>("JobsChangedUpdate").implement({
+  description: "A change to the set of jobs a filter matches.",
+  fields: (t) => ({
+    change: t.field({ type: MembershipChangeEnum, description: "What changed.", resolve: (m) => m.change }),
+    count: t.int({ nullable: true, description: "How many jobs match (initial message only).", resolve: (m) => (m.change === "INITIAL" ? m.count : null) }),
+    jobId: t.field({
+      type: "ID",
+      nullable: true,
+      description: "The job's global ID.",
+      resolve: (m) => (m.change === "INITIAL" ? null : encodeGlobalId("Job", m.jobId)),
+    }),
+    kind: t.field({
+      type: JobEventKindEnum,
+      nullable: true,
+      description: "The event that caused the change.",
+      resolve: (m) => (m.change === "INITIAL" ? null : m.event.kind),
+    }),
+    job: t.prismaField({
+      type: "Job",
+      nullable: true,
+      description: "The job as it is now; null for REMOVED when it no longer exists.",
+      resolve: (query, m, _args, ctx) => (m.change === "INITIAL" ? null : getJob(ctx.db, m.jobId, query)),
+    }),
+  }),
+});
+
 const JobEventFilter = builder.inputType("JobEventFilter", {
   description: "Which jobs' events to stream.",
   fields: (t) => ({
@@ -133,6 +178,14 @@ builder.subscriptionFields((t) => ({
       const task = await getTask(ctx.db, update.taskId, query);
       return task ? [task] : [];
     },
+  }),
+  jobsChanged: t.field({
+    type: JobsChanged,
+    description:
+      "Membership changes of the set of jobs a filter matches (e.g. RUNNING jobs of a template): ADDED, UPDATED, REMOVED, after an INITIAL count.",
+    args: { filter: t.arg({ type: JobFilter, required: true, description: "The set." }) },
+    subscribe: (_root, args, ctx) => watchMembership(ctx.events, ctx.db, toJobFilter(args.filter)),
+    resolve: (change: MembershipChange) => change,
   }),
   jobAvailable: t.field({
     type: JobAvailability,
