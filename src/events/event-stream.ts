@@ -202,7 +202,7 @@ export class EventStream {
   }
 
   private async connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.listenUrl });
+    const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "jobgraph-listen" });
     client.on("notification", () => this.wake());
     // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.
     client.on("error", () => undefined);

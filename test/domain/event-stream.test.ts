@@ -1,0 +1,98 @@
+// The event stream's guarantees at the table: an event committed late is delivered in its place,
+// a rolled-back one never, and a lost LISTEN connection is replaced with nothing missed.
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.js";
+import { EventStream, type StreamEvent } from "../../src/events/event-stream.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+
+describe("the event stream", () => {
+  let database: TestDatabase;
+  let jobId: string;
+  const streams: EventStream[] = [];
+  const others: Db[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    [jobId] = (await createJobs(database.db, (await createTemplate(database.db)).id, 1)) as [string];
+  });
+
+  afterAll(async () => {
+    await Promise.all(streams.map((s) => s.stop()));
+    await Promise.all(others.map((d) => d.$disconnect()));
+  });
+
+  /** A stream of its own instance (own client), collecting what it delivers. */
+  async function instance(options: { pollIntervalMs?: number; listen?: boolean } = {}) {
+    const db = createDb({ url: database.url });
+    others.push(db);
+    const stream = new EventStream({ db, pollIntervalMs: options.pollIntervalMs ?? 50, ...(options.listen ? { listenUrl: database.url } : {}) });
+    streams.push(stream);
+    const delivered: StreamEvent[] = [];
+    await stream.subscribe((events) => delivered.push(...events));
+    return { stream, delivered };
+  }
+
+  async function client() {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    return c;
+  }
+
+  const insertEvent = (c: pg.Client, version: number) =>
+    c.query(`insert into job_events (job_id, kind, job_version) values ($1, 'UPDATED', $2) returning id`, [jobId, version]);
+
+  it("delivers an event whose transaction commits after a later one, in commit-safe order, once", async () => {
+    const { delivered } = await instance();
+    const [early, late] = [await client(), await client()];
+    try {
+      await early.query("begin");
+      const first = (await insertEvent(early, 101)).rows[0].id;
+      const second = (await insertEvent(late, 102)).rows[0].id;
+      expect(BigInt(second)).toBeGreaterThan(BigInt(first));
+      // The later event is committed, but the earlier transaction still runs: nothing may pass it.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(delivered.map((e) => e.jobVersion)).toEqual([]);
+      await early.query("commit");
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 3000 }).toEqual([101, 102]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(delivered).toHaveLength(2);
+    } finally {
+      await early.end();
+      await late.end();
+    }
+  });
+
+  it("never delivers an event of a rolled-back transaction", async () => {
+    const { delivered } = await instance();
+    const c = await client();
+    try {
+      await c.query("begin");
+      await insertEvent(c, 201);
+      await c.query("rollback");
+      await insertEvent(c, 202);
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 3000 }).toEqual([202]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("is woken by another instance's NOTIFY, and replaces a lost LISTEN connection without missing events", async () => {
+    // No poll to speak of: only the wake-up channel (and catching up after reconnecting) delivers.
+    const { delivered } = await instance({ pollIntervalMs: 600_000, listen: true });
+    const writer = await instance({ pollIntervalMs: 600_000, listen: true });
+    const c = await client();
+    try {
+      await insertEvent(c, 301);
+      writer.stream.written();
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 3000 }).toEqual([301]);
+
+      await c.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'jobgraph-listen' and datname = current_database()`);
+      await insertEvent(c, 302);
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 5000 }).toEqual([301, 302]);
+    } finally {
+      await c.end();
+    }
+  });
+});
