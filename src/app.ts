@@ -48,6 +48,8 @@ export type App = {
 };
 
 const READY_TIMEOUT_MS = 2_000;
+/** How long stop() lets open requests finish. */
+const STOP_GRACE_MS = 5_000;
 
 /** The GraphQL-over-WebSocket close code for a refused connection_init. */
 export const WS_FORBIDDEN = 4403;
@@ -262,6 +264,9 @@ export function buildApp({
         if (!server.listening) return resolve();
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests still open after the grace period (server-sent event streams never end on
+        // their own) are cut, so that stopping always finishes.
+        setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
       });
     },
   };
