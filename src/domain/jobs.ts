@@ -112,3 +112,10 @@ export function getJob(db: Db, id: string, query: Pick<Prisma.JobFindUniqueArgs,
 export function listJobsById(db: Db, ids: string[], query: Pick<Prisma.JobFindManyArgs, "include" | "select"> = {}) {
   return db.job.findMany({ ...query, where: { id: { in: ids } }, orderBy: { number: "desc" } } as Prisma.JobFindManyArgs);
 }
+
+/** Jobs a node could acquire now in these queues (any queue when none are given). */
+export function countClaimable(db: Db, queues?: string[] | null): Promise<number> {
+  return db.job.count({
+    where: { status: "QUEUED", deletedAt: null, runAfter: { lte: new Date() }, ...(queues?.length ? { queue: { in: queues } } : {}) },
+  });
+}

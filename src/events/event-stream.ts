@@ -78,7 +78,7 @@ export async function readEvents(db: Db, after: Position | null, limit = BATCH):
       from job_events
      where (txid, id) > (${after?.txid ?? "0"}::xid8, ${after?.id ?? "0"}::bigint)
        and txid < pg_snapshot_xmin(pg_current_snapshot())
-     order by txid, id
+     order by job_events.txid, job_events.id
      limit ${limit}::int`;
   return rows.map(toEvent);
 }
@@ -94,7 +94,7 @@ async function currentPosition(db: Db): Promise<Position> {
     /* eventStreamHead */
     select txid::text as txid, id from job_events
      where txid < pg_snapshot_xmin(pg_current_snapshot())
-     order by txid desc, id desc limit 1`;
+     order by job_events.txid desc, job_events.id desc limit 1`;
   const head = rows[0];
   return head ? { txid: head.txid, id: String(head.id) } : ORIGIN;
 }
@@ -179,7 +179,7 @@ export class EventStream {
    */
   written(): void {
     this.wake();
-    if (!this.listen || this.notifyTimer) return;
+    if (!this.options.listenUrl || this.notifyTimer) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
       this.options.db.$executeRaw`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`.catch(() => undefined);

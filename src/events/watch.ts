@@ -10,19 +10,36 @@ export type Update = Initial | StreamEvent;
 
 const isQueued = (e: StreamEvent) => e.toStatus === "QUEUED" || (e.kind === "CREATED" && e.jobId !== null);
 
-/** Events of one job (or of its tasks), after an initial marker; ends when the job is hard-deleted. */
-export async function watchJob(stream: EventStream, jobId: string, only?: (e: StreamEvent) => boolean): Promise<AsyncIterable<Update>> {
+/**
+ * Events of one job (or of its tasks), after an initial marker; ends when the job is hard-deleted.
+ * The initial state is the job at its version when the subscription starts, so only events of
+ * later versions follow (the stream may still be delivering older ones when a client subscribes).
+ */
+export async function watchJob(
+  stream: EventStream,
+  db: Db,
+  jobId: string,
+  only?: (e: StreamEvent) => boolean,
+): Promise<AsyncIterable<Update>> {
   const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
-  queue.push({ item: { initial: true } });
+  let seen: number | null = null;
+  const early: StreamEvent[] = [];
+  const accept = (event: StreamEvent) => {
+    if (event.jobId === jobId && event.jobVersion > seen! && (!only || only(event))) {
+      queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
+    }
+    if (event.kind === "HARD_DELETED" && (event.detail as { jobId?: string } | null)?.jobId === jobId) queue.close();
+  };
   const { unsubscribe } = await stream.subscribe((events) => {
     for (const event of events) {
-      const deleted = event.kind === "HARD_DELETED" && (event.detail as { jobId?: string } | null)?.jobId === jobId;
-      if (event.jobId === jobId && (!only || only(event))) {
-        queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
-      }
-      if (deleted) queue.close();
+      if (seen === null) early.push(event);
+      else accept(event);
     }
   });
+  const job = await db.job.findUnique({ where: { id: jobId }, select: { version: true } });
+  seen = job?.version ?? 0;
+  queue.push({ item: { initial: true } });
+  for (const event of early.splice(0)) accept(event);
   return queue;
 }
 
@@ -31,8 +48,13 @@ export async function watchJob(stream: EventStream, jobId: string, only?: (e: St
  * within an interval only the latest report is delivered (at its end); a state change is never
  * held back or coalesced away, and flushes the report waiting before it.
  */
-export async function watchProgress(stream: EventStream, jobId: string, minIntervalMs: number): Promise<AsyncIterable<Update>> {
-  const source = await watchJob(stream, jobId, (e) => e.kind === "PROGRESS" || e.toStatus !== null);
+export async function watchProgress(
+  stream: EventStream,
+  db: Db,
+  jobId: string,
+  minIntervalMs: number,
+): Promise<AsyncIterable<Update>> {
+  const source = await watchJob(stream, db, jobId, (e) => e.kind === "PROGRESS" || e.toStatus !== null);
   if (minIntervalMs <= 0) return source;
   const out = new SubscriberQueue<Update>(1000);
   let lastSent = 0;
@@ -93,7 +115,16 @@ export async function watchEvents(
   const live: StreamEvent[][] = [];
   let replaying = true;
   const queue = new SubscriberQueue<StreamEvent>(5000, () => unsubscribe());
-  const deliver = async (events: StreamEvent[]) => {
+  const resumeAfter = after ? decodeCursor(after) : null;
+  // A client may resume on an instance whose stream has not yet read up to its cursor: what the
+  // client already has must not come again.
+  const isNew = (e: StreamEvent) => {
+    if (!resumeAfter) return true;
+    const c = decodeCursor(e.cursor)!;
+    return BigInt(c.txid) > BigInt(resumeAfter.txid) || (c.txid === resumeAfter.txid && BigInt(c.id) > BigInt(resumeAfter.id));
+  };
+  const deliver = async (all: StreamEvent[]) => {
+    const events = all.filter(isNew);
     const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => id !== null))];
     const matching = new Set(
       jobIds.length
@@ -108,8 +139,8 @@ export async function watchEvents(
     if (replaying) live.push(events);
     else chain = chain.then(() => deliver(events)).catch(() => queue.close());
   });
-  if (after) {
-    let cursor = decodeCursor(after);
+  if (resumeAfter) {
+    let cursor = resumeAfter;
     const end = position;
     const beyond = (e: StreamEvent) => {
       const c = decodeCursor(e.cursor)!;
@@ -119,7 +150,7 @@ export async function watchEvents(
       const batch = (await readEvents(db, cursor)).filter((e) => !beyond(e));
       if (!batch.length) break;
       await deliver(batch);
-      cursor = decodeCursor(batch.at(-1)!.cursor);
+      cursor = decodeCursor(batch.at(-1)!.cursor)!;
     }
   }
   replaying = false;
@@ -142,6 +173,7 @@ export async function watchAvailable(stream: EventStream, db: Db, queues: string
             id: { in: candidates.map((e) => e.jobId!) },
             status: "QUEUED",
             deletedAt: null,
+            runAfter: { lte: new Date() },
             ...(queues?.length ? { queue: { in: queues } } : {}),
           },
           select: { id: true },

@@ -3,7 +3,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { EventStream, type StreamEvent } from "../../src/events/event-stream.js";
+import { EventStream, readEvents, type StreamEvent } from "../../src/events/event-stream.js";
+import { watchAvailable, watchEvents, type Update } from "../../src/events/watch.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 
@@ -94,5 +95,44 @@ describe("the event stream", () => {
     } finally {
       await c.end();
     }
+  });
+
+  async function take<T>(iterable: AsyncIterable<T>, count: number, timeoutMs = 3000): Promise<T[]> {
+    const iterator = iterable[Symbol.asyncIterator]();
+    const items: T[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (items.length < count && Date.now() < deadline) {
+      const next = await Promise.race([iterator.next(), new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now()))]);
+      if (!next || next.done) break;
+      items.push(next.value);
+    }
+    return items;
+  }
+
+  it("does not send again what a client resuming ahead of this instance already has", async () => {
+    const { stream } = await instance({ pollIntervalMs: 600_000 });
+    const c = await client();
+    try {
+      await insertEvent(c, 401);
+      const [seen] = (await readEvents(database.db, null)).filter((e) => e.jobVersion === 401);
+      const resumed = await watchEvents(stream, database.db, { includeDeleted: true }, seen!.cursor);
+      await insertEvent(c, 402);
+      stream.wake();
+      expect((await take(resumed, 2, 1500)).map((e) => e.jobVersion)).toEqual([402]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it("announces as available only jobs a node could acquire now", async () => {
+    const { stream } = await instance();
+    const available = await watchAvailable(stream, database.db, null);
+    const [later, now] = (await createJobs(database.db, (await createTemplate(database.db, "available")).id, 2)) as [string, string];
+    await database.db.job.update({ where: { id: later }, data: { runAfter: new Date(Date.now() + 3_600_000) } });
+    await database.db.jobEvent.createMany({
+      data: [later, now].map((jobId) => ({ jobId, kind: "CREATED" as const, toStatus: "QUEUED" as const, jobVersion: 1 })),
+    });
+    const updates = await take<Update>(available, 3, 1500);
+    expect(updates.map((u) => ("initial" in u ? "initial" : u.jobId))).toEqual(["initial", now]);
   });
 });

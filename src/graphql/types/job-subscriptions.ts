@@ -10,7 +10,7 @@ import {
   type MembershipChange,
   type Update,
 } from "../../events/watch.js";
-import { getJob, countJobs } from "../../domain/jobs.js";
+import { countClaimable, getJob } from "../../domain/jobs.js";
 import { getTask, listJobTasks } from "../../domain/tasks.js";
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -136,7 +136,7 @@ builder.subscriptionFields((t) => ({
     nullable: true,
     description: "The job now, then after every change (transitions, progress, tasks, outputs); ends when it is deleted for good.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    subscribe: (_root, args, ctx) => watchJob(ctx.events, args.id.id),
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.id.id),
     resolve: (query, _update: Update, args, ctx) => getJob(ctx.db, args.id.id, query) as Promise<JobRow | null>,
   }),
   jobProgress: t.field({
@@ -147,7 +147,7 @@ builder.subscriptionFields((t) => ({
       id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
       minIntervalMs: t.arg.int({ required: false, defaultValue: 0, description: "Least time between two progress reports." }),
     },
-    subscribe: async (_root, args, ctx) => watchProgress(ctx.events, args.id.id, Math.max(args.minIntervalMs ?? 0, 0)),
+    subscribe: async (_root, args, ctx) => watchProgress(ctx.events, ctx.db, args.id.id, Math.max(args.minIntervalMs ?? 0, 0)),
     resolve: (update: Update, args) => ({ jobId: args.id.id, update }),
   }),
   jobEvents: t.field({
@@ -172,7 +172,7 @@ builder.subscriptionFields((t) => ({
     description:
       "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added.",
     args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    subscribe: (_root, args, ctx) => watchJob(ctx.events, args.job.id, (e) => e.taskId !== null || e.kind === "TASK_ADDED"),
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, (e) => e.taskId !== null || e.kind === "TASK_ADDED"),
     resolve: async (query, update: Update, args, ctx) => {
       if ("initial" in update || !update.taskId) return listJobTasks(ctx.db, args.job.id, query);
       const task = await getTask(ctx.db, update.taskId, query);
@@ -194,7 +194,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => watchAvailable(ctx.events, ctx.db, args.queues),
     resolve: async (update: Update, args, ctx) => ({
       update,
-      claimable: "initial" in update ? await countJobs(ctx.db, { status: ["QUEUED"], queue: args.queues }) : null,
+      claimable: "initial" in update ? await countClaimable(ctx.db, args.queues) : null,
     }),
   }),
 }));
