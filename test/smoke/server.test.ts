@@ -91,7 +91,7 @@ async function countJobs(url: string, token: string): Promise<number> {
   return body.data.jobs.totalCount;
 }
 
-async function runToExit(
+async function runUntilDone(
   env: NodeJS.ProcessEnv,
   entry = "server.ts",
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -156,12 +156,12 @@ describe("the server process", () => {
     await probe.end();
     expect(rows[0].n).toBeGreaterThan(0);
 
-    const seeded = await runToExit(env, "seed.ts");
+    const seeded = await runUntilDone(env, "seed.ts");
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toMatch(/^jobgraph: demo data added: \d+ users/);
     const jobs = await countJobs(server.url, adminToken);
     expect(jobs).toBeGreaterThan(0);
-    const again = await runToExit(env, "seed.ts");
+    const again = await runUntilDone(env, "seed.ts");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("nothing added");
     expect(await countJobs(server.url, adminToken)).toBe(jobs);
@@ -169,7 +169,7 @@ describe("the server process", () => {
   });
 
   it("refuses an unreachable database with one clear line and a non-zero exit", async () => {
-    const { code, stderr, stdout } = await runToExit(
+    const { code, stderr, stdout } = await runUntilDone(
       serverEnv({ DATABASE_URL: "postgresql://jobgraph:secret@127.0.0.1:1/jobgraph" }),
     );
     expect(code).toBe(1);
@@ -180,7 +180,7 @@ describe("the server process", () => {
   });
 
   it("refuses a bad setting with one line naming it", async () => {
-    const { code, stderr } = await runToExit(serverEnv({ PORT: "eighty" }));
+    const { code, stderr } = await runUntilDone(serverEnv({ PORT: "eighty" }));
     expect(code).toBe(1);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/^jobgraph: invalid configuration: PORT/);
