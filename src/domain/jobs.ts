@@ -119,3 +119,8 @@ export function countClaimable(db: Db, queues?: string[] | null): Promise<number
     where: { status: "QUEUED", deletedAt: null, runAfter: { lte: new Date() }, ...(queues?.length ? { queue: { in: queues } } : {}) },
   });
 }
+
+/** One event of a job's history. */
+export function getJobEvent(db: Db, id: bigint, query: Pick<Prisma.JobEventFindUniqueArgs, "include" | "select"> = {}) {
+  return db.jobEvent.findUnique({ ...query, where: { id } } as Prisma.JobEventFindUniqueArgs);
+}

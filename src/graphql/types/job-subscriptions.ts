@@ -10,7 +10,7 @@ import {
   type MembershipChange,
   type Update,
 } from "../../events/watch.js";
-import { countClaimable, getJob } from "../../domain/jobs.js";
+import { countClaimable, getJob, getJobEvent } from "../../domain/jobs.js";
 import { getTask, listJobTasks } from "../../domain/tasks.js";
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -64,7 +64,7 @@ const JobEventUpdate = builder.objectRef<StreamEvent>("JobEventUpdate").implemen
     event: t.prismaField({
       type: "JobEvent",
       description: "The event.",
-      resolve: async (query, e, _args, ctx) => (await ctx.db.jobEvent.findUnique({ ...query, where: { id: e.id } }))!,
+      resolve: async (query, e, _args, ctx) => (await getJobEvent(ctx.db, e.id, query))!,
     }),
   }),
 });
