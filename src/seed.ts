@@ -3,6 +3,7 @@ import { loadConfig } from "./config.js";
 import { createDb } from "./db/client.js";
 import { openDatabase } from "./db/open.js";
 import { SeedRefusedError, seedDemoData } from "./db/seed.js";
+import { fail } from "./fail.js";
 
 async function main() {
   const database = await openDatabase(loadConfig());
@@ -23,7 +24,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`jobgraph: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main().catch(fail);

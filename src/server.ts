@@ -6,12 +6,7 @@ import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./db/seed.js";
 import { developmentToken } from "./db/dev-token.js";
 import { ensureAdminToken } from "./domain/auth.js";
-
-function fail(error: unknown): never {
-  // One line a person can act on; the stack trace helps nobody running `npm start`.
-  console.error(`jobgraph: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-}
+import { fail } from "./fail.js";
 
 async function main() {
   const config = loadConfig();
