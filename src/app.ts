@@ -13,12 +13,16 @@ import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import type { Db } from "./db/client.js";
 import { authenticate, bearerSecret } from "./domain/auth.js";
+import { createContentPool, PostgresContentStore } from "./db/content-store.js";
+import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
+import { useOutputDownloads } from "./http/downloads.js";
+import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 
 export type AppDeps = {
@@ -31,8 +35,10 @@ export type AppDeps = {
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
-  /** The database's URL, for the connection that listens for other instances' events. */
-  databaseUrl?: string;
+  /** The database's URL, for output content and for the connection that listens for other instances' events. */
+  databaseUrl: string;
+  /** Connections for output content; each upload in progress holds one. */
+  outputPoolSize?: number;
 };
 
 /** What a request brings to the context factory: an HTTP request, or a WebSocket's init payload. */
@@ -154,8 +160,11 @@ export function buildApp({
   playgroundToken,
   reclaimIntervalMs = 0,
   databaseUrl,
+  outputPoolSize = 8,
 }: AppDeps): App {
-  const events = new EventStream({ db, ...(databaseUrl ? { listenUrl: databaseUrl } : {}) });
+  const events = new EventStream({ db, listenUrl: databaseUrl });
+  const contentPool = createContentPool(databaseUrl, outputPoolSize);
+  const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
 
@@ -163,7 +172,8 @@ export function buildApp({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    maxRequestBodySize: limits.maxBodyBytes,
+    // Off: it would count uploaded files too; useRequestBodies limits every other body instead.
+    maxRequestBodySize: false,
     // Error details never reach clients, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     context: async ({ request, connectionParams }): Promise<Context> => {
@@ -173,7 +183,7 @@ export function buildApp({
         ? viewers.get(request)
         : await authenticate(db, bearerSecret(connectionAuthorization(connectionParams)));
       if (!viewer) throw unauthenticated();
-      return { db, settings, limits, viewer, events };
+      return { db, settings, limits, viewer, events, outputs };
     },
     graphiql: {
       title: "jobgraph",
@@ -183,10 +193,12 @@ export function buildApp({
     renderGraphiQL,
     plugins: [
       useReadinessCheck({ check: () => databaseAnswers(db) }),
+      useOutputDownloads(db, outputs),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
       useAuthentication(db, viewers),
+      useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
         maxAliases: { n: limits.maxAliases },
@@ -268,6 +280,7 @@ export function buildApp({
         // their own) are cut, so that stopping always finishes.
         setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
       });
+      await contentPool.end();
     },
   };
 }

@@ -10,7 +10,12 @@ export type Limits = {
   maxTokens: number;
   maxDirectives: number;
   maxCost: number;
+  /** The largest request body, except the files of an upload. */
   maxBodyBytes: number;
+  /** The largest job output accepted, in bytes. */
+  maxOutputBytes: number;
+  /** The most files one multipart request may carry. */
+  maxUploadFiles: number;
   /** Per token and gateway instance; 0 switches the limit off. */
   mutationsPerMinute: number;
 };
@@ -22,6 +27,8 @@ export const defaultLimits: Limits = {
   maxDirectives: 10,
   maxCost: 20000,
   maxBodyBytes: 1_048_576,
+  maxOutputBytes: 5 * 1024 ** 3,
+  maxUploadFiles: 10,
   mutationsPerMinute: 6000,
 };
 
@@ -55,6 +62,9 @@ const schema = z.object({
   JOBGRAPH_MAX_DIRECTIVES: atLeastOne(defaultLimits.maxDirectives),
   JOBGRAPH_MAX_COST: atLeastOne(defaultLimits.maxCost),
   JOBGRAPH_MAX_BODY_BYTES: atLeastOne(defaultLimits.maxBodyBytes),
+  JOBGRAPH_MAX_OUTPUT_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.maxOutputBytes),
+  JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
+  JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
 });
 
@@ -76,6 +86,8 @@ export type Config = {
   maxPageSize: number;
   defaultPageSize: number;
   dbPoolSize: number;
+  /** Connections for output content; each upload in progress holds one. */
+  outputPoolSize: number;
   /** How long a worker node's lease lasts unless renewed. */
   leaseSeconds: number;
   /** How often each instance looks for expired leases. */
@@ -114,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
+    outputPoolSize: v.JOBGRAPH_OUTPUT_POOL_SIZE,
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
     limits: {
@@ -123,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: v.JOBGRAPH_MAX_DIRECTIVES,
       maxCost: v.JOBGRAPH_MAX_COST,
       maxBodyBytes: v.JOBGRAPH_MAX_BODY_BYTES,
+      maxOutputBytes: v.JOBGRAPH_MAX_OUTPUT_BYTES,
+      maxUploadFiles: v.JOBGRAPH_MAX_UPLOAD_FILES,
       mutationsPerMinute: v.JOBGRAPH_MUTATIONS_PER_MINUTE,
     },
   };

@@ -35,6 +35,7 @@ async function main() {
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
     reclaimIntervalMs: config.reclaimIntervalMs,
     databaseUrl: database.url,
+    outputPoolSize: config.outputPoolSize,
     limits: config.limits,
     production: config.production,
     playgroundToken,

@@ -64,3 +64,23 @@ export class ConflictError extends DomainError {
     this.name = "ConflictError";
   }
 }
+
+/** Something with this key exists already, and the caller did not ask to replace it. */
+export class AlreadyExistsError extends DomainError {
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+    detail?: string,
+  ) {
+    super(detail ?? `${entity} ${key} exists already`);
+    this.name = "AlreadyExistsError";
+  }
+}
+
+/** The content is larger than the configured limit; nothing was stored. */
+export class TooLargeError extends DomainError {
+  constructor(readonly maxBytes: number) {
+    super(`the content is larger than the limit of ${maxBytes} bytes`);
+    this.name = "TooLargeError";
+  }
+}

@@ -15,7 +15,9 @@ export type JobAction =
   | "update"
   | "delete"
   | "reinstate"
-  | "hardDelete";
+  | "hardDelete"
+  | "addOutput"
+  | "deleteOutput";
 
 const ANY: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
@@ -34,6 +36,9 @@ export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
   delete: ANY,
   reinstate: ANY,
   hardDelete: ANY,
+  // A node adds and removes outputs while it holds the job (its role says so); an admin, at any time.
+  addOutput: ANY,
+  deleteOutput: ANY,
 };
 
 /** Whether `action` makes sense for a job in this state (soft deletion included). */

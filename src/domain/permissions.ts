@@ -3,7 +3,8 @@
 //   action                                   | who
 //   acquire                                  | a worker node
 //   release, start, reportProgress,          | the node holding the job
-//     renewLease, finish                     |
+//     renewLease, finish, addOutput,         |
+//     deleteOutput                           |
 //   reset                                    | the holding node, the job's creator
 //   cancel, update, delete, reinstate        | the job's creator
 //   abort, hardDelete                        | (admins only)
@@ -30,6 +31,8 @@ const rules: Record<JobAction, readonly Role[]> = {
   reinstate: ["creator"],
   abort: [],
   hardDelete: [],
+  addOutput: ["holder"],
+  deleteOutput: ["holder"],
 };
 
 export type JobRef = { status: JobStatus; deletedAt: Date | null; creatorId: string | null; nodeId: string | null };

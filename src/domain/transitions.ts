@@ -47,6 +47,8 @@ function roleGuard(action: JobAction, g: Guard): Prisma.Sql {
     case "reportProgress":
     case "renewLease":
     case "finish":
+    case "addOutput":
+    case "deleteOutput":
       return holds(g);
     case "reset":
       return sql`(${holds(g)} or ${isCreator(g)})`;
@@ -67,7 +69,7 @@ type Change = {
   action: JobAction;
   kind: JobEventKind;
   /** Assignments to the job row (besides version and updated_at). */
-  set: Prisma.Sql;
+  set?: Prisma.Sql;
   /** The new status for the event, if the action changes it; null: unchanged. */
   leaseToken?: string | null;
   progress?: number | null;
@@ -94,7 +96,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
     with target as (
       select id, status from jobs where id = ${jobId}::uuid for update
     ), changed as (
-      update jobs j set ${change.set}, version = j.version + 1, updated_at = now()
+      update jobs j set ${change.set ? sql`${change.set}, ` : empty}version = j.version + 1, updated_at = now()
         from target t
        where j.id = t.id
          and t.status = any(${statusList(allowedFrom[change.action])})
@@ -114,10 +116,27 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
       from changed`;
   const row = rows[0];
   if (row) return row;
-  throw await whyNot(db, actor, jobId, change.action, g);
+  throw await whyNot(db, actor, jobId, change.action, change.leaseToken);
 }
 
-const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgress", "renewLease", "finish"];
+/**
+ * One statement that bumps the job's version (and so locks its row) where the action is allowed,
+ * returning its id and new version, or no row: the guard of a change that spans statements of one
+ * transaction, or that other tables' statements join as a CTE (outputs).
+ */
+export function jobGuard(actor: Principal, jobId: string, action: JobAction, leaseToken?: string | null, extra?: Prisma.Sql): Prisma.Sql {
+  const g = guardOf(actor, leaseToken);
+  return sql`
+    update jobs j set version = j.version + 1, updated_at = now()
+     where j.id = ${jobId}::uuid
+       and j.status = any(${statusList(allowedFrom[action])})
+       and j.deleted_at is null
+       and ${roleGuard(action, g)}
+       ${extra ? sql`and ${extra}` : empty}
+    returning j.id, j.version`;
+}
+
+const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgress", "renewLease", "finish", "addOutput", "deleteOutput"];
 
 /**
  * Reads the job again after a refused transition and names the reason, in this order: no such
@@ -126,7 +145,8 @@ const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgres
  * acquired by another node); the job's state does not allow the action (which, for a finished or
  * cancelled job, tells a node more than "lease lost" would).
  */
-async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, g: Guard): Promise<Error> {
+export async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, leaseToken?: string | null): Promise<Error> {
+  const g = guardOf(actor, leaseToken);
   const job = await db.job.findUnique({
     where: { id: jobId },
     select: { status: true, deletedAt: true, creatorId: true, nodeId: true, leaseToken: true, runAfter: true },

@@ -7,6 +7,7 @@
 // order, exactly once.
 import pg from "pg";
 import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 
 /** The channel instances wake each other on. The payload is empty: the table is the message. */
@@ -69,6 +70,18 @@ function toEvent(row: Row): StreamEvent {
 
 const BATCH = 1000;
 
+/**
+ * Events with a txid below this are committed or never will be: it is the oldest transaction still
+ * running, leaving out output uploads (listed in output_uploads while they stream). An upload can
+ * run for minutes and writes its one event in its last statement, after it has left that list,
+ * with a txid above every event read so far (see src/domain/outputs.ts); so the tail may read
+ * past it meanwhile, and one big upload does not hold back every subscriber's events.
+ */
+export const EVENT_HORIZON = Prisma.sql`coalesce(
+  (select min(running) from pg_snapshot_xip(pg_current_snapshot()) as running
+    where not exists (select 1 from output_uploads u where u.txid = running)),
+  pg_snapshot_xmax(pg_current_snapshot()))`;
+
 /** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
 export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
   const rows = await db.$queryRaw<Row[]>`
@@ -77,7 +90,7 @@ export async function readEvents(db: Db, after: Position | null, limit = BATCH):
            to_status::text as to_status, progress, detail, job_version, at
       from job_events
      where (txid, id) > (${after?.txid ?? "0"}::xid8, ${after?.id ?? "0"}::bigint)
-       and txid < pg_snapshot_xmin(pg_current_snapshot())
+       and txid < ${EVENT_HORIZON}
      order by job_events.txid, job_events.id
      limit ${limit}::int`;
   return rows.map(toEvent);
@@ -93,7 +106,7 @@ async function currentPosition(db: Db): Promise<Position> {
   const rows = await db.$queryRaw<Array<{ txid: string; id: bigint }>>`
     /* eventStreamHead */
     select txid::text as txid, id from job_events
-     where txid < pg_snapshot_xmin(pg_current_snapshot())
+     where txid < ${EVENT_HORIZON}
      order by job_events.txid desc, job_events.id desc limit 1`;
   const head = rows[0];
   return head ? { txid: head.txid, id: String(head.id) } : ORIGIN;

@@ -9,6 +9,7 @@ import { getNamedType, getNullableType, GraphQLError, isListType, type GraphQLOu
 import type PrismaTypes from "../db/generated/pothos-types.js";
 import { isAdmin } from "../domain/principal.js";
 import { getDatamodel } from "../db/generated/pothos-types.js";
+import type { FileUpload } from "../http/request-bodies.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
 
@@ -73,6 +74,7 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     Long: { Input: bigint; Output: bigint | number };
     ID: { Input: string; Output: string | number | bigint };
+    File: { Input: FileUpload; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],

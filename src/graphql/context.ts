@@ -1,5 +1,6 @@
 import type { Limits } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { OutputStorage } from "../domain/outputs.js";
 import type { Principal } from "../domain/principal.js";
 import type { EventStream } from "../events/event-stream.js";
 
@@ -20,6 +21,8 @@ export type Context = {
   db: Db;
   settings: ApiSettings;
   limits: Limits;
+  /** Where output content is stored. */
+  outputs: OutputStorage;
   /** The job event stream of this instance, for subscriptions. */
   events: EventStream;
   /** Who is calling; requests without a valid token never reach a resolver. */

@@ -1,11 +1,13 @@
 // The schema's error types. Expected failures are members of a mutation's result union, bound to
 // the domain's error classes; anything else stays an unexpected error, masked by yoga.
 import {
+  AlreadyExistsError,
   ConflictError,
   ForbiddenError,
   InvalidTransitionError,
   LeaseLostError,
   NotFoundError,
+  TooLargeError,
   ValidationError,
 } from "../domain/errors.js";
 import { builder } from "./builder.js";
@@ -85,14 +87,34 @@ builder.objectType(ConflictError, {
   }),
 });
 
+builder.objectType(AlreadyExistsError, {
+  name: "AlreadyExistsError",
+  description: "Something with the same key exists already, and the input did not ask to replace it.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof AlreadyExistsError,
+  fields: (t) => ({
+    entity: t.exposeString("entity", { description: "What kind of object exists already." }),
+  }),
+});
+
+builder.objectType(TooLargeError, {
+  name: "TooLargeError",
+  description: "The content is larger than the gateway accepts; nothing was stored.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof TooLargeError,
+  fields: (t) => ({
+    maxBytes: t.field({ type: "Long", description: "The largest size accepted, in bytes.", resolve: (error) => error.maxBytes }),
+  }),
+});
+
 /**
  * The `errors` option of a mutation: it answers with its payload or with one of the expected
  * errors, in a union named after it (createUser -> CreateUserResult).
  */
-export function mutationErrors(mutation: string) {
+export function mutationErrors(mutation: string, more: Array<typeof AlreadyExistsError | typeof TooLargeError> = []) {
   const union = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Result`;
   return {
-    types: [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, ConflictError],
+    types: [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, ConflictError, ...more],
     directResult: true as const,
     union: { name: union, description: `What ${mutation} answers: its payload, or why nothing was changed.` },
   };

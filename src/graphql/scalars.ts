@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, type ValueNode } from "graphql";
+import { FileUpload } from "../http/request-bodies.js";
 import { builder } from "./builder.js";
 
 builder.scalarType("DateTime", {
@@ -48,5 +49,20 @@ builder.scalarType("Long", {
     if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
     if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) return BigInt(value);
     throw new GraphQLError(`Long must be an integer, got ${JSON.stringify(value)}`);
+  },
+});
+
+builder.scalarType("File", {
+  description:
+    "A file sent with the request, as in the GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec): the variable is null in `operations` and the file is a part named in `map`. Its content is streamed, never held whole.",
+  serialize: () => {
+    throw new GraphQLError("File is an input type only");
+  },
+  parseValue: (value) => {
+    if (value instanceof FileUpload) return value;
+    throw new GraphQLError("a File must be sent as a file part of a multipart request (GraphQL multipart request spec)");
+  },
+  parseLiteral: () => {
+    throw new GraphQLError("a File must be sent as a variable, with the file as a part of a multipart request");
   },
 });

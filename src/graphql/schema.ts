@@ -10,6 +10,7 @@ import "./types/job-event.js";
 import "./types/job-lifecycle.js";
 import "./types/job-subscriptions.js";
 import "./types/job-output.js";
+import "./types/job-output-actions.js";
 import "./types/job-template.js";
 import "./types/task.js";
 import "./types/user.js";

@@ -20,8 +20,9 @@ describe("HTTP endpoints", () => {
 
   it("answers /ready with 503 when the database is unreachable, and /health still with 200", async () => {
     // Port 1 on loopback refuses connections at once.
-    const db = createDb({ url: "postgresql://nobody:nothing@127.0.0.1:1/none" });
-    const app = buildApp({ db, settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120 } });
+    const url = "postgresql://nobody:nothing@127.0.0.1:1/none";
+    const db = createDb({ url });
+    const app = buildApp({ db, databaseUrl: url, settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120 } });
     try {
       const ready = await app.yoga.fetch("http://jobgraph.test/ready");
       expect(ready.status).toBe(503);

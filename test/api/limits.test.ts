@@ -19,6 +19,8 @@ const limits: Limits = {
   maxDirectives: 2,
   maxCost: 500,
   maxBodyBytes: 2000,
+  maxOutputBytes: 10_000,
+  maxUploadFiles: 2,
   mutationsPerMinute: 3,
 };
 

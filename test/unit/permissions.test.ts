@@ -38,6 +38,8 @@ const expected: Record<JobAction, Who[]> = {
   reinstate: ["admin", "creator"],
   abort: ["admin"],
   hardDelete: ["admin"],
+  addOutput: ["admin", "holder"],
+  deleteOutput: ["admin", "holder"],
 };
 
 describe("the rule table", () => {

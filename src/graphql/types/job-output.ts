@@ -1,7 +1,11 @@
+import { findOutput } from "../../domain/outputs.js";
+import { downloadPath } from "../../http/downloads.js";
 import { builder } from "../builder.js";
+import { Job } from "./job.js";
 
 export const JobOutput = builder.prismaNode("JobOutput", {
-  description: "A named, typed result of a job (UFDL's job output): its metadata; (job, name, type) is unique.",
+  description:
+    "A named, typed result of a job (UFDL's job output): its info, and where to download its content; (job, name, type) is unique.",
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
@@ -11,8 +15,28 @@ export const JobOutput = builder.prismaNode("JobOutput", {
     name: t.exposeString("name", { description: "The output's name." }),
     type: t.exposeString("type", { description: "The output's type, e.g. json or onnx." }),
     size: t.expose("size", { type: "Long", description: "Size of the content in bytes." }),
-    sha256: t.exposeString("sha256", { description: "SHA-256 of the content, in lowercase hex." }),
-    contentType: t.exposeString("contentType", { description: "The content's media type." }),
+    sha256: t.exposeString("sha256", { description: "SHA-256 of the content, in lowercase hex; also the download's ETag." }),
+    contentType: t.exposeString("contentType", { description: "The media type the content is served with." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the output was added." }),
+    downloadUrl: t.string({
+      description:
+        "Where to GET the content (with the same Authorization header as the API), relative to the gateway's address. It supports HEAD, Range and conditional requests.",
+      select: { id: true },
+      resolve: (output) => downloadPath(output.id),
+    }),
   }),
 });
+
+builder.queryFields((t) => ({
+  jobOutput: t.prismaField({
+    type: "JobOutput",
+    nullable: true,
+    description: "An output of a job by its name and type (UFDL's get output info); null when there is none.",
+    args: {
+      jobId: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
+      name: t.arg.string({ required: true, description: "The output's name." }),
+      type: t.arg.string({ required: true, description: "The output's type." }),
+    },
+    resolve: (query, _root, args, ctx) => findOutput(ctx.db, { jobId: args.jobId.id, name: args.name, type: args.type }, query),
+  }),
+}));

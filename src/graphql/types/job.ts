@@ -118,6 +118,7 @@ export const Job = builder.prismaNode("Job", {
     viewerCanDelete: t.boolean(viewerCan("delete", "soft-delete the job")),
     viewerCanReinstate: t.boolean(viewerCan("reinstate", "reinstate the soft-deleted job")),
     viewerCanHardDelete: t.boolean(viewerCan("hardDelete", "delete the job for good")),
+    viewerCanAddOutput: t.boolean(viewerCan("addOutput", "add outputs to the job (its holding node, or an admin)")),
     tasks: t.relatedConnection("tasks", {
       cursor: "id",
       ...pageSize,

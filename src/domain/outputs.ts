@@ -1,0 +1,243 @@
+// Job outputs: named, typed binary results (UFDL's job outputs). Content is streamed into storage
+// while its size and SHA-256 are computed, in one transaction with the output row and its event, so
+// an upload that is refused, too large or cut off leaves nothing behind.
+import { createHash, randomUUID } from "node:crypto";
+import type pg from "pg";
+import type { Db } from "../db/client.js";
+import { Prisma } from "../db/generated/prisma/client.js";
+import { AlreadyExistsError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
+import { isAdmin, type Principal } from "./principal.js";
+import { jobGuard, whyNot } from "./transitions.js";
+
+const { sql } = Prisma;
+
+/**
+ * Where output content lives. A write joins the caller's open transaction, so content and its
+ * output row commit or vanish together; removing an output row must remove its content (the
+ * PostgreSQL store's foreign key cascades). A store outside the database would have to delete what
+ * it wrote when the transaction rolls back, and what an output row's removal leaves behind.
+ */
+export interface ContentStore {
+  /** Stores the content of output `outputId` as part of the transaction open on `tx`. */
+  write(tx: pg.ClientBase, outputId: string, content: AsyncIterable<Uint8Array>): Promise<void>;
+  /** Bytes `start` to `end` (inclusive) of the output's content, streamed. */
+  read(outputId: string, range: ByteRange): AsyncIterable<Uint8Array>;
+}
+
+export type ByteRange = { start: number; end: number };
+
+export type OutputStorage = {
+  /** Connections for uploads, each held for one upload's transaction. */
+  pool: pg.Pool;
+  store: ContentStore;
+  /** The largest output accepted, in bytes. */
+  maxOutputBytes: number;
+};
+
+export type OutputKey = { jobId: string; name: string; type: string };
+
+export type OutputInfo = {
+  id: string;
+  jobId: string;
+  name: string;
+  type: string;
+  size: bigint;
+  sha256: string;
+  contentType: string;
+  createdAt: Date;
+};
+
+const MAX_KEY_LENGTH = 200;
+// Path separators and control characters would make download URLs and file names ambiguous or
+// dangerous; "." and ".." would be read as path steps.
+const UNSAFE = /[/\\\p{Cc}]/u;
+// type "/" subtype, with parameters (RFC 9110 media types).
+const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;\s*[\w!#$&^.+-]+=("[^"\p{Cc}]*"|[\w!#$&^.+-]+))*$/u;
+
+function keyErrors(name: string, type: string): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [field, value] of [["name", name], ["type", type]] as const) {
+    if (value.length < 1 || value.length > MAX_KEY_LENGTH) errors.push({ path: [field], message: `must be 1 to ${MAX_KEY_LENGTH} characters` });
+    else if (UNSAFE.test(value)) errors.push({ path: [field], message: "must not contain / or \\ or control characters" });
+    else if (value === "." || value === "..") errors.push({ path: [field], message: 'must not be "." or ".."' });
+  }
+  return errors;
+}
+
+function checkKey(name: string, type: string, more: FieldError[] = []): void {
+  const errors = [...keyErrors(name, type), ...more];
+  if (errors.length) throw new ValidationError("the output is not valid", errors);
+}
+
+const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+export type NewOutput = OutputKey & {
+  /** The media type to serve the content with; application/octet-stream when not given. */
+  contentType?: string | null;
+  /** Replace an existing output with this name and type instead of refusing. */
+  replace?: boolean | null;
+  /** The holding node's lease token (admins need none). */
+  leaseToken?: string | null;
+};
+
+/**
+ * Counts and hashes the content as it passes, and stops it once it grows past the limit (the
+ * transaction it is being written in then rolls back).
+ */
+async function* measured(content: AsyncIterable<Uint8Array>, maxBytes: number, into: { size: number; sha256: string }) {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const piece of content) {
+    size += piece.byteLength;
+    if (size > maxBytes) throw new TooLargeError(maxBytes);
+    hash.update(piece);
+    yield piece;
+  }
+  into.size = size;
+  into.sha256 = hash.digest("hex");
+}
+
+/** Refuses an upload before any of its content is read, when the job's state already decides it. */
+async function precheck(db: Db, actor: Principal, input: NewOutput): Promise<void> {
+  const job = await db.job.findUnique({
+    where: { id: input.jobId },
+    select: { status: true, deletedAt: true, nodeId: true, leaseToken: true },
+  });
+  const holds =
+    actor.kind === "NODE" && job?.nodeId === actor.nodeId && job.leaseToken === (input.leaseToken ?? null) && (job.status === "ACQUIRED" || job.status === "RUNNING");
+  if (!job || job.deletedAt || !(isAdmin(actor) || holds)) throw await whyNot(db, actor, input.jobId, "addOutput", input.leaseToken);
+  if (!input.replace && (await db.jobOutput.findFirst({ where: { jobId: input.jobId, name: input.name, type: input.type }, select: { id: true } }))) {
+    throw exists(input);
+  }
+}
+
+function exists(key: OutputKey): AlreadyExistsError {
+  return new AlreadyExistsError("output", `${key.name} (${key.type})`, `the job has an output named ${key.name} of type ${key.type}; pass replace: true to replace it`);
+}
+
+/**
+ * Adds an output to a job, streaming its content into storage. The node holding the job (with its
+ * lease token) while it holds it, or an admin at any time. Refused before any content is read when
+ * the job's state already says no; checked again, under the job's lock, when the content is in.
+ */
+export async function addJobOutput(
+  db: Db,
+  storage: OutputStorage,
+  actor: Principal,
+  input: NewOutput,
+  content: AsyncIterable<Uint8Array>,
+): Promise<OutputInfo> {
+  const contentType = input.contentType?.trim() || DEFAULT_CONTENT_TYPE;
+  checkKey(input.name, input.type, MEDIA_TYPE.test(contentType) && contentType.length <= 200 ? [] : [{ path: ["contentType"], message: "must be a media type such as application/json" }]);
+  await precheck(db, actor, input);
+
+  const outputId = randomUUID();
+  const client = await storage.pool.connect();
+  let listed: string | null = null;
+  let broken: Error | undefined;
+  try {
+    await client.query("begin");
+    const [{ txid }] = (await client.query<{ txid: string }>("select pg_current_xact_id()::text as txid")).rows as [{ txid: string }];
+    // While the content streams in, the event tail may read past this transaction (see
+    // EVENT_HORIZON in src/events/event-stream.ts). Rows left by a gateway that died mid-upload
+    // name finished transactions and are cleared here.
+    await storage.pool.query(
+      `with finished as (delete from output_uploads where txid < pg_snapshot_xmin(pg_current_snapshot()))
+       insert into output_uploads (txid, job_id) values ($1::xid8, $2::uuid)`,
+      [txid, input.jobId],
+    );
+    listed = txid;
+    const measure = { size: 0, sha256: "" };
+    await storage.store.write(client, outputId, measured(content, storage.maxOutputBytes, measure));
+    // Back in the horizon before this transaction writes its event: from here on the tail waits
+    // for it, and the event's txid (the next one to be assigned) is above every event read so far.
+    await storage.pool.query("delete from output_uploads where txid = $1::xid8", [txid]);
+    listed = null;
+
+    const guard = jobGuard(actor, input.jobId, "addOutput", input.leaseToken);
+    const locked = await client.query<{ id: string; version: number }>(guard.text, guard.values);
+    const job = locked.rows[0];
+    if (!job) {
+      await client.query("rollback");
+      throw await whyNot(db, actor, input.jobId, "addOutput", input.leaseToken);
+    }
+    // The job is locked now, so no other upload or removal of this output can slip in between.
+    const replaced = await client.query<{ id: string }>(
+      `delete from job_outputs where job_id = $1::uuid and name = $2 and type = $3 and $4::boolean returning id`,
+      [input.jobId, input.name, input.type, Boolean(input.replace)],
+    );
+    const write = sql`
+      /* addJobOutput */
+      with added as (
+        insert into job_outputs (id, job_id, name, type, size, sha256, content_type)
+        values (${outputId}::uuid, ${input.jobId}::uuid, ${input.name}, ${input.type}, ${measure.size}::bigint, ${measure.sha256}, ${contentType})
+        on conflict (job_id, name, type) do nothing
+        returning id, job_id, name, type, size, sha256, content_type, created_at
+      ), event as (
+        insert into job_events (job_id, kind, detail, actor_user_id, actor_node_id, job_version, txid)
+        select job_id, 'OUTPUT_ADDED',
+               jsonb_build_object('outputId', id, 'name', name, 'type', type, 'replaced', ${replaced.rows[0]?.id ?? null}::uuid),
+               ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid,
+               ${job.version}::int, pg_snapshot_xmax(pg_current_snapshot())
+          from added
+      )
+      select id, job_id as "jobId", name, type, size, sha256, content_type as "contentType", created_at as "createdAt" from added`;
+    const added = (await client.query<OutputInfo>(write.text, write.values)).rows[0];
+    if (!added) {
+      await client.query("rollback");
+      throw exists(input);
+    }
+    await client.query("commit");
+    return { ...added, size: BigInt(added.size) };
+  } catch (error) {
+    // A connection that failed mid-statement is not given back to the pool.
+    broken = await client.query("rollback").then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    throw error;
+  } finally {
+    if (listed) await storage.pool.query("delete from output_uploads where txid = $1::xid8", [listed]).catch(() => undefined);
+    client.release(broken);
+  }
+}
+
+/** Removes an output and its content. The node holding the job (with its lease token), or an admin. */
+export async function deleteJobOutput(db: Db, actor: Principal, key: OutputKey & { leaseToken?: string | null }): Promise<OutputInfo> {
+  checkKey(key.name, key.type);
+  const output = await db.jobOutput.findFirst({ where: { jobId: key.jobId, name: key.name, type: key.type } });
+  if (!output) {
+    const job = await db.job.findUnique({ where: { id: key.jobId }, select: { id: true } });
+    throw job ? new NotFoundError("output", `${key.name} (${key.type})`) : new NotFoundError("job", key.jobId);
+  }
+  const guard = jobGuard(actor, key.jobId, "deleteOutput", key.leaseToken, sql`exists (select 1 from job_outputs o where o.id = ${output.id}::uuid)`);
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    /* deleteJobOutput */
+    with job as (${guard}), removed as (
+      delete from job_outputs o using job
+       where o.id = ${output.id}::uuid and o.job_id = job.id
+      returning o.id, o.job_id, o.name, o.type
+    ), event as (
+      insert into job_events (job_id, kind, detail, actor_user_id, actor_node_id, job_version)
+      select removed.job_id, 'OUTPUT_DELETED', jsonb_build_object('outputId', removed.id, 'name', removed.name, 'type', removed.type),
+             ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, job.version
+        from removed join job on job.id = removed.job_id
+    )
+    select id from removed`;
+  if (rows.length) return output;
+  const refusal = await whyNot(db, actor, key.jobId, "deleteOutput", key.leaseToken);
+  // The job allowed it after all: the output went away meanwhile.
+  if (refusal instanceof InvalidTransitionError) throw new NotFoundError("output", `${key.name} (${key.type})`);
+  throw refusal;
+}
+
+/** An output's info by its id, or null. */
+export function findOutputById(db: Db, id: string): Promise<OutputInfo | null> {
+  return db.jobOutput.findUnique({ where: { id } });
+}
+
+/** An output by job, name and type, or null; `query` selects what to load with it. */
+export function findOutput(db: Db, key: OutputKey, query: Pick<Prisma.JobOutputFindFirstArgs, "include" | "select"> = {}) {
+  if (keyErrors(key.name, key.type).length) return Promise.resolve(null);
+  return db.jobOutput.findFirst({ ...query, where: { jobId: key.jobId, name: key.name, type: key.type } });
+}

@@ -1,0 +1,98 @@
+// Adding and removing job outputs. The file arrives as a stream (see src/http/request-bodies.ts)
+// and goes straight into storage.
+import { getJob } from "../../domain/jobs.js";
+import { TooLargeError, AlreadyExistsError } from "../../domain/errors.js";
+import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
+import { builder } from "../builder.js";
+import { mutationErrors } from "../errors.js";
+import { encodeGlobalId } from "../global-id.js";
+import { Job } from "./job.js";
+
+type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
+
+const AddJobOutputPayload = builder.objectRef<OutputInfo>("AddJobOutputPayload").implement({
+  description: "The output added, with its size and SHA-256 as the gateway computed them.",
+  fields: (t) => ({
+    output: t.prismaField({
+      type: "JobOutput",
+      description: "The output as stored.",
+      resolve: async (query, output, _args, ctx) => (await ctx.db.jobOutput.findUniqueOrThrow({ ...query, where: { id: output.id } })),
+    }),
+    job: t.prismaField({
+      type: "Job",
+      description: "The job, with its new version.",
+      resolve: async (query, output, _args, ctx) => (await getJob(ctx.db, output.jobId, query)) as JobRow,
+    }),
+  }),
+});
+
+const DeleteJobOutputPayload = builder.objectRef<OutputInfo>("DeleteJobOutputPayload").implement({
+  description: "The output removed (UFDL's delete output answers with its fields) and the job without it.",
+  fields: (t) => ({
+    deletedOutputId: t.id({ description: "The global ID the output had.", resolve: (output) => encodeGlobalId("JobOutput", output.id) }),
+    name: t.exposeString("name", { description: "The output's name." }),
+    type: t.exposeString("type", { description: "The output's type." }),
+    size: t.field({ type: "Long", description: "The size its content had, in bytes.", resolve: (output) => output.size }),
+    sha256: t.exposeString("sha256", { description: "The SHA-256 its content had." }),
+    job: t.prismaField({
+      type: "Job",
+      description: "The job, with its new version.",
+      resolve: async (query, output, _args, ctx) => (await getJob(ctx.db, output.jobId, query)) as JobRow,
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  addJobOutput: t.field({
+    type: AddJobOutputPayload,
+    description:
+      "Adds an output to a job, its content uploaded as a File (GraphQL multipart request). The content is streamed into storage while its size and SHA-256 are computed; a refused, oversized or interrupted upload stores nothing. The node holding the job, with its lease token, while it holds it; an admin at any time.",
+    args: {
+      jobId: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
+      name: t.arg.string({ required: true, description: "The output's name: 1 to 200 characters, no / \\ or control characters." }),
+      type: t.arg.string({ required: true, description: "The output's type (e.g. json, onnx), with the same rules as the name." }),
+      file: t.arg({ type: "File", required: true, description: "The content." }),
+      leaseToken: t.arg.string({ required: false, description: "The token of the node's lease (admins need none)." }),
+      replace: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: "Replace an existing output with this name and type; otherwise that is an AlreadyExistsError.",
+      }),
+      contentType: t.arg.string({
+        required: false,
+        description: "The media type to serve the content with; by default the file part's Content-Type, else application/octet-stream.",
+      }),
+    },
+    errors: mutationErrors("addJobOutput", [AlreadyExistsError, TooLargeError]),
+    resolve: async (_root, args, ctx) => {
+      const part = await args.file.open();
+      return addJobOutput(
+        ctx.db,
+        ctx.outputs,
+        ctx.viewer!,
+        {
+          jobId: args.jobId.id,
+          name: args.name,
+          type: args.type,
+          contentType: args.contentType ?? part.mimeType,
+          replace: args.replace,
+          leaseToken: args.leaseToken,
+        },
+        part.content,
+      );
+    },
+  }),
+  deleteJobOutput: t.field({
+    type: DeleteJobOutputPayload,
+    description: "Removes an output of a job and its content. The node holding the job, with its lease token; an admin at any time.",
+    args: {
+      jobId: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
+      name: t.arg.string({ required: true, description: "The output's name." }),
+      type: t.arg.string({ required: true, description: "The output's type." }),
+      leaseToken: t.arg.string({ required: false, description: "The token of the node's lease (admins need none)." }),
+    },
+    errors: mutationErrors("deleteJobOutput"),
+    resolve: (_root, args, ctx) =>
+      deleteJobOutput(ctx.db, ctx.viewer!, { jobId: args.jobId.id, name: args.name, type: args.type, leaseToken: args.leaseToken }),
+  }),
+}));

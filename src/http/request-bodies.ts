@@ -1,0 +1,294 @@
+// Request bodies. GraphQL multipart requests (the GraphQL multipart request spec) are parsed as
+// they stream in: the operation runs as soon as `operations` and `map` have arrived, and each file
+// reaches its resolver as a stream, so no request ever holds a whole file in memory (yoga's own
+// parser collects every file whole before the operation starts). Every other body is limited in
+// size, as yoga's maxRequestBodySize would, which must not apply to uploads.
+import { Readable, pipeline } from "node:stream";
+import { Busboy, type BusboyFileStream } from "@fastify/busboy";
+import { GraphQLError } from "graphql";
+import type { GraphQLParams, Plugin } from "graphql-yoga";
+
+export type FilePart = {
+  /** The file name the client gave, if any. */
+  filename: string;
+  /** The part's Content-Type; application/octet-stream when the client gave none. */
+  mimeType: string;
+  /** The bytes, as they arrive. */
+  content: AsyncIterable<Uint8Array>;
+};
+
+function badRequest(message: string, status = 400): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: status === 413 ? "REQUEST_ENTITY_TOO_LARGE" : "BAD_REQUEST", http: { status } },
+  });
+}
+
+/**
+ * A file of a multipart request (the value of a `File` variable). Files arrive in the order of the
+ * request's parts: reading one skips every earlier file that nobody has read.
+ */
+export class FileUpload {
+  #claimed = false;
+  #skipped = false;
+  #reading = false;
+  #settled = false;
+  #stream: BusboyFileStream | undefined;
+  readonly #part: Promise<FilePart>;
+  #resolve!: (part: FilePart) => void;
+  #reject!: (error: Error) => void;
+
+  constructor(
+    /** The part's field name in the request's `map`. */
+    readonly field: string,
+    private readonly request: MultipartRequest,
+  ) {
+    this.#part = new Promise<FilePart>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // Not every file is read: a refused upload leaves its promise unobserved.
+    this.#part.catch(() => undefined);
+  }
+
+  /** Waits for the file's part and returns it; a file can be read once. */
+  open(): Promise<FilePart> {
+    if (this.#claimed) return Promise.reject(badRequest(`the file "${this.field}" was read already`));
+    this.#claimed = true;
+    this.request.skipUnclaimedBefore(this);
+    return this.#part;
+  }
+
+  get claimed(): boolean {
+    return this.#claimed;
+  }
+
+  arrived(stream: BusboyFileStream, filename: string, mimeType: string): void {
+    this.#stream = stream;
+    this.#settled = true;
+    if (this.#skipped) stream.resume();
+    const upload = this;
+    this.#resolve({
+      filename,
+      mimeType: mimeType || "application/octet-stream",
+      content: {
+        async *[Symbol.asyncIterator]() {
+          upload.#reading = true;
+          try {
+            // Not destroyed when the reader stops early: the parser would stall on it.
+            yield* stream.iterator({ destroyOnReturn: false });
+          } finally {
+            // Whatever the reader left is discarded, so that the parts after it still arrive.
+            stream.resume();
+          }
+        },
+      },
+    });
+  }
+
+  /** Discards the file's bytes, now or when they arrive, unless a reader is at them. */
+  skip(): void {
+    if (this.#reading) return;
+    this.#claimed = true;
+    this.#skipped = true;
+    this.#stream?.resume();
+  }
+
+  fail(error: Error): void {
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#reject(error);
+    } else if (this.#stream && !this.#stream.readableEnded) {
+      this.#stream.destroy(error);
+    }
+  }
+
+  get waiting(): boolean {
+    return !this.#settled;
+  }
+}
+
+type MultipartLimits = {
+  /** The largest `operations` or `map` field, in bytes. */
+  maxFieldBytes: number;
+  /** The most files one request may carry. */
+  maxFiles: number;
+};
+
+/** One multipart request being parsed: its files, in the order they appear in `map`. */
+class MultipartRequest {
+  readonly files = new Map<string, FileUpload>();
+  #order: FileUpload[] = [];
+  #failure: Error | undefined;
+
+  add(field: string): FileUpload {
+    const upload = new FileUpload(field, this);
+    this.files.set(field, upload);
+    this.#order.push(upload);
+    return upload;
+  }
+
+  skipUnclaimedBefore(upload: FileUpload): void {
+    for (const earlier of this.#order) {
+      if (earlier === upload) return;
+      if (!earlier.claimed) earlier.skip();
+    }
+  }
+
+
+  /** Fails every file not fully read yet, e.g. when the client goes away mid-upload. */
+  fail(error: Error): void {
+    this.#failure ??= error;
+    for (const upload of this.#order) upload.fail(error);
+  }
+
+  /** The body ended: files the map promised but the body did not carry will never come. */
+  finished(): void {
+    for (const upload of this.#order) {
+      if (upload.waiting) upload.fail(badRequest(`the request has no file for the field "${upload.field}" named in "map"`));
+    }
+  }
+
+  /** The response is out: nothing will read the rest. */
+  discardRest(): void {
+    for (const upload of this.#order) upload.skip();
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): boolean {
+  const keys = path.split(".");
+  let current: unknown = target;
+  for (const [i, key] of keys.entries()) {
+    if (key === "__proto__" || key === "constructor" || key === "prototype") return false;
+    if (typeof current !== "object" || current === null) return false;
+    const holder = current as Record<string, unknown>;
+    if (i === keys.length - 1) {
+      // The spec puts null where each file goes; anything else is a wrong path.
+      if (holder[key] !== null) return false;
+      holder[key] = value;
+      return true;
+    }
+    current = holder[key];
+  }
+  return false;
+}
+
+function parseJsonField(name: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw badRequest(`the multipart field "${name}" is not valid JSON`);
+  }
+}
+
+/**
+ * Parses a GraphQL multipart request as it streams: resolves with the operation (files in place
+ * of their variables) as soon as `operations` and `map` are in, and hands each file to its
+ * FileUpload when the body reaches it.
+ */
+function parseMultipart(request: Request, limits: MultipartLimits, requests: WeakMap<Request, MultipartRequest>): Promise<GraphQLParams> {
+  const body = request.body;
+  if (!body) return Promise.reject(badRequest("the multipart request has no body"));
+  const state = new MultipartRequest();
+  requests.set(request, state);
+  return new Promise<GraphQLParams>((resolve, reject) => {
+    let operations: unknown;
+    let settled = false;
+    const refuse = (error: Error) => {
+      state.fail(error);
+      if (!settled) {
+        settled = true;
+        reject(error);
+      }
+    };
+    const busboy = Busboy({
+      headers: { "content-type": request.headers.get("content-type") ?? "" },
+      limits: { fieldSize: limits.maxFieldBytes, fields: 2, files: limits.maxFiles },
+    });
+    busboy.on("field", (name, value, _nameTruncated, valueTruncated) => {
+      if (settled) return;
+      if (valueTruncated) return refuse(badRequest(`the multipart field "${name}" is larger than ${limits.maxFieldBytes} bytes`, 413));
+      try {
+        if (name === "operations") {
+          operations = parseJsonField(name, value);
+        } else if (name === "map") {
+          if (operations === undefined) throw badRequest('the multipart field "operations" must come before "map"');
+          const map = parseJsonField(name, value);
+          if (typeof map !== "object" || map === null || Array.isArray(map)) throw badRequest('the multipart field "map" must be an object');
+          for (const [field, paths] of Object.entries(map)) {
+            if (!Array.isArray(paths) || paths.some((p) => typeof p !== "string")) throw badRequest(`"map" must give a list of paths for the file "${field}"`);
+            const upload = state.add(field);
+            for (const path of paths as string[]) {
+              if (!setPath(operations as Record<string, unknown>, path, upload)) throw badRequest(`"map" names the path "${path}", which is not a null in "operations"`);
+            }
+          }
+          settled = true;
+          resolve(operations as GraphQLParams);
+        }
+      } catch (error) {
+        refuse(error as Error);
+      }
+    });
+    busboy.on("file", (field, stream, filename, _encoding, mimeType) => {
+      if (!settled) refuse(badRequest('the multipart fields "operations" and "map" must come before the files'));
+      const upload = state.files.get(field);
+      // A part that is not in the map, or comes again, or comes after a refusal, is discarded.
+      if (!upload?.waiting) stream.resume();
+      else upload.arrived(stream, filename, mimeType);
+    });
+    busboy.on("filesLimit", () => refuse(badRequest(`a request may carry at most ${limits.maxFiles} files`, 413)));
+    busboy.on("fieldsLimit", () => refuse(badRequest('a multipart request has only the fields "operations" and "map" besides its files')));
+    busboy.on("finish", () => {
+      if (!settled) refuse(badRequest('the multipart request lacks "operations" or "map"'));
+      state.finished();
+    });
+    pipeline(Readable.from(body as unknown as AsyncIterable<Uint8Array>), busboy, (error) => {
+      if (error) refuse(error.message.includes("Unexpected end") ? badRequest("the request body ended in the middle of a part") : error);
+    });
+  });
+}
+
+/** Reads `request`'s body through a counter that fails it once it passes `limit` bytes. */
+function limited(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
+  if (!request.body) return request;
+  let read = 0;
+  // The same TransformStream implementation as the body's (native or whatwg-node's ponyfill).
+  const Transform = request.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
+  const body = request.body.pipeThrough(
+    new Transform<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        read += chunk.byteLength;
+        if (read > limit) controller.error(badRequest("Request body too large", 413));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body, duplex: "half" } as RequestInit);
+}
+
+/**
+ * Streams multipart requests (their `operations` and `map` fields limited to maxBodyBytes) and
+ * limits every other body to maxBodyBytes. yoga's maxRequestBodySize must be off: it would count
+ * the files too.
+ */
+export function useRequestBodies(options: { maxBodyBytes: number; maxFiles: number }): Plugin {
+  const requests = new WeakMap<Request, MultipartRequest>();
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const contentType = request.headers.get("content-type")?.split(",")[0]?.trim().toLowerCase() ?? "";
+      if (request.method === "POST" && contentType.startsWith("multipart/form-data")) {
+        setRequestParser(() => parseMultipart(request, { maxFieldBytes: options.maxBodyBytes, maxFiles: options.maxFiles }, requests));
+        return;
+      }
+      const length = request.headers.get("content-length");
+      if (length !== null && (!/^\d+$/.test(length) || Number(length) > options.maxBodyBytes)) {
+        throw /^\d+$/.test(length) ? badRequest("Request body too large", 413) : badRequest("Content-Length is not valid");
+      }
+      if (requestParser && request.body) {
+        setRequestParser((req) => requestParser(limited(req, options.maxBodyBytes, fetchAPI as never)));
+      }
+    },
+    onResponse({ request }) {
+      requests.get(request)?.discardRest();
+    },
+  };
+}
