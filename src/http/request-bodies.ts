@@ -242,7 +242,8 @@ function parseMultipart(request: Request, limits: MultipartLimits, requests: Wea
       state.finished();
     });
     pipeline(Readable.from(body as unknown as AsyncIterable<Uint8Array>), busboy, (error) => {
-      if (error) refuse(error.message.includes("Unexpected end") ? badRequest("the request body ended in the middle of a part") : error);
+      // The client went away or sent a body that stops short: the upload cannot complete.
+      if (error) refuse(error instanceof GraphQLError ? error : badRequest("the request body ended before the upload was complete"));
     });
   });
 }

@@ -24,6 +24,28 @@ export type Upload = {
 export type MultipartBody = { contentType: string; body: ReadableStream<Uint8Array> };
 
 /**
+ * The bytes around one file at `variables.file`: `head` (the operation, the map and the file
+ * part's headers) goes before the content, `tail` after it.
+ */
+export function multipartFrame(
+  operation: { query: string; variables: Record<string, unknown> },
+  part: { filename?: string; mimeType?: string } = {},
+): { contentType: string; head: Uint8Array; tail: Uint8Array } {
+  const boundary = `----jobgraph${randomBytes(8).toString("hex")}`;
+  const encoder = new TextEncoder();
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    head: encoder.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ ...operation, variables: { ...operation.variables, file: null } })}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n${JSON.stringify({ 0: ["variables.file"] })}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="${part.filename ?? "output.bin"}"\r\n` +
+        `Content-Type: ${part.mimeType ?? "application/octet-stream"}\r\n\r\n`,
+    ),
+    tail: encoder.encode(`\r\n--${boundary}--\r\n`),
+  };
+}
+
+/**
  * A multipart request carrying one file at `variables.file`. `content` may be bytes or any
  * (async) iterable of byte chunks; it is pulled only as the request is sent.
  */
@@ -32,15 +54,7 @@ export function multipartUpload(
   content: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   part: { filename?: string; mimeType?: string } = {},
 ): MultipartBody {
-  const boundary = `----jobgraph${randomBytes(8).toString("hex")}`;
-  const encoder = new TextEncoder();
-  const head = encoder.encode(
-    `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ ...operation, variables: { ...operation.variables, file: null } })}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n${JSON.stringify({ 0: ["variables.file"] })}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="${part.filename ?? "output.bin"}"\r\n` +
-      `Content-Type: ${part.mimeType ?? "application/octet-stream"}\r\n\r\n`,
-  );
-  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const { contentType, head, tail } = multipartFrame(operation, part);
   const pieces = content instanceof Uint8Array ? [content] : content;
   async function* all() {
     yield head;
@@ -49,7 +63,7 @@ export function multipartUpload(
   }
   const iterator = all();
   return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
+    contentType,
     body: new ReadableStream<Uint8Array>({
       async pull(controller) {
         const next = await iterator.next();
