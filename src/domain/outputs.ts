@@ -226,8 +226,10 @@ export async function deleteJobOutput(db: Db, actor: Principal, key: OutputKey &
     select id from removed`;
   if (rows.length) return output;
   const refusal = await whyNot(db, actor, key.jobId, "deleteOutput", key.leaseToken);
-  // The job allowed it after all: the output went away meanwhile.
-  if (refusal instanceof InvalidTransitionError) throw new NotFoundError("output", `${key.name} (${key.type})`);
+  // The job's state would have allowed it, but the output went away meanwhile.
+  if (refusal instanceof InvalidTransitionError && !(await db.jobOutput.findUnique({ where: { id: output.id }, select: { id: true } }))) {
+    throw new NotFoundError("output", `${key.name} (${key.type})`);
+  }
   throw refusal;
 }
 

@@ -3,7 +3,7 @@
 //
 //   GET|HEAD /outputs/{outputId}
 //   GET|HEAD /jobs/{jobId}/outputs/{name}/{type}
-//   GET      /jobs/{jobId}/outputs/{name}/{type}/info
+//   GET|HEAD /jobs/{jobId}/outputs/{name}/{type}/info
 //
 // Ids are UUIDs or global IDs; a job may also be named by its number. The same bearer tokens as
 // the GraphQL API are required. Content is streamed from storage, with the ETag (the SHA-256),
@@ -90,7 +90,9 @@ function requestedRange(header: string | null, size: number): ByteRange | "none"
 function contentDisposition(output: OutputInfo): string {
   const filename = output.name.endsWith(`.${output.type}`) ? output.name : `${output.name}.${output.type}`;
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // RFC 8187 allows fewer characters than encodeURIComponent leaves alone.
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export function outputInfo(output: OutputInfo) {
@@ -180,7 +182,7 @@ export function useOutputDownloads(db: Db, storage: OutputStorage): Plugin {
       const byName = url.pathname.match(/^\/jobs\/([^/]+)\/outputs\/([^/]+)\/([^/]+)(\/info)?$/);
       if (!byId && !byName) return;
       const info = Boolean(byName?.[4]);
-      const allowed = info ? ["GET"] : ["GET", "HEAD"];
+      const allowed = ["GET", "HEAD"];
       if (!allowed.includes(request.method)) {
         return endResponse(json(fetchAPI, 405, { error: `use ${allowed.join(" or ")}` }, { allow: allowed.join(", ") }));
       }
@@ -200,7 +202,10 @@ export function useOutputDownloads(db: Db, storage: OutputStorage): Plugin {
         output = jobId && name && type ? await findOutput(db, { jobId, name, type }) : null;
       }
       if (!output) return endResponse(json(fetchAPI, 404, { error: "no such output" }));
-      if (info) return endResponse(json(fetchAPI, 200, outputInfo(output), { "cache-control": "private, no-cache" }));
+      if (info) {
+        const response = json(fetchAPI, 200, outputInfo(output), { "cache-control": "private, no-cache" });
+        return endResponse(request.method === "HEAD" ? new fetchAPI.Response(null, { status: 200, headers: response.headers }) : response);
+      }
       endResponse(serve(request, output, storage, fetchAPI, Boolean(byId)));
     },
   };

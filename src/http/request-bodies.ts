@@ -11,7 +11,10 @@ import type { GraphQLParams, Plugin } from "graphql-yoga";
 export type FilePart = {
   /** The file name the client gave, if any. */
   filename: string;
-  /** The part's Content-Type; application/octet-stream when the client gave none. */
+  /**
+   * The part's media type, lowercased and without parameters (the multipart parser keeps no
+   * more); text/plain when the part has no Content-Type, as RFC 7578 says.
+   */
   mimeType: string;
   /** The bytes, as they arrive. */
   content: AsyncIterable<Uint8Array>;
@@ -69,7 +72,7 @@ export class FileUpload {
     const upload = this;
     this.#resolve({
       filename,
-      mimeType: mimeType || "application/octet-stream",
+      mimeType,
       content: {
         async *[Symbol.asyncIterator]() {
           upload.#reading = true;

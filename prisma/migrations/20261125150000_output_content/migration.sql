@@ -38,3 +38,8 @@ ALTER TABLE "job_outputs" ADD CONSTRAINT "job_outputs_name_check"
 ALTER TABLE "job_outputs" DROP CONSTRAINT "job_outputs_type_check";
 ALTER TABLE "job_outputs" ADD CONSTRAINT "job_outputs_type_check"
     CHECK (char_length("type") >= 1 AND "type" !~ '[/\\[:cntrl:]]' AND "type" NOT IN ('.', '..'));
+
+-- Stored uncompressed: most outputs (models, archives, images) do not compress, and substring()
+-- of an uncompressed value reads only the pieces it covers, which is how downloads and ranges
+-- read a chunk.
+ALTER TABLE "job_output_chunks" ALTER COLUMN "data" SET STORAGE EXTERNAL;

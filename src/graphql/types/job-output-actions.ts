@@ -60,7 +60,8 @@ builder.mutationFields((t) => ({
       }),
       contentType: t.arg.string({
         required: false,
-        description: "The media type to serve the content with; by default the file part's Content-Type, else application/octet-stream.",
+        description:
+          "The media type to serve the content with, parameters (such as charset) included. By default the file part's media type without its parameters (text/plain for a part without Content-Type, as RFC 7578 says).",
       }),
     },
     errors: mutationErrors("addJobOutput", [AlreadyExistsError, TooLargeError]),
