@@ -4,6 +4,7 @@
 // random; names, values and times (relative to `now`) are fixed.
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "./client.js";
+import { CHUNK_BYTES } from "./content-store.js";
 import { JobStatus, Prisma, TaskStatus, TaskType, UserRole } from "./generated/prisma/client.js";
 
 export type SeedSummary = {
@@ -676,7 +677,7 @@ function demoJobs(jobId: (key: string) => string): JobSeed[] {
         started(3 * DAY + 9),
         progressed(3 * DAY, 0.3, { stage: "resize", images: 2457, of: 8189 }),
         progressed(3 * DAY - 10, 0.75, { stage: "resize", images: 6142, of: 8189 }),
-        uploaded(3 * DAY - 18, "dataset.tar", "tar", 346_030_080),
+        uploaded(3 * DAY - 18, "dataset.tar", "tar", 3_460_096),
         uploaded(3 * DAY - 18, "classes.json", "json", 2_214),
         uploaded(3 * DAY - 18, "log.txt", "text", 48_337),
         succeeded(3 * DAY - 19),
@@ -733,7 +734,7 @@ function demoJobs(jobId: (key: string) => string): JobSeed[] {
         progressed(2 * DAY + 20 * HOUR, 0.35, { stage: "train", epoch: 11, epochs: 30, loss: 0.962 }),
         progressed(2 * DAY + 18 * HOUR, 0.7, { stage: "train", epoch: 21, epochs: 30, loss: 0.388 }),
         progressed(2 * DAY + 16 * HOUR, 0.95, { stage: "export", bestFold: 1, valAccuracy: 0.912 }),
-        uploaded(2 * DAY + 15 * HOUR + 50, "model.onnx", "onnx", 102_442_813),
+        uploaded(2 * DAY + 15 * HOUR + 50, "model.onnx", "onnx", 1_024_428),
         uploaded(2 * DAY + 15 * HOUR + 50, "metrics.json", "json", 6_781),
         uploaded(2 * DAY + 15 * HOUR + 50, "log.txt", "text", 1_204_551),
         succeeded(2 * DAY + 15 * HOUR + 49),
@@ -850,7 +851,7 @@ function demoJobs(jobId: (key: string) => string): JobSeed[] {
           progressed(30, 0.25, { frame: 2, frames: 8 }),
           progressed(22, 0.6, { frame: 5, frames: 8 }),
           progressed(16, 0.9, { frame: 8, frames: 8, stage: "merge" }),
-          uploaded(14.5, `sh010_forest.0001-0008.usd`, "usd", 187_301_244),
+          uploaded(14.5, `sh010_forest.0001-0008.usd`, "usd", 1_873_012),
           uploaded(14.5, "log.txt", "text", 21_078),
           succeeded(14),
         ],
@@ -951,8 +952,13 @@ function lookup<K>(map: Map<K, string>, key: K): string {
   return id;
 }
 
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+/** Rows of job_output_chunks for content written whole (see content-store.ts). */
+function chunksOf(outputId: string, content: Buffer): Prisma.JobOutputChunkCreateManyInput[] {
+  const rows: Prisma.JobOutputChunkCreateManyInput[] = [];
+  for (let seq = 0; seq * CHUNK_BYTES < content.length; seq++) {
+    rows.push({ outputId, seq, data: new Uint8Array(content.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)) });
+  }
+  return rows;
 }
 
 /** An Arvados Keep locator (md5 + size) standing in for a task's output collection. */
@@ -999,7 +1005,7 @@ type Replayed = {
   createdAt: Date;
   state: JobState;
   events: EventRow[];
-  outputs: Prisma.JobOutputCreateManyInput[];
+  outputs: Array<Prisma.JobOutputCreateManyInput & { content: Buffer }>;
 };
 
 /** Applies a job's history the way the lifecycle rules would, yielding its state, events and outputs. */
@@ -1019,7 +1025,7 @@ function replay(seed: JobSeed, ids: Ids, clock: Clock): Replayed {
     deletedAt: null,
   };
   const events: EventRow[] = [];
-  const outputs: Prisma.JobOutputCreateManyInput[] = [];
+  const outputs: Replayed["outputs"] = [];
   for (const step of seed.history) {
     const at = clock(step.at);
     const before = events.length === 0 ? null : state.status;
@@ -1129,17 +1135,47 @@ function jobRow(seed: JobSeed, job: Replayed, ids: Ids, clock: Clock): Prisma.Jo
   };
 }
 
-function outputRow(jobKey: string, jobId: string, output: OutputSeed, at: Date): Prisma.JobOutputCreateManyInput {
+function outputRow(jobKey: string, jobId: string, output: OutputSeed, at: Date): Prisma.JobOutputCreateManyInput & { content: Buffer } {
+  const content = demoContent(`${jobKey}/${output.name}/${output.type}`, output);
   return {
+    id: randomUUID(),
     jobId,
     name: output.name,
     type: output.type,
-    size: output.size,
-    // The bytes are not seeded, so the digest only has to be well-formed and stable.
-    sha256: sha256(`${jobKey}/${output.name}/${output.type}`),
+    size: content.length,
+    sha256: createHash("sha256").update(content).digest("hex"),
     contentType: CONTENT_TYPES[output.type] ?? "application/octet-stream",
     createdAt: at,
+    content,
   };
+}
+
+/**
+ * Content of exactly the output's size, the same at every seeding, so that downloads in the
+ * playground work: log lines for text, a JSON document for json, pseudo-random bytes otherwise.
+ */
+function demoContent(key: string, output: OutputSeed): Buffer {
+  if (output.type === "text") {
+    const lines: string[] = [];
+    for (let n = 1, length = 0; length < output.size; n++) {
+      const line = `[${key}] step ${n}: ok\n`;
+      lines.push(line);
+      length += line.length;
+    }
+    return Buffer.from(lines.join("")).subarray(0, output.size);
+  }
+  if (output.type === "json") {
+    const entries: Array<{ index: number; value: number }> = [];
+    while (JSON.stringify({ output: key, entries }).length < output.size - 40) entries.push({ index: entries.length, value: (entries.length * 7919) % 1000 });
+    entries.pop();
+    const text = JSON.stringify({ output: key, entries });
+    return Buffer.from(text.padEnd(output.size - 1, " ") + "\n");
+  }
+  const bytes = Buffer.alloc(output.size);
+  for (let offset = 0, block = 0; offset < output.size; offset += 32, block++) {
+    createHash("sha256").update(`${key}:${block}`).digest().copy(bytes, offset);
+  }
+  return bytes;
 }
 
 /** Where a task stands given its job's status: tasks below the active one's sequence are done. */
@@ -1337,7 +1373,8 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
       });
       await tx.job.createMany({ data: jobs });
       await tx.task.createMany({ data: tasks });
-      await tx.jobOutput.createMany({ data: outputs });
+      await tx.jobOutput.createMany({ data: outputs.map(({ content: _content, ...output }) => output) });
+      await tx.jobOutputChunk.createMany({ data: outputs.flatMap(({ id, content }) => chunksOf(id!, content)) });
       await tx.jobEvent.createMany({ data: events });
     },
     { maxWait: 10_000, timeout: 30_000 },

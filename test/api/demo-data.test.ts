@@ -1,4 +1,5 @@
 // The demo data and the playground's example operations, which are written to run against it.
+import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SeedRefusedError, seedDemoData, type SeedSummary } from "../../src/db/seed.js";
 import { playgroundTabs } from "../../src/graphql/playground.js";
@@ -35,6 +36,18 @@ describe("demo data", () => {
       outputs: await db.jobOutput.count(),
       events: await db.jobEvent.count(),
     });
+  });
+
+  it("stores every output's content, so that each one downloads whole with its digest", async () => {
+    const outputs = await database.db.jobOutput.findMany();
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const output of outputs) {
+      const response = await api.fetch(`/outputs/${output.id}`);
+      expect(response.status, output.name).toBe(200);
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(body.length, output.name).toBe(Number(output.size));
+      expect(createHash("sha256").update(body).digest("hex"), output.name).toBe(output.sha256);
+    }
   });
 
   it("keeps every job's version equal to its last event's", async () => {
