@@ -22,8 +22,9 @@ query RecentJobs {
           totalCount
           edges { node { name sequence status progress success } }
         }
+        # Each output downloads at its downloadUrl (GET, with the same Authorization header).
         outputs(first: 10) {
-          edges { node { name type size sha256 } }
+          edges { node { name type size sha256 contentType downloadUrl } }
         }
       }
     }
