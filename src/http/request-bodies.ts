@@ -27,8 +27,9 @@ function badRequest(message: string, status = 400): GraphQLError {
 }
 
 /**
- * A file of a multipart request (the value of a `File` variable). Files arrive in the order of the
- * request's parts: reading one skips every earlier file that nobody has read.
+ * A file of a multipart request (the value of a `File` variable). Nothing buffers a file, so files
+ * are read in the order their parts come, which clients make the order of `map` and the fields
+ * run in document order: reading one skips every file earlier in `map` that nobody has read.
  */
 export class FileUpload {
   #claimed = false;
@@ -121,7 +122,6 @@ type MultipartLimits = {
 class MultipartRequest {
   readonly files = new Map<string, FileUpload>();
   #order: FileUpload[] = [];
-  #failure: Error | undefined;
 
   add(field: string): FileUpload {
     const upload = new FileUpload(field, this);
@@ -137,10 +137,8 @@ class MultipartRequest {
     }
   }
 
-
   /** Fails every file not fully read yet, e.g. when the client goes away mid-upload. */
   fail(error: Error): void {
-    this.#failure ??= error;
     for (const upload of this.#order) upload.fail(error);
   }
 
