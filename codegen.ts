@@ -1,21 +1,23 @@
-// Typed documents for the API tests, generated from the committed schema and the operations
-// written in test/**/*.ts with the `graphql()` function of test/gql.
+// Typed documents, generated from the committed schema: for the API tests (test/gql, from the
+// operations written in test/**/*.ts) and for the SDK (src/sdk/gql, committed, from src/sdk).
 import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const client = {
+  preset: "client",
+  config: {
+    scalars: { DateTime: "string", JSON: "unknown", Long: "number", File: "unknown" },
+    enumsAsTypes: true,
+    useTypeImports: true,
+  },
+  presetConfig: { fragmentMasking: false },
+} as const;
 
 const config: CodegenConfig = {
   schema: "schema.graphql",
-  documents: ["test/**/*.ts", "!test/gql/**"],
   ignoreNoDocuments: true,
   generates: {
-    "test/gql/": {
-      preset: "client",
-      config: {
-        scalars: { DateTime: "string", JSON: "unknown", Long: "number" },
-        enumsAsTypes: true,
-        useTypeImports: true,
-      },
-      presetConfig: { fragmentMasking: false },
-    },
+    "test/gql/": { ...client, documents: ["test/**/*.ts", "!test/gql/**"] },
+    "src/sdk/gql/": { ...client, documents: ["src/sdk/**/*.ts", "!src/sdk/gql/**"] },
   },
   // The project is ESM with NodeNext resolution: relative imports need their extension.
   importExtension: ".js",

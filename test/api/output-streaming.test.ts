@@ -92,7 +92,7 @@ async function stored() {
 const Acquire = `mutation ($id: ID!) { acquireJob(id: $id) { ... on AcquireJobPayload { lease { token } } } }`;
 const Start = `mutation ($id: ID!, $lease: String!) { startJob(id: $id, leaseToken: $lease) { __typename } }`;
 
-async function gql(query: string, variables: Record<string, unknown>, token: string) {
+async function operate(query: string, variables: Record<string, unknown>, token: string) {
   const response = await api.fetch(
     "/graphql",
     { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) },
@@ -106,9 +106,9 @@ async function runningJob(templateId: string): Promise<{ jobId: string; id: stri
   const [id] = (await createJobs(database.db, templateId, 1)) as [string];
   const node = await createTestNode(database.db);
   const jobId = encodeGlobalId("Job", id);
-  const acquired = await gql(Acquire, { id: jobId }, node.secret);
+  const acquired = await operate(Acquire, { id: jobId }, node.secret);
   const lease = (acquired.acquireJob as { lease: { token: string } }).lease.token;
-  await gql(Start, { id: jobId, lease }, node.secret);
+  await operate(Start, { id: jobId, lease }, node.secret);
   return { jobId, id, node, lease };
 }
 
@@ -159,7 +159,7 @@ describe("uploads in flight", () => {
       await writingChunks();
 
       // The upload's transaction is open; a progress report of another job still comes through.
-      await gql(
+      await operate(
         `mutation ($id: ID!, $lease: String!) { reportJobProgress(id: $id, leaseToken: $lease, progress: 0.5) { __typename } }`,
         { id: other.jobId, lease: other.lease },
         other.node.secret,
@@ -181,7 +181,7 @@ describe("uploads in flight", () => {
     const upload = openUpload({ jobId, name: "late", type: "bin", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(2 * MiB));
     await writingChunks();
-    await gql(`mutation ($id: ID!, $lease: String!) { releaseJob(id: $id, leaseToken: $lease) { __typename } }`, { id: jobId, lease }, node.secret);
+    await operate(`mutation ($id: ID!, $lease: String!) { releaseJob(id: $id, leaseToken: $lease) { __typename } }`, { id: jobId, lease }, node.secret);
 
     const reply = await upload.finish();
     expect(reply.body.data?.addJobOutput.__typename).toBe("LeaseLostError");

@@ -1,0 +1,179 @@
+// A small typed client for jobgraph: operations over HTTP, subscriptions over graphql-ws, and
+// output uploads as streamed multipart requests. Documents come from GraphQL Code Generator
+// (`graphql()` of src/sdk/gql, or any TypedDocumentNode), so results and variables are typed.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print, type DocumentNode } from "graphql";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { multipartBody, multipartFrame } from "./multipart.js";
+import { AddJobOutput } from "./operations.js";
+
+export type ClientOptions = {
+  /** The GraphQL endpoint, e.g. http://localhost:4000/graphql. */
+  url: string;
+  /** An API token: a user's (jgu_...) or a worker node's (jgn_...). */
+  token: string;
+};
+
+/** The server answered with GraphQL errors (the operation did not run, or failed unexpectedly). */
+export class GraphQLRequestError extends Error {
+  constructor(
+    readonly errors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>,
+    readonly status: number,
+  ) {
+    super(errors.map((e) => e.message).join("; ") || `the server answered HTTP ${status}`);
+    this.name = "GraphQLRequestError";
+  }
+
+  /** The first error's code (UNAUTHENTICATED, RATE_LIMITED, ...), if it has one. */
+  get code(): string | undefined {
+    const code = this.errors[0]?.extensions?.code;
+    return typeof code === "string" ? code : undefined;
+  }
+}
+
+/** The server could not be reached, or answered something that is not GraphQL (worth retrying). */
+export class NetworkError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NetworkError";
+  }
+}
+
+/** The server refused the action: one of the Error members of a mutation's result union. */
+export class RefusedError extends Error {
+  constructor(
+    /** The error's type, e.g. LeaseLostError or TooLargeError. */
+    readonly typename: string,
+    message: string,
+  ) {
+    super(`${typename}: ${message}`);
+    this.name = "RefusedError";
+  }
+}
+
+export type UploadedOutput = { id: string; name: string; type: string; size: number; sha256: string; contentType: string; downloadUrl: string };
+
+export type UploadOptions = {
+  /** The holding node's lease token (admins need none). */
+  leaseToken?: string;
+  replace?: boolean;
+  contentType?: string;
+  /** The file name sent with the part. */
+  filename?: string;
+};
+
+export type JobgraphClient = {
+  /** Runs a query or mutation; throws GraphQLRequestError or NetworkError. */
+  request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** A subscription's results, until it ends or the loop breaks; reconnects after network errors. */
+  subscribe<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): AsyncIterableIterator<R>;
+  /**
+   * Adds an output to a job, streaming `content` (bytes, or any async iterable of byte chunks such
+   * as a file's read stream). Resolves to the stored output, or throws with the refusal's message.
+   */
+  upload(jobId: string, name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<UploadedOutput>;
+  /** Closes the WebSocket, if one was opened. */
+  close(): Promise<void>;
+};
+
+const cache = new WeakMap<DocumentNode, string>();
+function text(document: DocumentNode): string {
+  let source = cache.get(document);
+  if (!source) {
+    source = print(document);
+    cache.set(document, source);
+  }
+  return source;
+}
+
+async function post(url: string, token: string, init: { body: BodyInit; headers: Record<string, string> }) {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, accept: "application/graphql-response+json, application/json", ...init.headers },
+      body: init.body,
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+  } catch (error) {
+    throw new NetworkError(`cannot reach ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  let body: { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch (error) {
+    throw new NetworkError(`${url} answered HTTP ${response.status} without a GraphQL response`, { cause: error });
+  }
+  if (body.errors?.length || body.data == null) throw new GraphQLRequestError(body.errors ?? [], response.status);
+  return body.data;
+}
+
+export function createJobgraphClient({ url, token }: ClientOptions): JobgraphClient {
+  let ws: Client | undefined;
+  const socket = () =>
+    (ws ??= createClient({
+      url: url.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${token}` },
+      lazy: true,
+      // A gateway that restarts or a load balancer that drops the socket is not the end.
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000))),
+    }));
+
+  return {
+    async request(document, variables) {
+      return (await post(url, token, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: text(document), variables: variables ?? {} }),
+      })) as never;
+    },
+    subscribe(document, variables) {
+      const iterator = socket().iterate({ query: text(document), variables: variables ?? {} });
+      return {
+        async next() {
+          const next = await iterator.next();
+          if (next.done) return { done: true, value: undefined };
+          if (next.value.errors?.length) throw new GraphQLRequestError(next.value.errors as never, 200);
+          return { done: false, value: next.value.data as never };
+        },
+        async return() {
+          await iterator.return?.();
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+    },
+    async upload(jobId, name, type, content, options = {}) {
+      const frame = multipartFrame(
+        {
+          query: AddJobOutput,
+          variables: {
+            jobId,
+            name,
+            type,
+            leaseToken: options.leaseToken ?? null,
+            replace: options.replace ?? false,
+            contentType: options.contentType ?? null,
+          },
+        },
+        { filename: options.filename ?? `${name}.${type}`, ...(options.contentType ? { mimeType: options.contentType } : {}) },
+      );
+      const data = (await post(url, token, {
+        // Browsers' CSRF protection asks multipart requests for this header.
+        headers: { "content-type": frame.contentType, "graphql-preflight": "1" },
+        body: multipartBody(frame, content),
+      })) as { addJobOutput: { __typename: string; message?: string; output?: UploadedOutput } };
+      const result = data.addJobOutput;
+      if (!result.output) throw new RefusedError(result.__typename, result.message ?? "the output was refused");
+      return result.output;
+    },
+    async close() {
+      await ws?.dispose();
+    },
+  };
+}

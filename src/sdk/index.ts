@@ -1,0 +1,21 @@
+// The jobgraph SDK: a typed client and runWorker, which turns a handler into a worker node.
+export {
+  createJobgraphClient,
+  GraphQLRequestError,
+  NetworkError,
+  RefusedError,
+  type ClientOptions,
+  type JobgraphClient,
+  type UploadedOutput,
+  type UploadOptions,
+} from "./client.js";
+export {
+  JobAbortedError,
+  runWorker,
+  type AbortReason,
+  type JobContext,
+  type Worker,
+  type WorkerFilter,
+  type WorkerJob,
+  type WorkerOptions,
+} from "./worker.js";

@@ -1,0 +1,280 @@
+// runWorker: a worker node's whole protocol, so that a worker is its handler. It claims jobs
+// (acquireNextJob, woken by jobAvailable or a poll), starts them, keeps their leases alive,
+// finishes them with the handler's outcome, tells the handler through an AbortSignal when a job is
+// cancelled or its lease is lost, releases what it holds when stopped, and keeps going through
+// network errors.
+import type { ResultOf } from "@graphql-typed-document-node/core";
+import {
+  createJobgraphClient,
+  GraphQLRequestError,
+  NetworkError,
+  RefusedError,
+  type JobgraphClient,
+  type UploadedOutput,
+  type UploadOptions,
+} from "./client.js";
+import {
+  AcquireNextJob,
+  FinishJob,
+  JobAvailable,
+  JobStatusWatch,
+  ReleaseJob,
+  RenewJobLease,
+  ReportJobProgress,
+  StartJob,
+} from "./operations.js";
+
+type Acquired = Extract<ResultOf<typeof AcquireNextJob>["acquireNextJob"], { __typename: "AcquireJobPayload" }>;
+
+/** A job as a handler receives it. */
+export type WorkerJob = NonNullable<Acquired["job"]>;
+
+/** Why a job's signal fired. */
+export type AbortReason = "cancelled" | "lease-lost" | "shutdown";
+
+/** The reason of a job's AbortSignal. */
+export class JobAbortedError extends Error {
+  constructor(readonly reason: AbortReason) {
+    super(
+      reason === "cancelled"
+        ? "the job was cancelled"
+        : reason === "lease-lost"
+          ? "the worker no longer holds the job (its lease expired or was taken back)"
+          : "the worker is stopping",
+    );
+    this.name = "JobAbortedError";
+  }
+}
+
+export type JobContext = {
+  /** Fires when the job is cancelled, its lease is lost, or the worker stops; stop work then. */
+  signal: AbortSignal;
+  /** Reports progress (0 to 1) with any JSON detail; watchers see it. Also renews the lease. */
+  progress(fraction: number, detail?: unknown): Promise<void>;
+  /** Uploads an output of the job, streaming `content`. */
+  uploadOutput(name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: Omit<UploadOptions, "leaseToken">): Promise<UploadedOutput>;
+};
+
+export type WorkerFilter = { queues?: string[]; templateName?: string; executor?: string; tags?: string[] };
+
+export type WorkerOptions = {
+  /** The GraphQL endpoint, e.g. http://localhost:4000/graphql. */
+  url: string;
+  /** The worker node's token (jgn_...). */
+  token: string;
+  /** Which jobs to take; any job when omitted. */
+  filter?: WorkerFilter;
+  /** How many jobs to run at once (default 1). */
+  concurrency?: number;
+  /**
+   * Does the job. Its return value is ignored; returning finishes the job as SUCCEEDED, throwing
+   * finishes it as FAILED with the error's message.
+   */
+  handler: (job: WorkerJob, context: JobContext) => unknown;
+  /** How long an idle worker waits before looking for work again when none is announced (default 5000). */
+  pollIntervalMs?: number;
+  /** Told about every problem the worker works around (network errors, refused calls); default: nothing. */
+  onError?: (error: unknown, job?: WorkerJob) => void;
+  /**
+   * How long stop() waits for aborted handlers to return (default 10000). Jobs whose handlers are
+   * still running then are released anyway.
+   */
+  shutdownGraceMs?: number;
+};
+
+export type Worker = {
+  /** Stops taking jobs, aborts the running handlers (reason "shutdown"), releases their jobs. */
+  stop(): Promise<void>;
+  /** Resolves once the worker has stopped. */
+  readonly done: Promise<void>;
+  /** Jobs being worked on now. */
+  readonly running: number;
+};
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Retried: the server could not be reached or was briefly unable to answer. */
+function transient(error: unknown): boolean {
+  return error instanceof NetworkError || (error instanceof GraphQLRequestError && (error.status >= 500 || error.code === "RATE_LIMITED"));
+}
+
+type Held = { job: WorkerJob; leaseToken: string; expiresAt: number; controller: AbortController };
+
+export function runWorker(options: WorkerOptions): Worker {
+  const client = createJobgraphClient({ url: options.url, token: options.token });
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const pollIntervalMs = options.pollIntervalMs ?? 5000;
+  const report = (error: unknown, job?: WorkerJob) => options.onError?.(error, job);
+  const stopping = new AbortController();
+  const held = new Set<Held>();
+  let wake = new AbortController();
+
+  // One subscription wakes every idle slot when claimable work appears; the poll covers its gaps.
+  const watchAvailable = (async () => {
+    while (!stopping.signal.aborted) {
+      const updates = client.subscribe(JobAvailable, { queues: options.filter?.queues ?? null });
+      const stop = () => void updates.return?.();
+      stopping.signal.addEventListener("abort", stop, { once: true });
+      try {
+        for await (const _ of updates) {
+          wake.abort();
+          wake = new AbortController();
+        }
+      } catch (error) {
+        report(error);
+        await sleep(pollIntervalMs, stopping.signal);
+      } finally {
+        stopping.signal.removeEventListener("abort", stop);
+      }
+    }
+  })();
+
+  async function acquire(): Promise<{ job: WorkerJob; leaseToken: string; expiresAt: number } | null> {
+    const { acquireNextJob: result } = await client.request(AcquireNextJob, { filter: options.filter ?? null });
+    if (result.__typename !== "AcquireJobPayload") throw new RefusedError(result.__typename, "message" in result ? result.message : "");
+    if (!result.job || !result.lease) return null;
+    return { job: result.job, leaseToken: result.lease.token, expiresAt: Date.parse(result.lease.expiresAt) };
+  }
+
+  /** Keeps the lease alive and watches for cancellation until the handler ends. */
+  function keepAlive(h: Held): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const abort = (reason: AbortReason) => {
+      if (!h.controller.signal.aborted) h.controller.abort(new JobAbortedError(reason));
+    };
+    const renew = async () => {
+      try {
+        const { renewJobLease: r } = await client.request(RenewJobLease, { id: h.job.id, leaseToken: h.leaseToken });
+        if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
+        else abort(r.__typename === "InvalidTransitionError" && r.from === "CANCELLED" ? "cancelled" : "lease-lost");
+      } catch (error) {
+        report(error, h.job);
+        if (Date.now() >= h.expiresAt) abort("lease-lost");
+      }
+      schedule();
+    };
+    const schedule = () => {
+      if (h.controller.signal.aborted) return;
+      // A third of the time left, so that two renewals can fail before the lease runs out.
+      timer = setTimeout(() => void renew(), Math.max(500, (h.expiresAt - Date.now()) / 3));
+    };
+    schedule();
+    const updates = client.subscribe(JobStatusWatch, { id: h.job.id });
+    void (async () => {
+      try {
+        for await (const { jobUpdated } of updates) {
+          if (!jobUpdated || jobUpdated.status === "CANCELLED") abort("cancelled");
+          else if (jobUpdated.status !== "ACQUIRED" && jobUpdated.status !== "RUNNING") abort("lease-lost");
+        }
+      } catch (error) {
+        // The renewals still notice a cancelled job.
+        report(error, h.job);
+      }
+    })();
+    return () => {
+      clearTimeout(timer);
+      void updates.return?.();
+    };
+  }
+
+  async function work(h: Held): Promise<void> {
+    const { job, controller } = h;
+    const stopWatching = keepAlive(h);
+    const context: JobContext = {
+      signal: controller.signal,
+      async progress(fraction, detail) {
+        const { reportJobProgress: r } = await client.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
+        if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
+        else throw new RefusedError(r.__typename, "message" in r ? r.message : "");
+      },
+      uploadOutput: (name, type, content, upload) => client.upload(job.id, name, type, content, { ...upload, leaseToken: h.leaseToken }),
+    };
+    let failure: string | null = null;
+    try {
+      const { startJob: started } = await client.request(StartJob, { id: job.id, leaseToken: h.leaseToken });
+      if (started.__typename !== "LeasePayload") throw new RefusedError(started.__typename, "message" in started ? started.message : "");
+      if (started.lease) h.expiresAt = Date.parse(started.lease.expiresAt);
+      await options.handler(job, context);
+    } catch (error) {
+      failure = error instanceof Error ? error.message || error.name : String(error);
+    } finally {
+      stopWatching();
+    }
+    const reason = controller.signal.aborted ? (controller.signal.reason as JobAbortedError).reason : null;
+    if (reason === "cancelled" || reason === "lease-lost") return;
+    if (reason === "shutdown") {
+      await client.request(ReleaseJob, { id: job.id, leaseToken: h.leaseToken }).catch((error: unknown) => report(error, job));
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { finishJob: finished } = await client.request(FinishJob, { id: job.id, leaseToken: h.leaseToken, error: failure });
+        if (finished.__typename !== "JobPayload") report(new RefusedError(finished.__typename, "message" in finished ? finished.message : ""), job);
+        return;
+      } catch (error) {
+        report(error, job);
+        // Until the lease runs out the result is worth delivering; after that the job is not ours.
+        if (!transient(error) || Date.now() >= h.expiresAt) return;
+        await sleep(Math.min(500 * 2 ** attempt, 5000));
+      }
+    }
+  }
+
+  async function slot(): Promise<void> {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      let next: Awaited<ReturnType<typeof acquire>>;
+      try {
+        next = await acquire();
+        failures = 0;
+      } catch (error) {
+        report(error);
+        failures++;
+        await sleep(Math.min(500 * 2 ** failures, 30_000), stopping.signal);
+        continue;
+      }
+      if (!next) {
+        await sleep(pollIntervalMs, AbortSignal.any([stopping.signal, wake.signal]));
+        continue;
+      }
+      const h: Held = { ...next, controller: new AbortController() };
+      held.add(h);
+      // A worker told to stop while it claimed gives the job back at once.
+      if (stopping.signal.aborted) h.controller.abort(new JobAbortedError("shutdown"));
+      try {
+        await work(h);
+      } finally {
+        held.delete(h);
+      }
+    }
+  }
+
+  const done = (async () => {
+    await Promise.all(Array.from({ length: concurrency }, () => slot()));
+    await watchAvailable;
+    await client.close();
+  })();
+
+  return {
+    async stop() {
+      stopping.abort();
+      for (const h of held) {
+        if (!h.controller.signal.aborted) h.controller.abort(new JobAbortedError("shutdown"));
+      }
+      const finished = await Promise.race([done.then(() => true), sleep(options.shutdownGraceMs ?? 10_000).then(() => false)]);
+      if (finished) return;
+      // Handlers that ignore their signal keep running, but their jobs go back to the queue now.
+      await Promise.all([...held].map((h) => client.request(ReleaseJob, { id: h.job.id, leaseToken: h.leaseToken }).catch((error: unknown) => report(error, h.job))));
+      await client.close();
+    },
+    done,
+    get running() {
+      return held.size;
+    },
+  };
+}

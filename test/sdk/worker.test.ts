@@ -1,0 +1,176 @@
+// runWorker against a real gateway over HTTP and WebSocket: jobs get done, failures and
+// cancellations reach the right place, a stopped worker gives its jobs back, a killed worker's
+// job is finished by another, and a worker rides out a gateway restart.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp, type App } from "../../src/app.js";
+import { createDb } from "../../src/db/client.js";
+import { projectRoot } from "../../src/db/migrate.js";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { runWorker, type AbortReason, type JobAbortedError, type Worker } from "../../src/sdk/index.js";
+import { graphql } from "../gql/index.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode } from "../helpers/principals.js";
+
+const CancelForSdk = graphql(`
+  mutation CancelForSdk($id: ID!) { cancelJob(id: $id) { __typename } }
+`);
+
+let database: TestDatabase;
+let api: TestApi;
+let url: string;
+const settings = { leaseSeconds: 5 };
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const statusOf = (ids: string[]) => database.db.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, errorReason: true, attempts: true } });
+const allIn = (status: string) => (jobs: Array<{ status: string }>) => jobs.every((j) => j.status === status);
+
+async function newJobs(n: number, queue: string): Promise<string[]> {
+  const template = await createTemplate(database.db, `sdk-${queue}`);
+  return createJobs(database.db, template.id, n, { spec: () => ({ queue }) });
+}
+
+describe("runWorker", () => {
+  const workers: Worker[] = [];
+  const start = (options: Omit<Parameters<typeof runWorker>[0], "url">) => {
+    const worker = runWorker({ url, pollIntervalMs: 500, ...options });
+    workers.push(worker);
+    return worker;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database, { settings, reclaimIntervalMs: 300 });
+    const address = await api.app.start(0);
+    url = `http://127.0.0.1:${address.port}/graphql`;
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await api.app.stop();
+  });
+
+  it("does the jobs, reporting progress, uploading outputs and keeping a long job's lease", async () => {
+    const ids = await newJobs(4, "done");
+    const node = await createTestNode(database.db);
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["done"] },
+      concurrency: 2,
+      handler: async (job, { progress, uploadOutput }) => {
+        await progress(0.5, { step: "half" });
+        await uploadOutput("result", "txt", new TextEncoder().encode(`job ${job.number}`));
+        // Longer than the 5 s lease for one job: only renewals keep it.
+        if (job.id === encodeGlobalId("Job", ids[0]!)) await new Promise((r) => setTimeout(r, 7000));
+      },
+    });
+    await eventually(() => statusOf(ids), allIn("SUCCEEDED"), "every job to succeed", 25_000);
+    await worker.stop();
+
+    const outputs = await database.db.jobOutput.findMany({ where: { jobId: { in: ids } } });
+    expect(outputs).toHaveLength(4);
+    const progress = await database.db.jobEvent.count({ where: { jobId: { in: ids }, kind: "PROGRESS" } });
+    expect(progress).toBe(4);
+    expect(await database.db.jobEvent.count({ where: { jobId: { in: ids }, kind: "LEASE_EXPIRED" } })).toBe(0);
+    expect((await statusOf(ids)).every((j) => j.attempts === 1)).toBe(true);
+  }, 40_000);
+
+  it("finishes a job as FAILED with the error its handler threw", async () => {
+    const ids = await newJobs(1, "fail");
+    const node = await createTestNode(database.db);
+    const worker = start({ token: node.secret, filter: { queues: ["fail"] }, handler: () => Promise.reject(new Error("out of disk space")) });
+    const [job] = await eventually(() => statusOf(ids), allIn("FAILED"), "the job to fail");
+    await worker.stop();
+    expect(job!.errorReason).toBe("out of disk space");
+  });
+
+  it("tells the handler when its job is cancelled, and goes on to the next", async () => {
+    const [first, second] = (await newJobs(2, "cancel")) as [string, string];
+    const node = await createTestNode(database.db);
+    const reasons: AbortReason[] = [];
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["cancel"] },
+      handler: (job, { signal }) =>
+        job.id === encodeGlobalId("Job", first)
+          ? new Promise<void>((resolve) => signal.addEventListener("abort", () => (reasons.push((signal.reason as JobAbortedError).reason), resolve())))
+          : undefined,
+    });
+    await eventually(() => statusOf([first]), allIn("RUNNING"), "the first job to run");
+    expect((await api.query(CancelForSdk, { id: encodeGlobalId("Job", first) })).cancelJob.__typename).toBe("JobPayload");
+    await eventually(async () => reasons, (r) => r.length === 1, "the handler to see the cancellation", 5000);
+    expect(reasons).toEqual(["cancelled"]);
+    await eventually(() => statusOf([second]), allIn("SUCCEEDED"), "the second job to succeed");
+    await worker.stop();
+    expect((await statusOf([first]))[0]!.status).toBe("CANCELLED");
+  });
+
+  it("gives its jobs back when stopped", async () => {
+    const ids = await newJobs(1, "stop");
+    const node = await createTestNode(database.db);
+    let reason: AbortReason | undefined;
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["stop"] },
+      handler: (_job, { signal }) =>
+        new Promise<void>((resolve) => signal.addEventListener("abort", () => ((reason = (signal.reason as JobAbortedError).reason), resolve()))),
+    });
+    await eventually(() => statusOf(ids), allIn("RUNNING"), "the job to run");
+    await worker.stop();
+    expect(reason).toBe("shutdown");
+    expect(await statusOf(ids)).toMatchObject([{ status: "QUEUED" }]);
+    expect(await database.db.jobEvent.count({ where: { jobId: ids[0], kind: "RELEASED" } })).toBe(1);
+  });
+
+  it("finishes the job of a worker that was killed, once its lease has run out", async () => {
+    const ids = await newJobs(1, "killed");
+    const dying = await createTestNode(database.db);
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "test", "sdk", "worker-process.ts"), url, dying.secret, "killed"], { cwd: projectRoot });
+    let output = "";
+    child.stdout.on("data", (piece: Buffer) => (output += piece.toString()));
+    await eventually(async () => output, (o) => o.includes("working on"), "the child worker to take the job", 20_000);
+    child.kill("SIGKILL");
+
+    const survivor = await createTestNode(database.db);
+    const worker = start({ token: survivor.secret, filter: { queues: ["killed"] }, handler: () => undefined });
+    const [job] = await eventually(() => statusOf(ids), allIn("SUCCEEDED"), "the job to be finished by the other worker", 20_000);
+    await worker.stop();
+    expect(job!.attempts).toBe(2);
+    expect(await database.db.jobEvent.count({ where: { jobId: ids[0], kind: "LEASE_EXPIRED" } })).toBe(1);
+    const finisher = await database.db.jobEvent.findFirstOrThrow({ where: { jobId: ids[0], kind: "SUCCEEDED" } });
+    expect(finisher.actorNodeId).toBe(survivor.id);
+  }, 45_000);
+
+  it("keeps going through a gateway restart", async () => {
+    const node = await createTestNode(database.db);
+    // A gateway of its own on a fixed port, so that its successor listens where it did.
+    const first: App = buildApp({ db: database.db, databaseUrl: database.url, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
+    const { port } = await first.start(0);
+    const worker = runWorker({ url: `http://127.0.0.1:${port}/graphql`, token: node.secret, filter: { queues: ["restart"] }, pollIntervalMs: 300, handler: () => undefined });
+    workers.push(worker);
+    await first.stop();
+
+    const ids = await newJobs(1, "restart");
+    const db = createDb({ url: database.url });
+    const second = buildApp({ db, databaseUrl: database.url, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
+    await second.start(port);
+    try {
+      await eventually(() => statusOf(ids), allIn("SUCCEEDED"), "the job to be done after the restart", 30_000);
+    } finally {
+      await worker.stop();
+      await second.stop();
+      await db.$disconnect();
+    }
+  }, 45_000);
+});
