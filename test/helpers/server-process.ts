@@ -1,0 +1,125 @@
+// The real server process (`node --import tsx src/server.ts`) on its own embedded PostgreSQL, in a
+// fresh data folder, for tests that need what only a process has: signals, an exit code, a browser.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { projectRoot } from "../../src/db/migrate.js";
+
+export type ServerProcess = {
+  child: ChildProcessWithoutNullStreams;
+  port: number;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  /** The GraphQL endpoint (and the playground). */
+  graphqlUrl: string;
+  dataDir: string;
+  /** Everything the process wrote so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Kills the process if it still runs and waits for it, then removes its data folder. */
+  dispose(): Promise<void>;
+};
+
+/** A port nobody listens on now; the server is told to use it, so the test knows where to look. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the server with `env` on top of this process's environment (without DATABASE_URL, so it
+ * starts its embedded PostgreSQL; a variable set to undefined is removed too) and resolves once
+ * GET /ready answers 200. The console output is not parsed: its format is the operators', and may
+ * change.
+ */
+export async function startServer(env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-process-"));
+  // mkdtemp makes the folder private; run as root, the embedded PostgreSQL runs as user postgres.
+  chmodSync(dataDir, 0o755);
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    JOBGRAPH_DATA_DIR: dataDir,
+    ...env,
+  };
+  delete childEnv.DATABASE_URL;
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
+    cwd: projectRoot,
+    env: childEnv,
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const server: ServerProcess = {
+    child,
+    port,
+    baseUrl,
+    graphqlUrl: `${baseUrl}/graphql`,
+    dataDir,
+    output: () => output,
+    exited,
+    async dispose() {
+      if (!hasExited) {
+        // SIGKILL would leave the embedded PostgreSQL running on a folder about to be removed.
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (hasExited) {
+      await server.dispose();
+      throw new Error(`the server exited before it was ready: ${output}`);
+    }
+    const status = await fetch(`${baseUrl}/ready`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return server;
+    if (Date.now() > deadline) {
+      await server.dispose();
+      throw new Error(`the server was not ready within ${timeoutMs} ms: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A GraphQL request over HTTP with a bearer token; fails the test on a transport or GraphQL error. */
+export async function graphql<T>(server: ServerProcess, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(server.graphqlUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (response.status !== 200 || body.errors || !body.data) {
+    throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body)}`);
+  }
+  return body.data;
+}
