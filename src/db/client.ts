@@ -1,7 +1,7 @@
 // The Prisma client over node-postgres. Prisma's query compiler runs as WebAssembly (engineType
 // "client"), so no native engine is downloaded or loaded.
 import { PrismaPg } from "@prisma/adapter-pg";
-import type pg from "pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 
 export type Db = PrismaClient;
@@ -13,13 +13,24 @@ export type DbOptions = {
   Client?: typeof pg.Client;
 };
 
+const pools = new WeakMap<Db, pg.Pool>();
+
 export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
-  const adapter = new PrismaPg({
+  // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
+  const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     // A refused connection should fail a request quickly, not hang it.
     connectionTimeoutMillis: 5_000,
     ...(Client ? { Client } : {}),
   });
-  return new PrismaClient({ adapter });
+  // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The connection pool under a client made by createDb: its total, idle and waiting counts. */
+export function dbPool(db: Db): pg.Pool | undefined {
+  return pools.get(db);
 }

@@ -1,7 +1,7 @@
 // Runs reclaimExpiredLeases on an interval in every gateway instance. Instances never fight over
 // a job: the statement skips rows another instance has locked.
 import type { Db } from "../db/client.js";
-import { reclaimExpiredLeases } from "./claiming.js";
+import { reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -10,8 +10,8 @@ export class Reclaimer {
   constructor(
     private readonly db: Db,
     private readonly intervalMs: number,
-    /** Called after a pass that reclaimed something, to announce the events it wrote. */
-    private readonly onReclaimed: () => void = () => {},
+    /** Called after a pass that reclaimed something, with what it did: to announce the events it wrote, and count them. */
+    private readonly onReclaimed: (result: ReclaimResult) => void = () => {},
   ) {}
 
   start(): void {
@@ -21,7 +21,7 @@ export class Reclaimer {
       if (this.pass) return;
       this.pass = reclaimExpiredLeases(this.db)
         .then((result) => {
-          if (result.requeued + result.failed > 0) this.onReclaimed();
+          if (result.requeued + result.failed > 0) this.onReclaimed(result);
         })
         .catch(() => undefined)
         .finally(() => (this.pass = undefined));
