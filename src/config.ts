@@ -32,6 +32,10 @@ export const defaultLimits: Limits = {
   mutationsPerMinute: 6000,
 };
 
+/** pino's levels, most severe first; "silent" writes nothing. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const port = z.coerce.number().int().min(0).max(65535);
 const atLeastOne = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const flag = (fallback: "true" | "false") =>
@@ -66,6 +70,17 @@ const schema = z.object({
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
+  JOBGRAPH_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  JOBGRAPH_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  JOBGRAPH_OTEL_ENABLED: flag("false"),
+  // The OpenTelemetry names, so that an operator's usual settings work; the exporter reads its
+  // other OTEL_EXPORTER_OTLP_* variables (headers, timeouts) itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .trim()
+    .refine((v) => /^https?:\/\/[^/]/.test(v), "must be an http:// or https:// URL")
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default("jobgraph"),
 });
 
 export type Config = {
@@ -93,6 +108,19 @@ export type Config = {
   /** How often each instance looks for expired leases. */
   reclaimIntervalMs: number;
   limits: Limits;
+  /** The least severe log level written. */
+  logLevel: LogLevel;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
+  /** OpenTelemetry tracing; when disabled, nothing of the OpenTelemetry SDK is loaded. */
+  tracing: TracingConfig;
+};
+
+export type TracingConfig = {
+  enabled: boolean;
+  /** The OTLP/HTTP base URL (traces go to <endpoint>/v1/traces); unset: the exporter's default. */
+  endpoint: string | undefined;
+  serviceName: string;
 };
 
 export class ConfigError extends Error {
@@ -139,6 +167,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOutputBytes: v.JOBGRAPH_MAX_OUTPUT_BYTES,
       maxUploadFiles: v.JOBGRAPH_MAX_UPLOAD_FILES,
       mutationsPerMinute: v.JOBGRAPH_MUTATIONS_PER_MINUTE,
+    },
+    logLevel: v.JOBGRAPH_LOG_LEVEL,
+    metricsToken: v.JOBGRAPH_METRICS_TOKEN,
+    tracing: {
+      enabled: v.JOBGRAPH_OTEL_ENABLED === "true",
+      endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: v.OTEL_SERVICE_NAME,
     },
   };
 }

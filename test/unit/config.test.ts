@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultLimits, loadConfig } from "../../src/config.js";
@@ -20,6 +21,9 @@ describe("configuration", () => {
       leaseSeconds: 120,
       reclaimIntervalMs: 5000,
       limits: defaultLimits,
+      logLevel: "info",
+      metricsToken: undefined,
+      tracing: { enabled: false, endpoint: undefined, serviceName: "jobgraph" },
     });
   });
 
@@ -48,6 +52,11 @@ describe("configuration", () => {
       JOBGRAPH_MUTATIONS_PER_MINUTE: "0",
       JOBGRAPH_LEASE_SECONDS: "30",
       JOBGRAPH_RECLAIM_INTERVAL_MS: "1000",
+      JOBGRAPH_LOG_LEVEL: "debug",
+      JOBGRAPH_METRICS_TOKEN: "a-scraper-secret-of-24-chars",
+      JOBGRAPH_OTEL_ENABLED: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_SERVICE_NAME: "jobgraph-eu",
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
@@ -75,6 +84,9 @@ describe("configuration", () => {
         maxUploadFiles: 2,
         mutationsPerMinute: 0,
       },
+      logLevel: "debug",
+      metricsToken: "a-scraper-secret-of-24-chars",
+      tracing: { enabled: true, endpoint: "http://collector:4318", serviceName: "jobgraph-eu" },
     });
   });
 
@@ -91,6 +103,10 @@ describe("configuration", () => {
     [{ JOBGRAPH_ADMIN_TOKEN: "short" }, "JOBGRAPH_ADMIN_TOKEN must be at least 24 characters"],
     [{ JOBGRAPH_MAX_DEPTH: "0" }, "JOBGRAPH_MAX_DEPTH"],
     [{ JOBGRAPH_DEFAULT_PAGE_SIZE: "200" }, "JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"],
+    [{ JOBGRAPH_LOG_LEVEL: "verbose" }, "JOBGRAPH_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent"],
+    [{ JOBGRAPH_METRICS_TOKEN: "short" }, "JOBGRAPH_METRICS_TOKEN must be at least 24 characters"],
+    [{ JOBGRAPH_OTEL_ENABLED: "1" }, "JOBGRAPH_OTEL_ENABLED must be true or false"],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL"],
   ])("refuses %j, naming the variable", (env, expected) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(expected);
@@ -103,5 +119,14 @@ describe("configuration", () => {
     } catch (error) {
       expect((error as ConfigError).problems.map((p) => p.split(" ")[0])).toEqual(["PORT", "JOBGRAPH_DB_POOL_SIZE"]);
     }
+  });
+
+  it("documents every variable it reads in the README's Configuration table", () => {
+    const source = readFileSync(new URL("../../src/config.ts", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
+    const variables = [...new Set(source.match(/\b(?:JOBGRAPH|OTEL)_[A-Z_]+(?=:)/g))];
+    expect(variables.length).toBeGreaterThan(20);
+    for (const variable of variables) expect(table, variable).toContain(`| \`${variable}\` |`);
   });
 });
