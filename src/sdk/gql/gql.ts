@@ -14,6 +14,21 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n": typeof types.CliViewerDocument,
+    "\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n": typeof types.CliJobRowFragmentDoc,
+    "\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attempts\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n": typeof types.CliJobDetailFragmentDoc,
+    "\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.CliJobsDocument,
+    "\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n": typeof types.CliJobDocument,
+    "\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n": typeof types.CliJobStateDocument,
+    "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.CliJobNumbersDocument,
+    "\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n": typeof types.CliTemplateDeclarationsDocument,
+    "\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCreateJobDocument,
+    "\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCancelJobDocument,
+    "\n  subscription CliJobProgress($id: ID!, $minIntervalMs: Int) {\n    jobProgress(id: $id, minIntervalMs: $minIntervalMs) {\n      initial\n      kind\n      progress\n      detail\n      status\n      at\n      job { id number name status progress progressDetail errorReason }\n    }\n  }\n": typeof types.CliJobProgressDocument,
+    "\n  query CliLatestTemplate($name: String!) {\n    jobTemplate(name: $name) {\n      id\n      name\n      version\n      description\n      executor { name version }\n      inputs { name types required default help }\n      parameters { name types required default help }\n    }\n  }\n": typeof types.CliLatestTemplateDocument,
+    "\n  mutation CliCreateJobTemplate($input: CreateJobTemplateInput!) {\n    createJobTemplate(input: $input) {\n      __typename\n      ... on JobTemplatePayload { jobTemplate { id name version } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCreateJobTemplateDocument,
+    "\n  mutation CliCreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      __typename\n      ... on CreateApiTokenPayload { secret token { id name prefix expiresAt createdAt user { id name role } } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCreateApiTokenDocument,
+    "\n  mutation CliRegisterWorkerNode($input: RegisterWorkerNodeInput!) {\n    registerWorkerNode(input: $input) {\n      __typename\n      ... on RegisterWorkerNodePayload { secret token { id name prefix createdAt } node { id name executors cpu memory } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliRegisterWorkerNodeDocument,
     "\n  fragment WorkerJobFields on Job {\n    id\n    number\n    name\n    description\n    queue\n    priority\n    tags\n    attempts\n    template { name version executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n  }\n": typeof types.WorkerJobFieldsFragmentDoc,
     "\n  mutation SdkAcquireNextJob($filter: AcquireFilter) {\n    acquireNextJob(filter: $filter) {\n      __typename\n      ... on AcquireJobPayload { job { ...WorkerJobFields } lease { token expiresAt } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkAcquireNextJobDocument,
     "\n  mutation SdkStartJob($id: ID!, $leaseToken: String!) {\n    startJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on LeasePayload { lease { token expiresAt } }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkStartJobDocument,
@@ -25,6 +40,21 @@ type Documents = {
     "\n  subscription SdkJobAvailable($queues: [String!]) {\n    jobAvailable(queues: $queues) { claimable job { id } }\n  }\n": typeof types.SdkJobAvailableDocument,
 };
 const documents: Documents = {
+    "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n": types.CliViewerDocument,
+    "\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n": types.CliJobRowFragmentDoc,
+    "\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attempts\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n": types.CliJobDetailFragmentDoc,
+    "\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.CliJobsDocument,
+    "\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n": types.CliJobDocument,
+    "\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n": types.CliJobStateDocument,
+    "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.CliJobNumbersDocument,
+    "\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n": types.CliTemplateDeclarationsDocument,
+    "\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCreateJobDocument,
+    "\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCancelJobDocument,
+    "\n  subscription CliJobProgress($id: ID!, $minIntervalMs: Int) {\n    jobProgress(id: $id, minIntervalMs: $minIntervalMs) {\n      initial\n      kind\n      progress\n      detail\n      status\n      at\n      job { id number name status progress progressDetail errorReason }\n    }\n  }\n": types.CliJobProgressDocument,
+    "\n  query CliLatestTemplate($name: String!) {\n    jobTemplate(name: $name) {\n      id\n      name\n      version\n      description\n      executor { name version }\n      inputs { name types required default help }\n      parameters { name types required default help }\n    }\n  }\n": types.CliLatestTemplateDocument,
+    "\n  mutation CliCreateJobTemplate($input: CreateJobTemplateInput!) {\n    createJobTemplate(input: $input) {\n      __typename\n      ... on JobTemplatePayload { jobTemplate { id name version } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCreateJobTemplateDocument,
+    "\n  mutation CliCreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      __typename\n      ... on CreateApiTokenPayload { secret token { id name prefix expiresAt createdAt user { id name role } } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCreateApiTokenDocument,
+    "\n  mutation CliRegisterWorkerNode($input: RegisterWorkerNodeInput!) {\n    registerWorkerNode(input: $input) {\n      __typename\n      ... on RegisterWorkerNodePayload { secret token { id name prefix createdAt } node { id name executors cpu memory } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliRegisterWorkerNodeDocument,
     "\n  fragment WorkerJobFields on Job {\n    id\n    number\n    name\n    description\n    queue\n    priority\n    tags\n    attempts\n    template { name version executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n  }\n": types.WorkerJobFieldsFragmentDoc,
     "\n  mutation SdkAcquireNextJob($filter: AcquireFilter) {\n    acquireNextJob(filter: $filter) {\n      __typename\n      ... on AcquireJobPayload { job { ...WorkerJobFields } lease { token expiresAt } }\n      ... on Error { message }\n    }\n  }\n": types.SdkAcquireNextJobDocument,
     "\n  mutation SdkStartJob($id: ID!, $leaseToken: String!) {\n    startJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on LeasePayload { lease { token expiresAt } }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": types.SdkStartJobDocument,
@@ -50,6 +80,66 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n"): (typeof documents)["\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n"): (typeof documents)["\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attempts\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n"): (typeof documents)["\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attempts\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n"): (typeof documents)["\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n"): (typeof documents)["\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n"): (typeof documents)["\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription CliJobProgress($id: ID!, $minIntervalMs: Int) {\n    jobProgress(id: $id, minIntervalMs: $minIntervalMs) {\n      initial\n      kind\n      progress\n      detail\n      status\n      at\n      job { id number name status progress progressDetail errorReason }\n    }\n  }\n"): (typeof documents)["\n  subscription CliJobProgress($id: ID!, $minIntervalMs: Int) {\n    jobProgress(id: $id, minIntervalMs: $minIntervalMs) {\n      initial\n      kind\n      progress\n      detail\n      status\n      at\n      job { id number name status progress progressDetail errorReason }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliLatestTemplate($name: String!) {\n    jobTemplate(name: $name) {\n      id\n      name\n      version\n      description\n      executor { name version }\n      inputs { name types required default help }\n      parameters { name types required default help }\n    }\n  }\n"): (typeof documents)["\n  query CliLatestTemplate($name: String!) {\n    jobTemplate(name: $name) {\n      id\n      name\n      version\n      description\n      executor { name version }\n      inputs { name types required default help }\n      parameters { name types required default help }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateJobTemplate($input: CreateJobTemplateInput!) {\n    createJobTemplate(input: $input) {\n      __typename\n      ... on JobTemplatePayload { jobTemplate { id name version } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateJobTemplate($input: CreateJobTemplateInput!) {\n    createJobTemplate(input: $input) {\n      __typename\n      ... on JobTemplatePayload { jobTemplate { id name version } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      __typename\n      ... on CreateApiTokenPayload { secret token { id name prefix expiresAt createdAt user { id name role } } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateApiToken($input: CreateApiTokenInput!) {\n    createApiToken(input: $input) {\n      __typename\n      ... on CreateApiTokenPayload { secret token { id name prefix expiresAt createdAt user { id name role } } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliRegisterWorkerNode($input: RegisterWorkerNodeInput!) {\n    registerWorkerNode(input: $input) {\n      __typename\n      ... on RegisterWorkerNodePayload { secret token { id name prefix createdAt } node { id name executors cpu memory } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliRegisterWorkerNode($input: RegisterWorkerNodeInput!) {\n    registerWorkerNode(input: $input) {\n      __typename\n      ... on RegisterWorkerNodePayload { secret token { id name prefix createdAt } node { id name executors cpu memory } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
