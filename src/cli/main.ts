@@ -1,0 +1,52 @@
+// The `jobgraph` command line (started by bin/jobgraph.mjs): the program, its commands, and how
+// it ends: the exit code its command chose, or one line on stderr and a non-zero code.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Command, CommanderError } from "commander";
+import { EXIT, explain } from "./errors.js";
+import { projectRoot } from "./paths.js";
+import { registerServerCommands } from "./server-commands.js";
+
+const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
+
+const program = new Command("jobgraph")
+  .description("Run and use a jobgraph gateway: serve it, define templates, create, list, cancel and watch jobs, run workers.")
+  .version(version)
+  // Usage errors are thrown rather than ending the process, so that they get their own exit code.
+  .exitOverride()
+  .showHelpAfterError("(add --help for usage)")
+  .addHelpText(
+    "after",
+    `
+The client commands (token, templates, jobs, worker) connect to --url (JOBGRAPH_URL, default
+http://localhost:4000/graphql) with --token (JOBGRAPH_TOKEN); on localhost without a token they use
+the development admin token \`npm start\` keeps in .data/admin-token.
+
+Exit codes: 0 done; 1 refused or failed (or the watched job did not succeed); 2 wrong usage;
+3 the gateway could not be reached or refused the token.
+
+Examples:
+  $ jobgraph serve
+  $ jobgraph templates apply templates.json
+  $ jobgraph jobs create --template train --input dataset=s3://data/cats
+  $ jobgraph jobs list --status running
+  $ jobgraph jobs watch 12
+  $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./run-job.sh
+
+Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs create --help\`).`,
+  );
+
+registerServerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has printed the help, the version or the usage error already.
+    process.exitCode = error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.OK : EXIT.USAGE;
+  } else {
+    const { lines, exitCode } = explain(error);
+    process.stderr.write(`jobgraph: ${lines.join("\n")}\n`);
+    process.exitCode = exitCode;
+  }
+}
