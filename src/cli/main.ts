@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { EXIT, explain } from "./errors.js";
+import { registerJobs } from "./jobs.js";
 import { projectRoot } from "./paths.js";
 import { registerServerCommands } from "./server-commands.js";
 
@@ -37,6 +38,7 @@ Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs 
   );
 
 registerServerCommands(program);
+registerJobs(program);
 
 try {
   await program.parseAsync(process.argv);
