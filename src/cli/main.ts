@@ -7,6 +7,8 @@ import { EXIT, explain } from "./errors.js";
 import { registerJobs } from "./jobs.js";
 import { projectRoot } from "./paths.js";
 import { registerServerCommands } from "./server-commands.js";
+import { registerTemplates } from "./templates.js";
+import { registerToken } from "./token.js";
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 
@@ -38,6 +40,8 @@ Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs 
   );
 
 registerServerCommands(program);
+registerToken(program);
+registerTemplates(program);
 registerJobs(program);
 
 try {
