@@ -9,6 +9,7 @@ import { projectRoot } from "./paths.js";
 import { registerServerCommands } from "./server-commands.js";
 import { registerTemplates } from "./templates.js";
 import { registerToken } from "./token.js";
+import { registerWorker } from "./worker.js";
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 
@@ -43,6 +44,7 @@ registerServerCommands(program);
 registerToken(program);
 registerTemplates(program);
 registerJobs(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,329 @@
+// `jobgraph worker --exec "<command>"`: a worker node that runs a shell command for each job it
+// takes (runWorker does the protocol: claiming, leases, cancellation, finishing). The job reaches
+// the command through its environment, and the command reports back through what it prints and
+// the files it leaves in JOBGRAPH_OUTPUT_DIR; docs/cli.md describes the contract.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import type { Command } from "commander";
+import { runWorker, type JobContext, type WorkerFilter, type WorkerJob } from "../sdk/index.js";
+import { collect, integer } from "./args.js";
+import { connect, resolveToken, withConnection, type ConnectionOptions } from "./connection.js";
+import { action, CliError, EXIT, explain } from "./errors.js";
+import { note, print } from "./format.js";
+import { Viewer } from "./operations.js";
+
+type WorkerOptions = ConnectionOptions & {
+  exec: string;
+  concurrency: number;
+  queue?: string[];
+  template?: string;
+  executor?: string;
+  tag?: string[];
+};
+
+/** How long a command has to end after SIGTERM before it is killed. */
+const KILL_AFTER_MS = 5000;
+/** How much of the command's stderr becomes the error of a failed job. */
+const STDERR_TAIL_LINES = 10;
+const STDERR_TAIL_CHARS = 2000;
+
+/** JOBGRAPH_INPUT_<NAME>: upper case, anything but letters and digits as _. */
+function variableName(prefix: "INPUT" | "PARAM", name: string): string {
+  return `JOBGRAPH_${prefix}_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** Strings, numbers and booleans as they are; anything else (objects, lists, null) as JSON. */
+function variableValue(value: unknown): string {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+}
+
+/** The command's environment: the worker's own, without its token, plus the job. */
+function jobEnvironment(job: WorkerJob, outputDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(base)) {
+    // The node's token stays with the worker; values of a job the worker itself runs in are not this job's.
+    if (key === "JOBGRAPH_TOKEN" || key.startsWith("JOBGRAPH_INPUT_") || key.startsWith("JOBGRAPH_PARAM_")) continue;
+    env[key] = value;
+  }
+  Object.assign(env, {
+    JOBGRAPH_JOB_ID: job.id,
+    JOBGRAPH_JOB_NUMBER: String(job.number),
+    JOBGRAPH_JOB_NAME: job.name ?? "",
+    JOBGRAPH_QUEUE: job.queue,
+    JOBGRAPH_TEMPLATE: job.template.name,
+    JOBGRAPH_TEMPLATE_VERSION: String(job.template.version),
+    JOBGRAPH_INPUTS_JSON: JSON.stringify(Object.fromEntries(job.inputValues.map((v) => [v.name, v.value]))),
+    JOBGRAPH_PARAMS_JSON: JSON.stringify(Object.fromEntries(job.parameterValues.map((v) => [v.name, v.value]))),
+    JOBGRAPH_OUTPUT_DIR: outputDir,
+  });
+  for (const v of job.inputValues) env[variableName("INPUT", v.name)] = variableValue(v.value);
+  for (const v of job.parameterValues) env[variableName("PARAM", v.name)] = variableValue(v.value);
+  return env;
+}
+
+/**
+ * A progress line of the command's stdout: `progress 0.5`, `progress: 50%`, `progress=0.25 step 2`;
+ * text after the number becomes the report's detail. Anything else is not a progress line.
+ */
+function progressLine(line: string): { fraction: number; detail?: { message: string } } | undefined {
+  const match = /^\s*progress\s*[:=]?\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*(.*?)\s*$/i.exec(line);
+  if (!match) return undefined;
+  const fraction = match[2] ? Number(match[1]) / 100 : Number(match[1]);
+  if (!(fraction >= 0 && fraction <= 1)) return undefined;
+  return { fraction, ...(match[3] ? { detail: { message: match[3] } } : {}) };
+}
+
+/** A file `name.type` of the output folder is the output (name, type); one without a dot is of type bin. */
+function outputOf(file: string): { name: string; type: string } {
+  const dot = file.lastIndexOf(".");
+  return dot > 0 && dot < file.length - 1 ? { name: file.slice(0, dot), type: file.slice(dot + 1) } : { name: file, type: "bin" };
+}
+
+/** Media types for the usual file types, so that downloads open as what they are. */
+const MEDIA_TYPES: Record<string, string> = {
+  json: "application/json",
+  txt: "text/plain; charset=utf-8",
+  log: "text/plain; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  html: "text/html; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  svg: "image/svg+xml",
+  pdf: "application/pdf",
+  zip: "application/zip",
+  gz: "application/gzip",
+};
+
+/**
+ * Progress reports, one request at a time: a command that prints progress faster than the gateway
+ * answers has its reports merged (the latest wins) rather than queued up.
+ */
+function progressReporter(context: JobContext, onError: (error: unknown) => void) {
+  let pending: { fraction: number; detail?: unknown } | undefined;
+  let sending: Promise<void> | undefined;
+  const pump = async () => {
+    while (pending) {
+      const next = pending;
+      pending = undefined;
+      try {
+        await context.progress(next.fraction, next.detail);
+      } catch (error) {
+        // A lost or cancelled job is also told through the signal, which stops the command.
+        onError(error);
+      }
+    }
+    sending = undefined;
+  };
+  return {
+    report(fraction: number, detail?: unknown) {
+      pending = { fraction, detail };
+      sending ??= pump();
+    },
+    /** Resolves once every report so far has been sent. */
+    flush: () => sending ?? Promise.resolve(),
+  };
+}
+
+/** Signals the command's whole process group: `sh -c` may have started processes of its own. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+const running = new Set<ChildProcess>();
+
+/** Runs the command for one job; resolves when it succeeded and its outputs are uploaded, throws why not. */
+async function runCommand(command: string, job: WorkerJob, context: JobContext): Promise<void> {
+  const tag = `[#${job.number}]`;
+  const outputDir = await mkdtemp(path.join(os.tmpdir(), `jobgraph-job-${job.number}-`));
+  try {
+    const child = spawn("sh", ["-c", command], {
+      env: jobEnvironment(job, outputDir),
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so that stopping it reaches everything it started.
+      detached: true,
+    });
+    running.add(child);
+    const closed = new Promise((resolve) => child.once("close", resolve));
+    const progress = progressReporter(context, (error) => note(`${tag} progress not reported: ${explain(error).lines[0]}`));
+    const stderrTail: string[] = [];
+    readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+      const reported = progressLine(line);
+      if (reported) progress.report(reported.fraction, reported.detail);
+      else print(`${tag} ${line}`);
+    });
+    readline.createInterface({ input: child.stderr! }).on("line", (line) => {
+      note(`${tag} ${line}`);
+      stderrTail.push(line);
+      if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    });
+
+    let killer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      signalGroup(child, "SIGTERM");
+      killer = setTimeout(() => signalGroup(child, "SIGKILL"), KILL_AFTER_MS);
+    };
+    context.signal.addEventListener("abort", stop, { once: true });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+    }).finally(() => {
+      clearTimeout(killer);
+      context.signal.removeEventListener("abort", stop);
+      running.delete(child);
+    });
+    // Its last lines may still be in the pipes; but a process it left in the background may hold
+    // them open for ever, so that is waited for only briefly.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    await progress.flush();
+
+    if (context.signal.aborted) throw context.signal.reason;
+    if (exit.code !== 0) {
+      const how = exit.signal ? `the command was killed by ${exit.signal}` : `the command exited with code ${exit.code}`;
+      const stderr = stderrTail.join("\n").trim().slice(-STDERR_TAIL_CHARS);
+      throw new Error(stderr ? `${how}: ${stderr}` : how);
+    }
+    await uploadOutputs(outputDir, context, tag);
+  } finally {
+    await rm(outputDir, { recursive: true, force: true });
+  }
+}
+
+async function uploadOutputs(outputDir: string, context: JobContext, tag: string): Promise<void> {
+  for (const file of (await readdir(outputDir)).sort()) {
+    const full = path.join(outputDir, file);
+    if (!(await stat(full)).isFile()) {
+      note(`${tag} ${file} in JOBGRAPH_OUTPUT_DIR is not a file: not uploaded`);
+      continue;
+    }
+    const { name, type } = outputOf(file);
+    try {
+      const contentType = MEDIA_TYPES[type.toLowerCase()];
+      const output = await context.uploadOutput(name, type, createReadStream(full), { replace: true, filename: file, ...(contentType ? { contentType } : {}) });
+      print(`${tag} output ${output.name}.${output.type} uploaded (${output.size} bytes)`);
+    } catch (error) {
+      throw new Error(`uploading output ${file}: ${explain(error).lines[0]}`);
+    }
+  }
+}
+
+async function work(options: WorkerOptions): Promise<never> {
+  // Checked before taking work: a user's token would have every claim refused, again and again.
+  const client = connect(options);
+  let viewer;
+  try {
+    ({ viewer } = await client.request(Viewer));
+  } finally {
+    await client.close();
+  }
+  if (viewer.kind !== "NODE") {
+    throw new CliError(`the worker needs a worker node's token (jgn_...), and this one is user ${viewer.name}'s: create one with \`jobgraph token create --node <name>\``, EXIT.USAGE);
+  }
+
+  const filter: WorkerFilter = {
+    ...(options.queue?.length ? { queues: options.queue } : {}),
+    ...(options.template ? { templateName: options.template } : {}),
+    ...(options.executor ? { executor: options.executor } : {}),
+    ...(options.tag?.length ? { tags: options.tag } : {}),
+  };
+  const worker = runWorker({
+    url: options.url,
+    token: resolveToken(options),
+    filter,
+    concurrency: options.concurrency,
+    // Each job's command runs until it ends or is stopped; KILL_AFTER_MS bounds the stopping.
+    shutdownGraceMs: KILL_AFTER_MS + 5000,
+    handler: async (job, context) => {
+      const tag = `[#${job.number}]`;
+      print(`${tag} started: ${job.template.name}@${job.template.version}${job.name ? ` "${job.name}"` : ""} (${job.id})`);
+      try {
+        await runCommand(options.exec, job, context);
+        print(`${tag} SUCCEEDED`);
+      } catch (error) {
+        note(context.signal.aborted ? `${tag} stopped: ${explain(context.signal.reason).lines[0]}` : `${tag} FAILED: ${explain(error).lines[0]}`);
+        throw error;
+      }
+    },
+    onError: (error, job) => note(`${job ? `[#${job.number}] ` : ""}worker: ${explain(error).lines[0]}`),
+  });
+  note(
+    `Worker node ${viewer.name} taking jobs from ${options.url}` +
+      `${filter.queues ? ` (queues ${filter.queues.join(", ")})` : ""}, ${options.concurrency} at a time; Ctrl-C stops it and gives its jobs back.`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      note(`worker: ${signal} again: killing the commands and quitting at once`);
+      for (const child of running) signalGroup(child, "SIGKILL");
+      process.exit(EXIT.FAILED);
+    }
+    stopping = true;
+    note(`worker: ${signal}: stopping the commands and giving their jobs back`);
+    void worker.stop();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  await worker.done;
+  note("worker: stopped");
+  // Everything is done and given back; exiting now spares the wait for runWorker's stop() grace
+  // timer, which it leaves running even when the handlers returned in time.
+  process.exit(EXIT.OK);
+}
+
+export function registerWorker(program: Command): void {
+  withConnection(
+    program
+      .command("worker")
+      .description("be a worker node: take jobs and run a shell command for each, with the job in its environment")
+      .requiredOption("--exec <command>", "the command to run for each job, by `sh -c`")
+      .option("--concurrency <n>", "how many jobs to run at once", integer(1), 1)
+      .option("--queue <queue>", "take jobs only from this queue (repeatable); any queue by default", collect)
+      .option("--template <name>", "take only jobs of this template")
+      .option("--executor <name>", "take only jobs whose template runs on this executor")
+      .option("--tag <tag>", "take only jobs carrying this tag (repeatable: all of them)", collect),
+  )
+    .addHelpText(
+      "after",
+      `
+It needs a worker node's token (jgn_...; \`jobgraph token create --node <name>\` makes one).
+
+For each job, the command gets in its environment:
+  JOBGRAPH_JOB_ID, JOBGRAPH_JOB_NUMBER, JOBGRAPH_JOB_NAME, JOBGRAPH_QUEUE,
+  JOBGRAPH_TEMPLATE, JOBGRAPH_TEMPLATE_VERSION
+  JOBGRAPH_INPUT_<NAME>, JOBGRAPH_PARAM_<NAME>  each value (name in upper case, other characters
+                      than letters and digits as _): strings, numbers and booleans as they are,
+                      anything else as JSON
+  JOBGRAPH_INPUTS_JSON, JOBGRAPH_PARAMS_JSON    all of them as one JSON object
+  JOBGRAPH_OUTPUT_DIR an empty folder: each file left in it is uploaded as an output when the
+                      command succeeds (model.onnx: output "model" of type "onnx"; a file
+                      without a dot has type "bin")
+The node's token is not passed on.
+
+A line the command prints like "progress 0.5", "progress: 50%" or "progress 30% loading data" is
+reported as the job's progress (the text after the number as its detail); its other lines are
+shown with the job's number. Exit code 0 finishes the job as SUCCEEDED; any other, as FAILED
+with the last lines of its stderr as the error. When the job is cancelled or the worker loses it
+or stops, the command gets SIGTERM, and SIGKILL ${KILL_AFTER_MS / 1000} s later.
+
+Ctrl-C (SIGINT) or SIGTERM stops the worker: the commands are stopped and their jobs go back to
+the queue. A second Ctrl-C quits at once.
+
+Examples:
+  $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./train.sh --queue gpu --concurrency 2
+  $ jobgraph worker --exec 'python train.py --data "$JOBGRAPH_INPUT_DATASET" --out "$JOBGRAPH_OUTPUT_DIR"'
+  $ jobgraph worker --template report --exec 'echo "progress 50%"; make-report > "$JOBGRAPH_OUTPUT_DIR/report.pdf"'`,
+    )
+    .action(action(work));
+}
