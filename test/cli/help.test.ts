@@ -1,0 +1,67 @@
+// Every command explains itself with --help, and the program starts the same from anywhere:
+// through `node bin/jobgraph.mjs`, or a symlink to it (as npm installs a package's bin) run from
+// another folder.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { bin, cli } from "./cli.js";
+
+const commands: Array<[string[], string[]]> = [
+  [[], ["serve", "migrate", "seed", "token", "templates", "jobs", "worker", "Exit codes", "Examples"]],
+  [["serve"], ["--port", "--host", "--no-generate", "DATABASE_URL"]],
+  [["migrate"], ["--no-generate", "DATABASE_URL"]],
+  [["seed"], ["--no-generate", "refuses a database that holds jobs"]],
+  [["token"], ["create"]],
+  [["token", "create"], ["--user", "--name", "--expires", "--node", "--executor", "--json", "--url", "--token"]],
+  [["templates"], ["apply"]],
+  [["templates", "apply"], ["<file>", "--dry-run", "executor", "parameters", "unchanged", "--url", "--token"]],
+  [["jobs"], ["list", "get", "create", "cancel", "watch"]],
+  [["jobs", "list"], ["--status", "--queue", "--template", "--tag", "--search", "--limit", "--include-deleted", "--json", "JOBGRAPH_URL"]],
+  [["jobs", "get"], ["<job>", "--json"]],
+  [["jobs", "create"], ["--template", "--input", "--param", "--queue", "--priority", "--tag", "--name", "--description"]],
+  [["jobs", "cancel"], ["<job>", "--reason"]],
+  [["jobs", "watch"], ["<job>", "--json", "Exit codes"]],
+  [["worker"], ["--exec", "--concurrency", "--queue", "--template", "JOBGRAPH_INPUT_<NAME>", "JOBGRAPH_OUTPUT_DIR", "progress 0.5", "SIGKILL"]],
+];
+
+describe("jobgraph --help", () => {
+  it.concurrent.each(commands)("jobgraph %j --help describes the command and its options", async (command, mentions) => {
+    const { code, stdout, stderr } = await cli([...command, "--help"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: jobgraph ${command.join(" ")}`.trimEnd());
+    for (const mention of mentions) expect(stdout).toContain(mention);
+  });
+
+  it("answers a wrong command line with the problem, a pointer to --help and exit code 2", async () => {
+    const unknown = await cli(["jobs", "list", "--colour"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--colour'");
+    expect(unknown.stderr).toContain("--help");
+    const badValue = await cli(["jobs", "list", "--status", "sleeping"]);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('"sleeping" is not a status');
+    const missing = await cli(["jobs", "create"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--template");
+  });
+});
+
+describe("the bin", () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), "jobgraph-bin-"));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("runs through a symlink from another working directory", async () => {
+    const link = path.join(folder, "jobgraph");
+    symlinkSync(bin, link);
+    const direct = await cli(["--version"], {}, folder);
+    expect(direct.code).toBe(0);
+    expect(direct.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // execFile rejects on a non-zero exit code.
+    const { stdout } = await promisify(execFile)(link, ["jobs", "--help"], { cwd: folder });
+    expect(stdout).toContain("Usage: jobgraph jobs");
+  });
+});
