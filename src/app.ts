@@ -1,6 +1,6 @@
 // Builds the gateway from its dependencies: the yoga app, the HTTP server around it, and the
 // graphql-ws server on the same path. Both transports share one context factory and one set of
-// plugins (WebSocket operations go through yoga's envelope).
+// plugins (WebSocket operations go through yoga's envelope), and so the same logs.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
@@ -8,7 +8,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, useReadinessCheck, type Plugin } from "graphql-yoga";
+import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import type { Db } from "./db/client.js";
@@ -24,6 +24,8 @@ import { playgroundTabs } from "./graphql/playground.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
+import { silentLogger, type Logger } from "./observability/logger.js";
+import { RequestLogging } from "./observability/logging.js";
 
 export type AppDeps = {
   db: Db;
@@ -39,10 +41,15 @@ export type AppDeps = {
   databaseUrl: string;
   /** Connections for output content; each upload in progress holds one. */
   outputPoolSize?: number;
+  /** Where request logs go; none by default, as most tests build an app without wanting its lines. */
+  logger?: Logger;
 };
 
-/** What a request brings to the context factory: an HTTP request, or a WebSocket's init payload. */
-type ServerContext = { request?: Request; connectionParams?: Record<string, unknown> };
+/**
+ * What a request brings to the context factory: an HTTP request, or a WebSocket's init payload and
+ * the operation's parameters (as yoga sets them for HTTP, so plugins find the operation name).
+ */
+type ServerContext = { request?: Request; connectionParams?: Record<string, unknown>; params?: GraphQLParams };
 
 export type App = {
   yoga: ReturnType<typeof createYoga<ServerContext, Context>>;
@@ -161,12 +168,14 @@ export function buildApp({
   reclaimIntervalMs = 0,
   databaseUrl,
   outputPoolSize = 8,
+  logger = silentLogger(),
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const contentPool = createContentPool(databaseUrl, outputPoolSize);
   const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
+  const logging = new RequestLogging(logger, (request) => viewers.get(request));
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -174,8 +183,9 @@ export function buildApp({
     landingPage: false,
     // Off: it would count uploaded files too; useRequestBodies limits every other body instead.
     maxRequestBodySize: false,
-    // Error details never reach clients, whatever NODE_ENV says.
+    // Error details never reach clients, whatever NODE_ENV says; the logs have them.
     maskedErrors: { isDev: false },
+    logging: logging.yogaLogger(),
     context: async ({ request, connectionParams }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
       // here, each time, so that a token revoked while a socket is open stops working at once.
@@ -192,6 +202,8 @@ export function buildApp({
     },
     renderGraphiQL,
     plugins: [
+      // First, so that every line of a request, from any plugin after it, carries its request id.
+      logging.plugin(),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
       useOutputDownloads(db, outputs),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
@@ -219,22 +231,41 @@ export function buildApp({
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   useServer<Record<string, unknown>>(
     {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      execute: (args) =>
+        logging.within(args.contextValue as object, () =>
+          (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args),
+        ) as never,
+      subscribe: (args) =>
+        logging.within(args.contextValue as object, () =>
+          (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args),
+        ) as never,
       // A missing or bad token closes the socket with 4403 at connection_init.
-      onConnect: async (ctx) =>
-        (await authenticate(db, bearerSecret(connectionAuthorization(ctx.connectionParams)))) !== null,
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      onConnect: async (ctx) => {
+        const viewer = await authenticate(db, bearerSecret(connectionAuthorization(ctx.connectionParams)));
+        logging.socketOpened(ctx, ctx.extra.request, viewer);
+        return viewer !== null;
+      },
+      onClose: (ctx, code) => logging.socketClosed(ctx, code),
+      onComplete: (ctx, id) => logging.operationCompleted(ctx, id),
+      onSubscribe: async (ctx, id, payload) => {
+        const initialContext: ServerContext = {
           connectionParams: ctx.connectionParams,
-        });
+          params: { query: payload.query, operationName: payload.operationName ?? undefined },
+        };
+        logging.operationReceived(ctx, id, payload.variables, initialContext);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initialContext);
+        const refuse = (errors: readonly GraphQLError[]) => {
+          logging.operationRefused(ctx, id, errors);
+          return errors.map(withoutHttp);
+        };
         // A refused operation (bad document, revoked token) answers that operation with its
         // errors; it must not take down the socket and every other operation on it.
         try {
           const contextValue = await contextFactory();
           const document = parse(payload.query);
           const errors = validate(schema, document);
-          if (errors.length) return errors.map(withoutHttp);
+          if (errors.length) return refuse(errors);
+          logging.operationStarted(ctx, id, contextValue.viewer);
           return {
             schema,
             operationName: payload.operationName,
@@ -244,7 +275,8 @@ export function buildApp({
             rootValue: { execute, subscribe },
           };
         } catch (error) {
-          if (error instanceof GraphQLError) return [withoutHttp(error)];
+          if (error instanceof GraphQLError) return refuse([error]);
+          logging.operationFailed(ctx, id, error);
           throw error;
         }
       },

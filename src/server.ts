@@ -7,15 +7,17 @@ import { seedDemoData } from "./db/seed.js";
 import { developmentToken } from "./db/dev-token.js";
 import { ensureAdminToken } from "./domain/auth.js";
 import { fail } from "./fail.js";
+import { createLogger } from "./observability/logger.js";
 
 async function main() {
   const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
   const database = await openDatabase(config);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
     const summary = await seedDemoData(db);
-    console.log(`jobgraph: new embedded database filled with demo data (${summary.jobs} jobs, ${summary.templates} templates)`);
+    logger.info(summary, `new embedded database filled with demo data (${summary.jobs} jobs, ${summary.templates} templates)`);
   }
   let playgroundToken: string | undefined;
   if (config.adminToken) {
@@ -27,6 +29,8 @@ async function main() {
     await ensureAdminToken(db, token.secret, "development admin token");
     playgroundToken = token.secret;
     if (token.created) {
+      // Shown to the person who just ran `npm start`, once, on the console: a plain line rather
+      // than a log record, so that it never travels to a log aggregator with the structured lines.
       console.log(`jobgraph: development admin token (shown once; the playground sends it): ${token.secret}`);
     }
   }
@@ -39,20 +43,21 @@ async function main() {
     limits: config.limits,
     production: config.production,
     playgroundToken,
+    logger,
   });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
-      console.error(`jobgraph: ${signal} again, exiting at once`);
+      logger.warn({ signal }, `${signal} again, exiting at once`);
       process.exit(1);
     }
     stopping = true;
-    console.log(`jobgraph: ${signal} received, stopping`);
+    logger.info({ signal }, `${signal} received, stopping`);
     await app.stop();
     await db.$disconnect();
     await database.close();
-    console.log("jobgraph: stopped");
+    logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", (s) => void stop(s).catch(fail));
@@ -67,8 +72,12 @@ async function main() {
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shown = host === "0.0.0.0" || host === "[::]" || host === "127.0.0.1" ? "localhost" : host;
+  const url = `http://${shown}:${address.port}/graphql`;
   const where = database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL";
-  console.log(`jobgraph: serving http://${shown}:${address.port}/graphql (database: ${where})`);
+  logger.info(
+    { url, database: where },
+    `serving ${url} (database: ${where})`,
+  );
 }
 
 main().catch(fail);

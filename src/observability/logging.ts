@@ -1,0 +1,236 @@
+// Request and operation logs for both transports. Over HTTP, one line closes each request (its
+// id, method, path without the query string, status, operation, viewer, duration and outcome), and
+// a subscription over server-sent events also logs when its stream starts and ends. Over
+// WebSocket, a connection logs when it opens and closes, and each operation when it starts and
+// when it completes. Every line of a request carries its request id: lines logged deeper down (an
+// unexpected error that yoga masks) find the request through async context.
+import type { IncomingMessage } from "node:http";
+import type { ExecutionResult, GraphQLError } from "graphql";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import { bearerSecret } from "../domain/auth.js";
+import type { Principal } from "../domain/principal.js";
+import type { Logger } from "./logger.js";
+import { currentRequest, describeError, requestIdFrom, RequestLog, viewerFields } from "./request-log.js";
+
+/** The logger yoga reports through (its masked errors above all). */
+export type YogaLogger = Record<"debug" | "info" | "warn" | "error", (...args: unknown[]) => void>;
+
+/** Probes and scrapes come every few seconds; their lines are debug, not info. */
+const QUIET_PATHS = new Set(["/health", "/ready", "/metrics"]);
+
+/** A GraphQL context of either transport: HTTP requests have `request`. */
+type AnyContext = { request?: Request; viewer?: Principal | null };
+
+type Socket = { logger: Logger; openedAt: number; operations: Map<string, RequestLog> };
+
+/** graphql-ws' per-socket context, as far as the logs need it. */
+type SocketContext = { connectionParams?: Readonly<Record<string, unknown>> };
+
+/** Runs every step of a stream within its request, so lines logged while events resolve carry its id. */
+function withinRequest<T>(source: AsyncIterable<T>, log: RequestLog): AsyncIterableIterator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => currentRequest.run(log, () => iterator.next()),
+    return: (value?: unknown) =>
+      currentRequest.run(log, () => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
+    throw: (error?: unknown) => currentRequest.run(log, () => iterator.throw?.(error) ?? Promise.reject(error)),
+  };
+}
+
+function text(args: unknown[]): string {
+  return args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+}
+
+export class RequestLogging {
+  private readonly byRequest = new WeakMap<Request, RequestLog>();
+  private readonly byContext = new WeakMap<object, RequestLog>();
+  private readonly sockets = new WeakMap<object, Socket>();
+
+  constructor(
+    private readonly logger: Logger,
+    /** Who an HTTP request was authenticated as (before its document was even parsed). */
+    private readonly viewerOf: (request: Request) => Principal | undefined,
+  ) {}
+
+  /** The log of the request or WebSocket operation a GraphQL context belongs to. */
+  private of(context: AnyContext): RequestLog | undefined {
+    return (context.request && this.byRequest.get(context.request)) || this.byContext.get(context);
+  }
+
+  /** The yoga plugin that logs HTTP requests and the GraphQL side of both transports. */
+  plugin(): Plugin {
+    return {
+      instrumentation: {
+        request: ({ request }, wrapped) => {
+          const log = new RequestLog(this.logger, requestIdFrom(request.headers.get("x-request-id")));
+          const authorization = request.headers.get("authorization");
+          log.addSecret(authorization);
+          log.addSecret(bearerSecret(authorization));
+          this.byRequest.set(request, log);
+          return currentRequest.run(log, wrapped);
+        },
+      },
+      onParams: ({ request, params }) => {
+        this.byRequest.get(request)?.addSecretsOf(params.variables);
+      },
+      onValidate: ({ context, params }) => {
+        const ctx = context as AnyContext & { params?: { operationName?: string | null } };
+        this.of(ctx)?.noteOperation(params.documentAST, ctx.params?.operationName);
+      },
+      onExecute: ({ args }) => {
+        const context = args.contextValue as AnyContext;
+        const log = this.of(context);
+        if (!log) return;
+        log.viewer = context.viewer ?? null;
+        return {
+          onExecuteDone: ({ result }) => {
+            if (!isAsyncIterable(result)) log.noteErrors(result.errors);
+          },
+        };
+      },
+      onSubscribe: ({ args }) => {
+        const context = args.contextValue as AnyContext;
+        const log = this.of(context);
+        if (!log) return;
+        log.viewer = context.viewer ?? null;
+        // A WebSocket operation logs its start and end through graphql-ws' hooks (see below).
+        const overHttp = context.request !== undefined;
+        return {
+          onSubscribeResult: ({ result, setResult }) => {
+            if (!isAsyncIterable(result)) {
+              log.noteErrors(result.errors);
+              return;
+            }
+            setResult(withinRequest(result, log));
+            if (overHttp) log.logger.info({ ...log.operationFields(), viewer: log.viewer && viewerFields(log.viewer) }, "subscription started");
+            return {
+              onNext: ({ result: next }) => log.noteErrors((next as ExecutionResult).errors),
+              onEnd: () => {
+                if (overHttp) log.logger.info(log.summary(), "subscription ended");
+              },
+            };
+          },
+        };
+      },
+      onResultProcess: ({ request, result }) => {
+        const log = this.byRequest.get(request);
+        if (!log || isAsyncIterable(result)) return;
+        for (const single of Array.isArray(result) ? result : [result]) log.noteErrors(single.errors);
+      },
+      onResponse: ({ request, response }) => {
+        const log = this.byRequest.get(request);
+        if (!log) return;
+        response.headers.set("x-request-id", log.requestId);
+        log.viewer ??= this.viewerOf(request) ?? null;
+        // The path only: a GET request's query string holds the document and its variables.
+        const path = new URL(request.url).pathname;
+        const streaming = /^(text\/event-stream|multipart\/mixed)/.test(response.headers.get("content-type") ?? "");
+        const line = {
+          method: request.method,
+          path,
+          status: response.status,
+          ...log.summary(response.status),
+          ...(streaming ? { outcome: "streaming" } : {}),
+        };
+        if (QUIET_PATHS.has(path)) log.logger.debug(line, "request completed");
+        else log.logger.info(line, "request completed");
+      },
+    };
+  }
+
+  /**
+   * Yoga's own logger: a masked error arrives here with its stack, within the request it belongs to
+   * (lines logged outside any request, such as at start, go to the app's logger).
+   */
+  yogaLogger(): YogaLogger {
+    const target = () => currentRequest.getStore()?.logger ?? this.logger;
+    return {
+      debug: (...args) => target().debug(text(args)),
+      info: (...args) => target().info(text(args)),
+      warn: (...args) => target().warn(text(args)),
+      error: (...args) => {
+        const error = args.find((arg) => arg instanceof Error);
+        if (error === undefined) return target().error(text(args));
+        const log = currentRequest.getStore();
+        if (log) log.logUnexpected(error);
+        else this.logger.error({ err: describeError(error) }, "unexpected error");
+      },
+    };
+  }
+
+  /** A WebSocket's connection_init was answered: accepted for `viewer`, or refused (null). */
+  socketOpened(socket: SocketContext, upgrade: IncomingMessage, viewer: Principal | null): void {
+    const header = upgrade.headers["x-request-id"];
+    const logger = this.logger.child({ connectionId: requestIdFrom(typeof header === "string" ? header : undefined) });
+    this.sockets.set(socket, { logger, openedAt: performance.now(), operations: new Map() });
+    if (viewer) logger.info({ viewer: viewerFields(viewer) }, "websocket connected");
+    else logger.info({ outcome: "refused" }, "websocket refused");
+  }
+
+  socketClosed(socket: SocketContext, code: number | undefined): void {
+    const entry = this.sockets.get(socket);
+    if (!entry) return;
+    const durationMs = Math.round(performance.now() - entry.openedAt);
+    entry.logger.info({ code, durationMs }, "websocket closed");
+  }
+
+  /**
+   * A WebSocket operation arrives: it gets a request id of its own, bound to the context its
+   * operation will run in (`context`, the initial context handed to yoga's envelope).
+   */
+  operationReceived(socket: SocketContext, id: string, variables: unknown, context: object): void {
+    const entry = this.sockets.get(socket);
+    const log = new RequestLog(entry?.logger ?? this.logger, requestIdFrom(undefined), { operationId: id });
+    for (const [key, value] of Object.entries(socket.connectionParams ?? {})) {
+      if (key.toLowerCase() === "authorization" && typeof value === "string") {
+        log.addSecret(value);
+        log.addSecret(bearerSecret(value));
+      }
+    }
+    log.addSecretsOf(variables);
+    entry?.operations.set(id, log);
+    this.byContext.set(context, log);
+  }
+
+  /** The operation passed its checks and runs now. */
+  operationStarted(socket: SocketContext, id: string, viewer: Principal | null): void {
+    const log = this.sockets.get(socket)?.operations.get(id);
+    if (!log) return;
+    log.viewer = viewer;
+    log.logger.info({ ...log.operationFields(), viewer: viewer && viewerFields(viewer) }, "operation started");
+  }
+
+  /** The operation was refused before it ran (a bad document, a revoked token): it ends here. */
+  operationRefused(socket: SocketContext, id: string, errors: readonly GraphQLError[]): void {
+    const log = this.sockets.get(socket)?.operations.get(id);
+    if (!log) return;
+    log.noteErrors(errors);
+    this.operationCompleted(socket, id);
+  }
+
+  /** Something unexpected broke the operation before it ran; graphql-ws closes the socket next. */
+  operationFailed(socket: SocketContext, id: string, error: unknown): void {
+    const log = this.sockets.get(socket)?.operations.get(id);
+    if (!log) return;
+    log.logUnexpected(error);
+    log.noteCode("INTERNAL_SERVER_ERROR");
+    this.operationCompleted(socket, id);
+  }
+
+  operationCompleted(socket: SocketContext, id: string): void {
+    const operations = this.sockets.get(socket)?.operations;
+    const log = operations?.get(id);
+    if (!log) return;
+    operations!.delete(id);
+    log.logger.info(log.summary(), "operation completed");
+  }
+
+  /** Runs `work` (a WebSocket operation's execution) within its request, for the lines it logs. */
+  within<T>(context: object, work: () => T): T {
+    const log = this.byContext.get(context);
+    return log ? currentRequest.run(log, work) : work();
+  }
+}

@@ -1,0 +1,146 @@
+// What is known about one request (or one WebSocket operation) while it runs, for its log lines:
+// its id, who asks, which operation, how it ends. Its secrets are known too, so that they can be cut
+// out of anything logged about it, such as an unexpected error's message.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { getOperationAST, GraphQLError, type DocumentNode } from "graphql";
+import type { Principal } from "../domain/principal.js";
+import type { Logger } from "./logger.js";
+
+/** An incoming x-request-id is echoed and logged only if it looks like an id, not like a payload. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function requestIdFrom(header: string | null | undefined): string {
+  return header && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Variables (at any depth) whose values are secrets: `leaseToken`, `token`, `secret`, `password`... */
+const SECRET_NAME = /token|secret|password/i;
+
+/**
+ * Whether yoga masks the error: anything but a GraphQLError raised on purpose (one whose chain of
+ * original errors holds only GraphQLErrors) is a bug or an outage, answered "Unexpected error.".
+ */
+function isUnexpected(error: GraphQLError): boolean {
+  let cause: unknown = error.originalError;
+  while (cause instanceof GraphQLError) cause = cause.originalError;
+  return cause != null;
+}
+
+/** The error code of a GraphQL error, as a log value or metric label: one of a bounded set of names. */
+export function errorCode(error: GraphQLError): string {
+  if (isUnexpected(error)) return "INTERNAL_SERVER_ERROR";
+  const code = error.extensions?.code;
+  if (typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
+  if (error.path) return "UNCLASSIFIED";
+  // Without a code and before any field ran: graphql-js rejecting the document (pointing into it),
+  // or yoga rejecting the request itself (bad JSON, a missing CSRF header).
+  if (error.message.startsWith("Syntax Error")) return "GRAPHQL_PARSE_FAILED";
+  return error.locations?.length ? "GRAPHQL_VALIDATION_FAILED" : "BAD_REQUEST";
+}
+
+type ViewerFields = { kind: Principal["kind"]; id: string; name: string };
+
+/** Who the viewer is, for a log line: never their token. */
+export function viewerFields(viewer: Principal): ViewerFields {
+  return { kind: viewer.kind, id: viewer.kind === "USER" ? viewer.userId : viewer.nodeId, name: viewer.name };
+}
+
+/** The request (or operation) whose code is running now, for lines logged without one at hand. */
+export const currentRequest = new AsyncLocalStorage<RequestLog>();
+
+export class RequestLog {
+  readonly logger: Logger;
+  readonly startedAt = performance.now();
+  viewer: Principal | null = null;
+  operationName: string | undefined;
+  operationType: string | undefined;
+  private readonly codes = new Set<string>();
+  private readonly secrets = new Set<string>();
+
+  constructor(
+    parent: Logger,
+    readonly requestId: string,
+    bindings: Record<string, unknown> = {},
+  ) {
+    this.logger = parent.child({ requestId, ...bindings });
+  }
+
+  /** Remembers a secret this request carries (a bearer token, a lease token variable). */
+  addSecret(value: string | null | undefined): void {
+    // Very short values would cut ordinary words out of messages; no real secret is that short.
+    if (value && value.length >= 8) this.secrets.add(value);
+  }
+
+  /** Remembers every string under a secret-looking name in an operation's variables. */
+  addSecretsOf(value: unknown, secretName = false): void {
+    if (typeof value === "string") {
+      if (secretName) this.addSecret(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) this.addSecretsOf(item, secretName);
+    } else if (value && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) this.addSecretsOf(item, secretName || SECRET_NAME.test(key));
+    }
+  }
+
+  /** The operation a document and an operation name select (as execution would pick it). */
+  noteOperation(document: DocumentNode, operationName: string | null | undefined): void {
+    const operation = getOperationAST(document, operationName ?? undefined);
+    if (!operation) return;
+    this.operationType = operation.operation;
+    this.operationName = operation.name?.value ?? "anonymous";
+  }
+
+  noteErrors(errors: readonly GraphQLError[] | undefined): void {
+    for (const error of errors ?? []) this.codes.add(errorCode(error));
+  }
+
+  noteCode(code: string): void {
+    this.codes.add(code);
+  }
+
+  /** Which operation, if known. */
+  operationFields(): Record<string, unknown> {
+    return this.operationName ? { operationName: this.operationName, operationType: this.operationType } : {};
+  }
+
+  /**
+   * What a closing line says: which operation, who, how long, and how it went: "ok", or "errors"
+   * with their codes (an HTTP status of 400 or more counts as an error too).
+   */
+  summary(status?: number): Record<string, unknown> {
+    const failed = this.codes.size > 0 || (status !== undefined && status >= 400);
+    return {
+      ...this.operationFields(),
+      viewer: this.viewer ? viewerFields(this.viewer) : null,
+      durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+      outcome: failed ? "errors" : "ok",
+      ...(this.codes.size ? { errors: [...this.codes] } : {}),
+    };
+  }
+
+  /** Text with this request's secrets cut out. */
+  scrub(text: string): string {
+    let scrubbed = text;
+    for (const secret of this.secrets) scrubbed = scrubbed.split(secret).join("[redacted]");
+    return scrubbed;
+  }
+
+  /** An unexpected error, with its stack, at level error; its text never carries this request's secrets. */
+  logUnexpected(error: unknown, message = "unexpected error"): void {
+    this.logger.error({ err: describeError(error, (text) => this.scrub(text)), ...this.operationFields() }, message);
+  }
+}
+
+/** An error as a log value: its type, message, stack, code and cause, each passed through `scrub`. */
+export function describeError(error: unknown, scrub: (text: string) => string = (text) => text): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: scrub(String(error)) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.name,
+    message: scrub(error.message),
+    ...(error.stack ? { stack: scrub(error.stack) } : {}),
+    ...(typeof code === "string" ? { code } : {}),
+    ...(error.cause !== undefined ? { cause: describeError(error.cause, scrub) } : {}),
+  };
+}
