@@ -1,6 +1,6 @@
 // Builds the gateway from its dependencies: the yoga app, the HTTP server around it, and the
 // graphql-ws server on the same path. Both transports share one context factory and one set of
-// plugins (WebSocket operations go through yoga's envelope), and so the same logs.
+// plugins (WebSocket operations go through yoga's envelope), and so the same logs and metrics.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
@@ -11,7 +11,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
-import type { Db } from "./db/client.js";
+import { dbPool, type Db } from "./db/client.js";
 import { authenticate, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
 import type { OutputStorage } from "./domain/outputs.js";
@@ -26,6 +26,7 @@ import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
+import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
   db: Db;
@@ -43,6 +44,8 @@ export type AppDeps = {
   outputPoolSize?: number;
   /** Where request logs go; none by default, as most tests build an app without wanting its lines. */
   logger?: Logger;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 };
 
 /**
@@ -169,6 +172,7 @@ export function buildApp({
   databaseUrl,
   outputPoolSize = 8,
   logger = silentLogger(),
+  metricsToken,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const contentPool = createContentPool(databaseUrl, outputPoolSize);
@@ -176,6 +180,7 @@ export function buildApp({
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
+  const metrics = new Metrics({ db, pools: { prisma: dbPool(db), outputs: contentPool }, token: metricsToken, logger });
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -205,6 +210,7 @@ export function buildApp({
       // First, so that every line of a request, from any plugin after it, carries its request id.
       logging.plugin(),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
+      ...metrics.plugins(),
       useOutputDownloads(db, outputs),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
@@ -256,6 +262,7 @@ export function buildApp({
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initialContext);
         const refuse = (errors: readonly GraphQLError[]) => {
           logging.operationRefused(ctx, id, errors);
+          metrics.countErrors(errors);
           return errors.map(withoutHttp);
         };
         // A refused operation (bad document, revoked token) answers that operation with its
@@ -284,7 +291,10 @@ export function buildApp({
     wsServer,
   );
 
-  const reclaimer = new Reclaimer(db, reclaimIntervalMs, () => events.written());
+  const reclaimer = new Reclaimer(db, reclaimIntervalMs, (result) => {
+    metrics.leasesReclaimed(result);
+    events.written();
+  });
 
   return {
     yoga,

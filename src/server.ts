@@ -44,6 +44,7 @@ async function main() {
     production: config.production,
     playgroundToken,
     logger,
+    metricsToken: config.metricsToken,
   });
 
   let stopping = false;
@@ -75,7 +76,7 @@ async function main() {
   const url = `http://${shown}:${address.port}/graphql`;
   const where = database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL";
   logger.info(
-    { url, database: where },
+    { url, database: where, metrics: `http://${shown}:${address.port}/metrics` },
     `serving ${url} (database: ${where})`,
   );
 }

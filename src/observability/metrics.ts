@@ -1,0 +1,315 @@
+// Prometheus metrics at GET /metrics: GraphQL operations (yoga's Prometheus plugin, with labels
+// kept to a bounded set), errors by code, jobs by status and queue, reclaimed leases, open
+// subscriptions, database pools, and Node's own process metrics. Each app has its own registry,
+// so that several apps in one process (tests) never share a series.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createCounter, createHistogram, usePrometheus } from "@graphql-yoga/plugin-prometheus";
+import type { DocumentNode, ExecutionResult, GraphQLError } from "graphql";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import type pg from "pg";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { Db } from "../db/client.js";
+import { JobStatus } from "../db/generated/prisma/enums.js";
+import { bearerSecret } from "../domain/auth.js";
+import type { ReclaimResult } from "../domain/claiming.js";
+import type { Logger } from "./logger.js";
+import { OperationLabels } from "./operation-labels.js";
+import { describeError, errorCode } from "./request-log.js";
+
+export const METRICS_PATH = "/metrics";
+
+/** Queues reported by the queue gauges: the deepest ones, so that a flood of queue names stays bounded. */
+const MAX_QUEUES = 100;
+
+export type MetricsOptions = {
+  db: Db;
+  /** The pools whose connections are reported, by name. */
+  pools: Record<string, pg.Pool | undefined>;
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  logger: Logger;
+};
+
+type OperationLabelName = "operationName" | "operationType";
+
+type QueueRow = { queue: string; depth: number; oldest_age_seconds: number };
+
+function sameSecret(given: string | null, expected: string): boolean {
+  // Digests have one length whatever was sent, so the comparison tells nothing by its timing.
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return given !== null && timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Shares one run of `query` among the metrics of one scrape (prom-client collects them all at
+ * once), so the queue gauges cost one statement between them.
+ */
+function sharedPerScrape<T>(query: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => (running ??= query().finally(() => (running = undefined)));
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly labels = new OperationLabels();
+  private readonly errors: Counter<"code">;
+  private readonly reclaimedLeases: Counter<"outcome">;
+  private readonly subscriptions: Gauge<"transport">;
+
+  constructor(private readonly options: MetricsOptions) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.errors = new Counter({
+      name: "jobgraph_graphql_errors_total",
+      help: "GraphQL errors answered, by code (INTERNAL_SERVER_ERROR: unexpected, masked errors).",
+      labelNames: ["code"],
+      registers,
+    });
+    this.reclaimedLeases = new Counter({
+      name: "jobgraph_leases_reclaimed_total",
+      help: "Expired leases this instance reclaimed: the job requeued, or failed after its last attempt.",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.subscriptions = new Gauge({
+      name: "jobgraph_subscriptions_active",
+      help: "Subscriptions streaming now, by transport (websocket, or http for server-sent events).",
+      labelNames: ["transport"],
+      registers,
+    });
+    for (const transport of ["websocket", "http"]) this.subscriptions.set({ transport }, 0);
+    this.databaseGauges(registers);
+    this.poolGauges(registers);
+  }
+
+  /** Counts what a pass of the reclaimer did (see Reclaimer's onReclaimed). */
+  leasesReclaimed(result: ReclaimResult): void {
+    this.reclaimedLeases.inc({ outcome: "requeued" }, result.requeued);
+    this.reclaimedLeases.inc({ outcome: "failed" }, result.failed);
+  }
+
+  /** Counts errors answered outside yoga's envelope (a WebSocket operation refused before it ran). */
+  countErrors(errors: readonly GraphQLError[] | undefined): void {
+    for (const error of errors ?? []) this.errors.inc({ code: errorCode(error) });
+  }
+
+  /** The yoga plugins: the endpoint, the operation metrics, and the counting hooks. */
+  plugins(): Plugin[] {
+    return [this.endpoint(), this.operationMetrics(), this.counting()];
+  }
+
+  private endpoint(): Plugin {
+    const { token } = this.options;
+    return {
+      onRequest: ({ url, request, fetchAPI, endResponse }) => {
+        if (url.pathname !== METRICS_PATH) return;
+        if (request.method !== "GET") {
+          endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: "GET" } }));
+          return;
+        }
+        if (token && !sameSecret(bearerSecret(request.headers.get("authorization")), token)) {
+          endResponse(
+            new fetchAPI.Response("a valid metrics token is required: send Authorization: Bearer <JOBGRAPH_METRICS_TOKEN>\n", {
+              status: 401,
+              headers: { "content-type": "text/plain; charset=utf-8", "WWW-Authenticate": 'Bearer realm="jobgraph-metrics"' },
+            }),
+          );
+          return;
+        }
+        return this.registry.metrics().then((text) => {
+          endResponse(new fetchAPI.Response(text, { headers: { "content-type": this.registry.contentType } }));
+        });
+      },
+    };
+  }
+
+  /**
+   * yoga's Prometheus plugin, with every metric that names an operation labelled through
+   * OperationLabels (the plugin's own labels would take any name a client sends, and the URL with
+   * its query string). Left out: the error counter (labelled by response path, so by list index;
+   * jobgraph_graphql_errors_total replaces it), the summary (the histograms say the same and
+   * aggregate across instances), and deprecated fields (the schema deprecates none).
+   */
+  private operationMetrics(): Plugin {
+    const registry = this.registry;
+    const operation = (params: { document?: DocumentNode }, context: unknown) =>
+      this.labels.of(params.document, (context as { params?: { operationName?: string | null } } | undefined)?.params?.operationName);
+    const operationLabelNames: OperationLabelName[] = ["operationName", "operationType"];
+    const histogram = <Phase>(name: string, help: string) =>
+      createHistogram<Phase, OperationLabelName>({ registry, histogram: { name, help, labelNames: operationLabelNames }, fillLabelsFn: operation });
+    // Parsing and validation come before the operation is known to be valid: no labels.
+    const unlabelled = <Phase>(name: string, help: string) =>
+      createHistogram<Phase, never>({ registry, histogram: { name, help, labelNames: [] }, fillLabelsFn: () => ({}) });
+    return usePrometheus({
+      registry,
+      endpoint: false,
+      metrics: {
+        graphql_envelop_phase_parse: unlabelled("graphql_envelop_phase_parse", 'Time spent on running GraphQL "parse" function'),
+        graphql_envelop_phase_validate: unlabelled("graphql_envelop_phase_validate", 'Time spent on running GraphQL "validate" function'),
+        graphql_envelop_phase_context: histogram("graphql_envelop_phase_context", "Time spent on building the GraphQL context"),
+        graphql_envelop_phase_execute: histogram("graphql_envelop_phase_execute", 'Time spent on running the GraphQL "execute" function'),
+        graphql_envelop_phase_subscribe: histogram("graphql_envelop_phase_subscribe", 'Time spent on running the GraphQL "subscribe" function'),
+        graphql_envelop_request_duration: histogram(
+          "graphql_envelop_request_duration",
+          "Time spent on running the GraphQL operation from parse to execute",
+        ),
+        graphql_envelop_request: createCounter({
+          registry,
+          counter: { name: "graphql_envelop_request", help: "Counts the amount of GraphQL requests executed through Envelop", labelNames: operationLabelNames },
+          fillLabelsFn: operation,
+        }),
+        graphql_yoga_http_duration: createHistogram({
+          registry,
+          histogram: {
+            name: "graphql_yoga_http_duration",
+            help: "Time spent on HTTP connection",
+            labelNames: [...operationLabelNames, "method", "statusCode"],
+          },
+          fillLabelsFn: (params, context: { request: Request; response: Response }) => ({
+            ...operation(params, context),
+            method: context.request.method,
+            statusCode: context.response.status,
+          }),
+        }),
+        graphql_envelop_request_time_summary: false,
+        graphql_envelop_error_result: false,
+        graphql_envelop_deprecated_field: false,
+      },
+    });
+  }
+
+  /** Which documents validated (for the labels), open subscriptions, and errors by code. */
+  private counting(): Plugin {
+    const countStreamErrors = { onNext: ({ result }: { result: unknown }) => this.countErrors((result as ExecutionResult).errors) };
+    return {
+      onValidate:
+        ({ params }) =>
+        ({ valid }) => {
+          if (valid) this.labels.validated(params.documentAST);
+        },
+      // HTTP results are counted once they are final (onResultProcess), errors raised before
+      // execution included; a WebSocket operation's here.
+      onExecute: ({ args }) => {
+        if ((args.contextValue as { request?: Request }).request) return;
+        return {
+          onExecuteDone: ({ result }) => {
+            if (isAsyncIterable(result)) return countStreamErrors;
+            this.countErrors(result.errors);
+          },
+        };
+      },
+      onSubscribe: ({ args }) => {
+        const transport = (args.contextValue as { request?: Request }).request ? "http" : "websocket";
+        return {
+          onSubscribeResult: ({ result }) => {
+            if (!isAsyncIterable(result)) {
+              if (transport === "websocket") this.countErrors(result.errors);
+              return;
+            }
+            this.subscriptions.inc({ transport });
+            return { ...countStreamErrors, onEnd: () => this.subscriptions.dec({ transport }) };
+          },
+        };
+      },
+      onResultProcess: ({ result }) => {
+        if (isAsyncIterable(result)) return;
+        for (const single of Array.isArray(result) ? result : [result]) this.countErrors(single.errors);
+      },
+    };
+  }
+
+  /** Gauges read from the database when scraped: one statement each for jobs and for queues. */
+  private databaseGauges(registers: Registry[]): void {
+    const { db, logger } = this.options;
+    const unavailable = (what: string) => (error: unknown) => {
+      logger.warn({ err: describeError(error) }, `metrics: ${what} not read`);
+      return null;
+    };
+    new Gauge({
+      name: "jobgraph_jobs",
+      help: "Jobs not deleted, by status.",
+      labelNames: ["status"],
+      registers,
+      async collect() {
+        const rows = await db.$queryRaw<Array<{ status: string; count: number }>>`
+          /* metricsJobsByStatus */
+          select status::text as status, count(*)::int as count from jobs where deleted_at is null group by status`.catch(
+          unavailable("jobs by status"),
+        );
+        this.reset();
+        if (!rows) return;
+        for (const status of Object.values(JobStatus)) this.set({ status }, 0);
+        for (const row of rows) this.set({ status: row.status }, row.count);
+      },
+    });
+    // Claimable as acquireNextJob sees it; the partial index jobs_claimable_idx holds exactly the
+    // QUEUED, undeleted jobs, so this reads no finished job however many there are.
+    const queues = sharedPerScrape(() =>
+      db.$queryRaw<QueueRow[]>`
+        /* metricsQueues */
+        select queue, count(*)::int as depth, extract(epoch from now() - min(run_after))::float8 as oldest_age_seconds
+          from jobs
+         where status = 'QUEUED' and deleted_at is null and run_after <= now()
+         group by queue
+         order by depth desc, queue
+         limit ${MAX_QUEUES}::int`.catch(unavailable("queues")),
+    );
+    new Gauge({
+      name: "jobgraph_queue_depth",
+      help: `Claimable jobs (QUEUED, not deleted, runAfter passed) per queue; the ${MAX_QUEUES} deepest queues.`,
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await queues();
+        this.reset();
+        for (const row of rows ?? []) this.set({ queue: row.queue }, row.depth);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_queue_oldest_age_seconds",
+      help: "How long the oldest claimable job of each queue has been claimable, in seconds (since its runAfter).",
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await queues();
+        this.reset();
+        for (const row of rows ?? []) this.set({ queue: row.queue }, row.oldest_age_seconds);
+      },
+    });
+  }
+
+  /** Connections of each pool, read from the pool when scraped. */
+  private poolGauges(registers: Registry[]): void {
+    const pools = Object.entries(this.options.pools).filter((entry): entry is [string, pg.Pool] => entry[1] !== undefined);
+    new Gauge({
+      name: "jobgraph_db_pool_connections",
+      help: "Connections of each PostgreSQL pool (prisma: the API's queries; outputs: output content), total and idle.",
+      labelNames: ["pool", "state"],
+      registers,
+      collect() {
+        for (const [pool, { totalCount, idleCount }] of pools) {
+          this.set({ pool, state: "total" }, totalCount);
+          this.set({ pool, state: "idle" }, idleCount);
+        }
+      },
+    });
+    new Gauge({
+      name: "jobgraph_db_pool_waiting",
+      help: "Requests waiting for a connection of each PostgreSQL pool.",
+      labelNames: ["pool"],
+      registers,
+      collect() {
+        for (const [pool, { waitingCount }] of pools) this.set({ pool }, waitingCount);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_db_pool_max_connections",
+      help: "The most connections each PostgreSQL pool opens.",
+      labelNames: ["pool"],
+      registers,
+      collect() {
+        for (const [pool, { options }] of pools) this.set({ pool }, options.max ?? 10);
+      },
+    });
+  }
+}

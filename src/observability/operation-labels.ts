@@ -1,0 +1,37 @@
+// Operation names as metric labels. A name is whatever a client wrote, and every distinct label
+// value is a series that Prometheus keeps, so a name is admitted only once a document carrying it
+// has passed validation (garbage never does), and only so many distinct names: the rest share one
+// label. The query text and the URL never become labels.
+import { getOperationAST, type DocumentNode } from "graphql";
+
+/** Distinct operation names one process reports; well above what a real set of clients sends. */
+export const MAX_OPERATION_NAMES = 200;
+
+export type OperationLabelValues = { operationName: string; operationType: string };
+
+export class OperationLabels {
+  private readonly valid = new WeakSet<DocumentNode>();
+  private readonly names = new Set<string>();
+
+  constructor(private readonly maxNames = MAX_OPERATION_NAMES) {}
+
+  /** Called when a document passed validation (yoga caches documents, so this is once per text). */
+  validated(document: DocumentNode): void {
+    this.valid.add(document);
+  }
+
+  of(document: DocumentNode | undefined, operationName: string | null | undefined): OperationLabelValues {
+    if (!document || !this.valid.has(document)) return { operationName: "invalid", operationType: "unknown" };
+    const operation = getOperationAST(document, operationName ?? undefined);
+    if (!operation) return { operationName: "invalid", operationType: "unknown" };
+    const name = operation.name?.value;
+    return { operationName: name ? this.admit(name) : "anonymous", operationType: operation.operation };
+  }
+
+  private admit(name: string): string {
+    if (this.names.has(name)) return name;
+    if (this.names.size >= this.maxNames) return "other";
+    this.names.add(name);
+    return name;
+  }
+}
