@@ -46,6 +46,8 @@ export type AppDeps = {
   logger?: Logger;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** The plugin that traces operations (startTracing in src/observability/tracing.ts), when tracing is on. */
+  tracing?: Plugin;
 };
 
 /**
@@ -173,6 +175,7 @@ export function buildApp({
   outputPoolSize = 8,
   logger = silentLogger(),
   metricsToken,
+  tracing,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const contentPool = createContentPool(databaseUrl, outputPoolSize);
@@ -209,6 +212,7 @@ export function buildApp({
     plugins: [
       // First, so that every line of a request, from any plugin after it, carries its request id.
       logging.plugin(),
+      ...(tracing ? [tracing] : []),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
       ...metrics.plugins(),
       useOutputDownloads(db, outputs),

@@ -34,6 +34,8 @@ async function main() {
       console.log(`jobgraph: development admin token (shown once; the playground sends it): ${token.secret}`);
     }
   }
+  // Loaded only when on: a gateway without tracing loads nothing of the OpenTelemetry SDK.
+  const tracing = config.tracing.enabled ? (await import("./observability/tracing.js")).startTracing(config.tracing) : undefined;
   const app = buildApp({
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
@@ -45,6 +47,7 @@ async function main() {
     playgroundToken,
     logger,
     metricsToken: config.metricsToken,
+    tracing: tracing?.plugin,
   });
 
   let stopping = false;
@@ -58,6 +61,7 @@ async function main() {
     await app.stop();
     await db.$disconnect();
     await database.close();
+    await tracing?.shutdown();
     logger.info("stopped");
     process.exit(0);
   };
@@ -76,7 +80,7 @@ async function main() {
   const url = `http://${shown}:${address.port}/graphql`;
   const where = database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL";
   logger.info(
-    { url, database: where, metrics: `http://${shown}:${address.port}/metrics` },
+    { url, database: where, metrics: `http://${shown}:${address.port}/metrics`, tracing: config.tracing.enabled },
     `serving ${url} (database: ${where})`,
   );
 }
