@@ -117,9 +117,10 @@ export function createJobgraphClient({ url, token }: ClientOptions): JobgraphCli
       webSocketImpl: WebSocket,
       connectionParams: { Authorization: `Bearer ${token}` },
       lazy: true,
-      // A gateway that restarts or a load balancer that drops the socket is not the end.
+      // A gateway that restarts or a load balancer that drops the socket is not the end; a token
+      // the gateway refuses (4401, 4403) is, and retrying it would hide the problem.
       retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => true,
+      shouldRetry: (event) => !(event instanceof Object && "code" in event && (event.code === 4401 || event.code === 4403)),
       retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000))),
     }));
 

@@ -266,7 +266,10 @@ export function runWorker(options: WorkerOptions): Worker {
       for (const h of held) {
         if (!h.controller.signal.aborted) h.controller.abort(new JobAbortedError("shutdown"));
       }
-      const finished = await Promise.race([done.then(() => true), sleep(options.shutdownGraceMs ?? 10_000).then(() => false)]);
+      const graceOver = new AbortController();
+      const finished = await Promise.race([done.then(() => true), sleep(options.shutdownGraceMs ?? 10_000, graceOver.signal).then(() => false)]);
+      // The grace timer must not keep the process alive once the handlers are done.
+      graceOver.abort();
       if (finished) return;
       // Handlers that ignore their signal keep running, but their jobs go back to the queue now.
       await Promise.all([...held].map((h) => client.request(ReleaseJob, { id: h.job.id, leaseToken: h.leaseToken }).catch((error: unknown) => report(error, h.job))));
