@@ -66,12 +66,9 @@ export const JobState = graphql(`
   }
 `);
 
-export const JobNumbers = graphql(`
-  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {
-    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {
-      edges { node { id number } }
-      pageInfo { hasNextPage endCursor }
-    }
+export const JobByNumber = graphql(`
+  query CliJobByNumber($number: Long!) {
+    jobByNumber(number: $number) { id }
   }
 `);
 

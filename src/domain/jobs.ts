@@ -108,6 +108,11 @@ export function getJob(db: Db, id: string, query: Pick<Prisma.JobFindUniqueArgs,
   return db.job.findUnique({ ...query, where: { id } } as Prisma.JobFindUniqueArgs);
 }
 
+/** One job by its number (as UFDL's integer keys and `jobs list` show it), soft-deleted or not. */
+export function getJobByNumber(db: Db, number: bigint, query: Pick<Prisma.JobFindUniqueArgs, "include" | "select"> = {}) {
+  return db.job.findUnique({ ...query, where: { number } } as Prisma.JobFindUniqueArgs);
+}
+
 /** Jobs by id, newest first. */
 export function listJobsById(db: Db, ids: string[], query: Pick<Prisma.JobFindManyArgs, "include" | "select"> = {}) {
   return db.job.findMany({ ...query, where: { id: { in: ids } }, orderBy: { number: "desc" } } as Prisma.JobFindManyArgs);

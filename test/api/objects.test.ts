@@ -205,6 +205,17 @@ describe("objects and their relations", () => {
     expect(child.job!.parent!.id).toBe(jobGid());
   });
 
+  it("finds a job by its number, deleted or not, and answers null for a number no job has", async () => {
+    const ByNumber = graphql(`
+      query JobByNumber($number: Long!) { jobByNumber(number: $number) { id number } }
+    `);
+    for (const id of [jobId, childId]) {
+      const { number } = await database.db.job.findUniqueOrThrow({ where: { id }, select: { number: true } });
+      expect((await api.query(ByNumber, { number: Number(number) })).jobByNumber).toEqual({ id: encodeGlobalId("Job", id), number: Number(number) });
+    }
+    expect((await api.query(ByNumber, { number: 999_999 })).jobByNumber).toBeNull();
+  });
+
   it("filters and orders a job's tasks", async () => {
     const run = async (vars: { filter?: TaskFilter; orderBy?: TaskOrder }) =>
       (await api.query(JobTasks, { id: jobGid(), ...vars })).job!.tasks.edges.map((e) => e.node.name);

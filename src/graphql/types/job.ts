@@ -1,4 +1,4 @@
-import { countJobs, getJob, listJobs } from "../../domain/jobs.js";
+import { countJobs, getJob, getJobByNumber, listJobs } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
@@ -163,6 +163,13 @@ builder.queryFields((t) => ({
     description: "A job by its ID (soft-deleted jobs included); null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
     resolve: (query, _root, args, ctx) => getJob(ctx.db, args.id.id, query),
+  }),
+  jobByNumber: t.prismaField({
+    type: "Job",
+    nullable: true,
+    description: "A job by its number (soft-deleted jobs included); null when there is none.",
+    args: { number: t.arg({ type: "Long", required: true, description: "The job's number." }) },
+    resolve: (query, _root, args, ctx) => getJobByNumber(ctx.db, args.number, query),
   }),
   jobs: t.prismaConnection(
     {

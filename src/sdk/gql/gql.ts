@@ -20,7 +20,7 @@ type Documents = {
     "\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.CliJobsDocument,
     "\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n": typeof types.CliJobDocument,
     "\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n": typeof types.CliJobStateDocument,
-    "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.CliJobNumbersDocument,
+    "\n  query CliJobByNumber($number: Long!) {\n    jobByNumber(number: $number) { id }\n  }\n": typeof types.CliJobByNumberDocument,
     "\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n": typeof types.CliTemplateDeclarationsDocument,
     "\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCreateJobDocument,
     "\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCancelJobDocument,
@@ -46,7 +46,7 @@ const documents: Documents = {
     "\n  query CliJobs($filter: JobFilter, $first: Int!, $after: String) {\n    jobs(filter: $filter, first: $first, after: $after) {\n      totalCount\n      edges { node { ...CliJobRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.CliJobsDocument,
     "\n  query CliJob($id: ID!) {\n    job(id: $id) { ...CliJobDetail }\n  }\n": types.CliJobDocument,
     "\n  query CliJobState($id: ID!) {\n    job(id: $id) { id number name status progress errorReason }\n  }\n": types.CliJobStateDocument,
-    "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.CliJobNumbersDocument,
+    "\n  query CliJobByNumber($number: Long!) {\n    jobByNumber(number: $number) { id }\n  }\n": types.CliJobByNumberDocument,
     "\n  query CliTemplateDeclarations($name: String!, $version: Int) {\n    jobTemplate(name: $name, version: $version) {\n      name\n      version\n      inputs { name types }\n      parameters { name types }\n    }\n  }\n": types.CliTemplateDeclarationsDocument,
     "\n  mutation CliCreateJob($input: CreateJobInput!) {\n    createJob(input: $input) {\n      __typename\n      ... on CreateJobPayload { outcome job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCreateJobDocument,
     "\n  mutation CliCancelJob($id: ID!, $reason: String) {\n    cancelJob(id: $id, reason: $reason) {\n      __typename\n      ... on JobPayload { job { ...CliJobRow } }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCancelJobDocument,
@@ -107,7 +107,7 @@ export function graphql(source: "\n  query CliJobState($id: ID!) {\n    job(id: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query CliJobNumbers($direction: SortDirection!, $first: Int!, $after: String) {\n    jobs(filter: { includeDeleted: true }, orderBy: { field: NUMBER, direction: $direction }, first: $first, after: $after) {\n      edges { node { id number } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+export function graphql(source: "\n  query CliJobByNumber($number: Long!) {\n    jobByNumber(number: $number) { id }\n  }\n"): (typeof documents)["\n  query CliJobByNumber($number: Long!) {\n    jobByNumber(number: $number) { id }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
