@@ -205,6 +205,9 @@ export function buildApp({
     },
     graphiql: {
       title: "jobgraph",
+      // The playground sends subscriptions as server-sent events over GET, which CSRF prevention
+      // refuses without one of its headers; a page of another origin cannot set it.
+      additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
       defaultTabs: playgroundTabs.map((tab) => ({ ...tab, headers: playgroundHeaders ?? null })),
       ...(playgroundHeaders ? { headers: playgroundHeaders, defaultHeaders: playgroundHeaders } : {}),
     },
