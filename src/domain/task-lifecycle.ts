@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { TaskType } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { presentedLease } from "./lease.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
@@ -156,7 +157,8 @@ type TaskChange = {
  * unless the node reports the job's progress itself, the job's progress becomes the mean of its
  * tasks' (a succeeded task counts as done).
  */
-async function taskTransition(db: Db, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange) {
+async function taskTransition(db: Db, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
+  const leaseToken = presentedLease(presented);
   const admin = isAdmin(actor);
   const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
   const userId = actor.kind === "USER" ? actor.userId : null;

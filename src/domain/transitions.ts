@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
+import { presentedLease } from "./lease.js";
 import { allowedFrom, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -25,7 +26,7 @@ function guardOf(actor: Principal, leaseToken?: string | null): Guard {
     userId: actor.kind === "USER" ? actor.userId : null,
     nodeId: actor.kind === "NODE" ? actor.nodeId : null,
     admin: isAdmin(actor),
-    leaseToken: leaseToken ?? null,
+    leaseToken: presentedLease(leaseToken),
   };
 }
 

@@ -195,6 +195,9 @@ describe("tasks", () => {
 
     const stale = await api.query(StartTask, { id: ids.merge!, leaseToken: randomUUID() }, { token: node.secret });
     expect(stale.startTask.__typename).toBe("LeaseLostError");
+    // A token of another shape names no lease either: refused the same way, not a server error.
+    const garbled = await api.query(StartTask, { id: ids.merge!, leaseToken: "not-a-lease" }, { token: node.secret });
+    expect(garbled.startTask.__typename).toBe("LeaseLostError");
   });
 
   it("makes the job's progress the mean of its tasks' until the node reports the job's progress itself", async () => {

@@ -182,4 +182,13 @@ describe("the lifecycle table", () => {
     });
     expect(await database.db.jobOutput.count({ where: { jobId: reset.id } })).toBe(0);
   });
+
+  it("refuses a lease token of any other shape as a lost lease, without touching the job", async () => {
+    const running = await jobIn("RUNNING");
+    const before = await snapshot(running.id);
+    for (const action of ACTIONS.filter((a) => a.who === "holder" && a.args && a.from.includes("RUNNING"))) {
+      expect((await perform(action, running.id, "not-a-lease")).__typename).toBe("LeaseLostError");
+    }
+    expect(await snapshot(running.id)).toEqual(before);
+  });
 });
