@@ -24,6 +24,10 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
     connectionTimeoutMillis: 5_000,
     ...(Client ? { Client } : {}),
   });
+  // An idle connection that the server closes (a restart, a failover, PostgreSQL stopping before
+  // this process) is reported here; unheard, it would crash the process. The pool drops it and
+  // opens another when one is needed.
+  pool.on("error", () => undefined);
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);

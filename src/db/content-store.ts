@@ -73,5 +73,9 @@ export class PostgresContentStore implements ContentStore {
 
 /** The connections output content is written and read through (Prisma's client is not fit for bulk bytes). */
 export function createContentPool(url: string, size: number): pg.Pool {
-  return new pg.Pool({ connectionString: url, max: size, application_name: "jobgraph-outputs", connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({ connectionString: url, max: size, application_name: "jobgraph-outputs", connectionTimeoutMillis: 5_000 });
+  // An idle connection the server closed is dropped and replaced; unheard, its error would crash
+  // the process.
+  pool.on("error", () => undefined);
+  return pool;
 }

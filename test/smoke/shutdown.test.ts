@@ -156,7 +156,7 @@ async function queuedDemoJob(server: ServerProcess): Promise<string> {
 
 /** The process ended on its own with 0, and its embedded PostgreSQL is down, shut down cleanly. */
 async function expectStoppedCleanly(server: ServerProcess, postmaster: number) {
-  expect(await server.exited).toEqual({ code: 0, signal: null });
+  expect(await server.exited, server.output()).toEqual({ code: 0, signal: null });
   // PostgreSQL removes its pid file only when it has shut down cleanly.
   expect(existsSync(postmasterPidFile(server))).toBe(false);
   expect(isAlive(postmaster), `postmaster ${postmaster} still runs`).toBe(false);
