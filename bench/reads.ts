@@ -1,0 +1,348 @@
+// Reads: jobgraph next to PostGraphile v4 over the same tables and a floor (one hand-written SQL
+// statement per request behind graphql-yoga), on one seeded database, interleaved round by round.
+//
+//   npm run bench:reads      10,000 jobs (200,000 tasks), 3 rounds of 10 s per server and query
+//                            after a 3 s warm-up of each, 10 connections
+//   ... --smoke              (or BENCH_SMOKE=1) 200 jobs, no warm-up, 1 round of 1 s, nothing
+//                            written to the docs
+//
+// Settings, in either mode (full default, smoke default); a smoke run with larger settings is a
+// trial that still writes nothing to the docs:
+//   BENCH_READS_JOBS            jobs to seed, 20 tasks and 0-5 outputs each    (10000, 200)
+//   BENCH_ROUNDS                rounds                                         (3, 1)
+//   BENCH_READS_SECONDS         load per server and query in each round, s     (10, 1)
+//   BENCH_READS_WARMUP_SECONDS  warm-up per server and query, s                (3, 0)
+//   BENCH_READS_CONNECTIONS     concurrent HTTP clients                        (10, 10)
+//   BENCH_READS_DEADLINE_MIN    the run gives up after this many minutes       (20, 2)
+//   DATABASE_URL                an existing PostgreSQL instead of an embedded one (its tables are
+//                               seeded: use an empty database)
+//
+// The queries: the nested page (50 newest jobs with template, first 20 tasks and their outputs),
+// one job by id (cycling through up to 1,000 ids), a filtered list (running jobs of one queue).
+// Each server is its own process with a pool of 10 connections; traffic goes to 127.0.0.1 only.
+// Per server, query and round: requests/s, p50/p99 latency, CPU ms per request of the server
+// process and of PostgreSQL (/proc). SQL statements per request are counted once, by
+// pg_stat_statements, over requests sent one at a time. Before measuring, the three servers'
+// answers are checked to hold the same rows. Any failed request (HTTP error, GraphQL error,
+// timeout) fails the run (exit 1) before anything is written.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { cpuMs, deadline, machine, median, report, root, scratch, smoke } from "./lib.js";
+import { load } from "./reads/load.js";
+import { countStatements, postgresCpuMs, resetStatements, startPostgres, type Postgres } from "./reads/postgres.js";
+import { bodies, canonical, FILTER_QUEUE, PAGE_SIZE, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
+import { seed, TASKS_PER_JOB, type Seeded } from "./reads/seed.js";
+import { startJobgraph, startPeer, type Server } from "./reads/servers.js";
+
+const setting = (name: string, full: number, smokeValue: number) => Number(process.env[name] ?? (smoke ? smokeValue : full));
+const JOBS = setting("BENCH_READS_JOBS", 10_000, 200);
+const ROUNDS = setting("BENCH_ROUNDS", 3, 1);
+const SECONDS = setting("BENCH_READS_SECONDS", 10, 1);
+const WARMUP_SECONDS = setting("BENCH_READS_WARMUP_SECONDS", 3, 0);
+const CONNECTIONS = setting("BENCH_READS_CONNECTIONS", 10, 10);
+const DEADLINE_MS = setting("BENCH_READS_DEADLINE_MIN", 20, 2) * 60_000;
+/** Connections in each server's pool: the same for all three. */
+const POOL_SIZE = 10;
+/** How many job ids the single-job query cycles through, and how many of them are compared. */
+const JOB_IDS = 1000;
+const COMPARED_IDS = 3;
+/** Bounds of the wait after a measurement for requests still in flight. */
+const SETTLE_MIN_MS = 200;
+const SETTLE_MAX_MS = 5000;
+/** Requests per server and query in the count of SQL statements. */
+const STATEMENT_SAMPLE = smoke ? 4 : 20;
+
+const LABELS: Record<ServerName, string> = {
+  jobgraph: "jobgraph (Pothos + Prisma)",
+  postgraphile: "PostGraphile v4",
+  floor: "floor: one hand-written SQL statement",
+};
+const QUERY_LABELS: Record<QueryName, string> = { nestedPage: "nested page", jobById: "job by id", filteredList: "filtered list" };
+
+type Cell = {
+  round: number;
+  query: QueryName;
+  server: ServerName;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failures: number;
+  cpuMsPerRequest: number;
+  postgresCpuMsPerRequest: number | null;
+};
+
+type Summary = Pick<Cell, "rps" | "p50" | "p99" | "cpuMsPerRequest" | "postgresCpuMsPerRequest">;
+type Ratios = { rps: number; cpuMsPerRequest: number };
+
+/** Sends each query to each server once and checks that all answers hold the same rows. */
+async function checkEquivalence(servers: Server[], jobIds: string[]) {
+  const answers: Record<string, Record<string, unknown>> = {};
+  for (const query of QUERIES) {
+    answers[query] = {};
+    for (const server of servers) {
+      const sample = bodies(server.name, query, jobIds.slice(0, COMPARED_IDS));
+      const data = [];
+      for (const body of sample) data.push(canonical(query, await post(server, body)));
+      answers[query]![server.name] = data;
+    }
+    const [first, ...others] = servers.map((s) => JSON.stringify(answers[query]![s.name]));
+    if (others.some((other) => other !== first)) {
+      throw new Error(`the servers answered ${query} differently:\n${servers.map((s) => `${s.name}: ${JSON.stringify(answers[query]![s.name]).slice(0, 2000)}`).join("\n")}`);
+    }
+  }
+  // What the compared answers held: the same for every server, or the run stopped above.
+  type Job = { tasks: unknown[]; outputs: unknown[] };
+  const [nested] = answers.nestedPage!.jobgraph as Job[][];
+  const [list] = answers.filteredList!.jobgraph as unknown[][];
+  return {
+    equivalent: true,
+    nestedPage: { jobs: nested!.length, tasks: nested!.reduce((n, j) => n + j.tasks.length, 0), outputs: nested!.reduce((n, j) => n + j.outputs.length, 0) },
+    jobById: { jobs: COMPARED_IDS },
+    filteredList: { jobs: list!.length },
+  };
+}
+
+/** One measurement: `server` under load with `query` for `seconds`, and the CPU time it took. */
+async function measure(db: Postgres, server: Server, query: QueryName, jobIds: string[], seconds: number, round: number): Promise<Cell> {
+  const pgBefore = db.postmasterPid ? await postgresCpuMs(db.postmasterPid) : null;
+  const before = await cpuMs(server.pid);
+  const result = await load(server.url, server.headers, bodies(server.name, query, jobIds), seconds, CONNECTIONS);
+  // Requests still in flight when the time is up are worked on after it: their CPU time is let in
+  // (at most about a p99 later), and they count among the requests it is divided by.
+  await new Promise((r) => setTimeout(r, Math.min(SETTLE_MAX_MS, Math.max(SETTLE_MIN_MS, 2 * result.p99))));
+  const cpu = (await cpuMs(server.pid)) - before;
+  const pgCpu = pgBefore === null ? null : (await postgresCpuMs(db.postmasterPid!)) - pgBefore;
+  const perRequest = (value: number) => value / Math.max(result.sent, 1);
+  return {
+    round,
+    query,
+    server: server.name,
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    requests: result.completed,
+    failures: result.failures,
+    cpuMsPerRequest: perRequest(cpu),
+    postgresCpuMsPerRequest: pgCpu === null ? null : perRequest(pgCpu),
+  };
+}
+
+/**
+ * SQL statements per request of each server and query, exactly: pg_stat_statements is reset, a
+ * few requests are sent one after another (nothing in flight at either end), and the statements
+ * executed meanwhile are counted. They do not vary from round to round, so they are counted once.
+ */
+async function countStatementsPerRequest(db: Postgres, servers: Server[], jobIds: string[]) {
+  const counts = {} as Record<QueryName, Record<ServerName, { perRequest: number; top: Array<{ perRequest: number; query: string }> }>>;
+  for (const query of QUERIES) {
+    counts[query] = {} as (typeof counts)[QueryName];
+    for (const server of servers) {
+      const sample = bodies(server.name, query, jobIds);
+      await resetStatements(db.client);
+      for (let i = 0; i < STATEMENT_SAMPLE; i++) await post(server, sample[i % sample.length]!);
+      const { total, top } = await countStatements(db.client);
+      counts[query][server.name] = {
+        perRequest: total / STATEMENT_SAMPLE,
+        top: top.map((s) => ({ perRequest: s.calls / STATEMENT_SAMPLE, query: s.query })),
+      };
+    }
+  }
+  return counts;
+}
+
+/** One GraphQL request; throws unless it is answered with data and no errors. */
+async function post(server: Server, body: string): Promise<Record<string, unknown>> {
+  const response = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", ...server.headers }, body });
+  const json = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  if (!response.ok || !json.data || json.errors) throw new Error(`${server.name} failed: ${JSON.stringify(json)}`);
+  return json.data;
+}
+
+async function versions(db: Postgres) {
+  const version = async (pkg: string) => ((JSON.parse(await readFile(path.join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version);
+  return {
+    postgres: db.serverVersion,
+    postgresSource: db.version,
+    node: process.version,
+    graphqlYoga: await version("graphql-yoga"),
+    pothos: await version("@pothos/core"),
+    pothosPrisma: await version("@pothos/plugin-prisma"),
+    prisma: await version("@prisma/client"),
+    postgraphile: await version("postgraphile"),
+    autocannon: await version("autocannon"),
+  };
+}
+
+async function main() {
+  const begun = performance.now();
+  const work = await scratch("reads");
+  const servers: Server[] = [];
+  let db: Postgres | undefined;
+  const giveUp = deadline(DEADLINE_MS, () => servers.forEach((s) => process.kill(s.pid, "SIGKILL")));
+  try {
+    db = await startPostgres(work.dir);
+    console.log(`seeding ${JOBS} jobs`);
+    const seeded = await seed(db.url, JOBS);
+    console.log(`seeded ${seeded.jobs} jobs, ${seeded.tasks} tasks, ${seeded.outputs} outputs`);
+    const { rows } = await db.client.query<{ id: string }>(`/* benchJobIds */ select id::text from jobs order by md5(id::text) limit $1::int`, [JOB_IDS]);
+    const jobIds = rows.map((r) => r.id);
+
+    // Started together, they take seconds instead of their sum; those that did start are stopped
+    // below should another fail.
+    const started = await Promise.allSettled([
+      startJobgraph(db.url, POOL_SIZE),
+      startPeer("postgraphile", "postgraphile-server.ts", db.url, POOL_SIZE),
+      startPeer("floor", "floor-server.ts", db.url, POOL_SIZE),
+    ]);
+    for (const s of started) if (s.status === "fulfilled") servers.push(s.value);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
+    const equivalence = await checkEquivalence(servers, jobIds);
+    console.log(`the servers agree: ${JSON.stringify(equivalence)}`);
+
+    // JIT, pools, plan and query caches: every server has answered every query before it counts.
+    if (WARMUP_SECONDS > 0) for (const query of QUERIES) for (const server of servers) await measure(db, server, query, jobIds, WARMUP_SECONDS, 0);
+    const statements = db.statements ? await countStatementsPerRequest(db, servers, jobIds) : null;
+
+    const cells: Cell[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const query of QUERIES) {
+        // The order of servers rotates from round to round, so that none always follows the same one.
+        for (let i = 0; i < servers.length; i++) {
+          const server = servers[(i + round - 1) % servers.length]!;
+          const cell = await measure(db, server, query, jobIds, SECONDS, round);
+          cells.push(cell);
+          console.log(
+            `round ${round} ${query} ${server.name}: ${cell.rps.toFixed(0)} req/s, p50 ${cell.p50} ms, p99 ${cell.p99} ms, ` +
+              `${cell.cpuMsPerRequest.toFixed(2)} CPU ms/req (PostgreSQL ${cell.postgresCpuMsPerRequest?.toFixed(2) ?? "n/a"})` +
+              `${cell.failures ? `, ${cell.failures} FAILED` : ""}`,
+          );
+        }
+      }
+    }
+
+    const failed = cells.filter((c) => c.failures > 0);
+    if (failed.length) {
+      throw new Error(`requests failed: ${failed.map((c) => `${c.server} ${c.query} round ${c.round}: ${c.failures}`).join("; ")}`);
+    }
+
+    const results = {
+      at: new Date().toISOString(),
+      smoke,
+      machine: machine(),
+      versions: await versions(db),
+      settings: { jobs: JOBS, tasksPerJob: TASKS_PER_JOB, jobIds: jobIds.length, rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, poolSize: POOL_SIZE },
+      seeded,
+      equivalence,
+      statementCounting: db.statements ? "pg_stat_statements" : null,
+      statements,
+      cells,
+      ...summarise(cells),
+      runSeconds: Math.round((performance.now() - begun) / 1000),
+    };
+    console.log(`results in ${await report("reads", results, section(results))}`);
+  } finally {
+    giveUp();
+    await Promise.all(servers.map((s) => s.stop()));
+    await db?.stop();
+    await work.remove();
+  }
+}
+
+/** Medians over the rounds, and ratios (jobgraph ÷ peer) taken within each round, then their medians. */
+function summarise(cells: Cell[]) {
+  const medians = {} as Record<QueryName, Record<ServerName, Summary>>;
+  const ratios = {} as Record<QueryName, { postgraphile: Ratios; floor: Ratios }>;
+  const nullable = (values: Array<number | null>) => (values.some((v) => v === null) ? null : median(values as number[]));
+  for (const query of QUERIES) {
+    medians[query] = {} as Record<ServerName, Summary>;
+    for (const server of SERVERS) {
+      const mine = cells.filter((c) => c.query === query && c.server === server);
+      medians[query][server] = {
+        rps: median(mine.map((c) => c.rps)),
+        p50: median(mine.map((c) => c.p50)),
+        p99: median(mine.map((c) => c.p99)),
+        cpuMsPerRequest: median(mine.map((c) => c.cpuMsPerRequest)),
+        postgresCpuMsPerRequest: nullable(mine.map((c) => c.postgresCpuMsPerRequest)),
+      };
+    }
+    const ratio = (peer: ServerName): Ratios => {
+      const rounds = [...new Set(cells.map((c) => c.round))];
+      const pick = (round: number, server: ServerName) => cells.find((c) => c.round === round && c.query === query && c.server === server)!;
+      return {
+        rps: median(rounds.map((r) => pick(r, "jobgraph").rps / pick(r, peer).rps)),
+        cpuMsPerRequest: median(rounds.map((r) => pick(r, "jobgraph").cpuMsPerRequest / pick(r, peer).cpuMsPerRequest)),
+      };
+    };
+    ratios[query] = { postgraphile: ratio("postgraphile"), floor: ratio("floor") };
+  }
+  return { medians, ratios };
+}
+
+type Results = {
+  at: string;
+  machine: ReturnType<typeof machine>;
+  versions: Awaited<ReturnType<typeof versions>>;
+  settings: { jobs: number; jobIds: number; rounds: number; seconds: number; warmupSeconds: number; connections: number; poolSize: number };
+  seeded: Seeded;
+  equivalence: Awaited<ReturnType<typeof checkEquivalence>>;
+  statementCounting: string | null;
+  statements: Awaited<ReturnType<typeof countStatementsPerRequest>> | null;
+  runSeconds: number;
+} & ReturnType<typeof summarise>;
+
+/** The reads section of docs/performance.md. */
+function section(results: Results): string {
+  const { machine: m, versions: v, settings: s, seeded } = results;
+  const fixed = (value: number | null, digits: number) => (value === null ? "n/a" : value.toFixed(digits));
+  const lines = [
+    "## Reads",
+    "",
+    `\`npm run bench:reads\`, ${results.at.slice(0, 10)}. One database of ${seeded.jobs.toLocaleString("en")} jobs, ${seeded.tasks.toLocaleString("en")} tasks and ${seeded.outputs.toLocaleString("en")} outputs; three servers on it, each its own process with ${s.poolSize} database connections; ${s.connections} concurrent HTTP clients (autocannon) on 127.0.0.1. Each round loads every server with every query for ${s.seconds} s, servers interleaved (their order rotates from round to round), after a ${s.warmupSeconds} s warm-up of each; medians of ${s.rounds} rounds.`,
+    "",
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}. Node ${v.node}; ${v.postgres.split(" on ")[0]} (${v.postgresSource}); graphql-yoga ${v.graphqlYoga}, Pothos ${v.pothos} with plugin-prisma ${v.pothosPrisma}, Prisma ${v.prisma}, PostGraphile ${v.postgraphile}.`,
+    "",
+    "The queries, the same rows and fields from every server:",
+    "",
+    `- **nested page**: the ${PAGE_SIZE} newest jobs (id, number, name, status, progress), each with its template (name, version), its first ${TASKS_PER_JOB} tasks (name, status, progress, sequence) and its outputs (name, type, size).`,
+    `- **job by id**: one job (scalar fields and its template), cycling through ${s.jobIds.toLocaleString("en")} ids in a random order.`,
+    `- **filtered list**: the ${PAGE_SIZE} newest jobs with status RUNNING in queue \`${FILTER_QUEUE}\`, scalar fields.`,
+    "",
+    "The servers:",
+    "",
+    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`), authenticating every request with a bearer token.",
+    "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`).",
+    "- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (`bench/reads/floor-server.ts`): the least a GraphQL server over these tables can cost.",
+    "",
+    "| query | server | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | SQL statements/req |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const query of QUERIES) {
+    for (const server of SERVERS) {
+      const c = results.medians[query][server];
+      lines.push(
+        `| ${QUERY_LABELS[query]} | ${LABELS[server]} | ${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.cpuMsPerRequest.toFixed(2)} | ${fixed(c.postgresCpuMsPerRequest, 2)} | ${fixed(results.statements?.[query][server].perRequest ?? null, 1)} |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    "Ratios, jobgraph ÷ peer, taken within each round (medians of the rounds): above 1 jobgraph serves more requests per second, or spends more CPU per request.",
+    "",
+    "| query | req/s vs PostGraphile v4 | req/s vs floor | server CPU/req vs PostGraphile v4 | server CPU/req vs floor |",
+    "|---|---:|---:|---:|---:|",
+  );
+  for (const query of QUERIES) {
+    const r = results.ratios[query];
+    lines.push(`| ${QUERY_LABELS[query]} | ${r.postgraphile.rps.toFixed(2)} | ${r.floor.rps.toFixed(2)} | ${r.postgraphile.cpuMsPerRequest.toFixed(2)} | ${r.floor.cpuMsPerRequest.toFixed(2)} |`);
+  }
+  lines.push(
+    "",
+    `How it is measured: CPU time is read from /proc for the server's process and for all of PostgreSQL's before and after each measurement, and divided by the requests sent; it is steadier than requests/s on a shared machine. ${results.statementCounting ? `SQL statements are counted by pg_stat_statements (loaded into the benchmark's embedded PostgreSQL), BEGIN and COMMIT included, over ${STATEMENT_SAMPLE} requests sent one after another to each server after the warm-up; each server's statements are listed in \`bench/results/reads.json\`.` : "SQL statements were not counted: pg_stat_statements is not loaded on the server used."} Before measuring, the three servers' answers to each query are compared and must hold the same rows and values (nested page: ${results.equivalence.nestedPage.jobs} jobs, ${results.equivalence.nestedPage.tasks} tasks, ${results.equivalence.nestedPage.outputs} outputs); a failed request fails the run.`,
+    "",
+    `Run it with \`npm run bench:reads\` (this run took ${(results.runSeconds / 60).toFixed(1)} minutes, seeding included; \`--smoke\` takes seconds); the scale and durations are set by environment variables listed at the top of \`bench/reads.ts\`.`,
+  );
+  return lines.join("\n");
+}
+
+await main();
