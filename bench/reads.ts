@@ -310,7 +310,7 @@ function section(results: Results): string {
     "",
     "The servers:",
     "",
-    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`), authenticating every request with a bearer token.",
+    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`), authenticating every request with a bearer token (one of its SQL statements per request).",
     "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`).",
     "- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (`bench/reads/floor-server.ts`): the least a GraphQL server over these tables can cost.",
     "",
