@@ -1,0 +1,377 @@
+// Workers: N worker nodes (1, 8, 32 by default), split evenly across two gateway instances on one
+// PostgreSQL, each running acquireNextJob -> startJob -> 10 × reportJobProgress -> finishJob through
+// the GraphQL API in a tight loop (the documents runWorker sends, without its waits). Reported:
+// jobs completed per second, per minute and per core, mutations per second, claim latency
+// (p50/p99 of acquireNextJob round trips), CPU milliseconds per mutation and per job in the
+// gateways, PostgreSQL and this process, and checks that no job was acquired twice or lost. The
+// floor, interleaved with it in every round: the same SQL statements sent straight to PostgreSQL
+// (see bench/workers/drivers.ts). Traffic goes to 127.0.0.1 only.
+//
+//   npm run bench:workers               3 rounds × (1, 8, 32 workers) × (GraphQL, floor), 20 s each,
+//                                       after a 5 s warm-up of each: about 8-10 minutes on 2 cores
+//   npm run bench:workers -- --smoke    1 and 2 workers, 1.5 s each, 1 round, checks included (about
+//                                       20 s; the suite runs it); results go to a temporary folder
+//   npm run bench:workers -- --soak     300,000 claims, each a whole lifecycle, with the queue kept
+//                                       as deep and autovacuum alone cleaning up: throughput in 30 s
+//                                       windows and the ratio of the end to the start (must be
+//                                       >= 0.8). Through the floor's statements by default: the
+//                                       soak is about the queue table, which they churn as GraphQL
+//                                       workers do but faster, and GraphQL's own cost (most of a
+//                                       job's, and constant) would hide a slower database. About 1
+//                                       hour on 2 cores (at 80-100 jobs/s); through GraphQL
+//                                       (BENCH_SOAK_VIA=graphql) 3-8 hours (at 10-30 jobs/s). Not
+//                                       run by default. With --smoke: 1,500 claims, to see that it runs.
+//
+// Environment (each overrides the smoke scale too):
+//   BENCH_WORKERS=1,8,32          worker counts
+//   BENCH_SECONDS=20              length of each measured phase
+//   BENCH_ROUNDS=3                rounds; each runs every worker count through GraphQL and the floor
+//   BENCH_WARMUP_SECONDS=5        an unmeasured phase of each kind first (0: none)
+//   BENCH_QUEUE_DEPTH=1000        jobs kept waiting: the queue is topped up every 200 ms as workers
+//                                 drain it (acquireNextJob reads every waiting job, so its cost grows
+//                                 with the depth; a phase that empties the queue fails)
+//   BENCH_SOAK_CLAIMS=300000      claims in the soak
+//   BENCH_SOAK_WORKERS=8          workers in the soak
+//   BENCH_SOAK_VIA=sql            sql (the floor's statements) or graphql
+//   BENCH_SOAK_WINDOW_SECONDS=30  throughput windows of the soak
+//   BENCH_DEADLINE_MINUTES        give up after this long (default: twice the expected duration at
+//                                 a pessimistic rate)
+//   DATABASE_URL                  use this PostgreSQL instead of a fresh embedded one (PostgreSQL
+//                                 CPU is then not measured); JOBGRAPH_DB_POOL_SIZE reaches the gateways
+//
+// The run fails (exit 1) on any double acquisition, lost job, failed call or emptied queue, and a
+// soak also when its end runs below 80% of its start. The benchmark sets the jobs table's
+// autovacuum as docs/deploy.md recommends, unless the table already has its own settings.
+import http from "node:http";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+import { database, deadline, gateway, machine, median, percentile, report, root, scratch, smoke, type Gateway } from "./lib.js";
+import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
+import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
+import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
+import { soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
+import { check, MUTATIONS_PER_JOB, newTally, work, type Tally } from "./workers/work.js";
+
+const env = process.env;
+const numberFrom = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+const soak = process.argv.includes("--soak");
+
+const WORKERS = env.BENCH_WORKERS ? env.BENCH_WORKERS.split(",").map(Number) : smoke ? [1, 2] : [1, 8, 32];
+const SECONDS = numberFrom("BENCH_SECONDS", smoke ? 1.5 : 20);
+const ROUNDS = numberFrom("BENCH_ROUNDS", smoke ? 1 : 3);
+const WARMUP_SECONDS = numberFrom("BENCH_WARMUP_SECONDS", smoke ? 0 : 5);
+const QUEUE_DEPTH = numberFrom("BENCH_QUEUE_DEPTH", smoke ? 200 : 1_000);
+const SOAK_CLAIMS = numberFrom("BENCH_SOAK_CLAIMS", smoke ? 1_500 : 300_000);
+const SOAK_WORKERS = numberFrom("BENCH_SOAK_WORKERS", smoke ? 4 : 8);
+const SOAK_VIA: Kind = env.BENCH_SOAK_VIA === "graphql" ? "graphql" : "sql";
+const SOAK_WINDOW_SECONDS = numberFrom("BENCH_SOAK_WINDOW_SECONDS", smoke ? 2 : 30);
+/** Issue 8's target for the whole machine: 3,000 jobs of 13 mutations each per minute. */
+const TARGET_JOBS_PER_MINUTE = 3_000;
+/** The soak's end must keep at least this share of its start's throughput. */
+const SOAK_MIN_RATIO = 0.8;
+
+for (const [name, value] of Object.entries({ SECONDS, ROUNDS, QUEUE_DEPTH, SOAK_CLAIMS, SOAK_WORKERS, SOAK_WINDOW_SECONDS })) {
+  if (!(value > 0)) throw new Error(`BENCH_${name} must be a positive number`);
+}
+if (env.BENCH_SOAK_VIA && !["sql", "graphql"].includes(env.BENCH_SOAK_VIA)) throw new Error("BENCH_SOAK_VIA must be sql or graphql");
+if (!WORKERS.every((n) => Number.isInteger(n) && n > 0)) throw new Error("BENCH_WORKERS must list positive integers, e.g. 1,8,32");
+
+/** Setting up, checking and settling between phases take about this long per phase and in all. */
+const PHASE_OVERHEAD_S = 20;
+const SETUP_S = 120;
+const expectedSeconds = soak
+  ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 50 : 10)
+  : SETUP_S + (ROUNDS * WORKERS.length + (WARMUP_SECONDS ? 1 : 0)) * 2 * PHASE_OVERHEAD_S + ROUNDS * WORKERS.length * 2 * SECONDS + WARMUP_SECONDS * 2;
+const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
+
+type Bench = { url: string; pool: pg.Pool; gateways: Gateway[]; queue: Queue; postmaster: number | undefined };
+
+/** `count` drivers: GraphQL ones alternate between the gateways; each uses its own worker node. */
+async function drivers(bench: Bench, kind: Kind, count: number): Promise<{ drivers: Driver[]; close(): Promise<void> }> {
+  if (kind === "graphql") {
+    const agents = bench.gateways.map(() => new http.Agent({ keepAlive: true }));
+    const list = Array.from({ length: count }, (_, i) => graphqlDriver(bench.gateways[i % 2]!, bench.queue.nodes[i]!, agents[i % 2]!));
+    return { drivers: list, close: async () => agents.forEach((a) => a.destroy()) };
+  }
+  const list = await Promise.all(Array.from({ length: count }, (_, i) => sqlDriver(bench.url, bench.queue.nodes[i]!)));
+  return { drivers: list, close: async () => void (await Promise.all(list.map((d) => d.close()))) };
+}
+
+const cpuReading = (bench: Bench) => readCpu(bench.gateways.map((g) => g.pid), bench.postmaster);
+
+/** CPU used between two readings, per job and per mutation, and as a share of the whole machine. */
+function cpuBetween(before: CpuReading, after: CpuReading, jobs: number, mutations: number, kind: Kind) {
+  const gateways = after.gatewaysMs - before.gatewaysMs;
+  const postgres = after.postgresMs - before.postgresMs;
+  const client = after.clientMs - before.clientMs;
+  const wallMs = after.at - before.at;
+  return {
+    gatewayMsPerMutation: kind === "graphql" ? gateways / mutations : null,
+    gatewayMsPerJob: kind === "graphql" ? gateways / jobs : null,
+    postgresMsPerJob: postgres / jobs,
+    clientMsPerJob: client / jobs,
+    /** Share of all cores busy in the three (PostgreSQL unknown: left out). */
+    busyShare: (gateways + (Number.isNaN(postgres) ? 0 : postgres) + client) / (wallMs * machine().cpus),
+  };
+}
+
+/** One measured phase: `workers` workers of one kind for `seconds` on a settled queue kept full. */
+async function phase(bench: Bench, kind: Kind, workers: number, seconds: number, round: number): Promise<Phase> {
+  await topUp(bench.pool, bench.queue, QUEUE_DEPTH);
+  await settle(bench.pool);
+  const from = await lastEventId(bench.pool);
+  const { drivers: list, close } = await drivers(bench, kind, workers);
+  const tallies = list.map(() => newTally());
+  const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH);
+  const before = await cpuReading(bench);
+  const windowEnd = before.at + seconds * 1000;
+  let after: Promise<CpuReading> | undefined;
+  const timer = setTimeout(() => (after = cpuReading(bench)), seconds * 1000);
+  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => performance.now() < windowEnd, windowEnd)));
+  clearTimeout(timer);
+  const end = await (after ?? cpuReading(bench));
+  await stopFilling();
+  await close();
+  const checks = await check(bench.pool, from, tallies);
+  const measured = (end.at - before.at) / 1000;
+  const completed = tallies.reduce((sum, t) => sum + t.completed, 0);
+  const mutations = tallies.reduce((sum, t) => sum + t.mutations, 0);
+  const claims = tallies.flatMap((t) => t.claimMs);
+  const jobsPerSecond = completed / measured;
+  const result: Phase = {
+    kind,
+    round,
+    workers,
+    seconds: measured,
+    completed,
+    mutations,
+    jobsPerSecond,
+    jobsPerMinute: jobsPerSecond * 60,
+    jobsPerSecondPerCore: jobsPerSecond / machine().cpus,
+    mutationsPerSecond: mutations / measured,
+    claimP50Ms: percentile(claims, 50),
+    claimP99Ms: percentile(claims, 99),
+    cpu: cpuBetween(before, end, completed, mutations, kind),
+    checks,
+  };
+  console.log(
+    `${round ? `round ${round}` : "warm-up"}, ${kind === "graphql" ? "GraphQL" : "floor  "}, ${String(workers).padStart(2)} ${workers === 1 ? "worker: " : "workers:"} ` +
+      `${jobsPerSecond.toFixed(1)} jobs/s, ${result.mutationsPerSecond.toFixed(0)} mutations/s, claim p50 ${result.claimP50Ms.toFixed(1)} ms p99 ${result.claimP99Ms.toFixed(1)} ms` +
+      (checks.problems.length ? `; PROBLEMS: ${checks.problems.join("; ")}` : `; ${checks.acquired} acquired, 0 double, 0 lost`),
+  );
+  return result;
+}
+
+/** Medians per worker count over the rounds, and the ratio to the floor (the median of each round's own ratio). */
+function summarise(phases: Phase[]): Summary[] {
+  const measured = phases.filter((p) => p.round > 0);
+  return WORKERS.map((workers) => {
+    const of = (kind: Kind) => measured.filter((p) => p.kind === kind && p.workers === workers);
+    const medians = (list: Phase[]) => ({
+      jobsPerSecond: median(list.map((p) => p.jobsPerSecond)),
+      jobsPerMinute: median(list.map((p) => p.jobsPerMinute)),
+      jobsPerSecondPerCore: median(list.map((p) => p.jobsPerSecondPerCore)),
+      mutationsPerSecond: median(list.map((p) => p.mutationsPerSecond)),
+      claimP50Ms: median(list.map((p) => p.claimP50Ms)),
+      claimP99Ms: median(list.map((p) => p.claimP99Ms)),
+      gatewayMsPerMutation: list[0]?.cpu.gatewayMsPerMutation == null ? null : median(list.map((p) => p.cpu.gatewayMsPerMutation!)),
+      gatewayMsPerJob: list[0]?.cpu.gatewayMsPerJob == null ? null : median(list.map((p) => p.cpu.gatewayMsPerJob!)),
+      postgresMsPerJob: median(list.map((p) => p.cpu.postgresMsPerJob)),
+      clientMsPerJob: median(list.map((p) => p.cpu.clientMsPerJob)),
+      busyShare: median(list.map((p) => p.cpu.busyShare)),
+    });
+    const graphql = of("graphql");
+    const floor = of("sql");
+    const ratios = graphql.map((g) => g.jobsPerSecond / floor.find((f) => f.round === g.round)!.jobsPerSecond);
+    return { workers, graphql: medians(graphql), floor: medians(floor), ratioToFloor: median(ratios) };
+  });
+}
+
+async function versions(db: { version: string }, pool: pg.Pool) {
+  const pkg = async (name: string) => (JSON.parse(await readFile(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  const { rows } = await pool.query<{ v: string }>("select current_setting('server_version') as v");
+  return {
+    node: process.version,
+    postgres: `${rows[0]!.v} (${db.version})`,
+    graphqlYoga: await pkg("graphql-yoga"),
+    graphql: await pkg("graphql"),
+    pothos: await pkg("@pothos/core"),
+    prisma: await pkg("@prisma/client"),
+    pg: await pkg("pg"),
+  };
+}
+
+/** Both gateways, started together; if either fails to start, the other is stopped too. */
+async function startGateways(url: string): Promise<Gateway[]> {
+  const started = await Promise.allSettled([0, 1].map(() => gateway({ databaseUrl: url, env: { JOBGRAPH_LEASE_SECONDS: String(LEASE_SECONDS) } })));
+  const up = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(up.map((g) => g.stop()));
+    throw failed.reason;
+  }
+  return up;
+}
+
+/** The warm-up, then every round: each worker count through GraphQL and the floor. */
+async function measure(bench: Bench): Promise<Phase[]> {
+  const phases: Phase[] = [];
+  if (WARMUP_SECONDS) {
+    const n = Math.min(8, Math.max(...WORKERS));
+    for (const kind of ["graphql", "sql"] as const) phases.push(await phase(bench, kind, n, WARMUP_SECONDS, 0));
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const workers of WORKERS) {
+      // Which kind goes first alternates, so neither always runs on the fresher machine.
+      const order: Kind[] = (round + WORKERS.indexOf(workers)) % 2 ? ["graphql", "sql"] : ["sql", "graphql"];
+      for (const kind of order) phases.push(await phase(bench, kind, workers, SECONDS, round));
+    }
+  }
+  return phases;
+}
+
+async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine" | "versions" | "autovacuum">> {
+  await topUp(bench.pool, bench.queue, QUEUE_DEPTH);
+  await settle(bench.pool);
+  const from = await lastEventId(bench.pool);
+  const { drivers: list, close } = await drivers(bench, SOAK_VIA, SOAK_WORKERS);
+  const tallies = list.map(() => newTally());
+  let left = SOAK_CLAIMS;
+  // The queue stays equally deep, so the only thing that changes over the soak is what the claims
+  // leave behind: dead rows, finished jobs, a longer history, larger indexes.
+  const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH);
+  const windows: SoakResults["windows"] = [];
+  const started = performance.now();
+  let last = { at: started, finished: 0, claimIndex: tallies.map(() => 0) };
+  const sample = async () => {
+    const at = performance.now();
+    const finished = tallies.reduce((sum, t) => sum + t.finished, 0);
+    const claims = tallies.flatMap((t, i) => t.claimMs.slice(last.claimIndex[i]));
+    const { rows } = await bench.pool.query<{ dead: string; autovacuums: string; bytes: string }>(
+      `select n_dead_tup::text as dead, autovacuum_count::text as autovacuums, pg_total_relation_size('jobs')::text as bytes
+         from pg_stat_user_tables where relid = 'jobs'::regclass`,
+    );
+    windows.push({
+      endsAtSeconds: (at - started) / 1000,
+      seconds: (at - last.at) / 1000,
+      jobsPerSecond: (finished - last.finished) / ((at - last.at) / 1000),
+      claimP99Ms: percentile(claims, 99),
+      deadRows: Number(rows[0]!.dead),
+      autovacuums: Number(rows[0]!.autovacuums),
+      jobsTableMiB: Number(rows[0]!.bytes) / 2 ** 20,
+    });
+    const w = windows.at(-1)!;
+    console.log(`${w.endsAtSeconds.toFixed(0)} s: ${finished} jobs, ${w.jobsPerSecond.toFixed(1)} jobs/s, claim p99 ${w.claimP99Ms.toFixed(1)} ms, ${w.deadRows} dead rows, ${w.autovacuums} autovacuums`);
+    last = { at, finished, claimIndex: tallies.map((t) => t.claimMs.length) };
+  };
+  let sampling: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    sampling = sample().catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`));
+  }, SOAK_WINDOW_SECONDS * 1000);
+  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => left-- > 0, Number.POSITIVE_INFINITY)));
+  clearInterval(sampler);
+  await Promise.all([sampling, stopFilling()]);
+  await close();
+  const checks = await check(bench.pool, from, tallies);
+  // The first window includes the start (JIT, caches); the comparison takes the next ones.
+  const afterWarmUp = windows.slice(1);
+  const k = Math.min(3, Math.max(1, Math.floor(afterWarmUp.length / 4)));
+  const startRate = median(afterWarmUp.slice(0, k).map((w) => w.jobsPerSecond));
+  const endRate = median(afterWarmUp.slice(-k).map((w) => w.jobsPerSecond));
+  const ratio = endRate / startRate;
+  const problems = [...checks.problems];
+  if (afterWarmUp.length < 3) problems.push(`too few windows (${afterWarmUp.length}) to compare the end with the start: lower BENCH_SOAK_WINDOW_SECONDS`);
+  else if (!(ratio >= SOAK_MIN_RATIO)) problems.push(`the end ran at ${(ratio * 100).toFixed(0)}% of the start, below ${SOAK_MIN_RATIO * 100}%`);
+  return {
+    settings: { via: SOAK_VIA, workers: SOAK_WORKERS, claims: SOAK_CLAIMS, windowSeconds: SOAK_WINDOW_SECONDS, queueDepth: QUEUE_DEPTH },
+    seconds: (performance.now() - started) / 1000,
+    finished: checks.finished,
+    windows,
+    comparedWindows: k,
+    startJobsPerSecond: startRate,
+    endJobsPerSecond: endRate,
+    ratio,
+    minRatio: SOAK_MIN_RATIO,
+    checks,
+    correct: problems.length === 0,
+    problems,
+  };
+}
+
+async function main() {
+  const work = await scratch("workers");
+  const db = await database(work.dir);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: "jobgraph-bench" });
+  let gateways: Gateway[] = [];
+  const giveUp = deadline(DEADLINE_MS, () => gateways.forEach((g) => process.kill(g.pid, "SIGKILL")));
+  try {
+    gateways = await startGateways(db.url);
+    const queue = await createQueue(gateways[0]!, soak ? SOAK_WORKERS : Math.max(...WORKERS));
+    const autovacuum = await tuneAutovacuum(pool);
+    // PostgreSQL's processes can be seen (and their CPU read) only when it runs here: the embedded one.
+    const postmaster = env.DATABASE_URL ? undefined : await findPostmaster(pool);
+    const bench: Bench = { url: db.url, pool, gateways, queue, postmaster };
+    const common = { at: new Date().toISOString(), machine: machine(), versions: await versions(db, pool), autovacuum };
+
+    if (soak) {
+      const results: SoakResults = { ...common, ...(await soakRun(bench)) };
+      console.log(`results in ${await report("workers-soak", results, soakSection(results))}`);
+      if (!results.correct) {
+        console.error(`the soak failed: ${results.problems.join("; ")}`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+
+    const settings = {
+      workers: WORKERS,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      warmupSeconds: WARMUP_SECONDS,
+      queueDepth: QUEUE_DEPTH,
+      gateways: gateways.length,
+      gatewayPoolSize: Number(env.JOBGRAPH_DB_POOL_SIZE ?? 10),
+      leaseSeconds: LEASE_SECONDS,
+      mutationsPerJob: MUTATIONS_PER_JOB,
+      postgresCpuMeasured: postmaster !== undefined,
+    };
+    const updatesBefore = await jobUpdates(pool);
+    const phases = await measure(bench);
+    // The gateways' and the floor's connections report their table statistics when they close.
+    await Promise.all(gateways.map((g) => g.stop()));
+    gateways = [];
+    const updatesAfter = await jobUpdates(pool);
+    const summary = summarise(phases);
+    const best = Math.max(...summary.map((s) => s.graphql.jobsPerMinute));
+    const problems = phases.flatMap((p) => p.checks.problems.map((problem) => `${p.kind} ${p.workers} workers, round ${p.round}: ${problem}`));
+    const updates = updatesAfter.updates - updatesBefore.updates;
+    const hot = updatesAfter.hot - updatesBefore.hot;
+    const results: Results = {
+      ...common,
+      settings,
+      phases,
+      summary,
+      target: { jobsPerMinute: TARGET_JOBS_PER_MINUTE, bestJobsPerMinute: best, met: best >= TARGET_JOBS_PER_MINUTE },
+      jobsTable: { updates, hotUpdates: hot, hotShare: updates ? hot / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },
+      doubleAcquisitions: phases.reduce((sum, p) => sum + p.checks.doubleAcquisitions, 0),
+      lostJobs: phases.reduce((sum, p) => sum + p.checks.lostJobs, 0),
+      jobsCompleted: phases.reduce((sum, p) => sum + p.checks.finished, 0),
+      correct: problems.length === 0,
+      problems,
+    };
+    console.log(`results in ${await report("workers", results, workersSection(results))}`);
+    if (!results.correct) {
+      console.error(`the run failed: ${problems.join("; ")}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    giveUp();
+    await Promise.all(gateways.map((g) => g.stop()));
+    await pool.end();
+    await db.stop();
+    await work.remove();
+  }
+}
+
+await main();

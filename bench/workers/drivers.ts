@@ -1,0 +1,135 @@
+// Two ways to run a job's lifecycle (acquire -> start -> 10 progress reports -> finish): through
+// a gateway's GraphQL API, as a worker node does, and the floor: the same SQL statements sent
+// straight to PostgreSQL.
+import http from "node:http";
+import { print } from "graphql";
+import pg from "pg";
+import type { Db } from "../../src/db/client.js";
+import { Prisma } from "../../src/db/generated/prisma/client.js";
+import { acquireNextJob } from "../../src/domain/claiming.js";
+import type { NodePrincipal } from "../../src/domain/principal.js";
+import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
+import { AcquireNextJob, FinishJob, ReportJobProgress, StartJob } from "../../src/sdk/operations.js";
+import type { Gateway } from "../lib.js";
+import { QUEUE, uuidOf, type BenchNode } from "./queue.js";
+
+/** A job a worker holds: `ref` is what the driver sends, `id` the job's UUID, for the checks. */
+export type HeldJob = { ref: string; id: string; lease: string };
+
+export type Driver = {
+  /** The next job, or null when none is claimable. */
+  acquire(): Promise<HeldJob | null>;
+  start(job: HeldJob): Promise<void>;
+  progress(job: HeldJob, fraction: number, step: number): Promise<void>;
+  finish(job: HeldJob): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** How long a lease lasts, for the gateways (JOBGRAPH_LEASE_SECONDS) and the floor alike. */
+export const LEASE_SECONDS = 120;
+
+// The documents runWorker sends (src/sdk/operations.ts), so the gateway does what it does for a
+// real worker: acquireNextJob reads the job's fields, template and values; finishJob its status.
+const documents = {
+  acquire: print(AcquireNextJob),
+  start: print(StartJob),
+  progress: print(ReportJobProgress),
+  finish: print(FinishJob),
+};
+
+type Answer = { data?: Record<string, { __typename: string; message?: string } & Record<string, unknown>>; errors?: unknown };
+
+/**
+ * A worker node talking to one gateway over a keep-alive connection. node:http rather than fetch:
+ * the load generator shares two cores with what it measures, and undici costs more CPU per call.
+ */
+export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): Driver {
+  const headers = { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${node.secret}` };
+  const call = (field: string, query: string, variables: Record<string, unknown>, expected: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const body = JSON.stringify({ query, variables });
+      const request = http.request(
+        { host: "127.0.0.1", port: gw.port, path: "/graphql", method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+        (response) => {
+          const pieces: Buffer[] = [];
+          response.on("data", (piece: Buffer) => pieces.push(piece));
+          response.on("end", () => {
+            const text = Buffer.concat(pieces).toString("utf8");
+            let answer: Answer;
+            try {
+              answer = JSON.parse(text) as Answer;
+            } catch {
+              return reject(new Error(`${field}: HTTP ${response.statusCode} ${text.slice(0, 200)}`));
+            }
+            const result = answer.data?.[field];
+            if (answer.errors || result?.__typename !== expected) {
+              return reject(new Error(`${field}: ${result ? `${result.__typename} ${result.message ?? ""}` : JSON.stringify(answer.errors)}`));
+            }
+            resolve(result);
+          });
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      request.end(body);
+    });
+  const filter = { queues: [QUEUE] };
+  return {
+    async acquire() {
+      const result = (await call("acquireNextJob", documents.acquire, { filter }, "AcquireJobPayload")) as {
+        job: { id: string } | null;
+        lease: { token: string } | null;
+      };
+      return result.job ? { ref: result.job.id, id: uuidOf(result.job.id), lease: result.lease!.token } : null;
+    },
+    async start(job) {
+      await call("startJob", documents.start, { id: job.ref, leaseToken: job.lease }, "LeasePayload");
+    },
+    async progress(job, fraction, step) {
+      await call("reportJobProgress", documents.progress, { id: job.ref, leaseToken: job.lease, progress: fraction, detail: { step } }, "LeasePayload");
+    },
+    async finish(job) {
+      const result = (await call("finishJob", documents.finish, { id: job.ref, leaseToken: job.lease }, "JobPayload")) as { job: { status: string } };
+      if (result.job.status !== "SUCCEEDED") throw new Error(`finishJob: the job is ${result.job.status}`);
+    },
+    async close() {},
+  };
+}
+
+/**
+ * The floor: jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts) over one
+ * node-postgres connection instead of Prisma, so each step sends exactly the statement the gateway
+ * sends for it, built by the same code, and nothing else: no GraphQL, no authentication, no reads
+ * of the result.
+ */
+export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
+  const client = new pg.Client({ connectionString: url, application_name: "jobgraph-bench-floor" });
+  await client.connect();
+  const db = {
+    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => {
+      const statement = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+      return (await client.query(statement.text, statement.values as unknown[])).rows;
+    },
+    // A transition reads the job back only when its statement changed nothing, to say why.
+    job: { findUnique: async () => Promise.reject(new Error("the statement changed no row")) },
+  } as unknown as Db;
+  const actor: NodePrincipal = { kind: "NODE", nodeId: node.id, name: node.name, tokenId: node.id };
+  const settings = { leaseSeconds: LEASE_SECONDS };
+  return {
+    async acquire() {
+      const changed = await acquireNextJob(db, actor, { queues: [QUEUE] }, settings);
+      return changed ? { ref: changed.id, id: changed.id, lease: changed.leaseToken! } : null;
+    },
+    async start(job) {
+      await startJob(db, actor, job.ref, job.lease, settings);
+    },
+    async progress(job, fraction, step) {
+      await reportJobProgress(db, actor, job.ref, { leaseToken: job.lease, progress: fraction, detail: { step } }, settings);
+    },
+    async finish(job) {
+      const changed = await finishJob(db, actor, job.ref, { leaseToken: job.lease });
+      if (changed.status !== "SUCCEEDED") throw new Error(`finishJob: the job is ${changed.status}`);
+    },
+    close: () => client.end(),
+  };
+}

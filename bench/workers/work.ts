@@ -1,0 +1,139 @@
+// One worker's loop, the same for every driver, and the checks run on what the workers did: no
+// job acquired twice, none lost, every finish the workers saw recorded once.
+import pg from "pg";
+import type { Driver, HeldJob } from "./drivers.js";
+
+/** Progress reports per job: acquire, start, these, finish make the 13 mutations of a job. */
+export const PROGRESS_REPORTS = 10;
+export const MUTATIONS_PER_JOB = PROGRESS_REPORTS + 3;
+
+/** What one worker did. */
+export type Tally = {
+  /** UUIDs of the jobs it acquired, in order. */
+  acquired: string[];
+  /** Jobs finished before the measuring window closed. */
+  completed: number;
+  /** Jobs finished in all (a job held when the window closes is still finished). */
+  finished: number;
+  /** Mutations answered before the window closed. */
+  mutations: number;
+  /** Round trips of the acquisitions asked for before the window closed, in milliseconds. */
+  claimMs: number[];
+  /** Acquisitions that found no job: the queue ran dry. */
+  empty: number;
+  failures: string[];
+};
+
+export const newTally = (): Tally => ({ acquired: [], completed: 0, finished: 0, mutations: 0, claimMs: [], empty: 0, failures: [] });
+
+/**
+ * Claims and works jobs while `mayClaim()` says so, finishing the one it holds when told to stop.
+ * A call that fails ends the worker: the job it held is then counted as lost by the checks.
+ */
+export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean, windowEnd: number): Promise<void> {
+  const answered = () => {
+    if (performance.now() < windowEnd) tally.mutations++;
+  };
+  while (mayClaim()) {
+    try {
+      const asked = performance.now();
+      const job: HeldJob | null = await driver.acquire();
+      if (asked < windowEnd) tally.claimMs.push(performance.now() - asked);
+      answered();
+      if (!job) {
+        tally.empty++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      tally.acquired.push(job.id);
+      await driver.start(job);
+      answered();
+      for (let step = 1; step <= PROGRESS_REPORTS; step++) {
+        await driver.progress(job, step / PROGRESS_REPORTS, step);
+        answered();
+      }
+      await driver.finish(job);
+      answered();
+      tally.finished++;
+      if (performance.now() < windowEnd) tally.completed++;
+    } catch (error) {
+      tally.failures.push((error as Error).message);
+      return;
+    }
+  }
+}
+
+export type Checks = {
+  /** Acquisitions the workers saw, and ACQUIRED events written meanwhile. */
+  acquired: number;
+  acquiredEvents: number;
+  /** Finishes the workers saw, and SUCCEEDED events written meanwhile. */
+  finished: number;
+  succeededEvents: number;
+  /** Jobs held by two workers at once: handed to two workers, or acquired again without going back to the queue in between. */
+  doubleAcquisitions: number;
+  /** Jobs finished twice. */
+  doubleFinishes: number;
+  /** Jobs acquired that ended neither SUCCEEDED nor back in the queue. */
+  lostJobs: number;
+  emptyClaims: number;
+  failures: number;
+  /** Everything wrong, in words; empty when the run is sound. */
+  problems: string[];
+};
+
+/** Checks what the workers did since the event `fromEventId` against the database. */
+export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]): Promise<Checks> {
+  const acquired = tallies.flatMap((t) => t.acquired);
+  const seen = new Set<string>();
+  const handedTwice = new Set<string>();
+  for (const id of acquired) (seen.has(id) ? handedTwice : seen).add(id);
+  // An ACQUIRED event whose job's previous acquisition never went back to the queue (every way
+  // back, from release to an expired lease, writes an event with to_status QUEUED; so does CREATED).
+  const { rows: acquiredTwice } = await pool.query<{ id: string }>(
+    `with touched as (
+       select distinct job_id from job_events where id > $1::bigint and kind = 'ACQUIRED'
+     ), history as (
+       select e.job_id, e.kind, lag(e.kind) over (partition by e.job_id order by e.job_version, e.id) as before
+         from job_events e join touched using (job_id)
+        where e.kind = 'ACQUIRED' or e.to_status = 'QUEUED'
+     )
+     select distinct job_id::text as id from history where kind = 'ACQUIRED' and before = 'ACQUIRED'`,
+    [fromEventId],
+  );
+  const { rows: counts } = await pool.query<{ acquired: number; succeeded: number; finished_twice: number; lost: number }>(
+    `with events as (
+       select job_id, kind from job_events where id > $1::bigint and kind in ('ACQUIRED', 'SUCCEEDED', 'FAILED')
+     ), claimed as (
+       select job_id from events where kind = 'ACQUIRED' union select unnest($2::uuid[])
+     )
+     select (select count(*) from events where kind = 'ACQUIRED')::int as acquired,
+            (select count(*) from events where kind = 'SUCCEEDED')::int as succeeded,
+            (select count(*) from (select job_id from events where kind <> 'ACQUIRED' group by job_id having count(*) > 1) f)::int as finished_twice,
+            (select count(*) from jobs where id in (select job_id from claimed) and status not in ('SUCCEEDED', 'QUEUED'))::int as lost`,
+    [fromEventId, acquired],
+  );
+  const c = counts[0]!;
+  const failures = tallies.flatMap((t) => t.failures);
+  const checks: Checks = {
+    acquired: acquired.length,
+    acquiredEvents: c.acquired,
+    finished: tallies.reduce((sum, t) => sum + t.finished, 0),
+    succeededEvents: c.succeeded,
+    doubleAcquisitions: new Set([...handedTwice, ...acquiredTwice.map((r) => r.id)]).size,
+    doubleFinishes: c.finished_twice,
+    lostJobs: c.lost,
+    emptyClaims: tallies.reduce((sum, t) => sum + t.empty, 0),
+    failures: failures.length,
+    problems: [],
+  };
+  const problems = checks.problems;
+  if (checks.doubleAcquisitions) problems.push(`${checks.doubleAcquisitions} jobs acquired twice`);
+  if (checks.doubleFinishes) problems.push(`${checks.doubleFinishes} jobs finished twice`);
+  if (checks.lostJobs) problems.push(`${checks.lostJobs} jobs lost (acquired, then neither finished nor queued again)`);
+  if (checks.acquired !== checks.acquiredEvents) problems.push(`workers acquired ${checks.acquired} jobs, the database recorded ${checks.acquiredEvents}`);
+  if (checks.finished !== checks.succeededEvents) problems.push(`workers finished ${checks.finished} jobs, the database recorded ${checks.succeededEvents}`);
+  if (checks.emptyClaims) problems.push(`the queue ran dry (${checks.emptyClaims} acquisitions found nothing): raise BENCH_QUEUE_DEPTH`);
+  if (failures.length) problems.push(`${failures.length} calls failed, first: ${failures[0]}`);
+  return checks;
+}

@@ -1,0 +1,20 @@
+// bench:workers still runs: worker nodes on two gateway instances and the SQL floor complete jobs
+// for a moment, and the checks find no job acquired twice and none lost.
+import { describe, expect, it } from "vitest";
+import { runBenchSmoke } from "../helpers/bench.js";
+
+describe("bench:workers --smoke", () => {
+  it("completes jobs through both gateways and the floor, none acquired twice, none lost", async () => {
+    const run = await runBenchSmoke("workers.ts");
+    expect(run.code, run.output).toBe(0);
+    expect(run.results).toMatchObject({ correct: true, doubleAcquisitions: 0, lostJobs: 0 });
+    expect(run.results.jobsCompleted).toBeGreaterThan(0);
+    const phases = run.results.phases as Array<{ kind: string; workers: number; completed: number; checks: { problems: string[] } }>;
+    // Every phase, GraphQL (two workers: one on each gateway instance) and floor alike, got work done.
+    expect(phases.map((p) => `${p.kind} ${p.workers}`).sort()).toEqual(["graphql 1", "graphql 2", "sql 1", "sql 2"]);
+    for (const phase of phases) {
+      expect(phase.completed, `${phase.kind} ${phase.workers}`).toBeGreaterThan(0);
+      expect(phase.checks.problems).toEqual([]);
+    }
+  }, 120_000);
+});
