@@ -139,7 +139,9 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: os.userInfo().uid === 0,
     initdbFlags: ["--encoding=UTF8"],
     // TCP on loopback only, and no Unix socket, whose default folder may not exist or be writable.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    // autovacuum_naptime: the job queue's table asks for frequent vacuuming (see its migration),
+    // which autovacuum can only give if it looks more often than its default minute.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "autovacuum_naptime=10s"],
     onLog: (line: string) => {
       log.push(line);
       if (log.length > 200) log.shift();

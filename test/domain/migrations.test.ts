@@ -158,6 +158,11 @@ describe("prisma/migrations", () => {
     });
   });
 
+  it("tune autovacuum for the job queue, whose rows change all day", async () => {
+    const { rows } = await withClient(migratedUrl, (c) => c.query<{ reloptions: string[] }>(`select reloptions from pg_class where oid = 'jobs'::regclass`));
+    expect(rows[0]!.reloptions).toEqual(expect.arrayContaining(["autovacuum_vacuum_scale_factor=0.01", "autovacuum_vacuum_threshold=1000"]));
+  });
+
   it("are in Prisma's layout", () => {
     const lock = readFileSync(path.join(migrationsDir, "migration_lock.toml"), "utf8");
     expect(lock).toMatch(/^provider = "postgresql"$/m);
