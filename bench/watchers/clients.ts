@@ -5,7 +5,7 @@ import path from "node:path";
 import { cpuMs, root } from "../lib.js";
 import type { FromSubscribers, PlannedSubscription, ToSubscribers } from "./protocol.js";
 
-export type Receipts = { subscription: number[]; seq: number[]; at: number[]; problems: string[] };
+export type Receipts = { subscription: number[]; seq: number[]; at: number[]; eventAt: number[]; problems: string[] };
 
 export class SubscriberProcesses {
   private constructor(private readonly children: ChildProcess[]) {}
@@ -54,7 +54,7 @@ export class SubscriberProcesses {
 
   /** Every report received since the last collect, from all processes. */
   async collect(): Promise<Receipts> {
-    const all: Receipts = { subscription: [], seq: [], at: [], problems: [] };
+    const all: Receipts = { subscription: [], seq: [], at: [], eventAt: [], problems: [] };
     for (const child of this.children) {
       const answer = await ask(child, { type: "collect" });
       if (answer.type !== "receipts") continue;
@@ -62,6 +62,7 @@ export class SubscriberProcesses {
         all.subscription.push(answer.subscription[i]!);
         all.seq.push(answer.seq[i]!);
         all.at.push(answer.at[i]!);
+        all.eventAt.push(answer.eventAt[i]!);
       }
       all.problems.push(...answer.problems);
     }

@@ -21,6 +21,9 @@ export type FromSubscribers =
   | { type: "opened" }
   | { type: "failed"; message: string }
   | { type: "count"; receipts: number }
-  /** Parallel arrays, one entry per report received: which subscription, which report, when. */
-  | { type: "receipts"; subscription: Int32Array; seq: Float64Array; at: Float64Array; problems: string[] }
+  /**
+   * Parallel arrays, one entry per report received: which subscription, which report, when it
+   * arrived, and the event's own time (its transaction's start, by PostgreSQL's clock).
+   */
+  | { type: "receipts"; subscription: Int32Array; seq: Float64Array; at: Float64Array; eventAt: Float64Array; problems: string[] }
   | { type: "closed" };

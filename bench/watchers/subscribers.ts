@@ -10,6 +10,7 @@ const sockets = new Set<WebSocket>();
 let subscription: number[] = [];
 let seq: number[] = [];
 let at: number[] = [];
+let eventAt: number[] = [];
 let problems: string[] = [];
 let closing = false;
 
@@ -45,6 +46,7 @@ function openSocket(url: string, token: string, query: string, planned: PlannedS
           subscription.push(Number(message.id));
           seq.push(update.detail.seq);
           at.push(received);
+          eventAt.push(Date.parse(update.at));
           return;
         }
         case "ping":
@@ -65,7 +67,7 @@ function openSocket(url: string, token: string, query: string, planned: PlannedS
   });
 }
 
-type Update = { initial: boolean; detail: { seq: number } };
+type Update = { initial: boolean; detail: { seq: number }; at: string };
 
 async function open(request: Extract<ToSubscribers, { type: "open" }>): Promise<void> {
   closing = false;
@@ -103,10 +105,11 @@ process.on("message", (request: ToSubscribers) => {
       send({ type: "count", receipts: at.length });
       return;
     case "collect":
-      send({ type: "receipts", subscription: Int32Array.from(subscription), seq: Float64Array.from(seq), at: Float64Array.from(at), problems });
+      send({ type: "receipts", subscription: Int32Array.from(subscription), seq: Float64Array.from(seq), at: Float64Array.from(at), eventAt: Float64Array.from(eventAt), problems });
       subscription = [];
       seq = [];
       at = [];
+      eventAt = [];
       problems = [];
       return;
     case "close":
