@@ -333,8 +333,9 @@ async function saturate(ctx: Parameters<typeof phase>[0], measured: Phase): Prom
 async function measureSize(subscriberCount: number, databaseUrl: string, jobs: HeldJob[], userToken: string, load: ProgressLoad, meter: CpuMeter): Promise<SizeRun> {
   const a = await gateway({ databaseUrl, env: GATEWAY_ENV });
   owned.add(a.pid);
-  const subscribers = await SubscriberProcesses.start(CLIENTS, (pid) => owned.add(pid));
+  let subscribers: SubscriberProcesses | undefined;
   try {
+    subscribers = await SubscriberProcesses.start(CLIENTS, (pid) => owned.add(pid));
     const layout = plan(subscriberCount, jobs);
     // One socket's worth first, then closed: the gateway has loaded and compiled what a
     // subscription needs before its idle memory is taken.
@@ -372,8 +373,8 @@ async function measureSize(subscriberCount: number, databaseUrl: string, jobs: H
       ...(saturation ? { saturation } : {}),
     };
   } finally {
-    await subscribers.stop();
-    for (const pid of subscribers.pids) owned.delete(pid);
+    await subscribers?.stop();
+    for (const pid of subscribers?.pids ?? []) owned.delete(pid);
     await a.stop();
     owned.delete(a.pid);
   }
