@@ -1,7 +1,7 @@
 // Runs a benchmark in its smoke mode (a few seconds, nothing written to the docs), so that the
 // suite notices when a benchmark stops working.
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { projectRoot } from "../../src/db/migrate.js";
 
@@ -19,5 +19,7 @@ export async function runBenchSmoke(script: string): Promise<SmokeRun> {
   // Every benchmark ends by saying where its results went.
   const file = output.match(/results in (\S+\.json)/)?.[1];
   const results = file ? (JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>) : {};
+  // A smoke run writes to a folder of its own in the temporary directory.
+  if (file) await rm(path.dirname(file), { recursive: true, force: true });
   return { code, output, results };
 }
