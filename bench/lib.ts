@@ -3,7 +3,7 @@
 // docs/performance.md between markers). Traffic goes to 127.0.0.1 only.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -46,17 +46,50 @@ export async function rss(pid: number): Promise<number> {
   return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) * 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds, from /proc (Linux). */
-export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS;
+type Stat = { ppid: number; ownMs: number; reapedChildrenMs: number };
+
+async function stat(pid: number): Promise<Stat | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (!text) return undefined;
+  // Fields after the command name (which may hold spaces) start at field 3: ppid is field 4,
+  // utime/stime 14/15, and cutime/cstime 16/17 (children that exited and were waited for).
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
+  const ms = (ticks: number) => (ticks * 1000) / CLOCK_TICKS;
+  return { ppid: fields[1]!, ownMs: ms(fields[11]! + fields[12]!), reapedChildrenMs: ms(fields[13]! + fields[14]!) };
 }
 
 // Linux reports CPU time in clock ticks of 1/100 s on every platform Node runs on here.
 const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc (Linux). */
+export async function cpuMs(pid: number): Promise<number> {
+  const found = await stat(pid);
+  if (!found) throw new Error(`no process ${pid}`);
+  return found.ownMs;
+}
+
+/**
+ * CPU time of PostgreSQL so far: the postmaster, its live children (backends, autovacuum, WAL
+ * writer, checkpointer), and the children that already exited, which the postmaster reaped. A
+ * backend that ends between two readings moves from the live sum to the reaped one, so
+ * differences between readings stay whole.
+ */
+export async function postgresCpuMs(postmaster: number): Promise<number> {
+  const root = await stat(postmaster);
+  if (!root) return Number.NaN;
+  let total = root.ownMs + root.reapedChildrenMs;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = await stat(Number(entry));
+    if (child?.ppid === postmaster) total += child.ownMs;
+  }
+  return total;
+}
+
+/** The postmaster's pid, for a server on this machine: the parent of the backend `pid`. */
+export async function postmasterOf(backendPid: number): Promise<number | undefined> {
+  return (await stat(backendPid))?.ppid;
+}
 
 export type Machine = { cpus: number; cpuModel: string; memoryGiB: number; platform: string; node: string };
 

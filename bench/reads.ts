@@ -27,9 +27,9 @@
 // timeout) fails the run (exit 1) before anything is written.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { cpuMs, deadline, machine, median, report, root, scratch, smoke } from "./lib.js";
+import { cpuMs, deadline, machine, median, postgresCpuMs, report, root, scratch, smoke } from "./lib.js";
 import { load } from "./reads/load.js";
-import { countStatements, postgresCpuMs, resetStatements, startPostgres, type Postgres } from "./reads/postgres.js";
+import { countStatements, resetStatements, startPostgres, type Postgres } from "./reads/postgres.js";
 import { bodies, canonical, FILTER_QUEUE, PAGE_SIZE, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
 import { seed, TASKS_PER_JOB, type Seeded } from "./reads/seed.js";
 import { startJobgraph, startPeer, type Server } from "./reads/servers.js";

@@ -1,9 +1,8 @@
 // The read benchmark's PostgreSQL: lib's database() with pg_stat_statements loaded, and what is
 // measured on the server side: statements executed (pg_stat_statements) and CPU time of all its
 // processes (/proc).
-import { readdir, readFile } from "node:fs/promises";
 import pg from "pg";
-import { cpuMs, database, type Database } from "../lib.js";
+import { database, postmasterOf, type Database } from "../lib.js";
 
 export type Postgres = Database & {
   /** `select version()`. */
@@ -44,31 +43,13 @@ export async function startPostgres(dir: string): Promise<Postgres> {
     ...db,
     serverVersion: rows[0]!.version,
     statements,
-    postmasterPid: await parentPid(rows[0]!.pid),
+    postmasterPid: (await postmasterOf(rows[0]!.pid)) ?? null,
     client,
     async stop() {
       await client.end();
       await stopServer();
     },
   };
-}
-
-async function parentPid(pid: number): Promise<number | null> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
-  // Fields after the command name (which may hold spaces): state, then ppid.
-  return stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : null;
-}
-
-/** CPU time used so far by the postmaster and every process it started (backends, workers). */
-export async function postgresCpuMs(postmasterPid: number): Promise<number> {
-  let total = await cpuMs(postmasterPid);
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    // A backend may end between the listing and the reading; it then counts no more.
-    if ((await parentPid(pid)) === postmasterPid) total += await cpuMs(pid).catch(() => 0);
-  }
-  return total;
 }
 
 export async function resetStatements(client: pg.Client): Promise<void> {
