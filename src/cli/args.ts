@@ -1,6 +1,7 @@
 // Parsing what people type on the command line: repeatable options, numbers, job statuses,
 // template references, `name=value` assignments, and times.
 import { InvalidArgumentError } from "commander";
+import { valueFits } from "../domain/values.js";
 import type { JobStatus } from "../sdk/gql/graphql.js";
 
 /** For a repeatable option: each use adds its value. */
@@ -46,27 +47,6 @@ export function templateRef(value: string): { name: string; version?: number } {
   return { name: value.slice(0, at), version: Number(version) };
 }
 
-/** The value types of a template's declarations (see ValueDeclaration.types in schema.graphql). */
-type ValueType = "string" | "int" | "float" | "bool" | "json" | "output";
-
-function fits(type: string, value: unknown): boolean {
-  switch (type as ValueType) {
-    case "string":
-      return typeof value === "string";
-    case "int":
-      return typeof value === "number" && Number.isSafeInteger(value);
-    case "float":
-      return typeof value === "number" && Number.isFinite(value);
-    case "bool":
-      return typeof value === "boolean";
-    case "json":
-      return true;
-    case "output":
-      return typeof value === "object" && value !== null && !Array.isArray(value);
-  }
-  return false;
-}
-
 /** `--input name=value` or `--input name:type=value`, as typed. */
 export type Assignment = { name: string; type?: string; text: string };
 
@@ -89,7 +69,7 @@ export function valueOf(a: Assignment, declaredTypes: readonly string[] | undefi
   } catch {
     // Not JSON: the text it is.
   }
-  const value = parsed && (!types || types.some((t) => fits(t, parsed.value))) ? parsed.value : a.text;
+  const value = parsed && (!types || types.some((t) => valueFits(t, parsed.value))) ? parsed.value : a.text;
   return { name: a.name, ...(a.type ? { type: a.type } : {}), value };
 }
 

@@ -19,6 +19,11 @@ export type SuppliedValue = { name: string; type?: string | null; value?: unknow
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `value` is a value of the declared type `type` (false for an unknown type). */
+export function valueFits(type: string, value: unknown): boolean {
+  return (VALUE_TYPES as readonly string[]).includes(type) && isType(type as ValueType, value);
+}
+
 function isType(type: ValueType, value: unknown): boolean {
   switch (type) {
     case "string":
