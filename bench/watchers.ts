@@ -27,10 +27,10 @@
 // A's tail of job_events). Subscribers run in processes of their own. Traffic goes to 127.0.0.1
 // only. The run fails (exit 1) if any report of a measured phase is not delivered exactly once to
 // every subscriber of its job.
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { cpuMs, database, deadline, gateway, graphql, machine, median, percentile, report, root, rss, scratch, smoke, type Gateway } from "./lib.js";
+import { cpuMs, database, deadline, gateway, graphql, machine, median, percentile, postgresCpuMs, report, root, rss, scratch, smoke, type Gateway } from "./lib.js";
 import { SubscriberProcesses, type Receipts } from "./watchers/clients.js";
 import { ProgressLoad, type HeldJob, type LoadResult } from "./watchers/load.js";
 import { wallClock, type PlannedSubscription } from "./watchers/protocol.js";
@@ -142,24 +142,14 @@ function plan(subscribers: number, jobs: HeldJob[]): Plan {
   return { jobOfSubscription, subscribersOfJob, sockets };
 }
 
-/** The PostgreSQL server's processes (postmaster and its children), or null when they cannot be found here. */
-async function postgresProcesses(url: string): Promise<(() => Promise<number[]>) | null> {
+/** The PostgreSQL postmaster, or null when it cannot be found here. */
+async function findPostmaster(url: string): Promise<number | null> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ data_directory: string }>("show data_directory");
     const postmaster = Number((await readFile(path.join(rows[0]!.data_directory, "postmaster.pid"), "utf8")).split("\n")[0]);
-    if (!Number.isInteger(postmaster)) return null;
-    return async () => {
-      const children: number[] = [];
-      for (const entry of await readdir("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-        // The parent pid is the second field after the command name (which may hold spaces).
-        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster) children.push(Number(entry));
-      }
-      return [postmaster, ...children];
-    };
+    return Number.isInteger(postmaster) ? postmaster : null;
   } catch {
     // DATABASE_URL names a server elsewhere, or one whose files this user cannot read.
     return null;
@@ -171,18 +161,18 @@ async function postgresProcesses(url: string): Promise<(() => Promise<number[]>)
 /** Measures the CPU time of every process involved, as a difference between two snapshots. */
 class CpuMeter {
   constructor(
-    private readonly postgres: (() => Promise<number[]>) | null,
+    private readonly postmaster: number | null,
     private readonly b: Gateway,
   ) {}
 
   async snapshot(a: Gateway, subscribers: SubscriberProcesses): Promise<Cpu> {
-    const sum = async (pids: number[]) => (await Promise.all(pids.map((pid) => cpuMs(pid).catch(() => 0)))).reduce((x, y) => x + y, 0);
     const driver = process.cpuUsage();
     return {
       wallMs: wallClock(),
       gatewayA: await cpuMs(a.pid),
       gatewayB: await cpuMs(this.b.pid),
-      postgres: this.postgres ? await sum(await this.postgres()) : null,
+      // Exited backends included (lib's postgresCpuMs), so that differences stay whole.
+      postgres: this.postmaster ? await postgresCpuMs(this.postmaster) : null,
       subscribers: await subscribers.cpuMs(),
       driver: (driver.user + driver.system) / 1000,
     };
@@ -567,7 +557,7 @@ async function main() {
     owned.add(b.pid);
     const { jobs, userToken } = await setUp(b, db.url);
     load = new ProgressLoad(b.port, jobs);
-    const meter = new CpuMeter(await postgresProcesses(db.url), b);
+    const meter = new CpuMeter(await findPostmaster(db.url), b);
     console.log(`${JOBS} RUNNING jobs, ${SIZES.join(" and ")} subscribers, ${RATE} reports/s for ${SECONDS} s, ${ROUNDS} round(s)`);
 
     const rounds: Array<{ sizes: SizeRun[] }> = [];
