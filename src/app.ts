@@ -19,6 +19,7 @@ import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
+import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useOutputDownloads } from "./http/downloads.js";
@@ -201,7 +202,7 @@ export function buildApp({
         ? viewers.get(request)
         : await authenticate(db, bearerSecret(connectionAuthorization(connectionParams)));
       if (!viewer) throw unauthenticated();
-      return { db, settings, limits, viewer, events, outputs };
+      return { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) };
     },
     graphiql: {
       title: "jobgraph",

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import type { OutputStorage } from "../domain/outputs.js";
 import type { Principal } from "../domain/principal.js";
 import type { EventStream } from "../events/event-stream.js";
+import type { Loaders } from "./loaders.js";
 
 /** Settings of the API that resolvers need. */
 export type ApiSettings = {
@@ -27,4 +28,6 @@ export type Context = {
   events: EventStream;
   /** Who is calling; requests without a valid token never reach a resolver. */
   viewer: Principal | null;
+  /** Batched reads of jobs and what hangs off them, for this request. */
+  loaders: Loaders;
 };

@@ -21,7 +21,6 @@ export const JobOutput = builder.prismaNode("JobOutput", {
     downloadUrl: t.string({
       description:
         "Where to GET the content (with the same Authorization header as the API), relative to the gateway's address. It supports HEAD, Range and conditional requests.",
-      select: { id: true },
       resolve: (output) => downloadPath(output.id),
     }),
   }),

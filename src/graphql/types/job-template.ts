@@ -33,19 +33,16 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
     executor: t.field({
       type: Executor,
       description: "The executor that runs jobs of this template.",
-      select: { executorName: true, executorVersion: true },
       resolve: (tpl) => ({ name: tpl.executorName, version: tpl.executorVersion }),
     }),
     inputs: t.field({
       type: [ValueDeclaration],
       description: "The inputs a job supplies.",
-      select: { inputs: true },
       resolve: (tpl) => declarations(tpl.inputs),
     }),
     parameters: t.field({
       type: [ValueDeclaration],
       description: "The parameters a job may set.",
-      select: { parameters: true },
       resolve: (tpl) => declarations(tpl.parameters),
     }),
     creator: t.relation("creator", { nullable: true, description: "The user who defined this version." }),

@@ -1,12 +1,15 @@
-import { countJobs, getJob, getJobByNumber, listJobs } from "../../domain/jobs.js";
+import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
+import { pageOfJobs } from "../../domain/job-reads.js";
+import { countJobs, getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { taskOrderBy, taskWhere } from "../../domain/tasks.js";
 import { builder, pageSize } from "../builder.js";
+import { pageFromQuery } from "../loaders.js";
 import { JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
+import { JobTemplate } from "./job-template.js";
 import { TaskFilter } from "./task-filter.js";
 import { TaskOrder } from "./task-order.js";
 import { TypedValue, typedValues } from "./typed-value.js";
@@ -16,10 +19,22 @@ import { TypedValue, typedValues } from "./typed-value.js";
 function viewerCan(action: JobAction, what: string) {
   return {
     description: `Whether the viewer may ${what} now.`,
-    select: { status: true, deletedAt: true, creatorId: true, nodeId: true },
     resolve: (job: JobRef, _args: object, ctx: Context) => can(ctx.viewer, action, job),
   } as const;
 }
+
+// Pages of jobs, tasks and outputs are read by src/domain/job-reads.ts (batched across the jobs
+// of a page) rather than through Prisma; these keep their cursors and page sizes exactly as
+// Prisma connections have them. Those rows carry every column, as Prisma's do here (no type uses
+// select mode), so no field declares a `select`: one would make the Prisma plugin fetch each such
+// row again.
+const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
+const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
+const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id", ...pageSize });
+
+/** A connection's totalCount; the resolver that made the page says how to count it, only if asked. */
+const TOTAL_COUNT = "How many items the whole list holds, across all pages.";
+type Counted = { count(): Promise<number> };
 
 export const Job = builder.prismaNode("Job", {
   description:
@@ -39,8 +54,17 @@ export const Job = builder.prismaNode("Job", {
       resolve: (job) => job.status === "CANCELLED",
     }),
     priority: t.exposeInt("priority", { description: "Higher runs first; equal priorities run oldest first." }),
-    template: t.relation("template", { description: "The template (and version) the job was created from." }),
-    parent: t.relation("parent", { nullable: true, description: "The job this one was created under, if any." }),
+    template: t.field({
+      type: JobTemplate,
+      description: "The template (and version) the job was created from.",
+      resolve: async (job, _args, ctx) => (await ctx.loaders.template.load(job.templateId))!,
+    }),
+    parent: t.field({
+      type: jobPages.ref,
+      nullable: true,
+      description: "The job this one was created under, if any.",
+      resolve: (job, _args, ctx) => (job.parentId ? ctx.loaders.job.load(job.parentId) : null),
+    }),
     children: t.relatedConnection("children", {
       cursor: "id",
       ...pageSize,
@@ -59,13 +83,11 @@ export const Job = builder.prismaNode("Job", {
     inputValues: t.field({
       type: [TypedValue],
       description: "The input values the job was given, by name.",
-      select: { inputValues: true },
       resolve: (job) => typedValues(job.inputValues),
     }),
     parameterValues: t.field({
       type: [TypedValue],
       description: "The parameter values the job was given (defaults applied), by name.",
-      select: { parameterValues: true },
       resolve: (job) => typedValues(job.parameterValues),
     }),
     node: t.relation("node", {
@@ -119,31 +141,38 @@ export const Job = builder.prismaNode("Job", {
     viewerCanReinstate: t.boolean(viewerCan("reinstate", "reinstate the soft-deleted job")),
     viewerCanHardDelete: t.boolean(viewerCan("hardDelete", "delete the job for good")),
     viewerCanAddOutput: t.boolean(viewerCan("addOutput", "add outputs to the job (its holding node, or an admin)")),
-    tasks: t.relatedConnection("tasks", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "The job's tasks, in order of arrival unless orderBy says otherwise.",
-      args: {
-        filter: t.arg({ type: TaskFilter, required: false, description: "Which tasks." }),
-        orderBy: t.arg({ type: TaskOrder, required: false, description: "How to sort them." }),
+    tasks: t.connection(
+      {
+        type: taskPages.ref,
+        description: "The job's tasks, in order of arrival unless orderBy says otherwise.",
+        args: {
+          filter: t.arg({ type: TaskFilter, required: false, description: "Which tasks." }),
+          orderBy: t.arg({ type: TaskOrder, required: false, description: "How to sort them." }),
+        },
+        resolve: async (job, args, ctx) => {
+          const filter = args.filter ?? {};
+          const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
+          const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
+          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page }).load(job.id);
+          return { ...taskPages.resolve(tasks, args, ctx), count: () => ctx.loaders.taskCount(filter).load(job.id) };
+        },
       },
-      query: (args) => ({
-        where: taskWhere(args.filter ?? {}),
-        orderBy: taskOrderBy(args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined),
-      }),
-    },
-      { description: "A page of tasks of the job." },
-      { description: "One of the tasks of the job, with its cursor." }),
-    outputs: t.relatedConnection("outputs", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "The job's outputs, by name then type.",
-      query: () => ({ orderBy: [{ name: "asc" }, { type: "asc" }, { id: "asc" }] }),
-    },
-      { description: "A page of outputs of the job." },
-      { description: "One of the outputs of the job, with its cursor." }),
+      { description: "A page of tasks of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      { description: "One of the tasks of the job, with its cursor." },
+    ),
+    outputs: t.connection(
+      {
+        type: outputPages.ref,
+        description: "The job's outputs, by name then type.",
+        resolve: async (job, args, ctx) => {
+          const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
+          const outputs = await ctx.loaders.outputs(page).load(job.id);
+          return { ...outputPages.resolve(outputs, args, ctx), count: () => ctx.loaders.outputCount.load(job.id) };
+        },
+      },
+      { description: "A page of outputs of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      { description: "One of the outputs of the job, with its cursor." },
+    ),
     events: t.relatedConnection("events", {
       cursor: "id",
       ...pageSize,
@@ -157,12 +186,12 @@ export const Job = builder.prismaNode("Job", {
 });
 
 builder.queryFields((t) => ({
-  job: t.prismaField({
-    type: "Job",
+  job: t.field({
+    type: Job,
     nullable: true,
     description: "A job by its ID (soft-deleted jobs included); null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    resolve: (query, _root, args, ctx) => getJob(ctx.db, args.id.id, query),
+    resolve: (_root, args, ctx) => ctx.loaders.job.load(args.id.id),
   }),
   jobByNumber: t.prismaField({
     type: "Job",
@@ -171,25 +200,23 @@ builder.queryFields((t) => ({
     args: { number: t.arg({ type: "Long", required: true, description: "The job's number." }) },
     resolve: (query, _root, args, ctx) => getJobByNumber(ctx.db, args.number, query),
   }),
-  jobs: t.prismaConnection(
+  jobs: t.connection(
     {
-      type: "Job",
-      cursor: "id",
-      ...pageSize,
+      type: Job,
       description: "Jobs matching a filter, newest first unless orderBy says otherwise.",
       args: {
         filter: t.arg({ type: JobFilter, required: false, description: "Which jobs." }),
         orderBy: t.arg({ type: JobOrder, required: false, description: "How to sort them." }),
       },
-      totalCount: (_connection, args, ctx) => countJobs(ctx.db, toJobFilter(args.filter)),
-      resolve: (query, _root, args, ctx) =>
-        listJobs(ctx.db, {
-          query,
-          filter: toJobFilter(args.filter),
-          ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } } : {}),
-        }),
+      resolve: async (_root, args, ctx) => {
+        const filter = toJobFilter(args.filter);
+        const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
+        const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
+        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page });
+        return { ...jobPages.resolve(jobs, args, ctx), count: () => countJobs(ctx.db, filter) };
+      },
     },
-    { description: "A page of jobs." },
+    { description: "A page of jobs.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
     { description: "A job in a page." },
   ),
 }));

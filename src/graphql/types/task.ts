@@ -29,14 +29,12 @@ export const Task = builder.prismaNode("Task", {
       type: Executor,
       nullable: true,
       description: "The executor that should perform the task; null means the job's template executor.",
-      select: { executorName: true, executorVersion: true },
       resolve: (task) => (task.executorName ? { name: task.executorName, version: task.executorVersion } : null),
     }),
     hints: t.expose("hints", { type: "JSON", nullable: true, description: "Optional hints for the executor." }),
     inputs: t.field({
       type: [TaskInput],
       description: "Input resources the task needs.",
-      select: { inputs: true },
       resolve: (task) => (Array.isArray(task.inputs) ? (task.inputs as unknown as TaskInputShape[]) : []),
     }),
     payload: t.expose("payload", {
@@ -47,13 +45,11 @@ export const Task = builder.prismaNode("Task", {
     requirements: t.field({
       type: TaskRequirements,
       description: "The minimum resources the task needs.",
-      select: { cpu: true, memory: true },
       resolve: (task) => ({ cpu: task.cpu, memory: task.memory }),
     }),
     limitations: t.field({
       type: TaskLimitations,
       description: "Limits the task runs under.",
-      select: { maxExecutionTimeInSeconds: true },
       resolve: (task) => ({ maxExecutionTimeInSeconds: task.maxExecutionTimeInSeconds }),
     }),
     parameters: t.expose("parameters", { type: "JSON", description: "The task's parameters." }),

@@ -1,0 +1,50 @@
+// Hot reads in plain SQL over node-postgres, returning rows in exactly the shape Prisma returns them
+// (field names, BigInt for int8, Date, parsed JSON), so the GraphQL types built on Prisma models
+// serve them unchanged. Prisma's client spends most of a read's CPU turning rows into objects (see
+// docs/performance.md); the pages that dashboards and workers ask for all the time come through here.
+import pg from "pg";
+import { dbPool, type Db } from "./client.js";
+import { getDatamodel } from "./generated/pothos-types.js";
+
+export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate";
+
+// Every @map in prisma/schema.prisma is the snake_case of its field's name; a test holds the
+// columns derived here against the database's own (test/domain/rows.test.ts).
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+const selectLists = new Map<string, string>();
+
+/** A model's scalar columns under its Prisma field names: `t."template_id" as "templateId", ...`. */
+export function columnsOf(model: ModelName, alias: string): string {
+  const key = `${model} ${alias}`;
+  let list = selectLists.get(key);
+  if (!list) {
+    list = getDatamodel()
+      .datamodel.models[model]!.fields.filter((field) => field.kind === "scalar" || field.kind === "enum")
+      .map((field) => {
+        const column = snakeCase(field.name);
+        return column === field.name ? `${alias}."${column}"` : `${alias}."${column}" as "${field.name}"`;
+      })
+      .join(", ");
+    selectLists.set(key, list);
+  }
+  return list;
+}
+
+// int8 comes as BigInt, as Prisma gives it; node-postgres would give a string.
+const INT8 = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8 ? BigInt : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Runs one statement on the client's pool. A `name` makes it a prepared statement on each
+ * connection, parsed and planned once: give it to statements whose text never changes.
+ */
+export async function queryRows<T>(db: Db, text: string, values: unknown[], name?: string): Promise<T[]> {
+  const pool = dbPool(db);
+  if (!pool) throw new Error("the database client has no pool of its own (made outside createDb)");
+  const result = await pool.query<T & pg.QueryResultRow>({ text, values, types, ...(name ? { name } : {}) });
+  return result.rows;
+}

@@ -1,0 +1,266 @@
+// The reads behind the API's busiest pages (jobs by id, pages of jobs, and each job's template,
+// tasks and outputs) as plain SQL, batched: a page of 50 jobs with their tasks and outputs is four
+// statements however many jobs it holds. Prisma serves every other read; these return the same rows
+// in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
+import type { Job, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { Db } from "../db/client.js";
+import { columnsOf, queryRows } from "../db/rows.js";
+import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
+import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
+
+/**
+ * Which rows of a list: at most `take` of them, starting after the row `after` (left out), in the
+ * list's order or, when `backward`, counting back from its end. Rows come back in the list's order
+ * either way.
+ */
+export type Page = { take: number; after?: string | null; backward?: boolean };
+
+/** Collects a statement's parameters and names their placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+type SortKey = { column: string; field: string; ascending: boolean; nullable: boolean; nullsLast?: boolean };
+
+/**
+ * The condition "row r comes after row c" in an order by `keys` (the last key unique).
+ */
+function comesAfter(r: string, c: string, keys: SortKey[]): string {
+  // The common case as a row comparison, which an index on the same keys can answer.
+  if (keys.every((k) => !k.nullable && k.ascending === keys[0]!.ascending)) {
+    const columns = (alias: string) => keys.map((k) => `${alias}."${k.column}"`).join(", ");
+    return `(${columns(r)}) ${keys[0]!.ascending ? ">" : "<"} (${columns(c)})`;
+  }
+  const [key, ...rest] = keys;
+  if (!key) return "false";
+  const op = key.ascending ? ">" : "<";
+  const a = `${r}."${key.column}"`;
+  const b = `${c}."${key.column}"`;
+  const tail = rest.length ? comesAfter(r, c, rest) : "false";
+  if (!key.nullable) return `(${a} ${op} ${b} or (${a} = ${b} and ${tail}))`;
+  const nullsAfter = key.nullsLast ? "true" : "false";
+  return `(case when ${a} is null and ${b} is null then ${tail}
+                when ${a} is null then ${nullsAfter}
+                when ${b} is null then not ${nullsAfter}
+                else ${a} ${op} ${b} or (${a} = ${b} and ${tail}) end)`;
+}
+
+function orderBy(alias: string, keys: SortKey[], byField = false): string {
+  return keys
+    .map((k) => {
+      const name = byField ? `"${k.field}"` : `"${k.column}"`;
+      const nulls = k.nullable ? (k.nullsLast ? " nulls last" : " nulls first") : "";
+      return `${alias}.${name} ${k.ascending ? "asc" : "desc"}${nulls}`;
+    })
+    .join(", ");
+}
+
+/** Keys as the list defines them, turned round (nulls too) for a backward walk. */
+function walk(keys: SortKey[], page: Page): SortKey[] {
+  return page.backward ? keys.map((k) => ({ ...k, ascending: !k.ascending, nullsLast: !k.nullsLast })) : keys;
+}
+
+function inListOrder<T>(rows: T[], page: Page): T[] {
+  return page.backward ? rows.reverse() : rows;
+}
+
+const JOB_ORDER: Record<JobOrderField, Omit<SortKey, "ascending">> = {
+  CREATED_AT: { column: "created_at", field: "createdAt", nullable: false },
+  UPDATED_AT: { column: "updated_at", field: "updatedAt", nullable: false },
+  PRIORITY: { column: "priority", field: "priority", nullable: false },
+  NUMBER: { column: "number", field: "number", nullable: false },
+  // Unfinished jobs have no end time and go last whichever way the list runs.
+  END_TIME: { column: "end_time", field: "endTime", nullable: true, nullsLast: true },
+};
+
+/** LIKE's wildcards taken literally, for a substring search. */
+const likeSubstring = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The conditions of a job filter (the same as jobWhere's) on the jobs row `j`. */
+function jobConditions(filter: JobFilter, p: Params, j: string): string[] {
+  const where: string[] = [];
+  if (!filter.includeDeleted) where.push(`${j}.deleted_at is null`);
+  if (filter.jobId) where.push(`${j}.id = ${p.add(filter.jobId)}::uuid`);
+  if (filter.status?.length) where.push(`${j}.status = any(${p.add(filter.status)}::"JobStatus"[])`);
+  if (filter.queue?.length) where.push(`${j}.queue = any(${p.add(filter.queue)}::text[])`);
+  if (filter.templateId) where.push(`${j}.template_id = ${p.add(filter.templateId)}::uuid`);
+  if (filter.templateName != null || filter.templateVersion != null) {
+    const template: string[] = [];
+    if (filter.templateName != null) template.push(`name = ${p.add(filter.templateName)}::text`);
+    if (filter.templateVersion != null) template.push(`version = ${p.add(filter.templateVersion)}::int`);
+    where.push(`${j}.template_id in (select id from job_templates where ${template.join(" and ")})`);
+  }
+  if (filter.nodeId) where.push(`${j}.node_id = ${p.add(filter.nodeId)}::uuid`);
+  if (filter.creatorId) where.push(`${j}.creator_id = ${p.add(filter.creatorId)}::uuid`);
+  if (filter.parentId) where.push(`${j}.parent_id = ${p.add(filter.parentId)}::uuid`);
+  if (filter.topLevel != null) where.push(`${j}.parent_id is ${filter.topLevel ? "" : "not "}null`);
+  if (filter.tags?.length) where.push(`${j}.tags @> ${p.add(filter.tags)}::text[]`);
+  for (const [column, range] of [["created_at", filter.createdAt], ["updated_at", filter.updatedAt], ["end_time", filter.finishedAt]] as const) {
+    if (range?.from) where.push(`${j}.${column} >= ${p.add(range.from)}::timestamptz`);
+    if (range?.to) where.push(`${j}.${column} < ${p.add(range.to)}::timestamptz`);
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = p.add(likeSubstring(search));
+    where.push(`(${j}.description ilike ${pattern} or ${j}.name ilike ${pattern})`);
+  }
+  return where;
+}
+
+/** Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. */
+export function jobsById(db: Db, ids: readonly string[]): Promise<Job[]> {
+  return queryRows<Job>(db, `select ${columnsOf("Job", "j")} from jobs j where j.id = any($1::uuid[])`, [ids], "jobsById");
+}
+
+/** A page of the jobs a filter matches, in the order asked for (newest first by default). */
+export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page }): Promise<Job[]> {
+  const { page } = args;
+  const order = args.order ?? defaultJobOrder;
+  const ascending = order.direction === "ASC";
+  const keys = walk(
+    [
+      { ...JOB_ORDER[order.field], ascending },
+      { column: "id", field: "id", nullable: false, ascending },
+    ],
+    page,
+  );
+  const p = new Params();
+  const where = jobConditions(args.filter ?? {}, p, "j");
+  let from = "jobs j";
+  if (page.after) {
+    from += ` join jobs c on c.id = ${p.add(page.after)}::uuid`;
+    where.push(comesAfter("j", "c", keys));
+  }
+  const rows = await queryRows<Job>(
+    db,
+    `select ${columnsOf("Job", "j")} from ${from}
+      ${where.length ? `where ${where.join(" and ")}` : ""}
+      order by ${orderBy("j", keys)} limit ${p.add(page.take)}::int`,
+    p.values,
+  );
+  return inListOrder(rows, page);
+}
+
+/** Templates by id, in no particular order. */
+export function templatesById(db: Db, ids: readonly string[]): Promise<JobTemplate[]> {
+  return queryRows<JobTemplate>(
+    db,
+    `select ${columnsOf("JobTemplate", "t")} from job_templates t where t.id = any($1::uuid[])`,
+    [ids],
+    "templatesById",
+  );
+}
+
+const TASK_ORDER: Record<TaskOrderField, Omit<SortKey, "ascending">> = {
+  QSEQUENCE: { column: "qsequence", field: "qsequence", nullable: false },
+  SEQUENCE: { column: "sequence", field: "sequence", nullable: false },
+  NAME: { column: "name", field: "name", nullable: false },
+  CREATED_AT: { column: "created_at", field: "createdAt", nullable: false },
+};
+
+function taskConditions(filter: TaskFilter, p: Params, t: string): string[] {
+  const where: string[] = [];
+  if (filter.name != null) where.push(`${t}.name = ${p.add(filter.name)}::text`);
+  if (filter.status?.length) where.push(`${t}.status = any(${p.add(filter.status)}::"TaskStatus"[])`);
+  if (filter.sequence != null) where.push(`${t}.sequence = ${p.add(filter.sequence)}::int`);
+  return where;
+}
+
+/**
+ * One page of rows per parent, for each of `parentIds`, in one statement: a lateral subquery per
+ * parent walks its own index, so a job with a million tasks costs no more than one with twenty.
+ */
+async function pagesPerParent<T extends { jobId: string }>(
+  db: Db,
+  parentIds: readonly string[],
+  spec: { model: "Task" | "JobOutput"; table: string; keys: SortKey[]; conditions: (p: Params, alias: string) => string[]; page: Page },
+): Promise<Map<string, T[]>> {
+  const { page } = spec;
+  const keys = walk(spec.keys, page);
+  const p = new Params();
+  const parents = p.add([...new Set(parentIds)]);
+  const where = [`r.job_id = parent.id`, ...spec.conditions(p, "r")];
+  let from = `${spec.table} r`;
+  if (page.after) {
+    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::uuid`;
+    where.push(comesAfter("r", "c", keys));
+  }
+  const rows = await queryRows<T>(
+    db,
+    `select page.* from unnest(${parents}::uuid[]) with ordinality as parent(id, position)
+     cross join lateral (
+       select ${columnsOf(spec.model, "r")} from ${from}
+        where ${where.join(" and ")}
+        order by ${orderBy("r", keys)} limit ${p.add(page.take)}::int
+     ) page
+     order by parent.position, ${orderBy("page", keys, true)}`,
+    p.values,
+  );
+  const pages = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) pages.get(row.jobId)!.push(row);
+  if (page.backward) for (const list of pages.values()) list.reverse();
+  return pages;
+}
+
+/** A page of tasks of each job, by job id, in the order asked for (arrival by default). */
+export function tasksOfJobs(db: Db, jobIds: readonly string[], args: { filter?: TaskFilter; order?: TaskOrder; page: Page }) {
+  const order = args.order ?? defaultTaskOrder;
+  const ascending = order.direction === "ASC";
+  // qsequence is unique within a job, so it breaks every tie among a job's tasks.
+  const keys: SortKey[] =
+    order.field === "QSEQUENCE"
+      ? [{ ...TASK_ORDER.QSEQUENCE, ascending }]
+      : [{ ...TASK_ORDER[order.field], ascending }, { ...TASK_ORDER.QSEQUENCE, ascending }];
+  return pagesPerParent<Task>(db, jobIds, {
+    model: "Task",
+    table: "tasks",
+    keys,
+    conditions: (p, alias) => taskConditions(args.filter ?? {}, p, alias),
+    page: args.page,
+  });
+}
+
+/** How many tasks of each job a filter matches, by job id. */
+export async function countTasksOfJobs(db: Db, jobIds: readonly string[], filter: TaskFilter = {}): Promise<Map<string, number>> {
+  const p = new Params();
+  const ids = p.add(jobIds);
+  const where = [`t.job_id = any(${ids}::uuid[])`, ...taskConditions(filter, p, "t")];
+  const rows = await queryRows<{ jobId: string; count: number }>(
+    db,
+    `select t.job_id as "jobId", count(*)::int as count from tasks t where ${where.join(" and ")} group by t.job_id`,
+    p.values,
+  );
+  return countsById(jobIds, rows);
+}
+
+function countsById(ids: readonly string[], rows: Array<{ jobId: string; count: number }>): Map<string, number> {
+  const counts = new Map(ids.map((id) => [id, 0]));
+  for (const row of rows) counts.set(row.jobId, row.count);
+  return counts;
+}
+
+const OUTPUT_ORDER: SortKey[] = [
+  { column: "name", field: "name", nullable: false, ascending: true },
+  { column: "type", field: "type", nullable: false, ascending: true },
+  { column: "id", field: "id", nullable: false, ascending: true },
+];
+
+/** A page of outputs of each job, by job id, by name then type. */
+export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page) {
+  return pagesPerParent<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page });
+}
+
+/** How many outputs each job has, by job id. */
+export async function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await queryRows<{ jobId: string; count: number }>(
+    db,
+    `select o.job_id as "jobId", count(*)::int as count from job_outputs o where o.job_id = any($1::uuid[]) group by o.job_id`,
+    [jobIds],
+    "countOutputsOfJobs",
+  );
+  return countsById(jobIds, rows);
+}

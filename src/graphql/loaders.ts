@@ -1,0 +1,79 @@
+// Batching of the hot reads (src/domain/job-reads.ts): every job of a page asks for its template,
+// tasks or outputs in the same tick, and each of those becomes one statement for the whole page.
+// Nothing is cached: a subscription keeps its context for hours, and each event must read the rows
+// as they are now.
+import DataLoader from "dataloader";
+import type { Db } from "../db/client.js";
+import type { Job, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import {
+  countOutputsOfJobs,
+  countTasksOfJobs,
+  jobsById,
+  outputsOfJobs,
+  tasksOfJobs,
+  templatesById,
+  type Page,
+} from "../domain/job-reads.js";
+import type { TaskFilter, TaskOrder } from "../domain/tasks.js";
+
+const OPTIONS = { cache: false } as const;
+
+function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Array<T | null> {
+  const found = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => found.get(id) ?? null);
+}
+
+export class Loaders {
+  #db: Db;
+  #job?: DataLoader<string, Job | null>;
+  #template?: DataLoader<string, JobTemplate | null>;
+  /** Loaders of pages and counts, one per distinct set of arguments. */
+  #keyed = new Map<string, DataLoader<string, unknown>>();
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  get job(): DataLoader<string, Job | null> {
+    return (this.#job ??= new DataLoader(async (ids) => byId(ids, await jobsById(this.#db, ids)), OPTIONS));
+  }
+
+  get template(): DataLoader<string, JobTemplate | null> {
+    return (this.#template ??= new DataLoader(async (ids) => byId(ids, await templatesById(this.#db, ids)), OPTIONS));
+  }
+
+  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page }): DataLoader<string, Task[]> {
+    return this.#perJob(["tasks", args], async (ids) => tasksOfJobs(this.#db, ids, args));
+  }
+
+  taskCount(filter: TaskFilter = {}): DataLoader<string, number> {
+    return this.#perJob(["taskCount", filter], async (ids) => countTasksOfJobs(this.#db, ids, filter));
+  }
+
+  outputs(page: Page): DataLoader<string, JobOutput[]> {
+    return this.#perJob(["outputs", page], async (ids) => outputsOfJobs(this.#db, ids, page));
+  }
+
+  get outputCount(): DataLoader<string, number> {
+    return this.#perJob(["outputCount"], async (ids) => countOutputsOfJobs(this.#db, ids));
+  }
+
+  #perJob<T>(key: unknown[], load: (ids: readonly string[]) => Promise<Map<string, T>>): DataLoader<string, T> {
+    const name = JSON.stringify(key);
+    let loader = this.#keyed.get(name) as DataLoader<string, T> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, T>(async (ids) => {
+        const found = await load(ids);
+        return ids.map((id) => found.get(id)!);
+      }, OPTIONS);
+      this.#keyed.set(name, loader as DataLoader<string, unknown>);
+    }
+    return loader;
+  }
+}
+
+/** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
+export function pageFromQuery(query: { take?: number; cursor?: { id?: string } }): Page {
+  const take = query.take ?? 0;
+  return { take: Math.abs(take), after: query.cursor?.id ?? null, backward: take < 0 };
+}

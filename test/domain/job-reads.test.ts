@@ -1,0 +1,242 @@
+// The SQL reads of src/domain/job-reads.ts return what Prisma returns for the same filter, order and
+// page: the same rows, in the same order, with the same values and types. Prisma is the reference
+// here, so every filter, order and direction, and pages walked both ways, are compared against it.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Prisma } from "../../src/db/generated/prisma/client.js";
+import {
+  countOutputsOfJobs,
+  countTasksOfJobs,
+  jobsById,
+  outputsOfJobs,
+  pageOfJobs,
+  tasksOfJobs,
+  templatesById,
+  type Page,
+} from "../../src/domain/job-reads.js";
+import { jobOrderBy, jobWhere, type JobFilter, type JobOrder, type JobOrderField } from "../../src/domain/jobs.js";
+import { taskOrderBy, taskWhere, type TaskFilter, type TaskOrder, type TaskOrderField } from "../../src/domain/tasks.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, createTestUser } from "../helpers/principals.js";
+
+let t: TestDatabase;
+let jobIds: string[];
+let templateIds: string[];
+let nodeId: string;
+let creatorId: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const train = await createTemplate(t.db, "train", 1);
+  const train2 = await createTemplate(t.db, "train", 2);
+  const score = await createTemplate(t.db, "score", 1);
+  templateIds = [train.id, train2.id, score.id];
+  const node = await createTestNode(t.db);
+  const user = await createTestUser(t.db);
+  nodeId = node.id;
+  creatorId = user.id;
+  const statuses = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "ACQUIRED"] as const;
+  // Every fourth job shares its creation time with the next, so ties are broken by id.
+  const base = Date.UTC(2026, 0, 1);
+  jobIds = await createJobs(t.db, train.id, 48, {
+    tasks: 7,
+    outputs: 0,
+    spec: (i) => ({
+      status: statuses[i % statuses.length],
+      queue: ["default", "gpu", "io"][i % 3],
+      tags: i % 5 === 0 ? ["nightly", "big"] : i % 2 ? ["nightly"] : [],
+      description: i % 7 === 0 ? `resnet 50% run ${i}` : `job number ${i}`,
+      priority: i % 4,
+      createdAt: new Date(base + Math.floor(i / 2) * 1000),
+      ...(i % 11 === 10 ? { deletedAt: new Date(base + 99_000) } : {}),
+    }),
+  });
+  await t.pool.query(`update jobs set template_id = $1 where number % 5 = 1`, [train2.id]);
+  await t.pool.query(`update jobs set template_id = $1 where number % 5 = 2`, [score.id]);
+  await t.pool.query(`update jobs set node_id = $1 where status in ('RUNNING', 'ACQUIRED', 'SUCCEEDED')`, [nodeId]);
+  await t.pool.query(`update jobs set creator_id = $1 where number % 3 = 0`, [creatorId]);
+  await t.pool.query(`update jobs set parent_id = $1 where number % 4 = 0`, [jobIds[1]]);
+  // Finished jobs get end times, some equal; unfinished ones have none (null sorts last).
+  await t.pool.query(
+    `update jobs set end_time = created_at + make_interval(secs => (number % 3)::int), updated_at = created_at + make_interval(secs => (number % 5)::int)
+      where status in ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
+  );
+  await t.pool.query(`update jobs set progress_detail = '{"step": 3}', progress = 0.25 where status = 'RUNNING'`);
+  // Tasks in several stages and states, with some names sorting against their arrival.
+  await t.pool.query(
+    `update tasks set status = (array['QUEUED','RUNNING','SUCCEEDED']::"TaskStatus"[])[1 + qsequence % 3],
+                      name = 'task ' || (7 - qsequence)::text || case when qsequence % 2 = 0 then 'a' else 'b' end,
+                      payload = '{"run": true}'`,
+  );
+  // Outputs: none, one, or several per job, with names that tie and differ by type.
+  for (const [i, id] of jobIds.entries()) {
+    for (let o = 0; o < i % 4; o++) {
+      await t.pool.query(
+        `insert into job_outputs (job_id, name, type, size, sha256) values ($1, $2, $3, $4, repeat('a', 64))`,
+        [id, `out-${o % 2}`, ["json", "csv", "bin"][o], 1000 + o],
+      );
+    }
+  }
+});
+
+/** Prisma's page for the same arguments: the reference. */
+function prismaPage(page: Page) {
+  return {
+    take: page.backward ? -page.take : page.take,
+    ...(page.after ? { cursor: { id: page.after }, skip: 1 } : {}),
+  };
+}
+
+const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
+
+/** Walks a whole list page by page, forward then backward, comparing each page with Prisma's. */
+async function walkBothWays(
+  read: (page: Page) => Promise<Array<{ id: string }>>,
+  reference: (page: Page) => Promise<Array<{ id: string }>>,
+  size: number,
+): Promise<number> {
+  let seen = 0;
+  for (const backward of [false, true]) {
+    let after: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const page: Page = { take: size + 1, after, backward };
+      const [mine, theirs] = await Promise.all([read(page), reference(page)]);
+      expect(ids(mine)).toEqual(ids(theirs));
+      seen += Math.min(mine.length, size);
+      if (mine.length <= size) break;
+      // The extra row says more follow; the next page starts after the last row kept.
+      const kept = backward ? mine.slice(1) : mine.slice(0, -1);
+      after = (backward ? kept[0] : kept[kept.length - 1])!.id;
+    }
+  }
+  return seen;
+}
+
+describe("rows as Prisma gives them", () => {
+  it("jobs by id carry every field of the model, with the same values and types", async () => {
+    const chosen = [jobIds[0]!, jobIds[7]!, jobIds[10]!];
+    const mine = await jobsById(t.db, [...chosen, "00000000-0000-4000-8000-000000000000"]);
+    const theirs = await t.db.job.findMany({ where: { id: { in: chosen } } });
+    expect(mine).toHaveLength(3);
+    for (const row of theirs) expect(mine.find((m) => m.id === row.id)).toStrictEqual(row);
+    expect(typeof mine[0]!.number).toBe("bigint");
+  });
+
+  it("templates, tasks and outputs too", async () => {
+    expect(await templatesById(t.db, templateIds)).toEqual(expect.arrayContaining(await t.db.jobTemplate.findMany()));
+    const tasks = (await tasksOfJobs(t.db, [jobIds[3]!], { page: { take: 100 } })).get(jobIds[3]!)!;
+    expect(tasks).toStrictEqual(await t.db.task.findMany({ where: { jobId: jobIds[3] }, orderBy: { qsequence: "asc" } }));
+    const outputs = (await outputsOfJobs(t.db, [jobIds[3]!], { take: 100 })).get(jobIds[3]!)!;
+    expect(outputs).toHaveLength(3);
+    expect(outputs).toStrictEqual(
+      await t.db.jobOutput.findMany({ where: { jobId: jobIds[3] }, orderBy: [{ name: "asc" }, { type: "asc" }, { id: "asc" }] }),
+    );
+  });
+});
+
+describe("pages of jobs", () => {
+  const filters: Array<[string, JobFilter]> = [
+    ["none", {}],
+    ["deleted included", { includeDeleted: true }],
+    ["status", { status: ["RUNNING", "FAILED"] }],
+    ["queue", { queue: ["gpu"] }],
+    ["template name", { templateName: "train" }],
+    ["template name and version", { templateName: "train", templateVersion: 2 }],
+    ["template version", { templateVersion: 1 }],
+    ["node", { nodeId: "NODE" }],
+    ["creator", { creatorId: "CREATOR" }],
+    ["parent", { parentId: "PARENT" }],
+    ["top level", { topLevel: true }],
+    ["children only", { topLevel: false }],
+    ["tags", { tags: ["nightly", "big"] }],
+    ["created range", { createdAt: { from: new Date(Date.UTC(2026, 0, 1, 0, 0, 5)), to: new Date(Date.UTC(2026, 0, 1, 0, 0, 15)) } }],
+    ["updated from", { updatedAt: { from: new Date(Date.UTC(2026, 0, 1, 0, 0, 10)) } }],
+    ["finished before", { finishedAt: { to: new Date(Date.UTC(2026, 0, 1, 0, 0, 20)) } }],
+    ["search", { search: "RESNET" }],
+    ["search with a wildcard", { search: "50%" }],
+    ["job", { jobId: "JOB" }],
+  ];
+
+  const resolve = (filter: JobFilter): JobFilter => ({
+    ...filter,
+    ...(filter.nodeId ? { nodeId } : {}),
+    ...(filter.creatorId ? { creatorId } : {}),
+    ...(filter.parentId ? { parentId: jobIds[1] } : {}),
+    ...(filter.jobId ? { jobId: jobIds[5] } : {}),
+  });
+
+  it.each(filters)("filter %s matches what Prisma matches", async (_name, raw) => {
+    const filter = resolve(raw);
+    const mine = await pageOfJobs(t.db, { filter, page: { take: 1000 } });
+    const theirs = await t.db.job.findMany({ where: jobWhere(filter), orderBy: jobOrderBy() });
+    expect(ids(mine)).toEqual(ids(theirs));
+    expect(mine.length).toBeGreaterThan(0);
+  });
+
+  const orders: JobOrder[] = (["CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER", "END_TIME"] as JobOrderField[]).flatMap((field) => [
+    { field, direction: "ASC" as const },
+    { field, direction: "DESC" as const },
+  ]);
+
+  it.each(orders)("pages by $field $direction, walked both ways, are Prisma's", async (order) => {
+    const filter: JobFilter = { includeDeleted: true };
+    const seen = await walkBothWays(
+      (page) => pageOfJobs(t.db, { filter, order, page }),
+      (page) => t.db.job.findMany({ where: jobWhere(filter), orderBy: jobOrderBy(order), ...prismaPage(page) }),
+      5,
+    );
+    expect(seen).toBe(2 * 48);
+  });
+});
+
+describe("pages of tasks and outputs, per job", () => {
+  const orders: TaskOrder[] = (["QSEQUENCE", "SEQUENCE", "NAME", "CREATED_AT"] as TaskOrderField[]).flatMap((field) => [
+    { field, direction: "ASC" as const },
+    { field, direction: "DESC" as const },
+  ]);
+  const filters: TaskFilter[] = [{}, { status: ["RUNNING", "SUCCEEDED"] }, { sequence: 1 }, { name: "task 3b" }];
+
+  it.each(orders)("tasks by $field $direction, under every filter, walked both ways, are Prisma's", async (order) => {
+    for (const filter of filters) {
+      for (const jobId of [jobIds[0]!, jobIds[9]!]) {
+        const reference = (page: Page) =>
+          t.db.task.findMany({
+            where: { jobId, ...taskWhere(filter) } as Prisma.TaskWhereInput,
+            orderBy: taskOrderBy(order),
+            ...prismaPage(page),
+          });
+        await walkBothWays(async (page) => (await tasksOfJobs(t.db, [jobId], { filter, order, page })).get(jobId)!, reference, 2);
+      }
+    }
+  });
+
+  it("one statement answers a page for every job, each job's rows its own", async () => {
+    const chosen = jobIds.slice(0, 6);
+    const before = t.counter.count;
+    const pages = await tasksOfJobs(t.db, [...chosen, chosen[0]!], { order: { field: "NAME", direction: "DESC" }, page: { take: 3 } });
+    expect(t.counter.count - before).toBe(1);
+    for (const jobId of chosen) {
+      const theirs = await t.db.task.findMany({ where: { jobId }, orderBy: taskOrderBy({ field: "NAME", direction: "DESC" }), take: 3 });
+      expect(ids(pages.get(jobId)!)).toEqual(ids(theirs));
+    }
+  });
+
+  it("outputs, walked both ways, are Prisma's", async () => {
+    for (const jobId of [jobIds[3]!, jobIds[2]!, jobIds[0]!]) {
+      const reference = (page: Page) =>
+        t.db.jobOutput.findMany({ where: { jobId }, orderBy: [{ name: "asc" }, { type: "asc" }, { id: "asc" }], ...prismaPage(page) });
+      await walkBothWays(async (page) => (await outputsOfJobs(t.db, [jobId], page)).get(jobId)!, reference, 1);
+    }
+  });
+
+  it("counts per job match, jobs without rows counting 0", async () => {
+    const chosen = jobIds.slice(0, 8);
+    const tasks = await countTasksOfJobs(t.db, chosen, { status: ["RUNNING"] });
+    const outputs = await countOutputsOfJobs(t.db, chosen);
+    for (const jobId of chosen) {
+      expect(tasks.get(jobId)).toBe(await t.db.task.count({ where: { jobId, status: "RUNNING" } }));
+      expect(outputs.get(jobId)).toBe(await t.db.jobOutput.count({ where: { jobId } }));
+    }
+    expect([...outputs.values()]).toContain(0);
+  });
+});
