@@ -51,7 +51,7 @@ import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
 import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
 import { soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
-import { check, MUTATIONS_PER_JOB, newTally, work, type Tally } from "./workers/work.js";
+import { check, MUTATIONS_PER_JOB, newTally, work } from "./workers/work.js";
 
 const env = process.env;
 const numberFrom = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);

@@ -13,7 +13,8 @@ export type DbOptions = {
   Client?: typeof pg.Client;
 };
 
-const pools = new WeakMap<Db, pg.Pool>();
+// Kept on the client itself, so that a wrapper of it (a Proxy, as tests make) still finds its pool.
+const POOL = Symbol("jobgraph.pool");
 
 export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
@@ -30,11 +31,11 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
   pool.on("error", () => undefined);
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  pools.set(db, pool);
+  Object.defineProperty(db, POOL, { value: pool });
   return db;
 }
 
 /** The connection pool under a client made by createDb: its total, idle and waiting counts. */
 export function dbPool(db: Db): pg.Pool | undefined {
-  return pools.get(db);
+  return (db as Db & { [POOL]?: pg.Pool })[POOL];
 }

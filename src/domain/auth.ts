@@ -2,6 +2,7 @@
 // worker nodes. A token is a random secret shown once; only its SHA-256 is stored.
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
+import { queryRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
@@ -48,19 +49,24 @@ type TokenRow = {
  */
 export async function authenticate(db: Db, secret: string | null): Promise<Principal | null> {
   if (!secret) return null;
-  const rows = await db.$queryRaw<TokenRow[]>`
-    /* authenticate */
-    select t.id as token_id,
-           t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${TOUCH_INTERVAL_SECONDS}::int) as stale,
-           u.id as user_id, u.name as user_name, u.role::text as role,
-           n.id as node_id, n.name as node_name
-      from api_tokens t
-      left join users u on u.id = t.user_id
-      left join worker_nodes n on n.id = t.node_id
-     where t.hash = ${hashSecret(secret)}::text
-       and t.revoked_at is null
-       and (t.expires_at is null or t.expires_at > now())
-       and (t.user_id is null or u.disabled_at is null)`;
+  // Every request runs this, so it skips Prisma's query layer (a prepared statement over the pool).
+  const rows = await queryRows<TokenRow>(
+    db,
+    `/* authenticate */
+     select t.id as token_id,
+            t.last_used_at is null or t.last_used_at < now() - make_interval(secs => $2::int) as stale,
+            u.id as user_id, u.name as user_name, u.role::text as role,
+            n.id as node_id, n.name as node_name
+       from api_tokens t
+       left join users u on u.id = t.user_id
+       left join worker_nodes n on n.id = t.node_id
+      where t.hash = $1::text
+        and t.revoked_at is null
+        and (t.expires_at is null or t.expires_at > now())
+        and (t.user_id is null or u.disabled_at is null)`,
+    [hashSecret(secret), TOUCH_INTERVAL_SECONDS],
+    "authenticate",
+  );
   const row = rows[0];
   if (!row) return null;
   if (row.stale) await touch(db, row.token_id);

@@ -9,7 +9,6 @@ import {
   GraphQLRequestError,
   NetworkError,
   RefusedError,
-  type JobgraphClient,
   type UploadedOutput,
   type UploadOptions,
 } from "./client.js";

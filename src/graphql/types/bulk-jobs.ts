@@ -1,9 +1,10 @@
 // Bulk actions on the jobs a filter matches, each with a dry run.
 import { bulkJobAction, BULK_LIMIT, type BulkItem, type BulkResult } from "../../domain/bulk.js";
-import { getJob, listJobsById } from "../../domain/jobs.js";
+import { listJobsById } from "../../domain/jobs.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
+import { Job } from "./job.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 
 const BulkOutcomeEnum = builder.enumType("BulkJobOutcome", {
@@ -21,11 +22,11 @@ const BulkItemRef = builder.objectRef<BulkItem>("BulkJobItem").implement({
   description: "One job of a bulk action and what happened to it.",
   fields: (t) => ({
     jobId: t.field({ type: "ID", description: "The job's global ID.", resolve: (i) => encodeGlobalId("Job", i.jobId) }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job as it is now.",
-      resolve: (query, i, _args, ctx) => getJob(ctx.db, i.jobId, query),
+      resolve: (i, _args, ctx) => ctx.loaders.job.load(i.jobId),
     }),
     outcome: t.field({ type: BulkOutcomeEnum, description: "What happened.", resolve: (i) => i.outcome }),
     message: t.exposeString("message", { nullable: true, description: "Why the job was not changed." }),

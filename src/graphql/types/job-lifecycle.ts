@@ -1,7 +1,6 @@
 // The mutations of the job lifecycle (see the table in docs and domain/lifecycle.ts), and creation.
 import { acquireNextJob } from "../../domain/claiming.js";
 import { createJob } from "../../domain/create-job.js";
-import { getJob } from "../../domain/jobs.js";
 import {
   abortJob,
   acquireJob,
@@ -27,8 +26,6 @@ import { JobTemplate } from "./job-template.js";
 import { Lease } from "./lease.js";
 import { NewTaskInput, toNewTask } from "./new-task-input.js";
 
-type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
-
 function leaseOf(changed: ChangedJob | null) {
   return changed?.leaseToken && changed.leaseExpiresAt ? { token: changed.leaseToken, expiresAt: changed.leaseExpiresAt } : null;
 }
@@ -37,10 +34,10 @@ function leaseOf(changed: ChangedJob | null) {
 const JobPayload = builder.objectRef<{ jobId: string }>("JobPayload").implement({
   description: "The job after the change.",
   fields: (t) => ({
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       description: "The job as it is now.",
-      resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.jobId, query)) as JobRow,
+      resolve: async (p, _args, ctx) => (await ctx.loaders.job.load(p.jobId))!,
     }),
   }),
 });
@@ -48,11 +45,11 @@ const JobPayload = builder.objectRef<{ jobId: string }>("JobPayload").implement(
 const AcquireJobPayload = builder.objectRef<{ changed: ChangedJob | null }>("AcquireJobPayload").implement({
   description: "The job acquired, with the lease that lets the node work on it.",
   fields: (t) => ({
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job, now ACQUIRED by the calling node; null when acquireNextJob found nothing to take.",
-      resolve: (query, p, _args, ctx) => (p.changed ? getJob(ctx.db, p.changed.id, query) : null),
+      resolve: (p, _args, ctx) => (p.changed ? ctx.loaders.job.load(p.changed.id) : null),
     }),
     lease: t.field({
       type: Lease,
@@ -66,10 +63,10 @@ const AcquireJobPayload = builder.objectRef<{ changed: ChangedJob | null }>("Acq
 const LeasePayload = builder.objectRef<{ changed: ChangedJob }>("LeasePayload").implement({
   description: "The job after the change, and the node's lease as it is now.",
   fields: (t) => ({
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       description: "The job as it is now.",
-      resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.changed.id, query)) as JobRow,
+      resolve: async (p, _args, ctx) => (await ctx.loaders.job.load(p.changed.id))!,
     }),
     lease: t.field({
       type: Lease,
@@ -92,11 +89,11 @@ const CreateOutcomeEnum = builder.enumType("CreateJobOutcome", {
 const PassedOverRef = builder.objectRef<{ jobId: string; reason: string }>("PassedOverJob").implement({
   description: "An earlier job with the same fingerprint that findOrCreate did not reuse, and why.",
   fields: (t) => ({
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job passed over.",
-      resolve: (query, p, _args, ctx) => getJob(ctx.db, p.jobId, query),
+      resolve: (p, _args, ctx) => ctx.loaders.job.load(p.jobId),
     }),
     reason: t.exposeString("reason", { description: "Why it was not reused (failed, cancelled, deleted, nondeterministic, ...)." }),
   }),
@@ -107,10 +104,10 @@ const CreateJobPayload = builder
   .implement({
     description: "The job created, or the one returned in its place.",
     fields: (t) => ({
-      job: t.prismaField({
-        type: "Job",
+      job: t.field({
+        type: Job,
         description: "The job.",
-        resolve: async (query, p, _args, ctx) => (await getJob(ctx.db, p.jobId, query)) as JobRow,
+        resolve: async (p, _args, ctx) => (await ctx.loaders.job.load(p.jobId))!,
       }),
       outcome: t.field({ type: CreateOutcomeEnum, description: "Whether the job is new, reused or a replay.", resolve: (p) => p.outcome }),
       reused: t.boolean({ description: "Whether an earlier job was returned instead of a new one.", resolve: (p) => p.outcome !== "CREATED" }),

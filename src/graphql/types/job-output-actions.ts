@@ -1,14 +1,11 @@
 // Adding and removing job outputs. The file arrives as a stream (see src/http/request-bodies.ts)
 // and goes straight into storage.
-import { getJob } from "../../domain/jobs.js";
 import { TooLargeError, AlreadyExistsError } from "../../domain/errors.js";
 import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { Job } from "./job.js";
-
-type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
 
 const AddJobOutputPayload = builder.objectRef<OutputInfo>("AddJobOutputPayload").implement({
   description: "The output added, with its size and SHA-256 as the gateway computed them.",
@@ -18,10 +15,10 @@ const AddJobOutputPayload = builder.objectRef<OutputInfo>("AddJobOutputPayload")
       description: "The output as stored.",
       resolve: async (query, output, _args, ctx) => (await ctx.db.jobOutput.findUniqueOrThrow({ ...query, where: { id: output.id } })),
     }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       description: "The job, with its new version.",
-      resolve: async (query, output, _args, ctx) => (await getJob(ctx.db, output.jobId, query)) as JobRow,
+      resolve: async (output, _args, ctx) => (await ctx.loaders.job.load(output.jobId))!,
     }),
   }),
 });
@@ -34,10 +31,10 @@ const DeleteJobOutputPayload = builder.objectRef<OutputInfo>("DeleteJobOutputPay
     type: t.exposeString("type", { description: "The output's type." }),
     size: t.field({ type: "Long", description: "The size its content had, in bytes.", resolve: (output) => output.size }),
     sha256: t.exposeString("sha256", { description: "The SHA-256 its content had." }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       description: "The job, with its new version.",
-      resolve: async (query, output, _args, ctx) => (await getJob(ctx.db, output.jobId, query)) as JobRow,
+      resolve: async (output, _args, ctx) => (await ctx.loaders.job.load(output.jobId))!,
     }),
   }),
 });

@@ -10,15 +10,13 @@ import {
   type MembershipChange,
   type Update,
 } from "../../events/watch.js";
-import { countClaimable, getJob, getJobEvent } from "../../domain/jobs.js";
+import { countClaimable, getJobEvent } from "../../domain/jobs.js";
 import { getTask, listJobTasks } from "../../domain/tasks.js";
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { Job } from "./job.js";
-
-type JobRow = NonNullable<Awaited<ReturnType<typeof getJob>>>;
 
 const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("JobProgressUpdate").implement({
   description: "A progress report of a job, or a change of its state; the first one is the state at subscription.",
@@ -48,11 +46,11 @@ const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("
       resolve: (p) => ("initial" in p.update ? null : p.update.toStatus),
     }),
     at: t.field({ type: "DateTime", nullable: true, description: "When it happened.", resolve: (p) => ("initial" in p.update ? null : p.update.at) }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job as it is when this update is delivered.",
-      resolve: (query, p, _args, ctx) => getJob(ctx.db, p.jobId, query),
+      resolve: (p, _args, ctx) => ctx.loaders.job.load(p.jobId),
     }),
   }),
 });
@@ -77,11 +75,11 @@ const JobAvailability = builder.objectRef<{ update: Update; claimable: number | 
       description: "How many jobs in the queues are claimable now (initial message only).",
       resolve: (p) => p.claimable,
     }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job that became claimable; null in the initial message.",
-      resolve: (query, p, _args, ctx) => ("initial" in p.update || !p.update.jobId ? null : getJob(ctx.db, p.update.jobId, query)),
+      resolve: (p, _args, ctx) => ("initial" in p.update || !p.update.jobId ? null : ctx.loaders.job.load(p.update.jobId)),
     }),
   }),
 });
@@ -113,11 +111,11 @@ const JobsChanged = builder.objectRef<MembershipChange>("JobsChangedUpdate").imp
       description: "The event that caused the change.",
       resolve: (m) => (m.change === "INITIAL" ? null : m.event.kind),
     }),
-    job: t.prismaField({
-      type: "Job",
+    job: t.field({
+      type: Job,
       nullable: true,
       description: "The job as it is now; null for REMOVED when it no longer exists.",
-      resolve: (query, m, _args, ctx) => (m.change === "INITIAL" ? null : getJob(ctx.db, m.jobId, query)),
+      resolve: (m, _args, ctx) => (m.change === "INITIAL" ? null : ctx.loaders.job.load(m.jobId)),
     }),
   }),
 });
@@ -131,13 +129,13 @@ const JobEventFilter = builder.inputType("JobEventFilter", {
 });
 
 builder.subscriptionFields((t) => ({
-  jobUpdated: t.prismaField({
-    type: "Job",
+  jobUpdated: t.field({
+    type: Job,
     nullable: true,
     description: "The job now, then after every change (transitions, progress, tasks, outputs); ends when it is deleted for good.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
     subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.id.id),
-    resolve: (query, _update: Update, args, ctx) => getJob(ctx.db, args.id.id, query) as Promise<JobRow | null>,
+    resolve: (_update: Update, args, ctx) => ctx.loaders.job.load(args.id.id),
   }),
   jobProgress: t.field({
     type: JobProgressUpdate,
