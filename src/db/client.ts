@@ -13,8 +13,9 @@ export type DbOptions = {
   Client?: typeof pg.Client;
 };
 
-// Kept on the client itself, so that a wrapper of it (a Proxy, as tests make) still finds its pool.
-const POOL = Symbol("jobgraph.pool");
+// Found by the client's identity only: a transaction's client must never reach the pool, which would
+// run its statements outside the transaction.
+const pools = new WeakMap<Db, pg.Pool>();
 
 export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
@@ -31,11 +32,11 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
   pool.on("error", () => undefined);
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  Object.defineProperty(db, POOL, { value: pool });
+  pools.set(db, pool);
   return db;
 }
 
 /** The connection pool under a client made by createDb: its total, idle and waiting counts. */
 export function dbPool(db: Db): pg.Pool | undefined {
-  return (db as Db & { [POOL]?: pg.Pool })[POOL];
+  return pools.get(db);
 }

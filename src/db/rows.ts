@@ -4,6 +4,7 @@
 // docs/performance.md); the pages that dashboards and workers ask for all the time come through here.
 import pg from "pg";
 import { dbPool, type Db } from "./client.js";
+import type { Prisma } from "./generated/prisma/client.js";
 import { getDatamodel } from "./generated/pothos-types.js";
 
 export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate";
@@ -40,11 +41,23 @@ const types = {
 
 /**
  * Runs one statement on the client's pool. A `name` makes it a prepared statement on each
- * connection, parsed and planned once: give it to statements whose text never changes.
+ * connection, parsed and planned once: give it to statements whose text never changes. A client
+ * not made by createDb (a wrapper of one, as tests make) runs it through Prisma instead.
  */
 export async function queryRows<T>(db: Db, text: string, values: unknown[], name?: string): Promise<T[]> {
   const pool = dbPool(db);
-  if (!pool) throw new Error("the database client has no pool of its own (made outside createDb)");
+  if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
   const result = await pool.query<T & pg.QueryResultRow>({ text, values, types, ...(name ? { name } : {}) });
+  return result.rows;
+}
+
+/**
+ * Runs a statement built with Prisma.sql on the client's pool. Inside a transaction (`db` is its
+ * client) it runs through Prisma, on the transaction's connection.
+ */
+export async function sqlRows<T>(db: Db | Prisma.TransactionClient, statement: Prisma.Sql): Promise<T[]> {
+  const pool = dbPool(db as Db);
+  if (!pool) return db.$queryRaw<T[]>(statement);
+  const result = await pool.query<T & pg.QueryResultRow>({ text: statement.text, values: statement.values, types });
   return result.rows;
 }

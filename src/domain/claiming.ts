@@ -1,5 +1,6 @@
 // Claiming work and reclaiming it from nodes that went quiet.
 import type { Db } from "../db/client.js";
+import { sqlRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import type { Principal } from "./principal.js";
@@ -42,7 +43,7 @@ export async function acquireNextJob(
               ${filter.templateName ? sql`and t.name = ${filter.templateName}::text` : empty}
               ${filter.executorName ? sql`and t.executor_name = ${filter.executorName}::text` : empty})`
       : empty;
-  const rows = await db.$queryRaw<ChangedJob[]>`
+  const rows = await sqlRows<ChangedJob>(db, sql`
     /* acquireNextJob */
     with node as (
       select id, executors, cpu, memory from worker_nodes where id = ${actor.nodeId}::uuid
@@ -68,7 +69,7 @@ export async function acquireNextJob(
       insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version)
       select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version from changed
     )
-    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt" from changed`;
+    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt" from changed`);
   return rows[0] ?? null;
 }
 

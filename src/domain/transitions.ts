@@ -3,6 +3,7 @@
 // say precisely why (not found, not allowed, lease lost, wrong state); nothing is ever changed by
 // a read-modify-write in TypeScript.
 import type { Db } from "../db/client.js";
+import { sqlRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
@@ -92,7 +93,7 @@ export type ChangedJob = { id: string; version: number; status: JobStatus; lease
 async function transition(db: Queryable, actor: Principal, jobId: string, change: Change): Promise<ChangedJob> {
   const g = guardOf(actor, change.leaseToken);
   const deleted = change.action === "reinstate" ? sql`j.deleted_at is not null` : change.action === "hardDelete" ? sql`true` : sql`j.deleted_at is null`;
-  const rows = await db.$queryRaw<Array<ChangedJob & { from: JobStatus }>>`
+  const rows = await sqlRows<ChangedJob & { from: JobStatus }>(db, sql`
     /* ${Prisma.raw(change.action)}Job */
     with target as (
       select id, status from jobs where id = ${jobId}::uuid for update
@@ -114,7 +115,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
         from changed
     )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
     select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt", from_status::text as "from"
-      from changed`;
+      from changed`);
   const row = rows[0];
   if (row) return row;
   throw await whyNot(db, actor, jobId, change.action, change.leaseToken);

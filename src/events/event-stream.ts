@@ -8,6 +8,7 @@
 import pg from "pg";
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
+import { sqlRows } from "../db/rows.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 
 /** The channel instances wake each other on. The payload is empty: the table is the message. */
@@ -84,7 +85,7 @@ export const EVENT_HORIZON = Prisma.sql`coalesce(
 
 /** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
 export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
-  const rows = await db.$queryRaw<Row[]>`
+  const rows = await sqlRows<Row>(db, Prisma.sql`
     /* tailEvents */
     select id, txid::text as txid, job_id, task_id, kind::text as kind, from_status::text as from_status,
            to_status::text as to_status, progress, detail, job_version, at
@@ -92,7 +93,7 @@ export async function readEvents(db: Db, after: Position | null, limit = BATCH):
      where (txid, id) > (${after?.txid ?? "0"}::xid8, ${after?.id ?? "0"}::bigint)
        and txid < ${EVENT_HORIZON}
      order by job_events.txid, job_events.id
-     limit ${limit}::int`;
+     limit ${limit}::int`);
   return rows.map(toEvent);
 }
 
@@ -103,11 +104,11 @@ const ORIGIN: Position = { txid: "0", id: "0" };
 
 /** The position of the newest event safe to hand out now: a live stream starts behind it. */
 async function currentPosition(db: Db): Promise<Position> {
-  const rows = await db.$queryRaw<Array<{ txid: string; id: bigint }>>`
+  const rows = await sqlRows<{ txid: string; id: bigint }>(db, Prisma.sql`
     /* eventStreamHead */
     select txid::text as txid, id from job_events
      where txid < ${EVENT_HORIZON}
-     order by job_events.txid desc, job_events.id desc limit 1`;
+     order by job_events.txid desc, job_events.id desc limit 1`);
   const head = rows[0];
   return head ? { txid: head.txid, id: String(head.id) } : ORIGIN;
 }

@@ -135,8 +135,9 @@ describe("request logs", () => {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver) as unknown;
         if (key !== "$queryRaw" || typeof value !== "function") return value;
-        return (strings: TemplateStringsArray, ...values: unknown[]) =>
-          armed && strings.join("").includes("update jobs j set")
+        // Statements come as template strings, or as one Prisma.sql statement.
+        return (strings: TemplateStringsArray | { sql: string }, ...values: unknown[]) =>
+          armed && ("sql" in strings ? strings.sql : strings.join("")).includes("update jobs j set")
             ? Promise.reject(new Error(`invalid input syntax for type uuid: "${secret}"`))
             : (value as (...args: unknown[]) => unknown).call(target, strings, ...values);
       },
