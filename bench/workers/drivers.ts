@@ -106,8 +106,9 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   const client = new pg.Client({ connectionString: url, application_name: "jobgraph-bench-floor" });
   await client.connect();
   const db = {
-    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => {
-      const statement = Prisma.sql(strings, ...(values as Prisma.Sql[]));
+    // Statements come as one Prisma.sql (sqlRows on a client without a pool) or as template strings.
+    $queryRaw: async (strings: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
+      const statement = strings instanceof Prisma.Sql ? strings : Prisma.sql(strings, ...(values as Prisma.Sql[]));
       return (await client.query(statement.text, statement.values as unknown[])).rows;
     },
     // A transition reads the job back only when its statement changed nothing, to say why.
