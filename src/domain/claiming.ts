@@ -4,7 +4,7 @@ import { sqlRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import type { Principal } from "./principal.js";
-import type { ChangedJob, LeaseSettings } from "./transitions.js";
+import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
 const { sql, empty } = Prisma;
 
@@ -64,12 +64,12 @@ export async function acquireNextJob(
                         lease_expires_at = now() + make_interval(secs => ${settings.leaseSeconds}::int),
                         attempts = j.attempts + 1, version = j.version + 1, updated_at = now()
         from next where j.id = next.id
-      returning j.id, j.version, j.status, j.lease_token, j.lease_expires_at
+      returning j.*
     ), event as (
       insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version)
       select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version from changed
     )
-    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt" from changed`);
+    select ${JOB_COLUMNS} from changed`);
   return rows[0] ?? null;
 }
 

@@ -3,8 +3,8 @@
 // say precisely why (not found, not allowed, lease lost, wrong state); nothing is ever changed by
 // a read-modify-write in TypeScript.
 import type { Db } from "../db/client.js";
-import { sqlRows } from "../db/rows.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { columnsOf, sqlRows } from "../db/rows.js";
+import { Prisma, type Job } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
 import { presentedLease } from "./lease.js";
@@ -82,9 +82,13 @@ type Change = {
   alsoDo?: Prisma.Sql;
 };
 
+/** Every column of the changed row, named as Prisma names them. */
+export const JOB_COLUMNS = Prisma.raw(columnsOf("Job", "changed"));
+
 const statusList = (statuses: readonly JobStatus[]) => sql`array[${join(statuses.map((s) => sql`${s}`))}]::"JobStatus"[]`;
 
-export type ChangedJob = { id: string; version: number; status: JobStatus; leaseToken: string | null; leaseExpiresAt: Date | null };
+/** The job as a change left it: the whole row, which the API answers with without reading it again. */
+export type ChangedJob = Job;
 
 /**
  * Runs one transition as one statement: lock the job, update it where the state, the deletion
@@ -105,7 +109,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
          and ${deleted}
          and ${roleGuard(change.action, g)}
          ${change.extra ? sql`and ${change.extra}` : empty}
-      returning j.id, j.version, j.status, j.lease_token, j.lease_expires_at, t.status as from_status
+      returning j.*, t.status as from_status
     ), event as (
       insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version)
       select id, ${change.kind}::"JobEventKind", from_status,
@@ -114,8 +118,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
              ${g.userId}::uuid, ${g.nodeId}::uuid, version
         from changed
     )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
-    select id, version, status::text as status, lease_token as "leaseToken", lease_expires_at as "leaseExpiresAt", from_status::text as "from"
-      from changed`);
+    select ${JOB_COLUMNS}, from_status::text as "from" from changed`);
   const row = rows[0];
   if (row) return row;
   throw await whyNot(db, actor, jobId, change.action, change.leaseToken);

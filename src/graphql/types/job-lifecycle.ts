@@ -30,14 +30,14 @@ function leaseOf(changed: ChangedJob | null) {
   return changed?.leaseToken && changed.leaseExpiresAt ? { token: changed.leaseToken, expiresAt: changed.leaseExpiresAt } : null;
 }
 
-/** The job after a change, read with the selection the client asked for. */
-const JobPayload = builder.objectRef<{ jobId: string }>("JobPayload").implement({
+/** The job after a change: the row the change's own statement returned, not read again. */
+const JobPayload = builder.objectRef<{ changed: ChangedJob }>("JobPayload").implement({
   description: "The job after the change.",
   fields: (t) => ({
     job: t.field({
       type: Job,
       description: "The job as it is now.",
-      resolve: async (p, _args, ctx) => (await ctx.loaders.job.load(p.jobId))!,
+      resolve: (p) => p.changed,
     }),
   }),
 });
@@ -49,7 +49,7 @@ const AcquireJobPayload = builder.objectRef<{ changed: ChangedJob | null }>("Acq
       type: Job,
       nullable: true,
       description: "The job, now ACQUIRED by the calling node; null when acquireNextJob found nothing to take.",
-      resolve: (p, _args, ctx) => (p.changed ? ctx.loaders.job.load(p.changed.id) : null),
+      resolve: (p) => p.changed,
     }),
     lease: t.field({
       type: Lease,
@@ -66,7 +66,7 @@ const LeasePayload = builder.objectRef<{ changed: ChangedJob }>("LeasePayload").
     job: t.field({
       type: Job,
       description: "The job as it is now.",
-      resolve: async (p, _args, ctx) => (await ctx.loaders.job.load(p.changed.id))!,
+      resolve: (p) => p.changed,
     }),
     lease: t.field({
       type: Lease,
@@ -235,7 +235,7 @@ builder.mutationFields((t) => {
     description: "Gives a held job back to the queue (UFDL's release). The holding node.",
     args: { id: jobArg(), leaseToken: leaseArg(true) },
     errors: mutationErrors("releaseJob"),
-    resolve: async (_root, args, ctx) => ({ jobId: (await releaseJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken)).id }),
+    resolve: async (_root, args, ctx) => ({ changed: await releaseJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken) }),
   }),
   startJob: t.field({
     type: LeasePayload,
@@ -283,7 +283,7 @@ builder.mutationFields((t) => {
     },
     errors: mutationErrors("finishJob"),
     resolve: async (_root, args, ctx) => ({
-      jobId: (await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error })).id,
+      changed: await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error }),
     }),
   }),
   resetJob: t.field({
@@ -297,7 +297,7 @@ builder.mutationFields((t) => {
     },
     errors: mutationErrors("resetJob"),
     resolve: async (_root, args, ctx) => ({
-      jobId: (await resetJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, keepOutputs: args.keepOutputs })).id,
+      changed: await resetJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, keepOutputs: args.keepOutputs }),
     }),
   }),
   abortJob: t.field({
@@ -305,35 +305,35 @@ builder.mutationFields((t) => {
     description: "Takes a held job from a node presumed dead and queues it again. Admins only.",
     args: { id: jobArg() },
     errors: mutationErrors("abortJob"),
-    resolve: async (_root, { id }, ctx) => ({ jobId: (await abortJob(ctx.db, viewer(ctx), id.id)).id }),
+    resolve: async (_root, { id }, ctx) => ({ changed: await abortJob(ctx.db, viewer(ctx), id.id) }),
   }),
   cancelJob: t.field({
     type: JobPayload,
     description: "Cancels a queued or held job and every descendant still queued or held. The creator or an admin.",
     args: { id: jobArg(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
     errors: mutationErrors("cancelJob"),
-    resolve: async (_root, args, ctx) => ({ jobId: (await cancelJob(ctx.db, viewer(ctx), args.id.id, args.reason)).id }),
+    resolve: async (_root, args, ctx) => ({ changed: await cancelJob(ctx.db, viewer(ctx), args.id.id, args.reason) }),
   }),
   updateJob: t.field({
     type: JobPayload,
     description: "Changes a job's description, priority or tags. The creator or an admin.",
     args: { id: jobArg(), input: t.arg({ type: UpdateJobInput, required: true, description: "The changes." }) },
     errors: mutationErrors("updateJob"),
-    resolve: async (_root, args, ctx) => ({ jobId: (await updateJob(ctx.db, viewer(ctx), args.id.id, args.input)).id }),
+    resolve: async (_root, args, ctx) => ({ changed: await updateJob(ctx.db, viewer(ctx), args.id.id, args.input) }),
   }),
   deleteJob: t.field({
     type: JobPayload,
     description: "Soft-deletes a job (UFDL's destroy): hidden from lists, reinstatable. The creator or an admin.",
     args: { id: jobArg() },
     errors: mutationErrors("deleteJob"),
-    resolve: async (_root, { id }, ctx) => ({ jobId: (await deleteJob(ctx.db, viewer(ctx), id.id)).id }),
+    resolve: async (_root, { id }, ctx) => ({ changed: await deleteJob(ctx.db, viewer(ctx), id.id) }),
   }),
   reinstateJob: t.field({
     type: JobPayload,
     description: "Restores a soft-deleted job. The creator or an admin.",
     args: { id: jobArg() },
     errors: mutationErrors("reinstateJob"),
-    resolve: async (_root, { id }, ctx) => ({ jobId: (await reinstateJob(ctx.db, viewer(ctx), id.id)).id }),
+    resolve: async (_root, { id }, ctx) => ({ changed: await reinstateJob(ctx.db, viewer(ctx), id.id) }),
   }),
   hardDeleteJob: t.field({
     type: builder.objectRef<{ id: string; number: bigint }>("HardDeleteJobPayload").implement({
