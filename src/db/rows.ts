@@ -2,6 +2,7 @@
 // (field names, BigInt for int8, Date, parsed JSON), so the GraphQL types built on Prisma models
 // serve them unchanged. Prisma's client spends most of a read's CPU turning rows into objects (see
 // docs/performance.md); the pages that dashboards and workers ask for all the time come through here.
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { dbPool, type Db } from "./client.js";
 import type { Prisma } from "./generated/prisma/client.js";
@@ -14,17 +15,35 @@ export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate";
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const selectLists = new Map<string, string>();
+const scalarFields = new Map<ModelName, ReadonlySet<string>>();
 
-/** A model's scalar columns under its Prisma field names: `t."template_id" as "templateId", ...`. */
-export function columnsOf(model: ModelName, alias: string): string {
-  const key = `${model} ${alias}`;
+/** A model's scalar fields (its columns), by Prisma field name. */
+export function scalarFieldsOf(model: ModelName): ReadonlySet<string> {
+  let fields = scalarFields.get(model);
+  if (!fields) {
+    fields = new Set(
+      getDatamodel()
+        .datamodel.models[model]!.fields.filter((field) => field.kind === "scalar" || field.kind === "enum")
+        .map((field) => field.name),
+    );
+    scalarFields.set(model, fields);
+  }
+  return fields;
+}
+
+/**
+ * A model's columns under its Prisma field names: `t."template_id" as "templateId", ...`; only
+ * those in `fields` when it is given.
+ */
+export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<string>): string {
+  const wanted = [...scalarFieldsOf(model)].filter((name) => !fields || fields.has(name));
+  const key = `${model} ${alias} ${wanted.join(",")}`;
   let list = selectLists.get(key);
   if (!list) {
-    list = getDatamodel()
-      .datamodel.models[model]!.fields.filter((field) => field.kind === "scalar" || field.kind === "enum")
-      .map((field) => {
-        const column = snakeCase(field.name);
-        return column === field.name ? `${alias}."${column}"` : `${alias}."${column}" as "${field.name}"`;
+    list = wanted
+      .map((name) => {
+        const column = snakeCase(name);
+        return column === name ? `${alias}."${column}"` : `${alias}."${column}" as "${name}"`;
       })
       .join(", ");
     selectLists.set(key, list);
@@ -39,15 +58,27 @@ const types = {
     oid === INT8 ? BigInt : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, from its text (PostgreSQL cuts names at 63 bytes). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `jobgraph_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
- * Runs one statement on the client's pool. A `name` makes it a prepared statement on each
- * connection, parsed and planned once: give it to statements whose text never changes. A client
+ * Runs one statement on the client's pool. `prepare` makes it a prepared statement on each
+ * connection, parsed and planned once: for statements whose text comes from a small set. A client
  * not made by createDb (a wrapper of one, as tests make) runs it through Prisma instead.
  */
-export async function queryRows<T>(db: Db, text: string, values: unknown[], name?: string): Promise<T[]> {
+export async function queryRows<T>(db: Db, text: string, values: unknown[], prepare = false): Promise<T[]> {
   const pool = dbPool(db);
   if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
-  const result = await pool.query<T & pg.QueryResultRow>({ text, values, types, ...(name ? { name } : {}) });
+  const result = await pool.query<T & pg.QueryResultRow>({ text, values, types, ...(prepare ? { name: statementName(text) } : {}) });
   return result.rows;
 }
 

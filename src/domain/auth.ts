@@ -65,7 +65,7 @@ export async function authenticate(db: Db, secret: string | null): Promise<Princ
         and (t.expires_at is null or t.expires_at > now())
         and (t.user_id is null or u.disabled_at is null)`,
     [hashSecret(secret), TOUCH_INTERVAL_SECONDS],
-    "authenticate",
+    true,
   );
   const row = rows[0];
   if (!row) return null;

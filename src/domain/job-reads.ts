@@ -111,13 +111,17 @@ function jobConditions(filter: JobFilter, p: Params, j: string): string[] {
   return where;
 }
 
-/** Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. */
-export function jobsById(db: Db, ids: readonly string[]): Promise<Job[]> {
-  return queryRows<Job>(db, `select ${columnsOf("Job", "j")} from jobs j where j.id = any($1::uuid[])`, [ids], "jobsById");
+/**
+ * Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. Every
+ * read here takes the `fields` (Prisma's names) its caller needs; rows carry only those, and all
+ * of them when it is not given.
+ */
+export function jobsById(db: Db, ids: readonly string[], fields?: ReadonlySet<string>): Promise<Job[]> {
+  return queryRows<Job>(db, `select ${columnsOf("Job", "j", fields)} from jobs j where j.id = any($1::uuid[])`, [ids], true);
 }
 
 /** A page of the jobs a filter matches, in the order asked for (newest first by default). */
-export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page }): Promise<Job[]> {
+export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page; fields?: ReadonlySet<string> }): Promise<Job[]> {
   const { page } = args;
   const order = args.order ?? defaultJobOrder;
   const ascending = order.direction === "ASC";
@@ -137,7 +141,7 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
   }
   const rows = await queryRows<Job>(
     db,
-    `select ${columnsOf("Job", "j")} from ${from}
+    `select ${columnsOf("Job", "j", args.fields)} from ${from}
       ${where.length ? `where ${where.join(" and ")}` : ""}
       order by ${orderBy("j", keys)} limit ${p.add(page.take)}::int`,
     p.values,
@@ -151,7 +155,7 @@ export function templatesById(db: Db, ids: readonly string[]): Promise<JobTempla
     db,
     `select ${columnsOf("JobTemplate", "t")} from job_templates t where t.id = any($1::uuid[])`,
     [ids],
-    "templatesById",
+    true,
   );
 }
 
@@ -177,7 +181,14 @@ function taskConditions(filter: TaskFilter, p: Params, t: string): string[] {
 async function pagesPerParent<T extends { jobId: string }>(
   db: Db,
   parentIds: readonly string[],
-  spec: { model: "Task" | "JobOutput"; table: string; keys: SortKey[]; conditions: (p: Params, alias: string) => string[]; page: Page },
+  spec: {
+    model: "Task" | "JobOutput";
+    table: string;
+    keys: SortKey[];
+    conditions: (p: Params, alias: string) => string[];
+    page: Page;
+    fields?: ReadonlySet<string> | undefined;
+  },
 ): Promise<Map<string, T[]>> {
   const { page } = spec;
   const keys = walk(spec.keys, page);
@@ -193,7 +204,7 @@ async function pagesPerParent<T extends { jobId: string }>(
     db,
     `select page.* from unnest(${parents}::uuid[]) with ordinality as parent(id, position)
      cross join lateral (
-       select ${columnsOf(spec.model, "r")} from ${from}
+       select ${columnsOf(spec.model, "r", spec.fields && new Set([...spec.fields, "jobId", ...keys.map((k) => k.field)]))} from ${from}
         where ${where.join(" and ")}
         order by ${orderBy("r", keys)} limit ${p.add(page.take)}::int
      ) page
@@ -207,7 +218,11 @@ async function pagesPerParent<T extends { jobId: string }>(
 }
 
 /** A page of tasks of each job, by job id, in the order asked for (arrival by default). */
-export function tasksOfJobs(db: Db, jobIds: readonly string[], args: { filter?: TaskFilter; order?: TaskOrder; page: Page }) {
+export function tasksOfJobs(
+  db: Db,
+  jobIds: readonly string[],
+  args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined },
+) {
   const order = args.order ?? defaultTaskOrder;
   const ascending = order.direction === "ASC";
   // qsequence is unique within a job, so it breaks every tie among a job's tasks.
@@ -221,6 +236,7 @@ export function tasksOfJobs(db: Db, jobIds: readonly string[], args: { filter?: 
     keys,
     conditions: (p, alias) => taskConditions(args.filter ?? {}, p, alias),
     page: args.page,
+    fields: args.fields,
   });
 }
 
@@ -250,8 +266,8 @@ const OUTPUT_ORDER: SortKey[] = [
 ];
 
 /** A page of outputs of each job, by job id, by name then type. */
-export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page) {
-  return pagesPerParent<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page });
+export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
+  return pagesPerParent<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields });
 }
 
 /** How many outputs each job has, by job id. */
@@ -260,7 +276,7 @@ export async function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Pro
     db,
     `select o.job_id as "jobId", count(*)::int as count from job_outputs o where o.job_id = any($1::uuid[]) group by o.job_id`,
     [jobIds],
-    "countOutputsOfJobs",
+    true,
   );
   return countsById(jobIds, rows);
 }

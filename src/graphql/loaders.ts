@@ -25,7 +25,6 @@ function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Arra
 
 export class Loaders {
   #db: Db;
-  #job?: DataLoader<string, Job | null>;
   #template?: DataLoader<string, JobTemplate | null>;
   /** Loaders of pages and counts, one per distinct set of arguments. */
   #keyed = new Map<string, DataLoader<string, unknown>>();
@@ -34,24 +33,26 @@ export class Loaders {
     this.#db = db;
   }
 
-  get job(): DataLoader<string, Job | null> {
-    return (this.#job ??= new DataLoader(async (ids) => byId(ids, await jobsById(this.#db, ids)), OPTIONS));
+  /** Jobs by id, with the `fields` asked for (all when not given; see src/graphql/selection.ts). */
+  job(fields?: ReadonlySet<string>): DataLoader<string, Job | null> {
+    return this.#keyedLoader(["job", fields && [...fields].sort()], async (ids) => byId(ids, await jobsById(this.#db, ids, fields)));
   }
 
   get template(): DataLoader<string, JobTemplate | null> {
     return (this.#template ??= new DataLoader(async (ids) => byId(ids, await templatesById(this.#db, ids)), OPTIONS));
   }
 
-  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page }): DataLoader<string, Task[]> {
-    return this.#perJob(["tasks", args], async (ids) => tasksOfJobs(this.#db, ids, args));
+  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined }): DataLoader<string, Task[]> {
+    const { fields, ...rest } = args;
+    return this.#perJob(["tasks", rest, fields && [...fields].sort()], async (ids) => tasksOfJobs(this.#db, ids, args));
   }
 
   taskCount(filter: TaskFilter = {}): DataLoader<string, number> {
     return this.#perJob(["taskCount", filter], async (ids) => countTasksOfJobs(this.#db, ids, filter));
   }
 
-  outputs(page: Page): DataLoader<string, JobOutput[]> {
-    return this.#perJob(["outputs", page], async (ids) => outputsOfJobs(this.#db, ids, page));
+  outputs(page: Page, fields?: ReadonlySet<string>): DataLoader<string, JobOutput[]> {
+    return this.#perJob(["outputs", page, fields && [...fields].sort()], async (ids) => outputsOfJobs(this.#db, ids, page, fields));
   }
 
   get outputCount(): DataLoader<string, number> {
@@ -59,13 +60,17 @@ export class Loaders {
   }
 
   #perJob<T>(key: unknown[], load: (ids: readonly string[]) => Promise<Map<string, T>>): DataLoader<string, T> {
+    return this.#keyedLoader(key, async (ids) => {
+      const found = await load(ids);
+      return ids.map((id) => found.get(id)!);
+    });
+  }
+
+  #keyedLoader<T>(key: unknown[], load: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T> {
     const name = JSON.stringify(key);
     let loader = this.#keyed.get(name) as DataLoader<string, T> | undefined;
     if (!loader) {
-      loader = new DataLoader<string, T>(async (ids) => {
-        const found = await load(ids);
-        return ids.map((id) => found.get(id)!);
-      }, OPTIONS);
+      loader = new DataLoader<string, T>(load, OPTIONS);
       this.#keyed.set(name, loader as DataLoader<string, unknown>);
     }
     return loader;

@@ -4,6 +4,7 @@ import { countJobs, getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
+import { columnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
 import { pageFromQuery } from "../loaders.js";
 import { JobStatusEnum } from "./enums.js";
@@ -35,6 +36,8 @@ const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id"
 /** A connection's totalCount; the resolver that made the page says how to count it, only if asked. */
 const TOTAL_COUNT = "How many items the whole list holds, across all pages.";
 type Counted = { count(): Promise<number> };
+/** Where a connection's items sit in its selection. */
+const EDGE_NODE = ["edges", "node"];
 
 export const Job = builder.prismaNode("Job", {
   description:
@@ -63,7 +66,7 @@ export const Job = builder.prismaNode("Job", {
       type: jobPages.ref,
       nullable: true,
       description: "The job this one was created under, if any.",
-      resolve: (job, _args, ctx) => (job.parentId ? ctx.loaders.job.load(job.parentId) : null),
+      resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(columnsSelected("Job", info)).load(job.parentId) : null),
     }),
     children: t.relatedConnection("children", {
       cursor: "id",
@@ -149,11 +152,12 @@ export const Job = builder.prismaNode("Job", {
           filter: t.arg({ type: TaskFilter, required: false, description: "Which tasks." }),
           orderBy: t.arg({ type: TaskOrder, required: false, description: "How to sort them." }),
         },
-        resolve: async (job, args, ctx) => {
+        resolve: async (job, args, ctx, info) => {
           const filter = args.filter ?? {};
           const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
-          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page }).load(job.id);
+          const fields = columnsSelected("Task", info, EDGE_NODE);
+          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id);
           return { ...taskPages.resolve(tasks, args, ctx), count: () => ctx.loaders.taskCount(filter).load(job.id) };
         },
       },
@@ -164,9 +168,9 @@ export const Job = builder.prismaNode("Job", {
       {
         type: outputPages.ref,
         description: "The job's outputs, by name then type.",
-        resolve: async (job, args, ctx) => {
+        resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
-          const outputs = await ctx.loaders.outputs(page).load(job.id);
+          const outputs = await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id);
           return { ...outputPages.resolve(outputs, args, ctx), count: () => ctx.loaders.outputCount.load(job.id) };
         },
       },
@@ -191,7 +195,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "A job by its ID (soft-deleted jobs included); null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    resolve: (_root, args, ctx) => ctx.loaders.job.load(args.id.id),
+    resolve: (_root, args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(args.id.id),
   }),
   jobByNumber: t.prismaField({
     type: "Job",
@@ -208,11 +212,12 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: JobFilter, required: false, description: "Which jobs." }),
         orderBy: t.arg({ type: JobOrder, required: false, description: "How to sort them." }),
       },
-      resolve: async (_root, args, ctx) => {
+      resolve: async (_root, args, ctx, info) => {
         const filter = toJobFilter(args.filter);
         const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
-        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page });
+        const fields = columnsSelected("Job", info, EDGE_NODE);
+        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page, ...(fields ? { fields } : {}) });
         return { ...jobPages.resolve(jobs, args, ctx), count: () => countJobs(ctx.db, filter) };
       },
     },

@@ -1,0 +1,88 @@
+// Which columns a query needs: the batched reads (src/domain/job-reads.ts) fetch only the columns
+// behind the fields a client selected. Parsing and collecting rows is most of a big page's cost,
+// and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { scalarFieldsOf, type ModelName } from "../db/rows.js";
+
+/**
+ * Columns (by Prisma field name) that a GraphQL field of each type reads, for fields that are not
+ * simply a column of the same name. A field named in neither place makes the read fetch every
+ * column, so a new field is never served from a row that lacks what it reads; the test that
+ * selects each field alone (test/api/column-selection.test.ts) shows where an entry is wrong.
+ */
+const READS: Record<ModelName, Record<string, readonly string[]>> = {
+  Job: {
+    id: [],
+    isCancelled: ["status"],
+    template: ["templateId"],
+    parent: ["parentId"],
+    children: [],
+    node: [],
+    creator: [],
+    tasks: [],
+    outputs: [],
+    events: [],
+  },
+  Task: {
+    id: [],
+    job: ["jobId"],
+    executor: ["executorName", "executorVersion"],
+    requirements: ["cpu", "memory"],
+    limitations: ["maxExecutionTimeInSeconds"],
+    createdByTask: [],
+    events: [],
+  },
+  JobOutput: { id: [], job: ["jobId"], downloadUrl: [] },
+  JobTemplate: { id: [] },
+};
+
+/** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */
+const PERMISSION_COLUMNS = ["status", "deletedAt", "creatorId", "nodeId"];
+
+function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo, into: FieldNode[] = []): FieldNode[] {
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) into.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fieldsOf(selection.selectionSet, info, into);
+    else {
+      const fragment = info.fragments[selection.name.value];
+      if (fragment) fieldsOf(fragment.selectionSet, info, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * The names of the fields selected below the resolving field, at `path` under it (for a
+ * connection, ["edges", "node"]), through fragments. @skip and @include are not evaluated: a
+ * field they leave out still counts, which can only fetch a column too many.
+ */
+export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  for (const name of path) {
+    sets = sets.flatMap((set) => fieldsOf(set, info).filter((f) => f.name.value === name && f.selectionSet).map((f) => f.selectionSet!));
+  }
+  return new Set(sets.flatMap((set) => fieldsOf(set, info)).map((f) => f.name.value));
+}
+
+/**
+ * The columns of `model` (by Prisma field name) that the selected GraphQL fields need, always with
+ * its id; undefined, meaning all of them, when a field's needs are not known.
+ */
+export function columnsFor(model: ModelName, selected: Iterable<string>): ReadonlySet<string> | undefined {
+  const scalars = scalarFieldsOf(model);
+  const reads = READS[model];
+  const columns = new Set(["id"]);
+  for (const name of selected) {
+    if (name === "__typename") continue;
+    if (scalars.has(name)) columns.add(name);
+    else if (Object.hasOwn(reads, name)) for (const column of reads[name]!) columns.add(column);
+    else if (model === "Job" && name.startsWith("viewerCan")) for (const column of PERMISSION_COLUMNS) columns.add(column);
+    else return undefined;
+  }
+  return columns;
+}
+
+/** The columns a field returning `model` needs for what is selected under it (at `path`). */
+export function columnsSelected(model: ModelName, info: GraphQLResolveInfo, path: readonly string[] = []): ReadonlySet<string> | undefined {
+  return columnsFor(model, selectedFields(info, path));
+}
