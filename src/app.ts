@@ -19,6 +19,7 @@ import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
+import { useCompiledQueries } from "./graphql/compiled-queries.js";
 import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
@@ -238,6 +239,7 @@ export function buildApp({
       useValidationStatus(),
       useMutationRateLimit(limits.mutationsPerMinute),
       useWakeAfterMutations(events),
+      useCompiledQueries(),
     ],
   });
 
