@@ -196,7 +196,7 @@ export class EventStream {
     if (!this.options.listenUrl || this.notifyTimer) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
-      this.options.db.$executeRaw`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`.catch(() => undefined);
+      sqlRows(this.options.db, Prisma.sql`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`).catch(() => undefined);
     }, this.options.notifyCoalesceMs ?? 5);
   }
 

@@ -76,9 +76,3 @@ export class Loaders {
     return loader;
   }
 }
-
-/** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
-export function pageFromQuery(query: { take?: number; cursor?: { id?: string } }): Page {
-  const take = query.take ?? 0;
-  return { take: Math.abs(take), after: query.cursor?.id ?? null, backward: take < 0 };
-}

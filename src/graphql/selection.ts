@@ -82,7 +82,15 @@ export function columnsFor(model: ModelName, selected: Iterable<string>): Readon
   return columns;
 }
 
+// By field nodes, which are the same objects for a field each time it is resolved in a document
+// (for each of the 50 jobs of a page), and stay as long as the parsed document does.
+const selectedColumns = new WeakMap<readonly FieldNode[], Map<string, ReadonlySet<string> | undefined>>();
+
 /** The columns a field returning `model` needs for what is selected under it (at `path`). */
 export function columnsSelected(model: ModelName, info: GraphQLResolveInfo, path: readonly string[] = []): ReadonlySet<string> | undefined {
-  return columnsFor(model, selectedFields(info, path));
+  let byKey = selectedColumns.get(info.fieldNodes);
+  if (!byKey) selectedColumns.set(info.fieldNodes, (byKey = new Map()));
+  const key = `${model} ${path.join(".")}`;
+  if (!byKey.has(key)) byKey.set(key, columnsFor(model, selectedFields(info, path)));
+  return byKey.get(key);
 }

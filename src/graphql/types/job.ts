@@ -6,7 +6,7 @@ import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
-import { pageFromQuery } from "../loaders.js";
+import { connectionOf, pageFromQuery } from "../pages.js";
 import { JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
@@ -158,7 +158,7 @@ export const Job = builder.prismaNode("Job", {
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
           const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id);
-          return { ...taskPages.resolve(tasks, args, ctx), count: () => ctx.loaders.taskCount(filter).load(job.id) };
+          return { ...connectionOf(tasks, args, page), count: () => ctx.loaders.taskCount(filter).load(job.id) };
         },
       },
       { description: "A page of tasks of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
@@ -171,7 +171,7 @@ export const Job = builder.prismaNode("Job", {
         resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
           const outputs = await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id);
-          return { ...outputPages.resolve(outputs, args, ctx), count: () => ctx.loaders.outputCount.load(job.id) };
+          return { ...connectionOf(outputs, args, page), count: () => ctx.loaders.outputCount.load(job.id) };
         },
       },
       { description: "A page of outputs of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
@@ -218,7 +218,7 @@ builder.queryFields((t) => ({
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
         const fields = columnsSelected("Job", info, EDGE_NODE);
         const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page, ...(fields ? { fields } : {}) });
-        return { ...jobPages.resolve(jobs, args, ctx), count: () => countJobs(ctx.db, filter) };
+        return { ...connectionOf(jobs, args, page), count: () => countJobs(ctx.db, filter) };
       },
     },
     { description: "A page of jobs.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
