@@ -53,7 +53,7 @@ const SETTLE_MAX_MS = 5000;
 const STATEMENT_SAMPLE = smoke ? 4 : 20;
 
 const LABELS: Record<ServerName, string> = {
-  jobgraph: "jobgraph (Pothos + Prisma)",
+  jobgraph: "jobgraph",
   postgraphile: "PostGraphile v4",
   floor: "floor: one hand-written SQL statement",
 };
@@ -310,7 +310,7 @@ function section(results: Results): string {
     "",
     "The servers:",
     "",
-    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`), authenticating every request with a bearer token (one of its SQL statements per request).",
+    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`, default settings), authenticating every request with a bearer token (looked up at most once per `JOBGRAPH_AUTH_CACHE_SECONDS`, 10 s).",
     "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`).",
     "- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (`bench/reads/floor-server.ts`): the least a GraphQL server over these tables can cost.",
     "",

@@ -12,7 +12,7 @@ import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
-import { authenticate, bearerSecret } from "./domain/auth.js";
+import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
@@ -40,6 +40,8 @@ export type AppDeps = {
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
+  /** How long a valid token's principal is remembered (see Authenticator); 0 (the default): not at all. */
+  authCacheSeconds?: number;
   /** The database's URL, for output content and for the connection that listens for other instances' events. */
   databaseUrl: string;
   /** Connections for output content; each upload in progress holds one. */
@@ -156,10 +158,10 @@ function useValidationStatus(): Plugin {
  * valid token learns nothing of the schema (not even from validation errors). The context factory
  * then picks the principal up.
  */
-function useAuthentication(db: Db, viewers: WeakMap<Request, Principal>): Plugin {
+function useAuthentication(authenticator: Authenticator, viewers: WeakMap<Request, Principal>): Plugin {
   return {
     async onRequestParse({ request }) {
-      const viewer = await authenticate(db, bearerSecret(request.headers.get("authorization")));
+      const viewer = await authenticator.authenticate(bearerSecret(request.headers.get("authorization")));
       if (!viewer) throw unauthenticated();
       viewers.set(request, viewer);
     },
@@ -173,6 +175,7 @@ export function buildApp({
   production = false,
   playgroundToken,
   reclaimIntervalMs = 0,
+  authCacheSeconds = 0,
   databaseUrl,
   outputPoolSize = 8,
   logger = silentLogger(),
@@ -180,6 +183,7 @@ export function buildApp({
   tracing,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
+  const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize);
   const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
@@ -201,7 +205,7 @@ export function buildApp({
       // here, each time, so that a token revoked while a socket is open stops working at once.
       const viewer = request
         ? viewers.get(request)
-        : await authenticate(db, bearerSecret(connectionAuthorization(connectionParams)));
+        : await authenticator.authenticate(bearerSecret(connectionAuthorization(connectionParams)));
       if (!viewer) throw unauthenticated();
       return { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) };
     },
@@ -220,11 +224,11 @@ export function buildApp({
       ...(tracing ? [tracing] : []),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
       ...metrics.plugins(),
-      useOutputDownloads(db, outputs),
+      useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
-      useAuthentication(db, viewers),
+      useAuthentication(authenticator, viewers),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
@@ -257,7 +261,7 @@ export function buildApp({
         ) as never,
       // A missing or bad token closes the socket with 4403 at connection_init.
       onConnect: async (ctx) => {
-        const viewer = await authenticate(db, bearerSecret(connectionAuthorization(ctx.connectionParams)));
+        const viewer = await authenticator.authenticate(bearerSecret(connectionAuthorization(ctx.connectionParams)));
         logging.socketOpened(ctx, ctx.extra.request, viewer);
         return viewer !== null;
       },
@@ -309,8 +313,10 @@ export function buildApp({
   return {
     yoga,
     server,
-    start(port, host = "127.0.0.1") {
+    async start(port, host = "127.0.0.1") {
       reclaimer.start();
+      // Remembered principals are only trusted while revocations from other instances are heard.
+      if (authCacheSeconds > 0) await events.start();
       return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => {

@@ -70,6 +70,7 @@ const schema = z.object({
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
+  JOBGRAPH_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   JOBGRAPH_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   JOBGRAPH_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   JOBGRAPH_OTEL_ENABLED: flag("false"),
@@ -107,6 +108,8 @@ export type Config = {
   leaseSeconds: number;
   /** How often each instance looks for expired leases. */
   reclaimIntervalMs: number;
+  /** How long a valid token's principal is remembered; 0: looked up on every request. */
+  authCacheSeconds: number;
   limits: Limits;
   /** The least severe log level written. */
   logLevel: LogLevel;
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputPoolSize: v.JOBGRAPH_OUTPUT_POOL_SIZE,
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
+    authCacheSeconds: v.JOBGRAPH_AUTH_CACHE_SECONDS,
     limits: {
       maxDepth: v.JOBGRAPH_MAX_DEPTH,
       maxAliases: v.JOBGRAPH_MAX_ALIASES,

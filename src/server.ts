@@ -40,6 +40,7 @@ async function main() {
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
     reclaimIntervalMs: config.reclaimIntervalMs,
+    authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,
     outputPoolSize: config.outputPoolSize,
     limits: config.limits,

@@ -36,6 +36,7 @@ export function bearerSecret(authorization: string | null | undefined): string |
 type TokenRow = {
   token_id: string;
   stale: boolean;
+  expires_at: Date | null;
   user_id: string | null;
   user_name: string | null;
   role: UserRole | null;
@@ -43,18 +44,14 @@ type TokenRow = {
   node_name: string | null;
 };
 
-/**
- * The principal a secret stands for, or null when the secret is unknown, expired, revoked or
- * belongs to a disabled user: callers refuse all of these alike, without saying which.
- */
-export async function authenticate(db: Db, secret: string | null): Promise<Principal | null> {
-  if (!secret) return null;
+async function lookUp(db: Db, hash: string): Promise<{ principal: Principal; expiresAt: Date | null } | null> {
   // Every request runs this, so it skips Prisma's query layer (a prepared statement over the pool).
   const rows = await queryRows<TokenRow>(
     db,
     `/* authenticate */
      select t.id as token_id,
             t.last_used_at is null or t.last_used_at < now() - make_interval(secs => $2::int) as stale,
+            t.expires_at,
             u.id as user_id, u.name as user_name, u.role::text as role,
             n.id as node_id, n.name as node_name
        from api_tokens t
@@ -64,16 +61,81 @@ export async function authenticate(db: Db, secret: string | null): Promise<Princ
         and t.revoked_at is null
         and (t.expires_at is null or t.expires_at > now())
         and (t.user_id is null or u.disabled_at is null)`,
-    [hashSecret(secret), TOUCH_INTERVAL_SECONDS],
+    [hash, TOUCH_INTERVAL_SECONDS],
     true,
   );
   const row = rows[0];
   if (!row) return null;
   if (row.stale) await touch(db, row.token_id);
-  if (row.user_id) {
-    return { kind: "USER", userId: row.user_id, name: row.user_name!, role: row.role!, tokenId: row.token_id };
+  const principal: Principal = row.user_id
+    ? { kind: "USER", userId: row.user_id, name: row.user_name!, role: row.role!, tokenId: row.token_id }
+    : { kind: "NODE", nodeId: row.node_id!, name: row.node_name!, tokenId: row.token_id };
+  return { principal, expiresAt: row.expires_at };
+}
+
+/**
+ * The principal a secret stands for, or null when the secret is unknown, expired, revoked or
+ * belongs to a disabled user: callers refuse all of these alike, without saying which.
+ */
+export async function authenticate(db: Db, secret: string | null): Promise<Principal | null> {
+  return secret ? ((await lookUp(db, hashSecret(secret)))?.principal ?? null) : null;
+}
+
+/** Where a revocation is announced, so that every instance forgets the principals it remembers. */
+export const TOKENS_CHANGED_CHANNEL = "jobgraph_tokens";
+
+// Bumped by every revocation in this process and by every announcement from another instance;
+// a principal remembered under an older generation is looked up again.
+let tokenGeneration = 0;
+
+/** Forgets every principal remembered in this process. */
+export function forgetPrincipals(): void {
+  tokenGeneration++;
+}
+
+/** How many tokens an Authenticator remembers at most; past it, it starts again from none. */
+const REMEMBERED_TOKENS = 10_000;
+
+/**
+ * authenticate(), remembering each valid token's principal for up to `ttlSeconds` (never past the
+ * token's expiry), so that a worker's stream of mutations does not look its token up every time.
+ * A revocation through the API is seen at once by this process and, through a NOTIFY on
+ * TOKENS_CHANGED_CHANNEL that each instance's event listener hears, by the others; a change made
+ * in the database by hand (a user disabled, a token deleted) is seen within `ttlSeconds`.
+ * 0 remembers nothing; nor does it remember while `hearsAnnouncements()` says no announcement
+ * would reach it.
+ */
+export class Authenticator {
+  readonly #db: Db;
+  readonly #ttlMs: number;
+  readonly #hearsAnnouncements: () => boolean;
+  readonly #remembered = new Map<string, { principal: Principal; until: number; generation: number }>();
+
+  constructor(db: Db, ttlSeconds: number, hearsAnnouncements: () => boolean) {
+    this.#db = db;
+    this.#ttlMs = ttlSeconds * 1000;
+    this.#hearsAnnouncements = hearsAnnouncements;
   }
-  return { kind: "NODE", nodeId: row.node_id!, name: row.node_name!, tokenId: row.token_id };
+
+  async authenticate(secret: string | null): Promise<Principal | null> {
+    if (!secret) return null;
+    if (this.#ttlMs <= 0 || !this.#hearsAnnouncements()) return authenticate(this.#db, secret);
+    const hash = hashSecret(secret);
+    const now = Date.now();
+    const known = this.#remembered.get(hash);
+    if (known && known.generation === tokenGeneration && known.until > now) return known.principal;
+    // Taken before the look-up: a revocation while it runs leaves what it finds already outdated.
+    const generation = tokenGeneration;
+    const found = await lookUp(this.#db, hash);
+    if (!found) {
+      this.#remembered.delete(hash);
+      return null;
+    }
+    if (this.#remembered.size >= REMEMBERED_TOKENS) this.#remembered.clear();
+    const until = Math.min(now + this.#ttlMs, found.expiresAt?.getTime() ?? Infinity);
+    this.#remembered.set(hash, { principal: found.principal, until, generation });
+    return found.principal;
+  }
 }
 
 /** Records that a token (and its node) was used. Called at most about once a minute per token. */
@@ -162,6 +224,9 @@ export async function revokeApiToken(db: Db, actor: Principal | null, tokenId: s
     /* revokeApiToken */
     update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = ${tokenId}::uuid returning id`;
   if (!revoked) throw new NotFoundError("token", tokenId);
+  forgetPrincipals();
+  // After the revocation committed (NOTIFY inside its transaction would serialise commits).
+  await db.$executeRaw`/* tokensChanged */ select pg_notify(${TOKENS_CHANGED_CHANNEL}::text, '')`;
   return db.apiToken.findUniqueOrThrow({ where: { id: revoked.id } });
 }
 

@@ -9,6 +9,7 @@ import pg from "pg";
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { sqlRows } from "../db/rows.js";
+import { forgetPrincipals, TOKENS_CHANGED_CHANNEL } from "../domain/auth.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 
 /** The channel instances wake each other on. The payload is empty: the table is the message. */
@@ -137,7 +138,7 @@ export class EventStream {
 
   constructor(private readonly options: EventStreamOptions) {}
 
-  private async start(): Promise<void> {
+  private async begin(): Promise<void> {
     this.position = await currentPosition(this.options.db);
     this.poll = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
     this.poll.unref();
@@ -166,8 +167,18 @@ export class EventStream {
 
   private starting: Promise<void> | undefined;
 
+  /** Whether the LISTEN connection is up, so that other instances' announcements are heard. */
+  get listening(): boolean {
+    return this.listen !== undefined;
+  }
+
+  /** Starts the stream (and its LISTEN connection) now rather than at the first subscription. */
+  start(): Promise<void> {
+    return this.ensureStarted();
+  }
+
   private ensureStarted(): Promise<void> {
-    this.starting ??= this.start();
+    this.starting ??= this.begin();
     return this.starting;
   }
 
@@ -217,16 +228,20 @@ export class EventStream {
 
   private async connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "jobgraph-listen" });
-    client.on("notification", () => this.wake());
+    // The same connection hears token revocations, for the principals authentication remembers.
+    client.on("notification", (message) => (message.channel === TOKENS_CHANGED_CHANNEL ? forgetPrincipals() : this.wake()));
     // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.
     client.on("error", () => undefined);
     client.on("end", () => {
+      if (this.listen === client) this.listen = undefined;
       if (this.stopped) return;
       setTimeout(() => void this.connectListener().catch(() => undefined), 1000).unref();
     });
     await client.connect();
-    await client.query(`listen ${WAKE_CHANNEL}`);
+    await client.query(`listen ${WAKE_CHANNEL}; listen ${TOKENS_CHANGED_CHANNEL}`);
     this.listen = client;
+    // What was announced while no connection listened is unknown.
+    forgetPrincipals();
     this.wake();
   }
 }

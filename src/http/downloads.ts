@@ -10,7 +10,7 @@
 // conditional requests (304/412) and single byte ranges (206/416) of RFC 9110.
 import type { Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.js";
-import { authenticate, bearerSecret } from "../domain/auth.js";
+import { bearerSecret, type Authenticator } from "../domain/auth.js";
 import { findOutput, findOutputById, type ByteRange, type OutputInfo, type OutputStorage } from "../domain/outputs.js";
 import { decodeGlobalId } from "../graphql/global-id.js";
 
@@ -175,7 +175,7 @@ function serve(request: Request, output: OutputInfo, storage: OutputStorage, fet
 }
 
 /** Serves output content and info under /outputs and /jobs/{jobId}/outputs. */
-export function useOutputDownloads(db: Db, storage: OutputStorage): Plugin {
+export function useOutputDownloads(db: Db, storage: OutputStorage, authenticator: Authenticator): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const byId = url.pathname.match(/^\/outputs\/([^/]+)$/);
@@ -186,7 +186,7 @@ export function useOutputDownloads(db: Db, storage: OutputStorage): Plugin {
       if (!allowed.includes(request.method)) {
         return endResponse(json(fetchAPI, 405, { error: `use ${allowed.join(" or ")}` }, { allow: allowed.join(", ") }));
       }
-      const viewer = await authenticate(db, bearerSecret(request.headers.get("authorization")));
+      const viewer = await authenticator.authenticate(bearerSecret(request.headers.get("authorization")));
       if (!viewer) {
         return endResponse(
           json(fetchAPI, 401, { error: "a valid API token is required: send Authorization: Bearer <token>" }, { "www-authenticate": 'Bearer realm="jobgraph"' }),

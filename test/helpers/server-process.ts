@@ -51,9 +51,10 @@ export async function startServer(env: Record<string, string | undefined> = {}, 
     PORT: String(port),
     HOST: "127.0.0.1",
     JOBGRAPH_DATA_DIR: dataDir,
-    ...env,
   };
+  // Its own embedded PostgreSQL unless `env` names a database.
   delete childEnv.DATABASE_URL;
+  Object.assign(childEnv, env);
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
     cwd: projectRoot,

@@ -20,6 +20,7 @@ describe("configuration", () => {
       adminToken: undefined,
       leaseSeconds: 120,
       reclaimIntervalMs: 5000,
+      authCacheSeconds: 10,
       limits: defaultLimits,
       logLevel: "info",
       metricsToken: undefined,
@@ -52,6 +53,7 @@ describe("configuration", () => {
       JOBGRAPH_MUTATIONS_PER_MINUTE: "0",
       JOBGRAPH_LEASE_SECONDS: "30",
       JOBGRAPH_RECLAIM_INTERVAL_MS: "1000",
+      JOBGRAPH_AUTH_CACHE_SECONDS: "0",
       JOBGRAPH_LOG_LEVEL: "debug",
       JOBGRAPH_METRICS_TOKEN: "a-scraper-secret-of-24-chars",
       JOBGRAPH_OTEL_ENABLED: "true",
@@ -73,6 +75,7 @@ describe("configuration", () => {
       adminToken: "a-secret-of-twenty-four-chars",
       leaseSeconds: 30,
       reclaimIntervalMs: 1000,
+      authCacheSeconds: 0,
       limits: {
         maxDepth: 8,
         maxAliases: 5,
