@@ -316,7 +316,7 @@ export function buildApp({
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
       // Remembered principals are only trusted while revocations from other instances are heard.
-      if (authCacheSeconds > 0) await events.start();
+      if (authCacheSeconds > 0) await events.listenForAnnouncements();
       return new Promise((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => {

@@ -121,7 +121,7 @@ export type EventStreamOptions = {
   /** A connection string for the LISTEN connection; without it, only local wake-ups and the poll. */
   listenUrl?: string;
   pollIntervalMs?: number;
-  /** At most one NOTIFY per this many milliseconds from this instance. */
+  /** After a NOTIFY, further changes wait this many milliseconds to share the next (default 20). */
   notifyCoalesceMs?: number;
 };
 
@@ -134,6 +134,7 @@ export class EventStream {
   private poll: NodeJS.Timeout | undefined;
   private listen: pg.Client | undefined;
   private notifyTimer: NodeJS.Timeout | undefined;
+  private notifyPending = false;
   private stopped = false;
 
   constructor(private readonly options: EventStreamOptions) {}
@@ -142,7 +143,7 @@ export class EventStream {
     this.position = await currentPosition(this.options.db);
     this.poll = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
     this.poll.unref();
-    if (this.options.listenUrl) await this.connectListener();
+    await this.listenForAnnouncements();
   }
 
   async stop(): Promise<void> {
@@ -172,9 +173,16 @@ export class EventStream {
     return this.listen !== undefined;
   }
 
-  /** Starts the stream (and its LISTEN connection) now rather than at the first subscription. */
-  start(): Promise<void> {
-    return this.ensureStarted();
+  private listenerStarting: Promise<void> | undefined;
+
+  /**
+   * Opens the LISTEN connection now, for token announcements, without tailing events before
+   * anyone subscribes (the stream starts at the first subscription, using the same connection).
+   */
+  listenForAnnouncements(): Promise<void> {
+    if (!this.options.listenUrl) return Promise.resolve();
+    this.listenerStarting ??= this.connectListener();
+    return this.listenerStarting;
   }
 
   private ensureStarted(): Promise<void> {
@@ -200,15 +208,29 @@ export class EventStream {
 
   /**
    * After this instance committed a change: wake the local tail at once, and the other instances
-   * through a NOTIFY sent outside the write's transaction, at most once per coalescing window.
+   * through a NOTIFY sent outside the write's transaction. A change after a quiet spell is
+   * announced at once; changes within the coalescing window after an announcement share one more
+   * at the window's end, since every NOTIFY is a transaction of its own, and a busy gateway
+   * would otherwise send one per mutation.
    */
   written(): void {
     this.wake();
-    if (!this.options.listenUrl || this.notifyTimer) return;
+    if (!this.options.listenUrl) return;
+    if (this.notifyTimer) {
+      this.notifyPending = true;
+      return;
+    }
+    this.announce();
+  }
+
+  private announce(): void {
+    sqlRows(this.options.db, Prisma.sql`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`).catch(() => undefined);
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
-      sqlRows(this.options.db, Prisma.sql`/* wakeInstances */ select pg_notify(${WAKE_CHANNEL}::text, '')`).catch(() => undefined);
-    }, this.options.notifyCoalesceMs ?? 5);
+      if (!this.notifyPending || this.stopped) return;
+      this.notifyPending = false;
+      this.announce();
+    }, this.options.notifyCoalesceMs ?? 20);
   }
 
   private async drain(): Promise<void> {

@@ -97,6 +97,31 @@ describe("the event stream", () => {
     }
   });
 
+  it("announces a change after a quiet spell at once, and a burst with one more NOTIFY at the window's end", async () => {
+    const { delivered } = await instance({ pollIntervalMs: 600_000, listen: true });
+    const db = createDb({ url: database.url });
+    others.push(db);
+    // A window far longer than the test waits: only the leading NOTIFY can deliver in time.
+    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.url, notifyCoalesceMs: 1500 });
+    streams.push(writer);
+    const c = await client();
+    try {
+      await insertEvent(c, 901);
+      writer.written();
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 500 }).toEqual([901]);
+      // Within the window: held back until it ends, then announced together.
+      await insertEvent(c, 902);
+      writer.written();
+      await insertEvent(c, 903);
+      writer.written();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(delivered.map((e) => e.jobVersion)).toEqual([901]);
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 3000 }).toEqual([901, 902, 903]);
+    } finally {
+      await c.end();
+    }
+  });
+
   async function take<T>(iterable: AsyncIterable<T>, count: number, timeoutMs = 3000): Promise<T[]> {
     const iterator = iterable[Symbol.asyncIterator]();
     const items: T[] = [];
