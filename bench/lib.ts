@@ -150,7 +150,8 @@ export async function gateway(options: { databaseUrl?: string; dataDir?: string;
   if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
   else delete env.DATABASE_URL;
   if (options.dataDir) env.JOBGRAPH_DATA_DIR = options.dataDir;
-  // BENCH_GATEWAY_NODE_ARGS passes flags such as --cpu-prof to the gateways (NODE_OPTIONS refuses it).
+  // BENCH_GATEWAY_NODE_ARGS passes flags such as --cpu-prof to the gateways and the read benchmark's
+  // peers (NODE_OPTIONS refuses it).
   const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/server.ts"], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

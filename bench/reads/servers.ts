@@ -29,7 +29,8 @@ export async function startJobgraph(databaseUrl: string, poolSize: number): Prom
 /** A peer (bench/reads/<script>); resolves once it answers a GraphQL query. */
 export async function startPeer(name: ServerName, script: string, databaseUrl: string, poolSize: number): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", `bench/reads/${script}`], {
+  const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", `bench/reads/${script}`], {
     cwd: root,
     env: { ...process.env, NODE_ENV: "production", DATABASE_URL: databaseUrl, PORT: String(port), POOL_SIZE: String(poolSize) },
     stdio: ["ignore", "inherit", "inherit"],
