@@ -6,6 +6,7 @@ import { print } from "graphql";
 import pg from "pg";
 import type { Db } from "../../src/db/client.js";
 import { Prisma } from "../../src/db/generated/prisma/client.js";
+import { statementConfig } from "../../src/db/rows.js";
 import { acquireNextJob } from "../../src/domain/claiming.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
@@ -107,9 +108,10 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   await client.connect();
   const db = {
     // Statements come as one Prisma.sql (sqlRows on a client without a pool) or as template strings.
+    // Prepared, as the gateway's pool runs them (src/db/rows.ts).
     $queryRaw: async (strings: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
       const statement = strings instanceof Prisma.Sql ? strings : Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      return (await client.query(statement.text, statement.values as unknown[])).rows;
+      return (await client.query(statementConfig(statement.text, statement.values, true))).rows;
     },
     // A transition reads the job back only when its statement changed nothing, to say why.
     job: { findUnique: async () => Promise.reject(new Error("the statement changed no row")) },

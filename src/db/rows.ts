@@ -31,24 +31,55 @@ export function scalarFieldsOf(model: ModelName): ReadonlySet<string> {
   return fields;
 }
 
+// Select lists by the set of fields they were made for (sets made once per field of a document,
+// see src/graphql/selection.ts), then by model, alias and prefix.
+const selectListsBySet = new WeakMap<ReadonlySet<string>, Map<string, string>>();
+const ALL_FIELDS = new Set<string>();
+
 /**
  * A model's columns under its Prisma field names: `t."template_id" as "templateId", ...`; only
- * those in `fields` when it is given.
+ * those in `fields` when it is given. With a `prefix`, every name is prefixed (`"template.name"`),
+ * for a joined row that nestUnder() takes apart.
  */
-export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<string>): string {
-  const wanted = [...scalarFieldsOf(model)].filter((name) => !fields || fields.has(name));
-  const key = `${model} ${alias} ${wanted.join(",")}`;
-  let list = selectLists.get(key);
+export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<string>, prefix = ""): string {
+  let lists = selectListsBySet.get(fields ?? ALL_FIELDS);
+  if (!lists) selectListsBySet.set(fields ?? ALL_FIELDS, (lists = new Map()));
+  const key = `${model} ${alias} ${prefix}`;
+  let list = lists.get(key);
   if (!list) {
-    list = wanted
-      .map((name) => {
-        const column = snakeCase(name);
-        return column === name ? `${alias}."${column}"` : `${alias}."${column}" as "${name}"`;
-      })
-      .join(", ");
-    selectLists.set(key, list);
+    const wanted = [...scalarFieldsOf(model)].filter((name) => !fields || fields.has(name));
+    const listKey = `${key} ${wanted.join(",")}`;
+    list = selectLists.get(listKey);
+    if (!list) {
+      list = wanted
+        .map((name) => {
+          const column = snakeCase(name);
+          return column === prefix + name ? `${alias}."${column}"` : `${alias}."${column}" as "${prefix}${name}"`;
+        })
+        .join(", ");
+      selectLists.set(listKey, list);
+    }
+    lists.set(key, list);
   }
   return list;
+}
+
+/**
+ * Rows with the columns named `${key}.field` (columnsOf with that prefix) moved into an object
+ * under `key`: the row of a joined table, nested as Prisma's `include` would nest it.
+ */
+export function nestUnder<T extends object>(rows: object[], key: string): T[] {
+  const prefix = `${key}.`;
+  return rows.map((row) => {
+    const outer: Record<string, unknown> = {};
+    const nested: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(row)) {
+      if (name.startsWith(prefix)) nested[name.slice(prefix.length)] = value;
+      else outer[name] = value;
+    }
+    outer[key] = nested;
+    return outer as T;
+  });
 }
 
 // int8 comes as BigInt, as Prisma gives it; node-postgres would give a string.
@@ -71,24 +102,34 @@ function statementName(text: string): string {
 }
 
 /**
- * Runs one statement on the client's pool. `prepare` makes it a prepared statement on each
- * connection, parsed and planned once: for statements whose text comes from a small set. A client
- * not made by createDb (a wrapper of one, as tests make) runs it through Prisma instead.
+ * How node-postgres runs a statement: with the int8 parser above and, when `prepare` is set, as a
+ * prepared statement named after its text, parsed and planned once per connection. For statements
+ * whose text comes from a small set: each distinct text stays prepared on every connection.
+ */
+export function statementConfig(text: string, values: unknown[], prepare: boolean): pg.QueryConfig {
+  return prepare ? { text, values, types, name: statementName(text) } : { text, values, types };
+}
+
+/**
+ * Runs one statement on the client's pool (see statementConfig for `prepare`). A client not made
+ * by createDb (a wrapper of one, as tests make) runs it through Prisma instead.
  */
 export async function queryRows<T>(db: Db, text: string, values: unknown[], prepare = false): Promise<T[]> {
   const pool = dbPool(db);
   if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
-  const result = await pool.query<T & pg.QueryResultRow>({ text, values, types, ...(prepare ? { name: statementName(text) } : {}) });
+  const result = await pool.query<T & pg.QueryResultRow>(statementConfig(text, values, prepare));
   return result.rows;
 }
 
 /**
- * Runs a statement built with Prisma.sql on the client's pool. Inside a transaction (`db` is its
- * client) it runs through Prisma, on the transaction's connection.
+ * Runs a statement built with Prisma.sql on the client's pool, prepared: the transitions, claims
+ * and event reads that come here are a few shapes, run all the time, and planning one costs
+ * PostgreSQL more than running it. Inside a transaction (`db` is its client) it runs through
+ * Prisma, on the transaction's connection.
  */
 export async function sqlRows<T>(db: Db | Prisma.TransactionClient, statement: Prisma.Sql): Promise<T[]> {
   const pool = dbPool(db as Db);
   if (!pool) return db.$queryRaw<T[]>(statement);
-  const result = await pool.query<T & pg.QueryResultRow>({ text: statement.text, values: statement.values, types });
+  const result = await pool.query<T & pg.QueryResultRow>(statementConfig(statement.text, statement.values, true));
   return result.rows;
 }

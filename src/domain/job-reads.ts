@@ -4,7 +4,7 @@
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
 import type { Job, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { columnsOf, queryRows } from "../db/rows.js";
+import { columnsOf, nestUnder, queryRows } from "../db/rows.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
 
@@ -112,16 +112,55 @@ function jobConditions(filter: JobFilter, p: Params, j: string): string[] {
 }
 
 /**
- * Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. Every
- * read here takes the `fields` (Prisma's names) its caller needs; rows carry only those, and all
- * of them when it is not given.
+ * The condition "`column` is one of `ids`", and its parameter. One id, the most common batch (a
+ * job by id, a mutation's payload), gets a plain equality: PostgreSQL plans a prepared statement
+ * with an array parameter again at every run (its generic plan guesses the array's length), which
+ * cost it four times the statement's own work (docs/performance.md).
  */
-export function jobsById(db: Db, ids: readonly string[], fields?: ReadonlySet<string>): Promise<Job[]> {
-  return queryRows<Job>(db, `select ${columnsOf("Job", "j", fields)} from jobs j where j.id = any($1::uuid[])`, [ids], true);
+function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
+  return ids.length === 1 ? [`${column} = $1::uuid`, [ids[0]]] : [`${column} = any($1::uuid[])`, [ids]];
+}
+
+/**
+ * What a read of jobs returns: the job's `columns` (Prisma's field names; all of them when not
+ * given) and, when `template` is given, each job's template under `template`, read in the same
+ * statement, with its own `columns`.
+ */
+export type JobColumns = {
+  columns?: ReadonlySet<string> | undefined;
+  template?: { columns?: ReadonlySet<string> | undefined } | undefined;
+};
+
+/** A job row, with its template when the read asked for it. */
+export type JobRow = Job & { template?: JobTemplate };
+
+/** The select list and joins of a read of jobs `j`. */
+function jobSelect(read: JobColumns): { list: string; join: string } {
+  if (!read.template) return { list: columnsOf("Job", "j", read.columns), join: "" };
+  const columns = read.columns && new Set([...read.columns, "templateId"]);
+  return {
+    list: `${columnsOf("Job", "j", columns)}, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`,
+    join: " join job_templates t on t.id = j.template_id",
+  };
+}
+
+function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
+  return read.template ? nestUnder<JobRow>(rows, "template") : rows;
+}
+
+/**
+ * Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. Every
+ * read here takes the columns its caller needs; rows carry only those.
+ */
+export async function jobsById(db: Db, ids: readonly string[], read: JobColumns = {}): Promise<JobRow[]> {
+  const { list, join } = jobSelect(read);
+  const [where, values] = idIn("j.id", ids);
+  const rows = await queryRows<JobRow>(db, `select ${list} from jobs j${join} where ${where}`, values, true);
+  return jobRows(rows, read);
 }
 
 /** A page of the jobs a filter matches, in the order asked for (newest first by default). */
-export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page; fields?: ReadonlySet<string> }): Promise<Job[]> {
+export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns }): Promise<JobRow[]> {
   const { page } = args;
   const order = args.order ?? defaultJobOrder;
   const ascending = order.direction === "ASC";
@@ -134,29 +173,27 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
   );
   const p = new Params();
   const where = jobConditions(args.filter ?? {}, p, "j");
-  let from = "jobs j";
+  const read = args.read ?? {};
+  const { list, join } = jobSelect(read);
+  let from = `jobs j${join}`;
   if (page.after) {
     from += ` join jobs c on c.id = ${p.add(page.after)}::uuid`;
     where.push(comesAfter("j", "c", keys));
   }
-  const rows = await queryRows<Job>(
+  const rows = await queryRows<JobRow>(
     db,
-    `select ${columnsOf("Job", "j", args.fields)} from ${from}
+    `select ${list} from ${from}
       ${where.length ? `where ${where.join(" and ")}` : ""}
       order by ${orderBy("j", keys)} limit ${p.add(page.take)}::int`,
     p.values,
   );
-  return inListOrder(rows, page);
+  return inListOrder(jobRows(rows, read), page);
 }
 
 /** Templates by id, in no particular order. */
 export function templatesById(db: Db, ids: readonly string[]): Promise<JobTemplate[]> {
-  return queryRows<JobTemplate>(
-    db,
-    `select ${columnsOf("JobTemplate", "t")} from job_templates t where t.id = any($1::uuid[])`,
-    [ids],
-    true,
-  );
+  const [where, values] = idIn("t.id", ids);
+  return queryRows<JobTemplate>(db, `select ${columnsOf("JobTemplate", "t")} from job_templates t where ${where}`, values, true);
 }
 
 const TASK_ORDER: Record<TaskOrderField, Omit<SortKey, "ascending">> = {

@@ -10,6 +10,8 @@ import {
   countTasksOfJobs,
   jobsById,
   outputsOfJobs,
+  type JobColumns,
+  type JobRow,
   tasksOfJobs,
   templatesById,
   type Page,
@@ -17,6 +19,8 @@ import {
 import type { TaskFilter, TaskOrder } from "../domain/tasks.js";
 
 const OPTIONS = { cache: false } as const;
+
+const keyNames = new WeakMap<object, string>();
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Array<T | null> {
   const found = new Map(rows.map((row) => [row.id, row]));
@@ -33,9 +37,13 @@ export class Loaders {
     this.#db = db;
   }
 
-  /** Jobs by id, with the `fields` asked for (all when not given; see src/graphql/selection.ts). */
-  job(fields?: ReadonlySet<string>): DataLoader<string, Job | null> {
-    return this.#keyedLoader(["job", fields && [...fields].sort()], async (ids) => byId(ids, await jobsById(this.#db, ids, fields)));
+  /** Jobs by id, with the columns asked for (all when not given; see src/graphql/selection.ts). */
+  job(read: JobColumns = {}): DataLoader<string, JobRow | null> {
+    return this.#keyedLoader(
+      ["job", read.columns && [...read.columns].sort(), read.template && (read.template.columns ? [...read.template.columns].sort() : "all")],
+      async (ids) => byId(ids, await jobsById(this.#db, ids, read)),
+      read,
+    );
   }
 
   get template(): DataLoader<string, JobTemplate | null> {
@@ -66,8 +74,16 @@ export class Loaders {
     });
   }
 
-  #keyedLoader<T>(key: unknown[], load: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T> {
-    const name = JSON.stringify(key);
+  /**
+   * The loader for `key`, made on first use. `owner`, an object made once per field of a document
+   * (see src/graphql/selection.ts), remembers the key's text: a page of jobs asks for it per job.
+   */
+  #keyedLoader<T>(key: unknown[], load: (ids: readonly string[]) => Promise<T[]>, owner?: object): DataLoader<string, T> {
+    let name = owner && keyNames.get(owner);
+    if (name === undefined) {
+      name = JSON.stringify(key);
+      if (owner) keyNames.set(owner, name);
+    }
     let loader = this.#keyed.get(name) as DataLoader<string, T> | undefined;
     if (!loader) {
       loader = new DataLoader<string, T>(load, OPTIONS);

@@ -3,6 +3,7 @@
 // and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { scalarFieldsOf, type ModelName } from "../db/rows.js";
+import type { JobColumns } from "../domain/job-reads.js";
 
 /**
  * Columns (by Prisma field name) that a GraphQL field of each type reads, for fields that are not
@@ -93,4 +94,26 @@ export function columnsSelected(model: ModelName, info: GraphQLResolveInfo, path
   const key = `${model} ${path.join(".")}`;
   if (!byKey.has(key)) byKey.set(key, columnsFor(model, selectedFields(info, path)));
   return byKey.get(key);
+}
+
+const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
+
+/**
+ * What a field returning jobs needs read (at `path` under it): the job's columns and, when the
+ * template is selected, the template's too, which the same statement then joins.
+ */
+export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly string[] = []): JobColumns {
+  let byPath = jobReads.get(info.fieldNodes);
+  if (!byPath) jobReads.set(info.fieldNodes, (byPath = new Map()));
+  const key = path.join(".");
+  let read = byPath.get(key);
+  if (!read) {
+    const selected = selectedFields(info, path);
+    const columns = columnsFor("Job", selected);
+    read = selected.has("template")
+      ? { columns, template: { columns: columnsFor("JobTemplate", selectedFields(info, [...path, "template"])) } }
+      : { columns };
+    byPath.set(key, read);
+  }
+  return read;
 }

@@ -1,7 +1,7 @@
 // Bulk actions on the jobs a filter matches, each with a dry run.
 import { bulkJobAction, BULK_LIMIT, type BulkItem, type BulkResult } from "../../domain/bulk.js";
 import { listJobsById } from "../../domain/jobs.js";
-import { columnsSelected } from "../selection.js";
+import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -27,7 +27,7 @@ const BulkItemRef = builder.objectRef<BulkItem>("BulkJobItem").implement({
       type: Job,
       nullable: true,
       description: "The job as it is now.",
-      resolve: (i, _args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(i.jobId),
+      resolve: (i, _args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(i.jobId),
     }),
     outcome: t.field({ type: BulkOutcomeEnum, description: "What happened.", resolve: (i) => i.outcome }),
     message: t.exposeString("message", { nullable: true, description: "Why the job was not changed." }),

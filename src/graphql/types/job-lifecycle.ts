@@ -17,7 +17,7 @@ import {
   updateJob,
   type ChangedJob,
 } from "../../domain/transitions.js";
-import { columnsSelected } from "../selection.js";
+import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { mutationErrors } from "../errors.js";
@@ -94,7 +94,7 @@ const PassedOverRef = builder.objectRef<{ jobId: string; reason: string }>("Pass
       type: Job,
       nullable: true,
       description: "The job passed over.",
-      resolve: (p, _args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(p.jobId),
+      resolve: (p, _args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(p.jobId),
     }),
     reason: t.exposeString("reason", { description: "Why it was not reused (failed, cancelled, deleted, nondeterministic, ...)." }),
   }),
@@ -108,7 +108,7 @@ const CreateJobPayload = builder
       job: t.field({
         type: Job,
         description: "The job.",
-        resolve: async (p, _args, ctx, info) => (await ctx.loaders.job(columnsSelected("Job", info)).load(p.jobId))!,
+        resolve: async (p, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(p.jobId))!,
       }),
       outcome: t.field({ type: CreateOutcomeEnum, description: "Whether the job is new, reused or a replay.", resolve: (p) => p.outcome }),
       reused: t.boolean({ description: "Whether an earlier job was returned instead of a new one.", resolve: (p) => p.outcome !== "CREATED" }),

@@ -2,7 +2,7 @@
 // and goes straight into storage.
 import { TooLargeError, AlreadyExistsError } from "../../domain/errors.js";
 import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
-import { columnsSelected } from "../selection.js";
+import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -19,7 +19,7 @@ const AddJobOutputPayload = builder.objectRef<OutputInfo>("AddJobOutputPayload")
     job: t.field({
       type: Job,
       description: "The job, with its new version.",
-      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(columnsSelected("Job", info)).load(output.jobId))!,
+      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(output.jobId))!,
     }),
   }),
 });
@@ -35,7 +35,7 @@ const DeleteJobOutputPayload = builder.objectRef<OutputInfo>("DeleteJobOutputPay
     job: t.field({
       type: Job,
       description: "The job, with its new version.",
-      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(columnsSelected("Job", info)).load(output.jobId))!,
+      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(output.jobId))!,
     }),
   }),
 });

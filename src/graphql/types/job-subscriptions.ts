@@ -12,7 +12,7 @@ import {
 } from "../../events/watch.js";
 import { countClaimable, getJobEvent } from "../../domain/jobs.js";
 import { getTask, listJobTasks } from "../../domain/tasks.js";
-import { columnsSelected } from "../selection.js";
+import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
@@ -51,7 +51,7 @@ const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("
       type: Job,
       nullable: true,
       description: "The job as it is when this update is delivered.",
-      resolve: (p, _args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(p.jobId),
+      resolve: (p, _args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(p.jobId),
     }),
   }),
 });
@@ -80,7 +80,7 @@ const JobAvailability = builder.objectRef<{ update: Update; claimable: number | 
       type: Job,
       nullable: true,
       description: "The job that became claimable; null in the initial message.",
-      resolve: (p, _args, ctx, info) => ("initial" in p.update || !p.update.jobId ? null : ctx.loaders.job(columnsSelected("Job", info)).load(p.update.jobId)),
+      resolve: (p, _args, ctx, info) => ("initial" in p.update || !p.update.jobId ? null : ctx.loaders.job(jobColumnsSelected(info)).load(p.update.jobId)),
     }),
   }),
 });
@@ -116,7 +116,7 @@ const JobsChanged = builder.objectRef<MembershipChange>("JobsChangedUpdate").imp
       type: Job,
       nullable: true,
       description: "The job as it is now; null for REMOVED when it no longer exists.",
-      resolve: (m, _args, ctx, info) => (m.change === "INITIAL" ? null : ctx.loaders.job(columnsSelected("Job", info)).load(m.jobId)),
+      resolve: (m, _args, ctx, info) => (m.change === "INITIAL" ? null : ctx.loaders.job(jobColumnsSelected(info)).load(m.jobId)),
     }),
   }),
 });
@@ -136,7 +136,7 @@ builder.subscriptionFields((t) => ({
     description: "The job now, then after every change (transitions, progress, tasks, outputs); ends when it is deleted for good.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
     subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.id.id),
-    resolve: (_update: Update, args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(args.id.id),
+    resolve: (_update: Update, args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(args.id.id),
   }),
   jobProgress: t.field({
     type: JobProgressUpdate,

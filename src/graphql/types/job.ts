@@ -1,10 +1,10 @@
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
-import { pageOfJobs } from "../../domain/job-reads.js";
+import { pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs, getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { columnsSelected } from "../selection.js";
+import { columnsSelected, jobColumnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
 import { connectionOf, pageFromQuery } from "../pages.js";
 import { JobStatusEnum } from "./enums.js";
@@ -60,13 +60,14 @@ export const Job = builder.prismaNode("Job", {
     template: t.field({
       type: JobTemplate,
       description: "The template (and version) the job was created from.",
-      resolve: async (job, _args, ctx) => (await ctx.loaders.template.load(job.templateId))!,
+      // Read with the job when its query selected the template (see jobColumnsSelected).
+      resolve: async (job, _args, ctx) => (job as JobRow).template ?? (await ctx.loaders.template.load(job.templateId))!,
     }),
     parent: t.field({
       type: jobPages.ref,
       nullable: true,
       description: "The job this one was created under, if any.",
-      resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(columnsSelected("Job", info)).load(job.parentId) : null),
+      resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(jobColumnsSelected(info)).load(job.parentId) : null),
     }),
     children: t.relatedConnection("children", {
       cursor: "id",
@@ -195,7 +196,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "A job by its ID (soft-deleted jobs included); null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    resolve: (_root, args, ctx, info) => ctx.loaders.job(columnsSelected("Job", info)).load(args.id.id),
+    resolve: (_root, args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(args.id.id),
   }),
   jobByNumber: t.prismaField({
     type: "Job",
@@ -216,8 +217,7 @@ builder.queryFields((t) => ({
         const filter = toJobFilter(args.filter);
         const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
-        const fields = columnsSelected("Job", info, EDGE_NODE);
-        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page, ...(fields ? { fields } : {}) });
+        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE) });
         return { ...connectionOf(jobs, args, page), count: () => countJobs(ctx.db, filter) };
       },
     },
