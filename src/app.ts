@@ -24,10 +24,12 @@ import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useOutputDownloads } from "./http/downloads.js";
+import { FastLane } from "./http/fast-lane.js";
 import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
+import { currentRequest, describeError, type RequestLog } from "./observability/request-log.js";
 import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
@@ -58,7 +60,13 @@ export type AppDeps = {
  * What a request brings to the context factory: an HTTP request, or a WebSocket's init payload and
  * the operation's parameters (as yoga sets them for HTTP, so plugins find the operation name).
  */
-type ServerContext = { request?: Request; connectionParams?: Record<string, unknown>; params?: GraphQLParams };
+type ServerContext = {
+  request?: Request;
+  connectionParams?: Record<string, unknown>;
+  params?: GraphQLParams;
+  /** Who a fast-lane request was authenticated as (src/http/fast-lane.ts). */
+  viewer?: Principal;
+};
 
 export type App = {
   yoga: ReturnType<typeof createYoga<ServerContext, Context>>;
@@ -191,6 +199,28 @@ export function buildApp({
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
   const metrics = new Metrics({ db, pools: { prisma: dbPool(db), outputs: contentPool }, token: metricsToken, logger });
 
+  // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
+  // follow yoga's handler, so the lane stands aside while tracing is on.
+  const lane = tracing
+    ? undefined
+    : new FastLane<ServerContext, RequestLog>({
+        maxBodyBytes: limits.maxBodyBytes,
+        authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
+        initialContext: (params, viewer) => ({ params, viewer }),
+        observer: {
+          started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
+          within: (log, work) => currentRequest.run(log, work),
+          bound: (log, context) => logging.laneContext(log, context),
+          failed: (log, error) => log.logUnexpected(error),
+          ended: (log, request, { status, headers, result, document, operationName }) => {
+            logging.laneRequestEnded(log, request, status, headers, result);
+            const seconds = (performance.now() - request.startedAt) / 1000;
+            metrics.laneRequest({ document, operationName, method: request.method, status, seconds, errors: result.errors });
+          },
+        },
+        onError: (error) => logger.error({ err: describeError(error) }, "unexpected error"),
+      });
+
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -200,12 +230,12 @@ export function buildApp({
     // Error details never reach clients, whatever NODE_ENV says; the logs have them.
     maskedErrors: { isDev: false },
     logging: logging.yogaLogger(),
-    context: async ({ request, connectionParams }): Promise<Context> => {
+    context: async ({ request, connectionParams, viewer: laneViewer }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
       // here, each time, so that a token revoked while a socket is open stops working at once.
-      const viewer = request
-        ? viewers.get(request)
-        : await authenticator.authenticate(bearerSecret(connectionAuthorization(connectionParams)));
+      const viewer =
+        laneViewer ??
+        (request ? viewers.get(request) : await authenticator.authenticate(bearerSecret(connectionAuthorization(connectionParams))));
       if (!viewer) throw unauthenticated();
       return { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) };
     },
@@ -244,10 +274,11 @@ export function buildApp({
       useMutationRateLimit(limits.mutationsPerMinute),
       useWakeAfterMutations(events),
       useCompiledQueries(),
+      ...(lane ? [lane.admission()] : []),
     ],
   });
 
-  const server = createServer(yoga);
+  const server = createServer(lane ? lane.listener(yoga) : yoga);
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   useServer<Record<string, unknown>>(
     {

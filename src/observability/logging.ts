@@ -6,7 +6,8 @@
 // unexpected error that yoga masks) find the request through async context.
 import type { IncomingMessage } from "node:http";
 import type { ExecutionResult, GraphQLError } from "graphql";
-import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import { isAsyncIterable, type GraphQLParams, type Plugin } from "graphql-yoga";
+import type { LaneRequest } from "../http/fast-lane.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { Principal } from "../domain/principal.js";
 import type { Logger } from "./logger.js";
@@ -38,6 +39,15 @@ function withinRequest<T>(source: AsyncIterable<T>, log: RequestLog): AsyncItera
       currentRequest.run(log, () => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
     throw: (error?: unknown) => currentRequest.run(log, () => iterator.throw?.(error) ?? Promise.reject(error)),
   };
+}
+
+/** The line that closes an HTTP request. */
+function requestCompleted(log: RequestLog, method: string, path: string, status: number, streaming: boolean): void {
+  const quiet = QUIET_PATHS.has(path);
+  if (!log.logger.isLevelEnabled(quiet ? "debug" : "info")) return;
+  const line = { method, path, status, ...log.summary(status), ...(streaming ? { outcome: "streaming" } : {}) };
+  if (quiet) log.logger.debug(line, "request completed");
+  else log.logger.info(line, "request completed");
 }
 
 function text(args: unknown[]): string {
@@ -128,17 +138,33 @@ export class RequestLogging {
         // The path only: a GET request's query string holds the document and its variables.
         const path = new URL(request.url).pathname;
         const streaming = /^(text\/event-stream|multipart\/mixed)/.test(response.headers.get("content-type") ?? "");
-        const line = {
-          method: request.method,
-          path,
-          status: response.status,
-          ...log.summary(response.status),
-          ...(streaming ? { outcome: "streaming" } : {}),
-        };
-        if (QUIET_PATHS.has(path)) log.logger.debug(line, "request completed");
-        else log.logger.info(line, "request completed");
+        requestCompleted(log, request.method, path, response.status, streaming);
       },
     };
+  }
+
+  /** The log of a request the fast lane serves (src/http/fast-lane.ts), as the plugin above would begin it. */
+  laneRequestStarted(request: LaneRequest, params: GraphQLParams, viewer: Principal): RequestLog {
+    const header = request.headers["x-request-id"];
+    const log = new RequestLog(this.logger, requestIdFrom(typeof header === "string" ? header : undefined), {}, request.startedAt);
+    const authorization = request.headers.authorization;
+    log.addSecret(authorization);
+    log.addSecret(bearerSecret(authorization));
+    log.addSecretsOf(params.variables);
+    log.viewer = viewer;
+    return log;
+  }
+
+  /** The context a fast-lane request's operation runs in belongs to `log`. */
+  laneContext(log: RequestLog, context: object): void {
+    this.byContext.set(context, log);
+  }
+
+  /** A fast-lane request was answered with `result`; its response carries the request id. */
+  laneRequestEnded(log: RequestLog, request: LaneRequest, status: number, headers: Record<string, string>, result: ExecutionResult): void {
+    headers["x-request-id"] = log.requestId;
+    log.noteErrors(result.errors);
+    requestCompleted(log, request.method, request.path, status, false);
   }
 
   /**

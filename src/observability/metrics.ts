@@ -55,6 +55,7 @@ export class Metrics {
   private readonly errors: Counter<"code">;
   private readonly reclaimedLeases: Counter<"outcome">;
   private readonly subscriptions: Gauge<"transport">;
+  private readonly laneRequests: Counter;
 
   constructor(private readonly options: MetricsOptions) {
     const registers = [this.registry];
@@ -78,6 +79,11 @@ export class Metrics {
       registers,
     });
     for (const transport of ["websocket", "http"]) this.subscriptions.set({ transport }, 0);
+    this.laneRequests = new Counter({
+      name: "jobgraph_http_fast_lane_requests_total",
+      help: "HTTP requests answered by the fast lane (JSON POSTs of documents validated before); the others go through yoga's handler.",
+      registers,
+    });
     this.databaseGauges(registers);
     this.poolGauges(registers);
   }
@@ -91,6 +97,30 @@ export class Metrics {
   /** Counts errors answered outside yoga's envelope (a WebSocket operation refused before it ran). */
   countErrors(errors: readonly GraphQLError[] | undefined): void {
     for (const error of errors ?? []) this.errors.inc({ code: errorCode(error) });
+  }
+
+  /** HTTP requests by operation, method and status; yoga's plugin observes its own, the fast lane its. */
+  private readonly httpDuration = createHistogram<"request", "operationName" | "operationType" | "method" | "statusCode">({
+    registry: this.registry,
+    histogram: {
+      name: "graphql_yoga_http_duration",
+      help: "Time spent on HTTP connection",
+      labelNames: ["operationName", "operationType", "method", "statusCode"],
+    },
+    fillLabelsFn: (params, context: { request: Request; response: Response; params?: { operationName?: string | null } }) => ({
+      ...this.labels.of(params.document as DocumentNode | undefined, context.params?.operationName),
+      method: context.request.method,
+      statusCode: context.response.status,
+    }),
+  });
+
+  /** A request the fast lane (src/http/fast-lane.ts) answered: what yoga's handler would have counted. */
+  laneRequest(answer: { document?: unknown; operationName?: string | null; method: string; status: number; seconds: number; errors?: readonly GraphQLError[] | undefined }): void {
+    this.laneRequests.inc();
+    this.countErrors(answer.errors);
+    if (!answer.document) return;
+    const labels = { ...this.labels.of(answer.document as DocumentNode, answer.operationName), method: answer.method, statusCode: answer.status };
+    this.httpDuration.histogram.observe(labels, answer.seconds);
   }
 
   /** The yoga plugins: the endpoint, the operation metrics, and the counting hooks. */
@@ -158,19 +188,7 @@ export class Metrics {
           counter: { name: "graphql_envelop_request", help: "Counts the amount of GraphQL requests executed through Envelop", labelNames: operationLabelNames },
           fillLabelsFn: operation,
         }),
-        graphql_yoga_http_duration: createHistogram({
-          registry,
-          histogram: {
-            name: "graphql_yoga_http_duration",
-            help: "Time spent on HTTP connection",
-            labelNames: [...operationLabelNames, "method", "statusCode"],
-          },
-          fillLabelsFn: (params, context: { request: Request; response: Response }) => ({
-            ...operation(params, context),
-            method: context.request.method,
-            statusCode: context.response.status,
-          }),
-        }),
+        graphql_yoga_http_duration: this.httpDuration,
         graphql_envelop_request_time_summary: false,
         graphql_envelop_error_result: false,
         graphql_envelop_deprecated_field: false,
@@ -187,10 +205,10 @@ export class Metrics {
         ({ valid }) => {
           if (valid) this.labels.validated(params.documentAST);
         },
-      // HTTP results are counted once they are final (onResultProcess), errors raised before
-      // execution included; a WebSocket operation's here.
+      // HTTP results are counted once they are final (onResultProcess, or the fast lane's
+      // laneRequest), errors raised before execution included; a WebSocket operation's here.
       onExecute: ({ args }) => {
-        if ((args.contextValue as { request?: Request }).request) return;
+        if (!("connectionParams" in (args.contextValue as object))) return;
         return {
           onExecuteDone: ({ result }) => {
             if (isAsyncIterable(result)) return countStreamErrors;

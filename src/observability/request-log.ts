@@ -51,7 +51,6 @@ export const currentRequest = new AsyncLocalStorage<RequestLog>();
 
 export class RequestLog {
   readonly logger: Logger;
-  readonly startedAt = performance.now();
   viewer: Principal | null = null;
   operationName: string | undefined;
   operationType: string | undefined;
@@ -62,6 +61,7 @@ export class RequestLog {
     parent: Logger,
     readonly requestId: string,
     bindings: Record<string, unknown> = {},
+    readonly startedAt = performance.now(),
   ) {
     this.logger = parent.child({ requestId, ...bindings });
   }

@@ -1,0 +1,255 @@
+// The fast lane: GraphQL requests POSTed as JSON, for documents the gateway has validated before,
+// answered straight from Node's request and response through yoga's envelope (the same parse and
+// validation caches, context, plugins, error masking and result processing as yoga's own handler).
+//
+// Why: behind yoga's handler every request becomes a fetch-API Request and Response (headers
+// objects, an AbortController, body streams, a dozen promise layers). For a small query that was
+// most of the gateway's CPU per request: the job by id cost about 1 ms, of which executing the
+// query and its SQL was a fifth (docs/performance.md). Workers' mutations and dashboards' polls
+// are exactly such requests.
+//
+// Anything else goes to yoga unchanged: other methods and paths, multipart uploads, bodies without
+// a Content-Length or over the limit, Accept headers that ask for streams, batches, documents not
+// yet validated here (the first sight of each goes through yoga, which validates it), and requests
+// whose token is refused (yoga answers 401).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from "graphql";
+import { createLRUCache, maskError, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
+import type { Principal } from "../domain/principal.js";
+
+/** What yoga gives the lane: its envelope and its listener, for what the lane does not serve. */
+export type YogaForLane<TContext> = {
+  (req: IncomingMessage, res: ServerResponse): unknown;
+  graphqlEndpoint: string;
+  getEnveloped(initialContext: TContext): {
+    schema: ExecutionArgs["schema"];
+    parse(source: string): ExecutionArgs["document"];
+    validate(schema: ExecutionArgs["schema"], document: ExecutionArgs["document"]): readonly GraphQLError[];
+    contextFactory(): Promise<unknown> | unknown;
+    execute(args: ExecutionArgs): Promise<unknown> | unknown;
+  };
+};
+
+/** One request the lane serves, as the logs and metrics see it. */
+export type LaneRequest = {
+  headers: IncomingMessage["headers"];
+  method: string;
+  path: string;
+  startedAt: number;
+};
+
+/** What the lane reports to the gateway's logs and metrics; `T` is the request's log. */
+export type LaneObserver<T> = {
+  /** A request the lane serves, authenticated as `viewer`; called before its operation runs. */
+  started(request: LaneRequest, params: GraphQLParams, viewer: Principal): T;
+  /** Runs the operation within the request (for lines logged deep inside it). */
+  within<R>(log: T, work: () => R): R;
+  /** The context an operation of this request runs in was made. */
+  bound(log: T, initialContext: object): void;
+  /** An error that broke the request outside the GraphQL execution (masked in the answer). */
+  failed(log: T, error: unknown): void;
+  /** The request was answered. */
+  ended(log: T, request: LaneRequest, answer: { status: number; headers: Record<string, string>; result: ExecutionResult; document?: unknown; operationName?: string | null }): void;
+};
+
+export type FastLaneOptions<TContext, T> = {
+  maxBodyBytes: number;
+  authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /** The initial context of an operation, as yoga's handler would give it to the context factory. */
+  initialContext(params: GraphQLParams, viewer: Principal): TContext;
+  observer: LaneObserver<T>;
+  /** An error that escaped everything else (a bug): logged, and answered 500. */
+  onError(error: unknown): void;
+};
+
+/** The media types yoga answers a single result with, in the order its result processor tries them. */
+const REGULAR_MEDIA_TYPES = ["application/graphql-response+json", "application/json"] as const;
+type RegularMediaType = (typeof REGULAR_MEDIA_TYPES)[number];
+
+/**
+ * The media type yoga would answer a single result with for this Accept header, or null when it
+ * would pick a stream (or nothing): exactly its result processor's choice (its accept.js). Only
+ * utf-8 counts; of the client's types, the first that one of yoga's matches wins, and a wildcard
+ * gets application/json.
+ */
+export function regularMediaType(accept: string | undefined): RegularMediaType | null {
+  const asked = (accept || "*/*").replace(/\s/g, "").toLowerCase().split(",").reverse();
+  let chosen: RegularMediaType | null = null;
+  for (const entry of asked) {
+    const [type, ...params] = entry.split(";");
+    const charset = params.find((p) => p.includes("charset=")) ?? "charset=utf-8";
+    if (charset !== "charset=utf-8" || !type) continue;
+    const [pre, suf] = type.split("/");
+    for (const candidate of REGULAR_MEDIA_TYPES) {
+      const [cpre, csuf] = candidate.split("/");
+      if ((pre === "*" || pre === cpre) && (suf === "*" || suf === csuf)) chosen = candidate;
+    }
+  }
+  return chosen;
+}
+
+/** A Content-Type yoga reads as a JSON POST: application/json, any parameters but a charset other than utf-8. */
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type, ...params] = contentType.toLowerCase().split(";").map((p) => p.trim());
+  if (type !== "application/json") return false;
+  return params.every((p) => !p.startsWith("charset=") || p === "charset=utf-8" || p === 'charset="utf-8"');
+}
+
+/** The body of a single GraphQL request, exactly as yoga accepts one; anything else is left to yoga. */
+function paramsOf(body: Buffer): GraphQLParams | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const { query, variables, operationName, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length) return null;
+  if (typeof query !== "string") return null;
+  if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return null;
+  if (operationName != null && typeof operationName !== "string") return null;
+  return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: operationName ?? undefined };
+}
+
+/** processRegularResult's answer, taken as it is instead of as a fetch Response. */
+class Answer {
+  constructor(
+    readonly body: string | null,
+    readonly init: { status?: number; headers?: Record<string, string> },
+  ) {}
+}
+const CAPTURE = { Response: Answer } as unknown as Parameters<typeof processRegularResult>[1];
+
+/** CORS headers as yoga's defaults give them (any origin, with credentials), for a request with an Origin. */
+function corsHeaders(headers: IncomingMessage["headers"]): Record<string, string> {
+  const origin = headers.origin;
+  if (origin === undefined) return {};
+  return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Allow-Credentials": "true" };
+}
+
+/** Documents that passed validation, by their text; the lane serves only these. */
+const KNOWN_DOCUMENTS = 1000;
+
+export class FastLane<TContext, T> {
+  readonly #options: FastLaneOptions<TContext, T>;
+  readonly #known = createLRUCache<true>({ max: KNOWN_DOCUMENTS });
+
+  constructor(options: FastLaneOptions<TContext, T>) {
+    this.#options = options;
+  }
+
+  /**
+   * The yoga plugin that admits documents to the lane: once a document's text passed validation,
+   * the lane serves it.
+   */
+  admission(): Plugin {
+    return {
+      onValidate:
+        ({ context }) =>
+        ({ valid }) => {
+          const query = (context as { params?: GraphQLParams }).params?.query;
+          if (valid && query !== undefined) this.#known.set(query, true);
+        },
+    };
+  }
+
+  /** The HTTP server's request listener: the lane in front of `yoga`. */
+  listener(yoga: YogaForLane<TContext>): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => this.#route(yoga, req, res);
+  }
+
+  #route(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse): void {
+    const { maxBodyBytes } = this.#options;
+    const length = req.headers["content-length"];
+    const mediaType = regularMediaType(req.headers.accept);
+    if (
+      req.method !== "POST" ||
+      req.url !== yoga.graphqlEndpoint ||
+      !isJson(req.headers["content-type"]) ||
+      length === undefined ||
+      !/^\d{1,10}$/.test(length) ||
+      Number(length) > maxBodyBytes ||
+      mediaType === null
+    ) {
+      void yoga(req, res);
+      return;
+    }
+    const request: LaneRequest = { headers: req.headers, method: "POST", path: yoga.graphqlEndpoint, startedAt: performance.now() };
+    const chunks: Buffer[] = [];
+    // A client that goes away mid-body leaves nothing to answer.
+    req.once("error", () => undefined);
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.#serve(yoga, req, res, request, mediaType, body).catch((error: unknown) => {
+        this.#options.onError(error);
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
+        res.end('{"errors":[{"message":"Unexpected error."}]}');
+      });
+    });
+  }
+
+  /** Hands a request whose body was read to yoga, which reads the body from `req.body`. */
+  #handOver(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    (req as IncomingMessage & { body?: Buffer }).body = body;
+    void yoga(req, res);
+  }
+
+  async #serve(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, request: LaneRequest, mediaType: RegularMediaType, body: Buffer): Promise<void> {
+    const { authenticate, observer } = this.#options;
+    const params = paramsOf(body);
+    if (!params || !this.#known.get(params.query!)) return this.#handOver(yoga, req, res, body);
+    let viewer: Principal | null;
+    try {
+      viewer = await authenticate(req.headers.authorization);
+    } catch {
+      // The database is out of reach: yoga answers as it does for every other request then.
+      return this.#handOver(yoga, req, res, body);
+    }
+    if (!viewer) return this.#handOver(yoga, req, res, body);
+    const log = observer.started(request, params, viewer);
+    const outcome = await observer.within(log, () => this.#run(yoga, log, params, viewer));
+    const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
+    const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers) };
+    const status = answer.init.status ?? 200;
+    observer.ended(log, request, { status, headers, ...outcome });
+    const text = answer.body ?? "";
+    headers["Content-Length"] = String(Buffer.byteLength(text));
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal): Promise<{ result: ExecutionResult; document?: unknown; operationName?: string | null }> {
+    const { initialContext, observer } = this.#options;
+    const initial = initialContext(params, viewer);
+    observer.bound(log, initial as object);
+    const enveloped = yoga.getEnveloped(initial);
+    try {
+      const document = enveloped.parse(params.query!);
+      const errors = enveloped.validate(enveloped.schema, document);
+      if (errors.length) return { result: { errors }, document, operationName: params.operationName ?? null };
+      const operation = getOperationAST(document, params.operationName);
+      // A subscription asked for as a single JSON result: yoga answers 406 Not Acceptable.
+      if (operation?.operation === "subscription") return { result: emptyStream() as never, document };
+      const contextValue = await enveloped.contextFactory();
+      const result = (await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        variableValues: params.variables ?? null,
+        operationName: params.operationName ?? null,
+      })) as ExecutionResult;
+      return { result, document, operationName: params.operationName ?? null };
+    } catch (error) {
+      observer.failed(log, error);
+      return { result: { errors: [maskError(error, "Unexpected error.", false) as GraphQLError] } };
+    }
+  }
+}
+
+/** An async iterable with nothing in it: what makes processRegularResult refuse a stream. */
+function emptyStream(): AsyncIterable<never> {
+  return { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined as never }) }) };
+}
