@@ -28,8 +28,7 @@
 //   BENCH_ROUNDS=3                rounds; each runs every worker count through GraphQL and the floor
 //   BENCH_WARMUP_SECONDS=5        an unmeasured phase of each kind first (0: none)
 //   BENCH_QUEUE_DEPTH=1000        jobs kept waiting: the queue is topped up every 200 ms as workers
-//                                 drain it (acquireNextJob reads every waiting job, so its cost grows
-//                                 with the depth; a phase that empties the queue fails)
+//                                 drain it (a phase that empties the queue fails)
 //   BENCH_SOAK_CLAIMS=300000      claims in the soak
 //   BENCH_SOAK_WORKERS=8          workers in the soak
 //   BENCH_SOAK_VIA=sql            sql (the floor's statements) or graphql

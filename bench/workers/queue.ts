@@ -76,8 +76,8 @@ export async function topUp(pool: pg.Pool, queue: Queue, depth: number): Promise
 
 /**
  * Keeps `depth` jobs waiting while workers drain the queue, topping it up every `everyMs`, so that
- * claiming costs the same at the end of a phase as at its start (the claim statement reads every
- * waiting job); returns a function that stops it and waits for a top-up under way.
+ * workers never run out of work and the queue table holds as many live rows at the end of a phase
+ * as at its start; returns a function that stops it and waits for a top-up under way.
  */
 export function keepFull(pool: pg.Pool, queue: Queue, depth: number, everyMs = 200): () => Promise<void> {
   let running: Promise<unknown> | undefined;

@@ -232,6 +232,29 @@ describe("claiming", () => {
     });
   });
 
+  describe("acquireNextJob's plan", () => {
+    // The plans PostgreSQL makes for the claim statement over a deep queue: an index walked in the
+    // order claims take jobs, never every waiting job read and sorted, which made a claim cost
+    // 260 ms with 100,000 jobs waiting.
+    it("walks a claim-ordered index, whatever the queues asked for", async () => {
+      await createJobs(db, trainId, 3000, { spec: (i) => ({ queue: i % 3 ? "deep" : "other", priority: i % 2 }) });
+      await database.pool.query("analyze jobs");
+      for (const filter of [{}, { queues: ["deep"] }, { queues: ["deep", "other"] }]) {
+        database.counter.reset();
+        await acquireNextJob(db, worker, filter, lease);
+        const at = database.counter.statements.findIndex((s) => s.includes("/* acquireNextJob */"));
+        const { rows } = await database.pool.query({
+          text: `explain (format json) ${database.counter.statements[at]}`,
+          values: database.counter.parameters[at],
+        });
+        const plan = JSON.stringify(rows[0]["QUERY PLAN"]);
+        expect(plan, JSON.stringify(filter)).toMatch(/"Index Name":"jobs_claim(able|_order)_idx"/);
+        expect(plan, JSON.stringify(filter)).not.toMatch(/"Node Type":"Sort"/);
+        expect(plan, JSON.stringify(filter)).not.toMatch(/"Node Type":"Seq Scan","Parent Relationship":"[^"]*","Parallel Aware":false,"Async Capable":false,"Relation Name":"jobs"/);
+      }
+    });
+  });
+
   describe("leases", () => {
     /** A job the worker acquired and started, whose lease then expired and was reclaimed. */
     async function reclaimedFromWorker() {

@@ -24,9 +24,12 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 export class StatementCounter {
   count = 0;
   statements: string[] = [];
+  /** Each statement's parameters, in the same order. */
+  parameters: unknown[][] = [];
   reset() {
     this.count = 0;
     this.statements = [];
+    this.parameters = [];
   }
 }
 
@@ -50,11 +53,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
   class CountingClient extends pg.Client {
     override query(...args: unknown[]): never {
-      const first = args[0] as string | { text?: string };
+      const first = args[0] as string | { text?: string; values?: unknown[] };
       const text = typeof first === "string" ? first : first?.text;
       if (text !== undefined) {
         counter.count++;
         counter.statements.push(text);
+        counter.parameters.push((typeof first === "string" ? args[1] : first.values) as unknown[] ?? []);
       }
       return (super.query as (...a: unknown[]) => never)(...args);
     }
