@@ -5,11 +5,11 @@
 // per client and keep graphql-js's exact behaviour. A query graphql-jit cannot compile, or whose
 // variables do not coerce (which graphql-js answers as a request error, HTTP 400), runs as before.
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { getOperationAST, getVariableValues, type DocumentNode } from "graphql";
+import { getOperationAST, type DocumentNode, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 export function useCompiledQueries(): Plugin {
-  // By document, then by operation name: null when it cannot be compiled.
+  // By document, then by operation name: null when it is no query or cannot be compiled.
   const compiled = new WeakMap<DocumentNode, Map<string | undefined, CompiledQuery | null>>();
 
   function compiledFor(args: Parameters<NonNullable<Plugin["onExecute"]>>[0]["args"]): CompiledQuery | null {
@@ -18,22 +18,25 @@ export function useCompiledQueries(): Plugin {
     if (!byName) compiled.set(args.document, (byName = new Map()));
     let query = byName.get(operationName);
     if (query === undefined) {
-      const result = compileQuery(args.schema, args.document, operationName);
-      query = isCompiledQuery(result) ? result : null;
+      const operation = getOperationAST(args.document, operationName);
+      const result = operation?.operation === "query" ? compileQuery(args.schema, args.document, operationName) : null;
+      query = result && isCompiledQuery(result) ? result : null;
       byName.set(operationName, query);
     }
     return query;
   }
 
   return {
-    onExecute({ args, setExecuteFn }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation !== "query") return;
+    onExecute({ args, executeFn, setExecuteFn }) {
       const query = compiledFor(args);
       if (!query) return;
-      const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
-      if (variables.errors) return;
-      setExecuteFn(() => query.query(args.rootValue, args.contextValue, args.variableValues));
+      setExecuteFn((executeArgs) => {
+        const result = query.query(args.rootValue, args.contextValue, args.variableValues);
+        // Variables that do not coerce: nothing ran, and there is no data. graphql-js answers it,
+        // as a request error with its own messages.
+        if (!(result instanceof Promise) && !("data" in (result as ExecutionResult))) return executeFn(executeArgs);
+        return result;
+      });
     },
   };
 }

@@ -9,9 +9,12 @@ export const MAX_OPERATION_NAMES = 200;
 
 export type OperationLabelValues = { operationName: string; operationType: string };
 
+const INVALID: OperationLabelValues = { operationName: "invalid", operationType: "unknown" };
+
 export class OperationLabels {
   private readonly valid = new WeakSet<DocumentNode>();
   private readonly names = new Set<string>();
+  private readonly known = new WeakMap<DocumentNode, Map<string | undefined, OperationLabelValues>>();
 
   constructor(private readonly maxNames = MAX_OPERATION_NAMES) {}
 
@@ -21,11 +24,18 @@ export class OperationLabels {
   }
 
   of(document: DocumentNode | undefined, operationName: string | null | undefined): OperationLabelValues {
-    if (!document || !this.valid.has(document)) return { operationName: "invalid", operationType: "unknown" };
-    const operation = getOperationAST(document, operationName ?? undefined);
-    if (!operation) return { operationName: "invalid", operationType: "unknown" };
-    const name = operation.name?.value;
-    return { operationName: name ? this.admit(name) : "anonymous", operationType: operation.operation };
+    if (!document || !this.valid.has(document)) return INVALID;
+    // Asked for several times a request (once per metric), for the same few documents.
+    let byName = this.known.get(document);
+    if (!byName) this.known.set(document, (byName = new Map()));
+    let labels = byName.get(operationName ?? undefined);
+    if (!labels) {
+      const operation = getOperationAST(document, operationName ?? undefined);
+      const name = operation?.name?.value;
+      labels = operation ? { operationName: name ? this.admit(name) : "anonymous", operationType: operation.operation } : INVALID;
+      byName.set(operationName ?? undefined, labels);
+    }
+    return labels;
   }
 
   private admit(name: string): string {

@@ -1,17 +1,21 @@
 // Which operations run compiled (src/graphql/compiled-queries.ts): queries whose variables coerce;
 // mutations, subscriptions, and queries with bad variables run through
-// graphql-js, which answers the latter as a request error.
+// graphql-js (the execute function yoga had), which answers the latter as a request error.
 import { parse, type DocumentNode } from "graphql";
 import { describe, expect, it, vi } from "vitest";
 import { useCompiledQueries } from "../../src/graphql/compiled-queries.js";
 import { schema } from "../../src/graphql/schema.js";
 
-type OnExecute = (payload: { args: object; setExecuteFn: (fn: unknown) => void }) => void;
+type OnExecute = (payload: { args: object; executeFn: (args: object) => unknown; setExecuteFn: (fn: unknown) => void }) => void;
+
+/** What yoga's execute would have answered (graphql-js): marked, so that a test can see it ran. */
+const GRAPHQL_JS = { data: null, errors: [{ message: "graphql-js" }] };
 
 function execute(plugin: ReturnType<typeof useCompiledQueries>, document: DocumentNode, variableValues: Record<string, unknown> = {}) {
   const setExecuteFn = vi.fn();
   const contextValue = { viewer: null, settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 60 } };
-  (plugin.onExecute as unknown as OnExecute)({ args: { schema, document, variableValues, contextValue }, setExecuteFn });
+  const args = { schema, document, variableValues, contextValue };
+  (plugin.onExecute as unknown as OnExecute)({ args, executeFn: () => GRAPHQL_JS, setExecuteFn });
   return setExecuteFn;
 }
 
@@ -35,7 +39,9 @@ describe("compiled queries", () => {
     expect(execute(plugin, parse(`subscription { jobProgress(id: "x") { progress } }`))).not.toHaveBeenCalled();
   });
 
-  it("leave a query whose variables do not coerce to graphql-js, which refuses the request", () => {
-    expect(execute(useCompiledQueries(), PAGE, { first: "many" })).not.toHaveBeenCalled();
+  it("leave a query whose variables do not coerce to graphql-js, which refuses the request", async () => {
+    const compiled = execute(useCompiledQueries(), PAGE, { first: "many" });
+    expect(compiled).toHaveBeenCalledOnce();
+    expect(await (compiled.mock.calls[0]![0] as (args: object) => unknown)({})).toBe(GRAPHQL_JS);
   });
 });
