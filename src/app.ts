@@ -19,7 +19,7 @@ import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
-import { useCompiledQueries } from "./graphql/compiled-queries.js";
+import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
 import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
@@ -199,23 +199,28 @@ export function buildApp({
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
   const metrics = new Metrics({ db, pools: { prisma: dbPool(db), outputs: contentPool }, token: metricsToken, logger });
 
+  const contextFor = (viewer: Principal): Context => ({ db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) });
+  const compiled = new CompiledQueries();
   // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
   const lane = tracing
     ? undefined
     : new FastLane<ServerContext, RequestLog>({
         maxBodyBytes: limits.maxBodyBytes,
+        schema,
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
         initialContext: (params, viewer) => ({ params, viewer }),
+        context: contextFor,
+        compiled,
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
           within: (log, work) => currentRequest.run(log, work),
           bound: (log, context) => logging.laneContext(log, context),
           failed: (log, error) => log.logUnexpected(error),
-          ended: (log, request, { status, headers, result, document, operationName }) => {
-            logging.laneRequestEnded(log, request, status, headers, result);
+          ended: (log, request, { status, headers, result, document, operationName, ran }) => {
+            logging.laneRequestEnded(log, request, status, headers, { result, document, operationName });
             const seconds = (performance.now() - request.startedAt) / 1000;
-            metrics.laneRequest({ document, operationName, method: request.method, status, seconds, errors: result.errors });
+            metrics.laneRequest({ document, operationName, method: request.method, status, seconds, errors: result.errors, ...(ran ? { ran } : {}) });
           },
         },
         onError: (error) => logger.error({ err: describeError(error) }, "unexpected error"),
@@ -237,7 +242,7 @@ export function buildApp({
         laneViewer ??
         (request ? viewers.get(request) : await authenticator.authenticate(bearerSecret(connectionAuthorization(connectionParams))));
       if (!viewer) throw unauthenticated();
-      return { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) };
+      return contextFor(viewer);
     },
     graphiql: {
       title: "jobgraph",
@@ -273,7 +278,7 @@ export function buildApp({
       useValidationStatus(),
       useMutationRateLimit(limits.mutationsPerMinute),
       useWakeAfterMutations(events),
-      useCompiledQueries(),
+      useCompiledQueries(compiled),
       ...(lane ? [lane.admission()] : []),
     ],
   });

@@ -1,21 +1,25 @@
 // The fast lane: GraphQL requests POSTed as JSON, for documents the gateway has validated before,
-// answered straight from Node's request and response through yoga's envelope (the same parse and
-// validation caches, context, plugins, error masking and result processing as yoga's own handler).
+// answered straight from Node's request and response. A query runs compiled (graphql-jit), with the
+// context yoga would give it, its errors masked as yoga masks them; a mutation (or anything else)
+// runs through yoga's envelope (the same caches, context, plugins and masking as yoga's own
+// handler). Either way the answer is what yoga's result processing makes of the result.
 //
 // Why: behind yoga's handler every request becomes a fetch-API Request and Response (headers
-// objects, an AbortController, body streams, a dozen promise layers). For a small query that was
-// most of the gateway's CPU per request: the job by id cost about 1 ms, of which executing the
-// query and its SQL was a fifth (docs/performance.md). Workers' mutations and dashboards' polls
-// are exactly such requests.
+// objects, an AbortController, body streams, a dozen promise layers), and then runs every plugin's
+// hooks for parsing and validating a document that was parsed and validated before. For a small
+// query that was most of the gateway's CPU per request: the job by id cost about 1 ms, of which
+// executing the query and its SQL was a fifth (docs/performance.md). Workers' mutations and
+// dashboards' polls are exactly such requests.
 //
 // Anything else goes to yoga unchanged: other methods and paths, multipart uploads, bodies without
 // a Content-Length or over the limit, Accept headers that ask for streams, batches, documents not
 // yet validated here (the first sight of each goes through yoga, which validates it), and requests
 // whose token is refused (yoga answers 401).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from "graphql";
+import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from "graphql";
 import { createLRUCache, maskError, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
 import type { Principal } from "../domain/principal.js";
+import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
 
 /** What yoga gives the lane: its envelope and its listener, for what the lane does not serve. */
 export type YogaForLane<TContext> = {
@@ -48,15 +52,28 @@ export type LaneObserver<T> = {
   bound(log: T, initialContext: object): void;
   /** An error that broke the request outside the GraphQL execution (masked in the answer). */
   failed(log: T, error: unknown): void;
-  /** The request was answered. */
-  ended(log: T, request: LaneRequest, answer: { status: number; headers: Record<string, string>; result: ExecutionResult; document?: unknown; operationName?: string | null }): void;
+  /** The request was answered; `ran` when the lane ran a query itself, with how long its phases took. */
+  ended(log: T, request: LaneRequest, answer: { status: number; headers: Record<string, string> } & Outcome): void;
+};
+
+/** What an operation came to. */
+type Outcome = {
+  result: ExecutionResult;
+  document?: DocumentNode;
+  operationName?: string | null;
+  ran?: { contextSeconds: number; executeSeconds: number };
 };
 
 export type FastLaneOptions<TContext, T> = {
   maxBodyBytes: number;
+  schema: GraphQLSchema;
   authenticate(authorization: string | undefined): Promise<Principal | null>;
   /** The initial context of an operation, as yoga's handler would give it to the context factory. */
   initialContext(params: GraphQLParams, viewer: Principal): TContext;
+  /** The GraphQL context of a query the lane runs itself: what yoga's context factory makes. */
+  context(viewer: Principal): unknown;
+  /** The compiled form of a query (shared with the plugin that runs compiled queries under yoga). */
+  compiled: CompiledQueries;
   observer: LaneObserver<T>;
   /** An error that escaped everything else (a bug): logged, and answered 500. */
   onError(error: unknown): void;
@@ -132,9 +149,11 @@ function corsHeaders(headers: IncomingMessage["headers"]): Record<string, string
 /** Documents that passed validation, by their text; the lane serves only these. */
 const KNOWN_DOCUMENTS = 1000;
 
+const UNEXPECTED = "Unexpected error.";
+
 export class FastLane<TContext, T> {
   readonly #options: FastLaneOptions<TContext, T>;
-  readonly #known = createLRUCache<true>({ max: KNOWN_DOCUMENTS });
+  readonly #known = createLRUCache<DocumentNode>({ max: KNOWN_DOCUMENTS });
 
   constructor(options: FastLaneOptions<TContext, T>) {
     this.#options = options;
@@ -147,10 +166,10 @@ export class FastLane<TContext, T> {
   admission(): Plugin {
     return {
       onValidate:
-        ({ context }) =>
+        ({ context, params: { documentAST } }) =>
         ({ valid }) => {
           const query = (context as { params?: GraphQLParams }).params?.query;
-          if (valid && query !== undefined) this.#known.set(query, true);
+          if (valid && query !== undefined) this.#known.set(query, documentAST);
         },
     };
   }
@@ -200,7 +219,8 @@ export class FastLane<TContext, T> {
   async #serve(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, request: LaneRequest, mediaType: RegularMediaType, body: Buffer): Promise<void> {
     const { authenticate, observer } = this.#options;
     const params = paramsOf(body);
-    if (!params || !this.#known.get(params.query!)) return this.#handOver(yoga, req, res, body);
+    const document = params && this.#known.get(params.query!);
+    if (!params || !document) return this.#handOver(yoga, req, res, body);
     let viewer: Principal | null;
     try {
       viewer = await authenticate(req.headers.authorization);
@@ -210,7 +230,7 @@ export class FastLane<TContext, T> {
     }
     if (!viewer) return this.#handOver(yoga, req, res, body);
     const log = observer.started(request, params, viewer);
-    const outcome = await observer.within(log, () => this.#run(yoga, log, params, viewer));
+    const outcome = await observer.within(log, () => this.#runQuery(log, document, params, viewer) ?? this.#run(yoga, log, params, viewer));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
     const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers) };
     const status = answer.init.status ?? 200;
@@ -221,7 +241,33 @@ export class FastLane<TContext, T> {
     res.end(text);
   }
 
-  async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal): Promise<{ result: ExecutionResult; document?: unknown; operationName?: string | null }> {
+  /**
+   * Runs a query compiled, as yoga would run it (the compiled-queries plugin): with the context
+   * yoga's factory makes, and its unexpected errors masked and logged as yoga's masking does.
+   * Undefined for what is no query, and for variables that do not coerce, which yoga's envelope
+   * answers as a request error.
+   */
+  #runQuery(log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome> | undefined {
+    const { schema, compiled, context, observer } = this.#options;
+    const query = compiled.for(schema, document, params.operationName);
+    if (!query) return undefined;
+    const started = performance.now();
+    const contextValue = context(viewer);
+    const built = performance.now();
+    const pending = query.query(undefined, contextValue, params.variables ?? {});
+    if (variablesRefused(pending)) return undefined;
+    return Promise.resolve(pending).then((result) => {
+      const ran = { contextSeconds: (built - started) / 1000, executeSeconds: (performance.now() - built) / 1000 };
+      const errors = result.errors?.map((error) => {
+        const masked = maskError(error, UNEXPECTED, false) as GraphQLError;
+        if (masked !== error) observer.failed(log, error);
+        return masked;
+      });
+      return { result: errors ? { ...result, errors } : result, document, operationName: params.operationName ?? null, ran };
+    });
+  }
+
+  async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal): Promise<Outcome> {
     const { initialContext, observer } = this.#options;
     const initial = initialContext(params, viewer);
     observer.bound(log, initial as object);
@@ -244,7 +290,7 @@ export class FastLane<TContext, T> {
       return { result, document, operationName: params.operationName ?? null };
     } catch (error) {
       observer.failed(log, error);
-      return { result: { errors: [maskError(error, "Unexpected error.", false) as GraphQLError] } };
+      return { result: { errors: [maskError(error, UNEXPECTED, false) as GraphQLError] } };
     }
   }
 }

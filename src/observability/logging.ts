@@ -5,7 +5,7 @@
 // when it completes. Every line of a request carries its request id: lines logged deeper down (an
 // unexpected error that yoga masks) find the request through async context.
 import type { IncomingMessage } from "node:http";
-import type { ExecutionResult, GraphQLError } from "graphql";
+import type { DocumentNode, ExecutionResult, GraphQLError } from "graphql";
 import { isAsyncIterable, type GraphQLParams, type Plugin } from "graphql-yoga";
 import type { LaneRequest } from "../http/fast-lane.js";
 import { bearerSecret } from "../domain/auth.js";
@@ -44,7 +44,7 @@ function withinRequest<T>(source: AsyncIterable<T>, log: RequestLog): AsyncItera
 /** The line that closes an HTTP request. */
 function requestCompleted(log: RequestLog, method: string, path: string, status: number, streaming: boolean): void {
   const quiet = QUIET_PATHS.has(path);
-  if (!log.logger.isLevelEnabled(quiet ? "debug" : "info")) return;
+  if (!log.logs(quiet ? "debug" : "info")) return;
   const line = { method, path, status, ...log.summary(status), ...(streaming ? { outcome: "streaming" } : {}) };
   if (quiet) log.logger.debug(line, "request completed");
   else log.logger.info(line, "request completed");
@@ -160,9 +160,19 @@ export class RequestLogging {
     this.byContext.set(context, log);
   }
 
-  /** A fast-lane request was answered with `result`; its response carries the request id. */
-  laneRequestEnded(log: RequestLog, request: LaneRequest, status: number, headers: Record<string, string>, result: ExecutionResult): void {
+  /**
+   * A fast-lane request was answered with `result`; its response carries the request id. A query
+   * the lane ran itself was not validated here, so its operation is noted now.
+   */
+  laneRequestEnded(
+    log: RequestLog,
+    request: LaneRequest,
+    status: number,
+    headers: Record<string, string>,
+    { result, document, operationName }: { result: ExecutionResult; document?: DocumentNode | undefined; operationName?: string | null | undefined },
+  ): void {
     headers["x-request-id"] = log.requestId;
+    if (document && !log.operationName) log.noteOperation(document, operationName);
     log.noteErrors(result.errors);
     requestCompleted(log, request.method, request.path, status, false);
   }

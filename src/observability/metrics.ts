@@ -99,6 +99,32 @@ export class Metrics {
     for (const error of errors ?? []) this.errors.inc({ code: errorCode(error) });
   }
 
+  /** Labels of an operation metric, from the document yoga's Prometheus plugin saw parsed. */
+  private readonly operationLabels = (params: { document?: DocumentNode }, context: unknown) =>
+    this.labels.of(params.document, (context as { params?: { operationName?: string | null } } | undefined)?.params?.operationName);
+
+  private operationHistogram<Phase>(name: string, help: string) {
+    return createHistogram<Phase, OperationLabelName>({
+      registry: this.registry,
+      histogram: { name, help, labelNames: ["operationName", "operationType"] },
+      fillLabelsFn: this.operationLabels,
+    });
+  }
+
+  // The operation metrics that yoga's Prometheus plugin observes, and the fast lane for the queries
+  // it runs itself (laneRequest).
+  private readonly contextPhase = this.operationHistogram<"context">("graphql_envelop_phase_context", "Time spent on building the GraphQL context");
+  private readonly executePhase = this.operationHistogram<"execute">("graphql_envelop_phase_execute", 'Time spent on running the GraphQL "execute" function');
+  private readonly requestDuration = this.operationHistogram<"execute" | "subscribe">(
+    "graphql_envelop_request_duration",
+    "Time spent on running the GraphQL operation from parse to execute",
+  );
+  private readonly requestCount = createCounter<"execute" | "subscribe", OperationLabelName>({
+    registry: this.registry,
+    counter: { name: "graphql_envelop_request", help: "Counts the amount of GraphQL requests executed through Envelop", labelNames: ["operationName", "operationType"] },
+    fillLabelsFn: this.operationLabels,
+  });
+
   /** HTTP requests by operation, method and status; yoga's plugin observes its own, the fast lane its. */
   private readonly httpDuration = createHistogram<"request", "operationName" | "operationType" | "method" | "statusCode">({
     registry: this.registry,
@@ -114,13 +140,30 @@ export class Metrics {
     }),
   });
 
-  /** A request the fast lane (src/http/fast-lane.ts) answered: what yoga's handler would have counted. */
-  laneRequest(answer: { document?: unknown; operationName?: string | null; method: string; status: number; seconds: number; errors?: readonly GraphQLError[] | undefined }): void {
+  /**
+   * A request the fast lane (src/http/fast-lane.ts) answered: what yoga's handler would have
+   * counted, and, for a query the lane ran itself (`ran`), what yoga's Prometheus plugin would
+   * have (it parsed and validated nothing: those phases are not observed).
+   */
+  laneRequest(answer: {
+    document?: unknown;
+    operationName?: string | null;
+    method: string;
+    status: number;
+    seconds: number;
+    errors?: readonly GraphQLError[] | undefined;
+    ran?: { contextSeconds: number; executeSeconds: number };
+  }): void {
     this.laneRequests.inc();
     this.countErrors(answer.errors);
     if (!answer.document) return;
-    const labels = { ...this.labels.of(answer.document as DocumentNode, answer.operationName), method: answer.method, statusCode: answer.status };
-    this.httpDuration.histogram.observe(labels, answer.seconds);
+    const operation = this.labels.of(answer.document as DocumentNode, answer.operationName);
+    this.httpDuration.histogram.observe({ ...operation, method: answer.method, statusCode: answer.status }, answer.seconds);
+    if (!answer.ran) return;
+    this.contextPhase.histogram.observe(operation, answer.ran.contextSeconds);
+    this.executePhase.histogram.observe(operation, answer.ran.executeSeconds);
+    this.requestDuration.histogram.observe(operation, answer.ran.contextSeconds + answer.ran.executeSeconds);
+    this.requestCount.counter.inc(operation);
   }
 
   /** The yoga plugins: the endpoint, the operation metrics, and the counting hooks. */
@@ -162,11 +205,6 @@ export class Metrics {
    */
   private operationMetrics(): Plugin {
     const registry = this.registry;
-    const operation = (params: { document?: DocumentNode }, context: unknown) =>
-      this.labels.of(params.document, (context as { params?: { operationName?: string | null } } | undefined)?.params?.operationName);
-    const operationLabelNames: OperationLabelName[] = ["operationName", "operationType"];
-    const histogram = <Phase>(name: string, help: string) =>
-      createHistogram<Phase, OperationLabelName>({ registry, histogram: { name, help, labelNames: operationLabelNames }, fillLabelsFn: operation });
     // Parsing and validation come before the operation is known to be valid: no labels.
     const unlabelled = <Phase>(name: string, help: string) =>
       createHistogram<Phase, never>({ registry, histogram: { name, help, labelNames: [] }, fillLabelsFn: () => ({}) });
@@ -176,18 +214,11 @@ export class Metrics {
       metrics: {
         graphql_envelop_phase_parse: unlabelled("graphql_envelop_phase_parse", 'Time spent on running GraphQL "parse" function'),
         graphql_envelop_phase_validate: unlabelled("graphql_envelop_phase_validate", 'Time spent on running GraphQL "validate" function'),
-        graphql_envelop_phase_context: histogram("graphql_envelop_phase_context", "Time spent on building the GraphQL context"),
-        graphql_envelop_phase_execute: histogram("graphql_envelop_phase_execute", 'Time spent on running the GraphQL "execute" function'),
-        graphql_envelop_phase_subscribe: histogram("graphql_envelop_phase_subscribe", 'Time spent on running the GraphQL "subscribe" function'),
-        graphql_envelop_request_duration: histogram(
-          "graphql_envelop_request_duration",
-          "Time spent on running the GraphQL operation from parse to execute",
-        ),
-        graphql_envelop_request: createCounter({
-          registry,
-          counter: { name: "graphql_envelop_request", help: "Counts the amount of GraphQL requests executed through Envelop", labelNames: operationLabelNames },
-          fillLabelsFn: operation,
-        }),
+        graphql_envelop_phase_context: this.contextPhase,
+        graphql_envelop_phase_execute: this.executePhase,
+        graphql_envelop_phase_subscribe: this.operationHistogram("graphql_envelop_phase_subscribe", 'Time spent on running the GraphQL "subscribe" function'),
+        graphql_envelop_request_duration: this.requestDuration,
+        graphql_envelop_request: this.requestCount,
         graphql_yoga_http_duration: this.httpDuration,
         graphql_envelop_request_time_summary: false,
         graphql_envelop_error_result: false,

@@ -50,7 +50,9 @@ export function viewerFields(viewer: Principal): ViewerFields {
 export const currentRequest = new AsyncLocalStorage<RequestLog>();
 
 export class RequestLog {
-  readonly logger: Logger;
+  #logger: Logger | undefined;
+  readonly #parent: Logger;
+  readonly #bindings: Record<string, unknown>;
   viewer: Principal | null = null;
   operationName: string | undefined;
   operationType: string | undefined;
@@ -63,7 +65,18 @@ export class RequestLog {
     bindings: Record<string, unknown> = {},
     readonly startedAt = performance.now(),
   ) {
-    this.logger = parent.child({ requestId, ...bindings });
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  /** The request's logger, which puts its id on every line; made when first needed, as most requests log one line or none. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#parent.child({ requestId: this.requestId, ...this.#bindings }));
+  }
+
+  /** Whether a line at `level` would be written (asked of the parent: the child has the same level). */
+  logs(level: "debug" | "info"): boolean {
+    return this.#parent.isLevelEnabled(level);
   }
 
   /** Remembers a secret this request carries (a bearer token, a lease token variable). */

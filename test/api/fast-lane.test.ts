@@ -6,6 +6,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client.js";
 import { regularMediaType } from "../../src/http/fast-lane.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -259,19 +260,62 @@ describe("the fast lane", () => {
     expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("times lane requests under their operation in graphql_yoga_http_duration", async () => {
+  it("counts and times lane requests under their operation, as yoga's metrics do", async () => {
     const body = JSON.stringify({ query: JOB_BY_ID, variables: { id: jobId } });
-    const count = async () => {
+    const labels = 'operationName="LaneJob",operationType="query"';
+    const samples = async () => {
       const text = await (await api.fetch("/metrics", {}, { token: null })).text();
-      const line = /^graphql_yoga_http_duration_count\{operationName="LaneJob",operationType="query",method="POST",statusCode="200"\} (\d+)$/m.exec(text);
-      return Number(line?.[1] ?? 0);
+      const sample = (pattern: string) => Number(new RegExp(`^${pattern} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+      return [
+        sample(`graphql_yoga_http_duration_count\\{${labels},method="POST",statusCode="200"\\}`),
+        sample(`graphql_envelop_request\\{${labels}\\}`),
+        sample(`graphql_envelop_request_duration_count\\{${labels}\\}`),
+        sample(`graphql_envelop_phase_execute_count\\{${labels}\\}`),
+        sample(`graphql_envelop_phase_context_count\\{${labels}\\}`),
+      ];
     };
     await send(port, body, json(api.admin.secret));
-    const before = await count();
+    const before = await samples();
     const lane = await laneCount(api);
     for (let i = 0; i < 3; i++) await send(port, body, json(api.admin.secret));
     expect(await laneCount(api)).toBe(lane + 3);
-    expect(await count()).toBe(before + 3);
+    expect(await samples()).toEqual(before.map((n) => n + 3));
+  });
+
+  it("answers a query refused by its own resolvers as yoga does", async () => {
+    const body = JSON.stringify({ query: "query LaneTooBig { jobs(first: 100000) { edges { node { id } } } }" });
+    const headers = json(api.admin.secret, { accept: "application/graphql-response+json" });
+    await send(port, body, headers);
+    const before = await laneCount(api);
+    const answer = await send(port, body, headers);
+    expect(await laneCount(api)).toBe(before + 1);
+    expect(comparable(answer)).toEqual(comparable(await viaYoga(api, body, headers)));
+    expect(JSON.parse(answer.body)).toMatchObject({ data: null, errors: [{ path: ["jobs"], extensions: { code: "QUERY_TOO_COSTLY" } }] });
+  });
+
+  it("masks an unexpected error of a query as yoga does, and logs it with its stack under the request's id", async () => {
+    // Tokens are remembered, so that requests still pass authentication once the database is gone.
+    const db = createDb({ url: database.url });
+    const logged: string[] = [];
+    const logger = createLogger({ level: "info", destination: { write: (text: string) => void logged.push(text) } });
+    const broken = await createTestApi({ ...database, db }, { logger, authCacheSeconds: 60 });
+    const brokenPort = (await broken.app.start(0)).port;
+    try {
+      const body = JSON.stringify({ query: JOB_BY_ID, variables: { id: jobId } });
+      const headers = json(broken.admin.secret, { "x-request-id": "lane-broken-1" });
+      expect((await send(brokenPort, body, headers)).status).toBe(200);
+      await db.$disconnect();
+      const before = await laneCount(broken);
+      const answer = await send(brokenPort, body, headers);
+      expect(await laneCount(broken)).toBe(before + 1);
+      expect(comparable(answer)).toEqual(comparable(await viaYoga(broken, body, headers)));
+      expect(JSON.parse(answer.body)).toMatchObject({ data: { job: null }, errors: [{ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      const errors = logged.map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.level === "error" && line.requestId === "lane-broken-1");
+      expect(errors.length).toBeGreaterThanOrEqual(1);
+      expect(errors[0]).toMatchObject({ msg: "unexpected error", err: { stack: expect.stringContaining("Error") } });
+    } finally {
+      await broken.app.stop();
+    }
   });
 
   it("keeps serving when a client goes away in the middle of a body", async () => {
