@@ -11,16 +11,16 @@ export function pageFromQuery(query: { take?: number; cursor?: { id?: string } }
   return { take: Math.abs(take), after: query.cursor?.id ?? null, backward: take < 0 };
 }
 
-type Edge<T> = { node: T; readonly cursor: string };
+/** An edge: its cursor is made when asked for, on the class (an accessor in each literal costs far more to make). */
+class Edge<T extends { id: string }> {
+  constructor(readonly node: T) {}
 
-function edgeOf<T extends { id: string }>(node: T): Edge<T> {
-  return {
-    node,
-    get cursor() {
-      return formatPrismaCursor(node, "id");
-    },
-  };
+  get cursor(): string {
+    return formatPrismaCursor(this.node, "id");
+  }
 }
+
+const edgeOf = <T extends { id: string }>(node: T) => new Edge(node);
 
 /**
  * The connection for `rows`, read for `page` (one row more than it holds, which says whether more

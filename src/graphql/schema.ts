@@ -18,7 +18,10 @@ import "./types/viewer.js";
 import "./types/worker-node.js";
 
 // Every operation needs a caller with a valid token; the HTTP and WebSocket layers refuse others
-// before execution, and these scopes hold even if a request got past them.
+// before execution, and these scopes hold even if a request got past them. Every object is reached
+// through a root field, so the object types do not repeat the check: a type's scopes run for each
+// field of each of its objects, about 7% of the CPU of a page of 50 jobs with their 1,000 tasks.
+// Scopes that depend on the object (a user's email, a token) stay on their fields and types.
 builder.queryType({
   description: "Reading jobs, tasks, templates, outputs, worker nodes and the caller itself.",
   authScopes: { authenticated: true },

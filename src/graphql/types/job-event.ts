@@ -6,7 +6,6 @@ export const JobEvent = builder.prismaNode("JobEvent", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   findUnique: (id) => ({ id: BigInt(id) }),
   fields: (t) => ({
     job: t.relation("job", { nullable: true, description: "The job; null once the job has been hard-deleted." }),

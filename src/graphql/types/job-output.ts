@@ -9,7 +9,6 @@ export const JobOutput = builder.prismaNode("JobOutput", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     job: t.relation("job", { description: "The job that produced the output." }),
     name: t.exposeString("name", { description: "The output's name." }),

@@ -25,7 +25,6 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString("name", { description: "The template's name, shared by all its versions." }),
     version: t.exposeInt("version", { description: "1 for the first definition of the name, then counting up." }),

@@ -45,7 +45,6 @@ export const Job = builder.prismaNode("Job", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     number: t.expose("number", { type: "Long", description: "A human-friendly number, increasing in creation order." }),
     queue: t.exposeString("queue", { description: "The queue the job waits in; `default` unless given at creation." }),

@@ -16,7 +16,6 @@ export const Task = builder.prismaNode("Task", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     job: t.relation("job", { description: "The job the task belongs to." }),
     name: t.exposeString("name", { description: "The task's name, unique within its job (up to 1000 characters)." }),

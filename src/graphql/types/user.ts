@@ -9,7 +9,6 @@ export const User = builder.prismaNode("User", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString("name", { description: "The user's unique name." }),
     email: t.exposeString("email", {

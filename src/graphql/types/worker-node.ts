@@ -11,7 +11,6 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: { authenticated: true },
   fields: (t) => ({
     name: t.exposeString("name", { description: "The node's unique name." }),
     description: t.exposeString("description", { nullable: true, description: "What the node is." }),
