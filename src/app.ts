@@ -20,6 +20,7 @@ import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
+import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
@@ -201,6 +202,7 @@ export function buildApp({
 
   const contextFor = (viewer: Principal): Context => ({ db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) });
   const compiled = new CompiledQueries();
+  const costs = new QueryCosts(schema);
   // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
   const lane = tracing
@@ -212,6 +214,7 @@ export function buildApp({
         initialContext: (params, viewer) => ({ params, viewer }),
         context: contextFor,
         compiled,
+        beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
           within: (log, work) => currentRequest.run(log, work),
@@ -278,6 +281,7 @@ export function buildApp({
       useValidationStatus(),
       useMutationRateLimit(limits.mutationsPerMinute),
       useWakeAfterMutations(events),
+      useQueryCosts(costs),
       useCompiledQueries(compiled),
       ...(lane ? [lane.admission()] : []),
     ],

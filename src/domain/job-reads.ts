@@ -134,14 +134,29 @@ export type JobColumns = {
 /** A job row, with its template when the read asked for it. */
 export type JobRow = Job & { template?: JobTemplate };
 
-/** The select list and joins of a read of jobs `j`. */
-function jobSelect(read: JobColumns): { list: string; join: string } {
-  if (!read.template) return { list: columnsOf("Job", "j", read.columns), join: "" };
-  const columns = read.columns && new Set([...read.columns, "templateId"]);
-  return {
-    list: `${columnsOf("Job", "j", columns)}, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`,
-    join: " join job_templates t on t.id = j.template_id",
-  };
+type JobSelect = { list: string; join: string; byId: string; byIds: string };
+
+// By read: a read is made once per field of a document (src/graphql/selection.ts), so these
+// statements' texts are made once too, not for every job asked for.
+const jobSelects = new WeakMap<JobColumns, JobSelect>();
+const NO_COLUMNS: JobColumns = {};
+
+/** The select list and joins of a read of jobs `j`, and the statements reading them by id. */
+function jobSelect(read: JobColumns): JobSelect {
+  let select = jobSelects.get(read);
+  if (!select) {
+    let list = columnsOf("Job", "j", read.columns);
+    let join = "";
+    if (read.template) {
+      list = `${columnsOf("Job", "j", read.columns && new Set([...read.columns, "templateId"]))}, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`;
+      join = " join job_templates t on t.id = j.template_id";
+    }
+    // One id as an equality, as idIn() says why.
+    const from = `select ${list} from jobs j${join} where j.id`;
+    select = { list, join, byId: `${from} = $1::uuid`, byIds: `${from} = any($1::uuid[])` };
+    jobSelects.set(read, select);
+  }
+  return select;
 }
 
 function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
@@ -152,10 +167,11 @@ function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
  * Jobs by id, soft-deleted or not, in no particular order; ids that name no job are left out. Every
  * read here takes the columns its caller needs; rows carry only those.
  */
-export async function jobsById(db: Db, ids: readonly string[], read: JobColumns = {}): Promise<JobRow[]> {
-  const { list, join } = jobSelect(read);
-  const [where, values] = idIn("j.id", ids);
-  const rows = await queryRows<JobRow>(db, `select ${list} from jobs j${join} where ${where}`, values, true);
+export async function jobsById(db: Db, ids: readonly string[], read: JobColumns = NO_COLUMNS): Promise<JobRow[]> {
+  const select = jobSelect(read);
+  const rows = await (ids.length === 1
+    ? queryRows<JobRow>(db, select.byId, [ids[0]], true)
+    : queryRows<JobRow>(db, select.byIds, [ids], true));
   return jobRows(rows, read);
 }
 
@@ -173,7 +189,7 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
   );
   const p = new Params();
   const where = jobConditions(args.filter ?? {}, p, "j");
-  const read = args.read ?? {};
+  const read = args.read ?? NO_COLUMNS;
   const { list, join } = jobSelect(read);
   let from = `jobs j${join}`;
   if (page.after) {

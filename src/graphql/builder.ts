@@ -12,6 +12,7 @@ import { getDatamodel } from "../db/generated/pothos-types.js";
 import type { FileUpload } from "../http/request-bodies.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
+import { costChecked } from "./query-cost.js";
 
 type PageArgs = { first?: number | null; last?: number | null };
 
@@ -41,7 +42,8 @@ export const pageSize = {
 /**
  * What a field costs: 1, times the rows it may return for everything selected below it. A
  * connection may return `first` (or `last`, or the default page size) rows; its `edges` add nothing
- * more; another list counts as 10.
+ * more; another list counts as 10. It reads only the arguments in COST_ARGUMENTS (query-cost.ts
+ * remembers costs by their values): an argument read here must be listed there.
  */
 function fieldComplexity(args: Record<string, unknown>, ctx: Context, field: { type: GraphQLOutputType }) {
   const named = getNamedType(field.type).name;
@@ -80,7 +82,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
   complexity: {
     fieldComplexity,
-    limit: (ctx) => ({ complexity: ctx.limits.maxCost }),
+    // An operation QueryCosts found within the limit needs no second walk (query-cost.ts).
+    limit: (ctx) => (costChecked(ctx) ? {} : { complexity: ctx.limits.maxCost }),
     complexityError: (_kind, { complexity, maxComplexity }) =>
       new GraphQLError(`the query costs ${complexity}, more than the limit of ${maxComplexity}; ask for smaller pages`, {
         extensions: { code: "QUERY_TOO_COSTLY", cost: complexity, maxCost: maxComplexity },

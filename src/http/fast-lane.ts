@@ -74,6 +74,8 @@ export type FastLaneOptions<TContext, T> = {
   context(viewer: Principal): unknown;
   /** The compiled form of a query (shared with the plugin that runs compiled queries under yoga). */
   compiled: CompiledQueries;
+  /** What yoga's plugins do before a query executes that the query's resolvers rely on (its cost check). */
+  beforeQuery(document: DocumentNode, params: GraphQLParams, context: unknown): void;
   observer: LaneObserver<T>;
   /** An error that escaped everything else (a bug): logged, and answered 500. */
   onError(error: unknown): void;
@@ -248,12 +250,13 @@ export class FastLane<TContext, T> {
    * answers as a request error.
    */
   #runQuery(log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome> | undefined {
-    const { schema, compiled, context, observer } = this.#options;
+    const { schema, compiled, context, beforeQuery, observer } = this.#options;
     const query = compiled.for(schema, document, params.operationName);
     if (!query) return undefined;
     const started = performance.now();
     const contextValue = context(viewer);
     const built = performance.now();
+    beforeQuery(document, params, contextValue);
     const pending = query.query(undefined, contextValue, params.variables ?? {});
     if (variablesRefused(pending)) return undefined;
     return Promise.resolve(pending).then((result) => {
