@@ -104,14 +104,17 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
  * of the result.
  */
 export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
-  const client = new pg.Client({ connectionString: url, application_name: "jobgraph-bench-floor" });
-  await client.connect();
+  // A pool of one connection: it runs a query object (statementConfig) as a promise, as the
+  // gateway's pool does.
+  const client = new pg.Pool({ connectionString: url, application_name: "jobgraph-bench-floor", max: 1 });
+  client.on("error", () => undefined);
+  await client.query("select 1");
   const db = {
     // Statements come as one Prisma.sql (sqlRows on a client without a pool) or as template strings.
     // Prepared, as the gateway's pool runs them (src/db/rows.ts).
     $queryRaw: async (strings: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
       const statement = strings instanceof Prisma.Sql ? strings : Prisma.sql(strings, ...(values as Prisma.Sql[]));
-      return (await client.query(statementConfig(statement.text, statement.values, true))).rows;
+      return ((await client.query(statementConfig(statement.text, statement.values, true))) as unknown as pg.QueryResult).rows;
     },
     // A transition reads the job back only when its statement changed nothing, to say why.
     job: { findUnique: async () => Promise.reject(new Error("the statement changed no row")) },

@@ -6,6 +6,8 @@ import { PrismaClient } from "./generated/prisma/client.js";
 
 export type Db = PrismaClient;
 
+const INT8 = 20;
+
 export type DbOptions = {
   url: string;
   poolSize?: number;
@@ -22,6 +24,9 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // int8 as BigInt, as Prisma gives it, for the statements src/db/rows.ts runs here (Prisma's own
+    // queries bring their own parsers).
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? BigInt : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
     // A refused connection should fail a request quickly, not hang it.
     connectionTimeoutMillis: 5_000,
     ...(Client ? { Client } : {}),
