@@ -30,7 +30,7 @@ import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
-import { currentRequest, describeError, type RequestLog } from "./observability/request-log.js";
+import { describeError, type RequestLog } from "./observability/request-log.js";
 import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
@@ -167,10 +167,17 @@ function useValidationStatus(): Plugin {
  * valid token learns nothing of the schema (not even from validation errors). The context factory
  * then picks the principal up.
  */
-function useAuthentication(authenticator: Authenticator, viewers: WeakMap<Request, Principal>): Plugin {
+function useAuthentication(authenticator: Authenticator, viewers: WeakMap<Request, Principal>, logging: RequestLogging): Plugin {
   return {
     async onRequestParse({ request }) {
-      const viewer = await authenticator.authenticate(bearerSecret(request.headers.get("authorization")));
+      let viewer: Principal | null;
+      try {
+        viewer = await authenticator.authenticate(bearerSecret(request.headers.get("authorization")));
+      } catch (error) {
+        // The database out of reach: yoga masks the error; its log line carries the request's id.
+        logging.requestFailed(request, error);
+        throw error;
+      }
       if (!viewer) throw unauthenticated();
       viewers.set(request, viewer);
     },
@@ -217,7 +224,6 @@ export function buildApp({
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
-          within: (log, work) => currentRequest.run(log, work),
           bound: (log, context) => logging.laneContext(log, context),
           failed: (log, error) => log.logUnexpected(error),
           ended: (log, request, { status, headers, result, document, operationName, ran }) => {
@@ -266,7 +272,7 @@ export function buildApp({
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
-      useAuthentication(authenticator, viewers),
+      useAuthentication(authenticator, viewers, logging),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
@@ -291,14 +297,8 @@ export function buildApp({
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   useServer<Record<string, unknown>>(
     {
-      execute: (args) =>
-        logging.within(args.contextValue as object, () =>
-          (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args),
-        ) as never,
-      subscribe: (args) =>
-        logging.within(args.contextValue as object, () =>
-          (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args),
-        ) as never,
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       // A missing or bad token closes the socket with 4403 at connection_init.
       onConnect: async (ctx) => {
         const viewer = await authenticator.authenticate(bearerSecret(connectionAuthorization(ctx.connectionParams)));

@@ -46,8 +46,6 @@ export type LaneRequest = {
 export type LaneObserver<T> = {
   /** A request the lane serves, authenticated as `viewer`; called before its operation runs. */
   started(request: LaneRequest, params: GraphQLParams, viewer: Principal): T;
-  /** Runs the operation within the request (for lines logged deep inside it). */
-  within<R>(log: T, work: () => R): R;
   /** The context an operation of this request runs in was made. */
   bound(log: T, initialContext: object): void;
   /** An error that broke the request outside the GraphQL execution (masked in the answer). */
@@ -232,7 +230,7 @@ export class FastLane<TContext, T> {
     }
     if (!viewer) return this.#handOver(yoga, req, res, body);
     const log = observer.started(request, params, viewer);
-    const outcome = await observer.within(log, () => this.#runQuery(log, document, params, viewer) ?? this.#run(yoga, log, params, viewer));
+    const outcome = await (this.#runQuery(log, document, params, viewer) ?? this.#run(yoga, log, params, viewer));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
     const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers) };
     const status = answer.init.status ?? 200;

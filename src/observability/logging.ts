@@ -2,8 +2,10 @@
 // id, method, path without the query string, status, operation, viewer, duration and outcome), and
 // a subscription over server-sent events also logs when its stream starts and ends. Over
 // WebSocket, a connection logs when it opens and closes, and each operation when it starts and
-// when it completes. Every line of a request carries its request id: lines logged deeper down (an
-// unexpected error that yoga masks) find the request through async context.
+// when it completes. Every line of a request carries its request id: an unexpected error that yoga
+// masks is logged by the plugin below, which finds the request from the operation's context, and
+// yoga's own lines at debug level find it through async context.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage } from "node:http";
 import type { DocumentNode, ExecutionResult, GraphQLError } from "graphql";
 import { isAsyncIterable, type GraphQLParams, type Plugin } from "graphql-yoga";
@@ -11,7 +13,7 @@ import type { LaneRequest } from "../http/fast-lane.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { Principal } from "../domain/principal.js";
 import type { Logger } from "./logger.js";
-import { currentRequest, describeError, requestIdFrom, RequestLog, viewerFields } from "./request-log.js";
+import { bindLog, describeError, logOf, requestIdFrom, RequestLog, viewerFields, wasLogged } from "./request-log.js";
 
 /** The logger yoga reports through (its masked errors above all). */
 export type YogaLogger = Record<"debug" | "info" | "warn" | "error", (...args: unknown[]) => void>;
@@ -27,20 +29,6 @@ type Socket = { logger: Logger; openedAt: number; operations: Map<string, Reques
 /** graphql-ws' per-socket context, as far as the logs need it. */
 type SocketContext = { connectionParams?: Readonly<Record<string, unknown>> };
 
-/** Runs every step of a stream within its request, so lines logged while events resolve carry its id. */
-function withinRequest<T>(source: AsyncIterable<T>, log: RequestLog): AsyncIterableIterator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: () => currentRequest.run(log, () => iterator.next()),
-    return: (value?: unknown) =>
-      currentRequest.run(log, () => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
-    throw: (error?: unknown) => currentRequest.run(log, () => iterator.throw?.(error) ?? Promise.reject(error)),
-  };
-}
-
 /** The line that closes an HTTP request. */
 function requestCompleted(log: RequestLog, method: string, path: string, status: number, streaming: boolean): void {
   const quiet = QUIET_PATHS.has(path);
@@ -55,19 +43,20 @@ function text(args: unknown[]): string {
 }
 
 export class RequestLogging {
-  private readonly byRequest = new WeakMap<Request, RequestLog>();
-  private readonly byContext = new WeakMap<object, RequestLog>();
   private readonly sockets = new WeakMap<object, Socket>();
+  /**
+   * At debug level yoga writes lines of its own about each request, which can only be told apart
+   * through async context; below it (the usual levels) nothing needs it, and it is not kept: on
+   * Node 20 it taxes every promise the process makes, about 4% of a small query's CPU.
+   */
+  private readonly current: AsyncLocalStorage<RequestLog> | undefined;
 
   constructor(
     private readonly logger: Logger,
     /** Who an HTTP request was authenticated as (before its document was even parsed). */
     private readonly viewerOf: (request: Request) => Principal | undefined,
-  ) {}
-
-  /** The log of the request or WebSocket operation a GraphQL context belongs to. */
-  private of(context: AnyContext): RequestLog | undefined {
-    return (context.request && this.byRequest.get(context.request)) || this.byContext.get(context);
+  ) {
+    this.current = logger.isLevelEnabled("debug") ? new AsyncLocalStorage<RequestLog>() : undefined;
   }
 
   /** The yoga plugin that logs HTTP requests and the GraphQL side of both transports. */
@@ -79,45 +68,46 @@ export class RequestLogging {
           const authorization = request.headers.get("authorization");
           log.addSecret(authorization);
           log.addSecret(bearerSecret(authorization));
-          this.byRequest.set(request, log);
-          return currentRequest.run(log, wrapped);
+          bindLog(request, log);
+          return this.current ? this.current.run(log, wrapped) : wrapped();
         },
       },
       onParams: ({ request, params }) => {
-        this.byRequest.get(request)?.addSecretsOf(params.variables);
+        logOf(request)?.addSecretsOf(params.variables);
       },
       onValidate: ({ context, params }) => {
         const ctx = context as AnyContext & { params?: { operationName?: string | null } };
-        this.of(ctx)?.noteOperation(params.documentAST, ctx.params?.operationName);
+        logOf(ctx)?.noteOperation(params.documentAST, ctx.params?.operationName);
       },
       onExecute: ({ args }) => {
         const context = args.contextValue as AnyContext;
-        const log = this.of(context);
+        const log = logOf(context);
         if (!log) return;
         log.viewer = context.viewer ?? null;
+        // Before yoga masks unexpected errors (its plugin comes after this one), so that each is
+        // logged with its request.
         return {
           onExecuteDone: ({ result }) => {
-            if (!isAsyncIterable(result)) log.noteErrors(result.errors);
+            if (!isAsyncIterable(result)) log.noteResult(result.errors);
           },
         };
       },
       onSubscribe: ({ args }) => {
         const context = args.contextValue as AnyContext;
-        const log = this.of(context);
+        const log = logOf(context);
         if (!log) return;
         log.viewer = context.viewer ?? null;
         // A WebSocket operation logs its start and end through graphql-ws' hooks (see below).
         const overHttp = context.request !== undefined;
         return {
-          onSubscribeResult: ({ result, setResult }) => {
+          onSubscribeResult: ({ result }) => {
             if (!isAsyncIterable(result)) {
-              log.noteErrors(result.errors);
+              log.noteResult(result.errors);
               return;
             }
-            setResult(withinRequest(result, log));
             if (overHttp) log.logger.info({ ...log.operationFields(), viewer: log.viewer && viewerFields(log.viewer) }, "subscription started");
             return {
-              onNext: ({ result: next }) => log.noteErrors((next as ExecutionResult).errors),
+              onNext: ({ result: next }) => log.noteResult((next as ExecutionResult).errors),
               onEnd: () => {
                 if (overHttp) log.logger.info(log.summary(), "subscription ended");
               },
@@ -126,12 +116,12 @@ export class RequestLogging {
         };
       },
       onResultProcess: ({ request, result }) => {
-        const log = this.byRequest.get(request);
+        const log = logOf(request);
         if (!log || isAsyncIterable(result)) return;
         for (const single of Array.isArray(result) ? result : [result]) log.noteErrors(single.errors);
       },
       onResponse: ({ request, response }) => {
-        const log = this.byRequest.get(request);
+        const log = logOf(request);
         if (!log) return;
         response.headers.set("x-request-id", log.requestId);
         log.viewer ??= this.viewerOf(request) ?? null;
@@ -157,7 +147,7 @@ export class RequestLogging {
 
   /** The context a fast-lane request's operation runs in belongs to `log`. */
   laneContext(log: RequestLog, context: object): void {
-    this.byContext.set(context, log);
+    bindLog(context, log);
   }
 
   /**
@@ -178,11 +168,11 @@ export class RequestLogging {
   }
 
   /**
-   * Yoga's own logger: a masked error arrives here with its stack, within the request it belongs to
-   * (lines logged outside any request, such as at start, go to the app's logger).
+   * Yoga's own logger. The unexpected errors it reports as it masks them were logged already, with
+   * their request, by the plugin above (or by requestFailed); anything else is logged here.
    */
   yogaLogger(): YogaLogger {
-    const target = () => currentRequest.getStore()?.logger ?? this.logger;
+    const target = () => this.current?.getStore()?.logger ?? this.logger;
     return {
       debug: (...args) => target().debug(text(args)),
       info: (...args) => target().info(text(args)),
@@ -190,11 +180,14 @@ export class RequestLogging {
       error: (...args) => {
         const error = args.find((arg) => arg instanceof Error);
         if (error === undefined) return target().error(text(args));
-        const log = currentRequest.getStore();
-        if (log) log.logUnexpected(error);
-        else this.logger.error({ err: describeError(error) }, "unexpected error");
+        if (!wasLogged(error)) target().error({ err: describeError(error) }, "unexpected error");
       },
     };
+  }
+
+  /** An unexpected error broke an HTTP request before its operation ran: logged with the request. */
+  requestFailed(request: Request, error: unknown): void {
+    logOf(request)?.logUnexpected(error);
   }
 
   /** A WebSocket's connection_init was answered: accepted for `viewer`, or refused (null). */
@@ -228,7 +221,7 @@ export class RequestLogging {
     }
     log.addSecretsOf(variables);
     entry?.operations.set(id, log);
-    this.byContext.set(context, log);
+    bindLog(context, log);
   }
 
   /** The operation passed its checks and runs now. */
@@ -264,9 +257,4 @@ export class RequestLogging {
     log.logger.info(log.summary(), "operation completed");
   }
 
-  /** Runs `work` (a WebSocket operation's execution) within its request, for the lines it logs. */
-  within<T>(context: object, work: () => T): T {
-    const log = this.byContext.get(context);
-    return log ? currentRequest.run(log, work) : work();
-  }
 }

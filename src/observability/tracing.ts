@@ -15,7 +15,7 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { getOperationAST, type ExecutionResult } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { TracingConfig } from "../config.js";
-import { currentRequest, errorCode } from "./request-log.js";
+import { errorCode, logOf } from "./request-log.js";
 
 /** An operation's server span, the context its phases start in, and the phase running now. */
 type Operation = { span: Span; context: Context; phase?: Span };
@@ -66,7 +66,7 @@ export function useTracing(tracer: Tracer): Plugin {
     },
     onEnveloped({ context }) {
       if (!context) return;
-      const requestId = currentRequest.getStore()?.requestId;
+      const requestId = logOf(context)?.requestId;
       const span = tracer.startSpan("GraphQL operation", {
         kind: SpanKind.SERVER,
         attributes: requestId ? { [REQUEST_ID]: requestId } : {},
