@@ -154,6 +154,7 @@ const UNEXPECTED = "Unexpected error.";
 export class FastLane<TContext, T> {
   readonly #options: FastLaneOptions<TContext, T>;
   readonly #known = createLRUCache<DocumentNode>({ max: KNOWN_DOCUMENTS });
+  readonly #operationTypes = new WeakMap<DocumentNode, Map<string | undefined, string | undefined>>();
 
   constructor(options: FastLaneOptions<TContext, T>) {
     this.#options = options;
@@ -210,6 +211,15 @@ export class FastLane<TContext, T> {
     });
   }
 
+  /** The type of the operation a request names in a document, remembered per document. */
+  #operationType(document: DocumentNode, operationName: string | null | undefined): string | undefined {
+    let byName = this.#operationTypes.get(document);
+    if (!byName) this.#operationTypes.set(document, (byName = new Map()));
+    const name = operationName ?? undefined;
+    if (!byName.has(name)) byName.set(name, getOperationAST(document, name)?.operation);
+    return byName.get(name);
+  }
+
   /** Hands a request whose body was read to yoga, which reads the body from `req.body`. */
   #handOver(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     (req as IncomingMessage & { body?: Buffer }).body = body;
@@ -220,7 +230,8 @@ export class FastLane<TContext, T> {
     const { authenticate, observer } = this.#options;
     const params = paramsOf(body);
     const document = params && this.#known.get(params.query!);
-    if (!params || !document) return this.#handOver(yoga, req, res, body);
+    // Subscriptions stream (or are refused, when the client takes no stream): yoga's to answer.
+    if (!params || !document || this.#operationType(document, params.operationName) === "subscription") return this.#handOver(yoga, req, res, body);
     let viewer: Principal | null;
     try {
       viewer = await authenticate(req.headers.authorization);
@@ -277,9 +288,6 @@ export class FastLane<TContext, T> {
       const document = enveloped.parse(params.query!);
       const errors = enveloped.validate(enveloped.schema, document);
       if (errors.length) return { result: { errors }, document, operationName: params.operationName ?? null };
-      const operation = getOperationAST(document, params.operationName);
-      // A subscription asked for as a single JSON result: yoga answers 406 Not Acceptable.
-      if (operation?.operation === "subscription") return { result: emptyStream() as never, document };
       const contextValue = await enveloped.contextFactory();
       const result = (await enveloped.execute({
         schema: enveloped.schema,
@@ -294,9 +302,4 @@ export class FastLane<TContext, T> {
       return { result: { errors: [maskError(error, UNEXPECTED, false) as GraphQLError] } };
     }
   }
-}
-
-/** An async iterable with nothing in it: what makes processRegularResult refuse a stream. */
-function emptyStream(): AsyncIterable<never> {
-  return { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined as never }) }) };
 }
