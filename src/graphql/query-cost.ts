@@ -62,7 +62,9 @@ export class QueryCosts {
   check(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined, context: Context): void {
     const operation = this.#operation(document, operationName);
     if (!operation) return;
-    const key = `${this.#keyOf(operation)} ${JSON.stringify(operation.variables.map((name) => variables?.[name] ?? null))}`;
+    // A variable left out (its default applies) is told apart from one sent as null.
+    const given = operation.variables.filter((name) => variables != null && Object.hasOwn(variables, name));
+    const key = `${this.#keyOf(operation)} ${JSON.stringify(Object.fromEntries(given.map((name) => [name, variables![name]])))}`;
     let cost = this.#costs.get(key);
     if (cost === undefined) {
       try {
