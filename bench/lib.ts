@@ -204,15 +204,19 @@ export function deadline(ms: number, onTimeout: () => void = () => undefined): (
 }
 
 /**
- * Writes the results: bench/results/<name>.json and the benchmark's section of
- * docs/performance.md (between `<!-- name:start -->` and `<!-- name:end -->`). A smoke run writes
- * to a temporary folder instead and leaves the docs alone; returns where the JSON went.
+ * Writes the results: bench/results/<name>.json, the benchmark's section of docs/performance.md
+ * (between `<!-- name:start -->` and `<!-- name:end -->`) and its `charts` (SVG text by file name)
+ * in docs/images/, where the section links them. A smoke run writes the JSON and charts to a
+ * temporary folder instead and leaves the docs alone; returns where the JSON went.
  */
-export async function report(name: string, results: unknown, section: string): Promise<string> {
+export async function report(name: string, results: unknown, section: string, charts: Record<string, string> = {}): Promise<string> {
   const folder = smoke ? await mkdtemp(path.join(os.tmpdir(), `jobgraph-bench-${name}-smoke-`)) : path.join(root, "bench", "results");
   await mkdir(folder, { recursive: true });
   const file = path.join(folder, `${name}.json`);
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  const images = smoke ? folder : path.join(root, "docs", "images");
+  await mkdir(images, { recursive: true });
+  for (const [chart, svg] of Object.entries(charts)) await writeFile(path.join(images, chart), svg);
   if (smoke) return file;
   const docs = path.join(root, "docs", "performance.md");
   const marked = `<!-- ${name}:start -->\n${section.trim()}\n<!-- ${name}:end -->`;

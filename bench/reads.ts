@@ -28,6 +28,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { cpuMs, deadline, machine, median, postgresCpuMs, report, root, scratch, smoke } from "./lib.js";
+import { barChart } from "./chart.js";
 import { load } from "./reads/load.js";
 import { countStatements, resetStatements, startPostgres, type Postgres } from "./reads/postgres.js";
 import { bodies, canonical, FILTER_QUEUE, PAGE_SIZE, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
@@ -240,7 +241,7 @@ async function main() {
       ...summarise(cells),
       runSeconds: Math.round((performance.now() - begun) / 1000),
     };
-    console.log(`results in ${await report("reads", results, section(results))}`);
+    console.log(`results in ${await report("reads", results, section(results), { [READS_CHART]: chart(results) })}`);
   } finally {
     giveUp();
     await Promise.all(servers.map((s) => s.stop()));
@@ -292,6 +293,21 @@ type Results = {
 } & ReturnType<typeof summarise>;
 
 /** The reads section of docs/performance.md. */
+const READS_CHART = "reads.svg";
+
+/** Requests per second of each server, relative to PostGraphile v4's, by query (medians of the rounds). */
+function chart(results: Results): string {
+  const relative = (server: ServerName) =>
+    QUERIES.map((query) => (server === "jobgraph" ? results.ratios[query].postgraphile.rps : results.medians[query][server].rps / results.medians[query].postgraphile.rps));
+  return barChart({
+    title: "Requests per second, relative to PostGraphile v4 (higher is better)",
+    yLabel: "× PostGraphile v4",
+    groups: QUERIES.map((query) => QUERY_LABELS[query]),
+    series: SERVERS.map((server) => ({ name: LABELS[server], values: relative(server) })),
+    format: (value) => value.toFixed(2),
+  });
+}
+
 function section(results: Results): string {
   const { machine: m, versions: v, settings: s, seeded } = results;
   const fixed = (value: number | null, digits: number) => (value === null ? "n/a" : value.toFixed(digits));
@@ -328,6 +344,8 @@ function section(results: Results): string {
   lines.push(
     "",
     "Ratios, jobgraph ÷ peer, taken within each round (medians of the rounds): above 1 jobgraph serves more requests per second, or spends more CPU per request.",
+    "",
+    `![Requests per second of each server relative to PostGraphile v4, by query](images/${READS_CHART})`,
     "",
     "| query | req/s vs PostGraphile v4 | req/s vs floor | server CPU/req vs PostGraphile v4 | server CPU/req vs floor |",
     "|---|---:|---:|---:|---:|",

@@ -49,7 +49,7 @@ import { database, deadline, gateway, machine, median, percentile, report, root,
 import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
 import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
-import { soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
+import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
 import { check, MUTATIONS_PER_JOB, newTally, work } from "./workers/work.js";
 
 const env = process.env;
@@ -315,7 +315,7 @@ async function main() {
 
     if (soak) {
       const results: SoakResults = { ...common, ...(await soakRun(bench)) };
-      console.log(`results in ${await report("workers-soak", results, soakSection(results))}`);
+      console.log(`results in ${await report("workers-soak", results, soakSection(results), { [SOAK_CHART]: soakChart(results) })}`);
       if (!results.correct) {
         console.error(`the soak failed: ${results.problems.join("; ")}`);
         process.exitCode = 1;

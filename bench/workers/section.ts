@@ -1,5 +1,6 @@
 // The results of bench/workers.ts, as JSON types and as the markdown sections of
 // docs/performance.md ("Workers" and "Workers: soak").
+import { lineChart } from "../chart.js";
 import type { Machine } from "../lib.js";
 import type { Checks } from "./work.js";
 
@@ -153,6 +154,20 @@ export function workersSection(results: Results): string {
   ].join("\n");
 }
 
+/** Where the soak's chart goes (docs/images/), which its section shows. */
+export const SOAK_CHART = "workers-soak.svg";
+
+/** The soak's throughput, window by window, with the least the end may fall to. */
+export function soakChart(results: SoakResults): string {
+  return lineChart({
+    title: `Soak: ${whole(results.settings.claims)} claims through ${results.settings.via === "graphql" ? "GraphQL" : "SQL"}, jobs completed per second`,
+    xLabel: "minutes in",
+    yLabel: "jobs/s",
+    points: results.windows.map((w) => [w.endsAtSeconds / 60, w.jobsPerSecond]),
+    guide: { y: results.startJobsPerSecond * results.minRatio, label: `${results.minRatio * 100}% of the start` },
+  });
+}
+
 /** The "Workers: soak" section. */
 export function soakSection(results: SoakResults): string {
   const s = results.settings;
@@ -165,6 +180,8 @@ export function soakSection(results: SoakResults): string {
     `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, 10 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
     "",
     `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: **${fixed(results.ratio * 100, 0)}%** of the start (at least ${results.minRatio * 100}% required): ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.`,
+    "",
+    `![Jobs completed per second through the soak](images/${SOAK_CHART})`,
     "",
     "| minutes in | jobs/s | claim p99 (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) |",
     "|---:|---:|---:|---:|---:|---:|",
