@@ -7,20 +7,26 @@
 //   npm run bench:profile -- jobById postgraphile    (or floor)
 //   npm run bench:profile -- <file>.cpuprofile       sums up a profile kept before
 //
+//   ... --smoke                                      50 jobs, 1 s, nothing kept (the suite runs it)
+//
 // Settings: BENCH_PROFILE_JOBS jobs seeded (2000), BENCH_PROFILE_SECONDS of load (10) after 3 s of
-// warm-up, BENCH_PROFILE_TOP functions listed (30). The profile itself (.cpuprofile, for Chrome's
-// DevTools or speedscope) is kept in bench/results/profiles/.
-import { mkdir, readdir, readFile, rename } from "node:fs/promises";
+// warm-up, BENCH_PROFILE_TOP functions listed (30). Besides the profile's summary, the server's CPU
+// per request is read from /proc over the load alone. The profile itself (.cpuprofile, for
+// Chrome's DevTools or speedscope) and the summary (.json) are kept, untracked, in
+// bench/results/profiles/.
+import { mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { deadline, root, scratch } from "./lib.js";
+import { cpuMs, deadline, root, scratch, smoke } from "./lib.js";
 import { load } from "./reads/load.js";
 import { startPostgres } from "./reads/postgres.js";
 import { bodies, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
 import { seed } from "./reads/seed.js";
 import { startJobgraph, startPeer } from "./reads/servers.js";
 
-const JOBS = Number(process.env.BENCH_PROFILE_JOBS ?? 2000);
-const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? 10);
+const JOBS = Number(process.env.BENCH_PROFILE_JOBS ?? (smoke ? 50 : 2000));
+const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? (smoke ? 1 : 10));
+const WARMUP_SECONDS = smoke ? 0 : 3;
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 30);
 const CONNECTIONS = 10;
 
@@ -72,9 +78,10 @@ function print(summary: ReturnType<typeof summarise>) {
 }
 
 async function main() {
-  const query = process.argv[2] as QueryName;
+  const [query, serverName = "jobgraph"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--")) as [QueryName, ServerName?];
   if (query?.endsWith(".cpuprofile")) return print(summarise(JSON.parse(await readFile(query, "utf8")) as Profile));
-  if (!QUERIES.includes(query)) throw new Error(`usage: npm run bench:profile -- ${QUERIES.join("|")}`);
+  if (!QUERIES.includes(query)) throw new Error(`usage: npm run bench:profile -- ${QUERIES.join("|")} [${SERVERS.join("|")}]`);
+  if (!SERVERS.includes(serverName)) throw new Error(`servers: ${SERVERS.join(", ")}`);
   const work = await scratch("profile");
   const profiles = path.join(work.dir, "profiles");
   await mkdir(profiles);
@@ -84,22 +91,28 @@ async function main() {
     await seed(db.url, JOBS);
     const { rows } = await db.client.query<{ id: string }>(`/* profileJobIds */ select id::text from jobs order by md5(id::text) limit 1000`);
     process.env.BENCH_GATEWAY_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
-    const name = (process.argv[3] ?? "jobgraph") as ServerName;
-    if (!SERVERS.includes(name)) throw new Error(`servers: ${SERVERS.join(", ")}`);
-    const server = name === "jobgraph" ? await startJobgraph(db.url, 10) : await startPeer(name, `${name === "floor" ? "floor" : "postgraphile"}-server.ts`, db.url, 10);
-    const requests = bodies(name, query, rows.map((r) => r.id));
-    await load(server.url, server.headers, requests, 3, CONNECTIONS);
+    const server =
+      serverName === "jobgraph" ? await startJobgraph(db.url, 10) : await startPeer(serverName, `${serverName === "floor" ? "floor" : "postgraphile"}-server.ts`, db.url, 10);
+    const requests = bodies(serverName, query, rows.map((r) => r.id));
+    if (WARMUP_SECONDS) await load(server.url, server.headers, requests, WARMUP_SECONDS, CONNECTIONS);
+    const before = await cpuMs(server.pid);
     const result = await load(server.url, server.headers, requests, SECONDS, CONNECTIONS);
+    const cpuMsPerRequest = ((await cpuMs(server.pid)) - before) / Math.max(result.sent, 1);
     await server.stop();
     const [file] = await readdir(profiles);
-    const profile = JSON.parse(await readFile(path.join(profiles, file!), "utf8")) as Profile;
-    const summary = summarise(profile);
-    const kept = path.join(root, "bench", "results", "profiles");
+    const summary = summarise(JSON.parse(await readFile(path.join(profiles, file!), "utf8")) as Profile);
+    const kept = smoke ? work.dir : path.join(root, "bench", "results", "profiles");
     await mkdir(kept, { recursive: true });
-    await rename(path.join(profiles, file!), path.join(kept, `${query}-${name}.cpuprofile`));
-    console.log(`${query} on ${name}: ${Math.round(result.rps)} req/s over ${SECONDS} s, ${result.failures} failed; gateway busy ${summary.busyMs} ms, idle ${summary.idleMs} ms (profile of the whole process life, start-up included)`);
-    console.log(`busy ms per request (load only, roughly): ${(summary.busyMs / (result.sent * (1 + 3 / SECONDS))).toFixed(3)}`);
+    const name = `${query}-${serverName}`;
+    if (!smoke) await rename(path.join(profiles, file!), path.join(kept, `${name}.cpuprofile`));
+    console.log(`${query} on ${serverName}: ${Math.round(result.rps)} req/s over ${SECONDS} s, ${result.failures} failed; ${cpuMsPerRequest.toFixed(3)} CPU ms per request (from /proc, under load)`);
+    console.log(`profile: ${summary.busyMs} ms busy, ${summary.idleMs} ms idle over the process' whole life, start-up included`);
     print(summary);
+    const results = { at: new Date().toISOString(), smoke, query, server: serverName, jobs: JOBS, seconds: SECONDS, rps: result.rps, failures: result.failures, cpuMsPerRequest, summary };
+    const json = path.join(smoke ? await mkdtemp(path.join(os.tmpdir(), "jobgraph-bench-profile-smoke-")) : kept, `${name}.json`);
+    await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`results in ${json}`);
+    if (result.failures) process.exitCode = 1;
   } finally {
     await db.stop();
     await work.remove();

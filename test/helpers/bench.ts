@@ -7,8 +7,8 @@ import { projectRoot } from "../../src/db/migrate.js";
 
 export type SmokeRun = { code: number | null; output: string; results: Record<string, unknown> };
 
-export async function runBenchSmoke(script: string): Promise<SmokeRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join("bench", script), "--smoke"], {
+export async function runBenchSmoke(script: string, args: string[] = []): Promise<SmokeRun> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join("bench", script), ...args, "--smoke"], {
     cwd: projectRoot,
     env: { ...process.env, DATABASE_URL: "" },
   });
