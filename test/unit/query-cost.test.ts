@@ -52,6 +52,19 @@ describe("query costs", () => {
     expect(costChecked(morePages)).toBe(false);
   });
 
+  it("tell a page size left out, whose default applies, from one sent as null", () => {
+    const costs = new QueryCosts(schema);
+    const DEFAULTED = parse(`query Defaulted($first: Int = 500) { jobs(first: $first) { edges { node { id tasks { edges { node { name } } } } } } }`);
+    const limit = complexityFromQuery(DEFAULTED, { schema, ctx: context(0), variables: { first: null } }).complexity;
+    expect(complexityFromQuery(DEFAULTED, { schema, ctx: context(0), variables: {} }).complexity).toBeGreaterThan(limit);
+    const sentNull = context(limit);
+    costs.check(DEFAULTED, "Defaulted", { first: null }, sentNull);
+    expect(costChecked(sentNull)).toBe(true);
+    const leftOut = context(limit);
+    costs.check(DEFAULTED, "Defaulted", {}, leftOut);
+    expect(costChecked(leftOut)).toBe(false);
+  });
+
   it("price the operation named, and leave alone what they cannot price", () => {
     const costs = new QueryCosts(schema);
     const other = context(5);
