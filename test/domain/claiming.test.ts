@@ -253,6 +253,61 @@ describe("claiming", () => {
         expect(plan, JSON.stringify(filter)).not.toMatch(/"Node Type":"Seq Scan","Parent Relationship":"[^"]*","Parallel Aware":false,"Async Capable":false,"Relation Name":"jobs"/);
       }
     });
+
+    it("finds expired leases among the held jobs only, however many others the table keeps", async () => {
+      await createJobs(db, trainId, 3000);
+      const [held] = (await createJobs(db, trainId, 1, { spec: () => ({ priority: 10 }) })) as [string];
+      expect((await acquireNextJob(db, worker, {}, lease))?.id).toBe(held);
+      await database.pool.query("analyze jobs");
+      database.counter.reset();
+      await reclaimExpiredLeases(db, after(lease.leaseSeconds + 1));
+      const at = database.counter.statements.findIndex((s) => s.includes("/* reclaimExpiredLeases */"));
+      const { rows } = await database.pool.query({
+        text: `explain (format json) ${database.counter.statements[at]}`,
+        values: database.counter.parameters[at],
+      });
+      const plan = JSON.stringify(rows[0]["QUERY PLAN"]);
+      expect(plan).toMatch(/"Index Name":"jobs_status_idx"/);
+      expect(plan).not.toMatch(/"Node Type":"Seq Scan","Parent Relationship":"[^"]*","Parallel Aware":false,"Async Capable":false,"Relation Name":"jobs"/);
+    });
+  });
+
+  describe("the writes a held job takes most", () => {
+    // Progress reports and lease renewals are most of a job's writes. PostgreSQL updates a row in
+    // place, writing no index entries (a HOT update), only when no index covers a changed column
+    // (BRIN indexes excepted, since PostgreSQL 16) and the page has room.
+    async function changedColumns(jobId: string, write: () => Promise<unknown>): Promise<string[]> {
+      const read = async () =>
+        (await database.pool.query<{ row: Record<string, unknown> }>("select to_jsonb(j) as row from jobs j where id = $1", [jobId])).rows[0]!.row;
+      const before = await read();
+      await write();
+      const now = await read();
+      return Object.keys(now).filter((column) => JSON.stringify(now[column]) !== JSON.stringify(before[column]));
+    }
+
+    it("change only columns no HOT-blocking index of jobs covers, on pages left with room", async () => {
+      const [jobId] = (await createJobs(db, trainId, 1)) as [string];
+      const acquired = (await acquireNextJob(db, worker, {}, lease))!;
+      await startJob(db, worker, jobId, acquired.leaseToken, lease);
+      const written = new Set([
+        ...(await changedColumns(jobId, () => reportJobProgress(db, worker, jobId, { leaseToken: acquired.leaseToken, progress: 0.5, detail: { step: 1 } }, lease))),
+        ...(await changedColumns(jobId, () => renewJobLease(db, worker, jobId, acquired.leaseToken, lease))),
+      ]);
+      expect([...written].sort()).toEqual(["lease_expires_at", "progress", "progress_detail", "updated_at", "version"]);
+
+      const { rows: indexes } = await database.pool.query<{ name: string; definition: string }>(`
+        select i.relname as name, pg_get_indexdef(i.oid) as definition
+          from pg_index x join pg_class i on i.oid = x.indexrelid join pg_am am on am.oid = i.relam
+         where x.indrelid = 'jobs'::regclass and am.amname <> 'brin'`);
+      expect(indexes.length).toBeGreaterThan(10);
+      // Key columns, expressions and partial-index predicates all count: the definition names them.
+      const blocking = indexes.filter((index) => [...written].some((column) => new RegExp(`\\b${column}\\b`).test(index.definition)));
+      expect(blocking).toEqual([]);
+
+      const { rows: options } = await database.pool.query<{ options: string[] }>("select reloptions as options from pg_class where oid = 'jobs'::regclass");
+      const fillfactor = Number(options[0]!.options.find((o) => o.startsWith("fillfactor="))?.split("=")[1] ?? 100);
+      expect(fillfactor).toBeLessThan(100);
+    });
   });
 
   describe("leases", () => {
