@@ -11,16 +11,16 @@
 //                                       after a 5 s warm-up of each: about 8-10 minutes on 2 cores
 //   npm run bench:workers -- --smoke    1 and 2 workers, 1.5 s each, 1 round, checks included (about
 //                                       20 s; the suite runs it); results go to a temporary folder
-//   npm run bench:workers -- --soak     300,000 claims, each a whole lifecycle, with the queue kept
-//                                       as deep and autovacuum alone cleaning up: throughput in 30 s
-//                                       windows and the ratio of the end to the start (must be
-//                                       >= 0.8). Through the floor's statements by default: the
-//                                       soak is about the queue table, which they churn as GraphQL
-//                                       workers do but faster, and GraphQL's own cost (most of a
-//                                       job's, and constant) would hide a slower database. About 1
-//                                       hour on 2 cores (at 80-100 jobs/s); through GraphQL
-//                                       (BENCH_SOAK_VIA=graphql) 3-8 hours (at 10-30 jobs/s). Not
-//                                       run by default. With --smoke: 1,500 claims, to see that it runs.
+//   npm run bench:workers -- --soak     300,000 claims through GraphQL, each a whole lifecycle, with
+//                                       the queue kept as deep and autovacuum alone cleaning up:
+//                                       throughput in 30 s windows, the ratio of the end to the start
+//                                       (must be >= 0.8), and CPU per job in the gateways and in
+//                                       PostgreSQL, which shows a slower database even where
+//                                       throughput noise would hide it. About an hour on 2 cores (at
+//                                       90-110 jobs/s); through the floor's statements
+//                                       (BENCH_SOAK_VIA=sql), which churn the table faster, about
+//                                       half that. Not run by default. With --smoke: 600 claims,
+//                                       to see that it runs.
 //
 // Environment (each overrides the smoke scale too):
 //   BENCH_WORKERS=1,8,32          worker counts
@@ -31,7 +31,7 @@
 //                                 drain it (a phase that empties the queue fails)
 //   BENCH_SOAK_CLAIMS=300000      claims in the soak
 //   BENCH_SOAK_WORKERS=8          workers in the soak
-//   BENCH_SOAK_VIA=sql            sql (the floor's statements) or graphql
+//   BENCH_SOAK_VIA=graphql        graphql or sql (the floor's statements)
 //   BENCH_SOAK_WINDOW_SECONDS=30  throughput windows of the soak
 //   BENCH_DEADLINE_MINUTES        give up after this long (default: twice the expected duration at
 //                                 a pessimistic rate)
@@ -61,9 +61,9 @@ const SECONDS = numberFrom("BENCH_SECONDS", smoke ? 1.5 : 20);
 const ROUNDS = numberFrom("BENCH_ROUNDS", smoke ? 1 : 3);
 const WARMUP_SECONDS = numberFrom("BENCH_WARMUP_SECONDS", smoke ? 0 : 5);
 const QUEUE_DEPTH = numberFrom("BENCH_QUEUE_DEPTH", smoke ? 200 : 1_000);
-const SOAK_CLAIMS = numberFrom("BENCH_SOAK_CLAIMS", smoke ? 1_500 : 300_000);
+const SOAK_CLAIMS = numberFrom("BENCH_SOAK_CLAIMS", smoke ? 600 : 300_000);
 const SOAK_WORKERS = numberFrom("BENCH_SOAK_WORKERS", smoke ? 4 : 8);
-const SOAK_VIA: Kind = env.BENCH_SOAK_VIA === "graphql" ? "graphql" : "sql";
+const SOAK_VIA: Kind = env.BENCH_SOAK_VIA === "sql" ? "sql" : "graphql";
 const SOAK_WINDOW_SECONDS = numberFrom("BENCH_SOAK_WINDOW_SECONDS", smoke ? 2 : 30);
 /** Issue 8's target for the whole machine: 3,000 jobs of 13 mutations each per minute. */
 const TARGET_JOBS_PER_MINUTE = 3_000;
@@ -80,7 +80,7 @@ if (!WORKERS.every((n) => Number.isInteger(n) && n > 0)) throw new Error("BENCH_
 const PHASE_OVERHEAD_S = 20;
 const SETUP_S = 120;
 const expectedSeconds = soak
-  ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 50 : 10)
+  ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 60 : 30)
   : SETUP_S + (ROUNDS * WORKERS.length + (WARMUP_SECONDS ? 1 : 0)) * 2 * PHASE_OVERHEAD_S + ROUNDS * WORKERS.length * 2 * SECONDS + WARMUP_SECONDS * 2;
 const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
 
@@ -241,11 +241,14 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   // leave behind: dead rows, finished jobs, a longer history, larger indexes.
   const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH);
   const windows: SoakResults["windows"] = [];
+  const updatesBefore = await jobUpdates(bench.pool);
   const started = performance.now();
-  let last = { at: started, finished: 0, claimIndex: tallies.map(() => 0) };
+  let last = { at: started, finished: 0, claimIndex: tallies.map(() => 0), cpu: await cpuReading(bench) };
   const sample = async () => {
     const at = performance.now();
     const finished = tallies.reduce((sum, t) => sum + t.finished, 0);
+    const cpu = await cpuReading(bench);
+    const jobs = finished - last.finished;
     const claims = tallies.flatMap((t, i) => t.claimMs.slice(last.claimIndex[i]));
     const { rows } = await bench.pool.query<{ dead: string; autovacuums: string; bytes: string }>(
       `select n_dead_tup::text as dead, autovacuum_count::text as autovacuums, pg_total_relation_size('jobs')::text as bytes
@@ -259,10 +262,12 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
       deadRows: Number(rows[0]!.dead),
       autovacuums: Number(rows[0]!.autovacuums),
       jobsTableMiB: Number(rows[0]!.bytes) / 2 ** 20,
+      gatewayMsPerJob: SOAK_VIA === "graphql" && jobs ? (cpu.gatewaysMs - last.cpu.gatewaysMs) / jobs : null,
+      postgresMsPerJob: bench.postmaster && jobs ? (cpu.postgresMs - last.cpu.postgresMs) / jobs : null,
     });
     const w = windows.at(-1)!;
     console.log(`${w.endsAtSeconds.toFixed(0)} s: ${finished} jobs, ${w.jobsPerSecond.toFixed(1)} jobs/s, claim p99 ${w.claimP99Ms.toFixed(1)} ms, ${w.deadRows} dead rows, ${w.autovacuums} autovacuums`);
-    last = { at, finished, claimIndex: tallies.map((t) => t.claimMs.length) };
+    last = { at, finished, claimIndex: tallies.map((t) => t.claimMs.length), cpu };
   };
   let sampling: Promise<void> | undefined;
   const sampler = setInterval(() => {
@@ -272,12 +277,20 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   clearInterval(sampler);
   await Promise.all([sampling, stopFilling()]);
   await close();
+  const updatesAfter = await jobUpdates(bench.pool);
   const checks = await check(bench.pool, from, tallies);
-  // The first window includes the start (JIT, caches); the comparison takes the next ones.
+  // The first window includes the start (JIT, caches); the comparison takes the next ones. Each
+  // end is the median of up to 10 windows (5 minutes at the default 30 s): single windows swing
+  // by a third on these machines.
   const afterWarmUp = windows.slice(1);
-  const k = Math.min(3, Math.max(1, Math.floor(afterWarmUp.length / 4)));
+  const k = Math.min(10, Math.max(1, Math.floor(afterWarmUp.length / 4)));
   const startRate = median(afterWarmUp.slice(0, k).map((w) => w.jobsPerSecond));
   const endRate = median(afterWarmUp.slice(-k).map((w) => w.jobsPerSecond));
+  const cpuPerJob = (some: typeof windows) => {
+    const measured = some.filter((w) => w.postgresMsPerJob !== null);
+    return measured.length ? median(measured.map((w) => (w.gatewayMsPerJob ?? 0) + w.postgresMsPerJob!)) : null;
+  };
+  const updates = updatesAfter.updates - updatesBefore.updates;
   const ratio = endRate / startRate;
   const problems = [...checks.problems];
   if (afterWarmUp.length < 3) problems.push(`too few windows (${afterWarmUp.length}) to compare the end with the start: lower BENCH_SOAK_WINDOW_SECONDS`);
@@ -291,6 +304,9 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     startJobsPerSecond: startRate,
     endJobsPerSecond: endRate,
     ratio,
+    startCpuMsPerJob: cpuPerJob(afterWarmUp.slice(0, k)),
+    endCpuMsPerJob: cpuPerJob(afterWarmUp.slice(-k)),
+    jobsTable: { updates, hotUpdates: updatesAfter.hot - updatesBefore.hot, hotShare: updates ? (updatesAfter.hot - updatesBefore.hot) / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },
     minRatio: SOAK_MIN_RATIO,
     checks,
     correct: problems.length === 0,

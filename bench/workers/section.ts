@@ -77,12 +77,18 @@ export type SoakResults = Common & {
   settings: { via: Kind; workers: number; claims: number; windowSeconds: number; queueDepth: number };
   seconds: number;
   finished: number;
-  windows: Array<{ endsAtSeconds: number; seconds: number; jobsPerSecond: number; claimP99Ms: number; deadRows: number; autovacuums: number; jobsTableMiB: number }>;
+  windows: Array<{ endsAtSeconds: number; seconds: number; jobsPerSecond: number; claimP99Ms: number; deadRows: number; autovacuums: number; jobsTableMiB: number;
+    /** CPU the gateways (GraphQL soaks only) and PostgreSQL (embedded only) spent per job completed in the window. */
+    gatewayMsPerJob: number | null; postgresMsPerJob: number | null }>;
   /** How many windows at each end were compared (the first window, the warm-up, is left out). */
   comparedWindows: number;
   startJobsPerSecond: number;
   endJobsPerSecond: number;
   ratio: number;
+  /** Median CPU per job (gateways and PostgreSQL) over the compared windows at each end; null when not measured. */
+  startCpuMsPerJob: number | null;
+  endCpuMsPerJob: number | null;
+  jobsTable: Results["jobsTable"];
   minRatio: number;
   checks: Checks;
   correct: boolean;
@@ -179,12 +185,16 @@ export function soakSection(results: SoakResults): string {
     "",
     `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, 10 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
     "",
-    `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: **${fixed(results.ratio * 100, 0)}%** of the start (at least ${results.minRatio * 100}% required): ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.`,
+    `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: **${fixed(results.ratio * 100, 0)}%** of the start (at least ${results.minRatio * 100}% required): ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.${
+      results.startCpuMsPerJob !== null && results.endCpuMsPerJob !== null
+        ? ` CPU per job (${s.via === "graphql" ? "gateways and PostgreSQL" : "PostgreSQL"}, steadier than throughput on a shared machine): ${fixed(results.startCpuMsPerJob, 1)} ms at the start, ${fixed(results.endCpuMsPerJob, 1)} ms at the end (${fixed((results.endCpuMsPerJob / results.startCpuMsPerJob) * 100, 0)}%).`
+        : ""
+    } Of ${whole(results.jobsTable.updates)} updates of \`jobs\`, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries).`,
     "",
     `![Jobs completed per second through the soak](images/${SOAK_CHART})`,
     "",
-    "| minutes in | jobs/s | claim p99 (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) |",
-    "|---:|---:|---:|---:|---:|---:|",
-    ...shown.map((w) => `| ${fixed(w.endsAtSeconds / 60, 1)} | ${fixed(w.jobsPerSecond, 1)} | ${fixed(w.claimP99Ms, 1)} | ${whole(w.deadRows)} | ${w.autovacuums} | ${fixed(w.jobsTableMiB, 0)} |`),
+    "| minutes in | jobs/s | claim p99 (ms) | gateway CPU per job (ms) | PostgreSQL CPU per job (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...shown.map((w) => `| ${fixed(w.endsAtSeconds / 60, 1)} | ${fixed(w.jobsPerSecond, 1)} | ${fixed(w.claimP99Ms, 1)} | ${fixed(w.gatewayMsPerJob, 1)} | ${fixed(w.postgresMsPerJob, 1)} | ${whole(w.deadRows)} | ${w.autovacuums} | ${fixed(w.jobsTableMiB, 0)} |`),
   ].join("\n");
 }
