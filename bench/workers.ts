@@ -50,6 +50,7 @@ import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
 import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
 import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
+import { compareEnds } from "./workers/soak.js";
 import { check, MUTATIONS_PER_JOB, newTally, work } from "./workers/work.js";
 
 const env = process.env;
@@ -263,6 +264,7 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
       autovacuums: Number(rows[0]!.autovacuums),
       jobsTableMiB: Number(rows[0]!.bytes) / 2 ** 20,
       gatewayMsPerJob: SOAK_VIA === "graphql" && jobs ? (cpu.gatewaysMs - last.cpu.gatewaysMs) / jobs : null,
+      clientMsPerJob: jobs ? (cpu.clientMs - last.cpu.clientMs) / jobs : null,
       postgresMsPerJob: bench.postmaster && jobs ? (cpu.postgresMs - last.cpu.postgresMs) / jobs : null,
     });
     const w = windows.at(-1)!;
@@ -279,31 +281,25 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   await close();
   const updatesAfter = await jobUpdates(bench.pool);
   const checks = await check(bench.pool, from, tallies);
-  // The first window includes the start (JIT, caches); the comparison takes the next ones. Each
-  // end is the median of up to 10 windows (5 minutes at the default 30 s): single windows swing
-  // by a third on these machines.
+  const ends = compareEnds(windows, SOAK_VIA);
   const afterWarmUp = windows.slice(1);
-  const k = Math.min(10, Math.max(1, Math.floor(afterWarmUp.length / 4)));
-  const startRate = median(afterWarmUp.slice(0, k).map((w) => w.jobsPerSecond));
-  const endRate = median(afterWarmUp.slice(-k).map((w) => w.jobsPerSecond));
+  const k = ends.comparedWindows;
   const cpuPerJob = (some: typeof windows) => {
     const measured = some.filter((w) => w.postgresMsPerJob !== null);
     return measured.length ? median(measured.map((w) => (w.gatewayMsPerJob ?? 0) + w.postgresMsPerJob!)) : null;
   };
   const updates = updatesAfter.updates - updatesBefore.updates;
-  const ratio = endRate / startRate;
   const problems = [...checks.problems];
   if (afterWarmUp.length < 3) problems.push(`too few windows (${afterWarmUp.length}) to compare the end with the start: lower BENCH_SOAK_WINDOW_SECONDS`);
-  else if (!(ratio >= SOAK_MIN_RATIO)) problems.push(`the end ran at ${(ratio * 100).toFixed(0)}% of the start, below ${SOAK_MIN_RATIO * 100}%`);
+  else if (!((ends.adjustedRatio ?? ends.ratio) >= SOAK_MIN_RATIO)) {
+    problems.push(`the end ran at ${((ends.adjustedRatio ?? ends.ratio) * 100).toFixed(0)}% of the start${ends.adjustedRatio === null ? "" : " at the same machine speed"}, below ${SOAK_MIN_RATIO * 100}%`);
+  }
   return {
     settings: { via: SOAK_VIA, workers: SOAK_WORKERS, claims: SOAK_CLAIMS, windowSeconds: SOAK_WINDOW_SECONDS, queueDepth: QUEUE_DEPTH },
     seconds: (performance.now() - started) / 1000,
     finished: checks.finished,
     windows,
-    comparedWindows: k,
-    startJobsPerSecond: startRate,
-    endJobsPerSecond: endRate,
-    ratio,
+    ...ends,
     startCpuMsPerJob: cpuPerJob(afterWarmUp.slice(0, k)),
     endCpuMsPerJob: cpuPerJob(afterWarmUp.slice(-k)),
     jobsTable: { updates, hotUpdates: updatesAfter.hot - updatesBefore.hot, hotShare: updates ? (updatesAfter.hot - updatesBefore.hot) / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },

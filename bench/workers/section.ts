@@ -1,7 +1,8 @@
 // The results of bench/workers.ts, as JSON types and as the markdown sections of
 // docs/performance.md ("Workers" and "Workers: soak").
 import { lineChart } from "../chart.js";
-import type { Machine } from "../lib.js";
+import { median, type Machine } from "../lib.js";
+import type { EndsCompared } from "./soak.js";
 import type { Checks } from "./work.js";
 
 /** Through a gateway's GraphQL API, or the floor: the same statements straight to PostgreSQL. */
@@ -73,18 +74,15 @@ export type Results = Common & {
   problems: string[];
 };
 
-export type SoakResults = Common & {
+export type SoakResults = Common & EndsCompared & {
   settings: { via: Kind; workers: number; claims: number; windowSeconds: number; queueDepth: number };
   seconds: number;
   finished: number;
   windows: Array<{ endsAtSeconds: number; seconds: number; jobsPerSecond: number; claimP99Ms: number; deadRows: number; autovacuums: number; jobsTableMiB: number;
     /** CPU the gateways (GraphQL soaks only) and PostgreSQL (embedded only) spent per job completed in the window. */
-    gatewayMsPerJob: number | null; postgresMsPerJob: number | null }>;
-  /** How many windows at each end were compared (the first window, the warm-up, is left out). */
-  comparedWindows: number;
-  startJobsPerSecond: number;
-  endJobsPerSecond: number;
-  ratio: number;
+    gatewayMsPerJob: number | null; postgresMsPerJob: number | null;
+    /** CPU the load generator (this process) spent per job; absent from results recorded before it was. */
+    clientMsPerJob?: number | null }>;
   /** Median CPU per job (gateways and PostgreSQL) over the compared windows at each end; null when not measured. */
   startCpuMsPerJob: number | null;
   endCpuMsPerJob: number | null;
@@ -174,6 +172,18 @@ export function soakChart(results: SoakResults): string {
   });
 }
 
+/** PostgreSQL's CPU per job against the gateways', which does not depend on the table: what the database's growth cost. */
+function postgresShare(results: SoakResults): string {
+  if (results.settings.via !== "graphql") return "";
+  const afterWarmUp = results.windows.slice(1).filter((w) => w.gatewayMsPerJob && w.postgresMsPerJob !== null);
+  if (afterWarmUp.length < 2) return "";
+  const k = results.comparedWindows;
+  const share = (some: typeof afterWarmUp) => median(some.map((w) => w.postgresMsPerJob! / w.gatewayMsPerJob!));
+  const start = share(afterWarmUp.slice(0, k));
+  const end = share(afterWarmUp.slice(-k));
+  return ` PostgreSQL's CPU per job against the gateways' (the database's share of the work, which machine speed does not move): ${fixed(start, 2)} at the start, ${fixed(end, 2)} at the end (${fixed((end / start) * 100, 0)}%).`;
+}
+
 /** The "Workers: soak" section. */
 export function soakSection(results: SoakResults): string {
   const s = results.settings;
@@ -185,11 +195,15 @@ export function soakSection(results: SoakResults): string {
     "",
     `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, 10 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
     "",
-    `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: **${fixed(results.ratio * 100, 0)}%** of the start (at least ${results.minRatio * 100}% required): ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.${
+    `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: ${fixed(results.ratio * 100, 0)}% of the start.${
+      results.adjustedRatio === null
+        ? ""
+        : ` At the start's machine speed (each window's throughput scaled by what a fixed amount of work, the ${results.reference}' CPU per job, cost in it against the start: on a shared machine a slow spell slows every process alike, and the ${results.reference === "gateways" ? "gateways' work per job does not depend on the jobs table" : "load generator's work per job is the same throughout"}): **${fixed(results.adjustedRatio * 100, 0)}%**.`
+    } At least ${results.minRatio * 100}% required: ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.${
       results.startCpuMsPerJob !== null && results.endCpuMsPerJob !== null
-        ? ` CPU per job (${s.via === "graphql" ? "gateways and PostgreSQL" : "PostgreSQL"}, steadier than throughput on a shared machine): ${fixed(results.startCpuMsPerJob, 1)} ms at the start, ${fixed(results.endCpuMsPerJob, 1)} ms at the end (${fixed((results.endCpuMsPerJob / results.startCpuMsPerJob) * 100, 0)}%).`
+        ? ` CPU per job (${s.via === "graphql" ? "gateways and PostgreSQL" : "PostgreSQL"}): ${fixed(results.startCpuMsPerJob, 1)} ms at the start, ${fixed(results.endCpuMsPerJob, 1)} ms at the end (${fixed((results.endCpuMsPerJob / results.startCpuMsPerJob) * 100, 0)}%).`
         : ""
-    } Of ${whole(results.jobsTable.updates)} updates of \`jobs\`, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries).`,
+    }${postgresShare(results)} Of ${whole(results.jobsTable.updates)} updates of \`jobs\`, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries).`,
     "",
     `![Jobs completed per second through the soak](images/${SOAK_CHART})`,
     "",
