@@ -50,7 +50,7 @@ import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
 import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
 import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
-import { compareEnds } from "./workers/soak.js";
+import { compareEnds, endWindows } from "./workers/soak.js";
 import { check, MUTATIONS_PER_JOB, newTally, work } from "./workers/work.js";
 
 const env = process.env;
@@ -282,15 +282,14 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   const updatesAfter = await jobUpdates(bench.pool);
   const checks = await check(bench.pool, from, tallies);
   const ends = compareEnds(windows, SOAK_VIA);
-  const afterWarmUp = windows.slice(1);
-  const k = ends.comparedWindows;
+  const { start, end } = endWindows(windows);
   const cpuPerJob = (some: typeof windows) => {
     const measured = some.filter((w) => w.postgresMsPerJob !== null);
     return measured.length ? median(measured.map((w) => (w.gatewayMsPerJob ?? 0) + w.postgresMsPerJob!)) : null;
   };
   const updates = updatesAfter.updates - updatesBefore.updates;
   const problems = [...checks.problems];
-  if (afterWarmUp.length < 3) problems.push(`too few windows (${afterWarmUp.length}) to compare the end with the start: lower BENCH_SOAK_WINDOW_SECONDS`);
+  if (windows.length < 4) problems.push(`too few windows (${windows.length - 1} after the warm-up) to compare the end with the start: lower BENCH_SOAK_WINDOW_SECONDS`);
   // A smoke run is seconds long on a machine the test suite keeps busy: its ratio says nothing.
   else if (!smoke && !((ends.adjustedRatio ?? ends.ratio) >= SOAK_MIN_RATIO)) {
     problems.push(`the end ran at ${((ends.adjustedRatio ?? ends.ratio) * 100).toFixed(0)}% of the start${ends.adjustedRatio === null ? "" : " at the same machine speed"}, below ${SOAK_MIN_RATIO * 100}%`);
@@ -301,8 +300,8 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     finished: checks.finished,
     windows,
     ...ends,
-    startCpuMsPerJob: cpuPerJob(afterWarmUp.slice(0, k)),
-    endCpuMsPerJob: cpuPerJob(afterWarmUp.slice(-k)),
+    startCpuMsPerJob: cpuPerJob(start),
+    endCpuMsPerJob: cpuPerJob(end),
     jobsTable: { updates, hotUpdates: updatesAfter.hot - updatesBefore.hot, hotShare: updates ? (updatesAfter.hot - updatesBefore.hot) / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },
     minRatio: SOAK_MIN_RATIO,
     checks,

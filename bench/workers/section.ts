@@ -2,7 +2,7 @@
 // docs/performance.md ("Workers" and "Workers: soak").
 import { lineChart } from "../chart.js";
 import { median, type Machine } from "../lib.js";
-import type { EndsCompared } from "./soak.js";
+import { endWindows, type EndsCompared } from "./soak.js";
 import type { Checks } from "./work.js";
 
 /** Through a gateway's GraphQL API, or the floor: the same statements straight to PostgreSQL. */
@@ -175,12 +175,14 @@ export function soakChart(results: SoakResults): string {
 /** PostgreSQL's CPU per job against the gateways', which does not depend on the table: what the database's growth cost. */
 function postgresShare(results: SoakResults): string {
   if (results.settings.via !== "graphql") return "";
-  const afterWarmUp = results.windows.slice(1).filter((w) => w.gatewayMsPerJob && w.postgresMsPerJob !== null);
-  if (afterWarmUp.length < 2) return "";
-  const k = results.comparedWindows;
-  const share = (some: typeof afterWarmUp) => median(some.map((w) => w.postgresMsPerJob! / w.gatewayMsPerJob!));
-  const start = share(afterWarmUp.slice(0, k));
-  const end = share(afterWarmUp.slice(-k));
+  const share = (some: SoakResults["windows"]) => {
+    const measured = some.filter((w) => w.gatewayMsPerJob && w.postgresMsPerJob !== null);
+    return measured.length ? median(measured.map((w) => w.postgresMsPerJob! / w.gatewayMsPerJob!)) : null;
+  };
+  const ends = endWindows(results.windows);
+  const start = share(ends.start);
+  const end = share(ends.end);
+  if (start === null || end === null) return "";
   return ` PostgreSQL's CPU per job against the gateways' (the database's share of the work, which machine speed does not move): ${fixed(start, 2)} at the start, ${fixed(end, 2)} at the end (${fixed((end / start) * 100, 0)}%).`;
 }
 

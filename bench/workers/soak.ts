@@ -26,15 +26,22 @@ export type EndsCompared = {
   reference: "gateways" | "load generator" | null;
 };
 
-/** Compares up to 10 windows at each end (5 minutes at the default 30 s), leaving out the warm-up. */
-export function compareEnds(windows: SoakWindow[], via: Kind): EndsCompared {
+/**
+ * The windows each end is judged by: up to 10 (5 minutes at the default 30 s) or a quarter of the
+ * soak, leaving out the first window, the warm-up (JIT, caches).
+ */
+export function endWindows<W>(windows: W[]): { start: W[]; end: W[] } {
   const afterWarmUp = windows.slice(1);
   const k = Math.min(10, Math.max(1, Math.floor(afterWarmUp.length / 4)));
-  const start = afterWarmUp.slice(0, k);
-  const end = afterWarmUp.slice(-k);
+  return { start: afterWarmUp.slice(0, k), end: afterWarmUp.slice(-k) };
+}
+
+/** Throughput at the end against the start, raw and at the start's machine speed. */
+export function compareEnds(windows: SoakWindow[], via: Kind): EndsCompared {
+  const { start, end } = endWindows(windows);
   const rate = (some: SoakWindow[]) => median(some.map((w) => w.jobsPerSecond));
   const referenceOf = (w: SoakWindow) => (via === "graphql" ? w.gatewayMsPerJob : w.clientMsPerJob) ?? null;
-  const measured = afterWarmUp.length > 0 && [...start, ...end].every((w) => referenceOf(w) !== null);
+  const measured = start.length > 0 && [...start, ...end].every((w) => referenceOf(w) !== null);
   let adjustedRatio: number | null = null;
   if (measured) {
     const startReference = median(start.map((w) => referenceOf(w)!));
@@ -42,7 +49,7 @@ export function compareEnds(windows: SoakWindow[], via: Kind): EndsCompared {
     adjustedRatio = adjusted(end) / adjusted(start);
   }
   return {
-    comparedWindows: k,
+    comparedWindows: start.length,
     startJobsPerSecond: rate(start),
     endJobsPerSecond: rate(end),
     ratio: rate(end) / rate(start),
