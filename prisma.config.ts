@@ -33,6 +33,26 @@ class CatalogTolerantClient extends pg.Client {
   }
 }
 
+// The pg adapter runs a migration script by splitting it at every `;`, even one in a comment, a
+// string or a function body, so a trigger function could not be migrated. PostgreSQL runs a script
+// of several statements sent as one simple query itself, in one implicit transaction.
+type ScriptRunner = { client: pg.Pool; onError(error: unknown): never; executeScript(script: string): Promise<void> };
+
+class WholeScriptPg extends PrismaPg {
+  override async connect() {
+    const adapter = await super.connect();
+    const runner = adapter as unknown as ScriptRunner;
+    runner.executeScript = async (script) => {
+      try {
+        await runner.client.query(script);
+      } catch (error) {
+        runner.onError(error);
+      }
+    };
+    return adapter;
+  }
+}
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
@@ -42,7 +62,7 @@ export default defineConfig({
     // Without DATABASE_URL, pg falls back to its PG* variables; commands that need no database
     // (migrate diff between two schema files) never connect.
     // allowExitOnIdle: the CLI exits as soon as its work is done instead of holding idle connections.
-    return new PrismaPg({
+    return new WholeScriptPg({
       connectionString: process.env.DATABASE_URL,
       Client: CatalogTolerantClient,
       allowExitOnIdle: true,
