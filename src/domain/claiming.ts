@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { sqlRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
+import { nextEventTxid } from "./event-order.js";
 import type { Principal } from "./principal.js";
 import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
@@ -70,12 +71,12 @@ export async function acquireNextJob(
     ), changed as (
       update jobs j set status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
                         lease_expires_at = now() + make_interval(secs => ${settings.leaseSeconds}::int),
-                        attempts = j.attempts + 1, version = j.version + 1, updated_at = now()
+                        attempts = j.attempts + 1, version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from next where j.id = next.id
       returning j.*
     ), event as (
-      insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version)
-      select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version from changed
+      insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version, txid)
+      select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version, event_txid from changed
     )
     select ${JOB_COLUMNS} from changed`);
   return rows[0] ?? null;
@@ -108,14 +109,14 @@ export async function reclaimExpiredLeases(db: Db, at?: Date, limit = 500): Prom
              run_after = now() + make_interval(secs => least(3600, 5 * power(2, greatest(j.attempts - 1, 0)))::int),
              node_id = case when j.attempts >= j.max_attempts then j.node_id end,
              lease_token = null, lease_expires_at = null, start_time = case when j.attempts >= j.max_attempts then j.start_time end,
-             version = j.version + 1, updated_at = now()
+             version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from expired e where j.id = e.id
-      returning j.id, j.version, j.status, j.attempts, e.status as from_status, j.run_after
+      returning j.id, j.version, j.event_txid, j.status, j.attempts, e.status as from_status, j.run_after
     ), event as (
-      insert into job_events (job_id, kind, from_status, to_status, detail, job_version)
+      insert into job_events (job_id, kind, from_status, to_status, detail, job_version, txid)
       select id, 'LEASE_EXPIRED', from_status, status,
              jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end),
-             version
+             version, event_txid
         from changed
     )
     select status::text as status from changed`;

@@ -161,27 +161,31 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   }
 
   try {
-    const job = await db.job.create({
-      data: {
-        templateId: template.id,
-        queue,
-        name: input.name ?? null,
-        description: input.description ?? "",
-        inputValues: inputs as Prisma.InputJsonValue,
-        parameterValues: parameters as Prisma.InputJsonValue,
-        parentId: input.parentId ?? null,
-        priority: input.priority ?? 0,
-        tags: input.tags ?? [],
-        maxAttempts: input.maxAttempts ?? 3,
-        runAfter: input.runAfter ?? undefined,
-        nondeterministic: input.nondeterministic ?? false,
-        idempotencyKey: input.idempotencyKey ?? null,
-        fingerprint: print,
-        creatorId: creator.userId,
-        events: { create: { kind: "CREATED", toStatus: "QUEUED", actorUserId: creator.userId, jobVersion: 1 } },
-        tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
-      },
-      select: { id: true },
+    const job = await db.$transaction(async (tx) => {
+      const created = await tx.job.create({
+        data: {
+          templateId: template.id,
+          queue,
+          name: input.name ?? null,
+          description: input.description ?? "",
+          inputValues: inputs as Prisma.InputJsonValue,
+          parameterValues: parameters as Prisma.InputJsonValue,
+          parentId: input.parentId ?? null,
+          priority: input.priority ?? 0,
+          tags: input.tags ?? [],
+          maxAttempts: input.maxAttempts ?? 3,
+          runAfter: input.runAfter ?? undefined,
+          nondeterministic: input.nondeterministic ?? false,
+          idempotencyKey: input.idempotencyKey ?? null,
+          fingerprint: print,
+          creatorId: creator.userId,
+          tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
+        },
+        select: { id: true },
+      });
+      // The job's event_txid and its first event's txid are both this transaction's id (their default).
+      await tx.jobEvent.create({ data: { jobId: created.id, kind: "CREATED", toStatus: "QUEUED", actorUserId: creator.userId, jobVersion: 1 } });
+      return created;
     });
     return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };
   } catch (error) {

@@ -2,7 +2,7 @@
 // tasks and outputs) as plain SQL, batched: a page of 50 jobs with their tasks and outputs is four
 // statements however many jobs it holds. Prisma serves every other read; these return the same rows
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
-import type { Job, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { Job, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows } from "../db/rows.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
@@ -13,7 +13,7 @@ import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField 
  * list's order or, when `backward`, counting back from its end. Rows come back in the list's order
  * either way.
  */
-export type Page = { take: number; after?: string | null; backward?: boolean };
+export type Page = { take: number; after?: string | bigint | null; backward?: boolean };
 
 /** Collects a statement's parameters and names their placeholders. */
 class Params {
@@ -231,12 +231,14 @@ function taskConditions(filter: TaskFilter, p: Params, t: string): string[] {
  * One page of rows per parent, for each of `parentIds`, in one statement: a lateral subquery per
  * parent walks its own index, so a job with a million tasks costs no more than one with twenty.
  */
-async function pagesPerParent<T extends { jobId: string }>(
+async function pagesPerParent<T extends { jobId: string | null }>(
   db: Db,
   parentIds: readonly string[],
   spec: {
-    model: "Task" | "JobOutput";
+    model: "Task" | "JobOutput" | "JobEvent";
     table: string;
+    /** The type of the table's id, which cursors name. */
+    idType?: "uuid" | "bigint";
     keys: SortKey[];
     conditions: (p: Params, alias: string) => string[];
     page: Page;
@@ -250,7 +252,7 @@ async function pagesPerParent<T extends { jobId: string }>(
   const where = [`r.job_id = parent.id`, ...spec.conditions(p, "r")];
   let from = `${spec.table} r`;
   if (page.after) {
-    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::uuid`;
+    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
     where.push(comesAfter("r", "c", keys));
   }
   const rows = await queryRows<T>(
@@ -265,7 +267,7 @@ async function pagesPerParent<T extends { jobId: string }>(
     p.values,
   );
   const pages = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-  for (const row of rows) pages.get(row.jobId)!.push(row);
+  for (const row of rows) pages.get(row.jobId!)!.push(row);
   if (page.backward) for (const list of pages.values()) list.reverse();
   return pages;
 }
@@ -328,6 +330,24 @@ export async function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Pro
   const rows = await queryRows<{ jobId: string; count: number }>(
     db,
     `select o.job_id as "jobId", count(*)::int as count from job_outputs o where o.job_id = any($1::uuid[]) group by o.job_id`,
+    [jobIds],
+    true,
+  );
+  return countsById(jobIds, rows);
+}
+
+const EVENT_ORDER: SortKey[] = [{ column: "id", field: "id", nullable: false, ascending: true }];
+
+/** A page of events of each job, by job id, oldest first. */
+export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
+  return pagesPerParent<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields });
+}
+
+/** How many events each job has, by job id. */
+export async function countEventsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await queryRows<{ jobId: string; count: number }>(
+    db,
+    `select e.job_id as "jobId", count(*)::int as count from job_events e where e.job_id = any($1::uuid[]) group by e.job_id`,
     [jobIds],
     true,
   );

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { TaskType } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { isAdmin, type Principal } from "./principal.js";
 
@@ -133,10 +134,13 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
 async function recordJobChange(db: Prisma.TransactionClient | Db, actor: Principal, jobId: string, kind: "TASK_ADDED", detail: unknown) {
   await db.$executeRaw`
     /* recordTaskChange */
-    with bumped as (update jobs set version = version + 1, updated_at = now() where id = ${jobId}::uuid returning id, version, status)
-    insert into job_events (job_id, kind, detail, actor_user_id, actor_node_id, job_version)
+    with bumped as (
+      update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid()} where j.id = ${jobId}::uuid
+      returning j.id, j.version, j.event_txid
+    )
+    insert into job_events (job_id, kind, detail, actor_user_id, actor_node_id, job_version, txid)
     select id, ${kind}::"JobEventKind", ${JSON.stringify(detail)}::jsonb,
-           ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version
+           ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version, event_txid
       from bumped`;
 }
 
@@ -181,18 +185,18 @@ async function taskTransition(db: Db, actor: Principal, taskId: string, presente
     ), job as (
       -- Other statements of this query see the task as it was, so the changed row is taken from
       -- the update's result when averaging.
-      update jobs j set version = j.version + 1, updated_at = now(),
+      update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid()},
              progress = case
                when exists (select 1 from job_events e where e.job_id = j.id and e.kind = 'PROGRESS') then j.progress
                else (select avg(case when coalesce(c.status, o.status) = 'SUCCEEDED' then 1 else coalesce(c.progress, o.progress) end)
                        from tasks o left join changed c on c.id = o.id where o.job_id = j.id)
              end
         from changed where j.id = changed.job_id
-      returning j.id, j.version
+      returning j.id, j.version, j.event_txid
     ), event as (
-      insert into job_events (job_id, task_id, kind, progress, detail, actor_user_id, actor_node_id, job_version)
+      insert into job_events (job_id, task_id, kind, progress, detail, actor_user_id, actor_node_id, job_version, txid)
       select job.id, changed.id, ${change.kind}::"JobEventKind", ${change.progress ?? null}::double precision,
-             ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb, ${userId}::uuid, ${nodeId}::uuid, job.version
+             ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb, ${userId}::uuid, ${nodeId}::uuid, job.version, job.event_txid
         from changed join job on job.id = changed.job_id
     )
     select id from changed`;

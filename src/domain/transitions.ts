@@ -7,6 +7,7 @@ import { columnsOf, sqlRows } from "../db/rows.js";
 import { Prisma, type Job } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
+import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
@@ -102,7 +103,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
     with target as (
       select id, status from jobs where id = ${jobId}::uuid for update
     ), changed as (
-      update jobs j set ${change.set ? sql`${change.set}, ` : empty}version = j.version + 1, updated_at = now()
+      update jobs j set ${change.set ? sql`${change.set}, ` : empty}version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from target t
        where j.id = t.id
          and t.status = any(${statusList(allowedFrom[change.action])})
@@ -111,11 +112,11 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
          ${change.extra ? sql`and ${change.extra}` : empty}
       returning j.*, t.status as from_status
     ), event as (
-      insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version)
+      insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version, txid)
       select id, ${change.kind}::"JobEventKind", from_status,
              case when status <> from_status then status end,
              ${change.progress ?? null}::double precision, ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb,
-             ${g.userId}::uuid, ${g.nodeId}::uuid, version
+             ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
         from changed
     )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
     select ${JOB_COLUMNS}, from_status::text as "from" from changed`);
@@ -126,19 +127,28 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
 
 /**
  * One statement that bumps the job's version (and so locks its row) where the action is allowed,
- * returning its id and new version, or no row: the guard of a change that spans statements of one
- * transaction, or that other tables' statements join as a CTE (outputs).
+ * returning its id, new version and the txid its event must carry (see event-order.ts), or no
+ * row: the guard of a change that spans statements of one transaction, or that other tables'
+ * statements join as a CTE (outputs). `eventAt`: where the change's event goes in the stream, if
+ * not at its transaction's id.
  */
-export function jobGuard(actor: Principal, jobId: string, action: JobAction, leaseToken?: string | null, extra?: Prisma.Sql): Prisma.Sql {
+export function jobGuard(
+  actor: Principal,
+  jobId: string,
+  action: JobAction,
+  leaseToken?: string | null,
+  extra?: Prisma.Sql,
+  eventAt?: Prisma.Sql,
+): Prisma.Sql {
   const g = guardOf(actor, leaseToken);
   return sql`
-    update jobs j set version = j.version + 1, updated_at = now()
+    update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid("j", eventAt)}
      where j.id = ${jobId}::uuid
        and j.status = any(${statusList(allowedFrom[action])})
        and j.deleted_at is null
        and ${roleGuard(action, g)}
        ${extra ? sql`and ${extra}` : empty}
-    returning j.id, j.version`;
+    returning j.id, j.version, j.event_txid::text as event_txid`;
 }
 
 const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgress", "renewLease", "finish", "addOutput", "deleteOutput"];
@@ -378,15 +388,39 @@ async function cancelDescendants(db: Queryable, actor: Principal, jobId: string)
        for update of j
     ), changed as (
       update jobs j set status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null,
-                        version = j.version + 1, updated_at = now()
+                        version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from target t where j.id = t.id
-      returning j.id, j.version, t.status as from_status
+      returning j.id, j.version, j.event_txid, t.status as from_status
     )
-    insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version)
+    insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version, txid)
     select id, 'CANCELLED', from_status, 'CANCELLED', ${JSON.stringify({ cascadedFrom: jobId })}::jsonb,
-           ${g.userId}::uuid, ${g.nodeId}::uuid, version
+           ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
       from changed`;
 }
+
+/**
+ * What a job's HARD_DELETED event keeps of it (under detail.job): the columns a job filter reads,
+ * so that a stream filtered by them can still tell whether the gone job's history matches
+ * (src/domain/job-filter.ts). Nothing a reader of the job could not see while it existed.
+ */
+const DELETED_JOB_SNAPSHOT = Prisma.raw(`jsonb_build_object(${[
+  "id",
+  "status",
+  "queue",
+  "template_id",
+  "node_id",
+  "creator_id",
+  "parent_id",
+  "tags",
+  "created_at",
+  "updated_at",
+  "end_time",
+  "deleted_at",
+  "name",
+  "description",
+]
+  .map((column) => `'${column}', ${column}`)
+  .join(", ")})`);
 
 /** Deletes a job for good, with its tasks and outputs; its events stay as the audit trail. Admins only. */
 export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Promise<{ id: string; number: bigint }> {
@@ -398,10 +432,11 @@ export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Pr
   const [row] = await db.$queryRaw<Array<{ id: string; number: bigint }>>`
     /* hardDeleteJob */
     with removed as (
-      delete from jobs where id = ${jobId}::uuid returning id, number, status, version
+      delete from jobs where id = ${jobId}::uuid returning *
     ), event as (
-      insert into job_events (job_id, kind, from_status, detail, actor_user_id, actor_node_id, job_version)
-      select null, 'HARD_DELETED', status, jsonb_build_object('jobId', id, 'number', number), ${g.userId}::uuid, ${g.nodeId}::uuid, version + 1
+      insert into job_events (job_id, kind, from_status, detail, actor_user_id, actor_node_id, job_version, txid)
+      select id, 'HARD_DELETED', status, jsonb_build_object('jobId', id, 'number', number, 'job', ${DELETED_JOB_SNAPSHOT}),
+             ${g.userId}::uuid, ${g.nodeId}::uuid, version + 1, greatest(event_txid, pg_current_xact_id())
         from removed
     )
     select id, number from removed`;

@@ -4,10 +4,12 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { Job, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import {
+  countEventsOfJobs,
   countOutputsOfJobs,
   countTasksOfJobs,
+  eventsOfJobs,
   jobsById,
   outputsOfJobs,
   type JobColumns,
@@ -65,6 +67,14 @@ export class Loaders {
 
   get outputCount(): DataLoader<string, number> {
     return this.#perJob(["outputCount"], async (ids) => countOutputsOfJobs(this.#db, ids));
+  }
+
+  events(page: Page, fields?: ReadonlySet<string>): DataLoader<string, JobEvent[]> {
+    return this.#perJob(["events", page, fields && [...fields].sort()], async (ids) => eventsOfJobs(this.#db, ids, page, fields));
+  }
+
+  get eventCount(): DataLoader<string, number> {
+    return this.#perJob(["eventCount"], async (ids) => countEventsOfJobs(this.#db, ids));
   }
 
   #perJob<T>(key: unknown[], load: (ids: readonly string[]) => Promise<Map<string, T>>): DataLoader<string, T> {

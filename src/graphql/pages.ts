@@ -6,13 +6,14 @@ import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import type { Page } from "../domain/job-reads.js";
 
 /** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
-export function pageFromQuery(query: { take?: number; cursor?: { id?: string } }): Page {
+export function pageFromQuery(query: { take?: number; cursor?: { id?: string | number | bigint } }): Page {
   const take = query.take ?? 0;
-  return { take: Math.abs(take), after: query.cursor?.id ?? null, backward: take < 0 };
+  const after = query.cursor?.id;
+  return { take: Math.abs(take), after: typeof after === "number" ? BigInt(after) : (after ?? null), backward: take < 0 };
 }
 
 /** An edge: its cursor is made when asked for, on the class (an accessor in each literal costs far more to make). */
-class Edge<T extends { id: string }> {
+class Edge<T extends { id: string | bigint }> {
   constructor(readonly node: T) {}
 
   get cursor(): string {
@@ -20,13 +21,13 @@ class Edge<T extends { id: string }> {
   }
 }
 
-const edgeOf = <T extends { id: string }>(node: T) => new Edge(node);
+const edgeOf = <T extends { id: string | bigint }>(node: T) => new Edge(node);
 
 /**
  * The connection for `rows`, read for `page` (one row more than it holds, which says whether more
  * follow), with the same hasNextPage and hasPreviousPage as Pothos gives.
  */
-export function connectionOf<T extends { id: string }>(rows: T[], args: PothosSchemaTypes.DefaultConnectionArguments, page: Page) {
+export function connectionOf<T extends { id: string | bigint }>(rows: T[], args: PothosSchemaTypes.DefaultConnectionArguments, page: Page) {
   const full = rows.length === page.take;
   const backward = args.before != null || args.last != null;
   const kept = full ? (backward ? rows.slice(1) : rows.slice(0, -1)) : rows;

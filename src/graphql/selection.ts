@@ -35,6 +35,7 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
   },
   JobOutput: { id: [], job: ["jobId"], downloadUrl: [] },
   JobTemplate: { id: [] },
+  JobEvent: { id: [], job: ["jobId"], task: ["taskId"], actorUser: ["actorUserId"], actorNode: ["actorNodeId"] },
 };
 
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */

@@ -83,7 +83,7 @@ beforeAll(async () => {
 function prismaPage(page: Page) {
   return {
     take: page.backward ? -page.take : page.take,
-    ...(page.after ? { cursor: { id: page.after }, skip: 1 } : {}),
+    ...(page.after ? { cursor: { id: String(page.after) }, skip: 1 } : {}),
   };
 }
 

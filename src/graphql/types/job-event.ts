@@ -1,5 +1,8 @@
 import { builder } from "../builder.js";
+import { encodeGlobalId } from "../global-id.js";
+import { jobColumnsSelected } from "../selection.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
+import { Job } from "./job.js";
 
 export const JobEvent = builder.prismaNode("JobEvent", {
   description: "One entry of a job's history: a transition, a progress report, or another change.",
@@ -8,7 +11,18 @@ export const JobEvent = builder.prismaNode("JobEvent", {
   nullable: true,
   findUnique: (id) => ({ id: BigInt(id) }),
   fields: (t) => ({
-    job: t.relation("job", { nullable: true, description: "The job; null once the job has been hard-deleted." }),
+    job: t.field({
+      type: Job,
+      nullable: true,
+      description: "The job; null once the job has been deleted for good (jobId still names it).",
+      resolve: (event, _args, ctx, info) => (event.jobId ? ctx.loaders.job(jobColumnsSelected(info)).load(event.jobId) : null),
+    }),
+    jobId: t.field({
+      type: "ID",
+      nullable: true,
+      description: "The job's global ID, kept after the job is deleted for good.",
+      resolve: (event) => (event.jobId ? encodeGlobalId("Job", event.jobId) : null),
+    }),
     task: t.relation("task", { nullable: true, description: "The task the event is about, if any." }),
     kind: t.expose("kind", { type: JobEventKindEnum, description: "What happened." }),
     fromStatus: t.expose("fromStatus", { type: JobStatusEnum, nullable: true, description: "The status before." }),

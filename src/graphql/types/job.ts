@@ -32,6 +32,7 @@ function viewerCan(action: JobAction, what: string) {
 const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
 const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
 const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id", ...pageSize });
+const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor: "id", ...pageSize });
 
 /** A connection's totalCount; the resolver that made the page says how to count it, only if asked. */
 const TOTAL_COUNT = "How many items the whole list holds, across all pages.";
@@ -177,15 +178,19 @@ export const Job = builder.prismaNode("Job", {
       { description: "A page of outputs of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
       { description: "One of the outputs of the job, with its cursor." },
     ),
-    events: t.relatedConnection("events", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "The job's history, oldest first.",
-      query: () => ({ orderBy: { id: "asc" } }),
-    },
-      { description: "A page of events of the job." },
-      { description: "One of the events of the job, with its cursor." }),
+    events: t.connection(
+      {
+        type: eventPages.ref,
+        description: "The job's history, oldest first.",
+        resolve: async (job, args, ctx, info) => {
+          const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
+          const events = await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id);
+          return { ...connectionOf(events, args, page), count: () => ctx.loaders.eventCount.load(job.id) };
+        },
+      },
+      { description: "A page of events of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      { description: "One of the events of the job, with its cursor." },
+    ),
   }),
 });
 
