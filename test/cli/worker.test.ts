@@ -138,7 +138,8 @@ describe("jobgraph worker --exec", () => {
     expect((await running.exited).code).toBe(0);
     expect(alive(second)).toBe(false);
     expect(await jobOf(released)).toMatchObject({ status: "QUEUED" });
-    expect(await gateway.database.db.jobEvent.count({ where: { job: { number: BigInt(released) }, kind: "RELEASED" } })).toBe(1);
+    const releasedId = (await gateway.database.db.job.findUniqueOrThrow({ where: { number: BigInt(released) }, select: { id: true } })).id;
+    expect(await gateway.database.db.jobEvent.count({ where: { jobId: releasedId, kind: "RELEASED" } })).toBe(1);
   });
 
   it("refuses a user's token, which may not take jobs", async () => {
