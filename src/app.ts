@@ -47,8 +47,10 @@ export type AppDeps = {
   authCacheSeconds?: number;
   /** The database's URL, for output content and for the connection that listens for other instances' events. */
   databaseUrl: string;
-  /** Connections for output content; each upload in progress holds one. */
+  /** Connections for output content; an upload holds one at a time, for a statement. */
   outputPoolSize?: number;
+  /** How long an upload or download waits for a free output connection before it is answered BusyError. */
+  outputWaitMs?: number;
   /** Where request logs go; none by default, as most tests build an app without wanting its lines. */
   logger?: Logger;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
@@ -194,13 +196,14 @@ export function buildApp({
   authCacheSeconds = 0,
   databaseUrl,
   outputPoolSize = 8,
+  outputWaitMs,
   logger = silentLogger(),
   metricsToken,
   tracing,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
-  const contentPool = createContentPool(databaseUrl, outputPoolSize);
+  const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
   const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
@@ -345,10 +348,15 @@ export function buildApp({
     wsServer,
   );
 
-  const reclaimer = new Reclaimer(db, reclaimIntervalMs, (result) => {
-    metrics.leasesReclaimed(result);
-    events.written();
-  });
+  const reclaimer = new Reclaimer(
+    db,
+    reclaimIntervalMs,
+    (result) => {
+      metrics.leasesReclaimed(result);
+      events.written();
+    },
+    outputs,
+  );
 
   return {
     yoga,

@@ -1,12 +1,12 @@
 // Output content in PostgreSQL, as rows of job_output_chunks.
 //
-// Chunked rows rather than large objects: rows are written in the upload's own transaction and
-// removed by the foreign key's cascade with their output (large objects need lo_unlink or a
-// trigger, or they leak); they need no privileges beyond the tables', survive pg_dump and logical
-// replication like any row, and let a Range request read only the chunks it covers. Each gateway
-// instance reads the same rows, so no shared filesystem is needed.
+// Chunked rows rather than large objects: rows are removed with their output by a trigger on
+// job_outputs (large objects need lo_unlink, or they leak); they need no privileges beyond the
+// tables', survive pg_dump and logical replication like any row, and let a Range request read
+// only the chunks it covers. Each gateway instance reads the same rows, so no shared filesystem is
+// needed.
 import pg from "pg";
-import type { ByteRange, ContentStore } from "../domain/outputs.js";
+import { connect, UploadAbandonedError, type ByteRange, type ContentStore } from "../domain/outputs.js";
 
 /**
  * Every chunk but an output's last holds exactly this many bytes, which is how a byte offset maps
@@ -20,12 +20,24 @@ const SLICE_BYTES = 48 * 1024;
 export class PostgresContentStore implements ContentStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async write(tx: pg.ClientBase, outputId: string, content: AsyncIterable<Uint8Array>): Promise<void> {
+  /**
+   * Writes each chunk in a statement (and transaction) of its own, on a connection taken for it
+   * and given back at once, so that an upload holds no connection while it waits for its client,
+   * and the next chunk is read from the request while the last one is written. A chunk is written
+   * only while its upload is listed in output_uploads, in the statement that marks it alive, so a
+   * swept upload can leave no chunk behind.
+   */
+  async write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void> {
     let seq = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
     const flush = async (chunk: Buffer) => {
-      await tx.query("insert into job_output_chunks (output_id, seq, data) values ($1::uuid, $2::int, $3::bytea)", [outputId, seq++, chunk]);
+      // One chunk in flight: its write overlaps the reading of the next.
+      await writing;
+      writing = this.writeChunk(outputId, seq++, chunk);
+      // Not left unobserved until the next flush: a failed write must not crash the process.
+      writing.catch(() => undefined);
     };
     for await (const piece of content) {
       let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
@@ -43,6 +55,31 @@ export class PostgresContentStore implements ContentStore {
       }
     }
     if (pendingBytes) await flush(Buffer.concat(pending, pendingBytes));
+    await writing;
+  }
+
+  /** Runs a statement on a connection taken for it (BusyError when none comes free in time). */
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const client = await connect(this.pool);
+    try {
+      return await client.query<R>(text, values);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async writeChunk(outputId: string, seq: number, chunk: Buffer): Promise<void> {
+    const { rowCount } = await this.query(
+      `/* writeOutputChunk */
+       with upload as (update output_uploads set touched_at = now() where id = $1::uuid returning id)
+       insert into job_output_chunks (output_id, seq, data) select id, $2::int, $3::bytea from upload`,
+      [outputId, seq, chunk],
+    );
+    if (rowCount !== 1) throw new UploadAbandonedError();
+  }
+
+  async discard(outputId: string): Promise<void> {
+    await this.query("/* discardOutputChunks */ delete from job_output_chunks where output_id = $1::uuid", [outputId]);
   }
 
   async *read(outputId: string, { start, end }: ByteRange): AsyncIterable<Uint8Array> {
@@ -52,7 +89,7 @@ export class PostgresContentStore implements ContentStore {
       // A chunk comes as slices: rows travel as hex text of twice their size, and strings under
       // V8's large-object size are reclaimed young, which keeps a download's memory flat.
       // substring() of a value stored uncompressed (STORAGE EXTERNAL) reads only what it covers.
-      const { rows } = await this.pool.query<{ data: Buffer }>(
+      const { rows } = await this.query<{ data: Buffer }>(
         `select substring(c.data from s.at for $5::int) as data
            from job_output_chunks c, generate_series($3::int, $4::int, $5::int) as s(at)
           where c.output_id = $1::uuid and c.seq = $2::int
@@ -72,8 +109,10 @@ export class PostgresContentStore implements ContentStore {
 }
 
 /** The connections output content is written and read through (Prisma's client is not fit for bulk bytes). */
-export function createContentPool(url: string, size: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: size, application_name: "jobgraph-outputs", connectionTimeoutMillis: 5_000 });
+export function createContentPool(url: string, size: number, waitMs = 30_000): pg.Pool {
+  // A chunk holds a connection for one statement, so a wait of `waitMs` means the pool is far too
+  // small for the uploads and downloads under way: the request is then answered BusyError.
+  const pool = new pg.Pool({ connectionString: url, max: size, application_name: "jobgraph-outputs", connectionTimeoutMillis: waitMs });
   // An idle connection the server closed is dropped and replaced; unheard, its error would crash
   // the process.
   pool.on("error", () => undefined);

@@ -84,3 +84,11 @@ export class TooLargeError extends DomainError {
     this.name = "TooLargeError";
   }
 }
+
+/** The gateway cannot take this on now (its connections for output content are all busy); nothing was stored. */
+export class BusyError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`the gateway is busy with other uploads and downloads; retry in ${retryAfterSeconds} seconds or later`);
+    this.name = "BusyError";
+  }
+}

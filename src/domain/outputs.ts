@@ -1,33 +1,48 @@
 // Job outputs: named, typed binary results (UFDL's job outputs). Content is streamed into storage
-// while its size and SHA-256 are computed, in one transaction with the output row and its event, so
-// an upload that is refused, too large or cut off leaves nothing behind.
+// while its size and SHA-256 are computed; the output row and its event are written when it is all
+// in, so an upload that is refused, too large or cut off leaves nothing behind.
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
-import { AlreadyExistsError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
+import { AlreadyExistsError, BusyError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
 import { jobGuard, whyNot } from "./transitions.js";
 
 const { sql } = Prisma;
 
 /**
- * Where output content lives. A write joins the caller's open transaction, so content and its
- * output row commit or vanish together; removing an output row must remove its content (the
- * PostgreSQL store's foreign key cascades). A store outside the database would have to delete what
- * it wrote when the transaction rolls back, and what an output row's removal leaves behind.
+ * Where output content lives. An upload writes its content under the id its output will have,
+ * before the output row exists and outside any transaction of the caller's; the row, written at
+ * the end in a short transaction, is what makes it visible. Removing an output row must remove its
+ * content (the PostgreSQL store's trigger does), and content whose upload was abandoned is removed
+ * with discard().
  */
 export interface ContentStore {
-  /** Stores the content of output `outputId` as part of the transaction open on `tx`. */
-  write(tx: pg.ClientBase, outputId: string, content: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Stores the content of output `outputId`, while its upload is listed in output_uploads; throws
+   * UploadAbandonedError once it is not (it was swept), and BusyError when no connection is free
+   * for too long.
+   */
+  write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void>;
   /** Bytes `start` to `end` (inclusive) of the output's content, streamed. */
   read(outputId: string, range: ByteRange): AsyncIterable<Uint8Array>;
+  /** Removes what an abandoned upload of `outputId` wrote. */
+  discard(outputId: string): Promise<void>;
+}
+
+/** The upload was swept as abandoned while it was still being written (see sweepAbandonedUploads). */
+export class UploadAbandonedError extends Error {
+  constructor() {
+    super("the upload was given up as abandoned while it was being written");
+    this.name = "UploadAbandonedError";
+  }
 }
 
 export type ByteRange = { start: number; end: number };
 
 export type OutputStorage = {
-  /** Connections for uploads, each held for one upload's transaction. */
+  /** Connections for output content: each upload holds one at a time, for one statement or its last transaction. */
   pool: pg.Pool;
   store: ContentStore;
   /** The largest output accepted, in bytes. */
@@ -115,10 +130,45 @@ function exists(key: OutputKey): AlreadyExistsError {
   return new AlreadyExistsError("output", `${key.name} (${key.type})`, `the job has an output named ${key.name} of type ${key.type}; pass replace: true to replace it`);
 }
 
+/** How long an upload may go without writing a chunk before it is taken for abandoned and swept. */
+export const ABANDONED_UPLOAD_SECONDS = 15 * 60;
+
+/** How long a client is asked to wait before retrying when the gateway is busy. */
+const BUSY_RETRY_SECONDS = 5;
+
+/** Runs one statement of the upload's bookkeeping on a connection of its own, taken and given back. */
+async function bookkeeping<R extends pg.QueryResultRow>(storage: OutputStorage, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  const client = await connect(storage.pool);
+  try {
+    return await client.query<R>(text, values);
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * A connection for output content. pg-pool tells a wait that ran out (every connection busy for
+ * connectionTimeoutMillis) only by its message; that answers BusyError, as anything else on the
+ * database side would not.
+ */
+export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    if (error instanceof Error && error.message === "timeout exceeded when trying to connect") throw new BusyError(BUSY_RETRY_SECONDS);
+    throw error;
+  }
+}
+
 /**
  * Adds an output to a job, streaming its content into storage. The node holding the job (with its
  * lease token) while it holds it, or an admin at any time. Refused before any content is read when
  * the job's state already says no; checked again, under the job's lock, when the content is in.
+ *
+ * The content is written chunk by chunk (ContentStore.write), each chunk on a connection taken for
+ * it, so an upload holds at most one connection at a time and never a transaction while its client
+ * sends; the output row and its event are written at the end, in one short transaction. An upload
+ * that fails or is refused removes what it wrote; one whose gateway dies is swept later.
  */
 export async function addJobOutput(
   db: Db,
@@ -132,45 +182,79 @@ export async function addJobOutput(
   await precheck(db, actor, input);
 
   const outputId = randomUUID();
-  const client = await storage.pool.connect();
-  let listed: string | null = null;
+  await bookkeeping(storage, "/* beginUpload */ insert into output_uploads (id, job_id) values ($1::uuid, $2::uuid)", [outputId, input.jobId]);
+  let finished = false;
+  try {
+    const measure = { size: 0, sha256: "" };
+    await storage.store.write(outputId, measured(content, storage.maxOutputBytes, measure));
+    const added = await commitOutput(db, storage, actor, input, { id: outputId, contentType, ...measure });
+    finished = true;
+    return added;
+  } catch (error) {
+    if (error instanceof UploadAbandonedError) throw new BusyError(BUSY_RETRY_SECONDS);
+    throw error;
+  } finally {
+    if (!finished) await abandonUpload(storage, outputId).catch(() => undefined);
+  }
+}
+
+/** Removes an upload that will not finish, and what it wrote. */
+async function abandonUpload(storage: OutputStorage, outputId: string): Promise<void> {
+  await bookkeeping(storage, "/* abandonUpload */ delete from output_uploads where id = $1::uuid", [outputId]);
+  await storage.store.discard(outputId);
+}
+
+/**
+ * Removes uploads that have written nothing for ABANDONED_UPLOAD_SECONDS (their gateway died, or
+ * their client stopped sending) with what they wrote; returns how many. Safe in every instance
+ * at once: each upload is removed by one of them.
+ */
+export async function sweepAbandonedUploads(storage: OutputStorage): Promise<number> {
+  const { rows } = await bookkeeping<{ id: string }>(
+    storage,
+    `/* sweepAbandonedUploads */ delete from output_uploads where touched_at < now() - make_interval(secs => $1::int) returning id`,
+    [ABANDONED_UPLOAD_SECONDS],
+  );
+  for (const { id } of rows) await storage.store.discard(id);
+  return rows.length;
+}
+
+/**
+ * Makes an uploaded content an output of the job, in one short transaction: checks under the
+ * job's lock that the caller may still add it, replaces an output of the same name and type if
+ * asked, writes the row and its event, and takes the upload off the list (which it must still be
+ * on: a swept upload's content is gone).
+ */
+async function commitOutput(
+  db: Db,
+  storage: OutputStorage,
+  actor: Principal,
+  input: NewOutput,
+  content: { id: string; contentType: string; size: number; sha256: string },
+): Promise<OutputInfo> {
+  const client = await connect(storage.pool);
   let broken: Error | undefined;
   try {
     await client.query("begin");
-    const [{ txid }] = (await client.query<{ txid: string }>("select pg_current_xact_id()::text as txid")).rows as [{ txid: string }];
-    // While the content streams in, the event tail may read past this transaction (see
-    // EVENT_HORIZON in src/events/event-stream.ts). Rows left by a gateway that died mid-upload
-    // name finished transactions and are cleared here.
-    await storage.pool.query(
-      `with finished as (delete from output_uploads where txid < pg_snapshot_xmin(pg_current_snapshot()))
-       insert into output_uploads (txid, job_id) values ($1::xid8, $2::uuid)`,
-      [txid, input.jobId],
-    );
-    listed = txid;
-    const measure = { size: 0, sha256: "" };
-    await storage.store.write(client, outputId, measured(content, storage.maxOutputBytes, measure));
-    // Back in the horizon before this transaction writes its event: from here on the tail waits
-    // for it, and the event's txid (the next one to be assigned) is above every event read so far.
-    await storage.pool.query("delete from output_uploads where txid = $1::xid8", [txid]);
-    listed = null;
-
     const guard = jobGuard(actor, input.jobId, "addOutput", input.leaseToken);
-    const locked = await client.query<{ id: string; version: number }>(guard.text, guard.values);
-    const job = locked.rows[0];
+    const job = (await client.query<{ id: string; version: number; event_txid: string }>(guard.text, guard.values)).rows[0];
     if (!job) {
       await client.query("rollback");
       throw await whyNot(db, actor, input.jobId, "addOutput", input.leaseToken);
     }
     // The job is locked now, so no other upload or removal of this output can slip in between.
     const replaced = await client.query<{ id: string }>(
-      `delete from job_outputs where job_id = $1::uuid and name = $2 and type = $3 and $4::boolean returning id`,
+      `/* replaceJobOutput */ delete from job_outputs where job_id = $1::uuid and name = $2 and type = $3 and $4::boolean returning id`,
       [input.jobId, input.name, input.type, Boolean(input.replace)],
     );
     const write = sql`
       /* addJobOutput */
-      with added as (
+      with upload as (
+        delete from output_uploads where id = ${content.id}::uuid returning id
+      ), added as (
         insert into job_outputs (id, job_id, name, type, size, sha256, content_type)
-        values (${outputId}::uuid, ${input.jobId}::uuid, ${input.name}, ${input.type}, ${measure.size}::bigint, ${measure.sha256}, ${contentType})
+        select id, ${input.jobId}::uuid, ${input.name}, ${input.type}, ${content.size}::bigint, ${content.sha256}, ${content.contentType}
+          from upload
         on conflict (job_id, name, type) do nothing
         returning id, job_id, name, type, size, sha256, content_type, created_at
       ), event as (
@@ -178,16 +262,23 @@ export async function addJobOutput(
         select job_id, 'OUTPUT_ADDED',
                jsonb_build_object('outputId', id, 'name', name, 'type', type, 'replaced', ${replaced.rows[0]?.id ?? null}::uuid),
                ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid,
-               ${job.version}::int, pg_snapshot_xmax(pg_current_snapshot())
+               ${job.version}::int, ${job.event_txid}::xid8
           from added
       )
-      select id, job_id as "jobId", name, type, size, sha256, content_type as "contentType", created_at as "createdAt" from added`;
-    const added = (await client.query<OutputInfo>(write.text, write.values)).rows[0];
-    if (!added) {
+      select (select count(*) from upload)::int as listed, id, job_id as "jobId", name, type, size, sha256,
+             content_type as "contentType", created_at as "createdAt"
+        from (select 1) one left join added on true`;
+    const row = (await client.query<OutputInfo & { listed: number; id: string | null }>(write.text, write.values)).rows[0]!;
+    if (!row.listed) {
+      await client.query("rollback");
+      throw new UploadAbandonedError();
+    }
+    if (!row.id) {
       await client.query("rollback");
       throw exists(input);
     }
     await client.query("commit");
+    const { listed: _listed, ...added } = row;
     return { ...added, size: BigInt(added.size) };
   } catch (error) {
     // A connection that failed mid-statement is not given back to the pool.
@@ -197,7 +288,6 @@ export async function addJobOutput(
     );
     throw error;
   } finally {
-    if (listed) await storage.pool.query("delete from output_uploads where txid = $1::xid8", [listed]).catch(() => undefined);
     client.release(broken);
   }
 }

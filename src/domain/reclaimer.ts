@@ -1,7 +1,9 @@
-// Runs reclaimExpiredLeases on an interval in every gateway instance. Instances never fight over
-// a job: the statement skips rows another instance has locked.
+// Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases,
+// and the sweep of abandoned uploads. Instances never fight over a job or an upload: each
+// statement skips (or finds gone) what another instance took.
 import type { Db } from "../db/client.js";
 import { reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
+import { sweepAbandonedUploads, type OutputStorage } from "./outputs.js";
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -12,6 +14,8 @@ export class Reclaimer {
     private readonly intervalMs: number,
     /** Called after a pass that reclaimed something, with what it did: to announce the events it wrote, and count them. */
     private readonly onReclaimed: (result: ReclaimResult) => void = () => {},
+    /** Where uploads are written, to sweep the abandoned ones; none: no sweeping. */
+    private readonly outputs?: OutputStorage,
   ) {}
 
   start(): void {
@@ -19,14 +23,17 @@ export class Reclaimer {
     this.timer = setInterval(() => {
       // A pass still under way (a slow database) is not doubled up on; the next tick retries.
       if (this.pass) return;
-      this.pass = reclaimExpiredLeases(this.db)
-        .then((result) => {
-          if (result.requeued + result.failed > 0) this.onReclaimed(result);
-        })
+      this.pass = this.once()
         .catch(() => undefined)
         .finally(() => (this.pass = undefined));
     }, this.intervalMs);
     this.timer.unref();
+  }
+
+  private async once(): Promise<void> {
+    const result = await reclaimExpiredLeases(this.db);
+    if (result.requeued + result.failed > 0) this.onReclaimed(result);
+    if (this.outputs) await sweepAbandonedUploads(this.outputs);
   }
 
   /** Stops the interval and waits for a pass under way. */

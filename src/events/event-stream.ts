@@ -4,7 +4,8 @@
 //
 // Tailing orders by (txid, id) and reads only below the oldest transaction still running, so an
 // event whose transaction commits after a later-numbered one was read is still delivered, in
-// order, exactly once.
+// order, exactly once; and each job's events carry txids that never decrease with its version
+// (src/domain/event-order.ts), so every stream delivers a job's events in version order.
 import pg from "pg";
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
@@ -74,15 +75,10 @@ const BATCH = 1000;
 
 /**
  * Events with a txid below this are committed or never will be: it is the oldest transaction still
- * running, leaving out output uploads (listed in output_uploads while they stream). An upload can
- * run for minutes and writes its one event in its last statement, after it has left that list,
- * with a txid above every event read so far (see src/domain/outputs.ts); so the tail may read
- * past it meanwhile, and one big upload does not hold back every subscriber's events.
+ * running (or, when none is, the next to start). Every event's txid is at least its own
+ * transaction's id (src/domain/event-order.ts), so none can still appear below it.
  */
-export const EVENT_HORIZON = Prisma.sql`coalesce(
-  (select min(running) from pg_snapshot_xip(pg_current_snapshot()) as running
-    where not exists (select 1 from output_uploads u where u.txid = running)),
-  pg_snapshot_xmax(pg_current_snapshot()))`;
+export const EVENT_HORIZON = Prisma.sql`pg_snapshot_xmin(pg_current_snapshot())`;
 
 /** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
 export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {

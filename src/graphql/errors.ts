@@ -2,6 +2,7 @@
 // the domain's error classes; anything else stays an unexpected error, masked by yoga.
 import {
   AlreadyExistsError,
+  BusyError,
   ConflictError,
   ForbiddenError,
   InvalidTransitionError,
@@ -107,11 +108,21 @@ builder.objectType(TooLargeError, {
   }),
 });
 
+builder.objectType(BusyError, {
+  name: "BusyError",
+  description: "The gateway is too busy to take this on now (every connection for output content is in use); nothing was stored. Retry later.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof BusyError,
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt("retryAfterSeconds", { description: "How long to wait, at least, before retrying." }),
+  }),
+});
+
 /**
  * The `errors` option of a mutation: it answers with its payload or with one of the expected
  * errors, in a union named after it (createUser -> CreateUserResult).
  */
-export function mutationErrors(mutation: string, more: Array<typeof AlreadyExistsError | typeof TooLargeError> = []) {
+export function mutationErrors(mutation: string, more: Array<typeof AlreadyExistsError | typeof TooLargeError | typeof BusyError> = []) {
   const union = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Result`;
   return {
     types: [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, ConflictError, ...more],

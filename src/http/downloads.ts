@@ -11,6 +11,7 @@
 import type { Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.js";
 import { bearerSecret, type Authenticator } from "../domain/auth.js";
+import { BusyError } from "../domain/errors.js";
 import { findOutput, findOutputById, type ByteRange, type OutputInfo, type OutputStorage } from "../domain/outputs.js";
 import { decodeGlobalId } from "../graphql/global-id.js";
 
@@ -109,7 +110,7 @@ export function outputInfo(output: OutputInfo) {
   };
 }
 
-function serve(request: Request, output: OutputInfo, storage: OutputStorage, fetchAPI: Fetch, immutable: boolean): Response {
+async function serve(request: Request, output: OutputInfo, storage: OutputStorage, fetchAPI: Fetch, immutable: boolean): Promise<Response> {
   const size = Number(output.size);
   const etag = `"${output.sha256}"`;
   // Seconds, as HTTP dates carry no more.
@@ -160,10 +161,20 @@ function serve(request: Request, output: OutputInfo, storage: OutputStorage, fet
   if (request.method === "HEAD" || length === 0) return new fetchAPI.Response(null, { status, headers });
 
   const chunks = storage.store.read(output.id, span)[Symbol.asyncIterator]();
+  // The first piece is read before the status is sent, so that a gateway with no connection free
+  // for output content answers 503 and the client retries, rather than a cut-off 200.
+  let first: IteratorResult<Uint8Array> | undefined;
+  try {
+    first = await chunks.next();
+  } catch (error) {
+    if (!(error instanceof BusyError)) throw error;
+    return json(fetchAPI, 503, { error: error.message }, { "retry-after": String(error.retryAfterSeconds) });
+  }
   // Pulled one chunk at a time as the client takes them, so a download holds about one chunk.
   const body = new fetchAPI.ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await chunks.next();
+      const next = first ?? (await chunks.next());
+      first = undefined;
       if (next.done) controller.close();
       else controller.enqueue(next.value);
     },
@@ -206,7 +217,7 @@ export function useOutputDownloads(db: Db, storage: OutputStorage, authenticator
         const response = json(fetchAPI, 200, outputInfo(output), { "cache-control": "private, no-cache" });
         return endResponse(request.method === "HEAD" ? new fetchAPI.Response(null, { status: 200, headers: response.headers }) : response);
       }
-      endResponse(serve(request, output, storage, fetchAPI, Boolean(byId)));
+      endResponse(await serve(request, output, storage, fetchAPI, Boolean(byId)));
     },
   };
 }

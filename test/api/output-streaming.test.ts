@@ -2,6 +2,7 @@
 // is still arriving, when the client goes away, and when uploads run side by side.
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
+import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -69,16 +70,20 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
-/** The gateway's upload connections to this test's database that are inside a transaction. */
-async function uploadTransactions(): Promise<Array<{ query: string }>> {
-  return database.db.$queryRaw<Array<{ query: string }>>`
-    select query from pg_stat_activity
-     where application_name = 'jobgraph-outputs' and datname = current_database() and xact_start is not null`;
+/** The gateway's output connections to this test's database, with their state (active, idle, idle in transaction). */
+async function outputConnections(): Promise<Array<{ state: string; query: string }>> {
+  return database.db.$queryRaw<Array<{ state: string; query: string }>>`
+    select state, query from pg_stat_activity where application_name = 'jobgraph-outputs' and datname = current_database()`;
 }
 
-/** Waits until the gateway is writing an upload's chunks, inside its still-open transaction. */
-function writingChunks() {
-  return eventually(uploadTransactions, (rows) => rows.some((r) => r.query.includes("job_output_chunks")), "chunks being written");
+/** Waits until the gateway has written `count` chunks of uploads still in progress. */
+function chunksWritten(count: number) {
+  return eventually(
+    () => database.db.$queryRaw<Array<{ chunks: bigint }>>`
+      select count(*) as chunks from job_output_chunks c join output_uploads u on u.id = c.output_id`,
+    (rows) => Number(rows[0]!.chunks) >= count,
+    `${count} chunks to be written`,
+  );
 }
 
 async function stored() {
@@ -87,6 +92,15 @@ async function stored() {
            (select count(*) from output_uploads) as uploads,
            (select count(*) from job_events where kind = 'OUTPUT_ADDED') as added`;
   return { outputs: Number(row!.outputs), chunks: Number(row!.chunks), uploads: Number(row!.uploads), added: Number(row!.added) };
+}
+
+/** Chunks that belong to no output and no upload in progress: what nothing would ever remove. */
+async function orphanChunks(): Promise<number> {
+  const [row] = await database.db.$queryRaw<Array<{ n: number }>>`
+    select count(*)::int as n from job_output_chunks c
+     where not exists (select 1 from job_outputs o where o.id = c.output_id)
+       and not exists (select 1 from output_uploads u where u.id = c.output_id)`;
+  return row!.n;
 }
 
 const Acquire = `mutation ($id: ID!) { acquireJob(id: $id) { ... on AcquireJobPayload { lease { token } } } }`;
@@ -118,28 +132,35 @@ async function download(url: string): Promise<string> {
   return createHash("sha256").update(Buffer.from(await response.arrayBuffer())).digest("hex");
 }
 
+beforeAll(async () => {
+  database = await createTestDatabase();
+  api = await createTestApi(database);
+  port = (await api.app.start(0)).port;
+});
+afterAll(() => api.app.stop());
+
 describe("uploads in flight", () => {
   let templateId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    api = await createTestApi(database);
-    port = (await api.app.start(0)).port;
     templateId = (await createTemplate(database.db)).id;
   });
-  afterAll(() => api.app.stop());
 
   it("leaves nothing behind when the client goes away mid-upload, and the name stays free", async () => {
     const { jobId, id, node, lease } = await runningJob(templateId);
     const version = (await database.db.job.findUniqueOrThrow({ where: { id } })).version;
     const upload = openUpload({ jobId, name: "model", type: "onnx", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(3 * MiB));
-    await writingChunks();
+    await chunksWritten(2);
     upload.cut();
 
-    // The transaction ends (rolled back) once the server notices, and its listing goes with it.
-    await eventually(uploadTransactions, (rows) => rows.length === 0, "the upload's transaction to end");
-    expect(await eventually(stored, (s) => s.uploads === 0, "the upload's listing to go")).toEqual({ outputs: 0, chunks: 0, uploads: 0, added: 0 });
+    // Once the server notices, the upload's listing and the chunks it wrote go.
+    expect(await eventually(stored, (s) => s.uploads === 0 && s.chunks === 0, "the upload's listing and chunks to go")).toEqual({
+      outputs: 0,
+      chunks: 0,
+      uploads: 0,
+      added: 0,
+    });
     expect((await database.db.job.findUniqueOrThrow({ where: { id } })).version).toBe(version);
 
     const content = randomBytes(MiB + 7);
@@ -156,9 +177,9 @@ describe("uploads in flight", () => {
     try {
       const upload = openUpload({ jobId: uploading.jobId, name: "weights", type: "bin", leaseToken: uploading.lease }, uploading.node.secret);
       await upload.send(randomBytes(2 * MiB));
-      await writingChunks();
+      await chunksWritten(1);
 
-      // The upload's transaction is open; a progress report of another job still comes through.
+      // The upload is under way; a progress report of another job still comes through.
       await operate(
         `mutation ($id: ID!, $lease: String!) { reportJobProgress(id: $id, leaseToken: $lease, progress: 0.5) { __typename } }`,
         { id: other.jobId, lease: other.lease },
@@ -180,7 +201,7 @@ describe("uploads in flight", () => {
     const before = await stored();
     const upload = openUpload({ jobId, name: "late", type: "bin", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(2 * MiB));
-    await writingChunks();
+    await chunksWritten(1);
     await operate(`mutation ($id: ID!, $lease: String!) { releaseJob(id: $id, leaseToken: $lease) { __typename } }`, { id: jobId, lease }, node.secret);
 
     const reply = await upload.finish();
@@ -220,5 +241,124 @@ describe("uploads in flight", () => {
         from job_outputs o join job_output_chunks c on c.output_id = o.id
        where o.job_id = ${(await database.db.job.findFirstOrThrow({ where: { outputs: { some: { name: "race" } } } })).id}::uuid`;
     expect({ outputs: Number(row!.outputs), chunks: Number(row!.chunks) }).toEqual({ outputs: 1, chunks: 2 });
+    // The loser's content went with it.
+    expect(await orphanChunks()).toBe(0);
+    expect((await stored()).uploads).toBe(0);
+  });
+
+  it("holds no transaction, and no connection, while it waits for the client's next bytes", async () => {
+    const { jobId, node, lease } = await runningJob(templateId);
+    const upload = openUpload({ jobId, name: "slow", type: "bin", leaseToken: lease }, node.secret);
+    await upload.send(randomBytes(2 * MiB + 10));
+    await chunksWritten(2);
+    // The chunks are in, the client is quiet: every output connection is idle, none in a transaction.
+    await eventually(outputConnections, (rows) => rows.every((r) => r.state === "idle"), "the output connections to be idle");
+    await upload.send(randomBytes(10));
+    expect((await upload.finish()).body.data?.addJobOutput).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: 2 * MiB + 20 } });
+  });
+});
+
+describe("uploads with few output connections", () => {
+  let small: TestApi;
+  let smallPort: number;
+  let templateId: string;
+
+  beforeAll(async () => {
+    small = await createTestApi(database, { outputPoolSize: 2, outputWaitMs: 500 });
+    smallPort = (await small.app.start(0)).port;
+    templateId = (await createTemplate(database.db, "few-connections")).id;
+  });
+  afterAll(() => small.app.stop());
+
+  /** openUpload, against the gateway with two output connections. */
+  function openSmall(upload: Upload, token: string): OpenUpload {
+    const saved = port;
+    port = smallPort;
+    try {
+      return openUpload(upload, token);
+    } finally {
+      port = saved;
+    }
+  }
+
+  it("takes three times as many uploads at once as it has output connections, each stored whole", async () => {
+    const jobs = await Promise.all(Array.from({ length: 6 }, () => runningJob(templateId)));
+    const contents = jobs.map((_, i) => randomBytes(3 * MiB + i * 100));
+    const uploads = jobs.map((job) => openSmall({ jobId: job.jobId, name: "many", type: "bin", leaseToken: job.lease }, job.node.secret));
+    for (const offset of [0, MiB, 2 * MiB]) {
+      await Promise.all(uploads.map((upload, i) => upload.send(contents[i]!.subarray(offset, offset + MiB))));
+    }
+    await Promise.all(uploads.map((upload, i) => upload.send(contents[i]!.subarray(3 * MiB))));
+    const replies = await Promise.all(uploads.map((upload) => upload.finish()));
+    for (const [i, reply] of replies.entries()) {
+      expect(reply.body).toMatchObject({
+        data: {
+          addJobOutput: {
+            __typename: "AddJobOutputPayload",
+            output: { size: contents[i]!.length, sha256: createHash("sha256").update(contents[i]!).digest("hex") },
+          },
+        },
+      });
+    }
+    expect(await orphanChunks()).toBe(0);
+  });
+
+  it("answers BusyError when no output connection frees up in time, stores nothing, and serves the rest", async () => {
+    const jobs = await Promise.all(Array.from({ length: 3 }, () => runningJob(templateId)));
+    const before = await stored();
+    // Chunk writes wait for this lock, each holding one of the two output connections.
+    const blocker = await database.pool.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("lock table job_output_chunks in share mode");
+      const held = jobs.slice(0, 2).map((job) => openSmall({ jobId: job.jobId, name: "held", type: "bin", leaseToken: job.lease }, job.node.secret));
+      await Promise.all(held.map((upload) => upload.send(randomBytes(MiB + 1))));
+      await eventually(outputConnections, (rows) => rows.filter((r) => r.state === "active").length === 2, "both output connections to wait");
+
+      const third = openSmall({ jobId: jobs[2]!.jobId, name: "turned-away", type: "bin", leaseToken: jobs[2]!.lease }, jobs[2]!.node.secret);
+      await third.send(randomBytes(1000));
+      const refused = await third.finish();
+      expect(refused.status).toBe(200);
+      expect(refused.body.data?.addJobOutput).toMatchObject({ __typename: "BusyError", retryAfterSeconds: expect.any(Number) });
+      // Reads and other writes go on meanwhile.
+      expect((await small.request(parse(`{ jobs(first: 1) { totalCount } }`))).errors).toBeUndefined();
+
+      await blocker.query("commit");
+      const replies = await Promise.all(held.map((upload) => upload.finish()));
+      expect(replies.map((r) => r.body.data?.addJobOutput.__typename)).toEqual(["AddJobOutputPayload", "AddJobOutputPayload"]);
+    } finally {
+      await blocker.query("rollback").catch(() => undefined);
+      blocker.release();
+    }
+    expect(await stored()).toMatchObject({ outputs: before.outputs + 2, uploads: 0 });
+    expect(await orphanChunks()).toBe(0);
+  });
+
+  it("answers a download 503 with Retry-After when no output connection frees up in time", async () => {
+    const { jobId, node, lease } = await runningJob(templateId);
+    const content = randomBytes(MiB + 3);
+    const upload = openSmall({ jobId, name: "wanted", type: "bin", leaseToken: lease }, node.secret);
+    await upload.send(content);
+    const { downloadUrl } = (await upload.finish()).body.data!.addJobOutput.output as { downloadUrl: string };
+    const get = () => fetch(`http://127.0.0.1:${smallPort}${downloadUrl}`, { headers: { authorization: `Bearer ${small.admin.secret}` } });
+
+    const blocker = await database.pool.connect();
+    try {
+      await blocker.query("begin");
+      await blocker.query("lock table job_output_chunks in access exclusive mode");
+      const waiting = [get(), get()];
+      await eventually(outputConnections, (rows) => rows.filter((r) => r.state === "active").length === 2, "both output connections to wait");
+      const refused = await get();
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      await blocker.query("commit");
+      for (const response of await Promise.all(waiting)) {
+        expect(response.status).toBe(200);
+        expect(Buffer.from(await response.arrayBuffer()).equals(content)).toBe(true);
+      }
+    } finally {
+      await blocker.query("rollback").catch(() => undefined);
+      blocker.release();
+    }
   });
 });

@@ -22,12 +22,16 @@ const RawObjects = z.strictObject({
   extensions: z.array(z.string()),
   indexes: z.array(z.string()),
   constraints: z.array(z.string()),
+  functions: z.array(z.string()),
+  triggers: z.array(z.string()),
 });
 const raw = RawObjects.parse(JSON.parse(readFileSync(path.join(projectRoot, "prisma", "raw-objects.json"), "utf8")));
 const rawNames: Record<string, string[]> = {
   extension: raw.extensions,
   index: raw.indexes,
   constraint: raw.constraints,
+  function: raw.functions,
+  trigger: raw.triggers,
 };
 
 type SchemaObject = { kind: string; name: string; definition: string };

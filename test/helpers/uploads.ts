@@ -10,6 +10,7 @@ export const AddJobOutput = `mutation AddJobOutput($jobId: ID!, $name: String!, 
     ... on Error { message }
     ... on ValidationError { fieldErrors { path message } }
     ... on TooLargeError { maxBytes }
+    ... on BusyError { retryAfterSeconds }
   }
 }`;
 

@@ -1,6 +1,6 @@
 // Adding and removing job outputs. The file arrives as a stream (see src/http/request-bodies.ts)
 // and goes straight into storage.
-import { TooLargeError, AlreadyExistsError } from "../../domain/errors.js";
+import { AlreadyExistsError, BusyError, TooLargeError } from "../../domain/errors.js";
 import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
@@ -62,7 +62,7 @@ builder.mutationFields((t) => ({
           "The media type to serve the content with, parameters (such as charset) included. By default the file part's media type without its parameters (text/plain for a part without Content-Type, as RFC 7578 says).",
       }),
     },
-    errors: mutationErrors("addJobOutput", [AlreadyExistsError, TooLargeError]),
+    errors: mutationErrors("addJobOutput", [AlreadyExistsError, TooLargeError, BusyError]),
     resolve: async (_root, args, ctx) => {
       const part = await args.file.open();
       return addJobOutput(

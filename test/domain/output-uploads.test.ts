@@ -1,0 +1,66 @@
+// Uploads in progress are listed in output_uploads while their chunks are written; one that goes
+// quiet for ABANDONED_UPLOAD_SECONDS is swept with what it wrote, and can write nothing after.
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createContentPool, PostgresContentStore } from "../../src/db/content-store.js";
+import { ABANDONED_UPLOAD_SECONDS, sweepAbandonedUploads, UploadAbandonedError, type OutputStorage } from "../../src/domain/outputs.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+
+describe("uploads in progress", () => {
+  let database: TestDatabase;
+  let storage: OutputStorage;
+  let jobId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const pool = createContentPool(database.url, 2);
+    storage = { pool, store: new PostgresContentStore(pool), maxOutputBytes: 1 << 30 };
+    [jobId] = (await createJobs(database.db, (await createTemplate(database.db)).id, 1)) as [string];
+  });
+  afterAll(() => storage.pool.end());
+
+  async function listUpload(quietSeconds: number): Promise<string> {
+    const id = randomUUID();
+    await database.pool.query(
+      `insert into output_uploads (id, job_id, touched_at) values ($1, $2, now() - make_interval(secs => $3::int))`,
+      [id, jobId, quietSeconds],
+    );
+    return id;
+  }
+
+  const chunksOf = async (id: string) =>
+    (await database.pool.query<{ n: number }>(`select count(*)::int as n from job_output_chunks where output_id = $1`, [id])).rows[0]!.n;
+  const listed = async (id: string) => (await database.pool.query(`select 1 from output_uploads where id = $1`, [id])).rowCount === 1;
+
+  async function* content(bytes: number) {
+    yield randomBytes(bytes);
+  }
+
+  it("writes chunks of a listed upload, marking it alive", async () => {
+    const id = await listUpload(ABANDONED_UPLOAD_SECONDS - 60);
+    await storage.store.write(id, content((1 << 20) + 5));
+    expect(await chunksOf(id)).toBe(2);
+    expect(await sweepAbandonedUploads(storage)).toBe(0);
+    expect(await listed(id)).toBe(true);
+  });
+
+  it("sweeps an upload quiet for longer than ABANDONED_UPLOAD_SECONDS, with its chunks, and leaves the others", async () => {
+    const quiet = await listUpload(0);
+    await storage.store.write(quiet, content(1000));
+    await database.pool.query(`update output_uploads set touched_at = now() - make_interval(secs => $2::int) where id = $1`, [quiet, ABANDONED_UPLOAD_SECONDS + 1]);
+    const busy = await listUpload(0);
+    await storage.store.write(busy, content(1000));
+
+    expect(await sweepAbandonedUploads(storage)).toBe(1);
+    expect([await listed(quiet), await chunksOf(quiet)]).toEqual([false, 0]);
+    expect([await listed(busy), await chunksOf(busy)]).toEqual([true, 1]);
+  });
+
+  it("refuses to write a chunk for an upload that was swept, and writes none", async () => {
+    const id = await listUpload(ABANDONED_UPLOAD_SECONDS + 1);
+    expect(await sweepAbandonedUploads(storage)).toBe(1);
+    await expect(storage.store.write(id, content(10))).rejects.toBeInstanceOf(UploadAbandonedError);
+    expect(await chunksOf(id)).toBe(0);
+  });
+});
