@@ -3,7 +3,8 @@
 // is never a way around a rule, and a job that may not change is reported, not skipped silently.
 import type { Db } from "../db/client.js";
 import { DomainError, ValidationError } from "./errors.js";
-import { jobWhere, type JobFilter } from "./jobs.js";
+import { countJobs, jobsMatching } from "./job-filter.js";
+import type { JobFilter } from "./jobs.js";
 import { stateAllows, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
 import type { Principal } from "./principal.js";
@@ -43,20 +44,16 @@ export type BulkOptions = { dryRun?: boolean | null; reason?: string | null; kee
  * Any authenticated caller; each job's own rule decides.
  */
 export async function bulkJobAction(db: Db, actor: Principal, action: BulkAction, filter: JobFilter, options: BulkOptions): Promise<BulkResult> {
-  const where = jobWhere(filter);
-  const matched = await db.job.count({ where });
-  if (matched > BULK_LIMIT) {
+  // Newest first, so that a cancelled parent's cascade does not pre-empt its own children's
+  // entries: each job is changed by its own entry, as the dry run predicts.
+  const jobs = await jobsMatching(db, filter, BULK_LIMIT + 1);
+  if (jobs.length > BULK_LIMIT) {
+    const matched = await countJobs(db, filter);
     throw new ValidationError(`the filter matches ${matched} jobs; one call may act on at most ${BULK_LIMIT}`, [
       { path: ["filter"], message: `matches more than ${BULK_LIMIT} jobs: narrow it` },
     ]);
   }
-  // Newest first, so that a cancelled parent's cascade does not pre-empt its own children's
-  // entries: each job is changed by its own entry, as the dry run predicts.
-  const jobs = await db.job.findMany({
-    where,
-    select: { id: true, status: true, deletedAt: true, creatorId: true, nodeId: true },
-    orderBy: { number: "desc" },
-  });
+  const matched = jobs.length;
   const verdicts = jobs.map((job) => {
     const jobAction: JobAction = action;
     if (!mayActOn(actor, jobAction, job)) return { jobId: job.id, outcome: "FORBIDDEN" as const, message: `you may not ${action} this job` };

@@ -5,6 +5,7 @@
 import type { Job, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows } from "../db/rows.js";
+import { jobConditions, SqlParams } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
 
@@ -14,15 +15,6 @@ import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField 
  * either way.
  */
 export type Page = { take: number; after?: string | bigint | null; backward?: boolean };
-
-/** Collects a statement's parameters and names their placeholders. */
-class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 type SortKey = { column: string; field: string; ascending: boolean; nullable: boolean; nullsLast?: boolean };
 
@@ -76,40 +68,6 @@ const JOB_ORDER: Record<JobOrderField, Omit<SortKey, "ascending">> = {
   // Unfinished jobs have no end time and go last whichever way the list runs.
   END_TIME: { column: "end_time", field: "endTime", nullable: true, nullsLast: true },
 };
-
-/** LIKE's wildcards taken literally, for a substring search. */
-const likeSubstring = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** The conditions of a job filter (the same as jobWhere's) on the jobs row `j`. */
-function jobConditions(filter: JobFilter, p: Params, j: string): string[] {
-  const where: string[] = [];
-  if (!filter.includeDeleted) where.push(`${j}.deleted_at is null`);
-  if (filter.jobId) where.push(`${j}.id = ${p.add(filter.jobId)}::uuid`);
-  if (filter.status?.length) where.push(`${j}.status = any(${p.add(filter.status)}::"JobStatus"[])`);
-  if (filter.queue?.length) where.push(`${j}.queue = any(${p.add(filter.queue)}::text[])`);
-  if (filter.templateId) where.push(`${j}.template_id = ${p.add(filter.templateId)}::uuid`);
-  if (filter.templateName != null || filter.templateVersion != null) {
-    const template: string[] = [];
-    if (filter.templateName != null) template.push(`name = ${p.add(filter.templateName)}::text`);
-    if (filter.templateVersion != null) template.push(`version = ${p.add(filter.templateVersion)}::int`);
-    where.push(`${j}.template_id in (select id from job_templates where ${template.join(" and ")})`);
-  }
-  if (filter.nodeId) where.push(`${j}.node_id = ${p.add(filter.nodeId)}::uuid`);
-  if (filter.creatorId) where.push(`${j}.creator_id = ${p.add(filter.creatorId)}::uuid`);
-  if (filter.parentId) where.push(`${j}.parent_id = ${p.add(filter.parentId)}::uuid`);
-  if (filter.topLevel != null) where.push(`${j}.parent_id is ${filter.topLevel ? "" : "not "}null`);
-  if (filter.tags?.length) where.push(`${j}.tags @> ${p.add(filter.tags)}::text[]`);
-  for (const [column, range] of [["created_at", filter.createdAt], ["updated_at", filter.updatedAt], ["end_time", filter.finishedAt]] as const) {
-    if (range?.from) where.push(`${j}.${column} >= ${p.add(range.from)}::timestamptz`);
-    if (range?.to) where.push(`${j}.${column} < ${p.add(range.to)}::timestamptz`);
-  }
-  const search = filter.search?.trim();
-  if (search) {
-    const pattern = p.add(likeSubstring(search));
-    where.push(`(${j}.description ilike ${pattern} or ${j}.name ilike ${pattern})`);
-  }
-  return where;
-}
 
 /**
  * The condition "`column` is one of `ids`", and its parameter. One id, the most common batch (a
@@ -187,7 +145,7 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
     ],
     page,
   );
-  const p = new Params();
+  const p = new SqlParams();
   const where = jobConditions(args.filter ?? {}, p, "j");
   const read = args.read ?? NO_COLUMNS;
   const { list, join } = jobSelect(read);
@@ -219,7 +177,7 @@ const TASK_ORDER: Record<TaskOrderField, Omit<SortKey, "ascending">> = {
   CREATED_AT: { column: "created_at", field: "createdAt", nullable: false },
 };
 
-function taskConditions(filter: TaskFilter, p: Params, t: string): string[] {
+function taskConditions(filter: TaskFilter, p: SqlParams, t: string): string[] {
   const where: string[] = [];
   if (filter.name != null) where.push(`${t}.name = ${p.add(filter.name)}::text`);
   if (filter.status?.length) where.push(`${t}.status = any(${p.add(filter.status)}::"TaskStatus"[])`);
@@ -240,14 +198,14 @@ async function pagesPerParent<T extends { jobId: string | null }>(
     /** The type of the table's id, which cursors name. */
     idType?: "uuid" | "bigint";
     keys: SortKey[];
-    conditions: (p: Params, alias: string) => string[];
+    conditions: (p: SqlParams, alias: string) => string[];
     page: Page;
     fields?: ReadonlySet<string> | undefined;
   },
 ): Promise<Map<string, T[]>> {
   const { page } = spec;
   const keys = walk(spec.keys, page);
-  const p = new Params();
+  const p = new SqlParams();
   const parents = p.add([...new Set(parentIds)]);
   const where = [`r.job_id = parent.id`, ...spec.conditions(p, "r")];
   let from = `${spec.table} r`;
@@ -297,7 +255,7 @@ export function tasksOfJobs(
 
 /** How many tasks of each job a filter matches, by job id. */
 export async function countTasksOfJobs(db: Db, jobIds: readonly string[], filter: TaskFilter = {}): Promise<Map<string, number>> {
-  const p = new Params();
+  const p = new SqlParams();
   const ids = p.add(jobIds);
   const where = [`t.job_id = any(${ids}::uuid[])`, ...taskConditions(filter, p, "t")];
   const rows = await queryRows<{ jobId: string; count: number }>(

@@ -1,8 +1,9 @@
-// Reading jobs: the filter and order a caller may ask for, turned into one Prisma query.
+// Reading jobs: the filter and order a caller may ask for (compiled to SQL by job-filter.ts), and
+// single jobs by id or number.
 import type { Db } from "../db/client.js";
 import type { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
-import { direction, timeRange, type SortDirection, type TimeRange } from "./paging.js";
+import type { SortDirection, TimeRange } from "./paging.js";
 
 export type JobFilter = {
   /** This job only. */
@@ -32,76 +33,6 @@ export type JobOrderField = "CREATED_AT" | "UPDATED_AT" | "PRIORITY" | "NUMBER" 
 export type JobOrder = { field: JobOrderField; direction: SortDirection };
 
 export const defaultJobOrder: JobOrder = { field: "CREATED_AT", direction: "DESC" };
-
-const orderColumns = {
-  CREATED_AT: "createdAt",
-  UPDATED_AT: "updatedAt",
-  PRIORITY: "priority",
-  NUMBER: "number",
-  END_TIME: "endTime",
-} as const satisfies Record<JobOrderField, keyof Prisma.JobOrderByWithRelationInput>;
-
-export function jobWhere(filter: JobFilter = {}): Prisma.JobWhereInput {
-  const where: Prisma.JobWhereInput[] = [];
-  if (!filter.includeDeleted) where.push({ deletedAt: null });
-  if (filter.jobId) where.push({ id: filter.jobId });
-  if (filter.status?.length) where.push({ status: { in: filter.status } });
-  if (filter.queue?.length) where.push({ queue: { in: filter.queue } });
-  if (filter.templateId) where.push({ templateId: filter.templateId });
-  if (filter.templateName != null || filter.templateVersion != null) {
-    where.push({
-      template: {
-        ...(filter.templateName != null ? { name: filter.templateName } : {}),
-        ...(filter.templateVersion != null ? { version: filter.templateVersion } : {}),
-      },
-    });
-  }
-  if (filter.nodeId) where.push({ nodeId: filter.nodeId });
-  if (filter.creatorId) where.push({ creatorId: filter.creatorId });
-  if (filter.parentId) where.push({ parentId: filter.parentId });
-  if (filter.topLevel != null) where.push({ parentId: filter.topLevel ? null : { not: null } });
-  if (filter.tags?.length) where.push({ tags: { hasEvery: filter.tags } });
-  const created = timeRange(filter.createdAt);
-  if (created) where.push({ createdAt: created });
-  const updated = timeRange(filter.updatedAt);
-  if (updated) where.push({ updatedAt: updated });
-  const finished = timeRange(filter.finishedAt);
-  if (finished) where.push({ endTime: finished });
-  const search = filter.search?.trim();
-  if (search) {
-    where.push({
-      OR: [
-        { description: { contains: search, mode: "insensitive" } },
-        { name: { contains: search, mode: "insensitive" } },
-      ],
-    });
-  }
-  return where.length === 1 ? where[0]! : { AND: where };
-}
-
-export function jobOrderBy(order: JobOrder = defaultJobOrder): Prisma.JobOrderByWithRelationInput[] {
-  const dir = direction(order.direction);
-  const column = orderColumns[order.field];
-  // end_time is null until a job finishes; unfinished jobs go last whichever way the list runs.
-  const primary =
-    column === "endTime" ? { endTime: { sort: dir, nulls: "last" as const } } : { [column]: dir };
-  return [primary, { id: dir }];
-}
-
-type FindManyJobs = Pick<Prisma.JobFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
-
-/** Lists jobs for any authenticated reader; `query` carries the page and the nested selection. */
-export function listJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; query: FindManyJobs }) {
-  return db.job.findMany({
-    ...args.query,
-    where: jobWhere(args.filter),
-    orderBy: jobOrderBy(args.order),
-  } as Prisma.JobFindManyArgs);
-}
-
-export function countJobs(db: Db, filter?: JobFilter): Promise<number> {
-  return db.job.count({ where: jobWhere(filter) });
-}
 
 /** One job by id, soft-deleted or not (a deleted job can still be looked at and reinstated). */
 export function getJob(db: Db, id: string, query: Pick<Prisma.JobFindUniqueArgs, "include" | "select"> = {}) {

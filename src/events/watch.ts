@@ -1,7 +1,8 @@
 // What subscribers watch, as async iterables of thin events. Each first yields the current state
 // (marked `initial`), so nothing between a client's query and its subscription is lost.
 import type { Db } from "../db/client.js";
-import { jobWhere, type JobFilter } from "../domain/jobs.js";
+import { allJobIdsMatching, jobIdsMatching } from "../domain/job-filter.js";
+import type { JobFilter } from "../domain/jobs.js";
 import { decodeCursor, readEvents, type EventStream, type StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
 
@@ -25,10 +26,11 @@ export async function watchJob(
   let seen: number | null = null;
   const early: StreamEvent[] = [];
   const accept = (event: StreamEvent) => {
-    if (event.jobId === jobId && event.jobVersion > seen! && (!only || only(event))) {
+    if (event.jobId !== jobId) return;
+    if (event.kind === "HARD_DELETED") return queue.close();
+    if (event.jobVersion > seen! && (!only || only(event))) {
       queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
     }
-    if (event.kind === "HARD_DELETED" && (event.detail as { jobId?: string } | null)?.jobId === jobId) queue.close();
   };
   const { unsubscribe } = await stream.subscribe((events) => {
     for (const event of events) {
@@ -126,11 +128,8 @@ export async function watchEvents(
   const deliver = async (all: StreamEvent[]) => {
     const events = all.filter(isNew);
     const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => id !== null))];
-    const matching = new Set(
-      jobIds.length
-        ? (await db.job.findMany({ where: { AND: [{ id: { in: jobIds } }, jobWhere({ includeDeleted: true, ...filter })] }, select: { id: true } })).map((j) => j.id)
-        : [],
-    );
+    // Deleted jobs' events are promised too, soft-deleted or gone for good, whatever the filter says.
+    const matching = await jobIdsMatching(db, { ...filter, includeDeleted: true }, jobIds, { deletedForGood: true });
     for (const event of events) if (event.jobId && matching.has(event.jobId)) queue.push({ item: event });
   };
   // Deliveries run one after another, in stream order.
@@ -205,12 +204,10 @@ export async function watchMembership(stream: EventStream, db: Db, filter: JobFi
   const { unsubscribe } = await stream.subscribe((events) => {
     chain = chain
       .then(async () => {
-        const jobIds = [...new Set(events.map((e) => e.jobId ?? (e.detail as { jobId?: string } | null)?.jobId).filter((id): id is string => Boolean(id)))];
+        const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => Boolean(id)))];
         if (!jobIds.length) return;
-        const now = new Set(
-          (await db.job.findMany({ where: { AND: [{ id: { in: jobIds } }, jobWhere(filter)] }, select: { id: true } })).map((j) => j.id),
-        );
-        const last = new Map(events.map((e) => [e.jobId ?? (e.detail as { jobId?: string } | null)?.jobId, e]));
+        const now = await jobIdsMatching(db, filter, jobIds);
+        const last = new Map(events.map((e) => [e.jobId, e]));
         for (const jobId of jobIds) {
           const was = members.has(jobId);
           const is = now.has(jobId);
@@ -223,7 +220,7 @@ export async function watchMembership(stream: EventStream, db: Db, filter: JobFi
       })
       .catch(() => queue.close());
   });
-  const members = new Set((await db.job.findMany({ where: jobWhere(filter), select: { id: true } })).map((j) => j.id));
+  const members = await allJobIdsMatching(db, filter);
   queue.push({ item: { change: "INITIAL", count: members.size } });
   ready();
   return queue;

@@ -13,7 +13,8 @@ import {
   templatesById,
   type Page,
 } from "../../src/domain/job-reads.js";
-import { jobOrderBy, jobWhere, type JobFilter, type JobOrder, type JobOrderField } from "../../src/domain/jobs.js";
+import { allJobIdsMatching, countJobs, jobIdsMatching, jobsMatching } from "../../src/domain/job-filter.js";
+import type { JobFilter, JobOrder, JobOrderField } from "../../src/domain/jobs.js";
 import { taskOrderBy, taskWhere, type TaskFilter, type TaskOrder, type TaskOrderField } from "../../src/domain/tasks.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
@@ -78,6 +79,42 @@ beforeAll(async () => {
     }
   }
 });
+
+/**
+ * The reference for which jobs a filter matches and in which order, written with Prisma's query
+ * API here only: the product compiles filters to SQL in one place (src/domain/job-filter.ts).
+ * Prisma's `contains` takes LIKE's wildcards as wildcards, so searches for them are checked
+ * against expected rows instead.
+ */
+function referenceWhere(filter: JobFilter): Prisma.JobWhereInput {
+  const where: Prisma.JobWhereInput[] = [];
+  if (!filter.includeDeleted) where.push({ deletedAt: null });
+  if (filter.jobId) where.push({ id: filter.jobId });
+  if (filter.status?.length) where.push({ status: { in: filter.status } });
+  if (filter.queue?.length) where.push({ queue: { in: filter.queue } });
+  if (filter.templateName != null || filter.templateVersion != null) {
+    where.push({ template: { ...(filter.templateName != null ? { name: filter.templateName } : {}), ...(filter.templateVersion != null ? { version: filter.templateVersion } : {}) } });
+  }
+  if (filter.nodeId) where.push({ nodeId: filter.nodeId });
+  if (filter.creatorId) where.push({ creatorId: filter.creatorId });
+  if (filter.parentId) where.push({ parentId: filter.parentId });
+  if (filter.topLevel != null) where.push({ parentId: filter.topLevel ? null : { not: null } });
+  if (filter.tags?.length) where.push({ tags: { hasEvery: filter.tags } });
+  const range = (r: JobFilter["createdAt"]) => ({ ...(r?.from ? { gte: r.from } : {}), ...(r?.to ? { lt: r.to } : {}) });
+  if (filter.createdAt) where.push({ createdAt: range(filter.createdAt) });
+  if (filter.updatedAt) where.push({ updatedAt: range(filter.updatedAt) });
+  if (filter.finishedAt) where.push({ endTime: range(filter.finishedAt) });
+  if (filter.search) where.push({ OR: [{ description: { contains: filter.search, mode: "insensitive" } }, { name: { contains: filter.search, mode: "insensitive" } }] });
+  return { AND: where };
+}
+
+const referenceOrderFields = { CREATED_AT: "createdAt", UPDATED_AT: "updatedAt", PRIORITY: "priority", NUMBER: "number", END_TIME: "endTime" } as const;
+
+function referenceOrder(order: JobOrder = { field: "CREATED_AT", direction: "DESC" }): Prisma.JobOrderByWithRelationInput[] {
+  const dir = order.direction === "ASC" ? "asc" : "desc";
+  const column = referenceOrderFields[order.field];
+  return [column === "endTime" ? { endTime: { sort: dir, nulls: "last" } } : { [column]: dir }, { id: dir }];
+}
 
 /** Prisma's page for the same arguments: the reference. */
 function prismaPage(page: Page) {
@@ -168,9 +205,34 @@ describe("pages of jobs", () => {
   it.each(filters)("filter %s matches what Prisma matches", async (_name, raw) => {
     const filter = resolve(raw);
     const mine = await pageOfJobs(t.db, { filter, page: { take: 1000 } });
-    const theirs = await t.db.job.findMany({ where: jobWhere(filter), orderBy: jobOrderBy() });
+    const theirs = await t.db.job.findMany({ where: referenceWhere(filter), orderBy: referenceOrder() });
     expect(ids(mine)).toEqual(ids(theirs));
     expect(mine.length).toBeGreaterThan(0);
+  });
+
+  // A page, its totalCount, a bulk action's list, and a subscription's membership test must
+  // never disagree (a count once took LIKE's wildcards as wildcards while pages did not).
+  const searches: Array<[string, JobFilter]> = [
+    ["search for a literal %", { search: "%" }],
+    ["search for a literal _", { search: "_" }],
+    ["search for a backslash", { search: "\\" }],
+  ];
+  it.each([...filters, ...searches])("filter %s: page, count, bulk list and stream membership agree", async (_name, raw) => {
+    const filter = resolve(raw);
+    const page = ids(await pageOfJobs(t.db, { filter, page: { take: 1000 } })).sort();
+    expect(await countJobs(t.db, filter)).toBe(page.length);
+    expect([...(await allJobIdsMatching(t.db, filter))].sort()).toEqual(page);
+    expect([...(await jobIdsMatching(t.db, filter, jobIds))].sort()).toEqual(page);
+    expect(ids(await jobsMatching(t.db, filter, 1000)).sort()).toEqual(page);
+  });
+
+  it("takes LIKE's wildcards in a search literally", async () => {
+    const literal = (text: string) => jobIds.filter((_, i) => !(i % 11 === 10) && (i % 7 === 0 ? `resnet 50% run ${i}` : `job number ${i}`).includes(text));
+    expect(ids(await pageOfJobs(t.db, { filter: { search: "%" }, page: { take: 1000 } })).sort()).toEqual(literal("%").sort());
+    expect(await countJobs(t.db, { search: "%" })).toBe(literal("%").length);
+    expect(literal("%").length).toBeGreaterThan(0);
+    expect(await countJobs(t.db, { search: "_" })).toBe(0);
+    expect(await countJobs(t.db, { search: "50_" })).toBe(0);
   });
 
   const orders: JobOrder[] = (["CREATED_AT", "UPDATED_AT", "PRIORITY", "NUMBER", "END_TIME"] as JobOrderField[]).flatMap((field) => [
@@ -182,7 +244,7 @@ describe("pages of jobs", () => {
     const filter: JobFilter = { includeDeleted: true };
     const seen = await walkBothWays(
       (page) => pageOfJobs(t.db, { filter, order, page }),
-      (page) => t.db.job.findMany({ where: jobWhere(filter), orderBy: jobOrderBy(order), ...prismaPage(page) }),
+      (page) => t.db.job.findMany({ where: referenceWhere(filter), orderBy: referenceOrder(order), ...prismaPage(page) }),
       5,
     );
     expect(seen).toBe(2 * 48);

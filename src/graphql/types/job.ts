@@ -1,6 +1,7 @@
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import { pageOfJobs, type JobRow } from "../../domain/job-reads.js";
-import { countJobs, getJobByNumber } from "../../domain/jobs.js";
+import { countJobs } from "../../domain/job-filter.js";
+import { getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
