@@ -9,8 +9,3 @@ export function direction(d: SortDirection): "asc" | "desc" {
 
 /** An inclusive-exclusive time range: from <= t < to. Either end may be open. */
 export type TimeRange = { from?: Date | null; to?: Date | null };
-
-export function timeRange(range: TimeRange | null | undefined): { gte?: Date; lt?: Date } | undefined {
-  if (!range || (!range.from && !range.to)) return undefined;
-  return { ...(range.from ? { gte: range.from } : {}), ...(range.to ? { lt: range.to } : {}) };
-}
