@@ -3,10 +3,7 @@
 // shows what did arrive instead of hanging until the test times out.
 import { randomUUID } from "node:crypto";
 import type { ResultOf, TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { Kind, print, type DocumentNode, type FormattedExecutionResult } from "graphql";
-import { createClient, type Client } from "graphql-ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { createDb, type Db } from "../../src/db/client.js";
 import { encodeCursor } from "../../src/events/event-stream.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
@@ -14,6 +11,7 @@ import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { expectPayload, Feed, sleep, Subscribers } from "../helpers/feeds.js";
 import { createTestNode, createTestUser, type TestNode } from "../helpers/principals.js";
 
 const JobUpdated = graphql(`
@@ -98,112 +96,8 @@ const StartTask = graphql(`
   }
 `);
 
-const WAIT_MS = 5_000;
-
 /** The event stream polls once a second; a NOTIFY-woken delivery must beat the poll by far. */
 const WELL_BEFORE_POLL_MS = 750;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** graphql-ws reports errors as close events, Errors or GraphQL error lists. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (Array.isArray(error)) return JSON.stringify(error);
-  const close = error as { code?: number; reason?: string };
-  return close.code !== undefined ? `closed ${close.code} ${close.reason ?? ""}` : String(error);
-}
-
-/** The messages of one subscription, read in order with deadlines. */
-class Feed<T> {
-  readonly messages: T[] = [];
-  /** Date.now() when each message arrived. */
-  readonly arrivals: number[] = [];
-  private read = 0;
-  private ended: string | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(
-    private readonly name: string,
-    readonly stop: () => void,
-  ) {}
-
-  push(result: Pick<FormattedExecutionResult<T, unknown>, "data" | "errors">): void {
-    if (result.errors?.length || !result.data) this.ended ??= `errors: ${JSON.stringify(result.errors)}`;
-    else {
-      this.messages.push(result.data);
-      this.arrivals.push(Date.now());
-    }
-    this.wake?.();
-  }
-
-  end(reason: string): void {
-    this.ended ??= reason;
-    this.wake?.();
-  }
-
-  private failure(problem: string): Error {
-    const shown = this.messages.slice(-20);
-    const which = this.messages.length > shown.length ? " (the last 20)" : "";
-    return new Error(`${this.name}: ${problem}; ${this.messages.length} message(s) arrived${which}: ${JSON.stringify(shown)}`);
-  }
-
-  /** Waits until `done()` holds, re-checking after every message. */
-  async until(done: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (this.ended !== undefined) throw this.failure(`ended (${this.ended}) before ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw this.failure(`${what} not within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  async next(ms = WAIT_MS): Promise<T> {
-    await this.until(() => this.read < this.messages.length, `message ${this.read + 1}`, ms);
-    return this.messages[this.read++]!;
-  }
-
-  /** Reads the next `count` messages. */
-  async take(count: number, ms = WAIT_MS): Promise<T[]> {
-    const from = this.read;
-    await this.until(() => this.messages.length - from >= count, `${count} messages from message ${from + 1}`, ms);
-    this.read = from + count;
-    return this.messages.slice(from, this.read);
-  }
-
-  /** Reads up to and including the first message that matches; returns what it read. */
-  async through(match: (message: T) => boolean, what: string, ms = WAIT_MS): Promise<T[]> {
-    const from = this.read;
-    const index = () => this.messages.findIndex((m, i) => i >= from && match(m));
-    await this.until(() => index() >= 0, what, ms);
-    this.read = index() + 1;
-    return this.messages.slice(from, this.read);
-  }
-
-  /** Fails if a message beyond those read arrives within `ms`. */
-  async quiet(ms = 300): Promise<void> {
-    await sleep(ms);
-    if (this.read < this.messages.length) throw this.failure(`unexpected: ${JSON.stringify(this.messages.slice(this.read))}`);
-  }
-}
-
-function operationName(document: DocumentNode): string {
-  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-  return operation?.kind === Kind.OPERATION_DEFINITION ? (operation.name?.value ?? "anonymous") : "anonymous";
-}
-
-/** Narrows a mutation's result union, failing with what it answered instead. */
-function expectPayload<T extends { __typename: string }, N extends T["__typename"]>(result: T, typename: N): Extract<T, { __typename: N }> {
-  if (result.__typename !== typename) throw new Error(`expected ${typename}, got ${JSON.stringify(result)}`);
-  return result as Extract<T, { __typename: N }>;
-}
 
 const jobGid = (id: string) => encodeGlobalId("Job", id);
 const jobUuid = (gid: string) => decodeGlobalId(gid).id;
@@ -234,18 +128,17 @@ describe("subscriptions with real clients", () => {
   let database: TestDatabase;
   /** Instance A, which the subscribers connect to. */
   let api: TestApi;
-  let url: string;
+  let clients: Subscribers;
   /** Instance B: its own Prisma client and LISTEN connection, on the same database. */
   let other: TestApi;
   let otherDb: Db;
   let templateId: string;
   let node: TestNode;
-  const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
     api = await createTestApi(database);
-    url = `ws://127.0.0.1:${(await api.app.start(0, "127.0.0.1")).port}/graphql`;
+    clients = new Subscribers(`ws://127.0.0.1:${(await api.app.start(0, "127.0.0.1")).port}/graphql`, api);
     otherDb = createDb({ url: database.url });
     other = await createTestApi({ ...database, db: otherDb });
     await other.app.start(0, "127.0.0.1");
@@ -260,76 +153,8 @@ describe("subscriptions with real clients", () => {
   });
 
   afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+    await clients.stop();
   });
-
-  function connect(secret = api.admin.secret): Client {
-    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${secret}` }, retryAttempts: 0 });
-    cleanups.push(() => client.dispose());
-    return client;
-  }
-
-  function subscribe<TResult, TVariables extends Record<string, unknown>>(
-    client: Client,
-    document: TypedDocumentNode<TResult, TVariables>,
-    variables: TVariables,
-  ): Feed<TResult> {
-    let unsubscribe = () => {};
-    const feed = new Feed<TResult>(operationName(document), () => unsubscribe());
-    unsubscribe = client.subscribe<TResult>(
-      { query: print(document), variables },
-      {
-        next: (result) => feed.push(result),
-        error: (error) => feed.end(`error: ${describeError(error)}`),
-        complete: () => feed.end("completed"),
-      },
-    );
-    return feed;
-  }
-
-  /** Starts a subscription over server-sent events through instance A's HTTP handler. */
-  function postForEvents<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables, token?: string) {
-    return api.fetch(
-      "/graphql",
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "text/event-stream" },
-        body: JSON.stringify({ query: print(document), variables }),
-      },
-      token === undefined ? {} : { token },
-    );
-  }
-
-  /** Feeds the `data:` lines of a text/event-stream response; stopping cancels the body. */
-  function readEvents<TResult>(response: Response, name: string): Feed<TResult> {
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    const feed = new Feed<TResult>(name, () => void reader.cancel().catch(() => undefined));
-    cleanups.push(() => feed.stop());
-    void (async () => {
-      let buffer = "";
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return feed.end("stream closed");
-          buffer += value;
-          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = block
-              .split("\n")
-              .filter((line) => line.startsWith("data:"))
-              .map((line) => line.slice(5).trimStart())
-              .join("\n");
-            // Keep-alive comments and the closing `complete` event carry no data.
-            if (data) feed.push(JSON.parse(data) as FormattedExecutionResult<TResult>);
-          }
-        }
-      } catch (error) {
-        feed.end(`reading failed: ${describeError(error)}`);
-      }
-    })();
-    return feed;
-  }
 
   async function queuedJobs(count: number, queue = "default"): Promise<string[]> {
     return (await createJobs(database.db, templateId, count, { spec: () => ({ queue }) })).map(jobGid);
@@ -356,7 +181,7 @@ describe("subscriptions with real clients", () => {
 
   it("jobUpdated sends the job as it is, then the job after each change, in order", async () => {
     const [id] = (await queuedJobs(1)) as [string];
-    const feed = subscribe(connect(), JobUpdated, { id });
+    const feed = clients.subscribe(clients.connect(), JobUpdated, { id });
     expect((await feed.next()).jobUpdated).toMatchObject({ id, status: "QUEUED", version: 1, progress: 0, node: null });
 
     // Each change waits for its message: the payload is the job read at delivery, so changes made
@@ -375,7 +200,7 @@ describe("subscriptions with real clients", () => {
 
   it("jobProgress sends each report's progress and JSON detail, and the transitions", async () => {
     const [id] = (await queuedJobs(1)) as [string];
-    const feed = subscribe(connect(), JobProgress, { id });
+    const feed = clients.subscribe(clients.connect(), JobProgress, { id });
     expect((await feed.next()).jobProgress).toEqual({ initial: true, kind: null, status: null, progress: null, detail: null, job: { status: "QUEUED", progress: 0 } });
 
     const work = worker(api, node, id);
@@ -397,7 +222,7 @@ describe("subscriptions with real clients", () => {
 
   it("a subscriber on one instance sees each change made through another at once, in order", async () => {
     const [id] = (await queuedJobs(1)) as [string];
-    const feed = subscribe(connect(), JobProgress, { id });
+    const feed = clients.subscribe(clients.connect(), JobProgress, { id });
     await feed.next();
 
     // Instance B has no subscriber of its own: what it writes must still wake instance A.
@@ -427,7 +252,7 @@ describe("subscriptions with real clients", () => {
     const jobs = await queuedJobs(16);
     const nodes = await Promise.all(jobs.map((_, i) => createTestNode(database.db, `writer-${i}`)));
     const [probe] = (await queuedJobs(1)) as [string];
-    const feed = subscribe(connect(), JobEvents, { after: await headCursor() });
+    const feed = clients.subscribe(clients.connect(), JobEvents, { after: await headCursor() });
 
     // Once the probe's event has arrived the subscription is live: all that follows is live too.
     expectPayload((await other.query(Cancel, { id: probe })).cancelJob, "JobPayload");
@@ -463,8 +288,8 @@ describe("subscriptions with real clients", () => {
     const work = worker(api, node, id);
     await work.acquire();
     await work.start();
-    const client = connect();
-    const first = subscribe(client, JobEvents, { filter: { job: id }, after: await headCursor() });
+    const client = clients.connect();
+    const first = clients.subscribe(client, JobEvents, { filter: { job: id }, after: await headCursor() });
     for (const p of [0.1, 0.2, 0.3]) await work.report(p);
     const seen = await first.take(3);
     const cursor = seen.at(-1)!.jobEvents.cursor;
@@ -475,7 +300,7 @@ describe("subscriptions with real clients", () => {
 
     // Changes keep coming while the second subscription sets up, so some of them fall on the
     // seam between its replay and its live events.
-    const second = subscribe(client, JobEvents, { filter: { job: id }, after: cursor });
+    const second = clients.subscribe(client, JobEvents, { filter: { job: id }, after: cursor });
     await Promise.all([
       second.take(4),
       (async () => {
@@ -508,7 +333,7 @@ describe("subscriptions with real clients", () => {
         txid,
       ]);
     }
-    const feed = subscribe(connect(), JobEvents, { filter: { job: id }, after: encodeCursor("0", "0") });
+    const feed = clients.subscribe(clients.connect(), JobEvents, { filter: { job: id }, after: encodeCursor("0", "0") });
     const replayed = await feed.take(txids.length);
     await feed.quiet();
     expect(replayed.map((m) => m.jobEvents.event.progress)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
@@ -517,7 +342,7 @@ describe("subscriptions with real clients", () => {
   it("a rolled-back change and a refused mutation emit nothing", async () => {
     const [id] = (await queuedJobs(1)) as [string];
     const uuid = jobUuid(id);
-    const feed = subscribe(connect(), JobProgress, { id });
+    const feed = clients.subscribe(clients.connect(), JobProgress, { id });
     await feed.next();
 
     const refused = await api.query(Finish, { id, leaseToken: randomUUID() }, { token: node.secret });
@@ -568,7 +393,7 @@ describe("subscriptions with real clients", () => {
     const work = worker(api, node, id);
     await work.acquire();
     await work.start();
-    const feed = subscribe(connect(), JobProgress, { id, minIntervalMs: 300 });
+    const feed = clients.subscribe(clients.connect(), JobProgress, { id, minIntervalMs: 300 });
     await feed.next();
 
     const from = feed.messages.length;
@@ -603,10 +428,10 @@ describe("subscriptions with real clients", () => {
     await work.acquire();
     await work.start();
 
-    const response = await postForEvents(JobProgress, { id });
+    const response = await clients.postForEvents(JobProgress, { id });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const feed = readEvents<ResultOf<typeof JobProgress>>(response, "SSE jobProgress");
+    const feed = clients.readEvents<ResultOf<typeof JobProgress>>(response, "SSE jobProgress");
     expect((await feed.next()).jobProgress).toMatchObject({ initial: true, job: { status: "RUNNING" } });
     await work.report(0.4, { via: "sse" });
     expect((await feed.next()).jobProgress).toMatchObject({ initial: false, kind: "PROGRESS", progress: 0.4, detail: { via: "sse" } });
@@ -615,8 +440,8 @@ describe("subscriptions with real clients", () => {
 
   it("1,000 subscribers on one instance all receive a change", { timeout: 20_000 }, async () => {
     const [id] = (await queuedJobs(1)) as [string];
-    const feeds = Array.from({ length: 10 }, () => connect()).flatMap((client) =>
-      Array.from({ length: 100 }, () => subscribe(client, JobUpdated, { id })),
+    const feeds = Array.from({ length: 10 }, () => clients.connect()).flatMap((client) =>
+      Array.from({ length: 100 }, () => clients.subscribe(client, JobUpdated, { id })),
     );
     const initial = await Promise.all(feeds.map((feed) => feed.next(15_000)));
     expect(initial.every((m) => m.jobUpdated?.status === "QUEUED")).toBe(true);
@@ -631,7 +456,7 @@ describe("subscriptions with real clients", () => {
       input: { templateName: "train", inputs: [{ name: "dataset", value: "s3://d" }], tasks: [{ name: "prepare" }, { name: "render", sequence: 1 }] },
     });
     const job = expectPayload(createJob, "CreateJobPayload").job;
-    const feed = subscribe(connect(), TaskUpdated, { job: job.id });
+    const feed = clients.subscribe(clients.connect(), TaskUpdated, { job: job.id });
     expect((await feed.next()).taskUpdated).toEqual([
       { name: "prepare", status: "QUEUED" },
       { name: "render", status: "QUEUED" },
@@ -658,7 +483,7 @@ describe("subscriptions with real clients", () => {
     const queue = `gpu-${randomUUID().slice(0, 8)}`;
     await createJobs(database.db, templateId, 3, { spec: (i) => ({ queue, status: i === 2 ? "RUNNING" : "QUEUED" }) });
     await createJobs(database.db, templateId, 1, { spec: () => ({ queue: `${queue}-other` }) });
-    const feed = subscribe(connect(node.secret), JobAvailable, { queues: [queue] });
+    const feed = clients.subscribe(clients.connect(node.secret), JobAvailable, { queues: [queue] });
     expect((await feed.next()).jobAvailable).toEqual({ claimable: 2, job: null });
 
     const create = async (into: string) =>
@@ -671,12 +496,12 @@ describe("subscriptions with real clients", () => {
 
   it("subscriptions are authorized: a node's token may read; a revoked token is refused over SSE with 401", async () => {
     const [id] = (await queuedJobs(1)) as [string];
-    const feed = subscribe(connect(node.secret), JobUpdated, { id });
+    const feed = clients.subscribe(clients.connect(node.secret), JobUpdated, { id });
     expect((await feed.next()).jobUpdated).toMatchObject({ id, status: "QUEUED" });
 
     const revoked = await createTestUser(database.db);
     await database.pool.query("update api_tokens set revoked_at = now() where id = $1", [revoked.tokenId]);
-    const response = await postForEvents(JobUpdated, { id }, revoked.secret);
+    const response = await clients.postForEvents(JobUpdated, { id }, revoked.secret);
     expect(response.status).toBe(401);
     expect(await response.text()).toContain("UNAUTHENTICATED");
   });
