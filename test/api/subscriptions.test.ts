@@ -11,7 +11,7 @@ import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
-import { expectPayload, Feed, sleep, Subscribers } from "../helpers/feeds.js";
+import { expectPayload, sleep, Subscribers } from "../helpers/feeds.js";
 import { createTestNode, createTestUser, type TestNode } from "../helpers/principals.js";
 
 const JobUpdated = graphql(`
