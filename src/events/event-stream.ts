@@ -50,9 +50,14 @@ export function encodeCursor(txid: string, id: bigint | string): string {
   return Buffer.from(`${txid}:${id}`).toString("base64url");
 }
 
+const MAX_TXID = 2n ** 64n - 1n;
+const MAX_ID = 2n ** 63n - 1n;
+
+/** A cursor's position, or null when the text is not a cursor the stream gave out. */
 export function decodeCursor(cursor: string): { txid: string; id: string } | null {
   const match = /^(\d{1,20}):(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString());
-  return match ? { txid: match[1]!, id: match[2]! } : null;
+  if (!match || encodeCursor(match[1]!, match[2]!) !== cursor) return null;
+  return BigInt(match[1]!) <= MAX_TXID && BigInt(match[2]!) <= MAX_ID ? { txid: match[1]!, id: match[2]! } : null;
 }
 
 function toEvent(row: Row): StreamEvent {
@@ -94,7 +99,8 @@ export async function readEvents(db: Db, after: Position | null, limit = BATCH):
   return rows.map(toEvent);
 }
 
-type Position = { txid: string; id: string };
+/** A place in the stream: behind the event with this txid and id. */
+export type Position = { txid: string; id: string };
 
 /** The very beginning of the stream, before any event. */
 const ORIGIN: Position = { txid: "0", id: "0" };

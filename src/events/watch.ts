@@ -1,18 +1,27 @@
 // What subscribers watch, as async iterables of thin events. Each first yields the current state
 // (marked `initial`), so nothing between a client's query and its subscription is lost.
 import type { Db } from "../db/client.js";
+import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { allJobIdsMatching, jobIdsMatching } from "../domain/job-filter.js";
 import type { JobFilter } from "../domain/jobs.js";
-import { decodeCursor, readEvents, type EventStream, type StreamEvent } from "./event-stream.js";
+import { decodeCursor, readEvents, type EventStream, type Position, type StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
 
-export type Initial = { initial: true };
+/** The job as it was when a subscription started; null when there is no such job. */
+export type JobState = { status: JobStatus; progress: number; progressDetail: unknown; updatedAt: Date } | null;
+export type Initial = { initial: true; state: JobState };
 export type Update = Initial | StreamEvent;
 
 const isQueued = (e: StreamEvent) => e.toStatus === "QUEUED" || (e.kind === "CREATED" && e.jobId !== null);
 
+const TERMINAL: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/** Whether a job in this status (or moved to it by this event) has finished, and so will change no more by itself. */
+export const isTerminal = (status: string | null | undefined) => status != null && TERMINAL.has(status);
+
 /**
- * Events of one job (or of its tasks), after an initial marker; ends when the job is hard-deleted.
+ * Events of one job (or of its tasks), after an initial marker with the job's state; ends when the
+ * job is hard-deleted, and, with `untilFinished`, once it has finished (at once if it already has).
  * The initial state is the job at its version when the subscription starts, so only events of
  * later versions follow (the stream may still be delivering older ones when a client subscribes).
  */
@@ -20,7 +29,7 @@ export async function watchJob(
   stream: EventStream,
   db: Db,
   jobId: string,
-  only?: (e: StreamEvent) => boolean,
+  options: { only?: (e: StreamEvent) => boolean; untilFinished?: boolean } = {},
 ): Promise<AsyncIterable<Update>> {
   const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
   let seen: number | null = null;
@@ -28,9 +37,12 @@ export async function watchJob(
   const accept = (event: StreamEvent) => {
     if (event.jobId !== jobId) return;
     if (event.kind === "HARD_DELETED") return queue.close();
-    if (event.jobVersion > seen! && (!only || only(event))) {
+    if (event.jobVersion <= seen!) return;
+    seen = event.jobVersion;
+    if (!options.only || options.only(event)) {
       queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
     }
+    if (options.untilFinished && isTerminal(event.toStatus)) queue.close();
   };
   const { unsubscribe } = await stream.subscribe((events) => {
     for (const event of events) {
@@ -38,9 +50,10 @@ export async function watchJob(
       else accept(event);
     }
   });
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { version: true } });
+  const job = await db.job.findUnique({ where: { id: jobId }, select: { version: true, status: true, progress: true, progressDetail: true, updatedAt: true } });
   seen = job?.version ?? 0;
-  queue.push({ item: { initial: true } });
+  queue.push({ item: { initial: true, state: job && { status: job.status, progress: job.progress, progressDetail: job.progressDetail, updatedAt: job.updatedAt } } });
+  if (options.untilFinished && isTerminal(job?.status)) queue.close();
   for (const event of early.splice(0)) accept(event);
   return queue;
 }
@@ -48,7 +61,8 @@ export async function watchJob(
 /**
  * Progress reports of one job, and its state changes, at most one report per `minIntervalMs`:
  * within an interval only the latest report is delivered (at its end); a state change is never
- * held back or coalesced away, and flushes the report waiting before it.
+ * held back or coalesced away, and flushes the report waiting before it. Ends once the job has
+ * finished (after that change), or at once after the initial state if it had already.
  */
 export async function watchProgress(
   stream: EventStream,
@@ -56,7 +70,7 @@ export async function watchProgress(
   jobId: string,
   minIntervalMs: number,
 ): Promise<AsyncIterable<Update>> {
-  const source = await watchJob(stream, db, jobId, (e) => e.kind === "PROGRESS" || e.toStatus !== null);
+  const source = await watchJob(stream, db, jobId, { only: (e) => e.kind === "PROGRESS" || e.toStatus !== null, untilFinished: true });
   if (minIntervalMs <= 0) return source;
   const out = new SubscriberQueue<Update>(1000);
   let lastSent = 0;
@@ -112,12 +126,11 @@ export async function watchEvents(
   stream: EventStream,
   db: Db,
   filter: JobFilter,
-  after: string | null,
+  resumeAfter: Position | null,
 ): Promise<AsyncIterable<StreamEvent>> {
   const live: StreamEvent[][] = [];
   let replaying = true;
   const queue = new SubscriberQueue<StreamEvent>(5000, () => unsubscribe());
-  const resumeAfter = after ? decodeCursor(after) : null;
   // A client may resume on an instance whose stream has not yet read up to its cursor: what the
   // client already has must not come again.
   const isNew = (e: StreamEvent) => {
@@ -160,7 +173,7 @@ export async function watchEvents(
 /** Jobs that become claimable (created, or back to QUEUED) in the given queues (any when empty). */
 export async function watchAvailable(stream: EventStream, db: Db, queues: string[] | null | undefined): Promise<AsyncIterable<Update>> {
   const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
-  queue.push({ item: { initial: true } });
+  queue.push({ item: { initial: true, state: null } });
   let chain = Promise.resolve();
   const { unsubscribe } = await stream.subscribe((events) => {
     const candidates = events.filter(isQueued);

@@ -201,7 +201,7 @@ describe("subscriptions with real clients", () => {
   it("jobProgress sends each report's progress and JSON detail, and the transitions", async () => {
     const [id] = (await queuedJobs(1)) as [string];
     const feed = clients.subscribe(clients.connect(), JobProgress, { id });
-    expect((await feed.next()).jobProgress).toEqual({ initial: true, kind: null, status: null, progress: null, detail: null, job: { status: "QUEUED", progress: 0 } });
+    expect((await feed.next()).jobProgress).toEqual({ initial: true, kind: null, status: "QUEUED", progress: 0, detail: null, job: { status: "QUEUED", progress: 0 } });
 
     const work = worker(api, node, id);
     await work.acquire();
@@ -438,16 +438,18 @@ describe("subscriptions with real clients", () => {
     feed.stop();
   });
 
-  it("1,000 subscribers on one instance all receive a change", { timeout: 20_000 }, async () => {
+  // About delivery, not speed (bench:watchers measures that): a machine busy with other work may
+  // take long to set up a thousand subscriptions.
+  it("1,000 subscribers on one instance all receive a change", { timeout: 120_000 }, async () => {
     const [id] = (await queuedJobs(1)) as [string];
     const feeds = Array.from({ length: 10 }, () => clients.connect()).flatMap((client) =>
       Array.from({ length: 100 }, () => clients.subscribe(client, JobUpdated, { id })),
     );
-    const initial = await Promise.all(feeds.map((feed) => feed.next(15_000)));
+    const initial = await Promise.all(feeds.map((feed) => feed.next(50_000)));
     expect(initial.every((m) => m.jobUpdated?.status === "QUEUED")).toBe(true);
 
     expectPayload((await api.query(Cancel, { id })).cancelJob, "JobPayload");
-    const changed = await Promise.all(feeds.map((feed) => feed.next(15_000)));
+    const changed = await Promise.all(feeds.map((feed) => feed.next(50_000)));
     expect(changed.filter((m) => m.jobUpdated?.status === "CANCELLED")).toHaveLength(1000);
   });
 

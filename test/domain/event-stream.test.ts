@@ -3,7 +3,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { EventStream, readEvents, type StreamEvent } from "../../src/events/event-stream.js";
+import { decodeCursor, EventStream, readEvents, type StreamEvent } from "../../src/events/event-stream.js";
 import { watchAvailable, watchEvents, type Update } from "../../src/events/watch.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
@@ -140,7 +140,7 @@ describe("the event stream", () => {
     try {
       await insertEvent(c, 401);
       const [seen] = (await readEvents(database.db, null)).filter((e) => e.jobVersion === 401);
-      const resumed = await watchEvents(stream, database.db, { includeDeleted: true }, seen!.cursor);
+      const resumed = await watchEvents(stream, database.db, { includeDeleted: true }, decodeCursor(seen!.cursor));
       await insertEvent(c, 402);
       stream.wake();
       expect((await take(resumed, 2, 1500)).map((e) => e.jobVersion)).toEqual([402]);

@@ -1,6 +1,7 @@
 // Live updates. Every subscription first sends the current state, then every change; payloads
 // are read fresh when delivered (events carry ids and versions, not objects).
-import type { StreamEvent } from "../../events/event-stream.js";
+import { GraphQLError } from "graphql";
+import { decodeCursor, type StreamEvent } from "../../events/event-stream.js";
 import {
   watchAvailable,
   watchEvents,
@@ -20,7 +21,8 @@ import { JobFilter, toJobFilter } from "./job-filter.js";
 import { Job } from "./job.js";
 
 const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("JobProgressUpdate").implement({
-  description: "A progress report of a job, or a change of its state; the first one is the state at subscription.",
+  description:
+    "A progress report of a job, or a change of its state; the first one is the job's state at subscription. The subscription completes after the job finishes (SUCCEEDED, FAILED or CANCELLED), or right after the first message if it had already.",
   fields: (t) => ({
     initial: t.boolean({ description: "Whether this is the state at subscription time rather than a change.", resolve: (p) => "initial" in p.update }),
     kind: t.field({
@@ -31,22 +33,27 @@ const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("
     }),
     progress: t.float({
       nullable: true,
-      description: "The progress reported, from 0 to 1.",
-      resolve: (p) => ("initial" in p.update ? null : p.update.progress),
+      description: "The job's progress at subscription (initial message), or the progress reported, from 0 to 1; null for a transition.",
+      resolve: (p) => ("initial" in p.update ? (p.update.state?.progress ?? null) : p.update.progress),
     }),
     detail: t.field({
       type: "JSON",
       nullable: true,
-      description: "The JSON the node sent with its report.",
-      resolve: (p) => ("initial" in p.update ? null : (p.update.detail ?? null)),
+      description: "The JSON the node sent with its report (for the initial message, with its last report).",
+      resolve: (p) => ("initial" in p.update ? (p.update.state?.progressDetail ?? null) : (p.update.detail ?? null)),
     }),
     status: t.field({
       type: JobStatusEnum,
       nullable: true,
-      description: "The status the job moved to, for a transition.",
-      resolve: (p) => ("initial" in p.update ? null : p.update.toStatus),
+      description: "The job's status at subscription (initial message), or the status a transition moved it to; null for a progress report.",
+      resolve: (p) => ("initial" in p.update ? (p.update.state?.status ?? null) : p.update.toStatus),
     }),
-    at: t.field({ type: "DateTime", nullable: true, description: "When it happened.", resolve: (p) => ("initial" in p.update ? null : p.update.at) }),
+    at: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it happened (for the initial message, when the job last changed).",
+      resolve: (p) => ("initial" in p.update ? (p.update.state?.updatedAt ?? null) : p.update.at),
+    }),
     job: t.field({
       type: Job,
       nullable: true,
@@ -141,7 +148,7 @@ builder.subscriptionFields((t) => ({
   jobProgress: t.field({
     type: JobProgressUpdate,
     description:
-      "The job's state now, then each progress report with its JSON detail and each change of state. With minIntervalMs, reports come at most once per interval (the latest wins); state changes are never held back.",
+      "The job's state now (status, progress and the last report's detail), then each progress report with its JSON detail and each change of state, until the job finishes: the subscription completes after SUCCEEDED, FAILED or CANCELLED (at once if the job had already finished). With minIntervalMs, reports come at most once per interval (the latest wins); state changes are never held back.",
     args: {
       id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
       minIntervalMs: t.arg.int({ required: false, defaultValue: 0, description: "Least time between two progress reports." }),
@@ -157,13 +164,15 @@ builder.subscriptionFields((t) => ({
       filter: t.arg({ type: JobEventFilter, required: false, description: "Which jobs." }),
       after: t.arg.string({ required: false, description: "Resume right after this cursor." }),
     },
-    subscribe: async (_root, args, ctx) =>
-      watchEvents(
-        ctx.events,
-        ctx.db,
-        { ...toJobFilter(args.filter?.jobs), jobId: args.filter?.job?.id },
-        args.after ?? null,
-      ),
+    subscribe: async (_root, args, ctx) => {
+      const after = args.after == null ? null : decodeCursor(args.after);
+      if (args.after != null && !after) {
+        throw new GraphQLError("`after` is not a cursor of this stream: pass the cursor of an update you received", {
+          extensions: { code: "INVALID_CURSOR", argument: "after" },
+        });
+      }
+      return watchEvents(ctx.events, ctx.db, { ...toJobFilter(args.filter?.jobs), jobId: args.filter?.job?.id }, after);
+    },
     resolve: (event: StreamEvent) => event,
   }),
   taskUpdated: t.prismaField({
@@ -171,7 +180,7 @@ builder.subscriptionFields((t) => ({
     description:
       "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added.",
     args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, (e) => e.taskId !== null || e.kind === "TASK_ADDED"),
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" }),
     resolve: async (query, update: Update, args, ctx) => {
       if ("initial" in update || !update.taskId) return listJobTasks(ctx.db, args.job.id, query);
       const task = await getTask(ctx.db, update.taskId, query);
