@@ -22,6 +22,7 @@ import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { Loaders } from "./graphql/loaders.js";
+import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useOutputDownloads } from "./http/downloads.js";
@@ -245,7 +246,7 @@ export function buildApp({
     // Off: it would count uploaded files too; useRequestBodies limits every other body instead.
     maxRequestBodySize: false,
     // Error details never reach clients, whatever NODE_ENV says; the logs have them.
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError },
     logging: logging.yogaLogger(),
     context: async ({ request, connectionParams, viewer: laneViewer }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated

@@ -11,6 +11,8 @@ const INT8 = 20;
 export type DbOptions = {
   url: string;
   poolSize?: number;
+  /** How long a statement waits for a free connection before it fails (see createDb). */
+  poolWaitMs?: number;
   /** A pg.Client subclass, e.g. one that counts statements in tests. */
   Client?: typeof pg.Client;
 };
@@ -19,7 +21,7 @@ export type DbOptions = {
 // run its statements outside the transaction.
 const pools = new WeakMap<Db, pg.Pool>();
 
-export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
+export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
   const pool = new pg.Pool({
     connectionString: url,
@@ -27,8 +29,9 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
     // int8 as BigInt, as Prisma gives it, for the statements src/db/rows.ts runs here (Prisma's own
     // queries bring their own parsers).
     types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? BigInt : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
-    // A refused connection should fail a request quickly, not hang it.
-    connectionTimeoutMillis: 5_000,
+    // A burst of requests (a thousand dashboards reconnecting after a restart) waits its turn
+    // rather than failing; past this, a request is answered SERVICE_UNAVAILABLE (src/graphql/mask.ts).
+    connectionTimeoutMillis: poolWaitMs,
     ...(Client ? { Client } : {}),
   });
   // An idle connection that the server closes (a restart, a failover, PostgreSQL stopping before
@@ -44,4 +47,12 @@ export function createDb({ url, poolSize = 10, Client }: DbOptions): Db {
 /** The connection pool under a client made by createDb: its total, idle and waiting counts. */
 export function dbPool(db: Db): pg.Pool | undefined {
   return pools.get(db);
+}
+
+/**
+ * Whether an error says a pool had no connection free within its wait: pg-pool tells it only by
+ * this message, whether the statement came through Prisma or straight from the pool.
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  return error instanceof Error && error.message === "timeout exceeded when trying to connect";
 }

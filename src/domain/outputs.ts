@@ -3,7 +3,7 @@
 // in, so an upload that is refused, too large or cut off leaves nothing behind.
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
-import type { Db } from "../db/client.js";
+import { isPoolExhausted, type Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { AlreadyExistsError, BusyError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -146,16 +146,12 @@ async function bookkeeping<R extends pg.QueryResultRow>(storage: OutputStorage, 
   }
 }
 
-/**
- * A connection for output content. pg-pool tells a wait that ran out (every connection busy for
- * connectionTimeoutMillis) only by its message; that answers BusyError, as anything else on the
- * database side would not.
- */
+/** A connection for output content; BusyError when every one stays busy for the pool's wait. */
 export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
   try {
     return await pool.connect();
   } catch (error) {
-    if (error instanceof Error && error.message === "timeout exceeded when trying to connect") throw new BusyError(BUSY_RETRY_SECONDS);
+    if (isPoolExhausted(error)) throw new BusyError(BUSY_RETRY_SECONDS);
     throw error;
   }
 }

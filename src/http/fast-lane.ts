@@ -17,7 +17,8 @@
 // whose token is refused (yoga answers 401).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from "graphql";
-import { createLRUCache, maskError, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
+import { createLRUCache, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
+import { maskError } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
 
