@@ -314,6 +314,9 @@ async function main() {
   const work = await scratch("workers");
   const db = await database(work.dir);
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: "jobgraph-bench" });
+  // An idle connection that PostgreSQL ends (when it stops, or the machine is slow to close the
+  // pool first) reports an error here; unheard, it would end the run.
+  pool.on("error", () => undefined);
   let gateways: Gateway[] = [];
   const giveUp = deadline(DEADLINE_MS, () => gateways.forEach((g) => process.kill(g.pid, "SIGKILL")));
   try {

@@ -32,6 +32,8 @@ export async function startPostgres(dir: string): Promise<Postgres> {
     db = await database(dir);
   }
   const client = new pg.Client({ connectionString: db.url });
+  // Kept for the whole run: a connection PostgreSQL ends meanwhile must not end the run.
+  client.on("error", () => undefined);
   await client.connect();
   const statements = await client.query("create extension if not exists pg_stat_statements").then(
     () => client.query("select 1 from pg_stat_statements limit 1").then(() => true),
