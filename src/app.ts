@@ -12,6 +12,7 @@ import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
+import { statementCaches } from "./db/rows.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
 import type { OutputStorage } from "./domain/outputs.js";
@@ -20,6 +21,7 @@ import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
+import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
@@ -209,11 +211,23 @@ export function buildApp({
   const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
-  const metrics = new Metrics({ db, pools: { prisma: dbPool(db), outputs: contentPool }, token: metricsToken, logger });
+  const documents = new DocumentCache({ maxEntries: MAX_DOCUMENTS, maxBytes: limits.documentCacheBytes });
+  const compiled = new CompiledQueries((document, bytes) => documents.charge(document, bytes));
+  const costs = new QueryCosts(schema);
+  const metrics = new Metrics({
+    db,
+    pools: { prisma: dbPool(db), outputs: contentPool },
+    caches: {
+      documents: () => documents.usage,
+      costs: () => costs.usage,
+      select_lists: () => statementCaches().selectLists,
+      prepared_statements: () => statementCaches().preparedStatements,
+    },
+    token: metricsToken,
+    logger,
+  });
 
   const contextFor = (viewer: Principal): Context => ({ db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) });
-  const compiled = new CompiledQueries();
-  const costs = new QueryCosts(schema);
   // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
   const lane = tracing
@@ -224,6 +238,7 @@ export function buildApp({
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
         initialContext: (params, viewer) => ({ params, viewer }),
         context: contextFor,
+        documents,
         compiled,
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         observer: {
@@ -243,6 +258,8 @@ export function buildApp({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    // Replaced by the document cache, bounded in bytes (its plugin, last below).
+    parserAndValidationCache: false,
     // Off: it would count uploaded files too; useRequestBodies limits every other body instead.
     maxRequestBodySize: false,
     // Error details never reach clients, whatever NODE_ENV says; the logs have them.
@@ -293,7 +310,7 @@ export function buildApp({
       useWakeAfterMutations(events),
       useQueryCosts(costs),
       useCompiledQueries(compiled),
-      ...(lane ? [lane.admission()] : []),
+      documents.plugin(),
     ],
   });
 

@@ -18,6 +18,8 @@ export type Limits = {
   maxUploadFiles: number;
   /** Per token and gateway instance; 0 switches the limit off. */
   mutationsPerMinute: number;
+  /** What the document cache may hold, in bytes (estimated): documents, their validation results and compiled forms. */
+  documentCacheBytes: number;
 };
 
 export const defaultLimits: Limits = {
@@ -30,6 +32,7 @@ export const defaultLimits: Limits = {
   maxOutputBytes: 5 * 1024 ** 3,
   maxUploadFiles: 10,
   mutationsPerMinute: 6000,
+  documentCacheBytes: 64 * 1024 ** 2,
 };
 
 /** pino's levels, most severe first; "silent" writes nothing. */
@@ -70,6 +73,7 @@ const schema = z.object({
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
+  JOBGRAPH_DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(1024 ** 2).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.documentCacheBytes),
   JOBGRAPH_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   JOBGRAPH_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   JOBGRAPH_METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOutputBytes: v.JOBGRAPH_MAX_OUTPUT_BYTES,
       maxUploadFiles: v.JOBGRAPH_MAX_UPLOAD_FILES,
       mutationsPerMinute: v.JOBGRAPH_MUTATIONS_PER_MINUTE,
+      documentCacheBytes: v.JOBGRAPH_DOCUMENT_CACHE_BYTES,
     },
     logLevel: v.JOBGRAPH_LOG_LEVEL,
     metricsToken: v.JOBGRAPH_METRICS_TOKEN,

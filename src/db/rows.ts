@@ -4,6 +4,7 @@
 // docs/performance.md); the pages that dashboards and workers ask for all the time come through here.
 import { createHash } from "node:crypto";
 import pg from "pg";
+import { LruCache, type CacheUsage } from "../lru.js";
 import { dbPool, type Db } from "./client.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { getDatamodel } from "./generated/pothos-types.js";
@@ -14,7 +15,9 @@ export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate" | "JobEvent
 // columns derived here against the database's own (test/domain/rows.test.ts).
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-const selectLists = new Map<string, string>();
+// Select lists by the fields they name: a handful in use, but each distinct selection of a job's
+// fields that clients send makes another, so they are kept as a bounded cache.
+const selectLists = new LruCache<string, string>({ maxEntries: 1000, maxBytes: 4 * 1024 * 1024 });
 const scalarFields = new Map<ModelName, ReadonlySet<string>>();
 
 /** A model's scalar fields (its columns), by Prisma field name. */
@@ -57,7 +60,7 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
           return column === prefix + name ? `${alias}."${column}"` : `${alias}."${column}" as "${prefix}${name}"`;
         })
         .join(", ");
-      selectLists.set(listKey, list);
+      selectLists.set(listKey, list, 2 * (listKey.length + list.length));
     }
     lists.set(key, list);
   }
@@ -82,16 +85,36 @@ export function nestUnder<T extends object>(rows: object[], key: string): T[] {
   });
 }
 
-const statementNames = new Map<string, string>();
+/**
+ * Distinct statement texts prepared. A prepared statement stays on each connection (in
+ * node-postgres and in its PostgreSQL backend) as long as the connection, and every distinct
+ * selection of columns makes another text, so only the first this many are prepared: the shapes
+ * of the transitions, claims and reads clients use all the time, many times over. Later ones run
+ * unnamed, planned at each run.
+ */
+export const MAX_PREPARED_STATEMENTS = 1000;
 
-/** A prepared statement's name, from its text (PostgreSQL cuts names at 63 bytes). */
-function statementName(text: string): string {
+const statementNames = new Map<string, string>();
+let statementBytes = 0;
+
+/** A prepared statement's name, from its text (PostgreSQL cuts names at 63 bytes); undefined once MAX_PREPARED_STATEMENTS are named. */
+function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
-  if (!name) {
+  if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
     name = `jobgraph_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
     statementNames.set(text, name);
+    statementBytes += 2 * text.length;
   }
   return name;
+}
+
+/** What this process keeps of the statements it makes: select lists, and the texts it prepares (on each connection). */
+export function statementCaches(): { selectLists: CacheUsage; preparedStatements: CacheUsage } {
+  return {
+    selectLists: selectLists.usage,
+    // Bounded by their number; the bytes are their texts'.
+    preparedStatements: { entries: statementNames.size, bytes: statementBytes, maxEntries: MAX_PREPARED_STATEMENTS, maxBytes: Infinity },
+  };
 }
 
 /**

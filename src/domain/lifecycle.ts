@@ -1,6 +1,7 @@
 // The job lifecycle as a table: the states each action may start from. Transitions check it in
 // their guarded SQL; permissions use it to tell a client which actions make sense now.
 import type { JobStatus } from "../db/generated/prisma/enums.js";
+import { InvalidTransitionError } from "./errors.js";
 
 export type JobAction =
   | "acquire"
@@ -40,6 +41,17 @@ export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
   addOutput: ANY,
   deleteOutput: ANY,
 };
+
+/** The statuses of a job still in play: waiting for a node (QUEUED) or held by one (ACQUIRED, RUNNING). */
+export const IN_PLAY: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING"];
+
+/**
+ * The refusal of a node's action on a job that has left play (finished or cancelled): no lease on
+ * it is current, and saying so tells the node more than that its lease is lost.
+ */
+export function jobEnded(status: JobStatus, action: string): InvalidTransitionError {
+  return new InvalidTransitionError(status, action, `cannot ${action} a job that is ${status}: it ${status === "CANCELLED" ? "was cancelled" : "has finished"}`);
+}
 
 /** Whether `action` makes sense for a job in this state (soft deletion included). */
 export function stateAllows(action: JobAction, job: { status: JobStatus; deletedAt: Date | null }): boolean {

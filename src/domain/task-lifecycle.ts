@@ -2,10 +2,11 @@
 // them through QUEUED -> RUNNING -> SUCCEEDED | FAILED, stage by stage (sequence).
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
-import type { TaskType } from "../db/generated/prisma/enums.js";
+import type { JobStatus, TaskType } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
+import { IN_PLAY, jobEnded } from "./lifecycle.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
@@ -102,13 +103,17 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
         /* lockJobForTasks */
         select status::text, creator_id, node_id, lease_token, deleted_at from jobs where id = ${jobId}::uuid for update`;
       if (!job) throw new NotFoundError("job", jobId);
-      const holds = actor.kind === "NODE" && job.node_id === actor.nodeId;
+      const admin = isAdmin(actor);
       const creator = actor.kind === "USER" && job.creator_id === actor.userId;
-      if (!isAdmin(actor) && !holds && !creator) throw new ForbiddenError("only the job's creator, its holding node or an admin may add tasks");
-      if (holds && !isAdmin(actor) && job.lease_token !== (leaseToken ?? null)) throw new LeaseLostError();
-      if (job.deleted_at || !["QUEUED", "ACQUIRED", "RUNNING"].includes(job.status)) {
-        throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.deleted_at ? "deleted" : job.status}`);
+      // A node adds tasks only as the job's holder; whether it holds the job is the lease's to say.
+      if (!admin && !creator && actor.kind !== "NODE") throw new ForbiddenError("only the job's creator, its holding node or an admin may add tasks");
+      if (job.deleted_at) throw new InvalidTransitionError(job.status, "addTasks", "cannot add tasks to a job that is deleted");
+      const inPlay = IN_PLAY.includes(job.status as JobStatus);
+      if (actor.kind === "NODE") {
+        if (!inPlay) throw jobEnded(job.status as JobStatus, "addTasks");
+        if (job.node_id !== actor.nodeId || job.lease_token !== presentedLease(leaseToken)) throw new LeaseLostError();
       }
+      if (!inPlay) throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.status}`);
       const creators = tasks.map((t) => t.createdByTaskId).filter((id): id is string => Boolean(id));
       if (creators.length) {
         const found = await tx.task.count({ where: { id: { in: creators }, jobId } });
@@ -210,13 +215,17 @@ async function whyNotTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     select: { status: true, sequence: true, jobId: true, job: { select: { status: true, nodeId: true, leaseToken: true, deletedAt: true } } },
   });
   if (!task) return new NotFoundError("task", taskId);
-  if (!isAdmin(actor) && actor.kind !== "NODE") return new ForbiddenError("only the node holding the job may work on its tasks");
-  if (task.job.status !== "RUNNING" || task.job.deletedAt) {
-    return new InvalidTransitionError(task.job.status, change.name, `the job is ${task.job.deletedAt ? "deleted" : task.job.status}, not RUNNING`);
+  const admin = isAdmin(actor);
+  if (!admin && actor.kind !== "NODE") return new ForbiddenError("only the node holding the job may work on its tasks");
+  const job = task.job;
+  if (job.deletedAt) return new InvalidTransitionError(job.status, change.name, "the job is deleted, not RUNNING");
+  // As for the job's own actions (whyNot in transitions.ts): a node is told that the job finished
+  // or was cancelled; a node that does not hold a job still in play has lost its lease.
+  if (!admin) {
+    if (!IN_PLAY.includes(job.status)) return jobEnded(job.status, change.name);
+    if (job.nodeId !== (actor.kind === "NODE" ? actor.nodeId : null) || job.leaseToken !== leaseToken) return new LeaseLostError();
   }
-  if (!isAdmin(actor) && (actor.kind !== "NODE" || task.job.nodeId !== actor.nodeId || task.job.leaseToken !== leaseToken)) {
-    return new LeaseLostError();
-  }
+  if (job.status !== "RUNNING") return new InvalidTransitionError(job.status, change.name, `the job is ${job.status}, not RUNNING`);
   if (!change.from.includes(task.status)) return new InvalidTransitionError(task.status, change.name, `cannot ${change.name} a task that is ${task.status}`);
   const blocking = await db.task.findMany({
     where: { jobId: task.jobId, sequence: { lt: task.sequence }, status: { not: "SUCCEEDED" } },

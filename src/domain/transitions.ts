@@ -9,7 +9,7 @@ import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
-import { allowedFrom, type JobAction } from "./lifecycle.js";
+import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
 import { isAdmin, type Principal } from "./principal.js";
 
@@ -155,10 +155,11 @@ const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgres
 
 /**
  * Reads the job again after a refused transition and names the reason, in this order: no such
- * job; the caller's role does not allow the action; the job is deleted; a node's lease is not the
- * current one of a job still in play (QUEUED, ACQUIRED, RUNNING: reclaimed, released, aborted or
- * acquired by another node); the job's state does not allow the action (which, for a finished or
- * cancelled job, tells a node more than "lease lost" would).
+ * job; the caller's role does not allow the action; the job is deleted; for a node acting as the
+ * job's holder (every holder action, and a reset by a node), a lease that is not the current one
+ * of a job still in play (QUEUED, ACQUIRED, RUNNING: reclaimed, released, aborted or acquired by
+ * another node), or a job that finished or was cancelled, which tells the node more than "lease
+ * lost" would; the job's state does not allow the action.
  */
 export async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, leaseToken?: string | null): Promise<Error> {
   const g = guardOf(actor, leaseToken);
@@ -167,8 +168,9 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
     select: { status: true, deletedAt: true, creatorId: true, nodeId: true, leaseToken: true, runAfter: true },
   });
   if (!job) return new NotFoundError("job", jobId);
-  // For a holder's action any node may try: whether it holds the job is the lease's to say.
-  const holderAction = HOLDER_ACTIONS.includes(action);
+  // A node resets a job only as its holder; for a holder's action any node may try: whether it
+  // holds the job is the lease's to say.
+  const holderAction = HOLDER_ACTIONS.includes(action) || (action === "reset" && actor.kind === "NODE");
   const roleAllows = holderAction
     ? g.admin || actor.kind === "NODE"
     : mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status });
@@ -177,9 +179,9 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
   if (action !== "reinstate" && action !== "hardDelete" && job.deletedAt) {
     return new InvalidTransitionError(job.status, action, `cannot ${action} a deleted job; reinstate it first`);
   }
-  const inPlay = job.status === "QUEUED" || job.status === "ACQUIRED" || job.status === "RUNNING";
-  if (holderAction && !g.admin && inPlay && (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken)) {
-    return new LeaseLostError();
+  if (holderAction && !g.admin) {
+    if (!IN_PLAY.includes(job.status)) return jobEnded(job.status, action);
+    if (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken) return new LeaseLostError();
   }
   if (!allowedFrom[action].includes(job.status)) return new InvalidTransitionError(job.status, action);
   if (action === "acquire" && job.runAfter > new Date()) {

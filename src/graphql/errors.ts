@@ -118,14 +118,31 @@ builder.objectType(BusyError, {
   }),
 });
 
+/** The error classes a result union may hold. */
+export type ErrorClass =
+  | typeof AlreadyExistsError
+  | typeof ConflictError
+  | typeof ForbiddenError
+  | typeof InvalidTransitionError
+  | typeof LeaseLostError
+  | typeof NotFoundError
+  | typeof TooLargeError
+  | typeof BusyError
+  | typeof ValidationError;
+
 /**
- * The `errors` option of a mutation: it answers with its payload or with one of the expected
- * errors, in a union named after it (createUser -> CreateUserResult).
+ * The `errors` option of a mutation: it answers with its payload or with one of `types`, in a
+ * union named after it (createUser -> CreateUserResult). `types` are exactly the errors its domain
+ * function can throw: one it throws that is not among them would be masked as an unexpected error
+ * (test/api/mutation-refusals.test.ts runs every mutation into each of its refusals). Two are kept
+ * whatever the domain function does: ValidationError for a mutation that takes text (a string, an
+ * ID or JSON: text PostgreSQL cannot store is refused with it), and ForbiddenError for one that
+ * some authenticated callers may not call.
  */
-export function mutationErrors(mutation: string, more: Array<typeof AlreadyExistsError | typeof TooLargeError | typeof BusyError> = []) {
+export function mutationErrors(mutation: string, types: readonly ErrorClass[]) {
   const union = `${mutation[0]!.toUpperCase()}${mutation.slice(1)}Result`;
   return {
-    types: [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, ConflictError, ...more],
+    types: [...types],
     directResult: true as const,
     union: { name: union, description: `What ${mutation} answers: its payload, or why nothing was changed.` },
   };

@@ -10,15 +10,20 @@
 // the plugin, which refuses it as it always did.
 import { complexityFromQuery } from "@pothos/plugin-complexity";
 import { Kind, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { createLRUCache } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
+import { LruCache, type CacheUsage } from "../lru.js";
 import type { Context } from "./context.js";
 
 /** The arguments fieldComplexity (builder.ts) reads: a field's cost depends on nothing else of a request. */
 export const COST_ARGUMENTS: readonly string[] = ["first", "last", "ids"];
 
-/** Distinct (operation, page sizes) costs remembered; well above what a set of clients sends. */
-const REMEMBERED_COSTS = 2000;
+/**
+ * Distinct (operation, page sizes) costs remembered; well above what a set of clients sends. The
+ * values of `ids` are part of a key, so keys are bounded in bytes too: a key takes two bytes a
+ * character at most, and an entry of the cache about a hundred more.
+ */
+const REMEMBERED_COSTS = { maxEntries: 2000, maxBytes: 2 * 1024 * 1024 };
+const BYTES_PER_COST = 100;
 
 type Operation = {
   /** The operation with the fragments it may use, alone in a document (complexityFromQuery takes the first operation). */
@@ -52,11 +57,16 @@ function costVariables(operation: OperationDefinitionNode, document: DocumentNod
 
 export class QueryCosts {
   readonly #operations = new WeakMap<DocumentNode, Map<string | undefined, Operation | null>>();
-  readonly #costs = createLRUCache<number>({ max: REMEMBERED_COSTS });
+  readonly #costs = new LruCache<string, number>(REMEMBERED_COSTS);
   readonly #keys = new WeakMap<Operation, number>();
   #nextKey = 0;
 
   constructor(private readonly schema: GraphQLSchema) {}
+
+  /** The costs remembered now. */
+  get usage(): CacheUsage {
+    return this.#costs.usage;
+  }
 
   /** Marks `context` when its operation's cost is within `ctx.limits.maxCost`. */
   check(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined, context: Context): void {
@@ -73,7 +83,7 @@ export class QueryCosts {
         // Arguments or variables the plugin refuses: it says why, when the operation runs.
         return;
       }
-      this.#costs.set(key, cost);
+      this.#costs.set(key, cost, BYTES_PER_COST + 2 * key.length);
     }
     if (cost <= context.limits.maxCost) checked.add(context);
   }

@@ -16,11 +16,13 @@
 // yet validated here (the first sight of each goes through yoga, which validates it), and requests
 // whose token is refused (yoga answers 401).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from "graphql";
-import { createLRUCache, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
+import { processRegularResult, type GraphQLParams } from "graphql-yoga";
 import { maskError } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
+import type { DocumentCache } from "../graphql/documents.js";
 
 /** What yoga gives the lane: its envelope and its listener, for what the lane does not serve. */
 export type YogaForLane<TContext> = {
@@ -71,6 +73,8 @@ export type FastLaneOptions<TContext, T> = {
   initialContext(params: GraphQLParams, viewer: Principal): TContext;
   /** The GraphQL context of a query the lane runs itself: what yoga's context factory makes. */
   context(viewer: Principal): unknown;
+  /** The documents yoga parsed and validated: the lane serves those that passed validation. */
+  documents: Pick<DocumentCache, "validDocument">;
   /** The compiled form of a query (shared with the plugin that runs compiled queries under yoga). */
   compiled: CompiledQueries;
   /** What yoga's plugins do before a query executes that the query's resolvers rely on (its cost check). */
@@ -147,33 +151,14 @@ function corsHeaders(headers: IncomingMessage["headers"]): Record<string, string
   return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Allow-Credentials": "true" };
 }
 
-/** Documents that passed validation, by their text; the lane serves only these. */
-const KNOWN_DOCUMENTS = 1000;
-
 const UNEXPECTED = "Unexpected error.";
 
 export class FastLane<TContext, T> {
   readonly #options: FastLaneOptions<TContext, T>;
-  readonly #known = createLRUCache<DocumentNode>({ max: KNOWN_DOCUMENTS });
   readonly #operationTypes = new WeakMap<DocumentNode, Map<string | undefined, string | undefined>>();
 
   constructor(options: FastLaneOptions<TContext, T>) {
     this.#options = options;
-  }
-
-  /**
-   * The yoga plugin that admits documents to the lane: once a document's text passed validation,
-   * the lane serves it.
-   */
-  admission(): Plugin {
-    return {
-      onValidate:
-        ({ context, params: { documentAST } }) =>
-        ({ valid }) => {
-          const query = (context as { params?: GraphQLParams }).params?.query;
-          if (valid && query !== undefined) this.#known.set(query, documentAST);
-        },
-    };
   }
 
   /** The HTTP server's request listener: the lane in front of `yoga`. */
@@ -221,16 +206,20 @@ export class FastLane<TContext, T> {
     return byName.get(name);
   }
 
-  /** Hands a request whose body was read to yoga, which reads the body from `req.body`. */
+  /**
+   * Hands a request whose body was read to yoga, which reads the body from `req.body`. As a stream:
+   * yoga's Node adapter lists the keys of a body it is given as a Buffer or a string, one per byte,
+   * which for a body of 900 KB cost a third of a second and tens of megabytes of garbage.
+   */
   #handOver(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    (req as IncomingMessage & { body?: Buffer }).body = body;
+    (req as IncomingMessage & { body?: Readable }).body = Readable.from([body]);
     void yoga(req, res);
   }
 
   async #serve(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, request: LaneRequest, mediaType: RegularMediaType, body: Buffer): Promise<void> {
     const { authenticate, observer } = this.#options;
     const params = paramsOf(body);
-    const document = params && this.#known.get(params.query!);
+    const document = params && this.#options.documents.validDocument(params.query!);
     // Subscriptions stream (or are refused, when the client takes no stream): yoga's to answer.
     if (!params || !document || this.#operationType(document, params.operationName) === "subscription") return this.#handOver(yoga, req, res, body);
     let viewer: Principal | null;

@@ -1,6 +1,6 @@
 // Prometheus metrics at GET /metrics: GraphQL operations (yoga's Prometheus plugin, with labels
 // kept to a bounded set), errors by code, jobs by status and queue, reclaimed leases, open
-// subscriptions, database pools, and Node's own process metrics. Each app has its own registry,
+// subscriptions, database pools, caches, and Node's own process metrics. Each app has its own registry,
 // so that several apps in one process (tests) never share a series.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createCounter, createHistogram, usePrometheus } from "@graphql-yoga/plugin-prometheus";
@@ -12,6 +12,7 @@ import type { Db } from "../db/client.js";
 import { JobStatus } from "../db/generated/prisma/enums.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { ReclaimResult } from "../domain/claiming.js";
+import type { CacheUsage } from "../lru.js";
 import type { Logger } from "./logger.js";
 import { OperationLabels } from "./operation-labels.js";
 import { describeError, errorCode } from "./request-log.js";
@@ -25,6 +26,8 @@ export type MetricsOptions = {
   db: Db;
   /** The pools whose connections are reported, by name. */
   pools: Record<string, pg.Pool | undefined>;
+  /** The caches whose use is reported, by name. */
+  caches: Record<string, () => CacheUsage>;
   /** When set, a scrape must send `Authorization: Bearer <token>`. */
   token?: string | undefined;
   logger: Logger;
@@ -86,6 +89,7 @@ export class Metrics {
     });
     this.databaseGauges(registers);
     this.poolGauges(registers);
+    this.cacheGauges(registers);
   }
 
   /** Counts what a pass of the reclaimer did (see Reclaimer's onReclaimed). */
@@ -325,6 +329,27 @@ export class Metrics {
         for (const row of rows ?? []) this.set({ queue: row.queue }, row.oldest_age_seconds);
       },
     });
+  }
+
+  /** What each cache holds, read from it when scraped. */
+  private cacheGauges(registers: Registry[]): void {
+    const caches = Object.entries(this.options.caches);
+    const gauge = (name: string, help: string, read: (usage: CacheUsage) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["cache"],
+        registers,
+        collect() {
+          for (const [cache, usage] of caches) {
+            const value = read(usage());
+            if (Number.isFinite(value)) this.set({ cache }, value);
+          }
+        },
+      });
+    gauge("jobgraph_cache_entries", "Entries each cache holds (documents: parsed documents; costs: query costs; select_lists, prepared_statements: SQL).", (u) => u.entries);
+    gauge("jobgraph_cache_bytes", "Bytes each cache holds, as it estimates them; the documents' include their validation results and compiled forms.", (u) => u.bytes);
+    gauge("jobgraph_cache_max_bytes", "The most bytes each cache holds (documents: JOBGRAPH_DOCUMENT_CACHE_BYTES).", (u) => u.maxBytes);
   }
 
   /** Connections of each pool, read from the pool when scraped. */

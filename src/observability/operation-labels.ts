@@ -1,11 +1,15 @@
 // Operation names as metric labels. A name is whatever a client wrote, and every distinct label
 // value is a series that Prometheus keeps, so a name is admitted only once a document carrying it
 // has passed validation (garbage never does), and only so many distinct names: the rest share one
-// label. The query text and the URL never become labels.
+// label, as do names too long for a dashboard (a name can be as long as the body limit allows, and
+// each admitted one is kept for good). The query text and the URL never become labels.
 import { getOperationAST, type DocumentNode } from "graphql";
 
 /** Distinct operation names one process reports; well above what a real set of clients sends. */
 export const MAX_OPERATION_NAMES = 200;
+
+/** The longest name reported; longer ones are "other". */
+export const MAX_OPERATION_NAME_LENGTH = 100;
 
 export type OperationLabelValues = { operationName: string; operationType: string };
 
@@ -40,7 +44,7 @@ export class OperationLabels {
 
   private admit(name: string): string {
     if (this.names.has(name)) return name;
-    if (this.names.size >= this.maxNames) return "other";
+    if (this.names.size >= this.maxNames || name.length > MAX_OPERATION_NAME_LENGTH) return "other";
     this.names.add(name);
     return name;
   }

@@ -7,7 +7,7 @@ import { createClient } from "graphql-ws";
 import { beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { MAX_OPERATION_NAMES } from "../../src/observability/operation-labels.js";
+import { MAX_OPERATION_NAME_LENGTH, MAX_OPERATION_NAMES } from "../../src/observability/operation-labels.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
@@ -106,6 +106,9 @@ describe("GET /metrics", () => {
       ["jobgraph_db_pool_connections", "gauge"],
       ["jobgraph_db_pool_waiting", "gauge"],
       ["jobgraph_db_pool_max_connections", "gauge"],
+      ["jobgraph_cache_entries", "gauge"],
+      ["jobgraph_cache_bytes", "gauge"],
+      ["jobgraph_cache_max_bytes", "gauge"],
       ["process_cpu_user_seconds_total", "counter"],
       ["process_resident_memory_bytes", "gauge"],
       ["nodejs_eventloop_lag_seconds", "gauge"],
@@ -151,6 +154,17 @@ describe("GET /metrics", () => {
     expect(names.size).toBe(MAX_OPERATION_NAMES + 1);
     expect(value(metrics, "graphql_envelop_request", { operationName: `Name${MAX_OPERATION_NAMES - 1}` })).toBe(1);
     expect(value(metrics, "graphql_envelop_request", { operationName: "other" })).toBe(5);
+  });
+
+  it("reports a name too long for a label as 'other', and does not keep it", async () => {
+    const fresh = await createTestApi(database);
+    const longest = `N${"a".repeat(MAX_OPERATION_NAME_LENGTH - 1)}`;
+    const tooLong = `${longest}b`;
+    for (const name of [longest, tooLong]) expect((await post(fresh, `query ${name} { viewer { kind } }`)).status).toBe(200);
+    const metrics = await scrape(fresh);
+    expect(value(metrics, "graphql_envelop_request", { operationName: longest })).toBe(1);
+    expect(value(metrics, "graphql_envelop_request", { operationName: "other" })).toBe(1);
+    expect(metrics.text).not.toContain(tooLong);
   });
 
   it("counts errors by code, and not the expected errors of mutation results", async () => {

@@ -1,11 +1,13 @@
 // QueryCosts (src/graphql/query-cost.ts): an operation's cost, remembered by its document and the
 // values its page-size variables take, marks a context within the limit (so the complexity plugin
 // skips its own walk) and never one over it, nor one it cannot price.
+import { randomUUID } from "node:crypto";
 import { parse } from "graphql";
 import { complexityFromQuery } from "@pothos/plugin-complexity";
 import { describe, expect, it } from "vitest";
 import { defaultLimits } from "../../src/config.js";
 import type { Context } from "../../src/graphql/context.js";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { costChecked, QueryCosts } from "../../src/graphql/query-cost.js";
 import { schema } from "../../src/graphql/schema.js";
 
@@ -77,4 +79,20 @@ describe("query costs", () => {
     costs.check(PAGE, "Page", { first: "many" }, badVariables);
     expect(costChecked(badVariables)).toBe(false);
   });
+
+  it("remember costs within bounded bytes, however long the ids lists they are keyed by", () => {
+    const costs = new QueryCosts(schema);
+    const NODES = parse(`query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }`);
+    // Each key holds a list of 900 global IDs of 56 characters: 50 KB, 60 of them 3 MB.
+    for (let i = 0; i < 60; i++) {
+      const ids = Array.from({ length: 900 }, () => encodeGlobalId("Job", randomUUID()));
+      const ctx = context(1_000_000);
+      costs.check(NODES, "Nodes", { ids }, ctx);
+      expect(costChecked(ctx)).toBe(true);
+    }
+    expect(costs.usage.bytes).toBeGreaterThan(0);
+    expect(costs.usage.bytes).toBeLessThanOrEqual(costs.usage.maxBytes);
+    expect(costs.usage.entries).toBeLessThan(60);
+  });
 });
+

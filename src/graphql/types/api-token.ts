@@ -1,6 +1,7 @@
 import type { ApiToken as ApiTokenRow } from "../../db/generated/prisma/client.js";
 import { createApiToken, revokeApiToken } from "../../domain/auth.js";
 import { builder } from "../builder.js";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { User } from "./user.js";
 
@@ -64,7 +65,7 @@ builder.mutationFields((t) => ({
     type: CreateApiTokenPayload,
     description: "Creates a token for a user and returns its secret, once. Admins only.",
     args: { input: t.arg({ type: CreateApiTokenInput, required: true, description: "The token." }) },
-    errors: mutationErrors("createApiToken"),
+    errors: mutationErrors("createApiToken", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: (_root, { input }, ctx) =>
       createApiToken(ctx.db, ctx.viewer, { userId: input.user.id, name: input.name, expiresAt: input.expiresAt }),
   }),
@@ -72,7 +73,7 @@ builder.mutationFields((t) => ({
     type: RevokeApiTokenPayload,
     description: "Revokes a token: it stops working at once. Revoking a revoked token changes nothing. Admins only.",
     args: { id: t.arg.globalID({ required: true, for: [ApiToken], description: "The token's global ID." }) },
-    errors: mutationErrors("revokeApiToken"),
+    errors: mutationErrors("revokeApiToken", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: async (_root, { id }, ctx) => ({ token: await revokeApiToken(ctx.db, ctx.viewer, id.id) }),
   }),
 }));

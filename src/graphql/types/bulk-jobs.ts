@@ -3,6 +3,7 @@ import { bulkJobAction, BULK_LIMIT, type BulkItem, type BulkResult } from "../..
 import { listJobsById } from "../../domain/jobs.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
+import { ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { Job } from "./job.js";
@@ -53,6 +54,12 @@ const BulkPayload = builder.objectRef<BulkResult>("BulkJobsPayload").implement({
   }),
 });
 
+/**
+ * Any caller may act on the jobs a filter matches: each job it may not change is an item of the
+ * payload (FORBIDDEN, INVALID_TRANSITION), not an error. A filter that matches too many is refused.
+ */
+const BULK_ERRORS = [ValidationError];
+
 builder.mutationFields((t) => {
   const filter = () =>
     t.arg({ type: JobFilter, required: true, description: `The jobs to act on (at most ${BULK_LIMIT} may match).` });
@@ -63,7 +70,7 @@ builder.mutationFields((t) => {
       type: BulkPayload,
       description: "Cancels every matched job the caller may cancel (each cascading to its children).",
       args: { filter: filter(), dryRun: dryRun(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
-      errors: mutationErrors("cancelJobs"),
+      errors: mutationErrors("cancelJobs", BULK_ERRORS),
       resolve: (_root, args, ctx) =>
         bulkJobAction(ctx.db, ctx.viewer!, "cancel", toJobFilter(args.filter), { dryRun: args.dryRun, reason: args.reason }),
     }),
@@ -75,7 +82,7 @@ builder.mutationFields((t) => {
         dryRun: dryRun(),
         keepOutputs: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the jobs' outputs." }),
       },
-      errors: mutationErrors("resetJobs"),
+      errors: mutationErrors("resetJobs", BULK_ERRORS),
       resolve: (_root, args, ctx) =>
         bulkJobAction(ctx.db, ctx.viewer!, "reset", toJobFilter(args.filter), { dryRun: args.dryRun, keepOutputs: args.keepOutputs }),
     }),
@@ -83,7 +90,7 @@ builder.mutationFields((t) => {
       type: BulkPayload,
       description: "Soft-deletes every matched job the caller may delete.",
       args: { filter: filter(), dryRun: dryRun() },
-      errors: mutationErrors("deleteJobs"),
+      errors: mutationErrors("deleteJobs", BULK_ERRORS),
       resolve: (_root, args, ctx) => bulkJobAction(ctx.db, ctx.viewer!, "delete", toJobFilter(args.filter), { dryRun: args.dryRun }),
     }),
   };

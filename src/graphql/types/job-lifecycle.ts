@@ -1,5 +1,6 @@
 // The mutations of the job lifecycle (see the table in docs and domain/lifecycle.ts), and creation.
 import { acquireNextJob } from "../../domain/claiming.js";
+import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { createJob } from "../../domain/create-job.js";
 import {
   abortJob,
@@ -189,6 +190,17 @@ function viewer(ctx: Context) {
   return ctx.viewer!;
 }
 
+// What each kind of action can answer besides its payload (whyNot in src/domain/transitions.ts
+// says which refusal applies). Every one takes a job's ID, and so may answer ValidationError.
+/**
+ * A node's action on the job it holds (a reset by a node too): refused to users, for a missing
+ * job, with a lease that is not the current one of a job still in play, or in the wrong state (a
+ * job that finished or was cancelled among them).
+ */
+const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+/** An action of the job's creator or an admin (or a node's acquisition): refused to others, for a missing job, or in the wrong state. */
+const OWNER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError];
+
 builder.mutationFields((t) => {
   const jobArg = () => t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." });
   const leaseArg = <R extends boolean>(required: R) =>
@@ -198,7 +210,7 @@ builder.mutationFields((t) => {
     type: CreateJobPayload,
     description: "Creates a job from a template, validated against it. Users and admins.",
     args: { input: t.arg({ type: CreateJobInput, required: true, description: "The job." }) },
-    errors: mutationErrors("createJob"),
+    errors: mutationErrors("createJob", [ForbiddenError, ValidationError]),
     resolve: (_root, { input }, ctx) =>
       createJob(ctx.db, viewer(ctx), {
         ...input,
@@ -211,7 +223,7 @@ builder.mutationFields((t) => {
     type: AcquireJobPayload,
     description: "Takes a QUEUED job for the calling node, with a new lease. Worker nodes.",
     args: { id: jobArg() },
-    errors: mutationErrors("acquireJob"),
+    errors: mutationErrors("acquireJob", OWNER_ERRORS),
     resolve: async (_root, { id }, ctx) => ({
       changed: await acquireJob(ctx.db, viewer(ctx), id.id, ctx.settings),
     }),
@@ -221,7 +233,7 @@ builder.mutationFields((t) => {
     description:
       "Takes the highest-priority, oldest claimable job matching the filter and the node's executors; job is null when there is none. Worker nodes.",
     args: { filter: t.arg({ type: ClaimFilterInput, required: false, description: "Which jobs to consider." }) },
-    errors: mutationErrors("acquireNextJob"),
+    errors: mutationErrors("acquireNextJob", [ForbiddenError, ValidationError]),
     resolve: async (_root, { filter }, ctx) => ({
       changed: await acquireNextJob(
         ctx.db,
@@ -235,14 +247,14 @@ builder.mutationFields((t) => {
     type: JobPayload,
     description: "Gives a held job back to the queue (UFDL's release). The holding node.",
     args: { id: jobArg(), leaseToken: leaseArg(true) },
-    errors: mutationErrors("releaseJob"),
+    errors: mutationErrors("releaseJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({ changed: await releaseJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken) }),
   }),
   startJob: t.field({
     type: LeasePayload,
     description: "Marks an acquired job RUNNING and renews the lease. The holding node.",
     args: { id: jobArg(), leaseToken: leaseArg(true) },
-    errors: mutationErrors("startJob"),
+    errors: mutationErrors("startJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({ changed: await startJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings) }),
   }),
   reportJobProgress: t.field({
@@ -254,7 +266,7 @@ builder.mutationFields((t) => {
       progress: t.arg.float({ required: true, description: "How much is done, from 0 to 1." }),
       detail: t.arg({ type: "JSON", required: false, description: "Anything the node wants watchers to see." }),
     },
-    errors: mutationErrors("reportJobProgress"),
+    errors: mutationErrors("reportJobProgress", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
       changed: await reportJobProgress(
         ctx.db,
@@ -269,7 +281,7 @@ builder.mutationFields((t) => {
     type: LeasePayload,
     description: "Extends the lease of a held job. The holding node.",
     args: { id: jobArg(), leaseToken: leaseArg(true) },
-    errors: mutationErrors("renewJobLease"),
+    errors: mutationErrors("renewJobLease", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
       changed: await renewJobLease(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings),
     }),
@@ -282,7 +294,7 @@ builder.mutationFields((t) => {
       leaseToken: leaseArg(true),
       error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded." }),
     },
-    errors: mutationErrors("finishJob"),
+    errors: mutationErrors("finishJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
       changed: await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error }),
     }),
@@ -296,7 +308,7 @@ builder.mutationFields((t) => {
       leaseToken: leaseArg(false),
       keepOutputs: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the job's outputs." }),
     },
-    errors: mutationErrors("resetJob"),
+    errors: mutationErrors("resetJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
       changed: await resetJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, keepOutputs: args.keepOutputs }),
     }),
@@ -305,35 +317,35 @@ builder.mutationFields((t) => {
     type: JobPayload,
     description: "Takes a held job from a node presumed dead and queues it again. Admins only.",
     args: { id: jobArg() },
-    errors: mutationErrors("abortJob"),
+    errors: mutationErrors("abortJob", OWNER_ERRORS),
     resolve: async (_root, { id }, ctx) => ({ changed: await abortJob(ctx.db, viewer(ctx), id.id) }),
   }),
   cancelJob: t.field({
     type: JobPayload,
     description: "Cancels a queued or held job and every descendant still queued or held. The creator or an admin.",
     args: { id: jobArg(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
-    errors: mutationErrors("cancelJob"),
+    errors: mutationErrors("cancelJob", OWNER_ERRORS),
     resolve: async (_root, args, ctx) => ({ changed: await cancelJob(ctx.db, viewer(ctx), args.id.id, args.reason) }),
   }),
   updateJob: t.field({
     type: JobPayload,
     description: "Changes a job's description, priority or tags. The creator or an admin.",
     args: { id: jobArg(), input: t.arg({ type: UpdateJobInput, required: true, description: "The changes." }) },
-    errors: mutationErrors("updateJob"),
+    errors: mutationErrors("updateJob", [...OWNER_ERRORS, ConflictError]),
     resolve: async (_root, args, ctx) => ({ changed: await updateJob(ctx.db, viewer(ctx), args.id.id, args.input) }),
   }),
   deleteJob: t.field({
     type: JobPayload,
     description: "Soft-deletes a job (UFDL's destroy): hidden from lists, reinstatable. The creator or an admin.",
     args: { id: jobArg() },
-    errors: mutationErrors("deleteJob"),
+    errors: mutationErrors("deleteJob", OWNER_ERRORS),
     resolve: async (_root, { id }, ctx) => ({ changed: await deleteJob(ctx.db, viewer(ctx), id.id) }),
   }),
   reinstateJob: t.field({
     type: JobPayload,
     description: "Restores a soft-deleted job. The creator or an admin.",
     args: { id: jobArg() },
-    errors: mutationErrors("reinstateJob"),
+    errors: mutationErrors("reinstateJob", OWNER_ERRORS),
     resolve: async (_root, { id }, ctx) => ({ changed: await reinstateJob(ctx.db, viewer(ctx), id.id) }),
   }),
   hardDeleteJob: t.field({
@@ -346,7 +358,7 @@ builder.mutationFields((t) => {
     }),
     description: "Deletes a job for good, with its tasks and outputs; its history stays. Admins only.",
     args: { id: jobArg() },
-    errors: mutationErrors("hardDeleteJob"),
+    errors: mutationErrors("hardDeleteJob", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: (_root, { id }, ctx) => hardDeleteJob(ctx.db, viewer(ctx), id.id),
   }),
   };

@@ -1,6 +1,6 @@
 // Adding and removing job outputs. The file arrives as a stream (see src/http/request-bodies.ts)
 // and goes straight into storage.
-import { AlreadyExistsError, BusyError, TooLargeError } from "../../domain/errors.js";
+import { AlreadyExistsError, BusyError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TooLargeError, ValidationError } from "../../domain/errors.js";
 import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
@@ -40,6 +40,13 @@ const DeleteJobOutputPayload = builder.objectRef<OutputInfo>("DeleteJobOutputPay
   }),
 });
 
+/**
+ * Outputs are added and removed by the node holding the job, with its lease, or by an admin at any
+ * time: refused to users, for a missing job or output, with a lease that is not the current one of
+ * a job still in play, and on a job that finished, was cancelled or is deleted.
+ */
+const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+
 builder.mutationFields((t) => ({
   addJobOutput: t.field({
     type: AddJobOutputPayload,
@@ -62,7 +69,7 @@ builder.mutationFields((t) => ({
           "The media type to serve the content with, parameters (such as charset) included. By default the file part's media type without its parameters (text/plain for a part without Content-Type, as RFC 7578 says).",
       }),
     },
-    errors: mutationErrors("addJobOutput", [AlreadyExistsError, TooLargeError, BusyError]),
+    errors: mutationErrors("addJobOutput", [...HOLDER_ERRORS, AlreadyExistsError, TooLargeError, BusyError]),
     resolve: async (_root, args, ctx) => {
       const part = await args.file.open();
       return addJobOutput(
@@ -90,7 +97,7 @@ builder.mutationFields((t) => ({
       type: t.arg.string({ required: true, description: "The output's type." }),
       leaseToken: t.arg.string({ required: false, description: "The token of the node's lease (admins need none)." }),
     },
-    errors: mutationErrors("deleteJobOutput"),
+    errors: mutationErrors("deleteJobOutput", HOLDER_ERRORS),
     resolve: (_root, args, ctx) =>
       deleteJobOutput(ctx.db, ctx.viewer!, { jobId: args.jobId.id, name: args.name, type: args.type, leaseToken: args.leaseToken }),
   }),

@@ -9,6 +9,7 @@ import {
   reinstateJobTemplate,
 } from "../../domain/templates.js";
 import type { Declaration } from "../../domain/values.js";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
 import { Executor } from "./executor.js";
@@ -162,7 +163,7 @@ builder.mutationFields((t) => ({
     type: JobTemplatePayload,
     description: "Defines a template; defining an existing name makes its next version. Users and admins.",
     args: { input: t.arg({ type: CreateJobTemplateInput, required: true, description: "The definition." }) },
-    errors: mutationErrors("createJobTemplate"),
+    errors: mutationErrors("createJobTemplate", [ForbiddenError, ValidationError]),
     resolve: async (_root, { input }, ctx) => ({
       templateId: await createJobTemplate(ctx.db, ctx.viewer, {
         name: input.name,
@@ -178,14 +179,14 @@ builder.mutationFields((t) => ({
     type: JobTemplatePayload,
     description: "Soft-deletes a template version: no new jobs from it; existing jobs keep it. Its creator or an admin.",
     args: { id: t.arg.globalID({ required: true, for: [JobTemplate], description: "The template version's global ID." }) },
-    errors: mutationErrors("deleteJobTemplate"),
+    errors: mutationErrors("deleteJobTemplate", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: async (_root, { id }, ctx) => ({ templateId: await deleteJobTemplate(ctx.db, ctx.viewer, id.id) }),
   }),
   reinstateJobTemplate: t.field({
     type: JobTemplatePayload,
     description: "Restores a soft-deleted template version. Its creator or an admin.",
     args: { id: t.arg.globalID({ required: true, for: [JobTemplate], description: "The template version's global ID." }) },
-    errors: mutationErrors("reinstateJobTemplate"),
+    errors: mutationErrors("reinstateJobTemplate", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: async (_root, { id }, ctx) => ({ templateId: await reinstateJobTemplate(ctx.db, ctx.viewer, id.id) }),
   }),
 }));

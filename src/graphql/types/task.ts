@@ -1,5 +1,6 @@
 import { addTasks, finishTask, reportTaskProgress, startTask } from "../../domain/task-lifecycle.js";
 import { getTask, listTasksById } from "../../domain/tasks.js";
+import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { NewTaskInput, toNewTask } from "./new-task-input.js";
 import { builder } from "../builder.js";
@@ -99,6 +100,14 @@ const AddTasksPayload = builder.objectRef<{ taskIds: string[] }>("AddTasksPayloa
   }),
 });
 
+/**
+ * What every task mutation can answer besides its payload: a caller who may not (a user, but for
+ * the job's creator adding tasks), a missing job or task, invalid input, a lease that is not the
+ * current one of a job still in play, and a job or task in the wrong state (a job that finished or
+ * was cancelled among them).
+ */
+const TASK_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+
 builder.mutationFields((t) => {
   const taskId = () => t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." });
   const leaseToken = () => t.arg.string({ required: true, description: "The token of the lease on the task's job." });
@@ -113,7 +122,7 @@ builder.mutationFields((t) => {
         tasks: t.arg({ type: [NewTaskInput], required: true, description: "The tasks." }),
         leaseToken: t.arg.string({ required: false, description: "The holding node's lease token." }),
       },
-      errors: mutationErrors("addTasks"),
+      errors: mutationErrors("addTasks", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
         taskIds: (await addTasks(ctx.db, node(ctx), args.job.id, args.tasks.map(toNewTask), args.leaseToken)).map((r) => r.id),
       }),
@@ -122,14 +131,14 @@ builder.mutationFields((t) => {
       type: TaskPayload,
       description: "Starts a queued task of a running job, once every task of a lower sequence has succeeded. The holding node.",
       args: { id: taskId(), leaseToken: leaseToken() },
-      errors: mutationErrors("startTask"),
+      errors: mutationErrors("startTask", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({ taskId: await startTask(ctx.db, node(ctx), args.id.id, args.leaseToken) }),
     }),
     reportTaskProgress: t.field({
       type: TaskPayload,
       description: "Records a running task's progress (0 to 1); the job's progress follows its tasks' unless the node reports it. The holding node.",
       args: { id: taskId(), leaseToken: leaseToken(), progress: t.arg.float({ required: true, description: "From 0 to 1." }) },
-      errors: mutationErrors("reportTaskProgress"),
+      errors: mutationErrors("reportTaskProgress", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
         taskId: await reportTaskProgress(ctx.db, node(ctx), args.id.id, args.leaseToken, args.progress),
       }),
@@ -143,7 +152,7 @@ builder.mutationFields((t) => {
         success: t.arg.boolean({ required: true, description: "Whether the task succeeded." }),
         output: t.arg.string({ required: false, description: "What the task produced." }),
       },
-      errors: mutationErrors("finishTask"),
+      errors: mutationErrors("finishTask", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
         taskId: await finishTask(ctx.db, node(ctx), args.id.id, args.leaseToken, { success: args.success, output: args.output }),
       }),

@@ -1,6 +1,7 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
 import { createUser } from "../../domain/auth.js";
 import { builder, pageSize } from "../builder.js";
+import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { UserRoleEnum } from "./enums.js";
 
@@ -53,7 +54,7 @@ builder.mutationFields((t) => ({
     type: CreateUserPayload,
     description: "Creates a user. Admins only. Give the user a token with createApiToken.",
     args: { input: t.arg({ type: CreateUserInput, required: true, description: "The user." }) },
-    errors: mutationErrors("createUser"),
+    errors: mutationErrors("createUser", [ForbiddenError, ValidationError]),
     resolve: async (_root, { input }, ctx) => ({ user: await createUser(ctx.db, ctx.viewer, input) }),
   }),
 }));

@@ -2,7 +2,7 @@ import type { ApiToken as ApiTokenRow, WorkerNode as WorkerNodeRow } from "../..
 import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, listWorkerNodes } from "../../domain/nodes.js";
 import { builder, pageSize } from "../builder.js";
-import { ValidationError } from "../../domain/errors.js";
+import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { ApiToken } from "./api-token.js";
 
@@ -94,7 +94,7 @@ builder.mutationFields((t) => ({
     type: RegisterWorkerNodePayload,
     description: "Registers a worker node and creates its token, whose secret is returned once. Admins only.",
     args: { input: t.arg({ type: RegisterWorkerNodeInput, required: true, description: "The node." }) },
-    errors: mutationErrors("registerWorkerNode"),
+    errors: mutationErrors("registerWorkerNode", [ForbiddenError, ValidationError]),
     resolve: (_root, { input }, ctx) =>
       registerWorkerNode(ctx.db, ctx.viewer, { ...input, labels: stringLabels(input.labels) }),
   }),

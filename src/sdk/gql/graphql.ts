@@ -365,12 +365,8 @@ export type CliCreateJobMutationVariables = Exact<{
 
 
 export type CliCreateJobMutation = { createJob:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'CreateJobPayload', outcome: CreateJobOutcome, job: { id: string, number: number, name: string | null, status: JobStatus, progress: number, queue: string, priority: number, tags: Array<string>, createdAt: string, updatedAt: string, deletedAt: string | null, errorReason: string | null, template: { name: string, version: number }, node: { name: string } | null } }
     | { __typename: 'ForbiddenError', message: string }
-    | { __typename: 'InvalidTransitionError', message: string }
-    | { __typename: 'LeaseLostError', message: string }
-    | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -381,11 +377,9 @@ export type CliCancelJobMutationVariables = Exact<{
 
 
 export type CliCancelJobMutation = { cancelJob:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', message: string }
     | { __typename: 'JobPayload', job: { id: string, number: number, name: string | null, status: JobStatus, progress: number, queue: string, priority: number, tags: Array<string>, createdAt: string, updatedAt: string, deletedAt: string | null, errorReason: string | null, template: { name: string, version: number }, node: { name: string } | null } }
-    | { __typename: 'LeaseLostError', message: string }
     | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -411,12 +405,8 @@ export type CliCreateJobTemplateMutationVariables = Exact<{
 
 
 export type CliCreateJobTemplateMutation = { createJobTemplate:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
-    | { __typename: 'InvalidTransitionError', message: string }
     | { __typename: 'JobTemplatePayload', jobTemplate: { id: string, name: string, version: number } }
-    | { __typename: 'LeaseLostError', message: string }
-    | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -426,11 +416,8 @@ export type CliCreateApiTokenMutationVariables = Exact<{
 
 
 export type CliCreateApiTokenMutation = { createApiToken:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'CreateApiTokenPayload', secret: string, token: { id: string, name: string, prefix: string, expiresAt: string | null, createdAt: string, user: { id: string, name: string, role: UserRole } | null } }
     | { __typename: 'ForbiddenError', message: string }
-    | { __typename: 'InvalidTransitionError', message: string }
-    | { __typename: 'LeaseLostError', message: string }
     | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -441,11 +428,7 @@ export type CliRegisterWorkerNodeMutationVariables = Exact<{
 
 
 export type CliRegisterWorkerNodeMutation = { registerWorkerNode:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
-    | { __typename: 'InvalidTransitionError', message: string }
-    | { __typename: 'LeaseLostError', message: string }
-    | { __typename: 'NotFoundError', message: string }
     | { __typename: 'RegisterWorkerNodePayload', secret: string, token: { id: string, name: string, prefix: string, createdAt: string }, node: { id: string, name: string, executors: Array<string>, cpu: number | null, memory: number | null } }
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ path: Array<string>, message: string }> }
    };
@@ -459,11 +442,7 @@ export type SdkAcquireNextJobMutationVariables = Exact<{
 
 export type SdkAcquireNextJobMutation = { acquireNextJob:
     | { __typename: 'AcquireJobPayload', job: { id: string, number: number, name: string | null, description: string, queue: string, priority: number, tags: Array<string>, attempts: number, template: { name: string, version: number, executor: { name: string, version: string | null } }, inputValues: Array<{ name: string, type: string, value: unknown }>, parameterValues: Array<{ name: string, type: string, value: unknown }> } | null, lease: { token: string, expiresAt: string } | null }
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
-    | { __typename: 'InvalidTransitionError', message: string }
-    | { __typename: 'LeaseLostError', message: string }
-    | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -474,7 +453,6 @@ export type SdkStartJobMutationVariables = Exact<{
 
 
 export type SdkStartJobMutation = { startJob:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', from: string, message: string }
     | { __typename: 'LeaseLostError', message: string }
@@ -490,7 +468,6 @@ export type SdkRenewJobLeaseMutationVariables = Exact<{
 
 
 export type SdkRenewJobLeaseMutation = { renewJobLease:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', from: string, message: string }
     | { __typename: 'LeaseLostError', message: string }
@@ -508,7 +485,6 @@ export type SdkReportJobProgressMutationVariables = Exact<{
 
 
 export type SdkReportJobProgressMutation = { reportJobProgress:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', from: string, message: string }
     | { __typename: 'LeaseLostError', message: string }
@@ -525,7 +501,6 @@ export type SdkFinishJobMutationVariables = Exact<{
 
 
 export type SdkFinishJobMutation = { finishJob:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', from: string, message: string }
     | { __typename: 'JobPayload', job: { status: JobStatus } }
@@ -541,7 +516,6 @@ export type SdkReleaseJobMutationVariables = Exact<{
 
 
 export type SdkReleaseJobMutation = { releaseJob:
-    | { __typename: 'ConflictError', message: string }
     | { __typename: 'ForbiddenError', message: string }
     | { __typename: 'InvalidTransitionError', message: string }
     | { __typename: 'JobPayload' }
