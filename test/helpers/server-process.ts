@@ -124,3 +124,29 @@ export async function graphql<T>(server: ServerProcess, token: string, query: st
   }
   return body.data;
 }
+
+/**
+ * Runs the server process with `env` on top of this process's environment (without DATABASE_URL)
+ * until it exits by itself, for starts that are meant to fail; kills it after `timeoutMs`.
+ */
+export async function runServerToExit(
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: "127.0.0.1" };
+  delete childEnv.DATABASE_URL;
+  Object.assign(childEnv, env);
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
+    cwd: projectRoot,
+    env: childEnv,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
