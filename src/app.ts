@@ -4,7 +4,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
@@ -24,6 +23,7 @@ import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { Loaders } from "./graphql/loaders.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
+import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { FastLane } from "./http/fast-lane.js";
 import { useRequestBodies } from "./http/request-bodies.js";
@@ -271,7 +271,7 @@ export function buildApp({
       useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
-      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
+      useCsrfPrevention(["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"]),
       useAuthentication(authenticator, viewers, logging),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       EnvelopArmorPlugin({
