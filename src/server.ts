@@ -16,6 +16,7 @@ async function main() {
   // Before the database: a port in use would otherwise be found only after creating and seeding one.
   await checkListen(config.port, config.host);
   const database = await openDatabase(config);
+  if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
