@@ -4,7 +4,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
@@ -26,6 +25,7 @@ import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { FastLane } from "./http/fast-lane.js";
+import { usePlayground } from "./http/playground.js";
 import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
@@ -39,7 +39,7 @@ export type AppDeps = {
   limits?: Limits;
   /** Production: no field suggestions in errors. */
   production?: boolean;
-  /** A token the playground sends by default (the development admin token); never in production. */
+  /** A token the playground sends by default (the development admin token), to loopback requests alone; never in production. */
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
@@ -202,7 +202,6 @@ export function buildApp({
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize);
   const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
-  const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
   const metrics = new Metrics({ db, pools: { prisma: dbPool(db), outputs: contentPool }, token: metricsToken, logger });
@@ -253,20 +252,22 @@ export function buildApp({
       if (!viewer) throw unauthenticated();
       return contextFor(viewer);
     },
-    graphiql: {
-      title: "jobgraph",
-      // The playground sends subscriptions as server-sent events over GET, which CSRF prevention
-      // refuses without one of its headers; a page of another origin cannot set it.
-      additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
-      defaultTabs: playgroundTabs.map((tab) => ({ ...tab, headers: playgroundHeaders ?? null })),
-      ...(playgroundHeaders ? { headers: playgroundHeaders, defaultHeaders: playgroundHeaders } : {}),
-    },
-    renderGraphiQL,
+    // Served by usePlayground below: a small page, cached and compressed assets.
+    graphiql: false,
     plugins: [
       // First, so that every line of a request, from any plugin after it, carries its request id.
       logging.plugin(),
       ...(tracing ? [tracing] : []),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
+      usePlayground({
+        title: "jobgraph",
+        endpoint: "/graphql",
+        tabs: playgroundTabs,
+        // The playground sends subscriptions as server-sent events over GET, which CSRF prevention
+        // refuses without one of its headers; a page of another origin cannot set it.
+        additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
+        ...(playgroundToken ? { token: playgroundToken } : {}),
+      }),
       ...metrics.plugins(),
       useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
