@@ -12,6 +12,7 @@ import { defaultLimits, type Limits } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
+import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
@@ -55,6 +56,8 @@ export type AppDeps = {
   metricsToken?: string;
   /** The plugin that traces operations (startTracing in src/observability/tracing.ts), when tracing is on. */
   tracing?: Plugin;
+  /** Keep the demo jobs moving once started (src/db/demo-worker.ts); off by default. */
+  demoWorker?: boolean;
 };
 
 /**
@@ -197,6 +200,7 @@ export function buildApp({
   logger = silentLogger(),
   metricsToken,
   tracing,
+  demoWorker = false,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
@@ -350,12 +354,16 @@ export function buildApp({
     metrics.leasesReclaimed(result);
     events.written();
   });
+  const demo = demoWorker
+    ? new DemoWorker({ db, databaseUrl, settings, logger, onWritten: () => events.written() })
+    : undefined;
 
   return {
     yoga,
     server,
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
+      demo?.start();
       // Remembered principals are only trusted while revocations from other instances are heard.
       if (authCacheSeconds > 0) await events.listenForAnnouncements();
       return new Promise((resolve, reject) => {
@@ -367,6 +375,7 @@ export function buildApp({
       });
     },
     async stop() {
+      await demo?.stop();
       await reclaimer.stop();
       await events.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");

@@ -53,6 +53,8 @@ async function main() {
     logger,
     metricsToken: config.metricsToken,
     tracing: tracing?.plugin,
+    // The demo's worker nodes live in the gateway, on the database the demo data is for.
+    demoWorker: config.demoWorker && config.demoData && database.kind === "embedded",
   });
 
   let stopping = false;
