@@ -25,7 +25,10 @@ import {
 export type EmbeddedPostgres = {
   /** False when another jobgraph process on this data folder runs the server and this one joined it. */
   owned: boolean;
-  /** True when this start created the database cluster (the data folder was new). */
+  /**
+   * True when this start created the `jobgraph` database: the data folder was new, or the start
+   * that made its cluster was killed before it got that far.
+   */
   created: boolean;
   /** Connection URL of the `jobgraph` database on the embedded server. */
   url: string;
@@ -114,12 +117,15 @@ async function layout(dataDir: string): Promise<Layout> {
   if (os.userInfo().uid !== 0) return { binaries, clusterDir };
 
   const runAs = await postgresUser();
+  const unreachable: string[] = [];
   const placed: string[] = [];
   if (!(await canRun(runAs, binaries))) {
+    unreachable.push(`the package's binaries (${binaries.root})`);
     binaries = await placedBinaries(binaries);
     placed.push(`its binaries in ${binaries.root}`);
   }
   if (!linked && !existsSync(path.join(clusterDir, "PG_VERSION")) && !(await canEnter(runAs, dataDir))) {
+    unreachable.push(`the data folder (${dataDir})`);
     clusterDir = path.join(await placedClusterParent(dataDir), "pg");
     // What a start that failed here left (an empty cluster folder) makes way for the link.
     await fs.rm(link, { recursive: true, force: true });
@@ -127,8 +133,8 @@ async function layout(dataDir: string): Promise<Layout> {
     placed.push(`its cluster in ${clusterDir} (linked from ${link})`);
   }
   const placement = placed.length
-    ? `the system user ${POSTGRES_USER}, which PostgreSQL runs as under root, cannot reach what is in ${dataDir} ` +
-      `and the package's binaries, so the embedded PostgreSQL has ${placed.join(" and ")}`
+    ? `the system user ${POSTGRES_USER}, whom PostgreSQL runs as under root, cannot reach ${unreachable.join(" or ")}, ` +
+      `so the embedded PostgreSQL has ${placed.join(" and ")}`
     : undefined;
   return { binaries, clusterDir, runAs, ...(placement ? { placement } : {}) };
 }
@@ -322,16 +328,20 @@ export async function startEmbeddedPostgres(options: {
   const urls = await connectionUrls(credentials, port);
   const admin = new pg.Client({ connectionString: urls.adminUrl });
   await admin.connect();
+  let created = false;
   try {
     const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DATABASE]);
-    if (!rowCount) await admin.query(`create database ${DATABASE}`);
+    if (!rowCount) {
+      await admin.query(`create database ${DATABASE}`);
+      created = true;
+    }
   } finally {
     await admin.end();
   }
 
   return {
     owned: true,
-    created: !initialised,
+    created,
     ...urls,
     port,
     ...(where.placement ? { placement: where.placement } : {}),
