@@ -4,8 +4,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
@@ -15,6 +13,7 @@ import { dbPool, type Db } from "./db/client.js";
 import { statementCaches } from "./db/rows.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
+import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
 import { EventStream } from "./events/event-stream.js";
@@ -27,8 +26,10 @@ import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
 import { playgroundTabs } from "./graphql/playground.js";
+import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { FastLane } from "./http/fast-lane.js";
+import { usePlayground } from "./http/playground.js";
 import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
@@ -42,7 +43,7 @@ export type AppDeps = {
   limits?: Limits;
   /** Production: no field suggestions in errors. */
   production?: boolean;
-  /** A token the playground sends by default (the development admin token); never in production. */
+  /** A token the playground sends by default (the development admin token), to loopback requests alone; never in production. */
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
@@ -60,6 +61,8 @@ export type AppDeps = {
   metricsToken?: string;
   /** The plugin that traces operations (startTracing in src/observability/tracing.ts), when tracing is on. */
   tracing?: Plugin;
+  /** Keep the demo jobs moving once started (src/db/demo-worker.ts); off by default. */
+  demoWorker?: boolean;
 };
 
 /**
@@ -203,12 +206,12 @@ export function buildApp({
   logger = silentLogger(),
   metricsToken,
   tracing,
+  demoWorker = false,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
   const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
-  const playgroundHeaders = playgroundToken ? JSON.stringify({ Authorization: `Bearer ${playgroundToken}` }) : undefined;
   const viewers = new WeakMap<Request, Principal>();
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
   const documents = new DocumentCache({ maxEntries: MAX_DOCUMENTS, maxBytes: limits.documentCacheBytes });
@@ -274,25 +277,27 @@ export function buildApp({
       if (!viewer) throw unauthenticated();
       return contextFor(viewer);
     },
-    graphiql: {
-      title: "jobgraph",
-      // The playground sends subscriptions as server-sent events over GET, which CSRF prevention
-      // refuses without one of its headers; a page of another origin cannot set it.
-      additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
-      defaultTabs: playgroundTabs.map((tab) => ({ ...tab, headers: playgroundHeaders ?? null })),
-      ...(playgroundHeaders ? { headers: playgroundHeaders, defaultHeaders: playgroundHeaders } : {}),
-    },
-    renderGraphiQL,
+    // Served by usePlayground below: a small page, cached and compressed assets.
+    graphiql: false,
     plugins: [
       // First, so that every line of a request, from any plugin after it, carries its request id.
       logging.plugin(),
       ...(tracing ? [tracing] : []),
       useReadinessCheck({ check: () => databaseAnswers(db) }),
+      usePlayground({
+        title: "jobgraph",
+        endpoint: "/graphql",
+        tabs: playgroundTabs,
+        // The playground sends subscriptions as server-sent events over GET, which CSRF prevention
+        // refuses without one of its headers; a page of another origin cannot set it.
+        additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
+        ...(playgroundToken ? { token: playgroundToken } : {}),
+      }),
       ...metrics.plugins(),
       useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
-      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"] }),
+      useCsrfPrevention(["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"]),
       useAuthentication(authenticator, viewers, logging),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       EnvelopArmorPlugin({
@@ -375,12 +380,16 @@ export function buildApp({
     },
     outputs,
   );
+  const demo = demoWorker
+    ? new DemoWorker({ db, databaseUrl, settings, logger, onWritten: () => events.written() })
+    : undefined;
 
   return {
     yoga,
     server,
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
+      demo?.start();
       // Remembered principals are only trusted while revocations from other instances are heard.
       if (authCacheSeconds > 0) await events.listenForAnnouncements();
       return new Promise((resolve, reject) => {
@@ -392,6 +401,7 @@ export function buildApp({
       });
     },
     async stop() {
+      await demo?.stop();
       await reclaimer.stop();
       await events.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");

@@ -57,6 +57,7 @@ const schema = z.object({
   JOBGRAPH_DATA_DIR: z.string().trim().min(1).default(".data"),
   JOBGRAPH_EMBEDDED_PG_PORT: port.default(0),
   JOBGRAPH_DEMO_DATA: flag("true"),
+  JOBGRAPH_DEMO_WORKER: flag("true"),
   JOBGRAPH_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   JOBGRAPH_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   JOBGRAPH_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(20),
@@ -101,6 +102,8 @@ export type Config = {
   embeddedPgPort: number;
   /** Fill a newly created embedded database with demo data. */
   demoData: boolean;
+  /** With demo data on the embedded database: keep the demo jobs moving (src/db/demo-worker.ts). */
+  demoWorker: boolean;
   /** A secret that start-up makes a valid admin token. */
   adminToken: string | undefined;
   maxPageSize: number;
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(v.JOBGRAPH_DATA_DIR),
     embeddedPgPort: v.JOBGRAPH_EMBEDDED_PG_PORT,
     demoData: v.JOBGRAPH_DEMO_DATA === "true",
+    demoWorker: v.JOBGRAPH_DEMO_WORKER === "true",
     adminToken: v.JOBGRAPH_ADMIN_TOKEN,
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,

@@ -7,12 +7,16 @@ import { seedDemoData } from "./db/seed.js";
 import { developmentToken } from "./db/dev-token.js";
 import { ensureAdminToken } from "./domain/auth.js";
 import { fail } from "./fail.js";
+import { checkListen, listenProblem } from "./http/listen-check.js";
 import { createLogger } from "./observability/logger.js";
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  // Before the database: a port in use would otherwise be found only after creating and seeding one.
+  await checkListen(config.port, config.host);
   const database = await openDatabase(config);
+  if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
@@ -49,6 +53,8 @@ async function main() {
     logger,
     metricsToken: config.metricsToken,
     tracing: tracing?.plugin,
+    // The demo's worker nodes live in the gateway, on the database the demo data is for.
+    demoWorker: config.demoWorker && config.demoData && database.kind === "embedded",
   });
 
   let stopping = false;
@@ -74,7 +80,7 @@ async function main() {
     address = await app.start(config.port, config.host);
   } catch (error) {
     await database.close();
-    throw error;
+    throw listenProblem(error, config.port, config.host) ?? error;
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shown = host === "0.0.0.0" || host === "[::]" || host === "127.0.0.1" ? "localhost" : host;

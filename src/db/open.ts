@@ -10,6 +10,8 @@ export type OpenDatabase = {
   kind: "external" | "embedded";
   /** True when the embedded database was created by this start. */
   created: boolean;
+  /** Where the embedded PostgreSQL's files were placed outside the data folder, and why; usually none. */
+  placement?: string;
   /** Stops the embedded server if this process started it; nothing for an external database. */
   close(): Promise<void>;
 };
@@ -26,5 +28,11 @@ export async function openDatabase(config: Config): Promise<OpenDatabase> {
     await embedded.stop();
     throw error;
   }
-  return { url: embedded.url, kind: "embedded", created: embedded.created, close: () => embedded.stop() };
+  return {
+    url: embedded.url,
+    kind: "embedded",
+    created: embedded.created,
+    ...(embedded.placement ? { placement: embedded.placement } : {}),
+    close: () => embedded.stop(),
+  };
 }

@@ -17,6 +17,9 @@ export type SeedSummary = {
   events: number;
 };
 
+/** The tag every demo job carries: the demo worker (demo-worker.ts) moves these jobs, and no others. */
+export const DEMO_TAG = "demo";
+
 export class SeedRefusedError extends Error {
   override name = "SeedRefusedError";
 }
@@ -84,6 +87,9 @@ const NODES: NodeSeed[] = [
     since: 30 * DAY,
   },
 ];
+
+/** The demo's worker nodes, by name; the demo worker acts as them. */
+export const DEMO_NODE_NAMES: readonly string[] = NODES.map((n) => n.name);
 
 function required(name: string, types: ValueType[], help: string): Declaration {
   return { name, types, required: true, help };
@@ -1130,7 +1136,7 @@ function jobRow(seed: JobSeed, job: Replayed, ids: Ids, clock: Clock): Prisma.Jo
     updatedAt: job.events.at(-1)?.at ?? job.createdAt,
     version: job.events.length,
     nondeterministic: seed.nondeterministic ?? false,
-    tags: seed.tags,
+    tags: [...seed.tags, DEMO_TAG],
     idempotencyKey: seed.idempotencyKey ?? null,
   };
 }

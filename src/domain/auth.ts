@@ -296,6 +296,45 @@ export async function ensureAdminToken(db: Db, secret: string, tokenName: string
 
 type Selection<T> = Pick<T, Extract<keyof T, "include" | "select">>;
 
+/** Which users to list; every condition given must hold. */
+export type UserFilter = {
+  /** Exactly this name (names are unique, so at most one user). */
+  name?: string | null;
+  /** Names that contain this, whatever the case. */
+  nameContains?: string | null;
+};
+
+type FindManyUsers = Pick<Prisma.UserFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
+
+/** LIKE's wildcards and its escape character, taken literally in a substring match. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function userWhere(filter: UserFilter = {}): Prisma.UserWhereInput {
+  const conditions: Prisma.UserWhereInput[] = [];
+  if (filter.name != null) conditions.push({ name: filter.name });
+  if (filter.nameContains != null) conditions.push({ name: { contains: likeLiteral(filter.nameContains), mode: "insensitive" } });
+  return { AND: conditions };
+}
+
+/**
+ * Users matching a filter, by name. Admins only: the API refuses everyone else before calling
+ * this (a user's name, role and existence are an admin's business).
+ */
+export function listUsers(db: Db, args: { filter?: UserFilter; query: FindManyUsers }) {
+  return db.user.findMany({
+    ...args.query,
+    where: userWhere(args.filter),
+    orderBy: [{ name: "asc" }, { id: "asc" }],
+  } as Prisma.UserFindManyArgs);
+}
+
+/** How many users match a filter. Admins only, as listUsers. */
+export function countUsers(db: Db, filter?: UserFilter): Promise<number> {
+  return db.user.count({ where: userWhere(filter) });
+}
+
 export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniqueArgs> = {}) {
   return db.user.findUnique({ ...query, where: { id } } as Prisma.UserFindUniqueArgs);
 }

@@ -109,12 +109,13 @@ query WorkerNodes {
 `;
 
 const createJob = /* GraphQL */ `# Create a job from a template; run it twice: findOrCreate returns the first job.
+# Tagged demo, the demo's worker nodes take it and run it (see it in RunningJobs).
 mutation CreateJob {
   createJob(input: {
     templateName: "hash-files"
     inputs: [{ name: "input", value: "c1bad4b39ca5a924e481008009d94e32+210" }]
     parameters: [{ name: "parts", value: 2 }]
-    tags: ["playground"]
+    tags: ["playground", "demo"]
     findOrCreate: true
   }) {
     __typename

@@ -26,6 +26,12 @@ const UserDetail = graphql(`
   }
 `);
 
+const Users = graphql(`
+  query UsersForAuth($filter: UserFilter) {
+    users(first: 50, filter: $filter) { totalCount edges { node { name role } } }
+  }
+`);
+
 const TokenNode = graphql(`
   query TokenNode($id: ID!) {
     node(id: $id) { ... on ApiToken { prefix active } }
@@ -206,6 +212,31 @@ describe("authentication and authorization", () => {
     expect(refused.data?.node).toBeNull();
     expect(refused.errors?.length).toBeGreaterThan(0);
     expect(new Set(refused.errors?.map((e) => e.extensions?.code))).toEqual(new Set(["FORBIDDEN"]));
+  });
+
+  it("lists users to admins only: by exact name, or by a part of it whatever the case", async () => {
+    await createTestUser(database.db, "USER", "Alice_Smith");
+    await createTestUser(database.db, "USER", "alicexsmith");
+    const names = async (filter: { name?: string; nameContains?: string }) => {
+      const { users } = await api.query(Users, { filter });
+      expect(users!.totalCount).toBe(users!.edges.length);
+      // In the database's collation, which the test does not pin.
+      return users!.edges.map((e) => e.node.name).sort();
+    };
+    expect(await names({ name: "alice" })).toEqual(["alice"]);
+    expect(await names({ name: "ALICE" })).toEqual([]);
+    expect(await names({ nameContains: "ALIC" })).toEqual(["Alice_Smith", "alice", "alicexsmith"]);
+    // LIKE's wildcards are matched as themselves.
+    expect(await names({ nameContains: "e_s" })).toEqual(["Alice_Smith"]);
+    expect(await names({ nameContains: "%" })).toEqual([]);
+    expect(await names({ name: "bob", nameContains: "o" })).toEqual(["bob"]);
+    expect(await names({})).toEqual(expect.arrayContaining(["alice", "bob", api.admin.name]));
+
+    for (const token of [alice.secret, node.secret]) {
+      const refused = await api.request(Users, { filter: { name: "alice" } }, { token });
+      expect(refused.data?.users).toBeNull();
+      expect(refused.errors?.map((e) => [e.path?.join("."), e.extensions?.code])).toEqual([["users", "FORBIDDEN"]]);
+    }
   });
 
   describe("managing users, tokens and nodes", () => {

@@ -1,7 +1,7 @@
 // The demo data and the playground's example operations, which are written to run against it.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SeedRefusedError, seedDemoData, type SeedSummary } from "../../src/db/seed.js";
+import { DEMO_TAG, SeedRefusedError, seedDemoData, type SeedSummary } from "../../src/db/seed.js";
 import { playgroundTabs } from "../../src/graphql/playground.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -48,6 +48,10 @@ describe("demo data", () => {
       expect(body.length, output.name).toBe(Number(output.size));
       expect(createHash("sha256").update(body).digest("hex"), output.name).toBe(output.sha256);
     }
+  });
+
+  it("tags every job demo, so that the demo worker moves them and nothing else", async () => {
+    expect(await database.db.job.count({ where: { NOT: { tags: { has: DEMO_TAG } } } })).toBe(0);
   });
 
   it("keeps every job's version equal to its last event's", async () => {

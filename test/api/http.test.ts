@@ -37,7 +37,8 @@ describe("HTTP endpoints", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");
     const html = await page.text();
-    // Everything the page loads is inline: no CDN, so it works without internet access.
+    // Everything the page loads comes from the gateway (see playground.test.ts): no CDN, so it
+    // works without internet access.
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
     expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
     expect(html).not.toMatch(/unpkg\.com|jsdelivr\.net/);

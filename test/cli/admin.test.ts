@@ -41,6 +41,15 @@ describe("jobgraph token create", () => {
     expect(listed.code).toBe(0);
   });
 
+  it("finds the user a --user names", async () => {
+    const carol = await createTestUser(gateway.database.db, "USER", "carol-cli");
+    const { code, stdout, stderr } = await cli(["token", "create", "--user", "carol-cli", "--name", "ci"], asAdmin());
+    expect(code).toBe(0);
+    expect(stderr).toContain("for user carol-cli");
+    const token = await gateway.database.db.apiToken.findFirstOrThrow({ where: { userId: carol.id, name: "ci" } });
+    expect(token.prefix).toBe(stdout.trim().slice(0, 12));
+  });
+
   it("takes the caller's own name for --user, and prints the whole payload with --json", async () => {
     const { code, stdout } = await cli(["token", "create", "--user", gateway.api.admin.name, "--json"], asAdmin());
     expect(code).toBe(0);
@@ -68,10 +77,14 @@ describe("jobgraph token create", () => {
     expect(stderr).toMatch(/^jobgraph: the worker node was not registered: ForbiddenError: .+\n$/);
   });
 
-  it("explains a user name it cannot look up", async () => {
-    const { code, stderr } = await cli(["token", "create", "--user", "nobody-by-that-name"], asAdmin());
-    expect(code).toBe(1);
-    expect(stderr).toContain('cannot find user "nobody-by-that-name" by name');
+  it("says so when no user has the name, and tells a non-admin that names are looked up by admins", async () => {
+    const missing = await cli(["token", "create", "--user", "nobody-by-that-name"], asAdmin());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('jobgraph: there is no user named "nobody-by-that-name" (names match exactly, case included)\n');
+    const dave = await createTestUser(gateway.database.db, "USER");
+    const refused = await cli(["token", "create", "--user", dave.name], { JOBGRAPH_URL: gateway.url, JOBGRAPH_TOKEN: dave.secret });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("jobgraph: only an admin may look users up by name, and create their tokens\n");
   });
 });
 

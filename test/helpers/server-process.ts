@@ -38,13 +38,19 @@ export async function freePort(): Promise<number> {
 /**
  * Starts the server with `env` on top of this process's environment (without DATABASE_URL, so it
  * starts its embedded PostgreSQL; a variable set to undefined is removed too) and resolves once
- * GET /ready answers 200. The console output is not parsed: its format is the operators', and may
- * change.
+ * GET /ready answers 200. It runs from `where.root` (the project by default), on `where.dataDir`
+ * (a new temporary folder by default). The console output is not parsed: its format is the
+ * operators', and may change.
  */
-export async function startServer(env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-process-"));
+export async function startServer(
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+  where: { root?: string; dataDir?: string } = {},
+): Promise<ServerProcess> {
+  const root = where.root ?? projectRoot;
+  const dataDir = where.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "jobgraph-process-"));
   // mkdtemp makes the folder private; run as root, the embedded PostgreSQL runs as user postgres.
-  chmodSync(dataDir, 0o755);
+  if (!where.dataDir) chmodSync(dataDir, 0o755);
   const port = await freePort();
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -56,8 +62,8 @@ export async function startServer(env: Record<string, string | undefined> = {}, 
   delete childEnv.DATABASE_URL;
   Object.assign(childEnv, env);
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
-    cwd: projectRoot,
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src", "server.ts")], {
+    cwd: root,
     env: childEnv,
   });
   let output = "";
@@ -123,4 +129,33 @@ export async function graphql<T>(server: ServerProcess, token: string, query: st
     throw new Error(`GraphQL request failed (HTTP ${response.status}): ${JSON.stringify(body)}`);
   }
   return body.data;
+}
+
+/**
+ * Runs the server process with `env` on top of this process's environment (without DATABASE_URL)
+ * until it exits, for starts that are meant to fail (or to be killed: `started` gets the process);
+ * kills it after `timeoutMs`.
+ */
+export async function runServerToExit(
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+  started: (child: ChildProcessWithoutNullStreams) => void = () => {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: "127.0.0.1" };
+  delete childEnv.DATABASE_URL;
+  Object.assign(childEnv, env);
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
+    cwd: projectRoot,
+    env: childEnv,
+  });
+  started(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }

@@ -35,7 +35,6 @@ const NOT_RUN = [
   "README.md: npm ci && npm test",
   "README.md: git show HEAD:prisma/schema.prisma > /tmp/old.prisma",
   "docs/cli.md: npx jobgraph serve                   # what `npm start` runs: migrate, seed a new embedded database, serve",
-  "docs/cli.md: npx jobgraph token create --user alice --name \"alice's laptop\" --expires 90d",
   "docs/cli.md: JOBGRAPH_TOKEN=$SECRET npx jobgraph worker --exec ./train.sh --queue gpu --concurrency 2",
   "docs/cli.md: #!/bin/sh",
   "docs/deploy.md: export NODE_ENV=production            # no development token, nothing prefilled, no field suggestions",

@@ -105,7 +105,8 @@ async function runUntilDone(
 }
 
 describe("the server process", () => {
-  it("starts on an embedded PostgreSQL, serves the API and stops cleanly; the data survives a restart", async () => {
+  // Three starts of a real process: on a busy shared machine they took longer than the default 30 s.
+  it("starts on an embedded PostgreSQL, serves the API and stops cleanly; the data survives a restart", { timeout: 120_000 }, async () => {
     const first = await start();
     expect(first.url).toMatch(/^http:\/\/localhost:\d+\/graphql$/);
     const base = first.url.replace(/\/graphql$/, "");
@@ -140,7 +141,7 @@ describe("the server process", () => {
     expect(await stop(production, "SIGTERM")).toBe(0);
   });
 
-  it("migrates and uses the database DATABASE_URL names, with JOBGRAPH_ADMIN_TOKEN; seed fills it once", async () => {
+  it("migrates and uses the database DATABASE_URL names, with JOBGRAPH_ADMIN_TOKEN; seed fills it once", { timeout: 120_000 }, async () => {
     const url = await emptyDatabase();
     const adminToken = "an-operator-chosen-secret-0123456789";
     const env = serverEnv({ DATABASE_URL: url, JOBGRAPH_ADMIN_TOKEN: adminToken });

@@ -1,9 +1,10 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
-import { createUser } from "../../domain/auth.js";
+import { countUsers, createUser, listUsers } from "../../domain/auth.js";
 import { builder, pageSize } from "../builder.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { UserRoleEnum } from "./enums.js";
+import { toUserFilter, UserFilter } from "./user-filter.js";
 
 export const User = builder.prismaNode("User", {
   description: "A person, or a frontend acting for one.",
@@ -34,6 +35,24 @@ export const User = builder.prismaNode("User", {
     ),
   }),
 });
+
+builder.queryFields((t) => ({
+  users: t.prismaConnection(
+    {
+      type: "User",
+      cursor: "id",
+      ...pageSize,
+      nullable: true,
+      description: "Users matching a filter, by name. Admins only: for anyone else it is null, with a FORBIDDEN error.",
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: UserFilter, required: false, description: "Which users." }) },
+      totalCount: (_connection, args, ctx) => countUsers(ctx.db, toUserFilter(args.filter)),
+      resolve: (query, _root, args, ctx) => listUsers(ctx.db, { query, filter: toUserFilter(args.filter) }),
+    },
+    { description: "A page of users." },
+    { description: "A user in a page." },
+  ),
+}));
 
 const CreateUserInput = builder.inputType("CreateUserInput", {
   description: "A new user.",

@@ -1,0 +1,14 @@
+import type { UserFilter as UserFilterValue } from "../../domain/auth.js";
+import { builder } from "../builder.js";
+
+export const UserFilter = builder.inputType("UserFilter", {
+  description: "Which users to list. Every condition given must hold.",
+  fields: (t) => ({
+    name: t.string({ required: false, description: "Exactly this name (names are unique, so at most one user)." }),
+    nameContains: t.string({ required: false, description: "Names that contain this text, whatever the case." }),
+  }),
+});
+
+export function toUserFilter(input: typeof UserFilter.$inferInput | null | undefined): UserFilterValue {
+  return { name: input?.name, nameContains: input?.nameContains };
+}

@@ -1,0 +1,30 @@
+// CSRF prevention: yoga's plugin, with a refusal that says how to get through. Its own message,
+// "Required CSRF header(s) not present", names no header, and a client that sends queries as GET
+// by default (urql does) is left guessing.
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { GraphQLError } from "graphql";
+import { createGraphQLError, type Plugin } from "graphql-yoga";
+
+/** The code of the refusal; clients may match on it, so it does not change. */
+export const CSRF_ERROR_CODE = "CSRF_HEADER_REQUIRED";
+
+/**
+ * Refuses GET, form and multipart requests (which browsers send from any page without a CORS
+ * preflight) unless they carry one of `headers`; a JSON POST needs none.
+ */
+export function useCsrfPrevention(headers: string[]): Plugin {
+  const prevention = useCSRFPrevention({ requestHeaders: headers });
+  const message =
+    `Required CSRF header(s) not present: a GET request, or a form or multipart POST, must carry one of the headers ` +
+    `${headers.join(", ")} (any value); a JSON POST needs none`;
+  return {
+    onRequestParse(payload) {
+      try {
+        return prevention.onRequestParse?.(payload);
+      } catch (error) {
+        if (!(error instanceof GraphQLError) || !error.message.startsWith("Required CSRF header")) throw error;
+        throw createGraphQLError(message, { extensions: { code: CSRF_ERROR_CODE, http: error.extensions.http } });
+      }
+    },
+  };
+}
