@@ -7,6 +7,7 @@ import { jobWhere, type JobFilter } from "./jobs.js";
 import { stateAllows, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
 import type { Principal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 import { cancelJob, deleteJob, resetJob } from "./transitions.js";
 
 /** How many jobs one bulk call may touch; a wider filter is refused, not cut short. */
@@ -43,6 +44,7 @@ export type BulkOptions = { dryRun?: boolean | null; reason?: string | null; kee
  * Any authenticated caller; each job's own rule decides.
  */
 export async function bulkJobAction(db: Db, actor: Principal, action: BulkAction, filter: JobFilter, options: BulkOptions): Promise<BulkResult> {
+  refuseUnstorableText({ filter, reason: options.reason });
   const where = jobWhere(filter);
   const matched = await db.job.count({ where });
   if (matched > BULK_LIMIT) {

@@ -4,6 +4,7 @@ import { sqlRows } from "../db/rows.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import type { Principal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
 const { sql, empty } = Prisma;
@@ -37,6 +38,7 @@ export async function acquireNextJob(
   settings: LeaseSettings,
 ): Promise<ChangedJob | null> {
   if (actor.kind !== "NODE") throw new ForbiddenError("only a worker node can acquire a job");
+  refuseUnstorableText({ filter });
   // One queue as an equality, which the planner matches to jobs_claimable_idx's leading column.
   const queues =
     filter.queues?.length === 1

@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { TaskType } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { presentedLease } from "./lease.js";
+import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
@@ -92,7 +93,9 @@ export function taskRows(tasks: NewTask[]) {
  * The job's creator, the node holding it (with its lease), or an admin.
  */
 export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: NewTask[], leaseToken?: string | null) {
-  const errors = checkTasks(tasks, ["tasks"]);
+  // Text PostgreSQL cannot take is refused once the caller is known to be allowed (below).
+  const unstorable = unstorableTextAt({ tasks, leaseToken });
+  const errors = unstorable ? [] : checkTasks(tasks, ["tasks"]);
   if (!tasks.length) errors.push({ path: ["tasks"], message: "give at least one task" });
   if (errors.length) throw new ValidationError("the tasks are not valid", errors);
   try {
@@ -105,6 +108,7 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
       const creator = actor.kind === "USER" && job.creator_id === actor.userId;
       if (!isAdmin(actor) && !holds && !creator) throw new ForbiddenError("only the job's creator, its holding node or an admin may add tasks");
       if (holds && !isAdmin(actor) && job.lease_token !== (leaseToken ?? null)) throw new LeaseLostError();
+      if (unstorable) throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
       if (job.deleted_at || !["QUEUED", "ACQUIRED", "RUNNING"].includes(job.status)) {
         throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.deleted_at ? "deleted" : job.status}`);
       }
@@ -149,6 +153,8 @@ type TaskChange = {
   staged?: boolean;
   progress?: number | null;
   detail?: unknown;
+  /** The caller's text (by argument name), refused if PostgreSQL cannot take it, after whyNotTask's NotFoundError or ForbiddenError. */
+  input?: Record<string, unknown>;
 };
 
 /**
@@ -159,6 +165,12 @@ type TaskChange = {
  */
 async function taskTransition(db: Db, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
   const leaseToken = presentedLease(presented);
+  const unstorable = unstorableTextAt({ leaseToken: presented, ...change.input });
+  if (unstorable) {
+    const refusal = await whyNotTask(db, actor, taskId, leaseToken, change);
+    if (refusal instanceof NotFoundError || refusal instanceof ForbiddenError) throw refusal;
+    throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
+  }
   const admin = isAdmin(actor);
   const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
   const userId = actor.kind === "USER" ? actor.userId : null;
@@ -258,6 +270,7 @@ export function finishTask(db: Db, actor: Principal, taskId: string, leaseToken:
     name: "finishTask",
     kind: "TASK_FINISHED",
     from: ["RUNNING"],
+    input: { output: input.output },
     detail: { success: input.success },
     set: input.success
       ? sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`

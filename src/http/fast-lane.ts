@@ -20,6 +20,7 @@ import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionR
 import { createLRUCache, maskError, processRegularResult, type GraphQLParams, type Plugin } from "graphql-yoga";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
+import { MAX_VARIABLES_DEPTH, nestedDeeperThan } from "../graphql/input-guard.js";
 
 /** What yoga gives the lane: its envelope and its listener, for what the lane does not serve. */
 export type YogaForLane<TContext> = {
@@ -126,6 +127,8 @@ function paramsOf(body: Buffer): GraphQLParams | null {
   if (Object.keys(rest).length) return null;
   if (typeof query !== "string") return null;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return null;
+  // Variables nested too deep are yoga's to refuse (useVariablesDepth), before anything walks them.
+  if (nestedDeeperThan(variables, MAX_VARIABLES_DEPTH)) return null;
   if (operationName != null && typeof operationName !== "string") return null;
   return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: operationName ?? undefined };
 }

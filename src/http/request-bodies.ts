@@ -300,6 +300,25 @@ function parseMultipart(request: Request, limits: MultipartLimits, requests: Wea
   });
 }
 
+/**
+ * Refuses a GET whose `variables` or `extensions` is not a JSON object: yoga would parse them
+ * itself and fail with an error it does not expect (answered 500).
+ */
+function checkQueryParameters(request: Request): void {
+  const parameters = new URL(request.url).searchParams;
+  for (const name of ["variables", "extensions"]) {
+    const text = parameters.get(name);
+    if (text === null || text === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw badRequest(`the query parameter "${name}" is not valid JSON`);
+    }
+    if (value !== null && (typeof value !== "object" || Array.isArray(value))) throw badRequest(`the query parameter "${name}" must be a JSON object`);
+  }
+}
+
 /** Reads `request`'s body through a counter that fails it once it passes `limit` bytes. */
 function limited(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
   if (!request.body) return request;
@@ -327,6 +346,7 @@ export function useRequestBodies(options: { maxBodyBytes: number; maxFiles: numb
   const requests = new WeakMap<Request, MultipartRequest>();
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (request.method === "GET") return checkQueryParameters(request);
       const contentType = request.headers.get("content-type")?.split(",")[0]?.trim().toLowerCase() ?? "";
       if (request.method === "POST" && contentType.startsWith("multipart/form-data")) {
         setRequestParser(() => parseMultipart(request, { maxFieldBytes: options.maxBodyBytes, maxFiles: options.maxFiles }, requests));
