@@ -1,0 +1,179 @@
+// The API under attack: operations generated from the schema (test/helpers/fuzz.ts), for every
+// Query and Mutation field, sent over real HTTP to an app on a real port as an admin, a user, a
+// worker node and without a token. Whatever comes in:
+// - no 5xx and no INTERNAL_SERVER_ERROR (nor "Unexpected error.") anywhere in the answer;
+// - every GraphQL error carries an extensions.code;
+// - arguments carrying text PostgreSQL cannot take are refused;
+// - a refused mutation (an Error member, a GraphQL error, no data) changed nothing in the database;
+// - the gateway still answers afterwards.
+// Seeded: a failure prints its seed and path; FUZZ_SEED=<seed> FUZZ_PATH=<path> replays it.
+// FUZZ_RUNS sets the number of operations (`npm run fuzz` runs many more than the suite does);
+// FUZZ_DEBUG=1 prints the first error of each answer.
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultLimits } from "../../src/config.js";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { schema } from "../../src/graphql/schema.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { carriesBadText, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
+import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const SEED = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED);
+const PATH = process.env.FUZZ_PATH;
+
+let database: TestDatabase;
+let api: TestApi;
+let baseUrl: string;
+let user: TestUser;
+let node: TestNode;
+let tables: string[];
+const leaseToken = randomUUID();
+
+type Caller = "admin" | "user" | "node" | "nobody";
+
+function tokenOf(caller: Caller): string | null {
+  return caller === "admin" ? api.admin.secret : caller === "user" ? user.secret : caller === "node" ? node.secret : null;
+}
+
+async function post(body: string, caller: Caller): Promise<{ status: number; text: string }> {
+  const token = tokenOf(caller);
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/**
+ * Every row of every table, as one hash per table: what a refused mutation must leave as it was.
+ * When a token was last used and a node last seen are written as callers come, refused or not.
+ */
+async function fingerprint(): Promise<Record<string, string>> {
+  const parts = tables.map(
+    (table) => `select '${table}' as t, md5(coalesce(string_agg((to_jsonb(x) - 'last_used_at' - 'last_seen_at')::text, ',' order by (to_jsonb(x) - 'last_used_at' - 'last_seen_at')::text), '')) as h from "${table}" x`,
+  );
+  const rows = await database.pool.query<{ t: string; h: string }>(parts.join(" union all "));
+  return Object.fromEntries(rows.rows.map((row) => [row.t, row.h]));
+}
+
+type Answer = { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: unknown } }> };
+
+/** Whether the operation was refused: a GraphQL error, no result, or an Error member of a mutation's union. */
+function refused(operation: FuzzOperation, answer: Answer): boolean {
+  if (answer.errors?.length) return true;
+  const result = answer.data?.[operation.field];
+  if (operation.operation === "query") return false;
+  return result == null || (typeof result === "object" && "message" in result);
+}
+
+/** How the operations were answered, by outcome: printed after the run, to show what it reached. */
+const outcomes = new Map<string, number>();
+
+function count(outcome: string): void {
+  outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+}
+
+async function attack(operation: FuzzOperation, caller: Caller): Promise<void> {
+  const body = JSON.stringify({ query: operation.query, variables: operation.variables });
+  const before = operation.operation === "mutation" ? await fingerprint() : undefined;
+  const { status, text } = await post(body, caller);
+  const what = `${caller} ${operation.query} -> ${status} ${text.slice(0, 500)}`;
+  expect(status, what).toBeLessThan(500);
+  expect(text, what).not.toContain("INTERNAL_SERVER_ERROR");
+  expect(text, what).not.toContain("Unexpected error.");
+  const answer = JSON.parse(text) as Answer;
+  for (const error of answer.errors ?? []) expect(typeof error.extensions?.code, what).toBe("string");
+  const wasRefused = refused(operation, answer);
+  const result = answer.data?.[operation.field] as { __typename?: string } | null | undefined;
+  if (process.env.FUZZ_DEBUG && answer.errors?.length) console.log(operation.field, answer.errors[0]!.extensions?.code, answer.errors[0]!.message.slice(0, 200));
+  count(answer.errors?.length ? `error ${answer.errors[0]!.extensions?.code}` : `${operation.operation} ${result?.__typename ?? (result === null ? "null" : "data")}`);
+  if (carriesBadText(operation.variables) && caller !== "nobody") expect(wasRefused, `bad text accepted: ${what}`).toBe(true);
+  if (before && wasRefused) expect(await fingerprint(), `a refused mutation changed the database: ${what}`).toEqual(before);
+  const alive = await post(JSON.stringify({ query: "{ __typename }" }), "admin");
+  expect(alive, `the gateway stopped answering after: ${what}`).toEqual({ status: 200, text: '{"data":{"__typename":"Query"}}' });
+}
+
+/** Rows for the generator to aim at, and the values that name them. */
+async function arrange(): Promise<FuzzPool> {
+  user = await createTestUser(database.db);
+  node = await createTestNode(database.db);
+  const template = await createTemplate(database.db);
+  const jobIds = await createJobs(database.db, template.id, 4, { tasks: 3, outputs: 1 });
+  await database.db.job.updateMany({ where: { id: { in: jobIds.slice(0, 2) } }, data: { creatorId: user.id } });
+  await database.db.job.update({
+    where: { id: jobIds[2]! },
+    data: { status: "RUNNING", creatorId: user.id, nodeId: node.id, leaseToken, leaseExpiresAt: new Date(Date.now() + 3_600_000) },
+  });
+  await database.db.task.updateMany({ where: { jobId: jobIds[2]! }, data: { status: "RUNNING" } });
+  await database.db.jobEvent.create({ data: { jobId: jobIds[0]!, kind: "CREATED", toStatus: "QUEUED", jobVersion: 1 } });
+  const [tasks, outputs, events, tokens] = await Promise.all([
+    database.db.task.findMany({ select: { id: true } }),
+    database.db.jobOutput.findMany({ select: { id: true } }),
+    database.db.jobEvent.findMany({ select: { id: true } }),
+    database.db.apiToken.findMany({ select: { id: true } }),
+  ]);
+  const idsByType: Record<string, string[]> = {
+    Job: jobIds.map((id) => encodeGlobalId("Job", id)),
+    Task: tasks.map((t) => encodeGlobalId("Task", t.id)),
+    JobOutput: outputs.map((o) => encodeGlobalId("JobOutput", o.id)),
+    JobEvent: events.map((e) => encodeGlobalId("JobEvent", e.id)),
+    ApiToken: tokens.map((t) => encodeGlobalId("ApiToken", t.id)),
+    JobTemplate: [encodeGlobalId("JobTemplate", template.id)],
+    User: [encodeGlobalId("User", user.id), encodeGlobalId("User", api.admin.id)],
+    WorkerNode: [encodeGlobalId("WorkerNode", node.id)],
+  };
+  const ids = Object.values(idsByType).flat();
+  const pages = JSON.parse(
+    (await post(JSON.stringify({ query: "{ jobs(first: 2) { edges { cursor node { tasks(first: 2) { edges { cursor } } events(first: 1) { edges { cursor } } } } } }" }), "admin")).text,
+  ) as { data: { jobs: { edges: Array<{ cursor: string; node: { tasks: { edges: Array<{ cursor: string }> }; events: { edges: Array<{ cursor: string }> } } }> } } };
+  const cursors = pages.data.jobs.edges.flatMap((edge) => [edge.cursor, ...edge.node.tasks.edges.map((e) => e.cursor), ...edge.node.events.edges.map((e) => e.cursor)]);
+  const strings = [leaseToken, "train", "default", "gpu", "output-0", "json", "task 0", "job number 1", user.name, node.name, "a@b.c"];
+  return { ids, idsByType, leaseTokens: [leaseToken], strings, cursors };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  // Large bodies let lists of 100,000 items reach the schema rather than the body limit; no rate limit.
+  api = await createTestApi(database, { limits: { ...defaultLimits, maxBodyBytes: 32 * 1024 * 1024, mutationsPerMinute: 0 } });
+  const address = await api.app.start(0);
+  baseUrl = `http://127.0.0.1:${address.port}`;
+  const result = await database.pool.query<{ tablename: string }>("select tablename from pg_tables where schemaname = 'public' and tablename <> '_prisma_migrations' order by 1");
+  tables = result.rows.map((row) => row.tablename);
+});
+
+afterAll(async () => {
+  await api.app.stop();
+});
+
+describe("the API under attack", () => {
+  it("covers every Query and Mutation field of the schema", async () => {
+    const { fields } = operationsOf(schema, { ids: ["x"], idsByType: {}, leaseTokens: ["x"], strings: ["x"], cursors: ["x"] });
+    const roots = [schema.getQueryType(), schema.getMutationType()].flatMap((type) => Object.keys(type!.getFields()));
+    expect(fields).toHaveLength(roots.length);
+  });
+
+  it(
+    `answers ${RUNS} generated operations without a 5xx, an unexpected error, an error without a code, or a change when refused`,
+    async () => {
+      const pool = await arrange();
+      const { arbitrary } = operationsOf(schema, pool);
+      const caller = fc.constantFrom<Caller>("admin", "admin", "user", "user", "node", "node", "nobody");
+      console.log(`fuzz: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED})`);
+      await fc.assert(
+        fc.asyncProperty(arbitrary, caller, (operation, who) => attack(operation, who)),
+        { seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH } : {}), endOnFailure: true },
+      );
+      console.log(`fuzz: outcomes\n${[...outcomes].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `  ${n} ${outcome}`).join("\n")}`);
+    },
+    Math.max(60_000, RUNS * 1_000),
+  );
+});
