@@ -3,13 +3,28 @@ import { FileUpload } from "../http/request-bodies.js";
 import { builder } from "./builder.js";
 import { BAD_USER_INPUT, NUMBER_OUT_OF_RANGE } from "./error-codes.js";
 
+/** ISO 8601's calendar day at the start of a DateTime. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})T/;
+
+/** Whether year-month-day is a day of the calendar (no 30 February, which Date would roll over). */
+function isDay(year: number, month: number, day: number): boolean {
+  const probe = new Date(0);
+  probe.setUTCFullYear(year, month - 1, day);
+  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
 builder.scalarType("DateTime", {
-  description: "A point in time, as an ISO 8601 string with a time zone (2026-11-25T12:00:00.000Z).",
+  description: "A point in time, as an ISO 8601 string with a time zone (2026-11-25T12:00:00.000Z), in the years 0001 to 9999.",
   serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
   parseValue: (value) => {
     const date = typeof value === "string" ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value as string)) {
-      throw new GraphQLError(`DateTime must be an ISO 8601 string, got ${JSON.stringify(value)?.slice(0, 100)}`, { extensions: { code: BAD_USER_INPUT } });
+    const day = typeof value === "string" ? ISO_DATE.exec(value) : null;
+    // Year 0000 reads as 1 BC, which PostgreSQL refuses in ISO form: the years are ISO 8601's own.
+    const inRange = date !== undefined && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
+    if (!inRange || !day || !isDay(Number(day[1]), Number(day[2]), Number(day[3]))) {
+      throw new GraphQLError(`DateTime must be an ISO 8601 string of a real day in the years 0001 to 9999, got ${JSON.stringify(value)?.slice(0, 100)}`, {
+        extensions: { code: BAD_USER_INPUT },
+      });
     }
     return date;
   },

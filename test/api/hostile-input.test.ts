@@ -69,6 +69,16 @@ describe("bad input in reads", () => {
     expect((await send("query($n: Long!) { jobByNumber(number: $n) { id } }", { n: "9223372036854775807" })).body).toEqual({ data: { jobByNumber: null } });
   });
 
+  it("a DateTime PostgreSQL cannot hold (year 0000) or a day that does not exist: BAD_USER_INPUT", async () => {
+    const Jobs = "query($f: JobFilter) { jobs(filter: $f) { totalCount } }";
+    for (const from of ["0000-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "10000-01-01T00:00:00Z"]) {
+      expect(codeOf(await send(Jobs, { f: { createdAt: { from } } }))).toBe("BAD_USER_INPUT");
+    }
+    for (const from of ["0001-01-01T00:00:00Z", "2024-02-29T00:00:00Z", "9999-12-31T23:59:59.999Z"]) {
+      expect((await send(Jobs, { f: { updatedAt: { from } } })).body.errors).toBeUndefined();
+    }
+  });
+
   it("a global ID carrying a number past bigint, garbage, or another type's ID: INVALID_ID or WRONG_ID_TYPE", async () => {
     const event = Buffer.from("JobEvent:99999999999999999999").toString("base64");
     expect(codeOf(await send("query($id: ID!) { node(id: $id) { id } }", { id: event }))).toBe("INVALID_ID");
