@@ -85,6 +85,8 @@ describe("bad input in reads", () => {
     expect(codeOf(await send("query($id: ID!) { job(id: $id) { id } }", { id: "bm9wZQ==" }))).toBe("INVALID_ID");
     expect(codeOf(await send("query($id: ID!) { job(id: $id) { id } }", { id: encodeGlobalId("Task", randomUUID()) }))).toBe("WRONG_ID_TYPE");
     expect(codeOf(await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { parent: "garbage" } }))).toBe("INVALID_ID");
+    const addTasks = "mutation($job: ID!) { addTasks(job: $job, tasks: [{ name: \"t\" }]) { __typename } }";
+    expect(codeOf(await send(addTasks, { job: encodeGlobalId("Task", randomUUID()) }))).toBe("WRONG_ID_TYPE");
   });
 
   it("text with a NUL or a lone surrogate: INVALID_TEXT naming the argument", async () => {
