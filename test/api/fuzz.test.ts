@@ -1,6 +1,7 @@
 // The API under attack: operations generated from the schema (test/helpers/fuzz.ts), for every
-// Query and Mutation field, sent over real HTTP to an app on a real port as an admin, a user, a
-// worker node and without a token. Whatever comes in:
+// Query, Mutation and Subscription field, sent over real HTTP to an app on a real port as an
+// admin, a user, a worker node and without a token (queries also as GET, subscriptions as
+// server-sent events, of which the first message is read). Whatever comes in:
 // - no 5xx and no INTERNAL_SERVER_ERROR (nor "Unexpected error.") anywhere in the answer;
 // - every GraphQL error carries an extensions.code;
 // - arguments carrying text PostgreSQL cannot take are refused;
@@ -53,6 +54,55 @@ async function post(body: string, caller: Caller): Promise<{ status: number; tex
   return { status: response.status, text: await response.text() };
 }
 
+/** A query sent as GET, its variables in the URL (with the header CSRF prevention asks of a GET). */
+async function get(operation: FuzzOperation, caller: Caller): Promise<{ status: number; text: string }> {
+  const token = tokenOf(caller);
+  const url = new URL(`${baseUrl}/graphql`);
+  url.searchParams.set("query", operation.query);
+  url.searchParams.set("variables", JSON.stringify(operation.variables));
+  const response = await fetch(url, {
+    headers: { accept: "application/graphql-response+json", "graphql-preflight": "1", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/**
+ * A subscription over server-sent events: its first message (the current state, or its errors),
+ * or what the gateway answered instead of a stream. No message within a second is no message.
+ */
+async function subscribe(body: string, caller: Caller): Promise<{ status: number; text: string }> {
+  const token = tokenOf(caller);
+  const controller = new AbortController();
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+    signal: controller.signal,
+  });
+  if (!response.headers.get("content-type")?.startsWith("text/event-stream")) return { status: response.status, text: await response.text() };
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = "";
+  const deadline = setTimeout(() => controller.abort(), 1_000);
+  try {
+    // Until a whole data line is in: a large message comes in several chunks.
+    while (!/^data:[^\n]*\n/m.test(received)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      received += chunk.value;
+    }
+  } catch {
+    // Nothing within the time: a subscription waiting for a change.
+  } finally {
+    clearTimeout(deadline);
+    controller.abort();
+  }
+  const data = /^data:(.*)$/m.exec(received)?.[1]?.trim();
+  return { status: response.status, text: data ?? "{}" };
+}
+
+/** URLs longer than this are left to POST: Node refuses long request lines itself (431). */
+const MAX_GET_URL = 8_000;
+
 /**
  * Every row of every table, as one hash per table: what a refused mutation must leave as it was.
  * When a token was last used and a node last seen are written as callers come, refused or not.
@@ -71,7 +121,7 @@ type Answer = { data?: Record<string, unknown> | null; errors?: Array<{ message:
 function refused(operation: FuzzOperation, answer: Answer): boolean {
   if (answer.errors?.length) return true;
   const result = answer.data?.[operation.field];
-  if (operation.operation === "query") return false;
+  if (operation.operation !== "mutation") return false;
   return result == null || (typeof result === "object" && "message" in result);
 }
 
@@ -82,11 +132,13 @@ function count(outcome: string): void {
   outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 }
 
-async function attack(operation: FuzzOperation, caller: Caller): Promise<void> {
+async function attack(operation: FuzzOperation, caller: Caller, viaGet: boolean): Promise<void> {
   const body = JSON.stringify({ query: operation.query, variables: operation.variables });
   const before = operation.operation === "mutation" ? await fingerprint() : undefined;
-  const { status, text } = await post(body, caller);
-  const what = `${caller} ${operation.query} -> ${status} ${text.slice(0, 500)}`;
+  const useGet = viaGet && operation.operation === "query" && body.length < MAX_GET_URL / 3;
+  const sent = operation.operation === "subscription" ? subscribe(body, caller) : useGet ? get(operation, caller) : post(body, caller);
+  const { status, text } = await sent;
+  const what = `${caller} ${useGet ? "GET" : "POST"} ${operation.query} -> ${status} ${text.slice(0, 500)}`;
   expect(status, what).toBeLessThan(500);
   expect(text, what).not.toContain("INTERNAL_SERVER_ERROR");
   expect(text, what).not.toContain("Unexpected error.");
@@ -156,9 +208,9 @@ afterAll(async () => {
 });
 
 describe("the API under attack", () => {
-  it("covers every Query and Mutation field of the schema", async () => {
+  it("covers every Query, Mutation and Subscription field of the schema", async () => {
     const { fields } = operationsOf(schema, { ids: ["x"], idsByType: {}, leaseTokens: ["x"], strings: ["x"], cursors: ["x"] });
-    const roots = [schema.getQueryType(), schema.getMutationType()].flatMap((type) => Object.keys(type!.getFields()));
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) => Object.keys(type!.getFields()));
     expect(fields).toHaveLength(roots.length);
   });
 
@@ -170,7 +222,7 @@ describe("the API under attack", () => {
       const caller = fc.constantFrom<Caller>("admin", "admin", "user", "user", "node", "node", "nobody");
       console.log(`fuzz: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED})`);
       await fc.assert(
-        fc.asyncProperty(arbitrary, caller, (operation, who) => attack(operation, who)),
+        fc.asyncProperty(arbitrary, caller, fc.boolean(), (operation, who, viaGet) => attack(operation, who, viaGet)),
         { seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH } : {}), endOnFailure: true },
       );
       console.log(`fuzz: outcomes\n${[...outcomes].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `  ${n} ${outcome}`).join("\n")}`);

@@ -41,7 +41,7 @@ export type FuzzPool = {
 /** One generated operation: its text, variables, and which field it attacks. */
 export type FuzzOperation = {
   field: string;
-  operation: "query" | "mutation";
+  operation: "query" | "mutation" | "subscription";
   query: string;
   variables: Record<string, unknown>;
 };
@@ -284,7 +284,7 @@ function plainFields(type: GraphQLObjectType, prefix = ""): string {
   return ["__typename", ...fields.map((field) => (prefix ? `${prefix}${field.name}: ${field.name}` : field.name))].join(" ");
 }
 
-function callOf(field: GraphQLField<unknown, unknown>, operation: "query" | "mutation", pool: FuzzPool, schema: GraphQLSchema): fc.Arbitrary<FuzzOperation> {
+function callOf(field: GraphQLField<unknown, unknown>, operation: FuzzOperation["operation"], pool: FuzzPool, schema: GraphQLSchema): fc.Arbitrary<FuzzOperation> {
   const args: readonly GraphQLArgument[] = field.args;
   const values = fc.record(Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type, arg.name, pool, 0, `${field.name} ${arg.name}`)])), {
     requiredKeys: args.filter((arg) => isNonNullType(arg.type)).map((arg) => arg.name),
@@ -300,11 +300,11 @@ function callOf(field: GraphQLField<unknown, unknown>, operation: "query" | "mut
   });
 }
 
-/** Every Query and Mutation field of `schema`, each with its arguments drawn as above. */
+/** Every Query, Mutation and Subscription field of `schema`, each with its arguments drawn as above. */
 export function operationsOf(schema: GraphQLSchema, pool: FuzzPool): { fields: string[]; arbitrary: fc.Arbitrary<FuzzOperation> } {
   const calls: Array<fc.Arbitrary<FuzzOperation>> = [];
   const fields: string[] = [];
-  for (const [operation, type] of [["query", schema.getQueryType()], ["mutation", schema.getMutationType()]] as const) {
+  for (const [operation, type] of [["query", schema.getQueryType()], ["mutation", schema.getMutationType()], ["subscription", schema.getSubscriptionType()]] as const) {
     for (const field of Object.values(type?.getFields() ?? {})) {
       fields.push(`${operation} ${field.name}`);
       calls.push(callOf(field, operation, pool, schema));
