@@ -159,13 +159,13 @@ async function arrange(): Promise<FuzzPool> {
   user = await createTestUser(database.db);
   node = await createTestNode(database.db);
   const template = await createTemplate(database.db);
-  const jobIds = await createJobs(database.db, template.id, 4, { tasks: 3, outputs: 1 });
-  await database.db.job.updateMany({ where: { id: { in: jobIds.slice(0, 2) } }, data: { creatorId: user.id } });
-  await database.db.job.update({
-    where: { id: jobIds[2]! },
-    data: { status: "RUNNING", creatorId: user.id, nodeId: node.id, leaseToken, leaseExpiresAt: new Date(Date.now() + 3_600_000) },
-  });
-  await database.db.task.updateMany({ where: { jobId: jobIds[2]! }, data: { status: "RUNNING" } });
+  // Enough jobs in each state that the ones the run deletes or finishes early leave others to aim at.
+  const states = ["QUEUED", "RUNNING", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "ACQUIRED"] as const;
+  const jobIds = await createJobs(database.db, template.id, 24, { tasks: 3, outputs: 1, spec: (i) => ({ status: states[i % states.length] }) });
+  await database.db.job.updateMany({ where: { id: { in: jobIds.filter((_, i) => i % 3 !== 2) } }, data: { creatorId: user.id } });
+  const held = jobIds.filter((_, i) => ["RUNNING", "ACQUIRED"].includes(states[i % states.length]!));
+  await database.db.job.updateMany({ where: { id: { in: held } }, data: { nodeId: node.id, leaseToken, leaseExpiresAt: new Date(Date.now() + 3_600_000) } });
+  await database.db.task.updateMany({ where: { jobId: { in: held } }, data: { status: "RUNNING" } });
   await database.db.jobEvent.create({ data: { jobId: jobIds[0]!, kind: "CREATED", toStatus: "QUEUED", jobVersion: 1 } });
   const [tasks, outputs, events, tokens] = await Promise.all([
     database.db.task.findMany({ select: { id: true } }),
