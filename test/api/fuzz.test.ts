@@ -1,7 +1,8 @@
 // The API under attack: operations generated from the schema (test/helpers/fuzz.ts), for every
 // Query, Mutation and Subscription field, sent over real HTTP to an app on a real port as an
 // admin, a user, a worker node and without a token (queries also as GET, subscriptions as
-// server-sent events, of which the first message is read). Whatever comes in:
+// server-sent events, of which the first message is read), the arguments as variables or, now
+// and then, written into the document. Whatever comes in:
 // - no 5xx and no INTERNAL_SERVER_ERROR (nor "Unexpected error.") anywhere in the answer;
 // - every GraphQL error carries an extensions.code;
 // - arguments carrying text PostgreSQL cannot take are refused;
@@ -12,6 +13,7 @@
 // FUZZ_DEBUG=1 prints the first error of each answer.
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
+import type { GraphQLInputType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultLimits } from "../../src/config.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
@@ -19,7 +21,7 @@ import { schema } from "../../src/graphql/schema.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
-import { carriesBadText, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
+import { carriesBadText, literalOf, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
@@ -148,7 +150,7 @@ async function attack(operation: FuzzOperation, caller: Caller, viaGet: boolean)
   const result = answer.data?.[operation.field] as { __typename?: string } | null | undefined;
   if (process.env.FUZZ_DEBUG && answer.errors?.length) console.log(operation.field, answer.errors[0]!.extensions?.code, answer.errors[0]!.message.slice(0, 200));
   count(answer.errors?.length ? `error ${answer.errors[0]!.extensions?.code}` : `${operation.operation} ${result?.__typename ?? (result === null ? "null" : "data")}`);
-  if (carriesBadText(operation.variables) && caller !== "nobody") expect(wasRefused, `bad text accepted: ${what}`).toBe(true);
+  if (carriesBadText(operation.args) && caller !== "nobody") expect(wasRefused, `bad text accepted: ${what}`).toBe(true);
   if (before && wasRefused) expect(await fingerprint(), `a refused mutation changed the database: ${what}`).toEqual(before);
   const alive = await post(JSON.stringify({ query: "{ __typename }" }), "admin");
   expect(alive, `the gateway stopped answering after: ${what}`).toEqual({ status: 200, text: '{"data":{"__typename":"Query"}}' });
@@ -212,6 +214,13 @@ describe("the API under attack", () => {
     const { fields } = operationsOf(schema, { ids: ["x"], idsByType: {}, leaseTokens: ["x"], strings: ["x"], cursors: ["x"] });
     const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) => Object.keys(type!.getFields()));
     expect(fields).toHaveLength(roots.length);
+  });
+
+  it("writes values into documents as literals where GraphQL can spell them", () => {
+    const filter = schema.getType("JobFilter") as GraphQLInputType;
+    expect(literalOf({ status: ["QUEUED"], search: "a\u0000", tags: [] }, filter)).toBe('{status: [QUEUED], search: "a\\u0000", tags: []}');
+    expect(literalOf({ "not a name": 1 }, schema.getType("JSON") as GraphQLInputType)).toBeNull();
+    expect(literalOf(Number.POSITIVE_INFINITY, schema.getType("Float") as GraphQLInputType)).toBeNull();
   });
 
   it(

@@ -44,6 +44,8 @@ export type FuzzOperation = {
   operation: "query" | "mutation" | "subscription";
   query: string;
   variables: Record<string, unknown>;
+  /** Every argument's value, whether sent as a variable or written into the document. */
+  args: Record<string, unknown>;
 };
 
 const HUGE_LIST = 100_000;
@@ -284,6 +286,36 @@ function plainFields(type: GraphQLObjectType, prefix = ""): string {
   return ["__typename", ...fields.map((field) => (prefix ? `${prefix}${field.name}: ${field.name}` : field.name))].join(" ");
 }
 
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/**
+ * `value` as a GraphQL literal of `type` (enum values bare), or null when it has none (a JSON
+ * object key that is no GraphQL name, a number JSON cannot print) or would be too long a document.
+ */
+export function literalOf(value: unknown, type: GraphQLInputType): string | null {
+  const nullable = getNullableType(type) as GraphQLInputType;
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) {
+    if (value.length > 100) return null;
+    const itemType = isListType(nullable) ? (nullable.ofType as GraphQLInputType) : nullable;
+    const items = value.map((item) => literalOf(item, itemType));
+    return items.includes(null) ? null : `[${items.join(", ")}]`;
+  }
+  if (typeof value === "object") {
+    const fields = isInputObjectType(nullable) ? nullable.getFields() : undefined;
+    const entries: string[] = [];
+    for (const [key, item] of Object.entries(value)) {
+      const literal = NAME.test(key) ? literalOf(item, fields?.[key]?.type ?? nullable) : null;
+      if (literal === null) return null;
+      entries.push(`${key}: ${literal}`);
+    }
+    return `{${entries.join(", ")}}`;
+  }
+  if (typeof value === "string") return isEnumType(getNamedType(type)) && NAME.test(value) ? value : JSON.stringify(value);
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
+  return String(value);
+}
+
 function callOf(field: GraphQLField<unknown, unknown>, operation: FuzzOperation["operation"], pool: FuzzPool, schema: GraphQLSchema): fc.Arbitrary<FuzzOperation> {
   const args: readonly GraphQLArgument[] = field.args;
   const values = fc.record(Object.fromEntries(args.map((arg) => [arg.name, valueFor(arg.type, arg.name, pool, 0, `${field.name} ${arg.name}`)])), {
@@ -291,12 +323,26 @@ function callOf(field: GraphQLField<unknown, unknown>, operation: FuzzOperation[
   });
   const named = getNamedType(field.type);
   const selection = isObjectType(named) || isUnionType(named) || isInterfaceType(named) ? selectionFor(named) : "";
-  return values.map((variables) => {
-    const declared = args.map((arg) => `$${arg.name}: ${String(arg.type)}`);
-    const passed = args.map((arg) => `${arg.name}: $${arg.name}`);
+  // Now and then the values are written into the document, where the scalars' parseLiteral reads them.
+  return fc.tuple(values, fc.boolean(), fc.boolean()).map(([given, inline, alsoInline]) => {
+    const variables: Record<string, unknown> = {};
+    const declared: string[] = [];
+    const passed: string[] = [];
+    for (const arg of args) {
+      if (!(arg.name in given)) continue;
+      const value = (given as Record<string, unknown>)[arg.name];
+      const literal = inline && alsoInline ? literalOf(value, arg.type) : null;
+      if (literal !== null) {
+        passed.push(`${arg.name}: ${literal}`);
+      } else {
+        variables[arg.name] = value;
+        declared.push(`$${arg.name}: ${String(arg.type)}`);
+        passed.push(`${arg.name}: $${arg.name}`);
+      }
+    }
     const name = `Fuzz_${field.name}`;
     const query = `${operation} ${name}${declared.length ? `(${declared.join(", ")})` : ""} { ${field.name}${passed.length ? `(${passed.join(", ")})` : ""} ${selection} }`;
-    return { field: field.name, operation, query, variables: variables as Record<string, unknown> };
+    return { field: field.name, operation, query, variables, args: given as Record<string, unknown> };
   });
 }
 
