@@ -1,7 +1,9 @@
 // A Pothos plugin that guards every field's arguments and gives the refusals of its decoders a
 // stable code:
-// - before arguments are decoded (global IDs), lists longer than MAX_LIST_LENGTH and values
-//   nested deeper than MAX_VALUE_DEPTH are refused, for every caller and operation;
+// - before arguments are decoded (global IDs), lists longer than MAX_LIST_LENGTH (of arguments
+//   and input fields; a JSON value's lists are data) and values nested deeper than
+//   MAX_VALUE_DEPTH are refused, and so is a connection's `after` or `before` that is not a
+//   cursor of this gateway, for every caller and operation;
 // - after scope-auth, text PostgreSQL cannot take (NUL, lone surrogates) in a query's or a
 //   subscription's arguments is refused with INVALID_TEXT. Mutations refuse it in the domain
 //   instead (refuseUnstorableText), after the caller's permission, as a ValidationError;
@@ -9,6 +11,8 @@
 //   a negative page size) come with no code; they get one here, so that the compiled queries of
 //   the fast lane, which skip yoga's error handling, answer with it too.
 // Only fields with arguments are wrapped: most fields of a page have none, and pay nothing.
+// useVariablesDepth, a yoga plugin, refuses a request's variables nested too deep before any of
+// this (or logging, or the cost check) walks them.
 import SchemaBuilder, { BasePlugin, PothosValidationError, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
 import {
   getNamedType,
@@ -26,9 +30,6 @@ import { isStorableText, UNSTORABLE_TEXT } from "../domain/text.js";
 import { codedError, codeFor, INPUT_TOO_DEEP, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
 
 type Resolver<C = unknown> = GraphQLFieldResolver<unknown, C, object>;
-
-/** The JSON scalar's values are walked as data: their lists are not arguments' lists. */
-const JSON_SCALAR = "JSON";
 
 const describe = (path: readonly string[]) => path.join(".");
 
