@@ -1,8 +1,9 @@
 // The API under attack: operations generated from the schema (test/helpers/fuzz.ts), for every
 // Query, Mutation and Subscription field, sent over real HTTP to an app on a real port as an
 // admin, a user, a worker node and without a token (queries also as GET, subscriptions as
-// server-sent events, of which the first message is read), the arguments as variables or, now
-// and then, written into the document. Whatever comes in:
+// server-sent events, of which the first message is read, operations with files as multipart
+// requests), the arguments as variables or, now and then, written into the document. Whatever
+// comes in:
 // - no 5xx and no INTERNAL_SERVER_ERROR (nor "Unexpected error.") anywhere in the answer;
 // - every GraphQL error carries an extensions.code;
 // - arguments carrying text PostgreSQL cannot take are refused;
@@ -10,7 +11,8 @@
 // - the gateway still answers afterwards.
 // Seeded: a failure prints its seed and path; FUZZ_SEED=<seed> FUZZ_PATH=<path> replays it.
 // FUZZ_RUNS sets the number of operations (`npm run fuzz` runs many more than the suite does);
-// FUZZ_DEBUG=1 prints the first error of each answer.
+// FUZZ_FIELD=<name> attacks that one root field only; FUZZ_DEBUG=1 prints the first error of each
+// answer.
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import type { GraphQLInputType } from "graphql";
@@ -21,7 +23,7 @@ import { schema } from "../../src/graphql/schema.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
-import { carriesBadText, literalOf, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
+import { carriesBadText, FuzzFile, literalOf, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
@@ -49,6 +51,42 @@ async function post(body: string, caller: Caller): Promise<{ status: number; tex
     headers: {
       "content-type": "application/json",
       accept: "application/graphql-response+json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/**
+ * An operation with files, as a GraphQL multipart request: the files' variables null in
+ * `operations`, each file a part named in `map`.
+ */
+async function upload(operation: FuzzOperation, caller: Caller): Promise<{ status: number; text: string }> {
+  const token = tokenOf(caller);
+  const files: FuzzFile[] = [];
+  const map: Record<string, string[]> = {};
+  const variables = Object.fromEntries(
+    Object.entries(operation.variables).map(([name, value]) => {
+      if (!(value instanceof FuzzFile)) return [name, value];
+      map[String(files.length)] = [`variables.${name}`];
+      files.push(value);
+      return [name, null];
+    }),
+  );
+  const boundary = "fuzz-boundary";
+  const part = (headers: string, body: string) => `--${boundary}\r\n${headers}\r\n\r\n${body}\r\n`;
+  const body =
+    part('Content-Disposition: form-data; name="operations"', JSON.stringify({ query: operation.query, variables })) +
+    part('Content-Disposition: form-data; name="map"', JSON.stringify(map)) +
+    files.map((file, i) => part(`Content-Disposition: form-data; name="${i}"; filename="${file.filename}"\r\nContent-Type: ${file.mimeType}`, file.content)).join("") +
+    `--${boundary}--\r\n`;
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      accept: "application/graphql-response+json",
+      "graphql-preflight": "1",
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
     body,
@@ -138,7 +176,9 @@ async function attack(operation: FuzzOperation, caller: Caller, viaGet: boolean)
   const body = JSON.stringify({ query: operation.query, variables: operation.variables });
   const before = operation.operation === "mutation" ? await fingerprint() : undefined;
   const useGet = viaGet && operation.operation === "query" && body.length < MAX_GET_URL / 3;
-  const sent = operation.operation === "subscription" ? subscribe(body, caller) : useGet ? get(operation, caller) : post(body, caller);
+  const withFiles = Object.values(operation.variables).some((value) => value instanceof FuzzFile);
+  const sent =
+    operation.operation === "subscription" ? subscribe(body, caller) : withFiles ? upload(operation, caller) : useGet ? get(operation, caller) : post(body, caller);
   const { status, text } = await sent;
   const what = `${caller} ${useGet ? "GET" : "POST"} ${operation.query} -> ${status} ${text.slice(0, 500)}`;
   expect(status, what).toBeLessThan(500);
@@ -148,7 +188,7 @@ async function attack(operation: FuzzOperation, caller: Caller, viaGet: boolean)
   for (const error of answer.errors ?? []) expect(typeof error.extensions?.code, what).toBe("string");
   const wasRefused = refused(operation, answer);
   const result = answer.data?.[operation.field] as { __typename?: string } | null | undefined;
-  if (process.env.FUZZ_DEBUG && answer.errors?.length) console.log(operation.field, answer.errors[0]!.extensions?.code, answer.errors[0]!.message.slice(0, 200));
+  if (process.env.FUZZ_DEBUG) console.log(operation.field, caller, answer.errors?.[0]?.extensions?.code ?? "", (answer.errors?.[0]?.message ?? JSON.stringify(answer.data)).slice(0, 200));
   count(answer.errors?.length ? `error ${answer.errors[0]!.extensions?.code}` : `${operation.operation} ${result?.__typename ?? (result === null ? "null" : "data")}`);
   if (carriesBadText(operation.args) && caller !== "nobody") expect(wasRefused, `bad text accepted: ${what}`).toBe(true);
   if (before && wasRefused) expect(await fingerprint(), `a refused mutation changed the database: ${what}`).toEqual(before);
@@ -227,7 +267,7 @@ describe("the API under attack", () => {
     `answers ${RUNS} generated operations without a 5xx, an unexpected error, an error without a code, or a change when refused`,
     async () => {
       const pool = await arrange();
-      const { arbitrary } = operationsOf(schema, pool);
+      const { arbitrary } = operationsOf(schema, pool, process.env.FUZZ_FIELD);
       const caller = fc.constantFrom<Caller>("admin", "admin", "user", "user", "node", "node", "nobody");
       console.log(`fuzz: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED})`);
       await fc.assert(

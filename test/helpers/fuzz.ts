@@ -24,6 +24,15 @@ import {
   type GraphQLSchema,
 } from "graphql";
 
+/** A file to send as a part of a multipart request, for an argument of type File. */
+export class FuzzFile {
+  constructor(
+    readonly content: string,
+    readonly filename: string,
+    readonly mimeType: string,
+  ) {}
+}
+
 /** What the generator draws real values from: rows the test made. */
 export type FuzzPool = {
   /** Global IDs of real objects, of every type. */
@@ -158,8 +167,9 @@ function cheapValue(type: GraphQLInputType, pool: FuzzPool): unknown {
 }
 
 /**
- * The type an ID argument most likely names, from the words around it (the field's and the
- * argument's names): a real ID of that type reaches further than one of another type.
+ * The type an ID argument most likely names, from its own name (`jobId`, `createdByTask`), else
+ * from the names around it (`startTask(id:)`): a real ID of that type reaches further than one of
+ * another type.
  */
 const ID_HINTS: Array<[RegExp, string]> = [
   [/template/i, "JobTemplate"],
@@ -169,12 +179,14 @@ const ID_HINTS: Array<[RegExp, string]> = [
   [/token/i, "ApiToken"],
   [/user|creator/i, "User"],
   [/node/i, "WorkerNode"],
-  [/job|parent|id/i, "Job"],
+  [/job|parent/i, "Job"],
 ];
 
-function likelyIds(context: string, pool: FuzzPool): string[] {
-  for (const [words, type] of ID_HINTS) if (words.test(context) && pool.idsByType[type]?.length) return pool.idsByType[type]!;
-  return pool.ids;
+function likelyIds(argument: string, context: string, pool: FuzzPool): string[] {
+  for (const words of [argument, context]) {
+    for (const [hint, type] of ID_HINTS) if (hint.test(words) && pool.idsByType[type]?.length) return pool.idsByType[type]!;
+  }
+  return pool.idsByType.Job?.length ? pool.idsByType.Job : pool.ids;
 }
 
 /**
@@ -223,7 +235,7 @@ function valueFor(type: GraphQLInputType, argument: string, pool: FuzzPool, dept
     case "ID":
       return scalar(
         fc.oneof(
-          { weight: 24, arbitrary: fc.constantFrom(...likelyIds(context, pool)) },
+          { weight: 24, arbitrary: fc.constantFrom(...likelyIds(argument, context, pool)) },
           { weight: 4, arbitrary: fc.constantFrom(...pool.ids) },
           { weight: 2, arbitrary: garbageIds },
           { weight: 1, arbitrary: hostileStrings },
@@ -254,6 +266,16 @@ function valueFor(type: GraphQLInputType, argument: string, pool: FuzzPool, dept
       );
     case "JSON":
       return orNull(jsonValue);
+    case "File":
+      return scalar(
+        fc
+          .tuple(
+            fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 50 }) }, { weight: 1, arbitrary: fc.constant("x".repeat(100_000)) }),
+            fc.oneof({ weight: 4, arbitrary: fc.constantFrom("model.onnx", "a.txt") }, { weight: 1, arbitrary: hostileStrings.filter((t) => t.length < 100 && !/[\r\n"]/.test(t)) }),
+            fc.oneof({ weight: 4, arbitrary: fc.constantFrom("application/json", "text/plain", "application/octet-stream") }, { weight: 1, arbitrary: fc.constantFrom("a\u0000b/c", "text/\ud800", "nonsense", "") }),
+          )
+          .map(([content, filename, mimeType]) => new FuzzFile(content, filename, mimeType)),
+      );
     default:
       // File, and any scalar added later: wrong shapes only over JSON.
       return scalar(fc.oneof(fc.string({ maxLength: 10 }), fc.constant(null)));
@@ -295,6 +317,7 @@ const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 export function literalOf(value: unknown, type: GraphQLInputType): string | null {
   const nullable = getNullableType(type) as GraphQLInputType;
   if (value === null || value === undefined) return "null";
+  if (value instanceof FuzzFile) return null;
   if (Array.isArray(value)) {
     if (value.length > 100) return null;
     const itemType = isListType(nullable) ? (nullable.ofType as GraphQLInputType) : nullable;
@@ -347,11 +370,12 @@ function callOf(field: GraphQLField<unknown, unknown>, operation: FuzzOperation[
 }
 
 /** Every Query, Mutation and Subscription field of `schema`, each with its arguments drawn as above. */
-export function operationsOf(schema: GraphQLSchema, pool: FuzzPool): { fields: string[]; arbitrary: fc.Arbitrary<FuzzOperation> } {
+export function operationsOf(schema: GraphQLSchema, pool: FuzzPool, only?: string): { fields: string[]; arbitrary: fc.Arbitrary<FuzzOperation> } {
   const calls: Array<fc.Arbitrary<FuzzOperation>> = [];
   const fields: string[] = [];
   for (const [operation, type] of [["query", schema.getQueryType()], ["mutation", schema.getMutationType()], ["subscription", schema.getSubscriptionType()]] as const) {
     for (const field of Object.values(type?.getFields() ?? {})) {
+      if (only && field.name !== only) continue;
       fields.push(`${operation} ${field.name}`);
       calls.push(callOf(field, operation, pool, schema));
     }
@@ -370,6 +394,9 @@ export function carriesBadText(value: unknown): boolean {
     } else if (Array.isArray(current)) {
       // A list this long is refused whatever it holds.
       pending.push(...current.slice(0, 1000));
+    } else if (current instanceof FuzzFile) {
+      // Its media type becomes the output's content type when the arguments give none.
+      pending.push(current.mimeType);
     } else if (current && typeof current === "object") {
       for (const [key, item] of Object.entries(current)) {
         if (bad.test(key)) return true;
