@@ -22,6 +22,8 @@ import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
 import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
+import { withCode } from "./graphql/error-codes.js";
+import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js";
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
@@ -265,8 +267,9 @@ export function buildApp({
     parserAndValidationCache: false,
     // Off: it would count uploaded files too; useRequestBodies limits every other body instead.
     maxRequestBodySize: false,
-    // Error details never reach clients, whatever NODE_ENV says; the logs have them.
-    maskedErrors: { isDev: false, maskError },
+    // Error details never reach clients, whatever NODE_ENV says; the logs have them. Every error
+    // yoga answers with passes here, and leaves with a code (src/graphql/error-codes.ts).
+    maskedErrors: { isDev: false, maskError: (error, message) => withCode(maskError(error, message, false) as GraphQLError) },
     logging: logging.yogaLogger(),
     context: async ({ request, connectionParams, viewer: laneViewer }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
@@ -300,6 +303,7 @@ export function buildApp({
       useCsrfPrevention(["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"]),
       useAuthentication(authenticator, viewers, logging),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
+      useVariablesDepth(),
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
         maxAliases: { n: limits.maxAliases },
@@ -343,11 +347,13 @@ export function buildApp({
         const refuse = (errors: readonly GraphQLError[]) => {
           logging.operationRefused(ctx, id, errors);
           metrics.countErrors(errors);
-          return errors.map(withoutHttp);
+          return errors.map((error) => withoutHttp(withCode(error)));
         };
         // A refused operation (bad document, revoked token) answers that operation with its
         // errors; it must not take down the socket and every other operation on it.
         try {
+          const tooDeep = variablesDepthError(payload.variables);
+          if (tooDeep) return refuse([tooDeep]);
           const contextValue = await contextFactory();
           const document = parse(payload.query);
           const errors = validate(schema, document);

@@ -7,6 +7,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 
 /** Secrets start with a prefix saying whose they are, so a leaked one is easy to recognise. */
 const SECRET_PREFIX = { USER: "jgu_", NODE: "jgn_" } as const;
@@ -180,6 +181,7 @@ export type NewUser = { name: string; email?: string | null; role?: UserRole | n
 /** Creates a user. Admins only. */
 export async function createUser(db: Db, actor: Principal | null, input: NewUser) {
   requireAdmin(actor, "create users");
+  refuseUnstorableText(input);
   const errors: FieldError[] = [];
   const name = checkName(input.name, ["name"], 200, errors);
   const email = input.email?.trim() || null;
@@ -204,6 +206,7 @@ export type NewToken = { userId: string; name: string; expiresAt?: Date | null }
 /** Creates a token for a user and returns it with its secret, which is never shown again. Admins only. */
 export async function createApiToken(db: Db, actor: Principal | null, input: NewToken) {
   requireAdmin(actor, "create tokens");
+  refuseUnstorableText(input);
   const errors: FieldError[] = [];
   const name = checkName(input.name, ["name"], 200, errors);
   checkExpiry(input.expiresAt, errors);
@@ -242,6 +245,7 @@ export type NewWorkerNode = {
 /** Registers a worker node and creates its token; returns both, with the secret shown this once. Admins only. */
 export async function registerWorkerNode(db: Db, actor: Principal | null, input: NewWorkerNode) {
   requireAdmin(actor, "register worker nodes");
+  refuseUnstorableText(input);
   const errors: FieldError[] = [];
   const name = checkName(input.name, ["name"], 200, errors);
   for (const [field, value] of [["cpu", input.cpu], ["memory", input.memory]] as const) {

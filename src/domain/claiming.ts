@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import type { Principal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
 const { sql, empty } = Prisma;
@@ -38,6 +39,7 @@ export async function acquireNextJob(
   settings: LeaseSettings,
 ): Promise<ChangedJob | null> {
   if (actor.kind !== "NODE") throw new ForbiddenError("only a worker node can acquire a job");
+  refuseUnstorableText({ filter });
   // One queue as an equality, which the planner matches to jobs_claimable_idx's leading column.
   const queues =
     filter.queues?.length === 1

@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 import { checkTasks, taskRows, type NewTask } from "./task-lifecycle.js";
 import { checkTags } from "./transitions.js";
 import { checkValues, fingerprint, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
@@ -126,6 +127,7 @@ async function findReusable(db: Db, print: string): Promise<{ jobId: string; rea
  */
 export async function createJob(db: Db, actor: Principal, input: NewJob): Promise<CreateJobResult> {
   if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create jobs");
+  refuseUnstorableText(input);
   const creator: UserPrincipal = actor;
   if (input.idempotencyKey) {
     const earlier = await db.job.findUnique({

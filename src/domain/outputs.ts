@@ -7,7 +7,7 @@ import { isPoolExhausted, type Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { AlreadyExistsError, BusyError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
-import { jobGuard, whyNot } from "./transitions.js";
+import { jobGuard, refuseUnstorableTextOf, whyNot } from "./transitions.js";
 
 const { sql } = Prisma;
 
@@ -173,6 +173,12 @@ export async function addJobOutput(
   input: NewOutput,
   content: AsyncIterable<Uint8Array>,
 ): Promise<OutputInfo> {
+  await refuseUnstorableTextOf(db, actor, input.jobId, "addOutput", input.leaseToken, {
+    name: input.name,
+    type: input.type,
+    contentType: input.contentType,
+    leaseToken: input.leaseToken,
+  });
   const contentType = input.contentType?.trim() || DEFAULT_CONTENT_TYPE;
   checkKey(input.name, input.type, MEDIA_TYPE.test(contentType) && contentType.length <= 200 ? [] : [{ path: ["contentType"], message: "must be a media type such as application/json" }]);
   await precheck(db, actor, input);
@@ -290,6 +296,7 @@ async function commitOutput(
 
 /** Removes an output and its content. The node holding the job (with its lease token), or an admin. */
 export async function deleteJobOutput(db: Db, actor: Principal, key: OutputKey & { leaseToken?: string | null }): Promise<OutputInfo> {
+  await refuseUnstorableTextOf(db, actor, key.jobId, "deleteOutput", key.leaseToken, { name: key.name, type: key.type, leaseToken: key.leaseToken });
   checkKey(key.name, key.type);
   const output = await db.jobOutput.findFirst({ where: { jobId: key.jobId, name: key.name, type: key.type } });
   if (!output) {

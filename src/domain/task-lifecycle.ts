@@ -7,6 +7,7 @@ import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, 
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
+import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
@@ -94,7 +95,9 @@ export function taskRows(tasks: NewTask[]) {
  * The job's creator, the node holding it (with its lease), or an admin.
  */
 export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: NewTask[], leaseToken?: string | null) {
-  const errors = checkTasks(tasks, ["tasks"]);
+  // Text PostgreSQL cannot take is refused once the caller is known to be allowed (below).
+  const unstorable = unstorableTextAt({ tasks, leaseToken });
+  const errors = unstorable ? [] : checkTasks(tasks, ["tasks"]);
   if (!tasks.length) errors.push({ path: ["tasks"], message: "give at least one task" });
   if (errors.length) throw new ValidationError("the tasks are not valid", errors);
   try {
@@ -113,6 +116,7 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
         if (!inPlay) throw jobEnded(job.status as JobStatus, "addTasks");
         if (job.node_id !== actor.nodeId || job.lease_token !== presentedLease(leaseToken)) throw new LeaseLostError();
       }
+      if (unstorable) throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
       if (!inPlay) throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.status}`);
       const creators = tasks.map((t) => t.createdByTaskId).filter((id): id is string => Boolean(id));
       if (creators.length) {
@@ -158,6 +162,8 @@ type TaskChange = {
   staged?: boolean;
   progress?: number | null;
   detail?: unknown;
+  /** The caller's text (by argument name), refused if PostgreSQL cannot take it, after whyNotTask's NotFoundError or ForbiddenError. */
+  input?: Record<string, unknown>;
 };
 
 /**
@@ -168,6 +174,12 @@ type TaskChange = {
  */
 async function taskTransition(db: Db, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
   const leaseToken = presentedLease(presented);
+  const unstorable = unstorableTextAt({ leaseToken: presented, ...change.input });
+  if (unstorable) {
+    const refusal = await whyNotTask(db, actor, taskId, leaseToken, change);
+    if (refusal instanceof NotFoundError || refusal instanceof ForbiddenError) throw refusal;
+    throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
+  }
   const admin = isAdmin(actor);
   const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
   const userId = actor.kind === "USER" ? actor.userId : null;
@@ -271,6 +283,7 @@ export function finishTask(db: Db, actor: Principal, taskId: string, leaseToken:
     name: "finishTask",
     kind: "TASK_FINISHED",
     from: ["RUNNING"],
+    input: { output: input.output },
     detail: { success: input.success },
     set: input.success
       ? sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`

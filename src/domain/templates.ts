@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
 import { checkDeclarations, type Declaration } from "./values.js";
 
 function isUniqueViolation(error: unknown): boolean {
@@ -96,6 +97,7 @@ function mayDefineTemplates(actor: Principal | null): actor is UserPrincipal {
  */
 export async function createJobTemplate(db: Db, actor: Principal | null, input: NewTemplate) {
   if (!mayDefineTemplates(actor)) throw new ForbiddenError("only users and admins may define templates");
+  refuseUnstorableText(input);
   const name = input.name.trim();
   const executorName = input.executorName.trim();
   const inputs = input.inputs ?? [];

@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, 
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
+import { refuseUnstorableText, unstorableTextAt } from "./text.js";
 import { mayActOn } from "./permissions.js";
 import { isAdmin, type Principal } from "./principal.js";
 
@@ -81,6 +82,8 @@ type Change = {
   extra?: Prisma.Sql;
   /** A further statement on the changed row (`changed`), run in the same statement. */
   alsoDo?: Prisma.Sql;
+  /** The caller's text (by argument name), refused if PostgreSQL cannot take it (see refuseUnstorableTextOf). */
+  input?: Record<string, unknown>;
 };
 
 /** Every column of the changed row, named as Prisma names them. */
@@ -96,6 +99,7 @@ export type ChangedJob = Job;
  * mark and the caller's role allow, and insert the event from what the update returned.
  */
 async function transition(db: Queryable, actor: Principal, jobId: string, change: Change): Promise<ChangedJob> {
+  if (change.input) await refuseUnstorableTextOf(db, actor, jobId, change.action, change.leaseToken, change.input);
   const g = guardOf(actor, change.leaseToken);
   const deleted = change.action === "reinstate" ? sql`j.deleted_at is not null` : change.action === "hardDelete" ? sql`true` : sql`j.deleted_at is null`;
   const rows = await sqlRows<ChangedJob & { from: JobStatus }>(db, sql`
@@ -190,6 +194,25 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
   return new InvalidTransitionError(job.status, action);
 }
 
+/**
+ * Refuses text PostgreSQL cannot take (see text.ts) in the input of an action on a job, with a
+ * ValidationError naming it, but only after the caller learns what comes first: that there is no
+ * such job, or that it may not act on it (whyNot's NotFoundError or ForbiddenError).
+ */
+export async function refuseUnstorableTextOf(
+  db: Queryable,
+  actor: Principal,
+  jobId: string,
+  action: JobAction,
+  leaseToken: string | null | undefined,
+  input: Record<string, unknown>,
+): Promise<void> {
+  if (!unstorableTextAt(input)) return;
+  const refusal = await whyNot(db, actor, jobId, action, leaseToken);
+  if (refusal instanceof NotFoundError || refusal instanceof ForbiddenError) throw refusal;
+  refuseUnstorableText(input);
+}
+
 function leaseFor(settings: LeaseSettings): Prisma.Sql {
   return sql`now() + make_interval(secs => ${settings.leaseSeconds}::int)`;
 }
@@ -212,6 +235,7 @@ export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: 
     action: "release",
     kind: "RELEASED",
     leaseToken,
+    input: { leaseToken },
     set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null`,
   });
 }
@@ -222,6 +246,7 @@ export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: st
     action: "start",
     kind: "STARTED",
     leaseToken,
+    input: { leaseToken },
     set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}`,
   });
 }
@@ -241,6 +266,7 @@ export function reportJobProgress(
     action: "reportProgress",
     kind: "PROGRESS",
     leaseToken: input.leaseToken,
+    input: { leaseToken: input.leaseToken, detail: input.detail },
     progress: input.progress,
     detail: input.detail ?? null,
     set: sql`progress = ${input.progress}::double precision, progress_detail = ${JSON.stringify(input.detail ?? null)}::jsonb,
@@ -254,6 +280,7 @@ export function renewJobLease(db: Db, actor: Principal, jobId: string, leaseToke
     action: "renewLease",
     kind: "LEASE_RENEWED",
     leaseToken,
+    input: { leaseToken },
     set: sql`lease_expires_at = ${leaseFor(settings)}`,
   });
 }
@@ -265,6 +292,7 @@ export function finishJob(db: Db, actor: Principal, jobId: string, input: { leas
     action: "finish",
     kind: failed ? "FAILED" : "SUCCEEDED",
     leaseToken: input.leaseToken,
+    input: { leaseToken: input.leaseToken, error: input.error },
     detail: failed ? { error: input.error } : null,
     set: failed
       ? sql`status = 'FAILED', end_time = now(), error_reason = ${input.error}::text, lease_token = null, lease_expires_at = null`
@@ -281,6 +309,7 @@ export function resetJob(db: Db, actor: Principal, jobId: string, input: { lease
     action: "reset",
     kind: "RESET",
     leaseToken: input.leaseToken ?? null,
+    input: { leaseToken: input.leaseToken },
     detail: { keepOutputs: Boolean(input.keepOutputs) },
     set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null,
              end_time = null, progress = 0, progress_detail = null, error_reason = null, attempts = 0, run_after = now()`,
@@ -317,6 +346,7 @@ export type JobUpdate = {
 
 /** Changes a job's description, priority or tags. Its creator or an admin. */
 export async function updateJob(db: Db, actor: Principal, jobId: string, input: JobUpdate) {
+  await refuseUnstorableTextOf(db, actor, jobId, "update", null, { description: input.description, tags: input.tags });
   const errors = [
     ...((input.description?.length ?? 0) > 10_000 ? [{ path: ["description"], message: "must be at most 10000 characters" }] : []),
     ...checkTags(input.tags),
@@ -368,6 +398,7 @@ export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: stri
     const job = await transition(tx, actor, jobId, {
       action: "cancel",
       kind: "CANCELLED",
+      input: { reason },
       detail: reason ? { reason } : null,
       set: sql`status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null`,
     });

@@ -5,6 +5,7 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import InputGuardPlugin from "./input-guard.js";
 import { getNamedType, getNullableType, GraphQLError, isListType, type GraphQLOutputType } from "graphql";
 import type PrismaTypes from "../db/generated/pothos-types.js";
 import { isAdmin } from "../domain/principal.js";
@@ -79,7 +80,8 @@ export const builder = new SchemaBuilder<{
     File: { Input: FileUpload; Output: never };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  // The input guard last: it checks arguments' text after scope-auth, and codes Pothos' refusals.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin, InputGuardPlugin],
   complexity: {
     fieldComplexity,
     // An operation QueryCosts found within the limit needs no second walk (query-cost.ts).

@@ -4,6 +4,7 @@
 import { GraphQLError } from "graphql";
 import { maskError as yogaMaskError, type MaskError } from "graphql-yoga";
 import { isPoolExhausted } from "../db/client.js";
+import { SERVICE_UNAVAILABLE } from "./error-codes.js";
 
 /** How long a client is asked to wait before retrying a request the gateway was too busy for. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -20,6 +21,6 @@ export const maskError: MaskError = (error, message, isDev) => {
     source,
     positions,
     path,
-    extensions: { code: "SERVICE_UNAVAILABLE", retryAfterSeconds: RETRY_AFTER_SECONDS },
+    extensions: { code: SERVICE_UNAVAILABLE, retryAfterSeconds: RETRY_AFTER_SECONDS },
   });
 };

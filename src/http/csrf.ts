@@ -4,9 +4,7 @@
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { GraphQLError } from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
-
-/** The code of the refusal; clients may match on it, so it does not change. */
-export const CSRF_ERROR_CODE = "CSRF_HEADER_REQUIRED";
+import { CSRF_HEADER_REQUIRED } from "../graphql/error-codes.js";
 
 /**
  * Refuses GET, form and multipart requests (which browsers send from any page without a CORS
@@ -23,7 +21,7 @@ export function useCsrfPrevention(headers: string[]): Plugin {
         return prevention.onRequestParse?.(payload);
       } catch (error) {
         if (!(error instanceof GraphQLError) || !error.message.startsWith("Required CSRF header")) throw error;
-        throw createGraphQLError(message, { extensions: { code: CSRF_ERROR_CODE, http: error.extensions.http } });
+        throw createGraphQLError(message, { extensions: { code: CSRF_HEADER_REQUIRED, http: error.extensions.http } });
       }
     },
   };

@@ -23,6 +23,7 @@ import { maskError } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
 import type { DocumentCache } from "../graphql/documents.js";
+import { MAX_VARIABLES_DEPTH, nestedDeeperThan } from "../graphql/input-guard.js";
 
 /** What yoga gives the lane: its envelope and its listener, for what the lane does not serve. */
 export type YogaForLane<TContext> = {
@@ -131,6 +132,8 @@ function paramsOf(body: Buffer): GraphQLParams | null {
   if (Object.keys(rest).length) return null;
   if (typeof query !== "string") return null;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return null;
+  // Variables nested too deep are yoga's to refuse (useVariablesDepth), before anything walks them.
+  if (nestedDeeperThan(variables, MAX_VARIABLES_DEPTH)) return null;
   if (operationName != null && typeof operationName !== "string") return null;
   return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: operationName ?? undefined };
 }

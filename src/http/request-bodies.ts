@@ -66,7 +66,8 @@ export class FileUpload {
     return this.#claimed;
   }
 
-  arrived(stream: BusboyFileStream, filename: string, mimeType: string): void {
+  /** `part` is the number of the request's part that carries the file (see MultipartRequest.followed). */
+  arrived(stream: BusboyFileStream, filename: string, mimeType: string, part: number): void {
     this.#stream = stream;
     this.#settled = true;
     if (this.#skipped) stream.resume();
@@ -80,6 +81,10 @@ export class FileUpload {
           try {
             // Not destroyed when the reader stops early: the parser would stall on it.
             yield* stream.iterator({ destroyOnReturn: false });
+            // The file's bytes are all in, but whether the request is well formed shows only in
+            // what follows the part (a stray field, a part too many, a body cut short): the
+            // reader learns it before it takes the file as complete and commits anything.
+            await upload.request.followed(part);
           } finally {
             // Whatever the reader left is discarded, so that the parts after it still arrive.
             stream.resume();
@@ -122,6 +127,26 @@ type MultipartLimits = {
 class MultipartRequest {
   readonly files = new Map<string, FileUpload>();
   #order: FileUpload[] = [];
+  /** How many parts (fields and files) the parser has seen, and the end of the body as one more. */
+  #parts = 0;
+  #failure: Error | undefined;
+  #waiting: Array<{ part: number; resolve: () => void; reject: (error: Error) => void }> = [];
+
+  /** The parser reached another part (or the end of the body), and took it as well formed. */
+  nextPart(): number {
+    this.#parts += 1;
+    const ready = this.#waiting.filter((w) => w.part < this.#parts);
+    this.#waiting = this.#waiting.filter((w) => w.part >= this.#parts);
+    for (const waiter of ready) waiter.resolve();
+    return this.#parts;
+  }
+
+  /** Resolves once the parser is past part number `part` with the request still well formed; rejects if it is not. */
+  followed(part: number): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (part < this.#parts) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiting.push({ part, resolve, reject }));
+  }
 
   add(field: string): FileUpload {
     const upload = new FileUpload(field, this);
@@ -139,6 +164,8 @@ class MultipartRequest {
 
   /** Fails every file not fully read yet, e.g. when the client goes away mid-upload. */
   fail(error: Error): void {
+    this.#failure ??= error;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
     for (const upload of this.#order) upload.fail(error);
   }
 
@@ -194,6 +221,7 @@ function parseMultipart(request: Request, limits: MultipartLimits, requests: Wea
   return new Promise<GraphQLParams>((resolve, reject) => {
     let operations: unknown;
     let settled = false;
+    let files = 0;
     const refuse = (error: Error) => {
       state.fail(error);
       if (!settled) {
@@ -201,22 +229,32 @@ function parseMultipart(request: Request, limits: MultipartLimits, requests: Wea
         reject(error);
       }
     };
-    const busboy = Busboy({
-      headers: { "content-type": request.headers.get("content-type") ?? "" },
-      limits: { fieldSize: limits.maxFieldBytes, fields: 2, files: limits.maxFiles },
-    });
+    let busboy: ReturnType<typeof Busboy>;
+    try {
+      busboy = Busboy({
+        headers: { "content-type": request.headers.get("content-type") ?? "" },
+        limits: { fieldSize: limits.maxFieldBytes, fields: 2, files: limits.maxFiles },
+      });
+    } catch (error) {
+      // A Content-Type without a boundary, or one Busboy cannot read.
+      return refuse(badRequest(`the multipart request's Content-Type is not valid: ${(error as Error).message}`));
+    }
     busboy.on("field", (name, value, _nameTruncated, valueTruncated) => {
-      if (settled) return;
       if (valueTruncated) return refuse(badRequest(`the multipart field "${name}" is larger than ${limits.maxFieldBytes} bytes`, 413));
       try {
+        if (files > 0) throw badRequest(`the multipart field "${name}" comes after a file; "operations" and "map" must come first, then the files`);
         if (name === "operations") {
+          if (operations !== undefined) throw badRequest('the multipart field "operations" is sent twice');
           operations = parseJsonField(name, value);
         } else if (name === "map") {
           if (operations === undefined) throw badRequest('the multipart field "operations" must come before "map"');
+          if (settled) throw badRequest('the multipart field "map" is sent twice');
           const map = parseJsonField(name, value);
           if (typeof map !== "object" || map === null || Array.isArray(map)) throw badRequest('the multipart field "map" must be an object');
-          for (const [field, paths] of Object.entries(map)) {
-            if (!Array.isArray(paths) || paths.some((p) => typeof p !== "string")) throw badRequest(`"map" must give a list of paths for the file "${field}"`);
+          const entries = Object.entries(map);
+          if (entries.length > limits.maxFiles) throw badRequest(`a request may carry at most ${limits.maxFiles} files; "map" names ${entries.length}`, 413);
+          for (const [field, paths] of entries) {
+            if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== "string")) throw badRequest(`"map" must give a list of paths for the file "${field}"`);
             const upload = state.add(field);
             for (const path of paths as string[]) {
               if (!setPath(operations as Record<string, unknown>, path, upload)) throw badRequest(`"map" names the path "${path}", which is not a null in "operations"`);
@@ -224,29 +262,61 @@ function parseMultipart(request: Request, limits: MultipartLimits, requests: Wea
           }
           settled = true;
           resolve(operations as GraphQLParams);
+        } else {
+          throw badRequest(`a multipart request has only the fields "operations" and "map" besides its files, not "${name}"`);
         }
+        state.nextPart();
       } catch (error) {
         refuse(error as Error);
       }
     });
     busboy.on("file", (field, stream, filename, _encoding, mimeType) => {
-      if (!settled) refuse(badRequest('the multipart fields "operations" and "map" must come before the files'));
+      // A stream nobody reads is destroyed when the request is refused; its error reaches its
+      // reader, if any, through the iterator, and must not become an uncaught 'error' event.
+      stream.on("error", () => undefined);
+      files += 1;
       const upload = state.files.get(field);
-      // A part that is not in the map, or comes again, or comes after a refusal, is discarded.
-      if (!upload?.waiting) stream.resume();
-      else upload.arrived(stream, filename, mimeType);
+      if (!settled) refuse(badRequest('the multipart fields "operations" and "map" must come before the files'));
+      else if (!upload) refuse(badRequest(`the request carries a file "${field}" that "map" does not name`));
+      else if (!upload.waiting) refuse(badRequest(`the request carries the file "${field}" twice`));
+      // After a refusal every part is discarded.
+      if (!upload?.waiting) {
+        stream.resume();
+        return;
+      }
+      upload.arrived(stream, filename, mimeType, state.nextPart());
     });
     busboy.on("filesLimit", () => refuse(badRequest(`a request may carry at most ${limits.maxFiles} files`, 413)));
     busboy.on("fieldsLimit", () => refuse(badRequest('a multipart request has only the fields "operations" and "map" besides its files')));
     busboy.on("finish", () => {
       if (!settled) refuse(badRequest('the multipart request lacks "operations" or "map"'));
       state.finished();
+      state.nextPart();
     });
     pipeline(Readable.from(body as unknown as AsyncIterable<Uint8Array>), busboy, (error) => {
       // The client went away or sent a body that stops short: the upload cannot complete.
       if (error) refuse(error instanceof GraphQLError ? error : badRequest("the request body ended before the upload was complete"));
     });
   });
+}
+
+/**
+ * Refuses a GET whose `variables` or `extensions` is not a JSON object: yoga would parse them
+ * itself and fail with an error it does not expect (answered 500).
+ */
+function checkQueryParameters(request: Request): void {
+  const parameters = new URL(request.url).searchParams;
+  for (const name of ["variables", "extensions"]) {
+    const text = parameters.get(name);
+    if (text === null || text === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw badRequest(`the query parameter "${name}" is not valid JSON`);
+    }
+    if (value !== null && (typeof value !== "object" || Array.isArray(value))) throw badRequest(`the query parameter "${name}" must be a JSON object`);
+  }
 }
 
 /** Reads `request`'s body through a counter that fails it once it passes `limit` bytes. */
@@ -276,6 +346,7 @@ export function useRequestBodies(options: { maxBodyBytes: number; maxFiles: numb
   const requests = new WeakMap<Request, MultipartRequest>();
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (request.method === "GET") return checkQueryParameters(request);
       const contentType = request.headers.get("content-type")?.split(",")[0]?.trim().toLowerCase() ?? "";
       if (request.method === "POST" && contentType.startsWith("multipart/form-data")) {
         setRequestParser(() => parseMultipart(request, { maxFieldBytes: options.maxBodyBytes, maxFiles: options.maxFiles }, requests));

@@ -105,14 +105,21 @@ export class RequestLog {
     if (value && value.length >= 8) this.secrets.add(value);
   }
 
-  /** Remembers every string under a secret-looking name in an operation's variables. */
+  /**
+   * Remembers every string under a secret-looking name in an operation's variables. Walked
+   * without recursion: variables can be nested thousands of levels deep before anything checks them.
+   */
   addSecretsOf(value: unknown, secretName = false): void {
-    if (typeof value === "string") {
-      if (secretName) this.addSecret(value);
-    } else if (Array.isArray(value)) {
-      for (const item of value) this.addSecretsOf(item, secretName);
-    } else if (value && typeof value === "object") {
-      for (const [key, item] of Object.entries(value)) this.addSecretsOf(item, secretName || SECRET_NAME.test(key));
+    const pending: Array<[unknown, boolean]> = [[value, secretName]];
+    while (pending.length) {
+      const [current, secret] = pending.pop()!;
+      if (typeof current === "string") {
+        if (secret) this.addSecret(current);
+      } else if (Array.isArray(current)) {
+        for (const item of current) pending.push([item, secret]);
+      } else if (current && typeof current === "object") {
+        for (const [key, item] of Object.entries(current)) pending.push([item, secret || SECRET_NAME.test(key)]);
+      }
     }
   }
 

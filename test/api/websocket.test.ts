@@ -145,4 +145,22 @@ describe("GraphQL over WebSocket", () => {
     expect(await viewer(client)).toEqual({ data: { viewer: { kind: "USER", name: user.name } } });
     expect(connections()).toBe(1);
   });
+
+  it("refuses variables nested too deep, and gives every refusal its code", async () => {
+    const user = await createTestUser(database.db);
+    const { client, connections } = connect({ Authorization: `Bearer ${user.secret}` }, false);
+    const outcome = async (query: string, variables?: Record<string, unknown>) => {
+      try {
+        for await (const result of client.iterate({ query, ...(variables ? { variables } : {}) })) return result;
+      } catch (error) {
+        return { refused: error };
+      }
+    };
+    const deep: unknown = JSON.parse(`${'{"a":['.repeat(200)}1${"]}".repeat(200)}`);
+    expect(await outcome("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", { ids: deep })).toMatchObject({ refused: [{ extensions: { code: "INPUT_TOO_DEEP" } }] });
+    expect(await outcome("{ viewer { kind ")).toMatchObject({ refused: [{ extensions: { code: "GRAPHQL_PARSE_FAILED" } }] });
+    expect(await outcome("{ viewer { nonsense } }")).toMatchObject({ refused: [{ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] });
+    expect(await viewer(client)).toEqual({ data: { viewer: { kind: "USER", name: user.name } } });
+    expect(connections()).toBe(1);
+  });
 });

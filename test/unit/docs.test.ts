@@ -136,7 +136,9 @@ const enumValues = new Set(
  * HTTP words, settings that OpenTelemetry's exporter reads itself, and the worker variable that
  * cli.md derives from a parameter named learning-rate.
  */
-const OUTSIDE_NAMES = new Set(["LISTEN", "NOTIFY", "VACUUM", "HEAD", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TIMEOUT", "JOBGRAPH_PARAM_LEARNING_RATE"]);
+// OPERATION_RESOLUTION_FAILURE is a code graphql-yoga gives itself (test/unit/error-codes.test.ts
+// holds docs/api.md's table of codes to yoga's and ours).
+const OUTSIDE_NAMES = new Set(["LISTEN", "NOTIFY", "VACUUM", "HEAD", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TIMEOUT", "JOBGRAPH_PARAM_LEARNING_RATE", "OPERATION_RESOLUTION_FAILURE"]);
 
 /** `field(arg, arg)` or `type.field(...)` as prose names them; `arg: value` and `arg?` allowed. */
 function namedFields(text: string): Array<{ owner?: string; field: string; args: string[] }> {

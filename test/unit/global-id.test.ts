@@ -19,7 +19,13 @@ describe("global IDs", () => {
     ["a number for a UUID-keyed type", encodeGlobalId("Job", 7)],
     ["a UUID for an integer-keyed type", encodeGlobalId("JobEvent", uuid)],
     ["SQL in the key", encodeGlobalId("Job", "1' or '1'='1")],
+    ["a key past PostgreSQL's bigint", encodeGlobalId("JobEvent", "9223372036854775808")],
   ])("refuses %s", (_case, globalId) => {
     expect(() => decodeGlobalId(globalId)).toThrow(`Invalid global ID: ${globalId}`);
+    expect(() => decodeGlobalId(globalId)).toThrow(expect.objectContaining({ extensions: { code: "INVALID_ID" } }));
+  });
+
+  it("takes the largest key PostgreSQL's bigint holds", () => {
+    expect(decodeGlobalId(encodeGlobalId("JobEvent", "9223372036854775807")).id).toBe("9223372036854775807");
   });
 });

@@ -7,6 +7,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { TaskStatusEnum, TaskTypeEnum } from "./enums.js";
 import { Executor } from "./executor.js";
+import { Job } from "./job.js";
 import { TaskInput, type TaskInputShape } from "./task-input.js";
 import { TaskLimitations } from "./task-limitations.js";
 import { TaskRequirements } from "./task-requirements.js";
@@ -118,7 +119,7 @@ builder.mutationFields((t) => {
       description:
         "Adds tasks to a job that has not finished; qsequence numbers them in order of arrival. The job's creator, its holding node (with its lease token) or an admin.",
       args: {
-        job: t.arg.globalID({ required: true, description: "The job's global ID." }),
+        job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
         tasks: t.arg({ type: [NewTaskInput], required: true, description: "The tasks." }),
         leaseToken: t.arg.string({ required: false, description: "The holding node's lease token." }),
       },

@@ -1,0 +1,67 @@
+// Every GraphQL error the gateway answers with carries a stable `extensions.code`, so that clients
+// can branch on it rather than on messages. docs/api.md lists each code with its meaning (a test
+// checks that every code named in src/ is there). The errors that mutations answer as members of
+// their result unions are typed, and need none.
+import { GraphQLError } from "graphql";
+
+/** An ID argument (or input field) that is not a global ID. */
+export const INVALID_ID = "INVALID_ID";
+/** A global ID of another type than the argument takes (a task's ID where a job's is asked for). */
+export const WRONG_ID_TYPE = "WRONG_ID_TYPE";
+/** A `before` or `after` that is not a cursor this gateway made. */
+export const INVALID_CURSOR = "INVALID_CURSOR";
+/** A negative `first` or `last`. */
+export const INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE";
+/** A list argument (or a list in an input object) longer than MAX_LIST_LENGTH. */
+export const LIST_TOO_LONG = "LIST_TOO_LONG";
+/** An argument nested deeper than MAX_VALUE_DEPTH (a JSON value, mostly). */
+export const INPUT_TOO_DEEP = "INPUT_TOO_DEEP";
+/** A number outside the range its type or column holds (a Long past 64 bits). */
+export const NUMBER_OUT_OF_RANGE = "NUMBER_OUT_OF_RANGE";
+/** Text with a NUL character or a lone UTF-16 surrogate, which PostgreSQL cannot store or compare. */
+export const INVALID_TEXT = "INVALID_TEXT";
+/** Arguments that are each valid but do not go together, or variables that do not fit their types. */
+export const BAD_USER_INPUT = "BAD_USER_INPUT";
+/** The HTTP request is not a GraphQL request the gateway can read. */
+export const BAD_REQUEST = "BAD_REQUEST";
+/** The HTTP method does not fit (a mutation over GET, a PUT). */
+export const METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
+/** A request a browser could send from any page without one of the CSRF prevention headers. */
+export const CSRF_HEADER_REQUIRED = "CSRF_HEADER_REQUIRED";
+/** The database's connections stayed busy for the whole wait: no fault of the request; retry. */
+export const SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
+
+/** The longest list any argument or input field takes; far beyond what a real client sends. */
+export const MAX_LIST_LENGTH = 1000;
+/** The deepest nesting of any argument value (objects and lists, JSON values included). */
+export const MAX_VALUE_DEPTH = 64;
+
+export function codedError(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/**
+ * The code of an error that came without one: graphql-js refusing variables, yoga refusing a
+ * request (a missing CSRF header, a method it does not serve), Pothos refusing an ID, cursor or
+ * page size. Everything the gateway raises itself has its code already.
+ */
+export function codeFor(error: GraphQLError): string {
+  const { message } = error;
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  if (message.startsWith("Invalid global ID")) return INVALID_ID;
+  if (/^ID: .* is not of type: /s.test(message)) return WRONG_ID_TYPE;
+  if (/cursor/i.test(message) && !error.locations?.length) return INVALID_CURSOR;
+  if (/^Argument "(first|last)" must be a non-negative integer/.test(message)) return INVALID_PAGE_SIZE;
+  if (message.startsWith("Syntax Error")) return "GRAPHQL_PARSE_FAILED";
+  if (status === 405) return METHOD_NOT_ALLOWED;
+  if (message.startsWith('Variable "$') || error.path) return BAD_USER_INPUT;
+  if (status === undefined && error.locations?.length) return "GRAPHQL_VALIDATION_FAILED";
+  return BAD_REQUEST;
+}
+
+/** The error with a code, if it had none. */
+export function withCode(error: GraphQLError): GraphQLError {
+  if (typeof error.extensions?.code === "string") return error;
+  const { nodes, source, positions, path, originalError } = error;
+  return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions: { ...error.extensions, code: codeFor(error) } });
+}

@@ -1,0 +1,214 @@
+// A Pothos plugin that guards every field's arguments and gives the refusals of its decoders a
+// stable code:
+// - before arguments are decoded (global IDs), lists longer than MAX_LIST_LENGTH (of arguments
+//   and input fields; a JSON value's lists are data) and values nested deeper than
+//   MAX_VALUE_DEPTH are refused, and so is a connection's `after` or `before` that is not a
+//   cursor of this gateway, for every caller and operation;
+// - after scope-auth, text PostgreSQL cannot take (NUL, lone surrogates) in a query's or a
+//   subscription's arguments is refused with INVALID_TEXT. Mutations refuse it in the domain
+//   instead (refuseUnstorableText), after the caller's permission, as a ValidationError;
+// - Pothos' own refusals (an ID that is not one or of the wrong type, a cursor that is not one,
+//   a negative page size) come with no code; they get one here, so that the compiled queries of
+//   the fast lane, which skip yoga's error handling, answer with it too.
+// Only fields with arguments are wrapped: most fields of a page have none, and pay nothing.
+// useVariablesDepth, a yoga plugin, refuses a request's variables nested too deep before any of
+// this (or logging, or the cost check) walks them.
+import SchemaBuilder, { BasePlugin, PothosValidationError, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  isInputObjectType,
+  isListType,
+  isScalarType,
+  type GraphQLFieldResolver,
+  type GraphQLInputType,
+  type GraphQLResolveInfo,
+} from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { isStorableText, UNSTORABLE_TEXT } from "../domain/text.js";
+import { codedError, codeFor, INPUT_TOO_DEEP, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
+
+type Resolver<C = unknown> = GraphQLFieldResolver<unknown, C, object>;
+
+const describe = (path: readonly string[]) => path.join(".");
+
+/**
+ * Refuses lists longer than MAX_LIST_LENGTH (of arguments and input fields, not inside JSON
+ * values) and values nested deeper than MAX_VALUE_DEPTH; walked without recursion.
+ */
+export function checkShape(args: Record<string, unknown>, types: ReadonlyMap<string, GraphQLInputType>): void {
+  const pending: Array<{ value: unknown; type: GraphQLInputType | null; path: string[]; depth: number }> = [];
+  for (const [name, value] of Object.entries(args)) pending.push({ value, type: types.get(name) ?? null, path: [name], depth: 0 });
+  while (pending.length) {
+    const { value, type: declared, path, depth } = pending.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth > MAX_VALUE_DEPTH) {
+      throw codedError(INPUT_TOO_DEEP, `the argument "${describe(path.slice(0, 1))}" is nested more than ${MAX_VALUE_DEPTH} levels deep`, { maxDepth: MAX_VALUE_DEPTH });
+    }
+    const type = declared && getNullableType(declared);
+    if (Array.isArray(value)) {
+      const list = type && isListType(type);
+      if (list && value.length > MAX_LIST_LENGTH) {
+        throw codedError(LIST_TOO_LONG, `"${describe(path)}" has ${value.length} items, more than the limit of ${MAX_LIST_LENGTH}`, { maxLength: MAX_LIST_LENGTH });
+      }
+      const itemType = list ? (type.ofType as GraphQLInputType) : type;
+      value.forEach((item, i) => pending.push({ value: item, type: itemType, path: [...path, String(i)], depth: depth + 1 }));
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      const fields = type && isInputObjectType(type) ? type.getFields() : undefined;
+      for (const [key, item] of Object.entries(value)) {
+        pending.push({ value: item, type: fields?.[key]?.type ?? (type && isScalarType(type) ? type : null), path: [...path, key], depth: depth + 1 });
+      }
+    }
+  }
+}
+
+/** Refuses text PostgreSQL cannot take anywhere in `args` (object keys included), naming where. */
+export function checkText(args: Record<string, unknown>): void {
+  const pending: Array<[unknown, string[]]> = Object.entries(args).map(([name, value]) => [value, [name]]);
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === "string") {
+      if (!isStorableText(value)) throw codedError(INVALID_TEXT, `the argument "${describe(path)}" ${UNSTORABLE_TEXT}`, { argument: path });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => pending.push([item, [...path, String(i)]]));
+    } else if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const [key, item] of Object.entries(value)) {
+        if (!isStorableText(key)) throw codedError(INVALID_TEXT, `a key in the argument "${describe(path)}" ${UNSTORABLE_TEXT}`, { argument: path });
+        pending.push([item, [...path, key]]);
+      }
+    }
+  }
+}
+
+/**
+ * How deep a request's variables may nest, counted from the variables object: room for input
+ * objects around a JSON value of MAX_VALUE_DEPTH levels. Deeper variables are refused with the
+ * request, before anything (logging, cost memo keys, coercion) walks them.
+ */
+export const MAX_VARIABLES_DEPTH = 2 * MAX_VALUE_DEPTH;
+
+/** Whether `value` nests objects or lists deeper than `max` levels; walked without recursion. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== "object") continue;
+    if (depth >= max) return true;
+    for (const item of Array.isArray(current) ? current : Object.values(current)) pending.push([item, depth + 1]);
+  }
+  return false;
+}
+
+/** The refusal of variables nested deeper than MAX_VARIABLES_DEPTH, or null. */
+export function variablesDepthError(variables: unknown): GraphQLError | null {
+  if (!nestedDeeperThan(variables, MAX_VARIABLES_DEPTH)) return null;
+  return codedError(INPUT_TOO_DEEP, `the variables are nested more than ${MAX_VARIABLES_DEPTH} levels deep`, { maxDepth: MAX_VARIABLES_DEPTH, http: { status: 400 } });
+}
+
+/** The yoga plugin that refuses requests whose variables nest too deep (see MAX_VARIABLES_DEPTH). */
+export function useVariablesDepth(): Plugin {
+  return {
+    onParams({ params }) {
+      const error = variablesDepthError(params.variables);
+      if (error) throw error;
+    },
+  };
+}
+
+/** A Pothos refusal (or any GraphQL error raised without a code) as the same error with its code. */
+function coded(error: unknown): unknown {
+  if (error instanceof PothosValidationError || (error instanceof GraphQLError && error.extensions?.code === undefined && !error.originalError)) {
+    return codedError(codeFor(error), error.message);
+  }
+  return error;
+}
+
+/** Calls `resolve`, giving what it throws (now or later) its code. */
+function withCodes<C>(resolve: Resolver<C>): Resolver<C> {
+  return (parent, args, context, info) => {
+    let result: unknown;
+    try {
+      result = resolve(parent, args, context, info);
+    } catch (error) {
+      throw coded(error);
+    }
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(coded(error))) : result;
+  };
+}
+
+/**
+ * The cursors this gateway makes: Pothos' Prisma cursors over an `id` column, a UUID or (job
+ * events) a bigint. Anything else would reach a `::uuid` cast or a bigint column and fail there.
+ */
+const CURSOR = /^GPC:(?:S:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|I:(-?[0-9]{1,19}))$/i;
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** Refuses an `after` or `before` of a connection that is not a cursor this gateway made. */
+export function checkCursor(argument: string, cursor: unknown): void {
+  if (typeof cursor !== "string") return;
+  const match = CURSOR.exec(Buffer.from(cursor, "base64").toString("utf8"));
+  const integer = match?.[1];
+  if (match && (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX))) return;
+  throw codedError(INVALID_CURSOR, `"${argument}" is not a cursor of this list: pass a cursor from its edges or pageInfo`);
+}
+
+type FieldArguments = { types: Map<string, GraphQLInputType>; connection: boolean };
+
+/** The declared types of a field's arguments, and whether it is a connection, remembered per field. */
+const fieldArguments = new WeakMap<object, FieldArguments>();
+
+function argumentsOf(info: GraphQLResolveInfo): FieldArguments {
+  const field = info.parentType.getFields()[info.fieldName]!;
+  let known = fieldArguments.get(field);
+  if (!known) {
+    known = { types: new Map(field.args.map((arg) => [arg.name, arg.type])), connection: getNamedType(field.type).name.endsWith("Connection") };
+    fieldArguments.set(field, known);
+  }
+  return known;
+}
+
+export class InputGuardPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapArgMappers(resolver: Resolver<Types["Context"]>, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types["Context"]> {
+    if (!Object.keys(fieldConfig.args).length) return resolver;
+    const guarded = withCodes(resolver);
+    return (parent, args, context, info) => {
+      const known = argumentsOf(info);
+      checkShape(args as Record<string, unknown>, known.types);
+      if (known.connection) {
+        for (const name of ["after", "before"]) checkCursor(name, (args as Record<string, unknown>)[name]);
+      }
+      return guarded(parent, args, context, info);
+    };
+  }
+
+  override wrapResolve(resolver: Resolver<Types["Context"]>, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types["Context"]> {
+    if (!Object.keys(fieldConfig.args).length || fieldConfig.kind === "Mutation" || fieldConfig.kind === "Subscription") return resolver;
+    return (parent, args, context, info) => {
+      checkText(args as Record<string, unknown>);
+      return resolver(parent, args, context, info);
+    };
+  }
+
+  override wrapSubscribe(subscribe: Resolver<Types["Context"]> | undefined, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types["Context"]> | undefined {
+    if (!subscribe || !Object.keys(fieldConfig.args).length) return subscribe;
+    return (parent, args, context, info) => {
+      checkText(args as Record<string, unknown>);
+      return subscribe(parent, args, context, info);
+    };
+  }
+}
+
+const pluginName = "inputGuard";
+export default pluginName;
+
+SchemaBuilder.registerPlugin(pluginName, InputGuardPlugin);
+
+declare global {
+  export namespace PothosSchemaTypes {
+    interface Plugins<Types extends SchemaTypes> {
+      inputGuard: InputGuardPlugin<Types>;
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// Bad input of every class the gateway was seen to fail on (a 500 or INTERNAL_SERVER_ERROR each):
+// it is refused with a stable code, naming what is wrong, and an unauthorised caller still learns
+// only that it may not. test/api/fuzz.test.ts looks for the siblings of these.
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { MAX_LIST_LENGTH } from "../../src/graphql/error-codes.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
+
+type Answer = {
+  status: number;
+  body: { data?: Record<string, Record<string, unknown> | null> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+};
+
+let database: TestDatabase;
+let api: TestApi;
+let user: TestUser;
+let stranger: TestUser;
+let node: TestNode;
+let otherNode: TestNode;
+let jobId: string;
+let heldJobId: string;
+const leaseToken = randomUUID();
+
+async function send(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Answer> {
+  const response = await api.fetch(
+    "/graphql",
+    { method: "POST", headers: { "content-type": "application/json", accept: "application/graphql-response+json" }, body: JSON.stringify({ query, variables }) },
+    token === undefined ? {} : { token },
+  );
+  return { status: response.status, body: (await response.json()) as Answer["body"] };
+}
+
+/** The code of the answer's only error, after checking it is no server error. */
+function codeOf(answer: Answer): unknown {
+  expect(answer.status).toBeLessThan(500);
+  expect(JSON.stringify(answer.body)).not.toContain("INTERNAL_SERVER_ERROR");
+  expect(answer.body.errors).toHaveLength(1);
+  return answer.body.errors![0]!.extensions?.code;
+}
+
+const job = (id: string) => encodeGlobalId("Job", id);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  api = await createTestApi(database);
+  user = await createTestUser(database.db);
+  stranger = await createTestUser(database.db);
+  node = await createTestNode(database.db);
+  otherNode = await createTestNode(database.db);
+  const template = await createTemplate(database.db);
+  [jobId, heldJobId] = (await createJobs(database.db, template.id, 2)) as [string, string];
+  await database.db.job.update({ where: { id: jobId }, data: { creatorId: user.id } });
+  await database.db.job.update({
+    where: { id: heldJobId },
+    data: { status: "RUNNING", creatorId: user.id, nodeId: node.id, leaseToken, leaseExpiresAt: new Date(Date.now() + 3_600_000) },
+  });
+});
+
+describe("bad input in reads", () => {
+  it("a Long past PostgreSQL's bigint: NUMBER_OUT_OF_RANGE, as a literal or a variable", async () => {
+    expect(codeOf(await send('{ jobByNumber(number: "9999999999999999999") { id } }'))).toBe("NUMBER_OUT_OF_RANGE");
+    const variable = await send("query($n: Long!) { jobByNumber(number: $n) { id } }", { n: "-9999999999999999999" });
+    expect(codeOf(variable)).toBe("NUMBER_OUT_OF_RANGE");
+    expect(variable.status).toBe(400);
+    expect((await send("query($n: Long!) { jobByNumber(number: $n) { id } }", { n: "9223372036854775807" })).body).toEqual({ data: { jobByNumber: null } });
+  });
+
+  it("a DateTime PostgreSQL cannot hold (year 0000) or a day that does not exist: BAD_USER_INPUT", async () => {
+    const Jobs = "query($f: JobFilter) { jobs(filter: $f) { totalCount } }";
+    for (const from of ["0000-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "10000-01-01T00:00:00Z"]) {
+      expect(codeOf(await send(Jobs, { f: { createdAt: { from } } }))).toBe("BAD_USER_INPUT");
+    }
+    for (const from of ["0001-01-01T00:00:00Z", "2024-02-29T00:00:00Z", "9999-12-31T23:59:59.999Z"]) {
+      expect((await send(Jobs, { f: { updatedAt: { from } } })).body.errors).toBeUndefined();
+    }
+  });
+
+  it("a global ID carrying a number past bigint, garbage, or another type's ID: INVALID_ID or WRONG_ID_TYPE", async () => {
+    const event = Buffer.from("JobEvent:99999999999999999999").toString("base64");
+    expect(codeOf(await send("query($id: ID!) { node(id: $id) { id } }", { id: event }))).toBe("INVALID_ID");
+    expect(codeOf(await send("query($id: ID!) { job(id: $id) { id } }", { id: "bm9wZQ==" }))).toBe("INVALID_ID");
+    expect(codeOf(await send("query($id: ID!) { job(id: $id) { id } }", { id: encodeGlobalId("Task", randomUUID()) }))).toBe("WRONG_ID_TYPE");
+    expect(codeOf(await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { parent: "garbage" } }))).toBe("INVALID_ID");
+    const addTasks = "mutation($job: ID!) { addTasks(job: $job, tasks: [{ name: \"t\" }]) { __typename } }";
+    expect(codeOf(await send(addTasks, { job: encodeGlobalId("Task", randomUUID()) }))).toBe("WRONG_ID_TYPE");
+  });
+
+  it("text with a NUL or a lone surrogate: INVALID_TEXT naming the argument", async () => {
+    for (const search of ["a\u0000b", "a\ud800b", "\udc00"]) {
+      const answer = await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { search } });
+      expect(codeOf(answer)).toBe("INVALID_TEXT");
+      expect(answer.body.errors![0]!.message).toContain('"filter.search"');
+    }
+    const literal = await send('{ jobTemplate(name: "x\\u0000") { id } }');
+    expect(codeOf(literal)).toBe("INVALID_TEXT");
+    expect((await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { search: "emoji \ud83d\ude00" } })).body).toEqual({ data: { jobs: { totalCount: 0 } } });
+  });
+
+  it("cursors that are not ones and negative page sizes: INVALID_CURSOR and INVALID_PAGE_SIZE, nested too", async () => {
+    expect(codeOf(await send('{ jobs(after: "garbage") { totalCount } }'))).toBe("INVALID_CURSOR");
+    expect(codeOf(await send(`{ jobs(before: "${Buffer.from("GPC:S:x").toString("base64")}", last: 1) { totalCount } }`))).toBe("INVALID_CURSOR");
+    expect(codeOf(await send(`query($id: ID!) { job(id: $id) { tasks(after: "%%%") { totalCount } } }`, { id: job(jobId) }))).toBe("INVALID_CURSOR");
+    expect(codeOf(await send("{ jobs(first: -1) { totalCount } }"))).toBe("INVALID_PAGE_SIZE");
+    expect((await send("{ jobs(first: 0) { edges { cursor } } }")).body).toEqual({ data: { jobs: { edges: [] } } });
+  });
+
+  it(`lists longer than ${MAX_LIST_LENGTH}: LIST_TOO_LONG naming the argument and the limit`, async () => {
+    const queue = Array.from({ length: 100_000 }, (_, i) => `q${i}`);
+    const answer = await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { queue } });
+    expect(codeOf(answer)).toBe("LIST_TOO_LONG");
+    expect(answer.body.errors![0]!.message).toBe(`"filter.queue" has 100000 items, more than the limit of ${MAX_LIST_LENGTH}`);
+    const ids = Array.from({ length: MAX_LIST_LENGTH + 1 }, () => job(randomUUID()));
+    expect(codeOf(await send("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", { ids }))).toBe("LIST_TOO_LONG");
+    const atLimit = await send("query($f: JobFilter) { jobs(filter: $f) { totalCount } }", { f: { queue: queue.slice(0, MAX_LIST_LENGTH) } });
+    expect(atLimit.body).toEqual({ data: { jobs: { totalCount: 0 } } });
+  });
+
+  it("variables nested thousands deep: INPUT_TOO_DEEP with a 400, whichever path serves the document", async () => {
+    // Written out by hand: JSON.stringify itself runs out of stack on such a value.
+    const deep = `${'[{"token":'.repeat(2500)}1${"}]".repeat(2500)}`;
+    const body = `{"query":"query($ids: [ID!]!) { nodes(ids: $ids) { id } }","variables":{"ids":${deep}}}`;
+    for (let i = 0; i < 2; i++) {
+      const response = await api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body });
+      const answer = { status: response.status, body: (await response.json()) as Answer["body"] };
+      expect(codeOf(answer)).toBe("INPUT_TOO_DEEP");
+      expect(answer.status).toBe(400);
+    }
+  });
+
+  it("a GET whose variables or extensions are not JSON objects: BAD_REQUEST with a 400", async () => {
+    for (const query of ["variables=%7Bbad", "variables=%5B1%5D", "extensions=%7Bbad"]) {
+      const response = await api.fetch(`/graphql?query=%7B__typename%7D&${query}`, { headers: { "graphql-preflight": "1" } });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: "BAD_REQUEST" } }] });
+    }
+  });
+});
+
+describe("bad text in mutations: authorization first, then a ValidationError naming the field", () => {
+  const CreateUser = "mutation($input: CreateUserInput!) { createUser(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }";
+  const CancelJob = "mutation($id: ID!, $reason: String) { cancelJob(id: $id, reason: $reason) { __typename ... on ValidationError { fieldErrors { path } } } }";
+  const Progress =
+    "mutation($id: ID!, $lease: String!, $detail: JSON) { reportJobProgress(id: $id, leaseToken: $lease, progress: 0.5, detail: $detail) { __typename ... on ValidationError { fieldErrors { path } } } }";
+  const CreateJob = "mutation($input: CreateJobInput!) { createJob(input: $input) { __typename ... on ValidationError { fieldErrors { path } } } }";
+
+  it("an admin-only mutation: ForbiddenError for a user, ValidationError for an admin", async () => {
+    const input = { name: "bad\u0000name" };
+    expect((await send(CreateUser, { input }, user.secret)).body).toEqual({ data: { createUser: { __typename: "ForbiddenError" } } });
+    expect((await send(CreateUser, { input })).body).toEqual({ data: { createUser: { __typename: "ValidationError", fieldErrors: [{ path: ["name"] }] } } });
+  });
+
+  it("a user-only mutation: ForbiddenError for a node, ValidationError for a user", async () => {
+    const input = { templateName: "train", description: "lone \ud800", inputs: [{ name: "dataset", value: "s3://x" }] };
+    expect((await send(CreateJob, { input }, node.secret)).body).toEqual({ data: { createJob: { __typename: "ForbiddenError" } } });
+    expect((await send(CreateJob, { input }, user.secret)).body).toEqual({ data: { createJob: { __typename: "ValidationError", fieldErrors: [{ path: ["description"] }] } } });
+  });
+
+  it("an action on a job: ForbiddenError for a stranger, NotFoundError for no job, ValidationError for the creator", async () => {
+    const variables = { id: job(jobId), reason: "why\u0000" };
+    expect((await send(CancelJob, variables, stranger.secret)).body).toEqual({ data: { cancelJob: { __typename: "ForbiddenError" } } });
+    expect((await send(CancelJob, { ...variables, id: job(randomUUID()) }, user.secret)).body).toEqual({ data: { cancelJob: { __typename: "NotFoundError" } } });
+    expect((await send(CancelJob, variables, user.secret)).body).toEqual({ data: { cancelJob: { __typename: "ValidationError", fieldErrors: [{ path: ["reason"] }] } } });
+    expect((await database.db.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe("QUEUED");
+  });
+
+  it("a JSON value with bad text in a key, deep down: ForbiddenError for a user, ValidationError naming the path for the holder", async () => {
+    const detail = { steps: [{ ok: 1 }, { ["k\ud800"]: 2 }] };
+    const variables = { id: job(heldJobId), lease: leaseToken, detail };
+    expect((await send(Progress, variables, stranger.secret)).body).toEqual({ data: { reportJobProgress: { __typename: "ForbiddenError" } } });
+    expect((await send(Progress, variables, node.secret)).body).toEqual({
+      data: { reportJobProgress: { __typename: "ValidationError", fieldErrors: [{ path: ["detail", "steps", "1", "k\ud800"] }] } },
+    });
+    expect((await send(Progress, { ...variables, detail: null, lease: "nul\u0000" }, otherNode.secret)).body).toEqual({
+      data: { reportJobProgress: { __typename: "ValidationError", fieldErrors: [{ path: ["leaseToken"] }] } },
+    });
+    const held = await database.db.job.findUniqueOrThrow({ where: { id: heldJobId } });
+    expect(held.progress).toBe(0);
+    expect(held.version).toBe(1);
+  });
+});
