@@ -154,7 +154,7 @@ describe("job actions", () => {
       expect(await database.db.task.count({ where: { jobId: id } })).toBe(0);
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(0);
       const trail = await database.db.jobEvent.findFirstOrThrow({ where: { kind: "HARD_DELETED" } });
-      expect(trail).toMatchObject({ jobId: null, detail: { jobId: id }, actorUserId: api.admin.id });
+      expect(trail).toMatchObject({ jobId: id, detail: { jobId: id }, actorUserId: api.admin.id });
       expect((await api.query(HardDeleteJob, { id: gid(id) })).hardDeleteJob.__typename).toBe("NotFoundError");
     });
   });
