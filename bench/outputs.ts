@@ -135,7 +135,9 @@ async function main() {
       const copyMs = performance.now() - copyStarted;
       await rm(copyTarget);
 
-      const up = await sampled(pid, () => upload(gw, jobId, source, "large"));
+      // A new output each round: replacing one would add the removal of the last round's content
+      // (in the background, since outputs' content is removed after them) to the upload measured.
+      const up = await sampled(pid, () => upload(gw, jobId, source, `large-${round}`));
       if (up.result.sha256 !== sha256) throw new Error("the gateway computed another sha256 than the file's");
       const down = await sampled(pid, () => download(gw, up.result.downloadUrl));
       if (down.result !== sha256) throw new Error("the download differs from the upload");

@@ -14,6 +14,9 @@ import { connect, UploadAbandonedError, type ByteRange, type ContentStore } from
  */
 export const CHUNK_BYTES = 1 << 20;
 
+/** How many chunks of one upload are written at once, each on its own connection. */
+const WRITES_IN_FLIGHT = 2;
+
 /** The pieces a chunk is read in. */
 const SLICE_BYTES = 48 * 1024;
 
@@ -22,40 +25,53 @@ export class PostgresContentStore implements ContentStore {
 
   /**
    * Writes each chunk in a statement (and transaction) of its own, on a connection taken for it
-   * and given back at once, so that an upload holds no connection while it waits for its client,
-   * and the next chunk is read from the request while the last one is written. A chunk is written
-   * only while its upload is listed in output_uploads, in the statement that marks it alive, so a
-   * swept upload can leave no chunk behind.
+   * and given back at once, so that an upload holds no connection while it waits for its client.
+   * Up to WRITES_IN_FLIGHT chunks are written at once, on as many connections, while the next one
+   * is read from the request: PostgreSQL's work on a chunk (TOAST and WAL) is most of an upload's
+   * cost, and one backend would leave the other cores idle. A chunk is written only while its
+   * upload is listed in output_uploads, in the statement that marks it alive, so a swept upload
+   * can leave no chunk behind.
    */
   async write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void> {
     let seq = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (chunk: Buffer) => {
-      // One chunk in flight: its write overlaps the reading of the next.
-      await writing;
-      writing = this.writeChunk(outputId, seq++, chunk);
-      // Not left unobserved until the next flush: a failed write must not crash the process.
-      writing.catch(() => undefined);
+    // The chunk being filled: bytes are copied into it once, as they arrive (the source may
+    // reuse its buffers once it is handed the next piece).
+    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let filled = 0;
+    const writing: Array<Promise<void>> = [];
+    const flush = async (data: Buffer) => {
+      if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
+      const write = this.writeChunk(outputId, seq++, data);
+      // Observed at once: a write that fails while others are awaited must not crash the process.
+      write.catch(() => undefined);
+      writing.push(write);
     };
-    for await (const piece of content) {
-      let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-      while (pendingBytes + rest.length >= CHUNK_BYTES) {
-        const take = CHUNK_BYTES - pendingBytes;
-        await flush(Buffer.concat([...pending, rest.subarray(0, take)], CHUNK_BYTES));
-        pending = [];
-        pendingBytes = 0;
-        rest = rest.subarray(take);
+    let reading: { error: unknown } | undefined;
+    try {
+      for await (const piece of content) {
+        let offset = 0;
+        while (offset < piece.byteLength) {
+          const take = Math.min(CHUNK_BYTES - filled, piece.byteLength - offset);
+          chunk.set(piece.subarray(offset, offset + take), filled);
+          filled += take;
+          offset += take;
+          if (filled === CHUNK_BYTES) {
+            await flush(chunk);
+            chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+            filled = 0;
+          }
+        }
       }
-      if (rest.length) {
-        // Copied: the source may reuse its buffer once it is handed the next piece.
-        pending.push(Buffer.from(rest));
-        pendingBytes += rest.length;
-      }
+      if (filled) await flush(chunk.subarray(0, filled));
+    } catch (error) {
+      reading = { error };
     }
-    if (pendingBytes) await flush(Buffer.concat(pending, pendingBytes));
-    await writing;
+    // Every write ends before the upload does, whether it succeeded or not: what a failed upload
+    // wrote is then removed, and nothing is written after. The content's own failure (too large,
+    // cut off) comes first.
+    const failed = (await Promise.allSettled(writing)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (reading) throw reading.error;
+    if (failed) throw failed.reason;
   }
 
   /** Runs a statement on a connection taken for it (BusyError when none comes free in time). */
@@ -112,7 +128,17 @@ export class PostgresContentStore implements ContentStore {
 export function createContentPool(url: string, size: number, waitMs = 30_000): pg.Pool {
   // A chunk holds a connection for one statement, so a wait of `waitMs` means the pool is far too
   // small for the uploads and downloads under way: the request is then answered BusyError.
-  const pool = new pg.Pool({ connectionString: url, max: size, application_name: "jobgraph-outputs", connectionTimeoutMillis: waitMs });
+  // Chunks commit without waiting for their WAL to reach the disk (each would wait for an fsync,
+  // which held uploads to about 30 MiB/s): an output's row commits synchronously at the end
+  // (commitOutput sets it back on), and flushing that commit flushes every chunk written before
+  // it. A crash before then loses only chunks of an upload that had not succeeded.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: size,
+    application_name: "jobgraph-outputs",
+    connectionTimeoutMillis: waitMs,
+    options: "-c synchronous_commit=off",
+  });
   // An idle connection the server closed is dropped and replaced; unheard, its error would crash
   // the process.
   pool.on("error", () => undefined);

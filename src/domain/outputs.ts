@@ -14,9 +14,8 @@ const { sql } = Prisma;
 /**
  * Where output content lives. An upload writes its content under the id its output will have,
  * before the output row exists and outside any transaction of the caller's; the row, written at
- * the end in a short transaction, is what makes it visible. Removing an output row must remove its
- * content (the PostgreSQL store's trigger does), and content whose upload was abandoned is removed
- * with discard().
+ * the end in a short transaction, is what makes it visible. Content nobody can reach any more (its
+ * output was removed, or its upload abandoned) is removed later with discard().
  */
 export interface ContentStore {
   /**
@@ -27,7 +26,7 @@ export interface ContentStore {
   write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void>;
   /** Bytes `start` to `end` (inclusive) of the output's content, streamed. */
   read(outputId: string, range: ByteRange): AsyncIterable<Uint8Array>;
-  /** Removes what an abandoned upload of `outputId` wrote. */
+  /** Removes the content of `outputId`: an abandoned upload's, or a removed output's. */
   discard(outputId: string): Promise<void>;
 }
 
@@ -221,6 +220,28 @@ export async function sweepAbandonedUploads(storage: OutputStorage): Promise<num
   return rows.length;
 }
 
+/** How many removed outputs one pass of removeContentOfRemovedOutputs deletes the chunks of. */
+const REMOVALS_PER_PASS = 20;
+
+/**
+ * Deletes the chunks of outputs that were removed (listed in output_removals by a trigger on
+ * job_outputs), a few at a time, oldest first; returns how many outputs it cleared. Safe in every
+ * instance at once: an output's chunks are deleted before it leaves the list, so one whose
+ * instance died meanwhile is taken again, and deleting them twice does no harm.
+ */
+export async function removeContentOfRemovedOutputs(storage: OutputStorage): Promise<number> {
+  const { rows } = await bookkeeping<{ output_id: string }>(
+    storage,
+    `/* removedOutputs */ select output_id from output_removals order by removed_at limit $1::int`,
+    [REMOVALS_PER_PASS],
+  );
+  for (const { output_id: id } of rows) {
+    await storage.store.discard(id);
+    await bookkeeping(storage, `/* removalDone */ delete from output_removals where output_id = $1::uuid`, [id]);
+  }
+  return rows.length;
+}
+
 /**
  * Makes an uploaded content an output of the job, in one short transaction: checks under the
  * job's lock that the caller may still add it, replaces an output of the same name and type if
@@ -238,6 +259,9 @@ async function commitOutput(
   let broken: Error | undefined;
   try {
     await client.query("begin");
+    // The output's connections commit chunks asynchronously (createContentPool); this commit is
+    // the one that makes the output durable, its chunks with it.
+    await client.query("set local synchronous_commit = on");
     const guard = jobGuard(actor, input.jobId, "addOutput", input.leaseToken);
     const job = (await client.query<{ id: string; version: number; event_txid: string }>(guard.text, guard.values)).rows[0];
     if (!job) {

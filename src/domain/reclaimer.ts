@@ -1,9 +1,10 @@
 // Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases,
-// and the sweep of abandoned uploads. Instances never fight over a job or an upload: each
-// statement skips (or finds gone) what another instance took.
+// the sweep of abandoned uploads, and the deletion of removed outputs' content. Instances never
+// fight over a job: the statement skips rows another instance has locked; uploads and removed
+// outputs may be cleared by two at once, which does no harm.
 import type { Db } from "../db/client.js";
 import { reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
-import { sweepAbandonedUploads, type OutputStorage } from "./outputs.js";
+import { removeContentOfRemovedOutputs, sweepAbandonedUploads, type OutputStorage } from "./outputs.js";
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -14,7 +15,7 @@ export class Reclaimer {
     private readonly intervalMs: number,
     /** Called after a pass that reclaimed something, with what it did: to announce the events it wrote, and count them. */
     private readonly onReclaimed: (result: ReclaimResult) => void = () => {},
-    /** Where uploads are written, to sweep the abandoned ones; none: no sweeping. */
+    /** Where output content is written, to clear what nobody can reach any more; none: no clearing. */
     private readonly outputs?: OutputStorage,
   ) {}
 
@@ -33,7 +34,10 @@ export class Reclaimer {
   private async once(): Promise<void> {
     const result = await reclaimExpiredLeases(this.db);
     if (result.requeued + result.failed > 0) this.onReclaimed(result);
-    if (this.outputs) await sweepAbandonedUploads(this.outputs);
+    if (this.outputs) {
+      await sweepAbandonedUploads(this.outputs);
+      await removeContentOfRemovedOutputs(this.outputs);
+    }
   }
 
   /** Stops the interval and waits for a pass under way. */

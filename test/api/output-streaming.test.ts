@@ -99,7 +99,8 @@ async function orphanChunks(): Promise<number> {
   const [row] = await database.db.$queryRaw<Array<{ n: number }>>`
     select count(*)::int as n from job_output_chunks c
      where not exists (select 1 from job_outputs o where o.id = c.output_id)
-       and not exists (select 1 from output_uploads u where u.id = c.output_id)`;
+       and not exists (select 1 from output_uploads u where u.id = c.output_id)
+       and not exists (select 1 from output_removals r where r.output_id = c.output_id)`;
   return row!.n;
 }
 

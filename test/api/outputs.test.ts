@@ -3,6 +3,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultLimits } from "../../src/config.js";
+import { createContentPool, PostgresContentStore } from "../../src/db/content-store.js";
+import { removeContentOfRemovedOutputs, type OutputStorage } from "../../src/domain/outputs.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -105,14 +107,21 @@ describe("job outputs", () => {
   let api: TestApi;
   let templateId: string;
   let alice: TestUser;
+  /** The same storage as the gateway's, for the background removal of content nobody can reach. */
+  let storage: OutputStorage;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     api = await createTestApi(database);
     templateId = (await createTemplate(database.db)).id;
     alice = await createTestUser(database.db, "USER", "alice");
+    const pool = createContentPool(database.url, 2);
+    storage = { pool, store: new PostgresContentStore(pool), maxOutputBytes: defaultLimits.maxOutputBytes };
   });
-  afterAll(() => api.app.stop());
+  afterAll(async () => {
+    await api.app.stop();
+    await storage.pool.end();
+  });
 
   /** A job created by alice. */
   async function newJob(spec: JobSpec = {}) {
@@ -166,6 +175,17 @@ describe("job outputs", () => {
   async function chunksOf(outputId: string): Promise<number> {
     const [row] = await database.db.$queryRaw<Array<{ n: number }>>`select count(*)::int as n from job_output_chunks where output_id = ${outputId}::uuid`;
     return row!.n;
+  }
+
+  /**
+   * Checks that a removed output's content is listed for removal, then that the background
+   * removal (the gateway's housekeeping) deletes it.
+   */
+  async function expectContentRemoved(outputId: string): Promise<void> {
+    expect(await database.db.outputRemoval.count({ where: { outputId } })).toBe(1);
+    while ((await removeContentOfRemovedOutputs(storage)) > 0);
+    expect(await chunksOf(outputId)).toBe(0);
+    expect(await database.db.outputRemoval.count({ where: { outputId } })).toBe(0);
   }
 
   describe("content", () => {
@@ -330,7 +350,7 @@ describe("job outputs", () => {
       const replaced = await add({ ...key, replace: true }, second);
       expect(replaced).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: 20, sha256: sha256(second) } });
       expect(replaced.output!.id).not.toBe(original.id);
-      expect(await chunksOf(outputUuid(original))).toBe(0);
+      await expectContentRemoved(outputUuid(original));
       expect(await chunksOf(outputUuid(replaced.output!))).toBe(1);
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(1);
       expect((await api.fetch(original.downloadUrl)).status).toBe(404);
@@ -415,7 +435,7 @@ describe("job outputs", () => {
         sha256: added.sha256,
         job: { version: version + 1, outputs: { totalCount: 0 } },
       });
-      expect(await chunksOf(outputUuid(added))).toBe(0);
+      await expectContentRemoved(outputUuid(added));
       expect((await api.fetch(added.downloadUrl)).status).toBe(404);
       const event = await database.db.jobEvent.findFirstOrThrow({ where: { jobId: id, kind: "OUTPUT_DELETED" } });
       expect(event).toMatchObject({ actorNodeId: node.id, jobVersion: version + 1, detail: { outputId: outputUuid(added), name: "model", type: "onnx" } });
@@ -472,7 +492,7 @@ describe("job outputs", () => {
       await database.db.job.update({ where: { id }, data: { status: "SUCCEEDED" } });
       expect((await api.query(ResetJob, { id: gid(id) })).resetJob).toMatchObject({ job: { status: "QUEUED", outputs: { totalCount: 0 } } });
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(0);
-      expect(await chunksOf(outputUuid(output))).toBe(0);
+      await expectContentRemoved(outputUuid(output));
     });
 
     it("hardDeleteJob removes the job's outputs and their content", async () => {
@@ -480,7 +500,7 @@ describe("job outputs", () => {
       const output = (await add({ jobId: id, name: "model", type: "onnx" }, randomBytes(MiB + 1))).output!;
       expect((await api.query(HardDeleteJob, { id: gid(id) })).hardDeleteJob.__typename).toBe("HardDeleteJobPayload");
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(0);
-      expect(await chunksOf(outputUuid(output))).toBe(0);
+      await expectContentRemoved(outputUuid(output));
     });
   });
 

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContentPool, PostgresContentStore } from "../../src/db/content-store.js";
 import { ABANDONED_UPLOAD_SECONDS, sweepAbandonedUploads, UploadAbandonedError, type OutputStorage } from "../../src/domain/outputs.js";
+import { Reclaimer } from "../../src/domain/reclaimer.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 
@@ -62,5 +63,25 @@ describe("uploads in progress", () => {
     expect(await sweepAbandonedUploads(storage)).toBe(1);
     await expect(storage.store.write(id, content(10))).rejects.toBeInstanceOf(UploadAbandonedError);
     expect(await chunksOf(id)).toBe(0);
+  });
+
+  it("are cleared by the gateway's housekeeping on its own, with the content of removed outputs", async () => {
+    const abandoned = await listUpload(ABANDONED_UPLOAD_SECONDS + 1);
+    await database.pool.query(`insert into job_output_chunks (output_id, seq, data) values ($1, 0, '\\x01')`, [abandoned]);
+    // An output that existed, then was deleted: the trigger lists it for removal.
+    const output = randomUUID();
+    await database.pool.query(`insert into job_outputs (id, job_id, name, type, sha256) values ($1, $2, 'gone', 'bin', repeat('0', 64))`, [output, jobId]);
+    await database.pool.query(`insert into job_output_chunks (output_id, seq, data) values ($1, 0, '\\x01')`, [output]);
+    await database.pool.query(`delete from job_outputs where id = $1`, [output]);
+    expect(await chunksOf(output)).toBe(1);
+
+    const housekeeping = new Reclaimer(database.db, 50, () => undefined, storage);
+    housekeeping.start();
+    try {
+      await expect.poll(async () => [await chunksOf(abandoned), await chunksOf(output), await listed(abandoned)], { timeout: 10_000 }).toEqual([0, 0, false]);
+      expect((await database.pool.query(`select count(*)::int as n from output_removals`)).rows[0].n).toBe(0);
+    } finally {
+      await housekeeping.stop();
+    }
   });
 });

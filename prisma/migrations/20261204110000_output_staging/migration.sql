@@ -20,18 +20,29 @@ CREATE INDEX "output_uploads_touched_at_idx" ON "output_uploads"("touched_at");
 
 -- Hand-written (listed in prisma/raw-objects.json).
 
--- Chunks are written before their output row, so they cannot reference it, the chunks of an output
--- go with it instead by this trigger, whatever removes the output (deleteJobOutput, a replacement,
--- resetJob, or the cascade of hardDeleteJob), in the same transaction.
+-- Chunks are written before their output row, so they cannot reference it. When an output goes
+-- (deleteJobOutput, a replacement, resetJob, or the cascade of hardDeleteJob), this trigger lists
+-- it in output_removals in the same transaction, and its chunks are removed afterwards, in the
+-- background (src/domain/outputs.ts): removing a large output then costs the action that removes
+-- it next to nothing, and holds no lock on its job while gigabytes are deleted.
 ALTER TABLE "job_output_chunks" DROP CONSTRAINT "job_output_chunks_output_fkey";
 
-CREATE FUNCTION "job_outputs_remove_content"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE TABLE "output_removals" (
+    "output_id" UUID NOT NULL,
+    "removed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "output_removals_pkey" PRIMARY KEY ("output_id")
+);
+
+CREATE INDEX "output_removals_removed_at_idx" ON "output_removals"("removed_at");
+
+CREATE FUNCTION "job_outputs_list_removals"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM "job_output_chunks" c USING "removed_outputs" r WHERE c."output_id" = r."id";
+  INSERT INTO "output_removals" ("output_id") SELECT "id" FROM "removed_outputs" ON CONFLICT DO NOTHING;
   RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER "job_outputs_remove_content" AFTER DELETE ON "job_outputs"
+CREATE TRIGGER "job_outputs_list_removals" AFTER DELETE ON "job_outputs"
   REFERENCING OLD TABLE AS "removed_outputs"
-  FOR EACH STATEMENT EXECUTE FUNCTION "job_outputs_remove_content"();
+  FOR EACH STATEMENT EXECUTE FUNCTION "job_outputs_list_removals"();
