@@ -71,19 +71,24 @@ export async function cpuMs(pid: number): Promise<number> {
 /**
  * CPU time of PostgreSQL so far: the postmaster, its live children (backends, autovacuum, WAL
  * writer, checkpointer), and the children that already exited, which the postmaster reaped. A
- * backend that ends between two readings moves from the live sum to the reaped one, so
- * differences between readings stay whole.
+ * backend that ends between two readings moves from the live sum to the reaped one; one reaped
+ * while the children are being read would be missed (or counted twice), so a reading during which
+ * the reaped sum changed is taken again: differences between readings stay whole.
  */
 export async function postgresCpuMs(postmaster: number): Promise<number> {
-  const root = await stat(postmaster);
-  if (!root) return Number.NaN;
-  let total = root.ownMs + root.reapedChildrenMs;
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const child = await stat(Number(entry));
-    if (child?.ppid === postmaster) total += child.ownMs;
+  for (;;) {
+    const before = await stat(postmaster);
+    if (!before) return Number.NaN;
+    let live = 0;
+    for (const entry of await readdir("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const child = await stat(Number(entry));
+      if (child?.ppid === postmaster) live += child.ownMs;
+    }
+    const after = await stat(postmaster);
+    if (!after) return Number.NaN;
+    if (after.reapedChildrenMs === before.reapedChildrenMs) return after.ownMs + after.reapedChildrenMs + live;
   }
-  return total;
 }
 
 /** The postmaster's pid, for a server on this machine: the parent of the backend `pid`. */
