@@ -26,7 +26,7 @@ import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { carriesBadText, FuzzFile, literalOf, operationsOf, type FuzzOperation, type FuzzPool } from "../helpers/fuzz.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED);
 const PATH = process.env.FUZZ_PATH;
 

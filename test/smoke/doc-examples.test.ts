@@ -14,10 +14,12 @@
 //   its .data/ is the gateway's data folder (JOBGRAPH_DATA_DIR tells the CLI so too); files the
 //   examples write stay there.
 // - npm runs offline, so `npx` can never fetch a package of the same name from the registry.
+// - `npx jobgraph ...` runs what npx would run for it (node bin/jobgraph.mjs) through a shim first
+//   on PATH, without npx's own second or two of start-up per example; one test runs the real npx.
 // - An example marked `<!-- runs until Ctrl-C -->` is stopped with SIGINT once it has printed
 //   something; one marked `<!-- not run: <why> -->` is not run, and the list below must name it.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +60,8 @@ const pages = docFiles.filter((file) => shellBlocks(file).some((b) => b.marker?.
 
 let server: ServerProcess;
 let folder: string;
+/** Holds the `npx` shim. */
+let shims: string;
 
 beforeAll(async () => {
   server = await startServer();
@@ -65,6 +69,14 @@ beforeAll(async () => {
   symlinkSync(path.join(projectRoot, "package.json"), path.join(folder, "package.json"));
   symlinkSync(path.join(projectRoot, "bin"), path.join(folder, "bin"));
   symlinkSync(server.dataDir, path.join(folder, ".data"));
+  shims = path.join(folder, ".shims");
+  mkdirSync(shims);
+  const npx = execFileSync("bash", ["-c", "command -v npx"], { encoding: "utf8" }).trim();
+  writeFileSync(
+    path.join(shims, "npx"),
+    `#!/bin/sh\nif [ "$1" = jobgraph ]; then shift; exec node ${JSON.stringify(path.join(folder, "bin", "jobgraph.mjs"))} "$@"; fi\nexec ${JSON.stringify(npx)} "$@"\n`,
+    { mode: 0o755 },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -81,6 +93,7 @@ function environment(): NodeJS.ProcessEnv {
   }
   return {
     ...env,
+    PATH: `${shims}${path.delimiter}${env.PATH ?? ""}`,
     JOBGRAPH_URL: `${server.baseUrl}/graphql`,
     JOBGRAPH_DATA_DIR: server.dataDir,
     npm_config_offline: "true",
@@ -135,6 +148,12 @@ describe("the shell examples of the docs", () => {
     const marked = docFiles.flatMap((file) => shellBlocks(file).filter((b) => b.marker?.kind === "not run").map((b) => `${file}: ${firstLine(b)}`));
     expect(marked).toEqual(NOT_RUN);
   });
+
+  it("finds `npx jobgraph` where a newcomer's npx finds it", () => {
+    const env = { ...environment(), PATH: process.env.PATH };
+    const version = execFileSync("npx", ["jobgraph", "--version"], { cwd: folder, env, encoding: "utf8" });
+    expect(version.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  }, 60_000);
 
   it("has examples to run on every page that shows any", () => {
     expect(pages).toEqual(expect.arrayContaining(["README.md", "docs/cli.md", "docs/worker.md"]));
