@@ -271,9 +271,11 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     console.log(`${w.endsAtSeconds.toFixed(0)} s: ${finished} jobs, ${w.jobsPerSecond.toFixed(1)} jobs/s, claim p99 ${w.claimP99Ms.toFixed(1)} ms, ${w.deadRows} dead rows, ${w.autovacuums} autovacuums`);
     last = { at, finished, claimIndex: tallies.map((t) => t.claimMs.length), cpu };
   };
-  let sampling: Promise<void> | undefined;
+  // One window at a time: on a busy machine a reading can take longer than a window, and two
+  // overlapping ones would each measure against the other's start (negative CPU, for one).
+  let sampling: Promise<void> = Promise.resolve();
   const sampler = setInterval(() => {
-    sampling = sample().catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`));
+    sampling = sampling.then(sample).catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`));
   }, SOAK_WINDOW_SECONDS * 1000);
   await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => left-- > 0, Number.POSITIVE_INFINITY)));
   clearInterval(sampler);
