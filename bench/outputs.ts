@@ -9,13 +9,13 @@
 // fails (exit 1) if memory grows more than 64 MiB over the idle level.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { multipartFrame } from "../src/sdk/multipart.js";
 import { AddJobOutput } from "../src/sdk/operations.js";
-import { deadline, gateway, graphql, machine, median, report, rss, scratch, smoke, type Gateway } from "./lib.js";
+import { cpuMs, deadline, gateway, graphql, machine, median, postgresCpuMs, report, rss, scratch, smoke, type Gateway } from "./lib.js";
 
 const MiB = 1024 * 1024;
 const SIZE = smoke ? 4 * MiB : Number(process.env.BENCH_OUTPUT_BYTES ?? 1024 * MiB);
@@ -24,17 +24,42 @@ const MEMORY_BUDGET = 64 * MiB;
 /** The whole run gives up after this long. */
 const DEADLINE_MS = 20 * 60_000;
 
-/** Samples a process's RSS every 50 ms while `work` runs; returns its result and the peak. */
-async function sampled<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peak: number; ms: number }> {
+/** CPU time so far of the three parties to a transfer: this process (the client), the gateway and PostgreSQL. */
+async function cpuNow(gatewayPid: number, postmaster: number | undefined) {
+  const own = process.cpuUsage();
+  return {
+    clientMs: (own.user + own.system) / 1000,
+    gatewayMs: await cpuMs(gatewayPid),
+    postgresMs: postmaster ? await postgresCpuMs(postmaster) : Number.NaN,
+  };
+}
+type Cpu = Awaited<ReturnType<typeof cpuNow>>;
+
+/**
+ * Samples the gateway's RSS every 50 ms while `work` runs; returns its result, the peak, and the
+ * CPU time each party spent on it.
+ */
+async function sampled<T>(pid: number, postmaster: number | undefined, work: () => Promise<T>): Promise<{ result: T; peak: number; ms: number; cpu: Cpu }> {
   let peak = await rss(pid);
   const timer = setInterval(() => void rss(pid).then((v) => (peak = Math.max(peak, v))), 50);
+  const cpuBefore = await cpuNow(pid, postmaster);
   const started = performance.now();
   try {
     const result = await work();
-    return { result, peak: Math.max(peak, await rss(pid)), ms: performance.now() - started };
+    const ms = performance.now() - started;
+    const cpuAfter = await cpuNow(pid, postmaster);
+    const cpu = { clientMs: cpuAfter.clientMs - cpuBefore.clientMs, gatewayMs: cpuAfter.gatewayMs - cpuBefore.gatewayMs, postgresMs: cpuAfter.postgresMs - cpuBefore.postgresMs };
+    return { result, peak: Math.max(peak, await rss(pid)), ms, cpu };
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The embedded PostgreSQL's postmaster, from the pid file in the gateway's data folder (none on DATABASE_URL). */
+async function embeddedPostmaster(dataDir: string): Promise<number | undefined> {
+  if (process.env.DATABASE_URL) return undefined;
+  const text = await readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8").catch(() => undefined);
+  return text ? Number.parseInt(text.split("\n")[0]!, 10) : undefined;
 }
 
 /** Uploads a file as an output, streaming it from disk; resolves to the output's download URL and sha256. */
@@ -88,10 +113,12 @@ async function copyFile(from: string, to: string): Promise<void> {
 async function main() {
   const work = await scratch("outputs");
   // The gateway starts its own embedded PostgreSQL (or uses DATABASE_URL), as `npm start` does.
-  const gw = await gateway({ dataDir: path.join(work.dir, "data"), env: { JOBGRAPH_MAX_OUTPUT_BYTES: String(SIZE * 2) } });
+  const dataDir = path.join(work.dir, "data");
+  const gw = await gateway({ dataDir, env: { JOBGRAPH_MAX_OUTPUT_BYTES: String(SIZE * 2) } });
   const giveUp = deadline(DEADLINE_MS, () => process.kill(gw.pid, "SIGKILL"));
   try {
     const pid = gw.pid;
+    const postmaster = await embeddedPostmaster(dataDir);
     await graphql(gw, `mutation { createJobTemplate(input: { name: "bench-outputs", executor: { name: "bench" } }) { __typename } }`);
     const created = await graphql<{ createJob: { job?: { id: string } } }>(
       gw,
@@ -127,7 +154,7 @@ async function main() {
     }
     const idle = median(idleSamples);
 
-    const rounds: Array<{ copyMBps: number; uploadMBps: number; downloadMBps: number; uploadPeak: number; downloadPeak: number }> = [];
+    const rounds: Round[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const copyTarget = path.join(work.dir, "copy.bin");
       const copyStarted = performance.now();
@@ -137,12 +164,21 @@ async function main() {
 
       // A new output each round: replacing one would add the removal of the last round's content
       // (in the background, since outputs' content is removed after them) to the upload measured.
-      const up = await sampled(pid, () => upload(gw, jobId, source, `large-${round}`));
+      const up = await sampled(pid, postmaster, () => upload(gw, jobId, source, `large-${round}`));
       if (up.result.sha256 !== sha256) throw new Error("the gateway computed another sha256 than the file's");
-      const down = await sampled(pid, () => download(gw, up.result.downloadUrl));
+      const down = await sampled(pid, postmaster, () => download(gw, up.result.downloadUrl));
       if (down.result !== sha256) throw new Error("the download differs from the upload");
       const mbps = (ms: number) => SIZE / MiB / (ms / 1000);
-      rounds.push({ copyMBps: mbps(copyMs), uploadMBps: mbps(up.ms), downloadMBps: mbps(down.ms), uploadPeak: up.peak, downloadPeak: down.peak });
+      const perMiB = (cpu: Cpu) => ({ clientMs: cpu.clientMs / (SIZE / MiB), gatewayMs: cpu.gatewayMs / (SIZE / MiB), postgresMs: cpu.postgresMs / (SIZE / MiB) });
+      rounds.push({
+        copyMBps: mbps(copyMs),
+        uploadMBps: mbps(up.ms),
+        downloadMBps: mbps(down.ms),
+        uploadPeak: up.peak,
+        downloadPeak: down.peak,
+        uploadCpuPerMiB: perMiB(up.cpu),
+        downloadCpuPerMiB: perMiB(down.cpu),
+      });
       console.log(
         `round ${round}: copy ${mbps(copyMs).toFixed(0)} MiB/s, upload ${mbps(up.ms).toFixed(0)} MiB/s (peak +${((up.peak - idle) / MiB).toFixed(1)} MiB), download ${mbps(down.ms).toFixed(0)} MiB/s (peak +${((down.peak - idle) / MiB).toFixed(1)} MiB)`,
       );
@@ -161,6 +197,10 @@ async function main() {
         downloadMBps: median(rounds.map((r) => r.downloadMBps)),
         uploadPeakGrowthMiB: median(rounds.map((r) => (r.uploadPeak - idle) / MiB)),
         downloadPeakGrowthMiB: median(rounds.map((r) => (r.downloadPeak - idle) / MiB)),
+      },
+      cpuMsPerMiB: {
+        upload: medianCpu(rounds.map((r) => r.uploadCpuPerMiB)),
+        download: medianCpu(rounds.map((r) => r.downloadCpuPerMiB)),
       },
       ratios: {
         uploadToCopy: median(rounds.map((r) => r.uploadMBps / r.copyMBps)),
@@ -182,14 +222,34 @@ async function main() {
   }
 }
 
+type CpuPerMiB = { clientMs: number; gatewayMs: number; postgresMs: number };
+type Round = {
+  copyMBps: number;
+  uploadMBps: number;
+  downloadMBps: number;
+  uploadPeak: number;
+  downloadPeak: number;
+  uploadCpuPerMiB: CpuPerMiB;
+  downloadCpuPerMiB: CpuPerMiB;
+};
+
+function medianCpu(list: CpuPerMiB[]): CpuPerMiB {
+  return {
+    clientMs: median(list.map((c) => c.clientMs)),
+    gatewayMs: median(list.map((c) => c.gatewayMs)),
+    postgresMs: median(list.map((c) => c.postgresMs)),
+  };
+}
+
 type Results = {
   at: string;
   machine: ReturnType<typeof machine>;
   sizeBytes: number;
-  rounds: unknown[];
+  rounds: Round[];
   idleRssMiB: number;
   medians: Record<"copyMBps" | "uploadMBps" | "downloadMBps" | "uploadPeakGrowthMiB" | "downloadPeakGrowthMiB", number>;
   ratios: { uploadToCopy: number; downloadToCopy: number };
+  cpuMsPerMiB: { upload: CpuPerMiB; download: CpuPerMiB };
   maxGrowthMiB: number;
   budgetMiB: number;
   withinBudget: boolean;
@@ -211,6 +271,16 @@ function section(results: Results): string {
     `| download (GET /outputs/{id}) | ${m.downloadMBps.toFixed(0)} | ${results.ratios.downloadToCopy.toFixed(2)} | ${m.downloadPeakGrowthMiB.toFixed(1)} |`,
     "",
     `Idle RSS ${results.idleRssMiB.toFixed(0)} MiB; the largest growth in any round was ${results.maxGrowthMiB.toFixed(1)} MiB, ${results.withinBudget ? "within" : "over"} the ${results.budgetMiB} MiB budget. Content goes into PostgreSQL through the same machine's disk, so a file copy is the ceiling, not a peer to beat.`,
+    "",
+    "Where the CPU goes, in milliseconds per MiB transferred (medians of the rounds): the client (this benchmark), the gateway and PostgreSQL share the machine's cores.",
+    "",
+    "| | client | gateway | PostgreSQL | in all | the most the cores allow (MiB/s) |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...(["upload", "download"] as const).map((way) => {
+      const c = results.cpuMsPerMiB[way];
+      const all = c.clientMs + c.gatewayMs + c.postgresMs;
+      return `| ${way} | ${c.clientMs.toFixed(1)} | ${c.gatewayMs.toFixed(1)} | ${c.postgresMs.toFixed(1)} | ${all.toFixed(1)} | ${((cpu.cpus * 1000) / all).toFixed(0)} |`;
+    }),
   ].join("\n");
 }
 
