@@ -198,7 +198,9 @@ export function runWorker(options: WorkerOptions): Worker {
       const { startJob: started } = await client.request(StartJob, { id: job.id, leaseToken: h.leaseToken });
       if (started.__typename !== "LeasePayload") throw new RefusedError(started.__typename, "message" in started ? started.message : "");
       if (started.lease) h.expiresAt = Date.parse(started.lease.expiresAt);
-      await options.handler(job, context);
+      // Stopped, cancelled or lost while it was being started: a handler handed a signal that
+      // has already fired would never hear its "abort" event, and would run on unaware.
+      if (!controller.signal.aborted) await options.handler(job, context);
     } catch (error) {
       failure = error instanceof Error ? error.message || error.name : String(error);
     } finally {

@@ -2,6 +2,8 @@
 // cancellations reach the right place, a stopped worker gives its jobs back, a killed worker's
 // job is finished by another, and a worker rides out a gateway restart.
 import { spawn } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type App } from "../../src/app.js";
@@ -120,17 +122,80 @@ describe("runWorker", () => {
     const ids = await newJobs(1, "stop");
     const node = await createTestNode(database.db);
     let reason: AbortReason | undefined;
+    let running = false;
     const worker = start({
       token: node.secret,
       filter: { queues: ["stop"] },
-      handler: (_job, { signal }) =>
-        new Promise<void>((resolve) => signal.addEventListener("abort", () => ((reason = (signal.reason as JobAbortedError).reason), resolve()))),
+      handler: (_job, { signal }) => {
+        running = true;
+        return new Promise<void>((resolve) => signal.addEventListener("abort", () => ((reason = (signal.reason as JobAbortedError).reason), resolve())));
+      },
     });
-    await eventually(() => statusOf(ids), allIn("RUNNING"), "the job to run");
+    // The handler itself, not the job's status: the job is RUNNING before startJob's answer is back.
+    await eventually(async () => running, Boolean, "the handler to run");
     await worker.stop();
     expect(reason).toBe("shutdown");
     expect(await statusOf(ids)).toMatchObject([{ status: "QUEUED" }]);
     expect(await database.db.jobEvent.count({ where: { jobId: ids[0], kind: "RELEASED" } })).toBe(1);
+  });
+
+  it("runs no handler for a job it was stopped from while starting it, and gives the job back", async () => {
+    const ids = await newJobs(1, "stop-while-starting");
+    const node = await createTestNode(database.db);
+    // A proxy in front of the gateway holds back startJob's answer until the worker is stopped.
+    const gateway = new URL(url);
+    let startAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (startAsked = resolve));
+    let releaseStart!: () => void;
+    const held = new Promise<void>((resolve) => (releaseStart = resolve));
+    const proxy = http.createServer((request, response) => {
+      const body: Buffer[] = [];
+      request.on("data", (piece: Buffer) => body.push(piece));
+      request.on("end", () => {
+        const text = Buffer.concat(body);
+        const starting = text.includes("startJob(");
+        const forward = http.request({ host: gateway.hostname, port: gateway.port, path: request.url, method: request.method, headers: request.headers }, async (answer) => {
+          if (starting) {
+            startAsked();
+            await held;
+          }
+          response.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(response);
+        });
+        forward.end(text);
+      });
+    });
+    // Subscriptions (graphql-ws) go through untouched.
+    proxy.on("upgrade", (request, socket, head) => {
+      const upstream = net.connect(Number(gateway.port), gateway.hostname, () => {
+        upstream.write(`${request.method} ${request.url} HTTP/1.1\r\n${Object.entries(request.headers).map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n`);
+        upstream.write(head);
+        socket.pipe(upstream).pipe(socket);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      let handled = 0;
+      const worker = runWorker({
+        url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}/graphql`,
+        token: node.secret,
+        pollIntervalMs: 500,
+        filter: { queues: ["stop-while-starting"] },
+        handler: () => void handled++,
+      });
+      await asked;
+      const stopped = worker.stop();
+      releaseStart();
+      await stopped;
+      expect(handled).toBe(0);
+      expect(await statusOf(ids)).toMatchObject([{ status: "QUEUED" }]);
+      expect(await database.db.jobEvent.count({ where: { jobId: ids[0], kind: "RELEASED" } })).toBe(1);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it("finishes the job of a worker that was killed, once its lease has run out", async () => {
