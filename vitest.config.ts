@@ -1,5 +1,5 @@
-import os from "node:os";
 import { defineConfig } from "vitest/config";
+import { testWorkers } from "./test/helpers/workers.js";
 
 export default defineConfig({
   resolve: {
@@ -13,10 +13,9 @@ export default defineConfig({
     // Each test file runs in its own process with its own database, cloned from a migrated
     // template, so files run in parallel without seeing each other's rows.
     pool: "forks",
-    // Vitest's default (one file fewer than the cores) runs one file at a time on two cores, but
-    // most files spend their time waiting on PostgreSQL and on server processes they started:
-    // two at a time halves the suite's time there.
-    maxWorkers: Math.max(2, os.availableParallelism() - 1),
+    // Vitest's default (one file fewer than the cores) would run one file at a time on two cores;
+    // see test/helpers/workers.ts.
+    maxWorkers: testWorkers,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],

@@ -6,10 +6,10 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { migrate, projectRoot, runPrismaCli } from "../../src/db/migrate.js";
-import { databaseUrl } from "../helpers/db.js";
+import { adminUrl, databaseUrl } from "../helpers/db.js";
 
 // For a hook or test that spawns the Prisma CLI (~1.5 s a spawn) while other test files share the machine.
 const CLI_TIMEOUT = 60_000;
@@ -145,7 +145,7 @@ describe("prisma/migrations", () => {
   const fromDatamodelUrl = databaseUrl(fromDatamodel);
 
   beforeAll(async () => {
-    await withClient(inject("adminUrl"), async (c) => {
+    await withClient(adminUrl(), async (c) => {
       await c.query(`create database ${migrated}`);
       await c.query(`create database ${fromDatamodel}`);
     });
@@ -156,7 +156,7 @@ describe("prisma/migrations", () => {
   }, CLI_TIMEOUT);
 
   afterAll(async () => {
-    await withClient(inject("adminUrl"), async (c) => {
+    await withClient(adminUrl(), async (c) => {
       await c.query(`drop database if exists ${migrated} with (force)`);
       await c.query(`drop database if exists ${fromDatamodel} with (force)`);
     });

@@ -4,14 +4,23 @@ import pg from "pg";
 import { afterAll, inject } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 
+/**
+ * The maintenance database of this file's PostgreSQL server: the server of the worker running the
+ * file (see workers.ts), so files running side by side never share one.
+ */
+export function adminUrl(): string {
+  const urls = inject("adminUrls");
+  return urls[(Number(process.env.VITEST_POOL_ID ?? 1) - 1) % urls.length]!;
+}
+
 export function databaseUrl(database: string): string {
-  const u = new URL(inject("adminUrl"));
+  const u = new URL(adminUrl());
   u.pathname = `/${database}`;
   return u.toString();
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: inject("adminUrl") });
+  const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {
     return await work(client);

@@ -1,5 +1,6 @@
-// Runs once per test run: finds a PostgreSQL server (TEST_DATABASE_URL, or else an embedded one in
-// a temporary folder), and migrates a template database that every test file clones.
+// Runs once per test run: finds the PostgreSQL servers (TEST_DATABASE_URL, or else one embedded
+// server per test worker, each in a temporary folder; see workers.ts), and migrates on each a
+// template database that every test file clones.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,12 +8,13 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
+import { testWorkers } from "./workers.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** A URL of the test server's maintenance database, for creating databases. */
-    adminUrl: string;
-    /** The migrated database each test file clones. */
+    /** URLs of the test servers' maintenance databases, for creating databases: one per worker, or one in all. */
+    adminUrls: string[];
+    /** The migrated database each test file clones, on every server. */
     templateDatabase: string;
   }
 }
@@ -23,42 +25,58 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+async function onServer(adminUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 export default async function setup(project: TestProject) {
-  let embedded: EmbeddedPostgres | undefined;
-  let dataDir: string | undefined;
-  let adminUrl = process.env.TEST_DATABASE_URL;
+  const embedded: Array<{ server: EmbeddedPostgres; dataDir: string }> = [];
+  const adminUrls: string[] = [];
   const templateDatabase = `jobgraph_test_template_${process.pid}`;
 
   async function teardown() {
-    if (adminUrl) {
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${templateDatabase} with (force)`);
-      await cleanup.end();
-    }
-    await embedded?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all(adminUrls.map((url) => onServer(url, `drop database if exists ${templateDatabase} with (force)`).catch(() => {})));
+    await Promise.all(
+      embedded.map(async ({ server, dataDir }) => {
+        await server.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }),
+    );
   }
 
   try {
-    if (!adminUrl) {
-      dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-test-"));
-      // mkdtemp makes the folder private; PostgreSQL may run as another user (see embedded.ts).
-      chmodSync(dataDir, 0o755);
-      embedded = await startEmbeddedPostgres({ dataDir });
-      adminUrl = embedded.adminUrl;
+    if (process.env.TEST_DATABASE_URL) {
+      adminUrls.push(process.env.TEST_DATABASE_URL);
+    } else {
+      await Promise.all(
+        Array.from({ length: testWorkers }, async () => {
+          const dataDir = mkdtempSync(path.join(os.tmpdir(), "jobgraph-test-"));
+          // mkdtemp makes the folder private; PostgreSQL may run as another user (see embedded.ts).
+          chmodSync(dataDir, 0o755);
+          const server = await startEmbeddedPostgres({ dataDir });
+          embedded.push({ server, dataDir });
+          adminUrls.push(server.adminUrl);
+        }),
+      );
     }
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${templateDatabase}`);
-    await admin.query(`create database ${templateDatabase}`);
-    await admin.end();
-    await migrate(withDatabase(adminUrl, templateDatabase));
+    await Promise.all(
+      adminUrls.map(async (url) => {
+        await onServer(url, `drop database if exists ${templateDatabase}`);
+        await onServer(url, `create database ${templateDatabase}`);
+        await migrate(withDatabase(url, templateDatabase));
+      }),
+    );
 
-    project.provide("adminUrl", adminUrl);
+    project.provide("adminUrls", adminUrls);
     project.provide("templateDatabase", templateDatabase);
   } catch (error) {
-    // Without this, a failed set-up would leave a PostgreSQL running and its folder behind.
+    // Without this, a failed set-up would leave PostgreSQL servers running and their folders behind.
     await teardown().catch(() => {});
     throw error;
   }

@@ -5,9 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/db/migrate.js";
-import { databaseUrl } from "../helpers/db.js";
+import { adminUrl, databaseUrl } from "../helpers/db.js";
 
 type Running = { child: ChildProcessWithoutNullStreams; url: string; output: () => string };
 
@@ -32,12 +32,12 @@ function spawnServer(env: NodeJS.ProcessEnv, entry = "server.ts") {
 /** An empty database on the test server, dropped when the file's tests end. */
 async function emptyDatabase(): Promise<string> {
   const name = `jobgraph_smoke_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: inject("adminUrl") });
+  const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
   afterAll(async () => {
-    const cleanup = new pg.Client({ connectionString: inject("adminUrl") });
+    const cleanup = new pg.Client({ connectionString: adminUrl() });
     await cleanup.connect();
     await cleanup.query(`drop database if exists ${name} with (force)`);
     await cleanup.end();
