@@ -271,11 +271,15 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     console.log(`${w.endsAtSeconds.toFixed(0)} s: ${finished} jobs, ${w.jobsPerSecond.toFixed(1)} jobs/s, claim p99 ${w.claimP99Ms.toFixed(1)} ms, ${w.deadRows} dead rows, ${w.autovacuums} autovacuums`);
     last = { at, finished, claimIndex: tallies.map((t) => t.claimMs.length), cpu };
   };
-  // One window at a time: on a busy machine a reading can take longer than a window, and two
-  // overlapping ones would each measure against the other's start (negative CPU, for one).
-  let sampling: Promise<void> = Promise.resolve();
+  // One reading at a time: on a busy machine a reading can take longer than a window. Two
+  // overlapping ones would each measure against the other's start (negative CPU, for one), and
+  // readings queued behind a slow one would close windows a moment long, with no job in them; a
+  // tick that finds a reading under way is skipped, and that window runs on to the next tick.
+  let sampling: Promise<void> | undefined;
   const sampler = setInterval(() => {
-    sampling = sampling.then(sample).catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`));
+    sampling ??= sample()
+      .catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`))
+      .finally(() => (sampling = undefined));
   }, SOAK_WINDOW_SECONDS * 1000);
   await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => left-- > 0, Number.POSITIVE_INFINITY)));
   clearInterval(sampler);
