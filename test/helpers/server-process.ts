@@ -36,6 +36,19 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * The server process (`src/server.ts` of `root`) on 127.0.0.1, with `env` on top of this process's
+ * environment: without DATABASE_URL (its own embedded PostgreSQL) unless `env` names a database;
+ * a variable set to undefined is removed.
+ */
+function spawnServer(root: string, env: Record<string, string | undefined>): ChildProcessWithoutNullStreams {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: "127.0.0.1" };
+  delete childEnv.DATABASE_URL;
+  Object.assign(childEnv, env);
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
+  return spawn(process.execPath, ["--import", "tsx", path.join(root, "src", "server.ts")], { cwd: root, env: childEnv });
+}
+
+/**
  * Starts the server with `env` on top of this process's environment (without DATABASE_URL, so it
  * starts its embedded PostgreSQL; a variable set to undefined is removed too) and resolves once
  * GET /ready answers 200. It runs from `where.root` (the project by default), on `where.dataDir`
@@ -52,20 +65,7 @@ export async function startServer(
   // mkdtemp makes the folder private; run as root, the embedded PostgreSQL runs as user postgres.
   if (!where.dataDir) chmodSync(dataDir, 0o755);
   const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    JOBGRAPH_DATA_DIR: dataDir,
-  };
-  // Its own embedded PostgreSQL unless `env` names a database.
-  delete childEnv.DATABASE_URL;
-  Object.assign(childEnv, env);
-  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "src", "server.ts")], {
-    cwd: root,
-    env: childEnv,
-  });
+  const child = spawnServer(root, { PORT: String(port), JOBGRAPH_DATA_DIR: dataDir, ...env });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk));
@@ -141,14 +141,7 @@ export async function runServerToExit(
   timeoutMs = 60_000,
   started: (child: ChildProcessWithoutNullStreams) => void = () => {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: "127.0.0.1" };
-  delete childEnv.DATABASE_URL;
-  Object.assign(childEnv, env);
-  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "server.ts")], {
-    cwd: projectRoot,
-    env: childEnv,
-  });
+  const child = spawnServer(projectRoot, env);
   started(child);
   let stdout = "";
   let stderr = "";
