@@ -8,11 +8,12 @@ import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graph
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
 import { WebSocketServer } from "ws";
-import { defaultLimits, type Limits } from "./config.js";
+import { defaultLimits, type Limits, type OutputStoreConfig } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
 import { statementCaches } from "./db/rows.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
+import { FileContentStore } from "./db/file-store.js";
 import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
@@ -57,6 +58,8 @@ export type AppDeps = {
   outputPoolSize?: number;
   /** How long an upload or download waits for a free output connection before it is answered BusyError. */
   outputWaitMs?: number;
+  /** Where output content is kept; in PostgreSQL unless told otherwise. */
+  outputStore?: OutputStoreConfig;
   /** Where request logs go; none by default, as most tests build an app without wanting its lines. */
   logger?: Logger;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
@@ -205,6 +208,7 @@ export function buildApp({
   databaseUrl,
   outputPoolSize = 8,
   outputWaitMs,
+  outputStore = { kind: "postgres" },
   logger = silentLogger(),
   metricsToken,
   tracing,
@@ -213,7 +217,11 @@ export function buildApp({
   const events = new EventStream({ db, listenUrl: databaseUrl });
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
-  const outputs: OutputStorage = { pool: contentPool, store: new PostgresContentStore(contentPool), maxOutputBytes: limits.maxOutputBytes };
+  const outputs: OutputStorage = {
+    pool: contentPool,
+    store: outputStore.kind === "files" ? new FileContentStore(outputStore.folder, contentPool) : new PostgresContentStore(contentPool),
+    maxOutputBytes: limits.maxOutputBytes,
+  };
   const viewers = new WeakMap<Request, Principal>();
   const logging = new RequestLogging(logger, (request) => viewers.get(request));
   const documents = new DocumentCache({ maxEntries: MAX_DOCUMENTS, maxBytes: limits.documentCacheBytes });

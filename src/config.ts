@@ -73,6 +73,8 @@ const schema = z.object({
   JOBGRAPH_MAX_OUTPUT_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.maxOutputBytes),
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
+  JOBGRAPH_OUTPUT_STORE: z.enum(["files", "postgres"], { message: "must be files or postgres" }).optional(),
+  JOBGRAPH_OUTPUT_STORE_DIR: z.string().trim().min(1).optional(),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
   JOBGRAPH_DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(1024 ** 2).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.documentCacheBytes),
   JOBGRAPH_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
@@ -111,6 +113,8 @@ export type Config = {
   dbPoolSize: number;
   /** Connections for output content; each upload in progress holds one. */
   outputPoolSize: number;
+  /** Where output content is kept (see OutputStoreConfig). */
+  outputStore: OutputStoreConfig;
   /** How long a worker node's lease lasts unless renewed. */
   leaseSeconds: number;
   /** How often each instance looks for expired leases. */
@@ -125,6 +129,13 @@ export type Config = {
   /** OpenTelemetry tracing; when disabled, nothing of the OpenTelemetry SDK is loaded. */
   tracing: TracingConfig;
 };
+
+/**
+ * Output content goes to files in `folder` (the default with the embedded PostgreSQL, which runs on
+ * the same machine), or into PostgreSQL (the default with DATABASE_URL, where instances on other
+ * machines must read it too and no shared folder can be assumed).
+ */
+export type OutputStoreConfig = { kind: "files"; folder: string } | { kind: "postgres" };
 
 export type TracingConfig = {
   enabled: boolean;
@@ -152,12 +163,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.JOBGRAPH_DEFAULT_PAGE_SIZE > v.JOBGRAPH_MAX_PAGE_SIZE) {
     throw new ConfigError(["JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"]);
   }
+  const outputStore = v.JOBGRAPH_OUTPUT_STORE ?? (v.DATABASE_URL ? "postgres" : "files");
+  if (outputStore === "postgres" && v.JOBGRAPH_OUTPUT_STORE_DIR) {
+    throw new ConfigError(["JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files; set that too, or leave JOBGRAPH_OUTPUT_STORE_DIR unset"]);
+  }
+  const dataDir = path.resolve(v.JOBGRAPH_DATA_DIR);
   return {
     databaseUrl: v.DATABASE_URL,
     port: v.PORT,
     host: v.HOST,
     production: v.NODE_ENV === "production",
-    dataDir: path.resolve(v.JOBGRAPH_DATA_DIR),
+    dataDir,
     embeddedPgPort: v.JOBGRAPH_EMBEDDED_PG_PORT,
     demoData: v.JOBGRAPH_DEMO_DATA === "true",
     demoWorker: v.JOBGRAPH_DEMO_WORKER === "true",
@@ -166,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
     outputPoolSize: v.JOBGRAPH_OUTPUT_POOL_SIZE,
+    outputStore: outputStore === "files" ? { kind: "files", folder: path.resolve(v.JOBGRAPH_OUTPUT_STORE_DIR ?? path.join(dataDir, "outputs")) } : { kind: "postgres" },
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
     authCacheSeconds: v.JOBGRAPH_AUTH_CACHE_SECONDS,

@@ -6,10 +6,11 @@ import { SeedRefusedError, seedDemoData } from "./db/seed.js";
 import { fail } from "./fail.js";
 
 async function main() {
-  const database = await openDatabase(loadConfig());
+  const config = loadConfig();
+  const database = await openDatabase(config);
   const db = createDb({ url: database.url, poolSize: 2 });
   try {
-    const summary = await seedDemoData(db);
+    const summary = await seedDemoData(db, { outputStore: config.outputStore });
     console.log(
       `jobgraph: demo data added: ${Object.entries(summary)
         .map(([what, n]) => `${n} ${what}`)

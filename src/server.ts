@@ -20,7 +20,7 @@ async function main() {
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
-    const summary = await seedDemoData(db);
+    const summary = await seedDemoData(db, { outputStore: config.outputStore });
     logger.info(summary, `new embedded database filled with demo data (${summary.jobs} jobs, ${summary.templates} templates)`);
   }
   let playgroundToken: string | undefined;
@@ -47,6 +47,7 @@ async function main() {
     authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,
     outputPoolSize: config.outputPoolSize,
+    outputStore: config.outputStore,
     limits: config.limits,
     production: config.production,
     playgroundToken,

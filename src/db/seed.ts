@@ -3,8 +3,11 @@
 // and its columns are replayed from that history, so a job and its events can never disagree. Ids are
 // random; names, values and times (relative to `now`) are fixed.
 import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import type { OutputStoreConfig } from "../config.js";
 import type { Db } from "./client.js";
 import { CHUNK_BYTES } from "./content-store.js";
+import { contentPath, storeFile } from "./file-store.js";
 import { JobStatus, Prisma, TaskStatus, TaskType, UserRole } from "./generated/prisma/client.js";
 
 export type SeedSummary = {
@@ -1302,7 +1305,7 @@ async function reuseUsers(db: Db, ids: Map<UserName, string>): Promise<UserSeed[
  * already holds jobs, or nodes or templates with the demo's names, so it never mixes with real data.
  * Users with the demo's names (admin, alice, bob) are reused as they are.
  */
-export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promise<SeedSummary> {
+export async function seedDemoData(db: Db, options: { now?: Date; outputStore?: OutputStoreConfig } = {}): Promise<SeedSummary> {
   const now = options.now ?? new Date();
   const clock: Clock = (ago) => new Date(now.getTime() - ago * 60_000);
   const ids: Ids = {
@@ -1332,9 +1335,13 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
     .sort((a, b) => a.at.getTime() - b.at.getTime() || a.jobVersion - b.jobVersion);
   const lastSeen = (nodeId: string) => events.findLast((e) => e.actorNodeId === nodeId)?.at;
 
+  // The files store's content is written before the output rows commit, as an upload's is, so that
+  // no committed output lacks its content; a seed that fails removes it again.
+  const folder = options.outputStore?.kind === "files" ? options.outputStore.folder : undefined;
   await db.$transaction(
     async (tx) => {
       await refuseUnlessEmpty(tx);
+      if (folder) for (const { id, content } of outputs) await storeFile(folder, id!, content);
       await tx.user.createMany({
         data: newUsers.map((u) => ({
           id: lookup(ids.users, u.name),
@@ -1380,11 +1387,14 @@ export async function seedDemoData(db: Db, options: { now?: Date } = {}): Promis
       await tx.job.createMany({ data: jobs });
       await tx.task.createMany({ data: tasks });
       await tx.jobOutput.createMany({ data: outputs.map(({ content: _content, ...output }) => output) });
-      await tx.jobOutputChunk.createMany({ data: outputs.flatMap(({ id, content }) => chunksOf(id!, content)) });
+      if (!folder) await tx.jobOutputChunk.createMany({ data: outputs.flatMap(({ id, content }) => chunksOf(id!, content)) });
       await tx.jobEvent.createMany({ data: events });
     },
     { maxWait: 10_000, timeout: 30_000 },
-  );
+  ).catch(async (error: unknown) => {
+    if (folder) await Promise.all(outputs.map(({ id }) => fs.rm(contentPath(folder, id!), { force: true })));
+    throw error;
+  });
 
   return {
     users: newUsers.length,

@@ -1,12 +1,54 @@
 // The demo data and the playground's example operations, which are written to run against it.
 import { createHash } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TAG, SeedRefusedError, seedDemoData, type SeedSummary } from "../../src/db/seed.js";
 import { playgroundTabs } from "../../src/graphql/playground.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { outputStores } from "../helpers/stores.js";
 
 type Page = { totalCount?: number; edges: Array<{ node: Record<string, unknown> }> };
+
+describe.each(outputStores())("demo data's outputs ($name store)", (store) => {
+  let database: TestDatabase;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database, store.options);
+    await seedDemoData(database.db, { outputStore: store.options.outputStore });
+  });
+  afterAll(() => api.app.stop());
+
+  it("are stored whole in the gateway's store, so that each one downloads whole with its digest", async () => {
+    const outputs = await database.db.jobOutput.findMany();
+    expect(outputs.length).toBeGreaterThan(0);
+    expect(await store.storedIds(database)).toEqual(outputs.map((o) => o.id).sort());
+    for (const output of outputs) {
+      const response = await api.fetch(`/outputs/${output.id}`);
+      expect(response.status, output.name).toBe(200);
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(body.length, output.name).toBe(Number(output.size));
+      expect(createHash("sha256").update(body).digest("hex"), output.name).toBe(output.sha256);
+    }
+  });
+
+  it("are not written again by a seed that is refused", async () => {
+    const before = await store.storedIds(database);
+    await expect(seedDemoData(database.db, { outputStore: store.options.outputStore })).rejects.toBeInstanceOf(SeedRefusedError);
+    expect(await store.storedIds(database)).toEqual(before);
+  });
+
+  it("leave nothing behind when the seed fails after writing them", async () => {
+    const failing = await createTestDatabase();
+    // Every row is written before the events, and the last statement fails.
+    await failing.pool.query(`alter table job_events add constraint refuse_all check (false) not valid`);
+    const before = await store.storedIds(failing);
+    await expect(seedDemoData(failing.db, { outputStore: store.options.outputStore })).rejects.toThrow(/refuse_all/);
+    expect(await failing.db.job.count()).toBe(0);
+    expect(await store.storedIds(failing)).toEqual(before);
+  });
+});
 
 describe("demo data", () => {
   let database: TestDatabase;
@@ -36,18 +78,6 @@ describe("demo data", () => {
       outputs: await db.jobOutput.count(),
       events: await db.jobEvent.count(),
     });
-  });
-
-  it("stores every output's content, so that each one downloads whole with its digest", async () => {
-    const outputs = await database.db.jobOutput.findMany();
-    expect(outputs.length).toBeGreaterThan(0);
-    for (const output of outputs) {
-      const response = await api.fetch(`/outputs/${output.id}`);
-      expect(response.status, output.name).toBe(200);
-      const body = Buffer.from(await response.arrayBuffer());
-      expect(body.length, output.name).toBe(Number(output.size));
-      expect(createHash("sha256").update(body).digest("hex"), output.name).toBe(output.sha256);
-    }
   });
 
   it("tags every job demo, so that the demo worker moves them and nothing else", async () => {

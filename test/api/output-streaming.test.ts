@@ -4,12 +4,13 @@ import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 import { subscribeSse } from "../helpers/sse.js";
+import { outputStores, type StoreUnderTest } from "../helpers/stores.js";
 import { AddJobOutput, multipartFrame, uploadVariables, type Upload } from "../helpers/uploads.js";
 
 const MiB = 1024 * 1024;
@@ -76,32 +77,38 @@ async function outputConnections(): Promise<Array<{ state: string; query: string
     select state, query from pg_stat_activity where application_name = 'jobgraph-outputs' and datname = current_database()`;
 }
 
-/** Waits until the gateway has written `count` chunks of uploads still in progress. */
-function chunksWritten(count: number) {
+/** Waits until the gateway has stored at least `bytes` bytes of uploads still in progress. */
+function bytesWritten(store: StoreUnderTest, bytes: number) {
   return eventually(
-    () => database.db.$queryRaw<Array<{ chunks: bigint }>>`
-      select count(*) as chunks from job_output_chunks c join output_uploads u on u.id = c.output_id`,
-    (rows) => Number(rows[0]!.chunks) >= count,
-    `${count} chunks to be written`,
+    async () => {
+      const uploads = await database.db.outputUpload.findMany({ select: { id: true } });
+      let sum = 0;
+      for (const { id } of uploads) sum += await store.storedBytes(database, id);
+      return sum;
+    },
+    (sum) => sum >= bytes,
+    `${bytes} bytes to be stored`,
   );
 }
 
-async function stored() {
-  const [row] = await database.db.$queryRaw<Array<{ outputs: bigint; chunks: bigint; uploads: bigint; added: bigint }>>`
-    select (select count(*) from job_outputs) as outputs, (select count(*) from job_output_chunks) as chunks,
-           (select count(*) from output_uploads) as uploads,
+async function stored(store: StoreUnderTest) {
+  const [row] = await database.db.$queryRaw<Array<{ outputs: bigint; uploads: bigint; added: bigint }>>`
+    select (select count(*) from job_outputs) as outputs, (select count(*) from output_uploads) as uploads,
            (select count(*) from job_events where kind = 'OUTPUT_ADDED') as added`;
-  return { outputs: Number(row!.outputs), chunks: Number(row!.chunks), uploads: Number(row!.uploads), added: Number(row!.added) };
+  return { outputs: Number(row!.outputs), contents: (await store.storedIds(database)).length, uploads: Number(row!.uploads), added: Number(row!.added) };
 }
 
-/** Chunks that belong to no output and no upload in progress: what nothing would ever remove. */
-async function orphanChunks(): Promise<number> {
-  const [row] = await database.db.$queryRaw<Array<{ n: number }>>`
-    select count(*)::int as n from job_output_chunks c
-     where not exists (select 1 from job_outputs o where o.id = c.output_id)
-       and not exists (select 1 from output_uploads u where u.id = c.output_id)
-       and not exists (select 1 from output_removals r where r.output_id = c.output_id)`;
-  return row!.n;
+/** Content that belongs to no output and no upload in progress, and is not due for removal: what nothing would ever remove. */
+async function orphanContent(store: StoreUnderTest): Promise<string[]> {
+  const ids = await store.storedIds(database);
+  const { rows } = await database.pool.query<{ id: string }>(
+    `select id::text from unnest($1::uuid[]) as s(id)
+      where not exists (select 1 from job_outputs o where o.id = s.id)
+        and not exists (select 1 from output_uploads u where u.id = s.id)
+        and not exists (select 1 from output_removals r where r.output_id = s.id)`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
 }
 
 const Acquire = `mutation ($id: ID!) { acquireJob(id: $id) { ... on AcquireJobPayload { lease { token } } } }`;
@@ -133,35 +140,33 @@ async function download(url: string): Promise<string> {
   return createHash("sha256").update(Buffer.from(await response.arrayBuffer())).digest("hex");
 }
 
+const stores = outputStores();
+
 beforeAll(async () => {
   database = await createTestDatabase();
-  api = await createTestApi(database);
-  port = (await api.app.start(0)).port;
 });
-afterAll(() => api.app.stop());
 
-describe("uploads in flight", () => {
+describe.each(stores)("uploads in flight ($name store)", (store) => {
   let templateId: string;
 
   beforeAll(async () => {
-    templateId = (await createTemplate(database.db)).id;
+    api = await createTestApi(database, store.options);
+    port = (await api.app.start(0)).port;
+    templateId = (await createTemplate(database.db, `in-flight-${store.name}`)).id;
   });
+  afterAll(() => api.app.stop());
 
   it("leaves nothing behind when the client goes away mid-upload, and the name stays free", async () => {
     const { jobId, id, node, lease } = await runningJob(templateId);
     const version = (await database.db.job.findUniqueOrThrow({ where: { id } })).version;
+    const before = await stored(store);
     const upload = openUpload({ jobId, name: "model", type: "onnx", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(3 * MiB));
-    await chunksWritten(2);
+    await bytesWritten(store, 2 * MiB);
     upload.cut();
 
-    // Once the server notices, the upload's listing and the chunks it wrote go.
-    expect(await eventually(stored, (s) => s.uploads === 0 && s.chunks === 0, "the upload's listing and chunks to go")).toEqual({
-      outputs: 0,
-      chunks: 0,
-      uploads: 0,
-      added: 0,
-    });
+    // Once the server notices, the upload's listing and the content it wrote go.
+    expect(await eventually(() => stored(store), (s) => s.uploads === 0 && s.contents === before.contents, "the upload's listing and content to go")).toEqual(before);
     expect((await database.db.job.findUniqueOrThrow({ where: { id } })).version).toBe(version);
 
     const content = randomBytes(MiB + 7);
@@ -178,7 +183,7 @@ describe("uploads in flight", () => {
     try {
       const upload = openUpload({ jobId: uploading.jobId, name: "weights", type: "bin", leaseToken: uploading.lease }, uploading.node.secret);
       await upload.send(randomBytes(2 * MiB));
-      await chunksWritten(1);
+      await bytesWritten(store, MiB);
 
       // The upload is under way; a progress report of another job still comes through.
       await operate(
@@ -199,15 +204,15 @@ describe("uploads in flight", () => {
 
   it("stores nothing when the node loses the job while its content streams in", async () => {
     const { jobId, node, lease } = await runningJob(templateId);
-    const before = await stored();
+    const before = await stored(store);
     const upload = openUpload({ jobId, name: "late", type: "bin", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(2 * MiB));
-    await chunksWritten(1);
+    await bytesWritten(store, MiB);
     await operate(`mutation ($id: ID!, $lease: String!) { releaseJob(id: $id, leaseToken: $lease) { __typename } }`, { id: jobId, lease }, node.secret);
 
     const reply = await upload.finish();
     expect(reply.body.data?.addJobOutput.__typename).toBe("LeaseLostError");
-    expect(await stored()).toEqual(before);
+    expect(await stored(store)).toEqual(before);
   });
 
   it("takes uploads to different jobs side by side, each stored whole", async () => {
@@ -237,39 +242,44 @@ describe("uploads in flight", () => {
     const replies = await Promise.all([first.finish(), second.finish()]);
     const kinds = replies.map((r) => r.body.data?.addJobOutput.__typename).sort();
     expect(kinds).toEqual(["AddJobOutputPayload", "AlreadyExistsError"]);
-    const [row] = await database.db.$queryRaw<Array<{ outputs: bigint; chunks: bigint }>>`
-      select count(distinct o.id) as outputs, count(c.seq) as chunks
-        from job_outputs o join job_output_chunks c on c.output_id = o.id
-       where o.job_id = ${(await database.db.job.findFirstOrThrow({ where: { outputs: { some: { name: "race" } } } })).id}::uuid`;
-    expect({ outputs: Number(row!.outputs), chunks: Number(row!.chunks) }).toEqual({ outputs: 1, chunks: 2 });
+    const outputs = await database.db.jobOutput.findMany({ where: { job: { id: decodeGlobalId(jobId).id } } });
+    expect(outputs).toHaveLength(1);
+    expect(await store.storedBytes(database, outputs[0]!.id)).toBe(Number(outputs[0]!.size));
     // The loser's content went with it.
-    expect(await orphanChunks()).toBe(0);
-    expect((await stored()).uploads).toBe(0);
+    expect(await orphanContent(store)).toEqual([]);
+    expect((await stored(store)).uploads).toBe(0);
   });
 
   it("holds no transaction, and no connection, while it waits for the client's next bytes", async () => {
     const { jobId, node, lease } = await runningJob(templateId);
     const upload = openUpload({ jobId, name: "slow", type: "bin", leaseToken: lease }, node.secret);
     await upload.send(randomBytes(2 * MiB + 10));
-    await chunksWritten(2);
-    // The chunks are in, the client is quiet: every output connection is idle, none in a transaction.
+    await bytesWritten(store, 2 * MiB);
+    // What came is stored, the client is quiet: every output connection is idle, none in a transaction.
     await eventually(outputConnections, (rows) => rows.every((r) => r.state === "idle"), "the output connections to be idle");
     await upload.send(randomBytes(10));
     expect((await upload.finish()).body.data?.addJobOutput).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: 2 * MiB + 20 } });
   });
 });
 
-describe("uploads with few output connections", () => {
+// PostgreSQL's store: the one whose every write takes an output connection.
+describe("uploads with few output connections (postgres store)", () => {
+  const store = stores.find((s) => s.name === "postgres")!;
   let small: TestApi;
   let smallPort: number;
   let templateId: string;
 
   beforeAll(async () => {
-    small = await createTestApi(database, { outputPoolSize: 2, outputWaitMs: 500 });
+    api = await createTestApi(database, store.options);
+    port = (await api.app.start(0)).port;
+    small = await createTestApi(database, { ...store.options, outputPoolSize: 2, outputWaitMs: 500 });
     smallPort = (await small.app.start(0)).port;
     templateId = (await createTemplate(database.db, "few-connections")).id;
   });
-  afterAll(() => small.app.stop());
+  afterAll(async () => {
+    await small.app.stop();
+    await api.app.stop();
+  });
 
   /** openUpload, against the gateway with two output connections. */
   function openSmall(upload: Upload, token: string): OpenUpload {
@@ -301,12 +311,12 @@ describe("uploads with few output connections", () => {
         },
       });
     }
-    expect(await orphanChunks()).toBe(0);
+    expect(await orphanContent(store)).toEqual([]);
   });
 
   it("answers BusyError when no output connection frees up in time, stores nothing, and serves the rest", async () => {
     const jobs = await Promise.all(Array.from({ length: 3 }, () => runningJob(templateId)));
-    const before = await stored();
+    const before = await stored(store);
     // Chunk writes wait for this lock, each holding one of the two output connections.
     const blocker = await database.pool.connect();
     try {
@@ -331,8 +341,8 @@ describe("uploads with few output connections", () => {
       await blocker.query("rollback").catch(() => undefined);
       blocker.release();
     }
-    expect(await stored()).toMatchObject({ outputs: before.outputs + 2, uploads: 0 });
-    expect(await orphanChunks()).toBe(0);
+    expect(await stored(store)).toMatchObject({ outputs: before.outputs + 2, uploads: 0 });
+    expect(await orphanContent(store)).toEqual([]);
   });
 
   it("answers a download 503 with Retry-After when no output connection frees up in time", async () => {

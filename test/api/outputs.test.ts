@@ -3,7 +3,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultLimits } from "../../src/config.js";
-import { createContentPool, PostgresContentStore } from "../../src/db/content-store.js";
 import { removeContentOfRemovedOutputs, type OutputStorage } from "../../src/domain/outputs.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
@@ -11,6 +10,7 @@ import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate, type JobSpec } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
+import { outputStores } from "../helpers/stores.js";
 import { AddJobOutput, multipartUpload, randomContent, uploadVariables, type Upload } from "../helpers/uploads.js";
 
 const Acquire = graphql(`
@@ -102,7 +102,7 @@ function multipart(parts: Part[]): { contentType: string; body: Uint8Array<Array
   return { contentType: `multipart/form-data; boundary=${boundary}`, body: new Uint8Array(Buffer.concat([...pieces, Buffer.from(`--${boundary}--\r\n`)])) };
 }
 
-describe("job outputs", () => {
+describe.each(outputStores())("job outputs ($name store)", (store) => {
   let database: TestDatabase;
   let api: TestApi;
   let templateId: string;
@@ -112,11 +112,10 @@ describe("job outputs", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    api = await createTestApi(database);
+    api = await createTestApi(database, store.options);
     templateId = (await createTemplate(database.db)).id;
     alice = await createTestUser(database.db, "USER", "alice");
-    const pool = createContentPool(database.url, 2);
-    storage = { pool, store: new PostgresContentStore(pool), maxOutputBytes: defaultLimits.maxOutputBytes };
+    storage = store.storage(database);
   });
   afterAll(async () => {
     await api.app.stop();
@@ -166,15 +165,13 @@ describe("job outputs", () => {
     return (result.data as { addJobOutput: AddResult }).addJobOutput;
   }
 
-  async function stored(): Promise<{ outputs: number; chunks: number }> {
-    const [row] = await database.db.$queryRaw<Array<{ outputs: number; chunks: number }>>`
-      select (select count(*)::int from job_outputs) as outputs, (select count(*)::int from job_output_chunks) as chunks`;
-    return row!;
+  /** The outputs there are, and the outputs and uploads whose content is stored. */
+  async function stored(): Promise<{ outputs: number; contents: string[] }> {
+    return { outputs: await database.db.jobOutput.count(), contents: await store.storedIds(database) };
   }
 
-  async function chunksOf(outputId: string): Promise<number> {
-    const [row] = await database.db.$queryRaw<Array<{ n: number }>>`select count(*)::int as n from job_output_chunks where output_id = ${outputId}::uuid`;
-    return row!.n;
+  function bytesOf(outputId: string): Promise<number> {
+    return store.storedBytes(database, outputId);
   }
 
   /**
@@ -184,7 +181,8 @@ describe("job outputs", () => {
   async function expectContentRemoved(outputId: string): Promise<void> {
     expect(await database.db.outputRemoval.count({ where: { outputId } })).toBe(1);
     while ((await removeContentOfRemovedOutputs(storage)) > 0);
-    expect(await chunksOf(outputId)).toBe(0);
+    expect(await bytesOf(outputId)).toBe(0);
+    expect(await store.storedIds(database)).not.toContain(outputId);
     expect(await database.db.outputRemoval.count({ where: { outputId } })).toBe(0);
   }
 
@@ -198,7 +196,7 @@ describe("job outputs", () => {
       const content = randomBytes(size);
       const result = await add({ jobId: id, name: `size-${size}`, type: "bin" }, content);
       expect(result).toMatchObject({ __typename: "AddJobOutputPayload", output: { size, sha256: sha256(content) } });
-      expect(await chunksOf(outputUuid(result.output!))).toBe(Math.ceil(size / MiB));
+      expect(await bytesOf(outputUuid(result.output!))).toBe(size);
       const download = await api.fetch(result.output!.downloadUrl);
       expect(download.status).toBe(200);
       expect(await digest(download)).toEqual({ size, sha256: sha256(content) });
@@ -218,7 +216,7 @@ describe("job outputs", () => {
       const result = await add({ jobId: id, name: "big", type: "bin" }, hashed());
       const expected = sent.digest("hex");
       expect(result).toMatchObject({ __typename: "AddJobOutputPayload", output: { size, sha256: expected } });
-      expect(await chunksOf(outputUuid(result.output!))).toBe(50);
+      expect(await bytesOf(outputUuid(result.output!))).toBe(size);
       const download = await api.fetch(result.output!.downloadUrl);
       expect(download.headers.get("content-length")).toBe(String(size));
       expect(await digest(download)).toEqual({ size, sha256: expected });
@@ -351,7 +349,7 @@ describe("job outputs", () => {
       expect(replaced).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: 20, sha256: sha256(second) } });
       expect(replaced.output!.id).not.toBe(original.id);
       await expectContentRemoved(outputUuid(original));
-      expect(await chunksOf(outputUuid(replaced.output!))).toBe(1);
+      expect(await bytesOf(outputUuid(replaced.output!))).toBe(20);
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(1);
       expect((await api.fetch(original.downloadUrl)).status).toBe(404);
       const event = await database.db.jobEvent.findFirstOrThrow({ where: { jobId: id, kind: "OUTPUT_ADDED" }, orderBy: { id: "desc" } });
@@ -392,7 +390,7 @@ describe("job outputs", () => {
     let small: TestApi;
 
     beforeAll(async () => {
-      small = await createTestApi(database, { limits: { ...defaultLimits, maxOutputBytes: limit } });
+      small = await createTestApi(database, { ...store.options, limits: { ...defaultLimits, maxOutputBytes: limit } });
     });
     afterAll(() => small.app.stop());
 
@@ -401,7 +399,7 @@ describe("job outputs", () => {
       const content = randomBytes(limit);
       const result = await add({ jobId: id, name: "full", type: "bin" }, content, { via: small });
       expect(result).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: limit, sha256: sha256(content) } });
-      expect(await chunksOf(outputUuid(result.output!))).toBe(3);
+      expect(await bytesOf(outputUuid(result.output!))).toBe(limit);
     });
 
     it("refuses content over the limit with TooLargeError, storing nothing", async () => {
@@ -422,7 +420,7 @@ describe("job outputs", () => {
     it("removes the output and its content for the holding node, with an event and a new version", async () => {
       const { id, node, lease } = await heldJob();
       const added = (await add({ jobId: id, name: "model", type: "onnx", leaseToken: lease }, randomBytes(MiB + 1), { token: node.secret })).output!;
-      expect(await chunksOf(outputUuid(added))).toBe(2);
+      expect(await bytesOf(outputUuid(added))).toBe(MiB + 1);
       const version = (await database.db.job.findUniqueOrThrow({ where: { id } })).version;
 
       const { deleteJobOutput } = await api.query(DeleteOutput, { jobId: gid(id), name: "model", type: "onnx", leaseToken: lease }, { token: node.secret });
@@ -487,7 +485,7 @@ describe("job outputs", () => {
       const output = (await add({ jobId: id, name: "model", type: "onnx" }, randomBytes(MiB + 1))).output!;
 
       expect((await api.query(ResetJob, { id: gid(id), keepOutputs: true })).resetJob).toMatchObject({ job: { status: "QUEUED", outputs: { totalCount: 1 } } });
-      expect(await chunksOf(outputUuid(output))).toBe(2);
+      expect(await bytesOf(outputUuid(output))).toBe(MiB + 1);
 
       await database.db.job.update({ where: { id }, data: { status: "SUCCEEDED" } });
       expect((await api.query(ResetJob, { id: gid(id) })).resetJob).toMatchObject({ job: { status: "QUEUED", outputs: { totalCount: 0 } } });

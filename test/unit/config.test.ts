@@ -15,6 +15,7 @@ describe("configuration", () => {
       defaultPageSize: 20,
       dbPoolSize: 10,
       outputPoolSize: 8,
+      outputStore: { kind: "files", folder: path.resolve(".data/outputs") },
       demoData: true,
       demoWorker: true,
       production: false,
@@ -52,6 +53,8 @@ describe("configuration", () => {
       JOBGRAPH_MAX_OUTPUT_BYTES: "1073741824",
       JOBGRAPH_MAX_UPLOAD_FILES: "2",
       JOBGRAPH_OUTPUT_POOL_SIZE: "3",
+      JOBGRAPH_OUTPUT_STORE: "files",
+      JOBGRAPH_OUTPUT_STORE_DIR: "/srv/jobgraph-outputs",
       JOBGRAPH_MUTATIONS_PER_MINUTE: "0",
       JOBGRAPH_DOCUMENT_CACHE_BYTES: "16777216",
       JOBGRAPH_LEASE_SECONDS: "30",
@@ -73,6 +76,7 @@ describe("configuration", () => {
       defaultPageSize: 50,
       dbPoolSize: 20,
       outputPoolSize: 3,
+      outputStore: { kind: "files", folder: "/srv/jobgraph-outputs" },
       demoData: false,
       demoWorker: false,
       production: true,
@@ -98,6 +102,15 @@ describe("configuration", () => {
     });
   });
 
+  it("keeps output content in files beside the embedded database, and in PostgreSQL behind DATABASE_URL, unless told", () => {
+    const external = "postgresql://u:p@db:5432/jobs";
+    expect(loadConfig({ JOBGRAPH_DATA_DIR: "/data" }).outputStore).toEqual({ kind: "files", folder: "/data/outputs" });
+    expect(loadConfig({ JOBGRAPH_OUTPUT_STORE_DIR: "/elsewhere" }).outputStore).toEqual({ kind: "files", folder: "/elsewhere" });
+    expect(loadConfig({ JOBGRAPH_OUTPUT_STORE: "postgres" }).outputStore).toEqual({ kind: "postgres" });
+    expect(loadConfig({ DATABASE_URL: external }).outputStore).toEqual({ kind: "postgres" });
+    expect(loadConfig({ DATABASE_URL: external, JOBGRAPH_OUTPUT_STORE: "files", JOBGRAPH_DATA_DIR: "/data" }).outputStore).toEqual({ kind: "files", folder: "/data/outputs" });
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", PORT: "" }).port).toBe(4000);
   });
@@ -117,6 +130,8 @@ describe("configuration", () => {
     [{ JOBGRAPH_METRICS_TOKEN: "short" }, "JOBGRAPH_METRICS_TOKEN must be at least 24 characters"],
     [{ JOBGRAPH_OTEL_ENABLED: "1" }, "JOBGRAPH_OTEL_ENABLED must be true or false"],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3" }, "JOBGRAPH_OUTPUT_STORE must be files or postgres"],
+    [{ DATABASE_URL: "postgresql://db/jobs", JOBGRAPH_OUTPUT_STORE_DIR: "/srv/outputs" }, "JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files"],
   ])("refuses %j, naming the variable", (env, expected) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(expected);
