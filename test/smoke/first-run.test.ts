@@ -159,6 +159,13 @@ describe.skipIf(!asRoot)("as root", () => {
       }
       expect(stat, "initdb's password file never appeared in the data folder").toBeDefined();
       expect(stat!.mode & 0o777).toBe(0o600);
+      // Created by root, private from the start, then given to the user initdb runs as: caught
+      // in between, it is root's for a moment.
+      for (let i = 0; i < 100 && stat!.uid !== uidOf(POSTGRES_USER); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        stat = lstatSync(passwordFile);
+        expect(stat.mode & 0o777).toBe(0o600);
+      }
       expect(stat!.uid).toBe(uidOf(POSTGRES_USER));
       // Killed outright: nothing of its own gets to clean up.
       child!.kill("SIGKILL");
