@@ -34,11 +34,11 @@ export type BulkResult = {
 
 const run: Record<BulkAction, (db: Db, actor: Principal, jobId: string, options: BulkOptions) => Promise<unknown>> = {
   cancel: (db, actor, id, o) => cancelJob(db, actor, id, o.reason),
-  reset: (db, actor, id, o) => resetJob(db, actor, id, { keepOutputs: o.keepOutputs }),
+  reset: (db, actor, id, o) => resetJob(db, actor, id, { keepOutputs: o.keepOutputs, keepSucceededTasks: o.keepSucceededTasks }),
   delete: (db, actor, id) => deleteJob(db, actor, id),
 };
 
-export type BulkOptions = { dryRun?: boolean | null; reason?: string | null; keepOutputs?: boolean | null };
+export type BulkOptions = { dryRun?: boolean | null; reason?: string | null; keepOutputs?: boolean | null; keepSucceededTasks?: boolean | null };
 
 /**
  * Cancels, resets or deletes every job the filter matches that the caller may change, job by job.

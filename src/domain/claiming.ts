@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import type { Principal } from "./principal.js";
+import { taskCounts, taskEffect, withTaskCounts } from "./task-effects.js";
 import { refuseUnstorableText } from "./text.js";
 import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
@@ -114,12 +115,12 @@ export async function reclaimExpiredLeases(db: Db, at?: Date, limit = 500): Prom
              version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from expired e where j.id = e.id
       returning j.id, j.version, j.event_txid, j.status, j.attempts, e.status as from_status, j.run_after
-    ), event as (
+    ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()}), event as (
       insert into job_events (job_id, kind, from_status, to_status, detail, job_version, txid)
       select id, 'LEASE_EXPIRED', from_status, status,
-             jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end),
+             ${withTaskCounts(sql`jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end)`)},
              version, event_txid
-        from changed
+        from changed left join task_counts on task_counts.job_id = changed.id
     )
     select status::text as status from changed`;
   return {

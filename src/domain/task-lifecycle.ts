@@ -188,12 +188,18 @@ async function taskTransition(db: Db, actor: Principal, taskId: string, presente
     : sql``;
   const changed = await db.$queryRaw<Array<{ id: string }>>`
     /* ${Prisma.raw(change.name)} */
-    with target as (
-      select t.id, t.job_id, t.sequence, t.status from tasks t
-        join jobs j on j.id = t.job_id
-       where t.id = ${taskId}::uuid and j.status = 'RUNNING' and j.deleted_at is null
+    with held as materialized (
+      -- The job's row is locked before the task's, as a change of the job that changes its tasks
+      -- locks them (src/domain/task-effects.ts): locked the other way round, the two could deadlock.
+      select j.id from jobs j
+       where j.id = (select job_id from tasks where id = ${taskId}::uuid) and j.status = 'RUNNING' and j.deleted_at is null
          and (${admin}::boolean or (j.node_id = ${nodeId}::uuid and j.lease_token = ${leaseToken}::uuid))
-       for update of t, j
+       for update of j
+    ), target as (
+      select t.id, t.job_id, t.sequence, t.status from tasks t
+        join held on held.id = t.job_id
+       where t.id = ${taskId}::uuid
+       for update of t
     ), changed as (
       update tasks t set ${change.set}, updated_at = now()
         from target

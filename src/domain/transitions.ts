@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, 
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
+import { taskCounts, taskEffect, withTaskCounts, type TaskEffect } from "./task-effects.js";
 import { refuseUnstorableText, unstorableTextAt } from "./text.js";
 import { mayActOn } from "./permissions.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -82,6 +83,8 @@ type Change = {
   extra?: Prisma.Sql;
   /** A further statement on the changed row (`changed`), run in the same statement. */
   alsoDo?: Prisma.Sql;
+  /** What the change does to the job's tasks (see task-effects.ts); nothing when absent. */
+  tasks?: TaskEffect;
   /** The caller's text (by argument name), refused if PostgreSQL cannot take it (see refuseUnstorableTextOf). */
   input?: Record<string, unknown>;
 };
@@ -102,6 +105,7 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
   if (change.input) await refuseUnstorableTextOf(db, actor, jobId, change.action, change.leaseToken, change.input);
   const g = guardOf(actor, change.leaseToken);
   const deleted = change.action === "reinstate" ? sql`j.deleted_at is not null` : change.action === "hardDelete" ? sql`true` : sql`j.deleted_at is null`;
+  const detail = sql`${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb`;
   const rows = await sqlRows<ChangedJob & { from: JobStatus }>(db, sql`
     /* ${Prisma.raw(change.action)}Job */
     with target as (
@@ -115,13 +119,13 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
          and ${roleGuard(change.action, g)}
          ${change.extra ? sql`and ${change.extra}` : empty}
       returning j.*, t.status as from_status
-    ), event as (
+    )${change.tasks ? sql`, task_effects as (${taskEffect(change.tasks)}), task_counts as (${taskCounts()})` : empty}, event as (
       insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version, txid)
       select id, ${change.kind}::"JobEventKind", from_status,
              case when status <> from_status then status end,
-             ${change.progress ?? null}::double precision, ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb,
+             ${change.progress ?? null}::double precision, ${change.tasks ? withTaskCounts(detail) : detail},
              ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
-        from changed
+        from changed ${change.tasks ? sql`left join task_counts on task_counts.job_id = changed.id` : empty}
     )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
     select ${JOB_COLUMNS}, from_status::text as "from" from changed`);
   const row = rows[0];
@@ -237,6 +241,7 @@ export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: 
     leaseToken,
     input: { leaseToken },
     set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null`,
+    tasks: { kind: "follow" },
   });
 }
 
@@ -285,35 +290,97 @@ export function renewJobLease(db: Db, actor: Principal, jobId: string, leaseToke
   });
 }
 
-/** Finishes a running job: SUCCEEDED, or FAILED with the error given. The holding node. */
-export function finishJob(db: Db, actor: Principal, jobId: string, input: { leaseToken: string | null; error?: string | null }) {
-  const failed = input.error != null && input.error !== "";
-  return transition(db, actor, jobId, {
-    action: "finish",
-    kind: failed ? "FAILED" : "SUCCEEDED",
-    leaseToken: input.leaseToken,
-    input: { leaseToken: input.leaseToken, error: input.error },
-    detail: failed ? { error: input.error } : null,
-    set: failed
-      ? sql`status = 'FAILED', end_time = now(), error_reason = ${input.error}::text, lease_token = null, lease_expires_at = null`
-      : sql`status = 'SUCCEEDED', end_time = now(), progress = 1, lease_token = null, lease_expires_at = null`,
-  });
+/** How many unfinished tasks a refusal to finish names. */
+const NAMED_TASKS = 5;
+
+/** Task names for a message: the first few, and how many more. */
+function taskList(names: string[], total: number): string {
+  return names.join(", ") + (total > names.length ? ` and ${total - names.length} more` : "");
 }
 
 /**
- * Returns a job to QUEUED as if new: node, lease, times, progress and error cleared; its outputs
- * are removed unless kept. The holding node, the creator, or an admin.
+ * Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks
+ * CANCELLED. Success is refused while any task is unfinished (QUEUED or RUNNING). With
+ * `fromTasks`, the tasks decide: SUCCEEDED when every task did, else FAILED naming those that did
+ * not. The holding node.
  */
-export function resetJob(db: Db, actor: Principal, jobId: string, input: { leaseToken?: string | null; keepOutputs?: boolean | null }) {
+export async function finishJob(
+  db: Db,
+  actor: Principal,
+  jobId: string,
+  input: { leaseToken: string | null; error?: string | null; fromTasks?: boolean | null },
+) {
+  const failed = input.error != null && input.error !== "";
+  if (failed && input.fromTasks) {
+    throw new ValidationError("give an error or fromTasks, not both", [{ path: ["fromTasks"], message: "leave out with an error: the tasks cannot decide a failure already given" }]);
+  }
+  if (failed) return finishWith(db, actor, jobId, input.leaseToken, input.error!);
+  if (!input.fromTasks) return finishWith(db, actor, jobId, input.leaseToken, null);
+  return db.$transaction(async (tx) => {
+    // The job's row is locked first, as every change of the job and its tasks locks it, so the
+    // tasks read are the tasks the job finishes with.
+    await tx.$executeRaw`/* lockJobToFinish */ select 1 from jobs where id = ${jobId}::uuid for update`;
+    const [row] = await tx.$queryRaw<Array<{ names: string[] | null; total: number }>>`
+      /* unsuccessfulTasks */
+      select (array_agg(name order by qsequence))[1:${NAMED_TASKS}::int] as names, count(*)::int as total
+        from tasks where job_id = ${jobId}::uuid and status in ('FAILED', 'CANCELLED')`;
+    const error = row!.total ? `${row!.total === 1 ? "a task" : `${row!.total} tasks`} did not succeed: ${taskList(row!.names ?? [], row!.total)}` : null;
+    return finishWith(tx, actor, jobId, input.leaseToken, error);
+  });
+}
+
+async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseToken: string | null, error: string | null) {
+  const unfinished = sql`not exists (select 1 from tasks t where t.job_id = j.id and t.status in ('QUEUED', 'RUNNING'))`;
+  try {
+    return await transition(db, actor, jobId, {
+      action: "finish",
+      kind: error ? "FAILED" : "SUCCEEDED",
+      leaseToken,
+      input: { leaseToken, error },
+      detail: error ? { error } : null,
+      set: error
+        ? sql`status = 'FAILED', end_time = now(), error_reason = ${error}::text, lease_token = null, lease_expires_at = null`
+        : sql`status = 'SUCCEEDED', end_time = now(), progress = 1, lease_token = null, lease_expires_at = null`,
+      extra: error ? undefined : unfinished,
+      tasks: error ? { kind: "follow" } : undefined,
+    });
+  } catch (refusal) {
+    // The guard that refused may have been the tasks': say so, naming them.
+    if (error || !(refusal instanceof InvalidTransitionError) || refusal.from !== "RUNNING") throw refusal;
+    const [row] = await db.$queryRaw<Array<{ names: string[] | null; total: number }>>`
+      /* unfinishedTasks */
+      select (array_agg(name order by qsequence))[1:${NAMED_TASKS}::int] as names, count(*)::int as total
+        from tasks where job_id = ${jobId}::uuid and status in ('QUEUED', 'RUNNING')`;
+    if (!row!.total) throw refusal;
+    throw new InvalidTransitionError(
+      "RUNNING",
+      "finish",
+      `cannot finish the job as SUCCEEDED while ${row!.total === 1 ? "a task is" : `${row!.total} tasks are`} unfinished: ${taskList(row!.names ?? [], row!.total)}; finish ${row!.total === 1 ? "it" : "them"} first, or finish the job with an error`,
+    );
+  }
+}
+
+/**
+ * Returns a job to QUEUED as if new: node, lease, times, progress and error cleared, and its
+ * tasks with it (the SUCCEEDED ones kept with `keepSucceededTasks`); its outputs are removed
+ * unless kept. The holding node, the creator, or an admin.
+ */
+export function resetJob(
+  db: Db,
+  actor: Principal,
+  jobId: string,
+  input: { leaseToken?: string | null; keepOutputs?: boolean | null; keepSucceededTasks?: boolean | null },
+) {
   return transition(db, actor, jobId, {
     action: "reset",
     kind: "RESET",
     leaseToken: input.leaseToken ?? null,
     input: { leaseToken: input.leaseToken },
-    detail: { keepOutputs: Boolean(input.keepOutputs) },
+    detail: { keepOutputs: Boolean(input.keepOutputs), keepSucceededTasks: Boolean(input.keepSucceededTasks) },
     set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null,
              end_time = null, progress = 0, progress_detail = null, error_reason = null, attempts = 0, run_after = now()`,
     alsoDo: input.keepOutputs ? undefined : sql`delete from job_outputs where job_id in (select id from changed)`,
+    tasks: { kind: "reset", keepSucceeded: Boolean(input.keepSucceededTasks) },
   });
 }
 
@@ -323,6 +390,7 @@ export function abortJob(db: Db, actor: Principal, jobId: string) {
     action: "abort",
     kind: "ABORTED",
     set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null, run_after = now()`,
+    tasks: { kind: "follow" },
   });
 }
 
@@ -401,6 +469,7 @@ export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: stri
       input: { reason },
       detail: reason ? { reason } : null,
       set: sql`status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null`,
+      tasks: { kind: "follow" },
     });
     await cancelDescendants(tx, actor, jobId);
     return job;
@@ -423,12 +492,12 @@ async function cancelDescendants(db: Queryable, actor: Principal, jobId: string)
       update jobs j set status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null,
                         version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from target t where j.id = t.id
-      returning j.id, j.version, j.event_txid, t.status as from_status
-    )
+      returning j.id, j.status, j.version, j.event_txid, t.status as from_status
+    ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()})
     insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version, txid)
-    select id, 'CANCELLED', from_status, 'CANCELLED', ${JSON.stringify({ cascadedFrom: jobId })}::jsonb,
+    select id, 'CANCELLED', from_status, 'CANCELLED', ${withTaskCounts(sql`${JSON.stringify({ cascadedFrom: jobId })}::jsonb`)},
            ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
-      from changed`;
+      from changed left join task_counts on task_counts.job_id = changed.id`;
 }
 
 /**

@@ -52,7 +52,8 @@ const ACTIONS: Action[] = [
   jobAction("startJob", "start"),
   jobAction("reportJobProgress", "reportProgress", ", progress: 0.5"),
   jobAction("renewJobLease", "renewLease"),
-  jobAction("finishJob", "finish"),
+  // With an error: the fixture's job has unfinished tasks, which refuse a success (tasks.test.ts).
+  jobAction("finishJob", "finish", ', error: "failed"'),
   { ...jobAction("resetJob", "reset"), creatorMay: true },
   {
     name: "addJobOutput",

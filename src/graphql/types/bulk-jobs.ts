@@ -76,15 +76,20 @@ builder.mutationFields((t) => {
     }),
     resetJobs: t.field({
       type: BulkPayload,
-      description: "Resets every matched job the caller may reset to QUEUED.",
+      description: "Resets every matched job the caller may reset to QUEUED, with its tasks, as resetJob does.",
       args: {
         filter: filter(),
         dryRun: dryRun(),
         keepOutputs: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the jobs' outputs." }),
+        keepSucceededTasks: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the jobs' SUCCEEDED tasks as they are." }),
       },
       errors: mutationErrors("resetJobs", BULK_ERRORS),
       resolve: (_root, args, ctx) =>
-        bulkJobAction(ctx.db, ctx.viewer!, "reset", toJobFilter(args.filter), { dryRun: args.dryRun, keepOutputs: args.keepOutputs }),
+        bulkJobAction(ctx.db, ctx.viewer!, "reset", toJobFilter(args.filter), {
+          dryRun: args.dryRun,
+          keepOutputs: args.keepOutputs,
+          keepSucceededTasks: args.keepSucceededTasks,
+        }),
     }),
     deleteJobs: t.field({
       type: BulkPayload,

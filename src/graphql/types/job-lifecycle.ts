@@ -288,29 +288,44 @@ builder.mutationFields((t) => {
   }),
   finishJob: t.field({
     type: JobPayload,
-    description: "Finishes a running job: SUCCEEDED, or FAILED with the error given. The holding node.",
+    description:
+      "Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks then CANCELLED. Success is refused (InvalidTransitionError, naming them) while any task is QUEUED or RUNNING. With fromTasks the tasks decide: SUCCEEDED when every task did, else FAILED naming those that did not. The holding node.",
     args: {
       id: jobArg(),
       leaseToken: leaseArg(true),
       error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded." }),
+      fromTasks: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: "Let the job's tasks decide its outcome (every task must have ended); not with error.",
+      }),
     },
     errors: mutationErrors("finishJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
-      changed: await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error }),
+      changed: await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error, fromTasks: args.fromTasks }),
     }),
   }),
   resetJob: t.field({
     type: JobPayload,
     description:
-      "Returns a job that is not QUEUED to QUEUED as if new, clearing node, lease, times, progress and error; removes its outputs unless keepOutputs. The holding node, the creator or an admin.",
+      "Returns a job that is not QUEUED to QUEUED as if new, clearing node, lease, times, progress and error, and returns every task to QUEUED with its progress, output and times cleared (but the SUCCEEDED ones with keepSucceededTasks); removes its outputs unless keepOutputs. The holding node, the creator or an admin.",
     args: {
       id: jobArg(),
       leaseToken: leaseArg(false),
       keepOutputs: t.arg.boolean({ required: false, defaultValue: false, description: "Keep the job's outputs." }),
+      keepSucceededTasks: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description: "Keep the tasks that SUCCEEDED as they are, so that the next run does only the rest.",
+      }),
     },
     errors: mutationErrors("resetJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
-      changed: await resetJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, keepOutputs: args.keepOutputs }),
+      changed: await resetJob(ctx.db, viewer(ctx), args.id.id, {
+        leaseToken: args.leaseToken,
+        keepOutputs: args.keepOutputs,
+        keepSucceededTasks: args.keepSucceededTasks,
+      }),
     }),
   }),
   abortJob: t.field({

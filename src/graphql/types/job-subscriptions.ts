@@ -136,6 +136,9 @@ const JobEventFilter = builder.inputType("JobEventFilter", {
   }),
 });
 
+/** Whether a change of the job changed its tasks too (see src/domain/task-effects.ts). */
+const changedTasks = (event: StreamEvent) => typeof event.detail === "object" && event.detail !== null && "tasks" in event.detail;
+
 builder.subscriptionFields((t) => ({
   jobUpdated: t.field({
     type: Job,
@@ -178,9 +181,9 @@ builder.subscriptionFields((t) => ({
   taskUpdated: t.prismaField({
     type: ["Task"],
     description:
-      "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added.",
+      "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added or a change of the job changes its tasks (a cancellation, a release, a reset...).",
     args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" }),
+    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) }),
     resolve: async (query, update: Update, args, ctx) => {
       if ("initial" in update || !update.taskId) return listJobTasks(ctx.db, args.job.id, query);
       const task = await getTask(ctx.db, update.taskId, query);

@@ -1,0 +1,63 @@
+// What a job's change does to its tasks (the table in docs/api.md, "Tasks follow their job"), as
+// SQL that joins the statement of the job's change: tasks change in the same statement as their
+// job, and the job's event counts what happened to them (detail.tasks), so the stream tells
+// subscribers to read the tasks again in the order of the job's versions.
+import { Prisma } from "../db/generated/prisma/client.js";
+
+const { sql } = Prisma;
+
+/**
+ * How the tasks of a job follow it:
+ * - `follow`: the job went back to QUEUED (released, aborted, its lease expired): RUNNING tasks
+ *   go back to QUEUED, to run again under the next holder, and finished ones stay, so the next
+ *   holder resumes where the last one stopped (as Arvados' jobs do). The job ended otherwise
+ *   (cancelled, failed): unfinished tasks are CANCELLED. SUCCEEDED and FAILED tasks stay.
+ * - `reset`: every task is QUEUED as if new (progress, output, success and times cleared), or
+ *   every task but the SUCCEEDED ones with `keepSucceeded`.
+ */
+export type TaskEffect = { kind: "follow" } | { kind: "reset"; keepSucceeded: boolean };
+
+/**
+ * A CTE body that applies `effect` to the tasks of the jobs in `changed` (a CTE returning the
+ * changed jobs' `id` and new `status`), returning each changed task's job_id and what happened
+ * to it (`requeued`, `cancelled` or `reset`).
+ */
+export function taskEffect(effect: TaskEffect, changed = "changed"): Prisma.Sql {
+  const c = Prisma.raw(changed);
+  if (effect.kind === "reset") {
+    return sql`
+      update tasks t set status = 'QUEUED', progress = 0, output = null, success = null, start_time = null, end_time = null,
+                         updated_at = now()
+        from ${c} c
+       where t.job_id = c.id and t.status <> 'QUEUED'
+         and not (${effect.keepSucceeded}::boolean and t.status = 'SUCCEEDED')
+      returning t.job_id, 'reset'::text as effect`;
+  }
+  return sql`
+    update tasks t set status = case when c.status = 'QUEUED' then 'QUEUED' else 'CANCELLED' end::"TaskStatus",
+                       start_time = case when c.status = 'QUEUED' then null else t.start_time end,
+                       end_time = case when c.status = 'QUEUED' then null else now() end,
+                       progress = case when c.status = 'QUEUED' then 0 else t.progress end,
+                       updated_at = now()
+      from ${c} c
+     where t.job_id = c.id
+       and (t.status = 'RUNNING' or (t.status = 'QUEUED' and c.status in ('CANCELLED', 'FAILED')))
+    returning t.job_id, case when c.status = 'QUEUED' then 'requeued' else 'cancelled' end as effect`;
+}
+
+/**
+ * A CTE body counting, per job, what `taskEffect` (the CTE named `effects`) did: `{requeued: 2}`,
+ * for the job's event detail.
+ */
+export function taskCounts(effects = "task_effects"): Prisma.Sql {
+  return sql`
+    select job_id, jsonb_object_agg(effect, n) as counts
+      from (select job_id, effect, count(*) as n from ${Prisma.raw(effects)} group by job_id, effect) per_effect
+     group by job_id`;
+}
+
+/** The event detail `detail` (SQL, possibly null) with the task counts of `counts` (a row of taskCounts, maybe absent) added. */
+export function withTaskCounts(detail: Prisma.Sql, counts = "task_counts"): Prisma.Sql {
+  const tc = Prisma.raw(counts);
+  return sql`case when ${tc}.counts is null then ${detail} else coalesce(nullif(${detail}, 'null'::jsonb), '{}'::jsonb) || jsonb_build_object('tasks', ${tc}.counts) end`;
+}
