@@ -2,7 +2,7 @@
 // Arvados' find-or-create reuse of an equivalent earlier job.
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
-import type { JobStatus } from "../db/generated/prisma/enums.js";
+import type { JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
@@ -23,6 +23,7 @@ export type NewJob = {
   priority?: number | null;
   tags?: string[] | null;
   maxAttempts?: number | null;
+  onTaskFailure?: TaskFailurePolicy | null;
   runAfter?: Date | null;
   nondeterministic?: boolean | null;
   idempotencyKey?: string | null;
@@ -176,6 +177,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
           priority: input.priority ?? 0,
           tags: input.tags ?? [],
           maxAttempts: input.maxAttempts ?? 3,
+          onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
           runAfter: input.runAfter ?? undefined,
           nondeterministic: input.nondeterministic ?? false,
           idempotencyKey: input.idempotencyKey ?? null,

@@ -27,17 +27,20 @@ export function taskEffect(effect: TaskEffect, changed = "changed"): Prisma.Sql 
   if (effect.kind === "reset") {
     return sql`
       update tasks t set status = 'QUEUED', progress = 0, output = null, success = null, start_time = null, end_time = null,
-                         updated_at = now()
+                         attempts = 0, reason = null, stopped_by_task_id = null, updated_at = now()
         from ${c} c
-       where t.job_id = c.id and t.status <> 'QUEUED'
+       where t.job_id = c.id and (t.status <> 'QUEUED' or t.attempts > 0)
          and not (${effect.keepSucceeded}::boolean and t.status = 'SUCCEEDED')
       returning t.job_id, 'reset'::text as effect`;
   }
   return sql`
     update tasks t set status = case when c.status = 'QUEUED' then 'QUEUED' else 'CANCELLED' end::"TaskStatus",
+                       reason = case c.status when 'QUEUED' then null when 'FAILED' then 'its job failed' else 'cancelled with its job' end,
                        start_time = case when c.status = 'QUEUED' then null else t.start_time end,
                        end_time = case when c.status = 'QUEUED' then null else now() end,
                        progress = case when c.status = 'QUEUED' then 0 else t.progress end,
+                       -- An attempt cut short by its job's going back to the queue is not the task's failure.
+                       attempts = case when c.status = 'QUEUED' and t.status = 'RUNNING' then greatest(t.attempts - 1, 0) else t.attempts end,
                        updated_at = now()
       from ${c} c
      where t.job_id = c.id

@@ -7,10 +7,14 @@ import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, 
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
+import { failJobForTask } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
+
+/** The client or a transaction of it: task changes run in either. */
+type Queryable = Db | Prisma.TransactionClient;
 
 export type TaskInputItem = { source: { uri?: string | null; spaceId?: string | null; key?: string | null }; target: { path: string } };
 
@@ -26,6 +30,7 @@ export type NewTask = {
   cpu?: number | null;
   memory?: number | null;
   maxExecutionTimeInSeconds?: number | null;
+  maxAttempts?: number | null;
   parameters?: unknown;
   /** Another task of the same job, by id. */
   createdByTaskId?: string | null;
@@ -55,6 +60,7 @@ export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
     between(task.cpu, 1, 16, [...at, "requirements", "cpu"], errors);
     between(task.memory, 1, 122_880, [...at, "requirements", "memory"], errors);
     between(task.maxExecutionTimeInSeconds, 1, 172_800, [...at, "limitations", "maxExecutionTimeInSeconds"], errors);
+    between(task.maxAttempts, 1, 10, [...at, "maxAttempts"], errors);
     (task.inputs ?? []).forEach((input, j) => {
       const where = [...at, "inputs", String(j)];
       const { uri, spaceId, key } = input.source;
@@ -84,6 +90,7 @@ export function taskRows(tasks: NewTask[]) {
     cpu: t.cpu ?? null,
     memory: t.memory ?? null,
     maxExecutionTimeInSeconds: t.maxExecutionTimeInSeconds ?? null,
+    maxAttempts: t.maxAttempts ?? 1,
     parameters: (t.parameters ?? {}) as Prisma.InputJsonValue,
     createdByTaskId: t.createdByTaskId ?? null,
   }));
@@ -155,7 +162,14 @@ async function recordJobChange(db: Prisma.TransactionClient | Db, actor: Princip
 
 type TaskChange = {
   name: string;
-  kind: "TASK_STARTED" | "TASK_PROGRESS" | "TASK_FINISHED";
+  kind: "TASK_STARTED" | "TASK_PROGRESS" | "TASK_FINISHED" | "TASK_RESET";
+  /** The event's kind as SQL over the changed task (`changed`), when the change decides it. */
+  eventKind?: Prisma.Sql;
+  /**
+   * A further change of other tasks of the job, as a CTE body that may read `changed` and returns
+   * a row per task it changed; the event counts them under detail.tasks[key].
+   */
+  cascade?: { body: Prisma.Sql; key: string };
   from: string[];
   set: Prisma.Sql;
   /** Whether tasks of lower sequence must all have succeeded first. */
@@ -172,7 +186,7 @@ type TaskChange = {
  * unless the node reports the job's progress itself, the job's progress becomes the mean of its
  * tasks' (a succeeded task counts as done).
  */
-async function taskTransition(db: Db, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
+async function taskTransition(db: Queryable, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
   const leaseToken = presentedLease(presented);
   const unstorable = unstorableTextAt({ leaseToken: presented, ...change.input });
   if (unstorable) {
@@ -183,6 +197,7 @@ async function taskTransition(db: Db, actor: Principal, taskId: string, presente
   const admin = isAdmin(actor);
   const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
   const userId = actor.kind === "USER" ? actor.userId : null;
+  const detail = sql`${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb`;
   const staged = change.staged
     ? sql`and not exists (select 1 from tasks o where o.job_id = t.job_id and o.sequence < t.sequence and o.status <> 'SUCCEEDED')`
     : sql``;
@@ -216,10 +231,10 @@ async function taskTransition(db: Db, actor: Principal, taskId: string, presente
              end
         from changed where j.id = changed.job_id
       returning j.id, j.version, j.event_txid
-    ), event as (
+    )${change.cascade ? sql`, cascaded as (${change.cascade.body})` : sql``}, event as (
       insert into job_events (job_id, task_id, kind, progress, detail, actor_user_id, actor_node_id, job_version, txid)
-      select job.id, changed.id, ${change.kind}::"JobEventKind", ${change.progress ?? null}::double precision,
-             ${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb, ${userId}::uuid, ${nodeId}::uuid, job.version, job.event_txid
+      select job.id, changed.id, ${change.eventKind ?? sql`${change.kind}::"JobEventKind"`}, ${change.progress ?? null}::double precision,
+             ${change.cascade ? withCascade(detail, change.cascade.key) : detail}, ${userId}::uuid, ${nodeId}::uuid, job.version, job.event_txid
         from changed join job on job.id = changed.job_id
     )
     select id from changed`;
@@ -227,7 +242,14 @@ async function taskTransition(db: Db, actor: Principal, taskId: string, presente
   throw await whyNotTask(db, actor, taskId, leaseToken, change);
 }
 
-async function whyNotTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
+/** The event detail `detail` with the count of the cascade's tasks under tasks[key], when it changed any. */
+function withCascade(detail: Prisma.Sql, key: string): Prisma.Sql {
+  return sql`case when exists (select 1 from cascaded)
+                  then coalesce(nullif(${detail}, 'null'::jsonb), '{}'::jsonb) || jsonb_build_object('tasks', jsonb_build_object(${key}::text, (select count(*) from cascaded)))
+                  else ${detail} end`;
+}
+
+async function whyNotTask(db: Queryable, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
   const task = await db.task.findUnique({
     where: { id: taskId },
     select: { status: true, sequence: true, jobId: true, job: { select: { status: true, nodeId: true, leaseToken: true, deletedAt: true } } },
@@ -265,7 +287,7 @@ export function startTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     kind: "TASK_STARTED",
     from: ["QUEUED"],
     staged: true,
-    set: sql`status = 'RUNNING', start_time = now()`,
+    set: sql`status = 'RUNNING', start_time = now(), attempts = t.attempts + 1`,
   });
 }
 
@@ -283,16 +305,116 @@ export function reportTaskProgress(db: Db, actor: Principal, taskId: string, lea
   });
 }
 
-/** Finishes a running task: success or failure for good, with its output. The holding node. */
-export function finishTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, input: { success: boolean; output?: string | null }) {
+/**
+ * Finishes a running task with its output. A success is final. A failure queues the task again
+ * while it has attempts left (TASK_RETRIED); once they are spent the task FAILED for good, and the
+ * job's onTaskFailure says what follows, in the same transaction: FAIL_JOB fails the job, naming
+ * the task (its unfinished tasks are cancelled); CONTINUE cancels the tasks that depend on it
+ * (higher sequences), naming it, and the job goes on with the rest. The holding node.
+ */
+export async function finishTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, input: { success: boolean; output?: string | null }) {
+  if (input.success) {
+    return taskTransition(db, actor, taskId, leaseToken, {
+      name: "finishTask",
+      kind: "TASK_FINISHED",
+      from: ["RUNNING"],
+      input: { output: input.output },
+      detail: { success: true },
+      set: sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`,
+    });
+  }
+  const retry = sql`t.attempts < t.max_attempts`;
+  return db.$transaction(async (tx) => {
+    await taskTransition(tx, actor, taskId, leaseToken, {
+      name: "finishTask",
+      kind: "TASK_FINISHED",
+      eventKind: sql`(case when changed.status = 'QUEUED' then 'TASK_RETRIED' else 'TASK_FINISHED' end)::"JobEventKind"`,
+      from: ["RUNNING"],
+      input: { output: input.output },
+      detail: { success: false },
+      set: sql`status = (case when ${retry} then 'QUEUED' else 'FAILED' end)::"TaskStatus",
+               success = case when ${retry} then null else false end,
+               start_time = case when ${retry} then null else t.start_time end,
+               end_time = case when ${retry} then null else now() end,
+               progress = case when ${retry} then 0 else t.progress end,
+               output = ${input.output ?? null}::text`,
+    });
+    const [task] = await tx.$queryRaw<Array<{ status: string; name: string; sequence: number; attempts: number; job_id: string; policy: string }>>`
+      /* failedTask */
+      select t.status::text, t.name, t.sequence, t.attempts, t.job_id, j.on_task_failure::text as policy
+        from tasks t join jobs j on j.id = t.job_id where t.id = ${taskId}::uuid`;
+    if (task!.status !== "FAILED") return taskId;
+    const why = `task "${task!.name}" failed${task!.attempts > 1 ? ` after ${task!.attempts} attempts` : ""}`;
+    if (task!.policy === "FAIL_JOB") await failJobForTask(tx, actor, task!.job_id, leaseToken, why, taskId);
+    else await stopDependents(tx, actor, task!.job_id, { id: taskId, sequence: task!.sequence, why });
+    return taskId;
+  });
+}
+
+/**
+ * Cancels the queued tasks of higher sequences than a task that failed for good (they could never
+ * start), naming it, with a TASKS_STOPPED event; nothing when there are none.
+ */
+async function stopDependents(tx: Prisma.TransactionClient, actor: Principal, jobId: string, failed: { id: string; sequence: number; why: string }) {
+  await tx.$executeRaw`
+    /* stopDependentTasks */
+    with stopped as (
+      update tasks t set status = 'CANCELLED', end_time = now(), reason = ${`stopped: ${failed.why}`}::text,
+                         stopped_by_task_id = ${failed.id}::uuid, updated_at = now()
+       where t.job_id = ${jobId}::uuid and t.sequence > ${failed.sequence}::int and t.status = 'QUEUED'
+      returning t.id
+    ), bumped as (
+      update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid()}
+       where j.id = ${jobId}::uuid and exists (select 1 from stopped)
+      returning j.id, j.version, j.event_txid
+    )
+    insert into job_events (job_id, task_id, kind, detail, actor_user_id, actor_node_id, job_version, txid)
+    select id, ${failed.id}::uuid, 'TASKS_STOPPED',
+           jsonb_build_object('reason', ${failed.why}::text, 'tasks', jsonb_build_object('cancelled', (select count(*) from stopped))),
+           ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version, event_txid
+      from bumped`;
+}
+
+/** What resetTask and retryTask make of a task, and of the tasks its failure stopped. */
+const AS_NEW = sql`status = 'QUEUED', progress = 0, output = null, success = null, start_time = null, end_time = null,
+                   reason = null, stopped_by_task_id = null`;
+
+/** The tasks the changed task's failure stopped (CONTINUE), queued again with it. */
+const RESTART_STOPPED = {
+  key: "reset",
+  body: sql`
+    update tasks s set ${AS_NEW}, attempts = 0, updated_at = now()
+      from changed where s.stopped_by_task_id = changed.id and s.status = 'CANCELLED'
+    returning s.id`,
+};
+
+/**
+ * Returns a task to QUEUED as new: attempts, progress, output and times cleared, with the tasks its
+ * failure stopped. The holding node, or an admin, while the job runs.
+ */
+export function resetTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null) {
   return taskTransition(db, actor, taskId, leaseToken, {
-    name: "finishTask",
-    kind: "TASK_FINISHED",
-    from: ["RUNNING"],
-    input: { output: input.output },
-    detail: { success: input.success },
-    set: input.success
-      ? sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`
-      : sql`status = 'FAILED', success = false, end_time = now(), output = ${input.output ?? null}::text`,
+    name: "resetTask",
+    kind: "TASK_RESET",
+    from: ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
+    detail: { retry: false },
+    set: sql`${AS_NEW}, attempts = 0`,
+    cascade: RESTART_STOPPED,
+  });
+}
+
+/**
+ * Gives a task that FAILED or was CANCELLED another attempt: QUEUED, its attempts so far kept and
+ * one more allowed, with the tasks its failure stopped. The holding node, or an admin, while the
+ * job runs.
+ */
+export function retryTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null) {
+  return taskTransition(db, actor, taskId, leaseToken, {
+    name: "retryTask",
+    kind: "TASK_RESET",
+    from: ["FAILED", "CANCELLED"],
+    detail: { retry: true },
+    set: sql`${AS_NEW}, max_attempts = least(10, greatest(t.max_attempts, t.attempts + 1))`,
+    cascade: RESTART_STOPPED,
   });
 }

@@ -361,6 +361,21 @@ async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseT
 }
 
 /**
+ * Fails the running job one of whose tasks failed for good (the FAIL_JOB policy), in the caller's
+ * transaction, under the same guard as the task's change: its unfinished tasks are cancelled.
+ */
+export function failJobForTask(tx: Prisma.TransactionClient, actor: Principal, jobId: string, leaseToken: string | null, error: string, taskId: string) {
+  return transition(tx, actor, jobId, {
+    action: "finish",
+    kind: "FAILED",
+    leaseToken,
+    detail: { error, failedTask: taskId },
+    set: sql`status = 'FAILED', end_time = now(), error_reason = ${error}::text, lease_token = null, lease_expires_at = null`,
+    tasks: { kind: "follow" },
+  });
+}
+
+/**
  * Returns a job to QUEUED as if new: node, lease, times, progress and error cleared, and its
  * tasks with it (the SUCCEEDED ones kept with `keepSucceededTasks`); its outputs are removed
  * unless kept. The holding node, the creator, or an admin.

@@ -215,6 +215,12 @@ export function runWorker(options: WorkerOptions): Worker {
     for (let attempt = 0; ; attempt++) {
       try {
         const { finishJob: finished } = await client.request(FinishJob, { id: job.id, leaseToken: h.leaseToken, error: failure });
+        if (finished.__typename === "InvalidTransitionError" && failure === null) {
+          // A success the job's state refuses (its tasks are unfinished) is delivered as the
+          // failure it is, at once, rather than left to the lease's running out and more attempts.
+          failure = `the handler returned, but ${finished.message}`;
+          continue;
+        }
         if (finished.__typename !== "JobPayload") report(new RefusedError(finished.__typename, "message" in finished ? finished.message : ""), job);
         return;
       } catch (error) {

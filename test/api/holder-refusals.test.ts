@@ -86,6 +86,11 @@ const ACTIONS: Action[] = [
     call: (job, token) => ({ field: "finishTask", args: `id: "${taskGid(job.runningTask)}", leaseToken: "${token ?? ""}", success: true` }),
     allowed: ["RUNNING"],
   },
+  {
+    name: "resetTask",
+    call: (job, token) => ({ field: "resetTask", args: `id: "${taskGid(job.runningTask)}"${lease(token)}` }),
+    allowed: ["RUNNING"],
+  },
 ];
 
 /** What each caller is answered: a payload (null), or the error's type. */

@@ -38,6 +38,8 @@ const VALIDATION_OF_TEXT_ONLY = [
   "hardDeleteJob",
   "startTask",
   "finishTask",
+  "resetTask",
+  "retryTask",
 ];
 
 /**
@@ -210,6 +212,13 @@ describe("every mutation's refusals", () => {
       { mutation: field, error: "LeaseLostError", who: "other", call: call(field, on("RUNNING", (j) => `id: "${startable(j)}", leaseToken: "${randomUUID()}"${extra}`)) },
     ]),
     { mutation: "reportTaskProgress", error: "ValidationError", who: "node", call: call("reportTaskProgress", on("RUNNING", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}", progress: 2`)) },
+    ...(["resetTask", "retryTask"] as const).flatMap((field): Refusal[] => [
+      { mutation: field, error: "ForbiddenError", who: "alice", call: call(field, on("RUNNING", (j) => `id: "${j.runningTask}"`)) },
+      { mutation: field, error: "NotFoundError", who: "node", call: call(field, () => `id: "${missing("Task")}", leaseToken: "${randomUUID()}"`) },
+      // The job has finished: no task of it changes any more.
+      { mutation: field, error: "InvalidTransitionError", who: "node", call: call(field, on("SUCCEEDED", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}"`)) },
+      { mutation: field, error: "LeaseLostError", who: "other", call: call(field, on("RUNNING", (j) => `id: "${j.runningTask}", leaseToken: "${randomUUID()}"`)) },
+    ]),
   ];
 
   it("reaches every error of every result union, and only those", () => {

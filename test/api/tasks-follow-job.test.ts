@@ -220,7 +220,13 @@ describe.each(ROWS)("tasks follow $transition", (row) => {
       if (row.clears) expect(task).toMatchObject({ output: null, success: null });
       else expect(task).toMatchObject({ output: before.output, success: before.success });
     } else {
-      expect(task).toMatchObject({ status: outcome, startTime: before.startTime, progress: before.progress, success: null });
+      expect(task).toMatchObject({
+        status: outcome,
+        startTime: before.startTime,
+        progress: before.progress,
+        success: null,
+        reason: job!.status === "FAILED" ? "its job failed" : "cancelled with its job",
+      });
       expect(task!.endTime).not.toBeNull();
     }
 

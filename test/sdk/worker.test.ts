@@ -97,6 +97,20 @@ describe("runWorker", () => {
     expect(job!.errorReason).toBe("out of disk space");
   });
 
+  it("finishes a job whose handler returned with its tasks unfinished as FAILED, saying so, at once", async () => {
+    const [id] = await newJobs(1, "tasks-left");
+    await database.db.task.create({ data: { jobId: id!, name: "never started", qsequence: 0 } });
+    const node = await createTestNode(database.db);
+    const worker = start({ token: node.secret, filter: { queues: ["tasks-left"] }, handler: async () => {} });
+    const [job] = await eventually(() => statusOf([id!]), allIn("FAILED"), "the job to fail");
+    await worker.stop();
+    expect(job).toMatchObject({
+      attempts: 1,
+      errorReason:
+        "the handler returned, but cannot finish the job as SUCCEEDED while a task is unfinished: never started; finish it first, or finish the job with an error",
+    });
+  });
+
   it("tells the handler when its job is cancelled, and goes on to the next", async () => {
     const [first, second] = (await newJobs(2, "cancel")) as [string, string];
     const node = await createTestNode(database.db);

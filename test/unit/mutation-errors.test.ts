@@ -44,6 +44,8 @@ const MUTATION_ERRORS: Record<string, string[]> = {
   startTask: HOLDER,
   reportTaskProgress: HOLDER,
   finishTask: HOLDER,
+  resetTask: HOLDER,
+  retryTask: HOLDER,
 };
 
 /** Every mutation's errors as the schema has them: the members of its result union that implement Error. */

@@ -1,5 +1,5 @@
 // The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
-import { JobEventKind, JobStatus, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import { JobEventKind, JobStatus, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
 import { builder } from "../builder.js";
 
 export const JobStatusEnum = builder.enumType(JobStatus, {
@@ -23,7 +23,19 @@ export const TaskStatusEnum = builder.enumType(TaskStatus, {
     RUNNING: { description: "Being worked on." },
     SUCCEEDED: { description: "Finished successfully (success is true)." },
     FAILED: { description: "Failed for good (success is false)." },
-    CANCELLED: { description: "Will not run, because its job was cancelled." },
+    CANCELLED: { description: "Will not run: its job was cancelled or failed, or a task it depends on failed (see reason)." },
+  },
+});
+
+export const TaskFailurePolicyEnum = builder.enumType(TaskFailurePolicy, {
+  name: "TaskFailurePolicy",
+  description: "What becomes of a job when one of its tasks fails for good (its attempts spent).",
+  values: {
+    FAIL_JOB: { description: "The job fails at once, naming the task; its unfinished tasks are cancelled." },
+    CONTINUE: {
+      description:
+        "The job goes on with the tasks that do not depend on the failed one (its sequence and lower); the higher sequences are cancelled, naming it.",
+    },
   },
 });
 
@@ -61,7 +73,10 @@ export const JobEventKindEnum = builder.enumType(JobEventKind, {
     TASK_ADDED: { description: "Tasks were added to the job." },
     TASK_STARTED: { description: "A task started." },
     TASK_PROGRESS: { description: "A task reported progress." },
-    TASK_FINISHED: { description: "A task succeeded or failed." },
+    TASK_FINISHED: { description: "A task succeeded, or failed for good." },
+    TASK_RETRIED: { description: "A task failed with attempts left and was queued again." },
+    TASKS_STOPPED: { description: "A task failed for good and the tasks that depend on it were cancelled (the CONTINUE policy)." },
+    TASK_RESET: { description: "A task was reset, or given another attempt, by its job's holder or an admin." },
   },
 });
 

@@ -23,6 +23,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
+import { TaskFailurePolicyEnum } from "./enums.js";
 import { Job } from "./job.js";
 import { JobTemplate } from "./job-template.js";
 import { Lease } from "./lease.js";
@@ -150,6 +151,11 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     priority: t.int({ required: false, description: "Higher runs first; 0 unless given." }),
     tags: t.stringList({ required: false, description: "Labels for finding and grouping jobs." }),
     maxAttempts: t.int({ required: false, description: "Acquisitions allowed before an expired lease fails the job; 3 unless given." }),
+    onTaskFailure: t.field({
+      type: TaskFailurePolicyEnum,
+      required: false,
+      description: "What a task that fails for good does to the job; FAIL_JOB unless given.",
+    }),
     runAfter: t.field({ type: "DateTime", required: false, description: "Not acquired before this time." }),
     nondeterministic: t.boolean({ required: false, description: "Results may differ between runs: never reused." }),
     idempotencyKey: t.string({ required: false, description: "A key of the caller's: a retry with the same key returns the same job." }),

@@ -185,7 +185,7 @@ builder.subscriptionFields((t) => ({
     args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
     subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) }),
     resolve: async (query, update: Update, args, ctx) => {
-      if ("initial" in update || !update.taskId) return listJobTasks(ctx.db, args.job.id, query);
+      if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, query);
       const task = await getTask(ctx.db, update.taskId, query);
       return task ? [task] : [];
     },

@@ -8,7 +8,7 @@ import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
 import { connectionOf, pageFromQuery } from "../pages.js";
-import { JobStatusEnum } from "./enums.js";
+import { JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
 import { JobTemplate } from "./job-template.js";
@@ -108,6 +108,7 @@ export const Job = builder.prismaNode("Job", {
     maxAttempts: t.exposeInt("maxAttempts", {
       description: "How many acquisitions are allowed before an expired lease fails the job.",
     }),
+    onTaskFailure: t.expose("onTaskFailure", { type: TaskFailurePolicyEnum, description: "What a task that fails for good does to the job." }),
     runAfter: t.expose("runAfter", { type: "DateTime", description: "The job is not acquired before this time." }),
     startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When work started." }),
     endTime: t.expose("endTime", { type: "DateTime", nullable: true, description: "When the job finished or was cancelled." }),

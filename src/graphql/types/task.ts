@@ -1,4 +1,4 @@
-import { addTasks, finishTask, reportTaskProgress, startTask } from "../../domain/task-lifecycle.js";
+import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask } from "../../domain/task-lifecycle.js";
 import { getTask, listTasksById } from "../../domain/tasks.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
@@ -56,6 +56,13 @@ export const Task = builder.prismaNode("Task", {
     parameters: t.expose("parameters", { type: "JSON", description: "The task's parameters." }),
     output: t.exposeString("output", { nullable: true, description: "What the task produced, as reported when it finished." }),
     progress: t.exposeFloat("progress", { description: "How much of the task is done, from 0 to 1." }),
+    attempts: t.exposeInt("attempts", { description: "How many times the task has started (an attempt cut short by its job's release or lost lease does not count)." }),
+    maxAttempts: t.exposeInt("maxAttempts", { description: "Starts allowed: a failed task is queued again while attempts remain." }),
+    reason: t.exposeString("reason", {
+      nullable: true,
+      description: "Why the task was CANCELLED: with its job, or because a task it depends on failed.",
+    }),
+    stoppedBy: t.relation("stoppedByTask", { nullable: true, description: "The failed task whose failure cancelled this one, if any." }),
     success: t.exposeBoolean("success", {
       nullable: true,
       description: "Null until the task has succeeded (true) or failed for good (false).",
@@ -112,6 +119,7 @@ const TASK_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTran
 builder.mutationFields((t) => {
   const taskId = () => t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." });
   const leaseToken = () => t.arg.string({ required: true, description: "The token of the lease on the task's job." });
+  const adminLease = () => t.arg.string({ required: false, description: "The token of the lease on the task's job; admins leave it out." });
   const node = (ctx: Context) => ctx.viewer!;
   return {
     addTasks: t.field({
@@ -146,7 +154,8 @@ builder.mutationFields((t) => {
     }),
     finishTask: t.field({
       type: TaskPayload,
-      description: "Finishes a running task: success, or failure for good, with its output. The holding node.",
+      description:
+        "Finishes a running task with its output. A failure queues the task again while it has attempts left; once they are spent it FAILED for good, and the job's onTaskFailure decides what follows. The holding node.",
       args: {
         id: taskId(),
         leaseToken: leaseToken(),
@@ -157,6 +166,22 @@ builder.mutationFields((t) => {
       resolve: async (_root, args, ctx) => ({
         taskId: await finishTask(ctx.db, node(ctx), args.id.id, args.leaseToken, { success: args.success, output: args.output }),
       }),
+    }),
+    resetTask: t.field({
+      type: TaskPayload,
+      description:
+        "Returns a task of a running job to QUEUED as new (attempts, progress, output and times cleared), with the tasks its failure stopped. The holding node, or an admin.",
+      args: { id: taskId(), leaseToken: adminLease() },
+      errors: mutationErrors("resetTask", TASK_ERRORS),
+      resolve: async (_root, args, ctx) => ({ taskId: await resetTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
+    }),
+    retryTask: t.field({
+      type: TaskPayload,
+      description:
+        "Gives a FAILED or CANCELLED task of a running job another attempt: QUEUED, its attempts kept and one more allowed, with the tasks its failure stopped. The holding node, or an admin.",
+      args: { id: taskId(), leaseToken: adminLease() },
+      errors: mutationErrors("retryTask", TASK_ERRORS),
+      resolve: async (_root, args, ctx) => ({ taskId: await retryTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
     }),
   };
 });

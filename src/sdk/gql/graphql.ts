@@ -42,6 +42,8 @@ export type CreateJobInput = {
   name?: string | null | undefined;
   /** Results may differ between runs: never reused. */
   nondeterministic?: boolean | null | undefined;
+  /** What a task that fails for good does to the job; FAIL_JOB unless given. */
+  onTaskFailure?: TaskFailurePolicy | null | undefined;
   /** Parameter values; defaults fill the rest. */
   parameters?: Array<ValueInput> | null | undefined;
   /** The job this one belongs under. */
@@ -139,12 +141,18 @@ export type JobEventKind =
   | 'STARTED'
   /** The job finished without error. */
   | 'SUCCEEDED'
+  /** A task failed for good and the tasks that depend on it were cancelled (the CONTINUE policy). */
+  | 'TASKS_STOPPED'
   /** Tasks were added to the job. */
   | 'TASK_ADDED'
-  /** A task succeeded or failed. */
+  /** A task succeeded, or failed for good. */
   | 'TASK_FINISHED'
   /** A task reported progress. */
   | 'TASK_PROGRESS'
+  /** A task was reset, or given another attempt, by its job's holder or an admin. */
+  | 'TASK_RESET'
+  /** A task failed with attempts left and was queued again. */
+  | 'TASK_RETRIED'
   /** A task started. */
   | 'TASK_STARTED'
   /** Description, priority or tags changed. */
@@ -209,6 +217,8 @@ export type NewTaskInput = {
   hints?: unknown;
   /** Input resources. */
   inputs?: Array<TaskInputResourceInput> | null | undefined;
+  /** Starts allowed, 1 to 10: a failed task is queued again while attempts remain; 1 unless given. */
+  maxAttempts?: number | null | undefined;
   /** Longest run, up to 172800 seconds. */
   maxExecutionTimeInSeconds?: number | null | undefined;
   /** Minimum memory in MB, up to 122880. */
@@ -247,6 +257,13 @@ export type RegisterWorkerNodeInput = {
   /** A unique name, up to 200 characters. */
   name: string;
 };
+
+/** What becomes of a job when one of its tasks fails for good (its attempts spent). */
+export type TaskFailurePolicy =
+  /** The job goes on with the tasks that do not depend on the failed one (its sequence and lower); the higher sequences are cancelled, naming it. */
+  | 'CONTINUE'
+  /** The job fails at once, naming the task; its unfinished tasks are cancelled. */
+  | 'FAIL_JOB';
 
 /** An input resource a task needs, and where to put it. */
 export type TaskInputResourceInput = {
