@@ -1263,6 +1263,9 @@ function buildTasks(seed: JobSeed, job: Replayed, now: Date): TaskRow[] {
       output: status === TaskStatus.SUCCEEDED ? (task.output ?? keepLocator(`${seed.key}/${task.name}`)) : null,
       progress,
       success: status === TaskStatus.SUCCEEDED ? true : status === TaskStatus.FAILED ? false : null,
+      // Every task that started started once; one cancelled with its job says so.
+      attempts: startTime ? 1 : 0,
+      reason: status === TaskStatus.CANCELLED ? (state.status === "FAILED" ? "its job failed" : "cancelled with its job") : null,
       createdByTaskId: creator?.id ?? null,
       status,
       startTime,

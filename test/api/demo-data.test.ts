@@ -80,6 +80,12 @@ describe("demo data", () => {
     });
   });
 
+  it("counts an attempt for every task that started, and says why each cancelled task was", async () => {
+    expect(await database.db.task.count({ where: { startTime: { not: null }, attempts: { lt: 1 } } })).toBe(0);
+    expect(await database.db.task.count({ where: { status: "CANCELLED", reason: null } })).toBe(0);
+    expect(await database.db.task.count({ where: { status: "CANCELLED" } })).toBeGreaterThan(0);
+  });
+
   it("tags every job demo, so that the demo worker moves them and nothing else", async () => {
     expect(await database.db.job.count({ where: { NOT: { tags: { has: DEMO_TAG } } } })).toBe(0);
   });
