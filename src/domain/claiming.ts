@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import type { Principal } from "./principal.js";
+import { NODE_FITS } from "./node-fit.js";
 import { taskCounts, taskEffect, withTaskCounts } from "./task-effects.js";
 import { refuseUnstorableText } from "./text.js";
 import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
@@ -22,8 +23,8 @@ export type ClaimFilter = {
 
 /**
  * Takes the next claimable job for the calling node: QUEUED, not deleted, runAfter passed, in the
- * given queues and matching the filter, the node's executors and its cpu and memory (every task
- * of the job must fit); highest priority first, then oldest. Returns null when there is none.
+ * given queues and matching the filter, the node's executors, its cpu and memory and its labels
+ * (every task of the job must fit too, see node-fit.ts); highest priority first, then oldest. Returns null when there is none.
  * Worker nodes.
  *
  * One statement: `for update skip locked` lets any number of nodes (and gateway instances) claim
@@ -58,16 +59,13 @@ export async function acquireNextJob(
   const rows = await sqlRows<ChangedJob>(db, sql`
     /* acquireNextJob */
     with node as (
-      select id, executors, cpu, memory from worker_nodes where id = ${actor.nodeId}::uuid
+      select id, executors, cpu, memory, labels from worker_nodes where id = ${actor.nodeId}::uuid
     ), next as (
       select j.id from jobs j, node
        where j.status = 'QUEUED' and j.deleted_at is null and j.run_after <= now()
          ${queues} ${tags} ${template}
-         and (cardinality(node.executors) = 0
-              or (select t.executor_name from job_templates t where t.id = j.template_id) = any(node.executors))
-         -- A node that declares its size only gets jobs whose tasks fit in it.
-         and not exists (select 1 from tasks k where k.job_id = j.id
-                          and (k.cpu > coalesce(node.cpu, k.cpu) or k.memory > coalesce(node.memory, k.memory)))
+         -- Only what the node's executors, size and labels satisfy, the job's tasks included.
+         and ${NODE_FITS}
        order by j.priority desc, j.number
        limit 1
        for update of j skip locked

@@ -3,6 +3,7 @@
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
+import { checkRequiredLabels } from "./labels.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
@@ -24,6 +25,8 @@ export type NewJob = {
   tags?: string[] | null;
   maxAttempts?: number | null;
   onTaskFailure?: TaskFailurePolicy | null;
+  /** Labels the claiming node must carry (see labels.ts). */
+  requiredLabels?: unknown;
   runAfter?: Date | null;
   nondeterministic?: boolean | null;
   idempotencyKey?: string | null;
@@ -73,6 +76,7 @@ function checkFields(input: NewJob, errors: FieldError[]) {
   }
   if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
   errors.push(...checkTags(input.tags));
+  errors.push(...checkRequiredLabels(input.requiredLabels, ["requiredLabels"]));
   const tasks = input.tasks ?? [];
   errors.push(...checkTasks(tasks, ["tasks"]));
   tasks.forEach((task, i) => {
@@ -178,6 +182,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
           tags: input.tags ?? [],
           maxAttempts: input.maxAttempts ?? 3,
           onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
+          requiredLabels: (input.requiredLabels ?? {}) as Prisma.InputJsonValue,
           runAfter: input.runAfter ?? undefined,
           nondeterministic: input.nondeterministic ?? false,
           idempotencyKey: input.idempotencyKey ?? null,

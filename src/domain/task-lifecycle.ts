@@ -6,6 +6,7 @@ import type { JobStatus, TaskType } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
+import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
 import { failJobForTask } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
@@ -31,6 +32,8 @@ export type NewTask = {
   memory?: number | null;
   maxExecutionTimeInSeconds?: number | null;
   maxAttempts?: number | null;
+  /** Labels the claiming node must carry (see labels.ts). */
+  requiredLabels?: unknown;
   parameters?: unknown;
   /** Another task of the same job, by id. */
   createdByTaskId?: string | null;
@@ -61,6 +64,7 @@ export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
     between(task.memory, 1, 122_880, [...at, "requirements", "memory"], errors);
     between(task.maxExecutionTimeInSeconds, 1, 172_800, [...at, "limitations", "maxExecutionTimeInSeconds"], errors);
     between(task.maxAttempts, 1, 10, [...at, "maxAttempts"], errors);
+    errors.push(...checkRequiredLabels(task.requiredLabels, [...at, "requiredLabels"]));
     (task.inputs ?? []).forEach((input, j) => {
       const where = [...at, "inputs", String(j)];
       const { uri, spaceId, key } = input.source;
@@ -91,6 +95,7 @@ export function taskRows(tasks: NewTask[]) {
     memory: t.memory ?? null,
     maxExecutionTimeInSeconds: t.maxExecutionTimeInSeconds ?? null,
     maxAttempts: t.maxAttempts ?? 1,
+    requiredLabels: (t.requiredLabels ?? {}) as Prisma.InputJsonValue,
     parameters: (t.parameters ?? {}) as Prisma.InputJsonValue,
     createdByTaskId: t.createdByTaskId ?? null,
   }));

@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, 
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
+import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
 import { taskCounts, taskEffect, withTaskCounts, type TaskEffect } from "./task-effects.js";
 import { refuseUnstorableText, unstorableTextAt } from "./text.js";
 import { mayActOn } from "./permissions.js";
@@ -195,6 +196,10 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
   if (action === "acquire" && job.runAfter > new Date()) {
     return new InvalidTransitionError(job.status, action, `the job may not be acquired before ${job.runAfter.toISOString()}`);
   }
+  if (action === "acquire" && g.nodeId) {
+    const why = await whyNodeCannotTake(db, g.nodeId, jobId);
+    if (why) return new InvalidTransitionError(job.status, action, `this node cannot take the job: ${why}`);
+  }
   return new InvalidTransitionError(job.status, action);
 }
 
@@ -229,7 +234,7 @@ export function acquireJob(db: Db, actor: Principal, jobId: string, settings: Le
     kind: "ACQUIRED",
     set: sql`status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
              lease_expires_at = ${leaseFor(settings)}, attempts = j.attempts + 1`,
-    extra: sql`j.run_after <= now()`,
+    extra: sql`j.run_after <= now() and exists (select 1 from worker_nodes node where node.id = ${actor.nodeId}::uuid and ${NODE_FITS})`,
   });
 }
 

@@ -151,6 +151,11 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     priority: t.int({ required: false, description: "Higher runs first; 0 unless given." }),
     tags: t.stringList({ required: false, description: "Labels for finding and grouping jobs." }),
     maxAttempts: t.int({ required: false, description: "Acquisitions allowed before an expired lease fails the job; 3 unless given." }),
+    requiredLabels: t.field({
+      type: "JSON",
+      required: false,
+      description: 'Labels (key -> value, e.g. {"gpu": "a100"}) a node must carry to claim the job; its tasks may require more.',
+    }),
     onTaskFailure: t.field({
       type: TaskFailurePolicyEnum,
       required: false,

@@ -108,6 +108,10 @@ export const Job = builder.prismaNode("Job", {
     maxAttempts: t.exposeInt("maxAttempts", {
       description: "How many acquisitions are allowed before an expired lease fails the job.",
     }),
+    requiredLabels: t.expose("requiredLabels", {
+      type: "JSON",
+      description: "Labels (key -> value) a node must carry to claim the job (its tasks' required labels count too).",
+    }),
     onTaskFailure: t.expose("onTaskFailure", { type: TaskFailurePolicyEnum, description: "What a task that fails for good does to the job." }),
     runAfter: t.expose("runAfter", { type: "DateTime", description: "The job is not acquired before this time." }),
     startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When work started." }),

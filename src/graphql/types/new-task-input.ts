@@ -34,6 +34,11 @@ export const NewTaskInput = builder.inputType("NewTaskInput", {
     cpu: t.int({ required: false, description: "Minimum vCPUs, 1 to 16." }),
     memory: t.int({ required: false, description: "Minimum memory in MB, up to 122880." }),
     maxExecutionTimeInSeconds: t.int({ required: false, description: "Longest run, up to 172800 seconds." }),
+    requiredLabels: t.field({
+      type: "JSON",
+      required: false,
+      description: 'Labels (key -> value, e.g. {"gpu": "a100"}) a node must carry to claim the job.',
+    }),
     maxAttempts: t.int({ required: false, description: "Starts allowed, 1 to 10: a failed task is queued again while attempts remain; 1 unless given." }),
     parameters: t.field({ type: "JSON", required: false, description: "The task's parameters." }),
     createdByTask: t.globalID({ required: false, for: [Task], description: "The task of the same job that created this one." }),

@@ -54,6 +54,7 @@ export const Task = builder.prismaNode("Task", {
       resolve: (task) => ({ maxExecutionTimeInSeconds: task.maxExecutionTimeInSeconds }),
     }),
     parameters: t.expose("parameters", { type: "JSON", description: "The task's parameters." }),
+    requiredLabels: t.expose("requiredLabels", { type: "JSON", description: "Labels (key -> value) a node must carry to claim the task's job." }),
     output: t.exposeString("output", { nullable: true, description: "What the task produced, as reported when it finished." }),
     progress: t.exposeFloat("progress", { description: "How much of the task is done, from 0 to 1." }),
     attempts: t.exposeInt("attempts", { description: "How many times the task has started (an attempt cut short by its job's release or lost lease does not count)." }),

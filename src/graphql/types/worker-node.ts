@@ -17,7 +17,10 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
     executors: t.exposeStringList("executors", { description: "Executors the node can run; empty means any." }),
     cpu: t.exposeInt("cpu", { nullable: true, description: "vCPUs the node offers." }),
     memory: t.exposeInt("memory", { nullable: true, description: "Memory the node offers, in MB." }),
-    labels: t.expose("labels", { type: "JSON", description: "Labels (key -> value) that job filters can match." }),
+    labels: t.expose("labels", {
+      type: "JSON",
+      description: "Labels (key -> value): the node claims only jobs whose required labels, and their tasks', these contain.",
+    }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true, description: "When the node last called the API." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the node was registered." }),
     currentJobs: t.relatedConnection("jobs", {
@@ -61,7 +64,7 @@ const RegisterWorkerNodeInput = builder.inputType("RegisterWorkerNodeInput", {
     labels: t.field({
       type: "JSON",
       required: false,
-      description: "Labels as an object of strings (e.g. {\"zone\": \"a\"}) that job filters can match.",
+      description: "Labels as an object of strings (e.g. {\"zone\": \"a\"}): the node claims only jobs whose required labels, and their tasks', these contain.",
     }),
   }),
 });

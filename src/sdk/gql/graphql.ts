@@ -52,6 +52,8 @@ export type CreateJobInput = {
   priority?: number | null | undefined;
   /** The queue; `default` unless given. */
   queue?: string | null | undefined;
+  /** Labels (key -> value, e.g. {"gpu": "a100"}) a node must carry to claim the job; its tasks may require more. */
+  requiredLabels?: unknown;
   /** Not acquired before this time. */
   runAfter?: string | null | undefined;
   /** Labels for finding and grouping jobs. */
@@ -229,6 +231,8 @@ export type NewTaskInput = {
   parameters?: unknown;
   /** Executor-specific instructions. */
   payload?: unknown;
+  /** Labels (key -> value, e.g. {"gpu": "a100"}) a node must carry to claim the job. */
+  requiredLabels?: unknown;
   /** Execution stage: the task starts only after every lower one succeeded; 0 unless given. */
   sequence?: number | null | undefined;
   /** TASK unless given. */
@@ -250,7 +254,7 @@ export type RegisterWorkerNodeInput = {
   description?: string | null | undefined;
   /** Executors the node can run; any if omitted or empty. */
   executors?: Array<string> | null | undefined;
-  /** Labels as an object of strings (e.g. {"zone": "a"}) that job filters can match. */
+  /** Labels as an object of strings (e.g. {"zone": "a"}): the node claims only jobs whose required labels, and their tasks', these contain. */
   labels?: unknown;
   /** Memory the node offers, in MB. */
   memory?: number | null | undefined;
