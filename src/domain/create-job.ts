@@ -85,10 +85,23 @@ function checkFields(input: NewJob, errors: FieldError[]) {
   return queue;
 }
 
-async function checkOutputRefs(db: Db, values: TypedValues, path: string, errors: FieldError[]) {
+/**
+ * Checks that every output reference names an output that exists, and stores each the same way
+ * however it was given (by the output's id, or by its job, name and type): with all four, so that
+ * equal references make equal fingerprints and readers get both ways of finding the output.
+ */
+async function normalizeOutputRefs(db: Db, values: TypedValues, path: string, errors: FieldError[]) {
   for (const { name, ref } of outputRefs(values)) {
-    const output = await db.jobOutput.findFirst({ where: { jobId: ref.job, name: ref.name, type: ref.type }, select: { id: true } });
-    if (!output) errors.push({ path: [path, name], message: `job ${ref.job} has no output "${ref.name}" of type "${ref.type}"` });
+    const byId = ref.job === undefined;
+    const output = await db.jobOutput.findFirst({
+      where: byId ? { id: ref.output } : { jobId: ref.job, name: ref.name, type: ref.type, ...(ref.output ? { id: ref.output } : {}) },
+      select: { id: true, jobId: true, name: true, type: true },
+    });
+    if (!output) {
+      errors.push({ path: [path, name], message: byId ? "no such output" : `the job has no output "${ref.name}" of type "${ref.type}"${ref.output ? " with that id" : ""}` });
+      continue;
+    }
+    values[name] = { type: "output", value: { job: output.jobId, name: output.name, type: output.type, output: output.id } };
   }
 }
 
@@ -153,7 +166,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
     inputs = checkedInputs.values;
     parameters = checkedParameters.values;
     errors.push(...checkedInputs.errors, ...checkedParameters.errors);
-    await checkOutputRefs(db, inputs, "inputs", errors);
+    await normalizeOutputRefs(db, inputs, "inputs", errors);
   }
   if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
     errors.push({ path: ["parent"], message: "no such job" });

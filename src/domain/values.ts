@@ -8,13 +8,20 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 
 export type Declaration = { name: string; types: ValueType[]; required: boolean; default?: unknown; help: string };
 
-/** A reference to another job's output, the value of an `output` input. */
-export type OutputRef = { job: string; name: string; type: string };
+/**
+ * A reference to another job's output, the value of an `output` input: given by the output's id
+ * alone, or by its job's id, name and type; stored with all four (normalizeOutputRefs).
+ */
+export type OutputRef = { job: string; name: string; type: string; output?: string };
 
 /** A value as a job stores it: name -> { type, value }. */
 export type TypedValues = Record<string, { type: ValueType; value: unknown }>;
 
-export type SuppliedValue = { name: string; type?: string | null; value?: unknown };
+/**
+ * A value as a caller gives it. `asOutputRef`: the same value read as an output reference by the
+ * caller's layer (which may name jobs and outputs its own way), used if the value is one.
+ */
+export type SuppliedValue = { name: string; type?: string | null; value?: unknown; asOutputRef?: unknown };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,9 +45,12 @@ function isType(type: ValueType, value: unknown): boolean {
       return value !== undefined;
     case "output": {
       const ref = value as Partial<OutputRef> | null;
+      if (typeof ref !== "object" || ref === null) return false;
+      if (Object.keys(ref).length === 1 && typeof ref.output === "string") return UUID.test(ref.output);
       return (
-        typeof ref === "object" && ref !== null && typeof ref.job === "string" && UUID.test(ref.job) &&
-        typeof ref.name === "string" && ref.name.length > 0 && typeof ref.type === "string" && ref.type.length > 0
+        typeof ref.job === "string" && UUID.test(ref.job) &&
+        typeof ref.name === "string" && ref.name.length > 0 && typeof ref.type === "string" && ref.type.length > 0 &&
+        (ref.output === undefined || (typeof ref.output === "string" && UUID.test(ref.output)))
       );
     }
   }
@@ -52,7 +62,7 @@ const TYPE_SHAPES: Record<ValueType, string> = {
   float: "a number",
   bool: "true or false",
   json: "any JSON value",
-  output: 'an output reference {"job": <job id>, "name": ..., "type": ...}',
+  output: 'an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}',
 };
 
 /** Checks a template's declarations (of inputs or of parameters, at `path`). */
@@ -108,17 +118,20 @@ export function checkValues(
       return;
     }
     // Without a type, the value's own shape decides, when it fits exactly one declared type.
-    const candidates = item.type != null ? [item.type as ValueType] : declaration.types.filter((t) => isType(t, item.value));
+    // An output reference may have been given with ids the caller's layer knows how to read:
+    // that reading counts where the value is taken as an output reference, and nowhere else.
+    const as = (t: ValueType) => (t === "output" && item.asOutputRef !== undefined ? item.asOutputRef : item.value);
+    const candidates = item.type != null ? [item.type as ValueType] : declaration.types.filter((t) => isType(t, as(t)));
     if (candidates.length > 1) {
       errors.push({ path: [...at, "type"], message: `say which of ${candidates.join(", ")} the value is` });
       return;
     }
     const type = candidates[0];
-    if (!type || !isType(type, item.value)) {
+    if (!type || !isType(type, as(type))) {
       errors.push({ path: [...at, "value"], message: `must be ${type ? TYPE_SHAPES[type] : shapes}` });
       return;
     }
-    values[item.name] = { type, value: item.value };
+    values[item.name] = { type, value: as(type) };
   });
   for (const d of declarations) {
     if (d.name in values) continue;

@@ -233,7 +233,7 @@ describe("templates and job creation", () => {
         "inputs.1.value: must be an integer",
         "inputs.2.value: must be a number",
         "inputs.3.value: must be true or false",
-        'inputs.4.value: must be an output reference {"job": <job id>, "name": ..., "type": ...}',
+        'inputs.4.value: must be an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}',
         "inputs.5.value: must be an integer or a string",
         "inputs.6.type: say which of int, float the value is",
         'inputs.7.name: "unknown" is not declared by the template',
@@ -245,16 +245,44 @@ describe("templates and job creation", () => {
       expect(missing).toMatchObject({ fieldErrors: [{ path: ["inputs"], message: '"count" is required' }] });
     });
 
-    it("accepts an output reference only to an output that exists", async () => {
+    it("accepts an output reference only to an output that exists, by the IDs the API shows, and shows it by them", async () => {
       const { job } = await created({ templateName: "calc", inputs: values(valid) });
       const producer = job.id;
       const producerId = Buffer.from(producer, "base64").toString().split(":")[1]!;
-      const ref = { job: producerId, name: "model.onnx", type: "onnx" };
-      const missing = await create({ templateName: "calc", inputs: [...values(valid), { name: "model", value: ref }] });
-      expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["inputs", "model"] }] });
-      await database.db.jobOutput.create({ data: { jobId: producerId, name: "model.onnx", type: "onnx", sha256: "0".repeat(64) } });
-      const ok = await created({ templateName: "calc", inputs: [...values(valid), { name: "model", value: ref }] });
-      expect(ok.job.inputValues).toContainEqual({ name: "model", type: "output", value: ref });
+      const byKey = { job: producer, name: "model.onnx", type: "onnx" };
+      const missing = await create({ templateName: "calc", inputs: [...values(valid), { name: "model", value: byKey }] });
+      expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["inputs", "model"], message: 'the job has no output "model.onnx" of type "onnx"' }] });
+      const output = await database.db.jobOutput.create({ data: { jobId: producerId, name: "model.onnx", type: "onnx", sha256: "0".repeat(64) } });
+      const outputId = Buffer.from(`JobOutput:${output.id}`).toString("base64");
+      const shown = { job: producer, name: "model.onnx", type: "onnx", output: outputId };
+
+      // By the job's global ID, name and type; by the output's global ID alone; by raw UUIDs, as before.
+      for (const value of [byKey, { output: outputId }, { job: producerId, name: "model.onnx", type: "onnx" }, { output: output.id }]) {
+        const ok = await created({ templateName: "calc", inputs: [...values(valid), { name: "model", value }] });
+        expect(ok.job.inputValues, JSON.stringify(value)).toContainEqual({ name: "model", type: "output", value: shown });
+      }
+      // However given, the same reference makes the same job for reuse.
+      const first = await created({ templateName: "calc", inputs: [...values(valid), { name: "model", value: byKey }], findOrCreate: true });
+      const again = await created({ templateName: "calc", inputs: [...values(valid), { name: "model", value: { output: outputId } }], findOrCreate: true });
+      expect(again.job.id).toBe(first.job.id);
+
+      // Another type's ID, an ID of nothing, a job and an output that disagree: refused, naming the input.
+      const task = Buffer.from(`Task:${output.id}`).toString("base64");
+      const nobody = Buffer.from("JobOutput:00000000-0000-4000-8000-000000000000").toString("base64");
+      for (const [value, message] of [
+        [{ output: task }, 'must be an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}'],
+        [{ output: nobody }, "no such output"],
+        [{ ...byKey, output: nobody }, 'the job has no output "model.onnx" of type "onnx" with that id'],
+      ] as const) {
+        const refused = await create({ templateName: "calc", inputs: [...values(valid), { name: "model", value }] });
+        expect(refused, JSON.stringify(value)).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ message }] });
+      }
+    });
+
+    it("leaves a JSON value that looks like an output reference as it was given", async () => {
+      const config = { job: Buffer.from("Job:00000000-0000-4000-8000-000000000000").toString("base64"), name: "x", type: "y" };
+      const ok = await created({ templateName: "calc", inputs: [...values(valid), { name: "config", value: config }] });
+      expect(ok.job.inputValues).toContainEqual({ name: "config", type: "json", value: config });
     });
 
     it("needs a template that exists, and a parent that exists", async () => {

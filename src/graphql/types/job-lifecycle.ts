@@ -24,6 +24,7 @@ import type { Context } from "../context.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { TaskFailurePolicyEnum } from "./enums.js";
+import { decodeOutputRef } from "./typed-value.js";
 import { Job } from "./job.js";
 import { JobTemplate } from "./job-template.js";
 import { Lease } from "./lease.js";
@@ -131,7 +132,8 @@ const ValueInput = builder.inputType("ValueInput", {
     value: t.field({
       type: "JSON",
       required: true,
-      description: 'The value. An output reference is {"job": "<job UUID>", "name": ..., "type": ...}.',
+      description:
+        'The value. An output reference is {"output": "<JobOutput ID>"}, or {"job": "<Job ID>", "name": ..., "type": ...}; it is shown with both.',
     }),
   }),
 });
@@ -225,6 +227,7 @@ builder.mutationFields((t) => {
     resolve: (_root, { input }, ctx) =>
       createJob(ctx.db, viewer(ctx), {
         ...input,
+        inputs: input.inputs?.map((v) => ({ ...v, asOutputRef: decodeOutputRef(v.value) })),
         templateId: input.template?.id,
         parentId: input.parent?.id,
         tasks: input.tasks?.map(toNewTask),

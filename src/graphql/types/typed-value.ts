@@ -1,13 +1,55 @@
 import { builder } from "../builder.js";
+import { decodeGlobalId, encodeGlobalId } from "../global-id.js";
 
 export type TypedValueShape = { name: string; type: string; value: unknown };
+
+/** The types whose global IDs an output reference carries, by the reference's key. */
+const REF_TYPES = { job: "Job", output: "JobOutput" } as const;
+
+/**
+ * An output reference as the domain takes it: its `job` and `output` given as global IDs (the IDs
+ * the API shows) become the rows' UUIDs; anything else is passed on for the domain to judge.
+ */
+export function decodeOutputRef(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const decoded: Record<string, unknown> = { ...value };
+  for (const [key, typename] of Object.entries(REF_TYPES)) {
+    const id = decoded[key];
+    if (typeof id !== "string" || UUID.test(id)) continue;
+    try {
+      const global = decodeGlobalId(id);
+      if (global.typename === typename) decoded[key] = global.id;
+    } catch {
+      // Not a global ID: the domain refuses it as not an output reference, naming the input.
+    }
+  }
+  return decoded;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An output reference as the API shows it: its job and output by global ID. */
+function encodeOutputRef(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const ref = value as Record<string, unknown>;
+  return {
+    ...ref,
+    ...(typeof ref.job === "string" ? { job: encodeGlobalId(REF_TYPES.job, ref.job) } : {}),
+    ...(typeof ref.output === "string" ? { output: encodeGlobalId(REF_TYPES.output, ref.output) } : {}),
+  };
+}
 
 export const TypedValue = builder.objectRef<TypedValueShape>("TypedValue").implement({
   description: "A named value a job was given for one of its template's inputs or parameters.",
   fields: (t) => ({
     name: t.exposeString("name", { description: "The declared name." }),
     type: t.exposeString("type", { description: "The value's type, one of the declaration's types." }),
-    value: t.field({ type: "JSON", nullable: true, description: "The value itself.", resolve: (v) => v.value ?? null }),
+    value: t.field({
+      type: "JSON",
+      nullable: true,
+      description: 'The value itself. An output reference is {"job": <Job ID>, "name": ..., "type": ..., "output": <JobOutput ID>}.',
+      resolve: (v) => (v.type === "output" ? encodeOutputRef(v.value) : v.value) ?? null,
+    }),
   }),
 });
 

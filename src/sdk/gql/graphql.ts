@@ -329,7 +329,7 @@ export type ValueInput = {
   name: string;
   /** The value's type; may be left out when the declaration allows only one. */
   type?: string | null | undefined;
-  /** The value. An output reference is {"job": "<job UUID>", "name": ..., "type": ...}. */
+  /** The value. An output reference is {"output": "<JobOutput ID>"}, or {"job": "<Job ID>", "name": ..., "type": ...}; it is shown with both. */
   value: unknown;
 };
 
