@@ -31,9 +31,17 @@ export type NewJob = {
   nondeterministic?: boolean | null;
   idempotencyKey?: string | null;
   findOrCreate?: boolean | null;
+  /** With findOrCreate: which versions of the template an earlier job may have been made from (the same one unless given). */
+  reuse?: ReuseVersions | null;
   /** Tasks to create with the job, numbered (qsequence) in the order given. */
   tasks?: NewTask[] | null;
 };
+
+/**
+ * Arvados' minimum_script_version and exclude_script_versions: the template versions whose jobs
+ * findOrCreate may reuse. Nothing given: the version the new job is made from, alone.
+ */
+export type ReuseVersions = { anyVersion?: boolean | null; minimumVersion?: number | null; excludedVersions?: number[] | null };
 
 /** A job considered for reuse and why it was not taken. */
 export type PassedOver = { jobId: string; reason: string };
@@ -77,6 +85,13 @@ function checkFields(input: NewJob, errors: FieldError[]) {
   if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
   errors.push(...checkTags(input.tags));
   errors.push(...checkRequiredLabels(input.requiredLabels, ["requiredLabels"]));
+  if (input.reuse) {
+    if (!input.findOrCreate) errors.push({ path: ["reuse"], message: "applies to findOrCreate: set findOrCreate too" });
+    const { minimumVersion, excludedVersions } = input.reuse;
+    if (minimumVersion != null && !(Number.isInteger(minimumVersion) && minimumVersion >= 1)) errors.push({ path: ["reuse", "minimumVersion"], message: "must be a version, 1 or more" });
+    if ((excludedVersions?.length ?? 0) > 100) errors.push({ path: ["reuse", "excludedVersions"], message: "at most 100 versions" });
+    else if (excludedVersions?.some((v) => !(Number.isInteger(v) && v >= 1))) errors.push({ path: ["reuse", "excludedVersions"], message: "must be versions, 1 or more" });
+  }
   const tasks = input.tasks ?? [];
   errors.push(...checkTasks(tasks, ["tasks"]));
   tasks.forEach((task, i) => {
@@ -107,34 +122,54 @@ async function normalizeOutputRefs(db: Db, values: TypedValues, path: string, er
 
 const REUSABLE_ORDER: JobStatus[] = ["SUCCEEDED", "RUNNING", "ACQUIRED", "QUEUED"];
 
+/** Why a job made from template version `version` may not stand in, under `reuse`; null when it may. */
+function versionRefusal(version: number, own: number, reuse: ReuseVersions): string | null {
+  if (reuse.excludedVersions?.includes(version)) return `made from version ${version} of the template, which is excluded`;
+  if (reuse.minimumVersion != null) return version < reuse.minimumVersion ? `made from version ${version} of the template, below the minimum ${reuse.minimumVersion}` : null;
+  if (reuse.anyVersion) return null;
+  return version === own ? null : `made from version ${version} of the template, not ${own}`;
+}
+
 /**
- * Arvados' rule: an earlier job with the same fingerprint that is not nondeterministic and neither
- * failed, cancelled nor deleted may stand in for a new one; a succeeded one is preferred.
+ * Arvados' rule: an earlier job with the same template, inputs and parameters that is not
+ * nondeterministic and neither failed, cancelled nor deleted may stand in for a new one; a
+ * succeeded one is preferred. Jobs of every version of the template are looked at, so that the
+ * ones `reuse` rules out are named with the others passed over.
  */
-async function findReusable(db: Db, print: string): Promise<{ jobId: string; reason: string; passedOver: PassedOver[] } | null> {
+async function findReusable(
+  db: Db,
+  template: { id: string; name: string; version: number },
+  inputs: TypedValues,
+  parameters: TypedValues,
+  reuse: ReuseVersions,
+): Promise<{ chosen: { jobId: string; reason: string } | null; passedOver: PassedOver[] }> {
+  const versions = await db.jobTemplate.findMany({ where: { name: template.name }, select: { id: true, version: true } });
+  const versionOf = new Map(versions.map((v) => [fingerprint(v.id, inputs, parameters), v.version]));
   const candidates = await db.job.findMany({
-    where: { fingerprint: print },
-    select: { id: true, status: true, deletedAt: true, nondeterministic: true, createdAt: true },
+    where: { fingerprint: { in: [...versionOf.keys()] } },
+    select: { id: true, status: true, deletedAt: true, nondeterministic: true, createdAt: true, fingerprint: true },
     orderBy: { createdAt: "desc" },
     take: 50,
   });
   const passedOver: PassedOver[] = [];
   const usable = [];
   for (const job of candidates) {
-    if (job.deletedAt) passedOver.push({ jobId: job.id, reason: "deleted" });
+    const version = versionOf.get(job.fingerprint!)!;
+    const refused = versionRefusal(version, template.version, reuse);
+    if (refused) passedOver.push({ jobId: job.id, reason: refused });
+    else if (job.deletedAt) passedOver.push({ jobId: job.id, reason: "deleted" });
     else if (job.nondeterministic) passedOver.push({ jobId: job.id, reason: "nondeterministic" });
     else if (job.status === "FAILED" || job.status === "CANCELLED") passedOver.push({ jobId: job.id, reason: job.status.toLowerCase() });
     else usable.push(job);
   }
   usable.sort((a, b) => REUSABLE_ORDER.indexOf(a.status) - REUSABLE_ORDER.indexOf(b.status));
   const chosen = usable[0];
-  if (!chosen) return null;
+  if (!chosen) return { chosen: null, passedOver };
   for (const other of usable.slice(1)) passedOver.push({ jobId: other.id, reason: `a ${chosen.status.toLowerCase()} job was preferred` });
-  const reason =
-    chosen.status === "SUCCEEDED"
-      ? "an earlier job with the same template version, inputs and parameters succeeded"
-      : `an earlier job with the same template version, inputs and parameters is ${chosen.status.toLowerCase()}`;
-  return { jobId: chosen.id, reason, passedOver };
+  const version = versionOf.get(chosen.fingerprint!)!;
+  const made = version === template.version ? "with the same template version" : `made from version ${version} of the template`;
+  const reason = `an earlier job ${made}, inputs and parameters ${chosen.status === "SUCCEEDED" ? "succeeded" : `is ${chosen.status.toLowerCase()}`}`;
+  return { chosen: { jobId: chosen.id, reason }, passedOver };
 }
 
 /**
@@ -174,10 +209,12 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   if (errors.length || !template) throw new ValidationError("the job is not valid", errors);
 
   const print = fingerprint(template.id, inputs, parameters);
-  const passedOver: PassedOver[] = [];
+  // A job created after all says which earlier ones it was not, and why, as a reused one does.
+  let passedOver: PassedOver[] = [];
   if (input.findOrCreate && !input.nondeterministic) {
-    const reusable = await findReusable(db, print);
-    if (reusable) return { jobId: reusable.jobId, outcome: "REUSED", reason: reusable.reason, passedOver: reusable.passedOver };
+    const reusable = await findReusable(db, template, inputs, parameters, input.reuse ?? {});
+    if (reusable.chosen) return { ...reusable.chosen, outcome: "REUSED", passedOver: reusable.passedOver };
+    passedOver = reusable.passedOver;
   }
 
   try {

@@ -369,6 +369,51 @@ describe("templates and job creation", () => {
         expect(latest.outcome).toBe("CREATED");
         expect(latest.job.id).not.toBe(v1.job.id);
         expect(latest.job.template.version).toBe(2);
+        // The version 1 job is passed over, and said so.
+        expect(latest.passedOver).toEqual([{ job: { id: v1.job.id }, reason: "made from version 1 of the template, not 2" }]);
+      });
+
+      it("reuses a job of another template version when asked, and names the versions it ruled out", async () => {
+        // Three versions of the template, and "ranged" jobs made from versions 1 and 2.
+        while ((await database.db.jobTemplate.count({ where: { name: "calc" } })) < 3) await define("calc");
+        const v1 = await created(reuseInput("ranged", { templateVersion: 1, findOrCreate: false }));
+        const v2 = await created(reuseInput("ranged", { templateVersion: 2, findOrCreate: false }));
+        await database.db.job.update({ where: { id: idOf(v1.job.id) }, data: { status: "SUCCEEDED" } });
+        const v3 = { templateVersion: 3 };
+
+        // Nothing given: only version 3's jobs, and there are none; the others are named.
+        const own = await created(reuseInput("ranged", v3));
+        expect(own.outcome).toBe("CREATED");
+        expect(Object.fromEntries(own.passedOver.map((p) => [idOf(p.job!.id), p.reason]))).toEqual({
+          [idOf(v1.job.id)]: "made from version 1 of the template, not 3",
+          [idOf(v2.job.id)]: "made from version 2 of the template, not 3",
+        });
+        await database.db.job.update({ where: { id: idOf(own.job.id) }, data: { status: "FAILED" } });
+
+        const any = await created(reuseInput("ranged", { ...v3, reuse: { anyVersion: true } }));
+        expect(any).toMatchObject({ outcome: "REUSED", job: { id: v1.job.id }, reason: "an earlier job made from version 1 of the template, inputs and parameters succeeded" });
+
+        const minimum = await created(reuseInput("ranged", { ...v3, reuse: { minimumVersion: 2 } }));
+        expect(minimum).toMatchObject({ outcome: "REUSED", job: { id: v2.job.id } });
+        expect(Object.fromEntries(minimum.passedOver.map((p) => [idOf(p.job!.id), p.reason]))).toEqual({
+          [idOf(v1.job.id)]: "made from version 1 of the template, below the minimum 2",
+          [idOf(own.job.id)]: "failed",
+        });
+
+        const excluded = await created(reuseInput("ranged", { ...v3, reuse: { anyVersion: true, excludedVersions: [1] } }));
+        expect(excluded).toMatchObject({ outcome: "REUSED", job: { id: v2.job.id } });
+        expect(excluded.passedOver).toContainEqual({ job: { id: v1.job.id }, reason: "made from version 1 of the template, which is excluded" });
+      });
+
+      it.each([
+        [{ reuse: { anyVersion: true }, findOrCreate: false }, ["reuse"], "applies to findOrCreate: set findOrCreate too"],
+        [{ reuse: { minimumVersion: 0 } }, ["reuse", "minimumVersion"], "must be a version, 1 or more"],
+        [{ reuse: { excludedVersions: [1, -2] } }, ["reuse", "excludedVersions"], "must be versions, 1 or more"],
+        [{ reuse: { excludedVersions: Array.from({ length: 101 }, (_, i) => i + 1) } }, ["reuse", "excludedVersions"], "at most 100 versions"],
+      ])("refuses reuse constraints that make no sense (%j), naming them", async (extra, path, message) => {
+        const before = await database.db.job.count();
+        expect(await create(reuseInput("bad", extra as Partial<CreateJobInput>))).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path, message }] });
+        expect(await database.db.job.count()).toBe(before);
       });
     });
   });

@@ -124,6 +124,16 @@ const CreateJobPayload = builder
     }),
   });
 
+const ReuseVersionsInput = builder.inputType("ReuseVersionsInput", {
+  description:
+    "Which template versions' jobs findOrCreate may reuse (Arvados' minimum_script_version and exclude_script_versions). Jobs it rules out are listed in passedOver with the reason.",
+  fields: (t) => ({
+    anyVersion: t.boolean({ required: false, description: "Jobs made from any version of the template." }),
+    minimumVersion: t.int({ required: false, description: "Jobs made from this version of the template or a later one." }),
+    excludedVersions: t.intList({ required: false, description: "Never jobs made from these versions (up to 100)." }),
+  }),
+});
+
 const ValueInput = builder.inputType("ValueInput", {
   description: "A value for one of the template's declared inputs or parameters.",
   fields: (t) => ({
@@ -167,6 +177,11 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     nondeterministic: t.boolean({ required: false, description: "Results may differ between runs: never reused." }),
     idempotencyKey: t.string({ required: false, description: "A key of the caller's: a retry with the same key returns the same job." }),
     tasks: t.field({ type: [NewTaskInput], required: false, description: "Tasks to create with the job, numbered in the order given." }),
+    reuse: t.field({
+      type: ReuseVersionsInput,
+      required: false,
+      description: "With findOrCreate: which versions of the template an earlier job may have been made from; the same version unless given.",
+    }),
     findOrCreate: t.boolean({
       required: false,
       description:

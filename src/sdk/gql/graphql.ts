@@ -54,6 +54,8 @@ export type CreateJobInput = {
   queue?: string | null | undefined;
   /** Labels (key -> value, e.g. {"gpu": "a100"}) a node must carry to claim the job; its tasks may require more. */
   requiredLabels?: unknown;
+  /** With findOrCreate: which versions of the template an earlier job may have been made from; the same version unless given. */
+  reuse?: ReuseVersionsInput | null | undefined;
   /** Not acquired before this time. */
   runAfter?: string | null | undefined;
   /** Labels for finding and grouping jobs. */
@@ -260,6 +262,16 @@ export type RegisterWorkerNodeInput = {
   memory?: number | null | undefined;
   /** A unique name, up to 200 characters. */
   name: string;
+};
+
+/** Which template versions' jobs findOrCreate may reuse (Arvados' minimum_script_version and exclude_script_versions). Jobs it rules out are listed in passedOver with the reason. */
+export type ReuseVersionsInput = {
+  /** Jobs made from any version of the template. */
+  anyVersion?: boolean | null | undefined;
+  /** Never jobs made from these versions (up to 100). */
+  excludedVersions?: Array<number> | null | undefined;
+  /** Jobs made from this version of the template or a later one. */
+  minimumVersion?: number | null | undefined;
 };
 
 /** What becomes of a job when one of its tasks fails for good (its attempts spent). */
