@@ -333,6 +333,45 @@ describe("tasks follow their job", () => {
     }
   });
 
+  it("sends a taskUpdated subscriber its window of the tasks, and only updates of tasks in it", async () => {
+    const held = await heldJob("RUNNING");
+    for (let i = 1; i <= 3; i++) await database.db.task.create({ data: { jobId: held.id, name: `t${i}`, qsequence: i } });
+    const tasks = await database.db.task.findMany({ where: { jobId: held.id }, orderBy: { qsequence: "asc" } });
+    const stream = await subscribeSse(api, `subscription { taskUpdated(job: "${held.gid}", first: 2, fromQsequence: 1) { name status progress } }`);
+    const progress = (taskId: string, value: number) =>
+      send(
+        `mutation ($id: ID!, $lease: String!, $p: Float!) { reportTaskProgress(id: $id, leaseToken: $lease, progress: $p) { __typename } }`,
+        { id: gid("Task", taskId), lease: held.lease, p: value },
+        held.node.secret,
+      );
+    try {
+      expect((await stream.next(5000)).data).toEqual({ taskUpdated: [{ name: "t1", status: "QUEUED", progress: 0 }, { name: "t2", status: "QUEUED", progress: 0 }] });
+      // qsequence 0 is before the window: its progress is not sent; t1's, inside it, is.
+      expect((await progress(tasks[0]!.id, 0.5)).reportTaskProgress!.__typename).toBe("TaskPayload");
+      await send(`mutation ($id: ID!, $lease: String!) { startTask(id: $id, leaseToken: $lease) { __typename } }`, { id: gid("Task", tasks[1]!.id), lease: held.lease }, held.node.secret);
+      expect((await stream.next(5000)).data).toEqual({ taskUpdated: [{ name: "t1", status: "RUNNING", progress: 0 }] });
+      // A change of the job that changes its tasks sends the window again.
+      await byCreator("cancelJob")(held);
+      expect((await stream.next(5000)).data).toEqual({ taskUpdated: [{ name: "t1", status: "CANCELLED", progress: 0 }, { name: "t2", status: "CANCELLED", progress: 0 }] });
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it.each([
+    ["first: 0", "first must be from 1 to 100"],
+    ["first: 101", "first must be from 1 to 100"],
+    ["fromQsequence: -1", "fromQsequence must be 0 or more"],
+  ])("refuses a taskUpdated window of %s with BAD_USER_INPUT", async (args, message) => {
+    const held = await heldJob("QUEUED");
+    const stream = await subscribeSse(api, `subscription { taskUpdated(job: "${held.gid}", ${args}) { name } }`);
+    try {
+      expect(await stream.next(5000)).toMatchObject({ errors: [{ message, extensions: { code: "BAD_USER_INPUT" } }] });
+    } finally {
+      await stream.close();
+    }
+  });
+
   it("sends taskUpdated subscribers the job's tasks again when the job's change changes them", async () => {
     const held = await heldJob("RUNNING");
     const stream = await subscribeSse(api, `subscription { taskUpdated(job: "${held.gid}") { name status } }`);

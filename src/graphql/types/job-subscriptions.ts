@@ -12,9 +12,10 @@ import {
   type Update,
 } from "../../events/watch.js";
 import { countClaimable, getJobEvent } from "../../domain/jobs.js";
-import { getTask, listJobTasks } from "../../domain/tasks.js";
+import { getTask, isInWindow, listJobTasks, type TaskWindow } from "../../domain/tasks.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
+import { BAD_USER_INPUT, codedError } from "../error-codes.js";
 import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
@@ -136,6 +137,25 @@ const JobEventFilter = builder.inputType("JobEventFilter", {
   }),
 });
 
+/** The updates, less those of one task's own change to a task outside the subscriber's window. */
+async function* inWindow(updates: AsyncIterable<Update>, contains: (taskId: string) => Promise<boolean>): AsyncIterable<Update> {
+  for await (const update of updates) {
+    if (!("initial" in update) && update.taskId && !changedTasks(update) && !(await contains(update.taskId))) continue;
+    yield update;
+  }
+}
+
+/** The tasks a taskUpdated subscriber lists: `first` (the page size unless given) from `fromQsequence`. */
+function taskWindow(args: { first?: number | null; fromQsequence?: number | null }, settings: { defaultPageSize: number; maxPageSize: number }): TaskWindow {
+  const first = args.first ?? settings.defaultPageSize;
+  if (!Number.isInteger(first) || first < 1 || first > settings.maxPageSize) {
+    throw codedError(BAD_USER_INPUT, `first must be from 1 to ${settings.maxPageSize}`);
+  }
+  const from = args.fromQsequence ?? 0;
+  if (!Number.isInteger(from) || from < 0) throw codedError(BAD_USER_INPUT, "fromQsequence must be 0 or more");
+  return { from, count: first };
+}
+
 /** Whether a change of the job changed its tasks too (see src/domain/task-effects.ts). */
 const changedTasks = (event: StreamEvent) => typeof event.detail === "object" && event.detail !== null && "tasks" in event.detail;
 
@@ -182,10 +202,27 @@ builder.subscriptionFields((t) => ({
     type: ["Task"],
     description:
       "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added or a change of the job changes its tasks (a cancellation, a release, a reset...).",
-    args: { job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
-    subscribe: (_root, args, ctx) => watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) }),
+    args: {
+      job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
+      first: t.arg.int({
+        required: false,
+        description: "How many tasks each message of the whole list holds at most (the page size unless given, up to the largest page).",
+      }),
+      fromQsequence: t.arg.int({
+        required: false,
+        defaultValue: 0,
+        description: "The qsequence the list starts at; updates of tasks outside the list are not sent.",
+      }),
+    },
+    subscribe: async (_root, args, ctx) => {
+      // Checked, and the job looked up, before the stream starts: a refusal is the subscription's answer.
+      const window = taskWindow(args, ctx.settings);
+      const updates = await watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) });
+      return inWindow(updates, (taskId) => isInWindow(ctx.db, args.job.id, taskId, window));
+    },
     resolve: async (query, update: Update, args, ctx) => {
-      if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, query);
+      const window = taskWindow(args, ctx.settings);
+      if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, query, window);
       const task = await getTask(ctx.db, update.taskId, query);
       return task ? [task] : [];
     },
