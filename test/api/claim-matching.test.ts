@@ -1,28 +1,21 @@
 // Claims match what a node is: a job, or any of its tasks, may require labels, and its tasks may
 // name executors and sizes; acquireNextJob passes over what the node cannot satisfy, and
 // acquireJob refuses it, saying why.
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendText, type Answers, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
-type Answer = Record<string, unknown> & { __typename: string; message?: string };
 
 let database: TestDatabase;
 let api: TestApi;
 
-async function send(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Record<string, Answer>> {
-  const result = await api.request(parse(query) as TypedDocumentNode<Record<string, Answer>, Record<string, unknown>>, variables, token === undefined ? {} : { token });
-  if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-  return result.data!;
-}
+const send = (query: string, variables: Record<string, unknown> = {}, token?: string) => sendText(api, query, variables, token);
 
 /** Creates a job in `queue` (as the admin); answers createJob's result. */
-async function create(queue: string, input: Record<string, unknown> = {}): Promise<Answer> {
+async function create(queue: string, input: Record<string, unknown> = {}): Promise<Answers[string]> {
   const created = await send(
     `mutation ($input: CreateJobInput!) { createJob(input: $input) { __typename ... on CreateJobPayload { job { id requiredLabels } } ... on ValidationError { fieldErrors { path message } } } }`,
     { input: { templateName: "labelled", queue, ...input } },
@@ -47,7 +40,7 @@ async function claim(node: TestNode, queue: string): Promise<string | null> {
   return (answer.acquireNextJob as unknown as { job: { id: string } | null }).job?.id ?? null;
 }
 
-async function acquire(node: TestNode, id: string): Promise<Answer> {
+async function acquire(node: TestNode, id: string): Promise<Answers[string]> {
   return (await send(`mutation ($id: ID!) { acquireJob(id: $id) { __typename ... on Error { message } } }`, { id }, node.secret)).acquireJob!;
 }
 

@@ -1,17 +1,14 @@
 // Task failure and retry: a failed task is queued again while it has attempts left; once they are
 // spent the job's onTaskFailure decides (FAIL_JOB, the default, or CONTINUE); resetTask and
 // retryTask give a task another go, with the tasks its failure stopped.
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 import { subscribeSse } from "../helpers/sse.js";
 
-type Answer = Record<string, unknown> & { __typename: string; message?: string };
 type NewTask = { name: string; sequence?: number; maxAttempts?: number };
 type Running = { job: string; uuid: string; node: TestNode; lease: string; tasks: Record<string, string> };
 
@@ -19,11 +16,7 @@ let database: TestDatabase;
 let api: TestApi;
 let alice: TestUser;
 
-async function send(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Record<string, Answer>> {
-  const result = await api.request(parse(query) as TypedDocumentNode<Record<string, Answer>, Record<string, unknown>>, variables, token === undefined ? {} : { token });
-  if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-  return result.data!;
-}
+const send = (query: string, variables: Record<string, unknown> = {}, token?: string) => sendText(api, query, variables, token);
 
 /** A job of alice's with these tasks, acquired and started by a new node. */
 async function running(tasks: NewTask[], onTaskFailure?: "FAIL_JOB" | "CONTINUE"): Promise<Running> {

@@ -1,12 +1,10 @@
 // Tasks follow their job: the table "Tasks follow their job" in docs/api.md, one test per cell.
 // Each test makes a RUNNING job held by a node, with one task in the column's status, changes the
 // job as the row says, and checks the task, the job and the event that recorded both.
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { reclaimExpiredLeases } from "../../src/domain/claiming.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
@@ -41,11 +39,7 @@ let creator: TestUser;
 
 const gid = (type: string, id: string) => encodeGlobalId(type, id);
 
-async function send(query: string, variables: Record<string, unknown>, token?: string): Promise<Record<string, { __typename: string; message?: string }>> {
-  const result = await api.request(parse(query) as TypedDocumentNode<Record<string, { __typename: string }>, Record<string, unknown>>, variables, token === undefined ? {} : { token });
-  if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-  return result.data as Record<string, { __typename: string; message?: string }>;
-}
+const send = (query: string, variables: Record<string, unknown> = {}, token?: string) => sendText(api, query, variables, token);
 
 /** A job of the creator's, acquired and started by a new node, with one task in `status`. */
 async function heldJob(status: TaskStatus, parentId?: string): Promise<Held> {

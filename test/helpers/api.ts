@@ -1,6 +1,6 @@
 // Runs operations through the real yoga app, in memory (yoga.fetch), as a client would over HTTP.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print, type ExecutionResult } from "graphql";
+import { parse, print, type ExecutionResult } from "graphql";
 import { buildApp, type App, type AppDeps } from "../../src/app.js";
 import type { TestDatabase } from "./db.js";
 import { createTestUser, type TestUser } from "./principals.js";
@@ -68,4 +68,17 @@ export async function createTestApi(
       return result.data!;
     },
   };
+}
+
+/** A mutation's or query's answer, field by field: each a union member with its __typename. */
+export type Answers = Record<string, Record<string, unknown> & { __typename: string; message?: string }>;
+
+/**
+ * Sends a document written as text (for tests that build it from parts), as the admin unless a
+ * token is given; returns its data, failing on any GraphQL error.
+ */
+export async function sendText(api: TestApi, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<Answers> {
+  const result = await api.request(parse(query) as TypedDocumentNode<Answers, Record<string, unknown>>, variables, token === undefined ? {} : { token });
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data!;
 }
