@@ -12,6 +12,9 @@ import path from "node:path";
 import type pg from "pg";
 import { connect, UploadAbandonedError, type ByteRange, type ContentStore } from "../domain/outputs.js";
 
+/** What content files are named: their output's id. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Bytes gathered before each write: a few large writes cost the event loop less than many small ones. */
 const WRITE_BYTES = 1 << 20;
 
@@ -122,6 +125,23 @@ export class FileContentStore implements ContentStore {
     } finally {
       client.release();
     }
+  }
+
+  /** The subfolder the next olderContents call looks in: one of 256 per call, round and round. */
+  private nextFolder = 0;
+
+  async olderContents(seconds: number): Promise<string[]> {
+    const folder = path.join(this.folder, this.nextFolder.toString(16).padStart(2, "0"));
+    this.nextFolder = (this.nextFolder + 1) % 256;
+    const names = await fs.readdir(folder).catch(() => [] as string[]);
+    const before = Date.now() - seconds * 1000;
+    const old: string[] = [];
+    for (const name of names) {
+      if (!UUID.test(name)) continue;
+      const stat = await fs.stat(path.join(folder, name)).catch(() => undefined);
+      if (stat && stat.mtimeMs < before) old.push(name);
+    }
+    return old;
   }
 
   async discard(outputId: string): Promise<void> {

@@ -28,6 +28,12 @@ export interface ContentStore {
   read(outputId: string, range: ByteRange): AsyncIterable<Uint8Array>;
   /** Removes the content of `outputId`: an abandoned upload's, or a removed output's. */
   discard(outputId: string): Promise<void>;
+  /**
+   * Some of the stored contents last written more than `seconds` ago, by id: a part of the store
+   * per call, the whole of it over successive calls. For sweepLeftoverContent; a store that cannot
+   * tell has none.
+   */
+  olderContents?(seconds: number): Promise<string[]>;
 }
 
 /** The upload was swept as abandoned while it was still being written (see sweepAbandonedUploads). */
@@ -215,6 +221,27 @@ export async function sweepAbandonedUploads(storage: OutputStorage): Promise<num
     storage,
     `/* sweepAbandonedUploads */ delete from output_uploads where touched_at < now() - make_interval(secs => $1::int) returning id`,
     [ABANDONED_UPLOAD_SECONDS],
+  );
+  for (const { id } of rows) await storage.store.discard(id);
+  return rows.length;
+}
+
+/**
+ * Deletes content that nothing names any more and nothing will remove: written long ago, yet of no
+ * output, no upload in progress and no removal to come. A gateway killed between sweeping an
+ * upload's listing and deleting its content leaves such content. Returns how many it deleted.
+ */
+export async function sweepLeftoverContent(storage: OutputStorage): Promise<number> {
+  const ids = (await storage.store.olderContents?.(ABANDONED_UPLOAD_SECONDS)) ?? [];
+  if (!ids.length) return 0;
+  const { rows } = await bookkeeping<{ id: string }>(
+    storage,
+    `/* leftoverContent */
+     select id::text from unnest($1::uuid[]) as s(id)
+      where not exists (select 1 from job_outputs o where o.id = s.id)
+        and not exists (select 1 from output_uploads u where u.id = s.id)
+        and not exists (select 1 from output_removals r where r.output_id = s.id)`,
+    [ids],
   );
   for (const { id } of rows) await storage.store.discard(id);
   return rows.length;

@@ -1,10 +1,11 @@
 // Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases,
-// the sweep of abandoned uploads, and the deletion of removed outputs' content. Instances never
+// the sweep of abandoned uploads, the deletion of removed outputs' content, and of content a crash
+// left that nothing names. Instances never
 // fight over a job: the statement skips rows another instance has locked; uploads and removed
 // outputs may be cleared by two at once, which does no harm.
 import type { Db } from "../db/client.js";
 import { reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
-import { removeContentOfRemovedOutputs, sweepAbandonedUploads, type OutputStorage } from "./outputs.js";
+import { removeContentOfRemovedOutputs, sweepAbandonedUploads, sweepLeftoverContent, type OutputStorage } from "./outputs.js";
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -37,6 +38,7 @@ export class Reclaimer {
     if (this.outputs) {
       await sweepAbandonedUploads(this.outputs);
       await removeContentOfRemovedOutputs(this.outputs);
+      await sweepLeftoverContent(this.outputs);
     }
   }
 

@@ -6,8 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContentPool } from "../../src/db/content-store.js";
-import { contentPath, FileContentStore } from "../../src/db/file-store.js";
-import { ABANDONED_UPLOAD_SECONDS, sweepAbandonedUploads, UploadAbandonedError, type OutputStorage } from "../../src/domain/outputs.js";
+import { contentPath, FileContentStore, storeFile } from "../../src/db/file-store.js";
+import { ABANDONED_UPLOAD_SECONDS, sweepAbandonedUploads, sweepLeftoverContent, UploadAbandonedError, type OutputStorage } from "../../src/domain/outputs.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 
@@ -93,6 +93,30 @@ describe("the files output store", () => {
     await store.write(id, once(first));
     await expect(store.write(id, once(randomBytes(100)))).rejects.toMatchObject({ code: "EEXIST" });
     expect((await read(id, 0, 99)).equals(first)).toBe(true);
+  });
+
+  it("deletes, going round the whole folder, old content that nothing names, and only that", async () => {
+    const longAgo = new Date(Date.now() - (ABANDONED_UPLOAD_SECONDS + 60) * 1000);
+    async function content(id: string, when: Date) {
+      await storeFile(folder, id, randomBytes(10));
+      await fs.utimes(contentPath(folder, id), when, when);
+      return id;
+    }
+    // Left by a crash: an upload swept without its content, long ago.
+    const leftover = await content(randomUUID(), longAgo);
+    // Named: an output, an upload still listed, a removal to come; and one too recent to judge.
+    const output = await content(randomUUID(), longAgo);
+    await database.pool.query(`insert into job_outputs (id, job_id, name, type, sha256) values ($1, $2, 'kept', 'bin', repeat('0', 64))`, [output, jobId]);
+    const uploading = await content(await listUpload(), longAgo);
+    const removing = await content(randomUUID(), longAgo);
+    await database.pool.query(`insert into output_removals (output_id) values ($1)`, [removing]);
+    const recent = await content(randomUUID(), new Date());
+
+    let deleted = 0;
+    for (let pass = 0; pass < 256; pass++) deleted += await sweepLeftoverContent(storage);
+    expect(deleted).toBe(1);
+    expect(await exists(leftover)).toBe(false);
+    for (const id of [output, uploading, removing, recent]) expect(await exists(id)).toBe(true);
   });
 
   it("reads any range, and fails when the content is gone or shorter than asked", async () => {
