@@ -53,6 +53,26 @@ export function mayActOn(principal: Principal | null, action: JobAction, job: Jo
   });
 }
 
+/** What may be done to a task of a running job, by its holding node or an admin (task-lifecycle.ts). */
+export type TaskAction = "reportProgress" | "finish" | "reset" | "retry";
+
+const TASK_FROM: Record<TaskAction, readonly string[]> = {
+  reportProgress: ["RUNNING"],
+  finish: ["RUNNING"],
+  reset: ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
+  retry: ["FAILED", "CANCELLED"],
+};
+
+/**
+ * Whether the principal may take the action on the task now: an admin, or the node holding its job;
+ * the job RUNNING and not deleted; the task's state admitting it.
+ */
+export function canOnTask(principal: Principal | null, action: TaskAction, task: { status: string }, job: JobRef): boolean {
+  if (!principal || job.status !== "RUNNING" || job.deletedAt !== null) return false;
+  const allowed = isAdmin(principal) || (principal.kind === "NODE" && job.nodeId === principal.nodeId);
+  return allowed && TASK_FROM[action].includes(task.status);
+}
+
 /** Whether the principal may take the action now: allowed to, and the job's state admits it. */
 export function can(principal: Principal | null, action: JobAction, job: JobRef): boolean {
   return mayActOn(principal, action, job) && stateAllows(action, job);

@@ -31,7 +31,11 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     requirements: ["cpu", "memory"],
     limitations: ["maxExecutionTimeInSeconds"],
     createdByTask: [],
+    stoppedBy: ["stoppedByTaskId"],
     events: [],
+    // What canOnTask reads of the task; its job's columns come through the job loader.
+    viewerCanReset: ["jobId", "status"],
+    viewerCanRetry: ["jobId", "status"],
   },
   JobOutput: { id: [], job: ["jobId"], downloadUrl: [] },
   JobTemplate: { id: [] },

@@ -137,6 +137,29 @@ describe("retryTask and resetTask", () => {
     expect(await start(r, "merge")).toMatchObject({ task: { status: "RUNNING" } });
   });
 
+  it("tells each viewer, task by task, whether it may reset or retry it now", async () => {
+    const r = await running([{ name: "a" }, { name: "b" }], "CONTINUE");
+    await start(r, "a");
+    await fail(r, "a");
+    const flags = async (token: string) => {
+      const data = await send(
+        `query ($job: ID!) { node(id: $job) { ... on Job { tasks(first: 10) { edges { node { name viewerCanReset viewerCanRetry } } } } } }`,
+        { job: r.job },
+        token,
+      );
+      return (data.node as unknown as { tasks: { edges: Array<{ node: unknown }> } }).tasks.edges.map((e) => e.node);
+    };
+    const open = [{ name: "a", viewerCanReset: true, viewerCanRetry: true }, { name: "b", viewerCanReset: true, viewerCanRetry: false }];
+    expect(await flags(api.admin.secret)).toEqual(open);
+    expect(await flags(r.node.secret)).toEqual(open);
+    const closed = open.map((t) => ({ ...t, viewerCanReset: false, viewerCanRetry: false }));
+    expect(await flags(alice.secret)).toEqual(closed);
+    expect(await flags((await createTestNode(database.db)).secret)).toEqual(closed);
+    // Once the job has left RUNNING, nobody may.
+    await send(`mutation ($id: ID!, $lease: String!) { releaseJob(id: $id, leaseToken: $lease) { __typename } }`, { id: r.job, lease: r.lease }, r.node.secret);
+    expect(await flags(api.admin.secret)).toEqual(closed);
+  });
+
   it("retryTask is refused for a task that has not failed or been cancelled", async () => {
     const r = await running([{ name: "a" }]);
     expect(await act(r, "retryTask", "a")).toMatchObject({ __typename: "InvalidTransitionError", message: "cannot retryTask a task that is QUEUED" });

@@ -1,6 +1,7 @@
 import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask } from "../../domain/task-lifecycle.js";
 import { getTask, listTasksById } from "../../domain/tasks.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
+import { canOnTask, type TaskAction } from "../../domain/permissions.js";
 import { mutationErrors } from "../errors.js";
 import { NewTaskInput, toNewTask } from "./new-task-input.js";
 import { builder } from "../builder.js";
@@ -11,6 +12,22 @@ import { Job } from "./job.js";
 import { TaskInput, type TaskInputShape } from "./task-input.js";
 import { TaskLimitations } from "./task-limitations.js";
 import { TaskRequirements } from "./task-requirements.js";
+
+/** Columns of its job that whether the viewer may act on a task depends on. */
+const JOB_REF_COLUMNS = new Set(["id", "status", "deletedAt", "creatorId", "nodeId"]);
+
+// What the viewer may do to the task now (an admin, or the node holding its job, while the job
+// runs), so that a frontend can enable exactly the buttons that will work. The jobs of a page's
+// tasks are read in one batch.
+function viewerCanOnTask(action: TaskAction, what: string) {
+  return {
+    description: `Whether the viewer may ${what} now.`,
+    resolve: async (task: { jobId: string; status: string }, _args: object, ctx: Context) => {
+      const job = await ctx.loaders.job({ columns: JOB_REF_COLUMNS }).load(task.jobId);
+      return job !== null && canOnTask(ctx.viewer, action, task, job);
+    },
+  } as const;
+}
 
 export const Task = builder.prismaNode("Task", {
   description:
@@ -69,6 +86,8 @@ export const Task = builder.prismaNode("Task", {
       description: "Null until the task has succeeded (true) or failed for good (false).",
     }),
     status: t.expose("status", { type: TaskStatusEnum, description: "Where the task is in its lifecycle." }),
+    viewerCanReset: t.boolean(viewerCanOnTask("reset", "reset the task (resetTask)")),
+    viewerCanRetry: t.boolean(viewerCanOnTask("retry", "give the task another attempt (retryTask)")),
     createdByTask: t.relation("createdByTask", { nullable: true, description: "The task that created this one, if any." }),
     startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When the task started." }),
     endTime: t.expose("endTime", { type: "DateTime", nullable: true, description: "When the task finished." }),
