@@ -18,4 +18,5 @@ export {
   type WorkerFilter,
   type WorkerJob,
   type WorkerOptions,
+  type WorkerTask,
 } from "./worker.js";

@@ -93,6 +93,67 @@ export const JobAvailable = graphql(`
   }
 `);
 
+export const WorkerTaskFields = graphql(`
+  fragment WorkerTaskFields on Task {
+    id
+    name
+    type
+    sequence
+    qsequence
+    status
+    attempts
+    maxAttempts
+    progress
+    payload
+    parameters
+    executor { name version }
+    inputs { source { uri spaceId key } target { path } }
+  }
+`);
+
+export const JobTasks = graphql(`
+  query SdkJobTasks($id: ID!, $after: String) {
+    node(id: $id) {
+      ... on Job {
+        tasks(first: 100, after: $after) {
+          edges { node { ...WorkerTaskFields } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }
+  }
+`);
+
+export const StartTask = graphql(`
+  mutation SdkStartTask($id: ID!, $leaseToken: String!) {
+    startTask(id: $id, leaseToken: $leaseToken) {
+      __typename
+      ... on TaskPayload { task { ...WorkerTaskFields } }
+      ... on Error { message }
+    }
+  }
+`);
+
+export const ReportTaskProgress = graphql(`
+  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {
+    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {
+      __typename
+      ... on TaskPayload { task { ...WorkerTaskFields } }
+      ... on Error { message }
+    }
+  }
+`);
+
+export const FinishTask = graphql(`
+  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {
+    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {
+      __typename
+      ... on TaskPayload { task { ...WorkerTaskFields } }
+      ... on Error { message }
+    }
+  }
+`);
+
 /** The text of addJobOutput, sent as a multipart request (typed by the client's upload()). */
 export const AddJobOutput = `mutation SdkAddJobOutput($jobId: ID!, $name: String!, $type: String!, $file: File!, $leaseToken: String, $replace: Boolean, $contentType: String) {
   addJobOutput(jobId: $jobId, name: $name, type: $type, file: $file, leaseToken: $leaseToken, replace: $replace, contentType: $contentType) {

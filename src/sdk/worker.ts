@@ -12,21 +12,29 @@ import {
   type UploadedOutput,
   type UploadOptions,
 } from "./client.js";
+import type { WorkerTaskFieldsFragment } from "./gql/graphql.js";
 import {
   AcquireNextJob,
   FinishJob,
+  FinishTask,
   JobAvailable,
   JobStatusWatch,
+  JobTasks,
   ReleaseJob,
   RenewJobLease,
   ReportJobProgress,
+  ReportTaskProgress,
   StartJob,
+  StartTask,
 } from "./operations.js";
 
 type Acquired = Extract<ResultOf<typeof AcquireNextJob>["acquireNextJob"], { __typename: "AcquireJobPayload" }>;
 
 /** A job as a handler receives it. */
 export type WorkerJob = NonNullable<Acquired["job"]>;
+
+/** A task of the job as a handler sees it. */
+export type WorkerTask = WorkerTaskFieldsFragment;
 
 /** Why a job's signal fired. */
 export type AbortReason = "cancelled" | "lease-lost" | "shutdown";
@@ -52,7 +60,25 @@ export type JobContext = {
   progress(fraction: number, detail?: unknown): Promise<void>;
   /** Uploads an output of the job, streaming `content`. */
   uploadOutput(name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: Omit<UploadOptions, "leaseToken">): Promise<UploadedOutput>;
+  /** The job's tasks now, every one, in order of arrival. */
+  tasks(): Promise<WorkerTask[]>;
+  /**
+   * Starts a task (once every task of a lower sequence has succeeded), reports its progress, and
+   * finishes it; each answers the task as it is now, and throws a RefusedError saying why when
+   * refused. A failed task is queued again while it has attempts left (its status says so).
+   */
+  startTask(taskId: string): Promise<WorkerTask>;
+  taskProgress(taskId: string, fraction: number): Promise<WorkerTask>;
+  finishTask(taskId: string, outcome: { success: boolean; output?: string }): Promise<WorkerTask>;
 };
+
+type TaskAnswer = { __typename: string; task?: WorkerTask; message?: string };
+
+/** The task of a task mutation's answer, or the refusal thrown. */
+function taskOf(answer: TaskAnswer): WorkerTask {
+  if (answer.__typename === "TaskPayload" && answer.task) return answer.task;
+  throw new RefusedError(answer.__typename, answer.message ?? "");
+}
 
 export type WorkerFilter = { queues?: string[]; templateName?: string; executor?: string; tags?: string[] };
 
@@ -192,6 +218,25 @@ export function runWorker(options: WorkerOptions): Worker {
         else throw new RefusedError(r.__typename, "message" in r ? r.message : "");
       },
       uploadOutput: (name, type, content, upload) => client.upload(job.id, name, type, content, { ...upload, leaseToken: h.leaseToken }),
+      async tasks() {
+        const all: WorkerTask[] = [];
+        for (let after: string | null = null; ; ) {
+          const answer: ResultOf<typeof JobTasks> = await client.request(JobTasks, { id: job.id, after });
+          const page = answer.node && "tasks" in answer.node ? answer.node.tasks : null;
+          if (!page) return all;
+          all.push(...page.edges.map((edge) => edge.node));
+          if (!page.pageInfo.hasNextPage) return all;
+          after = page.pageInfo.endCursor ?? null;
+        }
+      },
+      startTask: async (taskId) => taskOf((await client.request(StartTask, { id: taskId, leaseToken: h.leaseToken })).startTask as TaskAnswer),
+      taskProgress: async (taskId, fraction) =>
+        taskOf((await client.request(ReportTaskProgress, { id: taskId, leaseToken: h.leaseToken, progress: fraction })).reportTaskProgress as TaskAnswer),
+      finishTask: async (taskId, outcome) =>
+        taskOf(
+          (await client.request(FinishTask, { id: taskId, leaseToken: h.leaseToken, success: outcome.success, output: outcome.output ?? null }))
+            .finishTask as TaskAnswer,
+        ),
     };
     let failure: string | null = null;
     try {

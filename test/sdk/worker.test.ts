@@ -111,6 +111,49 @@ describe("runWorker", () => {
     });
   });
 
+  it("lets the handler run the job's tasks stage by stage, retrying a failed one while it has attempts", async () => {
+    const [id] = await newJobs(1, "staged");
+    await database.db.task.createMany({
+      data: [
+        { jobId: id!, name: "prepare", qsequence: 0, sequence: 0 },
+        { jobId: id!, name: "flaky", qsequence: 1, sequence: 1, maxAttempts: 2 },
+        { jobId: id!, name: "merge", qsequence: 2, sequence: 2 },
+      ],
+    });
+    const node = await createTestNode(database.db);
+    const seen: string[] = [];
+    let refused = "";
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["staged"] },
+      handler: async (_job, { tasks, startTask, taskProgress, finishTask }) => {
+        const list = await tasks();
+        seen.push(...list.map((t) => `${t.name}:${t.status}`));
+        const [prepare, flaky, merge] = list as [typeof list[0], typeof list[0], typeof list[0]];
+        await startTask(prepare.id).then(() => taskProgress(prepare.id, 0.5));
+        // A later stage waits for the earlier one: refused, saying why.
+        await startTask(merge.id).catch((error: Error) => (refused = error.message));
+        await finishTask(prepare.id, { success: true, output: "prepared" });
+        await startTask(flaky.id);
+        expect(await finishTask(flaky.id, { success: false })).toMatchObject({ status: "QUEUED", attempts: 1 });
+        expect(await startTask(flaky.id)).toMatchObject({ status: "RUNNING", attempts: 2 });
+        await finishTask(flaky.id, { success: true });
+        await startTask(merge.id);
+        await finishTask(merge.id, { success: true });
+      },
+    });
+    const [job] = await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed");
+    await worker.stop();
+    expect(job!.attempts).toBe(1);
+    expect(seen).toEqual(["prepare:QUEUED", "flaky:QUEUED", "merge:QUEUED"]);
+    expect(refused).toBe("InvalidTransitionError: tasks of a lower sequence have not succeeded yet: prepare, flaky");
+    expect(await database.db.task.findMany({ where: { jobId: id! }, orderBy: { qsequence: "asc" }, select: { status: true, attempts: true } })).toEqual([
+      { status: "SUCCEEDED", attempts: 1 },
+      { status: "SUCCEEDED", attempts: 2 },
+      { status: "SUCCEEDED", attempts: 1 },
+    ]);
+  });
+
   it("tells the handler when its job is cancelled, and goes on to the next", async () => {
     const [first, second] = (await newJobs(2, "cancel")) as [string, string];
     const node = await createTestNode(database.db);

@@ -39,6 +39,11 @@ type Documents = {
     "\n  mutation SdkReleaseJob($id: ID!, $leaseToken: String!) {\n    releaseJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkReleaseJobDocument,
     "\n  subscription SdkJobStatus($id: ID!) {\n    jobUpdated(id: $id) { status }\n  }\n": typeof types.SdkJobStatusDocument,
     "\n  subscription SdkJobAvailable($queues: [String!]) {\n    jobAvailable(queues: $queues) { claimable job { id } }\n  }\n": typeof types.SdkJobAvailableDocument,
+    "\n  fragment WorkerTaskFields on Task {\n    id\n    name\n    type\n    sequence\n    qsequence\n    status\n    attempts\n    maxAttempts\n    progress\n    payload\n    parameters\n    executor { name version }\n    inputs { source { uri spaceId key } target { path } }\n  }\n": typeof types.WorkerTaskFieldsFragmentDoc,
+    "\n  query SdkJobTasks($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Job {\n        tasks(first: 100, after: $after) {\n          edges { node { ...WorkerTaskFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n": typeof types.SdkJobTasksDocument,
+    "\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkStartTaskDocument,
+    "\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkReportTaskProgressDocument,
+    "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkFinishTaskDocument,
 };
 const documents: Documents = {
     "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n": types.CliViewerDocument,
@@ -66,6 +71,11 @@ const documents: Documents = {
     "\n  mutation SdkReleaseJob($id: ID!, $leaseToken: String!) {\n    releaseJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on Error { message }\n    }\n  }\n": types.SdkReleaseJobDocument,
     "\n  subscription SdkJobStatus($id: ID!) {\n    jobUpdated(id: $id) { status }\n  }\n": types.SdkJobStatusDocument,
     "\n  subscription SdkJobAvailable($queues: [String!]) {\n    jobAvailable(queues: $queues) { claimable job { id } }\n  }\n": types.SdkJobAvailableDocument,
+    "\n  fragment WorkerTaskFields on Task {\n    id\n    name\n    type\n    sequence\n    qsequence\n    status\n    attempts\n    maxAttempts\n    progress\n    payload\n    parameters\n    executor { name version }\n    inputs { source { uri spaceId key } target { path } }\n  }\n": types.WorkerTaskFieldsFragmentDoc,
+    "\n  query SdkJobTasks($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Job {\n        tasks(first: 100, after: $after) {\n          edges { node { ...WorkerTaskFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n": types.SdkJobTasksDocument,
+    "\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkStartTaskDocument,
+    "\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkReportTaskProgressDocument,
+    "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkFinishTaskDocument,
 };
 
 /**
@@ -182,6 +192,26 @@ export function graphql(source: "\n  subscription SdkJobStatus($id: ID!) {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SdkJobAvailable($queues: [String!]) {\n    jobAvailable(queues: $queues) { claimable job { id } }\n  }\n"): (typeof documents)["\n  subscription SdkJobAvailable($queues: [String!]) {\n    jobAvailable(queues: $queues) { claimable job { id } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment WorkerTaskFields on Task {\n    id\n    name\n    type\n    sequence\n    qsequence\n    status\n    attempts\n    maxAttempts\n    progress\n    payload\n    parameters\n    executor { name version }\n    inputs { source { uri spaceId key } target { path } }\n  }\n"): (typeof documents)["\n  fragment WorkerTaskFields on Task {\n    id\n    name\n    type\n    sequence\n    qsequence\n    status\n    attempts\n    maxAttempts\n    progress\n    payload\n    parameters\n    executor { name version }\n    inputs { source { uri spaceId key } target { path } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SdkJobTasks($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Job {\n        tasks(first: 100, after: $after) {\n          edges { node { ...WorkerTaskFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query SdkJobTasks($id: ID!, $after: String) {\n    node(id: $id) {\n      ... on Job {\n        tasks(first: 100, after: $after) {\n          edges { node { ...WorkerTaskFields } }\n          pageInfo { hasNextPage endCursor }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
