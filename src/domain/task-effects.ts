@@ -59,8 +59,15 @@ export function taskCounts(effects = "task_effects"): Prisma.Sql {
      group by job_id`;
 }
 
-/** The event detail `detail` (SQL, possibly null) with the task counts of `counts` (a row of taskCounts, maybe absent) added. */
-export function withTaskCounts(detail: Prisma.Sql, counts = "task_counts"): Prisma.Sql {
-  const tc = Prisma.raw(counts);
-  return sql`case when ${tc}.counts is null then ${detail} else coalesce(nullif(${detail}, 'null'::jsonb), '{}'::jsonb) || jsonb_build_object('tasks', ${tc}.counts) end`;
+/**
+ * The event detail `detail` (SQL, possibly null) with `counts` (SQL: a JSON object of task counts,
+ * or null when no task changed) added under `tasks`: every event that counts tasks says so alike.
+ */
+export function withTasks(detail: Prisma.Sql, counts: Prisma.Sql): Prisma.Sql {
+  return sql`case when ${counts} is null then ${detail} else coalesce(nullif(${detail}, 'null'::jsonb), '{}'::jsonb) || jsonb_build_object('tasks', ${counts}) end`;
+}
+
+/** The event detail `detail` with the counts of its job's row of taskCounts (`task_counts`, joined to the event's row). */
+export function withTaskCounts(detail: Prisma.Sql): Prisma.Sql {
+  return withTasks(detail, sql`task_counts.counts`);
 }

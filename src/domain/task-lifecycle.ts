@@ -8,6 +8,7 @@ import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
+import { withTasks } from "./task-effects.js";
 import { failJobForTask } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -249,9 +250,7 @@ async function taskTransition(db: Queryable, actor: Principal, taskId: string, p
 
 /** The event detail `detail` with the count of the cascade's tasks under tasks[key], when it changed any. */
 function withCascade(detail: Prisma.Sql, key: string): Prisma.Sql {
-  return sql`case when exists (select 1 from cascaded)
-                  then coalesce(nullif(${detail}, 'null'::jsonb), '{}'::jsonb) || jsonb_build_object('tasks', jsonb_build_object(${key}::text, (select count(*) from cascaded)))
-                  else ${detail} end`;
+  return withTasks(detail, sql`(select jsonb_build_object(${key}::text, count(*)) from cascaded having count(*) > 0)`);
 }
 
 async function whyNotTask(db: Queryable, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
@@ -375,7 +374,7 @@ async function stopDependents(tx: Prisma.TransactionClient, actor: Principal, jo
     )
     insert into job_events (job_id, task_id, kind, detail, actor_user_id, actor_node_id, job_version, txid)
     select id, ${failed.id}::uuid, 'TASKS_STOPPED',
-           jsonb_build_object('reason', ${failed.why}::text, 'tasks', jsonb_build_object('cancelled', (select count(*) from stopped))),
+           ${withTasks(sql`jsonb_build_object('reason', ${failed.why}::text)`, sql`jsonb_build_object('cancelled', (select count(*) from stopped))`)},
            ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version, event_txid
       from bumped`;
 }

@@ -5,7 +5,7 @@
 import type { Db } from "../db/client.js";
 import { columnsOf, sqlRows } from "../db/rows.js";
 import { Prisma, type Job } from "../db/generated/prisma/client.js";
-import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
+import type { JobEventKind, JobStatus, TaskStatus } from "../db/generated/prisma/enums.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
@@ -298,9 +298,17 @@ export function renewJobLease(db: Db, actor: Principal, jobId: string, leaseToke
 /** How many unfinished tasks a refusal to finish names. */
 const NAMED_TASKS = 5;
 
-/** Task names for a message: the first few, and how many more. */
-function taskList(names: string[], total: number): string {
-  return names.join(", ") + (total > names.length ? ` and ${total - names.length} more` : "");
+/**
+ * The job's tasks in `statuses`, for a message: how many, and the first few names in order of
+ * arrival followed by how many more.
+ */
+async function tasksIn(db: Queryable, jobId: string, statuses: TaskStatus[]): Promise<{ total: number; list: string }> {
+  const [row] = await db.$queryRaw<Array<{ names: string[] | null; total: number }>>`
+    /* tasksIn */
+    select (array_agg(name order by qsequence))[1:${NAMED_TASKS}::int] as names, count(*)::int as total
+      from tasks where job_id = ${jobId}::uuid and status = any(${statuses}::"TaskStatus"[])`;
+  const names = row!.names ?? [];
+  return { total: row!.total, list: names.join(", ") + (row!.total > names.length ? ` and ${row!.total - names.length} more` : "") };
 }
 
 /**
@@ -325,11 +333,8 @@ export async function finishJob(
     // The job's row is locked first, as every change of the job and its tasks locks it, so the
     // tasks read are the tasks the job finishes with.
     await tx.$executeRaw`/* lockJobToFinish */ select 1 from jobs where id = ${jobId}::uuid for update`;
-    const [row] = await tx.$queryRaw<Array<{ names: string[] | null; total: number }>>`
-      /* unsuccessfulTasks */
-      select (array_agg(name order by qsequence))[1:${NAMED_TASKS}::int] as names, count(*)::int as total
-        from tasks where job_id = ${jobId}::uuid and status in ('FAILED', 'CANCELLED')`;
-    const error = row!.total ? `${row!.total === 1 ? "a task" : `${row!.total} tasks`} did not succeed: ${taskList(row!.names ?? [], row!.total)}` : null;
+    const { total, list } = await tasksIn(tx, jobId, ["FAILED", "CANCELLED"]);
+    const error = total ? `${total === 1 ? "a task" : `${total} tasks`} did not succeed: ${list}` : null;
     return finishWith(tx, actor, jobId, input.leaseToken, error);
   });
 }
@@ -352,15 +357,12 @@ async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseT
   } catch (refusal) {
     // The guard that refused may have been the tasks': say so, naming them.
     if (error || !(refusal instanceof InvalidTransitionError) || refusal.from !== "RUNNING") throw refusal;
-    const [row] = await db.$queryRaw<Array<{ names: string[] | null; total: number }>>`
-      /* unfinishedTasks */
-      select (array_agg(name order by qsequence))[1:${NAMED_TASKS}::int] as names, count(*)::int as total
-        from tasks where job_id = ${jobId}::uuid and status in ('QUEUED', 'RUNNING')`;
-    if (!row!.total) throw refusal;
+    const { total, list } = await tasksIn(db, jobId, ["QUEUED", "RUNNING"]);
+    if (!total) throw refusal;
     throw new InvalidTransitionError(
       "RUNNING",
       "finish",
-      `cannot finish the job as SUCCEEDED while ${row!.total === 1 ? "a task is" : `${row!.total} tasks are`} unfinished: ${taskList(row!.names ?? [], row!.total)}; finish ${row!.total === 1 ? "it" : "them"} first, or finish the job with an error`,
+      `cannot finish the job as SUCCEEDED while ${total === 1 ? "a task is" : `${total} tasks are`} unfinished: ${list}; finish ${total === 1 ? "it" : "them"} first, or finish the job with an error`,
     );
   }
 }
