@@ -54,25 +54,12 @@ export class FileContentStore implements ContentStore {
    * write that fails removes its file.
    */
   async write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void> {
-    const file = this.pathOf(outputId);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    // Exclusive: an id is never reused, so an existing file is a bug to stop at, not to overwrite.
-    const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      try {
-        // After the file exists: a sweep of the upload from now on removes the file too, and
-        // one before it is found here. Either way nothing is left behind.
-        await this.touch(outputId);
-        await this.copy(outputId, content, handle);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      await syncFolder(path.dirname(file));
-    } catch (error) {
-      await fs.rm(file, { force: true });
-      throw error;
-    }
+    await writeDurably(this.pathOf(outputId), async (handle) => {
+      // After the file exists: a sweep of the upload from now on removes the file too, and one
+      // before it is found here. Either way nothing is left behind.
+      await this.touch(outputId);
+      await this.copy(outputId, content, handle);
+    });
   }
 
   private async copy(outputId: string, content: AsyncIterable<Uint8Array>, handle: fs.FileHandle): Promise<void> {
@@ -176,17 +163,30 @@ export class FileContentStore implements ContentStore {
  * Stores content that is whole in memory (the demo data's) as FileContentStore.write would, for a
  * caller that writes its output rows itself, after this returns.
  */
-export async function storeFile(folder: string, outputId: string, content: Uint8Array): Promise<void> {
-  const file = contentPath(folder, outputId);
+export function storeFile(folder: string, outputId: string, content: Uint8Array): Promise<void> {
+  return writeDurably(contentPath(folder, outputId), (handle) => writeAll(handle, content, content.byteLength));
+}
+
+/**
+ * Creates `file` (and its folder), has `fill` write it, and makes it durable: its data and its
+ * name in the folder. A fill that fails removes the file.
+ */
+async function writeDurably(file: string, fill: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
+  // Exclusive: an id is never reused, so an existing file is a bug to stop at, not to overwrite.
   const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
-    await writeAll(handle, content, content.byteLength);
-    await handle.datasync();
-  } finally {
-    await handle.close();
+    try {
+      await fill(handle);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await syncFolder(path.dirname(file));
+  } catch (error) {
+    await fs.rm(file, { force: true });
+    throw error;
   }
-  await syncFolder(path.dirname(file));
 }
 
 async function writeAll(handle: fs.FileHandle, data: Uint8Array, length: number): Promise<void> {
