@@ -47,25 +47,25 @@ export function listTasksById(db: Db, ids: string[], query: Pick<Prisma.TaskFind
   return db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { qsequence: "asc" } } as Prisma.TaskFindManyArgs);
 }
 
-/** A run of a job's tasks in order of arrival: `count` of them from qsequence `from`. */
+/**
+ * A run of a job's tasks in order of arrival: `count` of them from qsequence `from`. qsequence
+ * numbers a job's tasks 0, 1, 2... as they arrive, and a task leaves only with its job, so the run
+ * is the qsequence range [from, from + count).
+ */
 export type TaskWindow = { from: number; count: number };
+
+const inRange = (window: TaskWindow) => ({ gte: window.from, lt: window.from + window.count });
 
 /** The tasks of a job, in order of arrival: all of them, or those of `window`. */
 export function listJobTasks(db: Db, jobId: string, query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}, window?: TaskWindow) {
   return db.task.findMany({
     ...query,
-    where: { jobId, ...(window ? { qsequence: { gte: window.from } } : {}) },
+    where: { jobId, ...(window ? { qsequence: inRange(window) } : {}) },
     orderBy: { qsequence: "asc" },
-    ...(window ? { take: window.count } : {}),
   } as Prisma.TaskFindManyArgs);
 }
 
-/** Whether the task is one of the `count` tasks of its job from qsequence `from` (false when it is gone). */
-export async function isInWindow(db: Db, jobId: string, taskId: string, window: TaskWindow): Promise<boolean> {
-  const task = await db.task.findUnique({ where: { id: taskId }, select: { qsequence: true } });
-  if (!task || task.qsequence < window.from) return false;
-  // The window holds the first `count` tasks from `from`, in qsequence order: numbers may have gaps
-  // (a hard-deleted task leaves none today, but nothing promises it), so count rather than add.
-  const before = await db.task.count({ where: { jobId, qsequence: { gte: window.from, lt: task.qsequence } } });
-  return before < window.count;
+/** Whether the task is one of `window` (false when it is gone). */
+export async function isInWindow(db: Db, taskId: string, window: TaskWindow): Promise<boolean> {
+  return (await db.task.count({ where: { id: taskId, qsequence: inRange(window) } })) === 1;
 }

@@ -218,7 +218,7 @@ builder.subscriptionFields((t) => ({
       // Checked, and the job looked up, before the stream starts: a refusal is the subscription's answer.
       const window = taskWindow(args, ctx.settings);
       const updates = await watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) });
-      return inWindow(updates, (taskId) => isInWindow(ctx.db, args.job.id, taskId, window));
+      return inWindow(updates, (taskId) => isInWindow(ctx.db, taskId, window));
     },
     resolve: async (query, update: Update, args, ctx) => {
       const window = taskWindow(args, ctx.settings);
