@@ -102,7 +102,7 @@ async function get(ref: string, options: ConnectionOptions & { json?: boolean })
       ["tags", job.tags.join(", ") || null],
       ["node", job.node?.name],
       ["creator", job.creator?.name],
-      ["attempts", `${job.attempts} of ${job.maxAttempts}`],
+      ["attempts", `${job.attemptCount} of ${job.maxAttempts}`],
       ["created", job.createdAt],
       ["started", job.startTime],
       ["ended", job.endTime],

@@ -31,7 +31,7 @@ export const JobDetailFields = graphql(`
   fragment CliJobDetail on Job {
     ...CliJobRow
     description
-    attempts
+    attemptCount
     maxAttempts
     startTime
     endTime

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import type { Command } from "commander";
-import { runWorker, type JobContext, type WorkerFilter, type WorkerJob } from "../sdk/index.js";
+import { RetryableError, runWorker, type JobContext, type WorkerFilter, type WorkerJob } from "../sdk/index.js";
 import { collect, integer } from "./args.js";
 import { connect, resolveToken, withConnection, type ConnectionOptions } from "./connection.js";
 import { action, CliError, EXIT, explain } from "./errors.js";
@@ -27,6 +27,11 @@ type WorkerOptions = ConnectionOptions & {
 
 /** How long a command has to end after SIGTERM before it is killed. */
 const KILL_AFTER_MS = 5000;
+/**
+ * The exit code of a command whose failure another attempt may mend: 75, sysexits' EX_TEMPFAIL
+ * ("temporary failure; the user is invited to retry"), as mail transfer agents use it.
+ */
+const RETRYABLE_EXIT_CODE = 75;
 /** How much of the command's stderr becomes the error of a failed job. */
 const STDERR_TAIL_LINES = 10;
 const STDERR_TAIL_CHARS = 2000;
@@ -56,6 +61,10 @@ function jobEnvironment(job: WorkerJob, outputDir: string, base: NodeJS.ProcessE
     JOBGRAPH_QUEUE: job.queue,
     JOBGRAPH_TEMPLATE: job.template.name,
     JOBGRAPH_TEMPLATE_VERSION: String(job.template.version),
+    JOBGRAPH_ATTEMPT: String(job.attemptCount),
+    JOBGRAPH_MAX_ATTEMPTS: String(job.maxAttempts),
+    JOBGRAPH_TIME_LIMIT_AT: job.timeLimitAt ?? "",
+    JOBGRAPH_DEADLINE: job.deadline ?? "",
     JOBGRAPH_INPUTS_JSON: JSON.stringify(Object.fromEntries(job.inputValues.map((v) => [v.name, v.value]))),
     JOBGRAPH_PARAMS_JSON: JSON.stringify(Object.fromEntries(job.parameterValues.map((v) => [v.name, v.value]))),
     JOBGRAPH_OUTPUT_DIR: outputDir,
@@ -192,7 +201,8 @@ async function runCommand(command: string, job: WorkerJob, context: JobContext):
     if (exit.code !== 0) {
       const how = exit.signal ? `the command was killed by ${exit.signal}` : `the command exited with code ${exit.code}`;
       const stderr = stderrTail.join("\n").trim().slice(-STDERR_TAIL_CHARS);
-      throw new Error(stderr ? `${how}: ${stderr}` : how);
+      const message = stderr ? `${how}: ${stderr}` : how;
+      throw exit.code === RETRYABLE_EXIT_CODE ? new RetryableError(message) : new Error(message);
     }
     await uploadOutputs(outputDir, context, tag);
   } finally {
@@ -251,7 +261,8 @@ async function work(options: WorkerOptions): Promise<never> {
         await runCommand(options.exec, job, context);
         print(`${tag} SUCCEEDED`);
       } catch (error) {
-        note(context.signal.aborted ? `${tag} stopped: ${explain(context.signal.reason).lines[0]}` : `${tag} FAILED: ${explain(error).lines[0]}`);
+        const failed = error instanceof RetryableError ? "FAILED (retryable)" : "FAILED";
+        note(context.signal.aborted ? `${tag} stopped: ${explain(context.signal.reason).lines[0]}` : `${tag} ${failed}: ${explain(error).lines[0]}`);
         throw error;
       }
     },
@@ -302,6 +313,10 @@ It needs a worker node's token (jgn_...; \`jobgraph token create --node <name>\`
 For each job, the command gets in its environment:
   JOBGRAPH_JOB_ID, JOBGRAPH_JOB_NUMBER, JOBGRAPH_JOB_NAME, JOBGRAPH_QUEUE,
   JOBGRAPH_TEMPLATE, JOBGRAPH_TEMPLATE_VERSION
+  JOBGRAPH_ATTEMPT, JOBGRAPH_MAX_ATTEMPTS        this attempt's number (since the job's last reset)
+                      and how many its retry policy allows
+  JOBGRAPH_TIME_LIMIT_AT, JOBGRAPH_DEADLINE      when this attempt runs out of time, and the job's
+                      deadline (ISO 8601), or empty when there is none
   JOBGRAPH_INPUT_<NAME>, JOBGRAPH_PARAM_<NAME>  each value (name in upper case, other characters
                       than letters and digits as _): strings, numbers and booleans as they are,
                       anything else as JSON
@@ -313,9 +328,11 @@ The node's token is not passed on.
 
 A line the command prints like "progress 0.5", "progress: 50%" or "progress 30% loading data" is
 reported as the job's progress (the text after the number as its detail); its other lines are
-shown with the job's number. Exit code 0 finishes the job as SUCCEEDED; any other, as FAILED
-with the last lines of its stderr as the error. When the job is cancelled or the worker loses it
-or stops, the command gets SIGTERM, and SIGKILL ${KILL_AFTER_MS / 1000} s later.
+shown with the job's number. Exit code 0 finishes the job as SUCCEEDED; ${RETRYABLE_EXIT_CODE} (EX_TEMPFAIL) as a
+retryable failure: the job goes back to the queue after its backoff while its retry policy allows,
+else it fails; any other code, as FAILED. A failure's error is the last lines of its stderr. When
+the job is cancelled, its time limit or deadline passes, or the worker loses it or stops, the
+command gets SIGTERM, and SIGKILL ${KILL_AFTER_MS / 1000} s later.
 
 Ctrl-C (SIGINT) or SIGTERM stops the worker: the commands are stopped and their jobs go back to
 the queue. A second Ctrl-C quits at once.

@@ -9,7 +9,7 @@ import { dbPool, type Db } from "./client.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { getDatamodel } from "./generated/pothos-types.js";
 
-export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate" | "JobEvent";
+export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate" | "JobEvent" | "JobAttempt";
 
 // Every @map in prisma/schema.prisma is the snake_case of its field's name; a test holds the
 // columns derived here against the database's own (test/domain/rows.test.ts).
@@ -19,6 +19,24 @@ const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerC
 // fields that clients send makes another, so they are kept as a bounded cache.
 const selectLists = new LruCache<string, string>({ maxEntries: 1000, maxBytes: 4 * 1024 * 1024 });
 const scalarFields = new Map<ModelName, ReadonlySet<string>>();
+const enumListFields = new Map<ModelName, ReadonlySet<string>>();
+
+/**
+ * A model's lists of enum values (jobs.retry_on): node-postgres does not know the array type of a
+ * PostgreSQL enum and would hand over its text ("{A,B}"), so they are read as text[].
+ */
+function enumListsOf(model: ModelName): ReadonlySet<string> {
+  let fields = enumListFields.get(model);
+  if (!fields) {
+    fields = new Set(
+      getDatamodel()
+        .datamodel.models[model]!.fields.filter((field) => field.kind === "enum" && (field as { isList?: boolean }).isList)
+        .map((field) => field.name),
+    );
+    enumListFields.set(model, fields);
+  }
+  return fields;
+}
 
 /** A model's scalar fields (its columns), by Prisma field name. */
 export function scalarFieldsOf(model: ModelName): ReadonlySet<string> {
@@ -54,9 +72,11 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
     const listKey = `${key} ${wanted.join(",")}`;
     list = selectLists.get(listKey);
     if (!list) {
+      const enumLists = enumListsOf(model);
       list = wanted
         .map((name) => {
           const column = snakeCase(name);
+          if (enumLists.has(name)) return `${alias}."${column}"::text[] as "${prefix}${name}"`;
           return column === prefix + name ? `${alias}."${column}"` : `${alias}."${column}" as "${prefix}${name}"`;
         })
         .join(", ");

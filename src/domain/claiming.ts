@@ -8,7 +8,8 @@ import type { Principal } from "./principal.js";
 import { NODE_FITS } from "./node-fit.js";
 import { taskCounts, taskEffect, withTaskCounts } from "./task-effects.js";
 import { refuseUnstorableText } from "./text.js";
-import { JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
+import { beginAttempt, endAttempt, retries, retryAt } from "./attempts.js";
+import { handOver, JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
 const { sql, empty } = Prisma;
 
@@ -70,15 +71,13 @@ export async function acquireNextJob(
        limit 1
        for update of j skip locked
     ), changed as (
-      update jobs j set status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
-                        lease_expires_at = now() + make_interval(secs => ${settings.leaseSeconds}::int),
-                        attempts = j.attempts + 1, version = j.version + 1, updated_at = now(), ${nextEventTxid()}
+      update jobs j set ${handOver(actor.nodeId, settings)}, version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from next where j.id = next.id
       returning j.*
     ), event as (
       insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version, txid)
       select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version, event_txid from changed
-    )
+    ), attempt as (${beginAttempt()})
     select ${JOB_COLUMNS} from changed`);
   return rows[0] ?? null;
 }
@@ -86,43 +85,90 @@ export async function acquireNextJob(
 export type ReclaimResult = { requeued: number; failed: number };
 
 /**
- * Takes back every job whose lease expired before `at`: QUEUED again after a backoff that grows
- * with the attempts made, or FAILED ("lease expired after N attempts") when attempts are
- * exhausted, with a LEASE_EXPIRED event either way. Safe to run in every gateway instance at once:
- * rows another instance is reclaiming are skipped, not waited for.
+ * Takes back every held job whose lease expired before `at` (the time limit of an attempt ends its
+ * lease too, see handOver): the attempt ends as TIMED_OUT when the time limit ran out, else as
+ * LEASE_EXPIRED, and the job goes back to QUEUED after its backoff when its retry policy retries
+ * that and attempts remain, or else FAILED, with a TIMED_OUT or LEASE_EXPIRED event either way.
+ * Safe to run in every gateway instance at once: rows another instance is reclaiming are skipped,
+ * not waited for.
  */
 export async function reclaimExpiredLeases(db: Db, at?: Date, limit = 500): Promise<ReclaimResult> {
+  const now = sql`coalesce(${at ?? null}::timestamptz, now())`;
+  const retry = retries(sql`e.failure`);
   const rows = await db.$queryRaw<Array<{ status: string }>>`
     /* reclaimExpiredLeases */
     with expired as (
-      select id, status from jobs
+      select id, status,
+             (case when time_limit_at <= ${now} then 'TIMED_OUT' else 'LEASE_EXPIRED' end)::"JobFailureKind" as failure
+        from jobs
        where status in ('ACQUIRED', 'RUNNING')
-         and lease_expires_at < coalesce(${at ?? null}::timestamptz, now())
+         and lease_expires_at < ${now}
        order by lease_expires_at
        limit ${limit}::int
        for update skip locked
     ), changed as (
       update jobs j
-         set status = case when j.attempts >= j.max_attempts then 'FAILED'::"JobStatus" else 'QUEUED'::"JobStatus" end,
-             error_reason = case when j.attempts >= j.max_attempts
-                                 then format('lease expired after %s attempts', j.attempts) end,
-             end_time = case when j.attempts >= j.max_attempts then now() end,
-             run_after = now() + make_interval(secs => least(3600, 5 * power(2, greatest(j.attempts - 1, 0)))::int),
-             node_id = case when j.attempts >= j.max_attempts then j.node_id end,
-             lease_token = null, lease_expires_at = null, start_time = case when j.attempts >= j.max_attempts then j.start_time end,
+         set status = case when ${retry} then 'QUEUED'::"JobStatus" else 'FAILED'::"JobStatus" end,
+             error_reason = case when not ${retry} then
+                              case e.failure when 'TIMED_OUT' then format('timed out: attempt %s ran past the time limit of %s s', j.attempts, j.time_limit_seconds)
+                                             else format('lease expired after %s attempts', j.attempts) end end,
+             end_time = case when ${retry} then null else now() end,
+             run_after = case when ${retry} then ${retryAt()} else j.run_after end,
+             node_id = case when ${retry} then null else j.node_id end,
+             lease_token = null, lease_expires_at = null, time_limit_at = null,
+             start_time = case when ${retry} then null else j.start_time end,
              version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from expired e where j.id = e.id
-      returning j.id, j.version, j.event_txid, j.status, j.attempts, e.status as from_status, j.run_after
+      returning j.id, j.version, j.event_txid, j.status, j.attempts, j.run_after, j.time_limit_seconds, j.error_reason,
+                e.status as from_status, e.failure
     ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()}), event as (
       insert into job_events (job_id, kind, from_status, to_status, detail, job_version, txid)
-      select id, 'LEASE_EXPIRED', from_status, status,
-             ${withTaskCounts(sql`jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end)`)},
+      select id, failure::text::"JobEventKind", from_status, status,
+             ${withTaskCounts(sql`jsonb_build_object('attempts', attempts, 'retryAfter', case when status = 'QUEUED' then run_after end)
+               || case when failure = 'TIMED_OUT' then jsonb_build_object('timeLimitSeconds', time_limit_seconds) else '{}'::jsonb end`)},
              version, event_txid
         from changed left join task_counts on task_counts.job_id = changed.id
-    )
+    ), attempt as (${endAttempt({
+      outcome: sql`c.failure::text`,
+      error: sql`coalesce(c.error_reason, case c.failure when 'TIMED_OUT' then format('ran past the time limit of %s s', c.time_limit_seconds) else 'the lease expired' end)`,
+    })})
     select status::text as status from changed`;
   return {
     requeued: rows.filter((r) => r.status === "QUEUED").length,
     failed: rows.filter((r) => r.status === "FAILED").length,
   };
+}
+
+/** The job's deadline as the API writes times (ISO 8601 in UTC, to the millisecond). */
+const ISO_DEADLINE = sql`to_char(deadline at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * Fails every job still in play (not deleted) whose deadline passed before `at`: FAILED with a
+ * DEADLINE_EXCEEDED event, its attempt under way ended alike, its unfinished tasks cancelled. No
+ * retry: a deadline is the job's, not an attempt's. Safe in every gateway instance at once.
+ */
+export async function failPastDeadlines(db: Db, at?: Date, limit = 500): Promise<number> {
+  const now = sql`coalesce(${at ?? null}::timestamptz, now())`;
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    /* failPastDeadlines */
+    with due as (
+      select id, status from jobs
+       where deadline < ${now} and deadline is not null and status in ('QUEUED', 'ACQUIRED', 'RUNNING') and deleted_at is null
+       order by deadline
+       limit ${limit}::int
+       for update skip locked
+    ), changed as (
+      update jobs j
+         set status = 'FAILED', end_time = now(), lease_token = null, lease_expires_at = null, time_limit_at = null,
+             error_reason = format('its deadline (%s) passed before it finished', ${ISO_DEADLINE}),
+             version = j.version + 1, updated_at = now(), ${nextEventTxid()}
+        from due where j.id = due.id
+      returning j.id, j.version, j.event_txid, j.status, j.run_after, j.deadline, j.error_reason, due.status as from_status
+    ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()}), event as (
+      insert into job_events (job_id, kind, from_status, to_status, detail, job_version, txid)
+      select id, 'DEADLINE_EXCEEDED', from_status, status, ${withTaskCounts(sql`jsonb_build_object('deadline', ${ISO_DEADLINE})`)}, version, event_txid
+        from changed left join task_counts on task_counts.job_id = changed.id
+    ), attempt as (${endAttempt({ outcome: "DEADLINE_EXCEEDED", error: sql`c.error_reason` })})
+    select id from changed`;
+  return rows.length;
 }

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
 import { checkRequiredLabels } from "./labels.js";
+import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
@@ -23,7 +24,16 @@ export type NewJob = {
   parentId?: string | null;
   priority?: number | null;
   tags?: string[] | null;
+  /** Attempts allowed (as retryPolicy.maxAttempts). */
   maxAttempts?: number | null;
+  /** Within what the template allows; the template's policy unless given. */
+  retryPolicy?: RetryPolicyInput | null;
+  /** Longest an attempt may last; the template's unless given. */
+  timeLimitSeconds?: number | null;
+  /** Longest a task's run may last when the task sets no limit of its own; the template's unless given. */
+  taskTimeLimitSeconds?: number | null;
+  /** The job fails unless it has finished by then. */
+  deadline?: Date | null;
   onTaskFailure?: TaskFailurePolicy | null;
   /** Labels the claiming node must carry (see labels.ts). */
   requiredLabels?: unknown;
@@ -82,6 +92,11 @@ function checkFields(input: NewJob, errors: FieldError[]) {
   if (input.maxAttempts != null && (input.maxAttempts < 1 || input.maxAttempts > 100)) {
     errors.push({ path: ["maxAttempts"], message: "must be between 1 and 100" });
   }
+  if (input.maxAttempts != null && input.retryPolicy?.maxAttempts != null && input.maxAttempts !== input.retryPolicy.maxAttempts) {
+    errors.push({ path: ["maxAttempts"], message: "differs from retryPolicy.maxAttempts: give one" });
+  }
+  checkTimeLimits(input, errors);
+  if (input.deadline && !(input.deadline.getTime() > Date.now())) errors.push({ path: ["deadline"], message: "must be in the future" });
   if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
   errors.push(...checkTags(input.tags));
   errors.push(...checkRequiredLabels(input.requiredLabels, ["requiredLabels"]));
@@ -195,7 +210,24 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   const template = await findTemplate(db, input, errors);
   let inputs: TypedValues = {};
   let parameters: TypedValues = {};
+  let policy = null;
   if (template) {
+    const limit = template.maxAttemptsLimit;
+    if (input.maxAttempts != null && input.maxAttempts > limit && input.maxAttempts <= 100) {
+      errors.push({ path: ["maxAttempts"], message: `must be at most ${limit}, the most the template allows` });
+    }
+    policy = jobPolicy(
+      { ...input.retryPolicy, maxAttempts: input.retryPolicy?.maxAttempts ?? (input.maxAttempts != null && input.maxAttempts >= 1 && input.maxAttempts <= limit ? input.maxAttempts : null) },
+      {
+        maxAttempts: template.maxAttempts,
+        maxAttemptsLimit: limit,
+        backoffBaseSeconds: template.retryBackoffBaseSeconds,
+        backoffCapSeconds: template.retryBackoffCapSeconds,
+        jitter: template.retryJitter,
+        retryOn: template.retryOn,
+      },
+      errors,
+    );
     const checkedInputs = checkValues(template.inputs as Declaration[], input.inputs ?? [], "inputs");
     const checkedParameters = checkValues(template.parameters as Declaration[], input.parameters ?? [], "parameters");
     inputs = checkedInputs.values;
@@ -206,7 +238,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
     errors.push({ path: ["parent"], message: "no such job" });
   }
-  if (errors.length || !template) throw new ValidationError("the job is not valid", errors);
+  if (errors.length || !template || !policy) throw new ValidationError("the job is not valid", errors);
 
   const print = fingerprint(template.id, inputs, parameters);
   // A job created after all says which earlier ones it was not, and why, as a reused one does.
@@ -230,7 +262,14 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
           parentId: input.parentId ?? null,
           priority: input.priority ?? 0,
           tags: input.tags ?? [],
-          maxAttempts: input.maxAttempts ?? 3,
+          maxAttempts: policy.maxAttempts,
+          retryBackoffBaseSeconds: policy.backoffBaseSeconds,
+          retryBackoffCapSeconds: policy.backoffCapSeconds,
+          retryJitter: policy.jitter,
+          retryOn: policy.retryOn,
+          timeLimitSeconds: input.timeLimitSeconds ?? template.timeLimitSeconds,
+          taskTimeLimitSeconds: input.taskTimeLimitSeconds ?? template.taskTimeLimitSeconds,
+          deadline: input.deadline ?? null,
           onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
           requiredLabels: (input.requiredLabels ?? {}) as Prisma.InputJsonValue,
           runAfter: input.runAfter ?? undefined,

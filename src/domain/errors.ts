@@ -92,3 +92,22 @@ export class BusyError extends DomainError {
     this.name = "BusyError";
   }
 }
+
+/** Which limit an attempt or a task's run went past. */
+export type TimeLimit = "JOB_TIME_LIMIT" | "TASK_TIME_LIMIT" | "DEADLINE";
+
+/**
+ * The holder's work ran past a time limit and the gateway ended it: the job's attempt (its lease
+ * with it), a task's run, or the whole job at its deadline. Stop working on it.
+ */
+export class TimeLimitExceededError extends DomainError {
+  constructor(
+    readonly limit: TimeLimit,
+    readonly limitSeconds: number | null,
+    readonly exceededAt: Date,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TimeLimitExceededError";
+  }
+}

@@ -2,7 +2,7 @@
 // tasks and outputs) as plain SQL, batched: a page of 50 jobs with their tasks and outputs is four
 // statements however many jobs it holds. Prisma serves every other read; these return the same rows
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
-import type { Job, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { Job, JobAttempt, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows } from "../db/rows.js";
 import { jobConditions, SqlParams } from "./job-filter.js";
@@ -310,4 +310,30 @@ export async function countEventsOfJobs(db: Db, jobIds: readonly string[]): Prom
     true,
   );
   return countsById(jobIds, rows);
+}
+
+/** Every attempt at each job, by job id, oldest first. */
+export async function attemptsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, JobAttempt[]>> {
+  const rows = await queryRows<JobAttempt>(db, `select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = any($1::uuid[]) order by a.job_id, a.number`, [jobIds], true);
+  const found = new Map<string, JobAttempt[]>(jobIds.map((id) => [id, []]));
+  for (const row of rows) found.get(row.jobId)?.push(row);
+  return found;
+}
+
+const ATTEMPT_COLUMNS = columnsOf("JobAttempt", "a");
+
+/**
+ * The lowest sequence among each job's tasks that have not succeeded, by job id (null when every
+ * task has): a task may start only if its sequence is no higher (startTask's staging).
+ */
+export async function lowestUnsucceededSequences(db: Db, jobIds: readonly string[]): Promise<Map<string, number | null>> {
+  const rows = await queryRows<{ jobId: string; sequence: number }>(
+    db,
+    `select t.job_id as "jobId", min(t.sequence)::int as sequence from tasks t where t.job_id = any($1::uuid[]) and t.status <> 'SUCCEEDED' group by t.job_id`,
+    [jobIds],
+    true,
+  );
+  const found = new Map<string, number | null>(jobIds.map((id) => [id, null]));
+  for (const row of rows) found.set(row.jobId, row.sequence);
+  return found;
 }

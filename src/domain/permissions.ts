@@ -54,9 +54,10 @@ export function mayActOn(principal: Principal | null, action: JobAction, job: Jo
 }
 
 /** What may be done to a task of a running job, by its holding node or an admin (task-lifecycle.ts). */
-export type TaskAction = "reportProgress" | "finish" | "reset" | "retry";
+export type TaskAction = "start" | "reportProgress" | "finish" | "reset" | "retry";
 
 const TASK_FROM: Record<TaskAction, readonly string[]> = {
+  start: ["QUEUED"],
   reportProgress: ["RUNNING"],
   finish: ["RUNNING"],
   reset: ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],

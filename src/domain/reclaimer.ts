@@ -1,11 +1,15 @@
-// Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases,
-// the sweep of abandoned uploads, the deletion of removed outputs' content, and of content a crash
+// Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases
+// (attempts past their time limit included), failPastDeadlines, timeOutTasks, the sweep of abandoned uploads, the deletion of removed outputs' content, and of content a crash
 // left that nothing names. Instances never
 // fight over a job: the statement skips rows another instance has locked; uploads and removed
 // outputs may be cleared by two at once, which does no harm.
 import type { Db } from "../db/client.js";
-import { reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
+import { failPastDeadlines, reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
+import { timeOutTasks } from "./task-lifecycle.js";
 import { removeContentOfRemovedOutputs, sweepAbandonedUploads, sweepLeftoverContent, type OutputStorage } from "./outputs.js";
+
+/** What a pass did: leases reclaimed (attempts timed out among them), jobs failed at their deadline, task runs ended by their time limit. */
+export type HousekeepingResult = ReclaimResult & { deadlinesPassed: number; tasksTimedOut: number };
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -14,8 +18,8 @@ export class Reclaimer {
   constructor(
     private readonly db: Db,
     private readonly intervalMs: number,
-    /** Called after a pass that reclaimed something, with what it did: to announce the events it wrote, and count them. */
-    private readonly onReclaimed: (result: ReclaimResult) => void = () => {},
+    /** Called after a pass that changed jobs or tasks, with what it did: to announce the events it wrote, and count them. */
+    private readonly onReclaimed: (result: HousekeepingResult) => void = () => {},
     /** Where output content is written, to clear what nobody can reach any more; none: no clearing. */
     private readonly outputs?: OutputStorage,
   ) {}
@@ -33,8 +37,12 @@ export class Reclaimer {
   }
 
   private async once(): Promise<void> {
-    const result = await reclaimExpiredLeases(this.db);
-    if (result.requeued + result.failed > 0) this.onReclaimed(result);
+    const result = {
+      ...(await reclaimExpiredLeases(this.db)),
+      deadlinesPassed: await failPastDeadlines(this.db),
+      tasksTimedOut: await timeOutTasks(this.db),
+    };
+    if (result.requeued + result.failed + result.deadlinesPassed + result.tasksTimedOut > 0) this.onReclaimed(result);
     if (this.outputs) {
       await sweepAbandonedUploads(this.outputs);
       await removeContentOfRemovedOutputs(this.outputs);

@@ -3,13 +3,14 @@
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus, TaskType } from "../db/generated/prisma/enums.js";
-import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { timeLimitOf } from "./attempts.js";
+import { DomainError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError, type FieldError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
 import { withTasks } from "./task-effects.js";
-import { failJobForTask } from "./transitions.js";
+import { failJobForTask, type Actor } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
 
@@ -126,8 +127,11 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
       if (job.deleted_at) throw new InvalidTransitionError(job.status, "addTasks", "cannot add tasks to a job that is deleted");
       const inPlay = IN_PLAY.includes(job.status as JobStatus);
       if (actor.kind === "NODE") {
+        const stale = !inPlay || job.node_id !== actor.nodeId || job.lease_token !== presentedLease(leaseToken);
+        const timedOut = stale ? await timeLimitOf(tx, jobId, presentedLease(leaseToken)) : null;
+        if (timedOut) throw timedOut;
         if (!inPlay) throw jobEnded(job.status as JobStatus, "addTasks");
-        if (job.node_id !== actor.nodeId || job.lease_token !== presentedLease(leaseToken)) throw new LeaseLostError();
+        if (stale) throw new LeaseLostError();
       }
       if (unstorable) throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
       if (!inPlay) throw new InvalidTransitionError(job.status, "addTasks", `cannot add tasks to a job that is ${job.status}`);
@@ -168,7 +172,7 @@ async function recordJobChange(db: Prisma.TransactionClient | Db, actor: Princip
 
 type TaskChange = {
   name: string;
-  kind: "TASK_STARTED" | "TASK_PROGRESS" | "TASK_FINISHED" | "TASK_RESET";
+  kind: "TASK_STARTED" | "TASK_PROGRESS" | "TASK_FINISHED" | "TASK_RESET" | "TASK_TIMED_OUT";
   /** The event's kind as SQL over the changed task (`changed`), when the change decides it. */
   eventKind?: Prisma.Sql;
   /**
@@ -180,6 +184,8 @@ type TaskChange = {
   set: Prisma.Sql;
   /** Whether tasks of lower sequence must all have succeeded first. */
   staged?: boolean;
+  /** A further condition on the task row `t`. */
+  extra?: Prisma.Sql;
   progress?: number | null;
   detail?: unknown;
   /** The caller's text (by argument name), refused if PostgreSQL cannot take it, after whyNotTask's NotFoundError or ForbiddenError. */
@@ -192,7 +198,7 @@ type TaskChange = {
  * unless the node reports the job's progress itself, the job's progress becomes the mean of its
  * tasks' (a succeeded task counts as done).
  */
-async function taskTransition(db: Queryable, actor: Principal, taskId: string, presented: string | null, change: TaskChange) {
+async function taskTransition(db: Queryable, actor: Actor, taskId: string, presented: string | null, change: TaskChange) {
   const leaseToken = presentedLease(presented);
   const unstorable = unstorableTextAt({ leaseToken: presented, ...change.input });
   if (unstorable) {
@@ -200,13 +206,14 @@ async function taskTransition(db: Queryable, actor: Principal, taskId: string, p
     if (refusal instanceof NotFoundError || refusal instanceof ForbiddenError) throw refusal;
     throw new ValidationError(`the input at ${unstorable.join(".")} ${UNSTORABLE_TEXT}`, [unstorableTextError(unstorable)]);
   }
-  const admin = isAdmin(actor);
-  const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
-  const userId = actor.kind === "USER" ? actor.userId : null;
+  const admin = actor === null || isAdmin(actor);
+  const nodeId = actor?.kind === "NODE" ? actor.nodeId : null;
+  const userId = actor?.kind === "USER" ? actor.userId : null;
   const detail = sql`${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb`;
   const staged = change.staged
     ? sql`and not exists (select 1 from tasks o where o.job_id = t.job_id and o.sequence < t.sequence and o.status <> 'SUCCEEDED')`
     : sql``;
+  const extra = change.extra ? sql`and ${change.extra}` : sql``;
   const changed = await db.$queryRaw<Array<{ id: string }>>`
     /* ${Prisma.raw(change.name)} */
     with held as materialized (
@@ -224,7 +231,7 @@ async function taskTransition(db: Queryable, actor: Principal, taskId: string, p
     ), changed as (
       update tasks t set ${change.set}, updated_at = now()
         from target
-       where t.id = target.id and target.status = any(${change.from}::"TaskStatus"[]) ${staged}
+       where t.id = target.id and target.status = any(${change.from}::"TaskStatus"[]) ${staged} ${extra}
       returning t.id, t.job_id, t.status, t.progress
     ), job as (
       -- Other statements of this query see the task as it was, so the changed row is taken from
@@ -253,23 +260,44 @@ function withCascade(detail: Prisma.Sql, key: string): Prisma.Sql {
   return withTasks(detail, sql`(select jsonb_build_object(${key}::text, count(*)) from cascaded having count(*) > 0)`);
 }
 
-async function whyNotTask(db: Queryable, actor: Principal, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
+async function whyNotTask(db: Queryable, actor: Actor, taskId: string, leaseToken: string | null, change: TaskChange): Promise<Error> {
   const task = await db.task.findUnique({
     where: { id: taskId },
-    select: { status: true, sequence: true, jobId: true, job: { select: { status: true, nodeId: true, leaseToken: true, deletedAt: true } } },
+    select: {
+      status: true,
+      sequence: true,
+      jobId: true,
+      timedOutAt: true,
+      maxExecutionTimeInSeconds: true,
+      job: { select: { status: true, nodeId: true, leaseToken: true, deletedAt: true, taskTimeLimitSeconds: true } },
+    },
   });
   if (!task) return new NotFoundError("task", taskId);
-  const admin = isAdmin(actor);
+  const admin = actor === null || isAdmin(actor);
   if (!admin && actor.kind !== "NODE") return new ForbiddenError("only the node holding the job may work on its tasks");
   const job = task.job;
   if (job.deletedAt) return new InvalidTransitionError(job.status, change.name, "the job is deleted, not RUNNING");
-  // As for the job's own actions (whyNot in transitions.ts): a node is told that the job finished
-  // or was cancelled; a node that does not hold a job still in play has lost its lease.
+  // As for the job's own actions (whyNot in transitions.ts): a node is told that a time limit ended
+  // its attempt, that the job finished or was cancelled; a node that does not hold a job still in
+  // play has lost its lease.
   if (!admin) {
+    const stale = !IN_PLAY.includes(job.status) || job.nodeId !== (actor.kind === "NODE" ? actor.nodeId : null) || job.leaseToken !== leaseToken;
+    const timedOut = stale ? await timeLimitOf(db, task.jobId, leaseToken) : null;
+    if (timedOut) return timedOut;
     if (!IN_PLAY.includes(job.status)) return jobEnded(job.status, change.name);
-    if (job.nodeId !== (actor.kind === "NODE" ? actor.nodeId : null) || job.leaseToken !== leaseToken) return new LeaseLostError();
+    if (stale) return new LeaseLostError();
   }
   if (job.status !== "RUNNING") return new InvalidTransitionError(job.status, change.name, `the job is ${job.status}, not RUNNING`);
+  // The holder still writing to a run its time limit ended is told so, not that the task is QUEUED.
+  if (task.timedOutAt && task.status !== "RUNNING" && change.from.includes("RUNNING") && !change.from.includes(task.status)) {
+    const limit = task.maxExecutionTimeInSeconds ?? job.taskTimeLimitSeconds;
+    return new TimeLimitExceededError(
+      "TASK_TIME_LIMIT",
+      limit,
+      task.timedOutAt,
+      `the task's run went past its time limit of ${limit} s and was ended: it is ${task.status}${task.status === "QUEUED" ? ", to be started again" : ""}`,
+    );
+  }
   if (!change.from.includes(task.status)) return new InvalidTransitionError(task.status, change.name, `cannot ${change.name} a task that is ${task.status}`);
   const blocking = await db.task.findMany({
     where: { jobId: task.jobId, sequence: { lt: task.sequence }, status: { not: "SUCCEEDED" } },
@@ -291,7 +319,10 @@ export function startTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     kind: "TASK_STARTED",
     from: ["QUEUED"],
     staged: true,
-    set: sql`status = 'RUNNING', start_time = now(), attempts = t.attempts + 1`,
+    // The run's time limit: the task's own, else its job's default for tasks.
+    set: sql`status = 'RUNNING', start_time = now(), attempts = t.attempts + 1, timed_out_at = null, reason = null,
+             time_limit_at = now() + make_interval(secs => coalesce(t.max_execution_time_in_seconds,
+                                                                   (select task_time_limit_seconds from jobs where id = t.job_id)))`,
   });
 }
 
@@ -327,39 +358,91 @@ export async function finishTask(db: Db, actor: Principal, taskId: string, lease
       set: sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`,
     });
   }
+  await db.$transaction((tx) => failTask(tx, actor, taskId, leaseToken, { output: input.output ?? null }));
+  return taskId;
+}
+
+/**
+ * A running task's failure, by its holder (finishTask) or by its time limit (`timedOut`, the
+ * gateway's housekeeping): queued again while it has attempts left, else FAILED for good and the
+ * job's onTaskFailure applies. Returns whether the task changed.
+ */
+async function failTask(
+  tx: Prisma.TransactionClient,
+  actor: Actor,
+  taskId: string,
+  leaseToken: string | null,
+  how: { output: string | null } | { timedOut: Date },
+): Promise<boolean> {
   const retry = sql`t.attempts < t.max_attempts`;
-  return db.$transaction(async (tx) => {
+  const timedOut = "timedOut" in how;
+  const failure = timedOut
+    ? {
+        kind: "TASK_TIMED_OUT" as const,
+        detail: { success: false, timedOut: true },
+        extra: sql`t.time_limit_at < ${how.timedOut}::timestamptz`,
+        set: sql`timed_out_at = now(), reason = format('ran past its time limit of %s s', extract(epoch from t.time_limit_at - t.start_time)::int)`,
+      }
+    : {
+        kind: "TASK_FINISHED" as const,
+        eventKind: sql`(case when changed.status = 'QUEUED' then 'TASK_RETRIED' else 'TASK_FINISHED' end)::"JobEventKind"`,
+        input: { output: how.output },
+        detail: { success: false },
+        set: sql`output = ${how.output}::text`,
+      };
+  try {
     await taskTransition(tx, actor, taskId, leaseToken, {
-      name: "finishTask",
-      kind: "TASK_FINISHED",
-      eventKind: sql`(case when changed.status = 'QUEUED' then 'TASK_RETRIED' else 'TASK_FINISHED' end)::"JobEventKind"`,
+      name: timedOut ? "timeOutTask" : "finishTask",
       from: ["RUNNING"],
-      input: { output: input.output },
-      detail: { success: false },
+      ...failure,
       set: sql`status = (case when ${retry} then 'QUEUED' else 'FAILED' end)::"TaskStatus",
                success = case when ${retry} then null else false end,
                start_time = case when ${retry} then null else t.start_time end,
                end_time = case when ${retry} then null else now() end,
                progress = case when ${retry} then 0 else t.progress end,
-               output = ${input.output ?? null}::text`,
+               ${failure.set}`,
     });
-    const [task] = await tx.$queryRaw<Array<{ status: string; name: string; sequence: number; attempts: number; job_id: string; policy: string }>>`
-      /* failedTask */
-      select t.status::text, t.name, t.sequence, t.attempts, t.job_id, j.on_task_failure::text as policy
-        from tasks t join jobs j on j.id = t.job_id where t.id = ${taskId}::uuid`;
-    if (task!.status !== "FAILED") return taskId;
-    const why = `task "${task!.name}" failed${task!.attempts > 1 ? ` after ${task!.attempts} attempts` : ""}`;
-    if (task!.policy === "FAIL_JOB") await failJobForTask(tx, actor, task!.job_id, leaseToken, why, taskId);
-    else await stopDependents(tx, actor, task!.job_id, { id: taskId, sequence: task!.sequence, why });
-    return taskId;
-  });
+  } catch (refusal) {
+    // The housekeeping found the task finished, or its job no longer running, in the meantime.
+    if (timedOut && refusal instanceof DomainError) return false;
+    throw refusal;
+  }
+  const [task] = await tx.$queryRaw<Array<{ status: string; name: string; sequence: number; attempts: number; job_id: string; policy: string }>>`
+    /* failedTask */
+    select t.status::text, t.name, t.sequence, t.attempts, t.job_id, j.on_task_failure::text as policy
+      from tasks t join jobs j on j.id = t.job_id where t.id = ${taskId}::uuid`;
+  if (task!.status !== "FAILED") return true;
+  const why = `task "${task!.name}" ${timedOut ? "timed out" : "failed"}${task!.attempts > 1 ? ` after ${task!.attempts} attempts` : ""}`;
+  if (task!.policy === "FAIL_JOB") await failJobForTask(tx, actor, task!.job_id, leaseToken, why, taskId);
+  else await stopDependents(tx, actor, task!.job_id, { id: taskId, sequence: task!.sequence, why });
+  return true;
+}
+
+/**
+ * Ends the runs of tasks that went past their time limit before `at` (the task's
+ * maxExecutionTimeInSeconds, else its job's default for tasks), as failures of the task
+ * (TASK_TIMED_OUT): queued again while attempts remain, else failed for good with the job's
+ * onTaskFailure applied. The holder's next write to the task is refused with
+ * TimeLimitExceededError. Each task in a transaction of its own, so that one job's trouble holds
+ * up no other; safe in every gateway instance at once (a task another instance ended is left).
+ */
+export async function timeOutTasks(db: Db, at = new Date(), limit = 100): Promise<number> {
+  const due = await db.$queryRaw<Array<{ id: string }>>`
+    /* tasksPastTimeLimit */
+    select id from tasks where status = 'RUNNING' and time_limit_at is not null and time_limit_at < ${at}::timestamptz
+     order by time_limit_at limit ${limit}::int`;
+  let ended = 0;
+  for (const { id } of due) {
+    if (await db.$transaction((tx) => failTask(tx, null, id, null, { timedOut: at }))) ended++;
+  }
+  return ended;
 }
 
 /**
  * Cancels the queued tasks of higher sequences than a task that failed for good (they could never
  * start), naming it, with a TASKS_STOPPED event; nothing when there are none.
  */
-async function stopDependents(tx: Prisma.TransactionClient, actor: Principal, jobId: string, failed: { id: string; sequence: number; why: string }) {
+async function stopDependents(tx: Prisma.TransactionClient, actor: Actor, jobId: string, failed: { id: string; sequence: number; why: string }) {
   await tx.$executeRaw`
     /* stopDependentTasks */
     with stopped as (
@@ -375,7 +458,7 @@ async function stopDependents(tx: Prisma.TransactionClient, actor: Principal, jo
     insert into job_events (job_id, task_id, kind, detail, actor_user_id, actor_node_id, job_version, txid)
     select id, ${failed.id}::uuid, 'TASKS_STOPPED',
            ${withTasks(sql`jsonb_build_object('reason', ${failed.why}::text)`, sql`jsonb_build_object('cancelled', (select count(*) from stopped))`)},
-           ${actor.kind === "USER" ? actor.userId : null}::uuid, ${actor.kind === "NODE" ? actor.nodeId : null}::uuid, version, event_txid
+           ${actor?.kind === "USER" ? actor.userId : null}::uuid, ${actor?.kind === "NODE" ? actor.nodeId : null}::uuid, version, event_txid
       from bumped`;
 }
 

@@ -4,6 +4,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
+import { checkTimeLimits, templatePolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { checkDeclarations, type Declaration } from "./values.js";
 
 function isUniqueViolation(error: unknown): boolean {
@@ -85,6 +86,12 @@ export type NewTemplate = {
   executorVersion?: string | null;
   inputs?: Declaration[] | null;
   parameters?: Declaration[] | null;
+  /** The retry policy of its jobs, and the most attempts one may ask for; the defaults unless given. */
+  retryPolicy?: (RetryPolicyInput & { maxAttemptsLimit?: number | null }) | null;
+  /** Longest an attempt at one of its jobs may last; none unless given. */
+  timeLimitSeconds?: number | null;
+  /** Longest a task's run may last when the task sets no limit of its own; none unless given. */
+  taskTimeLimitSeconds?: number | null;
 };
 
 function mayDefineTemplates(actor: Principal | null): actor is UserPrincipal {
@@ -111,6 +118,8 @@ export async function createJobTemplate(db: Db, actor: Principal | null, input: 
     ...checkDeclarations(inputs, "inputs"),
     ...checkDeclarations(parameters, "parameters"),
   ];
+  const policy = templatePolicy(input.retryPolicy, errors);
+  checkTimeLimits(input, errors);
   const clash = inputs.find((i) => parameters.some((p) => p.name === i.name));
   if (clash) errors.push({ path: ["parameters"], message: `"${clash.name}" is declared both as an input and as a parameter` });
   if (errors.length) throw new ValidationError("the template is not valid", errors);
@@ -121,10 +130,14 @@ export async function createJobTemplate(db: Db, actor: Principal | null, input: 
     try {
       const [row] = await db.$queryRaw<{ id: string }[]>`
         /* createJobTemplate */
-        insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id)
+        insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id,
+                                   max_attempts, max_attempts_limit, retry_backoff_base_seconds, retry_backoff_cap_seconds, retry_jitter,
+                                   retry_on, time_limit_seconds, task_time_limit_seconds)
         select ${name}::text, coalesce(max(version), 0) + 1, ${input.description ?? ""}::text, ${executorName}::text,
                ${input.executorVersion ?? null}::text, ${JSON.stringify(inputs)}::jsonb, ${JSON.stringify(parameters)}::jsonb,
-               ${actor.userId}::uuid
+               ${actor.userId}::uuid, ${policy.maxAttempts}::int, ${policy.maxAttemptsLimit}::int, ${policy.backoffBaseSeconds}::float8,
+               ${policy.backoffCapSeconds}::float8, ${policy.jitter}::float8, ${policy.retryOn}::"JobFailureKind"[],
+               ${input.timeLimitSeconds ?? null}::int, ${input.taskTimeLimitSeconds ?? null}::int
           from job_templates where name = ${name}::text
         returning id`;
       return row!.id;

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import { columnsOf, sqlRows } from "../db/rows.js";
 import { Prisma, type Job } from "../db/generated/prisma/client.js";
 import type { JobEventKind, JobStatus, TaskStatus } from "../db/generated/prisma/enums.js";
+import { beginAttempt, endAttempt, retries, retryAt, timeLimitOf, type AttemptEnd } from "./attempts.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
@@ -26,11 +27,17 @@ export type LeaseSettings = { leaseSeconds: number };
 
 type Guard = { userId: string | null; nodeId: string | null; admin: boolean; leaseToken: string | null };
 
-function guardOf(actor: Principal, leaseToken?: string | null): Guard {
+/**
+ * The caller of a change: a user or a node, or null for the gateway's own housekeeping (time
+ * limits, deadlines), which may do what an admin may and is recorded as no one.
+ */
+export type Actor = Principal | null;
+
+function guardOf(actor: Actor, leaseToken?: string | null): Guard {
   return {
-    userId: actor.kind === "USER" ? actor.userId : null,
-    nodeId: actor.kind === "NODE" ? actor.nodeId : null,
-    admin: isAdmin(actor),
+    userId: actor?.kind === "USER" ? actor.userId : null,
+    nodeId: actor?.kind === "NODE" ? actor.nodeId : null,
+    admin: actor === null || isAdmin(actor),
     leaseToken: presentedLease(leaseToken),
   };
 }
@@ -73,12 +80,14 @@ function roleGuard(action: JobAction, g: Guard): Prisma.Sql {
 
 type Change = {
   action: JobAction;
-  kind: JobEventKind;
+  /** The event's kind, or SQL over the changed row (`changed`) that gives it. */
+  kind: JobEventKind | Prisma.Sql;
   /** Assignments to the job row (besides version and updated_at). */
   set?: Prisma.Sql;
   /** The new status for the event, if the action changes it; null: unchanged. */
   leaseToken?: string | null;
   progress?: number | null;
+  /** The event's detail: a JSON value, or SQL over the changed row (`changed`) that gives one. */
   detail?: unknown;
   /** Extra condition on the job row. */
   extra?: Prisma.Sql;
@@ -86,6 +95,10 @@ type Change = {
   alsoDo?: Prisma.Sql;
   /** What the change does to the job's tasks (see task-effects.ts); nothing when absent. */
   tasks?: TaskEffect;
+  /** The change takes the job for a node: an attempt begins (see attempts.ts). */
+  beginsAttempt?: boolean;
+  /** How the attempt under way ends, if the job leaves the node's hands (see attempts.ts). */
+  endsAttempt?: AttemptEnd;
   /** The caller's text (by argument name), refused if PostgreSQL cannot take it (see refuseUnstorableTextOf). */
   input?: Record<string, unknown>;
 };
@@ -102,11 +115,12 @@ export type ChangedJob = Job;
  * Runs one transition as one statement: lock the job, update it where the state, the deletion
  * mark and the caller's role allow, and insert the event from what the update returned.
  */
-async function transition(db: Queryable, actor: Principal, jobId: string, change: Change): Promise<ChangedJob> {
+async function transition(db: Queryable, actor: Actor, jobId: string, change: Change): Promise<ChangedJob> {
   if (change.input) await refuseUnstorableTextOf(db, actor, jobId, change.action, change.leaseToken, change.input);
   const g = guardOf(actor, change.leaseToken);
   const deleted = change.action === "reinstate" ? sql`j.deleted_at is not null` : change.action === "hardDelete" ? sql`true` : sql`j.deleted_at is null`;
-  const detail = sql`${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb`;
+  const detail = change.detail instanceof Prisma.Sql ? change.detail : sql`${change.detail === undefined ? null : JSON.stringify(change.detail)}::jsonb`;
+  const kind = typeof change.kind === "string" ? sql`${change.kind}::"JobEventKind"` : sql`(${change.kind})::"JobEventKind"`;
   const rows = await sqlRows<ChangedJob & { from: JobStatus }>(db, sql`
     /* ${Prisma.raw(change.action)}Job */
     with target as (
@@ -122,12 +136,13 @@ async function transition(db: Queryable, actor: Principal, jobId: string, change
       returning j.*, t.status as from_status
     )${change.tasks ? sql`, task_effects as (${taskEffect(change.tasks)}), task_counts as (${taskCounts()})` : empty}, event as (
       insert into job_events (job_id, kind, from_status, to_status, progress, detail, actor_user_id, actor_node_id, job_version, txid)
-      select id, ${change.kind}::"JobEventKind", from_status,
+      select id, ${kind}, from_status,
              case when status <> from_status then status end,
              ${change.progress ?? null}::double precision, ${change.tasks ? withTaskCounts(detail) : detail},
              ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
         from changed ${change.tasks ? sql`left join task_counts on task_counts.job_id = changed.id` : empty}
-    )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}
+    )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}${change.beginsAttempt ? sql`, attempt as (${beginAttempt()})` : empty}${
+      change.endsAttempt ? sql`, attempt as (${endAttempt(change.endsAttempt)})` : empty}
     select ${JOB_COLUMNS}, from_status::text as "from" from changed`);
   const row = rows[0];
   if (row) return row;
@@ -170,7 +185,7 @@ const HOLDER_ACTIONS: readonly JobAction[] = ["release", "start", "reportProgres
  * another node), or a job that finished or was cancelled, which tells the node more than "lease
  * lost" would; the job's state does not allow the action.
  */
-export async function whyNot(db: Queryable, actor: Principal, jobId: string, action: JobAction, leaseToken?: string | null): Promise<Error> {
+export async function whyNot(db: Queryable, actor: Actor, jobId: string, action: JobAction, leaseToken?: string | null): Promise<Error> {
   const g = guardOf(actor, leaseToken);
   const job = await db.job.findUnique({
     where: { id: jobId },
@@ -179,16 +194,20 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
   if (!job) return new NotFoundError("job", jobId);
   // A node resets a job only as its holder; for a holder's action any node may try: whether it
   // holds the job is the lease's to say.
-  const holderAction = HOLDER_ACTIONS.includes(action) || (action === "reset" && actor.kind === "NODE");
-  const roleAllows = holderAction
-    ? g.admin || actor.kind === "NODE"
-    : mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status });
+  const holderAction = HOLDER_ACTIONS.includes(action) || (action === "reset" && actor?.kind === "NODE");
+  const roleAllows =
+    actor === null ||
+    (holderAction ? g.admin || actor.kind === "NODE" : mayActOn(actor, action, { ...job, status: allowedFrom[action][0] ?? job.status }));
   if (!roleAllows) return new ForbiddenError(`you may not ${action} this job`);
   if (action === "reinstate" && !job.deletedAt) return new InvalidTransitionError(job.status, action, "the job is not deleted");
   if (action !== "reinstate" && action !== "hardDelete" && job.deletedAt) {
     return new InvalidTransitionError(job.status, action, `cannot ${action} a deleted job; reinstate it first`);
   }
   if (holderAction && !g.admin) {
+    // A time limit that ended the node's attempt is what it must hear, whatever became of the job.
+    const stale = !IN_PLAY.includes(job.status) || job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken;
+    const timedOut = stale ? await timeLimitOf(db, jobId, g.leaseToken) : null;
+    if (timedOut) return timedOut;
     if (!IN_PLAY.includes(job.status)) return jobEnded(job.status, action);
     if (job.nodeId !== g.nodeId || job.leaseToken !== g.leaseToken) return new LeaseLostError();
   }
@@ -210,7 +229,7 @@ export async function whyNot(db: Queryable, actor: Principal, jobId: string, act
  */
 export async function refuseUnstorableTextOf(
   db: Queryable,
-  actor: Principal,
+  actor: Actor,
   jobId: string,
   action: JobAction,
   leaseToken: string | null | undefined,
@@ -222,9 +241,24 @@ export async function refuseUnstorableTextOf(
   refuseUnstorableText(input);
 }
 
+/** A lease from now, which never outlasts the attempt's time limit: the reclaimer ends both alike. */
 function leaseFor(settings: LeaseSettings): Prisma.Sql {
-  return sql`now() + make_interval(secs => ${settings.leaseSeconds}::int)`;
+  return sql`least(now() + make_interval(secs => ${settings.leaseSeconds}::int), j.time_limit_at)`;
 }
+
+/**
+ * The assignments that hand the job `j` to a node with a new lease, beginning an attempt: the
+ * attempt's time limit starts now, and the lease ends with it at the latest.
+ */
+export function handOver(nodeId: string, settings: LeaseSettings): Prisma.Sql {
+  const limit = sql`now() + make_interval(secs => j.time_limit_seconds)`;
+  return sql`status = 'ACQUIRED', node_id = ${nodeId}::uuid, lease_token = gen_random_uuid(),
+             lease_expires_at = least(now() + make_interval(secs => ${settings.leaseSeconds}::int), ${limit}),
+             time_limit_at = ${limit}, attempts = j.attempts + 1`;
+}
+
+/** What every change that takes a job from its node clears. */
+const LEASE_ENDED = sql`lease_token = null, lease_expires_at = null, time_limit_at = null`;
 
 /** Takes a QUEUED job for the calling node, with a new lease (a fencing token). Worker nodes. */
 export function acquireJob(db: Db, actor: Principal, jobId: string, settings: LeaseSettings) {
@@ -232,8 +266,8 @@ export function acquireJob(db: Db, actor: Principal, jobId: string, settings: Le
   return transition(db, actor, jobId, {
     action: "acquire",
     kind: "ACQUIRED",
-    set: sql`status = 'ACQUIRED', node_id = ${actor.nodeId}::uuid, lease_token = gen_random_uuid(),
-             lease_expires_at = ${leaseFor(settings)}, attempts = j.attempts + 1`,
+    set: handOver(actor.nodeId, settings),
+    beginsAttempt: true,
     extra: sql`j.run_after <= now() and exists (select 1 from worker_nodes node where node.id = ${actor.nodeId}::uuid and ${NODE_FITS})`,
   });
 }
@@ -245,8 +279,9 @@ export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: 
     kind: "RELEASED",
     leaseToken,
     input: { leaseToken },
-    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null`,
+    set: sql`status = 'QUEUED', node_id = null, ${LEASE_ENDED}, start_time = null`,
     tasks: { kind: "follow" },
+    endsAttempt: { outcome: "RELEASED" },
   });
 }
 
@@ -313,21 +348,26 @@ async function tasksIn(db: Queryable, jobId: string, statuses: TaskStatus[]): Pr
 
 /**
  * Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks
- * CANCELLED. Success is refused while any task is unfinished (QUEUED or RUNNING). With
- * `fromTasks`, the tasks decide: SUCCEEDED when every task did, else FAILED naming those that did
- * not. The holding node.
+ * CANCELLED. A failure the node calls `retryable` is another attempt's to mend, when the job's
+ * retry policy retries errors and attempts remain: the job goes back to QUEUED after its backoff
+ * (ATTEMPT_FAILED), its running tasks with it and its finished ones kept. Success is refused while
+ * any task is unfinished (QUEUED or RUNNING). With `fromTasks`, the tasks decide: SUCCEEDED when
+ * every task did, else FAILED naming those that did not. The holding node.
  */
 export async function finishJob(
   db: Db,
   actor: Principal,
   jobId: string,
-  input: { leaseToken: string | null; error?: string | null; fromTasks?: boolean | null },
+  input: { leaseToken: string | null; error?: string | null; retryable?: boolean | null; fromTasks?: boolean | null },
 ) {
   const failed = input.error != null && input.error !== "";
   if (failed && input.fromTasks) {
     throw new ValidationError("give an error or fromTasks, not both", [{ path: ["fromTasks"], message: "leave out with an error: the tasks cannot decide a failure already given" }]);
   }
-  if (failed) return finishWith(db, actor, jobId, input.leaseToken, input.error!);
+  if (input.retryable && !failed) {
+    throw new ValidationError("only a failure can be retryable", [{ path: ["retryable"], message: "give the error that makes the attempt worth retrying" }]);
+  }
+  if (failed) return finishWith(db, actor, jobId, input.leaseToken, input.error!, Boolean(input.retryable));
   if (!input.fromTasks) return finishWith(db, actor, jobId, input.leaseToken, null);
   return db.$transaction(async (tx) => {
     // The job's row is locked first, as every change of the job and its tasks locks it, so the
@@ -339,20 +379,38 @@ export async function finishJob(
   });
 }
 
-async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseToken: string | null, error: string | null) {
+async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseToken: string | null, error: string | null, retryable = false) {
   const unfinished = sql`not exists (select 1 from tasks t where t.job_id = j.id and t.status in ('QUEUED', 'RUNNING'))`;
   try {
+    if (!error) {
+      return await transition(db, actor, jobId, {
+        action: "finish",
+        kind: "SUCCEEDED",
+        leaseToken,
+        input: { leaseToken },
+        set: sql`status = 'SUCCEEDED', end_time = now(), progress = 1, ${LEASE_ENDED}`,
+        extra: unfinished,
+        endsAttempt: { outcome: "SUCCEEDED" },
+      });
+    }
+    const retry = retryable ? retries("ERROR") : sql`false`;
     return await transition(db, actor, jobId, {
       action: "finish",
-      kind: error ? "FAILED" : "SUCCEEDED",
+      kind: sql`case when changed.status = 'QUEUED' then 'ATTEMPT_FAILED' else 'FAILED' end`,
       leaseToken,
       input: { leaseToken, error },
-      detail: error ? { error } : null,
-      set: error
-        ? sql`status = 'FAILED', end_time = now(), error_reason = ${error}::text, lease_token = null, lease_expires_at = null`
-        : sql`status = 'SUCCEEDED', end_time = now(), progress = 1, lease_token = null, lease_expires_at = null`,
-      extra: error ? undefined : unfinished,
-      tasks: error ? { kind: "follow" } : undefined,
+      detail: sql`jsonb_build_object('error', ${error}::text)
+        || case when ${retryable}::boolean then jsonb_build_object('retryable', true, 'attempts', changed.attempts,
+                'retryAfter', case when changed.status = 'QUEUED' then changed.run_after end) else '{}'::jsonb end`,
+      set: sql`status = (case when ${retry} then 'QUEUED' else 'FAILED' end)::"JobStatus",
+               end_time = case when ${retry} then null else now() end,
+               error_reason = case when ${retry} then null else ${error}::text end,
+               node_id = case when ${retry} then null else j.node_id end,
+               start_time = case when ${retry} then null else j.start_time end,
+               run_after = case when ${retry} then ${retryAt()} else j.run_after end,
+               ${LEASE_ENDED}`,
+      tasks: { kind: "follow" },
+      endsAttempt: { outcome: "FAILED", error, retryable },
     });
   } catch (refusal) {
     // The guard that refused may have been the tasks': say so, naming them.
@@ -371,14 +429,15 @@ async function finishWith(db: Queryable, actor: Principal, jobId: string, leaseT
  * Fails the running job one of whose tasks failed for good (the FAIL_JOB policy), in the caller's
  * transaction, under the same guard as the task's change: its unfinished tasks are cancelled.
  */
-export function failJobForTask(tx: Prisma.TransactionClient, actor: Principal, jobId: string, leaseToken: string | null, error: string, taskId: string) {
+export function failJobForTask(tx: Prisma.TransactionClient, actor: Actor, jobId: string, leaseToken: string | null, error: string, taskId: string) {
   return transition(tx, actor, jobId, {
     action: "finish",
     kind: "FAILED",
     leaseToken,
     detail: { error, failedTask: taskId },
-    set: sql`status = 'FAILED', end_time = now(), error_reason = ${error}::text, lease_token = null, lease_expires_at = null`,
+    set: sql`status = 'FAILED', end_time = now(), error_reason = ${error}::text, ${LEASE_ENDED}`,
     tasks: { kind: "follow" },
+    endsAttempt: { outcome: "FAILED", error },
   });
 }
 
@@ -399,10 +458,11 @@ export function resetJob(
     leaseToken: input.leaseToken ?? null,
     input: { leaseToken: input.leaseToken },
     detail: { keepOutputs: Boolean(input.keepOutputs), keepSucceededTasks: Boolean(input.keepSucceededTasks) },
-    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null,
+    set: sql`status = 'QUEUED', node_id = null, ${LEASE_ENDED}, start_time = null,
              end_time = null, progress = 0, progress_detail = null, error_reason = null, attempts = 0, run_after = now()`,
     alsoDo: input.keepOutputs ? undefined : sql`delete from job_outputs where job_id in (select id from changed)`,
     tasks: { kind: "reset", keepSucceeded: Boolean(input.keepSucceededTasks) },
+    endsAttempt: { outcome: "RESET" },
   });
 }
 
@@ -411,8 +471,9 @@ export function abortJob(db: Db, actor: Principal, jobId: string) {
   return transition(db, actor, jobId, {
     action: "abort",
     kind: "ABORTED",
-    set: sql`status = 'QUEUED', node_id = null, lease_token = null, lease_expires_at = null, start_time = null, run_after = now()`,
+    set: sql`status = 'QUEUED', node_id = null, ${LEASE_ENDED}, start_time = null, run_after = now()`,
     tasks: { kind: "follow" },
+    endsAttempt: { outcome: "ABORTED" },
   });
 }
 
@@ -490,8 +551,9 @@ export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: stri
       kind: "CANCELLED",
       input: { reason },
       detail: reason ? { reason } : null,
-      set: sql`status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null`,
+      set: sql`status = 'CANCELLED', end_time = now(), ${LEASE_ENDED}`,
       tasks: { kind: "follow" },
+      endsAttempt: { outcome: "CANCELLED", error: reason ?? null },
     });
     await cancelDescendants(tx, actor, jobId);
     return job;
@@ -511,11 +573,12 @@ async function cancelDescendants(db: Queryable, actor: Principal, jobId: string)
        where j.status = any(${statusList(allowedFrom.cancel)}) and j.deleted_at is null
        for update of j
     ), changed as (
-      update jobs j set status = 'CANCELLED', end_time = now(), lease_token = null, lease_expires_at = null,
+      update jobs j set status = 'CANCELLED', end_time = now(), ${LEASE_ENDED},
                         version = j.version + 1, updated_at = now(), ${nextEventTxid()}
         from target t where j.id = t.id
-      returning j.id, j.status, j.version, j.event_txid, t.status as from_status
-    ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()})
+      returning j.id, j.status, j.version, j.event_txid, j.run_after, t.status as from_status
+    ), task_effects as (${taskEffect({ kind: "follow" })}), task_counts as (${taskCounts()}),
+    attempt as (${endAttempt({ outcome: "CANCELLED", error: `cancelled with job ${jobId}` })})
     insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version, txid)
     select id, 'CANCELLED', from_status, 'CANCELLED', ${withTaskCounts(sql`${JSON.stringify({ cascadedFrom: jobId })}::jsonb`)},
            ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid

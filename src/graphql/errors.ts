@@ -8,6 +8,7 @@ import {
   InvalidTransitionError,
   LeaseLostError,
   NotFoundError,
+  TimeLimitExceededError,
   TooLargeError,
   ValidationError,
 } from "../domain/errors.js";
@@ -78,6 +79,28 @@ builder.objectType(LeaseLostError, {
   isTypeOf: (value) => value instanceof LeaseLostError,
 });
 
+const TimeLimitEnum = builder.enumType("TimeLimit", {
+  description: "A limit on how long work may take.",
+  values: {
+    JOB_TIME_LIMIT: { description: "The job's time limit on each attempt (timeLimitSeconds)." },
+    TASK_TIME_LIMIT: { description: "A task's time limit on each run (maxExecutionTimeInSeconds, or its job's taskTimeLimitSeconds)." },
+    DEADLINE: { description: "The job's deadline." },
+  } as const,
+});
+
+builder.objectType(TimeLimitExceededError, {
+  name: "TimeLimitExceededError",
+  description:
+    "The node's work ran past a time limit and the gateway ended it: its attempt at the job (and its lease), a task's run, or the job itself at its deadline. Stop working on it; the job's or the task's status says what became of it.",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof TimeLimitExceededError,
+  fields: (t) => ({
+    limit: t.field({ type: TimeLimitEnum, description: "Which limit it was.", resolve: (error) => error.limit }),
+    limitSeconds: t.exposeInt("limitSeconds", { nullable: true, description: "The limit in seconds; null for a deadline." }),
+    exceededAt: t.expose("exceededAt", { type: "DateTime", description: "When the gateway ended the work." }),
+  }),
+});
+
 builder.objectType(ConflictError, {
   name: "ConflictError",
   description: "The object changed since the version the caller expected.",
@@ -125,6 +148,7 @@ export type ErrorClass =
   | typeof ForbiddenError
   | typeof InvalidTransitionError
   | typeof LeaseLostError
+  | typeof TimeLimitExceededError
   | typeof NotFoundError
   | typeof TooLargeError
   | typeof BusyError

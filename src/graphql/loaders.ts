@@ -4,9 +4,11 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
 import {
+  attemptsOfJobs,
   countEventsOfJobs,
+  lowestUnsucceededSequences,
   countOutputsOfJobs,
   countTasksOfJobs,
   eventsOfJobs,
@@ -75,6 +77,15 @@ export class Loaders {
 
   get eventCount(): DataLoader<string, number> {
     return this.#perJob(["eventCount"], async (ids) => countEventsOfJobs(this.#db, ids));
+  }
+
+  get attempts(): DataLoader<string, JobAttempt[]> {
+    return this.#perJob(["attempts"], async (ids) => attemptsOfJobs(this.#db, ids));
+  }
+
+  /** The lowest sequence of each job's tasks that have not succeeded (see lowestUnsucceededSequences). */
+  get startableSequence(): DataLoader<string, number | null> {
+    return this.#perJob(["startableSequence"], async (ids) => lowestUnsucceededSequences(this.#db, ids));
   }
 
   #perJob<T>(key: unknown[], load: (ids: readonly string[]) => Promise<Map<string, T>>): DataLoader<string, T> {

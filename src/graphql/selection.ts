@@ -20,6 +20,9 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     children: [],
     node: [],
     creator: [],
+    attempts: [],
+    attemptCount: ["attempts"],
+    retryPolicy: ["maxAttempts", "retryBackoffBaseSeconds", "retryBackoffCapSeconds", "retryJitter", "retryOn"],
     tasks: [],
     outputs: [],
     events: [],
@@ -34,12 +37,17 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     stoppedBy: ["stoppedByTaskId"],
     events: [],
     // What canOnTask reads of the task; its job's columns come through the job loader.
+    viewerCanStart: ["jobId", "status", "sequence"],
+    viewerCanReportProgress: ["jobId", "status"],
+    viewerCanFinish: ["jobId", "status"],
+    timeLimitAt: ["timeLimitAt", "status"],
     viewerCanReset: ["jobId", "status"],
     viewerCanRetry: ["jobId", "status"],
   },
   JobOutput: { id: [], job: ["jobId"], downloadUrl: [] },
   JobTemplate: { id: [] },
   JobEvent: { id: [], job: ["jobId"], task: ["taskId"], actorUser: ["actorUserId"], actorNode: ["actorNodeId"] },
+  JobAttempt: { node: ["nodeId"] },
 };
 
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */

@@ -11,6 +11,7 @@ export {
 } from "./client.js";
 export {
   JobAbortedError,
+  RetryableError,
   runWorker,
   type AbortReason,
   type JobContext,

@@ -11,7 +11,10 @@ export const WorkerJobFields = graphql(`
     queue
     priority
     tags
-    attempts
+    attemptCount
+    maxAttempts
+    timeLimitAt
+    deadline
     template { name version executor { name version } }
     inputValues { name type value }
     parameterValues { name type value }
@@ -62,8 +65,8 @@ export const ReportJobProgress = graphql(`
 `);
 
 export const FinishJob = graphql(`
-  mutation SdkFinishJob($id: ID!, $leaseToken: String!, $error: String) {
-    finishJob(id: $id, leaseToken: $leaseToken, error: $error) {
+  mutation SdkFinishJob($id: ID!, $leaseToken: String!, $error: String, $retryable: Boolean) {
+    finishJob(id: $id, leaseToken: $leaseToken, error: $error, retryable: $retryable) {
       __typename
       ... on JobPayload { job { status } }
       ... on InvalidTransitionError { from }

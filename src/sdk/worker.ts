@@ -1,8 +1,8 @@
 // runWorker: a worker node's whole protocol, so that a worker is its handler. It claims jobs
 // (acquireNextJob, woken by jobAvailable or a poll), starts them, keeps their leases alive,
-// finishes them with the handler's outcome, tells the handler through an AbortSignal when a job is
-// cancelled or its lease is lost, releases what it holds when stopped, and keeps going through
-// network errors.
+// finishes them with the handler's outcome (a RetryableError as a retryable failure), tells the
+// handler through an AbortSignal when a job is cancelled, its lease is lost or its time limit
+// passes, releases what it holds when stopped, and keeps going through network errors.
 import type { ResultOf } from "@graphql-typed-document-node/core";
 import {
   createJobgraphClient,
@@ -37,21 +37,41 @@ export type WorkerJob = NonNullable<Acquired["job"]>;
 export type WorkerTask = WorkerTaskFieldsFragment;
 
 /** Why a job's signal fired. */
-export type AbortReason = "cancelled" | "lease-lost" | "shutdown";
+export type AbortReason = "cancelled" | "lease-lost" | "timed-out" | "shutdown";
+
+const ABORT_MESSAGES: Record<AbortReason, string> = {
+  cancelled: "the job was cancelled",
+  "lease-lost": "the worker no longer holds the job (its lease expired or was taken back)",
+  "timed-out": "the attempt ran past the job's time limit, or the job's deadline passed: the gateway ended it",
+  shutdown: "the worker is stopping",
+};
 
 /** The reason of a job's AbortSignal. */
 export class JobAbortedError extends Error {
   constructor(readonly reason: AbortReason) {
-    super(
-      reason === "cancelled"
-        ? "the job was cancelled"
-        : reason === "lease-lost"
-          ? "the worker no longer holds the job (its lease expired or was taken back)"
-          : "the worker is stopping",
-    );
+    super(ABORT_MESSAGES[reason]);
     this.name = "JobAbortedError";
   }
 }
+
+/**
+ * Thrown by a handler for a failure another attempt may mend (a service that was busy, a network
+ * that went away): the job goes back to the queue after its backoff while its retry policy allows,
+ * instead of failing. Any error with `retryable: true` counts the same.
+ */
+export class RetryableError extends Error {
+  readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RetryableError";
+  }
+}
+
+const isRetryable = (error: unknown) => typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === true;
+
+/** Why a refused holder's call means the job is no longer the worker's. */
+const abortReasonOf = (r: { __typename: string; from?: string }): AbortReason =>
+  r.__typename === "TimeLimitExceededError" ? "timed-out" : r.__typename === "InvalidTransitionError" && r.from === "CANCELLED" ? "cancelled" : "lease-lost";
 
 export type JobContext = {
   /** Fires when the job is cancelled, its lease is lost, or the worker stops; stop work then. */
@@ -176,7 +196,7 @@ export function runWorker(options: WorkerOptions): Worker {
       try {
         const { renewJobLease: r } = await client.request(RenewJobLease, { id: h.job.id, leaseToken: h.leaseToken });
         if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
-        else abort(r.__typename === "InvalidTransitionError" && r.from === "CANCELLED" ? "cancelled" : "lease-lost");
+        else abort(abortReasonOf(r));
       } catch (error) {
         report(error, h.job);
         if (Date.now() >= h.expiresAt) abort("lease-lost");
@@ -189,6 +209,9 @@ export function runWorker(options: WorkerOptions): Worker {
       timer = setTimeout(() => void renew(), Math.max(500, (h.expiresAt - Date.now()) / 3));
     };
     schedule();
+    // The handler hears of its time limit or deadline as it passes, not at the next renewal.
+    const limits = [h.job.timeLimitAt, h.job.deadline].filter((at): at is string => Boolean(at)).map(Date.parse);
+    const limitTimer = limits.length ? setTimeout(() => abort("timed-out"), Math.max(0, Math.min(...limits) - Date.now())) : undefined;
     const updates = client.subscribe(JobStatusWatch, { id: h.job.id });
     void (async () => {
       try {
@@ -203,6 +226,7 @@ export function runWorker(options: WorkerOptions): Worker {
     })();
     return () => {
       clearTimeout(timer);
+      clearTimeout(limitTimer);
       void updates.return?.();
     };
   }
@@ -239,6 +263,7 @@ export function runWorker(options: WorkerOptions): Worker {
         ),
     };
     let failure: string | null = null;
+    let retryable = false;
     try {
       const { startJob: started } = await client.request(StartJob, { id: job.id, leaseToken: h.leaseToken });
       if (started.__typename !== "LeasePayload") throw new RefusedError(started.__typename, "message" in started ? started.message : "");
@@ -248,18 +273,19 @@ export function runWorker(options: WorkerOptions): Worker {
       if (!controller.signal.aborted) await options.handler(job, context);
     } catch (error) {
       failure = error instanceof Error ? error.message || error.name : String(error);
+      retryable = isRetryable(error);
     } finally {
       stopWatching();
     }
     const reason = controller.signal.aborted ? (controller.signal.reason as JobAbortedError).reason : null;
-    if (reason === "cancelled" || reason === "lease-lost") return;
+    if (reason === "cancelled" || reason === "lease-lost" || reason === "timed-out") return;
     if (reason === "shutdown") {
       await client.request(ReleaseJob, { id: job.id, leaseToken: h.leaseToken }).catch((error: unknown) => report(error, job));
       return;
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const { finishJob: finished } = await client.request(FinishJob, { id: job.id, leaseToken: h.leaseToken, error: failure });
+        const { finishJob: finished } = await client.request(FinishJob, { id: job.id, leaseToken: h.leaseToken, error: failure, retryable: failure !== null && retryable });
         if (finished.__typename === "InvalidTransitionError" && failure === null) {
           // A success the job's state refuses (its tasks are unfinished) is delivered as the
           // failure it is, at once, rather than left to the lease's running out and more attempts.

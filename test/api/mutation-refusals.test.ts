@@ -81,7 +81,7 @@ describe("every mutation's refusals", () => {
   });
 
   /** A job of alice's in `status` with an output "kept" and two tasks, held by `node` under `lease` when ACQUIRED or RUNNING. */
-  async function job(status: JobStatus, { deleted = false } = {}): Promise<Job> {
+  async function job(status: JobStatus, { deleted = false, timedOut = false } = {}): Promise<Job> {
     const [id] = (await createJobs(database.db, templateId, 1)) as [string];
     const lease = randomUUID();
     const held = status === "ACQUIRED" || status === "RUNNING";
@@ -99,11 +99,16 @@ describe("every mutation's refusals", () => {
     await database.db.jobOutput.create({ data: { jobId: id, name: "kept", type: "json", sha256: "0".repeat(64) } });
     const queuedTask = await database.db.task.create({ data: { jobId: id, name: "queued", qsequence: 0 } });
     const runningTask = await database.db.task.create({ data: { jobId: id, name: "running", qsequence: 1, status: "RUNNING" } });
+    // The attempt `node` made under `lease` ran past the job's time limit, and the job went back to the queue.
+    if (timedOut) {
+      await database.db.job.update({ where: { id }, data: { timeLimitSeconds: 60 } });
+      await database.db.jobAttempt.create({ data: { jobId: id, number: 1, nodeId: node.id, leaseToken: lease, endTime: new Date(), outcome: "TIMED_OUT" } });
+    }
     return { id, gid: encodeGlobalId("Job", id), lease, queuedTask: encodeGlobalId("Task", queuedTask.id), runningTask: encodeGlobalId("Task", runningTask.id) };
   }
 
   const missing = (type: string) => encodeGlobalId(type, randomUUID());
-  const on = (status: JobStatus, args: (j: Job) => string, options?: { deleted?: boolean }) => async () => args(await job(status, options));
+  const on = (status: JobStatus, args: (j: Job) => string, options?: { deleted?: boolean; timedOut?: boolean }) => async () => args(await job(status, options));
   const call =
     (field: string, args: string | (() => Promise<string> | string), file?: Uint8Array) =>
     async (): Promise<Call> => ({ field, args: typeof args === "string" ? args : await args(), ...(file ? { file } : {}) });
@@ -112,6 +117,7 @@ describe("every mutation's refusals", () => {
     forbidden: call(field, on("RUNNING", (j) => `id: "${j.gid}", leaseToken: ""${extra}`)),
     missing: call(field, () => `id: "${missing("Job")}", leaseToken: "${randomUUID()}"${extra}`),
     leaseLost: call(field, on("RUNNING", (j) => `id: "${j.gid}", leaseToken: "${randomUUID()}"${extra}`)),
+    timedOut: call(field, on("QUEUED", (j) => `id: "${j.gid}", leaseToken: "${j.lease}"${extra}`, { timedOut: true })),
   });
 
   const REFUSALS: Refusal[] = [
@@ -150,6 +156,7 @@ describe("every mutation's refusals", () => {
         { mutation: field, error: "ForbiddenError", who: "alice", call: calls.forbidden },
         { mutation: field, error: "NotFoundError", who: "node", call: calls.missing },
         { mutation: field, error: "LeaseLostError", who: "other", call: calls.leaseLost },
+        { mutation: field, error: "TimeLimitExceededError", who: "node", call: calls.timedOut },
         { mutation: field, error: "InvalidTransitionError", who: "node", call: call(field, invalid) },
       ];
     }),
@@ -159,6 +166,7 @@ describe("every mutation's refusals", () => {
     { mutation: "resetJob", error: "InvalidTransitionError", who: "alice", call: call("resetJob", on("QUEUED", (j) => `id: "${j.gid}"`)) },
     // The holding node itself, with a lease of its own from before (issue 13's example).
     { mutation: "resetJob", error: "LeaseLostError", who: "node", call: call("resetJob", on("RUNNING", (j) => `id: "${j.gid}", leaseToken: "${randomUUID()}"`)) },
+    { mutation: "resetJob", error: "TimeLimitExceededError", who: "node", call: call("resetJob", on("QUEUED", (j) => `id: "${j.gid}", leaseToken: "${j.lease}"`, { timedOut: true })) },
     { mutation: "abortJob", error: "ForbiddenError", who: "alice", call: call("abortJob", on("RUNNING", (j) => `id: "${j.gid}"`)) },
     { mutation: "abortJob", error: "NotFoundError", who: "admin", call: call("abortJob", () => `id: "${missing("Job")}"`) },
     { mutation: "abortJob", error: "InvalidTransitionError", who: "admin", call: call("abortJob", on("QUEUED", (j) => `id: "${j.gid}"`)) },
@@ -186,6 +194,7 @@ describe("every mutation's refusals", () => {
     { mutation: "addJobOutput", error: "NotFoundError", who: "admin", call: call("addJobOutput", () => `jobId: "${missing("Job")}", name: "o", type: "json"`, file()) },
     { mutation: "addJobOutput", error: "InvalidTransitionError", who: "node", call: call("addJobOutput", on("SUCCEEDED", (j) => `jobId: "${j.gid}", name: "o", type: "json", leaseToken: "${j.lease}"`), file()) },
     { mutation: "addJobOutput", error: "LeaseLostError", who: "other", call: call("addJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "o", type: "json", leaseToken: "${randomUUID()}"`), file()) },
+    { mutation: "addJobOutput", error: "TimeLimitExceededError", who: "node", call: call("addJobOutput", on("QUEUED", (j) => `jobId: "${j.gid}", name: "o", type: "json", leaseToken: "${j.lease}"`, { timedOut: true }), file()) },
     { mutation: "addJobOutput", error: "AlreadyExistsError", who: "admin", call: call("addJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "kept", type: "json"`), file()) },
     { mutation: "addJobOutput", error: "TooLargeError", who: "admin", via: "small", call: call("addJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "o", type: "json"`), file()) },
     { mutation: "deleteJobOutput", error: "ForbiddenError", who: "alice", call: call("deleteJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "kept", type: "json"`)) },
@@ -193,12 +202,14 @@ describe("every mutation's refusals", () => {
     { mutation: "deleteJobOutput", error: "NotFoundError", who: "admin", call: call("deleteJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "missing", type: "json"`)) },
     { mutation: "deleteJobOutput", error: "InvalidTransitionError", who: "node", call: call("deleteJobOutput", on("CANCELLED", (j) => `jobId: "${j.gid}", name: "kept", type: "json", leaseToken: "${j.lease}"`)) },
     { mutation: "deleteJobOutput", error: "LeaseLostError", who: "other", call: call("deleteJobOutput", on("RUNNING", (j) => `jobId: "${j.gid}", name: "kept", type: "json", leaseToken: "${randomUUID()}"`)) },
+    { mutation: "deleteJobOutput", error: "TimeLimitExceededError", who: "node", call: call("deleteJobOutput", on("QUEUED", (j) => `jobId: "${j.gid}", name: "kept", type: "json", leaseToken: "${j.lease}"`, { timedOut: true })) },
     { mutation: "addTasks", error: "ForbiddenError", who: "bob", call: call("addTasks", on("RUNNING", (j) => `job: "${j.gid}", tasks: [{ name: "t" }]`)) },
     { mutation: "addTasks", error: "ValidationError", who: "alice", call: call("addTasks", on("RUNNING", (j) => `job: "${j.gid}", tasks: []`)) },
     { mutation: "addTasks", error: "NotFoundError", who: "alice", call: call("addTasks", () => `job: "${missing("Job")}", tasks: [{ name: "t" }]`) },
     // The node that held the job last, once it finished (issue 13's example).
     { mutation: "addTasks", error: "InvalidTransitionError", who: "node", call: call("addTasks", on("SUCCEEDED", (j) => `job: "${j.gid}", tasks: [{ name: "t" }], leaseToken: "${j.lease}"`)) },
     { mutation: "addTasks", error: "LeaseLostError", who: "other", call: call("addTasks", on("RUNNING", (j) => `job: "${j.gid}", tasks: [{ name: "t" }], leaseToken: "${randomUUID()}"`)) },
+    { mutation: "addTasks", error: "TimeLimitExceededError", who: "node", call: call("addTasks", on("QUEUED", (j) => `job: "${j.gid}", tasks: [{ name: "t" }], leaseToken: "${j.lease}"`, { timedOut: true })) },
     ...(
       [
         ["startTask", "", (j: Job) => j.queuedTask, (j: Job) => j.runningTask],
@@ -210,6 +221,7 @@ describe("every mutation's refusals", () => {
       { mutation: field, error: "NotFoundError", who: "node", call: call(field, () => `id: "${missing("Task")}", leaseToken: "${randomUUID()}"${extra}`) },
       { mutation: field, error: "InvalidTransitionError", who: "node", call: call(field, on("RUNNING", (j) => `id: "${wrong(j)}", leaseToken: "${j.lease}"${extra}`)) },
       { mutation: field, error: "LeaseLostError", who: "other", call: call(field, on("RUNNING", (j) => `id: "${startable(j)}", leaseToken: "${randomUUID()}"${extra}`)) },
+      { mutation: field, error: "TimeLimitExceededError", who: "node", call: call(field, on("QUEUED", (j) => `id: "${startable(j)}", leaseToken: "${j.lease}"${extra}`, { timedOut: true })) },
     ]),
     { mutation: "reportTaskProgress", error: "ValidationError", who: "node", call: call("reportTaskProgress", on("RUNNING", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}", progress: 2`)) },
     ...(["resetTask", "retryTask"] as const).flatMap((field): Refusal[] => [
@@ -218,6 +230,7 @@ describe("every mutation's refusals", () => {
       // The job has finished: no task of it changes any more.
       { mutation: field, error: "InvalidTransitionError", who: "node", call: call(field, on("SUCCEEDED", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}"`)) },
       { mutation: field, error: "LeaseLostError", who: "other", call: call(field, on("RUNNING", (j) => `id: "${j.runningTask}", leaseToken: "${randomUUID()}"`)) },
+      { mutation: field, error: "TimeLimitExceededError", who: "node", call: call(field, on("QUEUED", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}"`, { timedOut: true })) },
     ]),
   ];
 

@@ -20,6 +20,21 @@ const NestedPage = graphql(`
   }
 `);
 
+// A job's attempts with their nodes, and what the viewer may do to each task (which reads the
+// task's job and its lowest unfinished sequence).
+const AttemptsAndFlags = graphql(`
+  query AttemptsAndFlags($first: Int!) {
+    jobs(first: $first) {
+      edges {
+        node {
+          attempts { number outcome node { name } }
+          tasks(first: 5) { edges { node { viewerCanStart viewerCanFinish viewerCanRetry } } }
+        }
+      }
+    }
+  }
+`);
+
 describe("a nested page of jobs", () => {
   let database: TestDatabase;
   let api: TestApi;
@@ -29,7 +44,11 @@ describe("a nested page of jobs", () => {
     api = await createTestApi(database);
     const template = await createTemplate(database.db);
     const [parent] = await createJobs(database.db, template.id, 1);
-    await createJobs(database.db, template.id, 60, { tasks: 25, outputs: 2, spec: () => ({ parentId: parent }) });
+    const jobs = await createJobs(database.db, template.id, 60, { tasks: 25, outputs: 2, spec: () => ({ parentId: parent }) });
+    const nodes = await Promise.all([0, 1, 2].map((i) => database.db.workerNode.create({ data: { name: `n-plus-one-${i}` } })));
+    await database.db.jobAttempt.createMany({
+      data: jobs.flatMap((jobId, i) => [1, 2].map((number) => ({ jobId, number, nodeId: nodes[(i + number) % 3]!.id, leaseToken: crypto.randomUUID(), outcome: "RELEASED" as const }))),
+    });
   });
 
   // Authenticating the caller costs a statement of its own, whatever the query; it is not counted.
@@ -40,6 +59,20 @@ describe("a nested page of jobs", () => {
     const data = await api.query(NestedPage, { first });
     return { data, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
   }
+
+  it("reads attempts, their nodes and the task flags in statements constant in page size", async () => {
+    const counted = async (first: number) => {
+      database.counter.reset();
+      const data = await api.query(AttemptsAndFlags, { first });
+      return { data, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
+    };
+    const small = await counted(5);
+    const large = await counted(50);
+    expect(large.data.jobs.edges.filter((e) => e.node.attempts.length === 2 && e.node.attempts.every((a) => a.node?.name))).toHaveLength(50);
+    expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
+    // Levels: jobs, attempts, their nodes, tasks, the tasks' jobs, the jobs' lowest unfinished sequences.
+    expect(large.statements.length, large.statements.join("\n---\n")).toBeLessThanOrEqual(6);
+  });
 
   it("costs the same number of statements for 5 jobs as for 50", async () => {
     const small = await statementsFor(5);

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reclaimExpiredLeases } from "../../src/domain/claiming.js";
 import { createTestNode } from "../helpers/principals.js";
 import { cli, eventually, startCli, startGateway, type Gateway } from "./cli.js";
 
@@ -101,6 +102,37 @@ describe("jobgraph worker --exec", () => {
     expect(job.errorReason).toBe("the command exited with code 4: checking disk\ndisk full");
     expect(await gateway.database.db.jobOutput.count({ where: { jobId: job.id } })).toBe(0);
     await running.waitFor(new RegExp(`\\[#${number}\\] FAILED: the command exited with code 4`));
+    running.child.kill("SIGTERM");
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it("reports exit code 75 as a retryable failure: the job runs again after its backoff", async () => {
+    const number = await createJob("retry");
+    await gateway.database.db.job.update({ where: { number: BigInt(number) }, data: { retryBackoffBaseSeconds: 0.2, retryJitter: 0 } });
+    const running = await worker("retry", 'echo "attempt $JOBGRAPH_ATTEMPT of $JOBGRAPH_MAX_ATTEMPTS" >&2; [ "$JOBGRAPH_ATTEMPT" = 2 ] || exit 75');
+    const job = await until(number, "SUCCEEDED");
+    await running.waitFor(new RegExp(`\\[#${number}\\] FAILED \\(retryable\\): the command exited with code 75: attempt 1 of 3`));
+    const attempts = await gateway.database.db.jobAttempt.findMany({ where: { jobId: job.id }, orderBy: { number: "asc" } });
+    expect(attempts.map((a) => [a.outcome, a.error, a.retryable])).toEqual([
+      ["FAILED", "the command exited with code 75: attempt 1 of 3", true],
+      ["SUCCEEDED", null, null],
+    ]);
+    running.child.kill("SIGTERM");
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it("stops the command when its attempt's time limit passes, and the attempt ends as TIMED_OUT", async () => {
+    const number = await createJob("time-limit");
+    await gateway.database.db.job.update({ where: { number: BigInt(number) }, data: { timeLimitSeconds: 2, maxAttempts: 1 } });
+    const marker = path.join(folder, "stopped-by-time-limit");
+    const running = await worker("time-limit", `echo "until $JOBGRAPH_TIME_LIMIT_AT"; trap 'echo stopped > "${marker}"; exit 1' TERM; sleep 30 & wait`);
+    await running.waitFor(new RegExp(`\\[#${number}\\] stopped: the attempt ran past the job's time limit`), 15_000);
+    await eventually(async () => existsSync(marker), Boolean, "the command to be stopped");
+    const limitAt = (await jobOf(number)).timeLimitAt!;
+    expect(running.stdout()).toContain(`[#${number}] until ${limitAt.toISOString()}`);
+    // The gateway's housekeeping ends the attempt (the test gateway runs none of its own).
+    await eventually(async () => (await reclaimExpiredLeases(gateway.database.db)).failed, (n) => n > 0, "the attempt to be reclaimed");
+    expect(await jobOf(number)).toMatchObject({ status: "FAILED", errorReason: "timed out: attempt 1 ran past the time limit of 2 s" });
     running.child.kill("SIGTERM");
     expect((await running.exited).code).toBe(0);
   });

@@ -25,7 +25,7 @@ const AcquireNext = graphql(`
   mutation AcquireNextForClaiming($filter: AcquireFilter) {
     acquireNextJob(filter: $filter) {
       __typename
-      ... on AcquireJobPayload { job { id status attempts } lease { token expiresAt } }
+      ... on AcquireJobPayload { job { id status attemptCount attempts { number outcome } } lease { token expiresAt } }
       ... on Error { message }
     }
   }
@@ -125,7 +125,7 @@ describe("claiming", () => {
           const payload = result.data?.acquireNextJob;
           if (payload?.__typename !== "AcquireJobPayload") throw new Error(`acquireNextJob answered ${JSON.stringify(payload)}`);
           if (!payload.job) return taken;
-          expect(payload.job).toMatchObject({ status: "ACQUIRED", attempts: 1 });
+          expect(payload.job).toMatchObject({ status: "ACQUIRED", attemptCount: 1, attempts: [{ number: 1, outcome: null }] });
           taken.push({ jobId: decodeGlobalId(payload.job.id).id, nodeId: node.id, token: payload.lease!.token });
         }
       }

@@ -10,7 +10,7 @@ import { buildApp, type App } from "../../src/app.js";
 import { createDb } from "../../src/db/client.js";
 import { projectRoot } from "../../src/db/migrate.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { runWorker, type AbortReason, type JobAbortedError, type Worker } from "../../src/sdk/index.js";
+import { RetryableError, runWorker, type AbortReason, type JobAbortedError, type Worker } from "../../src/sdk/index.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -95,6 +95,50 @@ describe("runWorker", () => {
     const [job] = await eventually(() => statusOf(ids), allIn("FAILED"), "the job to fail");
     await worker.stop();
     expect(job!.errorReason).toBe("out of disk space");
+  });
+
+  it("gives a job another attempt after its backoff when its handler throws a RetryableError", async () => {
+    const [id] = await newJobs(1, "retryable");
+    await database.db.job.update({ where: { id: id! }, data: { retryBackoffBaseSeconds: 0.2, retryJitter: 0 } });
+    const node = await createTestNode(database.db);
+    const seen: number[] = [];
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["retryable"] },
+      pollIntervalMs: 100,
+      handler: (job) => {
+        seen.push(job.attemptCount);
+        if (job.attemptCount < 3) throw new RetryableError(`busy on attempt ${job.attemptCount}`);
+      },
+    });
+    const [job] = await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed on its third attempt");
+    await worker.stop();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(job!.attempts).toBe(3);
+    const attempts = await database.db.jobAttempt.findMany({ where: { jobId: id! }, orderBy: { number: "asc" } });
+    expect(attempts.map((a) => [a.outcome, a.error, a.retryable])).toEqual([
+      ["FAILED", "busy on attempt 1", true],
+      ["FAILED", "busy on attempt 2", true],
+      ["SUCCEEDED", null, null],
+    ]);
+  });
+
+  it("tells the handler when its attempt's time limit passes, and leaves the job to the gateway", async () => {
+    const [id] = await newJobs(1, "time-limit");
+    await database.db.job.update({ where: { id: id! }, data: { timeLimitSeconds: 1, maxAttempts: 1 } });
+    const node = await createTestNode(database.db);
+    const reasons: AbortReason[] = [];
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["time-limit"] },
+      handler: (_job, { signal }) =>
+        new Promise<void>((resolve) => signal.addEventListener("abort", () => (reasons.push((signal.reason as JobAbortedError).reason), resolve()))),
+    });
+    const [job] = await eventually(() => statusOf([id!]), allIn("FAILED"), "the job to time out");
+    await worker.stop();
+    expect(reasons).toEqual(["timed-out"]);
+    expect(job!.errorReason).toBe("timed out: attempt 1 ran past the time limit of 1 s");
+    expect(await database.db.jobAttempt.findMany({ where: { jobId: id! } })).toMatchObject([{ outcome: "TIMED_OUT" }]);
   });
 
   it("finishes a job whose handler returned with its tasks unfinished as FAILED, saying so, at once", async () => {

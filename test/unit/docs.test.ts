@@ -241,7 +241,7 @@ describe("the values the docs name", () => {
   it.each(docFiles)("names only error, payload and input types there are in %s's prose", (file) => {
     const names = [...prose(file).matchAll(/`([A-Z][A-Za-z]*(?:Error|Payload|Input|Filter|Result|Order|Connection|Edge))`/g)].map((m) => m[1]!);
     // The SDK's own error classes, not schema types.
-    const sdk = (name: string) => ["JobAbortedError", "RefusedError"].includes(name) && sourceText.includes(`export class ${name}`);
+    const sdk = (name: string) => ["JobAbortedError", "RefusedError", "RetryableError"].includes(name) && sourceText.includes(`export class ${name}`);
     expect(names.filter((n) => !schema.getType(n) && !sdk(n))).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/db/migrate.js";
 import { schema } from "../../src/graphql/schema.js";
 
-const HOLDER = ["ForbiddenError", "ValidationError", "NotFoundError", "InvalidTransitionError", "LeaseLostError"];
+const HOLDER = ["ForbiddenError", "ValidationError", "NotFoundError", "InvalidTransitionError", "LeaseLostError", "TimeLimitExceededError"];
 const OWNER = ["ForbiddenError", "ValidationError", "NotFoundError", "InvalidTransitionError"];
 
 /** Each mutation's errors: its union is these and its payload. */

@@ -1,5 +1,5 @@
 // The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
-import { JobEventKind, JobStatus, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import { AttemptOutcome, JobEventKind, JobFailureKind, JobStatus, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
 import { builder } from "../builder.js";
 
 export const JobStatusEnum = builder.enumType(JobStatus, {
@@ -36,6 +36,32 @@ export const TaskFailurePolicyEnum = builder.enumType(TaskFailurePolicy, {
       description:
         "The job goes on with the tasks that do not depend on the failed one (its sequence and lower); the higher sequences are cancelled, naming it.",
     },
+  },
+});
+
+export const JobFailureKindEnum = builder.enumType(JobFailureKind, {
+  name: "JobFailureKind",
+  description: "A kind of failure of an attempt at a job, which a retry policy may retry.",
+  values: {
+    ERROR: { description: "The holding node finished the job with an error it marked retryable (finishJob's retryable)." },
+    LEASE_EXPIRED: { description: "The holding node stopped renewing its lease (it died, or lost touch)." },
+    TIMED_OUT: { description: "The attempt ran past the job's time limit." },
+  },
+});
+
+export const AttemptOutcomeEnum = builder.enumType(AttemptOutcome, {
+  name: "AttemptOutcome",
+  description: "How an attempt at a job ended.",
+  values: {
+    SUCCEEDED: { description: "The node finished the job without error." },
+    FAILED: { description: "The node finished the job with an error (see error and retryable), or one of its tasks failed it." },
+    LEASE_EXPIRED: { description: "The node's lease ran out." },
+    TIMED_OUT: { description: "The attempt ran past the job's time limit." },
+    DEADLINE_EXCEEDED: { description: "The job's deadline passed while the node held it." },
+    RELEASED: { description: "The node gave the job back." },
+    ABORTED: { description: "An admin took the job back from the node." },
+    CANCELLED: { description: "The job was cancelled (or its parent was)." },
+    RESET: { description: "The job was reset." },
   },
 });
 
@@ -77,6 +103,12 @@ export const JobEventKindEnum = builder.enumType(JobEventKind, {
     TASK_RETRIED: { description: "A task failed with attempts left and was queued again." },
     TASKS_STOPPED: { description: "A task failed for good and the tasks that depend on it were cancelled (the CONTINUE policy)." },
     TASK_RESET: { description: "A task was reset, or given another attempt, by its job's holder or an admin." },
+    ATTEMPT_FAILED: {
+      description: "The holding node failed the job with a retryable error and attempts remained: the job is QUEUED again after its backoff (detail: error, attempts, retryAfter).",
+    },
+    TIMED_OUT: { description: "The attempt ran past the job's time limit: the job was queued again after its backoff, or failed (detail: attempts, retryAfter, timeLimitSeconds)." },
+    DEADLINE_EXCEEDED: { description: "The job's deadline passed before it finished: it failed (detail: deadline)." },
+    TASK_TIMED_OUT: { description: "A running task ran past its time limit: it was queued again while attempts remained, else failed as a failed task does." },
   },
 });
 

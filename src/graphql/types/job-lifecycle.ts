@@ -1,6 +1,14 @@
 // The mutations of the job lifecycle (see the table in docs and domain/lifecycle.ts), and creation.
 import { acquireNextJob } from "../../domain/claiming.js";
-import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidTransitionError,
+  LeaseLostError,
+  NotFoundError,
+  TimeLimitExceededError,
+  ValidationError,
+} from "../../domain/errors.js";
 import { createJob } from "../../domain/create-job.js";
 import {
   abortJob,
@@ -29,6 +37,7 @@ import { Job } from "./job.js";
 import { JobTemplate } from "./job-template.js";
 import { Lease } from "./lease.js";
 import { NewTaskInput, toNewTask } from "./new-task-input.js";
+import { RetryPolicyInput } from "./retry-policy-input.js";
 
 function leaseOf(changed: ChangedJob | null) {
   return changed?.leaseToken && changed.leaseExpiresAt ? { token: changed.leaseToken, expiresAt: changed.leaseExpiresAt } : null;
@@ -162,7 +171,20 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     parent: t.globalID({ required: false, for: [Job], description: "The job this one belongs under." }),
     priority: t.int({ required: false, description: "Higher runs first; 0 unless given." }),
     tags: t.stringList({ required: false, description: "Labels for finding and grouping jobs." }),
-    maxAttempts: t.int({ required: false, description: "Acquisitions allowed before an expired lease fails the job; 3 unless given." }),
+    maxAttempts: t.int({
+      required: false,
+      description: "Attempts allowed (as retryPolicy.maxAttempts), up to the template's maxAttemptsLimit; the template's retryPolicy.maxAttempts unless given.",
+    }),
+    retryPolicy: t.field({ type: RetryPolicyInput, required: false, description: "The job's own retry policy, within what its template allows; the template's unless given." }),
+    timeLimitSeconds: t.int({
+      required: false,
+      description: "Longest an attempt may last from its acquisition, 1 to 604800 seconds: past it the attempt ends as TIMED_OUT. The template's unless given.",
+    }),
+    taskTimeLimitSeconds: t.int({
+      required: false,
+      description: "Longest a run of one of its tasks may last when the task sets no maxExecutionTimeInSeconds, 1 to 172800 seconds. The template's unless given.",
+    }),
+    deadline: t.field({ type: "DateTime", required: false, description: "Fail the job (DEADLINE_EXCEEDED) if it has not finished by then; in the future." }),
     requiredLabels: t.field({
       type: "JSON",
       required: false,
@@ -225,7 +247,7 @@ function viewer(ctx: Context) {
  * job, with a lease that is not the current one of a job still in play, or in the wrong state (a
  * job that finished or was cancelled among them).
  */
-const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, TimeLimitExceededError];
 /** An action of the job's creator or an admin (or a node's acquisition): refused to others, for a missing job, or in the wrong state. */
 const OWNER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError];
 
@@ -318,11 +340,17 @@ builder.mutationFields((t) => {
   finishJob: t.field({
     type: JobPayload,
     description:
-      "Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks then CANCELLED. Success is refused (InvalidTransitionError, naming them) while any task is QUEUED or RUNNING. With fromTasks the tasks decide: SUCCEEDED when every task did, else FAILED naming those that did not. The holding node.",
+      "Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks then CANCELLED; with retryable, a failure goes back to QUEUED after its backoff while the retry policy allows (ATTEMPT_FAILED), its running tasks queued again and its finished ones kept. Success is refused (InvalidTransitionError, naming them) while any task is QUEUED or RUNNING. With fromTasks the tasks decide: SUCCEEDED when every task did, else FAILED naming those that did not. The holding node.",
     args: {
       id: jobArg(),
       leaseToken: leaseArg(true),
       error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded." }),
+      retryable: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description:
+          "With error: the failure is worth another attempt (a lost connection, a busy service). The job goes back to QUEUED after its backoff if its retry policy retries ERROR and attempts remain; else it FAILED.",
+      }),
       fromTasks: t.arg.boolean({
         required: false,
         defaultValue: false,
@@ -331,7 +359,12 @@ builder.mutationFields((t) => {
     },
     errors: mutationErrors("finishJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
-      changed: await finishJob(ctx.db, viewer(ctx), args.id.id, { leaseToken: args.leaseToken, error: args.error, fromTasks: args.fromTasks }),
+      changed: await finishJob(ctx.db, viewer(ctx), args.id.id, {
+        leaseToken: args.leaseToken,
+        error: args.error,
+        retryable: args.retryable,
+        fromTasks: args.fromTasks,
+      }),
     }),
   }),
   resetJob: t.field({

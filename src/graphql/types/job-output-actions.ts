@@ -1,6 +1,6 @@
 // Adding and removing job outputs. The file arrives as a stream (see src/http/request-bodies.ts)
 // and goes straight into storage.
-import { AlreadyExistsError, BusyError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TooLargeError, ValidationError } from "../../domain/errors.js";
+import { AlreadyExistsError, BusyError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, TooLargeError, ValidationError } from "../../domain/errors.js";
 import { addJobOutput, deleteJobOutput, type OutputInfo } from "../../domain/outputs.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
@@ -45,7 +45,7 @@ const DeleteJobOutputPayload = builder.objectRef<OutputInfo>("DeleteJobOutputPay
  * time: refused to users, for a missing job or output, with a lease that is not the current one of
  * a job still in play, and on a job that finished, was cancelled or is deleted.
  */
-const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+const HOLDER_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, TimeLimitExceededError];
 
 builder.mutationFields((t) => ({
   addJobOutput: t.field({

@@ -14,6 +14,8 @@ import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
 import { Executor } from "./executor.js";
 import { JobTemplateFilter, toTemplateFilter } from "./job-template-filter.js";
+import { policyOf, RetryPolicy } from "./retry-policy.js";
+import { TemplateRetryPolicyInput } from "./template-retry-policy-input.js";
 import { ValueDeclaration, type ValueDeclarationShape } from "./value-declaration.js";
 
 function declarations(stored: unknown): ValueDeclarationShape[] {
@@ -44,6 +46,20 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       type: [ValueDeclaration],
       description: "The parameters a job may set.",
       resolve: (tpl) => declarations(tpl.parameters),
+    }),
+    retryPolicy: t.field({
+      type: RetryPolicy,
+      description: "The retry policy its jobs get unless they ask for their own, within it.",
+      resolve: (tpl) => policyOf(tpl),
+    }),
+    maxAttemptsLimit: t.exposeInt("maxAttemptsLimit", { description: "The most attempts one of its jobs may ask for." }),
+    timeLimitSeconds: t.exposeInt("timeLimitSeconds", {
+      nullable: true,
+      description: "Longest an attempt at one of its jobs may last, unless the job sets its own. None when null.",
+    }),
+    taskTimeLimitSeconds: t.exposeInt("taskTimeLimitSeconds", {
+      nullable: true,
+      description: "Longest a task's run may last when neither the task nor its job sets a limit. None when null.",
     }),
     creator: t.relation("creator", { nullable: true, description: "The user who defined this version." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When this version was defined." }),
@@ -134,6 +150,12 @@ const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
     executor: t.field({ type: ExecutorInput, required: true, description: "What runs the jobs." }),
     inputs: t.field({ type: [DeclarationInput], required: false, description: "The inputs jobs supply." }),
     parameters: t.field({ type: [DeclarationInput], required: false, description: "The parameters jobs may set." }),
+    retryPolicy: t.field({ type: TemplateRetryPolicyInput, required: false, description: "How its jobs' failed attempts are retried; the defaults unless given." }),
+    timeLimitSeconds: t.int({ required: false, description: "Longest an attempt at one of its jobs may last, 1 to 604800 seconds; none unless given." }),
+    taskTimeLimitSeconds: t.int({
+      required: false,
+      description: "Longest a run of one of its jobs' tasks may last when the task sets none, 1 to 172800 seconds; none unless given.",
+    }),
   }),
 });
 
@@ -172,6 +194,9 @@ builder.mutationFields((t) => ({
         executorVersion: input.executor.version,
         inputs: declarationsOf(input.inputs),
         parameters: declarationsOf(input.parameters),
+        retryPolicy: input.retryPolicy,
+        timeLimitSeconds: input.timeLimitSeconds,
+        taskTimeLimitSeconds: input.taskTimeLimitSeconds,
       }),
     }),
   }),

@@ -11,7 +11,9 @@ import { connectionOf, pageFromQuery } from "../pages.js";
 import { JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
+import { JobAttempt } from "./job-attempt.js";
 import { JobTemplate } from "./job-template.js";
+import { policyOf, RetryPolicy } from "./retry-policy.js";
 import { TaskFilter } from "./task-filter.js";
 import { TaskOrder } from "./task-order.js";
 import { TypedValue, typedValues } from "./typed-value.js";
@@ -104,9 +106,39 @@ export const Job = builder.prismaNode("Job", {
       nullable: true,
       description: "When the holding node's lease runs out unless renewed; the job is then reclaimed.",
     }),
-    attempts: t.exposeInt("attempts", { description: "How many times the job has been acquired." }),
+    attempts: t.field({
+      type: [JobAttempt],
+      description: "Every attempt at the job (each acquisition by a node), oldest first, with how each ended; a reset keeps them.",
+      resolve: (job, _args, ctx) => ctx.loaders.attempts.load(job.id),
+    }),
+    attemptCount: t.exposeInt("attempts", {
+      description: "Attempts made since the job was created or last reset: the count its retry policy's maxAttempts limits.",
+    }),
     maxAttempts: t.exposeInt("maxAttempts", {
-      description: "How many acquisitions are allowed before an expired lease fails the job.",
+      description: "Attempts allowed in all (retryPolicy.maxAttempts): a failure of the last one fails the job.",
+    }),
+    retryPolicy: t.field({
+      type: RetryPolicy,
+      description: "Which failures lead to another attempt, and the backoff before it (the template's, within which the job may ask for its own).",
+      resolve: (job) => policyOf(job),
+    }),
+    timeLimitSeconds: t.exposeInt("timeLimitSeconds", {
+      nullable: true,
+      description: "Longest an attempt may last, from its acquisition: past it, the attempt ends as TIMED_OUT (retried by the policy, or failed). None when null.",
+    }),
+    timeLimitAt: t.expose("timeLimitAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the attempt under way runs out of time (its lease never outlasts it); null when none is under way or there is no limit.",
+    }),
+    taskTimeLimitSeconds: t.exposeInt("taskTimeLimitSeconds", {
+      nullable: true,
+      description: "Longest a run of one of its tasks may last when the task sets no maxExecutionTimeInSeconds of its own. None when null.",
+    }),
+    deadline: t.expose("deadline", {
+      type: "DateTime",
+      nullable: true,
+      description: "The job fails (DEADLINE_EXCEEDED) if it has not finished by then, queued or running.",
     }),
     requiredLabels: t.expose("requiredLabels", {
       type: "JSON",
@@ -151,6 +183,10 @@ export const Job = builder.prismaNode("Job", {
     viewerCanReinstate: t.boolean(viewerCan("reinstate", "reinstate the soft-deleted job")),
     viewerCanHardDelete: t.boolean(viewerCan("hardDelete", "delete the job for good")),
     viewerCanAddOutput: t.boolean(viewerCan("addOutput", "add outputs to the job (its holding node, or an admin)")),
+    viewerCanStart: t.boolean(viewerCan("start", "start the job (its holding node, once it has acquired it)")),
+    viewerCanReportProgress: t.boolean(viewerCan("reportProgress", "report the job's progress (its holding node, while it runs)")),
+    viewerCanRelease: t.boolean(viewerCan("release", "give the job back to the queue (its holding node)")),
+    viewerCanFinish: t.boolean(viewerCan("finish", "finish the job (its holding node, while it runs)")),
     tasks: t.connection(
       {
         type: taskPages.ref,

@@ -33,7 +33,10 @@ export const NewTaskInput = builder.inputType("NewTaskInput", {
     payload: t.field({ type: "JSON", required: false, description: "Executor-specific instructions." }),
     cpu: t.int({ required: false, description: "Minimum vCPUs, 1 to 16." }),
     memory: t.int({ required: false, description: "Minimum memory in MB, up to 122880." }),
-    maxExecutionTimeInSeconds: t.int({ required: false, description: "Longest run, up to 172800 seconds." }),
+    maxExecutionTimeInSeconds: t.int({
+      required: false,
+      description: "Longest a run may last, up to 172800 seconds: past it the run ends as a failure (TASK_TIMED_OUT). The job's taskTimeLimitSeconds unless given.",
+    }),
     requiredLabels: t.field({
       type: "JSON",
       required: false,

@@ -1,6 +1,6 @@
 import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask } from "../../domain/task-lifecycle.js";
 import { getTask, listTasksById } from "../../domain/tasks.js";
-import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "../../domain/errors.js";
+import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
 import { canOnTask, type TaskAction } from "../../domain/permissions.js";
 import { mutationErrors } from "../errors.js";
 import { NewTaskInput, toNewTask } from "./new-task-input.js";
@@ -78,7 +78,18 @@ export const Task = builder.prismaNode("Task", {
     maxAttempts: t.exposeInt("maxAttempts", { description: "Starts allowed: a failed task is queued again while attempts remain." }),
     reason: t.exposeString("reason", {
       nullable: true,
-      description: "Why the task was CANCELLED: with its job, or because a task it depends on failed.",
+      description: "Why the task was CANCELLED (with its job, or because a task it depends on failed), or why its last run ended (its time limit).",
+    }),
+    timeLimitAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the run under way must end (maxExecutionTimeInSeconds, or its job's taskTimeLimitSeconds); null when the task is not running or has no limit.",
+      resolve: (task) => (task.status === "RUNNING" ? task.timeLimitAt : null),
+    }),
+    timedOutAt: t.expose("timedOutAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When its last run was ended by its time limit (TASK_TIMED_OUT); cleared when it starts again.",
     }),
     stoppedBy: t.relation("stoppedByTask", { nullable: true, description: "The failed task whose failure cancelled this one, if any." }),
     success: t.exposeBoolean("success", {
@@ -86,6 +97,16 @@ export const Task = builder.prismaNode("Task", {
       description: "Null until the task has succeeded (true) or failed for good (false).",
     }),
     status: t.expose("status", { type: TaskStatusEnum, description: "Where the task is in its lifecycle." }),
+    viewerCanStart: t.boolean({
+      description: "Whether the viewer may start the task now (startTask): it is QUEUED and every task of a lower sequence has succeeded.",
+      resolve: async (task, args, ctx) => {
+        if (!(await viewerCanOnTask("start", "").resolve(task, args, ctx))) return false;
+        const lowest = await ctx.loaders.startableSequence.load(task.jobId);
+        return lowest === null || task.sequence <= lowest;
+      },
+    }),
+    viewerCanReportProgress: t.boolean(viewerCanOnTask("reportProgress", "report the task's progress (reportTaskProgress)")),
+    viewerCanFinish: t.boolean(viewerCanOnTask("finish", "finish the task (finishTask)")),
     viewerCanReset: t.boolean(viewerCanOnTask("reset", "reset the task (resetTask)")),
     viewerCanRetry: t.boolean(viewerCanOnTask("retry", "give the task another attempt (retryTask)")),
     createdByTask: t.relation("createdByTask", { nullable: true, description: "The task that created this one, if any." }),
@@ -134,7 +155,7 @@ const AddTasksPayload = builder.objectRef<{ taskIds: string[] }>("AddTasksPayloa
  * current one of a job still in play, and a job or task in the wrong state (a job that finished or
  * was cancelled among them).
  */
-const TASK_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError];
+const TASK_ERRORS = [ForbiddenError, ValidationError, NotFoundError, InvalidTransitionError, LeaseLostError, TimeLimitExceededError];
 
 builder.mutationFields((t) => {
   const taskId = () => t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." });
