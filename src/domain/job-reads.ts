@@ -182,6 +182,8 @@ function taskConditions(filter: TaskFilter, p: SqlParams, t: string): string[] {
   if (filter.name != null) where.push(`${t}.name = ${p.add(filter.name)}::text`);
   if (filter.status?.length) where.push(`${t}.status = any(${p.add(filter.status)}::"TaskStatus"[])`);
   if (filter.sequence != null) where.push(`${t}.sequence = ${p.add(filter.sequence)}::int`);
+  if (filter.mapTaskId != null) where.push(`${t}.map_task_id = ${p.add(filter.mapTaskId)}::uuid`);
+  if (filter.mapChildren != null) where.push(`${t}.map_task_id is ${filter.mapChildren ? "not " : ""}null`);
   return where;
 }
 

@@ -9,6 +9,7 @@ import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
+import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, type MapSpec } from "./map-tasks.js";
 import { withTasks } from "./task-effects.js";
 import { failJobForTask, type Actor } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
@@ -39,6 +40,8 @@ export type NewTask = {
   parameters?: unknown;
   /** Another task of the same job, by id. */
   createdByTaskId?: string | null;
+  /** A MAP task's template and list: it fans out to one task per value (see map-tasks.ts). */
+  map?: MapSpec | null;
 };
 
 const CONTROL = /\p{Cc}/u;
@@ -53,12 +56,22 @@ function between(value: number | null | undefined, min: number, max: number, pat
 export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
   const errors: FieldError[] = [];
   const names = new Set<string>();
+  const added = tasksAdded(tasks);
+  if (added > MAX_TASKS_PER_REQUEST) {
+    return [{ path, message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (${added} given)` }];
+  }
   tasks.forEach((task, i) => {
     const at = [...path, String(i)];
     if (!task.name || task.name.length > 1000 || CONTROL.test(task.name)) {
       errors.push({ path: [...at, "name"], message: "must be 1 to 1000 printable characters" });
     } else if (names.has(task.name)) errors.push({ path: [...at, "name"], message: `"${task.name}" is given twice` });
     names.add(task.name);
+    errors.push(...checkMap(task, at, checkTasks));
+    task.map?.values.forEach((_value, j) => {
+      const name = childName(task.name, j);
+      if (task.type === "MAP" && names.has(name)) errors.push({ path: [...at, "map", "values", String(j)], message: `the task it makes, "${name}", has the name of another task` });
+      names.add(name);
+    });
     between(task.sequence, 0, 1_000_000, [...at, "sequence"], errors);
     if ((task.executorName?.length ?? 0) > 200) errors.push({ path: [...at, "executor", "name"], message: "must be at most 200 characters" });
     if ((task.executorVersion?.length ?? 0) > 200) errors.push({ path: [...at, "executor", "version"], message: "must be at most 200 characters" });
@@ -82,9 +95,15 @@ export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
   return errors;
 }
 
-/** Task rows for inserting, without job and qsequence. */
+/**
+ * Task rows for inserting, without job and qsequence: each MAP task followed by its children. A map
+ * over nothing has succeeded as it is added.
+ */
 export function taskRows(tasks: NewTask[]) {
-  return tasks.map((t) => ({
+  return expandMaps(tasks).map((t) => ({
+    ...(t.id ? { id: t.id } : {}),
+    ...(t.mapTaskId ? { mapTaskId: t.mapTaskId, mapIndex: t.mapIndex, mapValue: (t.mapValue ?? Prisma.JsonNull) as Prisma.InputJsonValue } : {}),
+    ...(t.type === "MAP" && !t.map?.values.length ? { status: "SUCCEEDED" as const, success: true, progress: 1, startTime: new Date(), endTime: new Date() } : {}),
     name: t.name,
     type: t.type ?? "TASK",
     sequence: t.sequence ?? 0,
@@ -239,8 +258,8 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
       update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid()},
              progress = case
                when exists (select 1 from job_events e where e.job_id = j.id and e.kind = 'PROGRESS') then j.progress
-               else (select avg(case when coalesce(c.status, o.status) = 'SUCCEEDED' then 1 else coalesce(c.progress, o.progress) end)
-                       from tasks o left join changed c on c.id = o.id where o.job_id = j.id)
+               else coalesce((select avg(case when coalesce(c.status, o.status) = 'SUCCEEDED' then 1 else coalesce(c.progress, o.progress) end)
+                                from tasks o left join changed c on c.id = o.id where o.job_id = j.id and o.type <> 'MAP'), j.progress)
              end
         from changed where j.id = changed.job_id
       returning j.id, j.version, j.event_txid
@@ -265,6 +284,7 @@ async function whyNotTask(db: Queryable, actor: Actor, taskId: string, leaseToke
     where: { id: taskId },
     select: {
       status: true,
+      type: true,
       sequence: true,
       jobId: true,
       timedOutAt: true,
@@ -288,6 +308,9 @@ async function whyNotTask(db: Queryable, actor: Actor, taskId: string, leaseToke
     if (stale) return new LeaseLostError();
   }
   if (job.status !== "RUNNING") return new InvalidTransitionError(job.status, change.name, `the job is ${job.status}, not RUNNING`);
+  if (task.type === "MAP" && RUN_BY_WORKERS.includes(change.name)) {
+    return new InvalidTransitionError(task.status, change.name, "a MAP task runs as its children (the tasks whose mapTask it is): start, report and finish them");
+  }
   // The holder still writing to a run its time limit ended is told so, not that the task is QUEUED.
   if (task.timedOutAt && task.status !== "RUNNING" && change.from.includes("RUNNING") && !change.from.includes(task.status)) {
     const limit = task.maxExecutionTimeInSeconds ?? job.taskTimeLimitSeconds;
@@ -312,6 +335,10 @@ async function whyNotTask(db: Queryable, actor: Actor, taskId: string, leaseToke
   );
 }
 
+/** A MAP task runs as its children: no worker starts, reports or finishes it. */
+const NOT_A_MAP = sql`t.type <> 'MAP'`;
+const RUN_BY_WORKERS = ["startTask", "reportTaskProgress", "finishTask"];
+
 /** Starts a queued task once every task of a lower sequence has succeeded. The holding node. */
 export function startTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null) {
   return taskTransition(db, actor, taskId, leaseToken, {
@@ -319,6 +346,7 @@ export function startTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     kind: "TASK_STARTED",
     from: ["QUEUED"],
     staged: true,
+    extra: NOT_A_MAP,
     // The run's time limit: the task's own, else its job's default for tasks.
     set: sql`status = 'RUNNING', start_time = now(), attempts = t.attempts + 1, timed_out_at = null, reason = null,
              time_limit_at = now() + make_interval(secs => coalesce(t.max_execution_time_in_seconds,
@@ -335,6 +363,7 @@ export function reportTaskProgress(db: Db, actor: Principal, taskId: string, lea
     name: "reportTaskProgress",
     kind: "TASK_PROGRESS",
     from: ["RUNNING"],
+    extra: NOT_A_MAP,
     progress,
     set: sql`progress = ${progress}::double precision`,
   });
@@ -353,6 +382,7 @@ export async function finishTask(db: Db, actor: Principal, taskId: string, lease
       name: "finishTask",
       kind: "TASK_FINISHED",
       from: ["RUNNING"],
+      extra: NOT_A_MAP,
       input: { output: input.output },
       detail: { success: true },
       set: sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`,
@@ -385,6 +415,7 @@ async function failTask(
       }
     : {
         kind: "TASK_FINISHED" as const,
+        extra: NOT_A_MAP,
         eventKind: sql`(case when changed.status = 'QUEUED' then 'TASK_RETRIED' else 'TASK_FINISHED' end)::"JobEventKind"`,
         input: { output: how.output },
         detail: { success: false },
@@ -466,14 +497,27 @@ async function stopDependents(tx: Prisma.TransactionClient, actor: Actor, jobId:
 const AS_NEW = sql`status = 'QUEUED', progress = 0, output = null, success = null, start_time = null, end_time = null,
                    reason = null, stopped_by_task_id = null`;
 
-/** The tasks the changed task's failure stopped (CONTINUE), queued again with it. */
-const RESTART_STOPPED = {
-  key: "reset",
-  body: sql`
-    update tasks s set ${AS_NEW}, attempts = 0, updated_at = now()
-      from changed where s.stopped_by_task_id = changed.id and s.status = 'CANCELLED'
-    returning s.id`,
-};
+/**
+ * What goes again with the changed task: the tasks its failure stopped (CONTINUE), as new; and a
+ * MAP task's children (as new for a reset; those that failed or were cancelled for a retry, with
+ * one more attempt), with the tasks their failures stopped.
+ */
+function restartWith(retry: boolean) {
+  const child = sql`s.map_task_id = changed.id`;
+  return {
+    key: "reset",
+    body: sql`
+      update tasks s set ${AS_NEW},
+                         attempts = case when ${child} and ${retry}::boolean then s.attempts else 0 end,
+                         max_attempts = case when ${child} and ${retry}::boolean then least(10, greatest(s.max_attempts, s.attempts + 1)) else s.max_attempts end,
+                         updated_at = now()
+        from changed
+       where (s.status = 'CANCELLED' and (s.stopped_by_task_id = changed.id
+                                           or s.stopped_by_task_id in (select c.id from tasks c where c.map_task_id = changed.id)))
+          or (${child} and (not ${retry}::boolean or s.status in ('FAILED', 'CANCELLED')))
+      returning s.id`,
+  };
+}
 
 /**
  * Returns a task to QUEUED as new: attempts, progress, output and times cleared, with the tasks its
@@ -486,7 +530,7 @@ export function resetTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     from: ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
     detail: { retry: false },
     set: sql`${AS_NEW}, attempts = 0`,
-    cascade: RESTART_STOPPED,
+    cascade: restartWith(false),
   });
 }
 
@@ -502,6 +546,6 @@ export function retryTask(db: Db, actor: Principal, taskId: string, leaseToken: 
     from: ["FAILED", "CANCELLED"],
     detail: { retry: true },
     set: sql`${AS_NEW}, max_attempts = least(10, greatest(t.max_attempts, t.attempts + 1))`,
-    cascade: RESTART_STOPPED,
+    cascade: restartWith(true),
   });
 }

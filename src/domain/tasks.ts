@@ -9,6 +9,10 @@ export type TaskFilter = {
   name?: string | null;
   status?: TaskStatus[] | null;
   sequence?: number | null;
+  /** The children of this MAP task. */
+  mapTaskId?: string | null;
+  /** false: no children of MAP tasks; true: only those. */
+  mapChildren?: boolean | null;
 };
 
 export type TaskOrderField = "QSEQUENCE" | "SEQUENCE" | "NAME" | "CREATED_AT";
@@ -28,6 +32,8 @@ export function taskWhere(filter: TaskFilter = {}): Prisma.TaskWhereInput {
     ...(filter.name != null ? { name: filter.name } : {}),
     ...(filter.status?.length ? { status: { in: filter.status } } : {}),
     ...(filter.sequence != null ? { sequence: filter.sequence } : {}),
+    ...(filter.mapTaskId != null ? { mapTaskId: filter.mapTaskId } : {}),
+    ...(filter.mapChildren != null ? { mapTaskId: filter.mapChildren ? { not: null } : null } : {}),
   };
 }
 

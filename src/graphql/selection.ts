@@ -34,6 +34,7 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     requirements: ["cpu", "memory"],
     limitations: ["maxExecutionTimeInSeconds"],
     createdByTask: [],
+    mapTask: ["mapTaskId"],
     stoppedBy: ["stoppedByTaskId"],
     events: [],
     // What canOnTask reads of the task; its job's columns come through the job loader.

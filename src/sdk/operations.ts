@@ -101,6 +101,8 @@ export const WorkerTaskFields = graphql(`
     id
     name
     type
+    mapIndex
+    mapValue
     sequence
     qsequence
     status

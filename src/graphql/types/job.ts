@@ -196,7 +196,8 @@ export const Job = builder.prismaNode("Job", {
           orderBy: t.arg({ type: TaskOrder, required: false, description: "How to sort them." }),
         },
         resolve: async (job, args, ctx, info) => {
-          const filter = args.filter ?? {};
+          const { mapTask, ...given } = args.filter ?? {};
+          const filter = { ...given, ...(mapTask ? { mapTaskId: mapTask.id } : {}) };
           const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);

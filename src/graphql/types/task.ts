@@ -110,6 +110,12 @@ export const Task = builder.prismaNode("Task", {
     viewerCanReset: t.boolean(viewerCanOnTask("reset", "reset the task (resetTask)")),
     viewerCanRetry: t.boolean(viewerCanOnTask("retry", "give the task another attempt (retryTask)")),
     createdByTask: t.relation("createdByTask", { nullable: true, description: "The task that created this one, if any." }),
+    mapTask: t.relation("mapTask", {
+      nullable: true,
+      description: "For a child of a MAP task: the MAP task, whose list holds its value. Its siblings: job.tasks(filter: { mapTask }).",
+    }),
+    mapIndex: t.exposeInt("mapIndex", { nullable: true, description: "For a child of a MAP task: the index of its value in the map's list, from 0." }),
+    mapValue: t.expose("mapValue", { type: "JSON", nullable: true, description: "For a child of a MAP task: its value from the map's list." }),
     startTime: t.expose("startTime", { type: "DateTime", nullable: true, description: "When the task started." }),
     endTime: t.expose("endTime", { type: "DateTime", nullable: true, description: "When the task finished." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the task was added." }),
