@@ -8,6 +8,7 @@ import { decodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
+import { subscribeSse } from "../helpers/sse.js";
 
 let database: TestDatabase;
 let api: TestApi;
@@ -165,6 +166,24 @@ describe("a MAP task", () => {
     await act(h, "startTask", first);
     await act(h, "finishTask", first, ", success: true");
     expect((await tasksOf(h.id)).shards).toMatchObject({ status: "SUCCEEDED", success: true });
+  });
+
+  it("is sent with its child to taskUpdated subscribers when the child changes", async () => {
+    const h = await held([shards(["x", "y"])]);
+    const tasks = await tasksOf(h.id);
+    const stream = await subscribeSse(api, `subscription ($job: ID!) { taskUpdated(job: $job) { name status progress } }`, { job: h.id }, alice.secret);
+    try {
+      expect(((await stream.next(5000)).data as { taskUpdated: unknown[] }).taskUpdated).toHaveLength(3);
+      await act(h, "startTask", tasks["shards[1]"]!.id);
+      expect((await stream.next(5000)).data).toEqual({
+        taskUpdated: [
+          { name: "shards", status: "RUNNING", progress: 0 },
+          { name: "shards[1]", status: "RUNNING", progress: 0 },
+        ],
+      });
+    } finally {
+      await stream.close();
+    }
   });
 
   it("can be added to a running job by its holder", async () => {

@@ -12,7 +12,7 @@ import {
   type Update,
 } from "../../events/watch.js";
 import { countClaimable, getJobEvent } from "../../domain/jobs.js";
-import { getTask, isInWindow, listJobTasks, type TaskWindow } from "../../domain/tasks.js";
+import { getTask, isInWindow, listJobTasks, listTasksById, type TaskWindow } from "../../domain/tasks.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { BAD_USER_INPUT, codedError } from "../error-codes.js";
@@ -201,7 +201,7 @@ builder.subscriptionFields((t) => ({
   taskUpdated: t.prismaField({
     type: ["Task"],
     description:
-      "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes, and all of them again when tasks are added or a change of the job changes its tasks (a cancellation, a release, a reset...).",
+      "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes (with its MAP task, for a map's child), and all of them again when tasks are added or a change of the job changes its tasks (a cancellation, a release, a reset...).",
     args: {
       job: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }),
       first: t.arg.int({
@@ -223,8 +223,14 @@ builder.subscriptionFields((t) => ({
     resolve: async (query, update: Update, args, ctx) => {
       const window = taskWindow(args, ctx.settings);
       if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, query, window);
-      const task = await getTask(ctx.db, update.taskId, query);
-      return task ? [task] : [];
+      // A child of a MAP task changes its MAP task too (see src/domain/map-tasks.ts): both are sent.
+      const { mapTaskId } = (await ctx.db.task.findUnique({ where: { id: update.taskId }, select: { mapTaskId: true } })) ?? {};
+      if (!mapTaskId) {
+        const task = await getTask(ctx.db, update.taskId, query);
+        return task ? [task] : [];
+      }
+      const tasks = await listTasksById(ctx.db, [mapTaskId, update.taskId], query);
+      return tasks.filter((task) => task.qsequence >= window.from && task.qsequence < window.from + window.count);
     },
   }),
   jobsChanged: t.field({
