@@ -1,6 +1,7 @@
-// Two ways to run a job's lifecycle (acquire -> start -> 10 progress reports -> finish): through
-// a gateway's GraphQL API, as a worker node does, and the floor: the same SQL statements sent
-// straight to PostgreSQL.
+// Two ways to run a job's lifecycle (acquire -> read its tasks -> start -> each task started,
+// reported and finished, stage by stage, the job's progress reported after each stage -> finish):
+// through a gateway's GraphQL API, as a worker node does, and the floor: the same SQL statements
+// sent straight to PostgreSQL.
 import http from "node:http";
 import { print } from "graphql";
 import pg from "pg";
@@ -9,19 +10,28 @@ import { Prisma } from "../../src/db/generated/prisma/client.js";
 import { statementConfig } from "../../src/db/rows.js";
 import { acquireNextJob } from "../../src/domain/claiming.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
+import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
-import { AcquireNextJob, FinishJob, ReportJobProgress, StartJob } from "../../src/sdk/operations.js";
+import { AcquireNextJob, FinishJob, FinishTask, JobTasks, ReportJobProgress, ReportTaskProgress, StartJob, StartTask } from "../../src/sdk/operations.js";
 import type { Gateway } from "../lib.js";
 import { QUEUE, uuidOf, type BenchNode } from "./queue.js";
 
 /** A job a worker holds: `ref` is what the driver sends, `id` the job's UUID, for the checks. */
 export type HeldJob = { ref: string; id: string; lease: string };
 
+/** A task of the held job: `ref` is what the driver sends. */
+export type HeldTask = { ref: string; sequence: number };
+
 export type Driver = {
   /** The next job, or null when none is claimable. */
   acquire(): Promise<HeldJob | null>;
+  /** The job's tasks, in order of arrival (a read, not a mutation). */
+  tasks(job: HeldJob): Promise<HeldTask[]>;
   start(job: HeldJob): Promise<void>;
   progress(job: HeldJob, fraction: number, step: number): Promise<void>;
+  startTask(job: HeldJob, task: HeldTask): Promise<void>;
+  taskProgress(job: HeldJob, task: HeldTask, fraction: number): Promise<void>;
+  finishTask(job: HeldJob, task: HeldTask): Promise<void>;
   finish(job: HeldJob): Promise<void>;
   close(): Promise<void>;
 };
@@ -30,11 +40,16 @@ export type Driver = {
 export const LEASE_SECONDS = 120;
 
 // The documents runWorker sends (src/sdk/operations.ts), so the gateway does what it does for a
-// real worker: acquireNextJob reads the job's fields, template and values; finishJob its status.
+// real worker: acquireNextJob reads the job's fields, template and values; the task list and the
+// task mutations the tasks' worker fields; finishJob the job's status.
 const documents = {
   acquire: print(AcquireNextJob),
+  tasks: print(JobTasks),
   start: print(StartJob),
   progress: print(ReportJobProgress),
+  startTask: print(StartTask),
+  taskProgress: print(ReportTaskProgress),
+  finishTask: print(FinishTask),
   finish: print(FinishJob),
 };
 
@@ -63,7 +78,8 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
               return reject(new Error(`${field}: HTTP ${response.statusCode} ${text.slice(0, 200)}`));
             }
             const result = answer.data?.[field];
-            if (answer.errors || result?.__typename !== expected) {
+            // A query's answer (the task list) has no __typename to expect.
+            if (answer.errors || !result || (expected && result.__typename !== expected)) {
               return reject(new Error(`${field}: ${result ? `${result.__typename} ${result.message ?? ""}` : JSON.stringify(answer.errors)}`));
             }
             resolve(result);
@@ -83,11 +99,25 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
       };
       return result.job ? { ref: result.job.id, id: uuidOf(result.job.id), lease: result.lease!.token } : null;
     },
+    async tasks(job) {
+      // The first page holds them all (the SDK's tasks() pages on; a benchmark job has 4).
+      const node = (await call("node", documents.tasks, { id: job.ref, after: null }, "")) as unknown as { tasks: { edges: Array<{ node: { id: string; sequence: number } }> } };
+      return node.tasks.edges.map((edge) => ({ ref: edge.node.id, sequence: edge.node.sequence }));
+    },
     async start(job) {
       await call("startJob", documents.start, { id: job.ref, leaseToken: job.lease }, "LeasePayload");
     },
     async progress(job, fraction, step) {
       await call("reportJobProgress", documents.progress, { id: job.ref, leaseToken: job.lease, progress: fraction, detail: { step } }, "LeasePayload");
+    },
+    async startTask(job, task) {
+      await call("startTask", documents.startTask, { id: task.ref, leaseToken: job.lease }, "TaskPayload");
+    },
+    async taskProgress(job, task, fraction) {
+      await call("reportTaskProgress", documents.taskProgress, { id: task.ref, leaseToken: job.lease, progress: fraction }, "TaskPayload");
+    },
+    async finishTask(job, task) {
+      await call("finishTask", documents.finishTask, { id: task.ref, leaseToken: job.lease, success: true, output: null }, "TaskPayload");
     },
     async finish(job) {
       const result = (await call("finishJob", documents.finish, { id: job.ref, leaseToken: job.lease }, "JobPayload")) as { job: { status: string } };
@@ -98,10 +128,11 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
 }
 
 /**
- * The floor: jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts) over one
- * node-postgres connection instead of Prisma, so each step sends exactly the statement the gateway
- * sends for it, built by the same code, and nothing else: no GraphQL, no authentication, no reads
- * of the result.
+ * The floor: jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts,
+ * task-lifecycle.ts) over one node-postgres connection instead of Prisma, so each step sends
+ * exactly the statement the gateway sends for it, built by the same code, and nothing else: no
+ * GraphQL, no authentication, no reads of the result but the job's task list (the ids and stages a
+ * worker needs, in one indexed select).
  */
 export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   // A pool of one connection: it runs a query object (statementConfig) as a promise, as the
@@ -126,11 +157,24 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
       const changed = await acquireNextJob(db, actor, { queues: [QUEUE] }, settings);
       return changed ? { ref: changed.id, id: changed.id, lease: changed.leaseToken! } : null;
     },
+    async tasks(job) {
+      const rows = (await db.$queryRaw`select id, sequence from tasks where job_id = ${job.ref}::uuid order by qsequence`) as Array<{ id: string; sequence: number }>;
+      return rows.map((row) => ({ ref: row.id, sequence: row.sequence }));
+    },
     async start(job) {
       await startJob(db, actor, job.ref, job.lease, settings);
     },
     async progress(job, fraction, step) {
       await reportJobProgress(db, actor, job.ref, { leaseToken: job.lease, progress: fraction, detail: { step } }, settings);
+    },
+    async startTask(job, task) {
+      await startTask(db, actor, task.ref, job.lease);
+    },
+    async taskProgress(job, task, fraction) {
+      await reportTaskProgress(db, actor, task.ref, job.lease, fraction);
+    },
+    async finishTask(job, task) {
+      await finishTask(db, actor, task.ref, job.lease, { success: true, output: null });
     },
     async finish(job) {
       const changed = await finishJob(db, actor, job.ref, { leaseToken: job.lease });

@@ -1,6 +1,6 @@
 // The queue the workers drain: a template and worker nodes made through the API, and jobs
-// inserted with SQL as createJob writes them (QUEUED, runnable now, with their CREATED event; no
-// fingerprint, which only findOrCreate reads). createJob through GraphQL would load the gateways
+// inserted with SQL as createJob writes them (QUEUED, runnable now, with their tasks and their
+// CREATED event; no fingerprint, which only findOrCreate reads). createJob through GraphQL would load the gateways
 // being measured, and could not refill the queue at the floor's pace.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -50,9 +50,13 @@ export function uuidOf(globalId: string): string {
 
 const INSERT_BATCH = 10_000;
 
+/** Each job's tasks: 4, in 2 sequences (stages) of 2, as a job split into parts is. */
+export const TASKS_PER_JOB = 4;
+export const TASK_SEQUENCES = 2;
+
 /**
- * Fills the queue up to `depth` waiting jobs. Jobs carry a short name, as real ones do (its
- * trigram index is part of what every update of a job costs).
+ * Fills the queue up to `depth` waiting jobs, each with its tasks. Jobs carry a short name, as real
+ * ones do (its trigram index is part of what every update of a job costs).
  */
 export async function topUp(pool: pg.Pool, queue: Queue, depth: number): Promise<void> {
   const { rows } = await pool.query<{ waiting: number }>(
@@ -66,6 +70,10 @@ export async function topUp(pool: pg.Pool, queue: Queue, depth: number): Promise
          insert into jobs (queue, name, template_id, creator_id)
          select $1, 'bench job', $2::uuid, $3::uuid from generate_series(1, $4::int)
          returning id
+       ), tasks as (
+         insert into tasks (job_id, name, sequence, qsequence)
+         select created.id, 'part-' || part, part / ${TASKS_PER_JOB / TASK_SEQUENCES}, part
+           from created cross join generate_series(0, ${TASKS_PER_JOB - 1}) part
        )
        insert into job_events (job_id, kind, to_status, actor_user_id, job_version)
        select id, 'CREATED', 'QUEUED', $3::uuid, 1 from created`,
@@ -98,7 +106,7 @@ export function keepFull(pool: pg.Pool, queue: Queue, depth: number, everyMs = 2
  * no checkpoint owed (CHECKPOINT needs a superuser or pg_checkpoint; without it, skipped).
  */
 export async function settle(pool: pg.Pool): Promise<void> {
-  await pool.query("vacuum (analyze) jobs");
+  await pool.query("vacuum (analyze) jobs, tasks");
   await pool.query("checkpoint").catch(() => undefined);
 }
 

@@ -1,11 +1,16 @@
 // One worker's loop, the same for every driver, and the checks run on what the workers did: no
-// job acquired twice, none lost, every finish the workers saw recorded once.
+// job acquired twice, none lost, every finish the workers saw recorded once, every task of every
+// finished job started once and succeeded.
 import pg from "pg";
 import type { Driver, HeldJob } from "./drivers.js";
+import { TASK_SEQUENCES, TASKS_PER_JOB } from "./queue.js";
 
-/** Progress reports per job: acquire, start, these, finish make the 13 mutations of a job. */
-export const PROGRESS_REPORTS = 10;
-export const MUTATIONS_PER_JOB = PROGRESS_REPORTS + 3;
+/**
+ * A job's mutations: acquire, start, each task started, reported once and finished, the job's
+ * progress reported after each stage (sequence) of tasks, finish: 17 for 4 tasks in 2 stages.
+ * The task list read after acquiring is a query, not counted.
+ */
+export const MUTATIONS_PER_JOB = 3 + 3 * TASKS_PER_JOB + TASK_SEQUENCES;
 
 /** What one worker did. */
 export type Tally = {
@@ -46,10 +51,20 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
         continue;
       }
       tally.acquired.push(job.id);
+      const tasks = await driver.tasks(job);
       await driver.start(job);
       answered();
-      for (let step = 1; step <= PROGRESS_REPORTS; step++) {
-        await driver.progress(job, step / PROGRESS_REPORTS, step);
+      const stages = [...new Set(tasks.map((task) => task.sequence))].sort((a, b) => a - b);
+      for (const [done, stage] of stages.entries()) {
+        for (const task of tasks.filter((t) => t.sequence === stage)) {
+          await driver.startTask(job, task);
+          answered();
+          await driver.taskProgress(job, task, 0.5);
+          answered();
+          await driver.finishTask(job, task);
+          answered();
+        }
+        await driver.progress(job, (done + 1) / stages.length, done + 1);
         answered();
       }
       await driver.finish(job);
@@ -76,6 +91,11 @@ export type Checks = {
   doubleFinishes: number;
   /** Jobs acquired that ended neither SUCCEEDED nor back in the queue. */
   lostJobs: number;
+  /** Tasks started (TASK_STARTED events) and finished (TASK_FINISHED) meanwhile: TASKS_PER_JOB per finished job each. */
+  taskStarts: number;
+  taskFinishes: number;
+  /** Tasks of the jobs that succeeded that did not succeed, or were started more than once. */
+  tasksAmiss: number;
   emptyClaims: number;
   failures: number;
   /** Everything wrong, in words; empty when the run is sound. */
@@ -114,6 +134,14 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
     [fromEventId, acquired],
   );
   const c = counts[0]!;
+  const { rows: taskCounts } = await pool.query<{ starts: number; finishes: number; amiss: number }>(
+    `select (select count(*) from job_events where id > $1::bigint and kind = 'TASK_STARTED')::int as starts,
+            (select count(*) from job_events where id > $1::bigint and kind = 'TASK_FINISHED')::int as finishes,
+            (select count(*) from tasks t join jobs j on j.id = t.job_id
+              where j.id = any($2::uuid[]) and j.status = 'SUCCEEDED' and (t.status <> 'SUCCEEDED' or t.attempts <> 1))::int as amiss`,
+    [fromEventId, acquired],
+  );
+  const t = taskCounts[0]!;
   const failures = tallies.flatMap((t) => t.failures);
   const checks: Checks = {
     acquired: acquired.length,
@@ -123,6 +151,9 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
     doubleAcquisitions: new Set([...handedTwice, ...acquiredTwice.map((r) => r.id)]).size,
     doubleFinishes: c.finished_twice,
     lostJobs: c.lost,
+    taskStarts: t.starts,
+    taskFinishes: t.finishes,
+    tasksAmiss: t.amiss,
     emptyClaims: tallies.reduce((sum, t) => sum + t.empty, 0),
     failures: failures.length,
     problems: [],
@@ -133,6 +164,11 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
   if (checks.lostJobs) problems.push(`${checks.lostJobs} jobs lost (acquired, then neither finished nor queued again)`);
   if (checks.acquired !== checks.acquiredEvents) problems.push(`workers acquired ${checks.acquired} jobs, the database recorded ${checks.acquiredEvents}`);
   if (checks.finished !== checks.succeededEvents) problems.push(`workers finished ${checks.finished} jobs, the database recorded ${checks.succeededEvents}`);
+  const tasksDone = checks.finished * TASKS_PER_JOB;
+  if (checks.taskStarts !== tasksDone || checks.taskFinishes !== tasksDone) {
+    problems.push(`workers finished ${checks.finished} jobs of ${TASKS_PER_JOB} tasks; the database recorded ${checks.taskStarts} task starts and ${checks.taskFinishes} finishes`);
+  }
+  if (checks.tasksAmiss) problems.push(`${checks.tasksAmiss} tasks of succeeded jobs did not succeed, or started more than once`);
   if (checks.emptyClaims) problems.push(`the queue ran dry (${checks.emptyClaims} acquisitions found nothing): raise BENCH_QUEUE_DEPTH`);
   if (failures.length) problems.push(`${failures.length} calls failed, first: ${failures[0]}`);
   return checks;

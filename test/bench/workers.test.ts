@@ -1,5 +1,6 @@
 // bench:workers still runs: worker nodes on two gateway instances and the SQL floor complete jobs
-// for a moment, and the checks find no job acquired twice and none lost.
+// with their tasks for a moment, and the checks find no job acquired twice, none lost, and every
+// task of every completed job started once and succeeded.
 import { describe, expect, it } from "vitest";
 import { runBenchSmoke } from "../helpers/bench.js";
 
@@ -9,12 +10,20 @@ describe("bench:workers --smoke", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.results).toMatchObject({ correct: true, doubleAcquisitions: 0, lostJobs: 0 });
     expect(run.results.jobsCompleted).toBeGreaterThan(0);
-    const phases = run.results.phases as Array<{ kind: string; workers: number; completed: number; checks: { problems: string[] } }>;
+    expect(run.results.settings).toMatchObject({ mutationsPerJob: 17 });
+    const phases = run.results.phases as Array<{
+      kind: string;
+      workers: number;
+      completed: number;
+      checks: { problems: string[]; finished: number; taskStarts: number; taskFinishes: number; tasksAmiss: number };
+    }>;
     // Every phase, GraphQL (two workers: one on each gateway instance) and floor alike, got work done.
     expect(phases.map((p) => `${p.kind} ${p.workers}`).sort()).toEqual(["graphql 1", "graphql 2", "sql 1", "sql 2"]);
     for (const phase of phases) {
       expect(phase.completed, `${phase.kind} ${phase.workers}`).toBeGreaterThan(0);
       expect(phase.checks.problems).toEqual([]);
+      // Each job's 4 tasks, started and finished through the same driver as the job.
+      expect(phase.checks).toMatchObject({ taskStarts: 4 * phase.checks.finished, taskFinishes: 4 * phase.checks.finished, tasksAmiss: 0 });
     }
   }, 120_000);
 });
