@@ -1,8 +1,9 @@
 // Tasks of a job (Arvados job_tasks, Flow Compute tasks): adding them, and the holding node moving
 // them through QUEUED -> RUNNING -> SUCCEEDED | FAILED, stage by stage (sequence).
 import type { Db } from "../db/client.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { Prisma, type Task } from "../db/generated/prisma/client.js";
 import type { JobStatus, TaskType } from "../db/generated/prisma/enums.js";
+import { columnsOf, sqlRows } from "../db/rows.js";
 import { timeLimitOf } from "./attempts.js";
 import { DomainError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError, type FieldError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
@@ -217,7 +218,13 @@ type TaskChange = {
  * unless the node reports the job's progress itself, the job's progress becomes the mean of its
  * tasks' (a succeeded task counts as done).
  */
-async function taskTransition(db: Queryable, actor: Actor, taskId: string, presented: string | null, change: TaskChange) {
+/** Every column of the changed task, named as Prisma names them: the API answers with this row. */
+const TASK_COLUMNS = Prisma.raw(columnsOf("Task", "changed"));
+
+/** A task as a change left it: the whole row, which the API answers with without reading it again. */
+export type ChangedTask = Task;
+
+async function taskTransition(db: Queryable, actor: Actor, taskId: string, presented: string | null, change: TaskChange): Promise<ChangedTask> {
   const leaseToken = presentedLease(presented);
   const unstorable = unstorableTextAt({ leaseToken: presented, ...change.input });
   if (unstorable) {
@@ -233,7 +240,9 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
     ? sql`and not exists (select 1 from tasks o where o.job_id = t.job_id and o.sequence < t.sequence and o.status <> 'SUCCEEDED')`
     : sql``;
   const extra = change.extra ? sql`and ${change.extra}` : sql``;
-  const changed = await db.$queryRaw<Array<{ id: string }>>`
+  // On the gateway's pool, prepared, as the job's transitions run (src/db/rows.ts): a worker sends
+  // these all the time.
+  const changed = await sqlRows<ChangedTask>(db, sql`
     /* ${Prisma.raw(change.name)} */
     with held as materialized (
       -- The job's row is locked before the task's, as a change of the job that changes its tasks
@@ -251,7 +260,7 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
       update tasks t set ${change.set}, updated_at = now()
         from target
        where t.id = target.id and target.status = any(${change.from}::"TaskStatus"[]) ${staged} ${extra}
-      returning t.id, t.job_id, t.status, t.progress
+      returning t.*
     ), job as (
       -- Other statements of this query see the task as it was, so the changed row is taken from
       -- the update's result when averaging.
@@ -269,8 +278,8 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
              ${change.cascade ? withCascade(detail, change.cascade.key) : detail}, ${userId}::uuid, ${nodeId}::uuid, job.version, job.event_txid
         from changed join job on job.id = changed.job_id
     )
-    select id from changed`;
-  if (changed.length) return taskId;
+    select ${TASK_COLUMNS} from changed`);
+  if (changed[0]) return changed[0];
   throw await whyNotTask(db, actor, taskId, leaseToken, change);
 }
 
@@ -388,14 +397,14 @@ export async function finishTask(db: Db, actor: Principal, taskId: string, lease
       set: sql`status = 'SUCCEEDED', success = true, progress = 1, end_time = now(), output = ${input.output ?? null}::text`,
     });
   }
-  await db.$transaction((tx) => failTask(tx, actor, taskId, leaseToken, { output: input.output ?? null }));
-  return taskId;
+  return (await db.$transaction((tx) => failTask(tx, actor, taskId, leaseToken, { output: input.output ?? null })))!;
 }
 
 /**
  * A running task's failure, by its holder (finishTask) or by its time limit (`timedOut`, the
  * gateway's housekeeping): queued again while it has attempts left, else FAILED for good and the
- * job's onTaskFailure applies. Returns whether the task changed.
+ * job's onTaskFailure applies. Returns the task as it changed it, or null when the housekeeping
+ * found nothing to do.
  */
 async function failTask(
   tx: Prisma.TransactionClient,
@@ -403,7 +412,7 @@ async function failTask(
   taskId: string,
   leaseToken: string | null,
   how: { output: string | null } | { timedOut: Date },
-): Promise<boolean> {
+): Promise<ChangedTask | null> {
   const retry = sql`t.attempts < t.max_attempts`;
   const timedOut = "timedOut" in how;
   const failure = timedOut
@@ -421,8 +430,9 @@ async function failTask(
         detail: { success: false },
         set: sql`output = ${how.output}::text`,
       };
+  let changed: ChangedTask;
   try {
-    await taskTransition(tx, actor, taskId, leaseToken, {
+    changed = await taskTransition(tx, actor, taskId, leaseToken, {
       name: timedOut ? "timeOutTask" : "finishTask",
       from: ["RUNNING"],
       ...failure,
@@ -435,18 +445,16 @@ async function failTask(
     });
   } catch (refusal) {
     // The housekeeping found the task finished, or its job no longer running, in the meantime.
-    if (timedOut && refusal instanceof DomainError) return false;
+    if (timedOut && refusal instanceof DomainError) return null;
     throw refusal;
   }
-  const [task] = await tx.$queryRaw<Array<{ status: string; name: string; sequence: number; attempts: number; job_id: string; policy: string }>>`
-    /* failedTask */
-    select t.status::text, t.name, t.sequence, t.attempts, t.job_id, j.on_task_failure::text as policy
-      from tasks t join jobs j on j.id = t.job_id where t.id = ${taskId}::uuid`;
-  if (task!.status !== "FAILED") return true;
-  const why = `task "${task!.name}" ${timedOut ? "timed out" : "failed"}${task!.attempts > 1 ? ` after ${task!.attempts} attempts` : ""}`;
-  if (task!.policy === "FAIL_JOB") await failJobForTask(tx, actor, task!.job_id, leaseToken, why, taskId);
-  else await stopDependents(tx, actor, task!.job_id, { id: taskId, sequence: task!.sequence, why });
-  return true;
+  if (changed.status !== "FAILED") return changed;
+  const [job] = await tx.$queryRaw<Array<{ policy: string }>>`
+    /* failedTaskPolicy */ select on_task_failure::text as policy from jobs where id = ${changed.jobId}::uuid`;
+  const why = `task "${changed.name}" ${timedOut ? "timed out" : "failed"}${changed.attempts > 1 ? ` after ${changed.attempts} attempts` : ""}`;
+  if (job!.policy === "FAIL_JOB") await failJobForTask(tx, actor, changed.jobId, leaseToken, why, taskId);
+  else await stopDependents(tx, actor, changed.jobId, { id: taskId, sequence: changed.sequence, why });
+  return changed;
 }
 
 /**

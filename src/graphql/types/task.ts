@@ -1,4 +1,4 @@
-import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask } from "../../domain/task-lifecycle.js";
+import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask, type ChangedTask } from "../../domain/task-lifecycle.js";
 import { getTask, listTasksById } from "../../domain/tasks.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
 import { canOnTask, type TaskAction } from "../../domain/permissions.js";
@@ -133,13 +133,14 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const TaskPayload = builder.objectRef<{ taskId: string }>("TaskPayload").implement({
+/** The task after a change: the row the change's own statement returned, not read again. */
+const TaskPayload = builder.objectRef<{ changed: ChangedTask }>("TaskPayload").implement({
   description: "The task after the change.",
   fields: (t) => ({
-    task: t.prismaField({
-      type: "Task",
+    task: t.field({
+      type: Task,
       description: "The task as it is now.",
-      resolve: async (query, p, _args, ctx) => (await getTask(ctx.db, p.taskId, query))!,
+      resolve: (p) => p.changed,
     }),
   }),
 });
@@ -188,7 +189,7 @@ builder.mutationFields((t) => {
       description: "Starts a queued task of a running job, once every task of a lower sequence has succeeded. The holding node.",
       args: { id: taskId(), leaseToken: leaseToken() },
       errors: mutationErrors("startTask", TASK_ERRORS),
-      resolve: async (_root, args, ctx) => ({ taskId: await startTask(ctx.db, node(ctx), args.id.id, args.leaseToken) }),
+      resolve: async (_root, args, ctx) => ({ changed: await startTask(ctx.db, node(ctx), args.id.id, args.leaseToken) }),
     }),
     reportTaskProgress: t.field({
       type: TaskPayload,
@@ -196,7 +197,7 @@ builder.mutationFields((t) => {
       args: { id: taskId(), leaseToken: leaseToken(), progress: t.arg.float({ required: true, description: "From 0 to 1." }) },
       errors: mutationErrors("reportTaskProgress", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
-        taskId: await reportTaskProgress(ctx.db, node(ctx), args.id.id, args.leaseToken, args.progress),
+        changed: await reportTaskProgress(ctx.db, node(ctx), args.id.id, args.leaseToken, args.progress),
       }),
     }),
     finishTask: t.field({
@@ -211,7 +212,7 @@ builder.mutationFields((t) => {
       },
       errors: mutationErrors("finishTask", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
-        taskId: await finishTask(ctx.db, node(ctx), args.id.id, args.leaseToken, { success: args.success, output: args.output }),
+        changed: await finishTask(ctx.db, node(ctx), args.id.id, args.leaseToken, { success: args.success, output: args.output }),
       }),
     }),
     resetTask: t.field({
@@ -220,7 +221,7 @@ builder.mutationFields((t) => {
         "Returns a task of a running job to QUEUED as new (attempts, progress, output and times cleared), with the tasks its failure stopped. The holding node, or an admin.",
       args: { id: taskId(), leaseToken: adminLease() },
       errors: mutationErrors("resetTask", TASK_ERRORS),
-      resolve: async (_root, args, ctx) => ({ taskId: await resetTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
+      resolve: async (_root, args, ctx) => ({ changed: await resetTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
     }),
     retryTask: t.field({
       type: TaskPayload,
@@ -228,7 +229,7 @@ builder.mutationFields((t) => {
         "Gives a FAILED or CANCELLED task of a running job another attempt: QUEUED, its attempts kept and one more allowed, with the tasks its failure stopped. The holding node, or an admin.",
       args: { id: taskId(), leaseToken: adminLease() },
       errors: mutationErrors("retryTask", TASK_ERRORS),
-      resolve: async (_root, args, ctx) => ({ taskId: await retryTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
+      resolve: async (_root, args, ctx) => ({ changed: await retryTask(ctx.db, node(ctx), args.id.id, args.leaseToken ?? null) }),
     }),
   };
 });
