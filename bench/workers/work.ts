@@ -8,9 +8,10 @@ import { TASK_SEQUENCES, TASKS_PER_JOB } from "./queue.js";
 /**
  * A job's mutations: acquire, start, each task started, reported once and finished, the job's
  * progress reported after each stage (sequence) of tasks, finish: 17 for 4 tasks in 2 stages.
- * The task list read after acquiring is a query, not counted.
  */
 export const MUTATIONS_PER_JOB = 3 + 3 * TASKS_PER_JOB + TASK_SEQUENCES;
+/** A job's requests: its mutations and the query of its task list (the SDK's tasks(), JobTasks). */
+export const REQUESTS_PER_JOB = MUTATIONS_PER_JOB + 1;
 
 /** What one worker did. */
 export type Tally = {
@@ -51,9 +52,10 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
         continue;
       }
       tally.acquired.push(job.id);
-      const tasks = await driver.tasks(job);
+      // As runWorker does: the job started, then its handler asks for its tasks (context.tasks()).
       await driver.start(job);
       answered();
+      const tasks = await driver.tasks(job);
       const stages = [...new Set(tasks.map((task) => task.sequence))].sort((a, b) => a - b);
       for (const [done, stage] of stages.entries()) {
         for (const task of tasks.filter((t) => t.sequence === stage)) {
@@ -94,7 +96,9 @@ export type Checks = {
   /** Tasks started (TASK_STARTED events) and finished (TASK_FINISHED) meanwhile: TASKS_PER_JOB per finished job each. */
   taskStarts: number;
   taskFinishes: number;
-  /** Tasks of the jobs that succeeded that did not succeed, or were started more than once. */
+  /** Tasks the jobs that succeeded have: TASKS_PER_JOB each, none lost or added. */
+  tasksOfSucceeded: number;
+  /** Tasks of the jobs that succeeded that did not succeed, or were not started exactly once (by their attempts and their TASK_STARTED events). */
   tasksAmiss: number;
   emptyClaims: number;
   failures: number;
@@ -134,11 +138,17 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
     [fromEventId, acquired],
   );
   const c = counts[0]!;
-  const { rows: taskCounts } = await pool.query<{ starts: number; finishes: number; amiss: number }>(
-    `select (select count(*) from job_events where id > $1::bigint and kind = 'TASK_STARTED')::int as starts,
+  const { rows: taskCounts } = await pool.query<{ starts: number; finishes: number; tasks: number; amiss: number }>(
+    `with succeeded as (
+       select id from jobs where id = any($2::uuid[]) and status = 'SUCCEEDED'
+     ), started as (
+       select task_id, count(*) as times from job_events where id > $1::bigint and kind = 'TASK_STARTED' group by task_id
+     )
+     select (select count(*) from job_events where id > $1::bigint and kind = 'TASK_STARTED')::int as starts,
             (select count(*) from job_events where id > $1::bigint and kind = 'TASK_FINISHED')::int as finishes,
-            (select count(*) from tasks t join jobs j on j.id = t.job_id
-              where j.id = any($2::uuid[]) and j.status = 'SUCCEEDED' and (t.status <> 'SUCCEEDED' or t.attempts <> 1))::int as amiss`,
+            (select count(*) from tasks t join succeeded s on s.id = t.job_id)::int as tasks,
+            (select count(*) from tasks t join succeeded s on s.id = t.job_id left join started on started.task_id = t.id
+              where t.status <> 'SUCCEEDED' or t.attempts <> 1 or started.times is distinct from 1)::int as amiss`,
     [fromEventId, acquired],
   );
   const t = taskCounts[0]!;
@@ -153,6 +163,7 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
     lostJobs: c.lost,
     taskStarts: t.starts,
     taskFinishes: t.finishes,
+    tasksOfSucceeded: t.tasks,
     tasksAmiss: t.amiss,
     emptyClaims: tallies.reduce((sum, t) => sum + t.empty, 0),
     failures: failures.length,
@@ -168,7 +179,10 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
   if (checks.taskStarts !== tasksDone || checks.taskFinishes !== tasksDone) {
     problems.push(`workers finished ${checks.finished} jobs of ${TASKS_PER_JOB} tasks; the database recorded ${checks.taskStarts} task starts and ${checks.taskFinishes} finishes`);
   }
-  if (checks.tasksAmiss) problems.push(`${checks.tasksAmiss} tasks of succeeded jobs did not succeed, or started more than once`);
+  if (checks.tasksOfSucceeded !== checks.succeededEvents * TASKS_PER_JOB) {
+    problems.push(`${checks.succeededEvents} jobs of ${TASKS_PER_JOB} tasks succeeded; they have ${checks.tasksOfSucceeded} tasks`);
+  }
+  if (checks.tasksAmiss) problems.push(`${checks.tasksAmiss} tasks of succeeded jobs did not succeed, or were not started exactly once`);
   if (checks.emptyClaims) problems.push(`the queue ran dry (${checks.emptyClaims} acquisitions found nothing): raise BENCH_QUEUE_DEPTH`);
   if (failures.length) problems.push(`${failures.length} calls failed, first: ${failures[0]}`);
   return checks;

@@ -118,12 +118,10 @@ export const WorkerTaskFields = graphql(`
 
 export const JobTasks = graphql(`
   query SdkJobTasks($id: ID!, $after: String) {
-    node(id: $id) {
-      ... on Job {
-        tasks(first: 100, after: $after) {
-          edges { node { ...WorkerTaskFields } }
-          pageInfo { hasNextPage endCursor }
-        }
+    job(id: $id) {
+      tasks(first: 100, after: $after) {
+        edges { node { ...WorkerTaskFields } }
+        pageInfo { hasNextPage endCursor }
       }
     }
   }

@@ -246,7 +246,7 @@ export function runWorker(options: WorkerOptions): Worker {
         const all: WorkerTask[] = [];
         for (let after: string | null = null; ; ) {
           const answer: ResultOf<typeof JobTasks> = await client.request(JobTasks, { id: job.id, after });
-          const page = answer.node && "tasks" in answer.node ? answer.node.tasks : null;
+          const page = answer.job?.tasks ?? null;
           if (!page) return all;
           all.push(...page.edges.map((edge) => edge.node));
           if (!page.pageInfo.hasNextPage) return all;
