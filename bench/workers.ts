@@ -13,17 +13,18 @@
 //   npm run bench:workers               3 rounds × (1, 8, 32 workers) × (GraphQL, floor), 20 s each,
 //                                       after a 5 s warm-up of each: about 8-10 minutes on 2 cores
 //   npm run bench:workers -- --smoke    1 and 2 workers, 1.5 s each, 1 round, checks included (about
-//                                       20 s; the suite runs it); results go to a temporary folder
-//   npm run bench:workers -- --soak     300,000 claims through GraphQL, each a whole lifecycle, with
-//                                       the queue kept as deep and autovacuum alone cleaning up:
-//                                       throughput in 30 s windows, the ratio of the end to the start
-//                                       (must be >= 0.8), and CPU per job in the gateways and in
-//                                       PostgreSQL, which shows a slower database even where
-//                                       throughput noise would hide it. About an hour on 2 cores (at
-//                                       90-110 jobs/s); through the floor's statements
-//                                       (BENCH_SOAK_VIA=sql), which churn the table faster, about
-//                                       half that. Not run by default. With --smoke: 600 claims in
-//                                       1 s windows, to see that it runs (its ratio is not judged).
+//                                       25 s; the suite runs it); results go to a temporary folder
+//   npm run bench:workers -- --soak     300,000 claims through GraphQL, each a whole lifecycle (the
+//                                       job and its 4 tasks), with the queue kept as deep and
+//                                       autovacuum alone cleaning up: throughput in 30 s windows, the
+//                                       ratio of the end to the start (must be >= 0.8), and CPU per
+//                                       job in the gateways and in PostgreSQL, which shows a slower
+//                                       database even where throughput noise would hide it. About two
+//                                       hours on 2 cores (at 40-50 jobs/s with 8 workers); through the
+//                                       floor's statements (BENCH_SOAK_VIA=sql), which churn the
+//                                       tables faster, about half that. Not run by default. With
+//                                       --smoke: 600 claims in 1 s windows, to see that it runs (its
+//                                       ratio is not judged).
 //
 // Environment (each overrides the smoke scale too):
 //   BENCH_WORKERS=1,8,32          worker counts
@@ -84,7 +85,7 @@ if (!WORKERS.every((n) => Number.isInteger(n) && n > 0)) throw new Error("BENCH_
 const PHASE_OVERHEAD_S = 20;
 const SETUP_S = 120;
 const expectedSeconds = soak
-  ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 60 : 30)
+  ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 40 : 20)
   : SETUP_S + (ROUNDS * WORKERS.length + (WARMUP_SECONDS ? 1 : 0)) * 2 * PHASE_OVERHEAD_S + ROUNDS * WORKERS.length * 2 * SECONDS + WARMUP_SECONDS * 2;
 const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
 

@@ -156,7 +156,7 @@ export function workersSection(results: Results): string {
         `| ${r.workers} | ${fixed(r.graphql.gatewayMsPerJob, 1)} | ${fixed(r.graphql.postgresMsPerJob, 1)} | ${fixed(r.graphql.clientMsPerJob, 1)} | ${fixed(r.graphql.busyShare * 100, 0)}% | ${fixed(r.floor.postgresMsPerJob, 1)} | ${fixed(r.floor.clientMsPerJob, 1)} | ${fixed(r.floor.busyShare * 100, 0)}% |`,
     ),
     "",
-    `${autovacuum(results)} Of ${whole(results.jobsTable.updates)} updates of \`jobs\` during the run, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries); autovacuum ran on it ${results.jobsTable.autovacuums} times. The load generator runs on the same machine and its CPU counts against both sides. The soak (\`npm run bench:workers -- --soak\`, about an hour) is not part of this run; see "Workers: soak".`,
+    `${autovacuum(results)} Of ${whole(results.jobsTable.updates)} updates of \`jobs\` during the run, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries); autovacuum ran on it ${results.jobsTable.autovacuums} times. The load generator runs on the same machine and its CPU counts against both sides. The soak (\`npm run bench:workers -- --soak\`, about two hours) is not part of this run; see "Workers: soak".`,
   ].join("\n");
 }
 
