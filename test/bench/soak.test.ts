@@ -26,7 +26,7 @@ describe("bench:workers --soak", () => {
     }
     expect(run.results.adjustedRatio).toBeGreaterThan(0);
     expect((run.results.jobsTable as { hotShare: number }).hotShare).toBeGreaterThan(0.5);
-  }, 120_000);
+  }, 240_000);
 
   it("compares the median of up to 10 windows at each end, leaving out the warm-up", () => {
     const steady = compareEnds(windows(40, (i) => ({ jobsPerSecond: i < 20 ? 100 : 90, gatewayMsPerJob: 8 })), "graphql");
