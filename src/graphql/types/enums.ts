@@ -109,6 +109,9 @@ export const JobEventKindEnum = builder.enumType(JobEventKind, {
     TIMED_OUT: { description: "The attempt ran past the job's time limit: the job was queued again after its backoff, or failed (detail: attempts, retryAfter, timeLimitSeconds)." },
     DEADLINE_EXCEEDED: { description: "The job's deadline passed before it finished: it failed (detail: deadline)." },
     TASK_TIMED_OUT: { description: "A running task ran past its time limit: it was queued again while attempts remained, else failed as a failed task does." },
+    STALLED: { description: "A running job went longer than its stallAfterSeconds without a progress report or lease renewal (detail: stallAfterSeconds, lastReportAt)." },
+    RECOVERED: { description: "A stalled job's holder reported again (detail: stalledSeconds)." },
+    QUEUE_UPDATED: { description: "A queue was paused, resumed or given a new concurrency limit. Belongs to no job (detail: queue, paused, concurrencyLimit)." },
   },
 });
 

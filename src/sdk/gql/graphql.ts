@@ -153,12 +153,18 @@ export type JobEventKind =
   | 'OUTPUT_DELETED'
   /** The holding node reported progress. */
   | 'PROGRESS'
+  /** A queue was paused, resumed or given a new concurrency limit. Belongs to no job (detail: queue, paused, concurrencyLimit). */
+  | 'QUEUE_UPDATED'
+  /** A stalled job's holder reported again (detail: stalledSeconds). */
+  | 'RECOVERED'
   /** A soft-deleted job was restored. */
   | 'REINSTATED'
   /** The holding node gave the job back to the queue. */
   | 'RELEASED'
   /** The job was reset to QUEUED. */
   | 'RESET'
+  /** A running job went longer than its stallAfterSeconds without a progress report or lease renewal (detail: stallAfterSeconds, lastReportAt). */
+  | 'STALLED'
   /** The holding node started work. */
   | 'STARTED'
   /** The job finished without error. */
