@@ -9,6 +9,7 @@ import { NODE_FITS } from "./node-fit.js";
 import { taskCounts, taskEffect, withTaskCounts } from "./task-effects.js";
 import { refuseUnstorableText } from "./text.js";
 import { beginAttempt, endAttempt, retries, retryAt } from "./attempts.js";
+import { QUEUE_OPEN, QUEUE_SLOT } from "./queues.js";
 import { handOver, JOB_COLUMNS, type ChangedJob, type LeaseSettings } from "./transitions.js";
 
 const { sql, empty } = Prisma;
@@ -25,15 +26,18 @@ export type ClaimFilter = {
 /**
  * Takes the next claimable job for the calling node: QUEUED, not deleted, runAfter passed, in the
  * given queues and matching the filter, the node's executors, its cpu and memory and its labels
- * (every task of the job must fit too, see node-fit.ts); highest priority first, then oldest. Returns null when there is none.
- * Worker nodes.
+ * (every task of the job must fit too, see node-fit.ts), in a queue that is not paused and below its
+ * concurrency limit; highest priority first, then oldest. A draining node gets nothing. Returns
+ * null when there is none. Worker nodes.
  *
  * One statement: `for update skip locked` lets any number of nodes (and gateway instances) claim
  * at once without waiting for each other or taking a job twice. Two partial indexes hold only the
  * waiting jobs, in the order claims take them: jobs_claimable_idx by queue, for a claim from one
  * queue, and jobs_claim_order_idx for any other. The scan reads the jobs it passes over (locked by
  * other claimers, not yet runnable, or not for this node) and stops at the first it can take, so a
- * claim costs the same with a thousand jobs waiting as with a million.
+ * claim costs the same with a thousand jobs waiting as with a million. A limited queue's row is
+ * locked by the claim that takes a slot in it (QUEUE_SLOT): claims of one limited queue follow one
+ * another, and the count of its held jobs never passes the limit.
  */
 export async function acquireNextJob(
   db: Db,
@@ -60,19 +64,20 @@ export async function acquireNextJob(
   const rows = await sqlRows<ChangedJob>(db, sql`
     /* acquireNextJob */
     with node as (
-      select id, executors, cpu, memory, labels from worker_nodes where id = ${actor.nodeId}::uuid
+      select id, executors, cpu, memory, labels from worker_nodes where id = ${actor.nodeId}::uuid and not draining
     ), next as (
       select j.id from jobs j, node
        where j.status = 'QUEUED' and j.deleted_at is null and j.run_after <= now()
          ${queues} ${tags} ${template}
          -- Only what the node's executors, size and labels satisfy, the job's tasks included.
          and ${NODE_FITS}
+         and ${QUEUE_OPEN}
        order by j.priority desc, j.number
        limit 1
        for update of j skip locked
     ), changed as (
       update jobs j set ${handOver(actor.nodeId, settings)}, version = j.version + 1, updated_at = now(), ${nextEventTxid()}
-        from next where j.id = next.id
+        from next where j.id = next.id and ${QUEUE_SLOT}
       returning j.*
     ), event as (
       insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version, txid)

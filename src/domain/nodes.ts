@@ -1,6 +1,8 @@
 // Reading worker nodes.
 import type { Db } from "../db/client.js";
 import type { Prisma } from "../db/generated/prisma/client.js";
+import { ForbiddenError, NotFoundError } from "./errors.js";
+import { isAdmin, type Principal } from "./principal.js";
 
 type FindManyNodes = Pick<Prisma.WorkerNodeFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
 
@@ -14,4 +16,22 @@ export function countWorkerNodes(db: Db): Promise<number> {
 
 export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeFindUniqueArgs, "include" | "select"> = {}) {
   return db.workerNode.findUnique({ ...query, where: { id } } as Prisma.WorkerNodeFindUniqueArgs);
+}
+
+/** The nodes of these ids, in the order given (those that are gone left out). */
+export async function workerNodesByIds(db: Db, ids: readonly string[]) {
+  const rows = await db.workerNode.findMany({ where: { id: { in: [...ids] } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Marks a node draining (it is given no new work and finishes what it holds) or not. Returns the
+ * node. Admins.
+ */
+export async function setNodeDraining(db: Db, actor: Principal | null, nodeId: string, draining: boolean) {
+  if (!isAdmin(actor)) throw new ForbiddenError(`only an admin may ${draining ? "drain" : "undrain"} a node`);
+  const [node] = await db.workerNode.updateManyAndReturn({ where: { id: nodeId }, data: { draining } });
+  if (!node) throw new NotFoundError("worker node", nodeId);
+  return node;
 }

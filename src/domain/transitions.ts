@@ -12,6 +12,7 @@ import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
+import { QUEUE_OPEN, QUEUE_SLOT, whyQueueRefuses } from "./queues.js";
 import { taskCounts, taskEffect, withTaskCounts, type TaskEffect } from "./task-effects.js";
 import { refuseUnstorableText, unstorableTextAt } from "./text.js";
 import { mayActOn } from "./permissions.js";
@@ -216,6 +217,8 @@ export async function whyNot(db: Queryable, actor: Actor, jobId: string, action:
     return new InvalidTransitionError(job.status, action, `the job may not be acquired before ${job.runAfter.toISOString()}`);
   }
   if (action === "acquire" && g.nodeId) {
+    const closed = await whyQueueRefuses(db, g.nodeId, jobId);
+    if (closed) return new InvalidTransitionError(job.status, action, closed);
     const why = await whyNodeCannotTake(db, g.nodeId, jobId);
     if (why) return new InvalidTransitionError(job.status, action, `this node cannot take the job: ${why}`);
   }
@@ -268,7 +271,8 @@ export function acquireJob(db: Db, actor: Principal, jobId: string, settings: Le
     kind: "ACQUIRED",
     set: handOver(actor.nodeId, settings),
     beginsAttempt: true,
-    extra: sql`j.run_after <= now() and exists (select 1 from worker_nodes node where node.id = ${actor.nodeId}::uuid and ${NODE_FITS})`,
+    extra: sql`j.run_after <= now() and exists (select 1 from worker_nodes node where node.id = ${actor.nodeId}::uuid and not node.draining and ${NODE_FITS})
+               and ${QUEUE_OPEN} and ${QUEUE_SLOT}`,
   });
 }
 

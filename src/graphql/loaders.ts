@@ -21,6 +21,8 @@ import {
   type Page,
 } from "../domain/job-reads.js";
 import type { TaskFilter, TaskOrder } from "../domain/tasks.js";
+import { nodesServingQueues, queuePositions, queueSettings, queueStats, type QueueSettings, type QueueStats } from "../domain/queues.js";
+import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 
 const OPTIONS = { cache: false } as const;
 
@@ -86,6 +88,34 @@ export class Loaders {
   /** The lowest sequence of each job's tasks that have not succeeded (see lowestUnsucceededSequences). */
   get startableSequence(): DataLoader<string, number | null> {
     return this.#perJob(["startableSequence"], async (ids) => lowestUnsucceededSequences(this.#db, ids));
+  }
+
+  /** How many claimable jobs come before each waiting job in its queue (absent: not waiting). */
+  get queuePosition(): DataLoader<string, number | null> {
+    return this.#keyedLoader(["queuePosition"], async (ids) => {
+      const found = await queuePositions(this.#db, ids);
+      return ids.map((id) => found.get(id) ?? null);
+    });
+  }
+
+  get whyNotRunning(): DataLoader<string, WaitReason[] | null> {
+    return this.#keyedLoader(["whyNotRunning"], async (ids) => {
+      const found = await whyNotRunning(this.#db, ids);
+      return ids.map((id) => found.get(id) ?? null);
+    });
+  }
+
+  /** Queues' settings, counts and serving nodes by name: one statement each for every queue of a request. */
+  get queueSettings(): DataLoader<string, QueueSettings> {
+    return this.#keyedLoader(["queueSettings"], (names) => queueSettings(this.#db, names));
+  }
+
+  get queueStats(): DataLoader<string, QueueStats> {
+    return this.#keyedLoader(["queueStats"], (names) => queueStats(this.#db, names));
+  }
+
+  get queueNodes(): DataLoader<string, string[]> {
+    return this.#keyedLoader(["queueNodes"], (names) => nodesServingQueues(this.#db, names));
   }
 
   #perJob<T>(key: unknown[], load: (ids: readonly string[]) => Promise<Map<string, T>>): DataLoader<string, T> {

@@ -16,6 +16,20 @@ import "./types/task.js";
 import "./types/user.js";
 import "./types/viewer.js";
 import "./types/worker-node.js";
+import "./types/queue.js";
+import "./types/queue-actions.js";
+import "./types/queue-subscriptions.js";
+import "./types/job-deleted-reason.js";
+import "./types/job-finished-reason.js";
+import "./types/job-held-reason.js";
+import "./types/queue-paused-reason.js";
+import "./types/queue-at-limit-reason.js";
+import "./types/not-before-reason.js";
+import "./types/behind-jobs-reason.js";
+import "./types/no-node-online-reason.js";
+import "./types/missing-executor-reason.js";
+import "./types/requirements-exceed-nodes-reason.js";
+import "./types/ready-reason.js";
 
 // Every operation needs a caller with a valid token; the HTTP and WebSocket layers refuse others
 // before execution, and these scopes hold even if a request got past them. Every object is reached

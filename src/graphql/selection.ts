@@ -26,6 +26,9 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     tasks: [],
     outputs: [],
     events: [],
+    queuePosition: [],
+    whyNotRunning: [],
+    estimatedStartTime: ["status", "deletedAt", "queue", "runAfter"],
   },
   Task: {
     id: [],

@@ -82,16 +82,25 @@ CREATE INDEX "jobs_stall_watch_idx" ON "jobs" ("last_report_at")
 
 -- A limited queue's held count follows its jobs into and out of ACQUIRED and RUNNING, whatever
 -- statement moves them (claims, finishes, reclaims, bulk actions), in the transaction that moves
--- them. Queues without a limit are not counted: their rows are not written on every claim.
--- A claim locks the queue row and takes a slot only below the limit (src/domain/claiming.ts), so
--- under any number of claimers the count never passes it.
+-- them. Queues without a row are not touched, so the default queue's claims write nothing here.
+-- A claim locks a limited queue's row (FOR NO KEY UPDATE) and takes a slot only below the limit
+-- (src/domain/claiming.ts), so under any number of claimers the count never passes it.
+-- Every move first takes KEY SHARE on the queue's row, which moves do not contend on but which an
+-- admin setting a limit (FOR UPDATE, then a count of the held jobs) waits for: a move the count
+-- cannot see yet is then counted by this trigger, which reads the limit after the lock.
 CREATE FUNCTION "jobs_count_held"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.status IN ('ACQUIRED', 'RUNNING') THEN
-    UPDATE "queues" SET held = greatest(held - 1, 0) WHERE name = OLD.queue AND concurrency_limit IS NOT NULL;
+    PERFORM 1 FROM "queues" WHERE name = OLD.queue FOR KEY SHARE;
+    IF FOUND THEN
+      UPDATE "queues" SET held = greatest(held - 1, 0) WHERE name = OLD.queue AND concurrency_limit IS NOT NULL;
+    END IF;
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.status IN ('ACQUIRED', 'RUNNING') THEN
-    UPDATE "queues" SET held = held + 1 WHERE name = NEW.queue AND concurrency_limit IS NOT NULL;
+    PERFORM 1 FROM "queues" WHERE name = NEW.queue FOR KEY SHARE;
+    IF FOUND THEN
+      UPDATE "queues" SET held = held + 1 WHERE name = NEW.queue AND concurrency_limit IS NOT NULL;
+    END IF;
   END IF;
   RETURN NULL;
 END

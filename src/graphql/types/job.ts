@@ -17,6 +17,9 @@ import { policyOf, RetryPolicy } from "./retry-policy.js";
 import { TaskFilter } from "./task-filter.js";
 import { TaskOrder } from "./task-order.js";
 import { TypedValue, typedValues } from "./typed-value.js";
+import { TimeEstimate } from "./time-estimate.js";
+import { WaitReason } from "./wait-reason.js";
+import { estimateStart } from "../../domain/start-estimates.js";
 
 // What the viewer may do to the job now (its role and the job's state both allow it), so that a
 // frontend can enable exactly the buttons that will work.
@@ -234,6 +237,33 @@ export const Job = builder.prismaNode("Job", {
       { description: "A page of events of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
       { description: "One of the events of the job, with its cursor." },
     ),
+    queuePosition: t.int({
+      nullable: true,
+      description:
+        "How many claimable jobs of its queue a claim takes before this one (priority, then age): 0 at the front. Null when the job is not waiting (not QUEUED, or deleted).",
+      resolve: (job, _args, ctx) => ctx.loaders.queuePosition.load(job.id),
+    }),
+    whyNotRunning: t.field({
+      type: [WaitReason],
+      description:
+        "Why the job is not running, each reason with what it concerns: empty while it runs; DELETED or FINISHED alone for a job that will not run as it is; for a waiting job every reason that holds it back (its queue, its runAfter or backoff, the jobs ahead, the nodes online), or READY.",
+      resolve: async (job, _args, ctx) => (await ctx.loaders.whyNotRunning.load(job.id)) ?? [],
+    }),
+    estimatedStartTime: t.field({
+      type: TimeEstimate,
+      nullable: true,
+      description:
+        "When the job is likely to start, for a waiting job: from its queuePosition and how fast its queue finished jobs over the last 5 (or 60) minutes. Null when it is not waiting, its queue is paused, or the queue finished too few jobs lately to say (docs/api.md: Estimates).",
+      resolve: async (job, _args, ctx) => {
+        if (job.status !== "QUEUED" || job.deletedAt) return null;
+        const [jobsAhead, settings, stats] = await Promise.all([
+          ctx.loaders.queuePosition.load(job.id),
+          ctx.loaders.queueSettings.load(job.queue),
+          ctx.loaders.queueStats.load(job.queue),
+        ]);
+        return jobsAhead === null ? null : estimateStart({ jobsAhead, runAfter: job.runAfter, settings, stats });
+      },
+    }),
   }),
 });
 

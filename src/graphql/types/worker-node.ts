@@ -1,6 +1,7 @@
 import type { ApiToken as ApiTokenRow, WorkerNode as WorkerNodeRow } from "../../db/generated/prisma/client.js";
 import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, listWorkerNodes } from "../../domain/nodes.js";
+import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder, pageSize } from "../builder.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
@@ -21,7 +22,18 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
       type: "JSON",
       description: "Labels (key -> value): the node claims only jobs whose required labels, and their tasks', these contain.",
     }),
-    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true, description: "When the node last called the API." }),
+    lastSeenAt: t.expose("lastSeenAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the node last called the API (recorded at most once a minute).",
+    }),
+    online: t.boolean({
+      description: `Whether the node has called the API in the last ${NODE_OFFLINE_AFTER_SECONDS} seconds.`,
+      resolve: (node) => node.lastSeenAt !== null && Date.now() - node.lastSeenAt.getTime() < NODE_OFFLINE_AFTER_SECONDS * 1000,
+    }),
+    draining: t.exposeBoolean("draining", {
+      description: "Whether an admin drained the node: it is given no new work and finishes what it holds (drainNode, undrainNode).",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the node was registered." }),
     currentJobs: t.relatedConnection("jobs", {
       cursor: "id",

@@ -1,0 +1,19 @@
+import type { WaitReason as WaitReasonShape } from "../../domain/why-not-running.js";
+import { WaitReason } from "./wait-reason.js";
+import { WorkerNode } from "./worker-node.js";
+import { builder } from "../builder.js";
+import { workerNodesByIds } from "../../domain/nodes.js";
+
+type Shape = Extract<WaitReasonShape, { code: "HELD" }>;
+
+export const JobHeldReason = builder.objectRef<Shape>("JobHeldReason").implement({
+  description: "A node has acquired the job and not started it yet.",
+  interfaces: [WaitReason],
+  isTypeOf: (r) => {
+    const { code } = r as WaitReasonShape;
+    return code === "HELD";
+  },
+  fields: (t) => ({
+    node: t.field({ type: WorkerNode, nullable: true, description: "The node that holds it.", resolve: (r, _a, ctx) => (r.nodeId ? workerNodesByIds(ctx.db, [r.nodeId]).then((n) => n[0] ?? null) : null) }),
+  }),
+});

@@ -1,0 +1,18 @@
+import type { WaitReason as WaitReasonShape } from "../../domain/why-not-running.js";
+import { Queue } from "./queue.js";
+import { WaitReason } from "./wait-reason.js";
+import { builder } from "../builder.js";
+
+type Shape = Extract<WaitReasonShape, { code: "QUEUE_PAUSED" }>;
+
+export const QueuePausedReason = builder.objectRef<Shape>("QueuePausedReason").implement({
+  description: "The job's queue is paused.",
+  interfaces: [WaitReason],
+  isTypeOf: (r) => {
+    const { code } = r as WaitReasonShape;
+    return code === "QUEUE_PAUSED";
+  },
+  fields: (t) => ({
+    queue: t.field({ type: Queue, description: "The paused queue.", resolve: (r) => ({ name: r.queue }) }),
+  }),
+});

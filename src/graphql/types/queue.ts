@@ -1,0 +1,82 @@
+import { workerNodesByIds } from "../../domain/nodes.js";
+import { listQueueNames, queueExists } from "../../domain/queues.js";
+import { builder } from "../builder.js";
+import { QueueCounts } from "./queue-counts.js";
+import { QueueThroughput } from "./queue-throughput.js";
+import { WorkerNode } from "./worker-node.js";
+
+/** A queue is known by its name; its fields read what they need, batched across the queues of a request. */
+export type QueueRef = { name: string };
+
+export const Queue = builder.objectRef<QueueRef>("Queue").implement({
+  description:
+    "A named queue of jobs: its settings (an admin pauses it or limits how many of its jobs are held at once), what it holds, how fast it drains, and the nodes that can serve it. A queue exists as soon as a job names it.",
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "The queue's name, as jobs give it (`default` unless they say)." }),
+    paused: t.boolean({
+      description: "Whether the queue is paused: claims hand out none of its jobs; jobs already held go on.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueSettings.load(q.name)).paused,
+    }),
+    concurrencyLimit: t.int({
+      nullable: true,
+      description: "The most of its jobs held (ACQUIRED or RUNNING) at once; null when there is no limit.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueSettings.load(q.name)).concurrencyLimit,
+    }),
+    settingsUpdatedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When an admin last changed the queue's settings; null if never.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueSettings.load(q.name)).updatedAt,
+    }),
+    counts: t.field({
+      type: QueueCounts,
+      description: "How many of its jobs are in each status.",
+      resolve: (q, _args, ctx) => ctx.loaders.queueStats.load(q.name),
+    }),
+    oldestWaitingSince: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "Since when its longest-waiting claimable job could have been claimed (its runAfter); null when none is claimable.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).oldestWaitingSince,
+    }),
+    oldestWaitingSeconds: t.float({
+      nullable: true,
+      description: "How long its longest-waiting claimable job has been claimable, in seconds; null when none is.",
+      resolve: async (q, _args, ctx) => {
+        const since = (await ctx.loaders.queueStats.load(q.name)).oldestWaitingSince;
+        return since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : null;
+      },
+    }),
+    last5Minutes: t.field({
+      type: QueueThroughput,
+      description: "Jobs that ended in it over the last 5 minutes, and how long they ran.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).recent[0]!,
+    }),
+    last60Minutes: t.field({
+      type: QueueThroughput,
+      description: "Jobs that ended in it over the last 60 minutes, and how long they ran.",
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).recent[1]!,
+    }),
+    nodes: t.field({
+      type: [WorkerNode],
+      description:
+        "The online worker nodes, not draining, that can serve it: those that run the executor of one of its waiting jobs (every online node when none waits).",
+      resolve: async (q, _args, ctx) => workerNodesByIds(ctx.db, await ctx.loaders.queueNodes.load(q.name)),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  queues: t.field({
+    type: [Queue],
+    description: "Every queue, by name: those jobs name and those an admin configured.",
+    resolve: async (_root, _args, ctx) => (await listQueueNames(ctx.db)).map((name) => ({ name })),
+  }),
+  queue: t.field({
+    type: Queue,
+    nullable: true,
+    description: "The queue of this name; null when no job names it and no admin configured it.",
+    args: { name: t.arg.string({ required: true, description: "The queue's name." }) },
+    resolve: async (_root, { name }, ctx) => ((await queueExists(ctx.db, name)) ? { name } : null),
+  }),
+}));
