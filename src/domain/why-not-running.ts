@@ -66,9 +66,13 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * deleted or finished job has that one reason alone; a held job that has not started is HELD; a
  * waiting job has every reason that applies (queue, time, jobs ahead, nodes), or READY when none
  * does. Nodes count when online (see NODE_OFFLINE_AFTER_SECONDS) and not draining. One statement
- * for every job asked about, and one for their queue positions.
+ * for every job asked about, and one for their queue positions unless the caller has them.
  */
-export async function whyNotRunning(db: Db, jobIds: readonly string[]): Promise<Map<string, WaitReason[]>> {
+export async function whyNotRunning(
+  db: Db,
+  jobIds: readonly string[],
+  knownPositions?: ReadonlyMap<string, number | null>,
+): Promise<Map<string, WaitReason[]>> {
   const online = NODE_ONLINE("node");
   const available = sql`${online} and not node.draining`;
   const [rows, positions] = await Promise.all([
@@ -94,7 +98,7 @@ export async function whyNotRunning(db: Db, jobIds: readonly string[]): Promise<
         join job_templates t on t.id = j.template_id
         left join queues q on q.name = j.queue
        where j.id = any(${[...jobIds]}::uuid[])`),
-    queuePositions(db, jobIds),
+    knownPositions ?? queuePositions(db, jobIds),
   ]);
   const result = new Map<string, WaitReason[]>();
   for (const row of rows) result.set(row.id, await reasonsFor(db, row, positions.get(row.id) ?? 0));

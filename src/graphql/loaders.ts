@@ -4,7 +4,8 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, WorkerNode } from "../db/generated/prisma/client.js";
+import { workerNodesByIds } from "../domain/nodes.js";
 import {
   attemptsOfJobs,
   countEventsOfJobs,
@@ -100,9 +101,15 @@ export class Loaders {
 
   get whyNotRunning(): DataLoader<string, WaitReason[] | null> {
     return this.#keyedLoader(["whyNotRunning"], async (ids) => {
-      const found = await whyNotRunning(this.#db, ids);
+      const positions = await this.queuePosition.loadMany(ids);
+      const found = await whyNotRunning(this.#db, ids, new Map(ids.map((id, i) => [id, positions[i] as number | null])));
       return ids.map((id) => found.get(id) ?? null);
     });
+  }
+
+  /** Worker nodes by id. */
+  get workerNode(): DataLoader<string, WorkerNode | null> {
+    return this.#keyedLoader(["workerNode"], async (ids) => byId(ids, await workerNodesByIds(this.#db, ids)));
   }
 
   /** Queues' settings, counts and serving nodes by name: one statement each for every queue of a request. */

@@ -2,7 +2,6 @@ import type { WaitReason as WaitReasonShape } from "../../domain/why-not-running
 import { WaitReason } from "./wait-reason.js";
 import { WorkerNode } from "./worker-node.js";
 import { builder } from "../builder.js";
-import { workerNodesByIds } from "../../domain/nodes.js";
 
 type Shape = Extract<WaitReasonShape, { code: "HELD" }>;
 
@@ -14,6 +13,6 @@ export const JobHeldReason = builder.objectRef<Shape>("JobHeldReason").implement
     return code === "HELD";
   },
   fields: (t) => ({
-    node: t.field({ type: WorkerNode, nullable: true, description: "The node that holds it.", resolve: (r, _a, ctx) => (r.nodeId ? workerNodesByIds(ctx.db, [r.nodeId]).then((n) => n[0] ?? null) : null) }),
+    node: t.field({ type: WorkerNode, nullable: true, description: "The node that holds it.", resolve: (r, _a, ctx) => (r.nodeId ? ctx.loaders.workerNode.load(r.nodeId) : null) }),
   }),
 });
