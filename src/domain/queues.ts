@@ -34,8 +34,8 @@ export const QUEUE_SLOT = sql`(not exists (select 1 from queues q where q.name =
 
 export type QueueSettings = { name: string; paused: boolean; concurrencyLimit: number | null; updatedAt: Date | null };
 
-/** What a queue holds and has done lately, as one read of each kind for every queue asked about. */
-export type QueueStats = {
+/** What a queue holds now. */
+export type QueueCounts = {
   name: string;
   /** Jobs not deleted, by status. */
   counts: Record<JobStatus, number>;
@@ -43,8 +43,13 @@ export type QueueStats = {
   claimable: number;
   /** When the longest-waiting claimable job became claimable (its runAfter). */
   oldestWaitingSince: Date | null;
-  recent: { minutes: 5 | 60; succeeded: number; failed: number; meanRunSeconds: number | null }[];
 };
+
+/** What a queue finished over a recent window: jobs that ended in it, SUCCEEDED or FAILED. */
+export type QueueWindow = { minutes: 5 | 60; succeeded: number; failed: number; meanRunSeconds: number | null; firstEnd: Date | null };
+
+/** A queue's last 5 and last 60 minutes. */
+export type QueueThroughput = { name: string; recent: [QueueWindow, QueueWindow] };
 
 export const STATUSES: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
@@ -95,48 +100,66 @@ export async function queueSettings(db: Db, names: readonly string[]): Promise<Q
   return rows.map((r) => ({ name: r.name, paused: r.paused, concurrencyLimit: r.concurrency_limit, updatedAt: r.updated_at }));
 }
 
-/** Counts, age of the oldest claimable job and recent throughput of the named queues, in the order asked. */
-export async function queueStats(db: Db, names: readonly string[]): Promise<QueueStats[]> {
-  const rows = await sqlRows<{
-    name: string;
-    counts: Partial<Record<JobStatus, number>> | null;
-    claimable: number;
-    oldest: Date | null;
-    s5: number;
-    f5: number;
-    run5: number | null;
-    s60: number;
-    f60: number;
-    run60: number | null;
-  }>(db, sql`
-    /* queueStats */
+/**
+ * Counts and the age of the oldest claimable job of the named queues, in the order asked. Counting
+ * by status reads every job of a queue, finished ones included (through jobs' queue index).
+ */
+export async function queueCounts(db: Db, names: readonly string[]): Promise<QueueCounts[]> {
+  const rows = await sqlRows<{ name: string; counts: Partial<Record<JobStatus, number>> | null; claimable: number; oldest: Date | null }>(db, sql`
+    /* queueCounts */
     select n.name,
            (select jsonb_object_agg(status, c) from (select status, count(*)::int as c from jobs
               where queue = n.name and deleted_at is null group by status) s) as counts,
-           w.claimable, w.oldest,
-           r.s5, r.f5, r.run5, r.s60, r.f60, r.run60
+           w.claimable, w.oldest
       from unnest(${[...names]}::text[]) with ordinality n(name, i)
       cross join lateral (
         select count(*)::int as claimable, min(run_after) as oldest from jobs
          where queue = n.name and status = 'QUEUED' and deleted_at is null and run_after <= now()) w
-      cross join lateral (
-        select count(*) filter (where status = 'SUCCEEDED' and end_time > now() - interval '5 minutes')::int as s5,
-               count(*) filter (where status = 'FAILED' and end_time > now() - interval '5 minutes')::int as f5,
-               avg(extract(epoch from end_time - start_time)) filter (where end_time > now() - interval '5 minutes')::float8 as run5,
-               count(*) filter (where status = 'SUCCEEDED')::int as s60,
-               count(*) filter (where status = 'FAILED')::int as f60,
-               avg(extract(epoch from end_time - start_time))::float8 as run60
-          from jobs
-         where end_time > now() - interval '60 minutes' and queue = n.name and status in ('SUCCEEDED', 'FAILED')) r
      order by n.i`);
   return rows.map((r) => ({
     name: r.name,
     counts: Object.fromEntries(STATUSES.map((s) => [s, r.counts?.[s] ?? 0])) as Record<JobStatus, number>,
     claimable: r.claimable,
     oldestWaitingSince: r.oldest,
+  }));
+}
+
+/**
+ * The jobs of the named queues that ended over the last 5 and 60 minutes, in the order asked: only
+ * jobs that ended in the last hour are read (through jobs' end_time index).
+ */
+export async function queueThroughput(db: Db, names: readonly string[]): Promise<QueueThroughput[]> {
+  const rows = await sqlRows<{
+    name: string;
+    s5: number;
+    f5: number;
+    run5: number | null;
+    first5: Date | null;
+    s60: number;
+    f60: number;
+    run60: number | null;
+    first60: Date | null;
+  }>(db, sql`
+    /* queueThroughput */
+    select n.name, r.*
+      from unnest(${[...names]}::text[]) with ordinality n(name, i)
+      cross join lateral (
+        select count(*) filter (where status = 'SUCCEEDED' and end_time > now() - interval '5 minutes')::int as s5,
+               count(*) filter (where status = 'FAILED' and end_time > now() - interval '5 minutes')::int as f5,
+               avg(extract(epoch from end_time - start_time)) filter (where end_time > now() - interval '5 minutes')::float8 as run5,
+               min(end_time) filter (where end_time > now() - interval '5 minutes') as first5,
+               count(*) filter (where status = 'SUCCEEDED')::int as s60,
+               count(*) filter (where status = 'FAILED')::int as f60,
+               avg(extract(epoch from end_time - start_time))::float8 as run60,
+               min(end_time) as first60
+          from jobs
+         where end_time > now() - interval '60 minutes' and queue = n.name and status in ('SUCCEEDED', 'FAILED')) r
+     order by n.i`);
+  return rows.map((r) => ({
+    name: r.name,
     recent: [
-      { minutes: 5, succeeded: r.s5, failed: r.f5, meanRunSeconds: r.run5 },
-      { minutes: 60, succeeded: r.s60, failed: r.f60, meanRunSeconds: r.run60 },
+      { minutes: 5, succeeded: r.s5, failed: r.f5, meanRunSeconds: r.run5, firstEnd: r.first5 },
+      { minutes: 60, succeeded: r.s60, failed: r.f60, meanRunSeconds: r.run60, firstEnd: r.first60 },
     ],
   }));
 }

@@ -22,7 +22,16 @@ import {
   type Page,
 } from "../domain/job-reads.js";
 import type { TaskFilter, TaskOrder } from "../domain/tasks.js";
-import { nodesServingQueues, queuePositions, queueSettings, queueStats, type QueueSettings, type QueueStats } from "../domain/queues.js";
+import {
+  nodesServingQueues,
+  queueCounts,
+  queuePositions,
+  queueSettings,
+  queueThroughput,
+  type QueueCounts,
+  type QueueSettings,
+  type QueueThroughput,
+} from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 
 const OPTIONS = { cache: false } as const;
@@ -117,8 +126,12 @@ export class Loaders {
     return this.#keyedLoader(["queueSettings"], (names) => queueSettings(this.#db, names));
   }
 
-  get queueStats(): DataLoader<string, QueueStats> {
-    return this.#keyedLoader(["queueStats"], (names) => queueStats(this.#db, names));
+  get queueCounts(): DataLoader<string, QueueCounts> {
+    return this.#keyedLoader(["queueCounts"], (names) => queueCounts(this.#db, names));
+  }
+
+  get queueThroughput(): DataLoader<string, QueueThroughput> {
+    return this.#keyedLoader(["queueThroughput"], (names) => queueThroughput(this.#db, names));
   }
 
   get queueNodes(): DataLoader<string, string[]> {

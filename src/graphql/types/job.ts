@@ -256,12 +256,12 @@ export const Job = builder.prismaNode("Job", {
         "When the job is likely to start, for a waiting job: from its queuePosition and how fast its queue finished jobs over the last 5 (or 60) minutes. Null when it is not waiting, its queue is paused, or the queue finished too few jobs lately to say (docs/api.md: Estimates).",
       resolve: async (job, _args, ctx) => {
         if (job.status !== "QUEUED" || job.deletedAt) return null;
-        const [jobsAhead, settings, stats] = await Promise.all([
+        const [jobsAhead, settings, throughput] = await Promise.all([
           ctx.loaders.queuePosition.load(job.id),
           ctx.loaders.queueSettings.load(job.queue),
-          ctx.loaders.queueStats.load(job.queue),
+          ctx.loaders.queueThroughput.load(job.queue),
         ]);
-        return jobsAhead === null ? null : estimateStart({ jobsAhead, runAfter: job.runAfter, settings, stats });
+        return jobsAhead === null ? null : estimateStart({ jobsAhead, runAfter: job.runAfter, settings, throughput });
       },
     }),
   }),

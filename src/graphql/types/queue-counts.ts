@@ -1,7 +1,7 @@
-import type { QueueStats } from "../../domain/queues.js";
+import type { QueueCounts as Counts } from "../../domain/queues.js";
 import { builder } from "../builder.js";
 
-export const QueueCounts = builder.objectRef<QueueStats>("QueueCounts").implement({
+export const QueueCounts = builder.objectRef<Counts>("QueueCounts").implement({
   description: "How many of a queue's jobs (not deleted) are in each status.",
   fields: (t) => ({
     queued: t.int({ description: "Jobs QUEUED, claimable or not yet.", resolve: (s) => s.counts.QUEUED }),

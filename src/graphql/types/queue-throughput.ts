@@ -1,7 +1,7 @@
-import type { QueueStats } from "../../domain/queues.js";
+import type { QueueWindow } from "../../domain/queues.js";
 import { builder } from "../builder.js";
 
-export const QueueThroughput = builder.objectRef<QueueStats["recent"][number]>("QueueThroughput").implement({
+export const QueueThroughput = builder.objectRef<QueueWindow>("QueueThroughput").implement({
   description: "What a queue finished over a recent window (jobs that ended in it, SUCCEEDED or FAILED).",
   fields: (t) => ({
     minutes: t.exposeInt("minutes", { description: "The window: the last this many minutes." }),

@@ -31,31 +31,31 @@ export const Queue = builder.objectRef<QueueRef>("Queue").implement({
     counts: t.field({
       type: QueueCounts,
       description: "How many of its jobs are in each status.",
-      resolve: (q, _args, ctx) => ctx.loaders.queueStats.load(q.name),
+      resolve: (q, _args, ctx) => ctx.loaders.queueCounts.load(q.name),
     }),
     oldestWaitingSince: t.field({
       type: "DateTime",
       nullable: true,
       description: "Since when its longest-waiting claimable job could have been claimed (its runAfter); null when none is claimable.",
-      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).oldestWaitingSince,
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueCounts.load(q.name)).oldestWaitingSince,
     }),
     oldestWaitingSeconds: t.float({
       nullable: true,
       description: "How long its longest-waiting claimable job has been claimable, in seconds; null when none is.",
       resolve: async (q, _args, ctx) => {
-        const since = (await ctx.loaders.queueStats.load(q.name)).oldestWaitingSince;
+        const since = (await ctx.loaders.queueCounts.load(q.name)).oldestWaitingSince;
         return since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : null;
       },
     }),
     last5Minutes: t.field({
       type: QueueThroughput,
       description: "Jobs that ended in it over the last 5 minutes, and how long they ran.",
-      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).recent[0]!,
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueThroughput.load(q.name)).recent[0]!,
     }),
     last60Minutes: t.field({
       type: QueueThroughput,
       description: "Jobs that ended in it over the last 60 minutes, and how long they ran.",
-      resolve: async (q, _args, ctx) => (await ctx.loaders.queueStats.load(q.name)).recent[1]!,
+      resolve: async (q, _args, ctx) => (await ctx.loaders.queueThroughput.load(q.name)).recent[1]!,
     }),
     nodes: t.field({
       type: [WorkerNode],

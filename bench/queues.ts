@@ -1,0 +1,209 @@
+// Queue diagnostics: what queuePosition, whyNotRunning and estimatedStartTime cost on a page of 50
+// waiting jobs with 100,000 jobs waiting in their queue, next to the same page without them in the
+// same run; and how wrong estimatedStartTime was on a workload that drains a queue.
+//
+//   npm run bench:queues       100,000 waiting jobs, 3 rounds of 40 requests per page shape,
+//                              then a 600-job drain by 4 workers
+//   ... --smoke                (or BENCH_SMOKE=1) 2,000 waiting jobs, 1 round of 5 requests, a
+//                              120-job drain; nothing written to the docs
+//
+// Settings: BENCH_QUEUES_JOBS (100000, 2000) waiting jobs; BENCH_ROUNDS (3, 1); DATABASE_URL an
+// existing, empty PostgreSQL instead of an embedded one.
+//
+// Latency: requests one at a time (the cost of one page, not the server's throughput), the shapes
+// interleaved round by round; the median of each shape and its ratio to the plain page. The page
+// is the newest 50 waiting jobs: the back of the queue, where a position counts the most jobs.
+//
+// Accuracy: 4 workers (GraphQL clients in this process, one node each) drain a queue of jobs that
+// take 50 to 250 ms each (uniform); once a sixth of them ended, every waiting job's
+// estimatedStartTime is read, and later compared with when the job was acquired. Errors are
+// reported in seconds and as a fraction of the wait, as median and 90th percentile, with how often
+// the acquisition fell within [earliest, latest].
+import pg from "pg";
+import { deadline, gateway, graphql, machine, median, percentile, report, scratch, smoke, database as startDatabase, type Gateway } from "./lib.js";
+import { createQueue, uuidOf } from "./workers/queue.js";
+
+const setting = (name: string, full: number, smokeValue: number) => Number(process.env[name] ?? (smoke ? smokeValue : full));
+const JOBS = setting("BENCH_QUEUES_JOBS", 100_000, 2_000);
+const ROUNDS = setting("BENCH_ROUNDS", 3, 1);
+const REQUESTS = smoke ? 5 : 40;
+const DRAIN_JOBS = smoke ? 120 : 600;
+const DRAIN_WORKERS = 4;
+const PAGE = 50;
+
+const SHAPES = {
+  plain: "number status priority",
+  queuePosition: "number status priority queuePosition",
+  whyNotRunning: "number status priority whyNotRunning { code message }",
+  everything: "number status priority queuePosition whyNotRunning { code message } estimatedStartTime { time earliest latest }",
+} as const;
+type Shape = keyof typeof SHAPES;
+
+const pageOf = (shape: Shape) => `query ($first: Int!) { jobs(first: $first, filter: { queue: ["bulk"], status: [QUEUED] }) { edges { node { ${SHAPES[shape]} } } } }`;
+
+async function timed(gw: Gateway, query: string, variables: Record<string, unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  const response = await fetch(gw.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${gw.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: unknown };
+  if (!response.ok || body.errors) throw new Error(`request failed: ${response.status} ${JSON.stringify(body.errors)}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function seed(pool: pg.Pool, templateId: string, creatorId: string): Promise<void> {
+  for (let added = 0; added < JOBS; added += 10_000) {
+    await pool.query(
+      `insert into jobs (queue, name, template_id, creator_id, priority)
+       select 'bulk', 'bench job', $1::uuid, $2::uuid, (g % 5) - 2 from generate_series(1, $3::int) g`,
+      [templateId, creatorId, Math.min(10_000, JOBS - added)],
+    );
+  }
+  // The queue's recent throughput, for the estimates: a job ended every second over the last 5 minutes.
+  await pool.query(
+    `insert into jobs (queue, name, template_id, creator_id, status, start_time, end_time)
+     select 'bulk', 'done', $1::uuid, $2::uuid, 'SUCCEEDED', now() - make_interval(secs => g + 30), now() - make_interval(secs => g)
+       from generate_series(1, 300) g`,
+    [templateId, creatorId],
+  );
+  await pool.query("vacuum analyze jobs");
+}
+
+type Latency = Record<Shape, { medianMs: number; p90Ms: number; toPlain: number }>;
+
+async function measureLatency(gw: Gateway): Promise<Latency> {
+  const samples: Record<Shape, number[]> = { plain: [], queuePosition: [], whyNotRunning: [], everything: [] };
+  for (const shape of Object.keys(SHAPES) as Shape[]) await timed(gw, pageOf(shape), { first: PAGE });
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const shape of Object.keys(SHAPES) as Shape[]) {
+      for (let i = 0; i < REQUESTS; i++) samples[shape].push(await timed(gw, pageOf(shape), { first: PAGE }));
+    }
+  }
+  const plain = median(samples.plain);
+  return Object.fromEntries(
+    (Object.keys(SHAPES) as Shape[]).map((shape) => [
+      shape,
+      { medianMs: round2(median(samples[shape])), p90Ms: round2(percentile(samples[shape], 90)), toPlain: round2(median(samples[shape]) / plain) },
+    ]),
+  ) as Latency;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+type Accuracy = {
+  jobs: number;
+  estimated: number;
+  errorSeconds: { median: number; p90: number };
+  errorOfWait: { median: number; p90: number };
+  withinRange: number;
+};
+
+/** Drains a queue with workers in this process, reading every waiting job's estimate once a sixth has ended. */
+async function measureAccuracy(gw: Gateway, pool: pg.Pool, templateId: string, creatorId: string, secrets: string[]): Promise<Accuracy> {
+  await pool.query(
+    `insert into jobs (queue, name, template_id, creator_id) select 'drain', 'drain job', $1::uuid, $2::uuid from generate_series(1, $3::int)`,
+    [templateId, creatorId, DRAIN_JOBS],
+  );
+  let ended = 0;
+  const call = async (secret: string, query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(gw.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return ((await response.json()) as { data: Record<string, Record<string, unknown>> }).data;
+  };
+  const worker = async (secret: string) => {
+    for (;;) {
+      const data = await call(secret, `mutation { acquireNextJob(filter: { queues: ["drain"] }) { ... on AcquireJobPayload { job { id } lease { token } } } }`);
+      const payload = data.acquireNextJob as { job: { id: string } | null; lease: { token: string } | null };
+      if (!payload.job) return;
+      const variables = { id: payload.job.id, token: payload.lease!.token };
+      await call(secret, `mutation ($id: ID!, $token: String!) { startJob(id: $id, leaseToken: $token) { __typename } }`, variables);
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      await call(secret, `mutation ($id: ID!, $token: String!) { finishJob(id: $id, leaseToken: $token) { __typename } }`, variables);
+      ended++;
+    }
+  };
+  const workers = Promise.all(secrets.map(worker));
+  while (ended < DRAIN_JOBS / 6) await new Promise((r) => setTimeout(r, 20));
+  const read = await graphql<{ jobs: { edges: Array<{ node: { id: string; estimatedStartTime: { time: string; earliest: string; latest: string } | null } }> } }>(
+    gw,
+    `{ jobs(first: 1000, filter: { queue: ["drain"], status: [QUEUED] }) { edges { node { id estimatedStartTime { time earliest latest } } } } }`,
+  );
+  const askedAt = Date.now();
+  await workers;
+  const estimates = read.jobs.edges.map((e) => e.node).filter((n) => n.estimatedStartTime);
+  const { rows } = await pool.query<{ id: string; acquired: Date }>(
+    `select job_id::text as id, min(start_time) as acquired from job_attempts where job_id = any($1::uuid[]) group by job_id`,
+    [estimates.map((e) => uuidOf(e.id))],
+  );
+  const acquired = new Map(rows.map((r) => [r.id, r.acquired.getTime()]));
+  const seconds: number[] = [];
+  const ofWait: number[] = [];
+  let within = 0;
+  for (const e of estimates) {
+    const actual = acquired.get(uuidOf(e.id));
+    if (actual === undefined) continue;
+    const estimate = e.estimatedStartTime!;
+    const error = Math.abs(new Date(estimate.time).getTime() - actual) / 1000;
+    seconds.push(error);
+    ofWait.push(error / Math.max(0.001, (actual - askedAt) / 1000));
+    if (new Date(estimate.earliest).getTime() <= actual && actual <= new Date(estimate.latest).getTime()) within++;
+  }
+  return {
+    jobs: read.jobs.edges.length,
+    estimated: seconds.length,
+    errorSeconds: { median: round2(median(seconds)), p90: round2(percentile(seconds, 90)) },
+    errorOfWait: { median: round2(median(ofWait)), p90: round2(percentile(ofWait, 90)) },
+    withinRange: round2(within / Math.max(1, seconds.length)),
+  };
+}
+
+function section(results: { jobs: number; latency: Latency; accuracy: Accuracy; machine: ReturnType<typeof machine>; at: string }): string {
+  const rows = (Object.keys(SHAPES) as Shape[])
+    .map((shape) => `| ${shape} | ${results.latency[shape].medianMs} | ${results.latency[shape].p90Ms} | ${results.latency[shape].toPlain}x |`)
+    .join("\n");
+  const a = results.accuracy;
+  return `## Queue diagnostics (bench:queues)
+
+A page of the 50 newest waiting jobs of a queue of ${results.jobs.toLocaleString("en")} waiting jobs (the back of the queue, where a position counts the most), requests one at a time, next to the same page without the diagnostics in the same run (${results.machine.cpus} CPUs, ${results.machine.cpuModel}, ${results.at.slice(0, 10)}):
+
+| page of 50 jobs with | median ms | p90 ms | to the plain page |
+| --- | ---: | ---: | ---: |
+${rows}
+
+queuePosition reads each queue asked about once, in the claim index's order, up to the last job of the page; whyNotRunning adds one statement for the page and reuses the positions.
+
+estimatedStartTime on a workload: ${DRAIN_WORKERS} workers drain ${DRAIN_JOBS} jobs of 50-250 ms; every waiting job's estimate was read once a sixth had ended (${a.estimated} estimates) and compared with its acquisition: error median ${a.errorSeconds.median} s, 90th percentile ${a.errorSeconds.p90} s; as a fraction of the wait, median ${a.errorOfWait.median}, 90th percentile ${a.errorOfWait.p90}; the acquisition fell within [earliest, latest] for ${Math.round(a.withinRange * 100)} % of them (the range is meant to hold 80 %).`;
+}
+
+async function main() {
+  const stop = deadline(30 * 60_000);
+  const dir = await scratch("queues");
+  const db = await startDatabase(dir.dir);
+  const gw = await gateway({ databaseUrl: db.url, env: { JOBGRAPH_MAX_PAGE_SIZE: "1000" } });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const queue = await createQueue(gw, DRAIN_WORKERS);
+    await seed(pool, queue.templateId, queue.creatorId);
+    console.log(`seeded ${JOBS} waiting jobs; measuring pages`);
+    const latency = await measureLatency(gw);
+    console.log(`measuring estimates over a drain of ${DRAIN_JOBS} jobs`);
+    const accuracy = await measureAccuracy(gw, pool, queue.templateId, queue.creatorId, queue.nodes.map((n) => n.secret));
+    const results = { jobs: JOBS, rounds: ROUNDS, requestsPerRound: REQUESTS, latency, accuracy, machine: machine(), at: new Date().toISOString() };
+    console.log(JSON.stringify(results, null, 2));
+    const file = await report("queues", results, section(results));
+    console.log(`results: ${file}`);
+  } finally {
+    await pool.end();
+    await gw.stop();
+    await db.stop();
+    await dir.remove();
+    stop();
+  }
+}
+
+await main();
