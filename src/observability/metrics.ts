@@ -36,6 +36,7 @@ export type MetricsOptions = {
 type OperationLabelName = "operationName" | "operationType";
 
 type QueueRow = { queue: string; depth: number; oldest_age_seconds: number };
+type SteeringRow = { queue: string; held: number; paused: boolean | null; concurrency_limit: number | null };
 
 function sameSecret(given: string | null, expected: string): boolean {
   // Digests have one length whatever was sent, so the comparison tells nothing by its timing.
@@ -327,6 +328,50 @@ export class Metrics {
         const rows = await queues();
         this.reset();
         for (const row of rows ?? []) this.set({ queue: row.queue }, row.oldest_age_seconds);
+      },
+    });
+    // Held jobs are few (the nodes' current work), and configured queues fewer: one cheap
+    // statement for the three gauges below.
+    const steering = sharedPerScrape(() =>
+      db.$queryRaw<SteeringRow[]>`
+        /* metricsQueueSteering */
+        select coalesce(h.queue, q.name) as queue, coalesce(h.held, 0)::int as held, q.paused, q.concurrency_limit
+          from (select queue, count(*)::int as held from jobs where status in ('ACQUIRED', 'RUNNING') group by queue) h
+          full join queues q on q.name = h.queue
+         order by 2 desc, 1
+         limit ${MAX_QUEUES}::int`.catch(unavailable("queue settings")),
+    );
+    new Gauge({
+      name: "jobgraph_queue_held",
+      help: `Jobs held by nodes (ACQUIRED or RUNNING) per queue: what a concurrency limit counts; the ${MAX_QUEUES} busiest queues and every configured one.`,
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await steering();
+        this.reset();
+        for (const row of rows ?? []) this.set({ queue: row.queue }, row.held);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_queue_paused",
+      help: "1 for each queue an admin paused, 0 for each configured queue that is not (queues never configured are not listed).",
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await steering();
+        this.reset();
+        for (const row of rows ?? []) if (row.paused !== null) this.set({ queue: row.queue }, row.paused ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_queue_concurrency_limit",
+      help: "The concurrency limit of each queue that has one.",
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await steering();
+        this.reset();
+        for (const row of rows ?? []) if (row.concurrency_limit !== null) this.set({ queue: row.queue }, row.concurrency_limit);
       },
     });
   }

@@ -1,11 +1,14 @@
 // Queues an admin can see and steer, and nodes an admin can drain: the queues' reads, pause and
 // resume, a concurrency limit that holds under 32 claimers on two gateway instances, and a
 // draining node that gets no new work but finishes what it holds.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { sleep, Subscribers } from "../helpers/feeds.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode } from "../helpers/principals.js";
 
@@ -337,5 +340,70 @@ describe("draining a node", () => {
       { online: true, draining: false, currentJobs: { totalCount: 1, edges: [{ node: { id: encodeGlobalId("Job", job!) } }] } },
       { online: false, draining: false, currentJobs: { totalCount: 0, edges: [] } },
     ]);
+  });
+});
+
+describe("Prometheus gauges per queue", () => {
+  /** The value of a gauge's sample with this queue label, from a scrape of /metrics. */
+  const sample = (text: string, name: string, queueName: string) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${name}{queue="${queueName}"}`));
+    return line === undefined ? undefined : Number(line.split(" ").at(-1));
+  };
+
+  it("say how many jobs each queue holds, which are paused and what their limits are", async () => {
+    await createJobs(db, templateId, 3, { spec: (i) => ({ queue: "gauged", status: i < 2 ? "RUNNING" : "QUEUED" }) });
+    await createJobs(db, templateId, 1, { spec: () => ({ queue: "plain", status: "ACQUIRED" }) });
+    await send(`mutation { pauseQueue(name: "gauged") { __typename } updateQueue(input: { name: "gauged", concurrencyLimit: 4 }) { __typename } }`);
+    await send(`mutation { pauseQueue(name: "idle") { __typename } resumeQueue(name: "idle") { __typename } }`);
+    const text = await (await api.fetch("/metrics", {}, { token: null })).text();
+    expect(sample(text, "jobgraph_queue_held", "gauged")).toBe(2);
+    expect(sample(text, "jobgraph_queue_held", "plain")).toBe(1);
+    expect(sample(text, "jobgraph_queue_held", "idle")).toBe(0);
+    expect(sample(text, "jobgraph_queue_paused", "gauged")).toBe(1);
+    expect(sample(text, "jobgraph_queue_paused", "idle")).toBe(0);
+    expect(sample(text, "jobgraph_queue_paused", "plain")).toBeUndefined();
+    expect(sample(text, "jobgraph_queue_concurrency_limit", "gauged")).toBe(4);
+    expect(sample(text, "jobgraph_queue_concurrency_limit", "idle")).toBeUndefined();
+  });
+});
+
+describe("queueUpdated", () => {
+  const Watch = parse(`subscription ($name: String) { queueUpdated(name: $name) { name paused concurrencyLimit counts { queued held } } }`) as TypedDocumentNode<
+    { queueUpdated: { name: string; paused: boolean; concurrencyLimit: number | null; counts: { queued: number; held: number } } },
+    { name?: string | null }
+  >;
+  let onB: Subscribers;
+
+  beforeAll(async () => {
+    await apis[0]!.app.start(0);
+    onB = new Subscribers(`ws://127.0.0.1:${(await apis[1]!.app.start(0)).port}/graphql`, apis[1]!);
+  });
+
+  afterAll(async () => {
+    await onB.stop();
+    await Promise.all(apis.map((a) => a.app.stop()));
+  });
+
+  it("starts with the queue as it is, then follows its settings and its jobs, written through another instance", async () => {
+    const node = await onlineNode();
+    await createJobs(db, templateId, 2, { spec: () => ({ queue: "watched" }) });
+    const feed = onB.subscribe(onB.connect(), Watch, { name: "watched" });
+    expect((await feed.next()).queueUpdated).toEqual({ name: "watched", paused: false, concurrencyLimit: null, counts: { queued: 2, held: 0 } });
+    await send(`mutation { pauseQueue(name: "watched") { __typename } }`, {}, undefined, apis[0]);
+    await feed.through((m) => m.queueUpdated.paused, "the pause");
+    await send(`mutation { resumeQueue(name: "watched") { __typename } updateQueue(input: { name: "watched", concurrencyLimit: 5 }) { __typename } }`, {}, undefined, apis[0]);
+    await feed.through((m) => !m.queueUpdated.paused && m.queueUpdated.concurrencyLimit === 5, "the resume and the limit");
+    expect(await claim(node, ["watched"], apis[0])).not.toBeNull();
+    await feed.through((m) => m.queueUpdated.counts.held === 1 && m.queueUpdated.counts.queued === 1, "the claim's counts");
+  });
+
+  it("without a name, follows every queue, and not another queue's changes when named", async () => {
+    const all = onB.subscribe(onB.connect(), Watch, {});
+    const named = onB.subscribe(onB.connect(), Watch, { name: "mine" });
+    await named.next();
+    await sleep(200);
+    await send(`mutation { pauseQueue(name: "theirs") { __typename } }`, {}, undefined, apis[0]);
+    await all.through((m) => m.queueUpdated.name === "theirs" && m.queueUpdated.paused, "the other queue's pause");
+    await named.quiet(1500);
   });
 });
