@@ -257,32 +257,6 @@ export function updateQueue(db: Db, actor: Principal | null, name: string, input
 }
 
 /**
- * For each job asked about that is QUEUED and not deleted: how many claimable jobs of its queue
- * (QUEUED, not deleted, runAfter passed) a claim takes before it, in claim order (priority, then
- * number). One pass over each queue's waiting jobs in the claim index's order, for all the jobs
- * asked about at once. Jobs not waiting are absent from the map.
- */
-export async function queuePositions(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await sqlRows<{ id: string; ahead: number }>(db, sql`
-    /* queuePositions */
-    with wanted as (
-      select id, queue, priority, number from jobs
-       where id = any(${[...jobIds]}::uuid[]) and status = 'QUEUED' and deleted_at is null
-    ), last as (
-      -- The last of the wanted jobs of each queue, in claim order: nothing after it is read.
-      select distinct on (queue) queue, priority, number from wanted order by queue, priority, number desc
-    ), ranked as (
-      select j.id, count(*) filter (where j.run_after <= now())
-               over (partition by j.queue order by j.priority desc, j.number rows between unbounded preceding and 1 preceding) as ahead
-        from last
-        join jobs j on j.queue = last.queue and j.status = 'QUEUED' and j.deleted_at is null
-                   and (j.priority > last.priority or (j.priority = last.priority and j.number <= last.number))
-    )
-    select ranked.id, coalesce(ranked.ahead, 0)::int as ahead from ranked join wanted using (id)`);
-  return new Map(rows.map((r) => [r.id, r.ahead]));
-}
-
-/**
  * Why a node may not acquire the job for its queue or for itself, in words: the node is draining,
  * the job's queue is paused or at its limit. Null when neither holds (or either is gone).
  */

@@ -5,7 +5,8 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { sqlRows } from "../db/rows.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
-import { NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE, queuePositions } from "./queues.js";
+import { queuePositions } from "./queue-positions.js";
+import { NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
 
 const { sql } = Prisma;
 

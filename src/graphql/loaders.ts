@@ -25,7 +25,6 @@ import type { TaskFilter, TaskOrder } from "../domain/tasks.js";
 import {
   nodesServingQueues,
   queueCounts,
-  queuePositions,
   queueSettings,
   queueThroughput,
   type QueueCounts,
@@ -33,6 +32,7 @@ import {
   type QueueThroughput,
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
+import { queuePositions } from "../domain/queue-positions.js";
 
 const OPTIONS = { cache: false } as const;
 

@@ -211,6 +211,23 @@ describe("queuePosition", () => {
   });
 });
 
+describe("queuePosition far back in a deep queue", () => {
+  it("is exact from a snapshot of the queue no older than a second, and exact at once near the front", async () => {
+    const ids = await createJobs(db, python, 250, { spec: () => ({ queue: "deep" }) });
+    const at = async (id: string) =>
+      ((await sendText(api, `query ($id: ID!) { job(id: $id) { queuePosition } }`, { id: encodeGlobalId("Job", id) })).job as unknown as { queuePosition: number })
+        .queuePosition;
+    expect(await at(ids[249]!)).toBe(249);
+    expect(await at(ids[150]!)).toBe(150);
+    expect(await at(ids[5]!)).toBe(5);
+    await job({ queue: "deep", priority: 1 });
+    // Near the front, the new job ahead counts at once; far back, once the snapshot is renewed.
+    expect(await at(ids[5]!)).toBe(6);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await at(ids[249]!)).toBe(250);
+  });
+});
+
 describe("estimatedStartTime", () => {
   const ESTIMATE = `estimatedStartTime { time earliest latest confidence basis }`;
   type Estimate = { time: string; earliest: string; latest: string; confidence: number; basis: string } | null;
