@@ -11,19 +11,19 @@ import { NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
 const { sql } = Prisma;
 
 export type WaitReason =
-  | { code: "DELETED"; message: string; deletedAt: Date }
-  | { code: "FINISHED"; message: string; status: JobStatus; endTime: Date | null }
-  | { code: "HELD"; message: string; nodeId: string | null }
-  | { code: "QUEUE_PAUSED"; message: string; queue: string }
-  | { code: "QUEUE_AT_LIMIT"; message: string; queue: string; concurrencyLimit: number; held: number }
-  | { code: "RUN_AFTER" | "RETRY_BACKOFF"; message: string; until: Date }
-  | { code: "BEHIND_JOBS"; message: string; queue: string; jobsAhead: number }
-  | { code: "NO_NODE_ONLINE"; message: string; drainingNodes: number }
-  | { code: "NO_NODE_WITH_EXECUTOR"; message: string; executor: string }
-  | { code: "REQUIREMENTS_EXCEED_NODES"; message: string; nodesWithExecutors: number; example: string | null }
-  | { code: "READY"; message: string };
+  | { kind: "DELETED"; message: string; deletedAt: Date }
+  | { kind: "FINISHED"; message: string; status: JobStatus; endTime: Date | null }
+  | { kind: "HELD"; message: string; nodeId: string | null }
+  | { kind: "QUEUE_PAUSED"; message: string; queue: string }
+  | { kind: "QUEUE_AT_LIMIT"; message: string; queue: string; concurrencyLimit: number; held: number }
+  | { kind: "RUN_AFTER" | "RETRY_BACKOFF"; message: string; until: Date }
+  | { kind: "BEHIND_JOBS"; message: string; queue: string; jobsAhead: number }
+  | { kind: "NO_NODE_ONLINE"; message: string; drainingNodes: number }
+  | { kind: "NO_NODE_WITH_EXECUTOR"; message: string; executor: string }
+  | { kind: "REQUIREMENTS_EXCEED_NODES"; message: string; nodesWithExecutors: number; example: string | null }
+  | { kind: "READY"; message: string };
 
-export type WaitReasonCode = WaitReason["code"];
+export type WaitReasonCode = WaitReason["kind"];
 
 export const WAIT_REASON_CODES: readonly WaitReasonCode[] = [
   "DELETED",
@@ -108,20 +108,20 @@ export async function whyNotRunning(
 
 async function reasonsFor(db: Db, row: Row, jobsAhead: number): Promise<WaitReason[]> {
   if (row.deleted_at) {
-    return [{ code: "DELETED", message: "the job is deleted: reinstate it to queue it again", deletedAt: row.deleted_at }];
+    return [{ kind: "DELETED", message: "the job is deleted: reinstate it to queue it again", deletedAt: row.deleted_at }];
   }
   if (row.status === "SUCCEEDED" || row.status === "FAILED" || row.status === "CANCELLED") {
-    return [{ code: "FINISHED", message: `the job has finished (${row.status}): reset it to run it again`, status: row.status, endTime: row.end_time }];
+    return [{ kind: "FINISHED", message: `the job has finished (${row.status}): reset it to run it again`, status: row.status, endTime: row.end_time }];
   }
   if (row.status === "RUNNING") return [];
   if (row.status === "ACQUIRED") {
-    return [{ code: "HELD", message: "a node has acquired the job and has not started it yet", nodeId: row.node_id }];
+    return [{ kind: "HELD", message: "a node has acquired the job and has not started it yet", nodeId: row.node_id }];
   }
   const reasons: WaitReason[] = [];
-  if (row.paused) reasons.push({ code: "QUEUE_PAUSED", message: `its queue "${row.queue}" is paused`, queue: row.queue });
+  if (row.paused) reasons.push({ kind: "QUEUE_PAUSED", message: `its queue "${row.queue}" is paused`, queue: row.queue });
   if (row.concurrency_limit !== null && row.held! >= row.concurrency_limit) {
     reasons.push({
-      code: "QUEUE_AT_LIMIT",
+      kind: "QUEUE_AT_LIMIT",
       message: `its queue "${row.queue}" is at its concurrency limit: ${row.held} of ${row.concurrency_limit} held`,
       queue: row.queue,
       concurrencyLimit: row.concurrency_limit,
@@ -131,34 +131,34 @@ async function reasonsFor(db: Db, row: Row, jobsAhead: number): Promise<WaitReas
   if (row.run_after > new Date()) {
     reasons.push(
       row.attempts > 0
-        ? { code: "RETRY_BACKOFF", message: `it waits out the backoff after a failed attempt, until ${row.run_after.toISOString()}`, until: row.run_after }
-        : { code: "RUN_AFTER", message: `it may not run before ${row.run_after.toISOString()} (its runAfter)`, until: row.run_after },
+        ? { kind: "RETRY_BACKOFF", message: `it waits out the backoff after a failed attempt, until ${row.run_after.toISOString()}`, until: row.run_after }
+        : { kind: "RUN_AFTER", message: `it may not run before ${row.run_after.toISOString()} (its runAfter)`, until: row.run_after },
     );
   }
   if (jobsAhead > 0) {
-    reasons.push({ code: "BEHIND_JOBS", message: `${plural(jobsAhead, "job")} of queue "${row.queue}" will be claimed before it`, queue: row.queue, jobsAhead });
+    reasons.push({ kind: "BEHIND_JOBS", message: `${plural(jobsAhead, "job")} of queue "${row.queue}" will be claimed before it`, queue: row.queue, jobsAhead });
   }
   if (row.online === row.draining) {
     reasons.push({
-      code: "NO_NODE_ONLINE",
+      kind: "NO_NODE_ONLINE",
       message: row.draining
         ? `every online node is draining (${row.draining})`
         : `no worker node has called in the last ${NODE_OFFLINE_AFTER_SECONDS} s`,
       drainingNodes: row.draining,
     });
   } else if (row.missing_executor !== null) {
-    reasons.push({ code: "NO_NODE_WITH_EXECUTOR", message: `no online node runs the executor ${row.missing_executor}`, executor: row.missing_executor });
+    reasons.push({ kind: "NO_NODE_WITH_EXECUTOR", message: `no online node runs the executor ${row.missing_executor}`, executor: row.missing_executor });
   } else if (row.fitting === 0) {
     const example = row.closest_node ? await whyNodeCannotTake(db, row.closest_node, row.id) : null;
     reasons.push({
-      code: "REQUIREMENTS_EXCEED_NODES",
+      kind: "REQUIREMENTS_EXCEED_NODES",
       message: `no online node that runs its executors meets its requirements${example ? `: ${example}` : ""}`,
       nodesWithExecutors: row.with_executors,
       example,
     });
   }
   if (reasons.length === 0) {
-    reasons.push({ code: "READY", message: "nothing holds it back: the next claim by a node it fits takes it" });
+    reasons.push({ kind: "READY", message: "nothing holds it back: the next claim by a node it fits takes it" });
   }
   return reasons;
 }

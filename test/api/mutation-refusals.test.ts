@@ -36,6 +36,8 @@ const VALIDATION_OF_TEXT_ONLY = [
   "deleteJob",
   "reinstateJob",
   "hardDeleteJob",
+  "drainNode",
+  "undrainNode",
   "startTask",
   "finishTask",
   "resetTask",
@@ -130,6 +132,16 @@ describe("every mutation's refusals", () => {
     { mutation: "revokeApiToken", error: "NotFoundError", who: "admin", call: call("revokeApiToken", () => `id: "${missing("ApiToken")}"`) },
     { mutation: "registerWorkerNode", error: "ForbiddenError", who: "alice", call: call("registerWorkerNode", `input: { name: "n" }`) },
     { mutation: "registerWorkerNode", error: "ValidationError", who: "admin", call: call("registerWorkerNode", `input: { name: "" }`) },
+    ...(["drainNode", "undrainNode"] as const).flatMap((field): Refusal[] => [
+      { mutation: field, error: "ForbiddenError", who: "alice", call: call(field, () => `id: "${encodeGlobalId("WorkerNode", node.id)}"`) },
+      { mutation: field, error: "NotFoundError", who: "admin", call: call(field, () => `id: "${missing("WorkerNode")}"`) },
+    ]),
+    ...(["pauseQueue", "resumeQueue"] as const).flatMap((field): Refusal[] => [
+      { mutation: field, error: "ForbiddenError", who: "alice", call: call(field, `name: "gpu"`) },
+      { mutation: field, error: "ValidationError", who: "admin", call: call(field, `name: ""`) },
+    ]),
+    { mutation: "updateQueue", error: "ForbiddenError", who: "node", call: call("updateQueue", `input: { name: "gpu", concurrencyLimit: 2 }`) },
+    { mutation: "updateQueue", error: "ValidationError", who: "admin", call: call("updateQueue", `input: { name: "gpu", concurrencyLimit: 0 }`) },
     { mutation: "createJobTemplate", error: "ForbiddenError", who: "node", call: call("createJobTemplate", `input: { name: "t", executor: { name: "x" } }`) },
     { mutation: "createJobTemplate", error: "ValidationError", who: "alice", call: call("createJobTemplate", `input: { name: "", executor: { name: "x" } }`) },
     ...["deleteJobTemplate", "reinstateJobTemplate"].flatMap((field): Refusal[] => [

@@ -3,14 +3,14 @@ import { Queue } from "./queue.js";
 import { WaitReason } from "./wait-reason.js";
 import { builder } from "../builder.js";
 
-type Shape = Extract<WaitReasonShape, { code: "BEHIND_JOBS" }>;
+type Shape = Extract<WaitReasonShape, { kind: "BEHIND_JOBS" }>;
 
 export const BehindJobsReason = builder.objectRef<Shape>("BehindJobsReason").implement({
   description: "Other claimable jobs of its queue come before the job in claim order (priority, then age).",
   interfaces: [WaitReason],
   isTypeOf: (r) => {
-    const { code } = r as WaitReasonShape;
-    return code === "BEHIND_JOBS";
+    const { kind } = r as WaitReasonShape;
+    return kind === "BEHIND_JOBS";
   },
   fields: (t) => ({
     queue: t.field({ type: Queue, description: "Its queue.", resolve: (r) => ({ name: r.queue }) }),

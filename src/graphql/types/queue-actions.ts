@@ -38,14 +38,14 @@ builder.mutationFields((t) => ({
     type: WorkerNode,
     description: "Drains a worker node: it is given no new work (its claims find nothing) and finishes the jobs it holds. Admins only.",
     args: { id: t.arg.globalID({ required: true, for: [WorkerNode], description: "The node's global ID." }) },
-    errors: mutationErrors("drainNode", [ForbiddenError, NotFoundError]),
+    errors: mutationErrors("drainNode", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: (_root, { id }, ctx) => setNodeDraining(ctx.db, ctx.viewer, id.id, true),
   }),
   undrainNode: t.field({
     type: WorkerNode,
     description: "Lets a drained worker node take new work again. Admins only.",
     args: { id: t.arg.globalID({ required: true, for: [WorkerNode], description: "The node's global ID." }) },
-    errors: mutationErrors("undrainNode", [ForbiddenError, NotFoundError]),
+    errors: mutationErrors("undrainNode", [ForbiddenError, ValidationError, NotFoundError]),
     resolve: (_root, { id }, ctx) => setNodeDraining(ctx.db, ctx.viewer, id.id, false),
   }),
 }));

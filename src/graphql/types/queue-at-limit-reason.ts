@@ -3,14 +3,14 @@ import { Queue } from "./queue.js";
 import { WaitReason } from "./wait-reason.js";
 import { builder } from "../builder.js";
 
-type Shape = Extract<WaitReasonShape, { code: "QUEUE_AT_LIMIT" }>;
+type Shape = Extract<WaitReasonShape, { kind: "QUEUE_AT_LIMIT" }>;
 
 export const QueueAtLimitReason = builder.objectRef<Shape>("QueueAtLimitReason").implement({
   description: "The job's queue holds as many jobs as its concurrency limit allows.",
   interfaces: [WaitReason],
   isTypeOf: (r) => {
-    const { code } = r as WaitReasonShape;
-    return code === "QUEUE_AT_LIMIT";
+    const { kind } = r as WaitReasonShape;
+    return kind === "QUEUE_AT_LIMIT";
   },
   fields: (t) => ({
     queue: t.field({ type: Queue, description: "The queue at its limit.", resolve: (r) => ({ name: r.queue }) }),

@@ -6,7 +6,7 @@ export const WaitReason = builder.interfaceRef<WaitReasonShape>("WaitReason").im
   description:
     "One reason a job is not running, with what it concerns (the queue, a time, the jobs ahead, the nodes). Select the fields of each kind with fragments on its type.",
   fields: (t) => ({
-    code: t.field({ type: WaitReasonCodeEnum, description: "The kind of reason.", resolve: (r) => r.code }),
+    code: t.field({ type: WaitReasonCodeEnum, description: "The kind of reason.", resolve: (r) => r.kind }),
     message: t.exposeString("message", { description: "The reason in words, for people." }),
   }),
 });
