@@ -1,8 +1,8 @@
 // Where waiting jobs stand in their queues. Counting the jobs ahead of one costs as many rows as
 // there are ahead, and a page of the newest jobs of a deep queue is the back of it: 50 jobs behind
 // 100,000 others would read millions of rows. So a job near the front (fewer than FRONT ahead) is
-// counted exactly, now, in two bounded index ranges; a job further back is placed in a snapshot of
-// its queue's claim order, read at most once a second per queue and gateway instance and shared by
+// counted exactly, now, from the front of its queue; a job further back is placed in a snapshot of
+// its queue's claim order, read at most once every 2 s per queue and gateway instance and shared by
 // every request meanwhile. A far position is so at most SNAPSHOT_TTL_MS old.
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
@@ -13,7 +13,7 @@ const { sql } = Prisma;
 /** Positions below this are counted exactly, at the time of the request. */
 export const FRONT = 100;
 /** How long a queue's snapshot serves positions from FRONT on. */
-export const SNAPSHOT_TTL_MS = 1000;
+export const SNAPSHOT_TTL_MS = 2000;
 
 /** A queue's claimable jobs in claim order: priority (descending), then number. */
 type Snapshot = { priorities: Int32Array; numbers: Float64Array };
@@ -22,10 +22,13 @@ const snapshots = new WeakMap<Db, Map<string, { until: number; snapshot: Promise
 
 async function readSnapshot(db: Db, queue: string): Promise<Snapshot> {
   // One text value rather than a row per job: 100,000 rows would cost more to decode than to read.
+  // Read in the claim index's order, which the aggregate keeps.
   const rows = await sqlRows<{ jobs: string | null }>(db, sql`
     /* queueSnapshot */
-    select string_agg(priority::text || ':' || number::text, ',' order by priority desc, number) as jobs
-      from jobs where queue = ${queue}::text and status = 'QUEUED' and deleted_at is null and run_after <= now()`);
+    select string_agg(s.job, ',') as jobs from (
+      select priority::text || ':' || number::text as job from jobs
+       where queue = ${queue}::text and status = 'QUEUED' and deleted_at is null and run_after <= now()
+       order by priority desc, number) s`);
   const parts = rows[0]?.jobs ? rows[0].jobs.split(",") : [];
   const priorities = new Int32Array(parts.length);
   const numbers = new Float64Array(parts.length);
@@ -71,19 +74,25 @@ function ahead(snapshot: Snapshot, priority: number, number: number): number {
  * number). Jobs not waiting are absent from the map.
  */
 export async function queuePositions(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
-  // The rows ahead are two ranges of jobs_claimable_idx (queue, priority desc, number): higher
-  // priorities, and the same priority with lower numbers; each read no further than FRONT rows.
+  // The front of each queue asked about: its first FRONT claimable jobs in claim order, one read of
+  // jobs_claimable_idx per queue (ordered as the index is, so that the planner takes it even for a
+  // small queue beside a big one). A job with fewer than FRONT of them ahead has its exact count.
   const rows = await sqlRows<{ id: string; queue: string; priority: number; number: string; ahead: number }>(db, sql`
     /* queuePositions */
-    select w.id, w.queue, w.priority, w.number::text as number, (higher.n + same.n)::int as ahead
-      from jobs w
-      cross join lateral (select count(*) as n from (select 1 from jobs j
-         where j.queue = w.queue and j.status = 'QUEUED' and j.deleted_at is null and j.priority > w.priority and j.run_after <= now()
-         limit ${FRONT}::int) x) higher
-      cross join lateral (select count(*) as n from (select 1 from jobs j
-         where j.queue = w.queue and j.status = 'QUEUED' and j.deleted_at is null and j.priority = w.priority and j.number < w.number and j.run_after <= now()
-         limit ${FRONT}::int) x) same
-     where w.id = any(${[...jobIds]}::uuid[]) and w.status = 'QUEUED' and w.deleted_at is null`);
+    with wanted as (
+      select id, queue, priority, number from jobs
+       where id = any(${[...jobIds]}::uuid[]) and status = 'QUEUED' and deleted_at is null
+    ), front as (
+      select q.queue, f.priority, f.number
+        from (select distinct queue from wanted) q
+        cross join lateral (select j.priority, j.number from jobs j
+           where j.queue = q.queue and j.status = 'QUEUED' and j.deleted_at is null and j.run_after <= now()
+           order by j.priority desc, j.number limit ${FRONT}::int) f
+    )
+    select w.id, w.queue, w.priority, w.number::text as number,
+           (select count(*) from front f
+             where f.queue = w.queue and (f.priority > w.priority or (f.priority = w.priority and f.number < w.number)))::int as ahead
+      from wanted w`);
   const far = rows.filter((row) => row.ahead >= FRONT);
   const queues = [...new Set(far.map((row) => row.queue))];
   const read = new Map(await Promise.all(queues.map(async (queue) => [queue, await snapshotOf(db, queue)] as const)));

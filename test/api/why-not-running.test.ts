@@ -212,7 +212,7 @@ describe("queuePosition", () => {
 });
 
 describe("queuePosition far back in a deep queue", () => {
-  it("is exact from a snapshot of the queue no older than a second, and exact at once near the front", async () => {
+  it("is exact from a snapshot of the queue no older than 2 s, and exact at once near the front", async () => {
     const ids = await createJobs(db, python, 250, { spec: () => ({ queue: "deep" }) });
     const at = async (id: string) =>
       ((await sendText(api, `query ($id: ID!) { job(id: $id) { queuePosition } }`, { id: encodeGlobalId("Job", id) })).job as unknown as { queuePosition: number })
@@ -223,7 +223,7 @@ describe("queuePosition far back in a deep queue", () => {
     await job({ queue: "deep", priority: 1 });
     // Near the front, the new job ahead counts at once; far back, once the snapshot is renewed.
     expect(await at(ids[5]!)).toBe(6);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     expect(await at(ids[249]!)).toBe(250);
   });
 });
