@@ -14,9 +14,10 @@ export const SHELL_LANGUAGES = ["sh", "bash", "shell", "console"];
  * What an HTML comment on the line before a shell block says about running it:
  * `<!-- not run: <why> -->` (the suite does not run it, and lists it with its reason) or
  * `<!-- runs until Ctrl-C -->` (a command that streams until stopped; the suite stops it as a
- * person would, with SIGINT, once it has printed something).
+ * person would, with SIGINT, once it has printed something), or, before a graphql block of
+ * docs/api.md, `<!-- runs -->` (test/api/doc-examples.test.ts runs it against a gateway).
  */
-export type RunMarker = { kind: "not run"; reason: string } | { kind: "until interrupted" };
+export type RunMarker = { kind: "not run"; reason: string } | { kind: "until interrupted" } | { kind: "runs" };
 
 export type CodeBlock = {
   file: string;
@@ -28,14 +29,15 @@ export type CodeBlock = {
   marker?: RunMarker;
 };
 
-const MARKER = /<!--\s*(not run:\s*([\s\S]*?)|runs until Ctrl-C)\s*-->\s*$/;
+const MARKER = /<!--\s*(not run:\s*([\s\S]*?)|runs until Ctrl-C|runs)\s*-->\s*$/;
 
 function markerBefore(lines: string[], fenceIndex: number, file: string): RunMarker | undefined {
   const before = lines[fenceIndex - 1] ?? "";
   if (!before.includes("<!--")) return undefined;
   const match = MARKER.exec(before);
-  if (!match) throw new Error(`${file}:${fenceIndex}: a comment before a code block must be "<!-- not run: <why> -->" or "<!-- runs until Ctrl-C -->"`);
+  if (!match) throw new Error(`${file}:${fenceIndex}: a comment before a code block must be "<!-- not run: <why> -->", "<!-- runs until Ctrl-C -->" or "<!-- runs -->"`);
   if (match[1] === "runs until Ctrl-C") return { kind: "until interrupted" };
+  if (match[1] === "runs") return { kind: "runs" };
   const reason = match[2]!.trim();
   if (!reason) throw new Error(`${file}:${fenceIndex}: "not run" needs a reason`);
   return { kind: "not run", reason };
