@@ -130,6 +130,46 @@ mutation CreateJob {
 }
 `;
 
-export const playgroundTabs = [recentJobs, runningJobs, jobHistory, templates, workerNodes, createJob].map((query) => ({
+const queueOverview = /* GraphQL */ `# Every queue: what it holds, how fast it drains, who can serve it.
+# Admins steer a queue: pauseQueue(name), resumeQueue(name), updateQueue(input: { name, concurrencyLimit }).
+query QueueOverview {
+  queues {
+    name
+    paused
+    concurrencyLimit
+    counts { claimable scheduled held running succeeded failed }
+    oldestWaitingSeconds
+    last5Minutes { completed jobsPerMinute meanRunSeconds }
+    last60Minutes { completed jobsPerMinute meanRunSeconds }
+    nodes { name online draining }
+  }
+}
+`;
+
+const whyWaiting = /* GraphQL */ `# Why is this job waiting, and when will it start? The jobs that wait the longest first.
+query WhyWaiting {
+  jobs(first: 10, filter: { status: [QUEUED] }, orderBy: { field: CREATED_AT, direction: ASC }) {
+    edges {
+      node {
+        number
+        name
+        queue
+        queuePosition
+        whyNotRunning {
+          code
+          message
+          ... on BehindJobsReason { jobsAhead }
+          ... on NotBeforeReason { until }
+          ... on MissingExecutorReason { executor }
+          ... on RequirementsExceedNodesReason { example }
+        }
+        estimatedStartTime { time earliest latest basis }
+      }
+    }
+  }
+}
+`;
+
+export const playgroundTabs = [recentJobs, runningJobs, queueOverview, whyWaiting, jobHistory, templates, workerNodes, createJob].map((query) => ({
   query,
 }));
