@@ -5,6 +5,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { EXIT, explain } from "./errors.js";
 import { registerJobs } from "./jobs.js";
+import { registerQueues } from "./queues.js";
 import { projectRoot } from "./paths.js";
 import { registerServerCommands } from "./server-commands.js";
 import { registerTemplates } from "./templates.js";
@@ -35,6 +36,8 @@ Examples:
   $ jobgraph jobs create --template train --input dataset=s3://data/cats
   $ jobgraph jobs list --status running
   $ jobgraph jobs watch 12
+  $ jobgraph jobs why 12
+  $ jobgraph queues
   $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./run-job.sh
 
 Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs create --help\`).`,
@@ -44,6 +47,7 @@ registerServerCommands(program);
 registerToken(program);
 registerTemplates(program);
 registerJobs(program);
+registerQueues(program);
 registerWorker(program);
 
 try {

@@ -24,6 +24,10 @@ const commands: Array<[string[], string[]]> = [
   [["jobs", "create"], ["--template", "--input", "--param", "--queue", "--priority", "--tag", "--name", "--description"]],
   [["jobs", "cancel"], ["<job>", "--reason"]],
   [["jobs", "watch"], ["<job>", "--json", "Exit codes"]],
+  [["jobs", "why"], ["<job>", "--json", "jobgraph jobs why 12"]],
+  [["queues"], ["list", "pause", "resume", "limit"]],
+  [["queues", "limit"], ["<queue>", "<limit>", "none"]],
+  [["nodes"], ["list", "drain", "undrain"]],
   [["worker"], ["--exec", "--concurrency", "--queue", "--template", "JOBGRAPH_INPUT_<NAME>", "JOBGRAPH_OUTPUT_DIR", "progress 0.5", "SIGKILL"]],
 ];
 
