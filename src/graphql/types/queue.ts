@@ -1,4 +1,4 @@
-import { workerNodesByIds } from "../../domain/nodes.js";
+import type { WorkerNode as WorkerNodeRow } from "../../db/generated/prisma/client.js";
 import { listQueueNames, queueExists } from "../../domain/queues.js";
 import { builder } from "../builder.js";
 import { QueueCounts } from "./queue-counts.js";
@@ -61,7 +61,10 @@ export const Queue = builder.objectRef<QueueRef>("Queue").implement({
       type: [WorkerNode],
       description:
         "The online worker nodes, not draining, that can serve it: those that run the executor of one of its waiting jobs (every online node when none waits).",
-      resolve: async (q, _args, ctx) => workerNodesByIds(ctx.db, await ctx.loaders.queueNodes.load(q.name)),
+      resolve: async (q, _args, ctx) => {
+        const found = await ctx.loaders.workerNode.loadMany(await ctx.loaders.queueNodes.load(q.name));
+        return found.filter((node): node is WorkerNodeRow => node !== null && !(node instanceof Error));
+      },
     }),
   }),
 });
