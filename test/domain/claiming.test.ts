@@ -93,6 +93,7 @@ describe("claiming", () => {
   // from none (events keep their rows, with job_id set to null).
   beforeEach(async () => {
     await db.job.deleteMany();
+    await db.queue.deleteMany();
   });
 
   async function drain(actor: NodePrincipal, filter: ClaimFilter = {}) {
@@ -238,7 +239,9 @@ describe("claiming", () => {
     // 260 ms with 100,000 jobs waiting.
     it("walks a claim-ordered index, whatever the queues asked for", async () => {
       await createJobs(db, trainId, 3000, { spec: (i) => ({ queue: i % 3 ? "deep" : "other", priority: i % 2 }) });
-      await database.pool.query("analyze jobs");
+      // Queues an admin steered: a paused one and a limited one, which the claim checks too.
+      await db.queue.createMany({ data: [{ name: "elsewhere", paused: true }, { name: "other", concurrencyLimit: 1000 }] });
+      await database.pool.query("analyze jobs; analyze queues");
       for (const filter of [{}, { queues: ["deep"] }, { queues: ["deep", "other"] }]) {
         database.counter.reset();
         await acquireNextJob(db, worker, filter, lease);

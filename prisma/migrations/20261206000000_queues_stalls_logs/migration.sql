@@ -76,9 +76,9 @@ ALTER TABLE "job_templates" ADD CONSTRAINT "job_templates_stall_after_check" CHE
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_stall_after_check" CHECK ("stall_after_seconds" IS NULL OR "stall_after_seconds" > 0);
 ALTER TABLE "job_log_lines" ADD CONSTRAINT "job_log_lines_seq_check" CHECK ("seq" >= 1);
 
--- Running jobs that can stall, for the sweeper that marks them and for JobFilter.stalled.
-CREATE INDEX "jobs_stall_watch_idx" ON "jobs" ("last_report_at")
-  WHERE "status" = 'RUNNING' AND "stall_after_seconds" IS NOT NULL;
+-- last_report_at is written by every progress report and lease renewal: no index may cover it,
+-- or those updates could not be HOT (see test/domain/claiming.test.ts). The stall sweep finds
+-- running jobs through jobs_status_idx; they are few.
 
 -- A limited queue's held count follows its jobs into and out of ACQUIRED and RUNNING, whatever
 -- statement moves them (claims, finishes, reclaims, bulk actions), in the transaction that moves
