@@ -269,6 +269,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
           retryOn: policy.retryOn,
           timeLimitSeconds: input.timeLimitSeconds ?? template.timeLimitSeconds,
           taskTimeLimitSeconds: input.taskTimeLimitSeconds ?? template.taskTimeLimitSeconds,
+          stallAfterSeconds: template.stallAfterSeconds,
           deadline: input.deadline ?? null,
           onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
           requiredLabels: (input.requiredLabels ?? {}) as Prisma.InputJsonValue,

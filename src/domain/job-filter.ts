@@ -5,6 +5,7 @@ import type { Db } from "../db/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { queryRows } from "../db/rows.js";
 import type { JobFilter } from "./jobs.js";
+import { stalledCondition } from "./stalls.js";
 
 /** Collects a statement's parameters and names their placeholders. */
 export class SqlParams {
@@ -36,6 +37,7 @@ export function jobConditions(filter: JobFilter, p: SqlParams, j: string): strin
   if (filter.creatorId) where.push(`${j}.creator_id = ${p.add(filter.creatorId)}::uuid`);
   if (filter.parentId) where.push(`${j}.parent_id = ${p.add(filter.parentId)}::uuid`);
   if (filter.topLevel != null) where.push(`${j}.parent_id is ${filter.topLevel ? "" : "not "}null`);
+  if (filter.stalled != null) where.push(filter.stalled ? stalledCondition(j) : `not coalesce(${stalledCondition(j)}, false)`);
   if (filter.tags?.length) where.push(`${j}.tags @> ${p.add(filter.tags)}::text[]`);
   for (const [column, range] of [["created_at", filter.createdAt], ["updated_at", filter.updatedAt], ["end_time", filter.finishedAt]] as const) {
     if (range?.from) where.push(`${j}.${column} >= ${p.add(range.from)}::timestamptz`);

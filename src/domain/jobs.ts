@@ -19,6 +19,8 @@ export type JobFilter = {
   parentId?: string | null;
   /** true: only jobs without a parent; false: only child jobs. */
   topLevel?: boolean | null;
+  /** Only stalled jobs (true) or only jobs that are not (false); see stalls.ts. */
+  stalled?: boolean | null;
   /** Jobs that carry every one of these tags. */
   tags?: string[] | null;
   createdAt?: TimeRange | null;

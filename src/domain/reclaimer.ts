@@ -1,15 +1,20 @@
 // Runs the gateway's housekeeping on an interval in every gateway instance: reclaimExpiredLeases
-// (attempts past their time limit included), failPastDeadlines, timeOutTasks, the sweep of abandoned uploads, the deletion of removed outputs' content, and of content a crash
+// (attempts past their time limit included), failPastDeadlines, timeOutTasks, the stall sweep
+// (stalls.ts), the sweep of abandoned uploads, the deletion of removed outputs' content, and of content a crash
 // left that nothing names. Instances never
 // fight over a job: the statement skips rows another instance has locked; uploads and removed
 // outputs may be cleared by two at once, which does no harm.
 import type { Db } from "../db/client.js";
 import { failPastDeadlines, reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
+import { sweepStalls } from "./stalls.js";
 import { timeOutTasks } from "./task-lifecycle.js";
 import { removeContentOfRemovedOutputs, sweepAbandonedUploads, sweepLeftoverContent, type OutputStorage } from "./outputs.js";
 
-/** What a pass did: leases reclaimed (attempts timed out among them), jobs failed at their deadline, task runs ended by their time limit. */
-export type HousekeepingResult = ReclaimResult & { deadlinesPassed: number; tasksTimedOut: number };
+/**
+ * What a pass did: leases reclaimed (attempts timed out among them), jobs failed at their deadline,
+ * task runs ended by their time limit, jobs found stalled and stalled jobs that reported again.
+ */
+export type HousekeepingResult = ReclaimResult & { deadlinesPassed: number; tasksTimedOut: number; stalled: number; recovered: number };
 
 export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
@@ -41,8 +46,9 @@ export class Reclaimer {
       ...(await reclaimExpiredLeases(this.db)),
       deadlinesPassed: await failPastDeadlines(this.db),
       tasksTimedOut: await timeOutTasks(this.db),
+      ...(await sweepStalls(this.db)),
     };
-    if (result.requeued + result.failed + result.deadlinesPassed + result.tasksTimedOut > 0) this.onReclaimed(result);
+    if (result.requeued + result.failed + result.deadlinesPassed + result.tasksTimedOut + result.stalled + result.recovered > 0) this.onReclaimed(result);
     if (this.outputs) {
       await sweepAbandonedUploads(this.outputs);
       await removeContentOfRemovedOutputs(this.outputs);

@@ -40,10 +40,17 @@ function within(value: number | null | undefined, min: number, max: number, path
   }
 }
 
-/** Checks time limits (seconds) given for a job or a template. */
-export function checkTimeLimits(limits: { timeLimitSeconds?: number | null; taskTimeLimitSeconds?: number | null }, errors: FieldError[]) {
+/** The longest a running job may go without reporting before it counts as stalled: a day. */
+export const MAX_STALL_AFTER = 86_400;
+
+/** Checks time limits (seconds) given for a job or a template, and a template's stallAfterSeconds. */
+export function checkTimeLimits(
+  limits: { timeLimitSeconds?: number | null; taskTimeLimitSeconds?: number | null; stallAfterSeconds?: number | null },
+  errors: FieldError[],
+) {
   within(limits.timeLimitSeconds, 1, MAX_JOB_TIME_LIMIT, ["timeLimitSeconds"], errors);
   within(limits.taskTimeLimitSeconds, 1, MAX_TASK_TIME_LIMIT, ["taskTimeLimitSeconds"], errors);
+  within(limits.stallAfterSeconds, 1, MAX_STALL_AFTER, ["stallAfterSeconds"], errors);
 }
 
 /** A template's policy from what its definition gives, every problem reported. */

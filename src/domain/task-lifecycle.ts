@@ -265,6 +265,8 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
       -- Other statements of this query see the task as it was, so the changed row is taken from
       -- the update's result when averaging.
       update jobs j set version = j.version + 1, updated_at = now(), ${nextEventTxid()},
+             -- The holder reporting on a task is a report too (see stalls.ts).
+             last_report_at = case when ${nodeId}::uuid is not null then now() else j.last_report_at end,
              progress = case
                when exists (select 1 from job_events e where e.job_id = j.id and e.kind = 'PROGRESS') then j.progress
                else coalesce((select avg(case when coalesce(c.status, o.status) = 'SUCCEEDED' then 1 else coalesce(c.progress, o.progress) end)

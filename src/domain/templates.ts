@@ -92,6 +92,8 @@ export type NewTemplate = {
   timeLimitSeconds?: number | null;
   /** Longest a task's run may last when the task sets no limit of its own; none unless given. */
   taskTimeLimitSeconds?: number | null;
+  /** Longest a running job of it may go without a report (progress, lease renewal) before it is stalled; never unless given. */
+  stallAfterSeconds?: number | null;
 };
 
 function mayDefineTemplates(actor: Principal | null): actor is UserPrincipal {
@@ -132,12 +134,12 @@ export async function createJobTemplate(db: Db, actor: Principal | null, input: 
         /* createJobTemplate */
         insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id,
                                    max_attempts, max_attempts_limit, retry_backoff_base_seconds, retry_backoff_cap_seconds, retry_jitter,
-                                   retry_on, time_limit_seconds, task_time_limit_seconds)
+                                   retry_on, time_limit_seconds, task_time_limit_seconds, stall_after_seconds)
         select ${name}::text, coalesce(max(version), 0) + 1, ${input.description ?? ""}::text, ${executorName}::text,
                ${input.executorVersion ?? null}::text, ${JSON.stringify(inputs)}::jsonb, ${JSON.stringify(parameters)}::jsonb,
                ${actor.userId}::uuid, ${policy.maxAttempts}::int, ${policy.maxAttemptsLimit}::int, ${policy.backoffBaseSeconds}::float8,
                ${policy.backoffCapSeconds}::float8, ${policy.jitter}::float8, ${policy.retryOn}::"JobFailureKind"[],
-               ${input.timeLimitSeconds ?? null}::int, ${input.taskTimeLimitSeconds ?? null}::int
+               ${input.timeLimitSeconds ?? null}::int, ${input.taskTimeLimitSeconds ?? null}::int, ${input.stallAfterSeconds ?? null}::int
           from job_templates where name = ${name}::text
         returning id`;
       return row!.id;

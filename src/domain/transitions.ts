@@ -257,7 +257,7 @@ export function handOver(nodeId: string, settings: LeaseSettings): Prisma.Sql {
   const limit = sql`now() + make_interval(secs => j.time_limit_seconds)`;
   return sql`status = 'ACQUIRED', node_id = ${nodeId}::uuid, lease_token = gen_random_uuid(),
              lease_expires_at = least(now() + make_interval(secs => ${settings.leaseSeconds}::int), ${limit}),
-             time_limit_at = ${limit}, attempts = j.attempts + 1`;
+             time_limit_at = ${limit}, attempts = j.attempts + 1, last_report_at = now(), stalled_at = null`;
 }
 
 /** What every change that takes a job from its node clears. */
@@ -296,7 +296,7 @@ export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: st
     kind: "STARTED",
     leaseToken,
     input: { leaseToken },
-    set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}`,
+    set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}, last_report_at = now()`,
   });
 }
 
@@ -319,7 +319,7 @@ export function reportJobProgress(
     progress: input.progress,
     detail: input.detail ?? null,
     set: sql`progress = ${input.progress}::double precision, progress_detail = ${JSON.stringify(input.detail ?? null)}::jsonb,
-             lease_expires_at = ${leaseFor(settings)}`,
+             lease_expires_at = ${leaseFor(settings)}, last_report_at = now()`,
   });
 }
 
@@ -330,7 +330,7 @@ export function renewJobLease(db: Db, actor: Principal, jobId: string, leaseToke
     kind: "LEASE_RENEWED",
     leaseToken,
     input: { leaseToken },
-    set: sql`lease_expires_at = ${leaseFor(settings)}`,
+    set: sql`lease_expires_at = ${leaseFor(settings)}, last_report_at = now()`,
   });
 }
 

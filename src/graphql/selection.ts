@@ -27,6 +27,8 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     outputs: [],
     events: [],
     queuePosition: [],
+    stalled: ["status", "stallAfterSeconds", "lastReportAt"],
+    stalledSince: ["status", "stallAfterSeconds", "lastReportAt"],
     whyNotRunning: [],
     estimatedStartTime: ["status", "deletedAt", "queue", "runAfter"],
   },

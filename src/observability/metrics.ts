@@ -16,6 +16,8 @@ import type { CacheUsage } from "../lru.js";
 import type { Logger } from "./logger.js";
 import { OperationLabels } from "./operation-labels.js";
 import { describeError, errorCode } from "./request-log.js";
+import { stalledCondition } from "../domain/stalls.js";
+import { Prisma } from "../db/generated/prisma/client.js";
 
 export const METRICS_PATH = "/metrics";
 
@@ -36,7 +38,7 @@ export type MetricsOptions = {
 type OperationLabelName = "operationName" | "operationType";
 
 type QueueRow = { queue: string; depth: number; oldest_age_seconds: number };
-type SteeringRow = { queue: string; held: number; paused: boolean | null; concurrency_limit: number | null };
+type SteeringRow = { queue: string; held: number; stalled: number; paused: boolean | null; concurrency_limit: number | null };
 
 function sameSecret(given: string | null, expected: string): boolean {
   // Digests have one length whatever was sent, so the comparison tells nothing by its timing.
@@ -335,8 +337,10 @@ export class Metrics {
     const steering = sharedPerScrape(() =>
       db.$queryRaw<SteeringRow[]>`
         /* metricsQueueSteering */
-        select coalesce(h.queue, q.name) as queue, coalesce(h.held, 0)::int as held, q.paused, q.concurrency_limit
-          from (select queue, count(*)::int as held from jobs where status in ('ACQUIRED', 'RUNNING') group by queue) h
+        select coalesce(h.queue, q.name) as queue, coalesce(h.held, 0)::int as held, coalesce(h.stalled, 0)::int as stalled,
+               q.paused, q.concurrency_limit
+          from (select j.queue, count(*)::int as held, count(*) filter (where ${Prisma.raw(stalledCondition("j"))})::int as stalled
+                  from jobs j where j.status in ('ACQUIRED', 'RUNNING') group by j.queue) h
           full join queues q on q.name = h.queue
          order by 2 desc, 1
          limit ${MAX_QUEUES}::int`.catch(unavailable("queue settings")),
@@ -350,6 +354,17 @@ export class Metrics {
         const rows = await steering();
         this.reset();
         for (const row of rows ?? []) this.set({ queue: row.queue }, row.held);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_jobs_stalled",
+      help: "Jobs RUNNING whose holder has reported nothing for longer than their stallAfterSeconds (see Job.stalled), per queue.",
+      labelNames: ["queue"],
+      registers,
+      async collect() {
+        const rows = await steering();
+        this.reset();
+        for (const row of rows ?? []) this.set({ queue: row.queue }, row.stalled);
       },
     });
     new Gauge({

@@ -296,7 +296,7 @@ describe("claiming", () => {
         ...(await changedColumns(jobId, () => reportJobProgress(db, worker, jobId, { leaseToken: acquired.leaseToken, progress: 0.5, detail: { step: 1 } }, lease))),
         ...(await changedColumns(jobId, () => renewJobLease(db, worker, jobId, acquired.leaseToken, lease))),
       ]);
-      expect([...written].sort()).toEqual(["event_txid", "lease_expires_at", "progress", "progress_detail", "updated_at", "version"]);
+      expect([...written].sort()).toEqual(["event_txid", "last_report_at", "lease_expires_at", "progress", "progress_detail", "updated_at", "version"]);
 
       const { rows: indexes } = await database.pool.query<{ name: string; definition: string }>(`
         select i.relname as name, pg_get_indexdef(i.oid) as definition

@@ -24,6 +24,10 @@ export const JobFilter = builder.inputType("JobFilter", {
     creator: t.globalID({ required: false, for: [User], description: "Created by this user." }),
     parent: t.globalID({ required: false, for: [Job], description: "Children of this job." }),
     topLevel: t.boolean({ required: false, description: "Only jobs without a parent (true) or only child jobs (false)." }),
+    stalled: t.boolean({
+      required: false,
+      description: "Only stalled jobs (true: RUNNING and silent for longer than their stallAfterSeconds, see Job.stalled) or only jobs that are not (false).",
+    }),
     tags: t.stringList({ required: false, description: "Carrying every one of these tags." }),
     createdAt: t.field({ type: DateTimeRange, required: false, description: "Created within this range." }),
     updatedAt: t.field({ type: DateTimeRange, required: false, description: "Last changed within this range." }),
@@ -54,6 +58,7 @@ export function toJobFilter(input: JobFilterInput | null | undefined): DomainJob
     creatorId: input.creator?.id,
     parentId: input.parent?.id,
     topLevel: input.topLevel,
+    stalled: input.stalled,
     tags: input.tags,
     createdAt: input.createdAt,
     updatedAt: input.updatedAt,

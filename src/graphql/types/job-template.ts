@@ -61,6 +61,10 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       nullable: true,
       description: "Longest a task's run may last when neither the task nor its job sets a limit. None when null.",
     }),
+    stallAfterSeconds: t.exposeInt("stallAfterSeconds", {
+      nullable: true,
+      description: "How long a running job of this template may go without a report (progress, lease renewal) before it is stalled. Never when null.",
+    }),
     creator: t.relation("creator", { nullable: true, description: "The user who defined this version." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When this version was defined." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When this version last changed." }),
@@ -156,6 +160,11 @@ const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
       required: false,
       description: "Longest a run of one of its jobs' tasks may last when the task sets none, 1 to 172800 seconds; none unless given.",
     }),
+    stallAfterSeconds: t.int({
+      required: false,
+      description:
+        "A running job of this template that reports nothing (no progress report, no lease renewal) for this long, 1 to 86400 seconds, is stalled (Job.stalled, a STALLED event); never unless given.",
+    }),
   }),
 });
 
@@ -197,6 +206,7 @@ builder.mutationFields((t) => ({
         retryPolicy: input.retryPolicy,
         timeLimitSeconds: input.timeLimitSeconds,
         taskTimeLimitSeconds: input.taskTimeLimitSeconds,
+        stallAfterSeconds: input.stallAfterSeconds,
       }),
     }),
   }),

@@ -20,6 +20,7 @@ import { TypedValue, typedValues } from "./typed-value.js";
 import { TimeEstimate } from "./time-estimate.js";
 import { WaitReason } from "./wait-reason.js";
 import { estimateStart } from "../../domain/start-estimates.js";
+import { stalledSince } from "../../domain/stalls.js";
 
 // What the viewer may do to the job now (its role and the job's state both allow it), so that a
 // frontend can enable exactly the buttons that will work.
@@ -237,6 +238,26 @@ export const Job = builder.prismaNode("Job", {
       { description: "A page of events of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
       { description: "One of the events of the job, with its cursor." },
     ),
+    stallAfterSeconds: t.exposeInt("stallAfterSeconds", {
+      nullable: true,
+      description: "Its template's stallAfterSeconds when it was created: how long it may run without a report before it is stalled. Never when null.",
+    }),
+    lastReportAt: t.expose("lastReportAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When its holder last reported: acquired or started it, reported progress (its own or a task's), renewed its lease.",
+    }),
+    stalled: t.boolean({
+      description:
+        "Whether the job is RUNNING and its holder has reported nothing (progress, lease renewal, task reports) for longer than its stallAfterSeconds. A STALLED event marks when it was found so, a RECOVERED event when its holder reported again.",
+      resolve: (job) => stalledSince(job) !== null,
+    }),
+    stalledSince: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the job stalled (its last report plus its stallAfterSeconds); null while it is not stalled.",
+      resolve: (job) => stalledSince(job),
+    }),
     queuePosition: t.int({
       nullable: true,
       description:

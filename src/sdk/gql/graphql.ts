@@ -101,6 +101,8 @@ export type CreateJobTemplateInput = {
   parameters?: Array<ValueDeclarationInput> | null | undefined;
   /** How its jobs' failed attempts are retried; the defaults unless given. */
   retryPolicy?: TemplateRetryPolicyInput | null | undefined;
+  /** A running job of this template that reports nothing (no progress report, no lease renewal) for this long, 1 to 86400 seconds, is stalled (Job.stalled, a STALLED event); never unless given. */
+  stallAfterSeconds?: number | null | undefined;
   /** Longest a run of one of its jobs' tasks may last when the task sets none, 1 to 172800 seconds; none unless given. */
   taskTimeLimitSeconds?: number | null | undefined;
   /** Longest an attempt at one of its jobs may last, 1 to 604800 seconds; none unless given. */
@@ -217,6 +219,8 @@ export type JobFilter = {
   queue?: Array<string> | null | undefined;
   /** Text the description or the name contains, ignoring case. */
   search?: string | null | undefined;
+  /** Only stalled jobs (true: RUNNING and silent for longer than their stallAfterSeconds, see Job.stalled) or only jobs that are not (false). */
+  stalled?: boolean | null | undefined;
   /** Any of these statuses. */
   status?: Array<JobStatus> | null | undefined;
   /** Carrying every one of these tags. */
