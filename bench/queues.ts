@@ -14,7 +14,10 @@
 // interleaved round by round; the median of each shape and its ratio to the plain page. The page
 // is the newest 50 waiting jobs: the back of the queue, where a position counts the most jobs.
 //
-// Accuracy: 4 workers (GraphQL clients in this process, one node each) drain a queue of jobs that
+// End estimates: 16 jobs (4 in smoke mode) report progress for 10 s (3 s) on four curves; each one's
+// estimatedEndTime is read as it passes 25, 50 and 75 % and compared with when it finished.
+//
+// Start estimates: 4 workers (GraphQL clients in this process, one node each) drain a queue of jobs that
 // take 50 to 250 ms each (uniform); once a sixth of them ended, every waiting job's
 // estimatedStartTime is read, and later compared with when the job was acquired. Errors are
 // reported in seconds and as a fraction of the wait, as median and 90th percentile, with how often
@@ -162,7 +165,99 @@ async function measureAccuracy(gw: Gateway, pool: pg.Pool, templateId: string, c
   };
 }
 
-function section(results: { jobs: number; latency: Latency; accuracy: Accuracy; machine: ReturnType<typeof machine>; at: string }): string {
+const PROFILES = {
+  /** The same rate throughout. */
+  steady: (x: number) => x,
+  /** Slow at first, fast at the end. */
+  speedingUp: (x: number) => x * x,
+  /** Fast at first, slow at the end. */
+  slowingDown: (x: number) => 1 - (1 - x) * (1 - x),
+  /** Steady, with each report off by up to 4 points and reports at uneven times. */
+  jittery: (x: number) => Math.min(1, Math.max(0, x + (Math.random() - 0.5) * 0.08)),
+} as const;
+type Profile = keyof typeof PROFILES;
+const END_SECONDS = smoke ? 3 : 10;
+const END_JOBS_PER_PROFILE = smoke ? 1 : 4;
+
+type EndAccuracy = {
+  estimates: number;
+  errorSeconds: { median: number; p90: number };
+  errorOfRemaining: { median: number; p90: number };
+  withinRange: number;
+  byProfile: Record<Profile, { median: number; p90: number }>;
+};
+
+/**
+ * Jobs that report progress on a curve over END_SECONDS, a report every 250 ms or so; when each
+ * passes 25, 50 and 75 %, its estimatedEndTime is read, and later compared with when it finished.
+ */
+async function measureEndAccuracy(gw: Gateway, pool: pg.Pool, templateId: string, creatorId: string, secrets: string[]): Promise<EndAccuracy> {
+  const profiles = Object.keys(PROFILES) as Profile[];
+  const count = profiles.length * END_JOBS_PER_PROFILE;
+  await pool.query(
+    `insert into jobs (queue, name, template_id, creator_id) select 'progress', 'progress job', $1::uuid, $2::uuid from generate_series(1, $3::int)`,
+    [templateId, creatorId, count],
+  );
+  const call = async (secret: string, query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(gw.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return ((await response.json()) as { data: Record<string, Record<string, unknown>> }).data;
+  };
+  type Sample = { profile: Profile; askedAt: number; time: number; earliest: number; latest: number; endedAt?: number };
+  const samples: Sample[] = [];
+  const run = async (i: number) => {
+    const secret = secrets[i % secrets.length]!;
+    const profile = profiles[i % profiles.length]!;
+    const data = await call(secret, `mutation { acquireNextJob(filter: { queues: ["progress"] }) { ... on AcquireJobPayload { job { id } lease { token } } } }`);
+    const payload = data.acquireNextJob as { job: { id: string }; lease: { token: string } };
+    const variables = { id: payload.job.id, token: payload.lease.token };
+    await call(secret, `mutation ($id: ID!, $token: String!) { startJob(id: $id, leaseToken: $token) { __typename } }`, variables);
+    const started = Date.now();
+    const mine: Sample[] = [];
+    let next = 0.25;
+    for (;;) {
+      const x = Math.min(1, (Date.now() - started) / (END_SECONDS * 1000));
+      if (x >= 1) break;
+      await call(secret, `mutation ($id: ID!, $token: String!, $p: Float!) { reportJobProgress(id: $id, leaseToken: $token, progress: $p) { __typename } }`, { ...variables, p: PROFILES[profile](x) });
+      if (x >= next && next <= 0.75) {
+        next += 0.25;
+        const read = await graphql<{ job: { estimatedEndTime: { time: string; earliest: string; latest: string } | null } }>(
+          gw,
+          `query ($id: ID!) { job(id: $id) { estimatedEndTime { time earliest latest } } }`,
+          { id: payload.job.id },
+        );
+        const e = read.job.estimatedEndTime;
+        if (e) mine.push({ profile, askedAt: Date.now(), time: Date.parse(e.time), earliest: Date.parse(e.earliest), latest: Date.parse(e.latest) });
+      }
+      await new Promise((r) => setTimeout(r, profile === "jittery" ? 100 + Math.random() * 300 : 250));
+    }
+    await call(secret, `mutation ($id: ID!, $token: String!) { finishJob(id: $id, leaseToken: $token) { __typename } }`, variables);
+    const endedAt = Date.now();
+    for (const sample of mine) samples.push({ ...sample, endedAt });
+  };
+  await Promise.all(Array.from({ length: count }, (_, i) => run(i)));
+  const seconds = samples.map((s) => Math.abs(s.time - s.endedAt!) / 1000);
+  const ofRemaining = samples.map((s) => Math.abs(s.time - s.endedAt!) / Math.max(1, s.endedAt! - s.askedAt));
+  const within = samples.filter((s) => s.earliest <= s.endedAt! && s.endedAt! <= s.latest).length;
+  const byProfile = Object.fromEntries(
+    profiles.map((profile) => {
+      const errors = samples.filter((s) => s.profile === profile).map((s) => Math.abs(s.time - s.endedAt!) / Math.max(1, s.endedAt! - s.askedAt));
+      return [profile, { median: round2(median(errors)), p90: round2(percentile(errors, 90)) }];
+    }),
+  ) as EndAccuracy["byProfile"];
+  return {
+    estimates: samples.length,
+    errorSeconds: { median: round2(median(seconds)), p90: round2(percentile(seconds, 90)) },
+    errorOfRemaining: { median: round2(median(ofRemaining)), p90: round2(percentile(ofRemaining, 90)) },
+    withinRange: round2(within / Math.max(1, samples.length)),
+    byProfile,
+  };
+}
+
+function section(results: { jobs: number; latency: Latency; accuracy: Accuracy; endAccuracy: EndAccuracy; machine: ReturnType<typeof machine>; at: string }): string {
   const rows = (Object.keys(SHAPES) as Shape[])
     .map((shape) => `| ${shape} | ${results.latency[shape].medianMs} | ${results.latency[shape].p90Ms} | ${results.latency[shape].toPlain}x |`)
     .join("\n");
@@ -183,7 +278,9 @@ estimatedStartTime on a workload: ${DRAIN_WORKERS} workers drain ${DRAIN_JOBS} j
       : a.withinRange < 0.7
         ? ": here it was too narrow"
         : ""
-  }).`;
+  }).
+
+estimatedEndTime on a workload: ${(Object.keys(PROFILES) as Profile[]).length * END_JOBS_PER_PROFILE} jobs ran for ${END_SECONDS} s each, reporting progress about every 250 ms on four curves (steady, speeding up, slowing down, and steady with noisy reports at uneven times); when each passed 25, 50 and 75 %, its estimate was read (${results.endAccuracy.estimates} estimates) and compared with when it finished: error median ${results.endAccuracy.errorSeconds.median} s, 90th percentile ${results.endAccuracy.errorSeconds.p90} s; as a fraction of the time that was left, median ${results.endAccuracy.errorOfRemaining.median}, 90th percentile ${results.endAccuracy.errorOfRemaining.p90} (steady ${results.endAccuracy.byProfile.steady.median}, speeding up ${results.endAccuracy.byProfile.speedingUp.median}, slowing down ${results.endAccuracy.byProfile.slowingDown.median}, noisy ${results.endAccuracy.byProfile.jittery.median}, medians); the end fell within [earliest, latest] for ${Math.round(results.endAccuracy.withinRange * 100)} % of them.`;
 }
 
 async function main() {
@@ -199,7 +296,9 @@ async function main() {
     const latency = await measureLatency(gw);
     console.log(`measuring estimates over a drain of ${DRAIN_JOBS} jobs`);
     const accuracy = await measureAccuracy(gw, pool, queue.templateId, queue.creatorId, queue.nodes.map((n) => n.secret));
-    const results = { jobs: JOBS, rounds: ROUNDS, requestsPerRound: REQUESTS, latency, accuracy, machine: machine(), at: new Date().toISOString() };
+    console.log(`measuring end estimates over ${END_SECONDS} s jobs`);
+    const endAccuracy = await measureEndAccuracy(gw, pool, queue.templateId, queue.creatorId, queue.nodes.map((n) => n.secret));
+    const results = { jobs: JOBS, rounds: ROUNDS, requestsPerRound: REQUESTS, latency, accuracy, endAccuracy, machine: machine(), at: new Date().toISOString() };
     console.log(JSON.stringify(results, null, 2));
     const file = await report("queues", results, section(results));
     console.log(`results in ${file}`);

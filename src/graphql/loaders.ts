@@ -33,6 +33,7 @@ import {
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 import { queuePositions } from "../domain/queue-positions.js";
+import { recentReports, type Report } from "../domain/end-estimates.js";
 
 const OPTIONS = { cache: false } as const;
 
@@ -113,6 +114,14 @@ export class Loaders {
       const positions = await this.queuePosition.loadMany(ids);
       const found = await whyNotRunning(this.#db, ids, new Map(ids.map((id, i) => [id, positions[i] as number | null])));
       return ids.map((id) => found.get(id) ?? null);
+    });
+  }
+
+  /** Each running job's latest progress reports of its current attempt (absent: none or not running). */
+  get progressReports(): DataLoader<string, Report[]> {
+    return this.#keyedLoader(["progressReports"], async (ids) => {
+      const found = await recentReports(this.#db, ids);
+      return ids.map((id) => found.get(id) ?? []);
     });
   }
 

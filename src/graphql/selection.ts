@@ -27,6 +27,7 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     outputs: [],
     events: [],
     queuePosition: [],
+    estimatedEndTime: ["status"],
     stalled: ["status", "stallAfterSeconds", "lastReportAt"],
     stalledSince: ["status", "stallAfterSeconds", "lastReportAt"],
     whyNotRunning: [],

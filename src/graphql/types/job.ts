@@ -21,6 +21,7 @@ import { TimeEstimate } from "./time-estimate.js";
 import { WaitReason } from "./wait-reason.js";
 import { estimateStart } from "../../domain/start-estimates.js";
 import { stalledSince } from "../../domain/stalls.js";
+import { fitEnd } from "../../domain/end-estimates.js";
 
 // What the viewer may do to the job now (its role and the job's state both allow it), so that a
 // frontend can enable exactly the buttons that will work.
@@ -269,6 +270,13 @@ export const Job = builder.prismaNode("Job", {
       description:
         "Why the job is not running, each reason with what it concerns: empty while it runs; DELETED or FINISHED alone for a job that will not run as it is; for a waiting job every reason that holds it back (its queue, its runAfter or backoff, the jobs ahead, the nodes online), or READY.",
       resolve: async (job, _args, ctx) => (await ctx.loaders.whyNotRunning.load(job.id)) ?? [],
+    }),
+    estimatedEndTime: t.field({
+      type: TimeEstimate,
+      nullable: true,
+      description:
+        "When the job is likely to end, for a running job: a rate fitted to its latest progress reports (up to 20, within its current attempt), extended to progress 1. Null when it is not running or has fewer than 3 reports, or no progress, to go on (docs/api.md: Estimates).",
+      resolve: async (job, _args, ctx) => (job.status === "RUNNING" ? fitEnd(await ctx.loaders.progressReports.load(job.id)) : null),
     }),
     estimatedStartTime: t.field({
       type: TimeEstimate,
