@@ -64,6 +64,8 @@ const schema = z.object({
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   JOBGRAPH_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
   JOBGRAPH_RECLAIM_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  JOBGRAPH_LOG_MAX_LINES: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
+  JOBGRAPH_LOG_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_048_576),
   JOBGRAPH_MAX_DEPTH: atLeastOne(defaultLimits.maxDepth),
   JOBGRAPH_MAX_ALIASES: atLeastOne(defaultLimits.maxAliases),
   JOBGRAPH_MAX_TOKENS: atLeastOne(defaultLimits.maxTokens),
@@ -119,6 +121,8 @@ export type Config = {
   leaseSeconds: number;
   /** How often each instance looks for expired leases. */
   reclaimIntervalMs: number;
+  /** What each job's log keeps: the oldest lines past either limit are dropped. */
+  logLimits: { maxLines: number; maxBytes: number };
   /** How long a valid token's principal is remembered; 0: looked up on every request. */
   authCacheSeconds: number;
   limits: Limits;
@@ -185,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputStore: outputStore === "files" ? { kind: "files", folder: path.resolve(v.JOBGRAPH_OUTPUT_STORE_DIR ?? path.join(dataDir, "outputs")) } : { kind: "postgres" },
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
+    logLimits: { maxLines: v.JOBGRAPH_LOG_MAX_LINES, maxBytes: v.JOBGRAPH_LOG_MAX_BYTES },
     authCacheSeconds: v.JOBGRAPH_AUTH_CACHE_SECONDS,
     limits: {
       maxDepth: v.JOBGRAPH_MAX_DEPTH,

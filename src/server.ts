@@ -42,7 +42,7 @@ async function main() {
   const tracing = config.tracing.enabled ? (await import("./observability/tracing.js")).startTracing(config.tracing) : undefined;
   const app = buildApp({
     db,
-    settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds },
+    settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds, logLimits: config.logLimits },
     reclaimIntervalMs: config.reclaimIntervalMs,
     authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,

@@ -16,6 +16,9 @@ import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 /** The channel instances wake each other on. The payload is empty: the table is the message. */
 export const WAKE_CHANNEL = "jobgraph_events";
 
+/** The channel an instance says on that a job's log grew; the payload is the job's id. */
+export const LOGS_CHANNEL = "jobgraph_logs";
+
 /** A thin event: what changed, not the changed object (subscribers read that themselves). */
 export type StreamEvent = {
   id: bigint;
@@ -131,6 +134,7 @@ export class EventStream {
   /** Behind the last event handed out; null until the stream has started. */
   private position: Position | null = null;
   private readonly listeners = new Set<Listener>();
+  private readonly logListeners = new Set<(jobId: string) => void>();
   private reading: Promise<void> | undefined;
   private again = false;
   private poll: NodeJS.Timeout | undefined;
@@ -215,6 +219,28 @@ export class EventStream {
    * at the window's end, since every NOTIFY is a transaction of its own, and a busy gateway
    * would otherwise send one per mutation.
    */
+  /**
+   * Calls `listener` with a job's id whenever its log grows, through any instance (a NOTIFY on
+   * LOGS_CHANNEL, sent after the append committed); returns a function that stops it. Log lines
+   * never go through the event table: this only says where to look.
+   */
+  async onLogs(listener: (jobId: string) => void): Promise<() => void> {
+    await this.listenForAnnouncements();
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  /** After this instance committed lines to a job's log: its own tailers at once, the others' through a NOTIFY. */
+  logsWritten(jobId: string): void {
+    this.logsGrew(jobId);
+    if (!this.options.listenUrl) return;
+    sqlRows(this.options.db, Prisma.sql`/* announceLogs */ select pg_notify(${LOGS_CHANNEL}::text, ${jobId}::text)`).catch(() => undefined);
+  }
+
+  private logsGrew(jobId: string): void {
+    for (const listener of this.logListeners) listener(jobId);
+  }
+
   written(): void {
     this.wake();
     if (!this.options.listenUrl) return;
@@ -253,7 +279,11 @@ export class EventStream {
   private async connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.listenUrl, application_name: "jobgraph-listen" });
     // The same connection hears token revocations, for the principals authentication remembers.
-    client.on("notification", (message) => (message.channel === TOKENS_CHANGED_CHANNEL ? forgetPrincipals() : this.wake()));
+    client.on("notification", (message) => {
+      if (message.channel === TOKENS_CHANGED_CHANNEL) forgetPrincipals();
+      else if (message.channel === LOGS_CHANNEL) this.logsGrew(message.payload ?? "");
+      else this.wake();
+    });
     // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.
     client.on("error", () => undefined);
     client.on("end", () => {
@@ -262,7 +292,7 @@ export class EventStream {
       setTimeout(() => void this.connectListener().catch(() => undefined), 1000).unref();
     });
     await client.connect();
-    await client.query(`listen ${WAKE_CHANNEL}; listen ${TOKENS_CHANGED_CHANNEL}`);
+    await client.query(`listen ${WAKE_CHANNEL}; listen ${TOKENS_CHANGED_CHANNEL}; listen ${LOGS_CHANNEL}`);
     this.listen = client;
     // What was announced while no connection listened is unknown.
     forgetPrincipals();

@@ -1,5 +1,6 @@
 import type { Limits } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { LogLimits } from "../domain/logs.js";
 import type { OutputStorage } from "../domain/outputs.js";
 import type { Principal } from "../domain/principal.js";
 import type { EventStream } from "../events/event-stream.js";
@@ -11,6 +12,8 @@ export type ApiSettings = {
   defaultPageSize: number;
   /** How long a worker node's lease lasts unless renewed. */
   leaseSeconds: number;
+  /** What each job's log keeps (the defaults unless given). */
+  logLimits?: LogLimits;
 };
 
 /**

@@ -34,6 +34,7 @@ import {
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
+import { logStats, type LogStats } from "../domain/logs.js";
 
 const OPTIONS = { cache: false } as const;
 
@@ -122,6 +123,14 @@ export class Loaders {
     return this.#keyedLoader(["progressReports"], async (ids) => {
       const found = await recentReports(this.#db, ids);
       return ids.map((id) => found.get(id) ?? []);
+    });
+  }
+
+  /** Each job's log counters. */
+  get logStats(): DataLoader<string, LogStats> {
+    return this.#keyedLoader(["logStats"], async (ids) => {
+      const found = await logStats(this.#db, ids);
+      return ids.map((id) => found.get(id)!);
     });
   }
 

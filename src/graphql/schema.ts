@@ -19,6 +19,7 @@ import "./types/worker-node.js";
 import "./types/queue.js";
 import "./types/queue-actions.js";
 import "./types/queue-subscriptions.js";
+import "./types/job-logs.js";
 import "./types/job-deleted-reason.js";
 import "./types/job-finished-reason.js";
 import "./types/job-held-reason.js";

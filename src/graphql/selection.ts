@@ -27,6 +27,8 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
     outputs: [],
     events: [],
     queuePosition: [],
+    log: [],
+    logStats: [],
     estimatedEndTime: ["status"],
     stalled: ["status", "stallAfterSeconds", "lastReportAt"],
     stalledSince: ["status", "stallAfterSeconds", "lastReportAt"],
@@ -36,6 +38,7 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
   Task: {
     id: [],
     job: ["jobId"],
+    log: ["jobId"],
     executor: ["executorName", "executorVersion"],
     requirements: ["cpu", "memory"],
     limitations: ["maxExecutionTimeInSeconds"],

@@ -235,6 +235,17 @@ describe("every mutation's refusals", () => {
       { mutation: field, error: "LeaseLostError", who: "other", call: call(field, on("RUNNING", (j) => `id: "${startable(j)}", leaseToken: "${randomUUID()}"${extra}`)) },
       { mutation: field, error: "TimeLimitExceededError", who: "node", call: call(field, on("QUEUED", (j) => `id: "${startable(j)}", leaseToken: "${j.lease}"${extra}`, { timedOut: true })) },
     ]),
+    ...((): Refusal[] => {
+      const append = (j: Job, lease: string, lines = `[{ stream: STDOUT, line: "hello" }]`) => `input: { job: "${j.gid}", leaseToken: "${lease}", lines: ${lines} }`;
+      return [
+        { mutation: "appendJobLog", error: "ForbiddenError", who: "alice", call: call("appendJobLog", on("RUNNING", (j) => append(j, j.lease))) },
+        { mutation: "appendJobLog", error: "ValidationError", who: "node", call: call("appendJobLog", on("RUNNING", (j) => append(j, j.lease, "[]"))) },
+        { mutation: "appendJobLog", error: "NotFoundError", who: "node", call: call("appendJobLog", () => `input: { job: "${missing("Job")}", leaseToken: "${randomUUID()}", lines: [{ stream: STDOUT, line: "x" }] }`) },
+        { mutation: "appendJobLog", error: "InvalidTransitionError", who: "node", call: call("appendJobLog", on("CANCELLED", (j) => append(j, j.lease))) },
+        { mutation: "appendJobLog", error: "LeaseLostError", who: "other", call: call("appendJobLog", on("RUNNING", (j) => append(j, randomUUID()))) },
+        { mutation: "appendJobLog", error: "TimeLimitExceededError", who: "node", call: call("appendJobLog", on("QUEUED", (j) => append(j, j.lease), { timedOut: true })) },
+      ];
+    })(),
     { mutation: "reportTaskProgress", error: "ValidationError", who: "node", call: call("reportTaskProgress", on("RUNNING", (j) => `id: "${j.runningTask}", leaseToken: "${j.lease}", progress: 2`)) },
     ...(["resetTask", "retryTask"] as const).flatMap((field): Refusal[] => [
       { mutation: field, error: "ForbiddenError", who: "alice", call: call(field, on("RUNNING", (j) => `id: "${j.runningTask}"`)) },

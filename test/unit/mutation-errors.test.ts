@@ -51,6 +51,7 @@ const MUTATION_ERRORS: Record<string, string[]> = {
   finishTask: HOLDER,
   resetTask: HOLDER,
   retryTask: HOLDER,
+  appendJobLog: HOLDER,
 };
 
 /** Every mutation's errors as the schema has them: the members of its result union that implement Error. */

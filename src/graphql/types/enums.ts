@@ -1,5 +1,5 @@
 // The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
-import { AttemptOutcome, JobEventKind, JobFailureKind, JobStatus, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import { AttemptOutcome, JobEventKind, JobFailureKind, JobStatus, LogStream, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
 import { builder } from "../builder.js";
 
 export const JobStatusEnum = builder.enumType(JobStatus, {
@@ -130,4 +130,13 @@ export const SortDirectionEnum = builder.enumType("SortDirection", {
     ASC: { description: "Smallest, earliest or first in the alphabet first." },
     DESC: { description: "Largest, latest or last in the alphabet first." },
   } as const,
+});
+
+export const LogStreamEnum = builder.enumType(LogStream, {
+  name: "LogStream",
+  description: "Which output of the work a log line came from.",
+  values: {
+    STDOUT: { description: "Standard output." },
+    STDERR: { description: "Standard error." },
+  },
 });

@@ -1,0 +1,172 @@
+// Job logs: lines a worker writes while it runs a job (or one of its tasks), appended in batches
+// under the holder's lease, paged, and tailed live. They are not job events: they live in their own
+// table, numbered per job, and never pass through the event stream, so that a chatty job cannot
+// slow the delivery of anyone's events. Each job keeps at most a number of lines and of bytes; the
+// oldest go first, and what went is counted.
+import type { Db } from "../db/client.js";
+import { Prisma, type LogStream } from "../db/generated/prisma/client.js";
+import { sqlRows } from "../db/rows.js";
+import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import type { Principal } from "./principal.js";
+import { presentedLease } from "./lease.js";
+import { isStorableText, UNSTORABLE_TEXT } from "./text.js";
+import { whyNot } from "./transitions.js";
+
+const { sql } = Prisma;
+
+/** The most lines one append takes. */
+export const MAX_BATCH_LINES = 1000;
+/** The longest line, in UTF-8 bytes. */
+export const MAX_LINE_BYTES = 65_536;
+
+export type LogLimits = { maxLines: number; maxBytes: number };
+
+/** What each job keeps unless JOBGRAPH_LOG_MAX_LINES and JOBGRAPH_LOG_MAX_BYTES say otherwise. */
+export const DEFAULT_LOG_LIMITS: LogLimits = { maxLines: 10_000, maxBytes: 1_048_576 };
+
+export type NewLogLine = { stream: LogStream; at?: Date | null; line: string };
+
+export type LogLine = { id: bigint; jobId: string; seq: bigint; taskId: string | null; stream: LogStream; at: Date; line: string };
+
+export type LogStats = { lines: bigint; bytes: bigint; droppedLines: bigint; droppedBytes: bigint };
+
+const EMPTY_STATS: LogStats = { lines: 0n, bytes: 0n, droppedLines: 0n, droppedBytes: 0n };
+
+function checkLines(lines: readonly NewLogLine[]): FieldError[] {
+  const errors: FieldError[] = [];
+  if (lines.length === 0 || lines.length > MAX_BATCH_LINES) {
+    errors.push({ path: ["lines"], message: `must hold 1 to ${MAX_BATCH_LINES} lines` });
+    return errors;
+  }
+  lines.forEach((l, i) => {
+    if (Buffer.byteLength(l.line, "utf8") > MAX_LINE_BYTES) errors.push({ path: ["lines", String(i), "line"], message: `must be at most ${MAX_LINE_BYTES} bytes` });
+    else if (!isStorableText(l.line)) errors.push({ path: ["lines", String(i), "line"], message: UNSTORABLE_TEXT });
+    if (l.at && Number.isNaN(l.at.getTime())) errors.push({ path: ["lines", String(i), "at"], message: "must be a time" });
+  });
+  return errors;
+}
+
+/**
+ * Appends a batch of lines to a job's log (to one of its tasks', with taskId), in order, under the
+ * holder's lease: the node must hold the job (ACQUIRED or RUNNING) with this lease. Lines past the
+ * job's limits push out its oldest ones (a batch longer than the limits keeps its newest lines),
+ * and the drop is counted. Returns the job's log counters after the append and the last line's seq.
+ *
+ * Two statements: one makes sure the job's counters row exists, the other locks it (so appends to
+ * one job take their seqs in commit order, and a tailer reading past the last seq it saw misses
+ * nothing), checks the lease, inserts, trims and counts.
+ */
+export async function appendJobLog(
+  db: Db,
+  actor: Principal,
+  input: { jobId: string; leaseToken: string | null; taskId?: string | null; lines: readonly NewLogLine[] },
+  limits: LogLimits,
+): Promise<{ stats: LogStats; lastSeq: bigint; accepted: number }> {
+  const leaseToken = presentedLease(input.leaseToken);
+  const errors = checkLines(input.lines);
+  if (errors.length || !isStorableText(input.leaseToken ?? "")) {
+    const refusal = await whyNot(db, actor, input.jobId, "renewLease", leaseToken);
+    if (refusal instanceof NotFoundError || refusal instanceof ForbiddenError) throw refusal;
+    throw new ValidationError("the log lines are not valid", errors.length ? errors : [{ path: ["leaseToken"], message: UNSTORABLE_TEXT }]);
+  }
+  const now = new Date();
+  // Only the newest lines a job keeps are sent: a batch bigger than the limits drops its oldest.
+  let lines = input.lines.map((l) => ({ stream: l.stream, at: l.at ?? now, line: l.line, bytes: Buffer.byteLength(l.line, "utf8") }));
+  let droppedLines = 0;
+  let droppedBytes = 0;
+  while (lines.length > limits.maxLines || lines.reduce((n, l) => n + l.bytes, 0) > limits.maxBytes) {
+    droppedLines++;
+    droppedBytes += lines[0]!.bytes;
+    lines = lines.slice(1);
+  }
+  let cumulative = 0;
+  const cums = lines.map((l) => (cumulative += l.bytes));
+  const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
+  await db.$executeRaw`
+    /* ensureJobLogStats */
+    insert into job_log_stats (job_id) select id from jobs where id = ${input.jobId}::uuid on conflict (job_id) do nothing`;
+  const rows = await sqlRows<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
+    /* appendJobLog */
+    with held as (
+      select j.id from jobs j
+       where j.id = ${input.jobId}::uuid and j.status in ('ACQUIRED', 'RUNNING') and j.deleted_at is null
+         and j.node_id = ${nodeId}::uuid and j.lease_token = ${leaseToken}::uuid
+         and (${input.taskId ?? null}::uuid is null or exists (select 1 from tasks k where k.id = ${input.taskId ?? null}::uuid and k.job_id = j.id))
+    ), prev as (
+      select s.job_id, s.lines, s.bytes from job_log_stats s join held on held.id = s.job_id for update of s
+    ), added as (
+      insert into job_log_lines (job_id, seq, task_id, stream, at, line, cum_bytes)
+      select prev.job_id, prev.lines + l.i, ${input.taskId ?? null}::uuid, l.stream, l.at, l.line, prev.bytes + l.cum
+        from prev, unnest(${lines.map((l) => l.stream)}::"LogStream"[], ${lines.map((l) => l.at)}::timestamptz[],
+                          ${lines.map((l) => l.line)}::text[], ${cums}::bigint[]) with ordinality l(stream, at, line, cum, i)
+      returning seq
+    ), dropped as (
+      delete from job_log_lines d using prev
+       where d.job_id = prev.job_id
+         and (d.seq <= prev.lines + ${lines.length}::int - ${limits.maxLines}::bigint
+              or d.cum_bytes <= prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint)
+      returning octet_length(d.line) as bytes
+    )
+    update job_log_stats s
+       set lines = prev.lines + ${lines.length}::int, bytes = prev.bytes + ${cumulative}::bigint,
+           dropped_lines = s.dropped_lines + ${droppedLines}::int + (select count(*) from dropped),
+           dropped_bytes = s.dropped_bytes + ${droppedBytes}::bigint + coalesce((select sum(bytes) from dropped), 0)
+      from prev
+     where s.job_id = prev.job_id
+    returning s.lines, s.bytes, s.dropped_lines, s.dropped_bytes`);
+  const row = rows[0];
+  if (!row) {
+    if (input.taskId && (await db.task.count({ where: { id: input.taskId, jobId: input.jobId } })) === 0) {
+      const job = await db.job.count({ where: { id: input.jobId } });
+      if (job) throw new NotFoundError("task of this job", input.taskId);
+    }
+    throw await whyNot(db, actor, input.jobId, "renewLease", leaseToken);
+  }
+  return {
+    stats: { lines: row.lines, bytes: row.bytes, droppedLines: row.dropped_lines, droppedBytes: row.dropped_bytes },
+    lastSeq: row.lines,
+    accepted: lines.length,
+  };
+}
+
+const LINE_COLUMNS = sql`l.job_id as "jobId", l.seq, l.seq as id, l.task_id as "taskId", l.stream, l.at, l.line`;
+
+/** Which lines of a job: all, or one task's; after or before a seq; how many and from which end. */
+export type LogPage = { taskId?: string | null; after?: bigint | null; before?: bigint | null; take: number; backward: boolean };
+
+/**
+ * A page of each job's log, by job id, oldest first within the page: `take` lines after `after`
+ * (or, backward, before `before`, the newest of them). One statement for every job asked about.
+ */
+export async function logPages(db: Db, jobIds: readonly string[], page: LogPage): Promise<Map<string, LogLine[]>> {
+  const task = page.taskId ? sql`and l.task_id = ${page.taskId}::uuid` : sql``;
+  const after = page.after != null ? sql`and l.seq > ${page.after}::bigint` : sql``;
+  const before = page.before != null ? sql`and l.seq < ${page.before}::bigint` : sql``;
+  const rows = await sqlRows<LogLine>(db, sql`
+    /* jobLogPages */
+    select p.* from unnest(${[...jobIds]}::uuid[]) j(id)
+     cross join lateral (
+       select ${LINE_COLUMNS} from job_log_lines l
+        where l.job_id = j.id ${task} ${after} ${before}
+        order by l.seq ${page.backward ? sql`desc` : sql`asc`}
+        limit ${page.take}::int) p`);
+  const found = new Map<string, LogLine[]>(jobIds.map((id) => [id, []]));
+  for (const row of rows) found.get(row.jobId)!.push(row);
+  if (page.backward) for (const lines of found.values()) lines.reverse();
+  return found;
+}
+
+/** Each job's log counters, by job id (zeros for a job that has logged nothing). */
+export async function logStats(db: Db, jobIds: readonly string[]): Promise<Map<string, LogStats>> {
+  const rows = await sqlRows<{ job_id: string; lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
+    /* jobLogStats */
+    select job_id, lines, bytes, dropped_lines, dropped_bytes from job_log_stats where job_id = any(${[...jobIds]}::uuid[])`);
+  const found = new Map<string, LogStats>(jobIds.map((id) => [id, EMPTY_STATS]));
+  for (const r of rows) found.set(r.job_id, { lines: r.lines, bytes: r.bytes, droppedLines: r.dropped_lines, droppedBytes: r.dropped_bytes });
+  return found;
+}
+
+/** A task's job, for reading its lines (null: no such task). */
+export async function jobOfTask(db: Db, taskId: string): Promise<string | null> {
+  return (await db.task.findUnique({ where: { id: taskId }, select: { jobId: true } }))?.jobId ?? null;
+}
