@@ -5,6 +5,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { EXIT, explain } from "./errors.js";
 import { registerJobs } from "./jobs.js";
+import { registerLogs } from "./logs.js";
 import { registerQueues } from "./queues.js";
 import { projectRoot } from "./paths.js";
 import { registerServerCommands } from "./server-commands.js";
@@ -37,6 +38,7 @@ Examples:
   $ jobgraph jobs list --status running
   $ jobgraph jobs watch 12
   $ jobgraph jobs why 12
+  $ jobgraph jobs logs 12 --follow
   $ jobgraph queues
   $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./run-job.sh
 
@@ -48,6 +50,7 @@ registerToken(program);
 registerTemplates(program);
 registerJobs(program);
 registerQueues(program);
+registerLogs(program);
 registerWorker(program);
 
 try {

@@ -169,9 +169,11 @@ async function runCommand(command: string, job: WorkerJob, context: JobContext):
       const reported = progressLine(line);
       if (reported) progress.report(reported.fraction, reported.detail);
       else print(`${tag} ${line}`);
+      context.log(line, "STDOUT");
     });
     readline.createInterface({ input: child.stderr! }).on("line", (line) => {
       note(`${tag} ${line}`);
+      context.log(line, "STDERR");
       stderrTail.push(line);
       if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
     });
@@ -328,7 +330,8 @@ The node's token is not passed on.
 
 A line the command prints like "progress 0.5", "progress: 50%" or "progress 30% loading data" is
 reported as the job's progress (the text after the number as its detail); its other lines are
-shown with the job's number. Exit code 0 finishes the job as SUCCEEDED; ${RETRYABLE_EXIT_CODE} (EX_TEMPFAIL) as a
+shown with the job's number. Every line of its stdout and stderr goes to the job's log (see
+\`jobgraph jobs logs\`), in batches. Exit code 0 finishes the job as SUCCEEDED; ${RETRYABLE_EXIT_CODE} (EX_TEMPFAIL) as a
 retryable failure: the job goes back to the queue after its backoff while its retry policy allows,
 else it fails; any other code, as FAILED. A failure's error is the last lines of its stderr. When
 the job is cancelled, its time limit or deadline passes, or the worker loses it or stops, the

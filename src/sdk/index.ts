@@ -21,3 +21,4 @@ export {
   type WorkerOptions,
   type WorkerTask,
 } from "./worker.js";
+export type { LogStreamName } from "./log-buffer.js";

@@ -165,3 +165,14 @@ export const AddJobOutput = `mutation SdkAddJobOutput($jobId: ID!, $name: String
     ... on Error { message }
   }
 }`;
+
+export const AppendJobLog = graphql(`
+  mutation SdkAppendJobLog($input: AppendJobLogInput!) {
+    appendJobLog(input: $input) {
+      __typename
+      ... on AppendJobLogPayload { accepted }
+      ... on InvalidTransitionError { from }
+      ... on Error { message }
+    }
+  }
+`);

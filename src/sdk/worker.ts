@@ -13,8 +13,10 @@ import {
   type UploadOptions,
 } from "./client.js";
 import type { WorkerTaskFieldsFragment } from "./gql/graphql.js";
+import { LogBuffer, type LogStreamName } from "./log-buffer.js";
 import {
   AcquireNextJob,
+  AppendJobLog,
   FinishJob,
   FinishTask,
   JobAvailable,
@@ -78,6 +80,14 @@ export type JobContext = {
   signal: AbortSignal;
   /** Reports progress (0 to 1) with any JSON detail; watchers see it. Also renews the lease. */
   progress(fraction: number, detail?: unknown): Promise<void>;
+  /**
+   * Adds a line (or lines: the text is split at line breaks) to the job's log, or to a task's with
+   * `taskId`. Returns at once: lines are sent in batches every half second, and the rest before the
+   * job is finished or released. Dropped, once told to onError, if the job stops being the worker's.
+   */
+  log(text: string, stream?: LogStreamName, taskId?: string): void;
+  /** Sends the log lines waiting, and resolves once they have been sent. */
+  flushLog(): Promise<void>;
   /** Uploads an output of the job, streaming `content`. */
   uploadOutput(name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: Omit<UploadOptions, "leaseToken">): Promise<UploadedOutput>;
   /** The job's tasks now, every one, in order of arrival. */
@@ -234,8 +244,19 @@ export function runWorker(options: WorkerOptions): Worker {
   async function work(h: Held): Promise<void> {
     const { job, controller } = h;
     const stopWatching = keepAlive(h);
+    const logs = new LogBuffer(async (taskId, lines) => {
+      const { appendJobLog: r } = await client.request(AppendJobLog, { input: { job: job.id, leaseToken: h.leaseToken, task: taskId, lines } });
+      if (r.__typename === "AppendJobLogPayload") return "sent";
+      if (r.__typename === "ValidationError" || r.__typename === "NotFoundError") {
+        report(new RefusedError(r.__typename, "message" in r ? r.message : ""), job);
+        return "sent";
+      }
+      return "gone";
+    }, (error) => report(error, job));
     const context: JobContext = {
       signal: controller.signal,
+      log: (text, stream, taskId) => logs.add(text, stream, taskId ?? null),
+      flushLog: () => logs.flush(),
       async progress(fraction, detail) {
         const { reportJobProgress: r } = await client.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
         if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
@@ -275,6 +296,8 @@ export function runWorker(options: WorkerOptions): Worker {
       failure = error instanceof Error ? error.message || error.name : String(error);
       retryable = isRetryable(error);
     } finally {
+      // The last lines go before the job is finished or released, while the lease still holds.
+      await logs.close();
       stopWatching();
     }
     const reason = controller.signal.aborted ? (controller.signal.reason as JobAbortedError).reason : null;

@@ -25,6 +25,7 @@ const commands: Array<[string[], string[]]> = [
   [["jobs", "cancel"], ["<job>", "--reason"]],
   [["jobs", "watch"], ["<job>", "--json", "Exit codes"]],
   [["jobs", "why"], ["<job>", "--json", "jobgraph jobs why 12"]],
+  [["jobs", "logs"], ["<job>", "--follow", "--task", "--json", "jobgraph jobs logs 12 --follow"]],
   [["queues"], ["list", "pause", "resume", "limit"]],
   [["queues", "limit"], ["<queue>", "<limit>", "none"]],
   [["nodes"], ["list", "drain", "undrain"]],

@@ -63,6 +63,31 @@ describe("runWorker", () => {
     await api.app.stop();
   });
 
+  it("sends a job's log lines in few batches, in order, before it finishes the job", async () => {
+    const [id] = await newJobs(1, "logging");
+    const node = await createTestNode(database.db);
+    database.counter.reset();
+    start({
+      token: node.secret,
+      filter: { queues: ["logging"] },
+      handler: async (_job, context) => {
+        for (let i = 1; i <= 1200; i++) context.log(`line ${i}`, i % 100 === 0 ? "STDERR" : "STDOUT");
+        context.log("two\nlines");
+        await new Promise((r) => setTimeout(r, 50));
+      },
+    });
+    await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed");
+    const lines = await database.db.jobLogLine.findMany({ where: { jobId: id! }, orderBy: { seq: "asc" } });
+    expect(lines.map((l) => l.line)).toEqual([...Array.from({ length: 1200 }, (_, i) => `line ${i + 1}`), "two", "lines"]);
+    expect(lines.filter((l) => l.stream === "STDERR")).toHaveLength(12);
+    // 1,202 lines in batches of at most 500 lines: a handful of requests, not one a line.
+    const appends = database.counter.statements.filter((sql) => sql.includes("/* appendJobLog */")).length;
+    expect(appends).toBeGreaterThanOrEqual(3);
+    expect(appends).toBeLessThanOrEqual(6);
+    const events = await database.db.jobEvent.count({ where: { jobId: id!, kind: { in: ["PROGRESS"] } } });
+    expect(events).toBe(0);
+  });
+
   it("does the jobs, reporting progress, uploading outputs and keeping a long job's lease", async () => {
     const ids = await newJobs(4, "done");
     const node = await createTestNode(database.db);

@@ -14,6 +14,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query CliJobLog($id: ID!, $after: String, $first: Int!) {\n    job(id: $id) {\n      number\n      status\n      tasks(first: 100) { edges { node { id name } } }\n      log(first: $first, after: $after) {\n        edges { cursor node { seq stream at line task { name } } }\n        pageInfo { hasNextPage endCursor }\n      }\n      logStats { droppedLines }\n    }\n  }\n": typeof types.CliJobLogDocument,
+    "\n  subscription CliTailLog($job: ID!, $after: String, $task: ID) {\n    jobLog(job: $job, after: $after, task: $task) { cursor seq stream at line task { name } }\n  }\n": typeof types.CliTailLogDocument,
     "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n": typeof types.CliViewerDocument,
     "\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n": typeof types.CliJobRowFragmentDoc,
     "\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attemptCount\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n": typeof types.CliJobDetailFragmentDoc,
@@ -52,8 +54,11 @@ type Documents = {
     "\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkStartTaskDocument,
     "\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkReportTaskProgressDocument,
     "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkFinishTaskDocument,
+    "\n  mutation SdkAppendJobLog($input: AppendJobLogInput!) {\n    appendJobLog(input: $input) {\n      __typename\n      ... on AppendJobLogPayload { accepted }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkAppendJobLogDocument,
 };
 const documents: Documents = {
+    "\n  query CliJobLog($id: ID!, $after: String, $first: Int!) {\n    job(id: $id) {\n      number\n      status\n      tasks(first: 100) { edges { node { id name } } }\n      log(first: $first, after: $after) {\n        edges { cursor node { seq stream at line task { name } } }\n        pageInfo { hasNextPage endCursor }\n      }\n      logStats { droppedLines }\n    }\n  }\n": types.CliJobLogDocument,
+    "\n  subscription CliTailLog($job: ID!, $after: String, $task: ID) {\n    jobLog(job: $job, after: $after, task: $task) { cursor seq stream at line task { name } }\n  }\n": types.CliTailLogDocument,
     "\n  query CliViewer {\n    viewer { kind name isAdmin user { id name } node { id name } }\n  }\n": types.CliViewerDocument,
     "\n  fragment CliJobRow on Job {\n    id\n    number\n    name\n    status\n    progress\n    queue\n    priority\n    tags\n    template { name version }\n    node { name }\n    createdAt\n    updatedAt\n    deletedAt\n    errorReason\n  }\n": types.CliJobRowFragmentDoc,
     "\n  fragment CliJobDetail on Job {\n    ...CliJobRow\n    description\n    attemptCount\n    maxAttempts\n    startTime\n    endTime\n    progressDetail\n    creator { name }\n    template { executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n    outputs(first: 100) { totalCount edges { node { name type size downloadUrl } } }\n  }\n": types.CliJobDetailFragmentDoc,
@@ -92,6 +97,7 @@ const documents: Documents = {
     "\n  mutation SdkStartTask($id: ID!, $leaseToken: String!) {\n    startTask(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkStartTaskDocument,
     "\n  mutation SdkReportTaskProgress($id: ID!, $leaseToken: String!, $progress: Float!) {\n    reportTaskProgress(id: $id, leaseToken: $leaseToken, progress: $progress) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkReportTaskProgressDocument,
     "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n": types.SdkFinishTaskDocument,
+    "\n  mutation SdkAppendJobLog($input: AppendJobLogInput!) {\n    appendJobLog(input: $input) {\n      __typename\n      ... on AppendJobLogPayload { accepted }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": types.SdkAppendJobLogDocument,
 };
 
 /**
@@ -108,6 +114,14 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliJobLog($id: ID!, $after: String, $first: Int!) {\n    job(id: $id) {\n      number\n      status\n      tasks(first: 100) { edges { node { id name } } }\n      log(first: $first, after: $after) {\n        edges { cursor node { seq stream at line task { name } } }\n        pageInfo { hasNextPage endCursor }\n      }\n      logStats { droppedLines }\n    }\n  }\n"): (typeof documents)["\n  query CliJobLog($id: ID!, $after: String, $first: Int!) {\n    job(id: $id) {\n      number\n      status\n      tasks(first: 100) { edges { node { id name } } }\n      log(first: $first, after: $after) {\n        edges { cursor node { seq stream at line task { name } } }\n        pageInfo { hasNextPage endCursor }\n      }\n      logStats { droppedLines }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription CliTailLog($job: ID!, $after: String, $task: ID) {\n    jobLog(job: $job, after: $after, task: $task) { cursor seq stream at line task { name } }\n  }\n"): (typeof documents)["\n  subscription CliTailLog($job: ID!, $after: String, $task: ID) {\n    jobLog(job: $job, after: $after, task: $task) { cursor seq stream at line task { name } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -260,6 +274,10 @@ export function graphql(source: "\n  mutation SdkReportTaskProgress($id: ID!, $l
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SdkFinishTask($id: ID!, $leaseToken: String!, $success: Boolean!, $output: String) {\n    finishTask(id: $id, leaseToken: $leaseToken, success: $success, output: $output) {\n      __typename\n      ... on TaskPayload { task { ...WorkerTaskFields } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SdkAppendJobLog($input: AppendJobLogInput!) {\n    appendJobLog(input: $input) {\n      __typename\n      ... on AppendJobLogPayload { accepted }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation SdkAppendJobLog($input: AppendJobLogInput!) {\n    appendJobLog(input: $input) {\n      __typename\n      ... on AppendJobLogPayload { accepted }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
