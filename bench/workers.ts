@@ -70,6 +70,11 @@ const SOAK_CLAIMS = numberFrom("BENCH_SOAK_CLAIMS", smoke ? 600 : 300_000);
 const SOAK_WORKERS = numberFrom("BENCH_SOAK_WORKERS", smoke ? 4 : 8);
 const SOAK_VIA: Kind = env.BENCH_SOAK_VIA === "sql" ? "sql" : "graphql";
 const SOAK_WINDOW_SECONDS = numberFrom("BENCH_SOAK_WINDOW_SECONDS", smoke ? 1 : 30);
+/**
+ * Log lines each job appends in the logs phases (one batch after it starts, as the SDK sends a
+ * batch every half second): about 1,000 lines a second in all at the target's 50 jobs a second.
+ */
+const LOG_LINES_PER_JOB = numberFrom("BENCH_LOG_LINES_PER_JOB", 20);
 /** Issue 8's target for the whole machine: 3,000 jobs per minute (issue 14: with their tasks' work, 17 mutations each). */
 const TARGET_JOBS_PER_MINUTE = 3_000;
 /** The soak's end must keep at least this share of its start's throughput. */
@@ -86,16 +91,17 @@ const PHASE_OVERHEAD_S = 20;
 const SETUP_S = 120;
 const expectedSeconds = soak
   ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 40 : 20)
-  : SETUP_S + (ROUNDS * WORKERS.length + (WARMUP_SECONDS ? 1 : 0)) * 2 * PHASE_OVERHEAD_S + ROUNDS * WORKERS.length * 2 * SECONDS + WARMUP_SECONDS * 2;
+  : SETUP_S + (ROUNDS * (WORKERS.length * 2 + 1) + (WARMUP_SECONDS ? 2 : 0)) * PHASE_OVERHEAD_S + ROUNDS * (WORKERS.length * 2 + 1) * SECONDS + WARMUP_SECONDS * 2;
 const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
 
 type Bench = { url: string; pool: pg.Pool; gateways: Gateway[]; queue: Queue; postmaster: number | undefined };
 
 /** `count` drivers: GraphQL ones alternate between the gateways; each uses its own worker node. */
 async function drivers(bench: Bench, kind: Kind, count: number): Promise<{ drivers: Driver[]; close(): Promise<void> }> {
-  if (kind === "graphql") {
+  if (kind !== "sql") {
     const agents = bench.gateways.map(() => new http.Agent({ keepAlive: true }));
-    const list = Array.from({ length: count }, (_, i) => graphqlDriver(bench.gateways[i % 2]!, bench.queue.nodes[i]!, agents[i % 2]!));
+    const lines = kind === "graphqlLogs" ? LOG_LINES_PER_JOB : 0;
+    const list = Array.from({ length: count }, (_, i) => graphqlDriver(bench.gateways[i % 2]!, bench.queue.nodes[i]!, agents[i % 2]!, lines));
     return { drivers: list, close: async () => agents.forEach((a) => a.destroy()) };
   }
   const list = await Promise.all(Array.from({ length: count }, (_, i) => sqlDriver(bench.url, bench.queue.nodes[i]!)));
@@ -111,8 +117,8 @@ function cpuBetween(before: CpuReading, after: CpuReading, jobs: number, mutatio
   const client = after.clientMs - before.clientMs;
   const wallMs = after.at - before.at;
   return {
-    gatewayMsPerMutation: kind === "graphql" ? gateways / mutations : null,
-    gatewayMsPerJob: kind === "graphql" ? gateways / jobs : null,
+    gatewayMsPerMutation: kind !== "sql" ? gateways / mutations : null,
+    gatewayMsPerJob: kind !== "sql" ? gateways / jobs : null,
     postgresMsPerJob: postgres / jobs,
     clientMsPerJob: client / jobs,
     /** Share of all cores busy in the three (PostgreSQL unknown: left out). */
@@ -142,6 +148,7 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
   const completed = tallies.reduce((sum, t) => sum + t.completed, 0);
   const mutations = tallies.reduce((sum, t) => sum + t.mutations, 0);
   const claims = tallies.flatMap((t) => t.claimMs);
+  const logLines = tallies.reduce((sum, t) => sum + t.logLines, 0);
   const jobsPerSecond = completed / measured;
   const result: Phase = {
     kind,
@@ -156,12 +163,14 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
     mutationsPerSecond: mutations / measured,
     claimP50Ms: percentile(claims, 50),
     claimP99Ms: percentile(claims, 99),
+    logLinesPerSecond: logLines / measured,
     cpu: cpuBetween(before, end, completed, mutations, kind),
     checks,
   };
   console.log(
-    `${round ? `round ${round}` : "warm-up"}, ${kind === "graphql" ? "GraphQL" : "floor  "}, ${String(workers).padStart(2)} ${workers === 1 ? "worker: " : "workers:"} ` +
+    `${round ? `round ${round}` : "warm-up"}, ${{ graphql: "GraphQL", sql: "floor  ", graphqlLogs: "GraphQL with logs" }[kind]}, ${String(workers).padStart(2)} ${workers === 1 ? "worker: " : "workers:"} ` +
       `${jobsPerSecond.toFixed(1)} jobs/s, ${result.mutationsPerSecond.toFixed(0)} mutations/s, claim p50 ${result.claimP50Ms.toFixed(1)} ms p99 ${result.claimP99Ms.toFixed(1)} ms` +
+      (logLines ? `, ${result.logLinesPerSecond.toFixed(0)} log lines/s` : "") +
       (checks.problems.length ? `; PROBLEMS: ${checks.problems.join("; ")}` : `; ${checks.acquired} acquired, 0 double, 0 lost`),
   );
   return result;
@@ -231,6 +240,9 @@ async function measure(bench: Bench): Promise<Phase[]> {
       const order: Kind[] = (round + WORKERS.indexOf(workers)) % 2 ? ["graphql", "sql"] : ["sql", "graphql"];
       for (const kind of order) phases.push(await phase(bench, kind, workers, SECONDS, round));
     }
+    // The most workers again, each job also appending a batch of log lines: in the same round as
+    // the phases without, so that their ratio is of one machine at one time.
+    phases.push(await phase(bench, "graphqlLogs", Math.max(...WORKERS), SECONDS, round));
   }
   return phases;
 }
@@ -368,6 +380,18 @@ async function main() {
     gateways = [];
     const updatesAfter = await jobUpdates(pool);
     const summary = summarise(phases);
+    const most = Math.max(...WORKERS);
+    const withLogs = phases.filter((p) => p.kind === "graphqlLogs" && p.round > 0);
+    const logRatios = withLogs.map((l) => l.jobsPerSecond / phases.find((p) => p.kind === "graphql" && p.round === l.round && p.workers === most)!.jobsPerSecond);
+    const logs = {
+      workers: most,
+      linesPerJob: LOG_LINES_PER_JOB,
+      linesPerSecond: median(withLogs.map((p) => p.logLinesPerSecond)),
+      jobsPerMinute: median(withLogs.map((p) => p.jobsPerMinute)),
+      withoutLogsJobsPerMinute: summary.find((s) => s.workers === most)!.graphql.jobsPerMinute,
+      ratio: median(logRatios),
+      targetMet: median(withLogs.map((p) => p.jobsPerMinute)) >= TARGET_JOBS_PER_MINUTE,
+    };
     const best = Math.max(...summary.map((s) => s.graphql.jobsPerMinute));
     const problems = phases.flatMap((p) => p.checks.problems.map((problem) => `${p.kind} ${p.workers} workers, round ${p.round}: ${problem}`));
     const updates = updatesAfter.updates - updatesBefore.updates;
@@ -378,6 +402,7 @@ async function main() {
       phases,
       summary,
       target: { jobsPerMinute: TARGET_JOBS_PER_MINUTE, bestJobsPerMinute: best, met: best >= TARGET_JOBS_PER_MINUTE },
+      logs,
       jobsTable: { updates, hotUpdates: hot, hotShare: updates ? hot / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },
       doubleAcquisitions: phases.reduce((sum, p) => sum + p.checks.doubleAcquisitions, 0),
       lostJobs: phases.reduce((sum, p) => sum + p.checks.lostJobs, 0),

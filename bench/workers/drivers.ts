@@ -13,7 +13,7 @@ import { tasksOfJobs } from "../../src/domain/job-reads.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
-import { AcquireNextJob, FinishJob, FinishTask, JobTasks, ReportJobProgress, ReportTaskProgress, StartJob, StartTask } from "../../src/sdk/operations.js";
+import { AcquireNextJob, AppendJobLog, FinishJob, FinishTask, JobTasks, ReportJobProgress, ReportTaskProgress, StartJob, StartTask } from "../../src/sdk/operations.js";
 import type { Gateway } from "../lib.js";
 import { QUEUE, uuidOf, type BenchNode } from "./queue.js";
 
@@ -34,8 +34,14 @@ export type Driver = {
   taskProgress(job: HeldJob, task: HeldTask, fraction: number): Promise<void>;
   finishTask(job: HeldJob, task: HeldTask): Promise<void>;
   finish(job: HeldJob): Promise<void>;
+  /** Appends a batch of log lines to the job, as the SDK does every half second; absent: no logs. Returns the lines sent. */
+  log?(job: HeldJob): Promise<number>;
   close(): Promise<void>;
 };
+
+/** A batch of log lines of the length and shape a worker prints (about 80 bytes each). */
+const logBatch = (lines: number) =>
+  Array.from({ length: lines }, (_, i) => ({ stream: i % 10 === 9 ? "STDERR" : "STDOUT", line: `2026-12-05 10:00:00 INFO step ${i}: processed batch of 512 records in 12 ms` }));
 
 /** How long a lease lasts, for the gateways (JOBGRAPH_LEASE_SECONDS) and the floor alike. */
 export const LEASE_SECONDS = 120;
@@ -49,6 +55,7 @@ const documents = {
   tasks: print(JobTasks),
   start: print(StartJob),
   progress: print(ReportJobProgress),
+  log: print(AppendJobLog),
   startTask: print(StartTask),
   taskProgress: print(ReportTaskProgress),
   finishTask: print(FinishTask),
@@ -72,7 +79,7 @@ type Answer = { data?: Record<string, { __typename: string; message?: string } &
  * A worker node talking to one gateway over a keep-alive connection. node:http rather than fetch:
  * the load generator shares two cores with what it measures, and undici costs more CPU per call.
  */
-export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): Driver {
+export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent, logLinesPerJob = 0): Driver {
   const headers = { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${node.secret}` };
   const call = (field: string, query: string, variables: Record<string, unknown>, expected: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -136,6 +143,15 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent): 
       const result = (await call("finishJob", documents.finish, { id: job.ref, leaseToken: job.lease }, "JobPayload")) as { job: { status: string } };
       if (result.job.status !== "SUCCEEDED") throw new Error(`finishJob: the job is ${result.job.status}`);
     },
+    ...(logLinesPerJob > 0
+      ? {
+          async log(job: HeldJob) {
+            const lines = logBatch(logLinesPerJob);
+            await call("appendJobLog", documents.log, { input: { job: job.ref, leaseToken: job.lease, lines } }, "AppendJobLogPayload");
+            return lines.length;
+          },
+        }
+      : {}),
     async close() {},
   };
 }

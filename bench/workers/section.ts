@@ -6,7 +6,8 @@ import { endWindows, type EndsCompared } from "./soak.js";
 import type { Checks } from "./work.js";
 
 /** Through a gateway's GraphQL API, or the floor: the same statements straight to PostgreSQL. */
-export type Kind = "graphql" | "sql";
+/** Through GraphQL, through the floor's SQL, or through GraphQL with each job appending a batch of log lines. */
+export type Kind = "graphql" | "sql" | "graphqlLogs";
 
 export type PhaseCpu = {
   /** Gateway CPU (both processes) per mutation answered, and per job; null for the floor. */
@@ -34,11 +35,13 @@ export type Phase = {
   mutationsPerSecond: number;
   claimP50Ms: number;
   claimP99Ms: number;
+  /** Log lines appended per second (the logs phases; 0 otherwise). */
+  logLinesPerSecond: number;
   cpu: PhaseCpu;
   checks: Checks;
 };
 
-export type Medians = Omit<Phase, "kind" | "round" | "workers" | "seconds" | "completed" | "mutations" | "cpu" | "checks"> & PhaseCpu;
+export type Medians = Omit<Phase, "kind" | "round" | "workers" | "seconds" | "completed" | "mutations" | "cpu" | "checks" | "logLinesPerSecond"> & PhaseCpu;
 
 export type Summary = { workers: number; graphql: Medians; floor: Medians; ratioToFloor: number };
 
@@ -67,6 +70,8 @@ export type Results = Common & {
   phases: Phase[];
   summary: Summary[];
   target: { jobsPerMinute: number; bestJobsPerMinute: number; met: boolean };
+  /** The most workers with each job appending a batch of log lines, next to the same without in each round. */
+  logs: { workers: number; linesPerJob: number; linesPerSecond: number; jobsPerMinute: number; withoutLogsJobsPerMinute: number; ratio: number; targetMet: boolean };
   /** Updates of the jobs table during the run, and the share that were HOT (wrote no index entries). */
   jobsTable: { updates: number; hotUpdates: number; hotShare: number; autovacuums: number };
   doubleAcquisitions: number;
@@ -142,6 +147,8 @@ export function workersSection(results: Results): string {
     ),
     "",
     `**Target** (issue 8): ${whole(results.target.jobsPerMinute)} completed jobs per minute on the whole machine. Best: ${whole(best.graphql.jobsPerMinute)} jobs/min with ${best.workers} ${best.workers === 1 ? "worker" : "workers"}: ${results.target.met ? "met" : "not met"}. The floor reached ${whole(bestFloor)} jobs/min at best.`,
+    "",
+    `**With logs**: ${results.logs.workers} workers again in every round, each job also appending a batch of ${results.logs.linesPerJob} log lines (appendJobLog, about 80 bytes a line) after it starts, as the SDK sends a batch every half second: ${whole(results.logs.linesPerSecond)} lines a second in all, ${whole(results.logs.jobsPerMinute)} jobs/min, ${fixed(results.logs.ratio, 2)} of the same workers without logs in the same rounds (${whole(results.logs.withoutLogsJobsPerMinute)} jobs/min); the target ${results.logs.targetMet ? "still met" : "NOT met"} with logs.`,
     "",
     results.correct
       ? `**Correctness**: ${whole(results.jobsCompleted)} jobs completed in ${phases} phases (warm-up included): ${results.doubleAcquisitions} double acquisitions, ${results.lostJobs} lost jobs; every acquisition and finish the workers saw is recorded once in \`job_events\`, and every task of every completed job started once and succeeded.`

@@ -27,10 +27,12 @@ export type Tally = {
   claimMs: number[];
   /** Acquisitions that found no job: the queue ran dry. */
   empty: number;
+  /** Log lines appended before the window closed. */
+  logLines: number;
   failures: string[];
 };
 
-export const newTally = (): Tally => ({ acquired: [], completed: 0, finished: 0, mutations: 0, claimMs: [], empty: 0, failures: [] });
+export const newTally = (): Tally => ({ acquired: [], completed: 0, finished: 0, mutations: 0, claimMs: [], empty: 0, logLines: 0, failures: [] });
 
 /**
  * Claims and works jobs while `mayClaim()` says so, finishing the one it holds when told to stop.
@@ -55,6 +57,10 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
       // As runWorker does: the job started, then its handler asks for its tasks (context.tasks()).
       await driver.start(job);
       answered();
+      if (driver.log) {
+        const lines = await driver.log(job);
+        if (performance.now() < windowEnd) tally.logLines += lines;
+      }
       const tasks = await driver.tasks(job);
       const stages = [...new Set(tasks.map((task) => task.sequence))].sort((a, b) => a - b);
       for (const [done, stage] of stages.entries()) {

@@ -18,7 +18,14 @@ describe("bench:workers --smoke", () => {
       checks: { problems: string[]; finished: number; taskStarts: number; taskFinishes: number; tasksOfSucceeded: number; tasksAmiss: number };
     }>;
     // Every phase, GraphQL (two workers: one on each gateway instance) and floor alike, got work done.
-    expect(phases.map((p) => `${p.kind} ${p.workers}`).sort()).toEqual(["graphql 1", "graphql 2", "sql 1", "sql 2"]);
+    // And the most workers again with each job appending a batch of log lines.
+    expect(phases.map((p) => `${p.kind} ${p.workers}`).sort()).toEqual(["graphql 1", "graphql 2", "graphqlLogs 2", "sql 1", "sql 2"]);
+    const withLogs = phases.find((p) => p.kind === "graphqlLogs") as unknown as { completed: number; logLinesPerSecond: number; seconds: number };
+    // 20 lines a job, of the jobs completed and of those the window closed on (one per worker).
+    const lines = Math.round(withLogs.logLinesPerSecond * withLogs.seconds);
+    expect(lines).toBeGreaterThanOrEqual(withLogs.completed * 20);
+    expect(lines).toBeLessThanOrEqual((withLogs.completed + 2) * 20);
+    expect(run.results.logs).toMatchObject({ workers: 2, linesPerJob: 20, ratio: expect.any(Number) });
     for (const phase of phases) {
       expect(phase.completed, `${phase.kind} ${phase.workers}`).toBeGreaterThan(0);
       expect(phase.checks.problems).toEqual([]);
