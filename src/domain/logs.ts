@@ -70,6 +70,7 @@ export async function appendJobLog(
     throw new ValidationError("the log lines are not valid", errors.length ? errors : [{ path: ["leaseToken"], message: UNSTORABLE_TEXT }]);
   }
   const now = new Date();
+  const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
   // Only the newest lines a job keeps are sent: a batch bigger than the limits drops its oldest.
   let lines = input.lines.map((l) => ({ stream: l.stream, at: l.at ?? now, line: l.line, bytes: Buffer.byteLength(l.line, "utf8") }));
   let droppedLines = 0;
@@ -81,10 +82,15 @@ export async function appendJobLog(
   }
   let cumulative = 0;
   const cums = lines.map((l) => (cumulative += l.bytes));
-  const nodeId = actor.kind === "NODE" ? actor.nodeId : null;
+  // Only for the job's holder: a refused append leaves nothing behind.
   await db.$executeRaw`
     /* ensureJobLogStats */
-    insert into job_log_stats (job_id) select id from jobs where id = ${input.jobId}::uuid on conflict (job_id) do nothing`;
+    insert into job_log_stats (job_id)
+    select id from jobs
+     where id = ${input.jobId}::uuid and status in ('ACQUIRED', 'RUNNING') and deleted_at is null
+       and node_id = ${nodeId}::uuid and lease_token = ${leaseToken}::uuid
+       and (${input.taskId ?? null}::uuid is null or exists (select 1 from tasks k where k.id = ${input.taskId ?? null}::uuid and k.job_id = jobs.id))
+    on conflict (job_id) do nothing`;
   const rows = await sqlRows<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
     /* appendJobLog */
     with held as (

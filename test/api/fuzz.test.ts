@@ -108,7 +108,8 @@ async function get(operation: FuzzOperation, caller: Caller): Promise<{ status: 
 
 /**
  * A subscription over server-sent events: its first message (the current state, or its errors),
- * or what the gateway answered instead of a stream. No message within a second is no message.
+ * or what the gateway answered instead of a stream. No message within a second, or a stream that
+ * completes without one, is no message.
  */
 async function subscribe(body: string, caller: Caller): Promise<{ status: number; text: string }> {
   const token = tokenOf(caller);
@@ -136,8 +137,9 @@ async function subscribe(body: string, caller: Caller): Promise<{ status: number
     clearTimeout(deadline);
     controller.abort();
   }
+  // A stream that completes with nothing to send (a finished job's empty log) has an empty data line.
   const data = /^data:(.*)$/m.exec(received)?.[1]?.trim();
-  return { status: response.status, text: data ?? "{}" };
+  return { status: response.status, text: data || "{}" };
 }
 
 /** URLs longer than this are left to POST: Node refuses long request lines itself (431). */

@@ -6,6 +6,7 @@ import { appendJobLog, DEFAULT_LOG_LIMITS, jobOfTask, logPages, type LogLine, ty
 import { watchLog } from "../../events/watch-logs.js";
 import { builder, pageSize } from "../builder.js";
 import type { Context } from "../context.js";
+import { BAD_USER_INPUT, codedError, INVALID_CURSOR } from "../error-codes.js";
 import { mutationErrors } from "../errors.js";
 import { connectionOf } from "../pages.js";
 import { Job } from "./job.js";
@@ -16,14 +17,27 @@ import { Task } from "./task.js";
 
 type PageArgs = { first?: number | null; last?: number | null; after?: string | null; before?: string | null };
 
-const seqOf = (cursor: string | null | undefined) => (cursor == null ? null : BigInt(parsePrismaCursor(cursor) as number | bigint));
+/** The seq a log cursor stands for; a cursor of another list (or none of this gateway's) is refused with INVALID_CURSOR. */
+function seqOf(cursor: string | null | undefined, argument = "after"): bigint | null {
+  if (cursor == null) return null;
+  let value: unknown;
+  try {
+    value = parsePrismaCursor(cursor);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== "number" && typeof value !== "bigint") {
+    throw codedError(INVALID_CURSOR, `"${argument}" is not a cursor of a job's log: pass the cursor of one of its lines`);
+  }
+  return BigInt(value);
+}
 
 /** The page the connection arguments ask for, one line more than it shows (whether more follow). */
 function pageOf(args: PageArgs, ctx: Context, taskId: string | null): LogPage {
   pageSize.maxSize(args, ctx);
   const backward = args.last != null || (args.before != null && args.first == null);
   const size = (backward ? args.last : args.first) ?? ctx.settings.defaultPageSize;
-  return { taskId, after: seqOf(args.after), before: seqOf(args.before), take: size + 1, backward };
+  return { taskId, after: seqOf(args.after), before: seqOf(args.before, "before"), take: size + 1, backward };
 }
 
 const logConnection = (lines: LogLine[], args: PageArgs, page: LogPage) =>
@@ -124,8 +138,11 @@ builder.subscriptionFields((t) => ({
       task: t.arg.globalID({ required: false, for: [Task], description: "Only this task's lines." }),
     },
     subscribe: async (_root, args, ctx) => {
-      if (args.task && (await jobOfTask(ctx.db, args.task.id)) !== args.job.id) throw new NotFoundError("task of this job", args.task.id);
-      return watchLog(ctx.events, ctx.db, args.job.id, { after: seqOf(args.after), taskId: args.task?.id ?? null });
+      const after = seqOf(args.after);
+      if (args.task && (await jobOfTask(ctx.db, args.task.id)) !== args.job.id) {
+        throw codedError(BAD_USER_INPUT, "`task` is not a task of this job", { argument: "task" });
+      }
+      return watchLog(ctx.events, ctx.db, args.job.id, { after, taskId: args.task?.id ?? null });
     },
     resolve: (line: LogLine) => line,
   }),
