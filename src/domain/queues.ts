@@ -25,16 +25,21 @@ export const NODE_ONLINE = (n: string) => sql`(${Prisma.raw(n)}.last_seen_at > n
  * way the whole queue was read and sorted rather than the claim index walked; a test of IS NOT
  * NULL on an expression it cannot see into, it takes to pass nearly every job, as it does.
  */
-export const QUEUE_OPEN = sql`(case when j.queue = any(array(select q.name from queues q where q.paused or q.held >= q.concurrency_limit)) then null else true end) is not null`;
+export const QUEUE_OPEN = sql`(case when j.queue = any(array(select q.name from queues q where q.paused or ${HELD("q.name")} >= q.concurrency_limit)) then null else true end) is not null`;
 
 /**
  * SQL over the job row `j`, true when taking it keeps its queue within its limit: the queue has no
- * limit, or its row, locked (FOR NO KEY UPDATE, which claims of the queue queue up on) and read again
- * after the lock as PostgreSQL does for a locking read, is open and below the limit. The trigger
- * jobs_count_held then counts the job in, before the lock is let go at commit.
+ * limit, or jobgraph_take_queue_slot (a hand-written function, see the migration that made queues)
+ * locks its row, which claims of the queue then take one after another until they commit, and
+ * counts its held jobs as they are once the lock is granted: below the limit, the slot is taken.
  */
 export const QUEUE_SLOT = sql`(not exists (select 1 from queues q where q.name = j.queue and q.concurrency_limit is not null)
-  or exists (select 1 from queues q where q.name = j.queue and not q.paused and q.held < q.concurrency_limit for no key update))`;
+  or jobgraph_take_queue_slot(j.queue))`;
+
+/** SQL: how many jobs of the queue named by the SQL `queue` are held (ACQUIRED or RUNNING) now; few are, through jobs_status_idx. */
+function HELD(queue: string): Prisma.Sql {
+  return sql`(select count(*)::int from jobs h where h.queue = ${Prisma.raw(queue)} and h.status in ('ACQUIRED', 'RUNNING'))`;
+}
 
 export type QueueSettings = { name: string; paused: boolean; concurrencyLimit: number | null; updatedAt: Date | null };
 
@@ -197,9 +202,7 @@ function requireAdmin(actor: Principal | null, what: string): void {
 
 /**
  * Changes a queue's settings in one statement that also writes its QUEUE_UPDATED event (a queue's
- * event belongs to no job). Setting a limit counts the queue's held jobs under the row's lock,
- * which every move into or out of ACQUIRED and RUNNING waits for (see the trigger jobs_count_held):
- * the count is exact when the limit starts to apply.
+ * event belongs to no job).
  */
 async function changeQueue(
   db: Db,
@@ -214,27 +217,23 @@ async function changeQueue(
       { path: ["concurrencyLimit"], message: "must be from 1 to 1000000, or null" },
     ]);
   }
-  const rows = await db.$transaction(async (tx) => {
-    await tx.$executeRaw`/* lockQueue */ insert into queues (name) values (${name}::text) on conflict (name) do nothing`;
-    await tx.$queryRaw`/* lockQueue */ select 1 from queues where name = ${name}::text for update`;
-    return sqlRows<{ name: string; paused: boolean; concurrency_limit: number | null; updated_at: Date }>(tx, sql`
-      /* changeQueue */
-      with changed as (
-        update queues q
-           set paused = coalesce(${change.paused ?? null}::boolean, q.paused),
-               concurrency_limit = ${limit === undefined ? sql`q.concurrency_limit` : sql`${limit}::int`},
-               held = (select count(*)::int from jobs where queue = q.name and status in ('ACQUIRED', 'RUNNING')),
-               updated_at = now()
-         where q.name = ${name}::text
-        returning q.*
-      ), event as (
-        insert into job_events (kind, detail, actor_user_id, job_version)
-        select 'QUEUE_UPDATED', jsonb_build_object('queue', name, 'paused', paused, 'concurrencyLimit', concurrency_limit),
-               ${actor.kind === "USER" ? actor.userId : null}::uuid, 0
-          from changed
-      )
-      select name, paused, concurrency_limit, updated_at from changed`);
-  });
+  const rows = await sqlRows<{ name: string; paused: boolean; concurrency_limit: number | null; updated_at: Date }>(db, sql`
+    /* changeQueue */
+    with changed as (
+      insert into queues as q (name, paused, concurrency_limit)
+      values (${name}::text, coalesce(${change.paused ?? null}::boolean, false), ${limit ?? null}::int)
+      on conflict (name) do update
+         set paused = coalesce(${change.paused ?? null}::boolean, q.paused),
+             concurrency_limit = ${limit === undefined ? sql`q.concurrency_limit` : sql`${limit}::int`},
+             updated_at = now()
+      returning q.*
+    ), event as (
+      insert into job_events (kind, detail, actor_user_id, job_version)
+      select 'QUEUE_UPDATED', jsonb_build_object('queue', name, 'paused', paused, 'concurrencyLimit', concurrency_limit),
+             ${actor.kind === "USER" ? actor.userId : null}::uuid, 0
+        from changed
+    )
+    select name, paused, concurrency_limit, updated_at from changed`);
   const row = rows[0]!;
   return { name: row.name, paused: row.paused, concurrencyLimit: row.concurrency_limit, updatedAt: row.updated_at };
 }
@@ -267,7 +266,7 @@ export function updateQueue(db: Db, actor: Principal | null, name: string, input
 export async function whyQueueRefuses(db: Db | Prisma.TransactionClient, nodeId: string, jobId: string): Promise<string | null> {
   const rows = await sqlRows<{ draining: boolean | null; queue: string; paused: boolean | null; concurrency_limit: number | null; held: number | null }>(db, sql`
     /* whyQueueRefuses */
-    select (select draining from worker_nodes where id = ${nodeId}::uuid) as draining, j.queue, q.paused, q.concurrency_limit, q.held
+    select (select draining from worker_nodes where id = ${nodeId}::uuid) as draining, j.queue, q.paused, q.concurrency_limit, ${HELD("j.queue")} as held
       from jobs j left join queues q on q.name = j.queue
      where j.id = ${jobId}::uuid`);
   const row = rows[0];

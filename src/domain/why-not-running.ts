@@ -80,7 +80,8 @@ export async function whyNotRunning(
     sqlRows<Row>(db, sql`
       /* whyNotRunning */
       select j.id, j.status, j.deleted_at, j.end_time, j.node_id, j.queue, j.run_after, j.attempts,
-             q.paused, q.concurrency_limit, q.held,
+             q.paused, q.concurrency_limit,
+             (select count(*)::int from jobs h where h.queue = j.queue and h.status in ('ACQUIRED', 'RUNNING')) as held,
              (select count(*)::int from worker_nodes node where ${online}) as online,
              (select count(*)::int from worker_nodes node where ${online} and node.draining) as draining,
              -- An executor the job or one of its tasks needs that no available node runs.

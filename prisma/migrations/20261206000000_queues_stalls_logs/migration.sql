@@ -25,7 +25,6 @@ CREATE TABLE "queues" (
     "name" VARCHAR(200) NOT NULL,
     "paused" BOOLEAN NOT NULL DEFAULT false,
     "concurrency_limit" INTEGER,
-    "held" INTEGER NOT NULL DEFAULT 0,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "queues_pkey" PRIMARY KEY ("name")
@@ -71,7 +70,6 @@ ALTER TABLE "job_log_stats" ADD CONSTRAINT "job_log_stats_job_id_fkey" FOREIGN K
 -- Hand-written (see prisma/raw-objects.json).
 ALTER TABLE "queues" ADD CONSTRAINT "queues_name_check" CHECK (char_length("name") >= 1);
 ALTER TABLE "queues" ADD CONSTRAINT "queues_concurrency_limit_check" CHECK ("concurrency_limit" IS NULL OR "concurrency_limit" >= 1);
-ALTER TABLE "queues" ADD CONSTRAINT "queues_held_check" CHECK ("held" >= 0);
 ALTER TABLE "job_templates" ADD CONSTRAINT "job_templates_stall_after_check" CHECK ("stall_after_seconds" IS NULL OR "stall_after_seconds" > 0);
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_stall_after_check" CHECK ("stall_after_seconds" IS NULL OR "stall_after_seconds" > 0);
 ALTER TABLE "job_log_lines" ADD CONSTRAINT "job_log_lines_seq_check" CHECK ("seq" >= 1);
@@ -80,38 +78,26 @@ ALTER TABLE "job_log_lines" ADD CONSTRAINT "job_log_lines_seq_check" CHECK ("seq
 -- or those updates could not be HOT (see test/domain/claiming.test.ts). The stall sweep finds
 -- running jobs through jobs_status_idx; they are few.
 
--- A limited queue's held count follows its jobs into and out of ACQUIRED and RUNNING, whatever
--- statement moves them (claims, finishes, reclaims, bulk actions), in the transaction that moves
--- them. Queues without a row are not touched, so the default queue's claims write nothing here.
--- A claim locks a limited queue's row (FOR NO KEY UPDATE) and takes a slot only below the limit
--- (src/domain/claiming.ts), so under any number of claimers the count never passes it.
--- Every move first takes KEY SHARE on the queue's row, which moves do not contend on but which an
--- admin setting a limit (FOR UPDATE, then a count of the held jobs) waits for: a move the count
--- cannot see yet is then counted by this trigger, which reads the limit after the lock.
-CREATE FUNCTION "jobs_count_held"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A claim of a job in a queue with a concurrency limit takes a slot in it here (see QUEUE_SLOT in
+-- src/domain/queues.ts): it locks the queue's row, which claims of that queue then take one after
+-- the other, and only then counts the queue's held jobs. The function is VOLATILE, so that in READ
+-- COMMITTED its count sees every claim committed before the lock was granted, which the claim
+-- statement's own snapshot, taken before it waited, would not. Queues without a limit cost nothing.
+CREATE FUNCTION "jobgraph_take_queue_slot"(queue_name text) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  is_paused boolean;
+  max_held integer;
 BEGIN
-  IF TG_OP <> 'INSERT' AND OLD.status IN ('ACQUIRED', 'RUNNING') THEN
-    PERFORM 1 FROM "queues" WHERE name = OLD.queue FOR KEY SHARE;
-    IF FOUND THEN
-      UPDATE "queues" SET held = greatest(held - 1, 0) WHERE name = OLD.queue AND concurrency_limit IS NOT NULL;
-    END IF;
+  SELECT paused, concurrency_limit INTO is_paused, max_held FROM "queues" WHERE name = queue_name FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RETURN true;
   END IF;
-  IF TG_OP <> 'DELETE' AND NEW.status IN ('ACQUIRED', 'RUNNING') THEN
-    PERFORM 1 FROM "queues" WHERE name = NEW.queue FOR KEY SHARE;
-    IF FOUND THEN
-      UPDATE "queues" SET held = held + 1 WHERE name = NEW.queue AND concurrency_limit IS NOT NULL;
-    END IF;
+  IF is_paused THEN
+    RETURN false;
   END IF;
-  RETURN NULL;
+  IF max_held IS NULL THEN
+    RETURN true;
+  END IF;
+  RETURN (SELECT count(*) FROM "jobs" WHERE queue = queue_name AND status IN ('ACQUIRED', 'RUNNING')) < max_held;
 END
 $$;
-
-CREATE TRIGGER "jobs_count_held" AFTER UPDATE OF status, queue ON "jobs"
-  FOR EACH ROW
-  WHEN ((OLD.status IN ('ACQUIRED', 'RUNNING')) IS DISTINCT FROM (NEW.status IN ('ACQUIRED', 'RUNNING'))
-        OR (OLD.queue IS DISTINCT FROM NEW.queue AND NEW.status IN ('ACQUIRED', 'RUNNING')))
-  EXECUTE FUNCTION "jobs_count_held"();
-
-CREATE TRIGGER "jobs_count_held_deleted" AFTER DELETE ON "jobs"
-  FOR EACH ROW WHEN (OLD.status IN ('ACQUIRED', 'RUNNING'))
-  EXECUTE FUNCTION "jobs_count_held"();
