@@ -95,6 +95,16 @@ async function measureLatency(gw: Gateway): Promise<Latency> {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+/** A worker node's request (its token, not the admin's); the answer's data. */
+async function asNode(gw: Gateway, secret: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(gw.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return ((await response.json()) as { data: Record<string, Record<string, unknown>> }).data;
+}
+
 type Accuracy = {
   jobs: number;
   estimated: number;
@@ -110,14 +120,7 @@ async function measureAccuracy(gw: Gateway, pool: pg.Pool, templateId: string, c
     [templateId, creatorId, DRAIN_JOBS],
   );
   let ended = 0;
-  const call = async (secret: string, query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(gw.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return ((await response.json()) as { data: Record<string, Record<string, unknown>> }).data;
-  };
+  const call = (secret: string, query: string, variables: Record<string, unknown> = {}) => asNode(gw, secret, query, variables);
   const worker = async (secret: string) => {
     for (;;) {
       const data = await call(secret, `mutation { acquireNextJob(filter: { queues: ["drain"] }) { ... on AcquireJobPayload { job { id } lease { token } } } }`);
@@ -198,14 +201,7 @@ async function measureEndAccuracy(gw: Gateway, pool: pg.Pool, templateId: string
     `insert into jobs (queue, name, template_id, creator_id) select 'progress', 'progress job', $1::uuid, $2::uuid from generate_series(1, $3::int)`,
     [templateId, creatorId, count],
   );
-  const call = async (secret: string, query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(gw.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return ((await response.json()) as { data: Record<string, Record<string, unknown>> }).data;
-  };
+  const call = (secret: string, query: string, variables: Record<string, unknown> = {}) => asNode(gw, secret, query, variables);
   type Sample = { profile: Profile; askedAt: number; time: number; earliest: number; latest: number; endedAt?: number };
   const samples: Sample[] = [];
   const run = async (i: number) => {

@@ -25,7 +25,7 @@ export const NODE_ONLINE = (n: string) => sql`(${Prisma.raw(n)}.last_seen_at > n
  * way the whole queue was read and sorted rather than the claim index walked; a test of IS NOT
  * NULL on an expression it cannot see into, it takes to pass nearly every job, as it does.
  */
-export const QUEUE_OPEN = sql`(case when j.queue = any(array(select q.name from queues q where q.paused or ${HELD("q.name")} >= q.concurrency_limit)) then null else true end) is not null`;
+export const QUEUE_OPEN = sql`(case when j.queue = any(array(select q.name from queues q where q.paused or ${heldIn("q.name")} >= q.concurrency_limit)) then null else true end) is not null`;
 
 /**
  * SQL over the job row `j`, true when taking it keeps its queue within its limit: the queue has no
@@ -37,7 +37,7 @@ export const QUEUE_SLOT = sql`(not exists (select 1 from queues q where q.name =
   or jobgraph_take_queue_slot(j.queue))`;
 
 /** SQL: how many jobs of the queue named by the SQL `queue` are held (ACQUIRED or RUNNING) now; few are, through jobs_status_idx. */
-function HELD(queue: string): Prisma.Sql {
+export function heldIn(queue: string): Prisma.Sql {
   return sql`(select count(*)::int from jobs h where h.queue = ${Prisma.raw(queue)} and h.status in ('ACQUIRED', 'RUNNING'))`;
 }
 
@@ -266,7 +266,7 @@ export function updateQueue(db: Db, actor: Principal | null, name: string, input
 export async function whyQueueRefuses(db: Db | Prisma.TransactionClient, nodeId: string, jobId: string): Promise<string | null> {
   const rows = await sqlRows<{ draining: boolean | null; queue: string; paused: boolean | null; concurrency_limit: number | null; held: number | null }>(db, sql`
     /* whyQueueRefuses */
-    select (select draining from worker_nodes where id = ${nodeId}::uuid) as draining, j.queue, q.paused, q.concurrency_limit, ${HELD("j.queue")} as held
+    select (select draining from worker_nodes where id = ${nodeId}::uuid) as draining, j.queue, q.paused, q.concurrency_limit, ${heldIn("j.queue")} as held
       from jobs j left join queues q on q.name = j.queue
      where j.id = ${jobId}::uuid`);
   const row = rows[0];

@@ -6,7 +6,7 @@ import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { sqlRows } from "../db/rows.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
 import { queuePositions } from "./queue-positions.js";
-import { NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
+import { heldIn, NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
 
 const { sql } = Prisma;
 
@@ -81,7 +81,7 @@ export async function whyNotRunning(
       /* whyNotRunning */
       select j.id, j.status, j.deleted_at, j.end_time, j.node_id, j.queue, j.run_after, j.attempts,
              q.paused, q.concurrency_limit,
-             (select count(*)::int from jobs h where h.queue = j.queue and h.status in ('ACQUIRED', 'RUNNING')) as held,
+             ${heldIn("j.queue")} as held,
              (select count(*)::int from worker_nodes node where ${online}) as online,
              (select count(*)::int from worker_nodes node where ${online} and node.draining) as draining,
              -- An executor the job or one of its tasks needs that no available node runs.
