@@ -20,12 +20,13 @@ export const NODE_ONLINE = (n: string) => sql`(${Prisma.raw(n)}.last_seen_at > n
  * SQL over the job row `j`, true when its queue may hand it out as far as this statement's snapshot
  * shows: not paused and below its concurrency limit. A claim scans with it, to pass over closed
  * queues; QUEUE_SLOT then makes sure under the queue's lock. The closed queues are read once per
- * statement into an array. How it is said matters to the planner: as NOT EXISTS it became a join
- * guessed to keep one job in a thousand, and `<> all(...)` was guessed as selective, and either
- * way the whole queue was read and sorted rather than the claim index walked; a test of IS NOT
- * NULL on an expression it cannot see into, it takes to pass nearly every job, as it does.
+ * statement into an array, by jobgraph_closed_queues (see its migration for why a function). How
+ * the test is said matters to the planner: as NOT EXISTS it became a join guessed to keep one job
+ * in a thousand, and `<> all(...)` was guessed as selective, and either way the whole queue was
+ * read and sorted rather than the claim index walked; a test of IS NOT NULL on an expression it
+ * cannot see into, it takes to pass nearly every job, as it does.
  */
-export const QUEUE_OPEN = sql`(case when j.queue = any(array(select q.name from queues q where q.paused or ${heldIn("q.name")} >= q.concurrency_limit)) then null else true end) is not null`;
+export const QUEUE_OPEN = sql`(case when j.queue = any((select jobgraph_closed_queues())::text[]) then null else true end) is not null`;
 
 /**
  * SQL over the job row `j`, true when taking it keeps its queue within its limit: the queue has no

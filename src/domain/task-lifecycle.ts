@@ -247,14 +247,17 @@ async function taskTransition(db: Queryable, actor: Actor, taskId: string, prese
     with held as materialized (
       -- The job's row is locked before the task's, as a change of the job that changes its tasks
       -- locks them (src/domain/task-effects.ts): locked the other way round, the two could deadlock.
-      select j.id from jobs j
-       where j.id = (select job_id from tasks where id = ${taskId}::uuid) and j.status = 'RUNNING' and j.deleted_at is null
-         and (${admin}::boolean or (j.node_id = ${nodeId}::uuid and j.lease_token = ${leaseToken}::uuid))
+      -- The job is found by its key alone and checked below: with its status beside the key, the
+      -- planner guessed few RUNNING jobs and walked jobs_status_idx over every running job (and
+      -- every dead index entry a running job left) on each task change.
+      select j.id, j.status, j.deleted_at, j.node_id, j.lease_token from jobs j
+       where j.id = (select job_id from tasks where id = ${taskId}::uuid)
        for update of j
     ), target as (
       select t.id, t.job_id, t.sequence, t.status from tasks t
         join held on held.id = t.job_id
-       where t.id = ${taskId}::uuid
+       where t.id = ${taskId}::uuid and held.status = 'RUNNING' and held.deleted_at is null
+         and (${admin}::boolean or (held.node_id = ${nodeId}::uuid and held.lease_token = ${leaseToken}::uuid))
        for update of t
     ), changed as (
       update tasks t set ${change.set}, updated_at = now()

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { acquireNextJob, reclaimExpiredLeases, type ClaimFilter } from "../../src/domain/claiming.js";
 import { LeaseLostError } from "../../src/domain/errors.js";
+import { appendJobLog, DEFAULT_LOG_LIMITS } from "../../src/domain/logs.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
+import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import {
   acquireJob,
   finishJob,
@@ -272,6 +274,76 @@ describe("claiming", () => {
       const plan = JSON.stringify(rows[0]["QUERY PLAN"]);
       expect(plan).toMatch(/"Index Name":"jobs_status_idx"/);
       expect(plan).not.toMatch(/"Node Type":"Seq Scan","Parent Relationship":"[^"]*","Parallel Aware":false,"Async Capable":false,"Relation Name":"jobs"/);
+    });
+    // The gateways prepare the claim and PostgreSQL plans it once per connection, as long as the
+    // plan it made for any node costs no more than those it made for one. Each ANALYZE makes it
+    // plan again; when the claim's estimated cost followed the statistics of held jobs (counted per
+    // queue, inline), the new plan came out dearer than the first ones and every claim after it
+    // was planned afresh, which cost more than the claim.
+    it("keeps one plan for the claim when the statistics of held jobs change", async () => {
+      await createJobs(db, trainId, 3000, { tasks: 2, spec: (i) => ({ queue: `q${i % 50}` }) });
+      await database.pool.query("analyze jobs; analyze tasks");
+      database.counter.reset();
+      await acquireNextJob(db, worker, {}, lease);
+      const at = database.counter.statements.findIndex((s) => s.includes("/* acquireNextJob */"));
+      const claim = { name: "claim", text: database.counter.statements[at]!, values: database.counter.parameters[at]! };
+      const client = await database.pool.connect();
+      try {
+        const claimAndUndo = async () => {
+          await client.query("begin");
+          await client.query(claim);
+          await client.query("rollback");
+        };
+        const plans = async () =>
+          (await client.query<{ generic: string; custom: string }>("select generic_plans as generic, custom_plans as custom from pg_prepared_statements where name = 'claim'")).rows[0]!;
+        for (let i = 0; i < 8; i++) await claimAndUndo();
+        expect(Number((await plans()).generic)).toBeGreaterThan(0);
+        const custom = (await plans()).custom;
+        // Queues steered by an admin, and many jobs held, then ANALYZE, as autovacuum runs it.
+        await db.queue.createMany({ data: Array.from({ length: 50 }, (_, i) => ({ name: `q${i}`, concurrencyLimit: 100 })) });
+        await database.pool.query("update jobs set status = 'RUNNING', node_id = $1 where number % 3 = 0", [worker.nodeId]);
+        await database.pool.query("analyze jobs; analyze queues");
+        for (let i = 0; i < 8; i++) await claimAndUndo();
+        expect((await plans()).custom).toBe(custom);
+      } finally {
+        client.release();
+      }
+    });
+
+    // A holder's statements find its job by its key. Beside the key they test the job's status
+    // (RUNNING, held), and where the key came from elsewhere in the statement (a task's job) the
+    // planner, told by the table's statistics that few jobs run, walked jobs_status_idx instead:
+    // every running job, and every dead entry a finished one left, read on each task change.
+    it("finds a held job by its key in every statement its holder sends, however few jobs the statistics say run", async () => {
+      await createJobs(db, trainId, 3000, { tasks: 2, spec: (i) => ({ status: i % 3 ? "SUCCEEDED" : "QUEUED" }) });
+      const [jobId] = (await createJobs(db, trainId, 1, { tasks: 2, spec: () => ({ priority: 10 }) })) as [string];
+      const [first, second] = await db.task.findMany({ where: { jobId }, orderBy: { qsequence: "asc" }, select: { id: true } });
+      // Statistics taken while no job ran, as they often are.
+      await database.pool.query("analyze jobs; analyze tasks; analyze job_events");
+      const acquired = await acquireNextJob(db, worker, {}, lease);
+      expect(acquired?.id).toBe(jobId);
+      const token = acquired!.leaseToken!;
+      database.counter.reset();
+      await startJob(db, worker, jobId, token, lease);
+      await startTask(db, worker, first!.id, token);
+      await reportTaskProgress(db, worker, first!.id, token, 0.5);
+      await finishTask(db, worker, first!.id, token, { success: true });
+      await startTask(db, worker, second!.id, token);
+      await finishTask(db, worker, second!.id, token, { success: true, output: "done" });
+      await reportJobProgress(db, worker, jobId, { leaseToken: token, progress: 0.9 }, lease);
+      await renewJobLease(db, worker, jobId, token, lease);
+      await appendJobLog(db, worker, { jobId, leaseToken: token, lines: [{ stream: "STDOUT", line: "hello" }] }, DEFAULT_LOG_LIMITS);
+      await finishJob(db, worker, jobId, { leaseToken: token });
+      const explained = database.counter.statements
+        .map((text, at) => ({ text, values: database.counter.parameters[at] }))
+        .filter(({ text }) => /^\s*(\/\*[^*]*\*\/\s*)?(with|select|insert|update|delete)\b/i.test(text) && /\bjobs\b/.test(text));
+      expect(explained.length).toBeGreaterThanOrEqual(10);
+      for (const { text, values } of explained) {
+        const { rows } = await database.pool.query({ text: `explain (format json) ${text}`, values });
+        const plan = JSON.stringify(rows[0]["QUERY PLAN"]);
+        expect(plan, text).not.toMatch(/"Index Name":"jobs_status_idx"/);
+        expect(plan, text).not.toMatch(/"Node Type":"Seq Scan","Parent Relationship":"[^"]*","Parallel Aware":false,"Async Capable":false,"Relation Name":"(jobs|tasks)"/);
+      }
     });
   });
 
