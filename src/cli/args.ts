@@ -19,7 +19,7 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-const JOB_STATUSES = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const satisfies readonly JobStatus[];
+const JOB_STATUSES = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const satisfies readonly JobStatus[];
 export const FINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 /** For --status: repeatable, comma lists, any case, checked against the lifecycle's statuses. */

@@ -158,7 +158,7 @@ export async function failPastDeadlines(db: Db, at?: Date, limit = 500): Promise
     /* failPastDeadlines */
     with due as (
       select id, status from jobs
-       where deadline < ${now} and deadline is not null and status in ('QUEUED', 'ACQUIRED', 'RUNNING') and deleted_at is null
+       where deadline < ${now} and deadline is not null and status in ('WAITING', 'QUEUED', 'ACQUIRED', 'RUNNING') and deleted_at is null
        order by deadline
        limit ${limit}::int
        for update skip locked

@@ -2,7 +2,8 @@
 // Arvados' find-or-create reuse of an equivalent earlier job.
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
-import type { JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
+import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
+import { checkDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
 import { checkRequiredLabels } from "./labels.js";
 import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
@@ -45,6 +46,10 @@ export type NewJob = {
   reuse?: ReuseVersions | null;
   /** Tasks to create with the job, numbered (qsequence) in the order given. */
   tasks?: NewTask[] | null;
+  /** Jobs (by id) that must all have succeeded before this one may be claimed. */
+  dependsOn?: string[] | null;
+  /** What the job does when one of its dependencies fails for good; CANCEL unless given. */
+  onDependencyFailure?: DependencyFailurePolicy | null;
 };
 
 /**
@@ -187,25 +192,23 @@ async function findReusable(
   return { chosen: { jobId: chosen.id, reason }, passedOver };
 }
 
-/**
- * Creates a job from a template after validating everything against it (every problem reported
- * at once, nothing written on any). With an idempotency key, a retry returns the job the first
- * call created; with findOrCreate, an equivalent earlier job may be returned instead. Users and
- * admins.
- */
-export async function createJob(db: Db, actor: Principal, input: NewJob): Promise<CreateJobResult> {
-  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create jobs");
-  refuseUnstorableText(input);
-  const creator: UserPrincipal = actor;
-  if (input.idempotencyKey) {
-    const earlier = await db.job.findUnique({
-      where: { creatorId_idempotencyKey: { creatorId: creator.userId, idempotencyKey: input.idempotencyKey } },
-      select: { id: true },
-    });
-    if (earlier) return { jobId: earlier.id, outcome: "IDEMPOTENT_REPLAY", reason: "the idempotency key was used before", passedOver: [] };
-  }
+/** A job checked against its template, ready to be written. */
+export type PreparedJob = NonNullable<Awaited<ReturnType<typeof prepareJob>>>;
 
-  const errors: FieldError[] = [];
+/**
+ * Checks a new job against its template and the rules for every field, adding each problem to
+ * `errors` under `at` (the path of the job in the request); null when the template was not found.
+ * Writes nothing.
+ */
+export async function prepareJob(db: Db, input: NewJob, errors: FieldError[], at: string[]) {
+  const before = errors.length;
+  const own: FieldError[] = [];
+  const found = await prepareOwn(db, input, own);
+  errors.push(...own.map((e) => ({ ...e, path: [...at, ...e.path] })));
+  return errors.length > before ? null : found;
+}
+
+async function prepareOwn(db: Db, input: NewJob, errors: FieldError[]) {
   const queue = checkFields(input, errors);
   const template = await findTemplate(db, input, errors);
   let inputs: TypedValues = {};
@@ -238,9 +241,95 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
     errors.push({ path: ["parent"], message: "no such job" });
   }
-  if (errors.length || !template || !policy) throw new ValidationError("the job is not valid", errors);
+  if (!template || !policy) return null;
+  return { template, queue, inputs, parameters, policy };
 
-  const print = fingerprint(template.id, inputs, parameters);
+}
+
+/** Where a new job stands among others: its workflow, how many dependencies it waits for, whether others wait for it. */
+export type JobPlace = { workflowId?: string; waitingOn: number; hasDependents?: boolean };
+
+/**
+ * Writes a prepared job, its tasks and its CREATED event in the caller's transaction: WAITING while
+ * it waits for dependencies, else QUEUED.
+ */
+export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrincipal, input: NewJob, prepared: PreparedJob, place: JobPlace) {
+  const { template, queue, inputs, parameters, policy } = prepared;
+  const status: JobStatus = place.waitingOn > 0 ? "WAITING" : "QUEUED";
+  const created = await tx.job.create({
+    data: {
+      templateId: template.id,
+      queue,
+      name: input.name ?? null,
+      description: input.description ?? "",
+      inputValues: inputs as Prisma.InputJsonValue,
+      parameterValues: parameters as Prisma.InputJsonValue,
+      parentId: input.parentId ?? null,
+      priority: input.priority ?? 0,
+      tags: input.tags ?? [],
+      maxAttempts: policy.maxAttempts,
+      retryBackoffBaseSeconds: policy.backoffBaseSeconds,
+      retryBackoffCapSeconds: policy.backoffCapSeconds,
+      retryJitter: policy.jitter,
+      retryOn: policy.retryOn,
+      timeLimitSeconds: input.timeLimitSeconds ?? template.timeLimitSeconds,
+      taskTimeLimitSeconds: input.taskTimeLimitSeconds ?? template.taskTimeLimitSeconds,
+      stallAfterSeconds: template.stallAfterSeconds,
+      deadline: input.deadline ?? null,
+      onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
+      requiredLabels: (input.requiredLabels ?? {}) as Prisma.InputJsonValue,
+      runAfter: input.runAfter ?? undefined,
+      nondeterministic: input.nondeterministic ?? false,
+      idempotencyKey: input.idempotencyKey ?? null,
+      fingerprint: fingerprint(template.id, inputs, parameters),
+      creatorId: creator.userId,
+      status,
+      waitingOn: place.waitingOn,
+      onDependencyFailure: input.onDependencyFailure ?? "CANCEL",
+      hasDependents: place.hasDependents ?? false,
+      workflowId: place.workflowId ?? null,
+      tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
+    },
+    select: { id: true },
+  });
+  // The job's event_txid and its first event's txid are both this transaction's id (their default).
+  await tx.jobEvent.create({
+    data: {
+      jobId: created.id,
+      kind: "CREATED",
+      toStatus: status,
+      actorUserId: creator.userId,
+      jobVersion: 1,
+      ...(place.workflowId ? { detail: { workflow: place.workflowId } } : {}),
+    },
+  });
+  return created;
+}
+
+/**
+ * Creates a job from a template after validating everything against it (every problem reported
+ * at once, nothing written on any). With an idempotency key, a retry returns the job the first
+ * call created; with findOrCreate, an equivalent earlier job may be returned instead. Users and
+ * admins.
+ */
+export async function createJob(db: Db, actor: Principal, input: NewJob): Promise<CreateJobResult> {
+  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create jobs");
+  refuseUnstorableText(input);
+  const creator: UserPrincipal = actor;
+  if (input.idempotencyKey) {
+    const earlier = await db.job.findUnique({
+      where: { creatorId_idempotencyKey: { creatorId: creator.userId, idempotencyKey: input.idempotencyKey } },
+      select: { id: true },
+    });
+    if (earlier) return { jobId: earlier.id, outcome: "IDEMPOTENT_REPLAY", reason: "the idempotency key was used before", passedOver: [] };
+  }
+
+  const errors: FieldError[] = [];
+  const prepared = await prepareJob(db, input, errors, []);
+  await checkDependencies(db, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"], errors);
+  if (errors.length || !prepared) throw new ValidationError("the job is not valid", errors);
+  const { template, inputs, parameters } = prepared;
+
   // A job created after all says which earlier ones it was not, and why, as a reused one does.
   let passedOver: PassedOver[] = [];
   if (input.findOrCreate && !input.nondeterministic) {
@@ -251,39 +340,9 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
 
   try {
     const job = await db.$transaction(async (tx) => {
-      const created = await tx.job.create({
-        data: {
-          templateId: template.id,
-          queue,
-          name: input.name ?? null,
-          description: input.description ?? "",
-          inputValues: inputs as Prisma.InputJsonValue,
-          parameterValues: parameters as Prisma.InputJsonValue,
-          parentId: input.parentId ?? null,
-          priority: input.priority ?? 0,
-          tags: input.tags ?? [],
-          maxAttempts: policy.maxAttempts,
-          retryBackoffBaseSeconds: policy.backoffBaseSeconds,
-          retryBackoffCapSeconds: policy.backoffCapSeconds,
-          retryJitter: policy.jitter,
-          retryOn: policy.retryOn,
-          timeLimitSeconds: input.timeLimitSeconds ?? template.timeLimitSeconds,
-          taskTimeLimitSeconds: input.taskTimeLimitSeconds ?? template.taskTimeLimitSeconds,
-          stallAfterSeconds: template.stallAfterSeconds,
-          deadline: input.deadline ?? null,
-          onTaskFailure: input.onTaskFailure ?? "FAIL_JOB",
-          requiredLabels: (input.requiredLabels ?? {}) as Prisma.InputJsonValue,
-          runAfter: input.runAfter ?? undefined,
-          nondeterministic: input.nondeterministic ?? false,
-          idempotencyKey: input.idempotencyKey ?? null,
-          fingerprint: print,
-          creatorId: creator.userId,
-          tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
-        },
-        select: { id: true },
-      });
-      // The job's event_txid and its first event's txid are both this transaction's id (their default).
-      await tx.jobEvent.create({ data: { jobId: created.id, kind: "CREATED", toStatus: "QUEUED", actorUserId: creator.userId, jobVersion: 1 } });
+      const waitingOn = await lockDependencies(tx, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"]);
+      const created = await insertJob(tx, creator, input, prepared, { waitingOn });
+      await linkDependencies(tx, created.id, input.dependsOn ?? []);
       return created;
     });
     return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };

@@ -36,6 +36,7 @@ export function jobConditions(filter: JobFilter, p: SqlParams, j: string): strin
   if (filter.nodeId) where.push(`${j}.node_id = ${p.add(filter.nodeId)}::uuid`);
   if (filter.creatorId) where.push(`${j}.creator_id = ${p.add(filter.creatorId)}::uuid`);
   if (filter.parentId) where.push(`${j}.parent_id = ${p.add(filter.parentId)}::uuid`);
+  if (filter.workflowId) where.push(`${j}.workflow_id = ${p.add(filter.workflowId)}::uuid`);
   if (filter.topLevel != null) where.push(`${j}.parent_id is ${filter.topLevel ? "" : "not "}null`);
   if (filter.stalled != null) where.push(filter.stalled ? stalledCondition(j) : `not coalesce(${stalledCondition(j)}, false)`);
   if (filter.tags?.length) where.push(`${j}.tags @> ${p.add(filter.tags)}::text[]`);

@@ -17,6 +17,8 @@ export type JobFilter = {
   creatorId?: string | null;
   /** Children of this job. */
   parentId?: string | null;
+  /** Jobs of this workflow. */
+  workflowId?: string | null;
   /** true: only jobs without a parent; false: only child jobs. */
   topLevel?: boolean | null;
   /** Only stalled jobs (true) or only jobs that are not (false); see stalls.ts. */

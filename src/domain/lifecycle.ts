@@ -20,7 +20,7 @@ export type JobAction =
   | "addOutput"
   | "deleteOutput";
 
-const ANY: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
+const ANY: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
 /** The statuses from which each action is allowed. */
 export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
@@ -32,7 +32,7 @@ export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
   finish: ["RUNNING"],
   reset: ["ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"],
   abort: ["ACQUIRED", "RUNNING"],
-  cancel: ["QUEUED", "ACQUIRED", "RUNNING"],
+  cancel: ["WAITING", "QUEUED", "ACQUIRED", "RUNNING"],
   update: ANY,
   delete: ANY,
   reinstate: ANY,
@@ -42,8 +42,11 @@ export const allowedFrom: Record<JobAction, readonly JobStatus[]> = {
   deleteOutput: ANY,
 };
 
-/** The statuses of a job still in play: waiting for a node (QUEUED) or held by one (ACQUIRED, RUNNING). */
-export const IN_PLAY: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING"];
+/**
+ * The statuses of a job still in play: waiting for its dependencies (WAITING) or for a node
+ * (QUEUED), or held by one (ACQUIRED, RUNNING).
+ */
+export const IN_PLAY: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING"];
 
 /**
  * The refusal of a node's action on a job that has left play (finished or cancelled): no lease on

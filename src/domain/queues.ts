@@ -61,7 +61,7 @@ export type QueueWindow = { minutes: 5 | 60; succeeded: number; failed: number; 
 /** A queue's last 5 and last 60 minutes. */
 export type QueueThroughput = { name: string; recent: [QueueWindow, QueueWindow] };
 
-export const STATUSES: readonly JobStatus[] = ["QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
+export const STATUSES: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
 const MAX_NAME = 200;
 

@@ -462,7 +462,8 @@ export function resetJob(
     leaseToken: input.leaseToken ?? null,
     input: { leaseToken: input.leaseToken },
     detail: { keepOutputs: Boolean(input.keepOutputs), keepSucceededTasks: Boolean(input.keepSucceededTasks) },
-    set: sql`status = 'QUEUED', node_id = null, ${LEASE_ENDED}, start_time = null,
+    // A job whose dependencies have not all succeeded waits for them again.
+    set: sql`status = (case when j.waiting_on > 0 then 'WAITING' else 'QUEUED' end)::"JobStatus", node_id = null, ${LEASE_ENDED}, start_time = null,
              end_time = null, progress = 0, progress_detail = null, error_reason = null, attempts = 0, run_after = now()`,
     alsoDo: input.keepOutputs ? undefined : sql`delete from job_outputs where job_id in (select id from changed)`,
     tasks: { kind: "reset", keepSucceeded: Boolean(input.keepSucceededTasks) },
@@ -602,6 +603,7 @@ const DELETED_JOB_SNAPSHOT = Prisma.raw(`jsonb_build_object(${[
   "node_id",
   "creator_id",
   "parent_id",
+  "workflow_id",
   "tags",
   "created_at",
   "updated_at",

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { sqlRows } from "../db/rows.js";
+import { unmetDependenciesOf } from "./dependencies.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
 import { queuePositions } from "./queue-positions.js";
 import { heldIn, NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
@@ -21,11 +22,13 @@ export type WaitReason =
   | { kind: "NO_NODE_ONLINE"; message: string; drainingNodes: number }
   | { kind: "NO_NODE_WITH_EXECUTOR"; message: string; executor: string }
   | { kind: "REQUIREMENTS_EXCEED_NODES"; message: string; nodesWithExecutors: number; example: string | null }
+  | { kind: "WAITING_FOR_DEPENDENCIES"; message: string; jobs: Array<{ id: string; number: bigint; status: JobStatus }> }
   | { kind: "READY"; message: string };
 
 export type WaitReasonCode = WaitReason["kind"];
 
 export const WAIT_REASON_CODES: readonly WaitReasonCode[] = [
+  "WAITING_FOR_DEPENDENCIES",
   "DELETED",
   "FINISHED",
   "HELD",
@@ -102,12 +105,19 @@ export async function whyNotRunning(
        where j.id = any(${[...jobIds]}::uuid[])`),
     knownPositions ?? queuePositions(db, jobIds),
   ]);
+  const waiting = rows.filter((r) => r.status === "WAITING" && !r.deleted_at).map((r) => r.id);
+  const unmet = waiting.length ? await unmetDependenciesOf(db, waiting) : new Map<string, never[]>();
   const result = new Map<string, WaitReason[]>();
-  for (const row of rows) result.set(row.id, await reasonsFor(db, row, positions.get(row.id) ?? 0));
+  for (const row of rows) result.set(row.id, await reasonsFor(db, row, positions.get(row.id) ?? 0, unmet.get(row.id) ?? []));
   return result;
 }
 
-async function reasonsFor(db: Db, row: Row, jobsAhead: number): Promise<WaitReason[]> {
+async function reasonsFor(
+  db: Db,
+  row: Row,
+  jobsAhead: number,
+  unmet: Array<{ id: string; number: bigint; status: JobStatus }>,
+): Promise<WaitReason[]> {
   if (row.deleted_at) {
     return [{ kind: "DELETED", message: "the job is deleted: reinstate it to queue it again", deletedAt: row.deleted_at }];
   }
@@ -119,6 +129,14 @@ async function reasonsFor(db: Db, row: Row, jobsAhead: number): Promise<WaitReas
     return [{ kind: "HELD", message: "a node has acquired the job and has not started it yet", nodeId: row.node_id }];
   }
   const reasons: WaitReason[] = [];
+  if (row.status === "WAITING") {
+    const named = unmet.slice(0, 10).map((j) => `#${j.number} (${j.status})`).join(", ");
+    reasons.push({
+      kind: "WAITING_FOR_DEPENDENCIES",
+      message: `it waits for ${plural(unmet.length, "dependency", "dependencies")} to succeed: ${named}${unmet.length > 10 ? ", ..." : ""}`,
+      jobs: unmet,
+    });
+  }
   if (row.paused) reasons.push({ kind: "QUEUE_PAUSED", message: `its queue "${row.queue}" is paused`, queue: row.queue });
   if (row.concurrency_limit !== null && row.held! >= row.concurrency_limit) {
     reasons.push({
@@ -136,7 +154,7 @@ async function reasonsFor(db: Db, row: Row, jobsAhead: number): Promise<WaitReas
         : { kind: "RUN_AFTER", message: `it may not run before ${row.run_after.toISOString()} (its runAfter)`, until: row.run_after },
     );
   }
-  if (jobsAhead > 0) {
+  if (jobsAhead > 0 && row.status === "QUEUED") {
     reasons.push({ kind: "BEHIND_JOBS", message: `${plural(jobsAhead, "job")} of queue "${row.queue}" will be claimed before it`, queue: row.queue, jobsAhead });
   }
   if (row.online === row.draining) {

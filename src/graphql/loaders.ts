@@ -32,6 +32,8 @@ import {
   type QueueThroughput,
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
+import { dependenciesOf, dependentsOf } from "../domain/dependencies.js";
+import { workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
 import { logStats, type LogStats } from "../domain/logs.js";
@@ -123,6 +125,30 @@ export class Loaders {
     return this.#keyedLoader(["progressReports"], async (ids) => {
       const found = await recentReports(this.#db, ids);
       return ids.map((id) => found.get(id) ?? []);
+    });
+  }
+
+  /** Each job's dependencies (ids of the jobs it waits for). */
+  get dependencies(): DataLoader<string, string[]> {
+    return this.#keyedLoader(["dependencies"], async (ids) => {
+      const found = await dependenciesOf(this.#db, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    });
+  }
+
+  /** Each job's dependents (ids of the jobs waiting for it). */
+  get dependents(): DataLoader<string, string[]> {
+    return this.#keyedLoader(["dependents"], async (ids) => {
+      const found = await dependentsOf(this.#db, ids);
+      return ids.map((id) => found.get(id) ?? []);
+    });
+  }
+
+  /** Each workflow's jobs counted by status, and their progress. */
+  get workflowSummary(): DataLoader<string, WorkflowSummary> {
+    return this.#keyedLoader(["workflowSummary"], async (ids) => {
+      const found = await workflowSummaries(this.#db, ids);
+      return ids.map((id) => found.get(id)!);
     });
   }
 

@@ -31,6 +31,9 @@ import "./types/no-node-online-reason.js";
 import "./types/missing-executor-reason.js";
 import "./types/requirements-exceed-nodes-reason.js";
 import "./types/ready-reason.js";
+import "./types/waiting-for-dependencies-reason.js";
+import "./types/workflow.js";
+import "./types/workflow-actions.js";
 
 // Every operation needs a caller with a valid token; the HTTP and WebSocket layers refuse others
 // before execution, and these scopes hold even if a request got past them. Every object is reached

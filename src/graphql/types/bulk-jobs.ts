@@ -35,7 +35,7 @@ const BulkItemRef = builder.objectRef<BulkItem>("BulkJobItem").implement({
   }),
 });
 
-const BulkPayload = builder.objectRef<BulkResult>("BulkJobsPayload").implement({
+export const BulkPayload = builder.objectRef<BulkResult>("BulkJobsPayload").implement({
   description: "What a bulk action did, or in a dry run would do.",
   fields: (t) => ({
     dryRun: t.exposeBoolean("dryRun", { description: "Whether nothing was changed, only predicted." }),

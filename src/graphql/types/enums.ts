@@ -1,11 +1,12 @@
 // The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
-import { AttemptOutcome, JobEventKind, JobFailureKind, JobStatus, LogStream, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import { AttemptOutcome, DependencyFailurePolicy, JobEventKind, JobFailureKind, JobStatus, LogStream, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
 import { builder } from "../builder.js";
 
 export const JobStatusEnum = builder.enumType(JobStatus, {
   name: "JobStatus",
-  description: "Where a job is in its lifecycle: QUEUED -> ACQUIRED -> RUNNING -> SUCCEEDED | FAILED, or CANCELLED.",
+  description: "Where a job is in its lifecycle: (WAITING ->) QUEUED -> ACQUIRED -> RUNNING -> SUCCEEDED | FAILED, or CANCELLED.",
   values: {
+    WAITING: { description: "Waiting for its dependencies: no node can acquire it until every one of them has succeeded (see dependencies)." },
     QUEUED: { description: "Waiting for a worker node to acquire it." },
     ACQUIRED: { description: "Reserved by a worker node, which holds a lease on it, but not started yet." },
     RUNNING: { description: "Being worked on by the node that holds it." },
@@ -36,6 +37,15 @@ export const TaskFailurePolicyEnum = builder.enumType(TaskFailurePolicy, {
       description:
         "The job goes on with the tasks that do not depend on the failed one (its sequence and lower); the higher sequences are cancelled, naming it.",
     },
+  },
+});
+
+export const DependencyFailurePolicyEnum = builder.enumType(DependencyFailurePolicy, {
+  name: "DependencyFailurePolicy",
+  description: "What a waiting job does when one of its dependencies fails for good (FAILED or CANCELLED).",
+  values: {
+    CANCEL: { description: "It is cancelled, naming the dependency; so are the jobs waiting for it, in turn." },
+    WAIT: { description: "It keeps waiting: a reset of the dependency, which may then succeed, lets it go on." },
   },
 });
 
@@ -112,6 +122,8 @@ export const JobEventKindEnum = builder.enumType(JobEventKind, {
     STALLED: { description: "A running job went longer than its stallAfterSeconds without a progress report or lease renewal (detail: stallAfterSeconds, lastReportAt)." },
     RECOVERED: { description: "A stalled job's holder reported again (detail: stalledSeconds)." },
     QUEUE_UPDATED: { description: "A queue was paused, resumed or given a new concurrency limit. Belongs to no job (detail: queue, paused, concurrencyLimit)." },
+    DEPENDENCIES_MET: { description: "The last of the job's dependencies succeeded: it went from WAITING to QUEUED (detail: dependency, the one that succeeded last)." },
+    DEPENDENCY_RESET: { description: "A dependency that had succeeded was reset: the job, not yet acquired, went back from QUEUED to WAITING (detail: dependency)." },
   },
 });
 

@@ -5,6 +5,7 @@ import { JobStatusEnum } from "./enums.js";
 import { Job } from "./job.js";
 import { User } from "./user.js";
 import { WorkerNode } from "./worker-node.js";
+import { Workflow } from "./workflow.js";
 
 export const TemplateRef = builder.inputType("TemplateRef", {
   description: "A template by name, and optionally version (any version when omitted).",
@@ -23,6 +24,7 @@ export const JobFilter = builder.inputType("JobFilter", {
     node: t.globalID({ required: false, for: [WorkerNode], description: "Held by this worker node." }),
     creator: t.globalID({ required: false, for: [User], description: "Created by this user." }),
     parent: t.globalID({ required: false, for: [Job], description: "Children of this job." }),
+    workflow: t.globalID({ required: false, for: [Workflow], description: "Jobs of this workflow." }),
     topLevel: t.boolean({ required: false, description: "Only jobs without a parent (true) or only child jobs (false)." }),
     stalled: t.boolean({
       required: false,
@@ -57,6 +59,7 @@ export function toJobFilter(input: JobFilterInput | null | undefined): DomainJob
     nodeId: input.node?.id,
     creatorId: input.creator?.id,
     parentId: input.parent?.id,
+    workflowId: input.workflow?.id,
     topLevel: input.topLevel,
     stalled: input.stalled,
     tags: input.tags,

@@ -9,7 +9,8 @@ import {
   TimeLimitExceededError,
   ValidationError,
 } from "../../domain/errors.js";
-import { createJob } from "../../domain/create-job.js";
+import { createJob, type NewJob } from "../../domain/create-job.js";
+import { MAX_DEPENDENCIES } from "../../domain/dependencies.js";
 import {
   abortJob,
   acquireJob,
@@ -31,7 +32,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
-import { TaskFailurePolicyEnum } from "./enums.js";
+import { DependencyFailurePolicyEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { decodeOutputRef } from "./typed-value.js";
 import { Job } from "./job.js";
 import { JobTemplate } from "./job-template.js";
@@ -157,7 +158,7 @@ const ValueInput = builder.inputType("ValueInput", {
   }),
 });
 
-const CreateJobInput = builder.inputType("CreateJobInput", {
+export const CreateJobInput = builder.inputType("CreateJobInput", {
   description: "A new job.",
   fields: (t) => ({
     template: t.globalID({ required: false, for: [JobTemplate], description: "The template (a version of it), by ID." }),
@@ -199,6 +200,16 @@ const CreateJobInput = builder.inputType("CreateJobInput", {
     nondeterministic: t.boolean({ required: false, description: "Results may differ between runs: never reused." }),
     idempotencyKey: t.string({ required: false, description: "A key of the caller's: a retry with the same key returns the same job." }),
     tasks: t.field({ type: [NewTaskInput], required: false, description: "Tasks to create with the job, numbered in the order given." }),
+    dependsOn: t.globalIDList({
+      required: false,
+      for: [Job],
+      description: `Jobs that must all succeed before this one may be claimed (up to ${MAX_DEPENDENCIES}): until then it is WAITING. Deleted jobs are refused, and so are failed or cancelled ones unless onDependencyFailure is WAIT.`,
+    }),
+    onDependencyFailure: t.field({
+      type: DependencyFailurePolicyEnum,
+      required: false,
+      description: "What the job does when one of its dependencies fails for good; CANCEL unless given.",
+    }),
     reuse: t.field({
       type: ReuseVersionsInput,
       required: false,
@@ -235,6 +246,18 @@ const UpdateJobInput = builder.inputType("UpdateJobInput", {
   }),
 });
 
+/** Decodes createJob's input into the domain's new job. */
+export function toNewJob(input: typeof CreateJobInput.$inferInput): NewJob {
+  return {
+    ...input,
+    inputs: input.inputs?.map((v) => ({ ...v, asOutputRef: decodeOutputRef(v.value) })),
+    templateId: input.template?.id,
+    parentId: input.parent?.id,
+    tasks: input.tasks?.map(toNewTask),
+    dependsOn: input.dependsOn?.map((ref) => ref.id),
+  };
+}
+
 function viewer(ctx: Context) {
   // Mutations need an authenticated caller (scopes on the Mutation type); this satisfies types.
   return ctx.viewer!;
@@ -261,14 +284,7 @@ builder.mutationFields((t) => {
     description: "Creates a job from a template, validated against it. Users and admins.",
     args: { input: t.arg({ type: CreateJobInput, required: true, description: "The job." }) },
     errors: mutationErrors("createJob", [ForbiddenError, ValidationError]),
-    resolve: (_root, { input }, ctx) =>
-      createJob(ctx.db, viewer(ctx), {
-        ...input,
-        inputs: input.inputs?.map((v) => ({ ...v, asOutputRef: decodeOutputRef(v.value) })),
-        templateId: input.template?.id,
-        parentId: input.parent?.id,
-        tasks: input.tasks?.map(toNewTask),
-      }),
+    resolve: (_root, { input }, ctx) => createJob(ctx.db, viewer(ctx), toNewJob(input)),
   }),
   acquireJob: t.field({
     type: AcquireJobPayload,

@@ -1,4 +1,5 @@
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
+import type { GraphQLResolveInfo } from "graphql";
 import { pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import { getJobByNumber } from "../../domain/jobs.js";
@@ -8,7 +9,7 @@ import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
 import { connectionOf, pageFromQuery } from "../pages.js";
-import { JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
+import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
 import { JobAttempt } from "./job-attempt.js";
@@ -48,6 +49,12 @@ type Counted = { count(): Promise<number> };
 /** Where a connection's items sit in its selection. */
 const EDGE_NODE = ["edges", "node"];
 
+/** Jobs by id, in the order given, with the columns the selection asks for; ids of jobs gone are skipped. */
+async function jobsOf(ctx: Context, info: GraphQLResolveInfo, ids: readonly string[]): Promise<JobRow[]> {
+  const loaded = await ctx.loaders.job(jobColumnsSelected(info)).loadMany(ids);
+  return loaded.filter((j): j is JobRow => j != null && !(j instanceof Error));
+}
+
 export const Job = builder.prismaNode("Job", {
   description:
     "A unit of work created from a template, claimed by a worker node, and moved through its lifecycle (see status).",
@@ -76,6 +83,21 @@ export const Job = builder.prismaNode("Job", {
       nullable: true,
       description: "The job this one was created under, if any.",
       resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(jobColumnsSelected(info)).load(job.parentId) : null),
+    }),
+    workflow: t.relation("workflow", { nullable: true, description: "The workflow it was created in, if any." }),
+    dependencies: t.field({
+      type: [jobPages.ref],
+      description: "The jobs that must all succeed before this one may be claimed, in the order of their numbers (deleted ones included).",
+      resolve: async (job, _args, ctx, info) => jobsOf(ctx, info, await ctx.loaders.dependencies.load(job.id)),
+    }),
+    dependents: t.field({
+      type: [jobPages.ref],
+      description: "The jobs waiting for this one to succeed (or that did), in the order of their numbers.",
+      resolve: async (job, _args, ctx, info) => jobsOf(ctx, info, await ctx.loaders.dependents.load(job.id)),
+    }),
+    onDependencyFailure: t.expose("onDependencyFailure", {
+      type: DependencyFailurePolicyEnum,
+      description: "What the job does, while it waits, when one of its dependencies fails for good.",
     }),
     children: t.relatedConnection("children", {
       cursor: "id",

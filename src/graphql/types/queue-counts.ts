@@ -4,6 +4,7 @@ import { builder } from "../builder.js";
 export const QueueCounts = builder.objectRef<Counts>("QueueCounts").implement({
   description: "How many of a queue's jobs (not deleted) are in each status.",
   fields: (t) => ({
+    waiting: t.int({ description: "Jobs WAITING for their dependencies.", resolve: (s) => s.counts.WAITING }),
     queued: t.int({ description: "Jobs QUEUED, claimable or not yet.", resolve: (s) => s.counts.QUEUED }),
     claimable: t.int({ description: "QUEUED jobs whose runAfter has passed: the ones a claim could take now.", resolve: (s) => s.claimable }),
     scheduled: t.int({ description: "QUEUED jobs whose runAfter (or retry backoff) has not passed yet.", resolve: (s) => s.counts.QUEUED - s.claimable }),

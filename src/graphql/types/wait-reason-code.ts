@@ -4,6 +4,7 @@ import { builder } from "../builder.js";
 export const WaitReasonCodeEnum = builder.enumType("WaitReasonCode", {
   description: "Why a job is not running: the kind of a WaitReason.",
   values: {
+    WAITING_FOR_DEPENDENCIES: { description: "It is WAITING for dependencies that have not succeeded yet." },
     DELETED: { description: "The job is deleted (reinstate it to queue it again)." },
     FINISHED: { description: "The job has finished (reset it to run it again)." },
     HELD: { description: "A node has acquired the job and not started it yet." },

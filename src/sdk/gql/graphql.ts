@@ -42,6 +42,8 @@ export type CreateApiTokenInput = {
 export type CreateJobInput = {
   /** Fail the job (DEADLINE_EXCEEDED) if it has not finished by then; in the future. */
   deadline?: string | null | undefined;
+  /** Jobs that must all succeed before this one may be claimed (up to 100): until then it is WAITING. Deleted jobs are refused, and so are failed or cancelled ones unless onDependencyFailure is WAIT. */
+  dependsOn?: Array<string | number> | null | undefined;
   /** What the job is for. */
   description?: string | null | undefined;
   /** Return an earlier job with the same template version, inputs and parameters instead, if one exists that is not nondeterministic and neither failed, cancelled nor deleted (a succeeded one first). */
@@ -56,6 +58,8 @@ export type CreateJobInput = {
   name?: string | null | undefined;
   /** Results may differ between runs: never reused. */
   nondeterministic?: boolean | null | undefined;
+  /** What the job does when one of its dependencies fails for good; CANCEL unless given. */
+  onDependencyFailure?: DependencyFailurePolicy | null | undefined;
   /** What a task that fails for good does to the job; FAIL_JOB unless given. */
   onTaskFailure?: TaskFailurePolicy | null | undefined;
   /** Parameter values; defaults fill the rest. */
@@ -129,6 +133,13 @@ export type DateTimeRange = {
   to?: string | null | undefined;
 };
 
+/** What a waiting job does when one of its dependencies fails for good (FAILED or CANCELLED). */
+export type DependencyFailurePolicy =
+  /** It is cancelled, naming the dependency; so are the jobs waiting for it, in turn. */
+  | 'CANCEL'
+  /** It keeps waiting: a reset of the dependency, which may then succeed, lets it go on. */
+  | 'WAIT';
+
 /** An executor: the compute capability that runs jobs of a template. */
 export type ExecutorInput = {
   /** The executor's name, up to 200 characters. */
@@ -153,6 +164,10 @@ export type JobEventKind =
   | 'DEADLINE_EXCEEDED'
   /** The job was soft-deleted. */
   | 'DELETED'
+  /** The last of the job's dependencies succeeded: it went from WAITING to QUEUED (detail: dependency, the one that succeeded last). */
+  | 'DEPENDENCIES_MET'
+  /** A dependency that had succeeded was reset: the job, not yet acquired, went back from QUEUED to WAITING (detail: dependency). */
+  | 'DEPENDENCY_RESET'
   /** The job finished with an error. */
   | 'FAILED'
   /** The job was removed for good. */
@@ -243,9 +258,11 @@ export type JobFilter = {
   topLevel?: boolean | null | undefined;
   /** Last changed within this range. */
   updatedAt?: DateTimeRange | null | undefined;
+  /** Jobs of this workflow. */
+  workflow?: string | number | null | undefined;
 };
 
-/** Where a job is in its lifecycle: QUEUED -> ACQUIRED -> RUNNING -> SUCCEEDED | FAILED, or CANCELLED. */
+/** Where a job is in its lifecycle: (WAITING ->) QUEUED -> ACQUIRED -> RUNNING -> SUCCEEDED | FAILED, or CANCELLED. */
 export type JobStatus =
   /** Reserved by a worker node, which holds a lease on it, but not started yet. */
   | 'ACQUIRED'
@@ -258,7 +275,9 @@ export type JobStatus =
   /** Being worked on by the node that holds it. */
   | 'RUNNING'
   /** Finished without error. */
-  | 'SUCCEEDED';
+  | 'SUCCEEDED'
+  /** Waiting for its dependencies: no node can acquire it until every one of them has succeeded (see dependencies). */
+  | 'WAITING';
 
 /** A line of output. */
 export type LogLineInput = {
@@ -519,7 +538,9 @@ export type WaitReasonCode =
   /** It waits out the backoff after a failed attempt. */
   | 'RETRY_BACKOFF'
   /** It may not run before its runAfter. */
-  | 'RUN_AFTER';
+  | 'RUN_AFTER'
+  /** It is WAITING for dependencies that have not succeeded yet. */
+  | 'WAITING_FOR_DEPENDENCIES';
 
 export type CliJobLogQueryVariables = Exact<{
   id: string | number;
@@ -744,6 +765,7 @@ export type CliWhyNotRunningQueryVariables = Exact<{
 
 
 export type CliWhyNotRunningQuery = { job: { number: number, status: JobStatus, queue: string, queuePosition: number | null, whyNotRunning: Array<
+      | { code: WaitReasonCode, message: string }
       | { code: WaitReasonCode, message: string }
       | { code: WaitReasonCode, message: string }
       | { code: WaitReasonCode, message: string }

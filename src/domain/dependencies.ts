@@ -1,0 +1,114 @@
+// Jobs that wait for other jobs: the edges of the job graph, checked when they are made. What a
+// dependency's success, failure or reset does to the jobs waiting for it is done in the database,
+// in the transaction of that change, by the trigger jobs_follow_dependencies (see the migration
+// that made workflows): every path that changes a job's status (a node's finish, a lease or a
+// deadline running out, a cancel, a reset) reaches the jobs waiting for it without knowing of them.
+import type { Db } from "../db/client.js";
+import type { Prisma } from "../db/generated/prisma/client.js";
+import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
+import { ValidationError, type FieldError } from "./errors.js";
+
+/** The most dependencies one job may have. */
+export const MAX_DEPENDENCIES = 100;
+
+type Upstream = { id: string; number: bigint; status: JobStatus; deletedAt: Date | null };
+
+/** Why a job may not be depended on, or null when it may. */
+function refusal(job: Upstream | undefined, policy: DependencyFailurePolicy): string | null {
+  if (!job) return "no such job";
+  if (job.deletedAt) return `job #${job.number} is deleted: reinstate it, or leave it out`;
+  if (policy === "CANCEL" && (job.status === "FAILED" || job.status === "CANCELLED")) {
+    return `job #${job.number} is ${job.status}: this job could never run (reset it first, or wait for it with onDependencyFailure WAIT)`;
+  }
+  return null;
+}
+
+/**
+ * Checks dependencies on existing jobs, adding each problem to `errors` under `at`: every one must
+ * exist, not be deleted and be given once; under the CANCEL policy, none may have failed or been
+ * cancelled already. Writes nothing.
+ */
+export async function checkDependencies(db: Db, ids: readonly string[], policy: DependencyFailurePolicy, at: string[], errors: FieldError[]) {
+  if (!ids.length) return;
+  if (ids.length > MAX_DEPENDENCIES) {
+    errors.push({ path: at, message: `at most ${MAX_DEPENDENCIES} dependencies` });
+    return;
+  }
+  const found = new Map(
+    (await db.job.findMany({ where: { id: { in: [...ids] } }, select: { id: true, number: true, status: true, deletedAt: true } })).map((j) => [j.id, j]),
+  );
+  ids.forEach((id, i) => {
+    const twice = ids.indexOf(id) !== i;
+    const why = twice ? "given twice" : refusal(found.get(id), policy);
+    if (why) errors.push({ path: [...at, String(i)], message: why });
+  });
+}
+
+/**
+ * In the transaction that creates a job: marks its dependencies as depended on and returns how many
+ * of them have not succeeded (the job waits for those). The update locks each dependency's row, so
+ * it waits for a change of it under way and reads its status as that change left it; a change
+ * after it finds the mark and reaches the new job through the trigger. A dependency deleted or
+ * failed since checkDependencies is refused here (ValidationError), and the transaction with it.
+ */
+export async function lockDependencies(
+  tx: Prisma.TransactionClient,
+  ids: readonly string[],
+  policy: DependencyFailurePolicy,
+  at: string[],
+): Promise<number> {
+  if (!ids.length) return 0;
+  const rows = await tx.$queryRaw<Array<{ id: string; number: bigint; status: JobStatus; deletedAt: Date | null }>>`
+    /* lockDependencies */
+    update jobs set has_dependents = true where id = any(${[...ids]}::uuid[])
+    returning id, number, status, deleted_at as "deletedAt"`;
+  const found = new Map(rows.map((r) => [r.id, r]));
+  const errors: FieldError[] = [];
+  ids.forEach((id, i) => {
+    const why = refusal(found.get(id), policy);
+    if (why) errors.push({ path: [...at, String(i)], message: why });
+  });
+  if (errors.length) throw new ValidationError("the dependencies are not valid", errors);
+  return rows.filter((r) => r.status !== "SUCCEEDED").length;
+}
+
+/** Records that `jobId` depends on each of `ids` (in the creating transaction). */
+export async function linkDependencies(tx: Prisma.TransactionClient, jobId: string, ids: readonly string[]) {
+  if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId })) });
+}
+
+/** Each job's dependencies (the jobs it waits for), by job id, in the order of their numbers. */
+export async function dependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
+  const edges = await db.jobDependency.findMany({
+    where: { jobId: { in: [...jobIds] } },
+    select: { jobId: true, dependsOnId: true },
+    orderBy: { dependsOn: { number: "asc" } },
+  });
+  const found = new Map<string, string[]>(jobIds.map((id) => [id, []]));
+  for (const e of edges) found.get(e.jobId)!.push(e.dependsOnId);
+  return found;
+}
+
+/** Each job's dependents (the jobs waiting for it), by job id, in the order of their numbers. */
+export async function dependentsOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
+  const edges = await db.jobDependency.findMany({
+    where: { dependsOnId: { in: [...jobIds] } },
+    select: { jobId: true, dependsOnId: true },
+    orderBy: { job: { number: "asc" } },
+  });
+  const found = new Map<string, string[]>(jobIds.map((id) => [id, []]));
+  for (const e of edges) found.get(e.dependsOnId)!.push(e.jobId);
+  return found;
+}
+
+/** Each job's dependencies that have not succeeded, by job id (what whyNotRunning names). */
+export async function unmetDependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>> {
+  const edges = await db.jobDependency.findMany({
+    where: { jobId: { in: [...jobIds] }, dependsOn: { status: { not: "SUCCEEDED" } } },
+    select: { jobId: true, dependsOn: { select: { id: true, number: true, status: true } } },
+    orderBy: { dependsOn: { number: "asc" } },
+  });
+  const found = new Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>(jobIds.map((id) => [id, []]));
+  for (const e of edges) found.get(e.jobId)!.push(e.dependsOn);
+  return found;
+}

@@ -1,0 +1,58 @@
+// A workflow: jobs submitted together, some waiting for others, read and watched as one thing.
+import { workflowStatus } from "../../domain/workflows.js";
+import { builder, pageSize } from "../builder.js";
+import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
+
+const WorkflowCounts = builder.objectRef<{ counts: Record<string, number>; total: number }>("WorkflowCounts").implement({
+  description: "How many of a workflow's jobs (not deleted) are in each status.",
+  fields: (t) => ({
+    total: t.int({ description: "Every job of the workflow.", resolve: (s) => s.total }),
+    waiting: t.int({ description: "Jobs WAITING for their dependencies.", resolve: (s) => s.counts.WAITING ?? 0 }),
+    queued: t.int({ description: "Jobs QUEUED.", resolve: (s) => s.counts.QUEUED ?? 0 }),
+    acquired: t.int({ description: "Jobs ACQUIRED by a node and not started yet.", resolve: (s) => s.counts.ACQUIRED ?? 0 }),
+    running: t.int({ description: "Jobs RUNNING.", resolve: (s) => s.counts.RUNNING ?? 0 }),
+    succeeded: t.int({ description: "Jobs SUCCEEDED.", resolve: (s) => s.counts.SUCCEEDED ?? 0 }),
+    failed: t.int({ description: "Jobs FAILED.", resolve: (s) => s.counts.FAILED ?? 0 }),
+    cancelled: t.int({ description: "Jobs CANCELLED.", resolve: (s) => s.counts.CANCELLED ?? 0 }),
+  }),
+});
+
+export const Workflow = builder.prismaNode("Workflow", {
+  description: "Jobs submitted together by createWorkflow, some waiting for others (see Job.dependencies), read and watched as one thing.",
+  id: { field: "id" },
+  nullable: true,
+  fields: (t) => ({
+    number: t.expose("number", { type: "Long", description: "A human-friendly number, increasing in creation order." }),
+    name: t.exposeString("name", { nullable: true, description: "The name it was given." }),
+    onDependencyFailure: t.expose("onDependencyFailure", {
+      type: DependencyFailurePolicyEnum,
+      description: "What its jobs do when a dependency fails for good, unless a job was given its own policy.",
+    }),
+    creator: t.relation("creator", { nullable: true, description: "The user who created it." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
+    status: t.field({
+      type: JobStatusEnum,
+      description:
+        "What its jobs add up to: SUCCEEDED when every job did; FAILED (or CANCELLED) once every job has finished and one failed (was cancelled); RUNNING while any job is held or running, or some have finished; else QUEUED, or WAITING.",
+      resolve: async (w, _args, ctx) => workflowStatus(await ctx.loaders.workflowSummary.load(w.id)),
+    }),
+    progress: t.float({
+      description: "The mean progress of its jobs, from 0 to 1 (a succeeded job counts as done).",
+      resolve: async (w, _args, ctx) => (await ctx.loaders.workflowSummary.load(w.id)).progress,
+    }),
+    counts: t.field({
+      type: WorkflowCounts,
+      description: "How many of its jobs are in each status.",
+      resolve: (w, _args, ctx) => ctx.loaders.workflowSummary.load(w.id),
+    }),
+    jobs: t.relatedConnection("jobs", {
+      cursor: "id",
+      ...pageSize,
+      totalCount: true,
+      description: "Its jobs, in the order they were created (the order of the request). Soft-deleted ones are left out.",
+      query: () => ({ where: { deletedAt: null }, orderBy: [{ number: "asc" }] }),
+    },
+      { description: "A page of a workflow's jobs." },
+      { description: "One of the workflow's jobs, with its cursor." }),
+  }),
+});

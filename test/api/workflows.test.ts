@@ -1,0 +1,305 @@
+// Jobs that wait for other jobs: createJob's dependsOn and createWorkflow's graph of jobs, refused
+// whole when any part is wrong; a waiting job is never claimed before its dependencies succeed;
+// success, failure and reset reach the jobs waiting, by their policy, and two dependencies that
+// finish at once on two gateway instances free their dependent exactly once.
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.js";
+import { acquireNextJob } from "../../src/domain/claiming.js";
+import type { NodePrincipal } from "../../src/domain/principal.js";
+import { finishJob, startJob } from "../../src/domain/transitions.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
+import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, type TestNode } from "../helpers/principals.js";
+
+let database: TestDatabase;
+let db: Db;
+let api: TestApi;
+let node: TestNode;
+
+const lease = { leaseSeconds: 60 };
+const asNode = (n: TestNode): NodePrincipal => ({ kind: "NODE", nodeId: n.id, name: n.name, tokenId: n.tokenId });
+const gid = (id: string) => encodeGlobalId("Job", id);
+/** The input the test template requires. */
+const DATASET = [{ name: "dataset", value: "s3://data/set" }];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.db;
+  api = await createTestApi(database);
+  await createTemplate(db, "step");
+  node = await createTestNode(db);
+});
+
+beforeEach(async () => {
+  await db.job.deleteMany();
+  await db.workflow.deleteMany();
+});
+
+type Answer = Record<string, unknown> & { __typename: string };
+
+async function createJob(input: Record<string, unknown>): Promise<Answer> {
+  const data = await sendText(
+    api,
+    `mutation ($input: CreateJobInput!) { createJob(input: $input) {
+       __typename
+       ... on CreateJobPayload { job { id status dependencies { id } } }
+       ... on ValidationError { message fieldErrors { path message } }
+     } }`,
+    { input: { templateName: "step", inputs: DATASET, ...input } },
+  );
+  return data.createJob as Answer;
+}
+
+async function createWorkflow(input: Record<string, unknown>): Promise<Answer> {
+  const data = await sendText(
+    api,
+    `mutation ($input: CreateWorkflowInput!) { createWorkflow(input: $input) {
+       __typename
+       ... on CreateWorkflowPayload { workflow { id name } jobs { key job { id status } } }
+       ... on ValidationError { message fieldErrors { path message } }
+     } }`,
+    { input },
+  );
+  return data.createWorkflow as Answer;
+}
+
+/** A workflow job of the test template. */
+const step = (key: string, after: string[] = [], job: Record<string, unknown> = {}) => ({ key, after, job: { templateName: "step", name: key, inputs: DATASET, ...job } });
+
+async function keyed(input: Record<string, unknown>): Promise<{ workflowId: string; ids: Record<string, string> }> {
+  const made = await createWorkflow(input);
+  expect(made.__typename).toBe("CreateWorkflowPayload");
+  const jobs = made.jobs as Array<{ key: string; job: { id: string } }>;
+  return {
+    workflowId: (made.workflow as { id: string }).id,
+    ids: Object.fromEntries(jobs.map((j) => [j.key, decodeGlobalId(j.job.id).id])),
+  };
+}
+
+async function statusOf(id: string) {
+  return (await db.job.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
+}
+
+/** Claims the next job as the test node and finishes it (an error fails it for good). */
+async function runNext(error?: string): Promise<string | null> {
+  const job = await acquireNextJob(db, asNode(node), {}, lease);
+  if (!job) return null;
+  await startJob(db, asNode(node), job.id, job.leaseToken, lease);
+  await finishJob(db, asNode(node), job.id, { leaseToken: job.leaseToken, ...(error ? { error } : {}) });
+  return job.id;
+}
+
+describe("createJob with dependsOn", () => {
+  it("waits, unclaimable, until every dependency has succeeded, then is queued with a DEPENDENCIES_MET event", async () => {
+    const first = decodeGlobalId(((await createJob({ name: "first" })).job as { id: string }).id).id;
+    const second = decodeGlobalId(((await createJob({ name: "second" })).job as { id: string }).id).id;
+    const made = await createJob({ name: "last", dependsOn: [gid(first), gid(second)], priority: 100 });
+    expect(made.job).toMatchObject({ status: "WAITING", dependencies: [{ id: gid(first) }, { id: gid(second) }] });
+    const last = decodeGlobalId((made.job as { id: string }).id).id;
+    // The waiting job has the highest priority, and still the claims take the others first.
+    expect(await runNext()).toBe(first);
+    expect(await statusOf(last)).toBe("WAITING");
+    expect(await runNext()).toBe(second);
+    expect(await statusOf(last)).toBe("QUEUED");
+    const events = await db.jobEvent.findMany({ where: { jobId: last }, orderBy: { id: "asc" }, select: { kind: true, toStatus: true, jobVersion: true } });
+    expect(events).toEqual([
+      { kind: "CREATED", toStatus: "WAITING", jobVersion: 1 },
+      { kind: "DEPENDENCIES_MET", toStatus: "QUEUED", jobVersion: 2 },
+    ]);
+    expect(await runNext()).toBe(last);
+  });
+
+  it("is queued at once when its dependencies have all succeeded already", async () => {
+    const first = decodeGlobalId(((await createJob({ name: "first" })).job as { id: string }).id).id;
+    await runNext();
+    expect((await createJob({ dependsOn: [gid(first)] })).job).toMatchObject({ status: "QUEUED" });
+  });
+
+  it("refuses unknown, deleted, repeated and failed dependencies, naming each, and writes nothing", async () => {
+    const failed = decodeGlobalId(((await createJob({ name: "fails" })).job as { id: string }).id).id;
+    await runNext("broken");
+    const deleted = decodeGlobalId(((await createJob({ name: "gone" })).job as { id: string }).id).id;
+    await db.job.update({ where: { id: deleted }, data: { deletedAt: new Date() } });
+    const before = await db.job.count();
+    const unknown = gid("00000000-0000-4000-8000-000000000000");
+    const refused = await createJob({ dependsOn: [unknown, gid(deleted), gid(failed), gid(failed)] });
+    expect(refused.__typename).toBe("ValidationError");
+    expect(refused.fieldErrors).toEqual([
+      { path: ["dependsOn", "0"], message: "no such job" },
+      { path: ["dependsOn", "1"], message: expect.stringContaining("is deleted") },
+      { path: ["dependsOn", "2"], message: expect.stringContaining("is FAILED") },
+      { path: ["dependsOn", "3"], message: "given twice" },
+    ]);
+    expect(await db.job.count()).toBe(before);
+    // Waiting for a reset of the failed one is a choice the caller can make.
+    expect((await createJob({ dependsOn: [gid(failed)], onDependencyFailure: "WAIT" })).job).toMatchObject({ status: "WAITING" });
+  });
+});
+
+describe("createWorkflow", () => {
+  const diamond = { name: "diamond", jobs: [step("prepare"), step("train", ["prepare"]), step("test", ["prepare"]), step("report", ["train", "test"])] };
+
+  it("creates a diamond whose jobs run in dependency order, and reads as one workflow", async () => {
+    const { workflowId, ids } = await keyed(diamond);
+    const read = async () =>
+      (
+        await sendText(
+          api,
+          `query ($id: ID!) { workflow(id: $id) {
+             name status progress counts { total waiting queued succeeded }
+             jobs(first: 10) { totalCount edges { node { name status dependencies { name } dependents { name } } } }
+           } }`,
+          { id: workflowId },
+        )
+      ).workflow as Record<string, unknown>;
+    expect(await read()).toMatchObject({
+      name: "diamond",
+      status: "QUEUED",
+      progress: 0,
+      counts: { total: 4, waiting: 3, queued: 1, succeeded: 0 },
+      jobs: {
+        totalCount: 4,
+        edges: [
+          { node: { name: "prepare", status: "QUEUED", dependencies: [], dependents: [{ name: "train" }, { name: "test" }] } },
+          { node: { name: "train", status: "WAITING", dependencies: [{ name: "prepare" }], dependents: [{ name: "report" }] } },
+          { node: { name: "test", status: "WAITING", dependencies: [{ name: "prepare" }], dependents: [{ name: "report" }] } },
+          { node: { name: "report", status: "WAITING", dependencies: [{ name: "train" }, { name: "test" }], dependents: [] } },
+        ],
+      },
+    });
+    const order = [];
+    for (let id = await runNext(); id; id = await runNext()) order.push(id);
+    expect(order[0]).toBe(ids.prepare);
+    expect(new Set(order.slice(1, 3))).toEqual(new Set([ids.train, ids.test]));
+    expect(order[3]).toBe(ids.report);
+    expect(await read()).toMatchObject({ status: "SUCCEEDED", progress: 1, counts: { total: 4, succeeded: 4, waiting: 0 } });
+    // JobFilter.workflow finds its jobs, and no others.
+    await createJob({ name: "outside" });
+    const listed = await sendText(api, `query ($id: ID!) { jobs(filter: { workflow: $id }) { totalCount } }`, { id: workflowId });
+    expect(listed.jobs).toEqual({ totalCount: 4 });
+  });
+
+  it("refuses a cycle, naming it and where it closes, and writes nothing", async () => {
+    const refused = await createWorkflow({ jobs: [step("a", ["c"]), step("b", ["a"]), step("c", ["b"])] });
+    expect(refused.__typename).toBe("ValidationError");
+    expect(refused.fieldErrors).toEqual([{ path: ["jobs", "1", "after", "0"], message: "a cycle: a → c → b → a" }]);
+    expect(await db.job.count()).toBe(0);
+    expect(await db.workflow.count()).toBe(0);
+    const self = await createWorkflow({ jobs: [step("alone", ["alone"])] });
+    expect(self.fieldErrors).toEqual([{ path: ["jobs", "0", "after", "0"], message: "a cycle: alone → alone" }]);
+  });
+
+  it("refuses unknown keys, repeated keys and a bad job, each under its path, and writes nothing", async () => {
+    const refused = await createWorkflow({
+      jobs: [step("a"), step("a"), step("b", ["nowhere"]), { key: "c", job: { templateName: "no-such-template" } }],
+    });
+    expect(refused.__typename).toBe("ValidationError");
+    expect(refused.fieldErrors).toEqual(
+      expect.arrayContaining([
+        { path: ["jobs", "1", "key"], message: expect.stringContaining("jobs.0") },
+        { path: ["jobs", "2", "after", "0"], message: 'no job of this workflow has the key "nowhere"' },
+        { path: ["jobs", "3", "template"], message: "no such template" },
+      ]),
+    );
+    expect(await db.job.count()).toBe(0);
+  });
+
+  it("cancels the jobs waiting for a job that failed for good, naming it, down the graph", async () => {
+    const { workflowId, ids } = await keyed(diamond);
+    await runNext("the data was bad");
+    for (const key of ["train", "test", "report"]) {
+      const job = await db.job.findUniqueOrThrow({ where: { id: ids[key]! }, select: { status: true, errorReason: true } });
+      expect(job.status, key).toBe("CANCELLED");
+      expect(job.errorReason, key).toMatch(/^its dependency, job #\d+, (failed|was cancelled)$/);
+    }
+    const cancelled = await db.jobEvent.findFirstOrThrow({ where: { jobId: ids.train!, kind: "CANCELLED" }, select: { detail: true } });
+    expect(cancelled.detail).toMatchObject({ dependency: { id: ids.prepare, status: "FAILED" } });
+    const status = await sendText(api, `query ($id: ID!) { workflow(id: $id) { status } }`, { id: workflowId });
+    expect(status.workflow).toEqual({ status: "FAILED" });
+  });
+
+  it("keeps waiting under WAIT, and goes on once the failed dependency is reset and succeeds", async () => {
+    const { ids } = await keyed({ onDependencyFailure: "WAIT", jobs: [step("first"), step("then", ["first"])] });
+    await runNext("flaky");
+    expect(await statusOf(ids.then!)).toBe("WAITING");
+    await sendText(api, `mutation ($id: ID!) { resetJob(id: $id) { __typename } }`, { id: gid(ids.first!) });
+    expect(await runNext()).toBe(ids.first);
+    expect(await statusOf(ids.then!)).toBe("QUEUED");
+  });
+
+  it("sends a queued dependent back to waiting when a succeeded dependency is reset", async () => {
+    const { ids } = await keyed({ jobs: [step("first"), step("then", ["first"])] });
+    await runNext();
+    expect(await statusOf(ids.then!)).toBe("QUEUED");
+    await sendText(api, `mutation ($id: ID!) { resetJob(id: $id) { __typename } }`, { id: gid(ids.first!) });
+    expect(await statusOf(ids.then!)).toBe("WAITING");
+    expect(await runNext()).toBe(ids.first);
+    expect(await runNext()).toBe(ids.then);
+  });
+
+  it("says why a waiting job waits, naming the dependencies that have not succeeded", async () => {
+    const { ids } = await keyed(diamond);
+    await runNext();
+    // A node online that fits: the dependencies are the only reason.
+    await db.workerNode.update({ where: { id: node.id }, data: { lastSeenAt: new Date() } });
+    const answer = await sendText(
+      api,
+      `query ($id: ID!) { job(id: $id) { queuePosition whyNotRunning { code message ... on WaitingForDependenciesReason { count jobs { name status } } } } }`,
+      { id: gid(ids.report!) },
+    );
+    expect(answer.job).toMatchObject({
+      queuePosition: null,
+      whyNotRunning: [
+        {
+          code: "WAITING_FOR_DEPENDENCIES",
+          message: expect.stringContaining("2 dependencies"),
+          count: 2,
+          jobs: [{ name: "train", status: "QUEUED" }, { name: "test", status: "QUEUED" }],
+        },
+      ],
+    });
+    expect((answer.job as unknown as { whyNotRunning: unknown[] }).whyNotRunning).toHaveLength(1);
+  });
+
+  it("cancelWorkflow cancels every unfinished job of the workflow and no other", async () => {
+    const { workflowId } = await keyed(diamond);
+    await runNext();
+    const outside = decodeGlobalId(((await createJob({ name: "outside" })).job as { id: string }).id).id;
+    const answer = await sendText(api, `mutation ($id: ID!) { cancelWorkflow(id: $id) { __typename ... on BulkJobsPayload { matched changed } } }`, { id: workflowId });
+    expect(answer.cancelWorkflow).toEqual({ __typename: "BulkJobsPayload", matched: 4, changed: 3 });
+    const statuses = await db.job.findMany({ where: { workflowId: decodeGlobalId(workflowId).id }, select: { status: true }, orderBy: { number: "asc" } });
+    expect(statuses.map((s) => s.status)).toEqual(["SUCCEEDED", "CANCELLED", "CANCELLED", "CANCELLED"]);
+    expect(await statusOf(outside)).toBe("QUEUED");
+  });
+});
+
+describe("two dependencies finishing at once", () => {
+  // Each finish runs the trigger in its own transaction; the dependent's row is locked by the
+  // first and read afresh by the second, so it is queued once, whichever commits first.
+  it("frees their dependent exactly once, on two gateway instances, every time", async () => {
+    const instances = [createDb({ url: database.url }), createDb({ url: database.url })];
+    const nodes = [await createTestNode(db), await createTestNode(db)];
+    try {
+      for (let round = 0; round < 15; round++) {
+        await db.job.deleteMany();
+        const { ids } = await keyed({ jobs: [step("left"), step("right"), step("both", ["left", "right"])] });
+        const held = await Promise.all(
+          [ids.left!, ids.right!].map(async (id, i) => {
+            const taken = await acquireNextJob(instances[i]!, asNode(nodes[i]!), {}, lease);
+            await startJob(instances[i]!, asNode(nodes[i]!), taken!.id, taken!.leaseToken, lease);
+            return taken!;
+          }),
+        );
+        expect(new Set(held.map((j) => j.id))).toEqual(new Set([ids.left, ids.right]));
+        await Promise.all(held.map((job, i) => finishJob(instances[i]!, asNode(nodes[i]!), job.id, { leaseToken: job.leaseToken })));
+        const both = await db.job.findUniqueOrThrow({ where: { id: ids.both! }, select: { status: true, waitingOn: true, version: true } });
+        expect(both).toEqual({ status: "QUEUED", waitingOn: 0, version: 2 });
+        expect(await db.jobEvent.count({ where: { jobId: ids.both!, kind: "DEPENDENCIES_MET" } })).toBe(1);
+      }
+    } finally {
+      await Promise.all(instances.map((i) => i.$disconnect()));
+    }
+  });
+});
