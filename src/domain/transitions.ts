@@ -615,7 +615,10 @@ const DELETED_JOB_SNAPSHOT = Prisma.raw(`jsonb_build_object(${[
   .map((column) => `'${column}', ${column}`)
   .join(", ")})`);
 
-/** Deletes a job for good, with its tasks and outputs; its events stay as the audit trail. Admins only. */
+/**
+ * Deletes a job for good, with its tasks and outputs; its events stay as the audit trail. The jobs
+ * waiting for it are cancelled. Admins only.
+ */
 export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Promise<{ id: string; number: bigint }> {
   if (!isAdmin(actor)) {
     const exists = await db.job.findUnique({ where: { id: jobId }, select: { id: true } });
@@ -631,6 +634,20 @@ export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Pr
       select id, 'HARD_DELETED', status, jsonb_build_object('jobId', id, 'number', number, 'job', ${DELETED_JOB_SNAPSHOT}),
              ${g.userId}::uuid, ${g.nodeId}::uuid, version + 1, greatest(event_txid, pg_current_xact_id())
         from removed
+    ), orphaned as (
+      -- A job waiting for it can never run now, whatever its policy: it is cancelled, naming it
+      -- (and the jobs waiting for that one follow, through jobs_follow_dependencies).
+      update jobs d set status = 'CANCELLED', end_time = now(), error_reason = format('its dependency, job #%s, was deleted', r.number),
+                        version = d.version + 1, updated_at = now(), ${nextEventTxid("d")}
+        from removed r join job_dependencies e on e.depends_on_id = r.id
+       where d.id = e.job_id and d.status = 'WAITING'
+      returning d.id, d.version, d.event_txid, d.error_reason, r.id as dependency_id, r.number as dependency_number
+    ), orphan_events as (
+      insert into job_events (job_id, kind, from_status, to_status, detail, actor_user_id, actor_node_id, job_version, txid)
+      select id, 'CANCELLED', 'WAITING', 'CANCELLED',
+             jsonb_build_object('reason', error_reason, 'dependency', jsonb_build_object('id', dependency_id, 'number', dependency_number, 'status', 'DELETED')),
+             ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
+        from orphaned
     )
     select id, number from removed`;
   if (!row) throw new NotFoundError("job", jobId);

@@ -209,6 +209,7 @@ describe("GET /metrics", () => {
 
     const metrics = await scrape(fresh);
     expect(Object.fromEntries(metrics.samples.filter((s) => s.name === "jobgraph_jobs").map((s) => [s.labels.status, s.value]))).toEqual({
+      WAITING: 0,
       QUEUED: 6,
       ACQUIRED: 0,
       RUNNING: 2,

@@ -38,6 +38,7 @@ const VALIDATION_OF_TEXT_ONLY = [
   "hardDeleteJob",
   "drainNode",
   "undrainNode",
+  "cancelWorkflow",
   "startTask",
   "finishTask",
   "resetTask",
@@ -198,6 +199,9 @@ describe("every mutation's refusals", () => {
     { mutation: "reinstateJob", error: "InvalidTransitionError", who: "alice", call: call("reinstateJob", on("QUEUED", (j) => `id: "${j.gid}"`)) },
     { mutation: "hardDeleteJob", error: "ForbiddenError", who: "alice", call: call("hardDeleteJob", on("QUEUED", (j) => `id: "${j.gid}"`)) },
     { mutation: "hardDeleteJob", error: "NotFoundError", who: "admin", call: call("hardDeleteJob", () => `id: "${missing("Job")}"`) },
+    { mutation: "createWorkflow", error: "ForbiddenError", who: "node", call: call("createWorkflow", `input: { jobs: [{ key: "a", job: { templateName: "t" } }] }`) },
+    { mutation: "createWorkflow", error: "ValidationError", who: "alice", call: call("createWorkflow", `input: { jobs: [] }`) },
+    { mutation: "cancelWorkflow", error: "NotFoundError", who: "alice", call: call("cancelWorkflow", () => `id: "${missing("Workflow")}"`) },
     ...["cancelJobs", "resetJobs", "deleteJobs"].map(
       (field): Refusal => ({ mutation: field, error: "ValidationError", who: "admin", call: call(field, `filter: { tags: ["bulk-limit"] }`) }),
     ),

@@ -239,6 +239,34 @@ describe("createWorkflow", () => {
     expect(await runNext()).toBe(ids.then);
   });
 
+  it("cancels the jobs waiting for a job deleted for good, whatever their policy", async () => {
+    const { ids } = await keyed({ onDependencyFailure: "WAIT", jobs: [step("first"), step("then", ["first"]), step("last", ["then"], { onDependencyFailure: "CANCEL" })] });
+    await sendText(api, `mutation ($id: ID!) { hardDeleteJob(id: $id) { __typename } }`, { id: gid(ids.first!) });
+    const then = await db.job.findUniqueOrThrow({ where: { id: ids.then! }, select: { status: true, errorReason: true } });
+    expect(then).toEqual({ status: "CANCELLED", errorReason: expect.stringMatching(/^its dependency, job #\d+, was deleted$/) });
+    expect(await statusOf(ids.last!)).toBe("CANCELLED");
+    const event = await db.jobEvent.findFirstOrThrow({ where: { jobId: ids.then!, kind: "CANCELLED" }, select: { detail: true } });
+    expect(event.detail).toMatchObject({ dependency: { id: ids.first, status: "DELETED" } });
+  });
+
+  it("resets a job cancelled for its dependency to WAITING while the dependency has not succeeded, else to QUEUED", async () => {
+    const { ids } = await keyed({ jobs: [step("first"), step("then", ["first"])] });
+    await runNext("broken");
+    expect(await statusOf(ids.then!)).toBe("CANCELLED");
+    const reset = async (id: string) =>
+      (await sendText(api, `mutation ($id: ID!) { resetJob(id: $id) { ... on JobPayload { job { status } } } }`, { id: gid(id) })).resetJob;
+    expect(await reset(ids.then!)).toEqual({ job: { status: "WAITING" } });
+    expect(await reset(ids.first!)).toEqual({ job: { status: "QUEUED" } });
+    expect(await runNext()).toBe(ids.first);
+    expect(await statusOf(ids.then!)).toBe("QUEUED");
+  });
+
+  it("leaves nothing behind when a whole workflow is deleted at once", async () => {
+    await keyed({ jobs: [step("first"), step("then", ["first"])] });
+    await db.job.deleteMany();
+    expect(await db.jobDependency.count()).toBe(0);
+  });
+
   it("says why a waiting job waits, naming the dependencies that have not succeeded", async () => {
     const { ids } = await keyed(diamond);
     await runNext();

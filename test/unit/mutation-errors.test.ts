@@ -26,6 +26,8 @@ const MUTATION_ERRORS: Record<string, string[]> = {
   deleteJobTemplate: ["ForbiddenError", "ValidationError", "NotFoundError"],
   reinstateJobTemplate: ["ForbiddenError", "ValidationError", "NotFoundError"],
   createJob: ["ForbiddenError", "ValidationError"],
+  createWorkflow: ["ForbiddenError", "ValidationError"],
+  cancelWorkflow: ["ValidationError", "NotFoundError"],
   acquireJob: OWNER,
   acquireNextJob: ["ForbiddenError", "ValidationError"],
   releaseJob: HOLDER,

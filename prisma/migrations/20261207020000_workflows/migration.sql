@@ -58,13 +58,9 @@ DECLARE
   upstream "jobs";
   reason text;
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    upstream := OLD;
-  ELSE
-    upstream := NEW;
-  END IF;
+  upstream := NEW;
 
-  IF TG_OP = 'UPDATE' AND NEW.status = 'SUCCEEDED' THEN
+  IF NEW.status = 'SUCCEEDED' THEN
     -- One dependency fewer to wait for, and the last one lets the job be claimed. The rows are
     -- locked first and read as they are then, so that two dependencies succeeding at once count
     -- down one after the other and the second sees the first's count.
@@ -90,7 +86,7 @@ BEGIN
     RETURN NULL;
   END IF;
 
-  IF TG_OP = 'UPDATE' AND OLD.status = 'SUCCEEDED' THEN
+  IF OLD.status = 'SUCCEEDED' THEN
     -- A succeeded dependency was reset: one more to wait for, and a job not yet claimed waits again.
     WITH target AS (
       SELECT d.id, d.status AS was FROM "jobs" d JOIN "job_dependencies" e ON e.job_id = d.id
@@ -114,21 +110,16 @@ BEGIN
     RETURN NULL;
   END IF;
 
-  -- Failed or cancelled for good, or deleted for good: the jobs waiting for it whose policy is
-  -- CANCEL are cancelled, naming it (a deleted dependency can never succeed: all of them are).
-  -- Their own dependents follow through this trigger in turn.
-  IF TG_OP = 'DELETE' THEN
-    reason := format('its dependency, job #%s, was deleted', upstream.number);
-  ELSE
-    reason := format('its dependency, job #%s, %s', upstream.number, CASE upstream.status WHEN 'FAILED' THEN 'failed' ELSE 'was cancelled' END);
-  END IF;
+  -- Failed or cancelled for good: the jobs waiting for it whose policy is CANCEL are cancelled,
+  -- naming it. Their own dependents follow through this trigger in turn.
+  reason := format('its dependency, job #%s, %s', upstream.number, CASE upstream.status WHEN 'FAILED' THEN 'failed' ELSE 'was cancelled' END);
   WITH changed AS (
     UPDATE "jobs" d
        SET status = 'CANCELLED', end_time = now(), error_reason = reason,
            version = d.version + 1, updated_at = now(), event_txid = greatest(d.event_txid, pg_current_xact_id())
       FROM "job_dependencies" e
      WHERE e.depends_on_id = upstream.id AND d.id = e.job_id AND d.status = 'WAITING'
-       AND (TG_OP = 'DELETE' OR d.on_dependency_failure = 'CANCEL')
+       AND d.on_dependency_failure = 'CANCEL'
     RETURNING d.id, d.version, d.event_txid
   )
   INSERT INTO "job_events" (job_id, kind, from_status, to_status, detail, job_version, txid)
@@ -136,9 +127,6 @@ BEGIN
          jsonb_build_object('reason', reason, 'dependency', jsonb_build_object('id', upstream.id, 'number', upstream.number, 'status', upstream.status)),
          version, event_txid
     FROM changed;
-  IF TG_OP = 'DELETE' THEN
-    RETURN OLD;
-  END IF;
   RETURN NULL;
 END
 $$;
@@ -148,13 +136,6 @@ CREATE TRIGGER "jobs_follow_dependencies"
   FOR EACH ROW
   WHEN (NEW.has_dependents AND OLD.status IS DISTINCT FROM NEW.status
         AND (NEW.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') OR OLD.status = 'SUCCEEDED'))
-  EXECUTE FUNCTION "jobs_follow_dependencies"();
-
--- Before the row goes, so that its edges (removed with it) still name the jobs waiting for it.
-CREATE TRIGGER "jobs_follow_deleted_dependency"
-  BEFORE DELETE ON "jobs"
-  FOR EACH ROW
-  WHEN (OLD.has_dependents)
   EXECUTE FUNCTION "jobs_follow_dependencies"();
 
 -- Few jobs belong to a workflow: only theirs are indexed.
