@@ -83,14 +83,14 @@ export async function appendJobLog(
   let cumulative = 0;
   const cums = lines.map((l) => (cumulative += l.bytes));
   // Only for the job's holder: a refused append leaves nothing behind.
-  await db.$executeRaw`
+  await sqlRows(db, sql`
     /* ensureJobLogStats */
     insert into job_log_stats (job_id)
     select id from jobs
      where id = ${input.jobId}::uuid and status in ('ACQUIRED', 'RUNNING') and deleted_at is null
        and node_id = ${nodeId}::uuid and lease_token = ${leaseToken}::uuid
        and (${input.taskId ?? null}::uuid is null or exists (select 1 from tasks k where k.id = ${input.taskId ?? null}::uuid and k.job_id = jobs.id))
-    on conflict (job_id) do nothing`;
+    on conflict (job_id) do nothing`);
   const rows = await sqlRows<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
     /* appendJobLog */
     with held as (
@@ -106,11 +106,23 @@ export async function appendJobLog(
         from prev, unnest(${lines.map((l) => l.stream)}::"LogStream"[], ${lines.map((l) => l.at)}::timestamptz[],
                           ${lines.map((l) => l.line)}::text[], ${cums}::bigint[]) with ordinality l(stream, at, line, cum, i)
       returning seq
+    ), cut as (
+      -- The newest line to drop, for the limit of lines and for the limit of bytes. Both drop a
+      -- prefix of the log (lines are numbered, and their bytes summed, in order), so the line is
+      -- found from the oldest forward, in the primary key's order, reading no further than the
+      -- first line kept: an append costs the same with 10 lines kept as with 10,000. The batch
+      -- itself fits the limits (it was cut above), so at worst every older line goes.
+      select prev.job_id, greatest(
+               prev.lines + ${lines.length}::int - ${limits.maxLines}::bigint,
+               case when prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint > 0 then
+                 coalesce((select k.seq - 1 from job_log_lines k
+                            where k.job_id = prev.job_id and k.cum_bytes > prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint
+                            order by k.seq limit 1), prev.lines)
+               else 0 end) as seq
+        from prev
     ), dropped as (
-      delete from job_log_lines d using prev
-       where d.job_id = prev.job_id
-         and (d.seq <= prev.lines + ${lines.length}::int - ${limits.maxLines}::bigint
-              or d.cum_bytes <= prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint)
+      delete from job_log_lines d using cut
+       where d.job_id = cut.job_id and d.seq <= cut.seq
       returning octet_length(d.line) as bytes
     )
     update job_log_stats s

@@ -141,6 +141,8 @@ export class EventStream {
   private listen: pg.Client | undefined;
   private notifyTimer: NodeJS.Timeout | undefined;
   private notifyPending = false;
+  private readonly logsToAnnounce = new Set<string>();
+  private logsTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: EventStreamOptions) {}
@@ -157,6 +159,7 @@ export class EventStream {
     await this.starting?.catch(() => undefined);
     clearInterval(this.poll);
     clearTimeout(this.notifyTimer);
+    clearTimeout(this.logsTimer);
     await this.reading;
     await this.listen?.end().catch(() => undefined);
   }
@@ -230,11 +233,31 @@ export class EventStream {
     return () => this.logListeners.delete(listener);
   }
 
-  /** After this instance committed lines to a job's log: its own tailers at once, the others' through a NOTIFY. */
+  /**
+   * After this instance committed lines to a job's log: its own tailers at once, the others'
+   * through a NOTIFY. As for events, a burst is announced at most once per coalescing interval,
+   * one NOTIFY naming every job whose log grew (workers of many jobs each append every half
+   * second: a statement per append would cost PostgreSQL more than the appends' own).
+   */
   logsWritten(jobId: string): void {
     this.logsGrew(jobId);
     if (!this.options.listenUrl) return;
-    sqlRows(this.options.db, Prisma.sql`/* announceLogs */ select pg_notify(${LOGS_CHANNEL}::text, ${jobId}::text)`).catch(() => undefined);
+    this.logsToAnnounce.add(jobId);
+    if (!this.logsTimer) this.announceLogs();
+  }
+
+  private announceLogs(): void {
+    const jobIds = [...this.logsToAnnounce];
+    this.logsToAnnounce.clear();
+    // A NOTIFY's payload holds under 8,000 bytes: 200 ids of 37 characters fit.
+    for (let i = 0; i < jobIds.length; i += 200) {
+      const payload = jobIds.slice(i, i + 200).join(" ");
+      sqlRows(this.options.db, Prisma.sql`/* announceLogs */ select pg_notify(${LOGS_CHANNEL}::text, ${payload}::text)`).catch(() => undefined);
+    }
+    this.logsTimer = setTimeout(() => {
+      this.logsTimer = undefined;
+      if (this.logsToAnnounce.size && !this.stopped) this.announceLogs();
+    }, this.options.notifyCoalesceMs ?? 20);
   }
 
   private logsGrew(jobId: string): void {
@@ -281,7 +304,7 @@ export class EventStream {
     // The same connection hears token revocations, for the principals authentication remembers.
     client.on("notification", (message) => {
       if (message.channel === TOKENS_CHANGED_CHANNEL) forgetPrincipals();
-      else if (message.channel === LOGS_CHANNEL) this.logsGrew(message.payload ?? "");
+      else if (message.channel === LOGS_CHANNEL) for (const jobId of (message.payload ?? "").split(" ")) this.logsGrew(jobId);
       else this.wake();
     });
     // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.

@@ -6,6 +6,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
+import { appendJobLog } from "../../src/domain/logs.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -73,6 +74,7 @@ async function append(job: Held, lines: Line[], options: { task?: string; lease?
   return answer.appendJobLog as Answer;
 }
 
+const domainLines = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ stream: "STDOUT" as const, line: `line ${from + i}` }));
 const numbered = (from: number, count: number, stream = "STDOUT") => Array.from({ length: count }, (_, i) => ({ stream, line: `line ${from + i}` }));
 
 async function page(job: Held, args: string): Promise<{ lines: string[]; seqs: number[]; pageInfo: Record<string, unknown> }> {
@@ -131,6 +133,36 @@ describe("appendJobLog", () => {
     expect(after.lines[0]!.startsWith("00")).toBe(true);
     expect(stats.droppedLines).toBe(60);
     expect(stats.bytes - stats.droppedBytes).toBe(2000);
+  });
+
+  // The lines an append drops are the oldest: found from the log's start in key order, they cost
+  // what is dropped, not what is kept (the statement once read every line of the job each time).
+  it("reads only the lines it drops when a long log is at its limits", async () => {
+    const job = await held();
+    const actor = { kind: "NODE", nodeId: node.id, name: node.name, tokenId: node.tokenId } as const;
+    const limits = { maxLines: 5000, maxBytes: 10_000_000 };
+    for (let batch = 0; batch < 5; batch++) {
+      await appendJobLog(db, actor, { jobId: job.uuid, leaseToken: job.lease, lines: domainLines(batch * 1000 + 1, 1000) }, limits);
+    }
+    await database.pool.query("vacuum analyze job_log_lines");
+    database.counter.reset();
+    await appendJobLog(db, actor, { jobId: job.uuid, leaseToken: job.lease, lines: domainLines(5001, 1) }, limits);
+    const at = database.counter.statements.findIndex((text) => text.includes("/* appendJobLog */"));
+    const client = await database.pool.connect();
+    try {
+      await client.query("begin");
+      const { rows } = await client.query({
+        text: `explain (analyze, buffers, format json) ${database.counter.statements[at]}`,
+        values: database.counter.parameters[at],
+      });
+      await client.query("rollback");
+      const plan = rows[0]["QUERY PLAN"][0].Plan as { "Shared Hit Blocks": number; "Shared Read Blocks": number };
+      // 5,000 lines of about 10 bytes fill some 40 pages, each read had the whole log been read.
+      expect(plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]).toBeLessThan(40);
+    } finally {
+      client.release();
+    }
+    expect((await page(job, "first: 1")).lines).toEqual(["line 2"]);
   });
 
   it("keeps the newest lines of a batch larger than the limits", async () => {
@@ -201,6 +233,21 @@ describe("jobLog", () => {
     await sendText(api, `mutation ($id: ID!) { cancelJob(id: $id) { __typename } }`, { id: job.id });
     const ended = await feed.until(() => false, "the end").then(() => "", (e: Error) => e.message);
     expect(ended).toContain("ended (completed)");
+  });
+
+  // Workers of many jobs append at once: one NOTIFY names every job whose log grew in a burst,
+  // and the other instance's tails of each of them hear of it.
+  it("announces a burst of appends to many jobs in a NOTIFY or two, and every tail hears its own", async () => {
+    const jobs = await Promise.all(Array.from({ length: 8 }, () => held()));
+    const feeds = jobs.map((job) => onOther.subscribe(onOther.connect(), Tail, { job: job.id }));
+    await Promise.all(feeds.map((feed) => feed.quiet(300)));
+    database.counter.reset();
+    await Promise.all(jobs.map((job, i) => append(job, [{ line: `burst ${i}` }])));
+    const lines = await Promise.all(feeds.map(async (feed) => (await feed.take(1, 3000))[0]!.jobLog.line));
+    expect(lines).toEqual(jobs.map((_, i) => `burst ${i}`));
+    const announcements = database.counter.statements.filter((text) => text.includes("/* announceLogs */")).length;
+    expect(announcements).toBeGreaterThanOrEqual(1);
+    expect(announcements).toBeLessThanOrEqual(3);
   });
 
   it("resumes from a cursor after a reconnection, without gaps or duplicates", async () => {
