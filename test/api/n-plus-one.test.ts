@@ -97,3 +97,63 @@ describe("a nested page of jobs", () => {
     }
   });
 });
+
+// Workflows: each job's workflow (its status and counts), its dependencies and dependents, and
+// why it waits.
+const WorkflowPage = graphql(`
+  query WorkflowPage($first: Int!) {
+    jobs(first: $first, orderBy: { field: NUMBER, direction: ASC }) {
+      edges {
+        node {
+          name
+          workflow { name status progress counts { total waiting } }
+          dependencies { name }
+          dependents { name }
+          whyNotRunning { code ... on WaitingForDependenciesReason { jobs { name } } }
+        }
+      }
+    }
+  }
+`);
+
+describe("a page of jobs in workflows", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database);
+    const template = await createTemplate(database.db);
+    // Ten workflows of six jobs, each job after the one before it.
+    for (let w = 0; w < 10; w++) {
+      const workflow = await database.db.workflow.create({ data: { name: `chain ${w}` } });
+      const jobs = await createJobs(database.db, template.id, 6);
+      await database.db.job.updateMany({ where: { id: { in: jobs } }, data: { workflowId: workflow.id } });
+      for (let i = 1; i < jobs.length; i++) {
+        await database.db.jobDependency.create({ data: { jobId: jobs[i]!, dependsOnId: jobs[i - 1]! } });
+        await database.db.job.update({ where: { id: jobs[i]! }, data: { status: "WAITING", waitingOn: 1 } });
+      }
+    }
+  });
+
+  const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
+
+  it("reads workflows, dependencies, dependents and reasons in statements constant in page size", async () => {
+    const counted = async (first: number) => {
+      database.counter.reset();
+      const data = await api.query(WorkflowPage, { first });
+      return { data, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
+    };
+    const small = await counted(6);
+    const large = await counted(60);
+    const nodes = large.data.jobs.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(60);
+    expect(nodes[1]).toMatchObject({
+      workflow: { status: "QUEUED", counts: { total: 6, waiting: 5 } },
+      dependencies: [{ name: nodes[0]!.name }],
+      dependents: [{ name: nodes[2]!.name }],
+      whyNotRunning: [{ code: "WAITING_FOR_DEPENDENCIES", jobs: [{ name: nodes[0]!.name }] }, { code: "NO_NODE_ONLINE" }],
+    });
+    expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
+  });
+});

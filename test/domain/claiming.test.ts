@@ -310,6 +310,37 @@ describe("claiming", () => {
       }
     });
 
+    // Jobs waiting for their dependencies are not in the claim's indexes at all (they are WAITING,
+    // not QUEUED): however many wait, and at whatever priority, a claim reads none of them.
+    it("reads none of the jobs waiting for dependencies, however many wait ahead of the queued ones", async () => {
+      const measure = async () => {
+        database.counter.reset();
+        const taken = await acquireNextJob(db, worker, {}, lease);
+        const at = database.counter.statements.findIndex((s) => s.includes("/* acquireNextJob */"));
+        const client = await database.pool.connect();
+        try {
+          await client.query("begin");
+          const { rows } = await client.query({
+            text: `explain (analyze, buffers, format json) ${database.counter.statements[at]}`,
+            values: database.counter.parameters[at],
+          });
+          await client.query("rollback");
+          const plan = rows[0]["QUERY PLAN"][0].Plan as { "Shared Hit Blocks": number; "Shared Read Blocks": number };
+          return { taken, blocks: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] };
+        } finally {
+          client.release();
+        }
+      };
+      await createJobs(db, trainId, 20);
+      await database.pool.query("vacuum analyze jobs");
+      const plain = await measure();
+      await createJobs(db, trainId, 5000, { spec: () => ({ status: "WAITING", priority: 10 }) });
+      await database.pool.query("vacuum analyze jobs");
+      const behindWaiting = await measure();
+      expect(behindWaiting.taken?.status).toBe("ACQUIRED");
+      expect(behindWaiting.blocks).toBeLessThanOrEqual(plain.blocks + 5);
+    });
+
     // A holder's statements find its job by its key. Beside the key they test the job's status
     // (RUNNING, held), and where the key came from elsewhere in the statement (a task's job) the
     // planner, told by the table's statistics that few jobs run, walked jobs_status_idx instead:
