@@ -159,6 +159,11 @@ export function workflowStatus(summary: WorkflowSummary): JobStatus {
   return c.QUEUED ? "QUEUED" : "WAITING";
 }
 
+/** Whether any of these jobs belongs to the workflow, by one read. */
+export async function jobsOfWorkflow(db: Db, workflowId: string, jobIds: readonly string[]): Promise<boolean> {
+  return (await db.job.count({ where: { id: { in: [...jobIds] }, workflowId } })) > 0;
+}
+
 /** Cancels every unfinished job of a workflow, as cancelJob would each (the same permissions). */
 export async function cancelWorkflow(db: Db, actor: Principal, workflowId: string, reason?: string | null) {
   const workflow = await db.workflow.findUnique({ where: { id: workflowId }, select: { id: true } });

@@ -2,6 +2,8 @@
 // whole when any part is wrong; a waiting job is never claimed before its dependencies succeed;
 // success, failure and reset reach the jobs waiting, by their policy, and two dependencies that
 // finish at once on two gateway instances free their dependent exactly once.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { acquireNextJob } from "../../src/domain/claiming.js";
@@ -10,6 +12,7 @@ import { finishJob, startJob } from "../../src/domain/transitions.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { Subscribers } from "../helpers/feeds.js";
 import { createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
@@ -328,6 +331,34 @@ describe("two dependencies finishing at once", () => {
       }
     } finally {
       await Promise.all(instances.map((i) => i.$disconnect()));
+    }
+  });
+});
+
+describe("workflowUpdated", () => {
+  const Watch = parse(`subscription ($id: ID!) { workflowUpdated(id: $id) { status progress counts { waiting queued succeeded } } }`) as TypedDocumentNode<
+    { workflowUpdated: { status: string; progress: number; counts: { waiting: number; queued: number; succeeded: number } } | null },
+    { id: string }
+  >;
+
+  it("sends the workflow as it is, then as its jobs move on another instance, until it has succeeded", async () => {
+    const otherDb = createDb({ url: database.url });
+    const other = await createTestApi({ ...database, db: otherDb });
+    const watchers = new Subscribers(`ws://127.0.0.1:${(await other.app.start(0)).port}/graphql`, other);
+    try {
+      const { workflowId } = await keyed({ jobs: [step("first"), step("then", ["first"])] });
+      const feed = watchers.subscribe(watchers.connect(), Watch, { id: workflowId });
+      expect((await feed.next()).workflowUpdated).toEqual({ status: "QUEUED", progress: 0, counts: { waiting: 1, queued: 1, succeeded: 0 } });
+      await runNext();
+      await runNext();
+      await feed.until(() => feed.messages.at(-1)?.workflowUpdated?.status === "SUCCEEDED", "the workflow's success");
+      expect(feed.messages.at(-1)!.workflowUpdated).toEqual({ status: "SUCCEEDED", progress: 1, counts: { waiting: 0, queued: 0, succeeded: 2 } });
+      // Twice a second at most: two jobs' six changes came as fewer announcements.
+      expect(feed.messages.length).toBeLessThan(7);
+    } finally {
+      await watchers.stop();
+      await other.app.stop();
+      await otherDb.$disconnect();
     }
   });
 });

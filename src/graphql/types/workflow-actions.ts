@@ -1,6 +1,7 @@
-// Creating and cancelling workflows, and reading one.
+// Creating and cancelling workflows, reading one, and watching it.
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { cancelWorkflow, createWorkflow } from "../../domain/workflows.js";
+import { watchWorkflow, type WorkflowChange } from "../../events/watch-workflows.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { jobColumnsSelected } from "../selection.js";
@@ -67,6 +68,18 @@ builder.queryFields((t) => ({
     description: "A workflow by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
     resolve: (query, _root, args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { id: args.id.id } }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  workflowUpdated: t.prismaField({
+    type: "Workflow",
+    nullable: true,
+    description:
+      "A workflow, first as it is now, then each time one of its jobs changes status or progress, is deleted or reinstated (at most twice a second: the latest state, not every step). Null when there is no such workflow.",
+    args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
+    subscribe: (_root, args, ctx) => watchWorkflow(ctx.events, ctx.db, args.id.id),
+    resolve: (query, change: WorkflowChange, _args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { id: change.workflowId } }),
   }),
 }));
 
