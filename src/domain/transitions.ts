@@ -445,17 +445,37 @@ export function failJobForTask(tx: Prisma.TransactionClient, actor: Actor, jobId
   });
 }
 
+export type ResetInput = { leaseToken?: string | null; keepOutputs?: boolean | null; keepSucceededTasks?: boolean | null; resetDependents?: boolean | null };
+
 /**
- * Returns a job to QUEUED as if new: node, lease, times, progress and error cleared, and its
- * tasks with it (the SUCCEEDED ones kept with `keepSucceededTasks`); its outputs are removed
- * unless kept. The holding node, the creator, or an admin.
+ * Returns a job to QUEUED as if new (WAITING while a dependency has not succeeded): node, lease,
+ * times, progress and error cleared, and its tasks with it (the SUCCEEDED ones kept with
+ * `keepSucceededTasks`); its outputs are removed unless kept. With `resetDependents`, every job
+ * that depends on it, directly or through others, and has started or finished is reset too, in
+ * the same transaction (each as the caller may: one the caller may not reset refuses the whole),
+ * and waits for it again. The holding node, the creator, or an admin.
  */
-export function resetJob(
-  db: Db,
-  actor: Principal,
-  jobId: string,
-  input: { leaseToken?: string | null; keepOutputs?: boolean | null; keepSucceededTasks?: boolean | null },
-) {
+export async function resetJob(db: Db, actor: Principal, jobId: string, input: ResetInput) {
+  if (!input.resetDependents) return resetOne(db, actor, jobId, input);
+  return db.$transaction(async (tx) => {
+    const changed = await resetOne(tx, actor, jobId, input);
+    const downstream = await tx.$queryRaw<Array<{ id: string }>>`
+      /* dependentsToReset */
+      with recursive below as (
+        select e.job_id as id, 1 as depth from job_dependencies e where e.depends_on_id = ${jobId}::uuid
+        union
+        select e.job_id, b.depth + 1 from job_dependencies e join below b on e.depends_on_id = b.id where b.depth < 1000
+      )
+      select j.id from jobs j join (select id, max(depth) as depth from below group by id) b using (id)
+       where j.status = any(${statusList(allowedFrom.reset)}) and j.deleted_at is null
+       order by b.depth, j.number`;
+    // Nearest first: by the time a job is reset, what it waits for is waiting again.
+    for (const { id } of downstream) await resetOne(tx, actor, id, { keepOutputs: input.keepOutputs, keepSucceededTasks: input.keepSucceededTasks });
+    return changed;
+  }, { timeout: 60_000 });
+}
+
+function resetOne(db: Queryable, actor: Principal, jobId: string, input: ResetInput) {
   return transition(db, actor, jobId, {
     action: "reset",
     kind: "RESET",

@@ -14,7 +14,7 @@ import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { Subscribers } from "../helpers/feeds.js";
 import { createTemplate } from "../helpers/fixtures.js";
-import { createTestNode, type TestNode } from "../helpers/principals.js";
+import { createTestNode, createTestUser, type TestNode } from "../helpers/principals.js";
 
 let database: TestDatabase;
 let db: Db;
@@ -268,6 +268,40 @@ describe("createWorkflow", () => {
     await keyed({ jobs: [step("first"), step("then", ["first"])] });
     await db.job.deleteMany();
     expect(await db.jobDependency.count()).toBe(0);
+  });
+
+  it("resets what depends on a job, down the graph, when asked, and the graph runs again in order", async () => {
+    const { ids } = await keyed(diamond);
+    for (let id = await runNext(); id; id = await runNext());
+    const statuses = async () => Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([key, id]) => [key, await statusOf(id)])));
+    const reset = (resetDependents: boolean) =>
+      sendText(api, `mutation ($id: ID!, $all: Boolean) { resetJob(id: $id, resetDependents: $all) { __typename } }`, { id: gid(ids.prepare!), all: resetDependents });
+    await reset(false);
+    expect(await statuses()).toEqual({ prepare: "QUEUED", train: "SUCCEEDED", test: "SUCCEEDED", report: "SUCCEEDED" });
+    expect(await runNext()).toBe(ids.prepare);
+    await reset(true);
+    expect(await statuses()).toEqual({ prepare: "QUEUED", train: "WAITING", test: "WAITING", report: "WAITING" });
+    const order = [];
+    for (let id = await runNext(); id; id = await runNext()) order.push(id);
+    expect(order[0]).toBe(ids.prepare);
+    expect(order[3]).toBe(ids.report);
+    expect(await statuses()).toEqual({ prepare: "SUCCEEDED", train: "SUCCEEDED", test: "SUCCEEDED", report: "SUCCEEDED" });
+  });
+
+  it("refuses to reset dependents the caller may not reset, and resets nothing", async () => {
+    const { ids } = await keyed({ jobs: [step("first"), step("then", ["first"])] });
+    for (let id = await runNext(); id; id = await runNext());
+    const bob = await createTestUser(db);
+    // Bob created the first job, not the one after it.
+    await db.job.update({ where: { id: ids.first! }, data: { creatorId: bob.id } });
+    const answer = await sendText(
+      api,
+      `mutation ($id: ID!) { resetJob(id: $id, resetDependents: true) { __typename } }`,
+      { id: gid(ids.first!) },
+      bob.secret,
+    );
+    expect(answer.resetJob).toEqual({ __typename: "ForbiddenError" });
+    expect([await statusOf(ids.first!), await statusOf(ids.then!)]).toEqual(["SUCCEEDED", "SUCCEEDED"]);
   });
 
   it("says why a waiting job waits, naming the dependencies that have not succeeded", async () => {

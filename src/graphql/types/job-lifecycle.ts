@@ -386,7 +386,7 @@ builder.mutationFields((t) => {
   resetJob: t.field({
     type: JobPayload,
     description:
-      "Returns a job that is not QUEUED to QUEUED as if new, clearing node, lease, times, progress and error, and returns every task to QUEUED with its progress, output and times cleared (but the SUCCEEDED ones with keepSucceededTasks); removes its outputs unless keepOutputs. The holding node, the creator or an admin.",
+      "Returns a job that is not WAITING or QUEUED to QUEUED (WAITING while a dependency has not succeeded) as if new, clearing node, lease, times, progress and error, and returns every task to QUEUED with its progress, output and times cleared (but the SUCCEEDED ones with keepSucceededTasks); removes its outputs unless keepOutputs. The holding node, the creator or an admin.",
     args: {
       id: jobArg(),
       leaseToken: leaseArg(false),
@@ -396,6 +396,12 @@ builder.mutationFields((t) => {
         defaultValue: false,
         description: "Keep the tasks that SUCCEEDED as they are, so that the next run does only the rest.",
       }),
+      resetDependents: t.arg.boolean({
+        required: false,
+        defaultValue: false,
+        description:
+          "Also reset every job that depends on this one (directly or through others) and has started or finished, in the same transaction, so that it runs again after this one; one the caller may not reset refuses the whole.",
+      }),
     },
     errors: mutationErrors("resetJob", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
@@ -403,6 +409,7 @@ builder.mutationFields((t) => {
         leaseToken: args.leaseToken,
         keepOutputs: args.keepOutputs,
         keepSucceededTasks: args.keepSucceededTasks,
+        resetDependents: args.resetDependents,
       }),
     }),
   }),
