@@ -140,7 +140,8 @@ async function normalizeOutputRefs(db: Db, values: TypedValues, path: string, er
   }
 }
 
-const REUSABLE_ORDER: JobStatus[] = ["SUCCEEDED", "RUNNING", "ACQUIRED", "QUEUED"];
+// Every status a reusable job may be in, the most advanced first.
+const REUSABLE_ORDER: JobStatus[] = ["SUCCEEDED", "RUNNING", "ACQUIRED", "QUEUED", "WAITING"];
 
 /** Why a job made from template version `version` may not stand in, under `reuse`; null when it may. */
 function versionRefusal(version: number, own: number, reuse: ReuseVersions): string | null {
@@ -156,7 +157,7 @@ function versionRefusal(version: number, own: number, reuse: ReuseVersions): str
  * succeeded one is preferred. Jobs of every version of the template are looked at, so that the
  * ones `reuse` rules out are named with the others passed over.
  */
-async function findReusable(
+export async function findReusable(
   db: Db,
   template: { id: string; name: string; version: number },
   inputs: TypedValues,

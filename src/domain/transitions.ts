@@ -668,6 +668,9 @@ export async function hardDeleteJob(db: Db, actor: Principal, jobId: string): Pr
              jsonb_build_object('reason', error_reason, 'dependency', jsonb_build_object('id', dependency_id, 'number', dependency_number, 'status', 'DELETED')),
              ${g.userId}::uuid, ${g.nodeId}::uuid, version, event_txid
         from orphaned
+    ), orphan_tasks as (
+      update tasks t set status = 'CANCELLED', reason = 'cancelled with its job', end_time = now(), updated_at = now()
+        from orphaned o where t.job_id = o.id and t.status in ('QUEUED', 'RUNNING')
     )
     select id, number from removed`;
   if (!row) throw new NotFoundError("job", jobId);

@@ -3,7 +3,7 @@
 import type { Db } from "../db/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { bulkJobAction } from "./bulk.js";
-import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
+import { findReusable, insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
 import { checkDependencies, linkDependencies, lockDependencies, MAX_DEPENDENCIES } from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -13,7 +13,7 @@ import { refuseUnstorableText } from "./text.js";
 export const MAX_WORKFLOW_JOBS = 1000;
 
 /** A job of a new workflow: a key naming it within the request, and the keys of the jobs it waits for. */
-export type NewWorkflowJob = Omit<NewJob, "idempotencyKey" | "findOrCreate" | "reuse"> & {
+export type NewWorkflowJob = Omit<NewJob, "idempotencyKey"> & {
   key: string;
   /** Keys of jobs of the same request this one waits for. */
   after?: string[] | null;
@@ -69,13 +69,19 @@ function checkGraph(jobs: readonly NewWorkflowJob[], errors: FieldError[]) {
   for (let i = 0; i < jobs.length; i++) if (state[i] === undefined && !visit(i)) return;
 }
 
+/** What createWorkflow made: the workflow, and for each key its job, new or reused (with why). */
+export type CreatedWorkflow = { workflowId: string; jobIds: Map<string, string>; reused: Map<string, string> };
+
 /**
  * Creates a workflow and every job of it in one transaction, or nothing: each job is checked as
  * createJob checks it (every problem reported at once, under jobs.N), the keys and edges between
- * them (unknown keys and cycles named), and their dependencies on existing jobs. A job waits
- * (WAITING) while any job it is after or depends on has not succeeded. Users and admins.
+ * them (unknown keys and cycles named), and their dependencies on existing jobs. A job asked to
+ * findOrCreate reuses an equivalent earlier job as createJob would (a re-submitted workflow skips
+ * what already ran with the same inputs): that job stands for its key, and the jobs after it wait
+ * for it (not at all when it has succeeded). A job waits (WAITING) while any job it is after or
+ * depends on has not succeeded. Users and admins.
  */
-export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflow): Promise<{ workflowId: string; jobIds: Map<string, string> }> {
+export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflow): Promise<CreatedWorkflow> {
   if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create workflows");
   refuseUnstorableText(input);
   const creator: UserPrincipal = actor;
@@ -86,11 +92,25 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   const policyOf = (job: NewWorkflowJob): DependencyFailurePolicy => job.onDependencyFailure ?? input.onDependencyFailure ?? "CANCEL";
   const prepared: Array<PreparedJob | null> = [];
   for (const [i, job] of input.jobs.slice(0, MAX_WORKFLOW_JOBS).entries()) {
+    if ((job as NewJob).idempotencyKey != null) {
+      errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
+    }
     prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)]));
     await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors);
   }
   if (errors.length) throw new ValidationError("the workflow is not valid", errors);
 
+  const reused = new Map<string, string>();
+  const reusedIds = new Map<string, string>();
+  for (const [i, job] of input.jobs.entries()) {
+    if (!job.findOrCreate || job.nondeterministic) continue;
+    const { template, inputs, parameters } = prepared[i]!;
+    const found = await findReusable(db, template, inputs, parameters, job.reuse ?? {});
+    if (found.chosen) {
+      reusedIds.set(job.key, found.chosen.jobId);
+      reused.set(job.key, found.chosen.reason);
+    }
+  }
   const dependedOn = new Set(input.jobs.flatMap((job) => job.after ?? []));
   return db.$transaction(
     async (tx) => {
@@ -98,11 +118,16 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         data: { name: input.name ?? null, onDependencyFailure: input.onDependencyFailure ?? "CANCEL", creatorId: creator.userId },
         select: { id: true },
       });
-      const jobIds = new Map<string, string>();
+      const jobIds = new Map<string, string>(reusedIds);
       for (const [i, job] of input.jobs.entries()) {
+        if (reusedIds.has(job.key)) continue;
         const policy = policyOf(job);
-        const existing = job.dependsOn ?? [];
-        const waitingOn = (await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"])) + (job.after?.length ?? 0);
+        const after = job.after ?? [];
+        // Reused jobs are waited for as existing ones are: only while they have not succeeded.
+        // Two keys may stand for one reused job (equal jobs of one request find the same one).
+        const existing = [...new Set([...(job.dependsOn ?? []), ...after.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
+        const fresh = after.filter((key) => !reusedIds.has(key)).length;
+        const waitingOn = (await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"])) + fresh;
         const created = await insertJob(tx, creator, { ...job, onDependencyFailure: policy }, prepared[i]!, {
           workflowId: workflow.id,
           waitingOn,
@@ -111,9 +136,11 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         jobIds.set(job.key, created.id);
       }
       for (const job of input.jobs) {
-        await linkDependencies(tx, jobIds.get(job.key)!, [...(job.after ?? []).map((key) => jobIds.get(key)!), ...(job.dependsOn ?? [])]);
+        if (reusedIds.has(job.key)) continue;
+        await linkDependencies(tx, jobIds.get(job.key)!, [...new Set([...(job.after ?? []).map((key) => jobIds.get(key)!), ...(job.dependsOn ?? [])])]);
       }
-      return { workflowId: workflow.id, jobIds };
+      // In the order of the request.
+      return { workflowId: workflow.id, jobIds: new Map(input.jobs.map((job) => [job.key, jobIds.get(job.key)!])), reused };
     },
     { timeout: 60_000 },
   );

@@ -120,6 +120,18 @@ describe("createJob with dependsOn", () => {
     expect((await createJob({ dependsOn: [gid(first)] })).job).toMatchObject({ status: "QUEUED" });
   });
 
+  it("is reused by findOrCreate only after a succeeded or running equal job", async () => {
+    const done = decodeGlobalId(((await createJob({ name: "done" })).job as { id: string }).id).id;
+    await runNext();
+    const blocker = decodeGlobalId(((await createJob({ name: "blocker", inputs: [{ name: "dataset", value: "s3://elsewhere" }] })).job as { id: string }).id).id;
+    // An equal job (the same template and inputs) that waits for another one.
+    await createJob({ name: "waiting", dependsOn: [gid(blocker)] });
+    const found = await sendText(api, `mutation ($input: CreateJobInput!) { createJob(input: $input) { ... on CreateJobPayload { outcome job { id } } } }`, {
+      input: { templateName: "step", inputs: DATASET, findOrCreate: true },
+    });
+    expect(found.createJob).toEqual({ outcome: "REUSED", job: { id: gid(done) } });
+  });
+
   it("refuses unknown, deleted, repeated and failed dependencies, naming each, and writes nothing", async () => {
     const failed = decodeGlobalId(((await createJob({ name: "fails" })).job as { id: string }).id).id;
     await runNext("broken");
@@ -209,9 +221,49 @@ describe("createWorkflow", () => {
     expect(await db.job.count()).toBe(0);
   });
 
+  it("skips, when re-submitted with findOrCreate, what already ran with the same inputs", async () => {
+    // Each job's own inputs, but train's and test's alike: one job twice.
+    const data = (key: string) => [{ name: "dataset", value: `s3://${key === "test" ? "train" : key}` }];
+    const reusable = { ...diamond, jobs: diamond.jobs.map((j) => ({ ...j, job: { ...j.job, inputs: data(j.key), findOrCreate: true } })) };
+    const { ids: first } = await keyed(reusable);
+    expect(await runNext()).toBe(first.prepare);
+    // Again, with a new report: prepare succeeded and is reused; train and test (QUEUED) too.
+    const again = await createWorkflow({
+      ...reusable,
+      jobs: reusable.jobs.map((j) => (j.key === "report" ? { ...j, job: { ...j.job, inputs: [{ name: "dataset", value: "s3://other" }] } } : j)),
+    });
+    expect(again.__typename, JSON.stringify(again)).toBe("CreateWorkflowPayload");
+    const jobs = again.jobs as Array<{ key: string; job: { id: string; status: string } }>;
+    const byKey = Object.fromEntries(jobs.map((j) => [j.key, j.job]));
+    expect(decodeGlobalId(byKey.prepare!.id).id).toBe(first.prepare);
+    // train and test are the same job twice (template and inputs): both keys reuse one of them.
+    expect([first.train, first.test]).toContain(decodeGlobalId(byKey.train!.id).id);
+    expect(byKey.test!.id).toBe(byKey.train!.id);
+    expect(byKey.report!.status).toBe("WAITING");
+    expect(decodeGlobalId(byKey.report!.id).id).not.toBe(first.report);
+    // The new report waits for the reused train and test, and runs after them.
+    const order = [];
+    for (let id = await runNext(); id; id = await runNext()) order.push(id);
+    // The first workflow's train, test and report, and the new report: nothing else ran again.
+    expect(order).toHaveLength(4);
+    expect(order.indexOf(decodeGlobalId(byKey.report!.id).id)).toBeGreaterThan(order.indexOf(decodeGlobalId(byKey.train!.id).id));
+    expect((await db.jobDependency.findMany({ where: { jobId: decodeGlobalId(byKey.report!.id).id } })).length).toBe(1);
+  });
+
+  it("refuses an idempotencyKey inside a workflow", async () => {
+    const refused = await createWorkflow({ jobs: [step("a", [], { idempotencyKey: "k" })] });
+    expect(refused.fieldErrors).toEqual([{ path: ["jobs", "0", "idempotencyKey"], message: expect.stringContaining("not taken") }]);
+  });
+
   it("cancels the jobs waiting for a job that failed for good, naming it, down the graph", async () => {
-    const { workflowId, ids } = await keyed(diamond);
+    const withTasks = { ...diamond, jobs: diamond.jobs.map((j) => (j.key === "train" ? { ...j, job: { ...j.job, tasks: [{ name: "fit" }, { name: "save" }] } } : j)) };
+    const { workflowId, ids } = await keyed(withTasks);
     await runNext("the data was bad");
+    // The tasks of a job cancelled so are cancelled with it, as a cancelled job's are.
+    expect(await db.task.findMany({ where: { jobId: ids.train! }, select: { status: true, reason: true } })).toEqual([
+      { status: "CANCELLED", reason: "cancelled with its job" },
+      { status: "CANCELLED", reason: "cancelled with its job" },
+    ]);
     for (const key of ["train", "test", "report"]) {
       const job = await db.job.findUniqueOrThrow({ where: { id: ids[key]! }, select: { status: true, errorReason: true } });
       expect(job.status, key).toBe("CANCELLED");

@@ -121,12 +121,17 @@ BEGIN
      WHERE e.depends_on_id = upstream.id AND d.id = e.job_id AND d.status = 'WAITING'
        AND d.on_dependency_failure = 'CANCEL'
     RETURNING d.id, d.version, d.event_txid
+  ), events AS (
+    INSERT INTO "job_events" (job_id, kind, from_status, to_status, detail, job_version, txid)
+    SELECT id, 'CANCELLED', 'WAITING', 'CANCELLED',
+           jsonb_build_object('reason', reason, 'dependency', jsonb_build_object('id', upstream.id, 'number', upstream.number, 'status', upstream.status)),
+           version, event_txid
+      FROM changed
   )
-  INSERT INTO "job_events" (job_id, kind, from_status, to_status, detail, job_version, txid)
-  SELECT id, 'CANCELLED', 'WAITING', 'CANCELLED',
-         jsonb_build_object('reason', reason, 'dependency', jsonb_build_object('id', upstream.id, 'number', upstream.number, 'status', upstream.status)),
-         version, event_txid
-    FROM changed;
+  -- Their tasks, none of which has started, are cancelled with them, as a cancelled job's are.
+  UPDATE "tasks" t SET status = 'CANCELLED', reason = 'cancelled with its job', end_time = now(), updated_at = now()
+    FROM changed
+   WHERE t.job_id = changed.id AND t.status IN ('QUEUED', 'RUNNING');
   RETURN NULL;
 END
 $$;

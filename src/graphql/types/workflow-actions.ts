@@ -1,6 +1,6 @@
 // Creating and cancelling workflows, reading one, and watching it.
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
-import { cancelWorkflow, createWorkflow } from "../../domain/workflows.js";
+import { cancelWorkflow, createWorkflow, type CreatedWorkflow } from "../../domain/workflows.js";
 import { watchWorkflow, type WorkflowChange } from "../../events/watch-workflows.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
@@ -16,7 +16,11 @@ const WorkflowJobInput = builder.inputType("WorkflowJobInput", {
   fields: (t) => ({
     key: t.string({ required: true, description: "Names the job within this request (1 to 200 characters, unique in it)." }),
     after: t.stringList({ required: false, description: "Keys of jobs of this workflow that must all succeed before this one may be claimed." }),
-    job: t.field({ type: CreateJobInput, required: true, description: "The job (idempotencyKey, findOrCreate and reuse are not taken inside a workflow)." }),
+    job: t.field({
+      type: CreateJobInput,
+      required: true,
+      description: "The job. With findOrCreate an equivalent earlier job stands for it, and the jobs after it wait for that one (not at all once it has succeeded). idempotencyKey is not taken inside a workflow.",
+    }),
   }),
 });
 
@@ -33,10 +37,12 @@ const CreateWorkflowInput = builder.inputType("CreateWorkflowInput", {
   }),
 });
 
-const CreatedWorkflowJob = builder.objectRef<{ key: string; jobId: string }>("CreatedWorkflowJob").implement({
-  description: "A job createWorkflow created, under the key the request gave it.",
+const CreatedWorkflowJob = builder.objectRef<{ key: string; jobId: string; reason: string | null }>("CreatedWorkflowJob").implement({
+  description: "A job createWorkflow created (or reused, with findOrCreate), under the key the request gave it.",
   fields: (t) => ({
     key: t.exposeString("key", { description: "The key the request gave it." }),
+    reused: t.boolean({ description: "Whether an equivalent earlier job was reused (findOrCreate) instead of a new one made.", resolve: (p) => p.reason !== null }),
+    reason: t.exposeString("reason", { nullable: true, description: "Why the earlier job was reused; null for a new one." }),
     job: t.field({
       type: Job,
       description: "The job.",
@@ -45,7 +51,7 @@ const CreatedWorkflowJob = builder.objectRef<{ key: string; jobId: string }>("Cr
   }),
 });
 
-const CreateWorkflowPayload = builder.objectRef<{ workflowId: string; jobIds: Map<string, string> }>("CreateWorkflowPayload").implement({
+const CreateWorkflowPayload = builder.objectRef<CreatedWorkflow>("CreateWorkflowPayload").implement({
   description: "The workflow created, and its jobs by key.",
   fields: (t) => ({
     workflow: t.prismaField({
@@ -56,7 +62,7 @@ const CreateWorkflowPayload = builder.objectRef<{ workflowId: string; jobIds: Ma
     jobs: t.field({
       type: [CreatedWorkflowJob],
       description: "Its jobs, in the order of the request.",
-      resolve: (p) => [...p.jobIds].map(([key, jobId]) => ({ key, jobId })),
+      resolve: (p) => [...p.jobIds].map(([key, jobId]) => ({ key, jobId, reason: p.reused.get(key) ?? null })),
     }),
   }),
 });
