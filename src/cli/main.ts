@@ -12,6 +12,7 @@ import { registerServerCommands } from "./server-commands.js";
 import { registerTemplates } from "./templates.js";
 import { registerToken } from "./token.js";
 import { registerWorker } from "./worker.js";
+import { registerWorkflows } from "./workflows.js";
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 
@@ -24,7 +25,7 @@ const program = new Command("jobgraph")
   .addHelpText(
     "after",
     `
-The client commands (token, templates, jobs, worker) connect to --url (JOBGRAPH_URL, default
+The client commands (token, templates, jobs, queues, workflows, worker) connect to --url (JOBGRAPH_URL, default
 http://localhost:4000/graphql) with --token (JOBGRAPH_TOKEN); on localhost without a token they use
 the development admin token \`npm start\` keeps in .data/admin-token.
 
@@ -40,6 +41,8 @@ Examples:
   $ jobgraph jobs why 12
   $ jobgraph jobs logs 12 --follow
   $ jobgraph queues
+  $ jobgraph workflows create nightly.yaml
+  $ jobgraph workflows watch 3
   $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./run-job.sh
 
 Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs create --help\`).`,
@@ -50,6 +53,7 @@ registerToken(program);
 registerTemplates(program);
 registerJobs(program);
 registerQueues(program);
+registerWorkflows(program);
 registerLogs(program);
 registerWorker(program);
 

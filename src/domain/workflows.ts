@@ -128,7 +128,8 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         const existing = [...new Set([...(job.dependsOn ?? []), ...after.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
         const fresh = after.filter((key) => !reusedIds.has(key)).length;
         const waitingOn = (await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"])) + fresh;
-        const created = await insertJob(tx, creator, { ...job, onDependencyFailure: policy }, prepared[i]!, {
+        // A job given no name is named by its key, which says what it is in the workflow.
+        const created = await insertJob(tx, creator, { ...job, name: job.name ?? job.key, onDependencyFailure: policy }, prepared[i]!, {
           workflowId: workflow.id,
           waitingOn,
           hasDependents: dependedOn.has(job.key),

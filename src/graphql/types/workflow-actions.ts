@@ -14,7 +14,7 @@ import { Workflow } from "./workflow.js";
 const WorkflowJobInput = builder.inputType("WorkflowJobInput", {
   description: "A job of a new workflow: a job as createJob takes it, with a key that names it within the request and the keys of the jobs it waits for.",
   fields: (t) => ({
-    key: t.string({ required: true, description: "Names the job within this request (1 to 200 characters, unique in it)." }),
+    key: t.string({ required: true, description: "Names the job within this request (1 to 200 characters, unique in it); the job's name unless it is given one." }),
     after: t.stringList({ required: false, description: "Keys of jobs of this workflow that must all succeed before this one may be claimed." }),
     job: t.field({
       type: CreateJobInput,
@@ -74,6 +74,13 @@ builder.queryFields((t) => ({
     description: "A workflow by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
     resolve: (query, _root, args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { id: args.id.id } }),
+  }),
+  workflowByNumber: t.prismaField({
+    type: "Workflow",
+    nullable: true,
+    description: "A workflow by its number; null when there is none.",
+    args: { number: t.arg({ type: "Long", required: true, description: "The workflow's number." }) },
+    resolve: (query, _root, args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { number: args.number } }),
   }),
 }));
 

@@ -40,6 +40,11 @@ type Documents = {
     "\n  mutation CliDrainNode($id: ID!) {\n    drainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": typeof types.CliDrainNodeDocument,
     "\n  mutation CliUndrainNode($id: ID!) {\n    undrainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": typeof types.CliUndrainNodeDocument,
     "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n": typeof types.CliWhyNotRunningDocument,
+    "\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n": typeof types.CliCreateWorkflowDocument,
+    "\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n": typeof types.CliWorkflowByNumberDocument,
+    "\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n": typeof types.CliWorkflowViewFragmentDoc,
+    "\n  query CliWorkflowState($id: ID!) { workflow(id: $id) { ...CliWorkflowView } }\n": typeof types.CliWorkflowStateDocument,
+    "\n  subscription CliWatchWorkflow($id: ID!) { workflowUpdated(id: $id) { ...CliWorkflowView } }\n": typeof types.CliWatchWorkflowDocument,
     "\n  fragment WorkerJobFields on Job {\n    id\n    number\n    name\n    description\n    queue\n    priority\n    tags\n    attemptCount\n    maxAttempts\n    timeLimitAt\n    deadline\n    template { name version executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n  }\n": typeof types.WorkerJobFieldsFragmentDoc,
     "\n  mutation SdkAcquireNextJob($filter: AcquireFilter) {\n    acquireNextJob(filter: $filter) {\n      __typename\n      ... on AcquireJobPayload { job { ...WorkerJobFields } lease { token expiresAt } }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkAcquireNextJobDocument,
     "\n  mutation SdkStartJob($id: ID!, $leaseToken: String!) {\n    startJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on LeasePayload { lease { token expiresAt } }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": typeof types.SdkStartJobDocument,
@@ -83,6 +88,11 @@ const documents: Documents = {
     "\n  mutation CliDrainNode($id: ID!) {\n    drainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": types.CliDrainNodeDocument,
     "\n  mutation CliUndrainNode($id: ID!) {\n    undrainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": types.CliUndrainNodeDocument,
     "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n": types.CliWhyNotRunningDocument,
+    "\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n": types.CliCreateWorkflowDocument,
+    "\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n": types.CliWorkflowByNumberDocument,
+    "\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n": types.CliWorkflowViewFragmentDoc,
+    "\n  query CliWorkflowState($id: ID!) { workflow(id: $id) { ...CliWorkflowView } }\n": types.CliWorkflowStateDocument,
+    "\n  subscription CliWatchWorkflow($id: ID!) { workflowUpdated(id: $id) { ...CliWorkflowView } }\n": types.CliWatchWorkflowDocument,
     "\n  fragment WorkerJobFields on Job {\n    id\n    number\n    name\n    description\n    queue\n    priority\n    tags\n    attemptCount\n    maxAttempts\n    timeLimitAt\n    deadline\n    template { name version executor { name version } }\n    inputValues { name type value }\n    parameterValues { name type value }\n  }\n": types.WorkerJobFieldsFragmentDoc,
     "\n  mutation SdkAcquireNextJob($filter: AcquireFilter) {\n    acquireNextJob(filter: $filter) {\n      __typename\n      ... on AcquireJobPayload { job { ...WorkerJobFields } lease { token expiresAt } }\n      ... on Error { message }\n    }\n  }\n": types.SdkAcquireNextJobDocument,
     "\n  mutation SdkStartJob($id: ID!, $leaseToken: String!) {\n    startJob(id: $id, leaseToken: $leaseToken) {\n      __typename\n      ... on LeasePayload { lease { token expiresAt } }\n      ... on InvalidTransitionError { from }\n      ... on Error { message }\n    }\n  }\n": types.SdkStartJobDocument,
@@ -218,6 +228,26 @@ export function graphql(source: "\n  mutation CliUndrainNode($id: ID!) {\n    un
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n"): (typeof documents)["\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n"): (typeof documents)["\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n"): (typeof documents)["\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliWorkflowState($id: ID!) { workflow(id: $id) { ...CliWorkflowView } }\n"): (typeof documents)["\n  query CliWorkflowState($id: ID!) { workflow(id: $id) { ...CliWorkflowView } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription CliWatchWorkflow($id: ID!) { workflowUpdated(id: $id) { ...CliWorkflowView } }\n"): (typeof documents)["\n  subscription CliWatchWorkflow($id: ID!) { workflowUpdated(id: $id) { ...CliWorkflowView } }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
