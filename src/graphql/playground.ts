@@ -170,6 +170,30 @@ query WhyWaiting {
 }
 `;
 
-export const playgroundTabs = [recentJobs, runningJobs, queueOverview, whyWaiting, jobHistory, templates, workerNodes, createJob].map((query) => ({
+const createWorkflow = /* GraphQL */ `# Jobs that wait for others, submitted as one workflow: hash, then check and index the
+# result at once, then report. Tagged demo, the demo's worker nodes run them in that order.
+# Watch it: subscription { workflowUpdated(id: "<workflow.id>") { status progress counts { waiting queued running succeeded } } }
+mutation CreateWorkflow {
+  createWorkflow(input: {
+    name: "playground diamond"
+    jobs: [
+      { key: "hash", job: { templateName: "hash-files", inputs: [{ name: "input", value: "c1bad4b39ca5a924e481008009d94e32+210" }], tags: ["playground", "demo"] } }
+      { key: "check", after: ["hash"], job: { templateName: "hash-files", inputs: [{ name: "input", value: "check" }], tags: ["playground", "demo"] } }
+      { key: "index", after: ["hash"], job: { templateName: "hash-files", inputs: [{ name: "input", value: "index" }], tags: ["playground", "demo"] } }
+      { key: "report", after: ["check", "index"], job: { templateName: "hash-files", inputs: [{ name: "input", value: "report" }], tags: ["playground", "demo"] } }
+    ]
+  }) {
+    __typename
+    ... on CreateWorkflowPayload {
+      workflow { id number status counts { waiting queued } }
+      jobs { key job { number status dependencies { name } } }
+    }
+    ... on ValidationError { message fieldErrors { path message } }
+    ... on Error { message }
+  }
+}
+`;
+
+export const playgroundTabs = [recentJobs, runningJobs, queueOverview, whyWaiting, jobHistory, templates, workerNodes, createJob, createWorkflow].map((query) => ({
   query,
 }));
