@@ -8,7 +8,9 @@
 // (p50/p99 of acquireNextJob round trips), CPU milliseconds per mutation and per job in the
 // gateways, PostgreSQL and this process, and checks that no job was acquired twice or lost. The
 // floor, interleaved with it in every round: the same SQL statements sent straight to PostgreSQL
-// (see bench/workers/drivers.ts). Traffic goes to 127.0.0.1 only.
+// (see bench/workers/drivers.ts). In every round the most workers run twice more: each job also
+// appending a batch of log lines, and on workflows (diamonds of 4 jobs, 3 of which wait for
+// others) instead of independent jobs. Traffic goes to 127.0.0.1 only.
 //
 //   npm run bench:workers               3 rounds × (1, 8, 32 workers) × (GraphQL, floor), 20 s each,
 //                                       after a 5 s warm-up of each: about 8-10 minutes on 2 cores
@@ -52,7 +54,19 @@ import pg from "pg";
 import { database, deadline, gateway, machine, median, percentile, report, root, scratch, smoke, type Gateway } from "./lib.js";
 import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
-import { createQueue, jobUpdates, keepFull, lastEventId, settle, topUp, tuneAutovacuum, type Queue } from "./workers/queue.js";
+import {
+  acquiredTooEarly,
+  createQueue,
+  diamondsCompleted,
+  dropDiamonds,
+  jobUpdates,
+  keepFull,
+  lastEventId,
+  settle,
+  topUp,
+  tuneAutovacuum,
+  type Queue,
+} from "./workers/queue.js";
 import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
 import { compareEnds, endWindows } from "./workers/soak.js";
 import { check, MUTATIONS_PER_JOB, newTally, REQUESTS_PER_JOB, work } from "./workers/work.js";
@@ -91,7 +105,7 @@ const PHASE_OVERHEAD_S = 20;
 const SETUP_S = 120;
 const expectedSeconds = soak
   ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 40 : 20)
-  : SETUP_S + (ROUNDS * (WORKERS.length * 2 + 1) + (WARMUP_SECONDS ? 2 : 0)) * PHASE_OVERHEAD_S + ROUNDS * (WORKERS.length * 2 + 1) * SECONDS + WARMUP_SECONDS * 2;
+  : SETUP_S + (ROUNDS * (WORKERS.length * 2 + 2) + (WARMUP_SECONDS ? 2 : 0)) * PHASE_OVERHEAD_S + ROUNDS * (WORKERS.length * 2 + 2) * SECONDS + WARMUP_SECONDS * 2;
 const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
 
 type Bench = { url: string; pool: pg.Pool; gateways: Gateway[]; queue: Queue; postmaster: number | undefined };
@@ -128,12 +142,13 @@ function cpuBetween(before: CpuReading, after: CpuReading, jobs: number, mutatio
 
 /** One measured phase: `workers` workers of one kind for `seconds` on a settled queue kept full. */
 async function phase(bench: Bench, kind: Kind, workers: number, seconds: number, round: number): Promise<Phase> {
-  await topUp(bench.pool, bench.queue, QUEUE_DEPTH);
+  const shape = kind === "graphqlWorkflows" ? "diamonds" : "jobs";
+  await topUp(bench.pool, bench.queue, QUEUE_DEPTH, shape);
   await settle(bench.pool);
   const from = await lastEventId(bench.pool);
   const { drivers: list, close } = await drivers(bench, kind, workers);
   const tallies = list.map(() => newTally());
-  const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH);
+  const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH, shape);
   const before = await cpuReading(bench);
   const windowEnd = before.at + seconds * 1000;
   let after: Promise<CpuReading> | undefined;
@@ -144,6 +159,13 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
   await stopFilling();
   await close();
   const checks = await check(bench.pool, from, tallies);
+  if (shape === "diamonds") {
+    const early = await acquiredTooEarly(bench.pool, from);
+    checks.acquiredTooEarly = early;
+    checks.diamondsCompleted = await diamondsCompleted(bench.pool, from);
+    if (early) checks.problems.push(`${early} jobs acquired before a dependency had succeeded`);
+    await dropDiamonds(bench.pool);
+  }
   const measured = (end.at - before.at) / 1000;
   const completed = tallies.reduce((sum, t) => sum + t.completed, 0);
   const mutations = tallies.reduce((sum, t) => sum + t.mutations, 0);
@@ -168,7 +190,7 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
     checks,
   };
   console.log(
-    `${round ? `round ${round}` : "warm-up"}, ${{ graphql: "GraphQL", sql: "floor  ", graphqlLogs: "GraphQL with logs" }[kind]}, ${String(workers).padStart(2)} ${workers === 1 ? "worker: " : "workers:"} ` +
+    `${round ? `round ${round}` : "warm-up"}, ${{ graphql: "GraphQL", sql: "floor  ", graphqlLogs: "GraphQL with logs", graphqlWorkflows: "GraphQL, workflows" }[kind]}, ${String(workers).padStart(2)} ${workers === 1 ? "worker: " : "workers:"} ` +
       `${jobsPerSecond.toFixed(1)} jobs/s, ${result.mutationsPerSecond.toFixed(0)} mutations/s, claim p50 ${result.claimP50Ms.toFixed(1)} ms p99 ${result.claimP99Ms.toFixed(1)} ms` +
       (logLines ? `, ${result.logLinesPerSecond.toFixed(0)} log lines/s` : "") +
       (checks.problems.length ? `; PROBLEMS: ${checks.problems.join("; ")}` : `; ${checks.acquired} acquired, 0 double, 0 lost`),
@@ -243,6 +265,8 @@ async function measure(bench: Bench): Promise<Phase[]> {
     // The most workers again, each job also appending a batch of log lines: in the same round as
     // the phases without, so that their ratio is of one machine at one time.
     phases.push(await phase(bench, "graphqlLogs", Math.max(...WORKERS), SECONDS, round));
+    // And again on workflows (diamonds of 4 jobs) instead of independent jobs.
+    phases.push(await phase(bench, "graphqlWorkflows", Math.max(...WORKERS), SECONDS, round));
   }
   return phases;
 }
@@ -392,6 +416,16 @@ async function main() {
       ratio: median(logRatios),
       targetMet: median(withLogs.map((p) => p.jobsPerMinute)) >= TARGET_JOBS_PER_MINUTE,
     };
+    const onWorkflows = phases.filter((p) => p.kind === "graphqlWorkflows" && p.round > 0);
+    const workflowRatios = onWorkflows.map((w) => w.jobsPerSecond / phases.find((p) => p.kind === "graphql" && p.round === w.round && p.workers === most)!.jobsPerSecond);
+    const workflows = {
+      workers: most,
+      jobsPerMinute: median(onWorkflows.map((p) => p.jobsPerMinute)),
+      independentJobsPerMinute: summary.find((s) => s.workers === most)!.graphql.jobsPerMinute,
+      ratio: median(workflowRatios),
+      diamondsCompleted: onWorkflows.reduce((sum, p) => sum + (p.checks.diamondsCompleted ?? 0), 0),
+      acquiredTooEarly: onWorkflows.reduce((sum, p) => sum + (p.checks.acquiredTooEarly ?? 0), 0),
+    };
     const best = Math.max(...summary.map((s) => s.graphql.jobsPerMinute));
     const problems = phases.flatMap((p) => p.checks.problems.map((problem) => `${p.kind} ${p.workers} workers, round ${p.round}: ${problem}`));
     const updates = updatesAfter.updates - updatesBefore.updates;
@@ -403,6 +437,7 @@ async function main() {
       summary,
       target: { jobsPerMinute: TARGET_JOBS_PER_MINUTE, bestJobsPerMinute: best, met: best >= TARGET_JOBS_PER_MINUTE },
       logs,
+      workflows,
       jobsTable: { updates, hotUpdates: hot, hotShare: updates ? hot / updates : 0, autovacuums: updatesAfter.autovacuums - updatesBefore.autovacuums },
       doubleAcquisitions: phases.reduce((sum, p) => sum + p.checks.doubleAcquisitions, 0),
       lostJobs: phases.reduce((sum, p) => sum + p.checks.lostJobs, 0),

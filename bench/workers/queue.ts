@@ -54,27 +54,62 @@ const INSERT_BATCH = 10_000;
 export const TASKS_PER_JOB = 4;
 export const TASK_SEQUENCES = 2;
 
+/** What the queue is filled with: independent jobs, or workflows of a diamond of 4 jobs. */
+export type Shape = "jobs" | "diamonds";
+
+/** Each diamond's jobs: a first, then two after it at once, then one after both. */
+export const DIAMOND_JOBS = 4;
+
 /**
  * Fills the queue up to `depth` waiting jobs, each with its tasks. Jobs carry a short name, as real
- * ones do (its trigram index is part of what every update of a job costs).
+ * ones do (its trigram index is part of what every update of a job costs). Diamonds are inserted
+ * as createWorkflow writes them: the workflow, its first job QUEUED and the others WAITING with
+ * the count of what they wait for, the edges, and the mark on the jobs others wait for; the jobs
+ * waiting count towards the depth.
  */
-export async function topUp(pool: pg.Pool, queue: Queue, depth: number): Promise<void> {
+export async function topUp(pool: pg.Pool, queue: Queue, depth: number, shape: Shape = "jobs"): Promise<void> {
   const { rows } = await pool.query<{ waiting: number }>(
-    `select count(*)::int as waiting from jobs where status = 'QUEUED' and deleted_at is null and queue = $1`,
-    [QUEUE],
+    `select count(*)::int as waiting from jobs where status = any($2::"JobStatus"[]) and deleted_at is null and queue = $1`,
+    [QUEUE, shape === "jobs" ? ["QUEUED"] : ["QUEUED", "WAITING"]],
   );
   const missing = Math.max(0, depth - rows[0]!.waiting);
+  const tasks = `tasks as (
+         insert into tasks (job_id, name, sequence, qsequence)
+         select created.id, 'part-' || part, part / ${TASKS_PER_JOB / TASK_SEQUENCES}, part
+           from created cross join generate_series(0, ${TASKS_PER_JOB - 1}) part
+       )`;
+  if (shape === "diamonds") {
+    for (let added = 0; added < missing; added += INSERT_BATCH) {
+      const diamonds = Math.ceil(Math.min(INSERT_BATCH, missing - added) / DIAMOND_JOBS);
+      await pool.query(
+        `with w as (
+           insert into workflows (name, creator_id) select 'bench diamond', $3::uuid from generate_series(1, $4::int) returning id
+         ), created as (
+           insert into jobs (queue, name, template_id, creator_id, workflow_id, status, waiting_on, has_dependents)
+           select $1, 'bench ' || k.key, $2::uuid, $3::uuid, w.id,
+                  (case when k.key = 'a' then 'QUEUED' else 'WAITING' end)::"JobStatus",
+                  case k.key when 'a' then 0 when 'd' then 2 else 1 end, k.key <> 'd'
+             from w cross join (values ('a'), ('b'), ('c'), ('d')) k(key)
+           returning id, workflow_id, name, status
+         ), edges as (
+           insert into job_dependencies (job_id, depends_on_id)
+           select d.id, u.id from created d join created u on u.workflow_id = d.workflow_id
+            where (d.name in ('bench b', 'bench c') and u.name = 'bench a') or (d.name = 'bench d' and u.name in ('bench b', 'bench c'))
+         ), ${tasks}
+         insert into job_events (job_id, kind, to_status, actor_user_id, job_version)
+         select id, 'CREATED', status, $3::uuid, 1 from created`,
+        [QUEUE, queue.templateId, queue.creatorId, diamonds],
+      );
+    }
+    return;
+  }
   for (let added = 0; added < missing; added += INSERT_BATCH) {
     await pool.query(
       `with created as (
          insert into jobs (queue, name, template_id, creator_id)
          select $1, 'bench job', $2::uuid, $3::uuid from generate_series(1, $4::int)
          returning id
-       ), tasks as (
-         insert into tasks (job_id, name, sequence, qsequence)
-         select created.id, 'part-' || part, part / ${TASKS_PER_JOB / TASK_SEQUENCES}, part
-           from created cross join generate_series(0, ${TASKS_PER_JOB - 1}) part
-       )
+       ), ${tasks}
        insert into job_events (job_id, kind, to_status, actor_user_id, job_version)
        select id, 'CREATED', 'QUEUED', $3::uuid, 1 from created`,
       [QUEUE, queue.templateId, queue.creatorId, Math.min(INSERT_BATCH, missing - added)],
@@ -83,15 +118,48 @@ export async function topUp(pool: pg.Pool, queue: Queue, depth: number): Promise
 }
 
 /**
+ * The jobs of unfinished diamonds, cancelled after a phase of them, so that the next phase starts
+ * from independent jobs alone; a job no worker took is no work lost.
+ */
+export async function dropDiamonds(pool: pg.Pool): Promise<void> {
+  await pool.query(`update jobs set status = 'CANCELLED', end_time = now() where queue = $1 and workflow_id is not null and status in ('WAITING', 'QUEUED')`, [QUEUE]);
+}
+
+/** Diamonds whose last job succeeded since the event `fromEventId`. */
+export async function diamondsCompleted(pool: pg.Pool, fromEventId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from job_events s join jobs j on j.id = s.job_id
+      where s.id > $1::bigint and s.kind = 'SUCCEEDED' and j.workflow_id is not null and j.name = 'bench d'`,
+    [fromEventId],
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * Jobs acquired since the event `fromEventId` before one of their dependencies had succeeded: a
+ * breach of the one rule of workflows.
+ */
+export async function acquiredTooEarly(pool: pg.Pool, fromEventId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n
+       from job_events acq join job_dependencies e on e.job_id = acq.job_id
+      where acq.id > $1::bigint and acq.kind = 'ACQUIRED'
+        and not exists (select 1 from job_events s where s.job_id = e.depends_on_id and s.kind = 'SUCCEEDED' and s.id < acq.id)`,
+    [fromEventId],
+  );
+  return rows[0]!.n;
+}
+
+/**
  * Keeps `depth` jobs waiting while workers drain the queue, topping it up every `everyMs`, so that
  * workers never run out of work and the queue table holds as many live rows at the end of a phase
  * as at its start; returns a function that stops it and waits for a top-up under way.
  */
-export function keepFull(pool: pg.Pool, queue: Queue, depth: number, everyMs = 200): () => Promise<void> {
+export function keepFull(pool: pg.Pool, queue: Queue, depth: number, shape: Shape = "jobs", everyMs = 200): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     // A failed top-up is reported; if the queue then runs dry, the phase's checks say so.
-    running ??= topUp(pool, queue, depth)
+    running ??= topUp(pool, queue, depth, shape)
       .catch((error: Error) => console.error(`topping up the queue failed: ${error.message}`))
       .finally(() => (running = undefined));
   }, everyMs);

@@ -7,7 +7,7 @@ import type { Checks } from "./work.js";
 
 /** Through a gateway's GraphQL API, or the floor: the same statements straight to PostgreSQL. */
 /** Through GraphQL, through the floor's SQL, or through GraphQL with each job appending a batch of log lines. */
-export type Kind = "graphql" | "sql" | "graphqlLogs";
+export type Kind = "graphql" | "sql" | "graphqlLogs" | "graphqlWorkflows";
 
 export type PhaseCpu = {
   /** Gateway CPU (both processes) per mutation answered, and per job; null for the floor. */
@@ -72,6 +72,8 @@ export type Results = Common & {
   target: { jobsPerMinute: number; bestJobsPerMinute: number; met: boolean };
   /** The most workers with each job appending a batch of log lines, next to the same without in each round. */
   logs: { workers: number; linesPerJob: number; linesPerSecond: number; jobsPerMinute: number; withoutLogsJobsPerMinute: number; ratio: number; targetMet: boolean };
+  /** The same workers draining workflows (diamonds of 4 jobs) instead of independent jobs, in the same rounds. */
+  workflows: { workers: number; jobsPerMinute: number; independentJobsPerMinute: number; ratio: number; diamondsCompleted: number; acquiredTooEarly: number };
   /** Updates of the jobs table during the run, and the share that were HOT (wrote no index entries). */
   jobsTable: { updates: number; hotUpdates: number; hotShare: number; autovacuums: number };
   doubleAcquisitions: number;
@@ -149,6 +151,8 @@ export function workersSection(results: Results): string {
     `**Target** (issue 8): ${whole(results.target.jobsPerMinute)} completed jobs per minute on the whole machine. Best: ${whole(best.graphql.jobsPerMinute)} jobs/min with ${best.workers} ${best.workers === 1 ? "worker" : "workers"}: ${results.target.met ? "met" : "not met"}. The floor reached ${whole(bestFloor)} jobs/min at best.`,
     "",
     `**With logs**: ${results.logs.workers} workers again in every round, each job also appending a batch of ${results.logs.linesPerJob} log lines (appendJobLog, about 80 bytes a line) after it starts, as the SDK sends a batch every half second: ${whole(results.logs.linesPerSecond)} lines a second in all, ${whole(results.logs.jobsPerMinute)} jobs/min, ${fixed(results.logs.ratio, 2)} of the same workers without logs in the same rounds (${whole(results.logs.withoutLogsJobsPerMinute)} jobs/min); the target ${results.logs.targetMet ? "still met" : "NOT met"} with logs.`,
+    "",
+    `**Workflows**: ${results.workflows.workers} workers again in every round, the queue kept as deep with workflows of a diamond of 4 jobs (a first job, two after it at once, one after both; inserted as createWorkflow writes them), so that 3 in 4 of the jobs wait for others and are queued by the success of the last of them: ${whole(results.workflows.jobsPerMinute)} jobs/min, ${fixed(results.workflows.ratio, 2)} of the same workers on independent jobs in the same rounds (${whole(results.workflows.independentJobsPerMinute)} jobs/min); ${whole(results.workflows.diamondsCompleted)} diamonds completed, ${results.workflows.acquiredTooEarly} jobs acquired before a dependency had succeeded.`,
     "",
     results.correct
       ? `**Correctness**: ${whole(results.jobsCompleted)} jobs completed in ${phases} phases (warm-up included): ${results.doubleAcquisitions} double acquisitions, ${results.lostJobs} lost jobs; every acquisition and finish the workers saw is recorded once in \`job_events\`, and every task of every completed job started once and succeeded.`

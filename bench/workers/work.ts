@@ -87,6 +87,9 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
 }
 
 export type Checks = {
+  /** Workflow phases: jobs acquired before a dependency had succeeded (none may be), and diamonds whose last job succeeded. */
+  acquiredTooEarly?: number;
+  diamondsCompleted?: number;
   /** Acquisitions the workers saw, and ACQUIRED events written meanwhile. */
   acquired: number;
   acquiredEvents: number;
