@@ -287,6 +287,9 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   let last = { at: started, finished: 0, claimIndex: tallies.map(() => 0), cpu: await cpuReading(bench) };
   const sample = async () => {
     const at = performance.now();
+    // A reading that took most of a window (a busy machine) would leave the next one a moment
+    // long, perhaps with no job in it: that window runs on to the next tick instead.
+    if (at - last.at < SOAK_WINDOW_SECONDS * 500) return;
     const finished = tallies.reduce((sum, t) => sum + t.finished, 0);
     const cpu = await cpuReading(bench);
     const jobs = finished - last.finished;

@@ -338,7 +338,8 @@ describe("claiming", () => {
       await database.pool.query("vacuum analyze jobs");
       const behindWaiting = await measure();
       expect(behindWaiting.taken?.status).toBe("ACQUIRED");
-      expect(behindWaiting.blocks).toBeLessThanOrEqual(plain.blocks + 5);
+      // A few pages more for the indexes of a table 5,000 rows larger; walking them costs hundreds.
+      expect(behindWaiting.blocks).toBeLessThanOrEqual(plain.blocks * 1.25);
     });
 
     // A holder's statements find its job by its key. Beside the key they test the job's status
