@@ -56,9 +56,9 @@ import { findPostmaster, readCpu, type CpuReading } from "./workers/cpu.js";
 import { graphqlDriver, LEASE_SECONDS, sqlDriver, type Driver } from "./workers/drivers.js";
 import {
   acquiredTooEarly,
+  clearQueue,
   createQueue,
   diamondsCompleted,
-  dropDiamonds,
   jobUpdates,
   keepFull,
   lastEventId,
@@ -143,6 +143,7 @@ function cpuBetween(before: CpuReading, after: CpuReading, jobs: number, mutatio
 /** One measured phase: `workers` workers of one kind for `seconds` on a settled queue kept full. */
 async function phase(bench: Bench, kind: Kind, workers: number, seconds: number, round: number): Promise<Phase> {
   const shape = kind === "graphqlWorkflows" ? "diamonds" : "jobs";
+  if (shape === "diamonds") await clearQueue(bench.pool, "jobs");
   await topUp(bench.pool, bench.queue, QUEUE_DEPTH, shape);
   await settle(bench.pool);
   const from = await lastEventId(bench.pool);
@@ -164,7 +165,7 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
     checks.acquiredTooEarly = early;
     checks.diamondsCompleted = await diamondsCompleted(bench.pool, from);
     if (early) checks.problems.push(`${early} jobs acquired before a dependency had succeeded`);
-    await dropDiamonds(bench.pool);
+    await clearQueue(bench.pool, "diamonds");
   }
   const measured = (end.at - before.at) / 1000;
   const completed = tallies.reduce((sum, t) => sum + t.completed, 0);

@@ -118,11 +118,16 @@ export async function topUp(pool: pg.Pool, queue: Queue, depth: number, shape: S
 }
 
 /**
- * The jobs of unfinished diamonds, cancelled after a phase of them, so that the next phase starts
- * from independent jobs alone; a job no worker took is no work lost.
+ * Cancels the waiting jobs of the other shape, so that a phase drains only jobs of its own: before
+ * a phase of diamonds the independent jobs the phase before left, and after it its unfinished
+ * diamonds. A job no worker took is no work lost.
  */
-export async function dropDiamonds(pool: pg.Pool): Promise<void> {
-  await pool.query(`update jobs set status = 'CANCELLED', end_time = now() where queue = $1 and workflow_id is not null and status in ('WAITING', 'QUEUED')`, [QUEUE]);
+export async function clearQueue(pool: pg.Pool, of: Shape): Promise<void> {
+  await pool.query(
+    `update jobs set status = 'CANCELLED', end_time = now()
+      where queue = $1 and status in ('WAITING', 'QUEUED') and (workflow_id is not null) = $2`,
+    [QUEUE, of === "diamonds"],
+  );
 }
 
 /** Diamonds whose last job succeeded since the event `fromEventId`. */
