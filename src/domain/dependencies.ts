@@ -78,26 +78,25 @@ export async function linkDependencies(tx: Prisma.TransactionClient, jobId: stri
 }
 
 /** Each job's dependencies (the jobs it waits for), by job id, in the order of their numbers. */
-export async function dependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
-  const edges = await db.jobDependency.findMany({
-    where: { jobId: { in: [...jobIds] } },
-    select: { jobId: true, dependsOnId: true },
-    orderBy: { dependsOn: { number: "asc" } },
-  });
-  const found = new Map<string, string[]>(jobIds.map((id) => [id, []]));
-  for (const e of edges) found.get(e.jobId)!.push(e.dependsOnId);
-  return found;
+export function dependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
+  return edgesOf(db, jobIds, "jobId");
 }
 
 /** Each job's dependents (the jobs waiting for it), by job id, in the order of their numbers. */
-export async function dependentsOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
+export function dependentsOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
+  return edgesOf(db, jobIds, "dependsOnId");
+}
+
+/** The jobs at the other end of each job's edges, from the end `from` (its dependencies from jobId). */
+async function edgesOf(db: Db, jobIds: readonly string[], from: "jobId" | "dependsOnId"): Promise<Map<string, string[]>> {
+  const to = from === "jobId" ? "dependsOnId" : "jobId";
   const edges = await db.jobDependency.findMany({
-    where: { dependsOnId: { in: [...jobIds] } },
+    where: { [from]: { in: [...jobIds] } },
     select: { jobId: true, dependsOnId: true },
-    orderBy: { job: { number: "asc" } },
+    orderBy: from === "jobId" ? { dependsOn: { number: "asc" } } : { job: { number: "asc" } },
   });
   const found = new Map<string, string[]>(jobIds.map((id) => [id, []]));
-  for (const e of edges) found.get(e.dependsOnId)!.push(e.jobId);
+  for (const e of edges) found.get(e[from])!.push(e[to]);
   return found;
 }
 

@@ -19,7 +19,7 @@ import {
 import { decodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createTestDatabase, pagesRead, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
@@ -316,20 +316,7 @@ describe("claiming", () => {
       const measure = async () => {
         database.counter.reset();
         const taken = await acquireNextJob(db, worker, {}, lease);
-        const at = database.counter.statements.findIndex((s) => s.includes("/* acquireNextJob */"));
-        const client = await database.pool.connect();
-        try {
-          await client.query("begin");
-          const { rows } = await client.query({
-            text: `explain (analyze, buffers, format json) ${database.counter.statements[at]}`,
-            values: database.counter.parameters[at],
-          });
-          await client.query("rollback");
-          const plan = rows[0]["QUERY PLAN"][0].Plan as { "Shared Hit Blocks": number; "Shared Read Blocks": number };
-          return { taken, blocks: plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] };
-        } finally {
-          client.release();
-        }
+        return { taken, blocks: await pagesRead(database, "/* acquireNextJob */") };
       };
       await createJobs(db, trainId, 20);
       await database.pool.query("vacuum analyze jobs");

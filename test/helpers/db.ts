@@ -85,3 +85,26 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   });
   return { url, db, counter, pool };
 }
+
+/**
+ * The pages (shared buffers hit or read) the last counted statement carrying `marker` (its
+ * leading comment, such as "/* acquireNextJob *\/") reads when run again, in a transaction rolled
+ * back: what a change of the statement or of its plan costs, steadier than its time.
+ */
+export async function pagesRead(database: TestDatabase, marker: string): Promise<number> {
+  const at = database.counter.statements.findLastIndex((text) => text.includes(marker));
+  if (at < 0) throw new Error(`no statement marked ${marker} was counted`);
+  const client = await database.pool.connect();
+  try {
+    await client.query("begin");
+    const { rows } = await client.query({
+      text: `explain (analyze, buffers, format json) ${database.counter.statements[at]}`,
+      values: database.counter.parameters[at],
+    });
+    const plan = rows[0]["QUERY PLAN"][0].Plan as { "Shared Hit Blocks": number; "Shared Read Blocks": number };
+    return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"];
+  } finally {
+    await client.query("rollback").catch(() => undefined);
+    client.release();
+  }
+}
