@@ -6,7 +6,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { acquireNextJob } from "../../src/domain/claiming.js";
+import { acquireNextJob, reclaimExpiredLeases } from "../../src/domain/claiming.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishJob, startJob } from "../../src/domain/transitions.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
@@ -255,6 +255,20 @@ describe("createWorkflow", () => {
     expect(refused.fieldErrors).toEqual([{ path: ["jobs", "0", "idempotencyKey"], message: expect.stringContaining("not taken") }]);
   });
 
+  it("refuses hostile input with ValidationError, never an unexpected error, and writes nothing", async () => {
+    const many = Array.from({ length: 101 }, (_, i) => step(`k${i}`));
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ["a NUL in a key", { jobs: [step("a\u0000b")] }],
+      ["a key of 201 characters", { jobs: [step("k".repeat(201))] }],
+      ["101 jobs after", { jobs: [...many, step("last", many.map((j) => j.key))] }],
+      ["no jobs", { jobs: [] }],
+      ["a name of 1,001 characters", { name: "n".repeat(1001), jobs: [step("a")] }],
+    ];
+    for (const [what, input] of cases) expect((await createWorkflow(input)).__typename, what).toBe("ValidationError");
+    expect(await db.job.count()).toBe(0);
+    expect(await db.workflow.count()).toBe(0);
+  });
+
   it("cancels the jobs waiting for a job that failed for good, naming it, down the graph", async () => {
     const withTasks = { ...diamond, jobs: diamond.jobs.map((j) => (j.key === "train" ? { ...j, job: { ...j.job, tasks: [{ name: "fit" }, { name: "save" }] } } : j)) };
     const { workflowId, ids } = await keyed(withTasks);
@@ -273,6 +287,17 @@ describe("createWorkflow", () => {
     expect(cancelled.detail).toMatchObject({ dependency: { id: ids.prepare, status: "FAILED" } });
     const status = await sendText(api, `query ($id: ID!) { workflow(id: $id) { status } }`, { id: workflowId });
     expect(status.workflow).toEqual({ status: "FAILED" });
+  });
+
+  // A node that dies holding the dependency: its lease runs out, the reclaim fails the job (no
+  // attempts left), and that failure reaches the jobs waiting as a node's own would.
+  it("cancels the jobs waiting for a dependency whose node died with its last attempt", async () => {
+    const { ids } = await keyed({ jobs: [step("first", [], { maxAttempts: 1 }), step("then", ["first"])] });
+    const taken = await acquireNextJob(db, asNode(node), {}, lease);
+    expect(taken?.id).toBe(ids.first);
+    expect(await reclaimExpiredLeases(db, new Date(Date.now() + (lease.leaseSeconds + 1) * 1000))).toMatchObject({ failed: 1 });
+    const then = await db.job.findUniqueOrThrow({ where: { id: ids.then! }, select: { status: true, errorReason: true } });
+    expect(then).toEqual({ status: "CANCELLED", errorReason: expect.stringMatching(/^its dependency, job #\d+, failed$/) });
   });
 
   it("keeps waiting under WAIT, and goes on once the failed dependency is reset and succeeds", async () => {
