@@ -3,7 +3,7 @@
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
-import { checkDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
+import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, waitingCount, type Binding } from "./dependencies.js";
 import { checkRequiredLabels } from "./labels.js";
 import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
@@ -11,7 +11,7 @@ import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import { checkTasks, taskRows, type NewTask } from "./task-lifecycle.js";
 import { checkTags } from "./transitions.js";
-import { checkValues, fingerprint, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
+import { checkValues, fingerprint, keyedOutputRefs, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
 
 export type NewJob = {
   templateId?: string | null;
@@ -124,16 +124,39 @@ function checkFields(input: NewJob, errors: FieldError[]) {
  * Checks that every output reference names an output that exists, and stores each the same way
  * however it was given (by the output's id, or by its job, name and type): with all four, so that
  * equal references make equal fingerprints and readers get both ways of finding the output.
+ * A reference by job, name and type to one of the job's dependencies is a binding instead: the
+ * output need not exist yet, and is taken when the dependency succeeds (`bindings`). So is one by
+ * the key of a job of the same workflow, where there is one (`inWorkflow`).
  */
-async function normalizeOutputRefs(db: Db, values: TypedValues, path: string, errors: FieldError[]) {
+async function normalizeOutputRefs(
+  db: Db,
+  values: TypedValues,
+  path: string,
+  errors: FieldError[],
+  dependsOn: ReadonlySet<string>,
+  inWorkflow: boolean,
+  bindings: Binding[],
+) {
+  for (const { name, ref } of keyedOutputRefs(values)) {
+    if (inWorkflow) bindings.push({ input: name, key: ref.after });
+    else errors.push({ path: [path, name, "after"], message: 'names a job by its key in a workflow: outside createWorkflow, give the job\'s ID in "job" and the job in dependsOn' });
+  }
   for (const { name, ref } of outputRefs(values)) {
+    if (ref.job !== undefined && ref.output === undefined && dependsOn.has(ref.job)) {
+      bindings.push({ input: name, job: ref.job });
+      values[name] = { type: "output", value: { job: ref.job, name: ref.name, type: ref.type } };
+      continue;
+    }
     const byId = ref.job === undefined;
     const output = await db.jobOutput.findFirst({
       where: byId ? { id: ref.output } : { jobId: ref.job, name: ref.name, type: ref.type, ...(ref.output ? { id: ref.output } : {}) },
       select: { id: true, jobId: true, name: true, type: true },
     });
     if (!output) {
-      errors.push({ path: [path, name], message: byId ? "no such output" : `the job has no output "${ref.name}" of type "${ref.type}"${ref.output ? " with that id" : ""}` });
+      errors.push({
+        path: [path, name],
+        message: byId ? "no such output" : `the job has no output "${ref.name}" of type "${ref.type}"${ref.output ? " with that id" : " (to wait for it, put the job in dependsOn)"}`,
+      });
       continue;
     }
     values[name] = { type: "output", value: { job: output.jobId, name: output.name, type: output.type, output: output.id } };
@@ -201,20 +224,21 @@ export type PreparedJob = NonNullable<Awaited<ReturnType<typeof prepareJob>>>;
  * `errors` under `at` (the path of the job in the request); null when the template was not found.
  * Writes nothing.
  */
-export async function prepareJob(db: Db, input: NewJob, errors: FieldError[], at: string[]) {
+export async function prepareJob(db: Db, input: NewJob, errors: FieldError[], at: string[], inWorkflow = false) {
   const before = errors.length;
   const own: FieldError[] = [];
-  const found = await prepareOwn(db, input, own);
+  const found = await prepareOwn(db, input, own, inWorkflow);
   errors.push(...own.map((e) => ({ ...e, path: [...at, ...e.path] })));
   return errors.length > before ? null : found;
 }
 
-async function prepareOwn(db: Db, input: NewJob, errors: FieldError[]) {
+async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean) {
   const queue = checkFields(input, errors);
   const template = await findTemplate(db, input, errors);
   let inputs: TypedValues = {};
   let parameters: TypedValues = {};
   let policy = null;
+  const bindings: Binding[] = [];
   if (template) {
     const limit = template.maxAttemptsLimit;
     if (input.maxAttempts != null && input.maxAttempts > limit && input.maxAttempts <= 100) {
@@ -237,25 +261,31 @@ async function prepareOwn(db: Db, input: NewJob, errors: FieldError[]) {
     inputs = checkedInputs.values;
     parameters = checkedParameters.values;
     errors.push(...checkedInputs.errors, ...checkedParameters.errors);
-    await normalizeOutputRefs(db, inputs, "inputs", errors);
+    await normalizeOutputRefs(db, inputs, "inputs", errors, new Set(input.dependsOn ?? []), inWorkflow, bindings);
   }
   if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
     errors.push({ path: ["parent"], message: "no such job" });
   }
   if (!template || !policy) return null;
-  return { template, queue, inputs, parameters, policy };
+  return { template, queue, inputs, parameters, policy, bindings };
 
 }
 
-/** Where a new job stands among others: its workflow, how many dependencies it waits for, whether others wait for it. */
-export type JobPlace = { workflowId?: string; waitingOn: number; hasDependents?: boolean };
+/**
+ * Where a new job stands among others: its workflow, how many dependencies it waits for, whether
+ * others wait for it, and its inputs as stored when bindings already took outputs (its fingerprint
+ * is of the inputs as prepared, so that a job bound to a dependency matches an earlier one bound
+ * to the same dependency whenever the outputs were taken).
+ */
+export type JobPlace = { workflowId?: string; waitingOn: number; hasDependents?: boolean; inputs?: TypedValues };
 
 /**
  * Writes a prepared job, its tasks and its CREATED event in the caller's transaction: WAITING while
  * it waits for dependencies, else QUEUED.
  */
 export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrincipal, input: NewJob, prepared: PreparedJob, place: JobPlace) {
-  const { template, queue, inputs, parameters, policy } = prepared;
+  const { template, queue, parameters, policy } = prepared;
+  const inputs = place.inputs ?? prepared.inputs;
   const status: JobStatus = place.waitingOn > 0 ? "WAITING" : "QUEUED";
   const created = await tx.job.create({
     data: {
@@ -282,7 +312,7 @@ export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrinc
       runAfter: input.runAfter ?? undefined,
       nondeterministic: input.nondeterministic ?? false,
       idempotencyKey: input.idempotencyKey ?? null,
-      fingerprint: fingerprint(template.id, inputs, parameters),
+      fingerprint: fingerprint(template.id, prepared.inputs, parameters),
       creatorId: creator.userId,
       status,
       waitingOn: place.waitingOn,
@@ -341,9 +371,10 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
 
   try {
     const job = await db.$transaction(async (tx) => {
-      const waitingOn = await lockDependencies(tx, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"]);
-      const created = await insertJob(tx, creator, input, prepared, { waitingOn });
-      await linkDependencies(tx, created.id, input.dependsOn ?? []);
+      const statuses = await lockDependencies(tx, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"]);
+      const bound = await bindOutputs(tx, prepared.inputs, prepared.bindings, statuses);
+      const created = await insertJob(tx, creator, input, prepared, { waitingOn: waitingCount(statuses), inputs: bound.inputs });
+      await linkDependencies(tx, created.id, input.dependsOn ?? [], bound.binds);
       return created;
     });
     return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };

@@ -7,6 +7,13 @@ import type { Db } from "../db/client.js";
 import type { Prisma } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { ValidationError, type FieldError } from "./errors.js";
+import type { OutputRef, TypedValues } from "./values.js";
+
+/**
+ * An input bound to an output of a dependency, given by the dependency's id (`job`) or, in a
+ * workflow, by its key in the request (`key`): the output is taken when the dependency succeeds.
+ */
+export type Binding = { input: string; job?: string; key?: string };
 
 /** The most dependencies one job may have. */
 export const MAX_DEPENDENCIES = 100;
@@ -45,19 +52,20 @@ export async function checkDependencies(db: Db, ids: readonly string[], policy: 
 }
 
 /**
- * In the transaction that creates a job: marks its dependencies as depended on and returns how many
- * of them have not succeeded (the job waits for those). The update locks each dependency's row, so
- * it waits for a change of it under way and reads its status as that change left it; a change
- * after it finds the mark and reaches the new job through the trigger. A dependency deleted or
- * failed since checkDependencies is refused here (ValidationError), and the transaction with it.
+ * In the transaction that creates a job: marks its dependencies as depended on and returns the
+ * status of each (the job waits for those that have not succeeded: waitingCount). The update locks
+ * each dependency's row, so it waits for a change of it under way and reads its status as that
+ * change left it; a change after it finds the mark and reaches the new job through the trigger. A
+ * dependency deleted or failed since checkDependencies is refused here (ValidationError), and the
+ * transaction with it.
  */
 export async function lockDependencies(
   tx: Prisma.TransactionClient,
   ids: readonly string[],
   policy: DependencyFailurePolicy,
   at: string[],
-): Promise<number> {
-  if (!ids.length) return 0;
+): Promise<Map<string, JobStatus>> {
+  if (!ids.length) return new Map();
   const rows = await tx.$queryRaw<Array<{ id: string; number: bigint; status: JobStatus; deletedAt: Date | null }>>`
     /* lockDependencies */
     update jobs set has_dependents = true where id = any(${[...ids]}::uuid[])
@@ -69,12 +77,50 @@ export async function lockDependencies(
     if (why) errors.push({ path: [...at, String(i)], message: why });
   });
   if (errors.length) throw new ValidationError("the dependencies are not valid", errors);
-  return rows.filter((r) => r.status !== "SUCCEEDED").length;
+  return new Map(rows.map((r) => [r.id, r.status]));
 }
 
-/** Records that `jobId` depends on each of `ids` (in the creating transaction). */
-export async function linkDependencies(tx: Prisma.TransactionClient, jobId: string, ids: readonly string[]) {
-  if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId })) });
+/** How many of the dependencies a new job waits for: those that have not succeeded. */
+export function waitingCount(statuses: ReadonlyMap<string, JobStatus>): number {
+  return [...statuses.values()].filter((status) => status !== "SUCCEEDED").length;
+}
+
+/**
+ * In the creating transaction, after lockDependencies: the inputs bound to outputs of dependencies
+ * that have succeeded take those outputs now (a missing one is refused, naming the input); the
+ * others are listed by dependency, for the trigger to bind when it succeeds. `inputs` hold each
+ * binding by the dependency's id ({job, name, type}); `statuses` the dependencies' as locked.
+ */
+export async function bindOutputs(
+  tx: Prisma.TransactionClient,
+  inputs: TypedValues,
+  bindings: readonly Binding[],
+  statuses: ReadonlyMap<string, JobStatus>,
+  at: string[] = [],
+): Promise<{ inputs: TypedValues; binds: Map<string, string[]> }> {
+  const bound: TypedValues = { ...inputs };
+  const binds = new Map<string, string[]>();
+  const errors: FieldError[] = [];
+  for (const { input } of bindings) {
+    const ref = inputs[input]!.value as OutputRef;
+    if (statuses.get(ref.job) !== "SUCCEEDED") {
+      binds.set(ref.job, [...(binds.get(ref.job) ?? []), input]);
+      continue;
+    }
+    const output = await tx.jobOutput.findUnique({ where: { jobId_name_type: { jobId: ref.job, name: ref.name, type: ref.type } }, select: { id: true } });
+    if (output) bound[input] = { type: "output", value: { ...ref, output: output.id } };
+    else errors.push({ path: [...at, "inputs", input], message: `the job it is bound to succeeded without an output "${ref.name}" of type "${ref.type}"` });
+  }
+  if (errors.length) throw new ValidationError("the output bindings are not valid", errors);
+  return { inputs: bound, binds };
+}
+
+/**
+ * Records that `jobId` depends on each of `ids` (in the creating transaction), with the inputs
+ * bound to outputs of each (`binds`, by dependency id).
+ */
+export async function linkDependencies(tx: Prisma.TransactionClient, jobId: string, ids: readonly string[], binds?: ReadonlyMap<string, string[]>) {
+  if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId, binds: binds?.get(dependsOnId) ?? [] })) });
 }
 
 /** Each job's dependencies (the jobs it waits for), by job id, in the order of their numbers. */

@@ -285,6 +285,11 @@ export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page, fie
   return pagesPerParent<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields });
 }
 
+/** Outputs by id (the outputs the inputs of a page of jobs refer to). */
+export function outputsByIds(db: Db, ids: readonly string[]): Promise<JobOutput[]> {
+  return db.jobOutput.findMany({ where: { id: { in: [...ids] } } });
+}
+
 /** How many outputs each job has, by job id. */
 export async function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
   const rows = await queryRows<{ jobId: string; count: number }>(

@@ -10,9 +10,15 @@ export type Declaration = { name: string; types: ValueType[]; required: boolean;
 
 /**
  * A reference to another job's output, the value of an `output` input: given by the output's id
- * alone, or by its job's id, name and type; stored with all four (normalizeOutputRefs).
+ * alone, or by its job's id, name and type; stored with all four (normalizeOutputRefs). A job
+ * of a workflow may name the job by its key in the request instead (`after`). A reference to an
+ * output of one of the job's dependencies that has not succeeded yet is a binding: it is stored
+ * without `output` until the dependency succeeds and the output's id is written into it.
  */
 export type OutputRef = { job: string; name: string; type: string; output?: string };
+
+/** An output reference by the key of a job of the same workflow request. */
+export type KeyedOutputRef = { after: string; name: string; type: string };
 
 /** A value as a job stores it: name -> { type, value }. */
 export type TypedValues = Record<string, { type: ValueType; value: unknown }>;
@@ -47,6 +53,7 @@ function isType(type: ValueType, value: unknown): boolean {
       const ref = value as Partial<OutputRef> | null;
       if (typeof ref !== "object" || ref === null) return false;
       if (Object.keys(ref).length === 1 && typeof ref.output === "string") return UUID.test(ref.output);
+      if ("after" in ref) return isKeyedRef(ref);
       return (
         typeof ref.job === "string" && UUID.test(ref.job) &&
         typeof ref.name === "string" && ref.name.length > 0 && typeof ref.type === "string" && ref.type.length > 0 &&
@@ -62,7 +69,7 @@ const TYPE_SHAPES: Record<ValueType, string> = {
   float: "a number",
   bool: "true or false",
   json: "any JSON value",
-  output: 'an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}',
+  output: 'an output reference: {"output": <output id>}, {"job": <job id>, "name": ..., "type": ...}, or in a workflow {"after": <key>, "name": ..., "type": ...}',
 };
 
 /** Checks a template's declarations (of inputs or of parameters, at `path`). */
@@ -144,11 +151,28 @@ export function checkValues(
   return { values, errors };
 }
 
-/** Output references among the values, to check that they exist. */
+/** Whether `ref` is exactly {after, name, type}, each a non-empty string. */
+function isKeyedRef(ref: object): ref is KeyedOutputRef {
+  const { after, name, type } = ref as Partial<KeyedOutputRef>;
+  return (
+    Object.keys(ref).length === 3 &&
+    typeof after === "string" && after.length > 0 &&
+    typeof name === "string" && name.length > 0 && typeof type === "string" && type.length > 0
+  );
+}
+
+/** Output references among the values (by output or job id), to check that they exist. */
 export function outputRefs(values: TypedValues): Array<{ name: string; ref: OutputRef }> {
   return Object.entries(values)
-    .filter(([, v]) => v.type === "output")
+    .filter(([, v]) => v.type === "output" && !isKeyedRef(v.value as object))
     .map(([name, v]) => ({ name, ref: v.value as OutputRef }));
+}
+
+/** Output references by the key of a job of the same workflow request, by input name. */
+export function keyedOutputRefs(values: TypedValues): Array<{ name: string; ref: KeyedOutputRef }> {
+  return Object.entries(values)
+    .filter(([, v]) => v.type === "output" && isKeyedRef(v.value as object))
+    .map(([name, v]) => ({ name, ref: v.value as KeyedOutputRef }));
 }
 
 function canonical(value: unknown): unknown {

@@ -4,10 +4,11 @@ import type { Db } from "../db/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { bulkJobAction } from "./bulk.js";
 import { findReusable, insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
-import { checkDependencies, linkDependencies, lockDependencies, MAX_DEPENDENCIES } from "./dependencies.js";
+import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount } from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
+import type { KeyedOutputRef, TypedValues } from "./values.js";
 
 /** The most jobs one workflow may hold. */
 export const MAX_WORKFLOW_JOBS = 1000;
@@ -26,8 +27,17 @@ export type NewWorkflow = {
   jobs: NewWorkflowJob[];
 };
 
-/** Checks the keys and the edges between the request's jobs: keys unique, `after` naming known keys, no cycle. */
-function checkGraph(jobs: readonly NewWorkflowJob[], errors: FieldError[]) {
+/** An edge of the request's graph as given: the key of the job waited for, and where it was named. */
+type KeyEdge = { key: string; path: string[] };
+
+/**
+ * Checks the keys and the edges between the request's jobs: keys unique, every edge (an `after`
+ * key, or an input bound to an output of a job by its key) naming a known key, no cycle. Returns
+ * the jobs' indexes in an order that puts every job after those it waits for (the request's order
+ * where it already does), or null when the graph is not valid.
+ */
+function checkGraph(jobs: readonly NewWorkflowJob[], edges: readonly KeyEdge[][], errors: FieldError[]): number[] | null {
+  const before = errors.length;
   const index = new Map<string, number>();
   jobs.forEach((job, i) => {
     const key = job.key;
@@ -41,32 +51,57 @@ function checkGraph(jobs: readonly NewWorkflowJob[], errors: FieldError[]) {
       errors.push({ path: ["jobs", String(i), "after"], message: `at most ${MAX_DEPENDENCIES} dependencies` });
     }
     after.forEach((key, k) => {
-      if (!index.has(key)) errors.push({ path: ["jobs", String(i), "after", String(k)], message: `no job of this workflow has the key "${key}"` });
-      else if (after.indexOf(key) !== k) errors.push({ path: ["jobs", String(i), "after", String(k)], message: "given twice" });
+      if (after.indexOf(key) !== k) errors.push({ path: ["jobs", String(i), "after", String(k)], message: "given twice" });
     });
+    for (const edge of edges[i]!) {
+      if (!index.has(edge.key)) errors.push({ path: edge.path, message: `no job of this workflow has the key "${edge.key}"` });
+    }
   });
-  if (errors.length) return;
-  // Depth-first, colouring jobs on the current path: a job met again on it closes a cycle, named in full.
+  if (errors.length > before) return null;
+  // Depth-first, colouring jobs on the current path: a job met again on it closes a cycle, named in
+  // full. Each job is placed once every job it waits for has been.
   const state = new Array<"open" | "done" | undefined>(jobs.length);
   const path: number[] = [];
+  const order: number[] = [];
   const visit = (i: number): boolean => {
     state[i] = "open";
     path.push(i);
-    const after = jobs[i]!.after ?? [];
-    for (let k = 0; k < after.length; k++) {
-      const j = index.get(after[k]!)!;
+    for (const edge of edges[i]!) {
+      const j = index.get(edge.key)!;
       if (state[j] === "open") {
         const cycle = [...path.slice(path.indexOf(j)), j].map((n) => jobs[n]!.key).join(" → ");
-        errors.push({ path: ["jobs", String(i), "after", String(k)], message: `a cycle: ${cycle}` });
+        errors.push({ path: edge.path, message: `a cycle: ${cycle}` });
         return false;
       }
       if (state[j] === undefined && !visit(j)) return false;
     }
     path.pop();
     state[i] = "done";
+    order.push(i);
     return true;
   };
-  for (let i = 0; i < jobs.length; i++) if (state[i] === undefined && !visit(i)) return;
+  for (let i = 0; i < jobs.length; i++) if (state[i] === undefined && !visit(i)) return null;
+  return order;
+}
+
+/** The edges each job of the request names: its `after` keys, then its inputs bound by key. */
+function keyEdges(job: NewWorkflowJob, i: number, prepared: PreparedJob | null): KeyEdge[] {
+  return [
+    ...(job.after ?? []).map((key, k) => ({ key, path: ["jobs", String(i), "after", String(k)] })),
+    ...(prepared?.bindings ?? []).flatMap((b) => (b.key === undefined ? [] : [{ key: b.key, path: ["jobs", String(i), "inputs", b.input, "after"] }])),
+  ];
+}
+
+/** A job's inputs and bindings with the keys of the request replaced by the ids of the jobs they stand for. */
+function withJobIds(prepared: PreparedJob, jobIds: ReadonlyMap<string, string>): PreparedJob {
+  const inputs: TypedValues = { ...prepared.inputs };
+  const bindings = prepared.bindings.map((b) => {
+    if (b.key === undefined) return b;
+    const { name, type } = inputs[b.input]!.value as KeyedOutputRef;
+    inputs[b.input] = { type: "output", value: { job: jobIds.get(b.key)!, name, type } };
+    return { input: b.input, job: jobIds.get(b.key)! };
+  });
+  return { ...prepared, inputs, bindings };
 }
 
 /** What createWorkflow made: the workflow, and for each key its job, new or reused (with why). */
@@ -75,7 +110,9 @@ export type CreatedWorkflow = { workflowId: string; jobIds: Map<string, string>;
 /**
  * Creates a workflow and every job of it in one transaction, or nothing: each job is checked as
  * createJob checks it (every problem reported at once, under jobs.N), the keys and edges between
- * them (unknown keys and cycles named), and their dependencies on existing jobs. A job asked to
+ * them (unknown keys and cycles named), and their dependencies on existing jobs. An input may be
+ * bound to an output of another job of the request ({after: key, name, type}), which makes that
+ * job a dependency: the output is taken when it succeeds (see bindOutputs). A job asked to
  * findOrCreate reuses an equivalent earlier job as createJob would (a re-submitted workflow skips
  * what already ran with the same inputs): that job stands for its key, and the jobs after it wait
  * for it (not at all when it has succeeded). A job waits (WAITING) while any job it is after or
@@ -87,31 +124,37 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   const creator: UserPrincipal = actor;
   const errors: FieldError[] = [];
   if ((input.name?.length ?? 0) > 1000) errors.push({ path: ["name"], message: "must be at most 1000 characters" });
-  if (!input.jobs.length || input.jobs.length > MAX_WORKFLOW_JOBS) errors.push({ path: ["jobs"], message: `must hold 1 to ${MAX_WORKFLOW_JOBS} jobs` });
-  else checkGraph(input.jobs, errors);
   const policyOf = (job: NewWorkflowJob): DependencyFailurePolicy => job.onDependencyFailure ?? input.onDependencyFailure ?? "CANCEL";
   const prepared: Array<PreparedJob | null> = [];
   for (const [i, job] of input.jobs.slice(0, MAX_WORKFLOW_JOBS).entries()) {
     if ((job as NewJob).idempotencyKey != null) {
       errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
     }
-    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)]));
+    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], true));
     await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors);
   }
-  if (errors.length) throw new ValidationError("the workflow is not valid", errors);
+  let order: number[] | null = null;
+  if (!input.jobs.length || input.jobs.length > MAX_WORKFLOW_JOBS) errors.push({ path: ["jobs"], message: `must hold 1 to ${MAX_WORKFLOW_JOBS} jobs` });
+  else order = checkGraph(input.jobs, input.jobs.map((job, i) => keyEdges(job, i, prepared[i]!)), errors);
+  if (errors.length || !order) throw new ValidationError("the workflow is not valid", errors);
+  const edges = input.jobs.map((job, i) => [...new Set(keyEdges(job, i, prepared[i]!).map((e) => e.key))]);
 
+  // Jobs waited for come first, so that a job bound to a reused one is looked for with its id. A
+  // job bound to a job made afresh is made afresh too: no earlier job was bound to that one.
   const reused = new Map<string, string>();
   const reusedIds = new Map<string, string>();
-  for (const [i, job] of input.jobs.entries()) {
-    if (!job.findOrCreate || job.nondeterministic) continue;
-    const { template, inputs, parameters } = prepared[i]!;
+  for (const i of order) {
+    const job = input.jobs[i]!;
+    const bindsFresh = prepared[i]!.bindings.some((b) => b.key !== undefined && !reusedIds.has(b.key));
+    if (!job.findOrCreate || job.nondeterministic || bindsFresh) continue;
+    const { template, inputs, parameters } = withJobIds(prepared[i]!, reusedIds);
     const found = await findReusable(db, template, inputs, parameters, job.reuse ?? {});
     if (found.chosen) {
       reusedIds.set(job.key, found.chosen.jobId);
       reused.set(job.key, found.chosen.reason);
     }
   }
-  const dependedOn = new Set(input.jobs.flatMap((job) => job.after ?? []));
+  const dependedOn = new Set(edges.flat());
   return db.$transaction(
     async (tx) => {
       const workflow = await tx.workflow.create({
@@ -119,26 +162,27 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         select: { id: true },
       });
       const jobIds = new Map<string, string>(reusedIds);
-      for (const [i, job] of input.jobs.entries()) {
+      for (const i of order) {
+        const job = input.jobs[i]!;
         if (reusedIds.has(job.key)) continue;
         const policy = policyOf(job);
-        const after = job.after ?? [];
         // Reused jobs are waited for as existing ones are: only while they have not succeeded.
         // Two keys may stand for one reused job (equal jobs of one request find the same one).
-        const existing = [...new Set([...(job.dependsOn ?? []), ...after.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
-        const fresh = after.filter((key) => !reusedIds.has(key)).length;
-        const waitingOn = (await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"])) + fresh;
+        const existing = [...new Set([...(job.dependsOn ?? []), ...edges[i]!.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
+        const statuses = await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"]);
+        const fresh = edges[i]!.filter((key) => !reusedIds.has(key)).map((key) => jobIds.get(key)!);
+        for (const id of fresh) statuses.set(id, "WAITING");
+        const ready = withJobIds(prepared[i]!, jobIds);
+        const bound = await bindOutputs(tx, ready.inputs, ready.bindings, statuses, ["jobs", String(i)]);
         // A job given no name is named by its key, which says what it is in the workflow.
-        const created = await insertJob(tx, creator, { ...job, name: job.name ?? job.key, onDependencyFailure: policy }, prepared[i]!, {
+        const created = await insertJob(tx, creator, { ...job, name: job.name ?? job.key, onDependencyFailure: policy }, ready, {
           workflowId: workflow.id,
-          waitingOn,
+          waitingOn: waitingCount(statuses),
           hasDependents: dependedOn.has(job.key),
+          inputs: bound.inputs,
         });
         jobIds.set(job.key, created.id);
-      }
-      for (const job of input.jobs) {
-        if (reusedIds.has(job.key)) continue;
-        await linkDependencies(tx, jobIds.get(job.key)!, [...new Set([...(job.after ?? []).map((key) => jobIds.get(key)!), ...(job.dependsOn ?? [])])]);
+        await linkDependencies(tx, created.id, [...statuses.keys()], bound.binds);
       }
       // In the order of the request.
       return { workflowId: workflow.id, jobIds: new Map(input.jobs.map((job) => [job.key, jobIds.get(job.key)!])), reused };

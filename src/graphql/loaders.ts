@@ -14,6 +14,7 @@ import {
   countTasksOfJobs,
   eventsOfJobs,
   jobsById,
+  outputsByIds,
   outputsOfJobs,
   type JobColumns,
   type JobRow,
@@ -158,6 +159,11 @@ export class Loaders {
       const found = await logStats(this.#db, ids);
       return ids.map((id) => found.get(id)!);
     });
+  }
+
+  /** Outputs by id: those the output inputs of a page of jobs name, in one statement. */
+  get output(): DataLoader<string, JobOutput | null> {
+    return this.#keyedLoader(["output"], async (ids) => byId(ids, await outputsByIds(this.#db, ids)));
   }
 
   /** Worker nodes by id. */

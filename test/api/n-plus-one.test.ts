@@ -98,8 +98,8 @@ describe("a nested page of jobs", () => {
   });
 });
 
-// Workflows: each job's workflow (its status and counts), its dependencies and dependents, and
-// why it waits.
+// Workflows: each job's workflow (its status and counts), its dependencies and dependents, why it
+// waits, and the outputs its inputs take from the job before it.
 const WorkflowPage = graphql(`
   query WorkflowPage($first: Int!) {
     jobs(first: $first, orderBy: { field: NUMBER, direction: ASC }) {
@@ -110,6 +110,7 @@ const WorkflowPage = graphql(`
           dependencies { name }
           dependents { name }
           whyNotRunning { code ... on WaitingForDependenciesReason { jobs { name } } }
+          inputValues { name output { name size } }
         }
       }
     }
@@ -131,7 +132,9 @@ describe("a page of jobs in workflows", () => {
       await database.db.job.updateMany({ where: { id: { in: jobs } }, data: { workflowId: workflow.id } });
       for (let i = 1; i < jobs.length; i++) {
         await database.db.jobDependency.create({ data: { jobId: jobs[i]!, dependsOnId: jobs[i - 1]! } });
-        await database.db.job.update({ where: { id: jobs[i]! }, data: { status: "WAITING", waitingOn: 1 } });
+        const output = await database.db.jobOutput.create({ data: { jobId: jobs[i - 1]!, name: "model", type: "pt", size: i, sha256: "0".repeat(64) } });
+        const model = { type: "output", value: { job: jobs[i - 1]!, name: "model", type: "pt", output: output.id } };
+        await database.db.job.update({ where: { id: jobs[i]! }, data: { status: "WAITING", waitingOn: 1, inputValues: { model } } });
       }
     }
   });
@@ -153,6 +156,7 @@ describe("a page of jobs in workflows", () => {
       dependencies: [{ name: nodes[0]!.name }],
       dependents: [{ name: nodes[2]!.name }],
       whyNotRunning: [{ code: "WAITING_FOR_DEPENDENCIES", jobs: [{ name: nodes[0]!.name }] }, { code: "NO_NODE_ONLINE" }],
+      inputValues: [{ name: "model", output: { name: "model", size: 1 } }],
     });
     expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
   });

@@ -233,7 +233,7 @@ describe("templates and job creation", () => {
         "inputs.1.value: must be an integer",
         "inputs.2.value: must be a number",
         "inputs.3.value: must be true or false",
-        'inputs.4.value: must be an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}',
+        'inputs.4.value: must be an output reference: {"output": <output id>}, {"job": <job id>, "name": ..., "type": ...}, or in a workflow {"after": <key>, "name": ..., "type": ...}',
         "inputs.5.value: must be an integer or a string",
         "inputs.6.type: say which of int, float the value is",
         'inputs.7.name: "unknown" is not declared by the template',
@@ -251,7 +251,7 @@ describe("templates and job creation", () => {
       const producerId = Buffer.from(producer, "base64").toString().split(":")[1]!;
       const byKey = { job: producer, name: "model.onnx", type: "onnx" };
       const missing = await create({ templateName: "calc", inputs: [...values(valid), { name: "model", value: byKey }] });
-      expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["inputs", "model"], message: 'the job has no output "model.onnx" of type "onnx"' }] });
+      expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["inputs", "model"], message: 'the job has no output "model.onnx" of type "onnx" (to wait for it, put the job in dependsOn)' }] });
       const output = await database.db.jobOutput.create({ data: { jobId: producerId, name: "model.onnx", type: "onnx", sha256: "0".repeat(64) } });
       const outputId = Buffer.from(`JobOutput:${output.id}`).toString("base64");
       const shown = { job: producer, name: "model.onnx", type: "onnx", output: outputId };
@@ -270,7 +270,7 @@ describe("templates and job creation", () => {
       const task = Buffer.from(`Task:${output.id}`).toString("base64");
       const nobody = Buffer.from("JobOutput:00000000-0000-4000-8000-000000000000").toString("base64");
       for (const [value, message] of [
-        [{ output: task }, 'must be an output reference: {"output": <output id>}, or {"job": <job id>, "name": ..., "type": ...}'],
+        [{ output: task }, 'must be an output reference: {"output": <output id>}, {"job": <job id>, "name": ..., "type": ...}, or in a workflow {"after": <key>, "name": ..., "type": ...}'],
         [{ output: nobody }, "no such output"],
         [{ ...byKey, output: nobody }, 'the job has no output "model.onnx" of type "onnx" with that id'],
       ] as const) {

@@ -1,5 +1,6 @@
 import { builder } from "../builder.js";
 import { decodeGlobalId, encodeGlobalId } from "../global-id.js";
+import { JobOutput } from "./job-output.js";
 
 export type TypedValueShape = { name: string; type: string; value: unknown };
 
@@ -47,8 +48,19 @@ export const TypedValue = builder.objectRef<TypedValueShape>("TypedValue").imple
     value: t.field({
       type: "JSON",
       nullable: true,
-      description: 'The value itself. An output reference is {"job": <Job ID>, "name": ..., "type": ..., "output": <JobOutput ID>}.',
+      description:
+        'The value itself. An output reference is {"job": <Job ID>, "name": ..., "type": ..., "output": <JobOutput ID>}; one bound to an output of a dependency has no "output" until the dependency succeeds.',
       resolve: (v) => (v.type === "output" ? encodeOutputRef(v.value) : v.value) ?? null,
+    }),
+    output: t.field({
+      type: JobOutput,
+      nullable: true,
+      description:
+        "For an output reference, the output it names: its downloadUrl, size and sha256 for the worker that runs the job. Null for other values, and for an input bound to an output of a dependency that has not succeeded yet (the output is taken when it does).",
+      resolve: (v, _args, ctx) => {
+        const id = v.type === "output" ? (v.value as { output?: unknown } | null)?.output : undefined;
+        return typeof id === "string" ? ctx.loaders.output.load(id) : null;
+      },
     }),
   }),
 });
