@@ -3,11 +3,14 @@
 // the command through its environment, and the command reports back through what it prints and
 // the files it leaves in JOBGRAPH_OUTPUT_DIR; docs/cli.md describes the contract.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import { RetryableError, runWorker, type JobContext, type WorkerFilter, type WorkerJob } from "../sdk/index.js";
 import { collect, integer } from "./args.js";
@@ -46,8 +49,18 @@ function variableValue(value: unknown): string {
   return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
 }
 
-/** The command's environment: the worker's own, without its token, plus the job. */
-function jobEnvironment(job: WorkerJob, outputDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * The command's environment: the worker's own, without its token, plus the job. An input that
+ * names an output gets its file (downloaded into `inputFiles`), absolute download URL, size and
+ * sha256 besides (`gateway` is the address the URL is relative to).
+ */
+function jobEnvironment(
+  job: WorkerJob,
+  outputDir: string,
+  gateway: string,
+  inputFiles: ReadonlyMap<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(base)) {
     // The node's token stays with the worker; values of a job the worker itself runs in are not this job's.
@@ -69,7 +82,16 @@ function jobEnvironment(job: WorkerJob, outputDir: string, base: NodeJS.ProcessE
     JOBGRAPH_PARAMS_JSON: JSON.stringify(Object.fromEntries(job.parameterValues.map((v) => [v.name, v.value]))),
     JOBGRAPH_OUTPUT_DIR: outputDir,
   });
-  for (const v of job.inputValues) env[variableName("INPUT", v.name)] = variableValue(v.value);
+  for (const v of job.inputValues) {
+    const name = variableName("INPUT", v.name);
+    env[name] = variableValue(v.value);
+    if (v.output) {
+      env[`${name}_FILE`] = inputFiles.get(v.name);
+      env[`${name}_URL`] = new URL(v.output.downloadUrl, gateway).href;
+      env[`${name}_SIZE`] = String(v.output.size);
+      env[`${name}_SHA256`] = v.output.sha256;
+    }
+  }
   for (const v of job.parameterValues) env[variableName("PARAM", v.name)] = variableValue(v.value);
   return env;
 }
@@ -151,12 +173,15 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 const running = new Set<ChildProcess>();
 
 /** Runs the command for one job; resolves when it succeeded and its outputs are uploaded, throws why not. */
-async function runCommand(command: string, job: WorkerJob, context: JobContext): Promise<void> {
+async function runCommand(command: string, job: WorkerJob, context: JobContext, gateway: string): Promise<void> {
   const tag = `[#${job.number}]`;
-  const outputDir = await mkdtemp(path.join(os.tmpdir(), `jobgraph-job-${job.number}-`));
+  const workDir = await mkdtemp(path.join(os.tmpdir(), `jobgraph-job-${job.number}-`));
+  const outputDir = path.join(workDir, "outputs");
   try {
+    await mkdir(outputDir);
+    const inputFiles = await downloadInputs(job, context, path.join(workDir, "inputs"), tag);
     const child = spawn("sh", ["-c", command], {
-      env: jobEnvironment(job, outputDir),
+      env: jobEnvironment(job, outputDir, gateway, inputFiles),
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so that stopping it reaches everything it started.
       detached: true,
@@ -208,8 +233,40 @@ async function runCommand(command: string, job: WorkerJob, context: JobContext):
     }
     await uploadOutputs(outputDir, context, tag);
   } finally {
-    await rm(outputDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Downloads the outputs the job's inputs name into `inputDir`, as <input>.<output type>, checking
+ * each against its sha256; returns each file by input name. A failed or corrupt download fails
+ * the attempt as retryable: the next may fare better.
+ */
+async function downloadInputs(job: WorkerJob, context: JobContext, inputDir: string, tag: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const v of job.inputValues) {
+    if (!v.output) continue;
+    if (!files.size) await mkdir(inputDir);
+    const type = String((v.value as { type?: unknown } | null)?.type ?? "bin").replace(/[^A-Za-z0-9_.-]/g, "_");
+    const file = path.join(inputDir, `${v.name}.${type}`);
+    const hash = createHash("sha256");
+    try {
+      const response = await context.download(v.output.downloadUrl);
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(Readable.fromWeb(response.body! as import("node:stream/web").ReadableStream), hashing, createWriteStream(file));
+    } catch (error) {
+      throw new RetryableError(`downloading input ${v.name}: ${explain(error).lines[0]}`);
+    }
+    if (hash.digest("hex") !== v.output.sha256) throw new RetryableError(`downloading input ${v.name}: its content does not match its sha256`);
+    note(`${tag} input ${v.name} downloaded (${v.output.size} bytes)`);
+    files.set(v.name, file);
+  }
+  return files;
 }
 
 async function uploadOutputs(outputDir: string, context: JobContext, tag: string): Promise<void> {
@@ -260,7 +317,7 @@ async function work(options: WorkerOptions): Promise<never> {
       const tag = `[#${job.number}]`;
       print(`${tag} started: ${job.template.name}@${job.template.version}${job.name ? ` "${job.name}"` : ""} (${job.id})`);
       try {
-        await runCommand(options.exec, job, context);
+        await runCommand(options.exec, job, context, options.url);
         print(`${tag} SUCCEEDED`);
       } catch (error) {
         const failed = error instanceof RetryableError ? "FAILED (retryable)" : "FAILED";
@@ -322,6 +379,10 @@ For each job, the command gets in its environment:
   JOBGRAPH_INPUT_<NAME>, JOBGRAPH_PARAM_<NAME>  each value (name in upper case, other characters
                       than letters and digits as _): strings, numbers and booleans as they are,
                       anything else as JSON
+  JOBGRAPH_INPUT_<NAME>_FILE, _URL, _SIZE, _SHA256
+                      for an input that names an output (of an earlier job, or bound to a
+                      dependency's): the file it was downloaded to (checked against its sha256),
+                      its address, size in bytes and sha256
   JOBGRAPH_INPUTS_JSON, JOBGRAPH_PARAMS_JSON    all of them as one JSON object
   JOBGRAPH_OUTPUT_DIR an empty folder: each file left in it is uploaded as an output when the
                       command succeeds (model.onnx: output "model" of type "onnx"; a file

@@ -73,6 +73,11 @@ export type JobgraphClient = {
    * as a file's read stream). Resolves to the stored output, or throws with the refusal's message.
    */
   upload(jobId: string, name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<UploadedOutput>;
+  /**
+   * GETs an output's content by its downloadUrl (relative to the gateway's address), with this
+   * client's token; resolves to the response once it is 200, else throws saying what it was.
+   */
+  download(downloadUrl: string, signal?: AbortSignal): Promise<Response>;
   /** Closes the WebSocket, if one was opened. */
   close(): Promise<void>;
 };
@@ -172,6 +177,20 @@ export function createJobgraphClient({ url, token }: ClientOptions): JobgraphCli
       const result = data.addJobOutput;
       if (!result.output) throw new RefusedError(result.__typename, result.message ?? "the output was refused");
       return result.output;
+    },
+    async download(downloadUrl, signal) {
+      const address = new URL(downloadUrl, url).href;
+      let response: Response;
+      try {
+        response = await fetch(address, { headers: { authorization: `Bearer ${token}` }, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        throw new NetworkError(`cannot reach ${address}: ${(error as Error).message}`, { cause: error });
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new NetworkError(`${address} answered HTTP ${response.status}`);
+      }
+      return response;
     },
     async close() {
       await ws?.dispose();

@@ -16,7 +16,7 @@ export const WorkerJobFields = graphql(`
     timeLimitAt
     deadline
     template { name version executor { name version } }
-    inputValues { name type value }
+    inputValues { name type value output { id size sha256 downloadUrl } }
     parameterValues { name type value }
   }
 `);

@@ -88,6 +88,11 @@ export type JobContext = {
   log(text: string, stream?: LogStreamName, taskId?: string): void;
   /** Sends the log lines waiting, and resolves once they have been sent. */
   flushLog(): Promise<void>;
+  /**
+   * GETs an output's content by its downloadUrl (an input's `output.downloadUrl`, say) with the
+   * worker's token; resolves to the response once it is 200, else throws saying what it was.
+   */
+  download(downloadUrl: string): Promise<Response>;
   /** Uploads an output of the job, streaming `content`. */
   uploadOutput(name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: Omit<UploadOptions, "leaseToken">): Promise<UploadedOutput>;
   /** The job's tasks now, every one, in order of arrival. */
@@ -262,6 +267,7 @@ export function runWorker(options: WorkerOptions): Worker {
         if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
         else throw new RefusedError(r.__typename, "message" in r ? r.message : "");
       },
+      download: (downloadUrl) => client.download(downloadUrl, controller.signal),
       uploadOutput: (name, type, content, upload) => client.upload(job.id, name, type, content, { ...upload, leaseToken: h.leaseToken }),
       async tasks() {
         const all: WorkerTask[] = [];

@@ -1,7 +1,7 @@
 // `jobgraph worker --exec`: a worker node that runs a shell command per job, with the job in the
 // command's environment, its printed progress reported, the files it leaves uploaded, its exit
 // code deciding the outcome, and cancellation or a stop ending it.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +92,40 @@ describe("jobgraph worker --exec", () => {
     expect(running.stdout()).toContain(`[#${number}] just a line`);
 
     running.child.kill("SIGINT");
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it("downloads the outputs bound to a job's inputs, checked against their sha256, and names their files in its environment", async () => {
+    await gateway.database.db.jobTemplate.create({
+      data: { name: "cli-consume", version: 1, executorName: "sh", inputs: [{ name: "model", types: ["output"], required: true, help: "" }] },
+    });
+    // One command for both jobs: train leaves a model, evaluate reports what it was given.
+    const running = await worker(
+      "bind",
+      'if [ -n "$JOBGRAPH_INPUT_MODEL_FILE" ]; then ' +
+        'printf "%s\\n" "$(cat "$JOBGRAPH_INPUT_MODEL_FILE")" "$(basename "$JOBGRAPH_INPUT_MODEL_FILE")" "$JOBGRAPH_INPUT_MODEL_SIZE" "$JOBGRAPH_INPUT_MODEL_SHA256" "$JOBGRAPH_INPUT_MODEL_URL" > "$JOBGRAPH_OUTPUT_DIR/seen.txt"; ' +
+        'else printf weights > "$JOBGRAPH_OUTPUT_DIR/model.pt"; fi',
+    );
+    const workflow = path.join(folder, "bind.json");
+    writeFileSync(
+      workflow,
+      JSON.stringify({
+        jobs: [
+          { key: "evaluate", template: "cli-consume", queue: "bind", inputs: { model: { after: "train", name: "model", type: "pt" } } },
+          { key: "train", template: "cli-work", queue: "bind", inputs: { dataset: "s3://cats" } },
+        ],
+      }),
+    );
+    const created = await cli(["workflows", "create", workflow], admin);
+    expect(created.code, created.stderr).toBe(0);
+    const evaluate = Number(/evaluate\s+#(\d+)/.exec(created.stdout)![1]);
+    await until(evaluate, "SUCCEEDED");
+    const [content, file, size, sha256, url] = (await (await gateway.api.fetch(`/jobs/${evaluate}/outputs/seen/txt`)).text()).trimEnd().split("\n");
+    const model = await gateway.database.db.jobOutput.findFirstOrThrow({ where: { name: "model", type: "pt" } });
+    expect({ content, file, size, sha256 }).toEqual({ content: "weights", file: "model.pt", size: "7", sha256: model.sha256 });
+    expect(url).toBe(`${gateway.url.replace(/\/graphql$/, "")}/outputs/${model.id}`);
+    await running.waitFor(new RegExp(`\\[#${evaluate}\\] input model downloaded \\(7 bytes\\)`));
+    running.child.kill("SIGTERM");
     expect((await running.exited).code).toBe(0);
   });
 
