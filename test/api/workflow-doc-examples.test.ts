@@ -1,0 +1,119 @@
+// Every example of docs/workflows.md runs against a gateway, in the order the page shows them,
+// and answers without an error: no GraphQL error, no null data, no mutation answering with one of
+// its errors. Variables come from a fixture: `$first` and `$second` (QUEUED jobs), `$job` (a
+// SUCCEEDED job with a dependent), and `$workflow` (the workflow the first example that creates
+// one made). An operation that claims runs as a worker node, any other as an admin.
+// Subscriptions run over graphql-ws until their first message.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Kind, parse, print, type OperationDefinitionNode } from "graphql";
+import { createClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { projectRoot } from "../../src/db/migrate.js";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, type TestNode } from "../helpers/principals.js";
+
+const PAGE = "docs/workflows.md";
+
+/** Every graphql block of the page, with the line it starts on. */
+function examples(): Array<{ line: number; source: string }> {
+  const lines = readFileSync(path.join(projectRoot, PAGE), "utf8").split("\n");
+  const found: Array<{ line: number; source: string }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== "```graphql") continue;
+    const end = lines.indexOf("```", i + 1);
+    found.push({ line: i + 2, source: lines.slice(i + 1, end).join("\n") });
+  }
+  return found;
+}
+
+const operations = examples().flatMap((example) =>
+  parse(example.source)
+    .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
+    .map((operation) => [`${PAGE}:${example.line} ${operation.name?.value ?? operation.operation}`, operation] as const),
+);
+
+let database: TestDatabase;
+let api: TestApi;
+let node: TestNode;
+let url: string;
+const variables: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  api = await createTestApi(database);
+  url = `ws://127.0.0.1:${(await api.app.start(0)).port}/graphql`;
+  const db = database.db;
+  const train = await createTemplate(db, "train");
+  await db.jobTemplate.create({ data: { name: "evaluate", version: 1, executorName: "python", inputs: [{ name: "model", types: ["output"], required: true, help: "" }] } });
+  node = await createTestNode(db);
+  const [first, second] = await createJobs(db, train.id, 2);
+  const [done, after] = await createJobs(db, train.id, 2);
+  await db.job.update({ where: { id: done! }, data: { status: "SUCCEEDED", hasDependents: true, endTime: new Date() } });
+  await db.jobDependency.create({ data: { jobId: after!, dependsOnId: done! } });
+  Object.assign(variables, { first: encodeGlobalId("Job", first!), second: encodeGlobalId("Job", second!), job: encodeGlobalId("Job", done!) });
+});
+
+afterAll(async () => {
+  await api.app.stop();
+});
+
+async function firstMessage(query: string, vars: Record<string, unknown>, secret: string) {
+  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${secret}` }, retryAttempts: 0 });
+  try {
+    return await new Promise<{ data?: unknown; errors?: unknown }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no message within 5 s")), 5000);
+      client.subscribe(
+        { query, variables: vars },
+        {
+          next: (result) => {
+            clearTimeout(timer);
+            resolve(result);
+          },
+          error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+          complete: () => undefined,
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+function errorsIn(value: unknown, at = "data"): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => errorsIn(v, `${at}[${i}]`));
+  if (!value || typeof value !== "object") return [];
+  const record = value as Record<string, unknown>;
+  const own = typeof record.__typename === "string" && record.__typename.endsWith("Error") ? [`${at}: ${JSON.stringify(record)}`] : [];
+  return [...own, ...Object.entries(record).flatMap(([key, v]) => errorsIn(v, `${at}.${key}`))];
+}
+
+describe(`the examples of ${PAGE}`, () => {
+  it("are there", () => {
+    expect(operations.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each(operations)("%s runs", async (_name, operation) => {
+    const query = print({ kind: Kind.DOCUMENT, definitions: [operation] });
+    const names = (operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
+    expect(names.filter((name) => !(name in variables)), "variables the fixture does not have").toEqual([]);
+    const vars = Object.fromEntries(names.map((name) => [name, variables[name]]));
+    const claims = operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value.startsWith("acquire"));
+    const secret = claims ? node.secret : api.admin.secret;
+    const result =
+      operation.operation === "subscription"
+        ? await firstMessage(query, vars, secret)
+        : ((await (
+            await api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables: vars }) }, { token: secret })
+          ).json()) as { data?: unknown; errors?: unknown });
+    expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    expect(result.data).toBeTruthy();
+    expect(errorsIn(result.data)).toEqual([]);
+    const made = (result.data as { createWorkflow?: { workflow?: { id: string } } }).createWorkflow?.workflow?.id;
+    if (made && !variables.workflow) variables.workflow = made;
+  });
+});
