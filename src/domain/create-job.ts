@@ -261,6 +261,8 @@ async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflo
     inputs = checkedInputs.values;
     parameters = checkedParameters.values;
     errors.push(...checkedInputs.errors, ...checkedParameters.errors);
+    // Outputs are bound to inputs, which the worker downloads; a parameter is a setting.
+    for (const { name } of keyedOutputRefs(parameters)) errors.push({ path: ["parameters", name, "after"], message: "outputs are bound to inputs, not parameters" });
     await normalizeOutputRefs(db, inputs, "inputs", errors, new Set(input.dependsOn ?? []), inWorkflow, bindings);
   }
   if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {

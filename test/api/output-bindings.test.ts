@@ -225,6 +225,13 @@ describe("an input bound to an output of a job of the same workflow", () => {
         [{ path: ["jobs", "1", "inputs", "0", "value"], message: expect.stringContaining("output reference") }],
       ],
     ];
+    const withParameter = await db.jobTemplate.create({
+      data: { name: "tuned", version: 1, executorName: "sh", parameters: [{ name: "weights", types: ["output"], required: false, help: "" }] },
+    });
+    refusals.push([
+      [produce("train"), { key: "tune", job: { template: encodeGlobalId("JobTemplate", withParameter.id), parameters: [{ name: "weights", value: { after: "train", name: "w", type: "pt" } }] } }],
+      [{ path: ["jobs", "1", "parameters", "weights", "after"], message: "outputs are bound to inputs, not parameters" }],
+    ]);
     for (const [jobs, fieldErrors] of refusals) {
       const refused = await createWorkflow({ jobs });
       expect(refused.__typename, JSON.stringify(jobs)).toBe("ValidationError");
