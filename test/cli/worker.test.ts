@@ -1,11 +1,14 @@
 // `jobgraph worker --exec`: a worker node that runs a shell command per job, with the job in the
 // command's environment, its printed progress reported, the files it leaves uploaded, its exit
 // code deciding the outcome, and cancellation or a stop ending it.
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reclaimExpiredLeases } from "../../src/domain/claiming.js";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { sendText } from "../helpers/api.js";
 import { createTestNode } from "../helpers/principals.js";
 import { cli, eventually, startCli, startGateway, type Gateway } from "./cli.js";
 
@@ -31,6 +34,9 @@ beforeAll(async () => {
         { name: "learning-rate", types: ["float"], required: false, help: "" },
       ],
     },
+  });
+  await gateway.database.db.jobTemplate.create({
+    data: { name: "cli-consume", version: 1, executorName: "sh", inputs: [{ name: "model", types: ["output"], required: true, help: "" }] },
   });
 });
 
@@ -96,9 +102,6 @@ describe("jobgraph worker --exec", () => {
   });
 
   it("downloads the outputs bound to a job's inputs, checked against their sha256, and names their files in its environment", async () => {
-    await gateway.database.db.jobTemplate.create({
-      data: { name: "cli-consume", version: 1, executorName: "sh", inputs: [{ name: "model", types: ["output"], required: true, help: "" }] },
-    });
     // One command for both jobs: train leaves a model, evaluate reports what it was given.
     const running = await worker(
       "bind",
@@ -125,6 +128,31 @@ describe("jobgraph worker --exec", () => {
     expect({ content, file, size, sha256 }).toEqual({ content: "weights", file: "model.pt", size: "7", sha256: model.sha256 });
     expect(url).toBe(`${gateway.url.replace(/\/graphql$/, "")}/outputs/${model.id}`);
     await running.waitFor(new RegExp(`\\[#${evaluate}\\] input model downloaded \\(7 bytes\\)`));
+    running.child.kill("SIGTERM");
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it("fails the attempt, as retryable, when an input's content does not match its sha256, and never runs the command", async () => {
+    const db = gateway.database.db;
+    const template = await db.jobTemplate.findFirstOrThrow({ where: { name: "cli-work" } });
+    const upstream = await db.job.create({ data: { templateId: template.id, status: "SUCCEEDED", queue: "nowhere" } });
+    // The stored bytes are not the ones the output's sha256 was taken of.
+    const output = await db.jobOutput.create({
+      data: { jobId: upstream.id, name: "model", type: "pt", size: 8, sha256: createHash("sha256").update("weights!").digest("hex") },
+    });
+    await db.jobOutputChunk.create({ data: { outputId: output.id, seq: 0, data: Buffer.from("tampered") } });
+    const running = await worker("corrupt", 'touch "$JOBGRAPH_OUTPUT_DIR/ran"');
+    const created = await sendText(
+      gateway.api,
+      `mutation ($input: CreateJobInput!) { createJob(input: $input) { __typename ... on CreateJobPayload { job { number } } } }`,
+      { input: { templateName: "cli-consume", queue: "corrupt", maxAttempts: 1, inputs: [{ name: "model", value: { output: encodeGlobalId("JobOutput", output.id) } }] } },
+    );
+    const number = (created.createJob as unknown as { job: { number: number } }).job.number;
+    const job = await until(number, "FAILED");
+    expect(job.errorReason).toBe("downloading input model: its content does not match its sha256");
+    const attempts = await db.jobAttempt.findMany({ where: { jobId: job.id } });
+    expect(attempts.map((a) => a.retryable)).toEqual([true]);
+    expect(await db.jobOutput.count({ where: { jobId: job.id } })).toBe(0);
     running.child.kill("SIGTERM");
     expect((await running.exited).code).toBe(0);
   });
