@@ -35,6 +35,8 @@
 //   BENCH_WARMUP_SECONDS=5        an unmeasured phase of each kind first (0: none)
 //   BENCH_QUEUE_DEPTH=1000        jobs kept waiting: the queue is topped up every 200 ms as workers
 //                                 drain it (a phase that empties the queue fails)
+//   BENCH_WORKFLOWS=1000          diamonds the workflow phases complete, shared between the rounds
+//                                 (each phase runs until its share has; 10 with --smoke)
 //   BENCH_SOAK_CLAIMS=300000      claims in the soak
 //   BENCH_SOAK_WORKERS=8          workers in the soak
 //   BENCH_SOAK_VIA=graphql        graphql or sql (the floor's statements)
@@ -69,7 +71,7 @@ import {
 } from "./workers/queue.js";
 import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
 import { compareEnds, endWindows } from "./workers/soak.js";
-import { check, MUTATIONS_PER_JOB, newTally, REQUESTS_PER_JOB, work } from "./workers/work.js";
+import { check, MUTATIONS_PER_JOB, newTally, REQUESTS_PER_JOB, work, type Window } from "./workers/work.js";
 
 const env = process.env;
 const numberFrom = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -89,6 +91,8 @@ const SOAK_WINDOW_SECONDS = numberFrom("BENCH_SOAK_WINDOW_SECONDS", smoke ? 1 : 
  * batch every half second): about 1,000 lines a second in all at the target's 50 jobs a second.
  */
 const LOG_LINES_PER_JOB = numberFrom("BENCH_LOG_LINES_PER_JOB", 20);
+/** Workflows (diamonds of 4 jobs) the workflow phases complete, shared between the rounds. */
+const WORKFLOWS = numberFrom("BENCH_WORKFLOWS", smoke ? 10 : 1_000);
 /** Issue 8's target for the whole machine: 3,000 jobs per minute (issue 14: with their tasks' work, 17 mutations each). */
 const TARGET_JOBS_PER_MINUTE = 3_000;
 /** The soak's end must keep at least this share of its start's throughput. */
@@ -105,7 +109,7 @@ const PHASE_OVERHEAD_S = 20;
 const SETUP_S = 120;
 const expectedSeconds = soak
   ? SETUP_S + SOAK_CLAIMS / (SOAK_VIA === "sql" ? 40 : 20)
-  : SETUP_S + (ROUNDS * (WORKERS.length * 2 + 2) + (WARMUP_SECONDS ? 2 : 0)) * PHASE_OVERHEAD_S + ROUNDS * (WORKERS.length * 2 + 2) * SECONDS + WARMUP_SECONDS * 2;
+  : SETUP_S + (ROUNDS * (WORKERS.length * 2 + 2) + (WARMUP_SECONDS ? 2 : 0)) * PHASE_OVERHEAD_S + ROUNDS * (WORKERS.length * 2 + 1) * SECONDS + WARMUP_SECONDS * 2 + WORKFLOWS / 5;
 const DEADLINE_MS = numberFrom("BENCH_DEADLINE_MINUTES", Math.ceil((2 * expectedSeconds) / 60)) * 60_000;
 
 type Bench = { url: string; pool: pg.Pool; gateways: Gateway[]; queue: Queue; postmaster: number | undefined };
@@ -140,7 +144,25 @@ function cpuBetween(before: CpuReading, after: CpuReading, jobs: number, mutatio
   };
 }
 
-/** One measured phase: `workers` workers of one kind for `seconds` on a settled queue kept full. */
+/**
+ * Closes `window` once `target` diamonds have completed since the event `from` (polled every
+ * 100 ms), taking the CPU reading then (`closed`); returns when the window has closed either way.
+ */
+async function countDiamonds(pool: pg.Pool, from: string, target: number, window: Window, closed: () => void): Promise<void> {
+  while (performance.now() < window.end) {
+    if ((await diamondsCompleted(pool, from)) >= target) {
+      window.end = performance.now();
+      closed();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * One measured phase: `workers` workers of one kind for `seconds` (workflows: until their share of
+ * diamonds has completed) on a settled queue kept full.
+ */
 async function phase(bench: Bench, kind: Kind, workers: number, seconds: number, round: number): Promise<Phase> {
   const shape = kind === "graphqlWorkflows" ? "diamonds" : "jobs";
   if (shape === "diamonds") await clearQueue(bench.pool, "jobs");
@@ -151,11 +173,15 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
   const tallies = list.map(() => newTally());
   const stopFilling = keepFull(bench.pool, bench.queue, QUEUE_DEPTH, shape);
   const before = await cpuReading(bench);
-  const windowEnd = before.at + seconds * 1000;
+  // Independent jobs run for `seconds`; workflows until this round's share of BENCH_WORKFLOWS
+  // diamonds have completed (or for at most 20 times `seconds`).
+  const window = { end: before.at + (shape === "diamonds" ? 20 : 1) * seconds * 1000 };
   let after: Promise<CpuReading> | undefined;
-  const timer = setTimeout(() => (after = cpuReading(bench)), seconds * 1000);
-  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => performance.now() < windowEnd, windowEnd)));
+  const timer = setTimeout(() => (after = cpuReading(bench)), window.end - before.at);
+  const counting = shape === "diamonds" ? countDiamonds(bench.pool, from, Math.ceil(WORKFLOWS / ROUNDS), window, () => (after = cpuReading(bench))) : undefined;
+  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => performance.now() < window.end, window)));
   clearTimeout(timer);
+  await counting;
   const end = await (after ?? cpuReading(bench));
   await stopFilling();
   await close();
@@ -165,6 +191,8 @@ async function phase(bench: Bench, kind: Kind, workers: number, seconds: number,
     checks.acquiredTooEarly = early;
     checks.diamondsCompleted = await diamondsCompleted(bench.pool, from);
     if (early) checks.problems.push(`${early} jobs acquired before a dependency had succeeded`);
+    const share = Math.ceil(WORKFLOWS / ROUNDS);
+    if (checks.diamondsCompleted < share) checks.problems.push(`${checks.diamondsCompleted} of ${share} diamonds completed in ${20 * seconds} s`);
     await clearQueue(bench.pool, "diamonds");
   }
   const measured = (end.at - before.at) / 1000;
@@ -325,7 +353,7 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
       .catch((error: Error) => console.error(`a soak window was not recorded: ${error.message}`))
       .finally(() => (sampling = undefined));
   }, SOAK_WINDOW_SECONDS * 1000);
-  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => left-- > 0, Number.POSITIVE_INFINITY)));
+  await Promise.all(list.map((driver, i) => work(driver, tallies[i]!, () => left-- > 0, { end: Number.POSITIVE_INFINITY })));
   clearInterval(sampler);
   await Promise.all([sampling, stopFilling()]);
   await close();

@@ -34,19 +34,24 @@ export type Tally = {
 
 export const newTally = (): Tally => ({ acquired: [], completed: 0, finished: 0, mutations: 0, claimMs: [], empty: 0, logLines: 0, failures: [] });
 
+/** When the measured window closes (performance.now() time); a phase that ends on a count moves it. */
+export type Window = { end: number };
+
 /**
- * Claims and works jobs while `mayClaim()` says so, finishing the one it holds when told to stop.
- * A call that fails ends the worker: the job it held is then counted as lost by the checks.
+ * Claims and works jobs while `mayClaim()` says so, finishing the one it holds when told to stop;
+ * what happens before `window.end` is counted. A call that fails ends the worker: the job it held
+ * is then counted as lost by the checks.
  */
-export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean, windowEnd: number): Promise<void> {
+export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean, window: Window): Promise<void> {
+  const inWindow = () => performance.now() < window.end;
   const answered = () => {
-    if (performance.now() < windowEnd) tally.mutations++;
+    if (inWindow()) tally.mutations++;
   };
   while (mayClaim()) {
     try {
       const asked = performance.now();
       const job: HeldJob | null = await driver.acquire();
-      if (asked < windowEnd) tally.claimMs.push(performance.now() - asked);
+      if (asked < window.end) tally.claimMs.push(performance.now() - asked);
       answered();
       if (!job) {
         tally.empty++;
@@ -59,7 +64,7 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
       answered();
       if (driver.log) {
         const lines = await driver.log(job);
-        if (performance.now() < windowEnd) tally.logLines += lines;
+        if (inWindow()) tally.logLines += lines;
       }
       const tasks = await driver.tasks(job);
       const stages = [...new Set(tasks.map((task) => task.sequence))].sort((a, b) => a - b);
@@ -78,7 +83,7 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
       await driver.finish(job);
       answered();
       tally.finished++;
-      if (performance.now() < windowEnd) tally.completed++;
+      if (inWindow()) tally.completed++;
     } catch (error) {
       tally.failures.push((error as Error).message);
       return;
