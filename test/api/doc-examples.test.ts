@@ -8,13 +8,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Kind, parse, print, type OperationDefinitionNode } from "graphql";
-import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { projectRoot } from "../../src/db/migrate.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { errorsIn, firstMessage } from "../helpers/example-runs.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
@@ -76,38 +75,6 @@ afterAll(async () => {
   await api.app.stop();
 });
 
-/** The first message of a subscription over graphql-ws. */
-async function firstMessage(query: string, vars: Record<string, unknown>, secret: string) {
-  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${secret}` }, retryAttempts: 0 });
-  try {
-    return await new Promise<{ data?: unknown; errors?: unknown }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no message within 5 s")), 5000);
-      client.subscribe(
-        { query, variables: vars },
-        {
-          next: (result) => {
-            clearTimeout(timer);
-            resolve(result);
-          },
-          error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-          complete: () => undefined,
-        },
-      );
-    });
-  } finally {
-    await client.dispose();
-  }
-}
-
-/** Any answer under `data` whose __typename names an error type. */
-function errorsIn(value: unknown, at = "data"): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => errorsIn(v, `${at}[${i}]`));
-  if (!value || typeof value !== "object") return [];
-  const record = value as Record<string, unknown>;
-  const own = typeof record.__typename === "string" && record.__typename.endsWith("Error") ? [`${at}: ${JSON.stringify(record)}`] : [];
-  return [...own, ...Object.entries(record).flatMap(([key, v]) => errorsIn(v, `${at}.${key}`))];
-}
-
 describe("the runnable examples of docs/api.md", () => {
   it("are there", () => {
     expect(examples.length).toBeGreaterThan(0);
@@ -128,7 +95,7 @@ describe("the runnable examples of docs/api.md", () => {
     const secret = names.includes("leaseToken") ? holder.secret : api.admin.secret;
     const result =
       operation.operation === "subscription"
-        ? await firstMessage(query, vars, secret)
+        ? await firstMessage(url, query, vars, secret)
         : ((await (
             await api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables: vars }) }, { token: secret })
           ).json()) as { data?: unknown; errors?: unknown });

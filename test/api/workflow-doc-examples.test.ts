@@ -4,38 +4,25 @@
 // SUCCEEDED job with a dependent), and `$workflow` (the workflow the first example that creates
 // one made). An operation that claims runs as a worker node, any other as an admin.
 // Subscriptions run over graphql-ws until their first message.
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { Kind, parse, print, type OperationDefinitionNode } from "graphql";
-import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import { projectRoot } from "../../src/db/migrate.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { codeBlocks } from "../helpers/doc-blocks.js";
+import { errorsIn, firstMessage } from "../helpers/example-runs.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
 const PAGE = "docs/workflows.md";
 
-/** Every graphql block of the page, with the line it starts on. */
-function examples(): Array<{ line: number; source: string }> {
-  const lines = readFileSync(path.join(projectRoot, PAGE), "utf8").split("\n");
-  const found: Array<{ line: number; source: string }> = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== "```graphql") continue;
-    const end = lines.indexOf("```", i + 1);
-    found.push({ line: i + 2, source: lines.slice(i + 1, end).join("\n") });
-  }
-  return found;
-}
-
-const operations = examples().flatMap((example) =>
-  parse(example.source)
-    .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
-    .map((operation) => [`${PAGE}:${example.line} ${operation.name?.value ?? operation.operation}`, operation] as const),
-);
+const operations = codeBlocks(PAGE)
+  .filter((block) => block.language === "graphql")
+  .flatMap((block) =>
+    parse(block.source)
+      .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
+      .map((operation) => [`${PAGE}:${block.line + 1} ${operation.name?.value ?? operation.operation}`, operation] as const),
+  );
 
 let database: TestDatabase;
 let api: TestApi;
@@ -62,36 +49,6 @@ afterAll(async () => {
   await api.app.stop();
 });
 
-async function firstMessage(query: string, vars: Record<string, unknown>, secret: string) {
-  const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${secret}` }, retryAttempts: 0 });
-  try {
-    return await new Promise<{ data?: unknown; errors?: unknown }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no message within 5 s")), 5000);
-      client.subscribe(
-        { query, variables: vars },
-        {
-          next: (result) => {
-            clearTimeout(timer);
-            resolve(result);
-          },
-          error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-          complete: () => undefined,
-        },
-      );
-    });
-  } finally {
-    await client.dispose();
-  }
-}
-
-function errorsIn(value: unknown, at = "data"): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => errorsIn(v, `${at}[${i}]`));
-  if (!value || typeof value !== "object") return [];
-  const record = value as Record<string, unknown>;
-  const own = typeof record.__typename === "string" && record.__typename.endsWith("Error") ? [`${at}: ${JSON.stringify(record)}`] : [];
-  return [...own, ...Object.entries(record).flatMap(([key, v]) => errorsIn(v, `${at}.${key}`))];
-}
-
 describe(`the examples of ${PAGE}`, () => {
   it("are there", () => {
     expect(operations.length).toBeGreaterThanOrEqual(7);
@@ -106,7 +63,7 @@ describe(`the examples of ${PAGE}`, () => {
     const secret = claims ? node.secret : api.admin.secret;
     const result =
       operation.operation === "subscription"
-        ? await firstMessage(query, vars, secret)
+        ? await firstMessage(url, query, vars, secret)
         : ((await (
             await api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables: vars }) }, { token: secret })
           ).json()) as { data?: unknown; errors?: unknown });
