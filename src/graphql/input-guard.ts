@@ -20,12 +20,15 @@ import {
   GraphQLError,
   isInputObjectType,
   isListType,
+  isObjectType,
   isScalarType,
   type GraphQLFieldResolver,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLResolveInfo,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { getDatamodel } from "../db/generated/pothos-types.js";
 import { isStorableText, UNSTORABLE_TEXT } from "../domain/text.js";
 import { codedError, codeFor, INPUT_TOO_DEEP, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
 
@@ -138,32 +141,58 @@ function withCodes<C>(resolve: Resolver<C>): Resolver<C> {
 }
 
 /**
- * The cursors this gateway makes: Pothos' Prisma cursors over an `id` column, a UUID or (job
- * events) a bigint. Anything else would reach a `::uuid` cast or a bigint column and fail there.
+ * The cursors this gateway makes: Pothos' Prisma cursors over an `id` column, a UUID (`S`) or, for
+ * lists of job events and log lines, a bigint (`I`). Anything else, a cursor of the other kind
+ * included, would reach a `::uuid` cast or a bigint column and fail there.
  */
-const CURSOR = /^GPC:(?:S:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|I:(-?[0-9]{1,19}))$/i;
+const CURSOR = /^GPC:(?:(S):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(I):(-?[0-9]{1,19}))$/i;
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
 
-/** Refuses an `after` or `before` of a connection that is not a cursor this gateway made. */
-export function checkCursor(argument: string, cursor: unknown): void {
+/** The kind of cursor a list takes: `S` over a UUID id, `I` over a number, either when its resolver checks for itself. */
+export type CursorKind = "S" | "I" | "any";
+
+/**
+ * Refuses an `after` or `before` of a connection that is not a cursor this gateway made for a
+ * list of its kind.
+ */
+export function checkCursor(argument: string, cursor: unknown, kind: CursorKind = "any"): void {
   if (typeof cursor !== "string") return;
   const match = CURSOR.exec(Buffer.from(cursor, "base64").toString("utf8"));
-  const integer = match?.[1];
-  if (match && (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX))) return;
+  const integer = match?.[3];
+  const found = match?.[1] ? "S" : "I";
+  if (match && (kind === "any" || kind === found) && (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX))) {
+    return;
+  }
   throw codedError(INVALID_CURSOR, `"${argument}" is not a cursor of this list: pass a cursor from its edges or pageInfo`);
 }
 
-type FieldArguments = { types: Map<string, GraphQLInputType>; connection: boolean };
+/**
+ * The kind of cursor a connection takes, from the id of the model its nodes are rows of; `any`
+ * for nodes without a single id (log lines), whose resolvers read their cursors themselves.
+ */
+function cursorKindOf(connection: GraphQLNamedType): CursorKind {
+  if (!isObjectType(connection)) return "any";
+  const edges = connection.getFields()["edges"];
+  const edge = edges && getNamedType(edges.type);
+  const node = edge && isObjectType(edge) ? edge.getFields()["node"] : undefined;
+  const model = node ? getDatamodel().datamodel.models[getNamedType(node.type).name] : undefined;
+  const id = model?.fields.find((field) => field.isId);
+  if (!id) return "any";
+  return id.type === "String" ? "S" : "I";
+}
 
-/** The declared types of a field's arguments, and whether it is a connection, remembered per field. */
+type FieldArguments = { types: Map<string, GraphQLInputType>; cursor: CursorKind | null };
+
+/** The declared types of a field's arguments, and the cursors it takes if it is a connection, remembered per field. */
 const fieldArguments = new WeakMap<object, FieldArguments>();
 
 function argumentsOf(info: GraphQLResolveInfo): FieldArguments {
   const field = info.parentType.getFields()[info.fieldName]!;
   let known = fieldArguments.get(field);
   if (!known) {
-    known = { types: new Map(field.args.map((arg) => [arg.name, arg.type])), connection: getNamedType(field.type).name.endsWith("Connection") };
+    const type = getNamedType(field.type);
+    known = { types: new Map(field.args.map((arg) => [arg.name, arg.type])), cursor: type.name.endsWith("Connection") ? cursorKindOf(type) : null };
     fieldArguments.set(field, known);
   }
   return known;
@@ -176,8 +205,8 @@ export class InputGuardPlugin<Types extends SchemaTypes> extends BasePlugin<Type
     return (parent, args, context, info) => {
       const known = argumentsOf(info);
       checkShape(args as Record<string, unknown>, known.types);
-      if (known.connection) {
-        for (const name of ["after", "before"]) checkCursor(name, (args as Record<string, unknown>)[name]);
+      if (known.cursor) {
+        for (const name of ["after", "before"]) checkCursor(name, (args as Record<string, unknown>)[name], known.cursor);
       }
       return guarded(parent, args, context, info);
     };

@@ -2,6 +2,7 @@
 // it is refused with a stable code, naming what is wrong, and an unauthorised caller still learns
 // only that it may not. test/api/fuzz.test.ts looks for the siblings of these.
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { MAX_LIST_LENGTH } from "../../src/graphql/error-codes.js";
@@ -106,6 +107,38 @@ describe("bad input in reads", () => {
     expect(codeOf(await send(`query($id: ID!) { job(id: $id) { tasks(after: "%%%") { totalCount } } }`, { id: job(jobId) }))).toBe("INVALID_CURSOR");
     expect(codeOf(await send("{ jobs(first: -1) { totalCount } }"))).toBe("INVALID_PAGE_SIZE");
     expect((await send("{ jobs(first: 0) { edges { cursor } } }")).body).toEqual({ data: { jobs: { edges: [] } } });
+  });
+
+  it("a well-formed cursor of another kind of list (a number where ids are UUIDs, or the reverse): INVALID_CURSOR on every connection", async () => {
+    const workflow = await database.db.workflow.create({ data: {} });
+    const task = await database.db.task.create({ data: { jobId, name: "t", qsequence: 0 } });
+    const template = (await database.db.job.findUniqueOrThrow({ where: { id: jobId } })).templateId;
+    const number = Buffer.from("GPC:I:-1").toString("base64");
+    const uuid = Buffer.from(`GPC:S:${randomUUID()}`).toString("base64");
+    // Every connection of the schema, reached from an object that exists, with the cursor it must refuse.
+    const reach = (type: string, id: string, field: string) => [`query($id: ID!, $c: String) { node(id: $id) { ... on ${type} { ${field}(after: $c) { totalCount } } } }`, encodeGlobalId(type, id)];
+    const lists: Record<string, [string, string | null, string]> = {
+      QueryJobsConnection: ["query($c: String) { jobs(after: $c) { totalCount } }", null, number],
+      QueryJobTemplatesConnection: ["query($c: String) { jobTemplates(after: $c, first: 0) { totalCount } }", null, number],
+      QueryUsersConnection: ["query($c: String) { users(after: $c) { totalCount } }", null, number],
+      QueryWorkerNodesConnection: ["query($c: String) { workerNodes(after: $c) { totalCount } }", null, number],
+      JobChildrenConnection: [...(reach("Job", jobId, "children") as [string, string]), number],
+      JobTasksConnection: [...(reach("Job", jobId, "tasks") as [string, string]), number],
+      JobOutputsConnection: [...(reach("Job", jobId, "outputs") as [string, string]), number],
+      JobEventsConnection: [...(reach("Job", jobId, "events") as [string, string]), uuid],
+      JobLogConnection: [`query($id: ID!, $c: String) { node(id: $id) { ... on Job { log(after: $c) { edges { cursor } } } } }`, job(jobId), uuid],
+      TaskLogConnection: [`query($id: ID!, $c: String) { node(id: $id) { ... on Task { log(after: $c) { edges { cursor } } } } }`, encodeGlobalId("Task", task.id), uuid],
+      JobTemplateJobsConnection: [...(reach("JobTemplate", template, "jobs") as [string, string]), number],
+      UserTokensConnection: [...(reach("User", api.admin.id, "tokens") as [string, string]), number],
+      WorkerNodeCurrentJobsConnection: [...(reach("WorkerNode", node.id, "currentJobs") as [string, string]), number],
+      WorkflowJobsConnection: [...(reach("Workflow", workflow.id, "jobs") as [string, string]), number],
+    };
+    const schema = await readFile(new URL("../../schema.graphql", import.meta.url), "utf8");
+    expect(Object.keys(lists).sort()).toEqual([...schema.matchAll(/^type (\w+Connection) \{/gm)].map((m) => m[1]).sort());
+    for (const [name, [query, id, cursor]] of Object.entries(lists)) {
+      const answer = await send(query, { ...(id ? { id } : {}), c: cursor });
+      expect(codeOf(answer), name).toBe("INVALID_CURSOR");
+    }
   });
 
   it(`lists longer than ${MAX_LIST_LENGTH}: LIST_TOO_LONG naming the argument and the limit`, async () => {
