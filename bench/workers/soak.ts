@@ -41,11 +41,12 @@ export function compareEnds(windows: SoakWindow[], via: Kind): EndsCompared {
   const { start, end } = endWindows(windows);
   const rate = (some: SoakWindow[]) => median(some.map((w) => w.jobsPerSecond));
   const referenceOf = (w: SoakWindow) => (via === "graphql" ? w.gatewayMsPerJob : w.clientMsPerJob) ?? null;
-  const measured = start.length > 0 && [...start, ...end].every((w) => referenceOf(w) !== null);
+  // A window in which no job finished has no cost per job; its throughput is 0 at any speed.
+  const measured = start.some((w) => referenceOf(w) !== null) && [...start, ...end].every((w) => w.jobsPerSecond === 0 || referenceOf(w) !== null);
   let adjustedRatio: number | null = null;
   if (measured) {
-    const startReference = median(start.map((w) => referenceOf(w)!));
-    const adjusted = (some: SoakWindow[]) => median(some.map((w) => (w.jobsPerSecond * referenceOf(w)!) / startReference));
+    const startReference = median(start.flatMap((w) => referenceOf(w) ?? []));
+    const adjusted = (some: SoakWindow[]) => median(some.map((w) => (w.jobsPerSecond === 0 ? 0 : (w.jobsPerSecond * referenceOf(w)!) / startReference)));
     adjustedRatio = adjusted(end) / adjusted(start);
   }
   return {

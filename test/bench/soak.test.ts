@@ -17,13 +17,20 @@ describe("bench:workers --soak", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.results).toMatchObject({ correct: true, finished: 600, settings: { via: "graphql", claims: 600 } });
     expect(run.results.checks).toMatchObject({ doubleAcquisitions: 0, lostJobs: 0 });
-    const recorded = run.results.windows as Array<{ jobsPerSecond: number; gatewayMsPerJob: number; postgresMsPerJob: number }>;
-    expect(recorded.length).toBeGreaterThanOrEqual(3);
-    for (const w of recorded) {
-      expect(w.jobsPerSecond).toBeGreaterThan(0);
-      expect(w.gatewayMsPerJob).toBeGreaterThan(0);
-      expect(w.postgresMsPerJob).toBeGreaterThan(0);
+    const recorded = run.results.windows as Array<{ jobsPerSecond: number; gatewayMsPerJob: number | null; postgresMsPerJob: number | null }>;
+    const shown = JSON.stringify(recorded);
+    // The first window is the warm-up, left out of every comparison. A 1 s window of the smoke
+    // may pass without a job finishing when the machine is busy with other tests; one that had
+    // jobs must have their cost measured, and most must have had some.
+    const afterWarmUp = recorded.slice(1);
+    const withJobs = afterWarmUp.filter((w) => w.jobsPerSecond > 0);
+    expect(afterWarmUp.length, shown).toBeGreaterThanOrEqual(3);
+    expect(withJobs.length, shown).toBeGreaterThan(afterWarmUp.length / 2);
+    for (const w of withJobs) {
+      expect(w.gatewayMsPerJob, shown).toBeGreaterThan(0);
+      expect(w.postgresMsPerJob, shown).toBeGreaterThan(0);
     }
+    for (const w of afterWarmUp.filter((w) => w.jobsPerSecond === 0)) expect(w, shown).toMatchObject({ gatewayMsPerJob: null, postgresMsPerJob: null });
     expect(run.results.adjustedRatio).toBeGreaterThan(0);
     expect((run.results.jobsTable as { hotShare: number }).hotShare).toBeGreaterThan(0.5);
   }, 240_000);
@@ -46,6 +53,12 @@ describe("bench:workers --soak", () => {
     const floor = compareEnds(windows(40, (i) => (i < 20 ? { jobsPerSecond: 200, gatewayMsPerJob: null, clientMsPerJob: 2 } : { jobsPerSecond: 150, gatewayMsPerJob: null, clientMsPerJob: 2.5 })), "sql");
     expect(floor).toMatchObject({ reference: "load generator" });
     expect(floor.adjustedRatio).toBeCloseTo(0.9375);
+  });
+
+  it("counts a window in which no job finished as no throughput, at any machine speed", () => {
+    const stalled = compareEnds(windows(12, (i) => (i >= 10 ? { jobsPerSecond: 0, gatewayMsPerJob: null } : { jobsPerSecond: 100, gatewayMsPerJob: 8 })), "graphql");
+    expect(stalled).toMatchObject({ comparedWindows: 3, reference: "gateways" });
+    expect(stalled.adjustedRatio).toBeCloseTo(0);
   });
 
   it("falls back to throughput alone when the reference was not measured", () => {
