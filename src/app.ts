@@ -17,6 +17,7 @@ import { FileContentStore } from "./db/file-store.js";
 import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
+import { ScheduleTicker } from "./domain/schedules.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
@@ -50,6 +51,10 @@ export type AppDeps = {
   playgroundToken?: string;
   /** How often to reclaim expired leases once started; 0 (the default): never, as in most tests. */
   reclaimIntervalMs?: number;
+  /** How often to handle due schedules once started; 0 (the default): never, as in most tests. */
+  scheduleIntervalMs?: number;
+  /** How late a tick may be handled and still be on time (see src/domain/schedules.ts); 60 unless given. */
+  scheduleGraceSeconds?: number;
   /** How long a valid token's principal is remembered (see Authenticator); 0 (the default): not at all. */
   authCacheSeconds?: number;
   /** The database's URL, for output content and for the connection that listens for other instances' events. */
@@ -204,6 +209,8 @@ export function buildApp({
   production = false,
   playgroundToken,
   reclaimIntervalMs = 0,
+  scheduleIntervalMs = 0,
+  scheduleGraceSeconds = 60,
   authCacheSeconds = 0,
   databaseUrl,
   outputPoolSize = 8,
@@ -394,6 +401,13 @@ export function buildApp({
     },
     outputs,
   );
+  const ticker = new ScheduleTicker(
+    db,
+    scheduleIntervalMs,
+    scheduleGraceSeconds * 1000,
+    () => events.written(),
+    (error) => logger.warn({ err: describeError(error) }, "a pass over the due schedules failed; the next one tries again"),
+  );
   const demo = demoWorker
     ? new DemoWorker({ db, databaseUrl, settings, logger, onWritten: () => events.written() })
     : undefined;
@@ -403,6 +417,7 @@ export function buildApp({
     server,
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
+      ticker.start();
       demo?.start();
       // Remembered principals are only trusted while revocations from other instances are heard.
       if (authCacheSeconds > 0) await events.listenForAnnouncements();
@@ -417,6 +432,7 @@ export function buildApp({
     async stop() {
       await demo?.stop();
       await reclaimer.stop();
+      await ticker.stop();
       await events.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));

@@ -64,6 +64,8 @@ const schema = z.object({
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   JOBGRAPH_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
   JOBGRAPH_RECLAIM_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  JOBGRAPH_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  JOBGRAPH_SCHEDULE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   JOBGRAPH_LOG_MAX_LINES: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
   JOBGRAPH_LOG_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_048_576),
   JOBGRAPH_MAX_DEPTH: atLeastOne(defaultLimits.maxDepth),
@@ -121,6 +123,10 @@ export type Config = {
   leaseSeconds: number;
   /** How often each instance looks for expired leases. */
   reclaimIntervalMs: number;
+  /** How often each instance looks for due schedules; 0: this instance handles none. */
+  scheduleIntervalMs: number;
+  /** How late a schedule's tick may be handled and still count as on time, not missed. */
+  scheduleGraceSeconds: number;
   /** What each job's log keeps: the oldest lines past either limit are dropped. */
   logLimits: { maxLines: number; maxBytes: number };
   /** How long a valid token's principal is remembered; 0: looked up on every request. */
@@ -189,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputStore: outputStore === "files" ? { kind: "files", folder: path.resolve(v.JOBGRAPH_OUTPUT_STORE_DIR ?? path.join(dataDir, "outputs")) } : { kind: "postgres" },
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
+    scheduleIntervalMs: v.JOBGRAPH_SCHEDULE_INTERVAL_MS,
+    scheduleGraceSeconds: v.JOBGRAPH_SCHEDULE_GRACE_SECONDS,
     logLimits: { maxLines: v.JOBGRAPH_LOG_MAX_LINES, maxBytes: v.JOBGRAPH_LOG_MAX_BYTES },
     authCacheSeconds: v.JOBGRAPH_AUTH_CACHE_SECONDS,
     limits: {

@@ -44,6 +44,8 @@ async function main() {
     db,
     settings: { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize, leaseSeconds: config.leaseSeconds, logLimits: config.logLimits },
     reclaimIntervalMs: config.reclaimIntervalMs,
+    scheduleIntervalMs: config.scheduleIntervalMs,
+    scheduleGraceSeconds: config.scheduleGraceSeconds,
     authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,
     outputPoolSize: config.outputPoolSize,

@@ -279,7 +279,14 @@ async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflo
  * is of the inputs as prepared, so that a job bound to a dependency matches an earlier one bound
  * to the same dependency whenever the outputs were taken).
  */
-export type JobPlace = { workflowId?: string; waitingOn: number; hasDependents?: boolean; inputs?: TypedValues };
+export type JobPlace = {
+  workflowId?: string;
+  waitingOn: number;
+  hasDependents?: boolean;
+  inputs?: TypedValues;
+  /** The schedule and tick that made it, named in its CREATED event. */
+  schedule?: { id: string; tickAt: Date };
+};
 
 /**
  * Writes a prepared job, its tasks and its CREATED event in the caller's transaction: WAITING while
@@ -334,6 +341,7 @@ export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrinc
       actorUserId: creator.userId,
       jobVersion: 1,
       ...(place.workflowId ? { detail: { workflow: place.workflowId } } : {}),
+      ...(place.schedule ? { detail: { schedule: place.schedule.id, tick: place.schedule.tickAt.toISOString() } } : {}),
     },
   });
   return created;

@@ -570,19 +570,22 @@ export function checkTags(tags: string[] | null | undefined) {
  * holding nodes learn it on their next call (their job is no longer RUNNING). Creator or admin.
  */
 export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: string | null) {
-  return db.$transaction(async (tx) => {
-    const job = await transition(tx, actor, jobId, {
-      action: "cancel",
-      kind: "CANCELLED",
-      input: { reason },
-      detail: reason ? { reason } : null,
-      set: sql`status = 'CANCELLED', end_time = now(), ${LEASE_ENDED}`,
-      tasks: { kind: "follow" },
-      endsAttempt: { outcome: "CANCELLED", error: reason ?? null },
-    });
-    await cancelDescendants(tx, actor, jobId);
-    return job;
+  return db.$transaction((tx) => cancelJobIn(tx, actor, jobId, reason));
+}
+
+/** cancelJob in the caller's transaction (a schedule's tick cancels the job of the tick before it). */
+export async function cancelJobIn(tx: Prisma.TransactionClient, actor: Principal, jobId: string, reason?: string | null) {
+  const job = await transition(tx, actor, jobId, {
+    action: "cancel",
+    kind: "CANCELLED",
+    input: { reason },
+    detail: reason ? { reason } : null,
+    set: sql`status = 'CANCELLED', end_time = now(), ${LEASE_ENDED}`,
+    tasks: { kind: "follow" },
+    endsAttempt: { outcome: "CANCELLED", error: reason ?? null },
   });
+  await cancelDescendants(tx, actor, jobId);
+  return job;
 }
 
 async function cancelDescendants(db: Queryable, actor: Principal, jobId: string) {

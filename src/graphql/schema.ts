@@ -34,6 +34,8 @@ import "./types/ready-reason.js";
 import "./types/waiting-for-dependencies-reason.js";
 import "./types/workflow.js";
 import "./types/workflow-actions.js";
+import "./types/schedule.js";
+import "./types/schedule-actions.js";
 
 // Every operation needs a caller with a valid token; the HTTP and WebSocket layers refuse others
 // before execution, and these scopes hold even if a request got past them. Every object is reached

@@ -1,5 +1,19 @@
 // The enums of the API. Values mirror the database's enums, so they are declared once, from Prisma.
-import { AttemptOutcome, DependencyFailurePolicy, JobEventKind, JobFailureKind, JobStatus, LogStream, TaskFailurePolicy, TaskStatus, TaskType, UserRole } from "../../db/generated/prisma/enums.js";
+import {
+  AttemptOutcome,
+  DependencyFailurePolicy,
+  JobEventKind,
+  JobFailureKind,
+  JobStatus,
+  LogStream,
+  ScheduleCatchUp,
+  ScheduleOverlap,
+  ScheduleTickOutcome,
+  TaskFailurePolicy,
+  TaskStatus,
+  TaskType,
+  UserRole,
+} from "../../db/generated/prisma/enums.js";
 import { builder } from "../builder.js";
 
 export const JobStatusEnum = builder.enumType(JobStatus, {
@@ -150,5 +164,38 @@ export const LogStreamEnum = builder.enumType(LogStream, {
   values: {
     STDOUT: { description: "Standard output." },
     STDERR: { description: "Standard error." },
+  },
+});
+
+export const ScheduleOverlapEnum = builder.enumType(ScheduleOverlap, {
+  name: "ScheduleOverlap",
+  description: "What a schedule does when a tick comes while the job of its previous tick has not finished (is WAITING, QUEUED, ACQUIRED or RUNNING).",
+  values: {
+    SKIP: { description: "The tick makes no job (its record says why)." },
+    QUEUE: {
+      description: "The tick makes its job all the same: it is queued beside the unfinished one, and runs alongside it when a node is free (a queue limited to 1 runs them one after the other).",
+    },
+    CANCEL_PREVIOUS: { description: "The unfinished job is cancelled, naming the tick that replaced it, and the tick makes its job." },
+  },
+});
+
+export const ScheduleCatchUpEnum = builder.enumType(ScheduleCatchUp, {
+  name: "ScheduleCatchUp",
+  description:
+    "What a schedule does about missed ticks: ticks that no gateway handled within the grace period after their time (JOBGRAPH_SCHEDULE_GRACE_SECONDS), because every gateway was down.",
+  values: {
+    LAST: { description: "The latest missed tick makes one job, late; earlier missed ticks make none." },
+    SKIP: { description: "Missed ticks make no job; the schedule goes on from its next time." },
+  },
+});
+
+export const ScheduleTickOutcomeEnum = builder.enumType(ScheduleTickOutcome, {
+  name: "ScheduleTickOutcome",
+  description: "What became of one tick of a schedule.",
+  values: {
+    CREATED: { description: "It made its job." },
+    SKIPPED_OVERLAP: { description: "The job of an earlier tick had not finished, and the schedule's overlap policy is SKIP." },
+    SKIPPED_MISSED: { description: "It was missed (no gateway handled it in time), and the schedule's catch-up policy is SKIP." },
+    FAILED: { description: "Its job could not be made: its template is gone, its inputs no longer fit it, or its creator is disabled (see detail)." },
   },
 });

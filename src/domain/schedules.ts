@@ -1,0 +1,325 @@
+// Schedules: a job made again and again, at the times a cron expression gives in a time zone.
+//
+// Every gateway instance handles due schedules (ScheduleTicker, on an interval). A schedule is
+// handled in one transaction that locks its row (`for update skip locked`, so instances share the
+// due schedules without waiting on each other), makes the jobs of its due ticks, records each tick
+// (unique per schedule and time) and moves next_run_at past now: a tick is handled once, by one
+// instance, in the transaction that makes its job.
+//
+// A tick handled within the grace period after its time is on time, and makes its job; ticks no
+// instance handled in time (every gateway was down, or stuck) are missed: the schedule's catch-up
+// policy runs the latest of them once (LAST) or none (SKIP). The jobs of on-time ticks are made
+// in order, each one after the job of the tick before it as far as the overlap policy goes.
+import { Cron } from "croner";
+import type { Db } from "../db/client.js";
+import type { Prisma } from "../db/generated/prisma/client.js";
+import type { ScheduleCatchUp, ScheduleOverlap, ScheduleTickOutcome } from "../db/generated/prisma/enums.js";
+import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
+import { DomainError, ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import type { Principal, UserPrincipal } from "./principal.js";
+import { isAdmin } from "./principal.js";
+import { refuseUnstorableText } from "./text.js";
+import { cancelJobIn } from "./transitions.js";
+
+export type NewSchedule = {
+  name: string;
+  description?: string | null;
+  cron: string;
+  /** An IANA time zone (Europe/Berlin); UTC unless given. */
+  timeZone?: string | null;
+  overlap?: ScheduleOverlap | null;
+  catchUp?: ScheduleCatchUp | null;
+  paused?: boolean | null;
+  /** The job each tick makes, as createJob takes it. */
+  job: NewJob;
+};
+
+/** The most times nextRunTimes gives. */
+export const MAX_NEXT_RUN_TIMES = 100;
+/** The most on-time ticks of one schedule one pass handles; the rest wait for the next pass. */
+const MAX_TICKS_PER_PASS = 1000;
+/** A tick's job is still in play (the overlap policy looks at it) in these statuses. */
+const UNFINISHED = new Set(["WAITING", "QUEUED", "ACQUIRED", "RUNNING"]);
+/** Fields of a job that do not apply to one made by a schedule, and why. */
+const NOT_SCHEDULED: Array<[keyof NewJob, string]> = [
+  ["idempotencyKey", "every tick makes a new job"],
+  ["findOrCreate", "every tick makes a new job"],
+  ["runAfter", "a tick's job runs at the tick's time"],
+  ["deadline", "a fixed time passes once; set timeLimitSeconds instead"],
+  ["dependsOn", "a tick's job waits for no other job"],
+];
+
+/**
+ * The cron expression in its time zone: 5 fields (minute hour day month weekday) or 6 (seconds
+ * first), or a nickname (@hourly, @daily, @weekly, @monthly, @yearly). Throws on anything else.
+ */
+export function parseCron(cron: string, timeZone: string): Cron {
+  // croner would take an ISO date as a one-off run; a schedule repeats.
+  if (/^\s*\d{4}-\d{2}-\d{2}/.test(cron)) throw new Error("a date, not a cron expression");
+  return new Cron(cron, { timezone: timeZone, mode: "5-or-6-parts" });
+}
+
+function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a cron expression and time zone, adding what is wrong to `errors`; the parsed expression when both are fine. */
+function checkCron(cron: string, timeZone: string, errors: FieldError[]): Cron | null {
+  if (!timeZone || timeZone.length > 100 || !isTimeZone(timeZone)) {
+    errors.push({ path: ["timeZone"], message: "must be an IANA time zone, such as UTC or Europe/Berlin" });
+    return null;
+  }
+  if (!cron.trim() || cron.length > 200) {
+    errors.push({ path: ["cron"], message: "must be a cron expression of 1 to 200 characters" });
+    return null;
+  }
+  try {
+    const parsed = parseCron(cron, timeZone);
+    if (parsed.nextRun() === null) {
+      errors.push({ path: ["cron"], message: "no time matches it" });
+      return null;
+    }
+    return parsed;
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^CronPattern: /, "");
+    errors.push({ path: ["cron"], message: `not a cron expression of 5 or 6 fields (or a nickname such as @daily): ${reason}` });
+    return null;
+  }
+}
+
+/** The next `count` times a cron expression gives after `after`. */
+export function nextRunTimes(cron: string, timeZone: string, count: number, after = new Date()): Date[] {
+  return parseCron(cron, timeZone).nextRuns(count, after);
+}
+
+/** Creates a schedule after checking it, and its job as createJob would. Users and admins. */
+export async function createSchedule(db: Db, actor: Principal, input: NewSchedule): Promise<string> {
+  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create schedules");
+  refuseUnstorableText(input);
+  const errors: FieldError[] = [];
+  const name = input.name.trim();
+  if (!name || name.length > 200 || /\p{Cc}/u.test(name)) errors.push({ path: ["name"], message: "must be 1 to 200 printable characters" });
+  if ((input.description?.length ?? 0) > 10_000) errors.push({ path: ["description"], message: "must be at most 10000 characters" });
+  const timeZone = input.timeZone ?? "UTC";
+  const cron = checkCron(input.cron, timeZone, errors);
+  for (const [field, why] of NOT_SCHEDULED) {
+    const value = input.job[field];
+    if (value != null && value !== false && !(Array.isArray(value) && value.length === 0)) {
+      errors.push({ path: ["job", field], message: `does not apply to a scheduled job: ${why}` });
+    }
+  }
+  await prepareJob(db, input.job, errors, ["job"]);
+  if (!errors.length && (await db.schedule.findUnique({ where: { name }, select: { id: true } }))) {
+    errors.push({ path: ["name"], message: `a schedule named "${name}" exists` });
+  }
+  if (errors.length || !cron) throw new ValidationError("the schedule is not valid", errors);
+  try {
+    const created = await db.schedule.create({
+      data: {
+        name,
+        description: input.description ?? "",
+        cron: input.cron,
+        timeZone,
+        job: JSON.parse(JSON.stringify(input.job)) as Prisma.InputJsonValue,
+        overlap: input.overlap ?? "SKIP",
+        catchUp: input.catchUp ?? "LAST",
+        paused: input.paused ?? false,
+        nextRunAt: cron.nextRun()!,
+        creatorId: actor.userId,
+      },
+      select: { id: true },
+    });
+    return created.id;
+  } catch (error) {
+    // Two creations of one name raced; the loser is told as if it had come second.
+    if ((error as { code?: string }).code === "P2002") throw new ValidationError("the schedule is not valid", [{ path: ["name"], message: `a schedule named "${name}" exists` }]);
+    throw error;
+  }
+}
+
+/** The schedule, when the caller may change it: its creator or an admin. */
+async function ownSchedule(db: Db, actor: Principal, id: string) {
+  const schedule = await db.schedule.findUnique({ where: { id }, select: { id: true, name: true, creatorId: true, cron: true, timeZone: true } });
+  if (!schedule) throw new NotFoundError("schedule", id);
+  if (!(isAdmin(actor) || (actor.kind === "USER" && actor.userId === schedule.creatorId))) {
+    throw new ForbiddenError("only the schedule's creator or an admin may change it");
+  }
+  return schedule;
+}
+
+/**
+ * Pauses or resumes a schedule. A paused schedule makes no jobs; resumed, it goes on from its next
+ * time after now (the times it was paused through are not caught up). Its creator or an admin.
+ */
+export async function setSchedulePaused(db: Db, actor: Principal, id: string, paused: boolean): Promise<string> {
+  const schedule = await ownSchedule(db, actor, id);
+  if (paused) {
+    await db.schedule.update({ where: { id }, data: { paused: true } });
+  } else {
+    // Only a paused schedule moves on: resuming a running one leaves a tick that is due as it is.
+    const next = parseCron(schedule.cron, schedule.timeZone).nextRun();
+    await db.schedule.updateMany({ where: { id, paused: true }, data: { paused: false, ...(next ? { nextRunAt: next } : {}) } });
+  }
+  return id;
+}
+
+/** Deletes a schedule and the record of its ticks; the jobs it made stay. Its creator or an admin. */
+export async function deleteSchedule(db: Db, actor: Principal, id: string): Promise<{ id: string; name: string }> {
+  const { name } = await ownSchedule(db, actor, id);
+  await db.schedule.deleteMany({ where: { id } });
+  return { id, name };
+}
+
+/**
+ * The ticks due at `now` of a schedule whose next tick is `nextRunAt`: the latest missed one (due
+ * before the grace period began), and the on-time ones in order (at most MAX_TICKS_PER_PASS).
+ */
+export function ticksDue(cron: Cron, nextRunAt: Date, now: Date, graceMs: number): { missed: Date | null; onTime: Date[] } {
+  const windowStart = now.getTime() - graceMs;
+  let missed: Date | null = null;
+  if (nextRunAt.getTime() < windowStart) {
+    // croner's previous runs come strictly before the reference, which it takes to the second.
+    const latest = cron.previousRuns(1, new Date(Math.floor((windowStart - 1) / 1000) * 1000 + 1000))[0];
+    missed = latest && latest.getTime() >= nextRunAt.getTime() && latest.getTime() < windowStart ? latest : null;
+  }
+  const onTime: Date[] = [];
+  let tick = cron.nextRun(new Date(Math.max(nextRunAt.getTime(), windowStart) - 1));
+  while (tick && tick.getTime() <= now.getTime() && onTime.length < MAX_TICKS_PER_PASS) {
+    onTime.push(tick);
+    tick = cron.nextRun(tick);
+  }
+  return { missed, onTime };
+}
+
+/** What a pass over the due schedules did. */
+export type SchedulePass = { created: number; skipped: number; failed: number };
+
+/** Handles every due schedule that no other instance is handling; see the top of this file. */
+export async function runDueSchedules(db: Db, graceMs: number): Promise<SchedulePass> {
+  const pass: SchedulePass = { created: 0, skipped: 0, failed: 0 };
+  const due = await db.$queryRaw<Array<{ id: string }>>`
+    select id from schedules where not paused and next_run_at <= clock_timestamp() order by next_run_at limit 100`;
+  for (const { id } of due) await handleSchedule(db, id, graceMs, pass);
+  return pass;
+}
+
+async function handleSchedule(db: Db, id: string, graceMs: number, pass: SchedulePass): Promise<void> {
+  const schedule = await db.schedule.findUnique({ where: { id }, include: { creator: { select: { name: true, role: true, disabledAt: true } } } });
+  if (!schedule || schedule.paused) return;
+  const spec = schedule.job as NewJob;
+  // The job is checked again at each tick: its template may have gone, or changed its inputs.
+  const errors: FieldError[] = [];
+  const prepared = schedule.creator.disabledAt ? null : await prepareJob(db, spec, errors, ["job"]);
+  const refusal = schedule.creator.disabledAt
+    ? `its creator ${schedule.creator.name} is disabled`
+    : prepared
+      ? null
+      : `its job is not valid: ${errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; ")}`;
+  const creator: UserPrincipal = { kind: "USER", userId: schedule.creatorId, name: schedule.creator.name, role: schedule.creator.role, tokenId: "" };
+  await db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<Array<{ next_run_at: Date; last_job_id: string | null; now: Date }>>`
+      select next_run_at, last_job_id, clock_timestamp() as now from schedules
+       where id = ${id}::uuid and not paused and next_run_at <= clock_timestamp()
+         for update skip locked`;
+    // Another instance has it, or has handled it since it was listed.
+    if (!row) return;
+    const cron = parseCron(schedule.cron, schedule.timeZone);
+    const due = ticksDue(cron, row.next_run_at, row.now, graceMs);
+    // A tick already recorded is not handled again, should next_run_at ever have gone back.
+    const first = due.missed ?? due.onTime[0];
+    const recorded = first
+      ? new Set((await tx.scheduleTick.findMany({ where: { scheduleId: id, tickAt: { gte: first } }, select: { tickAt: true } })).map((t) => t.tickAt.getTime()))
+      : new Set<number>();
+    const missed = due.missed && !recorded.has(due.missed.getTime()) ? due.missed : null;
+    const onTime = due.onTime.filter((t) => !recorded.has(t.getTime()));
+    let lastJobId = row.last_job_id;
+    const record = async (tickAt: Date, outcome: ScheduleTickOutcome, detail: string | null, jobId: string | null = null) => {
+      await tx.scheduleTick.create({ data: { scheduleId: id, tickAt, outcome, detail, jobId } });
+      if (outcome === "CREATED") pass.created++;
+      else if (outcome === "FAILED") pass.failed++;
+      else pass.skipped++;
+    };
+    const tick = async (tickAt: Date, late: string | null) => {
+      if (refusal || !prepared) return record(tickAt, "FAILED", refusal);
+      const previous = lastJobId ? await unfinishedJob(tx, lastJobId) : null;
+      if (previous && schedule.overlap === "SKIP") {
+        return record(tickAt, "SKIPPED_OVERLAP", `job #${previous.number} of an earlier tick has not finished (${previous.status})`);
+      }
+      if (previous && schedule.overlap === "CANCEL_PREVIOUS") {
+        try {
+          await cancelJobIn(tx, creator, lastJobId!, `replaced by the tick of ${tickAt.toISOString()} of schedule "${schedule.name}"`);
+        } catch (error) {
+          // It finished (or was deleted) meanwhile: nothing to cancel.
+          if (!(error instanceof DomainError)) throw error;
+        }
+      }
+      const job = await insertJob(tx, creator, spec, prepared as PreparedJob, { waitingOn: 0, schedule: { id, tickAt } });
+      lastJobId = job.id;
+      return record(tickAt, "CREATED", late, job.id);
+    };
+    if (missed) {
+      const late = `missed: handled ${Math.round((row.now.getTime() - missed.getTime()) / 1000)} s after its time`;
+      if (schedule.catchUp === "SKIP") await record(missed, "SKIPPED_MISSED", late);
+      else await tick(missed, late);
+    }
+    for (const at of onTime) await tick(at, null);
+    // A pass that stopped at its limit goes on from the last tick it handled.
+    const next = cron.nextRun(due.onTime.length === MAX_TICKS_PER_PASS ? due.onTime.at(-1)! : row.now);
+    await tx.schedule.update({ where: { id }, data: next ? { nextRunAt: next, lastJobId } : { paused: true, lastJobId } });
+  });
+}
+
+/** The job, if it is still in play: not finished and not deleted. */
+async function unfinishedJob(tx: Prisma.TransactionClient, jobId: string): Promise<{ number: bigint; status: string } | null> {
+  const job = await tx.job.findUnique({ where: { id: jobId }, select: { number: true, status: true, deletedAt: true } });
+  return job && !job.deletedAt && UNFINISHED.has(job.status) ? job : null;
+}
+
+/**
+ * Handles due schedules on an interval, in every gateway instance (instances never handle one
+ * schedule at once: see the top of this file).
+ */
+export class ScheduleTicker {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly intervalMs: number,
+    private readonly graceMs: number,
+    /** Called after a pass that made or skipped ticks: to announce the events it wrote. */
+    private readonly onTicked: (pass: SchedulePass) => void = () => {},
+    /** Told of a pass that failed (the database went away); the next pass tries again. */
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0 || this.timer) return;
+    const run = () => {
+      // A pass still under way (a slow database) is not doubled up on; the next tick retries.
+      if (this.pass) return;
+      this.pass = runDueSchedules(this.db, this.graceMs)
+        .then((pass) => {
+          if (pass.created + pass.skipped + pass.failed > 0) this.onTicked(pass);
+        })
+        .catch(this.onError)
+        .finally(() => (this.pass = undefined));
+    };
+    // At once, so that ticks missed while every gateway was down are caught up on start.
+    run();
+    this.timer = setInterval(run, this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the interval and waits for a pass under way. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.pass;
+  }
+}
