@@ -194,6 +194,26 @@ mutation CreateWorkflow {
 }
 `;
 
-export const playgroundTabs = [recentJobs, runningJobs, queueOverview, whyWaiting, jobHistory, templates, workerNodes, createJob, createWorkflow].map((query) => ({
+const createSchedule = /* GraphQL */ `# A job made again and again: the demo hash every minute, none while the previous one is
+# unfinished (overlap SKIP). Tagged demo, the demo's worker nodes run them.
+# Its ticks: query { schedule(name: "playground minutely hash") { nextRunTimes(count: 3) ticks(first: 5) { edges { node { tickAt outcome job { number status } } } } } }
+# Stop it: mutation { pauseSchedule(id: "<schedule id>") { __typename } } (or deleteSchedule)
+mutation CreateSchedule {
+  createSchedule(input: {
+    name: "playground minutely hash"
+    cron: "* * * * *"
+    timeZone: "UTC"
+    overlap: SKIP
+    job: { templateName: "hash-files", inputs: [{ name: "input", value: "c1bad4b39ca5a924e481008009d94e32+210" }], tags: ["playground", "demo"] }
+  }) {
+    __typename
+    ... on Schedule { id name cron timeZone nextRunAt nextRunTimes(count: 3) }
+    ... on ValidationError { message fieldErrors { path message } }
+    ... on Error { message }
+  }
+}
+`;
+
+export const playgroundTabs = [recentJobs, runningJobs, queueOverview, whyWaiting, jobHistory, templates, workerNodes, createJob, createWorkflow, createSchedule].map((query) => ({
   query,
 }));

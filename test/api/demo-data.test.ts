@@ -116,7 +116,7 @@ describe("demo data", () => {
       expect(body.errors).toBeUndefined();
       const [result] = Object.values(body.data!);
       if (Array.isArray(result)) expect(result.length).toBeGreaterThan(0);
-      else if (result!.__typename) expect(["CreateJobPayload", "CreateWorkflowPayload"]).toContain(result!.__typename);
+      else if (result!.__typename) expect(["CreateJobPayload", "CreateWorkflowPayload", "Schedule"]).toContain(result!.__typename);
       else expect(result!.edges.length).toBeGreaterThan(0);
     },
   );

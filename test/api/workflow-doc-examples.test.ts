@@ -1,8 +1,8 @@
 // Every example of docs/workflows.md runs against a gateway, in the order the page shows them,
 // and answers without an error: no GraphQL error, no null data, no mutation answering with one of
 // its errors. Variables come from a fixture: `$first` and `$second` (QUEUED jobs), `$job` (a
-// SUCCEEDED job with a dependent), and `$workflow` (the workflow the first example that creates
-// one made). An operation that claims runs as a worker node, any other as an admin.
+// SUCCEEDED job with a dependent), `$workflow` (the workflow the first example that creates
+// one made) and `$schedule` (likewise, the schedule). An operation that claims runs as a worker node, any other as an admin.
 // Subscriptions run over graphql-ws until their first message.
 import { Kind, parse, print, type OperationDefinitionNode } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +51,7 @@ afterAll(async () => {
 
 describe(`the examples of ${PAGE}`, () => {
   it("are there", () => {
-    expect(operations.length).toBeGreaterThanOrEqual(7);
+    expect(operations.length).toBeGreaterThanOrEqual(11);
   });
 
   it.each(operations)("%s runs", async (_name, operation) => {
@@ -70,7 +70,8 @@ describe(`the examples of ${PAGE}`, () => {
     expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
     expect(result.data).toBeTruthy();
     expect(errorsIn(result.data)).toEqual([]);
-    const made = (result.data as { createWorkflow?: { workflow?: { id: string } } }).createWorkflow?.workflow?.id;
-    if (made && !variables.workflow) variables.workflow = made;
+    const made = result.data as { createWorkflow?: { workflow?: { id: string } }; createSchedule?: { id?: string } };
+    if (made.createWorkflow?.workflow?.id && !variables.workflow) variables.workflow = made.createWorkflow.workflow.id;
+    if (made.createSchedule?.id && !variables.schedule) variables.schedule = made.createSchedule.id;
   });
 });
