@@ -405,7 +405,10 @@ export function buildApp({
     db,
     scheduleIntervalMs,
     scheduleGraceSeconds * 1000,
-    () => events.written(),
+    (pass) => {
+      metrics.scheduleTicks(pass);
+      events.written();
+    },
     (error) => logger.warn({ err: describeError(error) }, "a pass over the due schedules failed; the next one tries again"),
   );
   const demo = demoWorker

@@ -38,6 +38,13 @@ export type NewSchedule = {
 export const MAX_NEXT_RUN_TIMES = 100;
 /** The most on-time ticks of one schedule one pass handles; the rest wait for the next pass. */
 const MAX_TICKS_PER_PASS = 1000;
+/** Due schedules listed at a time. */
+const DUE_BATCH = 100;
+/**
+ * The ticks of a schedule kept on record, the latest: a schedule ticking every second would
+ * otherwise add 86,400 rows a day, forever. The jobs they made stay.
+ */
+export const TICKS_KEPT = 1000;
 /** A tick's job is still in play (the overlap policy looks at it) in these statuses. */
 const UNFINISHED = new Set(["WAITING", "QUEUED", "ACQUIRED", "RUNNING"]);
 /** Fields of a job that do not apply to one made by a schedule, and why. */
@@ -202,10 +209,19 @@ export type SchedulePass = { created: number; skipped: number; failed: number };
 /** Handles every due schedule that no other instance is handling; see the top of this file. */
 export async function runDueSchedules(db: Db, graceMs: number): Promise<SchedulePass> {
   const pass: SchedulePass = { created: 0, skipped: 0, failed: 0 };
-  const due = await db.$queryRaw<Array<{ id: string }>>`
-    select id from schedules where not paused and next_run_at <= clock_timestamp() order by next_run_at limit 100`;
-  for (const { id } of due) await handleSchedule(db, id, graceMs, pass);
-  return pass;
+  // Listed a batch at a time; one another instance holds is listed once, and left to it.
+  const seen: string[] = [];
+  for (;;) {
+    const due = await db.$queryRaw<Array<{ id: string }>>`
+      select id from schedules
+       where not paused and next_run_at <= clock_timestamp() and id <> all(${seen}::uuid[])
+       order by next_run_at limit ${DUE_BATCH}`;
+    for (const { id } of due) {
+      seen.push(id);
+      await handleSchedule(db, id, graceMs, pass);
+    }
+    if (due.length < DUE_BATCH) return pass;
+  }
 }
 
 async function handleSchedule(db: Db, id: string, graceMs: number, pass: SchedulePass): Promise<void> {
@@ -271,6 +287,10 @@ async function handleSchedule(db: Db, id: string, graceMs: number, pass: Schedul
     // A pass that stopped at its limit goes on from the last tick it handled.
     const next = cron.nextRun(due.onTime.length === MAX_TICKS_PER_PASS ? due.onTime.at(-1)! : row.now);
     await tx.schedule.update({ where: { id }, data: next ? { nextRunAt: next, lastJobId } : { paused: true, lastJobId } });
+    await tx.$executeRaw`
+      delete from schedule_ticks
+       where schedule_id = ${id}::uuid
+         and tick_at < (select tick_at from schedule_ticks where schedule_id = ${id}::uuid order by tick_at desc offset ${TICKS_KEPT - 1} limit 1)`;
   });
 }
 

@@ -12,6 +12,7 @@ import type { Db } from "../db/client.js";
 import { JobStatus } from "../db/generated/prisma/enums.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { ReclaimResult } from "../domain/claiming.js";
+import type { SchedulePass } from "../domain/schedules.js";
 import type { CacheUsage } from "../lru.js";
 import type { Logger } from "./logger.js";
 import { OperationLabels } from "./operation-labels.js";
@@ -60,6 +61,7 @@ export class Metrics {
   private readonly labels = new OperationLabels();
   private readonly errors: Counter<"code">;
   private readonly reclaimedLeases: Counter<"outcome">;
+  private readonly ticks: Counter<"outcome">;
   private readonly subscriptions: Gauge<"transport">;
   private readonly laneRequests: Counter;
 
@@ -75,6 +77,12 @@ export class Metrics {
     this.reclaimedLeases = new Counter({
       name: "jobgraph_leases_reclaimed_total",
       help: "Expired leases this instance reclaimed: the job requeued, or failed after its last attempt.",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.ticks = new Counter({
+      name: "jobgraph_schedule_ticks_total",
+      help: "Schedule ticks this instance handled: a job created, the tick skipped (overlap or missed), or failed (its job could not be made).",
       labelNames: ["outcome"],
       registers,
     });
@@ -99,6 +107,13 @@ export class Metrics {
   leasesReclaimed(result: ReclaimResult): void {
     this.reclaimedLeases.inc({ outcome: "requeued" }, result.requeued);
     this.reclaimedLeases.inc({ outcome: "failed" }, result.failed);
+  }
+
+  /** Counts what a pass over the due schedules did (see ScheduleTicker's onTicked). */
+  scheduleTicks(pass: SchedulePass): void {
+    this.ticks.inc({ outcome: "created" }, pass.created);
+    this.ticks.inc({ outcome: "skipped" }, pass.skipped);
+    this.ticks.inc({ outcome: "failed" }, pass.failed);
   }
 
   /** Counts errors answered outside yoga's envelope (a WebSocket operation refused before it ran). */

@@ -101,6 +101,7 @@ describe("GET /metrics", () => {
       ["jobgraph_queue_depth", "gauge"],
       ["jobgraph_queue_oldest_age_seconds", "gauge"],
       ["jobgraph_leases_reclaimed_total", "counter"],
+      ["jobgraph_schedule_ticks_total", "counter"],
       ["jobgraph_subscriptions_active", "gauge"],
       ["jobgraph_http_fast_lane_requests_total", "counter"],
       ["jobgraph_db_pool_connections", "gauge"],

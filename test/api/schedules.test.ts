@@ -4,7 +4,7 @@
 // longer fits its template. test/smoke/schedule-instances.test.ts runs three gateways at once.
 import { Cron } from "croner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDueSchedules, ticksDue } from "../../src/domain/schedules.js";
+import { runDueSchedules, ticksDue, TICKS_KEPT } from "../../src/domain/schedules.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -283,6 +283,37 @@ describe("ticks", () => {
     await dueSince(other, cron, 1);
     expect(await runDueSchedules(database.db, 4 * HOUR)).toMatchObject({ failed: 1 });
     expect((await ticksOf(other))[0]!.detail).toBe(`its creator ${disabled.name} is disabled`);
+  });
+});
+
+describe("the ticker", () => {
+  it("runs in a started gateway, counts its ticks in /metrics, and keeps the latest ticks on record", async () => {
+    const serving = await createTestApi(database, { scheduleIntervalMs: 200 });
+    const address = await serving.app.start(0, "127.0.0.1");
+    try {
+      const created = await create({ cron: "* * * * * *", overlap: "QUEUE" });
+      const id = idOf(created.id);
+      // A long record already, as a schedule ticking every second has after a while.
+      const from = Date.now() - 2 * TICKS_KEPT * 1000;
+      await database.db.scheduleTick.createMany({
+        data: Array.from({ length: TICKS_KEPT }, (_, i) => ({ scheduleId: id, tickAt: new Date(Math.floor(from / 1000) * 1000 + i * 1000), outcome: "SKIPPED_OVERLAP" as const })),
+      });
+      const counted = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
+        return Number(/^jobgraph_schedule_ticks_total\{outcome="created"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      await expect.poll(counted, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      await database.db.schedule.update({ where: { id }, data: { paused: true } });
+      const ticks = await ticksOf(id);
+      expect(ticks).toHaveLength(TICKS_KEPT);
+      const made = ticks.filter((t) => t.outcome === "CREATED");
+      expect(made.length).toBeGreaterThanOrEqual(2);
+      // The oldest went, the newest stayed.
+      expect(ticks.at(-1)!.outcome).toBe("CREATED");
+      expect(ticks[0]!.tickAt.getTime()).toBeGreaterThan(Math.floor(from / 1000) * 1000);
+    } finally {
+      await serving.app.stop();
+    }
   });
 });
 
