@@ -211,6 +211,9 @@ export async function runDueSchedules(db: Db, graceMs: number): Promise<Schedule
   const pass: SchedulePass = { created: 0, skipped: 0, failed: 0 };
   // Listed a batch at a time; one another instance holds is listed once, and left to it.
   const seen: string[] = [];
+  // A schedule that cannot be handled (its transaction failed) does not hold up the others; the
+  // pass reports the first such failure once it has handled them.
+  let failure: unknown;
   for (;;) {
     const due = await db.$queryRaw<Array<{ id: string }>>`
       select id from schedules
@@ -218,10 +221,12 @@ export async function runDueSchedules(db: Db, graceMs: number): Promise<Schedule
        order by next_run_at limit ${DUE_BATCH}`;
     for (const { id } of due) {
       seen.push(id);
-      await handleSchedule(db, id, graceMs, pass);
+      await handleSchedule(db, id, graceMs, pass).catch((error: unknown) => (failure ??= error));
     }
-    if (due.length < DUE_BATCH) return pass;
+    if (due.length < DUE_BATCH) break;
   }
+  if (failure) throw failure;
+  return pass;
 }
 
 async function handleSchedule(db: Db, id: string, graceMs: number, pass: SchedulePass): Promise<void> {

@@ -286,6 +286,21 @@ describe("ticks", () => {
   });
 });
 
+describe("a schedule that cannot be handled", () => {
+  it("does not hold up the others, and the pass says what went wrong", async () => {
+    const cron = hourlyAwayFromNow();
+    const good = idOf((await create({ cron, overlap: "QUEUE" })).id);
+    // A row no createSchedule would write (its cron expression damaged by hand), due first.
+    const broken = await database.db.schedule.create({
+      data: { name: `broken ${++names}`, cron: "not a cron", job: job, nextRunAt: new Date(Date.now() - 2 * HOUR), creatorId: user.id },
+    });
+    await dueSince(good, cron, 1);
+    await expect(runDueSchedules(database.db, 4 * HOUR)).rejects.toThrow(/not a cron/);
+    expect((await ticksOf(good)).map((t) => t.outcome)).toEqual(["CREATED"]);
+    await database.db.schedule.delete({ where: { id: broken.id } });
+  });
+});
+
 describe("the ticker", () => {
   it("runs in a started gateway, counts its ticks in /metrics, and keeps the latest ticks on record", async () => {
     const serving = await createTestApi(database, { scheduleIntervalMs: 200 });
