@@ -8,6 +8,7 @@ import { registerJobs } from "./jobs.js";
 import { registerLogs } from "./logs.js";
 import { registerQueues } from "./queues.js";
 import { projectRoot } from "./paths.js";
+import { registerSchedules } from "./schedules.js";
 import { registerServerCommands } from "./server-commands.js";
 import { registerTemplates } from "./templates.js";
 import { registerToken } from "./token.js";
@@ -17,7 +18,7 @@ import { registerWorkflows } from "./workflows.js";
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 
 const program = new Command("jobgraph")
-  .description("Run and use a jobgraph gateway: serve it, define templates, create, list, cancel and watch jobs, run workers.")
+  .description("Run and use a jobgraph gateway: serve it, define templates, create, list, cancel and watch jobs, schedule them, run workers.")
   .version(version)
   // Usage errors are thrown rather than ending the process, so that they get their own exit code.
   .exitOverride()
@@ -25,9 +26,9 @@ const program = new Command("jobgraph")
   .addHelpText(
     "after",
     `
-The client commands (token, templates, jobs, queues, workflows, worker) connect to --url (JOBGRAPH_URL, default
-http://localhost:4000/graphql) with --token (JOBGRAPH_TOKEN); on localhost without a token they use
-the development admin token \`npm start\` keeps in .data/admin-token.
+The client commands (token, templates, jobs, queues, workflows, schedules, worker) connect to --url
+(JOBGRAPH_URL, default http://localhost:4000/graphql) with --token (JOBGRAPH_TOKEN); on localhost
+without a token they use the development admin token \`npm start\` keeps in .data/admin-token.
 
 Exit codes: 0 done; 1 refused or failed (or the watched job did not succeed); 2 wrong usage;
 3 the gateway could not be reached or refused the token.
@@ -43,6 +44,9 @@ Examples:
   $ jobgraph queues
   $ jobgraph workflows create nightly.yaml
   $ jobgraph workflows watch 3
+  $ jobgraph schedules create nightly-train.yaml
+  $ jobgraph schedules
+  $ jobgraph schedules pause nightly-train
   $ JOBGRAPH_TOKEN=jgn_... jobgraph worker --exec ./run-job.sh
 
 Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs create --help\`).`,
@@ -54,6 +58,7 @@ registerTemplates(program);
 registerJobs(program);
 registerQueues(program);
 registerWorkflows(program);
+registerSchedules(program);
 registerLogs(program);
 registerWorker(program);
 

@@ -1,15 +1,14 @@
 // `jobgraph workflows create FILE`: submits a graph of jobs written in YAML or JSON;
 // `jobgraph workflows watch <workflow>`: a live view of every job of it until it has finished, its
 // exit code the workflow's outcome.
-import { readFile } from "node:fs/promises";
 import type { ResultOf } from "@graphql-typed-document-node/core";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import type { JobgraphClient } from "../sdk/index.js";
 import { graphql } from "../sdk/gql/index.js";
 import { withClient, withConnection, type ConnectionOptions } from "./connection.js";
 import { action, CliError, EXIT, refused } from "./errors.js";
 import { bar, percent, print, printJson, table } from "./format.js";
+import { jobInput, readYamlOrJson } from "./job-file.js";
 
 const CreateWorkflow = graphql(`
   mutation CliCreateWorkflow($input: CreateWorkflowInput!) {
@@ -49,14 +48,6 @@ type View = ResultOf<typeof WorkflowView>;
 
 const FINISHED = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
-/** A value a file gives for an input or parameter: `{name: value}` or `[{name, value, type?}]`. */
-function values(given: unknown, where: string): Array<{ name: string; value: unknown; type?: string }> | undefined {
-  if (given == null) return undefined;
-  if (Array.isArray(given)) return given as Array<{ name: string; value: unknown; type?: string }>;
-  if (typeof given === "object") return Object.entries(given).map(([name, value]) => ({ name, value }));
-  throw new CliError(`${where}: give a map of name: value, or a list of {name, value}`, EXIT.USAGE);
-}
-
 /**
  * The workflow a file describes, as createWorkflow takes it. A job names its template by
  * `template` (and `templateVersion`), and its inputs and parameters as maps; everything else is
@@ -70,36 +61,14 @@ export function workflowInput(parsed: unknown): Record<string, unknown> {
     ...workflow,
     jobs: jobs.map((raw, i) => {
       if (!raw || typeof raw !== "object") throw new CliError(`jobs.${i}: must be a job (key, template, ...)`, EXIT.USAGE);
-      const { key, after, template, inputs, parameters, ...job } = raw as Record<string, unknown>;
-      return {
-        key: key == null ? key : String(key),
-        ...(after == null ? {} : { after }),
-        job: {
-          ...(template == null ? {} : { templateName: template }),
-          ...job,
-          ...(inputs == null ? {} : { inputs: values(inputs, `jobs.${i}.inputs`) }),
-          ...(parameters == null ? {} : { parameters: values(parameters, `jobs.${i}.parameters`) }),
-        },
-      };
+      const { key, after, ...job } = raw as Record<string, unknown>;
+      return { key: key == null ? key : String(key), ...(after == null ? {} : { after }), job: jobInput(job, `jobs.${i}`) };
     }),
   };
 }
 
 async function create(file: string, options: ConnectionOptions & { json?: boolean }): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.USAGE);
-  }
-  let parsed: unknown;
-  try {
-    // YAML is a superset of JSON: one parser reads both.
-    parsed = parseYaml(text);
-  } catch (error) {
-    throw new CliError(`${file} is neither YAML nor JSON: ${(error as Error).message.split("\n")[0]}`, EXIT.USAGE);
-  }
-  const input = workflowInput(parsed);
+  const input = workflowInput(await readYamlOrJson(file));
   await withClient(options, async (client) => {
     const { createWorkflow: result } = await client.request(CreateWorkflow, { input: input as never });
     if (result.__typename !== "CreateWorkflowPayload") throw refused(result, `the workflow in ${file} was not created`);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { bin, cli } from "./cli.js";
 
 const commands: Array<[string[], string[]]> = [
-  [[], ["serve", "migrate", "seed", "token", "templates", "jobs", "worker", "Exit codes", "Examples"]],
+  [[], ["serve", "migrate", "seed", "token", "templates", "jobs", "queues", "nodes", "workflows", "schedules", "worker", "Exit codes", "Examples"]],
   [["serve"], ["--port", "--host", "--no-generate", "DATABASE_URL"]],
   [["migrate"], ["--no-generate", "DATABASE_URL"]],
   [["seed"], ["--no-generate", "refuses a database that holds jobs"]],
@@ -29,6 +29,15 @@ const commands: Array<[string[], string[]]> = [
   [["queues"], ["list", "pause", "resume", "limit"]],
   [["queues", "limit"], ["<queue>", "<limit>", "none"]],
   [["nodes"], ["list", "drain", "undrain"]],
+  [["workflows"], ["create", "watch"]],
+  [["workflows", "create"], ["<file>", "--json", "after", "templateVersion", "jobgraph workflows create nightly.yaml"]],
+  [["workflows", "watch"], ["<workflow>", "--json", "jobgraph workflows watch 3"]],
+  [["schedules"], ["list", "create", "pause", "resume", "delete"]],
+  [["schedules", "list"], ["--json", "time zone", "--url", "--token"]],
+  [["schedules", "create"], ["<file>", "--json", "cron", "timeZone", "overlap", "catchUp", "template", "jobgraph schedules create nightly-train.yaml"]],
+  [["schedules", "pause"], ["<name>", "--json", "jobgraph schedules pause nightly-train"]],
+  [["schedules", "resume"], ["<name>", "--json", "jobgraph schedules resume nightly-train"]],
+  [["schedules", "delete"], ["<name>", "--json", "the jobs it made stay", "jobgraph schedules delete nightly-train"]],
   [["worker"], ["--exec", "--concurrency", "--queue", "--template", "JOBGRAPH_INPUT_<NAME>", "JOBGRAPH_OUTPUT_DIR", "progress 0.5", "SIGKILL"]],
 ];
 

@@ -40,6 +40,13 @@ type Documents = {
     "\n  mutation CliDrainNode($id: ID!) {\n    drainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": typeof types.CliDrainNodeDocument,
     "\n  mutation CliUndrainNode($id: ID!) {\n    undrainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": typeof types.CliUndrainNodeDocument,
     "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n": typeof types.CliWhyNotRunningDocument,
+    "\n  fragment CliScheduleRow on Schedule {\n    id\n    name\n    cron\n    timeZone\n    paused\n    nextRunAt\n    overlap\n    catchUp\n    lastJob { number status }\n  }\n": typeof types.CliScheduleRowFragmentDoc,
+    "\n  query CliSchedules($first: Int!, $after: String) {\n    schedules(first: $first, after: $after) {\n      edges { node { ...CliScheduleRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.CliSchedulesDocument,
+    "\n  query CliScheduleByName($name: String!) { schedule(name: $name) { id } }\n": typeof types.CliScheduleByNameDocument,
+    "\n  mutation CliCreateSchedule($input: CreateScheduleInput!, $count: Int!) {\n    createSchedule(input: $input) {\n      __typename\n      ... on Schedule { ...CliScheduleRow nextRunTimes(count: $count) }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.CliCreateScheduleDocument,
+    "\n  mutation CliPauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": typeof types.CliPauseScheduleDocument,
+    "\n  mutation CliResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": typeof types.CliResumeScheduleDocument,
+    "\n  mutation CliDeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { __typename ... on DeletedSchedule { id name } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": typeof types.CliDeleteScheduleDocument,
     "\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n": typeof types.CliCreateWorkflowDocument,
     "\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n": typeof types.CliWorkflowByNumberDocument,
     "\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n": typeof types.CliWorkflowViewFragmentDoc,
@@ -88,6 +95,13 @@ const documents: Documents = {
     "\n  mutation CliDrainNode($id: ID!) {\n    drainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": types.CliDrainNodeDocument,
     "\n  mutation CliUndrainNode($id: ID!) {\n    undrainNode(id: $id) { __typename ... on WorkerNode { name draining currentJobs { totalCount } } ... on Error { message } }\n  }\n": types.CliUndrainNodeDocument,
     "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n": types.CliWhyNotRunningDocument,
+    "\n  fragment CliScheduleRow on Schedule {\n    id\n    name\n    cron\n    timeZone\n    paused\n    nextRunAt\n    overlap\n    catchUp\n    lastJob { number status }\n  }\n": types.CliScheduleRowFragmentDoc,
+    "\n  query CliSchedules($first: Int!, $after: String) {\n    schedules(first: $first, after: $after) {\n      edges { node { ...CliScheduleRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.CliSchedulesDocument,
+    "\n  query CliScheduleByName($name: String!) { schedule(name: $name) { id } }\n": types.CliScheduleByNameDocument,
+    "\n  mutation CliCreateSchedule($input: CreateScheduleInput!, $count: Int!) {\n    createSchedule(input: $input) {\n      __typename\n      ... on Schedule { ...CliScheduleRow nextRunTimes(count: $count) }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.CliCreateScheduleDocument,
+    "\n  mutation CliPauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": types.CliPauseScheduleDocument,
+    "\n  mutation CliResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": types.CliResumeScheduleDocument,
+    "\n  mutation CliDeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { __typename ... on DeletedSchedule { id name } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n": types.CliDeleteScheduleDocument,
     "\n  mutation CliCreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) {\n      __typename\n      ... on CreateWorkflowPayload { workflow { id number name status } jobs { key reused job { id number status } } }\n      ... on Error { message }\n      ... on ValidationError { fieldErrors { path message } }\n    }\n  }\n": types.CliCreateWorkflowDocument,
     "\n  query CliWorkflowByNumber($number: Long!) { workflowByNumber(number: $number) { id } }\n": types.CliWorkflowByNumberDocument,
     "\n  fragment CliWorkflowView on Workflow {\n    number\n    name\n    status\n    progress\n    counts { total waiting queued running succeeded failed cancelled }\n    jobs(first: 100) { edges { node { number name status progress errorReason } } }\n  }\n": types.CliWorkflowViewFragmentDoc,
@@ -228,6 +242,34 @@ export function graphql(source: "\n  mutation CliUndrainNode($id: ID!) {\n    un
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n"): (typeof documents)["\n  query CliWhyNotRunning($id: ID!) {\n    job(id: $id) {\n      number\n      status\n      queue\n      queuePosition\n      whyNotRunning { code message }\n      estimatedStartTime { time earliest latest basis }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CliScheduleRow on Schedule {\n    id\n    name\n    cron\n    timeZone\n    paused\n    nextRunAt\n    overlap\n    catchUp\n    lastJob { number status }\n  }\n"): (typeof documents)["\n  fragment CliScheduleRow on Schedule {\n    id\n    name\n    cron\n    timeZone\n    paused\n    nextRunAt\n    overlap\n    catchUp\n    lastJob { number status }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliSchedules($first: Int!, $after: String) {\n    schedules(first: $first, after: $after) {\n      edges { node { ...CliScheduleRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query CliSchedules($first: Int!, $after: String) {\n    schedules(first: $first, after: $after) {\n      edges { node { ...CliScheduleRow } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliScheduleByName($name: String!) { schedule(name: $name) { id } }\n"): (typeof documents)["\n  query CliScheduleByName($name: String!) { schedule(name: $name) { id } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateSchedule($input: CreateScheduleInput!, $count: Int!) {\n    createSchedule(input: $input) {\n      __typename\n      ... on Schedule { ...CliScheduleRow nextRunTimes(count: $count) }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateSchedule($input: CreateScheduleInput!, $count: Int!) {\n    createSchedule(input: $input) {\n      __typename\n      ... on Schedule { ...CliScheduleRow nextRunTimes(count: $count) }\n      ... on ValidationError { fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliPauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"): (typeof documents)["\n  mutation CliPauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"): (typeof documents)["\n  mutation CliResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { __typename ... on Schedule { ...CliScheduleRow } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliDeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { __typename ... on DeletedSchedule { id name } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"): (typeof documents)["\n  mutation CliDeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { __typename ... on DeletedSchedule { id name } ... on ValidationError { fieldErrors { path message } } ... on Error { message } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
