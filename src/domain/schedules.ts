@@ -77,16 +77,16 @@ function isTimeZone(timeZone: string): boolean {
 
 /** Checks a cron expression and time zone, adding what is wrong to `errors`; the parsed expression when both are fine. */
 function checkCron(cron: string, timeZone: string, errors: FieldError[]): Cron | null {
-  if (!timeZone || timeZone.length > 100 || !isTimeZone(timeZone)) {
-    errors.push({ path: ["timeZone"], message: "must be an IANA time zone, such as UTC or Europe/Berlin" });
-    return null;
-  }
+  const zoned = timeZone.length <= 100 && isTimeZone(timeZone);
+  if (!zoned) errors.push({ path: ["timeZone"], message: "must be an IANA time zone, such as UTC or Europe/Berlin" });
   if (!cron.trim() || cron.length > 200) {
     errors.push({ path: ["cron"], message: "must be a cron expression of 1 to 200 characters" });
     return null;
   }
   try {
-    const parsed = parseCron(cron, timeZone);
+    // The expression is checked in UTC when the time zone is no good, so both are reported.
+    const parsed = parseCron(cron, zoned ? timeZone : "UTC");
+    if (!zoned) return null;
     if (parsed.nextRun() === null) {
       errors.push({ path: ["cron"], message: "no time matches it" });
       return null;

@@ -117,7 +117,8 @@ describe("createSchedule", () => {
       [{ job: { ...job, idempotencyKey: "k", runAfter: "2030-01-01T00:00:00Z", findOrCreate: true } }, [["job", "idempotencyKey"], ["job", "findOrCreate"], ["job", "runAfter"]]],
       [{ job: { templateName: "nightly", inputs: [] } }, [["job", "inputs"]]],
       [{ job: { templateName: "no such template" } }, [["job", "template"]]],
-      [{ cron: "nope", timeZone: "Nowhere", job: { templateName: "nightly" } }, [["timeZone"], ["job", "inputs"]]],
+      [{ cron: "nope", timeZone: "Nowhere", job: { templateName: "nightly" } }, [["timeZone"], ["cron"], ["job", "inputs"]]],
+      [{ timeZone: "" }, [["timeZone"]]],
     ];
     for (const [fields, paths] of cases) {
       const answer = await create(fields);
