@@ -111,6 +111,9 @@ describe("bad input in reads", () => {
 
   it("a well-formed cursor of another kind of list (a number where ids are UUIDs, or the reverse): INVALID_CURSOR on every connection", async () => {
     const workflow = await database.db.workflow.create({ data: {} });
+    const schedule = await database.db.schedule.create({
+      data: { name: "cursors", cron: "@daily", job: { templateName: "train" }, nextRunAt: new Date(Date.now() + 86_400_000), creatorId: user.id },
+    });
     const task = await database.db.task.create({ data: { jobId, name: "t", qsequence: 0 } });
     const template = (await database.db.job.findUniqueOrThrow({ where: { id: jobId } })).templateId;
     const number = Buffer.from("GPC:I:-1").toString("base64");
@@ -132,6 +135,8 @@ describe("bad input in reads", () => {
       UserTokensConnection: [...(reach("User", api.admin.id, "tokens") as [string, string]), number],
       WorkerNodeCurrentJobsConnection: [...(reach("WorkerNode", node.id, "currentJobs") as [string, string]), number],
       WorkflowJobsConnection: [...(reach("Workflow", workflow.id, "jobs") as [string, string]), number],
+      QuerySchedulesConnection: ["query($c: String) { schedules(after: $c) { edges { cursor } } }", null, number],
+      ScheduleTicksConnection: [...(reach("Schedule", schedule.id, "ticks") as [string, string]), uuid],
     };
     const schema = await readFile(new URL("../../schema.graphql", import.meta.url), "utf8");
     expect(Object.keys(lists).sort()).toEqual([...schema.matchAll(/^type (\w+Connection) \{/gm)].map((m) => m[1]).sort());

@@ -39,6 +39,9 @@ const VALIDATION_OF_TEXT_ONLY = [
   "drainNode",
   "undrainNode",
   "cancelWorkflow",
+  "pauseSchedule",
+  "resumeSchedule",
+  "deleteSchedule",
   "startTask",
   "finishTask",
   "resetTask",
@@ -111,6 +114,13 @@ describe("every mutation's refusals", () => {
   }
 
   const missing = (type: string) => encodeGlobalId(type, randomUUID());
+  /** A schedule of alice's, by global ID. */
+  const schedule = async () => {
+    const made = await database.db.schedule.create({
+      data: { name: `schedule ${randomUUID()}`, cron: "@daily", job: { templateName: "train" }, nextRunAt: new Date(Date.now() + 86_400_000), creatorId: alice.id },
+    });
+    return encodeGlobalId("Schedule", made.id);
+  };
   const on = (status: JobStatus, args: (j: Job) => string, options?: { deleted?: boolean; timedOut?: boolean }) => async () => args(await job(status, options));
   const call =
     (field: string, args: string | (() => Promise<string> | string), file?: Uint8Array) =>
@@ -202,6 +212,12 @@ describe("every mutation's refusals", () => {
     { mutation: "createWorkflow", error: "ForbiddenError", who: "node", call: call("createWorkflow", `input: { jobs: [{ key: "a", job: { templateName: "t" } }] }`) },
     { mutation: "createWorkflow", error: "ValidationError", who: "alice", call: call("createWorkflow", `input: { jobs: [] }`) },
     { mutation: "cancelWorkflow", error: "NotFoundError", who: "alice", call: call("cancelWorkflow", () => `id: "${missing("Workflow")}"`) },
+    { mutation: "createSchedule", error: "ForbiddenError", who: "node", call: call("createSchedule", `input: { name: "s", cron: "@daily", job: { templateName: "train" } }`) },
+    { mutation: "createSchedule", error: "ValidationError", who: "alice", call: call("createSchedule", `input: { name: "s", cron: "61 * * * *", job: { templateName: "train" } }`) },
+    ...(["pauseSchedule", "resumeSchedule", "deleteSchedule"] as const).flatMap((field): Refusal[] => [
+      { mutation: field, error: "ForbiddenError", who: "bob", call: call(field, async () => `id: "${await schedule()}"`) },
+      { mutation: field, error: "NotFoundError", who: "alice", call: call(field, () => `id: "${missing("Schedule")}"`) },
+    ]),
     ...["cancelJobs", "resetJobs", "deleteJobs"].map(
       (field): Refusal => ({ mutation: field, error: "ValidationError", who: "admin", call: call(field, `filter: { tags: ["bulk-limit"] }`) }),
     ),
