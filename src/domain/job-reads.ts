@@ -164,6 +164,17 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
   return inListOrder(jobRows(rows, read), page);
 }
 
+/** The latest version of each template name that is not deleted, in no particular order. */
+export function latestTemplatesByName(db: Db, names: readonly string[]): Promise<JobTemplate[]> {
+  return queryRows<JobTemplate>(
+    db,
+    `select distinct on (t.name) ${columnsOf("JobTemplate", "t")} from job_templates t
+      where t.name = any($1::text[]) and t.deleted_at is null order by t.name, t.version desc`,
+    [names],
+    true,
+  );
+}
+
 /** Templates by id, in no particular order. */
 export function templatesById(db: Db, ids: readonly string[]): Promise<JobTemplate[]> {
   const [where, values] = idIn("t.id", ids);

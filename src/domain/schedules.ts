@@ -120,7 +120,7 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
       errors.push({ path: ["job", field], message: `does not apply to a scheduled job: ${why}` });
     }
   }
-  await prepareJob(db, input.job, errors, ["job"]);
+  const prepared = await prepareJob(db, input.job, errors, ["job"]);
   if (!errors.length && (await db.schedule.findUnique({ where: { name }, select: { id: true } }))) {
     errors.push({ path: ["name"], message: `a schedule named "${name}" exists` });
   }
@@ -132,7 +132,7 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
         description: input.description ?? "",
         cron: input.cron,
         timeZone,
-        job: JSON.parse(JSON.stringify(input.job)) as Prisma.InputJsonValue,
+        job: JSON.parse(JSON.stringify(pinned(input.job, prepared))) as Prisma.InputJsonValue,
         overlap: input.overlap ?? "SKIP",
         catchUp: input.catchUp ?? "LAST",
         paused: input.paused ?? false,
@@ -147,6 +147,17 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
     if ((error as { code?: string }).code === "P2002") throw new ValidationError("the schedule is not valid", [{ path: ["name"], message: `a schedule named "${name}" exists` }]);
     throw error;
   }
+}
+
+/**
+ * The job as a schedule keeps it: a template named by name and version is kept by its ID, which
+ * stands for that version for good; a template named by name alone stays so, for each tick to take
+ * the latest version.
+ */
+function pinned(job: NewJob, prepared: PreparedJob | null): NewJob {
+  if (job.templateVersion == null || !prepared) return job;
+  const { templateName: _name, templateVersion: _version, ...rest } = job;
+  return { ...rest, templateId: prepared.template.id };
 }
 
 /** The schedule, when the caller may change it: its creator or an admin. */

@@ -14,6 +14,7 @@ import {
   countTasksOfJobs,
   eventsOfJobs,
   jobsById,
+  latestTemplatesByName,
   outputsByIds,
   outputsOfJobs,
   type JobColumns,
@@ -69,6 +70,14 @@ export class Loaders {
 
   get template(): DataLoader<string, JobTemplate | null> {
     return (this.#template ??= new DataLoader(async (ids) => byId(ids, await templatesById(this.#db, ids)), OPTIONS));
+  }
+
+  /** The latest version of each template name that is not deleted (what a job named by template name is made from). */
+  get latestTemplate(): DataLoader<string, JobTemplate | null> {
+    return this.#keyedLoader(["latestTemplate"], async (names) => {
+      const found = new Map((await latestTemplatesByName(this.#db, names)).map((t) => [t.name, t]));
+      return names.map((name) => found.get(name) ?? null);
+    });
   }
 
   tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined }): DataLoader<string, Task[]> {

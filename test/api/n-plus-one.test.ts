@@ -161,3 +161,53 @@ describe("a page of jobs in workflows", () => {
     expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
   });
 });
+
+// Schedules: each one's template (by ID when it names a version, else the latest by name), the job
+// of its latest tick, and its creator.
+const SchedulesPage = graphql(`
+  query SchedulesPage($first: Int!) {
+    schedules(first: $first) {
+      edges { node { name template { name version } lastJob { number status } creator { name } nextRunTimes(count: 2) } }
+    }
+  }
+`);
+
+describe("a page of schedules", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database);
+    const template = await createTemplate(database.db, "nightly");
+    await createTemplate(database.db, "nightly", 2);
+    const jobs = await createJobs(database.db, template.id, 60);
+    for (let i = 0; i < 60; i++) {
+      await database.db.schedule.create({
+        data: {
+          name: `schedule ${String(i).padStart(2, "0")}`,
+          cron: "@daily",
+          job: i % 2 ? { templateId: template.id } : { templateName: "nightly" },
+          nextRunAt: new Date(Date.now() + 86_400_000),
+          lastJobId: jobs[i]!,
+          creatorId: api.admin.id,
+        },
+      });
+    }
+  });
+
+  it("reads templates, last jobs and creators in statements constant in page size", async () => {
+    const counted = async (first: number) => {
+      database.counter.reset();
+      const data = await api.query(SchedulesPage, { first });
+      return { data, statements: database.counter.statements.filter((sql) => !/\/\* (authenticate|touchToken) \*\//.test(sql)) };
+    };
+    const small = await counted(6);
+    const large = await counted(60);
+    const nodes = large.data.schedules.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(60);
+    expect(nodes[0]).toMatchObject({ name: "schedule 00", template: { name: "nightly", version: 2 }, lastJob: { status: "QUEUED" }, creator: { name: api.admin.name } });
+    expect(nodes[1]).toMatchObject({ template: { name: "nightly", version: 1 } });
+    expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
+  });
+});

@@ -104,6 +104,26 @@ describe("createSchedule", () => {
     expect(next.getUTCMinutes()).toBe(0);
   });
 
+  it("keeps a template given with its version as that version, and one given by name alone as the latest", async () => {
+    await createTemplate(database.db, "versioned", 1);
+    const v2 = await createTemplate(database.db, "versioned", 2);
+    const inputs = [{ name: "dataset", value: "x" }];
+    const pinned = await create({ job: { templateName: "versioned", templateVersion: 1, inputs } });
+    const latest = await create({ job: { templateName: "versioned", inputs } });
+    expect(pinned.template).toEqual({ name: "versioned", version: 1 });
+    expect(latest.template).toEqual({ name: "versioned", version: 2 });
+    await createTemplate(database.db, "versioned", 3);
+    const read = await send(`query($a: ID!, $b: ID!) { a: schedule(id: $a) { template { version } } b: schedule(id: $b) { template { version } } }`, { a: pinned.id, b: latest.id });
+    expect(read.data).toEqual({ a: { template: { version: 1 } }, b: { template: { version: 3 } } });
+    // A deleted version is no template to make jobs from.
+    const onV2 = await create({ job: { templateName: "versioned", templateVersion: 2, inputs } });
+    await database.db.jobTemplate.update({ where: { id: v2.id }, data: { deletedAt: new Date() } });
+    expect((await send(`query($id: ID!) { schedule(id: $id) { template { version } } }`, { id: onV2.id })).data).toEqual({ schedule: { template: null } });
+    const stored = await database.db.schedule.findUniqueOrThrow({ where: { id: idOf(pinned.id) } });
+    expect(stored.job).toMatchObject({ templateId: expect.any(String) });
+    expect(stored.job).not.toHaveProperty("templateVersion");
+  });
+
   it("refuses what is wrong, every problem at once and nothing created", async () => {
     const before = await database.db.schedule.count();
     const cases: Array<[Record<string, unknown>, string[][]]> = [

@@ -2,9 +2,9 @@
 import { GraphQLError } from "graphql";
 import type { NewJob } from "../../domain/create-job.js";
 import { MAX_NEXT_RUN_TIMES, nextRunTimes } from "../../domain/schedules.js";
-import { getTemplate, getTemplateByName } from "../../domain/templates.js";
 import { builder, pageSize } from "../builder.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
+import { JobTemplate } from "./job-template.js";
 import "./schedule-tick.js";
 
 const specOf = (job: unknown) => job as NewJob;
@@ -42,13 +42,14 @@ export const Schedule = builder.prismaNode("Schedule", {
         return nextRunTimes(s.cron, s.timeZone, count);
       },
     }),
-    template: t.prismaField({
-      type: "JobTemplate",
+    template: t.field({
+      type: JobTemplate,
       nullable: true,
-      description: "The template its next job would be made from (the latest version, unless it names one); null when that is gone.",
-      resolve: (query, s, _args, ctx) => {
+      description: "The template its next job would be made from (the latest version, unless it was given a version or an ID); null when that is deleted.",
+      resolve: async (s, _args, ctx) => {
         const job = specOf(s.job);
-        return job.templateId ? getTemplate(ctx.db, job.templateId, query) : getTemplateByName(ctx.db, job.templateName!, job.templateVersion, query);
+        const template = job.templateId ? await ctx.loaders.template.load(job.templateId) : await ctx.loaders.latestTemplate.load(job.templateName!);
+        return template && !template.deletedAt ? template : null;
       },
     }),
     queue: t.string({ description: "The queue its jobs go to.", resolve: (s) => specOf(s.job).queue?.trim() || "default" }),
