@@ -104,11 +104,11 @@ export function nextRunTimes(cron: string, timeZone: string, count: number, afte
   return parseCron(cron, timeZone).nextRuns(count, after);
 }
 
-/** Creates a schedule after checking it, and its job as createJob would. Users and admins. */
-export async function createSchedule(db: Db, actor: Principal, input: NewSchedule): Promise<string> {
-  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create schedules");
-  refuseUnstorableText(input);
-  const errors: FieldError[] = [];
+/**
+ * Checks a schedule's fields (those of a change: the ones given, against the schedule's others),
+ * adding every problem to `errors`; what to store when all are fine. `id`: the schedule changed.
+ */
+async function checkSchedule(db: Db, input: NewSchedule, errors: FieldError[], id?: string) {
   const name = input.name.trim();
   if (!name || name.length > 200 || /\p{Cc}/u.test(name)) errors.push({ path: ["name"], message: "must be 1 to 200 printable characters" });
   if ((input.description?.length ?? 0) > 10_000) errors.push({ path: ["description"], message: "must be at most 10000 characters" });
@@ -121,9 +121,23 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
     }
   }
   const prepared = await prepareJob(db, input.job, errors, ["job"]);
-  if (!errors.length && (await db.schedule.findUnique({ where: { name }, select: { id: true } }))) {
-    errors.push({ path: ["name"], message: `a schedule named "${name}" exists` });
-  }
+  const holder = errors.length ? null : await db.schedule.findUnique({ where: { name }, select: { id: true } });
+  if (holder && holder.id !== id) errors.push({ path: ["name"], message: `a schedule named "${name}" exists` });
+  return { name, timeZone, cron, job: JSON.parse(JSON.stringify(pinned(input.job, prepared))) as Prisma.InputJsonValue };
+}
+
+/** Two writes of one name raced; the loser is told as if it had come second. */
+function nameTaken(error: unknown, name: string): unknown {
+  if ((error as { code?: string }).code !== "P2002") return error;
+  return new ValidationError("the schedule is not valid", [{ path: ["name"], message: `a schedule named "${name}" exists` }]);
+}
+
+/** Creates a schedule after checking it, and its job as createJob would. Users and admins. */
+export async function createSchedule(db: Db, actor: Principal, input: NewSchedule): Promise<string> {
+  if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create schedules");
+  refuseUnstorableText(input);
+  const errors: FieldError[] = [];
+  const { name, timeZone, cron, job } = await checkSchedule(db, input, errors);
   if (errors.length || !cron) throw new ValidationError("the schedule is not valid", errors);
   try {
     const created = await db.schedule.create({
@@ -132,7 +146,7 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
         description: input.description ?? "",
         cron: input.cron,
         timeZone,
-        job: JSON.parse(JSON.stringify(pinned(input.job, prepared))) as Prisma.InputJsonValue,
+        job,
         overlap: input.overlap ?? "SKIP",
         catchUp: input.catchUp ?? "LAST",
         paused: input.paused ?? false,
@@ -143,10 +157,51 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
     });
     return created.id;
   } catch (error) {
-    // Two creations of one name raced; the loser is told as if it had come second.
-    if ((error as { code?: string }).code === "P2002") throw new ValidationError("the schedule is not valid", [{ path: ["name"], message: `a schedule named "${name}" exists` }]);
-    throw error;
+    throw nameTaken(error, name);
   }
+}
+
+/** A change of a schedule: the fields given replace its own (`job` as a whole). */
+export type ScheduleChange = Partial<Omit<NewSchedule, "paused">>;
+
+/**
+ * Changes a schedule, checked as createSchedule checks a new one. A new cron expression or time
+ * zone takes effect from the next time it gives after now; a new job from the next tick. Its
+ * creator or an admin.
+ */
+export async function updateSchedule(db: Db, actor: Principal, id: string, change: ScheduleChange): Promise<string> {
+  const current = await ownSchedule(db, actor, id);
+  refuseUnstorableText(change);
+  const errors: FieldError[] = [];
+  const merged: NewSchedule = {
+    name: change.name ?? current.name,
+    description: change.description,
+    cron: change.cron ?? current.cron,
+    timeZone: change.timeZone ?? current.timeZone,
+    // Checked again as it is when not given: its template may have changed since.
+    job: change.job ?? (current.job as NewJob),
+  };
+  const { name, timeZone, cron, job } = await checkSchedule(db, merged, errors, id);
+  if (errors.length || !cron) throw new ValidationError("the schedule is not valid", errors);
+  const retimed = merged.cron !== current.cron || timeZone !== current.timeZone;
+  try {
+    await db.schedule.update({
+      where: { id },
+      data: {
+        name,
+        ...(change.description != null ? { description: change.description } : {}),
+        cron: merged.cron,
+        timeZone,
+        ...(change.job ? { job } : {}),
+        ...(change.overlap ? { overlap: change.overlap } : {}),
+        ...(change.catchUp ? { catchUp: change.catchUp } : {}),
+        ...(retimed ? { nextRunAt: cron.nextRun()! } : {}),
+      },
+    });
+  } catch (error) {
+    throw nameTaken(error, name);
+  }
+  return id;
 }
 
 /**
@@ -162,7 +217,7 @@ function pinned(job: NewJob, prepared: PreparedJob | null): NewJob {
 
 /** The schedule, when the caller may change it: its creator or an admin. */
 async function ownSchedule(db: Db, actor: Principal, id: string) {
-  const schedule = await db.schedule.findUnique({ where: { id }, select: { id: true, name: true, creatorId: true, cron: true, timeZone: true } });
+  const schedule = await db.schedule.findUnique({ where: { id }, select: { id: true, name: true, creatorId: true, cron: true, timeZone: true, job: true } });
   if (!schedule) throw new NotFoundError("schedule", id);
   if (!(isAdmin(actor) || (actor.kind === "USER" && actor.userId === schedule.creatorId))) {
     throw new ForbiddenError("only the schedule's creator or an admin may change it");
@@ -254,12 +309,13 @@ async function handleSchedule(db: Db, id: string, graceMs: number, pass: Schedul
       : `its job is not valid: ${errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; ")}`;
   const creator: UserPrincipal = { kind: "USER", userId: schedule.creatorId, name: schedule.creator.name, role: schedule.creator.role, tokenId: "" };
   await db.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<Array<{ next_run_at: Date; last_job_id: string | null; now: Date }>>`
-      select next_run_at, last_job_id, clock_timestamp() as now from schedules
+    const [row] = await tx.$queryRaw<Array<{ next_run_at: Date; last_job_id: string | null; updated_at: Date; now: Date }>>`
+      select next_run_at, last_job_id, updated_at, clock_timestamp() as now from schedules
        where id = ${id}::uuid and not paused and next_run_at <= clock_timestamp()
          for update skip locked`;
-    // Another instance has it, or has handled it since it was listed.
-    if (!row) return;
+    // Another instance has it, or has handled it since it was listed; or it was changed since it
+    // was read above, and the next pass handles it as it is now.
+    if (!row || row.updated_at.getTime() !== schedule.updatedAt.getTime()) return;
     const cron = parseCron(schedule.cron, schedule.timeZone);
     const due = ticksDue(cron, row.next_run_at, row.now, graceMs);
     // A tick already recorded is not handled again, should next_run_at ever have gone back.

@@ -214,6 +214,9 @@ describe("every mutation's refusals", () => {
     { mutation: "cancelWorkflow", error: "NotFoundError", who: "alice", call: call("cancelWorkflow", () => `id: "${missing("Workflow")}"`) },
     { mutation: "createSchedule", error: "ForbiddenError", who: "node", call: call("createSchedule", `input: { name: "s", cron: "@daily", job: { templateName: "train" } }`) },
     { mutation: "createSchedule", error: "ValidationError", who: "alice", call: call("createSchedule", `input: { name: "s", cron: "61 * * * *", job: { templateName: "train" } }`) },
+    { mutation: "updateSchedule", error: "ForbiddenError", who: "bob", call: call("updateSchedule", async () => `id: "${await schedule()}", input: { overlap: QUEUE }`) },
+    { mutation: "updateSchedule", error: "ValidationError", who: "alice", call: call("updateSchedule", async () => `id: "${await schedule()}", input: { cron: "61 * * * *" }`) },
+    { mutation: "updateSchedule", error: "NotFoundError", who: "alice", call: call("updateSchedule", () => `id: "${missing("Schedule")}", input: {}`) },
     ...(["pauseSchedule", "resumeSchedule", "deleteSchedule"] as const).flatMap((field): Refusal[] => [
       { mutation: field, error: "ForbiddenError", who: "bob", call: call(field, async () => `id: "${await schedule()}"`) },
       { mutation: field, error: "NotFoundError", who: "alice", call: call(field, () => `id: "${missing("Schedule")}"`) },

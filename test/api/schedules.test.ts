@@ -195,6 +195,39 @@ describe("pause, resume and delete", () => {
     expect(await database.db.schedule.findUnique({ where: { id: idOf(created.id) } })).toBeNull();
   });
 
+  it("updateSchedule changes what it is given, checked as at creation, and retimes from now", async () => {
+    const cron = hourlyAwayFromNow();
+    const created = await create({ cron, overlap: "QUEUE" });
+    const id = idOf(created.id);
+    const UPDATE = `mutation($id: ID!, $input: UpdateScheduleInput!) {
+      updateSchedule(id: $id, input: $input) {
+        __typename
+        ... on Schedule { name cron timeZone overlap catchUp nextRunAt inputs }
+        ... on ValidationError { fieldErrors { path message } }
+      }
+    }`;
+    const refused = await send(UPDATE, { id: created.id, input: { cron: "99 * * * *", name: "  ", job: { templateName: "nightly" } } });
+    expect(refused.data!.updateSchedule).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["name"] }, { path: ["cron"] }, { path: ["job", "inputs"] }] });
+    const taken = await create();
+    expect((await send(UPDATE, { id: created.id, input: { name: taken.name } })).data!.updateSchedule).toMatchObject({ fieldErrors: [{ path: ["name"] }] });
+    expect(await database.db.schedule.findUniqueOrThrow({ where: { id } })).toMatchObject({ name: created.name, cron });
+    expect((await send(UPDATE, { id: created.id, input: { overlap: "SKIP" } }, other.secret)).data!.updateSchedule).toEqual({ __typename: "ForbiddenError" });
+
+    const changed = (await send(UPDATE, { id: created.id, input: { name: `${created.name} renamed`, cron: "0 3 * * *", timeZone: "Asia/Tokyo", catchUp: "SKIP", job: { ...job, inputs: [{ name: "dataset", value: "s3://reports/changed" }] } } }))
+      .data!.updateSchedule as Record<string, unknown>;
+    expect(changed).toMatchObject({ name: `${created.name} renamed`, cron: "0 3 * * *", timeZone: "Asia/Tokyo", overlap: "QUEUE", catchUp: "SKIP", inputs: [{ value: "s3://reports/changed" }] });
+    const next = new Date(changed.nextRunAt as string);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    // 03:00 in Tokyo is 18:00 UTC, all year.
+    expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([18, 0]);
+    // The next tick makes the job as changed.
+    await database.db.schedule.update({ where: { id }, data: { nextRunAt: new Date(Date.now() - 1000), cron: "* * * * * *" } });
+    await runDueSchedules(database.db, 60_000);
+    const [tick] = await ticksOf(id);
+    expect((await database.db.job.findUniqueOrThrow({ where: { id: tick!.jobId! } })).inputValues).toEqual({ dataset: { type: "string", value: "s3://reports/changed" } });
+    await database.db.schedule.update({ where: { id }, data: { paused: true } });
+  });
+
   it("lists schedules by name, paused or not", async () => {
     const paused = await create({ paused: true });
     const body = await send(`query { schedules(first: 100, filter: { paused: true }) { totalCount edges { node { id paused } } } }`, {});

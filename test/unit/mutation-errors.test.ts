@@ -29,6 +29,7 @@ const MUTATION_ERRORS: Record<string, string[]> = {
   createWorkflow: ["ForbiddenError", "ValidationError"],
   cancelWorkflow: ["ValidationError", "NotFoundError"],
   createSchedule: ["ForbiddenError", "ValidationError"],
+  updateSchedule: ["ForbiddenError", "ValidationError", "NotFoundError"],
   pauseSchedule: ["ForbiddenError", "ValidationError", "NotFoundError"],
   resumeSchedule: ["ForbiddenError", "ValidationError", "NotFoundError"],
   deleteSchedule: ["ForbiddenError", "ValidationError", "NotFoundError"],

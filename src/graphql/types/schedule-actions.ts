@@ -1,7 +1,7 @@
 // Creating, listing, pausing, resuming and deleting schedules.
 import { GraphQLError } from "graphql";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
-import { createSchedule, deleteSchedule, setSchedulePaused } from "../../domain/schedules.js";
+import { createSchedule, deleteSchedule, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
 import { builder, pageSize } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -29,6 +29,19 @@ const CreateScheduleInput = builder.inputType("CreateScheduleInput", {
       description:
         "The job each tick makes, as createJob takes it, checked now against its template (and again at each tick). idempotencyKey, findOrCreate, runAfter, deadline and dependsOn do not apply. Named by template name without a version, each job is made from the latest version.",
     }),
+  }),
+});
+
+const UpdateScheduleInput = builder.inputType("UpdateScheduleInput", {
+  description: "What to change of a schedule: the fields given replace its own, checked as createSchedule checks them.",
+  fields: (t) => ({
+    name: t.string({ required: false, description: "A new name, unique among schedules." }),
+    description: t.string({ required: false, description: "What it is for." }),
+    cron: t.string({ required: false, description: "When it ticks from now on (as createSchedule takes it); its next time is the first after now." }),
+    timeZone: t.string({ required: false, description: "The IANA time zone its cron expression is read in from now on." }),
+    overlap: t.field({ type: ScheduleOverlapEnum, required: false, description: "What a tick does while the job of an earlier tick has not finished." }),
+    catchUp: t.field({ type: ScheduleCatchUpEnum, required: false, description: "What becomes of ticks missed while every gateway was down." }),
+    job: t.field({ type: CreateJobInput, required: false, description: "The job each tick makes from the next tick on, as a whole (as createSchedule takes it)." }),
   }),
 });
 
@@ -100,6 +113,27 @@ builder.mutationFields((t) => {
               catchUp: input.catchUp,
               paused: input.paused,
               job: toNewJob(input.job),
+            }),
+          ),
+        }))!,
+    }),
+    updateSchedule: t.field({
+      type: Schedule,
+      description:
+        "Changes a schedule: its name, description, cron expression, time zone, policies or job, every problem named at once and nothing changed on any. A new cron expression or time zone takes effect from its next time after now. Its creator or an admin.",
+      args: { id: idArg(), input: t.arg({ type: UpdateScheduleInput, required: true, description: "What to change." }) },
+      errors: mutationErrors("updateSchedule", [ForbiddenError, ValidationError, NotFoundError]),
+      resolve: async (_root, { id, input }, ctx) =>
+        (await ctx.db.schedule.findUnique({
+          where: byId(
+            await updateSchedule(ctx.db, ctx.viewer!, id.id, {
+              name: input.name ?? undefined,
+              description: input.description,
+              cron: input.cron ?? undefined,
+              timeZone: input.timeZone ?? undefined,
+              overlap: input.overlap,
+              catchUp: input.catchUp,
+              job: input.job ? toNewJob(input.job) : undefined,
             }),
           ),
         }))!,
