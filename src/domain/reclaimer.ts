@@ -6,6 +6,7 @@
 // outputs may be cleared by two at once, which does no harm.
 import type { Db } from "../db/client.js";
 import { failPastDeadlines, reclaimExpiredLeases, type ReclaimResult } from "./claiming.js";
+import { Periodic } from "./periodic.js";
 import { sweepStalls } from "./stalls.js";
 import { timeOutTasks } from "./task-lifecycle.js";
 import { removeContentOfRemovedOutputs, sweepAbandonedUploads, sweepLeftoverContent, type OutputStorage } from "./outputs.js";
@@ -17,28 +18,21 @@ import { removeContentOfRemovedOutputs, sweepAbandonedUploads, sweepLeftoverCont
 export type HousekeepingResult = ReclaimResult & { deadlinesPassed: number; tasksTimedOut: number; stalled: number; recovered: number };
 
 export class Reclaimer {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly db: Db,
-    private readonly intervalMs: number,
+    intervalMs: number,
     /** Called after a pass that changed jobs or tasks, with what it did: to announce the events it wrote, and count them. */
     private readonly onReclaimed: (result: HousekeepingResult) => void = () => {},
     /** Where output content is written, to clear what nobody can reach any more; none: no clearing. */
     private readonly outputs?: OutputStorage,
-  ) {}
+  ) {
+    this.periodic = new Periodic(intervalMs, () => this.once());
+  }
 
   start(): void {
-    if (this.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      // A pass still under way (a slow database) is not doubled up on; the next tick retries.
-      if (this.pass) return;
-      this.pass = this.once()
-        .catch(() => undefined)
-        .finally(() => (this.pass = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   private async once(): Promise<void> {
@@ -57,9 +51,7 @@ export class Reclaimer {
   }
 
   /** Stops the interval and waits for a pass under way. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }

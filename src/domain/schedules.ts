@@ -14,6 +14,7 @@ import { Cron } from "croner";
 import type { Db } from "../db/client.js";
 import type { Prisma } from "../db/generated/prisma/client.js";
 import type { ScheduleCatchUp, ScheduleOverlap, ScheduleTickOutcome } from "../db/generated/prisma/enums.js";
+import { Periodic } from "./periodic.js";
 import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
 import { DomainError, ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -377,41 +378,34 @@ async function unfinishedJob(tx: Prisma.TransactionClient, jobId: string): Promi
  * schedule at once: see the top of this file).
  */
 export class ScheduleTicker {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
-    private readonly db: Db,
-    private readonly intervalMs: number,
-    private readonly graceMs: number,
+    db: Db,
+    intervalMs: number,
+    graceMs: number,
     /** Called after a pass that made or skipped ticks: to announce the events it wrote. */
-    private readonly onTicked: (pass: SchedulePass) => void = () => {},
+    onTicked: (pass: SchedulePass) => void = () => {},
     /** Told of a pass that failed (the database went away); the next pass tries again. */
-    private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+    onError: (error: unknown) => void = () => {},
+  ) {
+    this.periodic = new Periodic(
+      intervalMs,
+      async () => {
+        const pass = await runDueSchedules(db, graceMs);
+        if (pass.created + pass.skipped + pass.failed > 0) onTicked(pass);
+      },
+      onError,
+    );
+  }
 
   start(): void {
-    if (this.intervalMs <= 0 || this.timer) return;
-    const run = () => {
-      // A pass still under way (a slow database) is not doubled up on; the next tick retries.
-      if (this.pass) return;
-      this.pass = runDueSchedules(this.db, this.graceMs)
-        .then((pass) => {
-          if (pass.created + pass.skipped + pass.failed > 0) this.onTicked(pass);
-        })
-        .catch(this.onError)
-        .finally(() => (this.pass = undefined));
-    };
     // At once, so that ticks missed while every gateway was down are caught up on start.
-    run();
-    this.timer = setInterval(run, this.intervalMs);
-    this.timer.unref();
+    this.periodic.start(true);
   }
 
   /** Stops the interval and waits for a pass under way. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.pass;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }
