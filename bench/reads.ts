@@ -326,7 +326,7 @@ function section(results: Results): string {
     "",
     "The servers:",
     "",
-    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`, default settings), authenticating every request with a bearer token (looked up at most once per `JOBGRAPH_AUTH_CACHE_SECONDS`, 10 s).",
+    "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`, default settings but for its background work: the reclaimer once an hour, no schedule ticker), authenticating every request with a bearer token (looked up at most once per `JOBGRAPH_AUTH_CACHE_SECONDS`, 10 s).",
     "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`).",
     "- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (`bench/reads/floor-server.ts`): the least a GraphQL server over these tables can cost.",
     "",

@@ -15,13 +15,14 @@ export type Server = {
 
 /**
  * jobgraph as `npm start` runs it in production, on `databaseUrl`. Its pool has `poolSize`
- * connections, as the peers' have; the reclaimer is slowed to once an hour, so that no background
- * statement lands in a measurement (the seeded leases do not expire anyway).
+ * connections, as the peers' have; the reclaimer is slowed to once an hour and the schedule ticker
+ * is off, so that no background statement lands in a measurement or in the statements counted for
+ * another server (the seeded leases do not expire anyway, and the bench makes no schedules).
  */
 export async function startJobgraph(databaseUrl: string, poolSize: number): Promise<Server> {
   const gw = await gateway({
     databaseUrl,
-    env: { JOBGRAPH_DB_POOL_SIZE: String(poolSize), JOBGRAPH_RECLAIM_INTERVAL_MS: "3600000" },
+    env: { JOBGRAPH_DB_POOL_SIZE: String(poolSize), JOBGRAPH_RECLAIM_INTERVAL_MS: "3600000", JOBGRAPH_SCHEDULE_INTERVAL_MS: "0" },
   });
   return { name: "jobgraph", url: gw.url, pid: gw.pid, headers: { authorization: `Bearer ${gw.token}` }, stop: () => gw.stop() };
 }

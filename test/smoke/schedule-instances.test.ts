@@ -62,9 +62,16 @@ async function createSchedule(name: string, catchUp: "LAST" | "SKIP"): Promise<s
 const ticksOf = (scheduleId: string) => database.db.scheduleTick.findMany({ where: { scheduleId }, orderBy: { tickAt: "asc" } });
 
 /** The jobs whose CREATED event names the schedule. */
-async function jobsOf(scheduleId: string): Promise<string[]> {
-  const events = await database.db.jobEvent.findMany({ where: { kind: "CREATED", detail: { path: ["schedule"], equals: scheduleId } }, select: { jobId: true } });
-  return events.map((e) => e.jobId!);
+const createdEventsOf = (scheduleId: string) =>
+  database.db.jobEvent.findMany({ where: { kind: "CREATED", detail: { path: ["schedule"], equals: scheduleId } }, select: { jobId: true } });
+
+/**
+ * A schedule's ticks and jobs read in one snapshot: the gateways go on ticking, and a tick handled
+ * between two separate reads would show a job its tick list does not hold yet.
+ */
+async function ticksAndJobsOf(scheduleId: string) {
+  const [ticks, events] = await database.db.$transaction([ticksOf(scheduleId), createdEventsOf(scheduleId)], { isolationLevel: "RepeatableRead" });
+  return { ticks, jobs: events.map((e) => e.jobId!) };
 }
 
 it("makes one job per tick with three gateways for a minute, and catches up by each schedule's policy after all were down", async () => {
@@ -73,12 +80,11 @@ it("makes one job per tick with three gateways for a minute, and catches up by e
   await sleep(60_000);
 
   for (const id of [last, skip]) {
-    const ticks = await ticksOf(id);
+    const { ticks, jobs } = await ticksAndJobsOf(id);
     expect(ticks.length).toBeGreaterThanOrEqual(55);
     // Every second once, none twice, none left out, each with a job of its own.
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.tickAt.getTime() - ticks[i - 1]!.tickAt.getTime(), `tick ${i}`).toBe(1000);
     expect(ticks.every((t) => t.outcome === "CREATED" && t.detail === null)).toBe(true);
-    const jobs = await jobsOf(id);
     expect(new Set(ticks.map((t) => t.jobId)).size).toBe(ticks.length);
     expect(jobs.sort()).toEqual(ticks.map((t) => t.jobId!).sort());
   }
@@ -92,7 +98,7 @@ it("makes one job per tick with three gateways for a minute, and catches up by e
   await sleep(4_000);
 
   for (const id of [last, skip]) {
-    const ticks = await ticksOf(id);
+    const { ticks, jobs } = await ticksAndJobsOf(id);
     const after = ticks.slice(before.get(id));
     // The ticks before the kill, then the missed ones' one record, then every second again.
     const missed = after.filter((t) => t.detail?.startsWith("missed"));
@@ -109,6 +115,6 @@ it("makes one job per tick with three gateways for a minute, and catches up by e
     // Nothing between the kill and the missed tick, nor between it and the first on-time one.
     const gap = ticks.filter((t) => t.tickAt > ticks[before.get(id)! - 1]!.tickAt && t.tickAt < onTime[0]!.tickAt);
     expect(gap).toEqual([caughtUp]);
-    expect((await jobsOf(id)).length).toBe(ticks.filter((t) => t.outcome === "CREATED").length);
+    expect(jobs.length).toBe(ticks.filter((t) => t.outcome === "CREATED").length);
   }
 }, 240_000);
