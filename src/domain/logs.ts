@@ -149,28 +149,31 @@ export async function appendJobLog(
 
 const LINE_COLUMNS = sql`l.job_id as "jobId", l.seq, l.seq as id, l.task_id as "taskId", l.stream, l.at, l.line`;
 
-/** Which lines of a job: all, or one task's; after or before a seq; how many and from which end. */
-export type LogPage = { taskId?: string | null; after?: bigint | null; before?: bigint | null; take: number; backward: boolean };
+/** Which lines: after or before a seq; how many and from which end. */
+export type LogPage = { after?: bigint | null; before?: bigint | null; take: number; backward: boolean };
+
+/** A job's whole log (taskId null), or the lines of one of its tasks. */
+export type LogOf = { jobId: string; taskId: string | null };
 
 /**
- * A page of each job's log, by job id, oldest first within the page: `take` lines after `after`
- * (or, backward, before `before`, the newest of them). One statement for every job asked about.
+ * A page of each log asked for, in the order asked, oldest first within the page: `take` lines
+ * after `after` (or, backward, before `before`, the newest of them). One statement for every log
+ * asked about, jobs' and tasks' alike.
  */
-export async function logPages(db: Db, jobIds: readonly string[], page: LogPage): Promise<Map<string, LogLine[]>> {
-  const task = page.taskId ? sql`and l.task_id = ${page.taskId}::uuid` : sql``;
+export async function logPages(db: Db, logs: readonly LogOf[], page: LogPage): Promise<LogLine[][]> {
   const after = page.after != null ? sql`and l.seq > ${page.after}::bigint` : sql``;
   const before = page.before != null ? sql`and l.seq < ${page.before}::bigint` : sql``;
-  const rows = await sqlRows<LogLine>(db, sql`
-    /* jobLogPages */
-    select p.* from unnest(${[...jobIds]}::uuid[]) j(id)
+  const rows = await sqlRows<LogLine & { i: bigint }>(db, sql`
+    /* logPages */
+    select k.i, p.* from unnest(${logs.map((l) => l.jobId)}::uuid[], ${logs.map((l) => l.taskId)}::uuid[]) with ordinality k(job_id, task_id, i)
      cross join lateral (
        select ${LINE_COLUMNS} from job_log_lines l
-        where l.job_id = j.id ${task} ${after} ${before}
+        where l.job_id = k.job_id and (k.task_id is null or l.task_id = k.task_id) ${after} ${before}
         order by l.seq ${page.backward ? sql`desc` : sql`asc`}
         limit ${page.take}::int) p`);
-  const found = new Map<string, LogLine[]>(jobIds.map((id) => [id, []]));
-  for (const row of rows) found.get(row.jobId)!.push(row);
-  if (page.backward) for (const lines of found.values()) lines.reverse();
+  const found = logs.map((): LogLine[] => []);
+  for (const { i, ...line } of rows) found[Number(i) - 1]!.push(line);
+  if (page.backward) for (const lines of found) lines.reverse();
   return found;
 }
 

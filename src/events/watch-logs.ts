@@ -30,7 +30,7 @@ export async function watchLog(stream: EventStream, db: Db, jobId: string, optio
     for (;;) {
       // The job's state is read before its lines: a job seen finished wrote its last line before.
       const job = await db.job.findUnique({ where: { id: jobId }, select: { status: true } });
-      const page = (await logPages(db, [jobId], { taskId: options.taskId, after: last, take: BATCH, backward: false })).get(jobId) ?? [];
+      const page = (await logPages(db, [{ jobId, taskId: options.taskId ?? null }], { after: last, take: BATCH, backward: false }))[0]!;
       for (const line of page) queue.push({ item: line });
       if (page.length) last = page.at(-1)!.seq;
       if (page.length === BATCH) continue;

@@ -38,7 +38,7 @@ import { dependenciesOf, dependentsOf } from "../domain/dependencies.js";
 import { workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
-import { logStats, type LogStats } from "../domain/logs.js";
+import { logPages, logStats, type LogLine, type LogOf, type LogPage, type LogStats } from "../domain/logs.js";
 
 const OPTIONS = { cache: false } as const;
 
@@ -53,7 +53,7 @@ export class Loaders {
   #db: Db;
   #template?: DataLoader<string, JobTemplate | null>;
   /** Loaders of pages and counts, one per distinct set of arguments. */
-  #keyed = new Map<string, DataLoader<string, unknown>>();
+  #keyed = new Map<string, DataLoader<unknown, unknown>>();
 
   constructor(db: Db) {
     this.#db = db;
@@ -170,6 +170,11 @@ export class Loaders {
     });
   }
 
+  /** A page of each log asked for, a job's or a task's (see logPages). */
+  logPage(page: LogPage): DataLoader<LogOf, LogLine[]> {
+    return this.#keyedLoader(["logPage", page.after?.toString(), page.before?.toString(), page.take, page.backward], (logs) => logPages(this.#db, logs, page));
+  }
+
   /** Outputs by id: those the output inputs of a page of jobs name, in one statement. */
   get output(): DataLoader<string, JobOutput | null> {
     return this.#keyedLoader(["output"], async (ids) => byId(ids, await outputsByIds(this.#db, ids)));
@@ -208,16 +213,16 @@ export class Loaders {
    * The loader for `key`, made on first use. `owner`, an object made once per field of a document
    * (see src/graphql/selection.ts), remembers the key's text: a page of jobs asks for it per job.
    */
-  #keyedLoader<T>(key: unknown[], load: (ids: readonly string[]) => Promise<T[]>, owner?: object): DataLoader<string, T> {
+  #keyedLoader<T, K = string>(key: unknown[], load: (keys: readonly K[]) => Promise<T[]>, owner?: object): DataLoader<K, T> {
     let name = owner && keyNames.get(owner);
     if (name === undefined) {
       name = JSON.stringify(key);
       if (owner) keyNames.set(owner, name);
     }
-    let loader = this.#keyed.get(name) as DataLoader<string, T> | undefined;
+    let loader = this.#keyed.get(name) as DataLoader<K, T> | undefined;
     if (!loader) {
-      loader = new DataLoader<string, T>(load, OPTIONS);
-      this.#keyed.set(name, loader as DataLoader<string, unknown>);
+      loader = new DataLoader<K, T>(load, OPTIONS);
+      this.#keyed.set(name, loader as DataLoader<unknown, unknown>);
     }
     return loader;
   }

@@ -2,7 +2,7 @@
 // tail one live. See src/domain/logs.ts.
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
-import { appendJobLog, DEFAULT_LOG_LIMITS, jobOfTask, logPages, type LogLine, type LogPage } from "../../domain/logs.js";
+import { appendJobLog, DEFAULT_LOG_LIMITS, jobOfTask, type LogLine, type LogPage } from "../../domain/logs.js";
 import { watchLog } from "../../events/watch-logs.js";
 import { builder, pageSize } from "../builder.js";
 import type { Context } from "../context.js";
@@ -33,11 +33,11 @@ function seqOf(cursor: string | null | undefined, argument = "after"): bigint | 
 }
 
 /** The page the connection arguments ask for, one line more than it shows (whether more follow). */
-function pageOf(args: PageArgs, ctx: Context, taskId: string | null): LogPage {
+function pageOf(args: PageArgs, ctx: Context): LogPage {
   pageSize.maxSize(args, ctx);
   const backward = args.last != null || (args.before != null && args.first == null);
   const size = (backward ? args.last : args.first) ?? ctx.settings.defaultPageSize;
-  return { taskId, after: seqOf(args.after), before: seqOf(args.before, "before"), take: size + 1, backward };
+  return { after: seqOf(args.after), before: seqOf(args.before, "before"), take: size + 1, backward };
 }
 
 const logConnection = (lines: LogLine[], args: PageArgs, page: LogPage) =>
@@ -51,8 +51,8 @@ builder.objectFields(Job, (t) => ({
       type: JobLogLine,
       description: `The lines its worker wrote (appendJobLog), ${LOG_DESCRIPTION}`,
       resolve: async (job, args, ctx) => {
-        const page = pageOf(args, ctx, null);
-        return logConnection((await logPages(ctx.db, [job.id], page)).get(job.id) ?? [], args, page);
+        const page = pageOf(args, ctx);
+        return logConnection(await ctx.loaders.logPage(page).load({ jobId: job.id, taskId: null }), args, page);
       },
     },
     { description: "A page of a job's log." },
@@ -71,8 +71,8 @@ builder.objectFields(Task, (t) => ({
       type: JobLogLine,
       description: `The lines its worker wrote for this task (appendJobLog with the task), ${LOG_DESCRIPTION}`,
       resolve: async (task, args, ctx) => {
-        const page = pageOf(args, ctx, task.id);
-        return logConnection((await logPages(ctx.db, [task.jobId], page)).get(task.jobId) ?? [], args, page);
+        const page = pageOf(args, ctx);
+        return logConnection(await ctx.loaders.logPage(page).load({ jobId: task.jobId, taskId: task.id }), args, page);
       },
     },
     { description: "A page of a task's log." },
