@@ -4,7 +4,8 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, WorkerNode } from "../db/generated/prisma/client.js";
+import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
+import { usersByIds } from "../domain/auth.js";
 import { workerNodesByIds } from "../domain/nodes.js";
 import {
   attemptsOfJobs,
@@ -178,6 +179,11 @@ export class Loaders {
   /** Outputs by id: those the output inputs of a page of jobs name, in one statement. */
   get output(): DataLoader<string, JobOutput | null> {
     return this.#keyedLoader(["output"], async (ids) => byId(ids, await outputsByIds(this.#db, ids)));
+  }
+
+  /** Users by id. */
+  get user(): DataLoader<string, User | null> {
+    return this.#keyedLoader(["user"], async (ids) => byId(ids, await usersByIds(this.#db, ids)));
   }
 
   /** Worker nodes by id. */

@@ -3,13 +3,32 @@
 // client can see. Each edge holds its row as it is, with its cursor made only when asked for:
 // a page of 50 jobs with 20 tasks each has a thousand edges.
 import { formatPrismaCursor } from "@pothos/plugin-prisma";
+import type { FieldNode, GraphQLResolveInfo } from "graphql";
 import type { Page } from "../domain/job-reads.js";
+import { selectedFields } from "./selection.js";
 
 /** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
 export function pageFromQuery(query: { take?: number; cursor?: { id?: string | number | bigint } }): Page {
   const take = query.take ?? 0;
   const after = query.cursor?.id;
   return { take: Math.abs(take), after: typeof after === "number" ? BigInt(after) : (after ?? null), backward: take < 0 };
+}
+
+// By field nodes, the same objects each time a field is resolved in a document.
+const rowsRead = new WeakMap<readonly FieldNode[], boolean>();
+
+/**
+ * Whether a connection's selection needs its rows: not when it asks for its totalCount alone (a
+ * dashboard's "how many tasks" for each of 50 jobs), which is then counted without reading a page.
+ */
+export function needsRows(info: GraphQLResolveInfo): boolean {
+  let needed = rowsRead.get(info.fieldNodes);
+  if (needed === undefined) {
+    const selected = selectedFields(info);
+    needed = selected.has("edges") || selected.has("pageInfo");
+    rowsRead.set(info.fieldNodes, needed);
+  }
+  return needed;
 }
 
 /** An edge: its cursor is made when asked for, on the class (an accessor in each literal costs far more to make). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../gql/index.js";
-import { createTestApi, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 
@@ -72,6 +72,18 @@ describe("a nested page of jobs", () => {
     expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
     // Levels: jobs, attempts, their nodes, tasks, the tasks' jobs, the jobs' lowest unfinished sequences.
     expect(large.statements.length, large.statements.join("\n---\n")).toBeLessThanOrEqual(6);
+  });
+
+  it("counts a job's tasks, outputs and events without reading them when only totalCount is asked for", async () => {
+    database.counter.reset();
+    const data = await sendText(api, `{ jobs(first: 10) { edges { node { tasks { totalCount } outputs { totalCount } events { totalCount } } } } }`);
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    const nodes = (data.jobs as unknown as { edges: Array<{ node: Record<string, { totalCount: number }>}> }).edges.map((e) => e.node);
+    expect(nodes).toHaveLength(10);
+    for (const node of nodes) expect(node).toEqual({ tasks: { totalCount: 25 }, outputs: { totalCount: 2 }, events: { totalCount: 0 } });
+    // The page of jobs and one count each: no page of tasks, outputs or events.
+    expect(statements, statements.join("\n---\n")).toHaveLength(4);
+    expect(statements.filter((sql) => /count\(\*\)/.test(sql))).toHaveLength(3);
   });
 
   it("costs the same number of statements for 5 jobs as for 50", async () => {

@@ -8,7 +8,7 @@ import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected } from "../selection.js";
 import { builder, pageSize } from "../builder.js";
-import { connectionOf, pageFromQuery } from "../pages.js";
+import { connectionOf, needsRows, pageFromQuery } from "../pages.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
@@ -18,6 +18,8 @@ import { policyOf, RetryPolicy } from "./retry-policy.js";
 import { TaskFilter } from "./task-filter.js";
 import { TaskOrder } from "./task-order.js";
 import { TypedValue, typedValues } from "./typed-value.js";
+import { User } from "./user.js";
+import { WorkerNode } from "./worker-node.js";
 import { TimeEstimate } from "./time-estimate.js";
 import { WaitReason } from "./wait-reason.js";
 import { estimateStart } from "../../domain/start-estimates.js";
@@ -124,9 +126,11 @@ export const Job = builder.prismaNode("Job", {
       description: "The parameter values the job was given (defaults applied), by name.",
       resolve: (job) => typedValues(job.parameterValues),
     }),
-    node: t.relation("node", {
+    node: t.field({
+      type: WorkerNode,
       nullable: true,
       description: "The worker node holding the job while it is ACQUIRED or RUNNING (and the last one to hold it after).",
+      resolve: (job, _args, ctx) => (job.nodeId ? ctx.loaders.workerNode.load(job.nodeId) : null),
     }),
     leaseExpiresAt: t.expose("leaseExpiresAt", {
       type: "DateTime",
@@ -182,7 +186,12 @@ export const Job = builder.prismaNode("Job", {
       nullable: true,
       description: "The detail the node sent with its last progress report.",
     }),
-    creator: t.relation("creator", { nullable: true, description: "The user who created the job." }),
+    creator: t.field({
+      type: User,
+      nullable: true,
+      description: "The user who created the job.",
+      resolve: (job, _args, ctx) => (job.creatorId ? ctx.loaders.user.load(job.creatorId) : null),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the job was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the job last changed." }),
     deletedAt: t.expose("deletedAt", {
@@ -228,7 +237,7 @@ export const Job = builder.prismaNode("Job", {
           const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
-          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id);
+          const tasks = needsRows(info) ? await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id) : [];
           return { ...connectionOf(tasks, args, page), count: () => ctx.loaders.taskCount(filter).load(job.id) };
         },
       },
@@ -241,7 +250,7 @@ export const Job = builder.prismaNode("Job", {
         description: "The job's outputs, by name then type.",
         resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
-          const outputs = await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id);
+          const outputs = needsRows(info) ? await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id) : [];
           return { ...connectionOf(outputs, args, page), count: () => ctx.loaders.outputCount.load(job.id) };
         },
       },
@@ -254,7 +263,7 @@ export const Job = builder.prismaNode("Job", {
         description: "The job's history, oldest first.",
         resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
-          const events = await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id);
+          const events = needsRows(info) ? await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id) : [];
           return { ...connectionOf(events, args, page), count: () => ctx.loaders.eventCount.load(job.id) };
         },
       },
