@@ -82,7 +82,7 @@ export function barChart(options: {
 }): string {
   const format = options.format ?? ((value: number) => Math.round(value).toLocaleString("en-US"));
   const { groups, series } = options;
-  const { top, ticks } = axis(Math.max(...series.flatMap((s) => s.values)));
+  const { top, ticks } = axis(Math.max(...series.flatMap((s) => s.values.filter(Number.isFinite))));
   const y = (v: number) => MARGIN.top + PLOT_H - (v / top) * PLOT_H;
   const groupW = PLOT_W / groups.length;
   const barW = (groupW * 0.7) / series.length;
@@ -91,6 +91,8 @@ export function barChart(options: {
     const left = MARGIN.left + g * groupW + groupW * 0.15;
     series.forEach((s, i) => {
       const value = s.values[g] ?? 0;
+      // A series with nothing measured for a group (NaN) has no bar there.
+      if (!Number.isFinite(value)) return;
       const bx = round(left + i * barW);
       body.push(
         `<rect x="${bx}" y="${round(y(value))}" width="${round(barW - 2)}" height="${round(MARGIN.top + PLOT_H - y(value))}" fill="${COLORS[i % COLORS.length]}"/>`,

@@ -3,7 +3,7 @@
 // its profile summed up by package and by function (self time). docs/performance.md cites these
 // summaries.
 //
-//   npm run bench:profile -- jobById                 (or nestedPage, filteredList)
+//   npm run bench:profile -- jobById                 (or nestedPage, filteredList, dashboard, jobDetail)
 //   npm run bench:profile -- jobById postgraphile    (or floor)
 //   npm run bench:profile -- <file>.cpuprofile       sums up a profile kept before
 //
@@ -20,7 +20,7 @@ import path from "node:path";
 import { cpuMs, deadline, root, scratch, smoke } from "./lib.js";
 import { load } from "./reads/load.js";
 import { startPostgres } from "./reads/postgres.js";
-import { bodies, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
+import { bodies, QUERIES, SERVERS, serves, type QueryName, type ServerName } from "./reads/queries.js";
 import { seed } from "./reads/seed.js";
 import { startJobgraph, startPeer } from "./reads/servers.js";
 
@@ -82,6 +82,7 @@ async function main() {
   if (query?.endsWith(".cpuprofile")) return print(summarise(JSON.parse(await readFile(query, "utf8")) as Profile));
   if (!QUERIES.includes(query)) throw new Error(`usage: npm run bench:profile -- ${QUERIES.join("|")} [${SERVERS.join("|")}]`);
   if (!SERVERS.includes(serverName)) throw new Error(`servers: ${SERVERS.join(", ")}`);
+  if (!serves(serverName, query)) throw new Error(`the ${serverName} does not answer ${query}`);
   const work = await scratch("profile");
   const profiles = path.join(work.dir, "profiles");
   await mkdir(profiles);

@@ -31,7 +31,7 @@ import { cpuMs, deadline, machine, median, postgresCpuMs, report, root, scratch,
 import { barChart } from "./chart.js";
 import { load } from "./reads/load.js";
 import { countStatements, resetStatements, startPostgres, type Postgres } from "./reads/postgres.js";
-import { bodies, canonical, FILTER_QUEUE, PAGE_SIZE, QUERIES, SERVERS, type QueryName, type ServerName } from "./reads/queries.js";
+import { bodies, canonical, FILTER_QUEUE, FLOOR_QUERIES, PAGE_SIZE, QUERIES, SERVERS, serves, type QueryName, type ServerName } from "./reads/queries.js";
 import { seed, TASKS_PER_JOB, type Seeded } from "./reads/seed.js";
 import { startJobgraph, startPeer, type Server } from "./reads/servers.js";
 
@@ -58,7 +58,13 @@ const LABELS: Record<ServerName, string> = {
   postgraphile: "PostGraphile v4",
   floor: "floor: one hand-written SQL statement",
 };
-const QUERY_LABELS: Record<QueryName, string> = { nestedPage: "nested page", jobById: "job by id", filteredList: "filtered list" };
+const QUERY_LABELS: Record<QueryName, string> = {
+  nestedPage: "nested page",
+  jobById: "job by id",
+  filteredList: "filtered list",
+  dashboard: "dashboard page",
+  jobDetail: "job detail",
+};
 
 type Cell = {
   round: number;
@@ -81,26 +87,31 @@ async function checkEquivalence(servers: Server[], jobIds: string[]) {
   const answers: Record<string, Record<string, unknown>> = {};
   for (const query of QUERIES) {
     answers[query] = {};
-    for (const server of servers) {
+    const answering = servers.filter((s) => serves(s.name, query));
+    for (const server of answering) {
       const sample = bodies(server.name, query, jobIds.slice(0, COMPARED_IDS));
       const data = [];
       for (const body of sample) data.push(canonical(query, await post(server, body)));
       answers[query]![server.name] = data;
     }
-    const [first, ...others] = servers.map((s) => JSON.stringify(answers[query]![s.name]));
+    const [first, ...others] = answering.map((s) => JSON.stringify(answers[query]![s.name]));
     if (others.some((other) => other !== first)) {
-      throw new Error(`the servers answered ${query} differently:\n${servers.map((s) => `${s.name}: ${JSON.stringify(answers[query]![s.name]).slice(0, 2000)}`).join("\n")}`);
+      throw new Error(`the servers answered ${query} differently:\n${answering.map((s) => `${s.name}: ${JSON.stringify(answers[query]![s.name]).slice(0, 2000)}`).join("\n")}`);
     }
   }
   // What the compared answers held: the same for every server, or the run stopped above.
   type Job = { tasks: unknown[]; outputs: unknown[] };
   const [nested] = answers.nestedPage!.jobgraph as Job[][];
   const [list] = answers.filteredList!.jobgraph as unknown[][];
+  const [dashboard] = answers.dashboard!.jobgraph as Array<{ totalCount: number; jobs: unknown[] }>;
+  const details = answers.jobDetail!.jobgraph as Array<{ tasks: { nodes: unknown[] } } | null>;
   return {
     equivalent: true,
     nestedPage: { jobs: nested!.length, tasks: nested!.reduce((n, j) => n + j.tasks.length, 0), outputs: nested!.reduce((n, j) => n + j.outputs.length, 0) },
     jobById: { jobs: COMPARED_IDS },
     filteredList: { jobs: list!.length },
+    dashboard: { jobs: dashboard!.jobs.length, totalCount: dashboard!.totalCount },
+    jobDetail: { jobs: details.filter(Boolean).length, tasks: details.reduce((n, d) => n + (d?.tasks.nodes.length ?? 0), 0) },
   };
 }
 
@@ -135,10 +146,10 @@ async function measure(db: Postgres, server: Server, query: QueryName, jobIds: s
  * executed meanwhile are counted. They do not vary from round to round, so they are counted once.
  */
 async function countStatementsPerRequest(db: Postgres, servers: Server[], jobIds: string[]) {
-  const counts = {} as Record<QueryName, Record<ServerName, { perRequest: number; top: Array<{ perRequest: number; query: string }> }>>;
+  const counts = {} as Record<QueryName, Partial<Record<ServerName, { perRequest: number; top: Array<{ perRequest: number; query: string }> }>>>;
   for (const query of QUERIES) {
     counts[query] = {} as (typeof counts)[QueryName];
-    for (const server of servers) {
+    for (const server of servers.filter((s) => serves(s.name, query))) {
       const sample = bodies(server.name, query, jobIds);
       await resetStatements(db.client);
       for (let i = 0; i < STATEMENT_SAMPLE; i++) await post(server, sample[i % sample.length]!);
@@ -202,15 +213,16 @@ async function main() {
     console.log(`the servers agree: ${JSON.stringify(equivalence)}`);
 
     // JIT, pools, plan and query caches: every server has answered every query before it counts.
-    if (WARMUP_SECONDS > 0) for (const query of QUERIES) for (const server of servers) await measure(db, server, query, jobIds, WARMUP_SECONDS, 0);
+    if (WARMUP_SECONDS > 0) for (const query of QUERIES) for (const server of servers.filter((s) => serves(s.name, query))) await measure(db, server, query, jobIds, WARMUP_SECONDS, 0);
     const statements = db.statements ? await countStatementsPerRequest(db, servers, jobIds) : null;
 
     const cells: Cell[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const query of QUERIES) {
         // The order of servers rotates from round to round, so that none always follows the same one.
-        for (let i = 0; i < servers.length; i++) {
-          const server = servers[(i + round - 1) % servers.length]!;
+        const answering = servers.filter((s) => serves(s.name, query));
+        for (let i = 0; i < answering.length; i++) {
+          const server = answering[(i + round - 1) % answering.length]!;
           const cell = await measure(db, server, query, jobIds, SECONDS, round);
           cells.push(cell);
           console.log(
@@ -252,12 +264,12 @@ async function main() {
 
 /** Medians over the rounds, and ratios (jobgraph ÷ peer) taken within each round, then their medians. */
 function summarise(cells: Cell[]) {
-  const medians = {} as Record<QueryName, Record<ServerName, Summary>>;
-  const ratios = {} as Record<QueryName, { postgraphile: Ratios; floor: Ratios }>;
+  const medians = {} as Record<QueryName, Partial<Record<ServerName, Summary>>>;
+  const ratios = {} as Record<QueryName, { postgraphile: Ratios; floor: Ratios | null }>;
   const nullable = (values: Array<number | null>) => (values.some((v) => v === null) ? null : median(values as number[]));
   for (const query of QUERIES) {
-    medians[query] = {} as Record<ServerName, Summary>;
-    for (const server of SERVERS) {
+    medians[query] = {};
+    for (const server of SERVERS.filter((s) => serves(s, query))) {
       const mine = cells.filter((c) => c.query === query && c.server === server);
       medians[query][server] = {
         rps: median(mine.map((c) => c.rps)),
@@ -275,7 +287,7 @@ function summarise(cells: Cell[]) {
         cpuMsPerRequest: median(rounds.map((r) => pick(r, "jobgraph").cpuMsPerRequest / pick(r, peer).cpuMsPerRequest)),
       };
     };
-    ratios[query] = { postgraphile: ratio("postgraphile"), floor: ratio("floor") };
+    ratios[query] = { postgraphile: ratio("postgraphile"), floor: serves("floor", query) ? ratio("floor") : null };
   }
   return { medians, ratios };
 }
@@ -298,7 +310,9 @@ const READS_CHART = "reads.svg";
 /** Requests per second of each server, relative to PostGraphile v4's, by query (medians of the rounds). */
 function chart(results: Results): string {
   const relative = (server: ServerName) =>
-    QUERIES.map((query) => (server === "jobgraph" ? results.ratios[query].postgraphile.rps : results.medians[query][server].rps / results.medians[query].postgraphile.rps));
+    QUERIES.map((query) =>
+      server === "jobgraph" ? results.ratios[query].postgraphile.rps : (results.medians[query][server]?.rps ?? Number.NaN) / results.medians[query].postgraphile!.rps,
+    );
   return barChart({
     title: "Requests per second, relative to PostGraphile v4 (higher is better)",
     yLabel: "× PostGraphile v4",
@@ -323,21 +337,23 @@ function section(results: Results): string {
     `- **nested page**: the ${PAGE_SIZE} newest jobs (id, number, name, status, progress), each with its template (name, version), its first ${TASKS_PER_JOB} tasks (name, status, progress, sequence) and its outputs (name, type, size).`,
     `- **job by id**: one job (scalar fields and its template), cycling through ${s.jobIds.toLocaleString("en")} ids in a random order.`,
     `- **filtered list**: the ${PAGE_SIZE} newest jobs with status RUNNING in queue \`${FILTER_QUEUE}\`, scalar fields.`,
+    `- **dashboard page**: the ${PAGE_SIZE} jobs of queue \`${FILTER_QUEUE}\` with the highest priority, with how many there are (totalCount); each job's scalar fields, the name of its creator and of its node, and how many tasks and outputs it has.`,
+    `- **job detail**: one job's page, cycling through the same ids: its scalar and JSON fields (inputs, parameters, progress detail, required labels), template, creator and node, and its first 10 tasks (with their parameters) and how many it has.`,
     "",
     "The servers:",
     "",
     "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`, default settings but for its background work: the reclaimer once an hour, no schedule ticker), authenticating every request with a bearer token (looked up at most once per `JOBGRAPH_AUTH_CACHE_SECONDS`, 10 s).",
     "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`).",
-    "- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (`bench/reads/floor-server.ts`): the least a GraphQL server over these tables can cost.",
+    `- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (\`bench/reads/floor-server.ts\`): the least a GraphQL server over these tables can cost. It answers the ${FLOOR_QUERIES.map((q) => QUERY_LABELS[q]).join(", ")} only.`,
     "",
     "| query | server | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | SQL statements/req |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
   ];
   for (const query of QUERIES) {
-    for (const server of SERVERS) {
-      const c = results.medians[query][server];
+    for (const server of SERVERS.filter((s) => serves(s, query))) {
+      const c = results.medians[query][server]!;
       lines.push(
-        `| ${QUERY_LABELS[query]} | ${LABELS[server]} | ${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.cpuMsPerRequest.toFixed(2)} | ${fixed(c.postgresCpuMsPerRequest, 2)} | ${fixed(results.statements?.[query][server].perRequest ?? null, 1)} |`,
+        `| ${QUERY_LABELS[query]} | ${LABELS[server]} | ${c.rps.toFixed(0)} | ${c.p50} | ${c.p99} | ${c.cpuMsPerRequest.toFixed(2)} | ${fixed(c.postgresCpuMsPerRequest, 2)} | ${fixed(results.statements?.[query][server]?.perRequest ?? null, 1)} |`,
       );
     }
   }
@@ -352,11 +368,13 @@ function section(results: Results): string {
   );
   for (const query of QUERIES) {
     const r = results.ratios[query];
-    lines.push(`| ${QUERY_LABELS[query]} | ${r.postgraphile.rps.toFixed(2)} | ${r.floor.rps.toFixed(2)} | ${r.postgraphile.cpuMsPerRequest.toFixed(2)} | ${r.floor.cpuMsPerRequest.toFixed(2)} |`);
+    lines.push(
+      `| ${QUERY_LABELS[query]} | ${r.postgraphile.rps.toFixed(2)} | ${fixed(r.floor?.rps ?? null, 2)} | ${r.postgraphile.cpuMsPerRequest.toFixed(2)} | ${fixed(r.floor?.cpuMsPerRequest ?? null, 2)} |`,
+    );
   }
   lines.push(
     "",
-    `How it is measured: CPU time is read from /proc for the server's process and for all of PostgreSQL's before and after each measurement, and divided by the requests sent; it is steadier than requests/s on a shared machine. ${results.statementCounting ? `SQL statements are counted by pg_stat_statements (loaded into the benchmark's embedded PostgreSQL), BEGIN and COMMIT included, over ${STATEMENT_SAMPLE} requests sent one after another to each server after the warm-up; each server's statements are listed in \`bench/results/reads.json\`.` : "SQL statements were not counted: pg_stat_statements is not loaded on the server used."} Before measuring, the three servers' answers to each query are compared and must hold the same rows and values (nested page: ${results.equivalence.nestedPage.jobs} jobs, ${results.equivalence.nestedPage.tasks} tasks, ${results.equivalence.nestedPage.outputs} outputs); a failed request fails the run.`,
+    `How it is measured: CPU time is read from /proc for the server's process and for all of PostgreSQL's before and after each measurement, and divided by the requests sent; it is steadier than requests/s on a shared machine. ${results.statementCounting ? `SQL statements are counted by pg_stat_statements (loaded into the benchmark's embedded PostgreSQL), BEGIN and COMMIT included, over ${STATEMENT_SAMPLE} requests sent one after another to each server after the warm-up; each server's statements are listed in \`bench/results/reads.json\`.` : "SQL statements were not counted: pg_stat_statements is not loaded on the server used."} Before measuring, the servers' answers to each query are compared and must hold the same rows and values (nested page: ${results.equivalence.nestedPage.jobs} jobs, ${results.equivalence.nestedPage.tasks} tasks, ${results.equivalence.nestedPage.outputs} outputs; dashboard page: ${results.equivalence.dashboard.jobs} jobs of ${results.equivalence.dashboard.totalCount.toLocaleString("en")}; job detail: ${results.equivalence.jobDetail.jobs} jobs, ${results.equivalence.jobDetail.tasks} tasks); a failed request fails the run.`,
     "",
     `Run it with \`npm run bench:reads\` (this run took ${(results.runSeconds / 60).toFixed(1)} minutes, seeding included; \`--smoke\` takes seconds); the scale and durations are set by environment variables listed at the top of \`bench/reads.ts\`.`,
   );

@@ -7,8 +7,14 @@ import { TASKS_PER_JOB } from "./seed.js";
 export const SERVERS = ["jobgraph", "postgraphile", "floor"] as const;
 export type ServerName = (typeof SERVERS)[number];
 
-export const QUERIES = ["nestedPage", "jobById", "filteredList"] as const;
+export const QUERIES = ["nestedPage", "jobById", "filteredList", "dashboard", "jobDetail"] as const;
 export type QueryName = (typeof QUERIES)[number];
+
+/** The queries the floor answers (each with a statement written for it); the others compare jobgraph with PostGraphile alone. */
+export const FLOOR_QUERIES: readonly QueryName[] = ["nestedPage", "jobById", "filteredList"];
+
+/** Whether `server` is measured on `query`. */
+export const serves = (server: ServerName, query: QueryName) => server !== "floor" || FLOOR_QUERIES.includes(query);
 
 /** Jobs in a page, and outputs asked for per job (the seed gives each job at most five). */
 export const PAGE_SIZE = 50;
@@ -64,6 +70,56 @@ const FILTERED_LIST_POSTGRAPHILE = /* GraphQL */ `
     }
   }`;
 
+// A dashboard's page: one queue's jobs by priority, how many there are, who made each and which node
+// runs it, and how many tasks and outputs each has.
+const DASHBOARD = /* GraphQL */ `
+  query Dashboard {
+    jobs(first: ${PAGE_SIZE}, filter: { queue: ["${FILTER_QUEUE}"] }, orderBy: { field: PRIORITY, direction: DESC }) {
+      totalCount
+      edges { node {
+        id number name status progress priority createdAt
+        creator { name } node { name }
+        tasks { totalCount } outputs { totalCount }
+      } }
+    }
+  }`;
+
+const DASHBOARD_POSTGRAPHILE = /* GraphQL */ `
+  query Dashboard {
+    jobs: allJobs(first: ${PAGE_SIZE}, condition: { queue: "${FILTER_QUEUE}", deletedAt: null }, orderBy: [PRIORITY_DESC, ID_DESC]) {
+      totalCount
+      edges { node {
+        id number name status progress priority createdAt
+        creator: userByCreatorId { name } node: workerNodeByNodeId { name }
+        tasks: tasksByJobId { totalCount } outputs: jobOutputsByJobId { totalCount }
+      } }
+    }
+  }`;
+
+/** Tasks on a job's detail page. */
+const DETAIL_TASKS = 10;
+
+// A job's detail page: its fields, JSON ones included, who made it and where it runs, and its first tasks.
+const JOB_DETAIL = /* GraphQL */ `
+  query JobDetail($id: ID!) {
+    job(id: $id) {
+      id number name description status progress queue priority createdAt startTime endTime errorReason tags
+      inputValues { name type value } parameterValues { name type value } progressDetail requiredLabels
+      template { name version } creator { name } node { name }
+      tasks(first: ${DETAIL_TASKS}) { totalCount edges { node { name status progress sequence startTime endTime parameters } } }
+    }
+  }`;
+
+const JOB_DETAIL_POSTGRAPHILE = /* GraphQL */ `
+  query JobDetail($id: UUID!) {
+    job: jobByRowId(rowId: $id) {
+      id number name description status progress queue priority createdAt startTime endTime errorReason tags
+      inputValues parameterValues progressDetail requiredLabels
+      template: jobTemplateByTemplateId { name version } creator: userByCreatorId { name } node: workerNodeByNodeId { name }
+      tasks: tasksByJobId(first: ${DETAIL_TASKS}, orderBy: QSEQUENCE_ASC) { totalCount edges { node { name status progress sequence startTime endTime parameters } } }
+    }
+  }`;
+
 /** The job ids a server is asked for: jobgraph's global IDs, or PostGraphile's row uuids. */
 export function jobIdFor(server: ServerName, uuid: string): string {
   return server === "postgraphile" ? uuid : Buffer.from(`Job:${uuid}`, "utf8").toString("base64");
@@ -79,6 +135,10 @@ export function bodies(server: ServerName, query: QueryName, jobIds: string[]): 
       return [JSON.stringify({ query: pg ? FILTERED_LIST_POSTGRAPHILE : FILTERED_LIST })];
     case "jobById":
       return jobIds.map((id) => JSON.stringify({ query: pg ? JOB_BY_ID_POSTGRAPHILE : JOB_BY_ID, variables: { id: jobIdFor(server, id) } }));
+    case "dashboard":
+      return [JSON.stringify({ query: pg ? DASHBOARD_POSTGRAPHILE : DASHBOARD })];
+    case "jobDetail":
+      return jobIds.map((id) => JSON.stringify({ query: pg ? JOB_DETAIL_POSTGRAPHILE : JOB_DETAIL, variables: { id: jobIdFor(server, id) } }));
   }
 }
 
@@ -91,7 +151,50 @@ type Edges = { edges: Array<{ node: Row }> };
  * notation, so those are normalised.
  */
 export function canonical(query: QueryName, data: Row): unknown {
-  const time = (value: unknown) => new Date(String(value)).toISOString();
+  const time = (value: unknown) => (value == null ? null : new Date(String(value)).toISOString());
+  const name = (value: unknown) => (value as { name?: string } | null)?.name ?? null;
+  // jobgraph lists typed values ([{name, type, value}]); PostGraphile gives the stored object ({name: {type, value}}).
+  const values = (value: unknown) =>
+    sortedKeys(Array.isArray(value) ? Object.fromEntries((value as Row[]).map((v) => [v.name, { type: v.type, value: v.value }])) : value);
+  if (query === "dashboard") {
+    const page = data.jobs as Edges & { totalCount: number };
+    return {
+      totalCount: page.totalCount,
+      jobs: page.edges.map(({ node }) => ({
+        number: String(node.number),
+        name: node.name,
+        status: node.status,
+        progress: node.progress,
+        priority: node.priority,
+        createdAt: time(node.createdAt),
+        creator: name(node.creator),
+        node: name(node.node),
+        tasks: (node.tasks as { totalCount: number }).totalCount,
+        outputs: (node.outputs as { totalCount: number }).totalCount,
+      })),
+    };
+  }
+  if (query === "jobDetail") {
+    const job = data.job as Row | null;
+    if (!job) return null;
+    const tasks = job.tasks as Edges & { totalCount: number };
+    return {
+      ...Object.fromEntries(["name", "description", "status", "progress", "queue", "priority", "errorReason", "tags"].map((k) => [k, job[k]])),
+      number: String(job.number),
+      times: [job.createdAt, job.startTime, job.endTime].map(time),
+      inputValues: values(job.inputValues),
+      parameterValues: values(job.parameterValues),
+      progressDetail: sortedKeys(job.progressDetail),
+      requiredLabels: sortedKeys(job.requiredLabels),
+      template: job.template,
+      creator: name(job.creator),
+      node: name(job.node),
+      tasks: {
+        totalCount: tasks.totalCount,
+        nodes: tasks.edges.map(({ node }) => ({ ...node, startTime: time(node.startTime), endTime: time(node.endTime), parameters: sortedKeys(node.parameters) })),
+      },
+    };
+  }
   const job = (node: Row) => ({
     number: String(node.number),
     name: node.name,
@@ -105,4 +208,11 @@ export function canonical(query: QueryName, data: Row): unknown {
   if (query === "jobById") return data.job ? job(data.job as Row) : null;
   const list = data.jobs as Edges;
   return list.edges.map((e) => job(e.node));
+}
+
+/** A JSON value with its objects' keys in order, so that two equal values print the same. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value && typeof value === "object") return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Row)[k])]));
+  return value;
 }
