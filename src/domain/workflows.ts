@@ -192,6 +192,11 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
 }
 
 /** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
+/** Workflows by id (the workflows of a page of jobs), in one statement. */
+export function workflowsByIds(db: Db, ids: readonly string[]) {
+  return db.workflow.findMany({ where: { id: { in: [...ids] } } });
+}
+
 export type WorkflowSummary = { counts: Record<JobStatus, number>; total: number; progress: number };
 
 const ALL: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];

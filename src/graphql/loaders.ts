@@ -4,7 +4,8 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
+import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
+import { listTasksById } from "../domain/tasks.js";
 import { usersByIds } from "../domain/auth.js";
 import { workerNodesByIds } from "../domain/nodes.js";
 import {
@@ -36,7 +37,7 @@ import {
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 import { dependenciesOf, dependentsOf } from "../domain/dependencies.js";
-import { workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
+import { workflowsByIds, workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
 import { logPages, logStats, type LogLine, type LogOf, type LogPage, type LogStats } from "../domain/logs.js";
@@ -179,6 +180,16 @@ export class Loaders {
   /** Outputs by id: those the output inputs of a page of jobs name, in one statement. */
   get output(): DataLoader<string, JobOutput | null> {
     return this.#keyedLoader(["output"], async (ids) => byId(ids, await outputsByIds(this.#db, ids)));
+  }
+
+  /** Tasks by id: the tasks that events name, or that stopped, made or map others. */
+  get task(): DataLoader<string, Task | null> {
+    return this.#keyedLoader(["task"], async (ids) => byId(ids, await listTasksById(this.#db, [...ids])));
+  }
+
+  /** Workflows by id. */
+  get workflow(): DataLoader<string, Workflow | null> {
+    return this.#keyedLoader(["workflow"], async (ids) => byId(ids, await workflowsByIds(this.#db, ids)));
   }
 
   /** Users by id. */

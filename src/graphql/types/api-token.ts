@@ -4,6 +4,7 @@ import { builder } from "../builder.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { User } from "./user.js";
+import { WorkerNode } from "./worker-node.js";
 
 export const ApiToken = builder.prismaNode("ApiToken", {
   description:
@@ -17,8 +18,18 @@ export const ApiToken = builder.prismaNode("ApiToken", {
   fields: (t) => ({
     name: t.exposeString("name", { description: "What the token is for." }),
     prefix: t.exposeString("prefix", { description: "The first characters of the secret, to tell tokens apart." }),
-    user: t.relation("user", { nullable: true, description: "The user the token belongs to, if a user's." }),
-    node: t.relation("node", { nullable: true, description: "The worker node the token belongs to, if a node's." }),
+    user: t.field({
+      type: User,
+      nullable: true,
+      description: "The user the token belongs to, if a user's.",
+      resolve: (token, _args, ctx) => (token.userId ? ctx.loaders.user.load(token.userId) : null),
+    }),
+    node: t.field({
+      type: WorkerNode,
+      nullable: true,
+      description: "The worker node the token belongs to, if a node's.",
+      resolve: (token, _args, ctx) => (token.nodeId ? ctx.loaders.workerNode.load(token.nodeId) : null),
+    }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true, description: "When the token stops working; null: never." }),
     lastUsedAt: t.expose("lastUsedAt", {
       type: "DateTime",

@@ -2,6 +2,8 @@ import { findOutput } from "../../domain/outputs.js";
 import { downloadPath } from "../../http/downloads.js";
 import { builder } from "../builder.js";
 import { Job } from "./job.js";
+import { jobColumnsSelected } from "../selection.js";
+import { JobRef } from "../model-refs.js";
 
 export const JobOutput = builder.prismaNode("JobOutput", {
   description:
@@ -10,7 +12,11 @@ export const JobOutput = builder.prismaNode("JobOutput", {
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
   fields: (t) => ({
-    job: t.relation("job", { description: "The job that produced the output." }),
+    job: t.field({
+      type: JobRef,
+      description: "The job that produced the output.",
+      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(output.jobId))!,
+    }),
     name: t.exposeString("name", { description: "The output's name." }),
     type: t.exposeString("type", { description: "The output's type, e.g. json or onnx." }),
     size: t.expose("size", { type: "Long", description: "Size of the content in bytes." }),

@@ -17,6 +17,7 @@ import { JobTemplateFilter, toTemplateFilter } from "./job-template-filter.js";
 import { policyOf, RetryPolicy } from "./retry-policy.js";
 import { TemplateRetryPolicyInput } from "./template-retry-policy-input.js";
 import { ValueDeclaration, type ValueDeclarationShape } from "./value-declaration.js";
+import { User } from "./user.js";
 
 function declarations(stored: unknown): ValueDeclarationShape[] {
   return Array.isArray(stored) ? (stored as ValueDeclarationShape[]) : [];
@@ -65,7 +66,12 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       nullable: true,
       description: "How long a running job of this template may go without a report (progress, lease renewal) before it is stalled. Never when null.",
     }),
-    creator: t.relation("creator", { nullable: true, description: "The user who defined this version." }),
+    creator: t.field({
+      type: User,
+      nullable: true,
+      description: "The user who defined this version.",
+      resolve: (template, _args, ctx) => (template.creatorId ? ctx.loaders.user.load(template.creatorId) : null),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When this version was defined." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When this version last changed." }),
     deletedAt: t.expose("deletedAt", {

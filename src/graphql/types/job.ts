@@ -25,6 +25,7 @@ import { WaitReason } from "./wait-reason.js";
 import { estimateStart } from "../../domain/start-estimates.js";
 import { stalledSince } from "../../domain/stalls.js";
 import { fitEnd } from "../../domain/end-estimates.js";
+import { Workflow } from "./workflow.js";
 
 // What the viewer may do to the job now (its role and the job's state both allow it), so that a
 // frontend can enable exactly the buttons that will work.
@@ -86,7 +87,12 @@ export const Job = builder.prismaNode("Job", {
       description: "The job this one was created under, if any.",
       resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(jobColumnsSelected(info)).load(job.parentId) : null),
     }),
-    workflow: t.relation("workflow", { nullable: true, description: "The workflow it was created in, if any." }),
+    workflow: t.field({
+      type: Workflow,
+      nullable: true,
+      description: "The workflow it was created in, if any.",
+      resolve: (job, _args, ctx) => (job.workflowId ? ctx.loaders.workflow.load(job.workflowId) : null),
+    }),
     dependencies: t.field({
       type: [jobPages.ref],
       description: "The jobs that must all succeed before this one may be claimed, in the order of their numbers (deleted ones included).",

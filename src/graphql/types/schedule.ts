@@ -6,6 +6,9 @@ import { builder, pageSize } from "../builder.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
 import { JobTemplate } from "./job-template.js";
 import "./schedule-tick.js";
+import { Job } from "./job.js";
+import { User } from "./user.js";
+import { jobColumnsSelected } from "../selection.js";
 
 const specOf = (job: unknown) => job as NewJob;
 
@@ -65,8 +68,17 @@ export const Schedule = builder.prismaNode("Schedule", {
       description: "The parameters its jobs are given, as createSchedule took them: a list of {name, type, value}.",
       resolve: (s) => (specOf(s.job).parameters ?? []).map(({ name, type, value }) => ({ name, type: type ?? null, value: value ?? null })),
     }),
-    lastJob: t.relation("lastJob", { nullable: true, description: "The job of its latest tick that made one (the one the overlap policy looks at)." }),
-    creator: t.relation("creator", { description: "The user who created it; its jobs are created as theirs." }),
+    lastJob: t.field({
+      type: Job,
+      nullable: true,
+      description: "The job of its latest tick that made one (the one the overlap policy looks at).",
+      resolve: (schedule, _args, ctx, info) => (schedule.lastJobId ? ctx.loaders.job(jobColumnsSelected(info)).load(schedule.lastJobId) : null),
+    }),
+    creator: t.field({
+      type: User,
+      description: "The user who created it; its jobs are created as theirs.",
+      resolve: async (schedule, _args, ctx) => (await ctx.loaders.user.load(schedule.creatorId))!,
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it last changed (a tick moves its next time on)." }),
     ticks: t.relatedConnection("ticks", {

@@ -12,6 +12,8 @@ import { Job } from "./job.js";
 import { TaskInput, type TaskInputShape } from "./task-input.js";
 import { TaskLimitations } from "./task-limitations.js";
 import { TaskRequirements } from "./task-requirements.js";
+import { jobColumnsSelected } from "../selection.js";
+import { JobRef, TaskRef } from "../model-refs.js";
 
 /** Columns of its job that whether the viewer may act on a task depends on. */
 const JOB_REF_COLUMNS = new Set(["id", "status", "deletedAt", "creatorId", "nodeId"]);
@@ -36,7 +38,11 @@ export const Task = builder.prismaNode("Task", {
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
   fields: (t) => ({
-    job: t.relation("job", { description: "The job the task belongs to." }),
+    job: t.field({
+      type: JobRef,
+      description: "The job the task belongs to.",
+      resolve: async (task, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(task.jobId))!,
+    }),
     name: t.exposeString("name", { description: "The task's name, unique within its job (up to 1000 characters)." }),
     type: t.expose("type", { type: TaskTypeEnum, description: "TASK or MAP." }),
     sequence: t.exposeInt("sequence", {
@@ -91,7 +97,12 @@ export const Task = builder.prismaNode("Task", {
       nullable: true,
       description: "When its last run was ended by its time limit (TASK_TIMED_OUT); cleared when it starts again.",
     }),
-    stoppedBy: t.relation("stoppedByTask", { nullable: true, description: "The failed task whose failure cancelled this one, if any." }),
+    stoppedBy: t.field({
+      type: TaskRef,
+      nullable: true,
+      description: "The failed task whose failure cancelled this one, if any.",
+      resolve: (task, _args, ctx) => (task.stoppedByTaskId ? ctx.loaders.task.load(task.stoppedByTaskId) : null),
+    }),
     success: t.exposeBoolean("success", {
       nullable: true,
       description: "Null until the task has succeeded (true) or failed for good (false).",
@@ -109,9 +120,16 @@ export const Task = builder.prismaNode("Task", {
     viewerCanFinish: t.boolean(viewerCanOnTask("finish", "finish the task (finishTask)")),
     viewerCanReset: t.boolean(viewerCanOnTask("reset", "reset the task (resetTask)")),
     viewerCanRetry: t.boolean(viewerCanOnTask("retry", "give the task another attempt (retryTask)")),
-    createdByTask: t.relation("createdByTask", { nullable: true, description: "The task that created this one, if any." }),
-    mapTask: t.relation("mapTask", {
+    createdByTask: t.field({
+      type: TaskRef,
       nullable: true,
+      description: "The task that created this one, if any.",
+      resolve: (task, _args, ctx) => (task.createdByTaskId ? ctx.loaders.task.load(task.createdByTaskId) : null),
+    }),
+    mapTask: t.field({
+      type: TaskRef,
+      nullable: true,
+      resolve: (task, _args, ctx) => (task.mapTaskId ? ctx.loaders.task.load(task.mapTaskId) : null),
       description: "For a child of a MAP task: the MAP task, whose list holds its value. Its siblings: job.tasks(filter: { mapTask }).",
     }),
     mapIndex: t.exposeInt("mapIndex", { nullable: true, description: "For a child of a MAP task: the index of its value in the map's list, from 0." }),
@@ -138,7 +156,7 @@ const TaskPayload = builder.objectRef<{ changed: ChangedTask }>("TaskPayload").i
   description: "The task after the change.",
   fields: (t) => ({
     task: t.field({
-      type: Task,
+      type: TaskRef,
       description: "The task as it is now.",
       resolve: (p) => p.changed,
     }),

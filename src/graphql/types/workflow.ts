@@ -2,6 +2,7 @@
 import { workflowStatus } from "../../domain/workflows.js";
 import { builder, pageSize } from "../builder.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
+import { User } from "./user.js";
 
 const WorkflowCounts = builder.objectRef<{ counts: Record<string, number>; total: number }>("WorkflowCounts").implement({
   description: "How many of a workflow's jobs (not deleted) are in each status.",
@@ -28,7 +29,12 @@ export const Workflow = builder.prismaNode("Workflow", {
       type: DependencyFailurePolicyEnum,
       description: "What its jobs do when a dependency fails for good, unless a job was given its own policy.",
     }),
-    creator: t.relation("creator", { nullable: true, description: "The user who created it." }),
+    creator: t.field({
+      type: User,
+      nullable: true,
+      description: "The user who created it.",
+      resolve: (workflow, _args, ctx) => (workflow.creatorId ? ctx.loaders.user.load(workflow.creatorId) : null),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     status: t.field({
       type: JobStatusEnum,
