@@ -1,5 +1,6 @@
-// Every relation of every type, read for a page of 4 and for a page of 20, costs the same number of
-// SQL statements: no field falls back to a statement per item. The documents are generated from the
+// Every relation of every type, read for a page of 8 and for a page of 40, costs the same number of
+// SQL statements (give or take the batching's jitter, see READS): no field falls back to a
+// statement per item. The documents are generated from the
 // schema (every field of each type, every relation's fields, and their relations' scalars), so a
 // field added later is covered without being listed here. The data is seeded so that every
 // relation has something to read (a relation that is always null or empty would hide a statement
@@ -31,7 +32,7 @@ import { createTestNode, createTestUser, type TestNode } from "../helpers/princi
 const schema: GraphQLSchema = buildSchema(readFileSync(new URL("../../schema.graphql", import.meta.url), "utf8"));
 
 const SMALL = 8;
-const LARGE = 24;
+const LARGE = 40;
 /** Items of each nested list read. */
 const NESTED = 2;
 
@@ -118,14 +119,21 @@ const spread = <T>(items: T[], n: number): T[] => Array.from({ length: n }, (_, 
 /** A statement's text without its lists of parameters, which grow with the page. */
 const shapeOf = (sql: string) => sql.replace(/\$\d+(,\s*\$\d+)*/g, "$n").replace(/\s+/g, " ").trim();
 
-/** The statements that ran more often in `large` than in `small`, with both counts. */
-function moreOften(small: string[], large: string[]): string {
-  const count = (statements: string[]) => statements.reduce((m, s) => m.set(shapeOf(s), (m.get(shapeOf(s)) ?? 0) + 1), new Map<string, number>());
-  const before = count(small);
-  return [...count(large)]
-    .filter(([shape, n]) => n !== (before.get(shape) ?? 0))
-    .map(([shape, n]) => `${before.get(shape) ?? 0} -> ${n}: ${shape.slice(0, 1200)}`)
-    .join("\n");
+/** How many times each shape of statement ran. */
+const shapes = (statements: string[]) => statements.reduce((m, s) => m.set(shapeOf(s), (m.get(shapeOf(s)) ?? 0) + 1), new Map<string, number>());
+
+/** Each shape's fewest runs over several reads of one document. */
+function fewest(runs: Array<Map<string, number>>): Map<string, number> {
+  const all = new Set(runs.flatMap((run) => [...run.keys()]));
+  return new Map([...all].map((shape) => [shape, Math.min(...runs.map((run) => run.get(shape) ?? 0))]));
+}
+
+/**
+ * The shapes of statement that ran more often for the large page than for the small one, beyond
+ * `slack`, with both counts.
+ */
+function moreOften(small: Map<string, number>, large: Map<string, number>, slack: number): string[] {
+  return [...large].filter(([shape, n]) => n > (small.get(shape) ?? 0) + slack).map(([shape, n]) => `${small.get(shape) ?? 0} -> ${n}: ${shape.slice(0, 1200)}`);
 }
 
 describe("every relation of every type", () => {
@@ -292,16 +300,29 @@ describe("every relation of every type", () => {
     })),
   ];
 
-  it.each(entries.map((e) => [e.name, e] as const))("%s costs the same number of statements for a page of 8 as for one of 24", async (_, entry) => {
-    const small = await counted(...entry.document(SMALL));
-    const large = await counted(...entry.document(LARGE));
-    const rootField = Object.keys(large.data)[0]!;
-    const items = (large.data[rootField] as unknown as { edges?: unknown[] }).edges ?? (large.data[rootField] as unknown as unknown[]);
+  // Loaders batch what is asked for in the same turn of the event loop: when the rows of one level
+  // come from statements that finish at different moments (more likely on a busy machine), the next
+  // level is read in more batches. That varies from run to run, so each page is read three times and
+  // each shape of statement counted by its fewest runs, and a shape may run up to SLACK times more
+  // for the large page. A statement per item runs 32 times more (40 items against 8), and still more
+  // than SLACK times more when it is only for a tenth of the items.
+  const READS = 3;
+  const SLACK = 2;
+
+  it.each(entries.map((e) => [e.name, e] as const))("%s costs no more statements for a page of 40 than for one of 8", async (_, entry) => {
+    const smallRuns = [];
+    const largeRuns = [];
+    let large: Awaited<ReturnType<typeof counted>> | undefined;
+    for (let run = 0; run < READS; run++) {
+      smallRuns.push(shapes((await counted(...entry.document(SMALL))).statements));
+      large = await counted(...entry.document(LARGE));
+      largeRuns.push(shapes(large.statements));
+    }
+    const rootField = Object.keys(large!.data)[0]!;
+    const items = (large!.data[rootField] as unknown as { edges?: unknown[] }).edges ?? (large!.data[rootField] as unknown as unknown[]);
     expect(items.length).toBe(entry.type === "Workflow" ? LARGE / 4 : LARGE);
-    markRelations(large.data[rootField], schema.getQueryType()!.getFields()[rootField]!.type, seen);
-    expect(large.statements.length, `statements run more often for ${LARGE} items than for ${SMALL}:\n${moreOften(small.statements, large.statements)}`).toBe(
-      small.statements.length,
-    );
+    markRelations(large!.data[rootField], schema.getQueryType()!.getFields()[rootField]!.type, seen);
+    expect(moreOften(fewest(smallRuns), fewest(largeRuns), SLACK), `statements that ran more often for ${LARGE} items than for ${SMALL}`).toEqual([]);
   });
 
   it("read something through every relation it selected", () => {
