@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { Prisma, type User } from "../db/generated/prisma/client.js";
+import { rowsById } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -344,10 +345,8 @@ export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniq
 }
 
 /** Users by id, in the order asked for (a missing one left out): the creators of a page of jobs, in one statement. */
-export async function usersByIds(db: Db, ids: readonly string[]) {
-  const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
+export function usersByIds(db: Db, ids: readonly string[]): Promise<User[]> {
+  return rowsById<User>(db, "User", "users", ids);
 }
 
 export function getApiToken(db: Db, id: string, query: Selection<Prisma.ApiTokenFindUniqueArgs> = {}) {

@@ -1,8 +1,9 @@
 // Reading worker nodes.
 import type { Db } from "../db/client.js";
-import type { Prisma } from "../db/generated/prisma/client.js";
+import type { Prisma, WorkerNode } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
+import { rowsById } from "./job-reads.js";
 
 type FindManyNodes = Pick<Prisma.WorkerNodeFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
 
@@ -19,10 +20,8 @@ export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeF
 }
 
 /** The nodes of these ids, in the order given (those that are gone left out). */
-export async function workerNodesByIds(db: Db, ids: readonly string[]) {
-  const rows = await db.workerNode.findMany({ where: { id: { in: [...ids] } } });
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.flatMap((id) => byId.get(id) ?? []);
+export function workerNodesByIds(db: Db, ids: readonly string[]): Promise<WorkerNode[]> {
+  return rowsById<WorkerNode>(db, "WorkerNode", "worker_nodes", ids);
 }
 
 /**

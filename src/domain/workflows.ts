@@ -9,6 +9,8 @@ import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from 
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import type { KeyedOutputRef, TypedValues } from "./values.js";
+import type { Workflow } from "../db/generated/prisma/client.js";
+import { rowsById } from "./job-reads.js";
 
 /** The most jobs one workflow may hold. */
 export const MAX_WORKFLOW_JOBS = 1000;
@@ -192,9 +194,9 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
 }
 
 /** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
-/** Workflows by id (the workflows of a page of jobs), in one statement. */
-export function workflowsByIds(db: Db, ids: readonly string[]) {
-  return db.workflow.findMany({ where: { id: { in: [...ids] } } });
+/** Workflows by id (the workflows of a page of jobs), in one statement, in no particular order. */
+export function workflowsByIds(db: Db, ids: readonly string[]): Promise<Workflow[]> {
+  return rowsById<Workflow>(db, "Workflow", "workflows", ids);
 }
 
 export type WorkflowSummary = { counts: Record<JobStatus, number>; total: number; progress: number };

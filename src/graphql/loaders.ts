@@ -5,7 +5,6 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
 import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
-import { listTasksById } from "../domain/tasks.js";
 import { usersByIds } from "../domain/auth.js";
 import { workerNodesByIds } from "../domain/nodes.js";
 import {
@@ -19,6 +18,7 @@ import {
   latestTemplatesByName,
   outputsByIds,
   outputsOfJobs,
+  rowsById,
   type JobColumns,
   type JobRow,
   tasksOfJobs,
@@ -184,7 +184,7 @@ export class Loaders {
 
   /** Tasks by id: the tasks that events name, or that stopped, made or map others. */
   get task(): DataLoader<string, Task | null> {
-    return this.#keyedLoader(["task"], async (ids) => byId(ids, await listTasksById(this.#db, [...ids])));
+    return this.#keyedLoader(["task"], async (ids) => byId(ids, await rowsById<Task>(this.#db, "Task", "tasks", ids)));
   }
 
   /** Workflows by id. */

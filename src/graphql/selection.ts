@@ -59,6 +59,9 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
   JobTemplate: { id: [], creator: ["creatorId"] },
   JobEvent: { id: [], job: ["jobId"], task: ["taskId"], actorUser: ["actorUserId"], actorNode: ["actorNodeId"] },
   JobAttempt: { node: ["nodeId"] },
+  User: {},
+  WorkerNode: {},
+  Workflow: {},
 };
 
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */

@@ -9,6 +9,7 @@ import {
   jobsById,
   outputsOfJobs,
   pageOfJobs,
+  rowsById,
   tasksOfJobs,
   templatesById,
   type Page,
@@ -168,6 +169,19 @@ describe("rows as Prisma gives them", () => {
     expect(outputs).toStrictEqual(
       await t.db.jobOutput.findMany({ where: { jobId: jobIds[3] }, orderBy: [{ name: "asc" }, { type: "asc" }, { id: "asc" }] }),
     );
+  });
+
+  it("users, worker nodes, workflows and tasks by id, one of them or many, the missing left out", async () => {
+    await t.db.workerNode.update({ where: { id: nodeId }, data: { labels: { zone: "a", gpus: 2 }, executors: ["python"], cpu: 8, lastSeenAt: new Date() } });
+    const workflows = await Promise.all([1, 2].map((n) => t.db.workflow.create({ data: { name: `reads ${n}`, creatorId } })));
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    const users = await t.db.user.findMany();
+    expect(byId(await rowsById(t.db, "User", "users", [...users.map((u) => u.id), missing]))).toStrictEqual(byId(users));
+    expect(await rowsById(t.db, "WorkerNode", "worker_nodes", [nodeId])).toStrictEqual(await t.db.workerNode.findMany({ where: { id: nodeId } }));
+    expect(byId(await rowsById(t.db, "Workflow", "workflows", workflows.map((w) => w.id)))).toStrictEqual(byId(workflows));
+    const tasks = await t.db.task.findMany({ where: { jobId: { in: jobIds.slice(0, 3) } } });
+    expect(byId(await rowsById(t.db, "Task", "tasks", tasks.map((k) => k.id)))).toStrictEqual(byId(tasks));
   });
 });
 
