@@ -2,7 +2,7 @@
 // page: the same rows, in the same order, with the same values and types. Prisma is the reference
 // here, so every filter, order and direction, and pages walked both ways, are compared against it.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Prisma } from "../../src/db/generated/prisma/client.js";
+import type { Prisma, Task, User, Workflow } from "../../src/db/generated/prisma/client.js";
 import {
   countOutputsOfJobs,
   countTasksOfJobs,
@@ -160,6 +160,20 @@ describe("rows as Prisma gives them", () => {
     expect(typeof mine[0]!.number).toBe("bigint");
   });
 
+  it("jobs with their template, creator and node joined, null where a job has none, as Prisma includes them", async () => {
+    const read = { template: {}, creator: {}, node: {} };
+    const theirs = await t.db.job.findMany({ where: { deletedAt: null }, include: { template: true, creator: true, node: true }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 20 });
+    expect(theirs.some((j) => j.creator === null) && theirs.some((j) => j.creator !== null)).toBe(true);
+    expect(theirs.some((j) => j.node === null) && theirs.some((j) => j.node !== null)).toBe(true);
+    expect(await pageOfJobs(t.db, { page: { take: 20 }, read })).toStrictEqual(theirs);
+    const chosen = theirs.slice(0, 4);
+    const byId = await jobsById(t.db, chosen.map((j) => j.id), read);
+    for (const row of chosen) expect(byId.find((m) => m.id === row.id)).toStrictEqual(row);
+    // Only some columns of each: the keys of the joins come along, so a missing creator is told from one not read.
+    const [narrow] = await jobsById(t.db, [chosen.find((j) => j.creator === null)!.id], { columns: new Set(["id"]), creator: { columns: new Set(["id", "name"]) } });
+    expect(narrow).toEqual({ id: expect.any(String), creatorId: null, creator: null });
+  });
+
   it("templates, tasks and outputs too", async () => {
     expect(await templatesById(t.db, templateIds)).toEqual(expect.arrayContaining(await t.db.jobTemplate.findMany()));
     const tasks = (await tasksOfJobs(t.db, [jobIds[3]!], { page: { take: 100 } })).get(jobIds[3]!)!;
@@ -177,11 +191,11 @@ describe("rows as Prisma gives them", () => {
     const missing = "00000000-0000-4000-8000-000000000000";
     const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
     const users = await t.db.user.findMany();
-    expect(byId(await rowsById(t.db, "User", "users", [...users.map((u) => u.id), missing]))).toStrictEqual(byId(users));
+    expect(byId(await rowsById<User>(t.db, "User", "users", [...users.map((u) => u.id), missing]))).toStrictEqual(byId(users));
     expect(await rowsById(t.db, "WorkerNode", "worker_nodes", [nodeId])).toStrictEqual(await t.db.workerNode.findMany({ where: { id: nodeId } }));
-    expect(byId(await rowsById(t.db, "Workflow", "workflows", workflows.map((w) => w.id)))).toStrictEqual(byId(workflows));
+    expect(byId(await rowsById<Workflow>(t.db, "Workflow", "workflows", workflows.map((w) => w.id)))).toStrictEqual(byId(workflows));
     const tasks = await t.db.task.findMany({ where: { jobId: { in: jobIds.slice(0, 3) } } });
-    expect(byId(await rowsById(t.db, "Task", "tasks", tasks.map((k) => k.id)))).toStrictEqual(byId(tasks));
+    expect(byId(await rowsById<Task>(t.db, "Task", "tasks", tasks.map((k) => k.id)))).toStrictEqual(byId(tasks));
   });
 });
 
