@@ -91,7 +91,7 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
  * Rows with the columns named `${key}.field` (columnsOf with that prefix) moved into an object
  * under `key`: the row of a joined table, nested as Prisma's `include` would nest it.
  */
-export function nestUnder<T extends object>(rows: object[], key: string): T[] {
+export function nestUnder<T extends object>(rows: object[], key: string, foreignKey?: string): T[] {
   const prefix = `${key}.`;
   return rows.map((row) => {
     const outer: Record<string, unknown> = {};
@@ -100,7 +100,8 @@ export function nestUnder<T extends object>(rows: object[], key: string): T[] {
       if (name.startsWith(prefix)) nested[name.slice(prefix.length)] = value;
       else outer[name] = value;
     }
-    outer[key] = nested;
+    // Through a left join: no row when the key is null.
+    outer[key] = foreignKey && outer[foreignKey] == null ? null : nested;
     return outer as T;
   });
 }

@@ -2,7 +2,7 @@
 // tasks and outputs) as plain SQL, batched: a page of 50 jobs with their tasks and outputs is four
 // statements however many jobs it holds. Prisma serves every other read; these return the same rows
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
-import type { Job, JobAttempt, JobEvent, JobOutput, JobTemplate, Task } from "../db/generated/prisma/client.js";
+import type { Job, JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows, type ModelName } from "../db/rows.js";
 import { jobConditions, SqlParams } from "./job-filter.js";
@@ -87,10 +87,14 @@ function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
 export type JobColumns = {
   columns?: ReadonlySet<string> | undefined;
   template?: { columns?: ReadonlySet<string> | undefined } | undefined;
+  /** The job's creator, joined (null when it has none). */
+  creator?: { columns?: ReadonlySet<string> | undefined } | undefined;
+  /** The node that holds or held the job, joined (null when none). */
+  node?: { columns?: ReadonlySet<string> | undefined } | undefined;
 };
 
 /** A job row, with its template when the read asked for it. */
-export type JobRow = Job & { template?: JobTemplate };
+export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null };
 
 type JobSelect = { list: string; join: string; byId: string; byIds: string };
 
@@ -103,11 +107,23 @@ const NO_COLUMNS: JobColumns = {};
 function jobSelect(read: JobColumns): JobSelect {
   let select = jobSelects.get(read);
   if (!select) {
-    let list = columnsOf("Job", "j", read.columns);
+    // The job's keys of what is joined, so that a row tells a join that found nothing from one not made.
+    const keys = [read.template && "templateId", read.creator && "creatorId", read.node && "nodeId"].filter((k): k is string => Boolean(k));
+    let list = columnsOf("Job", "j", read.columns && keys.length ? new Set([...read.columns, ...keys]) : read.columns);
     let join = "";
     if (read.template) {
-      list = `${columnsOf("Job", "j", read.columns && new Set([...read.columns, "templateId"]))}, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`;
-      join = " join job_templates t on t.id = j.template_id";
+      list += `, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`;
+      join += " join job_templates t on t.id = j.template_id";
+    }
+    // A page's creators and nodes come with it: a lookup by primary key per row costs PostgreSQL
+    // less than another round trip and statement costs both sides.
+    if (read.creator) {
+      list += `, ${columnsOf("User", "cu", read.creator.columns, "creator.")}`;
+      join += " left join users cu on cu.id = j.creator_id";
+    }
+    if (read.node) {
+      list += `, ${columnsOf("WorkerNode", "wn", read.node.columns, "node.")}`;
+      join += " left join worker_nodes wn on wn.id = j.node_id";
     }
     // One id as an equality, as idIn() says why.
     const from = `select ${list} from jobs j${join} where j.id`;
@@ -118,7 +134,10 @@ function jobSelect(read: JobColumns): JobSelect {
 }
 
 function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
-  return read.template ? nestUnder<JobRow>(rows, "template") : rows;
+  let nested = read.template ? nestUnder<JobRow>(rows, "template") : rows;
+  if (read.creator) nested = nestUnder<JobRow>(nested, "creator", "creatorId");
+  if (read.node) nested = nestUnder<JobRow>(nested, "node", "nodeId");
+  return nested;
 }
 
 /**

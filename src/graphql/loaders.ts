@@ -64,7 +64,7 @@ export class Loaders {
   /** Jobs by id, with the columns asked for (all when not given; see src/graphql/selection.ts). */
   job(read: JobColumns = {}): DataLoader<string, JobRow | null> {
     return this.#keyedLoader(
-      ["job", read.columns && [...read.columns].sort(), read.template && (read.template.columns ? [...read.template.columns].sort() : "all")],
+      ["job", read.columns && [...read.columns].sort(), ...[read.template, read.creator, read.node].map((joined) => joined && (joined.columns ? [...joined.columns].sort() : "all"))],
       async (ids) => byId(ids, await jobsById(this.#db, ids, read)),
       read,
     );

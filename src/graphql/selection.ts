@@ -126,8 +126,8 @@ export function columnsSelected(model: ModelName, info: GraphQLResolveInfo, path
 const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
 
 /**
- * What a field returning jobs needs read (at `path` under it): the job's columns and, when the
- * template is selected, the template's too, which the same statement then joins.
+ * What a field returning jobs needs read (at `path` under it): the job's columns and, when its
+ * template, creator or node is selected, theirs too, which the same statement then joins.
  */
 export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly string[] = []): JobColumns {
   let byPath = jobReads.get(info.fieldNodes);
@@ -136,10 +136,8 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
   let read = byPath.get(key);
   if (!read) {
     const selected = selectedFields(info, path);
-    const columns = columnsFor("Job", selected);
-    read = selected.has("template")
-      ? { columns, template: { columns: columnsFor("JobTemplate", selectedFields(info, [...path, "template"])) } }
-      : { columns };
+    const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, selectedFields(info, [...path, field])) } } : {});
+    read = { columns: columnsFor("Job", selected), ...joined("template", "JobTemplate"), ...joined("creator", "User"), ...joined("node", "WorkerNode") };
     byPath.set(key, read);
   }
   return read;

@@ -86,6 +86,17 @@ describe("a nested page of jobs", () => {
     expect(statements.filter((sql) => /count\(\*\)/.test(sql))).toHaveLength(3);
   });
 
+  it("reads a page of jobs with each one's template, creator and node in one statement", async () => {
+    await database.pool.query(`update jobs set creator_id = $1 where number % 2 = 0`, [api.admin.id]);
+    database.counter.reset();
+    const data = await sendText(api, `{ jobs(first: 10) { edges { node { template { name } creator { name } node { name } } } } }`);
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    const nodes = (data.jobs as unknown as { edges: Array<{ node: { creator: { name: string } | null; node: null } }> }).edges.map((e) => e.node);
+    expect(nodes.filter((n) => n.creator?.name === api.admin.name).length).toBeGreaterThan(0);
+    expect(nodes.filter((n) => n.creator === null).length).toBeGreaterThan(0);
+    expect(statements, statements.join("\n---\n")).toHaveLength(1);
+  });
+
   it("costs the same number of statements for 5 jobs as for 50", async () => {
     const small = await statementsFor(5);
     const large = await statementsFor(50);

@@ -136,7 +136,8 @@ export const Job = builder.prismaNode("Job", {
       type: WorkerNode,
       nullable: true,
       description: "The worker node holding the job while it is ACQUIRED or RUNNING (and the last one to hold it after).",
-      resolve: (job, _args, ctx) => (job.nodeId ? ctx.loaders.workerNode.load(job.nodeId) : null),
+      // Read with the job when its query selected the node (see jobColumnsSelected).
+      resolve: (job, _args, ctx) => ((job as JobRow).node !== undefined ? (job as JobRow).node! : job.nodeId ? ctx.loaders.workerNode.load(job.nodeId) : null),
     }),
     leaseExpiresAt: t.expose("leaseExpiresAt", {
       type: "DateTime",
@@ -196,7 +197,9 @@ export const Job = builder.prismaNode("Job", {
       type: User,
       nullable: true,
       description: "The user who created the job.",
-      resolve: (job, _args, ctx) => (job.creatorId ? ctx.loaders.user.load(job.creatorId) : null),
+      // Read with the job when its query selected the creator (see jobColumnsSelected).
+      resolve: (job, _args, ctx) =>
+        (job as JobRow).creator !== undefined ? (job as JobRow).creator! : job.creatorId ? ctx.loaders.user.load(job.creatorId) : null,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the job was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the job last changed." }),
