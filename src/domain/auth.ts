@@ -344,7 +344,7 @@ export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniq
   return db.user.findUnique({ ...query, where: { id } } as Prisma.UserFindUniqueArgs);
 }
 
-/** Users by id, in the order asked for (a missing one left out): the creators of a page of jobs, in one statement. */
+/** Users by id, in no particular order (a missing one left out): the creators of a page of jobs, in one statement. */
 export function usersByIds(db: Db, ids: readonly string[]): Promise<User[]> {
   return rowsById<User>(db, "User", "users", ids);
 }

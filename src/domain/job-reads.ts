@@ -204,6 +204,11 @@ export function rowsById<T>(db: Db, model: ModelName, table: string, ids: readon
   return queryRows<T>(db, `select ${columnsOf(model, "r")} from ${table} r where ${where}`, values, true);
 }
 
+/** Tasks by id, in no particular order. */
+export function tasksByIds(db: Db, ids: readonly string[]): Promise<Task[]> {
+  return rowsById<Task>(db, "Task", "tasks", ids);
+}
+
 /** Templates by id, in no particular order. */
 export function templatesById(db: Db, ids: readonly string[]): Promise<JobTemplate[]> {
   const [where, values] = idIn("t.id", ids);

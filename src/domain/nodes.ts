@@ -19,7 +19,7 @@ export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeF
   return db.workerNode.findUnique({ ...query, where: { id } } as Prisma.WorkerNodeFindUniqueArgs);
 }
 
-/** The nodes of these ids, in the order given (those that are gone left out). */
+/** The nodes of these ids, in no particular order (those that are gone left out), in one statement. */
 export function workerNodesByIds(db: Db, ids: readonly string[]): Promise<WorkerNode[]> {
   return rowsById<WorkerNode>(db, "WorkerNode", "worker_nodes", ids);
 }

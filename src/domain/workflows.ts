@@ -193,12 +193,12 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   );
 }
 
-/** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
 /** Workflows by id (the workflows of a page of jobs), in one statement, in no particular order. */
 export function workflowsByIds(db: Db, ids: readonly string[]): Promise<Workflow[]> {
   return rowsById<Workflow>(db, "Workflow", "workflows", ids);
 }
 
+/** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
 export type WorkflowSummary = { counts: Record<JobStatus, number>; total: number; progress: number };
 
 const ALL: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];

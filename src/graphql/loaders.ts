@@ -18,7 +18,7 @@ import {
   latestTemplatesByName,
   outputsByIds,
   outputsOfJobs,
-  rowsById,
+  tasksByIds,
   type JobColumns,
   type JobRow,
   tasksOfJobs,
@@ -184,7 +184,7 @@ export class Loaders {
 
   /** Tasks by id: the tasks that events name, or that stopped, made or map others. */
   get task(): DataLoader<string, Task | null> {
-    return this.#keyedLoader(["task"], async (ids) => byId(ids, await rowsById<Task>(this.#db, "Task", "tasks", ids)));
+    return this.#keyedLoader(["task"], async (ids) => byId(ids, await tasksByIds(this.#db, ids)));
   }
 
   /** Workflows by id. */
