@@ -10,11 +10,14 @@ import { workerNodesByIds } from "../domain/nodes.js";
 import {
   attemptsOfJobs,
   countEventsOfJobs,
+  countJobsOfParents,
   lowestUnsucceededSequences,
   countOutputsOfJobs,
   countTasksOfJobs,
   eventsOfJobs,
   jobsById,
+  jobsOfParents,
+  type JobList,
   latestTemplatesByName,
   outputsByIds,
   outputsOfJobs,
@@ -46,9 +49,18 @@ const OPTIONS = { cache: false } as const;
 
 const keyNames = new WeakMap<object, string>();
 
+// A page after an event names it by its bigint id, which JSON has no notation for.
+const bigintsAsText = (_key: string, value: unknown) => (typeof value === "bigint" ? `${value}n` : value);
+
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Array<T | null> {
   const found = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => found.get(id) ?? null);
+}
+
+/** What a read of jobs asks for, as a loader's key: its columns and those of what it joins. */
+function readKey(read: JobColumns): unknown[] {
+  const sorted = (columns: ReadonlySet<string> | undefined) => columns && [...columns].sort();
+  return [sorted(read.columns), ...[read.template, read.creator, read.node].map((joined) => joined && (sorted(joined.columns) ?? "all"))];
 }
 
 export class Loaders {
@@ -63,11 +75,17 @@ export class Loaders {
 
   /** Jobs by id, with the columns asked for (all when not given; see src/graphql/selection.ts). */
   job(read: JobColumns = {}): DataLoader<string, JobRow | null> {
-    return this.#keyedLoader(
-      ["job", read.columns && [...read.columns].sort(), ...[read.template, read.creator, read.node].map((joined) => joined && (joined.columns ? [...joined.columns].sort() : "all"))],
-      async (ids) => byId(ids, await jobsById(this.#db, ids, read)),
-      read,
-    );
+    return this.#keyedLoader(["job", ...readKey(read)], async (ids) => byId(ids, await jobsById(this.#db, ids, read)), read);
+  }
+
+  /** A page of each parent's jobs in a list (a job's children, a template's jobs...), by parent id. */
+  jobsOf(list: JobList, page: Page, read: JobColumns): DataLoader<string, JobRow[]> {
+    return this.#perJob(["jobsOf", list, page, ...readKey(read)], (ids) => jobsOfParents(this.#db, ids, list, page, read));
+  }
+
+  /** How many jobs each parent has in a list, by parent id. */
+  jobCount(list: JobList): DataLoader<string, number> {
+    return this.#perJob(["jobCount", list], (ids) => countJobsOfParents(this.#db, ids, list));
   }
 
   get template(): DataLoader<string, JobTemplate | null> {
@@ -233,7 +251,7 @@ export class Loaders {
   #keyedLoader<T, K = string>(key: unknown[], load: (keys: readonly K[]) => Promise<T[]>, owner?: object): DataLoader<K, T> {
     let name = owner && keyNames.get(owner);
     if (name === undefined) {
-      name = JSON.stringify(key);
+      name = JSON.stringify(key, bigintsAsText);
       if (owner) keyNames.set(owner, name);
     }
     let loader = this.#keyed.get(name) as DataLoader<K, T> | undefined;
