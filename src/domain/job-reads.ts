@@ -183,6 +183,91 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
   return inListOrder(jobRows(rows, read), page);
 }
 
+/**
+ * The lists of jobs that other rows lead to: a job's children (soft-deleted ones too when asked),
+ * a template version's jobs, the jobs a node holds now, a workflow's jobs.
+ */
+export type JobList = { of: "parent"; includeDeleted?: boolean } | { of: "template" } | { of: "node" } | { of: "workflow" };
+
+type JobListSpec = { column: string; field: keyof Job & string; keys: SortKey[]; conditions: (list: JobList, alias: string) => string[] };
+
+const notDeleted = (_list: JobList, j: string) => [`${j}.deleted_at is null`];
+const key = (field: "createdAt" | "id" | "number", ascending: boolean): SortKey => ({
+  column: field === "createdAt" ? "created_at" : field,
+  field,
+  nullable: false,
+  ascending,
+});
+const oldestFirst = [key("createdAt", true), key("id", true)];
+
+// Each list's order and conditions, as its GraphQL field describes them.
+const JOB_LISTS: Record<JobList["of"], JobListSpec> = {
+  parent: {
+    column: "parent_id",
+    field: "parentId",
+    keys: oldestFirst,
+    conditions: (list, j) => (list.of === "parent" && list.includeDeleted ? [] : [`${j}.deleted_at is null`]),
+  },
+  template: { column: "template_id", field: "templateId", keys: [key("createdAt", false), key("id", false)], conditions: notDeleted },
+  node: {
+    column: "node_id",
+    field: "nodeId",
+    keys: oldestFirst,
+    conditions: (_list, j) => [`${j}.status in ('ACQUIRED', 'RUNNING')`, `${j}.deleted_at is null`],
+  },
+  // Numbers are unique: they break every tie.
+  workflow: { column: "workflow_id", field: "workflowId", keys: [key("number", true)], conditions: notDeleted },
+};
+
+// By read and list: the read's columns with the list's parent and sort keys added, which the
+// statement orders and groups by.
+const listReads = new WeakMap<JobColumns, Map<JobList["of"], JobColumns>>();
+
+function listRead(read: JobColumns, spec: JobListSpec, of: JobList["of"]): JobColumns {
+  if (!read.columns) return read;
+  let byList = listReads.get(read);
+  if (!byList) listReads.set(read, (byList = new Map()));
+  let widened = byList.get(of);
+  if (!widened) {
+    widened = { ...read, columns: new Set([...read.columns, spec.field, ...spec.keys.map((k) => k.field)]) };
+    byList.set(of, widened);
+  }
+  return widened;
+}
+
+/** A page of each parent's jobs in `list`, by parent id, with what `read` asks for. */
+export async function jobsOfParents(db: Db, parentIds: readonly string[], list: JobList, page: Page, read: JobColumns = NO_COLUMNS): Promise<Map<string, JobRow[]>> {
+  const spec = JOB_LISTS[list.of];
+  const wide = listRead(read, spec, list.of);
+  const { list: select, join } = jobSelect(wide);
+  const pages = await pagesPerParent<JobRow>(db, parentIds, {
+    table: "jobs",
+    alias: "j",
+    parentColumn: spec.column,
+    parentField: spec.field,
+    select,
+    join,
+    keys: spec.keys,
+    conditions: (_p, j) => spec.conditions(list, j),
+    page,
+  });
+  for (const [id, rows] of pages) pages.set(id, jobRows(rows, wide));
+  return pages;
+}
+
+/** How many jobs each parent has in `list`, by parent id. */
+export async function countJobsOfParents(db: Db, parentIds: readonly string[], list: JobList): Promise<Map<string, number>> {
+  const spec = JOB_LISTS[list.of];
+  const where = [`j.${spec.column} = any($1::uuid[])`, ...spec.conditions(list, "j")];
+  const rows = await queryRows<{ jobId: string; count: number }>(
+    db,
+    `select j.${spec.column} as "jobId", count(*)::int as count from jobs j where ${where.join(" and ")} group by j.${spec.column}`,
+    [parentIds],
+    true,
+  );
+  return countsById(parentIds, rows);
+}
+
 /** The latest version of each template name that is not deleted, in no particular order. */
 export function latestTemplatesByName(db: Db, names: readonly string[]): Promise<JobTemplate[]> {
   return queryRows<JobTemplate>(
@@ -232,49 +317,64 @@ function taskConditions(filter: TaskFilter, p: SqlParams, t: string): string[] {
   return where;
 }
 
+type PerParent = {
+  /** The table read, under `alias` in `select` and `join`. */
+  table: string;
+  alias: string;
+  /** The type of the table's id, which cursors name. */
+  idType?: "uuid" | "bigint";
+  /** The column that names the parent, and the field it is read as (in `select`). */
+  parentColumn: string;
+  parentField: string;
+  /** The select list (with the parent field and every key's field in it) and what it joins. */
+  select: string;
+  join?: string;
+  keys: SortKey[];
+  conditions: (p: SqlParams, alias: string) => string[];
+  page: Page;
+};
+
 /**
  * One page of rows per parent, for each of `parentIds`, in one statement: a lateral subquery per
  * parent walks its own index, so a job with a million tasks costs no more than one with twenty.
  */
-async function pagesPerParent<T extends { jobId: string | null }>(
-  db: Db,
-  parentIds: readonly string[],
-  spec: {
-    model: "Task" | "JobOutput" | "JobEvent";
-    table: string;
-    /** The type of the table's id, which cursors name. */
-    idType?: "uuid" | "bigint";
-    keys: SortKey[];
-    conditions: (p: SqlParams, alias: string) => string[];
-    page: Page;
-    fields?: ReadonlySet<string> | undefined;
-  },
-): Promise<Map<string, T[]>> {
-  const { page } = spec;
+async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentIds: readonly string[], spec: PerParent): Promise<Map<string, T[]>> {
+  const { page, alias: r } = spec;
   const keys = walk(spec.keys, page);
   const p = new SqlParams();
   const parents = p.add([...new Set(parentIds)]);
-  const where = [`r.job_id = parent.id`, ...spec.conditions(p, "r")];
-  let from = `${spec.table} r`;
+  const where = [`${r}.${spec.parentColumn} = parent.id`, ...spec.conditions(p, r)];
+  let from = `${spec.table} ${r}${spec.join ?? ""}`;
   if (page.after) {
     from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
-    where.push(comesAfter("r", "c", keys));
+    where.push(comesAfter(r, "c", keys));
   }
   const rows = await queryRows<T>(
     db,
     `select page.* from unnest(${parents}::uuid[]) with ordinality as parent(id, position)
      cross join lateral (
-       select ${columnsOf(spec.model, "r", spec.fields && new Set([...spec.fields, "jobId", ...keys.map((k) => k.field)]))} from ${from}
+       select ${spec.select} from ${from}
         where ${where.join(" and ")}
-        order by ${orderBy("r", keys)} limit ${p.add(page.take)}::int
+        order by ${orderBy(r, keys)} limit ${p.add(page.take)}::int
      ) page
      order by parent.position, ${orderBy("page", keys, true)}`,
     p.values,
   );
   const pages = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-  for (const row of rows) pages.get(row.jobId!)!.push(row);
+  for (const row of rows) pages.get(row[spec.parentField] as string)!.push(row);
   if (page.backward) for (const list of pages.values()) list.reverse();
   return pages;
+}
+
+/** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given). */
+function pagesPerJob<T extends Record<string, unknown>>(
+  db: Db,
+  jobIds: readonly string[],
+  spec: { model: "Task" | "JobOutput" | "JobEvent"; table: string; idType?: "uuid" | "bigint"; keys: SortKey[]; conditions: PerParent["conditions"]; page: Page; fields?: ReadonlySet<string> | undefined },
+): Promise<Map<string, T[]>> {
+  const { model, fields, ...rest } = spec;
+  const select = columnsOf(model, "r", fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field)]));
+  return pagesPerParent<T>(db, jobIds, { ...rest, alias: "r", parentColumn: "job_id", parentField: "jobId", select });
 }
 
 /** A page of tasks of each job, by job id, in the order asked for (arrival by default). */
@@ -290,7 +390,7 @@ export function tasksOfJobs(
     order.field === "QSEQUENCE"
       ? [{ ...TASK_ORDER.QSEQUENCE, ascending }]
       : [{ ...TASK_ORDER[order.field], ascending }, { ...TASK_ORDER.QSEQUENCE, ascending }];
-  return pagesPerParent<Task>(db, jobIds, {
+  return pagesPerJob<Task>(db, jobIds, {
     model: "Task",
     table: "tasks",
     keys,
@@ -327,7 +427,7 @@ const OUTPUT_ORDER: SortKey[] = [
 
 /** A page of outputs of each job, by job id, by name then type. */
 export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
-  return pagesPerParent<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields });
+  return pagesPerJob<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields });
 }
 
 /** Outputs by id (the outputs the inputs of a page of jobs refer to). */
@@ -350,7 +450,7 @@ const EVENT_ORDER: SortKey[] = [{ column: "id", field: "id", nullable: false, as
 
 /** A page of events of each job, by job id, oldest first. */
 export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
-  return pagesPerParent<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields });
+  return pagesPerJob<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields });
 }
 
 /** How many events each job has, by job id. */

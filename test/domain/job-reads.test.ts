@@ -4,9 +4,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Prisma, Task, User, Workflow } from "../../src/db/generated/prisma/client.js";
 import {
+  countJobsOfParents,
   countOutputsOfJobs,
   countTasksOfJobs,
   jobsById,
+  jobsOfParents,
+  type JobList,
   outputsOfJobs,
   pageOfJobs,
   rowsById,
@@ -328,5 +331,60 @@ describe("pages of tasks and outputs, per job", () => {
       expect(outputs.get(jobId)).toBe(await t.db.jobOutput.count({ where: { jobId } }));
     }
     expect([...outputs.values()]).toContain(0);
+  });
+});
+
+describe("lists of jobs that other rows lead to, per parent", () => {
+  type Case = { list: JobList; parents: () => Promise<string[]>; where: (parent: string) => Prisma.JobWhereInput; orderBy: Prisma.JobOrderByWithRelationInput[] };
+  const oldestFirst: Prisma.JobOrderByWithRelationInput[] = [{ createdAt: "asc" }, { id: "asc" }];
+  let workflowIds: string[] = [];
+  const cases: Array<[string, Case]> = [
+    ["a job's children", { list: { of: "parent" }, parents: async () => [jobIds[1]!, jobIds[2]!], where: (parentId) => ({ parentId, deletedAt: null }), orderBy: oldestFirst }],
+    ["a job's children, deleted ones too", { list: { of: "parent", includeDeleted: true }, parents: async () => [jobIds[1]!], where: (parentId) => ({ parentId }), orderBy: oldestFirst }],
+    ["a template's jobs", { list: { of: "template" }, parents: async () => templateIds, where: (templateId) => ({ templateId, deletedAt: null }), orderBy: [{ createdAt: "desc" }, { id: "desc" }] }],
+    ["a node's current jobs", { list: { of: "node" }, parents: async () => [nodeId], where: (id) => ({ nodeId: id, status: { in: ["ACQUIRED", "RUNNING"] }, deletedAt: null }), orderBy: oldestFirst }],
+    ["a workflow's jobs", { list: { of: "workflow" }, parents: async () => workflowIds, where: (workflowId) => ({ workflowId, deletedAt: null }), orderBy: [{ number: "asc" }] }],
+  ];
+
+  beforeAll(async () => {
+    const made = await Promise.all([1, 2].map((n) => t.db.workflow.create({ data: { name: `lists ${n}`, creatorId } })));
+    workflowIds = made.map((w) => w.id);
+    await t.pool.query(`update jobs set workflow_id = $1 where number % 3 = 1`, [workflowIds[0]]);
+    await t.pool.query(`update jobs set workflow_id = $1 where number % 7 = 2`, [workflowIds[1]]);
+  });
+
+  it.each(cases)("%s, walked both ways, are Prisma's, with every parent's page in one statement", async (_name, c) => {
+    const parents = await c.parents();
+    for (const parent of parents) {
+      const reference = (page: Page) => t.db.job.findMany({ where: c.where(parent), orderBy: c.orderBy, ...prismaPage(page) });
+      const seen = await walkBothWays(async (page) => (await jobsOfParents(t.db, parents, c.list, page)).get(parent)!, reference, 2);
+      expect(seen).toBe(2 * (await t.db.job.count({ where: c.where(parent) })));
+    }
+    expect((await Promise.all(parents.map((p) => t.db.job.count({ where: c.where(p) })))).some((n) => n > 2)).toBe(true);
+    const before = t.counter.count;
+    const pages = await jobsOfParents(t.db, [...parents, jobIds[5]!], c.list, { take: 3 });
+    expect(t.counter.count - before).toBe(1);
+    for (const parent of parents) {
+      expect(pages.get(parent)).toStrictEqual(await t.db.job.findMany({ where: c.where(parent), orderBy: c.orderBy, take: 3 }));
+    }
+    const counts = await countJobsOfParents(t.db, [...parents, jobIds[5]!], c.list);
+    for (const parent of parents) expect(counts.get(parent)).toBe(await t.db.job.count({ where: c.where(parent) }));
+    expect(counts.get(jobIds[5]!)).toBe(0);
+  });
+
+  it("read with some columns and the template, creator and node joined, as Prisma includes them", async () => {
+    const read = { columns: new Set(["id", "name"]), template: { columns: new Set(["id", "name"]) }, creator: {}, node: {} };
+    const pages = await jobsOfParents(t.db, templateIds, { of: "template" }, { take: 4 }, read);
+    for (const templateId of templateIds) {
+      const theirs = await t.db.job.findMany({
+        where: { templateId, deletedAt: null },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: 4,
+        include: { template: { select: { id: true, name: true } }, creator: true, node: true },
+      });
+      expect(pages.get(templateId)).toEqual(
+        theirs.map((j) => expect.objectContaining({ id: j.id, name: j.name, templateId: j.templateId, template: j.template, creator: j.creator, node: j.node })),
+      );
+    }
   });
 });

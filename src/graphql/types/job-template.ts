@@ -12,6 +12,8 @@ import type { Declaration } from "../../domain/values.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
+import { countedConnection, jobListConnection } from "../connections.js";
+import { JobRef } from "../model-refs.js";
 import { Executor } from "./executor.js";
 import { JobTemplateFilter, toTemplateFilter } from "./job-template-filter.js";
 import { policyOf, RetryPolicy } from "./retry-policy.js";
@@ -79,15 +81,15 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       nullable: true,
       description: "When this version was soft-deleted; null while it is not.",
     }),
-    jobs: t.relatedConnection("jobs", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "Jobs created from this version, newest first (soft-deleted ones left out).",
-      query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
-    },
-      { description: "A page of jobs of the template." },
-      { description: "One of the jobs of the template, with its cursor." }),
+    jobs: t.connection(
+      {
+        type: JobRef,
+        description: "Jobs created from this version, newest first (soft-deleted ones left out).",
+        resolve: (template, args, ctx, info) => jobListConnection(template.id, { of: "template" }, args, ctx, info),
+      },
+      countedConnection("A page of jobs of the template."),
+      { description: "One of the jobs of the template, with its cursor." },
+    ),
   }),
 });
 

@@ -1,4 +1,3 @@
-import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
 import { pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
@@ -7,8 +6,9 @@ import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected } from "../selection.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
 import { connectionOf, needsRows, pageFromQuery } from "../pages.js";
+import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
@@ -35,22 +35,6 @@ function viewerCan(action: JobAction, what: string) {
     resolve: (job: JobRef, _args: object, ctx: Context) => can(ctx.viewer, action, job),
   } as const;
 }
-
-// Pages of jobs, tasks and outputs are read by src/domain/job-reads.ts (batched across the jobs
-// of a page) rather than through Prisma; these keep their cursors and page sizes exactly as
-// Prisma connections have them. Those rows carry every column, as Prisma's do here (no type uses
-// select mode), so no field declares a `select`: one would make the Prisma plugin fetch each such
-// row again.
-const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
-const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
-const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id", ...pageSize });
-const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor: "id", ...pageSize });
-
-/** A connection's totalCount; the resolver that made the page says how to count it, only if asked. */
-const TOTAL_COUNT = "How many items the whole list holds, across all pages.";
-type Counted = { count(): Promise<number> };
-/** Where a connection's items sit in its selection. */
-const EDGE_NODE = ["edges", "node"];
 
 /** Jobs by id, in the order given, with the columns the selection asks for; ids of jobs gone are skipped. */
 async function jobsOf(ctx: Context, info: GraphQLResolveInfo, ids: readonly string[]): Promise<JobRow[]> {
@@ -107,21 +91,18 @@ export const Job = builder.prismaNode("Job", {
       type: DependencyFailurePolicyEnum,
       description: "What the job does, while it waits, when one of its dependencies fails for good.",
     }),
-    children: t.relatedConnection("children", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "Jobs created under this one, oldest first. Soft-deleted children are left out unless includeDeleted.",
-      args: {
-        includeDeleted: t.arg.boolean({ defaultValue: false, description: "Include soft-deleted children." }),
+    children: t.connection(
+      {
+        type: jobPages.ref,
+        description: "Jobs created under this one, oldest first. Soft-deleted children are left out unless includeDeleted.",
+        args: {
+          includeDeleted: t.arg.boolean({ defaultValue: false, description: "Include soft-deleted children." }),
+        },
+        resolve: (job, args, ctx, info) => jobListConnection(job.id, { of: "parent", includeDeleted: args.includeDeleted ?? false }, args, ctx, info),
       },
-      query: (args) => ({
-        where: args.includeDeleted ? {} : { deletedAt: null },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      }),
-    },
-      { description: "A page of child jobs." },
-      { description: "One of the child jobs, with its cursor." }),
+      countedConnection("A page of child jobs."),
+      { description: "One of the child jobs, with its cursor." },
+    ),
     inputValues: t.field({
       type: [TypedValue],
       description: "The input values the job was given, by name.",
@@ -250,7 +231,7 @@ export const Job = builder.prismaNode("Job", {
           return { ...connectionOf(tasks, args, page), count: () => ctx.loaders.taskCount(filter).load(job.id) };
         },
       },
-      { description: "A page of tasks of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      countedConnection("A page of tasks of the job."),
       { description: "One of the tasks of the job, with its cursor." },
     ),
     outputs: t.connection(
@@ -263,7 +244,7 @@ export const Job = builder.prismaNode("Job", {
           return { ...connectionOf(outputs, args, page), count: () => ctx.loaders.outputCount.load(job.id) };
         },
       },
-      { description: "A page of outputs of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      countedConnection("A page of outputs of the job."),
       { description: "One of the outputs of the job, with its cursor." },
     ),
     events: t.connection(
@@ -276,7 +257,7 @@ export const Job = builder.prismaNode("Job", {
           return { ...connectionOf(events, args, page), count: () => ctx.loaders.eventCount.load(job.id) };
         },
       },
-      { description: "A page of events of the job.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+      countedConnection("A page of events of the job."),
       { description: "One of the events of the job, with its cursor." },
     ),
     stallAfterSeconds: t.exposeInt("stallAfterSeconds", {
@@ -367,7 +348,7 @@ builder.queryFields((t) => ({
         return { ...connectionOf(jobs, args, page), count: () => countJobs(ctx.db, filter) };
       },
     },
-    { description: "A page of jobs.", fields: (c) => ({ totalCount: c.int({ description: TOTAL_COUNT, resolve: (connection) => (connection as unknown as Counted).count() }) }) },
+    countedConnection("A page of jobs."),
     { description: "A job in a page." },
   ),
 }));

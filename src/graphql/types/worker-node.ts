@@ -3,6 +3,8 @@ import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, listWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder, pageSize } from "../builder.js";
+import { countedConnection, jobListConnection } from "../connections.js";
+import { JobRef } from "../model-refs.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { ApiToken } from "./api-token.js";
@@ -35,18 +37,15 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
       description: "Whether an admin drained the node: it is given no new work and finishes what it holds (drainNode, undrainNode).",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the node was registered." }),
-    currentJobs: t.relatedConnection("jobs", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "Jobs the node holds now (ACQUIRED or RUNNING).",
-      query: () => ({
-        where: { status: { in: ["ACQUIRED", "RUNNING"] }, deletedAt: null },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      }),
-    },
-      { description: "A page of jobs the node holds." },
-      { description: "One of the jobs the node holds, with its cursor." }),
+    currentJobs: t.connection(
+      {
+        type: JobRef,
+        description: "Jobs the node holds now (ACQUIRED or RUNNING), oldest first.",
+        resolve: (node, args, ctx, info) => jobListConnection(node.id, { of: "node" }, args, ctx, info),
+      },
+      countedConnection("A page of jobs the node holds."),
+      { description: "One of the jobs the node holds, with its cursor." },
+    ),
   }),
 });
 

@@ -1,6 +1,8 @@
 // A workflow: jobs submitted together, some waiting for others, read and watched as one thing.
 import { workflowStatus } from "../../domain/workflows.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
+import { countedConnection, jobListConnection } from "../connections.js";
+import { JobRef } from "../model-refs.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
 import { User } from "./user.js";
 
@@ -51,14 +53,14 @@ export const Workflow = builder.prismaNode("Workflow", {
       description: "How many of its jobs are in each status.",
       resolve: (w, _args, ctx) => ctx.loaders.workflowSummary.load(w.id),
     }),
-    jobs: t.relatedConnection("jobs", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "Its jobs, in the order they were created (the order of the request). Soft-deleted ones are left out.",
-      query: () => ({ where: { deletedAt: null }, orderBy: [{ number: "asc" }] }),
-    },
-      { description: "A page of a workflow's jobs." },
-      { description: "One of the workflow's jobs, with its cursor." }),
+    jobs: t.connection(
+      {
+        type: JobRef,
+        description: "Its jobs, in the order they were created (the order of the request). Soft-deleted ones are left out.",
+        resolve: (workflow, args, ctx, info) => jobListConnection(workflow.id, { of: "workflow" }, args, ctx, info),
+      },
+      countedConnection("A page of a workflow's jobs."),
+      { description: "One of the workflow's jobs, with its cursor." },
+    ),
   }),
 });

@@ -1,0 +1,45 @@
+// The connections served from the batched reads (src/domain/job-reads.ts) rather than through
+// Prisma: pages of jobs, tasks, outputs and events, wherever they hang. Their cursors and page
+// sizes are exactly those of Pothos' Prisma connections (prismaConnectionHelpers), and their rows
+// carry every column a selection needs, so no field declares a `select`: one would make the Prisma
+// plugin fetch each such row again.
+import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
+import type { GraphQLResolveInfo } from "graphql";
+import type { JobList } from "../domain/job-reads.js";
+import { builder, pageSize } from "./builder.js";
+import type { Context } from "./context.js";
+import { connectionOf, needsRows, pageFromQuery } from "./pages.js";
+import { jobColumnsSelected } from "./selection.js";
+
+export const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
+export const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
+export const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id", ...pageSize });
+export const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor: "id", ...pageSize });
+
+/** Where a connection's items sit in its selection. */
+export const EDGE_NODE = ["edges", "node"];
+
+/** A connection whose totalCount is counted only when asked for, by the resolver that made the page. */
+type Counted = { count(): Promise<number> };
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The options of a connection type with a totalCount (its resolver returns a Counted page). */
+export function countedConnection(description: string) {
+  return {
+    description,
+    fields: (c: PothosSchemaTypes.ObjectFieldBuilder<Types, object>) => ({
+      totalCount: c.int({
+        description: "How many items the whole list holds, across all pages.",
+        resolve: (connection) => (connection as Counted).count(),
+      }),
+    }),
+  };
+}
+
+/** The connection of a parent's jobs in `list` (a job's children, a template's jobs...), read in one statement for every parent of a page. */
+export async function jobListConnection(parentId: string, list: JobList, args: PothosSchemaTypes.DefaultConnectionArguments, ctx: Context, info: GraphQLResolveInfo) {
+  const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
+  const jobs = needsRows(info) ? await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId) : [];
+  return { ...connectionOf(jobs, args, page), count: () => ctx.loaders.jobCount(list).load(parentId) };
+}
