@@ -5,7 +5,7 @@
 import type { Job, JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows, type ModelName } from "../db/rows.js";
-import { jobConditions, SqlParams } from "./job-filter.js";
+import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
 
@@ -91,10 +91,24 @@ export type JobColumns = {
   creator?: { columns?: ReadonlySet<string> | undefined } | undefined;
   /** The node that holds or held the job, joined (null when none). */
   node?: { columns?: ReadonlySet<string> | undefined } | undefined;
+  /** Lists of the job counted in the same statement (children: those not deleted). */
+  counts?: readonly JobCount[] | undefined;
 };
 
-/** A job row, with its template when the read asked for it. */
-export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null };
+export type JobCount = "tasks" | "outputs" | "events" | "children";
+
+/** Each count's subquery on the job `j`, and the field of the row that holds it. */
+const COUNTS: Record<JobCount, { field: keyof JobCounts; sql: string }> = {
+  tasks: { field: "taskCount", sql: "select count(*) from tasks x where x.job_id = j.id" },
+  outputs: { field: "outputCount", sql: "select count(*) from job_outputs x where x.job_id = j.id" },
+  events: { field: "eventCount", sql: "select count(*) from job_events x where x.job_id = j.id" },
+  children: { field: "childCount", sql: "select count(*) from jobs x where x.parent_id = j.id and x.deleted_at is null" },
+};
+
+type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number; childCount?: number };
+
+/** A job row, with its template, creator, node and counts when the read asked for them. */
+export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null } & JobCounts;
 
 type JobSelect = { list: string; join: string; byId: string; byIds: string };
 
@@ -125,6 +139,9 @@ function jobSelect(read: JobColumns): JobSelect {
       list += `, ${columnsOf("WorkerNode", "wn", read.node.columns, "node.")}`;
       join += " left join worker_nodes wn on wn.id = j.node_id";
     }
+    // A dashboard's "how many tasks" for each job of a page: an index lookup per row here, where a
+    // statement of its own would cost a round trip after the page.
+    for (const count of read.counts ?? []) list += `, (${COUNTS[count].sql})::int as "${COUNTS[count].field}"`;
     // One id as an equality, as idIn() says why.
     const from = `select ${list} from jobs j${join} where j.id`;
     select = { list, join, byId: `${from} = $1::uuid`, byIds: `${from} = any($1::uuid[])` };
@@ -152,8 +169,23 @@ export async function jobsById(db: Db, ids: readonly string[], read: JobColumns 
   return jobRows(rows, read);
 }
 
+type JobPageArgs = { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns };
+
 /** A page of the jobs a filter matches, in the order asked for (newest first by default). */
-export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns }): Promise<JobRow[]> {
+export async function pageOfJobs(db: Db, args: JobPageArgs): Promise<JobRow[]> {
+  return (await readPageOfJobs(db, args, false)).rows;
+}
+
+/**
+ * A page of the jobs a filter matches and how many it matches in all, in one statement (the
+ * count runs once, beside the page); an empty page is counted on its own.
+ */
+export async function countedPageOfJobs(db: Db, args: JobPageArgs): Promise<{ rows: JobRow[]; total: number }> {
+  const { rows, total } = await readPageOfJobs(db, args, true);
+  return { rows, total: total ?? (await countJobs(db, args.filter)) };
+}
+
+async function readPageOfJobs(db: Db, args: JobPageArgs, counted: boolean): Promise<{ rows: JobRow[]; total: number | undefined }> {
   const { page } = args;
   const order = args.order ?? defaultJobOrder;
   const ascending = order.direction === "ASC";
@@ -165,22 +197,25 @@ export async function pageOfJobs(db: Db, args: { filter?: JobFilter; order?: Job
     page,
   );
   const p = new SqlParams();
-  const where = jobConditions(args.filter ?? {}, p, "j");
+  const filter = args.filter ?? {};
+  const where = jobConditions(filter, p, "j");
   const read = args.read ?? NO_COLUMNS;
   const { list, join } = jobSelect(read);
+  // An uncorrelated subquery: PostgreSQL runs it once for the statement, not per row.
+  const total = counted ? `, (select count(*) from jobs jc ${whereClause(jobConditions(filter, p, "jc"))})::int as "pageTotal"` : "";
   let from = `jobs j${join}`;
   if (page.after) {
     from += ` join jobs c on c.id = ${p.add(page.after)}::uuid`;
     where.push(comesAfter("j", "c", keys));
   }
-  const rows = await queryRows<JobRow>(
+  const rows = await queryRows<JobRow & { pageTotal?: number }>(
     db,
-    `select ${list} from ${from}
-      ${where.length ? `where ${where.join(" and ")}` : ""}
+    `select ${list}${total} from ${from}
+      ${whereClause(where)}
       order by ${orderBy("j", keys)} limit ${p.add(page.take)}::int`,
     p.values,
   );
-  return inListOrder(jobRows(rows, read), page);
+  return { rows: inListOrder(jobRows(rows, read), page), total: rows[0]?.pageTotal };
 }
 
 /**

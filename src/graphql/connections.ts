@@ -37,9 +37,20 @@ export function countedConnection(description: string) {
   };
 }
 
-/** The connection of a parent's jobs in `list` (a job's children, a template's jobs...), read in one statement for every parent of a page. */
-export async function jobListConnection(parentId: string, list: JobList, args: PothosSchemaTypes.DefaultConnectionArguments, ctx: Context, info: GraphQLResolveInfo) {
+/**
+ * The connection of a parent's jobs in `list` (a job's children, a template's jobs...), read in one
+ * statement for every parent of a page; its totalCount is `counted` when the parent's read counted
+ * it already.
+ */
+export async function jobListConnection(
+  parentId: string,
+  list: JobList,
+  args: PothosSchemaTypes.DefaultConnectionArguments,
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  counted?: number,
+) {
   const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
   const jobs = needsRows(info) ? await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId) : [];
-  return { ...connectionOf(jobs, args, page), count: () => ctx.loaders.jobCount(list).load(parentId) };
+  return { ...connectionOf(jobs, args, page), count: () => counted ?? ctx.loaders.jobCount(list).load(parentId) };
 }

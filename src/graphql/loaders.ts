@@ -57,10 +57,10 @@ function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Arra
   return ids.map((id) => found.get(id) ?? null);
 }
 
-/** What a read of jobs asks for, as a loader's key: its columns and those of what it joins. */
+/** What a read of jobs asks for, as a loader's key: its columns, those of what it joins, what it counts. */
 function readKey(read: JobColumns): unknown[] {
   const sorted = (columns: ReadonlySet<string> | undefined) => columns && [...columns].sort();
-  return [sorted(read.columns), ...[read.template, read.creator, read.node].map((joined) => joined && (sorted(joined.columns) ?? "all"))];
+  return [sorted(read.columns), ...[read.template, read.creator, read.node].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts];
 }
 
 export class Loaders {

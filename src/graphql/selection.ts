@@ -3,7 +3,7 @@
 // and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { scalarFieldsOf, type ModelName } from "../db/rows.js";
-import type { JobColumns } from "../domain/job-reads.js";
+import type { JobColumns, JobCount } from "../domain/job-reads.js";
 
 /**
  * Columns (by Prisma field name) that a GraphQL field of each type reads, for fields that are not
@@ -85,11 +85,41 @@ function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo, into: FieldNo
  * field they leave out still counts, which can only fetch a column too many.
  */
 export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  return new Set(fieldNodesAt(info, path).map((f) => f.name.value));
+}
+
+/** The field nodes selected below the resolving field, at `path` under it, through fragments. */
+function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
   let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   for (const name of path) {
     sets = sets.flatMap((set) => fieldsOf(set, info).filter((f) => f.name.value === name && f.selectionSet).map((f) => f.selectionSet!));
   }
-  return new Set(sets.flatMap((set) => fieldsOf(set, info)).map((f) => f.name.value));
+  return sets.flatMap((set) => fieldsOf(set, info));
+}
+
+/** Arguments that choose a page of a list, not which items it holds: they leave its totalCount as it is. */
+const PAGE_ARGUMENTS = new Set(["first", "last", "after", "before"]);
+
+const JOB_LISTS: ReadonlyArray<[string, JobCount]> = [
+  ["tasks", "tasks"],
+  ["outputs", "outputs"],
+  ["events", "events"],
+  ["children", "children"],
+];
+
+/**
+ * The lists of a job whose totalCount is selected without a filter (children: without deleted
+ * ones), which the read of the job counts in its own statement. The list's resolver takes the
+ * count from the row only when its own arguments filter nothing, so a filtered alias beside an
+ * unfiltered one is still counted by its loader.
+ */
+function countsSelected(fields: FieldNode[], info: GraphQLResolveInfo): JobCount[] {
+  const unfiltered = (f: FieldNode) =>
+    (f.arguments ?? []).every(
+      (a) => PAGE_ARGUMENTS.has(a.name.value) || (a.name.value === "includeDeleted" && a.value.kind === Kind.BOOLEAN && !a.value.value),
+    );
+  const counted = (f: FieldNode) => f.selectionSet !== undefined && fieldsOf(f.selectionSet, info).some((s) => s.name.value === "totalCount");
+  return JOB_LISTS.filter(([name]) => fields.some((f) => f.name.value === name && unfiltered(f) && counted(f))).map(([, count]) => count);
 }
 
 /**
@@ -127,7 +157,8 @@ const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
 
 /**
  * What a field returning jobs needs read (at `path` under it): the job's columns and, when its
- * template, creator or node is selected, theirs too, which the same statement then joins.
+ * template, creator or node is selected, theirs too, which the same statement then joins, and the
+ * counts of its lists that the same statement can give (see countsSelected).
  */
 export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly string[] = []): JobColumns {
   let byPath = jobReads.get(info.fieldNodes);
@@ -135,9 +166,17 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
   const key = path.join(".");
   let read = byPath.get(key);
   if (!read) {
-    const selected = selectedFields(info, path);
+    const fields = fieldNodesAt(info, path);
+    const selected = new Set(fields.map((f) => f.name.value));
     const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, selectedFields(info, [...path, field])) } } : {});
-    read = { columns: columnsFor("Job", selected), ...joined("template", "JobTemplate"), ...joined("creator", "User"), ...joined("node", "WorkerNode") };
+    const counts = countsSelected(fields, info);
+    read = {
+      columns: columnsFor("Job", selected),
+      ...joined("template", "JobTemplate"),
+      ...joined("creator", "User"),
+      ...joined("node", "WorkerNode"),
+      ...(counts.length ? { counts } : {}),
+    };
     byPath.set(key, read);
   }
   return read;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -74,16 +75,38 @@ describe("a nested page of jobs", () => {
     expect(large.statements.length, large.statements.join("\n---\n")).toBeLessThanOrEqual(6);
   });
 
-  it("counts a job's tasks, outputs and events without reading them when only totalCount is asked for", async () => {
+  it("counts a page's jobs and each one's tasks, outputs, events and children in the page's own statement, when only totalCount is asked for", async () => {
     database.counter.reset();
-    const data = await sendText(api, `{ jobs(first: 10) { edges { node { tasks { totalCount } outputs { totalCount } events { totalCount } } } } }`);
+    const data = await sendText(
+      api,
+      `{ jobs(first: 10) { totalCount edges { node { tasks { totalCount } outputs { totalCount } events { totalCount } children { totalCount } } } } }`,
+    );
     const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
-    const nodes = (data.jobs as unknown as { edges: Array<{ node: Record<string, { totalCount: number }>}> }).edges.map((e) => e.node);
-    expect(nodes).toHaveLength(10);
-    for (const node of nodes) expect(node).toEqual({ tasks: { totalCount: 25 }, outputs: { totalCount: 2 }, events: { totalCount: 0 } });
-    // The page of jobs and one count each: no page of tasks, outputs or events.
-    expect(statements, statements.join("\n---\n")).toHaveLength(4);
-    expect(statements.filter((sql) => /count\(\*\)/.test(sql))).toHaveLength(3);
+    const page = data.jobs as unknown as { totalCount: number; edges: Array<{ node: Record<string, { totalCount: number }> }> };
+    expect(page.totalCount).toBe(61);
+    expect(page.edges).toHaveLength(10);
+    for (const { node } of page.edges) expect(node).toEqual({ tasks: { totalCount: 25 }, outputs: { totalCount: 2 }, events: { totalCount: 0 }, children: { totalCount: 0 } });
+    expect(statements, statements.join("\n---\n")).toHaveLength(1);
+  });
+
+  it("counts a filtered list on its own, beside the same list unfiltered, each right", async () => {
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    await database.pool.query(`update tasks set status = 'SUCCEEDED' where job_id = $1 and qsequence < 3`, [job]);
+    const [child] = await createJobs(database.db, (await database.db.job.findUniqueOrThrow({ where: { id: job! } })).templateId, 2, { spec: () => ({ parentId: job! }) });
+    await database.db.job.update({ where: { id: child! }, data: { deletedAt: new Date() } });
+    database.counter.reset();
+    const data = await sendText(
+      api,
+      `query($id: ID!) { job(id: $id) {
+        tasks { totalCount } done: tasks(filter: { status: [SUCCEEDED] }) { totalCount }
+        children { totalCount } all: children(includeDeleted: true) { totalCount } none: children(includeDeleted: false) { totalCount }
+      } }`,
+      { id: encodeGlobalId("Job", job!) },
+    );
+    expect(data.job).toEqual({ tasks: { totalCount: 25 }, done: { totalCount: 3 }, children: { totalCount: 1 }, all: { totalCount: 2 }, none: { totalCount: 1 } });
+    // The job with its unfiltered counts, then the filtered tasks and the children deleted ones included.
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    expect(statements, statements.join("\n---\n")).toHaveLength(3);
   });
 
   it("reads a page of jobs with each one's template, creator and node in one statement", async () => {

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Prisma, Task, User, Workflow } from "../../src/db/generated/prisma/client.js";
 import {
+  countedPageOfJobs,
   countJobsOfParents,
   countOutputsOfJobs,
   countTasksOfJobs,
@@ -386,5 +387,39 @@ describe("lists of jobs that other rows lead to, per parent", () => {
         theirs.map((j) => expect.objectContaining({ id: j.id, name: j.name, templateId: j.templateId, template: j.template, creator: j.creator, node: j.node })),
       );
     }
+  });
+});
+
+describe("counts read with the jobs", () => {
+  it("each job's tasks, outputs, events and children not deleted, in pages, by id and per parent, as Prisma counts them", async () => {
+    await t.db.jobEvent.createMany({ data: jobIds.slice(0, 6).flatMap((jobId, i) => Array.from({ length: i }, (_, v) => ({ jobId, kind: "CREATED" as const, jobVersion: v + 1 }))) });
+    const read = { columns: new Set(["id"]), counts: ["tasks", "outputs", "events", "children"] as const };
+    const expected = async (id: string) => ({
+      id,
+      taskCount: await t.db.task.count({ where: { jobId: id } }),
+      outputCount: await t.db.jobOutput.count({ where: { jobId: id } }),
+      eventCount: await t.db.jobEvent.count({ where: { jobId: id } }),
+      childCount: await t.db.job.count({ where: { parentId: id, deletedAt: null } }),
+    });
+    const page = await pageOfJobs(t.db, { filter: { includeDeleted: true }, order: { field: "NUMBER", direction: "ASC" }, page: { take: 12 }, read });
+    expect(page).toEqual(await Promise.all(page.map((j) => expected(j.id))));
+    expect(new Set(page.map((j) => j.eventCount)).size).toBeGreaterThan(2);
+    expect(page.some((j) => j.childCount! > 0)).toBe(true);
+    expect(await jobsById(t.db, [jobIds[1]!], read)).toEqual([await expected(jobIds[1]!)]);
+    const [first] = (await jobsOfParents(t.db, [jobIds[1]!], { of: "parent" }, { take: 1 }, read)).get(jobIds[1]!)!;
+    expect(first).toEqual(expect.objectContaining(await expected(first!.id)));
+  });
+
+  it("a page and how many jobs its filter matches, in one statement; an empty page counted on its own", async () => {
+    for (const filter of [{}, { status: ["RUNNING" as const] }, { queue: ["gpu"], includeDeleted: true }, { templateName: "train" }]) {
+      const before = t.counter.count;
+      const { rows, total } = await countedPageOfJobs(t.db, { filter, page: { take: 3 } });
+      expect(t.counter.count - before).toBe(1);
+      expect(total).toBe(await countJobs(t.db, filter));
+      expect(ids(rows)).toEqual(ids(await pageOfJobs(t.db, { filter, page: { take: 3 } })));
+    }
+    const last = (await pageOfJobs(t.db, { order: { field: "NUMBER", direction: "DESC" }, page: { take: 1 } }))[0]!;
+    const empty = await countedPageOfJobs(t.db, { order: { field: "NUMBER", direction: "ASC" }, page: { take: 3, after: last.id } });
+    expect(empty).toEqual({ rows: [], total: await countJobs(t.db) });
   });
 });

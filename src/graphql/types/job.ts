@@ -1,11 +1,11 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { pageOfJobs, type JobRow } from "../../domain/job-reads.js";
+import { countedPageOfJobs, pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import { getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { columnsSelected, jobColumnsSelected } from "../selection.js";
+import { columnsSelected, jobColumnsSelected, selectedFields } from "../selection.js";
 import { builder } from "../builder.js";
 import { connectionOf, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
@@ -98,7 +98,8 @@ export const Job = builder.prismaNode("Job", {
         args: {
           includeDeleted: t.arg.boolean({ defaultValue: false, description: "Include soft-deleted children." }),
         },
-        resolve: (job, args, ctx, info) => jobListConnection(job.id, { of: "parent", includeDeleted: args.includeDeleted ?? false }, args, ctx, info),
+        resolve: (job, args, ctx, info) =>
+          jobListConnection(job.id, { of: "parent", includeDeleted: args.includeDeleted ?? false }, args, ctx, info, args.includeDeleted ? undefined : (job as JobRow).childCount),
       },
       countedConnection("A page of child jobs."),
       { description: "One of the child jobs, with its cursor." },
@@ -228,7 +229,9 @@ export const Job = builder.prismaNode("Job", {
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
           const tasks = needsRows(info) ? await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id) : [];
-          return { ...connectionOf(tasks, args, page), count: () => ctx.loaders.taskCount(filter).load(job.id) };
+          // Counted with the job when it was read unfiltered (see countsSelected).
+          const counted = args.filter == null ? (job as JobRow).taskCount : undefined;
+          return { ...connectionOf(tasks, args, page), count: () => counted ?? ctx.loaders.taskCount(filter).load(job.id) };
         },
       },
       countedConnection("A page of tasks of the job."),
@@ -241,7 +244,7 @@ export const Job = builder.prismaNode("Job", {
         resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
           const outputs = needsRows(info) ? await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id) : [];
-          return { ...connectionOf(outputs, args, page), count: () => ctx.loaders.outputCount.load(job.id) };
+          return { ...connectionOf(outputs, args, page), count: () => (job as JobRow).outputCount ?? ctx.loaders.outputCount.load(job.id) };
         },
       },
       countedConnection("A page of outputs of the job."),
@@ -254,7 +257,7 @@ export const Job = builder.prismaNode("Job", {
         resolve: async (job, args, ctx, info) => {
           const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
           const events = needsRows(info) ? await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id) : [];
-          return { ...connectionOf(events, args, page), count: () => ctx.loaders.eventCount.load(job.id) };
+          return { ...connectionOf(events, args, page), count: () => (job as JobRow).eventCount ?? ctx.loaders.eventCount.load(job.id) };
         },
       },
       countedConnection("A page of events of the job."),
@@ -344,7 +347,13 @@ builder.queryFields((t) => ({
         const filter = toJobFilter(args.filter);
         const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
-        const jobs = await pageOfJobs(ctx.db, { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE) });
+        const pageArgs = { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE) };
+        // A page and its totalCount, both asked for, are read together.
+        if (selectedFields(info).has("totalCount") && needsRows(info)) {
+          const { rows, total } = await countedPageOfJobs(ctx.db, pageArgs);
+          return { ...connectionOf(rows, args, page), count: async () => total };
+        }
+        const jobs = needsRows(info) ? await pageOfJobs(ctx.db, pageArgs) : [];
         return { ...connectionOf(jobs, args, page), count: () => countJobs(ctx.db, filter) };
       },
     },
