@@ -8,7 +8,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import type { JobList } from "../domain/job-reads.js";
 import { builder, pageSize } from "./builder.js";
 import type { Context } from "./context.js";
-import { connectionOf, needsRows, pageFromQuery } from "./pages.js";
+import { connectionOf, countOnly, needsRows, pageFromQuery, type Count } from "./pages.js";
 import { jobColumnsSelected } from "./selection.js";
 
 export const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
@@ -20,7 +20,7 @@ export const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor:
 export const EDGE_NODE = ["edges", "node"];
 
 /** A connection whose totalCount is counted only when asked for, by the resolver that made the page. */
-type Counted = { count(): Promise<number> };
+type Counted = { count: Count };
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -50,7 +50,8 @@ export async function jobListConnection(
   info: GraphQLResolveInfo,
   counted?: number,
 ) {
+  const count = () => counted ?? ctx.loaders.jobCount(list).load(parentId);
+  if (!needsRows(info)) return countOnly(count);
   const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
-  const jobs = needsRows(info) ? await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId) : [];
-  return { ...connectionOf(jobs, args, page), count: () => counted ?? ctx.loaders.jobCount(list).load(parentId) };
+  return connectionOf(await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId), args, page, count);
 }

@@ -42,11 +42,14 @@ class Edge<T extends { id: string | bigint }> {
 
 const edgeOf = <T extends { id: string | bigint }>(node: T) => new Edge(node);
 
+/** How a connection's totalCount is counted, when it is asked for. */
+export type Count = () => number | Promise<number>;
+
 /**
  * The connection for `rows`, read for `page` (one row more than it holds, which says whether more
- * follow), with the same hasNextPage and hasPreviousPage as Pothos gives.
+ * follow), with the same hasNextPage and hasPreviousPage as Pothos gives, and its `count`.
  */
-export function connectionOf<T extends { id: string | bigint }>(rows: T[], args: PothosSchemaTypes.DefaultConnectionArguments, page: Page) {
+export function connectionOf<T extends { id: string | bigint }>(rows: T[], args: PothosSchemaTypes.DefaultConnectionArguments, page: Page, count?: Count) {
   const full = rows.length === page.take;
   const backward = args.before != null || args.last != null;
   const kept = full ? (backward ? rows.slice(1) : rows.slice(0, -1)) : rows;
@@ -63,5 +66,16 @@ export function connectionOf<T extends { id: string | bigint }>(rows: T[], args:
         return edges[edges.length - 1]?.cursor ?? null;
       },
     },
+    count,
   };
+}
+
+const NO_PAGE = Object.freeze({ hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null });
+
+/**
+ * A connection asked for its totalCount alone (see needsRows): no page is read or made, since
+ * neither its edges nor its pageInfo will be asked for.
+ */
+export function countOnly(count: Count) {
+  return { edges: [] as never[], pageInfo: NO_PAGE, count };
 }

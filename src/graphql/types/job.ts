@@ -7,7 +7,7 @@ import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, selectedFields } from "../selection.js";
 import { builder } from "../builder.js";
-import { connectionOf, needsRows, pageFromQuery } from "../pages.js";
+import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
@@ -225,13 +225,15 @@ export const Job = builder.prismaNode("Job", {
         resolve: async (job, args, ctx, info) => {
           const { mapTask, ...given } = args.filter ?? {};
           const filter = { ...given, ...(mapTask ? { mapTaskId: mapTask.id } : {}) };
+          // Counted with the job when it was read unfiltered (see countsSelected).
+          const counted = args.filter == null ? (job as JobRow).taskCount : undefined;
+          const count = () => counted ?? ctx.loaders.taskCount(filter).load(job.id);
+          if (!needsRows(info)) return countOnly(count);
           const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
-          const tasks = needsRows(info) ? await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id) : [];
-          // Counted with the job when it was read unfiltered (see countsSelected).
-          const counted = args.filter == null ? (job as JobRow).taskCount : undefined;
-          return { ...connectionOf(tasks, args, page), count: () => counted ?? ctx.loaders.taskCount(filter).load(job.id) };
+          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id);
+          return connectionOf(tasks, args, page, count);
         },
       },
       countedConnection("A page of tasks of the job."),
@@ -242,9 +244,10 @@ export const Job = builder.prismaNode("Job", {
         type: outputPages.ref,
         description: "The job's outputs, by name then type.",
         resolve: async (job, args, ctx, info) => {
+          const count = () => (job as JobRow).outputCount ?? ctx.loaders.outputCount.load(job.id);
+          if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
-          const outputs = needsRows(info) ? await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id) : [];
-          return { ...connectionOf(outputs, args, page), count: () => (job as JobRow).outputCount ?? ctx.loaders.outputCount.load(job.id) };
+          return connectionOf(await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id), args, page, count);
         },
       },
       countedConnection("A page of outputs of the job."),
@@ -255,9 +258,10 @@ export const Job = builder.prismaNode("Job", {
         type: eventPages.ref,
         description: "The job's history, oldest first.",
         resolve: async (job, args, ctx, info) => {
+          const count = () => (job as JobRow).eventCount ?? ctx.loaders.eventCount.load(job.id);
+          if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
-          const events = needsRows(info) ? await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id) : [];
-          return { ...connectionOf(events, args, page), count: () => (job as JobRow).eventCount ?? ctx.loaders.eventCount.load(job.id) };
+          return connectionOf(await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id), args, page, count);
         },
       },
       countedConnection("A page of events of the job."),
@@ -347,14 +351,14 @@ builder.queryFields((t) => ({
         const filter = toJobFilter(args.filter);
         const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
+        if (!needsRows(info)) return countOnly(() => countJobs(ctx.db, filter));
         const pageArgs = { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE) };
         // A page and its totalCount, both asked for, are read together.
-        if (selectedFields(info).has("totalCount") && needsRows(info)) {
+        if (selectedFields(info).has("totalCount")) {
           const { rows, total } = await countedPageOfJobs(ctx.db, pageArgs);
-          return { ...connectionOf(rows, args, page), count: async () => total };
+          return connectionOf(rows, args, page, () => total);
         }
-        const jobs = needsRows(info) ? await pageOfJobs(ctx.db, pageArgs) : [];
-        return { ...connectionOf(jobs, args, page), count: () => countJobs(ctx.db, filter) };
+        return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter));
       },
     },
     countedConnection("A page of jobs."),
