@@ -3,8 +3,8 @@
 // its profile summed up by package and by function (self time). docs/performance.md cites these
 // summaries.
 //
-//   npm run bench:profile -- jobById                 (or nestedPage, filteredList, dashboard, jobDetail)
-//   npm run bench:profile -- jobById postgraphile    (or floor)
+//   npm run bench:profile -- jobById                 (or any other query of bench/reads/queries.ts)
+//   npm run bench:profile -- jobById postgraphile    (or postgraphile5, floor)
 //   npm run bench:profile -- <file>.cpuprofile       sums up a profile kept before
 //
 //   ... --smoke                                      50 jobs, 1 s, nothing kept (the suite runs it)
@@ -21,8 +21,8 @@ import { cpuMs, deadline, root, scratch, smoke } from "./lib.js";
 import { load } from "./reads/load.js";
 import { startPostgres } from "./reads/postgres.js";
 import { bodies, QUERIES, SERVERS, serves, type QueryName, type ServerName } from "./reads/queries.js";
-import { seed } from "./reads/seed.js";
-import { startJobgraph, startPeer } from "./reads/servers.js";
+import { benchIds, seed } from "./reads/seed.js";
+import { startServer } from "./reads/servers.js";
 
 const JOBS = Number(process.env.BENCH_PROFILE_JOBS ?? (smoke ? 50 : 2000));
 const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? (smoke ? 1 : 10));
@@ -90,11 +90,10 @@ async function main() {
   const db = await startPostgres(work.dir);
   try {
     await seed(db.url, JOBS);
-    const { rows } = await db.client.query<{ id: string }>(`/* profileJobIds */ select id::text from jobs order by md5(id::text) limit 1000`);
+    const ids = await benchIds(db.client, 1000);
     process.env.BENCH_GATEWAY_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
-    const server =
-      serverName === "jobgraph" ? await startJobgraph(db.url, 10) : await startPeer(serverName, `${serverName === "floor" ? "floor" : "postgraphile"}-server.ts`, db.url, 10);
-    const requests = bodies(serverName, query, rows.map((r) => r.id));
+    const server = await startServer(serverName, db.url, 10);
+    const requests = bodies(serverName, query, ids);
     if (WARMUP_SECONDS) await load(server.url, server.headers, requests, WARMUP_SECONDS, CONNECTIONS);
     const before = await cpuMs(server.pid);
     const result = await load(server.url, server.headers, requests, SECONDS, CONNECTIONS);
