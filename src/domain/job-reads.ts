@@ -2,7 +2,7 @@
 // tasks and outputs) as plain SQL, batched: a page of 50 jobs with their tasks and outputs is four
 // statements however many jobs it holds. Prisma serves every other read; these return the same rows
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
-import type { Job, JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
+import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, nestUnder, queryRows, type ModelName } from "../db/rows.js";
 import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
@@ -470,15 +470,20 @@ export function outputsByIds(db: Db, ids: readonly string[]): Promise<JobOutput[
   return db.jobOutput.findMany({ where: { id: { in: [...ids] } } });
 }
 
-/** How many outputs each job has, by job id. */
-export async function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
+/** How many rows of `table` each parent has (by `parentColumn`), by parent id. */
+async function countsPerParent(db: Db, table: string, parentColumn: string, parentIds: readonly string[]): Promise<Map<string, number>> {
   const rows = await queryRows<{ jobId: string; count: number }>(
     db,
-    `select o.job_id as "jobId", count(*)::int as count from job_outputs o where o.job_id = any($1::uuid[]) group by o.job_id`,
-    [jobIds],
+    `select r.${parentColumn} as "jobId", count(*)::int as count from ${table} r where r.${parentColumn} = any($1::uuid[]) group by r.${parentColumn}`,
+    [parentIds],
     true,
   );
-  return countsById(jobIds, rows);
+  return countsById(parentIds, rows);
+}
+
+/** How many outputs each job has, by job id. */
+export function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
+  return countsPerParent(db, "job_outputs", "job_id", jobIds);
 }
 
 const EVENT_ORDER: SortKey[] = [{ column: "id", field: "id", nullable: false, ascending: true }];
@@ -489,14 +494,47 @@ export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fiel
 }
 
 /** How many events each job has, by job id. */
-export async function countEventsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await queryRows<{ jobId: string; count: number }>(
-    db,
-    `select e.job_id as "jobId", count(*)::int as count from job_events e where e.job_id = any($1::uuid[]) group by e.job_id`,
-    [jobIds],
-    true,
-  );
-  return countsById(jobIds, rows);
+export function countEventsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, number>> {
+  return countsPerParent(db, "job_events", "job_id", jobIds);
+}
+
+/** A page of each user's API tokens, newest first, by user id. */
+export function tokensOfUsers(db: Db, userIds: readonly string[], page: Page): Promise<Map<string, ApiToken[]>> {
+  return pagesPerParent<ApiToken>(db, userIds, {
+    table: "api_tokens",
+    alias: "r",
+    parentColumn: "user_id",
+    parentField: "userId",
+    select: columnsOf("ApiToken", "r"),
+    keys: [key("createdAt", false), key("id", false)],
+    conditions: () => [],
+    page,
+  });
+}
+
+/** How many API tokens each user has, by user id. */
+export function countTokensOfUsers(db: Db, userIds: readonly string[]): Promise<Map<string, number>> {
+  return countsPerParent(db, "api_tokens", "user_id", userIds);
+}
+
+/** A page of each schedule's ticks, the latest handled first, by schedule id. */
+export function ticksOfSchedules(db: Db, scheduleIds: readonly string[], page: Page): Promise<Map<string, ScheduleTick[]>> {
+  return pagesPerParent<ScheduleTick>(db, scheduleIds, {
+    table: "schedule_ticks",
+    alias: "r",
+    idType: "bigint",
+    parentColumn: "schedule_id",
+    parentField: "scheduleId",
+    select: columnsOf("ScheduleTick", "r"),
+    keys: [key("id", false)],
+    conditions: () => [],
+    page,
+  });
+}
+
+/** How many ticks each schedule has handled, by schedule id. */
+export function countTicksOfSchedules(db: Db, scheduleIds: readonly string[]): Promise<Map<string, number>> {
+  return countsPerParent(db, "schedule_ticks", "schedule_id", scheduleIds);
 }
 
 /** Every attempt at each job, by job id, oldest first. */

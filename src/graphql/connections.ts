@@ -1,5 +1,5 @@
 // The connections served from the batched reads (src/domain/job-reads.ts) rather than through
-// Prisma: pages of jobs, tasks, outputs and events, wherever they hang. Their cursors and page
+// Prisma: pages of jobs, tasks, outputs, events, API tokens and schedule ticks, wherever they hang. Their cursors and page
 // sizes are exactly those of Pothos' Prisma connections (prismaConnectionHelpers), and their rows
 // carry every column a selection needs, so no field declares a `select`: one would make the Prisma
 // plugin fetch each such row again.
@@ -15,6 +15,8 @@ export const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", 
 export const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
 export const outputPages = prismaConnectionHelpers(builder, "JobOutput", { cursor: "id", ...pageSize });
 export const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor: "id", ...pageSize });
+export const tokenPages = prismaConnectionHelpers(builder, "ApiToken", { cursor: "id", ...pageSize });
+export const tickPages = prismaConnectionHelpers(builder, "ScheduleTick", { cursor: "id", ...pageSize });
 
 /** Where a connection's items sit in its selection. */
 export const EDGE_NODE = ["edges", "node"];

@@ -4,13 +4,15 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { JobAttempt, JobEvent, JobOutput, JobTemplate, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
+import type { ApiToken, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
 import { usersByIds } from "../domain/auth.js";
 import { workerNodesByIds } from "../domain/nodes.js";
 import {
   attemptsOfJobs,
   countEventsOfJobs,
   countJobsOfParents,
+  countTicksOfSchedules,
+  countTokensOfUsers,
   lowestUnsucceededSequences,
   countOutputsOfJobs,
   countTasksOfJobs,
@@ -25,6 +27,8 @@ import {
   type JobColumns,
   type JobRow,
   tasksOfJobs,
+  ticksOfSchedules,
+  tokensOfUsers,
   templatesById,
   type Page,
 } from "../domain/job-reads.js";
@@ -123,6 +127,24 @@ export class Loaders {
 
   get eventCount(): DataLoader<string, number> {
     return this.#perJob(["eventCount"], async (ids) => countEventsOfJobs(this.#db, ids));
+  }
+
+  /** A page of each user's API tokens, by user id. */
+  tokens(page: Page): DataLoader<string, ApiToken[]> {
+    return this.#perJob(["tokens", page], (ids) => tokensOfUsers(this.#db, ids, page));
+  }
+
+  get tokenCount(): DataLoader<string, number> {
+    return this.#perJob(["tokenCount"], (ids) => countTokensOfUsers(this.#db, ids));
+  }
+
+  /** A page of each schedule's ticks, by schedule id. */
+  ticks(page: Page): DataLoader<string, ScheduleTick[]> {
+    return this.#perJob(["ticks", page], (ids) => ticksOfSchedules(this.#db, ids, page));
+  }
+
+  get tickCount(): DataLoader<string, number> {
+    return this.#perJob(["tickCount"], (ids) => countTicksOfSchedules(this.#db, ids));
   }
 
   get attempts(): DataLoader<string, JobAttempt[]> {

@@ -62,6 +62,8 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
   User: {},
   WorkerNode: {},
   Workflow: {},
+  ApiToken: {},
+  ScheduleTick: {},
 };
 
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */

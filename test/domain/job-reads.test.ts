@@ -6,6 +6,8 @@ import type { Prisma, Task, User, Workflow } from "../../src/db/generated/prisma
 import {
   countedPageOfJobs,
   countJobsOfParents,
+  countTicksOfSchedules,
+  countTokensOfUsers,
   countOutputsOfJobs,
   countTasksOfJobs,
   jobsById,
@@ -15,6 +17,8 @@ import {
   pageOfJobs,
   rowsById,
   tasksOfJobs,
+  ticksOfSchedules,
+  tokensOfUsers,
   templatesById,
   type Page,
 } from "../../src/domain/job-reads.js";
@@ -421,5 +425,44 @@ describe("counts read with the jobs", () => {
     const last = (await pageOfJobs(t.db, { order: { field: "NUMBER", direction: "DESC" }, page: { take: 1 } }))[0]!;
     const empty = await countedPageOfJobs(t.db, { order: { field: "NUMBER", direction: "ASC" }, page: { take: 3, after: last.id } });
     expect(empty).toEqual({ rows: [], total: await countJobs(t.db) });
+  });
+});
+
+describe("API tokens and schedule ticks, per parent", () => {
+  it("a page of each user's tokens, newest first, and of each schedule's ticks, latest first, walked both ways, are Prisma's", async () => {
+    const users = await Promise.all([1, 2].map(() => createTestUser(t.db)));
+    const at = Date.UTC(2026, 1, 1);
+    for (const [u, user] of users.entries()) {
+      await t.db.apiToken.createMany({
+        data: Array.from({ length: 4 + u }, (_, i) => ({ name: `t${i}`, prefix: `p${u}${i}`, hash: `${u}${i}`.padEnd(64, "f"), userId: user.id, createdAt: new Date(at + Math.floor(i / 2) * 1000) })),
+      });
+    }
+    const userIds = users.map((u) => u.id);
+    for (const userId of userIds) {
+      const reference = (page: Page) => t.db.apiToken.findMany({ where: { userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], ...prismaPage(page) });
+      expect(await walkBothWays(async (page) => (await tokensOfUsers(t.db, userIds, page)).get(userId)!, reference, 2)).toBeGreaterThan(8);
+    }
+    expect(await countTokensOfUsers(t.db, [...userIds, creatorId])).toEqual(new Map([[userIds[0]!, 5], [userIds[1]!, 6], [creatorId, 1]]));
+
+    const schedules = await Promise.all(
+      [1, 2].map((n) => t.db.schedule.create({ data: { name: `ticks ${n}`, cron: "@daily", job: { templateName: "train" }, nextRunAt: new Date(at), creatorId } })),
+    );
+    for (const [s, schedule] of schedules.entries()) {
+      await t.db.scheduleTick.createMany({ data: Array.from({ length: 3 + s }, (_, i) => ({ scheduleId: schedule.id, tickAt: new Date(at + i * 60_000), outcome: "SKIPPED_MISSED" as const })) });
+    }
+    const scheduleIds = schedules.map((s) => s.id);
+    for (const scheduleId of scheduleIds) {
+      // Tick ids are bigints; the walk names rows by their ids as text.
+      const asText = (rows: Array<{ id: bigint }>) => rows.map((r) => ({ id: String(r.id) }));
+      const reference = async (page: Page) => {
+        const { cursor, ...rest } = prismaPage(page);
+        return asText(await t.db.scheduleTick.findMany({ where: { scheduleId }, orderBy: [{ id: "desc" }], ...rest, ...(cursor ? { cursor: { id: BigInt(cursor.id) } } : {}) }));
+      };
+      const walked = await walkBothWays(async (page) => asText((await ticksOfSchedules(t.db, scheduleIds, page)).get(scheduleId)!), reference, 2);
+      expect(walked).toBeGreaterThan(5);
+    }
+    expect(await countTicksOfSchedules(t.db, scheduleIds)).toEqual(new Map([[scheduleIds[0]!, 3], [scheduleIds[1]!, 4]]));
+    const [first] = (await ticksOfSchedules(t.db, [scheduleIds[0]!], { take: 1 })).get(scheduleIds[0]!)!;
+    expect(first).toStrictEqual(await t.db.scheduleTick.findFirst({ where: { scheduleId: scheduleIds[0] }, orderBy: { id: "desc" } }));
   });
 });

@@ -2,7 +2,10 @@
 import { GraphQLError } from "graphql";
 import type { NewJob } from "../../domain/create-job.js";
 import { MAX_NEXT_RUN_TIMES, nextRunTimes } from "../../domain/schedules.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
+import { countedConnection, tickPages } from "../connections.js";
+import { ScheduleTickRef } from "../model-refs.js";
+import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
 import { JobTemplate } from "./job-template.js";
 import "./schedule-tick.js";
@@ -81,14 +84,19 @@ export const Schedule = builder.prismaNode("Schedule", {
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it last changed (a tick moves its next time on)." }),
-    ticks: t.relatedConnection("ticks", {
-      cursor: "id",
-      ...pageSize,
-      totalCount: true,
-      description: "The ticks it has handled, the latest handled first: each with the job it made, or why it made none.",
-      query: () => ({ orderBy: [{ id: "desc" }] }),
-    },
-      { description: "A page of a schedule's ticks." },
-      { description: "One of the schedule's ticks, with its cursor." }),
+    ticks: t.connection(
+      {
+        type: ScheduleTickRef,
+        description: "The ticks it has handled, the latest handled first: each with the job it made, or why it made none.",
+        resolve: async (schedule, args, ctx, info) => {
+          const count = () => ctx.loaders.tickCount.load(schedule.id);
+          if (!needsRows(info)) return countOnly(count);
+          const page = pageFromQuery(tickPages.getQuery(args, ctx, () => true));
+          return connectionOf(await ctx.loaders.ticks(page).load(schedule.id), args, page, count);
+        },
+      },
+      countedConnection("A page of a schedule's ticks."),
+      { description: "One of the schedule's ticks, with its cursor." },
+    ),
   }),
 });

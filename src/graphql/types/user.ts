@@ -1,6 +1,9 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
 import { countUsers, createUser, listUsers } from "../../domain/auth.js";
 import { builder, pageSize } from "../builder.js";
+import { countedConnection, tokenPages } from "../connections.js";
+import { ApiTokenRef } from "../model-refs.js";
+import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { UserRoleEnum } from "./enums.js";
@@ -20,17 +23,19 @@ export const User = builder.prismaNode("User", {
     }),
     role: t.expose("role", { type: UserRoleEnum, description: "What the user may do." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user was created." }),
-    tokens: t.relatedConnection(
-      "tokens",
+    tokens: t.connection(
       {
-        cursor: "id",
-        ...pageSize,
-        totalCount: true,
+        type: ApiTokenRef,
         description: "The user's API tokens, newest first; visible to the user and to admins.",
         authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
-        query: () => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+        resolve: async (user, args, ctx, info) => {
+          const count = () => ctx.loaders.tokenCount.load(user.id);
+          if (!needsRows(info)) return countOnly(count);
+          const page = pageFromQuery(tokenPages.getQuery(args, ctx, () => true));
+          return connectionOf(await ctx.loaders.tokens(page).load(user.id), args, page, count);
+        },
       },
-      { description: "A page of API tokens." },
+      countedConnection("A page of API tokens."),
       { description: "One API token, with its cursor." },
     ),
   }),
