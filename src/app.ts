@@ -29,6 +29,7 @@ import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
+import { useLeanSubscribe } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
@@ -334,6 +335,7 @@ export function buildApp({
       useWakeAfterMutations(events),
       useQueryCosts(costs),
       useCompiledQueries(compiled),
+      useLeanSubscribe(),
       documents.plugin(),
     ],
   });
