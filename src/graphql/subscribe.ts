@@ -21,16 +21,16 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly args: ExecutionArgs,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    let event: IteratorResult<unknown>;
-    try {
-      event = await this.source.next();
-    } catch (error) {
-      // As yoga's executor reports it: an error of the operation, not of a field.
-      const operation = getOperationAST(this.args.document, this.args.operationName);
-      throw locatedError(error, operation ? [operation] : undefined);
-    }
-    return this.executed(event);
+  // Not an async function: one waiting in every idle subscription would keep a suspended frame.
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then(
+      (event) => this.executed(event),
+      (error: unknown) => {
+        // As yoga's executor reports it: an error of the operation, not of a field.
+        const operation = getOperationAST(this.args.document, this.args.operationName);
+        throw locatedError(error, operation ? [operation] : undefined);
+      },
+    );
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
