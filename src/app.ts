@@ -91,6 +91,8 @@ type ServerContext = {
 export type App = {
   yoga: ReturnType<typeof createYoga<ServerContext, Context>>;
   server: Server;
+  /** This instance's job event stream, which its subscriptions listen to. */
+  events: EventStream;
   /** Listens on host:port (port 0 picks a free one); resolves to the address in use. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Stops accepting connections and waits for open requests to end. */
@@ -420,6 +422,7 @@ export function buildApp({
   return {
     yoga,
     server,
+    events,
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
       ticker.start();
