@@ -29,6 +29,7 @@ import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
+import { useLeanSubscribe } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
@@ -90,6 +91,8 @@ type ServerContext = {
 export type App = {
   yoga: ReturnType<typeof createYoga<ServerContext, Context>>;
   server: Server;
+  /** This instance's job event stream, which its subscriptions listen to. */
+  events: EventStream;
   /** Listens on host:port (port 0 picks a free one); resolves to the address in use. */
   start(port: number, host?: string): Promise<AddressInfo>;
   /** Stops accepting connections and waits for open requests to end. */
@@ -334,6 +337,7 @@ export function buildApp({
       useWakeAfterMutations(events),
       useQueryCosts(costs),
       useCompiledQueries(compiled),
+      useLeanSubscribe(),
       documents.plugin(),
     ],
   });
@@ -418,6 +422,7 @@ export function buildApp({
   return {
     yoga,
     server,
+    events,
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
       ticker.start();

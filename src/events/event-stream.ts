@@ -121,6 +121,9 @@ async function currentPosition(db: Db): Promise<Position> {
 
 export type Listener = (events: StreamEvent[]) => void;
 
+/** What watches one job's events (src/events/watch.ts): called for each of them, in stream order. */
+export type JobListener = { receive(event: StreamEvent): void };
+
 export type EventStreamOptions = {
   db: Db;
   /** A connection string for the LISTEN connection; without it, only local wake-ups and the poll. */
@@ -134,6 +137,12 @@ export class EventStream {
   /** Behind the last event handed out; null until the stream has started. */
   private position: Position | null = null;
   private readonly listeners = new Set<Listener>();
+  /**
+   * Listeners of one job each, by job: an event reaches only its own job's. A subscription to a
+   * job costs one entry here rather than a listener of every event that looks at each (with tens
+   * of thousands of subscribers, most of the work of every wake-up).
+   */
+  private readonly jobListeners = new Map<string, Set<JobListener>>();
   private readonly logListeners = new Set<(jobId: string) => void>();
   private reading: Promise<void> | undefined;
   private again = false;
@@ -173,6 +182,28 @@ export class EventStream {
     await this.ensureStarted();
     this.listeners.add(listener);
     return { position: this.position ?? ORIGIN, unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  /**
+   * Registers a listener for the events of one job from now on (as `subscribe` does for every
+   * event, and starting the stream likewise); `unwatchJob` unregisters it.
+   */
+  async watchJob(jobId: string, listener: JobListener): Promise<void> {
+    await this.ensureStarted();
+    let listeners = this.jobListeners.get(jobId);
+    if (!listeners) this.jobListeners.set(jobId, (listeners = new Set()));
+    listeners.add(listener);
+  }
+
+  unwatchJob(jobId: string, listener: JobListener): void {
+    const listeners = this.jobListeners.get(jobId);
+    if (!listeners?.delete(listener) || listeners.size) return;
+    this.jobListeners.delete(jobId);
+  }
+
+  /** How many listeners this instance holds: of every event, and of one job's (by job). */
+  listenerCounts(): { all: number; jobs: Map<string, number> } {
+    return { all: this.listeners.size, jobs: new Map([...this.jobListeners].map(([jobId, listeners]) => [jobId, listeners.size])) };
   }
 
   private starting: Promise<void> | undefined;
@@ -292,10 +323,18 @@ export class EventStream {
         const last = events.at(-1)!;
         this.position = decodeCursor(last.cursor);
         for (const listener of this.listeners) listener(events);
+        if (this.jobListeners.size) this.toJobListeners(events);
         if (events.length < BATCH) return;
       }
     } catch {
       // The database is away; the poll tries again, from the same position.
+    }
+  }
+
+  private toJobListeners(events: StreamEvent[]): void {
+    for (const event of events) {
+      const listeners = event.jobId === null ? undefined : this.jobListeners.get(event.jobId);
+      if (listeners) for (const listener of listeners) listener.receive(event);
     }
   }
 

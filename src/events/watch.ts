@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { allJobIdsMatching, jobIdsMatching } from "../domain/job-filter.js";
 import type { JobFilter } from "../domain/jobs.js";
-import { decodeCursor, readEvents, type EventStream, type Position, type StreamEvent } from "./event-stream.js";
+import { decodeCursor, readEvents, type EventStream, type JobListener, type Position, type StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
 
 /** The job as it was when a subscription started; null when there is no such job. */
@@ -19,44 +19,82 @@ const TERMINAL: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED
 /** Whether a job in this status (or moved to it by this event) has finished, and so will change no more by itself. */
 export const isTerminal = (status: string | null | undefined) => status != null && TERMINAL.has(status);
 
+type WatchOptions = { only?: (e: StreamEvent) => boolean; untilFinished?: boolean };
+
+/**
+ * One subscriber of one job: the stream's listener for that job and the subscriber's queue in one
+ * object, its behaviour on the prototype, so that an idle subscriber costs this object and its
+ * waiting read, and nothing per event of other jobs (see EventStream.watchJob).
+ */
+class JobWatch extends SubscriberQueue<Update> implements JobListener {
+  /** The job's version up to which events are known (the initial state's); null until it was read. */
+  private seen: number | null = null;
+  /** Events that arrived while the initial state was being read. */
+  private early: StreamEvent[] | undefined;
+  private registered = false;
+
+  constructor(
+    private readonly stream: EventStream,
+    private readonly jobId: string,
+    private readonly options: WatchOptions,
+  ) {
+    super(1000);
+  }
+
+  async start(db: Db): Promise<void> {
+    await this.stream.watchJob(this.jobId, this);
+    this.registered = true;
+    let job;
+    try {
+      job = await db.job.findUnique({ where: { id: this.jobId }, select: { version: true, status: true, progress: true, progressDetail: true, updatedAt: true } });
+    } catch (error) {
+      // The subscription fails; the stream must not keep feeding it.
+      this.close();
+      throw error;
+    }
+    this.seen = job?.version ?? 0;
+    this.push({ item: { initial: true, state: job && { status: job.status, progress: job.progress, progressDetail: job.progressDetail, updatedAt: job.updatedAt } } });
+    if (this.options.untilFinished && isTerminal(job?.status)) this.close();
+    const early = this.early;
+    this.early = undefined;
+    for (const event of early ?? []) this.accept(event);
+  }
+
+  receive(event: StreamEvent): void {
+    if (this.seen === null) (this.early ??= []).push(event);
+    else this.accept(event);
+  }
+
+  private accept(event: StreamEvent): void {
+    if (event.kind === "HARD_DELETED") return this.close();
+    if (event.jobVersion <= this.seen!) return;
+    this.seen = event.jobVersion;
+    if (!this.options.only || this.options.only(event)) {
+      this.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: "progress" } : {}) });
+    }
+    if (this.options.untilFinished && isTerminal(event.toStatus)) this.close();
+  }
+
+  protected override closed(): void {
+    if (this.registered) this.stream.unwatchJob(this.jobId, this);
+  }
+}
+
+const NO_OPTIONS: WatchOptions = {};
+
 /**
  * Events of one job (or of its tasks), after an initial marker with the job's state; ends when the
  * job is hard-deleted, and, with `untilFinished`, once it has finished (at once if it already has).
  * The initial state is the job at its version when the subscription starts, so only events of
  * later versions follow (the stream may still be delivering older ones when a client subscribes).
  */
-export async function watchJob(
-  stream: EventStream,
-  db: Db,
-  jobId: string,
-  options: { only?: (e: StreamEvent) => boolean; untilFinished?: boolean } = {},
-): Promise<AsyncIterable<Update>> {
-  const queue = new SubscriberQueue<Update>(1000, () => unsubscribe());
-  let seen: number | null = null;
-  const early: StreamEvent[] = [];
-  const accept = (event: StreamEvent) => {
-    if (event.jobId !== jobId) return;
-    if (event.kind === "HARD_DELETED") return queue.close();
-    if (event.jobVersion <= seen!) return;
-    seen = event.jobVersion;
-    if (!options.only || options.only(event)) {
-      queue.push({ item: event, ...(event.kind === "PROGRESS" ? { replaceableKey: `progress:${jobId}` } : {}) });
-    }
-    if (options.untilFinished && isTerminal(event.toStatus)) queue.close();
-  };
-  const { unsubscribe } = await stream.subscribe((events) => {
-    for (const event of events) {
-      if (seen === null) early.push(event);
-      else accept(event);
-    }
-  });
-  const job = await db.job.findUnique({ where: { id: jobId }, select: { version: true, status: true, progress: true, progressDetail: true, updatedAt: true } });
-  seen = job?.version ?? 0;
-  queue.push({ item: { initial: true, state: job && { status: job.status, progress: job.progress, progressDetail: job.progressDetail, updatedAt: job.updatedAt } } });
-  if (options.untilFinished && isTerminal(job?.status)) queue.close();
-  for (const event of early.splice(0)) accept(event);
-  return queue;
+export async function watchJob(stream: EventStream, db: Db, jobId: string, options: WatchOptions = NO_OPTIONS): Promise<AsyncIterable<Update>> {
+  const watch = new JobWatch(stream, jobId, options);
+  await watch.start(db);
+  return watch;
 }
+
+const PROGRESS_OPTIONS: WatchOptions = { only: (e) => e.kind === "PROGRESS" || e.toStatus !== null, untilFinished: true };
 
 /**
  * Progress reports of one job, and its state changes, at most one report per `minIntervalMs`:
@@ -70,7 +108,7 @@ export async function watchProgress(
   jobId: string,
   minIntervalMs: number,
 ): Promise<AsyncIterable<Update>> {
-  const source = await watchJob(stream, db, jobId, { only: (e) => e.kind === "PROGRESS" || e.toStatus !== null, untilFinished: true });
+  const source = await watchJob(stream, db, jobId, PROGRESS_OPTIONS);
   if (minIntervalMs <= 0) return source;
   const out = new SubscriberQueue<Update>(1000);
   let lastSent = 0;

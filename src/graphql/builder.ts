@@ -11,6 +11,7 @@ import type PrismaTypes from "../db/generated/pothos-types.js";
 import { isAdmin } from "../domain/principal.js";
 import { getDatamodel } from "../db/generated/pothos-types.js";
 import type { FileUpload } from "../http/request-bodies.js";
+import type { Principal } from "../domain/principal.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
 import { costChecked } from "./query-cost.js";
@@ -57,6 +58,30 @@ function fieldComplexity(args: Record<string, unknown>, ctx: Context, field: { t
   return { field: 1, multiplier: 1 };
 }
 
+type Scopes = { authenticated: boolean; admin: boolean; self: (userId: string) => boolean; selfNode: (nodeId: string) => boolean };
+
+const scopesByViewer = new WeakMap<Principal, Scopes>();
+
+/**
+ * The auth scopes of a viewer, made once per principal rather than once per request: a
+ * subscription keeps its request's scopes for as long as it runs, and a socket may carry thousands
+ * of them for one principal (remembered principals are shared, see src/domain/auth.ts).
+ */
+function scopesOf(viewer: Principal | null): Scopes {
+  if (!viewer) return { authenticated: false, admin: false, self: () => false, selfNode: () => false };
+  let scopes = scopesByViewer.get(viewer);
+  if (!scopes) {
+    scopes = {
+      authenticated: true,
+      admin: isAdmin(viewer),
+      self: (userId) => viewer.kind === "USER" && viewer.userId === userId,
+      selfNode: (nodeId) => viewer.kind === "NODE" && viewer.nodeId === nodeId,
+    };
+    scopesByViewer.set(viewer, scopes);
+  }
+  return scopes;
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -92,12 +117,7 @@ export const builder = new SchemaBuilder<{
       }),
   },
   scopeAuth: {
-    authScopes: (ctx) => ({
-      authenticated: ctx.viewer !== null,
-      admin: isAdmin(ctx.viewer),
-      self: (userId) => ctx.viewer?.kind === "USER" && ctx.viewer.userId === userId,
-      selfNode: (nodeId) => ctx.viewer?.kind === "NODE" && ctx.viewer.nodeId === nodeId,
-    }),
+    authScopes: (ctx) => scopesOf(ctx.viewer),
     // Refusals of reads are GraphQL errors with a stable code; mutations refuse with ForbiddenError
     // members of their result unions, raised by the domain.
     unauthorizedError: () =>

@@ -70,8 +70,11 @@ function readKey(read: JobColumns): unknown[] {
 export class Loaders {
   #db: Db;
   #template?: DataLoader<string, JobTemplate | null>;
-  /** Loaders of pages and counts, one per distinct set of arguments. */
-  #keyed = new Map<string, DataLoader<unknown, unknown>>();
+  /**
+   * Loaders of pages and counts, one per distinct set of arguments; made at the first, as most
+   * subscriptions (which keep their context) never load anything.
+   */
+  #keyed: Map<string, DataLoader<unknown, unknown>> | undefined;
 
   constructor(db: Db) {
     this.#db = db;
@@ -276,10 +279,11 @@ export class Loaders {
       name = JSON.stringify(key, bigintsAsText);
       if (owner) keyNames.set(owner, name);
     }
-    let loader = this.#keyed.get(name) as DataLoader<K, T> | undefined;
+    const keyed = (this.#keyed ??= new Map());
+    let loader = keyed.get(name) as DataLoader<K, T> | undefined;
     if (!loader) {
       loader = new DataLoader<K, T>(load, OPTIONS);
-      this.#keyed.set(name, loader as DataLoader<unknown, unknown>);
+      keyed.set(name, loader as DataLoader<unknown, unknown>);
     }
     return loader;
   }

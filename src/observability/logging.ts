@@ -13,7 +13,7 @@ import type { LaneRequest } from "../http/fast-lane.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { Principal } from "../domain/principal.js";
 import type { Logger } from "./logger.js";
-import { bindLog, describeError, logOf, requestIdFrom, RequestLog, viewerFields, wasLogged } from "./request-log.js";
+import { bindLog, describeError, isSecret, logOf, requestIdFrom, RequestLog, viewerFields, wasLogged } from "./request-log.js";
 
 /** The logger yoga reports through (its masked errors above all). */
 export type YogaLogger = Record<"debug" | "info" | "warn" | "error", (...args: unknown[]) => void>;
@@ -24,7 +24,7 @@ const QUIET_PATHS = new Set(["/health", "/ready", "/metrics"]);
 /** A GraphQL context of either transport: HTTP requests have `request`. */
 type AnyContext = { request?: Request; viewer?: Principal | null };
 
-type Socket = { logger: Logger; openedAt: number; operations: Map<string, RequestLog> };
+type Socket = { logger: Logger; openedAt: number; operations: Map<string, RequestLog>; secrets: readonly string[] };
 
 /** graphql-ws' per-socket context, as far as the logs need it. */
 type SocketContext = { connectionParams?: Readonly<Record<string, unknown>> };
@@ -40,6 +40,29 @@ function requestCompleted(log: RequestLog, method: string, path: string, status:
 
 function text(args: unknown[]): string {
   return args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+}
+
+/** A WebSocket subscription's results note their errors in the operation's log, found by its context. */
+const SOCKET_STREAM = {
+  onNext: ({ args, result }: { args: { contextValue: unknown }; result: unknown }) => logOf(args.contextValue as object)?.noteResult((result as ExecutionResult).errors),
+};
+
+const SOCKET_SUBSCRIPTION = {
+  onSubscribeResult: ({ args, result }: { args: { contextValue: unknown }; result: ExecutionResult | AsyncIterable<unknown> }) => {
+    if (isAsyncIterable(result)) return SOCKET_STREAM;
+    logOf(args.contextValue as object)?.noteResult(result.errors);
+    return undefined;
+  },
+};
+
+/** The secrets a WebSocket's connection_init carried: its Authorization value, and the token in it. */
+function socketSecrets(socket: SocketContext): string[] {
+  const secrets: string[] = [];
+  for (const [key, value] of Object.entries(socket.connectionParams ?? {})) {
+    if (key.toLowerCase() !== "authorization" || typeof value !== "string") continue;
+    for (const secret of [value, bearerSecret(value)]) if (isSecret(secret)) secrets.push(secret);
+  }
+  return secrets;
 }
 
 export class RequestLogging {
@@ -97,20 +120,19 @@ export class RequestLogging {
         const log = logOf(context);
         if (!log) return;
         log.viewer = context.viewer ?? null;
-        // A WebSocket operation logs its start and end through graphql-ws' hooks (see below).
-        const overHttp = context.request !== undefined;
+        // A WebSocket operation logs its start and end through graphql-ws' hooks (see below); its
+        // hooks here are shared by every such operation, which may be tens of thousands at once.
+        if (context.request === undefined) return SOCKET_SUBSCRIPTION;
         return {
           onSubscribeResult: ({ result }) => {
             if (!isAsyncIterable(result)) {
               log.noteResult(result.errors);
               return;
             }
-            if (overHttp) log.logger.info({ ...log.operationFields(), viewer: log.viewer && viewerFields(log.viewer) }, "subscription started");
+            log.logger.info({ ...log.operationFields(), viewer: log.viewer && viewerFields(log.viewer) }, "subscription started");
             return {
               onNext: ({ result: next }) => log.noteResult((next as ExecutionResult).errors),
-              onEnd: () => {
-                if (overHttp) log.logger.info(log.summary(), "subscription ended");
-              },
+              onEnd: () => log.logger.info(log.summary(), "subscription ended"),
             };
           },
         };
@@ -194,7 +216,7 @@ export class RequestLogging {
   socketOpened(socket: SocketContext, upgrade: IncomingMessage, viewer: Principal | null): void {
     const header = upgrade.headers["x-request-id"];
     const logger = this.logger.child({ connectionId: requestIdFrom(typeof header === "string" ? header : undefined) });
-    this.sockets.set(socket, { logger, openedAt: performance.now(), operations: new Map() });
+    this.sockets.set(socket, { logger, openedAt: performance.now(), operations: new Map(), secrets: socketSecrets(socket) });
     if (viewer) logger.info({ viewer: viewerFields(viewer) }, "websocket connected");
     else logger.info({ outcome: "refused" }, "websocket refused");
   }
@@ -212,13 +234,8 @@ export class RequestLogging {
    */
   operationReceived(socket: SocketContext, id: string, variables: unknown, context: object): void {
     const entry = this.sockets.get(socket);
-    const log = new RequestLog(entry?.logger ?? this.logger, requestIdFrom(undefined), { operationId: id });
-    for (const [key, value] of Object.entries(socket.connectionParams ?? {})) {
-      if (key.toLowerCase() === "authorization" && typeof value === "string") {
-        log.addSecret(value);
-        log.addSecret(bearerSecret(value));
-      }
-    }
+    const log = new RequestLog(entry?.logger ?? this.logger, undefined, { operationId: id });
+    log.shareSecrets(entry?.secrets ?? socketSecrets(socket));
     log.addSecretsOf(variables);
     entry?.operations.set(id, log);
     bindLog(context, log);
@@ -229,7 +246,8 @@ export class RequestLogging {
     const log = this.sockets.get(socket)?.operations.get(id);
     if (!log) return;
     log.viewer = viewer;
-    log.logger.info({ ...log.operationFields(), viewer: viewer && viewerFields(viewer) }, "operation started");
+    // Not even the operation's logger is made unless the line is written: a subscription keeps it.
+    if (log.logs("info")) log.logger.info({ ...log.operationFields(), viewer: viewer && viewerFields(viewer) }, "operation started");
   }
 
   /** The operation was refused before it ran (a bad document, a revoked token): it ends here. */
@@ -254,7 +272,7 @@ export class RequestLogging {
     const log = operations?.get(id);
     if (!log) return;
     operations!.delete(id);
-    log.logger.info(log.summary(), "operation completed");
+    if (log.logs("info")) log.logger.info(log.summary(), "operation completed");
   }
 
 }

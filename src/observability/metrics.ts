@@ -252,6 +252,20 @@ export class Metrics {
   /** Which documents validated (for the labels), open subscriptions, and errors by code. */
   private counting(): Plugin {
     const countStreamErrors = { onNext: ({ result }: { result: unknown }) => this.countErrors((result as ExecutionResult).errors) };
+    const subscribedOver = (transport: "http" | "websocket") => {
+      const stream = { ...countStreamErrors, onEnd: () => this.subscriptions.dec({ transport }) };
+      return {
+        onSubscribeResult: ({ result }: { result: ExecutionResult | AsyncIterable<unknown> }) => {
+          if (!isAsyncIterable(result)) {
+            if (transport === "websocket") this.countErrors(result.errors);
+            return;
+          }
+          this.subscriptions.inc({ transport });
+          return stream;
+        },
+      };
+    };
+    const subscribed = { http: subscribedOver("http"), websocket: subscribedOver("websocket") };
     return {
       onValidate:
         ({ params }) =>
@@ -269,19 +283,9 @@ export class Metrics {
           },
         };
       },
-      onSubscribe: ({ args }) => {
-        const transport = (args.contextValue as { request?: Request }).request ? "http" : "websocket";
-        return {
-          onSubscribeResult: ({ result }) => {
-            if (!isAsyncIterable(result)) {
-              if (transport === "websocket") this.countErrors(result.errors);
-              return;
-            }
-            this.subscriptions.inc({ transport });
-            return { ...countStreamErrors, onEnd: () => this.subscriptions.dec({ transport }) };
-          },
-        };
-      },
+      // The same hooks for every subscription of a transport: an instance may hold tens of
+      // thousands of subscriptions, and none needs anything of its own here.
+      onSubscribe: ({ args }) => ((args.contextValue as { request?: Request }).request ? subscribed.http : subscribed.websocket),
       onResultProcess: ({ result }) => {
         if (isAsyncIterable(result)) return;
         for (const single of Array.isArray(result) ? result : [result]) this.countErrors(single.errors);

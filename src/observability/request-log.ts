@@ -69,6 +69,12 @@ export function wasLogged(error: unknown): boolean {
   return typeof error === "object" && error !== null && (logged.has(error) || logged.has((error as GraphQLError).originalError ?? error));
 }
 
+/** Whether a value is worth cutting out of messages as a secret. */
+export function isSecret(value: string | null | undefined): value is string {
+  // Very short values would cut ordinary words out of messages; no real secret is that short.
+  return !!value && value.length >= 8;
+}
+
 export class RequestLog {
   #logger: Logger | undefined;
   readonly #parent: Logger;
@@ -76,17 +82,33 @@ export class RequestLog {
   viewer: Principal | null = null;
   operationName: string | undefined;
   operationType: string | undefined;
-  private readonly codes = new Set<string>();
-  private readonly secrets = new Set<string>();
+  // Made when first needed: a WebSocket subscription keeps its log for as long as it runs.
+  private codes: Set<string> | undefined;
+  private secrets: Set<string> | undefined;
+
+  #requestId: string | undefined;
+  /** Secrets shared with other requests (those of the WebSocket an operation came on). */
+  #sharedSecrets: readonly string[] = [];
 
   constructor(
     parent: Logger,
-    readonly requestId: string,
+    /** Undefined: one is made when first asked for (a WebSocket operation may never log a line). */
+    requestId: string | undefined,
     bindings: Record<string, unknown> = {},
     readonly startedAt = performance.now(),
   ) {
     this.#parent = parent;
+    this.#requestId = requestId;
     this.#bindings = bindings;
+  }
+
+  get requestId(): string {
+    return (this.#requestId ??= requestIdFrom(undefined));
+  }
+
+  /** Remembers secrets this request shares with others, without a copy of its own. */
+  shareSecrets(secrets: readonly string[]): void {
+    this.#sharedSecrets = secrets;
   }
 
   /** The request's logger, which puts its id on every line; made when first needed, as most requests log one line or none. */
@@ -101,8 +123,7 @@ export class RequestLog {
 
   /** Remembers a secret this request carries (a bearer token, a lease token variable). */
   addSecret(value: string | null | undefined): void {
-    // Very short values would cut ordinary words out of messages; no real secret is that short.
-    if (value && value.length >= 8) this.secrets.add(value);
+    if (isSecret(value)) (this.secrets ??= new Set()).add(value);
   }
 
   /**
@@ -132,11 +153,11 @@ export class RequestLog {
   }
 
   noteErrors(errors: readonly GraphQLError[] | undefined): void {
-    for (const error of errors ?? []) this.codes.add(errorCode(error));
+    for (const error of errors ?? []) this.noteCode(errorCode(error));
   }
 
   noteCode(code: string): void {
-    this.codes.add(code);
+    (this.codes ??= new Set()).add(code);
   }
 
   /** Which operation, if known. */
@@ -149,20 +170,21 @@ export class RequestLog {
    * with their codes (an HTTP status of 400 or more counts as an error too).
    */
   summary(status?: number): Record<string, unknown> {
-    const failed = this.codes.size > 0 || (status !== undefined && status >= 400);
+    const failed = (this.codes?.size ?? 0) > 0 || (status !== undefined && status >= 400);
     return {
       ...this.operationFields(),
       viewer: this.viewer ? viewerFields(this.viewer) : null,
       durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
       outcome: failed ? "errors" : "ok",
-      ...(this.codes.size ? { errors: [...this.codes] } : {}),
+      ...(this.codes?.size ? { errors: [...this.codes] } : {}),
     };
   }
 
   /** Text with this request's secrets cut out. */
   scrub(text: string): string {
     let scrubbed = text;
-    for (const secret of this.secrets) scrubbed = scrubbed.split(secret).join("[redacted]");
+    for (const secret of this.#sharedSecrets) scrubbed = scrubbed.split(secret).join("[redacted]");
+    for (const secret of this.secrets ?? []) scrubbed = scrubbed.split(secret).join("[redacted]");
     return scrubbed;
   }
 

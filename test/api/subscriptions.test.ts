@@ -453,6 +453,40 @@ describe("subscriptions with real clients", () => {
     expect(changed.filter((m) => m.jobUpdated?.status === "CANCELLED")).toHaveLength(1000);
   });
 
+  it("subscriptions to a job share the stream's listener of that job: each event reaches only its own job's subscribers", { timeout: 60_000 }, async () => {
+    const [watched, unwatched] = (await queuedJobs(2)) as [string, string];
+    const before = api.app.events.listenerCounts();
+    // Over several sockets, as dashboards would watch: many subscriptions to one job, a few to another.
+    const sockets = Array.from({ length: 4 }, () => clients.connect());
+    const feeds = sockets.flatMap((client) => Array.from({ length: 25 }, () => clients.subscribe(client, JobProgress, { id: watched })));
+    const others = sockets.map((client) => clients.subscribe(client, JobProgress, { id: unwatched }));
+    await Promise.all([...feeds, ...others].map((feed) => feed.next()));
+
+    // One entry per subscription in each job's set, and no listener of every event added.
+    const open = api.app.events.listenerCounts();
+    expect(open.all).toBe(before.all);
+    expect(open.jobs.get(jobUuid(watched))).toBe(100);
+    expect(open.jobs.get(jobUuid(unwatched))).toBe(4);
+
+    // Reported through the other instance: each subscriber of the job receives it once, the other job's none.
+    const work = worker(other, node, watched);
+    await work.acquire();
+    await work.start();
+    await work.report(0.5, { step: "half" });
+    for (const feed of feeds) {
+      const [acquired, started, reported] = await feed.take(3);
+      expect([acquired!.jobProgress.status, started!.jobProgress.status, reported!.jobProgress]).toMatchObject(["ACQUIRED", "RUNNING", { kind: "PROGRESS", progress: 0.5, detail: { step: "half" } }]);
+    }
+    await Promise.all(others.map((feed) => feed.quiet()));
+
+    // A finished job completes its subscriptions, and the job's set goes with them.
+    await work.finish();
+    await Promise.all(feeds.map((feed) => feed.until(() => feed.messages.some((m) => m.jobProgress.status === "SUCCEEDED"), "SUCCEEDED")));
+    await expect.poll(() => api.app.events.listenerCounts().jobs.has(jobUuid(watched))).toBe(false);
+    for (const feed of others) feed.stop();
+    await expect.poll(() => api.app.events.listenerCounts().jobs.has(jobUuid(unwatched))).toBe(false);
+  });
+
   it("taskUpdated sends the tasks, then a task when it starts, then all of them when tasks are added", async () => {
     const { createJob } = await api.query(Create, {
       input: { templateName: "train", inputs: [{ name: "dataset", value: "s3://d" }], tasks: [{ name: "prepare" }, { name: "render", sequence: 1 }] },
