@@ -23,7 +23,7 @@ import { cpuMs, postgresCpuMs } from "../lib.js";
 export type Target = { url: string; token: string; pid: number; postmasterPid: number | null; db: pg.Client };
 
 /** Codes of the gateway's refusals of a document over its limits: a document refused is the generator's bug. */
-const REFUSALS = new Set(["QUERY_TOO_COSTLY", "PAGE_SIZE_EXCEEDED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"]);
+const REFUSALS = new Set(["QUERY_TOO_COSTLY", "PAGE_SIZE_EXCEEDED", "GRAPHQL_VALIDATION_FAILED"]);
 
 export class Refused extends Error {}
 

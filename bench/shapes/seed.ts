@@ -1,5 +1,5 @@
 // The random-shapes benchmark's data: the read benchmark's (bench/reads/seed.ts: users, nodes,
-// templates, jobs, tasks, outputs) and what its documents also read and that one leaves empty:
+// templates, jobs, tasks, outputs), its templates' declarations completed, and what its documents also read and that one leaves empty:
 // each job's history (events, an attempt for each job that left the queue), log lines of one job
 // in ten, workflows of four jobs that depend on one another (one job in ten), and schedules with
 // their ticks. Written in set-based statements, derived from the jobs' numbers, so two seeds of the
@@ -24,6 +24,15 @@ export async function seed(url: string, jobs: number): Promise<Seeded> {
   await client.connect();
   try {
     await client.query("begin");
+    // The read benchmark's templates declare their parameter without saying whether it is
+    // required, which the API always writes (and ValueDeclaration.required is non-null): the
+    // declarations are completed as the API would have written them.
+    await client.query(/* sql */ `
+      /* seedShapeDeclarations */
+      update job_templates
+         set parameters = (select jsonb_agg(d || jsonb_build_object('required', coalesce(d -> 'required', 'false'::jsonb)))
+                             from jsonb_array_elements(parameters) d)
+       where jsonb_array_length(parameters) > 0`);
     // A job's history: created by its creator, then (unless still queued) acquired by its node,
     // started, and finished as it stands.
     await client.query(/* sql */ `
