@@ -20,7 +20,8 @@
 //   BENCH_SHAPES_MIN_REQUESTS   requests of each document at least                   (20, 5)
 //   BENCH_SHAPES_MAX_SECONDS    time on each document at most, s                     (10, 1)
 //   BENCH_SHAPES_CONCURRENCY    clients sending each document                        (2, 2)
-//   BENCH_SHAPES_CONFIRM        worst documents measured twice more                  (15, 0)
+//   BENCH_SHAPES_CONFIRM        worst documents (by CPU per field, and by CPU per field
+//                               less the fixed cost of a request) measured twice more (15, 0)
 //   BENCH_SHAPES_WARMUP_SECONDS the gateway's warm-up before anything is measured, s (20, 0)
 //   BENCH_SHAPES_DEADLINE_MIN   the run gives up after this many minutes             (60, 3)
 //
@@ -88,6 +89,8 @@ type Measured = Shape & {
   cpuMsPer1000FieldsAboveFloor: number;
   postgresCpuMsPer1000Fields: number | null;
   ratio: number;
+  /** CPU per field above the floor ÷ the median's. */
+  ratioAboveFloor: number;
   flagged: boolean;
   cause: Cause;
   why: string;
@@ -133,7 +136,7 @@ function label(query: string): string {
  * it runs more than three times the median's statements per field (each statement costs the
  * gateway a round trip and its rows' parsing); else the gateway's resolvers are the cost.
  */
-function classify(d: Omit<Measured, "ratio" | "flagged" | "cause" | "why">, medians: { aboveFloor: number; statementsPer1000: number }, floorMs: number): { cause: Cause; why: string } {
+function classify(d: Omit<Measured, "ratio" | "ratioAboveFloor" | "flagged" | "cause" | "why">, medians: { aboveFloor: number; statementsPer1000: number }, floorMs: number): { cause: Cause; why: string } {
   const slowest = d.statements.top[0];
   const pg = d.postgresCpuMsPerRequest;
   if (pg !== null && pg >= d.gatewayCpuMsPerRequest) {
@@ -185,7 +188,7 @@ async function main() {
     const refused: Failure[] = [];
     const errors: Failure[] = [];
     const wrong: Array<Failure & { problems: string[] }> = [];
-    const raw: Array<Omit<Measured, "ratio" | "flagged" | "cause" | "why" | "cpuMsPer1000FieldsAboveFloor">> = [];
+    const raw: Array<Omit<Measured, "ratio" | "ratioAboveFloor" | "flagged" | "cause" | "why" | "cpuMsPer1000FieldsAboveFloor">> = [];
     for (const shape of shapes) {
       let data: Record<string, unknown>;
       try {
@@ -215,7 +218,11 @@ async function main() {
     if (!raw.length) throw new Error("no document was measured");
 
     // The worst are measured twice more, so that a noisy moment does not put one among them.
-    const confirmed = [...raw].sort((a, b) => b.cpuMsPer1000Fields - a.cpuMsPer1000Fields).slice(0, CONFIRM);
+    // The worst by either measure: CPU per field, and CPU per field less the floor as measured so far.
+    const worstBy = (value: (d: (typeof raw)[number]) => number) => [...raw].sort((a, b) => value(b) - value(a)).slice(0, CONFIRM);
+    const confirmed = [
+      ...new Set([...worstBy((d) => d.cpuMsPer1000Fields), ...worstBy((d) => (d.gatewayCpuMsPerRequest - floorBefore.gatewayCpuMsPerRequest) / d.fields)]),
+    ];
     for (let round = 0; round < 2 && confirmed.length; round++) {
       for (const d of confirmed) {
         d.measurements.push(await measureOnce(target, d.text, false));
@@ -234,7 +241,7 @@ async function main() {
     const documents: Measured[] = withFloor
       .map((d) => {
         const ratio = d.cpuMsPer1000Fields / medianCpu;
-        return { ...d, ratio, flagged: ratio > TARGET_RATIO, ...classify(d, medians, floorMs) };
+        return { ...d, ratio, ratioAboveFloor: d.cpuMsPer1000FieldsAboveFloor / medians.aboveFloor, flagged: ratio > TARGET_RATIO, ...classify(d, medians, floorMs) };
       })
       .sort((a, b) => a.index - b.index);
     const flagged = documents.filter((d) => d.flagged);
@@ -263,6 +270,7 @@ async function main() {
       errors,
       wrong,
       worst: [...documents].sort((a, b) => b.ratio - a.ratio).slice(0, WORST).map((d) => d.index),
+      worstAboveFloor: [...documents].sort((a, b) => b.ratioAboveFloor - a.ratioAboveFloor).slice(0, WORST).map((d) => d.index),
       documents,
       runSeconds: Math.round((performance.now() - begun) / 1000),
     };
@@ -314,6 +322,7 @@ type Results = {
   errors: Failure[];
   wrong: Array<Failure & { problems: string[] }>;
   worst: number[];
+  worstAboveFloor: number[];
   documents: Measured[];
   runSeconds: number;
 };
@@ -323,13 +332,14 @@ function section(results: Results): string {
   const { machine: m, versions: v, settings: s, seeded, target } = results;
   const percentiles = ["p10", "p25", "p50", "p75", "p90", "p99", "p100"];
   const n = (value: number) => value.toLocaleString("en");
+  const shape = (summary: string) => (summary.length > 140 ? `${summary.slice(0, 140)}…` : summary);
   const causes = (Object.keys(CAUSES) as Cause[]).filter((c) => target.byCause[c] > 0).map((c) => `${target.byCause[c]} by ${CAUSES[c]}`);
   const lines = [
     "## Random shapes",
     "",
     `\`npm run bench:shapes\`, ${results.at.slice(0, 10)}. ${n(results.measured)} read documents generated from \`schema.graphql\` (seed ${s.seed}; \`bench/shapes/generate.ts\`): an entry point among Query's fields (pages of jobs, templates, schedules, users and nodes, lookups by id, number or name, \`node\`, \`nodes\`, queues, the viewer), a random subset of each type's fields, relations nested at random down to the depth limit, page sizes, filters and orderings drawn from the schema's enums and the seeded values; each within the gateway's cost (${n(defaultLimits.maxCost)}), depth (${defaultLimits.maxDepth}) and token (${n(defaultLimits.maxTokens)}) limits, and accepted by it. The data: ${n(seeded.jobs)} jobs, ${n(seeded.tasks)} tasks, ${n(seeded.outputs)} outputs, ${n(seeded.events)} events, ${n(seeded.attempts)} attempts, ${n(seeded.logLines)} log lines, ${n(seeded.workflows)} workflows, ${n(seeded.schedules)} schedules (\`bench/shapes/seed.ts\`).`,
     "",
-    `One gateway as \`npm start\` runs it in production (no schedule ticker, the reclaimer once an hour), admin token. Each document is checked (no errors, pages no longer than asked, counts no smaller than their page, filters obeyed), its SQL statements counted over ${s.statementSample} requests (pg_stat_statements), then sent by ${s.concurrency} clients back to back until the gateway spent ${n(s.cpuMs)} ms of CPU on it (${s.minRequests} requests at least, ${s.maxSeconds} s at most), after a warm-up of its own (${s.documentWarmup.requests} requests and ${s.documentWarmup.seconds} s at least; the gateway was warmed up for ${s.warmupSeconds} s before the first); the ${s.confirm} worst were measured twice more and their median kept. Fields resolved are counted in the answer: every field of every object, a list's objects each. CPU time of the gateway's process and of PostgreSQL's is read from /proc; on this shared machine a document's figure moves by 10-30% from run to run.`,
+    `One gateway as \`npm start\` runs it in production (no schedule ticker, the reclaimer once an hour), admin token. Each document is checked (no errors, pages no longer than asked, counts no smaller than their page, filters obeyed), its SQL statements counted over ${s.statementSample} requests (pg_stat_statements), then sent by ${s.concurrency} clients back to back until the gateway spent ${n(s.cpuMs)} ms of CPU on it (${s.minRequests} requests at least, ${s.maxSeconds} s at most), after a warm-up of its own (${s.documentWarmup.requests} requests and ${s.documentWarmup.seconds} s at least; the gateway was warmed up for ${s.warmupSeconds} s before the first); the ${s.confirm} worst (by CPU per field, with and without the fixed cost of a request) were measured twice more and their median kept. Fields resolved are counted in the answer: every field of every object, a list's objects each. CPU time of the gateway's process and of PostgreSQL's is read from /proc; on this shared machine a document's figure moves by 10-30% from run to run.`,
     "",
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}. Node ${v.node}; ${v.postgres.split(" on ")[0]} (${v.postgresSource}).`,
     "",
@@ -350,9 +360,21 @@ function section(results: Results): string {
   ];
   for (const index of results.worst) {
     const d = results.documents.find((x) => x.index === index)!;
-    const shape = d.summary.length > 140 ? `${d.summary.slice(0, 140)}…` : d.summary;
     lines.push(
-      `| ${d.index} | \`${shape}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000Fields.toFixed(2)} | ${d.ratio.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
+      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000Fields.toFixed(2)} | ${d.ratio.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
+    );
+  }
+  lines.push(
+    "",
+    `Less the fixed cost of a request (${results.floor.gatewayCpuMsPerRequest.toFixed(2)} ms), the ten with the most gateway CPU per field: the read paths that cost more than their answers' size explains (median ${results.medianCpuMsPer1000FieldsAboveFloor.toFixed(2)} ms per 1,000 fields).`,
+    "",
+    "| # | shape | fields | gateway CPU ms/req | ms per 1,000 fields above the fixed cost | ÷ median | statements/req | PostgreSQL CPU ms/req | why |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+  );
+  for (const index of results.worstAboveFloor) {
+    const d = results.documents.find((x) => x.index === index)!;
+    lines.push(
+      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000FieldsAboveFloor.toFixed(2)} | ${d.ratioAboveFloor.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
     );
   }
   if (results.errors.length || results.wrong.length) {
