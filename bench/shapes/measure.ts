@@ -150,7 +150,7 @@ async function statements(db: pg.Client, requests: number): Promise<Statements> 
   return {
     perRequest: calls / requests,
     execMsPerRequest: ms / requests,
-    top: rows.slice(0, 5).map((r) => ({ perRequest: Number(r.calls) / requests, execMsPerRequest: r.ms / requests, query: r.query.replace(/\s+/g, " ").trim().slice(0, 300) })),
+    top: rows.slice(0, 5).map((r) => ({ perRequest: Number(r.calls) / requests, execMsPerRequest: r.ms / requests, query: r.query.replace(/\s+/g, " ").trim().slice(0, 1500) })),
   };
 }
 
