@@ -126,6 +126,9 @@ async function warmUp(target: Target, text: string, requests: number, seconds: n
   for (let i = 0; i < requests || performance.now() < until; i++) await send(target, body(text));
 }
 
+/** Statements a request, and how many of them Prisma wrote. */
+const statementCount = (s: Statements) => `${fixed(s.perRequest, 1)} statements (${fixed(s.prismaPerRequest, 1)} by Prisma)`;
+
 /** The label of a statement: its leading comment when it has one, else its first words. */
 function label(query: string): string {
   return query.match(/\/\*\s*([\w-]+)\s*\*\//)?.[1] ?? query.replace(/"public"\./g, "").slice(0, 70);
@@ -134,7 +137,8 @@ function label(query: string): string {
 /**
  * Why a document costs what it does, by the first that holds: PostgreSQL spends more CPU on it
  * than the gateway (its statements' work, such as a count over a whole table, is the cost); less
- * the fixed cost of a request, its CPU per field is within the target (it resolves few fields);
+ * the fixed cost of a request, its CPU per field is within the target and that fixed cost is a
+ * quarter of its CPU at least (it resolves few fields);
  * it runs more than three times the median's statements per field (each statement costs the
  * gateway a round trip and its rows' parsing); else the gateway's resolvers are the cost.
  */
@@ -147,14 +151,14 @@ function classify(d: Omit<Measured, "ratio" | "ratioAboveFloor" | "flagged" | "c
       why: `PostgreSQL ${pg.toFixed(2)} ms a request against the gateway's ${d.gatewayCpuMsPerRequest.toFixed(2)}${slowest ? `; slowest statement \`${label(slowest.query)}\` ${slowest.execMsPerRequest.toFixed(2)} ms` : ""}`,
     };
   }
-  if (d.cpuMsPer1000FieldsAboveFloor <= TARGET_RATIO * medians.aboveFloor) {
+  if (d.cpuMsPer1000FieldsAboveFloor <= TARGET_RATIO * medians.aboveFloor && floorMs >= d.gatewayCpuMsPerRequest / 4) {
     return { cause: "floor", why: `${d.fields} fields: the fixed ${floorMs.toFixed(2)} ms of a request is ${Math.round((100 * floorMs) / d.gatewayCpuMsPerRequest)}% of its ${d.gatewayCpuMsPerRequest.toFixed(2)} ms` };
   }
   const statementsPer1000 = (1000 * d.statements.perRequest) / d.fields;
   if (statementsPer1000 > TARGET_RATIO * medians.statementsPer1000) {
-    return { cause: "statements", why: `${fixed(d.statements.perRequest, 1)} statements a request for ${d.fields} fields (${statementsPer1000.toFixed(1)} per 1,000; median ${medians.statementsPer1000.toFixed(1)})` };
+    return { cause: "statements", why: `${statementCount(d.statements)} a request for ${d.fields} fields (${statementsPer1000.toFixed(1)} per 1,000; median ${medians.statementsPer1000.toFixed(1)})` };
   }
-  return { cause: "gateway", why: `${d.fields} fields, ${fixed(d.statements.perRequest, 1)} statements; PostgreSQL ${fixed(pg, 2)} ms a request` };
+  return { cause: "gateway", why: `${d.fields} fields, ${statementCount(d.statements)}; PostgreSQL ${fixed(pg, 2)} ms a request${slowest ? `; slowest statement \`${label(slowest.query)}\` ${slowest.execMsPerRequest.toFixed(2)} ms` : ""}` };
 }
 
 type Failure = { index: number; summary: string; text: string; message: string };
@@ -361,26 +365,26 @@ function section(results: Results): string {
     "",
     "The ten documents with the most gateway CPU per field (their text is in `bench/results/shapes.json`; rerun them alone with `BENCH_SHAPES_ONLY=<numbers> npm run bench:shapes`). The shape is the entry point and the relations read, with page sizes; \"why\" is worked out from the measures: PostgreSQL's work (its CPU above the gateway's), the fixed cost of a request (few fields; within the target once the cost of `{ __typename }` is taken off), statements per field (over three times the median's), or else the gateway's resolvers.",
     "",
-    "| # | shape | fields | gateway CPU ms/req | ms per 1,000 fields | ÷ median | statements/req | PostgreSQL CPU ms/req | why |",
+    "| # | shape | fields | gateway CPU ms/req | ms per 1,000 fields | ÷ median | statements/req (by Prisma) | PostgreSQL CPU ms/req | why |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const index of results.worst) {
     const d = results.documents.find((x) => x.index === index)!;
     lines.push(
-      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000Fields.toFixed(2)} | ${d.ratio.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
+      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000Fields.toFixed(2)} | ${d.ratio.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} (${fixed(d.statements.prismaPerRequest, 1)}) | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
     );
   }
   lines.push(
     "",
     `Less the fixed cost of a request (${results.floor.gatewayCpuMsPerRequest.toFixed(2)} ms), the ten with the most gateway CPU per field: the read paths that cost more than their answers' size explains (median ${results.medianCpuMsPer1000FieldsAboveFloor.toFixed(2)} ms per 1,000 fields).`,
     "",
-    "| # | shape | fields | gateway CPU ms/req | ms per 1,000 fields above the fixed cost | ÷ median | statements/req | PostgreSQL CPU ms/req | why |",
+    "| # | shape | fields | gateway CPU ms/req | ms per 1,000 fields above the fixed cost | ÷ median | statements/req (by Prisma) | PostgreSQL CPU ms/req | why |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---|",
   );
   for (const index of results.worstAboveFloor) {
     const d = results.documents.find((x) => x.index === index)!;
     lines.push(
-      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000FieldsAboveFloor.toFixed(2)} | ${d.ratioAboveFloor.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
+      `| ${d.index} | \`${shape(d.summary)}\` | ${n(d.fields)} | ${d.gatewayCpuMsPerRequest.toFixed(2)} | ${d.cpuMsPer1000FieldsAboveFloor.toFixed(2)} | ${d.ratioAboveFloor.toFixed(1)} | ${fixed(d.statements.perRequest, 1)} (${fixed(d.statements.prismaPerRequest, 1)}) | ${fixed(d.postgresCpuMsPerRequest, 2)} | ${CAUSES[d.cause]}: ${d.why} |`,
     );
   }
   if (results.errors.length || results.wrong.length) {

@@ -130,7 +130,21 @@ export function checkAnswer(text: string, data: Record<string, unknown>, default
   return problems;
 }
 
-export type Statements = { perRequest: number; execMsPerRequest: number; top: Array<{ perRequest: number; execMsPerRequest: number; query: string }> };
+export type Statements = {
+  perRequest: number;
+  /** Those Prisma wrote (it names every table with its schema, "public"."jobs"); the others are the gateway's own SQL. */
+  prismaPerRequest: number;
+  execMsPerRequest: number;
+  top: Array<{ perRequest: number; execMsPerRequest: number; query: string }>;
+};
+
+const isPrisma = (query: string) => query.includes('"public".');
+
+/** A statement's text on one line, its middle (the columns) cut from a long one so that its WHERE and LIMIT show. */
+function shortened(query: string): string {
+  const line = query.replace(/\s+/g, " ").trim();
+  return line.length > 1200 ? `${line.slice(0, 500)} … ${line.slice(-700)}` : line;
+}
 
 /**
  * Statements executed since the last reset, per request, with the ones that took the most time.
@@ -149,8 +163,9 @@ async function statements(db: pg.Client, requests: number): Promise<Statements> 
   const ms = rows.reduce((sum, r) => sum + r.ms, 0);
   return {
     perRequest: calls / requests,
+    prismaPerRequest: rows.filter((r) => isPrisma(r.query)).reduce((sum, r) => sum + Number(r.calls), 0) / requests,
     execMsPerRequest: ms / requests,
-    top: rows.slice(0, 5).map((r) => ({ perRequest: Number(r.calls) / requests, execMsPerRequest: r.ms / requests, query: r.query.replace(/\s+/g, " ").trim().slice(0, 1500) })),
+    top: rows.slice(0, 5).map((r) => ({ perRequest: Number(r.calls) / requests, execMsPerRequest: r.ms / requests, query: shortened(r.query) })),
   };
 }
 
