@@ -9,7 +9,7 @@ import { dbPool, type Db } from "./client.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { getDatamodel } from "./generated/pothos-types.js";
 
-export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate" | "JobEvent" | "JobAttempt" | "User" | "WorkerNode" | "Workflow" | "ApiToken" | "ScheduleTick";
+export type ModelName = "Job" | "Task" | "JobOutput" | "JobTemplate" | "JobEvent" | "JobAttempt" | "User" | "WorkerNode" | "Workflow" | "ApiToken" | "ScheduleTick" | "Schedule";
 
 // Every @map in prisma/schema.prisma is the snake_case of its field's name; a test holds the
 // columns derived here against the database's own (test/domain/rows.test.ts).

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
 import { Prisma, type User } from "../db/generated/prisma/client.js";
-import { rowsById } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowList } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -309,35 +309,36 @@ export type UserFilter = {
   nameContains?: string | null;
 };
 
-type FindManyUsers = Pick<Prisma.UserFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
-
 /** LIKE's wildcards and its escape character, taken literally in a substring match. */
 function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function userWhere(filter: UserFilter = {}): Prisma.UserWhereInput {
-  const conditions: Prisma.UserWhereInput[] = [];
-  if (filter.name != null) conditions.push({ name: filter.name });
-  if (filter.nameContains != null) conditions.push({ name: { contains: likeLiteral(filter.nameContains), mode: "insensitive" } });
-  return { AND: conditions };
+/** The users a filter matches, by name (names are unique). */
+function userList(filter: UserFilter = {}): RowList {
+  return {
+    model: "User",
+    table: "users",
+    keys: [sortKey("name", true), sortKey("id", true)],
+    conditions: (p, u) => [
+      ...(filter.name != null ? [`${u}.name = ${p.add(filter.name)}::text`] : []),
+      ...(filter.nameContains != null ? [`${u}.name ilike ${p.add(`%${likeLiteral(filter.nameContains)}%`)}`] : []),
+    ],
+  };
 }
 
 /**
- * Users matching a filter, by name. Admins only: the API refuses everyone else before calling
- * this (a user's name, role and existence are an admin's business).
+ * A page of the users matching a filter, by name, and how many match when `counted` (see
+ * pageOfRows). Admins only: the API refuses everyone else before calling this (a user's name, role
+ * and existence are an admin's business).
  */
-export function listUsers(db: Db, args: { filter?: UserFilter; query: FindManyUsers }) {
-  return db.user.findMany({
-    ...args.query,
-    where: userWhere(args.filter),
-    orderBy: [{ name: "asc" }, { id: "asc" }],
-  } as Prisma.UserFindManyArgs);
+export function pageOfUsers(db: Db, filter: UserFilter | undefined, page: Page, counted: boolean) {
+  return pageOfRows<User>(db, userList(filter), page, counted);
 }
 
-/** How many users match a filter. Admins only, as listUsers. */
+/** How many users match a filter. Admins only, as pageOfUsers. */
 export function countUsers(db: Db, filter?: UserFilter): Promise<number> {
-  return db.user.count({ where: userWhere(filter) });
+  return countRows(db, userList(filter));
 }
 
 export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniqueArgs> = {}) {

@@ -16,7 +16,12 @@ import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField 
  */
 export type Page = { take: number; after?: string | bigint | null; backward?: boolean };
 
-type SortKey = { column: string; field: string; ascending: boolean; nullable: boolean; nullsLast?: boolean };
+export type SortKey = { column: string; field: string; ascending: boolean; nullable: boolean; nullsLast?: boolean };
+
+/** A sort key on a column (by its Prisma field name) that holds no nulls. */
+export function sortKey(field: string, ascending: boolean): SortKey {
+  return { column: field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), field, ascending, nullable: false };
+}
 
 /**
  * The condition "row r comes after row c" in an order by `keys` (the last key unique).
@@ -227,13 +232,7 @@ export type JobList = { of: "parent"; includeDeleted?: boolean } | { of: "templa
 type JobListSpec = { column: string; field: keyof Job & string; keys: SortKey[]; conditions: (list: JobList, alias: string) => string[] };
 
 const notDeleted = (_list: JobList, j: string) => [`${j}.deleted_at is null`];
-const key = (field: "createdAt" | "id" | "number", ascending: boolean): SortKey => ({
-  column: field === "createdAt" ? "created_at" : field,
-  field,
-  nullable: false,
-  ascending,
-});
-const oldestFirst = [key("createdAt", true), key("id", true)];
+const oldestFirst = [sortKey("createdAt", true), sortKey("id", true)];
 
 // Each list's order and conditions, as its GraphQL field describes them.
 const JOB_LISTS: Record<JobList["of"], JobListSpec> = {
@@ -243,7 +242,7 @@ const JOB_LISTS: Record<JobList["of"], JobListSpec> = {
     keys: oldestFirst,
     conditions: (list, j) => (list.of === "parent" && list.includeDeleted ? [] : [`${j}.deleted_at is null`]),
   },
-  template: { column: "template_id", field: "templateId", keys: [key("createdAt", false), key("id", false)], conditions: notDeleted },
+  template: { column: "template_id", field: "templateId", keys: [sortKey("createdAt", false), sortKey("id", false)], conditions: notDeleted },
   node: {
     column: "node_id",
     field: "nodeId",
@@ -251,7 +250,7 @@ const JOB_LISTS: Record<JobList["of"], JobListSpec> = {
     conditions: (_list, j) => [`${j}.status in ('ACQUIRED', 'RUNNING')`, `${j}.deleted_at is null`],
   },
   // Numbers are unique: they break every tie.
-  workflow: { column: "workflow_id", field: "workflowId", keys: [key("number", true)], conditions: notDeleted },
+  workflow: { column: "workflow_id", field: "workflowId", keys: [sortKey("number", true)], conditions: notDeleted },
 };
 
 // By read and list: the read's columns with the list's parent and sort keys added, which the
@@ -301,6 +300,41 @@ export async function countJobsOfParents(db: Db, parentIds: readonly string[], l
     true,
   );
   return countsById(parentIds, rows);
+}
+
+/**
+ * A list of the rows of a table other than jobs (users, templates, worker nodes, schedules): its
+ * order, whose last key is unique, and the conditions that choose its rows (on the row `alias`).
+ */
+export type RowList = { model: ModelName; table: string; keys: SortKey[]; conditions?: (p: SqlParams, alias: string) => string[] };
+
+/**
+ * A page of a list, every column of its rows, and when `counted`, how many rows the list holds in
+ * all, counted in the same statement (undefined when the page is empty, which carries no count).
+ */
+export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: boolean): Promise<{ rows: T[]; total: number | undefined }> {
+  const keys = walk(list.keys, page);
+  const p = new SqlParams();
+  const where = list.conditions?.(p, "r") ?? [];
+  const total = counted ? `, (select count(*) from ${list.table} rc ${whereClause(list.conditions?.(p, "rc") ?? [])})::int as "pageTotal"` : "";
+  let from = `${list.table} r`;
+  if (page.after) {
+    from += ` join ${list.table} c on c.id = ${p.add(page.after)}::uuid`;
+    where.push(comesAfter("r", "c", keys));
+  }
+  const rows = await queryRows<T & { pageTotal?: number }>(
+    db,
+    `select ${columnsOf(list.model, "r")}${total} from ${from} ${whereClause(where)} order by ${orderBy("r", keys)} limit ${p.add(page.take)}::int`,
+    p.values,
+  );
+  return { rows: inListOrder(rows, page), total: rows[0]?.pageTotal };
+}
+
+/** How many rows a list holds. */
+export async function countRows(db: Db, list: RowList): Promise<number> {
+  const p = new SqlParams();
+  const rows = await queryRows<{ count: number }>(db, `select count(*)::int as count from ${list.table} r ${whereClause(list.conditions?.(p, "r") ?? [])}`, p.values);
+  return rows[0]!.count;
 }
 
 /** The latest version of each template name that is not deleted, in no particular order. */
@@ -506,7 +540,7 @@ export function tokensOfUsers(db: Db, userIds: readonly string[], page: Page): P
     parentColumn: "user_id",
     parentField: "userId",
     select: columnsOf("ApiToken", "r"),
-    keys: [key("createdAt", false), key("id", false)],
+    keys: [sortKey("createdAt", false), sortKey("id", false)],
     conditions: () => [],
     page,
   });
@@ -526,7 +560,7 @@ export function ticksOfSchedules(db: Db, scheduleIds: readonly string[], page: P
     parentColumn: "schedule_id",
     parentField: "scheduleId",
     select: columnsOf("ScheduleTick", "r"),
-    keys: [key("id", false)],
+    keys: [sortKey("id", false)],
     conditions: () => [],
     page,
   });

@@ -3,16 +3,18 @@ import type { Db } from "../db/client.js";
 import type { Prisma, WorkerNode } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
-import { rowsById } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowList } from "./job-reads.js";
 
-type FindManyNodes = Pick<Prisma.WorkerNodeFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
+/** Every worker node, by name (names are unique). */
+const NODES: RowList = { model: "WorkerNode", table: "worker_nodes", keys: [sortKey("name", true), sortKey("id", true)] };
 
-export function listWorkerNodes(db: Db, args: { query: FindManyNodes }) {
-  return db.workerNode.findMany({ ...args.query, orderBy: [{ name: "asc" }, { id: "asc" }] } as Prisma.WorkerNodeFindManyArgs);
+/** A page of the worker nodes, and how many there are when `counted` (see pageOfRows). */
+export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean) {
+  return pageOfRows<WorkerNode>(db, NODES, page, counted);
 }
 
 export function countWorkerNodes(db: Db): Promise<number> {
-  return db.workerNode.count();
+  return countRows(db, NODES);
 }
 
 export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeFindUniqueArgs, "include" | "select"> = {}) {

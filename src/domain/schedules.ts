@@ -12,7 +12,8 @@
 // in order, each one after the job of the tick before it as far as the overlap policy goes.
 import { Cron } from "croner";
 import type { Db } from "../db/client.js";
-import type { Prisma } from "../db/generated/prisma/client.js";
+import type { Prisma, Schedule } from "../db/generated/prisma/client.js";
+import { countRows, pageOfRows, sortKey, type Page, type RowList } from "./job-reads.js";
 import type { ScheduleCatchUp, ScheduleOverlap, ScheduleTickOutcome } from "../db/generated/prisma/enums.js";
 import { Periodic } from "./periodic.js";
 import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
@@ -56,6 +57,25 @@ const NOT_SCHEDULED: Array<[keyof NewJob, string]> = [
   ["deadline", "a fixed time passes once; set timeLimitSeconds instead"],
   ["dependsOn", "a tick's job waits for no other job"],
 ];
+
+/** The schedules, by name (names are unique); only the paused or the running ones when `paused` is given. */
+function scheduleList(paused: boolean | null | undefined): RowList {
+  return {
+    model: "Schedule",
+    table: "schedules",
+    keys: [sortKey("name", true), sortKey("id", true)],
+    conditions: (p, s) => (paused == null ? [] : [`${s}.paused = ${p.add(paused)}::boolean`]),
+  };
+}
+
+/** A page of the schedules, and how many there are when `counted` (see pageOfRows). */
+export function pageOfSchedules(db: Db, paused: boolean | null | undefined, page: Page, counted: boolean) {
+  return pageOfRows<Schedule>(db, scheduleList(paused), page, counted);
+}
+
+export function countSchedules(db: Db, paused: boolean | null | undefined): Promise<number> {
+  return countRows(db, scheduleList(paused));
+}
 
 /**
  * The cron expression in its time zone: 5 fields (minute hour day month weekday) or 6 (seconds

@@ -1,6 +1,8 @@
 // Reading job templates, by id or by name and version.
 import type { Db } from "../db/client.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { Prisma, type JobTemplate } from "../db/generated/prisma/client.js";
+import { countRows, pageOfRows, sortKey, type Page, type RowList } from "./job-reads.js";
+import type { SqlParams } from "./job-filter.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
@@ -23,7 +25,6 @@ export type TemplateFilter = {
 };
 
 type Selection = Pick<Prisma.JobTemplateFindFirstArgs, "include" | "select">;
-type FindManyTemplates = Pick<Prisma.JobTemplateFindManyArgs, "include" | "select" | "take" | "skip" | "cursor">;
 
 export function getTemplate(db: Db, id: string, query: Selection = {}) {
   return db.jobTemplate.findUnique({ ...query, where: { id } } as Prisma.JobTemplateFindUniqueArgs);
@@ -47,36 +48,34 @@ export function getTemplateByName(db: Db, name: string, version: number | null |
   } as Prisma.JobTemplateFindFirstArgs);
 }
 
-export function templateWhere(filter: TemplateFilter = {}): Prisma.JobTemplateWhereInput {
-  const where: Prisma.JobTemplateWhereInput = {};
-  if (!filter.includeDeleted) where.deletedAt = null;
-  if (filter.name != null) where.name = filter.name;
-  if (filter.executorName != null) where.executorName = filter.executorName;
-  return where;
+/**
+ * The templates a filter matches, by name then newest version first; with latestOnly, the newest
+ * version of each name among those the rest of the filter admits.
+ */
+function templateList(filter: TemplateFilter = {}): RowList {
+  const conditions = (p: SqlParams, t: string): string[] => [
+    ...(filter.includeDeleted ? [] : [`${t}.deleted_at is null`]),
+    ...(filter.name != null ? [`${t}.name = ${p.add(filter.name)}::text`] : []),
+    ...(filter.executorName != null ? [`${t}.executor_name = ${p.add(filter.executorName)}::text`] : []),
+  ];
+  return {
+    model: "JobTemplate",
+    table: "job_templates",
+    keys: [sortKey("name", true), sortKey("version", false), sortKey("id", true)],
+    conditions: (p, t) => [
+      ...conditions(p, t),
+      ...(filter.latestOnly ? [`${t}.version = (select max(m.version) from job_templates m where ${[`m.name = ${t}.name`, ...conditions(p, "m")].join(" and ")})`] : []),
+    ],
+  };
 }
 
-export async function listTemplates(db: Db, args: { filter?: TemplateFilter; query: FindManyTemplates }) {
-  const where = templateWhere(args.filter);
-  if (args.filter?.latestOnly) {
-    // The newest version of each name among those the filter admits.
-    const latest = await db.jobTemplate.groupBy({ by: ["name"], where, _max: { version: true } });
-    where.OR = latest.map((l) => ({ name: l.name, version: l._max.version ?? 0 }));
-    if (!latest.length) return [];
-  }
-  return db.jobTemplate.findMany({
-    ...args.query,
-    where,
-    orderBy: [{ name: "asc" }, { version: "desc" }, { id: "asc" }],
-  } as Prisma.JobTemplateFindManyArgs);
+/** A page of the templates a filter matches, and how many match when `counted` (see pageOfRows). */
+export function pageOfTemplates(db: Db, filter: TemplateFilter | undefined, page: Page, counted: boolean) {
+  return pageOfRows<JobTemplate>(db, templateList(filter), page, counted);
 }
 
-export async function countTemplates(db: Db, filter?: TemplateFilter): Promise<number> {
-  const where = templateWhere(filter);
-  if (filter?.latestOnly) {
-    const names = await db.jobTemplate.groupBy({ by: ["name"], where });
-    return names.length;
-  }
-  return db.jobTemplate.count({ where });
+export function countTemplates(db: Db, filter?: TemplateFilter): Promise<number> {
+  return countRows(db, templateList(filter));
 }
 
 export type NewTemplate = {

@@ -1,15 +1,16 @@
 // The connections served from the batched reads (src/domain/job-reads.ts) rather than through
-// Prisma: pages of jobs, tasks, outputs, events, API tokens and schedule ticks, wherever they hang. Their cursors and page
+// Prisma: pages of jobs, tasks, outputs, events, API tokens and schedule ticks wherever they hang,
+// and the lists of users, templates, worker nodes and schedules. Their cursors and page
 // sizes are exactly those of Pothos' Prisma connections (prismaConnectionHelpers), and their rows
 // carry every column a selection needs, so no field declares a `select`: one would make the Prisma
 // plugin fetch each such row again.
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
-import type { JobList } from "../domain/job-reads.js";
+import type { JobList, Page } from "../domain/job-reads.js";
 import { builder, pageSize } from "./builder.js";
 import type { Context } from "./context.js";
 import { connectionOf, countOnly, needsRows, pageFromQuery, type Count } from "./pages.js";
-import { jobColumnsSelected } from "./selection.js";
+import { jobColumnsSelected, selectedFields } from "./selection.js";
 
 export const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
 export const taskPages = prismaConnectionHelpers(builder, "Task", { cursor: "id", ...pageSize });
@@ -17,6 +18,10 @@ export const outputPages = prismaConnectionHelpers(builder, "JobOutput", { curso
 export const eventPages = prismaConnectionHelpers(builder, "JobEvent", { cursor: "id", ...pageSize });
 export const tokenPages = prismaConnectionHelpers(builder, "ApiToken", { cursor: "id", ...pageSize });
 export const tickPages = prismaConnectionHelpers(builder, "ScheduleTick", { cursor: "id", ...pageSize });
+export const userPages = prismaConnectionHelpers(builder, "User", { cursor: "id", ...pageSize });
+export const templatePages = prismaConnectionHelpers(builder, "JobTemplate", { cursor: "id", ...pageSize });
+export const nodePages = prismaConnectionHelpers(builder, "WorkerNode", { cursor: "id", ...pageSize });
+export const schedulePages = prismaConnectionHelpers(builder, "Schedule", { cursor: "id", ...pageSize });
 
 /** Where a connection's items sit in its selection. */
 export const EDGE_NODE = ["edges", "node"];
@@ -56,4 +61,20 @@ export async function jobListConnection(
   if (!needsRows(info)) return countOnly(count);
   const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
   return connectionOf(await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId), args, page, count);
+}
+
+/**
+ * A list's connection (users, templates...): its page and, when its totalCount is selected too,
+ * the count, read in one statement (see pageOfRows); a totalCount alone reads no page.
+ */
+export async function listConnection<T extends { id: string | bigint }>(
+  args: PothosSchemaTypes.DefaultConnectionArguments,
+  info: GraphQLResolveInfo,
+  page: Page,
+  read: (page: Page, counted: boolean) => Promise<{ rows: T[]; total: number | undefined }>,
+  count: Count,
+) {
+  if (!needsRows(info)) return countOnly(count);
+  const { rows, total } = await read(page, selectedFields(info).has("totalCount"));
+  return connectionOf(rows, args, page, total === undefined ? count : () => total);
 }

@@ -13,7 +13,20 @@ function exhausted(error: unknown): boolean {
   return isPoolExhausted(error) || (error instanceof GraphQLError && isPoolExhausted(error.originalError));
 }
 
+/**
+ * A non-null field that resolved to null is the gateway's fault, not the request's. graphql-js
+ * reports it with the thrown error as its cause, which yoga masks; graphql-jit (the compiled
+ * documents) makes it a bare GraphQLError, which yoga would pass on as a client error.
+ */
+function nullViolation(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && !error.originalError && error.message.startsWith("Cannot return null for non-nullable field");
+}
+
 export const maskError: MaskError = (error, message, isDev) => {
+  if (nullViolation(error)) {
+    const { nodes, source, positions, path } = error;
+    return yogaMaskError(new GraphQLError(error.message, { nodes, source, positions, path, originalError: new Error(error.message) }), message, isDev);
+  }
   if (!exhausted(error)) return yogaMaskError(error, message, isDev);
   const { nodes, source, positions, path } = error instanceof GraphQLError ? error : ({} as Partial<GraphQLError>);
   return new GraphQLError(`the gateway is too busy to answer now; retry in ${RETRY_AFTER_SECONDS} seconds`, {

@@ -64,6 +64,7 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
   Workflow: {},
   ApiToken: {},
   ScheduleTick: {},
+  Schedule: {},
 };
 
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */

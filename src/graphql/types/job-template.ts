@@ -5,14 +5,15 @@ import {
   deleteJobTemplate,
   getTemplate,
   getTemplateByName,
-  listTemplates,
+  pageOfTemplates,
   reinstateJobTemplate,
 } from "../../domain/templates.js";
 import type { Declaration } from "../../domain/values.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, jobListConnection } from "../connections.js";
+import { countedConnection, jobListConnection, listConnection, templatePages } from "../connections.js";
+import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { Executor } from "./executor.js";
 import { JobTemplateFilter, toTemplateFilter } from "./job-template-filter.js";
@@ -117,17 +118,18 @@ builder.queryFields((t) => ({
       return getTemplateByName(ctx.db, args.name!, args.version, query);
     },
   }),
-  jobTemplates: t.prismaConnection(
+  jobTemplates: t.connection(
     {
-      type: "JobTemplate",
-      cursor: "id",
-      ...pageSize,
+      type: JobTemplate,
       description: "Templates matching a filter, by name then newest version first.",
       args: { filter: t.arg({ type: JobTemplateFilter, required: false, description: "Which templates." }) },
-      totalCount: (_connection, args, ctx) => countTemplates(ctx.db, toTemplateFilter(args.filter)),
-      resolve: (query, _root, args, ctx) => listTemplates(ctx.db, { query, filter: toTemplateFilter(args.filter) }),
+      resolve: (_root, args, ctx, info) => {
+        const filter = toTemplateFilter(args.filter);
+        const page = pageFromQuery(templatePages.getQuery(args, ctx, () => true));
+        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted), () => countTemplates(ctx.db, filter));
+      },
     },
-    { description: "A page of job templates." },
+    countedConnection("A page of job templates."),
     { description: "A job template in a page." },
   ),
 }));

@@ -1,8 +1,10 @@
 // Creating, listing, pausing, resuming and deleting schedules.
 import { GraphQLError } from "graphql";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
-import { createSchedule, deleteSchedule, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
-import { builder, pageSize } from "../builder.js";
+import { countSchedules, createSchedule, deleteSchedule, pageOfSchedules, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
+import { builder } from "../builder.js";
+import { listConnection, schedulePages, countedConnection } from "../connections.js";
+import { pageFromQuery } from "../pages.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
@@ -76,18 +78,18 @@ builder.queryFields((t) => ({
       return ctx.db.schedule.findUnique({ ...query, where: args.id ? { id: args.id.id } : { name: args.name! } });
     },
   }),
-  schedules: t.prismaConnection(
+  schedules: t.connection(
     {
-      type: "Schedule",
-      cursor: "id",
-      ...pageSize,
+      type: Schedule,
       description: "Schedules, by name.",
       args: { filter: t.arg({ type: ScheduleFilter, required: false, description: "Which schedules." }) },
-      totalCount: (_connection, args, ctx) => ctx.db.schedule.count({ where: args.filter?.paused == null ? {} : { paused: args.filter.paused } }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.schedule.findMany({ ...query, where: args.filter?.paused == null ? {} : { paused: args.filter.paused }, orderBy: [{ name: "asc" }, { id: "asc" }] }),
+      resolve: (_root, args, ctx, info) => {
+        const paused = args.filter?.paused;
+        const page = pageFromQuery(schedulePages.getQuery(args, ctx, () => true));
+        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted), () => countSchedules(ctx.db, paused));
+      },
     },
-    { description: "A page of schedules." },
+    countedConnection("A page of schedules."),
     { description: "A schedule in a page." },
   ),
 }));

@@ -1,7 +1,7 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
-import { countUsers, createUser, listUsers } from "../../domain/auth.js";
+import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, tokenPages } from "../connections.js";
+import { countedConnection, listConnection, tokenPages, userPages } from "../connections.js";
 import { ApiTokenRef } from "../model-refs.js";
 import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
@@ -42,19 +42,20 @@ export const User = builder.prismaNode("User", {
 });
 
 builder.queryFields((t) => ({
-  users: t.prismaConnection(
+  users: t.connection(
     {
-      type: "User",
-      cursor: "id",
-      ...pageSize,
+      type: User,
       nullable: true,
       description: "Users matching a filter, by name. Admins only: for anyone else it is null, with a FORBIDDEN error.",
       authScopes: { admin: true },
       args: { filter: t.arg({ type: UserFilter, required: false, description: "Which users." }) },
-      totalCount: (_connection, args, ctx) => countUsers(ctx.db, toUserFilter(args.filter)),
-      resolve: (query, _root, args, ctx) => listUsers(ctx.db, { query, filter: toUserFilter(args.filter) }),
+      resolve: (_root, args, ctx, info) => {
+        const filter = toUserFilter(args.filter);
+        const page = pageFromQuery(userPages.getQuery(args, ctx, () => true));
+        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted), () => countUsers(ctx.db, filter));
+      },
     },
-    { description: "A page of users." },
+    countedConnection("A page of users."),
     { description: "A user in a page." },
   ),
 }));

@@ -1,9 +1,10 @@
 import type { ApiToken as ApiTokenRow, WorkerNode as WorkerNodeRow } from "../../db/generated/prisma/client.js";
 import { registerWorkerNode } from "../../domain/auth.js";
-import { countWorkerNodes, listWorkerNodes } from "../../domain/nodes.js";
+import { countWorkerNodes, pageOfWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, jobListConnection } from "../connections.js";
+import { countedConnection, jobListConnection, listConnection, nodePages } from "../connections.js";
+import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
@@ -50,16 +51,16 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
 });
 
 builder.queryFields((t) => ({
-  workerNodes: t.prismaConnection(
+  workerNodes: t.connection(
     {
-      type: "WorkerNode",
-      cursor: "id",
-      ...pageSize,
+      type: WorkerNode,
       description: "The registered worker nodes, by name.",
-      totalCount: (_connection, _args, ctx) => countWorkerNodes(ctx.db),
-      resolve: (query, _root, _args, ctx) => listWorkerNodes(ctx.db, { query }),
+      resolve: (_root, args, ctx, info) => {
+        const page = pageFromQuery(nodePages.getQuery(args, ctx, () => true));
+        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted), () => countWorkerNodes(ctx.db));
+      },
     },
-    { description: "A page of worker nodes." },
+    countedConnection("A page of worker nodes."),
     { description: "A worker node in a page." },
   ),
 }));
