@@ -408,7 +408,7 @@ function section(results: Results): string {
     "",
     "- **jobgraph**: the gateway as `npm start` runs it in production (`NODE_ENV=production`, default settings but for its background work: the reclaimer once an hour, no schedule ticker), authenticating every request with a bearer token (looked up at most once per `JOBGRAPH_AUTH_CACHE_SECONDS`, 10 s).",
     "- **PostGraphile v4** over the same tables (`bench/reads/postgraphile-server.ts`), with equivalent queries (`allJobs`, `tasksByJobId`, `jobByRowId`...).",
-    "- **PostGraphile v5** over the same tables (`bench/reads/postgraphile5-server.ts`): the amber preset with the pg adaptor and grafserv's Node adaptor, set as the v4 peer is (no mutations, every column usable in conditions and orders); its queries are v4's, but for the name of the `id` column's order (`ROW_ID_ASC`).",
+    "- **PostGraphile v5** over the same tables (`bench/reads/postgraphile5-server.ts`): the amber preset with the pg adaptor and grafserv's Node adaptor, set as the v4 peer is (no mutations, every column usable in conditions and orders); its queries are v4's, but for the name of the `id` column's order (ROW_ID_ASC in v5).",
     `- **floor**: graphql-yoga whose resolver answers each query with one hand-written SQL statement that builds the whole answer as JSON (\`bench/reads/floor-server.ts\`): the least a GraphQL server over these tables can cost. It answers the ${FLOOR_QUERIES.map((q) => QUERY_LABELS[q]).join(", ")} only.`,
     "",
     "| query | server | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | SQL statements/req |",

@@ -56,7 +56,7 @@ export type Limits = { maxCost: number; maxDepth: number; maxTokens: number; def
 
 export type Shape = {
   index: number;
-  /** The entry point and the relations read, with their page sizes: `jobs(50){template,tasks(20)}`. */
+  /** The entry point and the relations read, with their page sizes: `jobs[50]{template,tasks[20]}`. */
   summary: string;
   text: string;
   cost: number;
@@ -340,7 +340,7 @@ class Generator {
       text: `${field.name}${this.argumentText(args)} { ${child.text} }`,
       cost: 1 + m * child.cost,
       depth: child.depth,
-      summary: `${field.name}${size !== undefined ? `(${String(size)})` : ""}${child.summary ? `{${child.summary}}` : ""}`,
+      summary: `${field.name}${size !== undefined ? `[${String(size)}]` : ""}${child.summary ? `{${child.summary}}` : ""}`,
     };
   }
 
