@@ -115,12 +115,29 @@ export function nestUnder<T extends object>(rows: object[], key: string, foreign
  */
 export const MAX_PREPARED_STATEMENTS = 1000;
 
+/**
+ * Whether a statement is prepared: always (`true`: transitions, claims and reads by key, a few
+ * texts run all the time), never, or once its text comes a second time (`"repeated"`: pages and
+ * counts, whose texts follow the filters and fields a client asks for; a dashboard polls the same
+ * one, while a text seen once would only take a place among the MAX_PREPARED_STATEMENTS).
+ */
+export type Prepare = boolean | "repeated";
+
+/** Texts run once and not prepared (yet): bounded, forgotten all at once when full. */
+const MAX_SEEN_ONCE = 1000;
+const seenOnce = new Set<string>();
+
 const statementNames = new Map<string, string>();
 let statementBytes = 0;
 
 /** A prepared statement's name, from its text (PostgreSQL cuts names at 63 bytes); undefined once MAX_PREPARED_STATEMENTS are named. */
-function statementName(text: string): string | undefined {
+function statementName(text: string, prepare: Prepare): string | undefined {
   let name = statementNames.get(text);
+  if (!name && prepare === "repeated" && !seenOnce.delete(text)) {
+    if (seenOnce.size >= MAX_SEEN_ONCE) seenOnce.clear();
+    seenOnce.add(text);
+    return undefined;
+  }
   if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
     name = `jobgraph_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
     statementNames.set(text, name);
@@ -154,19 +171,20 @@ class Statement extends pg.Query {
 }
 
 /**
- * How node-postgres runs a statement: when `prepare` is set, as a prepared statement named after
- * its text, parsed and planned once per connection. For statements whose text comes from a small
- * set: each distinct text stays prepared on every connection.
+ * How node-postgres runs a statement: when it is prepared (see Prepare), as a prepared statement
+ * named after its text, parsed once per connection and planned by PostgreSQL's plan cache (a
+ * custom plan for its first runs, a generic one after when that is no worse). Each distinct text
+ * prepared stays on every connection.
  */
-export function statementConfig(text: string, values: unknown[], prepare: boolean): pg.Query {
-  return new Statement(text, values, prepare ? statementName(text) : undefined);
+export function statementConfig(text: string, values: unknown[], prepare: Prepare): pg.Query {
+  return new Statement(text, values, prepare ? statementName(text, prepare) : undefined);
 }
 
 /**
- * Runs one statement on the client's pool (see statementConfig for `prepare`). A client not made
- * by createDb (a wrapper of one, as tests make) runs it through Prisma instead.
+ * Runs one statement on the client's pool (see Prepare). A client not made by createDb (a wrapper
+ * of one, as tests make) runs it through Prisma instead.
  */
-export async function queryRows<T>(db: Db, text: string, values: unknown[], prepare = false): Promise<T[]> {
+export async function queryRows<T>(db: Db, text: string, values: unknown[], prepare: Prepare = "repeated"): Promise<T[]> {
   const pool = dbPool(db);
   if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
   const result = (await pool.query(statementConfig(text, values, prepare))) as unknown as pg.QueryResult<T & pg.QueryResultRow>;

@@ -14,6 +14,16 @@ export class SqlParams {
     this.values.push(value);
     return `$${this.values.length}`;
   }
+
+  /**
+   * `column` is one of `values` (of SQL type `type`). One value is compared with an equality:
+   * PostgreSQL plans `= any($1)` by another estimate, and on a filtered page it chose to scan the
+   * whole table where the equality reads the column's index (a dashboard's page of one queue took
+   * 18 ms against 12).
+   */
+  in(column: string, values: readonly unknown[], type: string): string {
+    return values.length === 1 ? `${column} = ${this.add(values[0])}::${type}` : `${column} = any(${this.add(values)}::${type}[])`;
+  }
 }
 
 /** LIKE's wildcards taken literally, for a substring search. */
@@ -24,8 +34,8 @@ export function jobConditions(filter: JobFilter, p: SqlParams, j: string): strin
   const where: string[] = [];
   if (!filter.includeDeleted) where.push(`${j}.deleted_at is null`);
   if (filter.jobId) where.push(`${j}.id = ${p.add(filter.jobId)}::uuid`);
-  if (filter.status?.length) where.push(`${j}.status = any(${p.add(filter.status)}::"JobStatus"[])`);
-  if (filter.queue?.length) where.push(`${j}.queue = any(${p.add(filter.queue)}::text[])`);
+  if (filter.status?.length) where.push(p.in(`${j}.status`, filter.status, `"JobStatus"`));
+  if (filter.queue?.length) where.push(p.in(`${j}.queue`, filter.queue, "text"));
   if (filter.templateId) where.push(`${j}.template_id = ${p.add(filter.templateId)}::uuid`);
   if (filter.templateName != null || filter.templateVersion != null) {
     const template: string[] = [];

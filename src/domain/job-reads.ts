@@ -85,6 +85,17 @@ function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
 }
 
 /**
+ * `limit n`, written into the statement's text. With the limit a parameter, the generic plan of a
+ * prepared page has to guess how many rows it keeps, costs more than the custom plans and is never
+ * chosen, so PostgreSQL planned the page again at every run (0.7 ms of a dashboard page's 8). Page
+ * sizes are few (they are bounded), so are the texts.
+ */
+function limitOf(take: number): string {
+  if (!Number.isSafeInteger(take) || take < 0) throw new RangeError(`a page of ${take} rows`);
+  return `limit ${take}`;
+}
+
+/**
  * What a read of jobs returns: the job's `columns` (Prisma's field names; all of them when not
  * given) and, when `template` is given, each job's template under `template`, read in the same
  * statement, with its own `columns`.
@@ -217,7 +228,7 @@ async function readPageOfJobs(db: Db, args: JobPageArgs, counted: boolean): Prom
     db,
     `select ${list}${total} from ${from}
       ${whereClause(where)}
-      order by ${orderBy("j", keys)} limit ${p.add(page.take)}::int`,
+      order by ${orderBy("j", keys)} ${limitOf(page.take)}`,
     p.values,
   );
   return { rows: inListOrder(jobRows(rows, read), page), total: rows[0]?.pageTotal };
@@ -292,11 +303,12 @@ export async function jobsOfParents(db: Db, parentIds: readonly string[], list: 
 /** How many jobs each parent has in `list`, by parent id. */
 export async function countJobsOfParents(db: Db, parentIds: readonly string[], list: JobList): Promise<Map<string, number>> {
   const spec = JOB_LISTS[list.of];
-  const where = [`j.${spec.column} = any($1::uuid[])`, ...spec.conditions(list, "j")];
+  const [parents, values] = idIn(`j.${spec.column}`, parentIds);
+  const where = [parents, ...spec.conditions(list, "j")];
   const rows = await queryRows<{ jobId: string; count: number }>(
     db,
     `select j.${spec.column} as "jobId", count(*)::int as count from jobs j where ${where.join(" and ")} group by j.${spec.column}`,
-    [parentIds],
+    values,
     true,
   );
   return countsById(parentIds, rows);
@@ -324,7 +336,7 @@ export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: 
   }
   const rows = await queryRows<T & { pageTotal?: number }>(
     db,
-    `select ${columnsOf(list.model, "r")}${total} from ${from} ${whereClause(where)} order by ${orderBy("r", keys)} limit ${p.add(page.take)}::int`,
+    `select ${columnsOf(list.model, "r")}${total} from ${from} ${whereClause(where)} order by ${orderBy("r", keys)} ${limitOf(page.take)}`,
     p.values,
   );
   return { rows: inListOrder(rows, page), total: rows[0]?.pageTotal };
@@ -379,7 +391,7 @@ const TASK_ORDER: Record<TaskOrderField, Omit<SortKey, "ascending">> = {
 function taskConditions(filter: TaskFilter, p: SqlParams, t: string): string[] {
   const where: string[] = [];
   if (filter.name != null) where.push(`${t}.name = ${p.add(filter.name)}::text`);
-  if (filter.status?.length) where.push(`${t}.status = any(${p.add(filter.status)}::"TaskStatus"[])`);
+  if (filter.status?.length) where.push(p.in(`${t}.status`, filter.status, `"TaskStatus"`));
   if (filter.sequence != null) where.push(`${t}.sequence = ${p.add(filter.sequence)}::int`);
   if (filter.mapTaskId != null) where.push(`${t}.map_task_id = ${p.add(filter.mapTaskId)}::uuid`);
   if (filter.mapChildren != null) where.push(`${t}.map_task_id is ${filter.mapChildren ? "not " : ""}null`);
@@ -406,27 +418,30 @@ type PerParent = {
 /**
  * One page of rows per parent, for each of `parentIds`, in one statement: a lateral subquery per
  * parent walks its own index, so a job with a million tasks costs no more than one with twenty.
+ * One parent (a job's detail) is read without the lateral: PostgreSQL cannot know the length of an
+ * array parameter in a generic plan, so it planned that statement again at every run.
  */
 async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentIds: readonly string[], spec: PerParent): Promise<Map<string, T[]>> {
   const { page, alias: r } = spec;
   const keys = walk(spec.keys, page);
   const p = new SqlParams();
-  const parents = p.add([...new Set(parentIds)]);
-  const where = [`${r}.${spec.parentColumn} = parent.id`, ...spec.conditions(p, r)];
+  const distinct = [...new Set(parentIds)];
+  const parent = distinct.length === 1 ? p.add(distinct[0]) : "parent.id";
+  const parents = distinct.length === 1 ? "" : p.add(distinct);
+  const where = [`${r}.${spec.parentColumn} = ${parent}`, ...spec.conditions(p, r)];
   let from = `${spec.table} ${r}${spec.join ?? ""}`;
   if (page.after) {
     from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
     where.push(comesAfter(r, "c", keys));
   }
+  const pageOfOne = `select ${spec.select} from ${from} where ${where.join(" and ")} order by ${orderBy(r, keys)} ${limitOf(page.take)}`;
   const rows = await queryRows<T>(
     db,
-    `select page.* from unnest(${parents}::uuid[]) with ordinality as parent(id, position)
-     cross join lateral (
-       select ${spec.select} from ${from}
-        where ${where.join(" and ")}
-        order by ${orderBy(r, keys)} limit ${p.add(page.take)}::int
-     ) page
-     order by parent.position, ${orderBy("page", keys, true)}`,
+    parents
+      ? `select page.* from unnest(${parents}::uuid[]) with ordinality as parent(id, position)
+          cross join lateral (${pageOfOne}) page
+          order by parent.position, ${orderBy("page", keys, true)}`
+      : pageOfOne,
     p.values,
   );
   const pages = new Map<string, T[]>(parentIds.map((id) => [id, []]));
@@ -472,8 +487,7 @@ export function tasksOfJobs(
 /** How many tasks of each job a filter matches, by job id. */
 export async function countTasksOfJobs(db: Db, jobIds: readonly string[], filter: TaskFilter = {}): Promise<Map<string, number>> {
   const p = new SqlParams();
-  const ids = p.add(jobIds);
-  const where = [`t.job_id = any(${ids}::uuid[])`, ...taskConditions(filter, p, "t")];
+  const where = [p.in("t.job_id", jobIds, "uuid"), ...taskConditions(filter, p, "t")];
   const rows = await queryRows<{ jobId: string; count: number }>(
     db,
     `select t.job_id as "jobId", count(*)::int as count from tasks t where ${where.join(" and ")} group by t.job_id`,
@@ -506,10 +520,11 @@ export function outputsByIds(db: Db, ids: readonly string[]): Promise<JobOutput[
 
 /** How many rows of `table` each parent has (by `parentColumn`), by parent id. */
 async function countsPerParent(db: Db, table: string, parentColumn: string, parentIds: readonly string[]): Promise<Map<string, number>> {
+  const [parents, values] = idIn(`r.${parentColumn}`, parentIds);
   const rows = await queryRows<{ jobId: string; count: number }>(
     db,
-    `select r.${parentColumn} as "jobId", count(*)::int as count from ${table} r where r.${parentColumn} = any($1::uuid[]) group by r.${parentColumn}`,
-    [parentIds],
+    `select r.${parentColumn} as "jobId", count(*)::int as count from ${table} r where ${parents} group by r.${parentColumn}`,
+    values,
     true,
   );
   return countsById(parentIds, rows);
