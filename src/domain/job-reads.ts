@@ -76,12 +76,14 @@ const JOB_ORDER: Record<JobOrderField, Omit<SortKey, "ascending">> = {
 
 /**
  * The condition "`column` is one of `ids`", and its parameter. One id, the most common batch (a
- * job by id, a mutation's payload), gets a plain equality: PostgreSQL plans a prepared statement
- * with an array parameter again at every run (its generic plan guesses the array's length), which
- * cost it four times the statement's own work (docs/performance.md).
+ * job by id, a mutation's payload, the job of each task of a job's page: loaders do not cache, so
+ * they pass an id as often as it is asked for), gets a plain equality: PostgreSQL plans a prepared
+ * statement with an array parameter again at every run (its generic plan guesses the array's
+ * length), which cost it four times the statement's own work (docs/performance.md).
  */
 function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
-  return ids.length === 1 ? [`${column} = $1::uuid`, [ids[0]]] : [`${column} = any($1::uuid[])`, [ids]];
+  const distinct = [...new Set(ids)];
+  return distinct.length === 1 ? [`${column} = $1::uuid`, distinct] : [`${column} = any($1::uuid[])`, [distinct]];
 }
 
 /**
@@ -179,9 +181,10 @@ function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
  */
 export async function jobsById(db: Db, ids: readonly string[], read: JobColumns = NO_COLUMNS): Promise<JobRow[]> {
   const select = jobSelect(read);
-  const rows = await (ids.length === 1
-    ? queryRows<JobRow>(db, select.byId, [ids[0]], true)
-    : queryRows<JobRow>(db, select.byIds, [ids], true));
+  const distinct = [...new Set(ids)];
+  const rows = await (distinct.length === 1
+    ? queryRows<JobRow>(db, select.byId, distinct, true)
+    : queryRows<JobRow>(db, select.byIds, [distinct], true));
   return jobRows(rows, read);
 }
 

@@ -100,8 +100,8 @@ function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldN
   return sets.flatMap((set) => fieldsOf(set, info));
 }
 
-/** Arguments that choose a page of a list, not which items it holds: they leave its totalCount as it is. */
-const PAGE_ARGUMENTS = new Set(["first", "last", "after", "before"]);
+/** Arguments that choose a page of a list or its order, not which items it holds: they leave its totalCount as it is. */
+const PAGE_ARGUMENTS = new Set(["first", "last", "after", "before", "orderBy"]);
 
 const JOB_LISTS: ReadonlyArray<[string, JobCount]> = [
   ["tasks", "tasks"],

@@ -109,6 +109,25 @@ describe("a nested page of jobs", () => {
     expect(statements, statements.join("\n---\n")).toHaveLength(3);
   });
 
+  it("counts a job's tasks with the job when their page is only sorted, and reads the tasks' job once, by equality", async () => {
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    database.counter.reset();
+    const data = await sendText(
+      api,
+      `query($id: ID!) { job(id: $id) { number tasks(first: 4, orderBy: { field: NAME, direction: DESC }) { totalCount edges { node { name job { number } } } } } }`,
+      { id: encodeGlobalId("Job", job!) },
+    );
+    const read = data.job as unknown as { number: number; tasks: { totalCount: number; edges: Array<{ node: { job: { number: number } } }> } };
+    expect(read.tasks.totalCount).toBe(25);
+    expect(read.tasks.edges.map((e) => e.node.job.number)).toEqual(Array(4).fill(read.number));
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    // The job with its count, the page of tasks, and the tasks' job: the same id four times over,
+    // which the loader passes as often as it is asked for and the read compares once.
+    expect(statements, statements.join("\n---\n")).toHaveLength(3);
+    expect(statements[0]).toContain('"taskCount"');
+    expect(statements[2]).toMatch(/where j\.id = \$1::uuid$/);
+  });
+
   it("reads a page of jobs with each one's template, creator and node in one statement", async () => {
     await database.pool.query(`update jobs set creator_id = $1 where number % 2 = 0`, [api.admin.id]);
     database.counter.reset();
