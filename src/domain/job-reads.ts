@@ -453,22 +453,73 @@ async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentI
   return pages;
 }
 
-/** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given). */
-function pagesPerJob<T extends Record<string, unknown>>(
+/**
+ * The rows a task or an event leads to by a foreign key, which a page of them can read in its own
+ * statement, as a page of jobs reads its creators and nodes: by relation, the model and table of
+ * the row, and the key's field and column.
+ */
+export const TO_ONE = {
+  Task: {
+    mapTask: { model: "Task", table: "tasks", key: "mapTaskId", column: "map_task_id" },
+    createdByTask: { model: "Task", table: "tasks", key: "createdByTaskId", column: "created_by_task_id" },
+    stoppedBy: { model: "Task", table: "tasks", key: "stoppedByTaskId", column: "stopped_by_task_id" },
+  },
+  JobEvent: {
+    task: { model: "Task", table: "tasks", key: "taskId", column: "task_id" },
+    actorUser: { model: "User", table: "users", key: "actorUserId", column: "actor_user_id" },
+    actorNode: { model: "WorkerNode", table: "worker_nodes", key: "actorNodeId", column: "actor_node_id" },
+  },
+} as const satisfies Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>;
+
+/**
+ * Relations of TO_ONE read with each row of a page, each with the columns of its row (all when
+ * undefined); a row whose key is null holds null there.
+ */
+export type Joins = ReadonlyMap<string, ReadonlySet<string> | undefined>;
+
+/** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given) and the rows `joins` names. */
+async function pagesPerJob<T extends Record<string, unknown>>(
   db: Db,
   jobIds: readonly string[],
-  spec: { model: "Task" | "JobOutput" | "JobEvent"; table: string; idType?: "uuid" | "bigint"; keys: SortKey[]; conditions: PerParent["conditions"]; page: Page; fields?: ReadonlySet<string> | undefined },
+  spec: {
+    model: "Task" | "JobOutput" | "JobEvent";
+    table: string;
+    idType?: "uuid" | "bigint";
+    keys: SortKey[];
+    conditions: PerParent["conditions"];
+    page: Page;
+    fields?: ReadonlySet<string> | undefined;
+    joins?: Joins | undefined;
+  },
 ): Promise<Map<string, T[]>> {
-  const { model, fields, ...rest } = spec;
-  const select = columnsOf(model, "r", fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field)]));
-  return pagesPerParent<T>(db, jobIds, { ...rest, alias: "r", parentColumn: "job_id", parentField: "jobId", select });
+  const { model, fields, joins, ...rest } = spec;
+  const relations = [...(joins ?? [])].map(([name, columns], i) => ({
+    name,
+    columns,
+    alias: `o${i}`,
+    ...(TO_ONE as Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>)[model]![name]!,
+  }));
+  let select = columnsOf(model, "r", fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field), ...relations.map((j) => j.key)]));
+  let join = "";
+  for (const relation of relations) {
+    select += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`)}`;
+    join += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = r.${relation.column}`;
+  }
+  const pages = await pagesPerParent<T>(db, jobIds, { ...rest, alias: "r", parentColumn: "job_id", parentField: "jobId", select, join });
+  if (!relations.length) return pages;
+  for (const [id, rows] of pages) {
+    let nested = rows;
+    for (const relation of relations) nested = nestUnder<T>(nested, relation.name, relation.key);
+    pages.set(id, nested);
+  }
+  return pages;
 }
 
 /** A page of tasks of each job, by job id, in the order asked for (arrival by default). */
 export function tasksOfJobs(
   db: Db,
   jobIds: readonly string[],
-  args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined },
+  args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined },
 ) {
   const order = args.order ?? defaultTaskOrder;
   const ascending = order.direction === "ASC";
@@ -484,6 +535,7 @@ export function tasksOfJobs(
     conditions: (p, alias) => taskConditions(args.filter ?? {}, p, alias),
     page: args.page,
     fields: args.fields,
+    joins: args.joins,
   });
 }
 
@@ -541,8 +593,8 @@ export function countOutputsOfJobs(db: Db, jobIds: readonly string[]): Promise<M
 const EVENT_ORDER: SortKey[] = [{ column: "id", field: "id", nullable: false, ascending: true }];
 
 /** A page of events of each job, by job id, oldest first. */
-export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
-  return pagesPerJob<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields });
+export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>, joins?: Joins) {
+  return pagesPerJob<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields, joins });
 }
 
 /** How many events each job has, by job id. */

@@ -26,6 +26,7 @@ import {
   tasksByIds,
   type JobColumns,
   type JobRow,
+  type Joins,
   tasksOfJobs,
   ticksOfSchedules,
   tokensOfUsers,
@@ -67,6 +68,18 @@ function readKey(read: JobColumns): unknown[] {
   return [sorted(read.columns), ...[read.template, read.creator, read.node].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts];
 }
 
+/**
+ * The row a page read with `row` under `relation` (see joinsSelected; null when the key is null),
+ * or, when it was not read with it, what `load` reads.
+ */
+export function joinedOr<T>(row: object, relation: string, load: () => Promise<T | null> | null): Promise<T | null> | T | null {
+  const joined = (row as Record<string, unknown>)[relation];
+  return joined !== undefined ? (joined as T | null) : load();
+}
+
+/** What a page reads with each row (see Joins), as a loader's key. */
+const joinsKey = (joins: Joins | undefined) => joins && [...joins].map(([name, columns]) => [name, columns ? [...columns].sort() : "all"]);
+
 export class Loaders {
   #db: Db;
   #template?: DataLoader<string, JobTemplate | null>;
@@ -107,9 +120,9 @@ export class Loaders {
     });
   }
 
-  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined }): DataLoader<string, Task[]> {
-    const { fields, ...rest } = args;
-    return this.#perJob(["tasks", rest, fields && [...fields].sort()], async (ids) => tasksOfJobs(this.#db, ids, args));
+  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined }): DataLoader<string, Task[]> {
+    const { fields, joins, ...rest } = args;
+    return this.#perJob(["tasks", rest, fields && [...fields].sort(), joinsKey(joins)], async (ids) => tasksOfJobs(this.#db, ids, args));
   }
 
   taskCount(filter: TaskFilter = {}): DataLoader<string, number> {
@@ -124,8 +137,8 @@ export class Loaders {
     return this.#perJob(["outputCount"], async (ids) => countOutputsOfJobs(this.#db, ids));
   }
 
-  events(page: Page, fields?: ReadonlySet<string>): DataLoader<string, JobEvent[]> {
-    return this.#perJob(["events", page, fields && [...fields].sort()], async (ids) => eventsOfJobs(this.#db, ids, page, fields));
+  events(page: Page, fields?: ReadonlySet<string>, joins?: Joins): DataLoader<string, JobEvent[]> {
+    return this.#perJob(["events", page, fields && [...fields].sort(), joinsKey(joins)], async (ids) => eventsOfJobs(this.#db, ids, page, fields, joins));
   }
 
   get eventCount(): DataLoader<string, number> {

@@ -3,7 +3,7 @@
 // and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { scalarFieldsOf, type ModelName } from "../db/rows.js";
-import type { JobColumns, JobCount } from "../domain/job-reads.js";
+import { TO_ONE, type JobColumns, type JobCount, type Joins } from "../domain/job-reads.js";
 
 /**
  * Columns (by Prisma field name) that a GraphQL field of each type reads, for fields that are not
@@ -153,6 +153,28 @@ export function columnsSelected(model: ModelName, info: GraphQLResolveInfo, path
   if (!byKey) selectedColumns.set(info.fieldNodes, (byKey = new Map()));
   const key = `${model} ${path.join(".")}`;
   if (!byKey.has(key)) byKey.set(key, columnsFor(model, selectedFields(info, path)));
+  return byKey.get(key);
+}
+
+const selectedJoins = new WeakMap<readonly FieldNode[], Map<string, Joins | undefined>>();
+
+/**
+ * The rows a page of tasks or events (at `path` under the resolving field) reads with it: each
+ * selected relation of TO_ONE, with the columns its own selection needs; undefined when none is
+ * selected.
+ */
+export function joinsSelected(model: keyof typeof TO_ONE, info: GraphQLResolveInfo, path: readonly string[] = []): Joins | undefined {
+  let byKey = selectedJoins.get(info.fieldNodes);
+  if (!byKey) selectedJoins.set(info.fieldNodes, (byKey = new Map()));
+  const key = `${model} ${path.join(".")}`;
+  if (!byKey.has(key)) {
+    const selected = selectedFields(info, path);
+    const joins = new Map<string, ReadonlySet<string> | undefined>();
+    for (const [name, relation] of Object.entries(TO_ONE[model])) {
+      if (selected.has(name)) joins.set(name, columnsFor(relation.model, selectedFields(info, [...path, name])));
+    }
+    byKey.set(key, joins.size ? joins : undefined);
+  }
   return byKey.get(key);
 }
 

@@ -128,6 +128,45 @@ describe("a nested page of jobs", () => {
     expect(statements[2]).toMatch(/where j\.id = \$1::uuid$/);
   });
 
+  it("reads a page of events with each one's task, user and node, and a page of tasks with the tasks each names, in the page's own statement", async () => {
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1, skip: 2 })).map((j) => j.id);
+    const tasks = (await database.pool.query<{ id: string }>(`select id from tasks where job_id = $1 order by qsequence`, [job])).rows.map((r) => r.id);
+    const node = await database.db.workerNode.findFirstOrThrow();
+    await database.pool.query(`update tasks set created_by_task_id = $2, stopped_by_task_id = $3 where id = $1`, [tasks[1], tasks[0], tasks[2]]);
+    await database.pool.query(
+      `insert into job_events (job_id, task_id, kind, job_version, actor_user_id, actor_node_id)
+       values ($1, $2, 'PROGRESS', 1, $3, null), ($1, null, 'PROGRESS', 2, null, $4), ($1, $5, 'PROGRESS', 3, $3, $4)`,
+      [job, tasks[0], api.admin.id, node.id, tasks[3]],
+    );
+    database.counter.reset();
+    const data = await sendText(
+      api,
+      `query($id: ID!) { job(id: $id) {
+        events(first: 10) { edges { node { jobVersion task { name } actorUser { name } actorNode { name } } } }
+        tasks(first: 3) { edges { node { name createdByTask { name } stoppedBy { name status } mapTask { name } } } }
+      } }`,
+      { id: encodeGlobalId("Job", job!) },
+    );
+    const read = data.job as unknown as {
+      events: { edges: Array<{ node: { task: { name: string } | null; actorUser: { name: string } | null; actorNode: { name: string } | null } }> };
+      tasks: { edges: Array<{ node: { name: string; createdByTask: { name: string } | null; stoppedBy: { name: string; status: string } | null; mapTask: null } }> };
+    };
+    const name = async (id: string) => (await database.pool.query<{ name: string }>(`select name from tasks where id = $1`, [id])).rows[0]!.name;
+    expect(read.events.edges.map((e) => e.node)).toEqual([
+      { jobVersion: 1, task: { name: await name(tasks[0]!) }, actorUser: { name: api.admin.name }, actorNode: null },
+      { jobVersion: 2, task: null, actorUser: null, actorNode: { name: node.name } },
+      { jobVersion: 3, task: { name: await name(tasks[3]!) }, actorUser: { name: api.admin.name }, actorNode: { name: node.name } },
+    ]);
+    expect(read.tasks.edges.map((e) => e.node)).toEqual([
+      { name: await name(tasks[0]!), createdByTask: null, stoppedBy: null, mapTask: null },
+      { name: await name(tasks[1]!), createdByTask: { name: await name(tasks[0]!) }, stoppedBy: { name: await name(tasks[2]!), status: "QUEUED" }, mapTask: null },
+      { name: await name(tasks[2]!), createdByTask: null, stoppedBy: null, mapTask: null },
+    ]);
+    // The job, its page of events and its page of tasks.
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    expect(statements, statements.join("\n---\n")).toHaveLength(3);
+  });
+
   it("reads a page of jobs with each one's template, creator and node in one statement", async () => {
     await database.pool.query(`update jobs set creator_id = $1 where number % 2 = 0`, [api.admin.id]);
     database.counter.reset();

@@ -1,5 +1,6 @@
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
+import { joinedOr } from "../loaders.js";
 import { jobColumnsSelected } from "../selection.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { Job } from "./job.js";
@@ -30,7 +31,7 @@ export const JobEvent = builder.prismaNode("JobEvent", {
       type: Task,
       nullable: true,
       description: "The task the event is about, if any.",
-      resolve: (event, _args, ctx) => (event.taskId ? ctx.loaders.task.load(event.taskId) : null),
+      resolve: (event, _args, ctx) => joinedOr(event, "task", () => (event.taskId ? ctx.loaders.task.load(event.taskId) : null)),
     }),
     kind: t.expose("kind", { type: JobEventKindEnum, description: "What happened." }),
     fromStatus: t.expose("fromStatus", { type: JobStatusEnum, nullable: true, description: "The status before." }),
@@ -41,13 +42,13 @@ export const JobEvent = builder.prismaNode("JobEvent", {
       type: User,
       nullable: true,
       description: "The user who made the change, if a user did.",
-      resolve: (event, _args, ctx) => (event.actorUserId ? ctx.loaders.user.load(event.actorUserId) : null),
+      resolve: (event, _args, ctx) => joinedOr(event, "actorUser", () => (event.actorUserId ? ctx.loaders.user.load(event.actorUserId) : null)),
     }),
     actorNode: t.field({
       type: WorkerNode,
       nullable: true,
       description: "The worker node that made the change, if a node did.",
-      resolve: (event, _args, ctx) => (event.actorNodeId ? ctx.loaders.workerNode.load(event.actorNodeId) : null),
+      resolve: (event, _args, ctx) => joinedOr(event, "actorNode", () => (event.actorNodeId ? ctx.loaders.workerNode.load(event.actorNodeId) : null)),
     }),
     at: t.expose("at", { type: "DateTime", description: "When it happened." }),
     jobVersion: t.exposeInt("jobVersion", { description: "The job's version after the change." }),

@@ -5,7 +5,7 @@ import { getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { columnsSelected, jobColumnsSelected, selectedFields } from "../selection.js";
+import { columnsSelected, jobColumnsSelected, joinsSelected, selectedFields } from "../selection.js";
 import { builder } from "../builder.js";
 import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
@@ -232,7 +232,8 @@ export const Job = builder.prismaNode("Job", {
           const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined;
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
-          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields }).load(job.id);
+          const joins = joinsSelected("Task", info, EDGE_NODE);
+          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins }).load(job.id);
           return connectionOf(tasks, args, page, count);
         },
       },
@@ -261,7 +262,8 @@ export const Job = builder.prismaNode("Job", {
           const count = () => (job as JobRow).eventCount ?? ctx.loaders.eventCount.load(job.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
-          return connectionOf(await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE)).load(job.id), args, page, count);
+          const rows = ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE), joinsSelected("JobEvent", info, EDGE_NODE));
+          return connectionOf(await rows.load(job.id), args, page, count);
         },
       },
       countedConnection("A page of events of the job."),

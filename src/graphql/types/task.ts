@@ -12,6 +12,7 @@ import { Job } from "./job.js";
 import { TaskInput, type TaskInputShape } from "./task-input.js";
 import { TaskLimitations } from "./task-limitations.js";
 import { TaskRequirements } from "./task-requirements.js";
+import { joinedOr } from "../loaders.js";
 import { jobColumnsSelected } from "../selection.js";
 import { JobRef, TaskRef } from "../model-refs.js";
 
@@ -101,7 +102,7 @@ export const Task = builder.prismaNode("Task", {
       type: TaskRef,
       nullable: true,
       description: "The failed task whose failure cancelled this one, if any.",
-      resolve: (task, _args, ctx) => (task.stoppedByTaskId ? ctx.loaders.task.load(task.stoppedByTaskId) : null),
+      resolve: (task, _args, ctx) => joinedOr(task, "stoppedBy", () => (task.stoppedByTaskId ? ctx.loaders.task.load(task.stoppedByTaskId) : null)),
     }),
     success: t.exposeBoolean("success", {
       nullable: true,
@@ -124,12 +125,12 @@ export const Task = builder.prismaNode("Task", {
       type: TaskRef,
       nullable: true,
       description: "The task that created this one, if any.",
-      resolve: (task, _args, ctx) => (task.createdByTaskId ? ctx.loaders.task.load(task.createdByTaskId) : null),
+      resolve: (task, _args, ctx) => joinedOr(task, "createdByTask", () => (task.createdByTaskId ? ctx.loaders.task.load(task.createdByTaskId) : null)),
     }),
     mapTask: t.field({
       type: TaskRef,
       nullable: true,
-      resolve: (task, _args, ctx) => (task.mapTaskId ? ctx.loaders.task.load(task.mapTaskId) : null),
+      resolve: (task, _args, ctx) => joinedOr(task, "mapTask", () => (task.mapTaskId ? ctx.loaders.task.load(task.mapTaskId) : null)),
       description: "For a child of a MAP task: the MAP task, whose list holds its value. Its siblings: job.tasks(filter: { mapTask }).",
     }),
     mapIndex: t.exposeInt("mapIndex", { nullable: true, description: "For a child of a MAP task: the index of its value in the map's list, from 0." }),
