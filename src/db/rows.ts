@@ -87,21 +87,35 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
   return list;
 }
 
+/** A joined row to nest (see nestUnder): under `key`, null when the row's `foreignKey` is (a left join that found nothing). */
+export type Nested = { key: string; foreignKey?: string | undefined };
+
 /**
  * Rows with the columns named `${key}.field` (columnsOf with that prefix) moved into an object
- * under `key`: the row of a joined table, nested as Prisma's `include` would nest it.
+ * under `key`, for each of `joins`: the rows of joined tables, nested as Prisma's `include` would
+ * nest them. The rows of one result share their columns, so which goes where is worked out once,
+ * from the first.
  */
-export function nestUnder<T extends object>(rows: object[], key: string, foreignKey?: string): T[] {
-  const prefix = `${key}.`;
+export function nestUnder<T extends object>(rows: object[], joins: readonly Nested[]): T[] {
+  if (!rows.length || !joins.length) return rows as T[];
+  const names = Object.keys(rows[0]!);
+  const prefixes = joins.map((j) => `${j.key}.`);
+  const outerNames = names.filter((name) => !prefixes.some((prefix) => name.startsWith(prefix)));
+  const nestedNames = prefixes.map((prefix) => names.filter((name) => name.startsWith(prefix)).map((name) => [name, name.slice(prefix.length)] as const));
   return rows.map((row) => {
+    const columns = row as Record<string, unknown>;
     const outer: Record<string, unknown> = {};
-    const nested: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(row)) {
-      if (name.startsWith(prefix)) nested[name.slice(prefix.length)] = value;
-      else outer[name] = value;
+    for (const name of outerNames) outer[name] = columns[name];
+    for (let i = 0; i < joins.length; i++) {
+      const { key, foreignKey } = joins[i]!;
+      if (foreignKey && columns[foreignKey] == null) {
+        outer[key] = null;
+        continue;
+      }
+      const nested: Record<string, unknown> = {};
+      for (const [from, to] of nestedNames[i]!) nested[to] = columns[from];
+      outer[key] = nested;
     }
-    // Through a left join: no row when the key is null.
-    outer[key] = foreignKey && outer[foreignKey] == null ? null : nested;
     return outer as T;
   });
 }

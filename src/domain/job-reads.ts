@@ -4,7 +4,7 @@
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
 import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { columnsOf, nestUnder, queryRows, type ModelName } from "../db/rows.js";
+import { columnsOf, nestUnder, queryRows, type ModelName, type Nested } from "../db/rows.js";
 import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
@@ -168,11 +168,24 @@ function jobSelect(read: JobColumns): JobSelect {
   return select;
 }
 
+const nestedOfReads = new WeakMap<JobColumns, Nested[]>();
+
+/** The rows a read of jobs joins, to nest. */
+function jobJoins(read: JobColumns): Nested[] {
+  let joins = nestedOfReads.get(read);
+  if (!joins) {
+    joins = [
+      ...(read.template ? [{ key: "template" }] : []),
+      ...(read.creator ? [{ key: "creator", foreignKey: "creatorId" }] : []),
+      ...(read.node ? [{ key: "node", foreignKey: "nodeId" }] : []),
+    ];
+    nestedOfReads.set(read, joins);
+  }
+  return joins;
+}
+
 function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
-  let nested = read.template ? nestUnder<JobRow>(rows, "template") : rows;
-  if (read.creator) nested = nestUnder<JobRow>(nested, "creator", "creatorId");
-  if (read.node) nested = nestUnder<JobRow>(nested, "node", "nodeId");
-  return nested;
+  return nestUnder<JobRow>(rows, jobJoins(read));
 }
 
 /**
@@ -507,11 +520,8 @@ async function pagesPerJob<T extends Record<string, unknown>>(
   }
   const pages = await pagesPerParent<T>(db, jobIds, { ...rest, alias: "r", parentColumn: "job_id", parentField: "jobId", select, join });
   if (!relations.length) return pages;
-  for (const [id, rows] of pages) {
-    let nested = rows;
-    for (const relation of relations) nested = nestUnder<T>(nested, relation.name, relation.key);
-    pages.set(id, nested);
-  }
+  const nested = relations.map((relation) => ({ key: relation.name, foreignKey: relation.key }));
+  for (const [id, rows] of pages) pages.set(id, nestUnder<T>(rows, nested));
   return pages;
 }
 
