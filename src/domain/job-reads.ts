@@ -337,14 +337,35 @@ export async function countJobsOfParents(db: Db, parentIds: readonly string[], l
 export type RowList = { model: ModelName; table: string; keys: SortKey[]; conditions?: (p: SqlParams, alias: string) => string[] };
 
 /**
+ * The lists a user, a template, a worker node or a schedule leads to, by the row's model: the
+ * field of a row read with their count (see pageOfRows), and the count's subquery on the row `r`,
+ * the same count as their loaders' (countTokensOfUsers, countJobsOfParents, countTicksOfSchedules).
+ */
+const jobListCount = (of: "template" | "node") =>
+  `select count(*) from jobs x where ${[`x.${JOB_LISTS[of].column} = r.id`, ...JOB_LISTS[of].conditions({ of }, "x")].join(" and ")}`;
+const ROW_COUNTS = {
+  User: { tokens: { field: "tokenCount", sql: "select count(*) from api_tokens x where x.user_id = r.id" } },
+  JobTemplate: { jobs: { field: "jobCount", sql: jobListCount("template") } },
+  WorkerNode: { jobs: { field: "jobCount", sql: jobListCount("node") } },
+  Schedule: { ticks: { field: "tickCount", sql: "select count(*) from schedule_ticks x where x.schedule_id = r.id" } },
+} as const satisfies Partial<Record<ModelName, Record<string, { field: string; sql: string }>>>;
+
+/** The lists of a row of `M` that a page of such rows can count in its own statement. */
+export type RowCount<M extends keyof typeof ROW_COUNTS> = keyof (typeof ROW_COUNTS)[M] & string;
+
+/**
  * A page of a list, every column of its rows, and when `counted`, how many rows the list holds in
  * all, counted in the same statement (undefined when the page is empty, which carries no count).
+ * Each row carries the counts of the lists `counts` names (see ROW_COUNTS): a users page with each
+ * one's number of tokens is one statement, where a statement of its own would cost a round trip.
  */
-export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: boolean): Promise<{ rows: T[]; total: number | undefined }> {
+export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: boolean, counts: readonly string[] = []): Promise<{ rows: T[]; total: number | undefined }> {
   const keys = walk(list.keys, page);
   const p = new SqlParams();
   const where = list.conditions?.(p, "r") ?? [];
-  const total = counted ? `, (select count(*) from ${list.table} rc ${whereClause(list.conditions?.(p, "rc") ?? [])})::int as "pageTotal"` : "";
+  let total = counted ? `, (select count(*) from ${list.table} rc ${whereClause(list.conditions?.(p, "rc") ?? [])})::int as "pageTotal"` : "";
+  const countsOfModel = (ROW_COUNTS as Partial<Record<ModelName, Record<string, { field: string; sql: string }>>>)[list.model] ?? {};
+  for (const name of counts) total += `, (${countsOfModel[name]!.sql})::int as "${countsOfModel[name]!.field}"`;
   let from = `${list.table} r`;
   if (page.after) {
     from += ` join ${list.table} c on c.id = ${p.add(page.after)}::uuid`;

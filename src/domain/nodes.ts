@@ -3,14 +3,14 @@ import type { Db } from "../db/client.js";
 import type { Prisma, WorkerNode } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
-import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
 
 /** Every worker node, by name (names are unique). */
 const NODES: RowList = { model: "WorkerNode", table: "worker_nodes", keys: [sortKey("name", true), sortKey("id", true)] };
 
 /** A page of the worker nodes, and how many there are when `counted` (see pageOfRows). */
-export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean) {
-  return pageOfRows<WorkerNode>(db, NODES, page, counted);
+export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"WorkerNode">> = []) {
+  return pageOfRows<WorkerNode & { jobCount?: number }>(db, NODES, page, counted, counts);
 }
 
 export function countWorkerNodes(db: Db): Promise<number> {

@@ -117,12 +117,34 @@ const JOB_LISTS: ReadonlyArray<[string, JobCount]> = [
  * unfiltered one is still counted by its loader.
  */
 function countsSelected(fields: FieldNode[], info: GraphQLResolveInfo): JobCount[] {
+  return countedAmong(fields, info, JOB_LISTS);
+}
+
+/** Of `lists` (a GraphQL field, and the name its count is read by), those among `fields` selected with their totalCount and no argument that filters. */
+function countedAmong<T extends string>(fields: readonly FieldNode[], info: GraphQLResolveInfo, lists: ReadonlyArray<readonly [string, T]>): T[] {
   const unfiltered = (f: FieldNode) =>
     (f.arguments ?? []).every(
       (a) => PAGE_ARGUMENTS.has(a.name.value) || (a.name.value === "includeDeleted" && a.value.kind === Kind.BOOLEAN && !a.value.value),
     );
   const counted = (f: FieldNode) => f.selectionSet !== undefined && fieldsOf(f.selectionSet, info).some((s) => s.name.value === "totalCount");
-  return JOB_LISTS.filter(([name]) => fields.some((f) => f.name.value === name && unfiltered(f) && counted(f))).map(([, count]) => count);
+  return lists.filter(([name]) => fields.some((f) => f.name.value === name && unfiltered(f) && counted(f))).map(([, count]) => count);
+}
+
+const listCounts = new WeakMap<readonly FieldNode[], Map<string, readonly string[]>>();
+
+/**
+ * The lists of the rows at `path` under the resolving field (a page of users, templates, nodes or
+ * schedules) that a read of those rows counts in its own statement, as countsSelected does for
+ * jobs: of `lists`, those whose totalCount is selected without a filter. The list's resolver takes
+ * the count from the row only when the row carries it.
+ */
+export function listCountsSelected<T extends string>(info: GraphQLResolveInfo, path: readonly string[], lists: ReadonlyArray<readonly [string, T]>): readonly T[] {
+  let byPath = listCounts.get(info.fieldNodes);
+  if (!byPath) listCounts.set(info.fieldNodes, (byPath = new Map()));
+  const key = path.join(".");
+  let counts = byPath.get(key);
+  if (!counts) byPath.set(key, (counts = countedAmong(fieldNodesAt(info, path), info, lists)));
+  return counts as readonly T[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -165,6 +165,33 @@ describe("a nested page of jobs", () => {
     // The job, its page of events and its page of tasks.
     const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
     expect(statements, statements.join("\n---\n")).toHaveLength(3);
+  });
+
+  it("counts each user's tokens, each template's jobs and each node's jobs in the statement that reads their page", async () => {
+    const [someJob] = await database.db.job.findMany({ take: 1 });
+    const node = await database.db.workerNode.findFirstOrThrow({ orderBy: { name: "asc" } });
+    await database.pool.query(`update jobs set node_id = $1, status = 'RUNNING' where id = $2`, [node.id, someJob!.id]);
+    database.counter.reset();
+    const data = await sendText(
+      api,
+      `{ users(first: 10) { edges { node { id tokens { totalCount } } } }
+         jobTemplates(first: 5) { edges { node { id jobs { totalCount } } } }
+         workerNodes(first: 5) { edges { node { id currentJobs { totalCount } } } } }`,
+    );
+    const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+    expect(statements, statements.join("\n---\n")).toHaveLength(3);
+    type Page<K extends string> = { edges: Array<{ node: { id: string } & Record<K, { totalCount: number }> }> };
+    const { users, jobTemplates, workerNodes } = data as unknown as { users: Page<"tokens">; jobTemplates: Page<"jobs">; workerNodes: Page<"currentJobs"> };
+    const counts = async (sql: string) => new Map((await database.pool.query<{ id: string; n: number }>(sql)).rows.map((r) => [r.id, r.n]));
+    const id = (global: string) => decodeGlobalId(global).id;
+    const tokens = await counts(`select u.id, (select count(*) from api_tokens t where t.user_id = u.id)::int as n from users u`);
+    const jobs = await counts(`select t.id, (select count(*) from jobs j where j.template_id = t.id and j.deleted_at is null)::int as n from job_templates t`);
+    const held = await counts(`select w.id, (select count(*) from jobs j where j.node_id = w.id and j.status in ('ACQUIRED', 'RUNNING') and j.deleted_at is null)::int as n from worker_nodes w`);
+    expect(users.edges.length).toBeGreaterThan(0);
+    for (const { node } of users.edges) expect(node.tokens.totalCount).toBe(tokens.get(id(node.id)));
+    for (const { node } of jobTemplates.edges) expect(node.jobs.totalCount).toBe(jobs.get(id(node.id)));
+    expect(workerNodes.edges.map(({ node }) => node.currentJobs.totalCount)).toContain(1);
+    for (const { node } of workerNodes.edges) expect(node.currentJobs.totalCount).toBe(held.get(id(node.id)));
   });
 
   it("reads a page of jobs with each one's template, creator and node in one statement", async () => {

@@ -12,7 +12,8 @@ import type { Declaration } from "../../domain/values.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, jobListConnection, listConnection, templatePages } from "../connections.js";
+import { countedConnection, jobListConnection, listConnection, templatePages, EDGE_NODE } from "../connections.js";
+import { listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { Executor } from "./executor.js";
@@ -86,7 +87,8 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       {
         type: JobRef,
         description: "Jobs created from this version, newest first (soft-deleted ones left out).",
-        resolve: (template, args, ctx, info) => jobListConnection(template.id, { of: "template" }, args, ctx, info),
+        // Counted with the template when a page of templates read it (see listCountsSelected).
+        resolve: (template, args, ctx, info) => jobListConnection(template.id, { of: "template" }, args, ctx, info, (template as { jobCount?: number }).jobCount),
       },
       countedConnection("A page of jobs of the template."),
       { description: "One of the jobs of the template, with its cursor." },
@@ -126,7 +128,8 @@ builder.queryFields((t) => ({
       resolve: (_root, args, ctx, info) => {
         const filter = toTemplateFilter(args.filter);
         const page = pageFromQuery(templatePages.getQuery(args, ctx, () => true));
-        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted), () => countTemplates(ctx.db, filter));
+        const counts = listCountsSelected(info, EDGE_NODE, [["jobs", "jobs"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts), () => countTemplates(ctx.db, filter));
       },
     },
     countedConnection("A page of job templates."),

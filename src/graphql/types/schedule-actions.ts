@@ -3,7 +3,8 @@ import { GraphQLError } from "graphql";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { countSchedules, createSchedule, deleteSchedule, pageOfSchedules, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
-import { listConnection, schedulePages, countedConnection } from "../connections.js";
+import { listConnection, schedulePages, countedConnection, EDGE_NODE } from "../connections.js";
+import { listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -86,7 +87,8 @@ builder.queryFields((t) => ({
       resolve: (_root, args, ctx, info) => {
         const paused = args.filter?.paused;
         const page = pageFromQuery(schedulePages.getQuery(args, ctx, () => true));
-        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted), () => countSchedules(ctx.db, paused));
+        const counts = listCountsSelected(info, EDGE_NODE, [["ticks", "ticks"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts), () => countSchedules(ctx.db, paused));
       },
     },
     countedConnection("A page of schedules."),

@@ -89,7 +89,9 @@ export const Schedule = builder.prismaNode("Schedule", {
         type: ScheduleTickRef,
         description: "The ticks it has handled, the latest handled first: each with the job it made, or why it made none.",
         resolve: async (schedule, args, ctx, info) => {
-          const count = () => ctx.loaders.tickCount.load(schedule.id);
+          // Counted with the schedule when a page of schedules read it (see listCountsSelected).
+          const counted = (schedule as { tickCount?: number }).tickCount;
+          const count = () => counted ?? ctx.loaders.tickCount.load(schedule.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(tickPages.getQuery(args, ctx, () => true));
           return connectionOf(await ctx.loaders.ticks(page).load(schedule.id), args, page, count);

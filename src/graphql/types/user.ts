@@ -1,7 +1,8 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, listConnection, tokenPages, userPages } from "../connections.js";
+import { countedConnection, listConnection, tokenPages, userPages, EDGE_NODE } from "../connections.js";
+import { listCountsSelected } from "../selection.js";
 import { ApiTokenRef } from "../model-refs.js";
 import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
@@ -29,7 +30,9 @@ export const User = builder.prismaNode("User", {
         description: "The user's API tokens, newest first; visible to the user and to admins.",
         authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
         resolve: async (user, args, ctx, info) => {
-          const count = () => ctx.loaders.tokenCount.load(user.id);
+          // Counted with the user when a page of users read it (see listCountsSelected).
+          const counted = (user as { tokenCount?: number }).tokenCount;
+          const count = () => counted ?? ctx.loaders.tokenCount.load(user.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(tokenPages.getQuery(args, ctx, () => true));
           return connectionOf(await ctx.loaders.tokens(page).load(user.id), args, page, count);
@@ -52,7 +55,8 @@ builder.queryFields((t) => ({
       resolve: (_root, args, ctx, info) => {
         const filter = toUserFilter(args.filter);
         const page = pageFromQuery(userPages.getQuery(args, ctx, () => true));
-        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted), () => countUsers(ctx.db, filter));
+        const counts = listCountsSelected(info, EDGE_NODE, [["tokens", "tokens"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts), () => countUsers(ctx.db, filter));
       },
     },
     countedConnection("A page of users."),

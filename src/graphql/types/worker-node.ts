@@ -3,7 +3,8 @@ import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, pageOfWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder, pageSize } from "../builder.js";
-import { countedConnection, jobListConnection, listConnection, nodePages } from "../connections.js";
+import { countedConnection, jobListConnection, listConnection, nodePages, EDGE_NODE } from "../connections.js";
+import { listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
@@ -42,7 +43,8 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
       {
         type: JobRef,
         description: "Jobs the node holds now (ACQUIRED or RUNNING), oldest first.",
-        resolve: (node, args, ctx, info) => jobListConnection(node.id, { of: "node" }, args, ctx, info),
+        // Counted with the node when a page of nodes read it (see listCountsSelected).
+        resolve: (node, args, ctx, info) => jobListConnection(node.id, { of: "node" }, args, ctx, info, (node as { jobCount?: number }).jobCount),
       },
       countedConnection("A page of jobs the node holds."),
       { description: "One of the jobs the node holds, with its cursor." },
@@ -57,7 +59,8 @@ builder.queryFields((t) => ({
       description: "The registered worker nodes, by name.",
       resolve: (_root, args, ctx, info) => {
         const page = pageFromQuery(nodePages.getQuery(args, ctx, () => true));
-        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted), () => countWorkerNodes(ctx.db));
+        const counts = listCountsSelected(info, EDGE_NODE, [["currentJobs", "jobs"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts), () => countWorkerNodes(ctx.db));
       },
     },
     countedConnection("A page of worker nodes."),
