@@ -17,8 +17,9 @@ export type ClientOptions = {
   /**
    * Mutations requested in the same tick go to the server as one document, in the order they were
    * requested (GraphQL runs a mutation's fields one after the other), in up to 10 at a time: one
-   * round trip instead of several. Each request still resolves or rejects with its own answer.
-   * Default false.
+   * round trip instead of several. Each request still resolves or rejects with its own answer. A
+   * combined document the gateway refuses whole before running it (its limits on cost, aliases
+   * and length apply to the sum of its parts) is sent again as its parts, one by one. Default false.
    */
   coalesceMutations?: boolean;
 };
@@ -132,16 +133,17 @@ async function exchange(url: string, token: string, init: { body: BodyInit; head
 
 type Waiting = BatchedOperation & { resolve(data: unknown): void; reject(error: unknown): void };
 
+/** One after the other, each alone, in the order requested, as a combined document would have run them. */
+async function sendEach(url: string, token: string, waiting: Waiting[]): Promise<void> {
+  for (const w of waiting) {
+    await post(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: text(w.document), variables: w.variables }) }).then(w.resolve, w.reject);
+  }
+}
+
 /** Sends the mutations waiting as one document (or the one alone), and answers each. */
 async function sendBatch(url: string, token: string, waiting: Waiting[]): Promise<void> {
   const combined = waiting.length > 1 ? combine(waiting) : null;
-  if (!combined) {
-    // One after the other, in the order requested, as the combined document would have run them.
-    for (const w of waiting) {
-      await post(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: text(w.document), variables: w.variables }) }).then(w.resolve, w.reject);
-    }
-    return;
-  }
+  if (!combined) return sendEach(url, token, waiting);
   let answer: { body: Answer; status: number };
   try {
     answer = await exchange(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify(combined) });
@@ -149,6 +151,11 @@ async function sendBatch(url: string, token: string, waiting: Waiting[]): Promis
     for (const w of waiting) w.reject(error);
     return;
   }
+  // An answer without data is a request refused before anything ran: the combined document may be
+  // what the gateway's limits refused (its cost, its aliases, its length are its parts' summed), so
+  // each goes again alone. Refusals of the caller (its token, its rate) would only come again.
+  const refusedWhole = !("data" in answer.body) && answer.status !== 401 && answer.status !== 403 && answer.status !== 429;
+  if (refusedWhole) return sendEach(url, token, waiting);
   const answers = split(waiting, { data: answer.body.data ?? null, errors: answer.body.errors ?? [] });
   waiting.forEach((w, i) => {
     const { data, errors } = answers[i]!;

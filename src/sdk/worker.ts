@@ -174,9 +174,11 @@ function transient(error: unknown): boolean {
 type Held = { job: WorkerJob; leaseToken: string; expiresAt: number; controller: AbortController };
 
 export function runWorker(options: WorkerOptions): Worker {
+  const client = createJobgraphClient({ url: options.url, token: options.token });
   // A handler's task calls made together (its tasks running at once, a progress report beside
-  // them) go in one request.
-  const client = createJobgraphClient({ url: options.url, token: options.token, coalesceMutations: true });
+  // them) go in one request. Only those: the slots' own calls (startJob reads a page of tasks,
+  // costly enough that three together pass the gateway's cost limit) go alone.
+  const handlerClient = createJobgraphClient({ url: options.url, token: options.token, coalesceMutations: true });
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const report = (error: unknown, job?: WorkerJob) => options.onError?.(error, job);
@@ -273,7 +275,7 @@ export function runWorker(options: WorkerOptions): Worker {
       log: (text, stream, taskId) => logs.add(text, stream, taskId ?? null),
       flushLog: () => logs.flush(),
       async progress(fraction, detail) {
-        const { reportJobProgress: r } = await client.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
+        const { reportJobProgress: r } = await handlerClient.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
         if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
         else throw new RefusedError(r.__typename, "message" in r ? r.message : "");
       },
@@ -301,16 +303,16 @@ export function runWorker(options: WorkerOptions): Worker {
       },
       startTask: async (taskId) => {
         startedTasks = null;
-        return taskOf((await client.request(StartTask, { id: taskId, leaseToken: h.leaseToken })).startTask as TaskAnswer);
+        return taskOf((await handlerClient.request(StartTask, { id: taskId, leaseToken: h.leaseToken })).startTask as TaskAnswer);
       },
       taskProgress: async (taskId, fraction) => {
         startedTasks = null;
-        return taskOf((await client.request(ReportTaskProgress, { id: taskId, leaseToken: h.leaseToken, progress: fraction })).reportTaskProgress as TaskAnswer);
+        return taskOf((await handlerClient.request(ReportTaskProgress, { id: taskId, leaseToken: h.leaseToken, progress: fraction })).reportTaskProgress as TaskAnswer);
       },
       finishTask: async (taskId, outcome) => {
         startedTasks = null;
         return taskOf(
-          (await client.request(FinishTask, { id: taskId, leaseToken: h.leaseToken, success: outcome.success, output: outcome.output ?? null }))
+          (await handlerClient.request(FinishTask, { id: taskId, leaseToken: h.leaseToken, success: outcome.success, output: outcome.output ?? null }))
             .finishTask as TaskAnswer,
         );
       },

@@ -2,6 +2,7 @@
 // a caller can tell apart.
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultLimits } from "../../src/config.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createJobgraphClient, GraphQLRequestError, NetworkError, RefusedError } from "../../src/sdk/index.js";
 import { graphql } from "../gql/index.js";
@@ -117,6 +118,30 @@ describe("createJobgraphClient", () => {
     expect(alone).toHaveLength(2);
     expect(apart).toEqual([0, 1].map(() => ({ cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) })));
     await client.close();
+  });
+
+  it("sends the parts of a combined document the gateway refuses whole again one by one", async () => {
+    // A gateway allowing one alias: each document alone passes, two combined (o0_, o1_) do not.
+    const strict = await createTestApi(database, { limits: { ...defaultLimits, maxAliases: 1 } });
+    const strictUrl = `http://127.0.0.1:${(await strict.app.start(0)).port}/graphql`;
+    const client = createJobgraphClient({ url: strictUrl, token: strict.admin.secret, coalesceMutations: true });
+    try {
+      const template = await createTemplate(database.db, "sdk-batch-refused");
+      const [first, second] = (await createJobs(database.db, template.id, 2)).map((id) => encodeGlobalId("Job", id));
+      const { result, requests } = await countingRequests(() =>
+        Promise.all([client.request(CancelInBatch, { id: first! }), client.request(CancelInBatch, { id: second! }), client.request(CancelInBatch, { id: first! })]),
+      );
+      // The combined document, then each part alone, in the order requested.
+      expect(requests.map((r) => (JSON.parse(r) as { query: string }).query.match(/mutation (\w+)/)![1])).toEqual(["SdkBatch", "SdkTestCancel", "SdkTestCancel", "SdkTestCancel"]);
+      expect(result).toEqual([
+        { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+        { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+        { cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) },
+      ]);
+    } finally {
+      await client.close();
+      await strict.app.stop();
+    }
   });
 
   it("tells a refused token from an unreachable gateway, and does not retry a refused token forever", async () => {
