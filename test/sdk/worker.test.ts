@@ -290,6 +290,25 @@ describe("runWorker", () => {
     expect(progressEvents.rows.map((r) => r.kind)).toEqual(["TASK_FINISHED", "TASK_FINISHED", "PROGRESS", "TASK_FINISHED"]);
   });
 
+  it("lists every task of a job of more than a page, the first page from startJob's answer", async () => {
+    const [id] = await newJobs(1, "many-tasks");
+    await database.db.task.createMany({ data: Array.from({ length: 130 }, (_, i) => ({ jobId: id!, name: `t${i}`, qsequence: i, sequence: 0 })) });
+    const node = await createTestNode(database.db);
+    let names: string[] = [];
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["many-tasks"] },
+      handler: async (_job, { tasks, startTask, finishTask }) => {
+        const list = await tasks();
+        names = list.map((t) => t.name);
+        for (const task of list) await startTask(task.id).then(() => finishTask(task.id, { success: true }));
+      },
+    });
+    await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed", 60_000);
+    await worker.stop();
+    expect(names).toEqual(Array.from({ length: 130 }, (_, i) => `t${i}`));
+  }, 90_000);
+
   it("tells the handler when its job is cancelled, and goes on to the next", async () => {
     const [first, second] = (await newJobs(2, "cancel")) as [string, string];
     const node = await createTestNode(database.db);
