@@ -1,9 +1,10 @@
 // Workers: N worker nodes (1, 8, 32 by default), split evenly across two gateway instances on one
 // PostgreSQL, each running jobs of 4 tasks in 2 sequences through the GraphQL API in a tight loop
-// (the documents runWorker sends, without its waits): acquireNextJob -> startJob -> the job's tasks
-// (a query, as the SDK's tasks() sends it) -> for each sequence, startTask, reportTaskProgress and
-// finishTask for each of its 2 tasks, then reportJobProgress -> finishJob (17 mutations and a
-// query: 18 requests a job). Reported:
+// (the documents runWorker sends, without its waits): acquireNextJob -> startJob (its answer holds
+// the tasks) -> for each sequence, its 2 tasks at once: their startTasks, their
+// reportTaskProgress, their finishTasks with the job's reportJobProgress -> finishJob (17
+// mutations; 9 requests a job, as the SDK sends mutations made in the same tick in one document).
+// Reported:
 // jobs completed per second, per minute and per core, mutations per second, claim latency
 // (p50/p99 of acquireNextJob round trips), CPU milliseconds per mutation and per job in the
 // gateways, PostgreSQL and this process, and checks that no job was acquired twice or lost. The

@@ -1,7 +1,7 @@
-// Two ways to run a job's lifecycle (acquire -> start -> read its tasks -> each task started,
-// reported and finished, stage by stage, the job's progress reported after each stage -> finish):
-// through a gateway's GraphQL API, as a worker node does, and the floor: the same SQL statements
-// sent straight to PostgreSQL.
+// Two ways to run a job's lifecycle (acquire -> start, which answers the job's tasks -> each
+// stage's tasks started, reported and finished together, the job's progress reported with the
+// stage's finishes -> finish): through a gateway's GraphQL API, as a worker node running the SDK
+// does, and the floor: the same SQL statements sent straight to PostgreSQL.
 import http from "node:http";
 import { Kind, print, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import pg from "pg";
@@ -13,7 +13,8 @@ import { tasksOfJobs } from "../../src/domain/job-reads.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
-import { AcquireNextJob, AppendJobLog, FinishJob, FinishTask, JobTasks, ReportJobProgress, ReportTaskProgress, StartJob, StartTask } from "../../src/sdk/operations.js";
+import { combine, MAX_BATCH, split, type OperationAnswer } from "../../src/sdk/batch.js";
+import { AcquireNextJob, AppendJobLog, FinishJob, FinishTask, ReportJobProgress, ReportTaskProgress, StartJob, StartTask } from "../../src/sdk/operations.js";
 import type { Gateway } from "../lib.js";
 import { QUEUE, uuidOf, type BenchNode } from "./queue.js";
 
@@ -26,9 +27,8 @@ export type HeldTask = { ref: string; sequence: number };
 export type Driver = {
   /** The next job, or null when none is claimable. */
   acquire(): Promise<HeldJob | null>;
-  /** The job's tasks, in order of arrival (a query, not a mutation). */
-  tasks(job: HeldJob): Promise<HeldTask[]>;
-  start(job: HeldJob): Promise<void>;
+  /** Starts the job; answers its tasks, in order of arrival (startJob's answer holds them). */
+  start(job: HeldJob): Promise<HeldTask[]>;
   progress(job: HeldJob, fraction: number, step: number): Promise<void>;
   startTask(job: HeldJob, task: HeldTask): Promise<void>;
   taskProgress(job: HeldJob, task: HeldTask, fraction: number): Promise<void>;
@@ -47,20 +47,10 @@ const logBatch = (lines: number) =>
 export const LEASE_SECONDS = 120;
 
 // The documents runWorker sends (src/sdk/operations.ts), so the gateway does what it does for a
-// real worker: acquireNextJob reads the job's fields, template and values (not its tasks: the
-// SDK's fragment has none, and its tasks() asks for them in a query of their own, JobTasks); the
-// task list and the task mutations the tasks' worker fields; finishJob the job's status.
-const documents = {
-  acquire: print(AcquireNextJob),
-  tasks: print(JobTasks),
-  start: print(StartJob),
-  progress: print(ReportJobProgress),
-  log: print(AppendJobLog),
-  startTask: print(StartTask),
-  taskProgress: print(ReportTaskProgress),
-  finishTask: print(FinishTask),
-  finish: print(FinishJob),
-};
+// real worker: acquireNextJob reads the job's fields, template and values; startJob the job's
+// tasks (the first page, which holds a benchmark job's 4); the task mutations the tasks' worker
+// fields; finishJob the job's status. Calls made in the same tick go as one document, as the
+// SDK's runWorker sends them (src/sdk/batch.ts builds it for both).
 
 /** The key of a document's answer: the field its operation asks for at the root. */
 function rootFieldOf(document: DocumentNode): string {
@@ -70,10 +60,12 @@ function rootFieldOf(document: DocumentNode): string {
   return field.alias?.value ?? field.name.value;
 }
 
-// The task list's answer is keyed by whichever field JobTasks reads the job through.
-const TASKS_FIELD = rootFieldOf(JobTasks);
+type Answer = { data?: Record<string, unknown> | null; errors?: OperationAnswer["errors"] };
 
-type Answer = { data?: Record<string, { __typename: string; message?: string } & Record<string, unknown>>; errors?: unknown };
+type Call = { document: DocumentNode; variables: Record<string, unknown>; expected: string; resolve(result: Record<string, unknown>): void; reject(error: Error): void };
+
+const texts = new Map<DocumentNode, string>();
+const textOf = (document: DocumentNode) => texts.get(document) ?? texts.set(document, print(document)).get(document)!;
 
 /**
  * A worker node talking to one gateway over a keep-alive connection. node:http rather than fetch:
@@ -81,9 +73,8 @@ type Answer = { data?: Record<string, { __typename: string; message?: string } &
  */
 export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent, logLinesPerJob = 0): Driver {
   const headers = { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${node.secret}` };
-  const call = (field: string, query: string, variables: Record<string, unknown>, expected: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const body = JSON.stringify({ query, variables });
+  const post = (body: string) =>
+    new Promise<Answer>((resolve, reject) => {
       const request = http.request(
         { host: "127.0.0.1", port: gw.port, path: "/graphql", method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
         (response) => {
@@ -91,18 +82,11 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent, l
           response.on("data", (piece: Buffer) => pieces.push(piece));
           response.on("end", () => {
             const text = Buffer.concat(pieces).toString("utf8");
-            let answer: Answer;
             try {
-              answer = JSON.parse(text) as Answer;
+              resolve(JSON.parse(text) as Answer);
             } catch {
-              return reject(new Error(`${field}: HTTP ${response.statusCode} ${text.slice(0, 200)}`));
+              reject(new Error(`HTTP ${response.statusCode} ${text.slice(0, 200)}`));
             }
-            const result = answer.data?.[field];
-            // A query's answer (the task list) has no __typename to expect.
-            if (answer.errors || !result || (expected && result.__typename !== expected)) {
-              return reject(new Error(`${field}: ${result ? `${result.__typename} ${result.message ?? ""}` : JSON.stringify(answer.errors)}`));
-            }
-            resolve(result);
           });
           response.on("error", reject);
         },
@@ -110,44 +94,72 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent, l
       request.on("error", reject);
       request.end(body);
     });
+  /** Each call's own answer: its root field's result, of the type expected. */
+  const settle = (c: Call, answer: OperationAnswer) => {
+    const field = rootFieldOf(c.document);
+    const result = answer.data?.[field] as ({ __typename: string; message?: string } & Record<string, unknown>) | undefined;
+    if (answer.errors.length || !result || result.__typename !== c.expected) {
+      c.reject(new Error(`${field}: ${result ? `${result.__typename} ${result.message ?? ""}` : JSON.stringify(answer.errors)}`));
+    } else c.resolve(result);
+  };
+  const send = async (calls: Call[]) => {
+    const combined = calls.length > 1 ? combine(calls) : null;
+    try {
+      if (!combined) {
+        for (const c of calls) {
+          const answer = await post(JSON.stringify({ query: textOf(c.document), variables: c.variables }));
+          settle(c, { data: answer.data ?? null, errors: answer.errors ?? [] });
+        }
+        return;
+      }
+      const answer = await post(JSON.stringify(combined));
+      split(calls, { data: answer.data ?? null, errors: answer.errors ?? [] }).forEach((own, i) => settle(calls[i]!, own));
+    } catch (error) {
+      for (const c of calls) c.reject(error as Error);
+    }
+  };
+  let waiting: Call[] = [];
+  const flush = async () => {
+    const calls = waiting;
+    waiting = [];
+    for (let i = 0; i < calls.length; i += MAX_BATCH) await send(calls.slice(i, i + MAX_BATCH));
+  };
+  const call = (document: DocumentNode, variables: Record<string, unknown>, expected: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      if (!waiting.length) setImmediate(() => void flush());
+      waiting.push({ document, variables, expected, resolve, reject });
+    });
   const filter = { queues: [QUEUE] };
   return {
     async acquire() {
-      const result = (await call("acquireNextJob", documents.acquire, { filter }, "AcquireJobPayload")) as {
-        job: { id: string } | null;
-        lease: { token: string } | null;
-      };
+      const result = (await call(AcquireNextJob, { filter }, "AcquireJobPayload")) as { job: { id: string } | null; lease: { token: string } | null };
       return result.job ? { ref: result.job.id, id: uuidOf(result.job.id), lease: result.lease!.token } : null;
     },
-    async tasks(job) {
-      // The first page holds them all (the SDK's tasks() pages on; a benchmark job has 4).
-      const found = (await call(TASKS_FIELD, documents.tasks, { id: job.ref, after: null }, "")) as unknown as { tasks: { edges: Array<{ node: { id: string; sequence: number } }> } };
-      return found.tasks.edges.map((edge) => ({ ref: edge.node.id, sequence: edge.node.sequence }));
-    },
     async start(job) {
-      await call("startJob", documents.start, { id: job.ref, leaseToken: job.lease }, "LeasePayload");
+      const result = (await call(StartJob, { id: job.ref, leaseToken: job.lease }, "LeasePayload")) as { job: { tasks: { edges: Array<{ node: { id: string; sequence: number } }> } } };
+      return result.job.tasks.edges.map((edge) => ({ ref: edge.node.id, sequence: edge.node.sequence }));
     },
     async progress(job, fraction, step) {
-      await call("reportJobProgress", documents.progress, { id: job.ref, leaseToken: job.lease, progress: fraction, detail: { step } }, "LeasePayload");
+      await call(ReportJobProgress, { id: job.ref, leaseToken: job.lease, progress: fraction, detail: { step } }, "LeasePayload");
     },
     async startTask(job, task) {
-      await call("startTask", documents.startTask, { id: task.ref, leaseToken: job.lease }, "TaskPayload");
+      await call(StartTask, { id: task.ref, leaseToken: job.lease }, "TaskPayload");
     },
     async taskProgress(job, task, fraction) {
-      await call("reportTaskProgress", documents.taskProgress, { id: task.ref, leaseToken: job.lease, progress: fraction }, "TaskPayload");
+      await call(ReportTaskProgress, { id: task.ref, leaseToken: job.lease, progress: fraction }, "TaskPayload");
     },
     async finishTask(job, task) {
-      await call("finishTask", documents.finishTask, { id: task.ref, leaseToken: job.lease, success: true, output: null }, "TaskPayload");
+      await call(FinishTask, { id: task.ref, leaseToken: job.lease, success: true, output: null }, "TaskPayload");
     },
     async finish(job) {
-      const result = (await call("finishJob", documents.finish, { id: job.ref, leaseToken: job.lease }, "JobPayload")) as { job: { status: string } };
+      const result = (await call(FinishJob, { id: job.ref, leaseToken: job.lease, error: null, retryable: false }, "JobPayload")) as { job: { status: string } };
       if (result.job.status !== "SUCCEEDED") throw new Error(`finishJob: the job is ${result.job.status}`);
     },
     ...(logLinesPerJob > 0
       ? {
           async log(job: HeldJob) {
             const lines = logBatch(logLinesPerJob);
-            await call("appendJobLog", documents.log, { input: { job: job.ref, leaseToken: job.lease, lines } }, "AppendJobLogPayload");
+            await call(AppendJobLog, { input: { job: job.ref, leaseToken: job.lease, task: null, lines } }, "AppendJobLogPayload");
             return lines.length;
           },
         }
@@ -209,13 +221,11 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
       const changed = await acquireNextJob(db, actor, { queues: [QUEUE] }, settings);
       return changed ? { ref: changed.id, id: changed.id, lease: changed.leaseToken! } : null;
     },
-    async tasks(job) {
-      // The page the gateway reads for JobTasks' tasks(first: 100): one row more than it holds.
-      const pages = await tasksOfJobs(db, [job.ref], { page: { take: 101 }, fields: TASK_FIELDS });
-      return pages.get(job.ref)!.map((task) => ({ ref: task.id, sequence: task.sequence }));
-    },
     async start(job) {
       await startJob(db, actor, job.ref, job.lease, settings);
+      // The page the gateway reads for startJob's job { tasks(first: 100) }: one row more than it holds.
+      const pages = await tasksOfJobs(db, [job.ref], { page: { take: 101 }, fields: TASK_FIELDS });
+      return pages.get(job.ref)!.map((task) => ({ ref: task.id, sequence: task.sequence }));
     },
     async progress(job, fraction, step) {
       await reportJobProgress(db, actor, job.ref, { leaseToken: job.lease, progress: fraction, detail: { step } }, settings);

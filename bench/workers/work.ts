@@ -10,8 +10,12 @@ import { TASK_SEQUENCES, TASKS_PER_JOB } from "./queue.js";
  * progress reported after each stage (sequence) of tasks, finish: 17 for 4 tasks in 2 stages.
  */
 export const MUTATIONS_PER_JOB = 3 + 3 * TASKS_PER_JOB + TASK_SEQUENCES;
-/** A job's requests: its mutations and the query of its task list (the SDK's tasks(), JobTasks). */
-export const REQUESTS_PER_JOB = MUTATIONS_PER_JOB + 1;
+/**
+ * A job's requests through the SDK: acquire, start (its answer holds the tasks), for each stage
+ * one with its tasks' starts, one with their reports and one with their finishes and the job's
+ * progress, then finish: 9 for 2 stages.
+ */
+export const REQUESTS_PER_JOB = 3 + 3 * TASK_SEQUENCES;
 
 /** What one worker did. */
 export type Tally = {
@@ -47,6 +51,10 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
   const answered = () => {
     if (inWindow()) tally.mutations++;
   };
+  const counted = async (mutation: Promise<void>) => {
+    await mutation;
+    answered();
+  };
   while (mayClaim()) {
     try {
       const asked = performance.now();
@@ -59,26 +67,21 @@ export async function work(driver: Driver, tally: Tally, mayClaim: () => boolean
         continue;
       }
       tally.acquired.push(job.id);
-      // As runWorker does: the job started, then its handler asks for its tasks (context.tasks()).
-      await driver.start(job);
+      // As a handler under runWorker does: the tasks come with the job's start; a stage's tasks run
+      // at once, so the SDK sends their starts together, then their reports, then their finishes
+      // with the job's progress (src/sdk/batch.ts).
+      const tasks = await driver.start(job);
       answered();
       if (driver.log) {
         const lines = await driver.log(job);
         if (inWindow()) tally.logLines += lines;
       }
-      const tasks = await driver.tasks(job);
       const stages = [...new Set(tasks.map((task) => task.sequence))].sort((a, b) => a - b);
       for (const [done, stage] of stages.entries()) {
-        for (const task of tasks.filter((t) => t.sequence === stage)) {
-          await driver.startTask(job, task);
-          answered();
-          await driver.taskProgress(job, task, 0.5);
-          answered();
-          await driver.finishTask(job, task);
-          answered();
-        }
-        await driver.progress(job, (done + 1) / stages.length, done + 1);
-        answered();
+        const now = tasks.filter((t) => t.sequence === stage);
+        await Promise.all(now.map((task) => counted(driver.startTask(job, task))));
+        await Promise.all(now.map((task) => counted(driver.taskProgress(job, task, 0.5))));
+        await Promise.all([...now.map((task) => counted(driver.finishTask(job, task))), counted(driver.progress(job, (done + 1) / stages.length, done + 1))]);
       }
       await driver.finish(job);
       answered();

@@ -5,10 +5,14 @@ import type { Plugin } from "graphql-yoga";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Context } from "./context.js";
 
-function isMutation(document: DocumentNode, operationName: string | null | undefined): boolean {
+/**
+ * How many mutations the document asks for: its mutation's root fields (a client may send several
+ * in one document, and each counts), 0 for anything else.
+ */
+function mutationsIn(document: DocumentNode, operationName: string | null | undefined): number {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  return operation?.operation === "mutation";
+  return operation?.operation === "mutation" ? Math.max(1, operation.selectionSet.selections.length) : 0;
 }
 
 export function useMutationRateLimit(perMinute: number): Plugin<Context> {
@@ -17,9 +21,10 @@ export function useMutationRateLimit(perMinute: number): Plugin<Context> {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as Context;
-      if (!context.viewer || !isMutation(args.document, args.operationName)) return;
+      const mutations = mutationsIn(args.document, args.operationName);
+      if (!context.viewer || !mutations) return;
       try {
-        await limiter.consume(context.viewer.tokenId);
+        await limiter.consume(context.viewer.tokenId, mutations);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfter = Math.ceil(rejection.msBeforeNext / 1000);

@@ -5,6 +5,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type DocumentNode } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { batchable, combine, MAX_BATCH, split, type BatchedOperation, type OperationAnswer } from "./batch.js";
 import { multipartBody, multipartFrame } from "./multipart.js";
 import { AddJobOutput } from "./operations.js";
 
@@ -13,6 +14,14 @@ export type ClientOptions = {
   url: string;
   /** An API token: a user's (jgu_...) or a worker node's (jgn_...). */
   token: string;
+  /**
+   * Mutations requested in the same tick go to the server as one document, in the order they were
+   * requested (GraphQL runs a mutation's fields one after the other), in up to 10 at a time: one
+   * round trip instead of several. Each request still resolves or rejects with its own answer. A
+   * combined document the gateway refuses whole before running it (its limits on cost, aliases
+   * and length apply to the sum of its parts) is sent again as its parts, one by one. Default false.
+   */
+  coalesceMutations?: boolean;
 };
 
 /** The server answered with GraphQL errors (the operation did not run, or failed unexpectedly). */
@@ -92,7 +101,16 @@ function text(document: DocumentNode): string {
   return source;
 }
 
+type Answer = { data?: Record<string, unknown> | null; errors?: OperationAnswer["errors"] };
+
 async function post(url: string, token: string, init: { body: BodyInit; headers: Record<string, string> }) {
+  const { body, status } = await exchange(url, token, init);
+  if (body.errors?.length || body.data == null) throw new GraphQLRequestError(body.errors ?? [], status);
+  return body.data;
+}
+
+/** POSTs a request; the server's GraphQL answer, whatever it holds. */
+async function exchange(url: string, token: string, init: { body: BodyInit; headers: Record<string, string> }): Promise<{ body: Answer; status: number }> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -104,17 +122,49 @@ async function post(url: string, token: string, init: { body: BodyInit; headers:
   } catch (error) {
     throw new NetworkError(`cannot reach ${url}: ${(error as Error).message}`, { cause: error });
   }
-  let body: { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  let body: Answer;
   try {
-    body = (await response.json()) as typeof body;
+    body = (await response.json()) as Answer;
   } catch (error) {
     throw new NetworkError(`${url} answered HTTP ${response.status} without a GraphQL response`, { cause: error });
   }
-  if (body.errors?.length || body.data == null) throw new GraphQLRequestError(body.errors ?? [], response.status);
-  return body.data;
+  return { body, status: response.status };
 }
 
-export function createJobgraphClient({ url, token }: ClientOptions): JobgraphClient {
+type Waiting = BatchedOperation & { resolve(data: unknown): void; reject(error: unknown): void };
+
+/** One after the other, each alone, in the order requested, as a combined document would have run them. */
+async function sendEach(url: string, token: string, waiting: Waiting[]): Promise<void> {
+  for (const w of waiting) {
+    await post(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: text(w.document), variables: w.variables }) }).then(w.resolve, w.reject);
+  }
+}
+
+/** Sends the mutations waiting as one document (or the one alone), and answers each. */
+async function sendBatch(url: string, token: string, waiting: Waiting[]): Promise<void> {
+  const combined = waiting.length > 1 ? combine(waiting) : null;
+  if (!combined) return sendEach(url, token, waiting);
+  let answer: { body: Answer; status: number };
+  try {
+    answer = await exchange(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify(combined) });
+  } catch (error) {
+    for (const w of waiting) w.reject(error);
+    return;
+  }
+  // An answer without data is a request refused before anything ran: the combined document may be
+  // what the gateway's limits refused (its cost, its aliases, its length are its parts' summed), so
+  // each goes again alone. Refusals of the caller (its token, its rate) would only come again.
+  const refusedWhole = !("data" in answer.body) && answer.status !== 401 && answer.status !== 403 && answer.status !== 429;
+  if (refusedWhole) return sendEach(url, token, waiting);
+  const answers = split(waiting, { data: answer.body.data ?? null, errors: answer.body.errors ?? [] });
+  waiting.forEach((w, i) => {
+    const { data, errors } = answers[i]!;
+    if (errors.length || data == null) w.reject(new GraphQLRequestError(errors, answer.status));
+    else w.resolve(data);
+  });
+}
+
+export function createJobgraphClient({ url, token, coalesceMutations = false }: ClientOptions): JobgraphClient {
   let ws: Client | undefined;
   const socket = () =>
     (ws ??= createClient({
@@ -129,8 +179,24 @@ export function createJobgraphClient({ url, token }: ClientOptions): JobgraphCli
       retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000))),
     }));
 
+  let waiting: Waiting[] = [];
+  const flush = async () => {
+    const batch = waiting;
+    waiting = [];
+    // More than one document's worth go in order, each once the one before has been answered.
+    for (let i = 0; i < batch.length; i += MAX_BATCH) await sendBatch(url, token, batch.slice(i, i + MAX_BATCH));
+  };
+
   return {
     async request(document, variables) {
+      if (coalesceMutations && batchable(document)) {
+        return new Promise((resolve, reject) => {
+          // The requests made before the event loop turns (every promise continuation that runs
+          // now) go together.
+          if (!waiting.length) setImmediate(() => void flush());
+          waiting.push({ document, variables: variables ?? {}, resolve: resolve as (data: unknown) => void, reject });
+        });
+      }
       return (await post(url, token, {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query: text(document), variables: variables ?? {} }),

@@ -35,7 +35,15 @@ export const StartJob = graphql(`
   mutation SdkStartJob($id: ID!, $leaseToken: String!) {
     startJob(id: $id, leaseToken: $leaseToken) {
       __typename
-      ... on LeasePayload { lease { token expiresAt } }
+      ... on LeasePayload {
+        lease { token expiresAt }
+        job {
+          tasks(first: 100) {
+            edges { node { ...WorkerTaskFields } }
+            pageInfo { hasNextPage endCursor }
+          }
+        }
+      }
       ... on InvalidTransitionError { from }
       ... on Error { message }
     }

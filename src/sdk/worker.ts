@@ -95,17 +95,25 @@ export type JobContext = {
   download(downloadUrl: string): Promise<Response>;
   /** Uploads an output of the job, streaming `content`. */
   uploadOutput(name: string, type: string, content: Uint8Array | AsyncIterable<Uint8Array>, options?: Omit<UploadOptions, "leaseToken">): Promise<UploadedOutput>;
-  /** The job's tasks now, every one, in order of arrival. */
+  /**
+   * The job's tasks now, every one, in order of arrival. Until the handler reports on a task, the
+   * first call answers with the tasks startJob read (no request of its own); later ones read them.
+   */
   tasks(): Promise<WorkerTask[]>;
   /**
    * Starts a task (once every task of a lower sequence has succeeded), reports its progress, and
    * finishes it; each answers the task as it is now, and throws a RefusedError saying why when
-   * refused. A failed task is queued again while it has attempts left (its status says so).
+   * refused. A failed task is queued again while it has attempts left (its status says so). Calls
+   * made together (tasks run at once, `progress()` beside them) go in one request, run in the order
+   * made; each still answers or throws on its own.
    */
   startTask(taskId: string): Promise<WorkerTask>;
   taskProgress(taskId: string, fraction: number): Promise<WorkerTask>;
   finishTask(taskId: string, outcome: { success: boolean; output?: string }): Promise<WorkerTask>;
 };
+
+/** The first page of the job's tasks, as startJob read them. */
+type StartedTasks = NonNullable<Extract<ResultOf<typeof StartJob>["startJob"], { __typename: "LeasePayload" }>["job"]["tasks"]>;
 
 type TaskAnswer = { __typename: string; task?: WorkerTask; message?: string };
 
@@ -167,6 +175,10 @@ type Held = { job: WorkerJob; leaseToken: string; expiresAt: number; controller:
 
 export function runWorker(options: WorkerOptions): Worker {
   const client = createJobgraphClient({ url: options.url, token: options.token });
+  // A handler's task calls made together (its tasks running at once, a progress report beside
+  // them) go in one request. Only those: the slots' own calls (startJob reads a page of tasks,
+  // costly enough that three together pass the gateway's cost limit) go alone.
+  const handlerClient = createJobgraphClient({ url: options.url, token: options.token, coalesceMutations: true });
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const report = (error: unknown, job?: WorkerJob) => options.onError?.(error, job);
@@ -263,7 +275,7 @@ export function runWorker(options: WorkerOptions): Worker {
       log: (text, stream, taskId) => logs.add(text, stream, taskId ?? null),
       flushLog: () => logs.flush(),
       async progress(fraction, detail) {
-        const { reportJobProgress: r } = await client.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
+        const { reportJobProgress: r } = await handlerClient.request(ReportJobProgress, { id: job.id, leaseToken: h.leaseToken, progress: fraction, detail: detail ?? null });
         if (r.__typename === "LeasePayload" && r.lease) h.expiresAt = Date.parse(r.lease.expiresAt);
         else throw new RefusedError(r.__typename, "message" in r ? r.message : "");
       },
@@ -271,7 +283,16 @@ export function runWorker(options: WorkerOptions): Worker {
       uploadOutput: (name, type, content, upload) => client.upload(job.id, name, type, content, { ...upload, leaseToken: h.leaseToken }),
       async tasks() {
         const all: WorkerTask[] = [];
-        for (let after: string | null = null; ; ) {
+        // Read with startJob: answered from there while the worker has changed no task since.
+        const first = startedTasks;
+        startedTasks = null;
+        let after: string | null = null;
+        if (first) {
+          all.push(...first.edges.map((edge) => edge.node));
+          if (!first.pageInfo.hasNextPage) return all;
+          after = first.pageInfo.endCursor ?? null;
+        }
+        for (;;) {
           const answer: ResultOf<typeof JobTasks> = await client.request(JobTasks, { id: job.id, after });
           const page = answer.job?.tasks ?? null;
           if (!page) return all;
@@ -280,21 +301,30 @@ export function runWorker(options: WorkerOptions): Worker {
           after = page.pageInfo.endCursor ?? null;
         }
       },
-      startTask: async (taskId) => taskOf((await client.request(StartTask, { id: taskId, leaseToken: h.leaseToken })).startTask as TaskAnswer),
-      taskProgress: async (taskId, fraction) =>
-        taskOf((await client.request(ReportTaskProgress, { id: taskId, leaseToken: h.leaseToken, progress: fraction })).reportTaskProgress as TaskAnswer),
-      finishTask: async (taskId, outcome) =>
-        taskOf(
-          (await client.request(FinishTask, { id: taskId, leaseToken: h.leaseToken, success: outcome.success, output: outcome.output ?? null }))
+      startTask: async (taskId) => {
+        startedTasks = null;
+        return taskOf((await handlerClient.request(StartTask, { id: taskId, leaseToken: h.leaseToken })).startTask as TaskAnswer);
+      },
+      taskProgress: async (taskId, fraction) => {
+        startedTasks = null;
+        return taskOf((await handlerClient.request(ReportTaskProgress, { id: taskId, leaseToken: h.leaseToken, progress: fraction })).reportTaskProgress as TaskAnswer);
+      },
+      finishTask: async (taskId, outcome) => {
+        startedTasks = null;
+        return taskOf(
+          (await handlerClient.request(FinishTask, { id: taskId, leaseToken: h.leaseToken, success: outcome.success, output: outcome.output ?? null }))
             .finishTask as TaskAnswer,
-        ),
+        );
+      },
     };
+    let startedTasks: StartedTasks | null = null;
     let failure: string | null = null;
     let retryable = false;
     try {
       const { startJob: started } = await client.request(StartJob, { id: job.id, leaseToken: h.leaseToken });
       if (started.__typename !== "LeasePayload") throw new RefusedError(started.__typename, "message" in started ? started.message : "");
       if (started.lease) h.expiresAt = Date.parse(started.lease.expiresAt);
+      startedTasks = started.job.tasks;
       // Stopped, cancelled or lost while it was being started: a handler handed a signal that
       // has already fired would never hear its "abort" event, and would run on unaware.
       if (!controller.signal.aborted) await options.handler(job, context);

@@ -235,6 +235,21 @@ describe("limits against abusive requests", () => {
     }
   });
 
+  it("counts each mutation of a document against the rate, not the request", async () => {
+    const admin = await createTestUser(database.db, "ADMIN");
+    const two = (a: string, b: string) =>
+      post(api, `mutation { a: createUser(input: { name: "${a}" }) { __typename } b: createUser(input: { name: "${b}" }) { __typename } }`, undefined, admin.secret);
+    const first = await two("batch-1", "batch-2");
+    expect(first.status).toBe(200);
+    expect(first.body.data).toEqual({ a: { __typename: "CreateUserPayload" }, b: { __typename: "CreateUserPayload" } });
+    // Two more would make 4 mutations of the 3 a minute allowed, though only 2 requests.
+    const second = await two("batch-3", "batch-4");
+    expect(second.status).toBe(429);
+    expect(second.body.errors).toEqual([expect.objectContaining({ extensions: { code: "RATE_LIMITED" } })]);
+    const { rowCount } = await database.pool.query("select 1 from users where name in ('batch-3', 'batch-4')");
+    expect(rowCount).toBe(0);
+  });
+
   it("suggests field names in development and hides them in production", async () => {
     const development = await post(api, "{ jobz }");
     expect(development.status).toBe(400);

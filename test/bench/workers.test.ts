@@ -10,7 +10,7 @@ describe("bench:workers --smoke", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.results).toMatchObject({ correct: true, doubleAcquisitions: 0, lostJobs: 0 });
     expect(run.results.jobsCompleted).toBeGreaterThan(0);
-    expect(run.results.settings).toMatchObject({ mutationsPerJob: 17, requestsPerJob: 18 });
+    expect(run.results.settings).toMatchObject({ mutationsPerJob: 17, requestsPerJob: 9 });
     const phases = run.results.phases as Array<{
       kind: string;
       workers: number;

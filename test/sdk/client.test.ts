@@ -2,7 +2,8 @@
 // a caller can tell apart.
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { defaultLimits } from "../../src/config.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createJobgraphClient, GraphQLRequestError, NetworkError, RefusedError } from "../../src/sdk/index.js";
 import { graphql } from "../gql/index.js";
 import { JobStatusWatch } from "../../src/sdk/operations.js";
@@ -13,6 +14,33 @@ import { createJobs, createTemplate } from "../helpers/fixtures.js";
 const Viewer = graphql(`
   query SdkTestViewer { viewer { kind name isAdmin } }
 `);
+
+const CancelInBatch = graphql(`
+  mutation SdkTestCancel($id: ID!, $reason: String) {
+    cancelJob(id: $id, reason: $reason) {
+      __typename
+      ... on JobPayload { job { status } }
+      ... on Error { message }
+    }
+  }
+`);
+
+/** Counts the HTTP requests this process sends while `body` runs. */
+async function countingRequests<T>(body: () => Promise<T>): Promise<{ result: T; requests: string[] }> {
+  const original = globalThis.fetch;
+  const requests: string[] = [];
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    requests.push(typeof init?.body === "string" ? init.body : "");
+    return original(input, init);
+  }) as typeof fetch;
+  try {
+    return { result: await body(), requests };
+  } finally {
+    globalThis.fetch = original;
+  }
+}
+
+const uuidOf = (globalId: string) => decodeGlobalId(globalId).id;
 
 describe("createJobgraphClient", () => {
   let database: TestDatabase;
@@ -50,6 +78,70 @@ describe("createJobgraphClient", () => {
     await expect(again).rejects.toBeInstanceOf(RefusedError);
     await expect(again).rejects.toMatchObject({ typename: "AlreadyExistsError" });
     await client.close();
+  });
+
+  it("sends mutations requested together as one document, run in order, each answered on its own", async () => {
+    const client = createJobgraphClient({ url, token: api.admin.secret, coalesceMutations: true });
+    const template = await createTemplate(database.db, "sdk-batch");
+    const [first, second] = (await createJobs(database.db, template.id, 2)).map((id) => encodeGlobalId("Job", id));
+    const { result, requests } = await countingRequests(() =>
+      Promise.allSettled([
+        client.request(CancelInBatch, { id: first!, reason: "one" }),
+        // The same job again: refused, since the one before it in the document cancelled it.
+        client.request(CancelInBatch, { id: first!, reason: "two" }),
+        client.request(CancelInBatch, { id: encodeGlobalId("Job", "00000000-0000-4000-8000-000000000000") }),
+        client.request(CancelInBatch, { id: second! }),
+        // Not a mutation: sent on its own.
+        client.request(Viewer),
+      ]),
+    );
+    expect(requests).toHaveLength(2);
+    expect(requests.filter((r) => r.includes("cancelJob"))).toHaveLength(1);
+    expect(result.map((r) => (r.status === "fulfilled" ? r.value : r.reason))).toEqual([
+      { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+      { cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) },
+      { cancelJob: expect.objectContaining({ __typename: "NotFoundError" }) },
+      { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+      { viewer: expect.objectContaining({ kind: "USER" }) },
+    ]);
+    const { rows } = await database.pool.query<{ detail: unknown }>(
+      "select detail from job_events where job_id = $1::uuid and kind = 'CANCELLED'",
+      [uuidOf(first!)],
+    );
+    expect(rows).toHaveLength(1);
+
+    // Requested one after the other, each goes alone.
+    const { result: apart, requests: alone } = await countingRequests(async () => [
+      await client.request(CancelInBatch, { id: second! }),
+      await client.request(CancelInBatch, { id: first! }),
+    ]);
+    expect(alone).toHaveLength(2);
+    expect(apart).toEqual([0, 1].map(() => ({ cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) })));
+    await client.close();
+  });
+
+  it("sends the parts of a combined document the gateway refuses whole again one by one", async () => {
+    // A gateway allowing one alias: each document alone passes, two combined (o0_, o1_) do not.
+    const strict = await createTestApi(database, { limits: { ...defaultLimits, maxAliases: 1 } });
+    const strictUrl = `http://127.0.0.1:${(await strict.app.start(0)).port}/graphql`;
+    const client = createJobgraphClient({ url: strictUrl, token: strict.admin.secret, coalesceMutations: true });
+    try {
+      const template = await createTemplate(database.db, "sdk-batch-refused");
+      const [first, second] = (await createJobs(database.db, template.id, 2)).map((id) => encodeGlobalId("Job", id));
+      const { result, requests } = await countingRequests(() =>
+        Promise.all([client.request(CancelInBatch, { id: first! }), client.request(CancelInBatch, { id: second! }), client.request(CancelInBatch, { id: first! })]),
+      );
+      // The combined document, then each part alone, in the order requested.
+      expect(requests.map((r) => (JSON.parse(r) as { query: string }).query.match(/mutation (\w+)/)![1])).toEqual(["SdkBatch", "SdkTestCancel", "SdkTestCancel", "SdkTestCancel"]);
+      expect(result).toEqual([
+        { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+        { cancelJob: { __typename: "JobPayload", job: { status: "CANCELLED" } } },
+        { cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) },
+      ]);
+    } finally {
+      await client.close();
+      await strict.app.stop();
+    }
   });
 
   it("tells a refused token from an unreachable gateway, and does not retry a refused token forever", async () => {

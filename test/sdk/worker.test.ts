@@ -10,7 +10,7 @@ import { buildApp, type App } from "../../src/app.js";
 import { createDb } from "../../src/db/client.js";
 import { projectRoot } from "../../src/db/migrate.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { RetryableError, runWorker, type AbortReason, type JobAbortedError, type Worker } from "../../src/sdk/index.js";
+import { RetryableError, runWorker, type AbortReason, type JobAbortedError, type Worker, type WorkerTask } from "../../src/sdk/index.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -222,6 +222,92 @@ describe("runWorker", () => {
       { status: "SUCCEEDED", attempts: 1 },
     ]);
   });
+
+  it("sends the task calls a handler makes together in one request, each answered on its own, and the tasks with startJob", async () => {
+    const [id] = await newJobs(1, "together");
+    await database.db.task.createMany({
+      data: [
+        { jobId: id!, name: "left", qsequence: 0, sequence: 0 },
+        { jobId: id!, name: "right", qsequence: 1, sequence: 0 },
+        { jobId: id!, name: "join", qsequence: 2, sequence: 1 },
+      ],
+    });
+    const node = await createTestNode(database.db);
+    const sent: string[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (typeof init?.body === "string") sent.push(init.body);
+      return original(input, init);
+    }) as typeof fetch;
+    const seen: unknown[] = [];
+    try {
+      const worker = start({
+        token: node.secret,
+        filter: { queues: ["together"] },
+        handler: async (_job, { tasks, startTask, taskProgress, finishTask, progress }) => {
+          const [left, right, join] = (await tasks()) as [WorkerTask, WorkerTask, WorkerTask];
+          seen.push((await Promise.allSettled([startTask(left.id), startTask(right.id), startTask(join.id)])).map((r) => (r.status === "fulfilled" ? r.value.status : (r.reason as Error).message)));
+          seen.push((await Promise.all([taskProgress(left.id, 0.5), taskProgress(right.id, 0.5)])).map((t) => t.progress));
+          // The job's progress rides with the stage's last finishes, and is run after them.
+          const [l, r] = await Promise.all([finishTask(left.id, { success: true }), finishTask(right.id, { success: true }), progress(0.5)]);
+          seen.push([l.status, r.status]);
+          await startTask(join.id);
+          await finishTask(join.id, { success: true });
+          seen.push((await tasks()).map((t) => t.status));
+        },
+      });
+      await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed");
+      await worker.stop();
+    } finally {
+      globalThis.fetch = original;
+    }
+    expect(seen).toEqual([
+      ["RUNNING", "RUNNING", "InvalidTransitionError: tasks of a lower sequence have not succeeded yet: left, right"],
+      [0.5, 0.5],
+      ["SUCCEEDED", "SUCCEEDED"],
+      ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"],
+    ]);
+    // The job's own requests (renewals aside, which a slow machine may add): startJob with its
+    // tasks, the three starts, the two reports, the two finishes with the job's progress, the last
+    // task's start and finish, the second tasks() and finishJob.
+    const jobId = encodeGlobalId("Job", id!);
+    const tasks = await database.db.task.findMany({ where: { jobId: id! }, select: { id: true } });
+    const ofJob = sent.filter((body) => !body.includes("SdkRenewJobLease") && [jobId, ...tasks.map((t) => encodeGlobalId("Task", t.id))].some((ref) => body.includes(ref)));
+    expect(ofJob.map((body) => (JSON.parse(body) as { query: string }).query.match(/(?:mutation|query) (\w+)/)![1])).toEqual([
+      "SdkStartJob",
+      "SdkBatch",
+      "SdkBatch",
+      "SdkBatch",
+      "SdkStartTask",
+      "SdkFinishTask",
+      "SdkJobTasks",
+      "SdkFinishJob",
+    ]);
+    const progressEvents = await database.pool.query<{ kind: string }>(
+      "select kind from job_events where job_id = $1::uuid and kind in ('PROGRESS', 'TASK_FINISHED') order by id",
+      [id!],
+    );
+    expect(progressEvents.rows.map((r) => r.kind)).toEqual(["TASK_FINISHED", "TASK_FINISHED", "PROGRESS", "TASK_FINISHED"]);
+  });
+
+  it("lists every task of a job of more than a page, the first page from startJob's answer", async () => {
+    const [id] = await newJobs(1, "many-tasks");
+    await database.db.task.createMany({ data: Array.from({ length: 130 }, (_, i) => ({ jobId: id!, name: `t${i}`, qsequence: i, sequence: 0 })) });
+    const node = await createTestNode(database.db);
+    let names: string[] = [];
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["many-tasks"] },
+      handler: async (_job, { tasks, startTask, finishTask }) => {
+        const list = await tasks();
+        names = list.map((t) => t.name);
+        for (const task of list) await startTask(task.id).then(() => finishTask(task.id, { success: true }));
+      },
+    });
+    await eventually(() => statusOf([id!]), allIn("SUCCEEDED"), "the job to succeed", 60_000);
+    await worker.stop();
+    expect(names).toEqual(Array.from({ length: 130 }, (_, i) => `t${i}`));
+  }, 90_000);
 
   it("tells the handler when its job is cancelled, and goes on to the next", async () => {
     const [first, second] = (await newJobs(2, "cancel")) as [string, string];
