@@ -4,6 +4,14 @@
 // async generator that flattens it) and keeps a per-event execution context besides. A gateway
 // holds each idle subscription for hours, and tens of thousands at once: what one keeps here is
 // this object and the read it waits on, its behaviour on the prototype.
+//
+// Over WebSocket, subscriptions skip envelop's subscribe as well (`observedSubscribe`): for each
+// stream it would stack three more wrappers, one each for its plugins' result, end and error
+// hooks, with the hooks' arrays and closures (about 4 KB a stream, more than the rest of an idle
+// subscription). What those hooks do (masking errors, logging them, counting them, timing the
+// operation) is done instead by one observer shared by every stream, called per event and once
+// at each stream's end.
+import { contextCacheSymbol } from "@pothos/core";
 import {
   createSourceEventStream,
   execute,
@@ -14,11 +22,44 @@ import {
 } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
+/**
+ * What a transport does around each of its subscriptions, one object for all of them. Its methods
+ * get the subscription's execution arguments, which hold its document and context.
+ */
+export type StreamObserver = {
+  /** A stream began. */
+  started(args: ExecutionArgs): void;
+  /** A result about to be sent (the only one of a subscription refused at its start, or an event's); returns what to send. */
+  result(args: ExecutionArgs, result: ExecutionResult): ExecutionResult;
+  /** The stream's source failed with `error`; returns what to report instead. */
+  failed(args: ExecutionArgs, error: unknown): unknown;
+  /**
+   * The subscription is over (its stream ended, was ended by the client, or failed; or it never
+   * streamed), `seconds` after it was asked for; called once.
+   */
+  ended(args: ExecutionArgs, seconds: number, streamed: boolean): void;
+};
+
+/**
+ * Pothos keeps per-request state (granted auth scopes and their caches, the model loaders' caches)
+ * by the context's cache key. A subscription's context lives as long as it does; each event's
+ * execution is a request of its own, so the key is renewed after the subscription started and
+ * after every event, and what the previous one kept goes with it.
+ */
+function renewRequestCaches(context: unknown): void {
+  if (context && typeof context === "object" && contextCacheSymbol in context) (context as Record<symbol, object>)[contextCacheSymbol] = {};
+}
+
 /** Each event of the source stream, executed as the subscription's selection with the event as root value. */
 class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
+  private ended = false;
+
   constructor(
     private readonly source: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
+    private readonly observer?: StreamObserver,
+    /** performance.now() when the subscription was asked for (with an observer). */
+    private readonly startedAt = 0,
   ) {}
 
   // Not an async function: one waiting in every idle subscription would keep a suspended frame.
@@ -28,16 +69,21 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
       (error: unknown) => {
         // As yoga's executor reports it: an error of the operation, not of a field.
         const operation = getOperationAST(this.args.document, this.args.operationName);
-        throw locatedError(error, operation ? [operation] : undefined);
+        const located = locatedError(error, operation ? [operation] : undefined);
+        if (!this.observer) throw located;
+        this.end();
+        throw this.observer.failed(this.args, located);
       },
     );
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
     return typeof this.source.return === "function" ? this.executed(await this.source.return()) : { value: undefined, done: true };
   }
 
   async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
     if (typeof this.source.throw === "function") return this.executed(await this.source.throw(error));
     await this.closeSource();
     throw error;
@@ -48,13 +94,26 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private async executed(event: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> {
-    if (event.done) return event;
+    if (event.done) {
+      this.end();
+      return event;
+    }
     try {
-      return { value: await execute({ ...this.args, rootValue: event.value }), done: false };
+      const result = await execute({ ...this.args, rootValue: event.value });
+      if (!this.observer) return { value: result, done: false };
+      renewRequestCaches(this.args.contextValue);
+      return { value: this.observer.result(this.args, result), done: false };
     } catch (error) {
+      this.end();
       await this.closeSource();
       throw error;
     }
+  }
+
+  private end(): void {
+    if (this.ended || !this.observer) return;
+    this.ended = true;
+    this.observer.ended(this.args, (performance.now() - this.startedAt) / 1000, true);
   }
 
   private async closeSource(): Promise<void> {
@@ -70,6 +129,26 @@ export async function subscribe(args: ExecutionArgs): Promise<AsyncIterableItera
   const resultOrStream = await createSourceEventStream(args);
   if (!isAsyncIterable(resultOrStream)) return resultOrStream;
   return new ExecutedStream(resultOrStream[Symbol.asyncIterator](), args);
+}
+
+/** `subscribe`, with `observer` told of the stream's start, each result, a failure and the end. */
+export async function observedSubscribe(args: ExecutionArgs, observer: StreamObserver): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const startedAt = performance.now();
+  let resultOrStream;
+  try {
+    resultOrStream = await createSourceEventStream(args);
+  } catch (error) {
+    observer.ended(args, (performance.now() - startedAt) / 1000, false);
+    throw observer.failed(args, error);
+  }
+  if (!isAsyncIterable(resultOrStream)) {
+    const result = observer.result(args, resultOrStream);
+    observer.ended(args, (performance.now() - startedAt) / 1000, false);
+    return result;
+  }
+  renewRequestCaches(args.contextValue);
+  observer.started(args);
+  return new ExecutedStream(resultOrStream[Symbol.asyncIterator](), args, observer, startedAt);
 }
 
 /** Runs every subscription (over WebSocket or server-sent events) through `subscribe` above. */
