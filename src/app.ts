@@ -40,7 +40,7 @@ import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
-import { describeError, logOf, type RequestLog } from "./observability/request-log.js";
+import { bindLog, describeError, logOf, type RequestLog } from "./observability/request-log.js";
 import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
@@ -283,6 +283,18 @@ export function buildApp({
         onError: (error) => logger.error({ err: describeError(error) }, "unexpected error"),
       });
 
+  /**
+   * The context a WebSocket subscription runs in, outside the envelope: what its resolvers read
+   * and its log, made afresh in one shape (a copy of the envelope's, its properties added one by
+   * one, would give every subscription a hidden class of its own).
+   */
+  const subscriptionContext = (built: Context): Context => {
+    const context = contextFor(built.viewer!);
+    const log = logOf(built);
+    if (log) bindLog(context, log);
+    return context;
+  };
+
   const yogaLogger = logging.yogaLogger();
   const maskedErrors = new WeakSet<object>();
   /** As yoga masks an error (its option below), for the WebSocket subscriptions that run outside it. */
@@ -419,7 +431,7 @@ export function buildApp({
           if (errors.length) return refuse(errors);
           logging.operationStarted(ctx, id, contextValue.viewer);
           // A subscription that runs outside yoga's envelope (see subscribe below) needs neither
-          // of its functions, and runs in a copy of the context it built, so that the original
+          // of its functions, and runs in a context of its own, so that the one the envelope built
           // goes: yoga's Prometheus plugin keeps an entry for it in a WeakMap as long as it lives,
           // and V8 marks every such entry in the atomic pause of each full collection (most of a
           // second with 50,000 subscriptions).
@@ -429,7 +441,7 @@ export function buildApp({
             operationName: payload.operationName,
             document,
             variableValues: payload.variables,
-            contextValue: lean ? { ...contextValue } : contextValue,
+            contextValue: lean ? subscriptionContext(contextValue) : contextValue,
             rootValue: lean ? undefined : { execute, subscribe },
           };
         } catch (error) {

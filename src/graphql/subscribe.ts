@@ -17,10 +17,14 @@ import {
   execute,
   getOperationAST,
   locatedError,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import type { Context } from "./context.js";
+
+type PromiseOrValue<T> = T | Promise<T>;
 
 /**
  * What a transport does around each of its subscriptions, one object for all of them. Its methods
@@ -48,6 +52,46 @@ export type StreamObserver = {
  */
 function renewRequestCaches(context: unknown): void {
   if (context && typeof context === "object" && contextCacheSymbol in context) (context as Record<symbol, object>)[contextCacheSymbol] = {};
+}
+
+/**
+ * Executions of one event, shared by the subscriptions it reaches: the same selection of the same
+ * event for the same variables and the same viewer gives the same result, so a job watched by 50
+ * subscribers is executed once per event rather than 50 times. Each subscription that is waiting
+ * when the event arrives asks for it in the same turn of the event loop; the entries go at the
+ * next (one that asks later, behind a slow connection, executes on its own).
+ */
+type Shared = { document: DocumentNode; key: string; result: PromiseOrValue<ExecutionResult> };
+const executions = new Map<object, Shared[]>();
+let clearing = false;
+
+function clearExecutions(): void {
+  executions.clear();
+  clearing = false;
+}
+
+/** Who a context's viewer is, as far as what resolvers may show them depends on it; undefined when there is none. */
+function viewerKey(context: unknown): string | undefined {
+  const viewer = (context as Partial<Context> | undefined)?.viewer;
+  if (!viewer) return undefined;
+  return viewer.kind === "USER" ? `U ${viewer.userId} ${viewer.role} ${viewer.tokenId}` : `N ${viewer.nodeId} ${viewer.tokenId}`;
+}
+
+function executeEvent(args: ExecutionArgs, event: unknown): PromiseOrValue<ExecutionResult> {
+  const viewer = typeof event === "object" && event !== null ? viewerKey(args.contextValue) : undefined;
+  if (viewer === undefined) return execute({ ...args, rootValue: event });
+  const key = `${args.operationName ?? ""}\n${viewer}\n${JSON.stringify(args.variableValues ?? null)}`;
+  let shared = executions.get(event as object);
+  const found = shared?.find((s) => s.document === args.document && s.key === key);
+  if (found) return found.result;
+  const result = execute({ ...args, rootValue: event });
+  if (!shared) executions.set(event as object, (shared = []));
+  shared.push({ document: args.document, key, result });
+  if (!clearing) {
+    clearing = true;
+    setImmediate(clearExecutions);
+  }
+  return result;
 }
 
 /** Each event of the source stream, executed as the subscription's selection with the event as root value. */
@@ -99,7 +143,7 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
       return event;
     }
     try {
-      const result = await execute({ ...this.args, rootValue: event.value });
+      const result = await executeEvent(this.args, event.value);
       if (!this.observer) return { value: result, done: false };
       renewRequestCaches(this.args.contextValue);
       return { value: this.observer.result(this.args, result), done: false };
