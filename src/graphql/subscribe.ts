@@ -150,7 +150,7 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
     } catch (error) {
       this.end();
       await this.closeSource();
-      throw error;
+      throw this.observer ? this.observer.failed(this.args, error) : error;
     }
   }
 
