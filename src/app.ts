@@ -4,9 +4,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
+import { getOperationAST, GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
+import { contextCacheSymbol } from "@pothos/core";
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits, type OutputStoreConfig } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
@@ -29,17 +29,18 @@ import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { useMutationRateLimit } from "./graphql/rate-limit.js";
-import { useLeanSubscribe } from "./graphql/subscribe.js";
+import { observedSubscribe, useLeanSubscribe, type StreamObserver } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { FastLane } from "./http/fast-lane.js";
+import { serveGraphqlWs } from "./http/graphql-ws.js";
 import { usePlayground } from "./http/playground.js";
 import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
-import { describeError, type RequestLog } from "./observability/request-log.js";
+import { bindLog, describeError, logOf, type RequestLog } from "./observability/request-log.js";
 import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
@@ -102,6 +103,9 @@ export type App = {
 const READY_TIMEOUT_MS = 2_000;
 /** How long stop() lets open requests finish. */
 const STOP_GRACE_MS = 5_000;
+
+/** What a client is told of an error it should not see the details of (its log has them). */
+const UNEXPECTED_ERROR = "Unexpected error.";
 
 /** The GraphQL-over-WebSocket close code for a refused connection_init. */
 export const WS_FORBIDDEN = 4403;
@@ -250,7 +254,14 @@ export function buildApp({
     logger,
   });
 
-  const contextFor = (viewer: Principal): Context => ({ db, settings, limits, viewer, events, outputs, loaders: new Loaders(db) });
+  // Pothos' per-request caches go by the context's cache key, which a subscription renews for
+  // each event (src/graphql/subscribe.ts). The key is a property of the literal, not a spread of
+  // Pothos' initContextCache(): once optimised, that spread gave every context a hidden class of
+  // its own (about 450 bytes, kept as long as a subscription's context).
+  const contextFor = (viewer: Principal): Context => {
+    const context: Context & { [contextCacheSymbol]: object } = { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db), [contextCacheSymbol]: {} };
+    return context;
+  };
   // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
   const lane = tracing
@@ -277,6 +288,45 @@ export function buildApp({
         onError: (error) => logger.error({ err: describeError(error) }, "unexpected error"),
       });
 
+  /**
+   * The context a WebSocket subscription runs in, outside the envelope: what its resolvers read
+   * and its log, made afresh in one shape (a copy of the envelope's, its properties added one by
+   * one, would give every subscription a hidden class of its own).
+   */
+  const subscriptionContext = (built: Context): Context => {
+    const context = contextFor(built.viewer!);
+    const log = logOf(built);
+    if (log) bindLog(context, log);
+    return context;
+  };
+
+  const yogaLogger = logging.yogaLogger();
+  const maskedErrors = new WeakSet<object>();
+  /** As yoga masks an error (its option below), for the WebSocket subscriptions that run outside it. */
+  const masked = (error: unknown): unknown => {
+    if (typeof error === "object" && error !== null && maskedErrors.has(error)) return error;
+    const answer = withCode(maskError(error, UNEXPECTED_ERROR, false) as GraphQLError);
+    if (answer !== error) yogaLogger.error(error);
+    maskedErrors.add(answer);
+    return answer;
+  };
+  /**
+   * Around every WebSocket subscription (tracing off): what the plugins' subscription hooks would
+   * do, in their order (the log and the error counts see an error before it is masked), from one
+   * object for all of them.
+   */
+  const socketStreams: StreamObserver = {
+    started: () => metrics.socketSubscriptionStarted(),
+    result: (args, result) => {
+      if (!result.errors?.length) return result;
+      logOf(args.contextValue as object)?.noteResult(result.errors);
+      metrics.countErrors(result.errors);
+      return { ...result, errors: result.errors.map((error) => masked(error) as GraphQLError) };
+    },
+    failed: (_args, error) => masked(error),
+    ended: (args, seconds, streamed) => metrics.socketSubscriptionEnded(args.document, args.operationName, seconds, streamed),
+  };
+
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -287,8 +337,8 @@ export function buildApp({
     maxRequestBodySize: false,
     // Error details never reach clients, whatever NODE_ENV says; the logs have them. Every error
     // yoga answers with passes here, and leaves with a code (src/graphql/error-codes.ts).
-    maskedErrors: { isDev: false, maskError: (error, message) => withCode(maskError(error, message, false) as GraphQLError) },
-    logging: logging.yogaLogger(),
+    maskedErrors: { isDev: false, errorMessage: UNEXPECTED_ERROR, maskError: (error, message) => withCode(maskError(error, message, false) as GraphQLError) },
+    logging: yogaLogger,
     context: async ({ request, connectionParams, viewer: laneViewer }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
       // here, each time, so that a token revoked while a socket is open stops working at once.
@@ -344,10 +394,17 @@ export function buildApp({
 
   const server = createServer(lane ? lane.listener(yoga) : yoga);
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  useServer<Record<string, unknown>>(
+  serveGraphqlWs<Record<string, unknown>>(
     {
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      // While tracing, a subscription goes through yoga's envelope, whose hooks trace it for as long
+      // as its stream lasts; otherwise around it, with socketStreams doing what the hooks would
+      // (an idle subscription then keeps none of the envelope's per-stream wrappers).
+      subscribe: (args) => {
+        if (tracing) return (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never;
+        costs.check(args.document, args.operationName, args.variableValues, args.contextValue as Context);
+        return observedSubscribe(args, socketStreams);
+      },
       // A missing or bad token closes the socket with 4403 at connection_init.
       onConnect: async (ctx) => {
         const viewer = await authenticator.authenticate(bearerSecret(connectionAuthorization(ctx.connectionParams)));
@@ -378,13 +435,19 @@ export function buildApp({
           const errors = validate(schema, document);
           if (errors.length) return refuse(errors);
           logging.operationStarted(ctx, id, contextValue.viewer);
+          // A subscription that runs outside yoga's envelope (see subscribe below) needs neither
+          // of its functions, and runs in a context of its own, so that the one the envelope built
+          // goes: yoga's Prometheus plugin keeps an entry for it in a WeakMap as long as it lives,
+          // and V8 marks every such entry in the atomic pause of each full collection (most of a
+          // second with 50,000 subscriptions).
+          const lean = !tracing && getOperationAST(document, payload.operationName ?? undefined)?.operation === "subscription";
           return {
             schema,
             operationName: payload.operationName,
             document,
             variableValues: payload.variables,
-            contextValue,
-            rootValue: { execute, subscribe },
+            contextValue: lean ? subscriptionContext(contextValue) : contextValue,
+            rootValue: lean ? undefined : { execute, subscribe },
           };
         } catch (error) {
           if (error instanceof GraphQLError) return refuse([error]);

@@ -55,7 +55,11 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     const next = this.items?.shift();
-    if (next) return Promise.resolve({ value: next.item, done: false });
+    if (next) {
+      // An emptied buffer keeps its capacity: an idle subscriber keeps none.
+      if (!this.items!.length) this.items = undefined;
+      return Promise.resolve({ value: next.item, done: false });
+    }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }

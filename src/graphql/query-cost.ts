@@ -32,11 +32,13 @@ type Operation = {
   variables: string[];
 };
 
-const checked = new WeakSet<object>();
+// A mark on the context rather than a WeakSet entry: V8 marks weak entries in the atomic pause of
+// every full collection, and a subscription keeps its context (and so its entry) for hours.
+const CHECKED = Symbol("jobgraph.costChecked");
 
 /** Whether the operation running in `context` was found within the cost limit (see the limit in builder.ts). */
 export function costChecked(context: object): boolean {
-  return checked.has(context);
+  return (context as { [CHECKED]?: true })[CHECKED] === true;
 }
 
 function costVariables(operation: OperationDefinitionNode, document: DocumentNode): string[] {
@@ -85,7 +87,7 @@ export class QueryCosts {
       }
       this.#costs.set(key, cost, BYTES_PER_COST + 2 * key.length);
     }
-    if (cost <= context.limits.maxCost) checked.add(context);
+    if (cost <= context.limits.maxCost) (context as { [CHECKED]?: true })[CHECKED] = true;
   }
 
   #keyOf(operation: Operation): number {

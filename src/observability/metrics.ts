@@ -137,6 +137,7 @@ export class Metrics {
   // it runs itself (laneRequest).
   private readonly contextPhase = this.operationHistogram<"context">("graphql_envelop_phase_context", "Time spent on building the GraphQL context");
   private readonly executePhase = this.operationHistogram<"execute">("graphql_envelop_phase_execute", 'Time spent on running the GraphQL "execute" function');
+  private readonly subscribePhase = this.operationHistogram<"subscribe">("graphql_envelop_phase_subscribe", 'Time spent on running the GraphQL "subscribe" function');
   private readonly requestDuration = this.operationHistogram<"execute" | "subscribe">(
     "graphql_envelop_request_duration",
     "Time spent on running the GraphQL operation from parse to execute",
@@ -185,6 +186,23 @@ export class Metrics {
     this.contextPhase.histogram.observe(operation, answer.ran.contextSeconds);
     this.executePhase.histogram.observe(operation, answer.ran.executeSeconds);
     this.requestDuration.histogram.observe(operation, answer.ran.contextSeconds + answer.ran.executeSeconds);
+    this.requestCount.counter.inc(operation);
+  }
+
+  /** A WebSocket subscription's stream began (it ran outside yoga's envelope: src/graphql/subscribe.ts). */
+  socketSubscriptionStarted(): void {
+    this.subscriptions.inc({ transport: "websocket" });
+  }
+
+  /**
+   * A WebSocket subscription that ran outside yoga's envelope is over, `seconds` after it began:
+   * what yoga's Prometheus plugin observes when a subscription ends, and the open ones.
+   */
+  socketSubscriptionEnded(document: DocumentNode, operationName: string | null | undefined, seconds: number, streamed: boolean): void {
+    if (streamed) this.subscriptions.dec({ transport: "websocket" });
+    const operation = this.labels.of(document, operationName);
+    this.subscribePhase.histogram.observe(operation, seconds);
+    this.requestDuration.histogram.observe(operation, seconds);
     this.requestCount.counter.inc(operation);
   }
 
@@ -238,7 +256,7 @@ export class Metrics {
         graphql_envelop_phase_validate: unlabelled("graphql_envelop_phase_validate", 'Time spent on running GraphQL "validate" function'),
         graphql_envelop_phase_context: this.contextPhase,
         graphql_envelop_phase_execute: this.executePhase,
-        graphql_envelop_phase_subscribe: this.operationHistogram("graphql_envelop_phase_subscribe", 'Time spent on running the GraphQL "subscribe" function'),
+        graphql_envelop_phase_subscribe: this.subscribePhase,
         graphql_envelop_request_duration: this.requestDuration,
         graphql_envelop_request: this.requestCount,
         graphql_yoga_http_duration: this.httpDuration,

@@ -45,21 +45,25 @@ export function viewerFields(viewer: Principal): ViewerFields {
   return { kind: viewer.kind, id: viewer.kind === "USER" ? viewer.userId : viewer.nodeId, name: viewer.name };
 }
 
-// The log of each HTTP request (by its fetch-API Request) and of each operation (by its GraphQL
-// context), for the hooks that log about them. Found by key rather than through async context
-// (AsyncLocalStorage), which on Node 20 taxes every promise the process makes: about 4% of a
-// small query's CPU.
-const logs = new WeakMap<object, RequestLog>();
+// The log of each HTTP request (on its fetch-API Request) and of each operation (on its GraphQL
+// context), for the hooks that log about them. Found on the object rather than through async
+// context (AsyncLocalStorage), which on Node 20 taxes every promise the process makes (about 4% of
+// a small query's CPU); and rather than in a WeakMap, whose entries V8 marks in the atomic pause
+// of every full collection: a subscription keeps its context for hours, and with tens of thousands
+// of them that pause grew to most of a second.
+const LOG = Symbol("jobgraph.log");
+
+type Logged = { [LOG]?: RequestLog };
 
 /** `key` (a Request, or an operation's initial GraphQL context) belongs to `log`. */
 export function bindLog(key: object, log: RequestLog): void {
-  logs.set(key, log);
+  (key as Logged)[LOG] = log;
 }
 
 /** The log of the request or operation a GraphQL context (or a Request) belongs to. */
 export function logOf(key: object): RequestLog | undefined {
   const request = (key as { request?: Request }).request;
-  return (request && logs.get(request)) || logs.get(key);
+  return (request && (request as Logged)[LOG]) || (key as Logged)[LOG];
 }
 
 /** Errors logged with their request already, which yoga's logger then leaves alone. */
