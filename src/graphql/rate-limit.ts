@@ -1,18 +1,34 @@
 // Mutations per token and minute, counted in each gateway instance (an instance's memory, so N
 // instances behind a load balancer allow up to N times the limit).
-import { GraphQLError, Kind, type DocumentNode } from "graphql";
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Context } from "./context.js";
 
 /**
  * How many mutations the document asks for: its mutation's root fields (a client may send several
- * in one document, and each counts), 0 for anything else.
+ * in one document, and each counts), those in its fragments included, 0 for anything else.
  */
 function mutationsIn(document: DocumentNode, operationName: string | null | undefined): number {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  return operation?.operation === "mutation" ? Math.max(1, operation.selectionSet.selections.length) : 0;
+  if (operation?.operation !== "mutation") return 0;
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  return Math.max(1, fieldsIn(operation.selectionSet, fragments));
+}
+
+/** The fields a selection asks for, through its fragments (validation has refused cycles among them), __typename aside. */
+function fieldsIn(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): number {
+  let fields = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) fields += selection.name.value === "__typename" ? 0 : 1;
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fields += fieldsIn(selection.selectionSet, fragments);
+    else {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment) fields += fieldsIn(fragment.selectionSet, fragments);
+    }
+  }
+  return fields;
 }
 
 export function useMutationRateLimit(perMinute: number): Plugin<Context> {

@@ -250,6 +250,23 @@ describe("limits against abusive requests", () => {
     expect(rowCount).toBe(0);
   });
 
+  it("counts the mutations a document asks for through its fragments", async () => {
+    const admin = await createTestUser(database.db, "ADMIN");
+    const fragments = await post(
+      api,
+      `mutation { ...Two ... on Mutation { c: createUser(input: { name: "spread-3" }) { __typename } } }
+       fragment Two on Mutation { a: createUser(input: { name: "spread-1" }) { __typename } b: createUser(input: { name: "spread-2" }) { __typename } }`,
+      undefined,
+      admin.secret,
+    );
+    // Three mutations, one request: the second request's one makes four of the 3 a minute allowed.
+    expect(fragments.status).toBe(200);
+    const one = await post(api, `mutation { createUser(input: { name: "spread-4" }) { __typename } }`, undefined, admin.secret);
+    expect(one.status).toBe(429);
+    const { rowCount } = await database.pool.query("select 1 from users where name like 'spread-%'");
+    expect(rowCount).toBe(3);
+  });
+
   it("suggests field names in development and hides them in production", async () => {
     const development = await post(api, "{ jobz }");
     expect(development.status).toBe(400);
