@@ -28,7 +28,7 @@ import { withCode } from "./graphql/error-codes.js";
 import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js";
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
-import { useMutationRateLimit } from "./graphql/rate-limit.js";
+import { MutationRateLimit } from "./graphql/rate-limit.js";
 import { observedSubscribe, useLeanSubscribe, type StreamObserver } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
@@ -87,6 +87,8 @@ type ServerContext = {
   params?: GraphQLParams;
   /** Who a fast-lane request was authenticated as (src/http/fast-lane.ts). */
   viewer?: Principal;
+  /** Set when the fast lane counted the operation's mutations against the rate limit already. */
+  mutationsAdmitted?: boolean;
 };
 
 export type App = {
@@ -241,6 +243,7 @@ export function buildApp({
   const documents = new DocumentCache({ maxEntries: MAX_DOCUMENTS, maxBytes: limits.documentCacheBytes });
   const compiled = new CompiledQueries((document, bytes) => documents.charge(document, bytes));
   const costs = new QueryCosts(schema);
+  const rateLimit = new MutationRateLimit(limits.mutationsPerMinute);
   const metrics = new Metrics({
     db,
     pools: { prisma: dbPool(db), outputs: contentPool },
@@ -270,11 +273,13 @@ export function buildApp({
         maxBodyBytes: limits.maxBodyBytes,
         schema,
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
-        initialContext: (params, viewer) => ({ params, viewer }),
+        initialContext: (params, viewer, admitted) => (admitted ? { params, viewer, mutationsAdmitted: true } : { params, viewer }),
         context: contextFor,
         documents,
         compiled,
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
+        admitMutation: (document, params, viewer) => rateLimit.admit(document, params.operationName, viewer.tokenId),
+        mutated: () => events.written(),
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
           bound: (log, context) => logging.laneContext(log, context),
@@ -383,7 +388,7 @@ export function buildApp({
         blockFieldSuggestion: { enabled: production },
       }),
       useValidationStatus(),
-      useMutationRateLimit(limits.mutationsPerMinute),
+      rateLimit.plugin(),
       useWakeAfterMutations(events),
       useQueryCosts(costs),
       useCompiledQueries(compiled),

@@ -1,10 +1,13 @@
-// Queries run as compiled JavaScript (graphql-jit) instead of through graphql-js's interpreter.
-// A page of 50 jobs with 20 tasks each resolves some 7,000 fields, and graphql-js spends about a
-// third of that request's CPU walking them; the compiled form of a document is made once and kept
-// while the document stays in the document cache (documents.ts), which is charged for it. Only
-// queries: mutations and subscriptions are few per client and keep graphql-js's exact behaviour. A
-// query graphql-jit cannot compile, or whose variables do not coerce (which graphql-js answers as a
-// request error, HTTP 400), runs as before; so does one whose compiled form would be too large.
+// Queries and mutations run as compiled JavaScript (graphql-jit) instead of through graphql-js's
+// interpreter. A page of 50 jobs with 20 tasks each resolves some 7,000 fields, and graphql-js
+// spends about a third of that request's CPU walking them; a worker's mutations are few fields, but
+// it sends them all the time, and the interpreter's setup for each was a fair share of their CPU.
+// graphql-jit runs a mutation's root fields one after the other, as graphql-js does. The compiled
+// form of a document is made once and kept while the document stays in the document cache
+// (documents.ts), which is charged for it. Subscriptions keep graphql-js (their events are executed
+// by src/graphql/subscribe.ts). An operation graphql-jit cannot compile, or whose variables do not
+// coerce (which graphql-js answers as a request error, HTTP 400), runs as before; so does one whose
+// compiled form would be too large.
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import {
   getOperationAST,
@@ -89,7 +92,7 @@ export function compiledBytes(document: DocumentNode, operation: OperationDefini
   );
 }
 
-/** Compiled queries by document, then by operation name; null for what is no query or is not compiled. */
+/** Compiled operations by document, then by operation name; null for a subscription and for what is not compiled. */
 export class CompiledQueries {
   readonly #compiled = new WeakMap<DocumentNode, Map<string | undefined, CompiledQuery | null>>();
 
@@ -104,7 +107,7 @@ export class CompiledQueries {
     if (query === undefined) {
       query = null;
       const operation = getOperationAST(document, name);
-      const bytes = operation?.operation === "query" ? compiledBytes(document, operation) : Infinity;
+      const bytes = operation && operation.operation !== "subscription" ? compiledBytes(document, operation) : Infinity;
       if (bytes <= MAX_COMPILED_BYTES) {
         const result = compileQuery(schema, document, name);
         if (isCompiledQuery(result)) {

@@ -31,27 +31,48 @@ function fieldsIn(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string,
   return fields;
 }
 
-export function useMutationRateLimit(perMinute: number): Plugin<Context> {
-  if (perMinute <= 0) return {};
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
-  return {
-    async onExecute({ args, setResultAndStopExecution }) {
-      const context = args.contextValue as Context;
-      const mutations = mutationsIn(args.document, args.operationName);
-      if (!context.viewer || !mutations) return;
-      try {
-        await limiter.consume(context.viewer.tokenId, mutations);
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfter = Math.ceil(rejection.msBeforeNext / 1000);
-        setResultAndStopExecution({
-          errors: [
-            new GraphQLError(`too many mutations: at most ${perMinute} a minute per token; retry in ${retryAfter} s`, {
-              extensions: { code: "RATE_LIMITED", http: { status: 429, headers: { "Retry-After": String(retryAfter) } } },
-            }),
-          ],
-        });
-      }
-    },
-  };
+/** The mutations each token may make a minute, in this instance; none counted when `perMinute` is 0. */
+export class MutationRateLimit {
+  readonly #limiter: RateLimiterMemory | undefined;
+
+  constructor(private readonly perMinute: number) {
+    this.#limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
+  }
+
+  /**
+   * Counts the document's mutations against the token: null when they may run, else the error to
+   * answer with instead (RATE_LIMITED, HTTP 429 with Retry-After). Anything but a mutation passes
+   * uncounted.
+   */
+  async admit(document: DocumentNode, operationName: string | null | undefined, tokenId: string | undefined): Promise<GraphQLError | null> {
+    if (!this.#limiter || tokenId === undefined) return null;
+    const mutations = mutationsIn(document, operationName);
+    if (!mutations) return null;
+    try {
+      await this.#limiter.consume(tokenId, mutations);
+      return null;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfter = Math.ceil(rejection.msBeforeNext / 1000);
+      return new GraphQLError(`too many mutations: at most ${this.perMinute} a minute per token; retry in ${retryAfter} s`, {
+        extensions: { code: "RATE_LIMITED", http: { status: 429, headers: { "Retry-After": String(retryAfter) } } },
+      });
+    }
+  }
+
+  /**
+   * The limit on what yoga executes. The fast lane asks admit itself, and marks the context of an
+   * operation it hands on to yoga afterwards (`mutationsAdmitted`), which is not counted twice.
+   */
+  plugin(): Plugin<Context & { mutationsAdmitted?: boolean }> {
+    if (!this.#limiter) return {};
+    return {
+      onExecute: async ({ args, setResultAndStopExecution }) => {
+        const context = args.contextValue as Context & { mutationsAdmitted?: boolean };
+        if (context.mutationsAdmitted) return;
+        const refusal = await this.admit(args.document, args.operationName, context.viewer?.tokenId);
+        if (refusal) setResultAndStopExecution({ errors: [refusal] });
+      },
+    };
+  }
 }

@@ -1,8 +1,10 @@
 // The fast lane: GraphQL requests POSTed as JSON, for documents the gateway has validated before,
-// answered straight from Node's request and response. A query runs compiled (graphql-jit), with the
-// context yoga would give it, its errors masked as yoga masks them; a mutation (or anything else)
-// runs through yoga's envelope (the same caches, context, plugins and masking as yoga's own
-// handler). Either way the answer is what yoga's result processing makes of the result.
+// answered straight from Node's request and response. A query or a mutation runs compiled
+// (graphql-jit), with the context yoga would give it, what yoga's plugins do around it done here
+// (the cost check; for a mutation the rate limit first, and waking the event tail after), and its
+// errors masked as yoga masks them; an operation that is not compiled runs through yoga's envelope
+// (the same caches, context, plugins and masking as yoga's own handler). Either way the answer is
+// what yoga's result processing makes of the result.
 //
 // Why: behind yoga's handler every request becomes a fetch-API Request and Response (headers
 // objects, an AbortController, body streams, a dozen promise layers), and then runs every plugin's
@@ -70,16 +72,23 @@ export type FastLaneOptions<TContext, T> = {
   maxBodyBytes: number;
   schema: GraphQLSchema;
   authenticate(authorization: string | undefined): Promise<Principal | null>;
-  /** The initial context of an operation, as yoga's handler would give it to the context factory. */
-  initialContext(params: GraphQLParams, viewer: Principal): TContext;
+  /**
+   * The initial context of an operation, as yoga's handler would give it to the context factory;
+   * `admitted` when the lane counted its mutations against the rate limit already.
+   */
+  initialContext(params: GraphQLParams, viewer: Principal, admitted: boolean): TContext;
   /** The GraphQL context of a query the lane runs itself: what yoga's context factory makes. */
   context(viewer: Principal): unknown;
   /** The documents yoga parsed and validated: the lane serves those that passed validation. */
   documents: Pick<DocumentCache, "validDocument">;
-  /** The compiled form of a query (shared with the plugin that runs compiled queries under yoga). */
+  /** The compiled form of an operation (shared with the plugin that runs compiled operations under yoga). */
   compiled: CompiledQueries;
-  /** What yoga's plugins do before a query executes that the query's resolvers rely on (its cost check). */
+  /** What yoga's plugins do before an operation executes that its resolvers rely on (its cost check). */
   beforeQuery(document: DocumentNode, params: GraphQLParams, context: unknown): void;
+  /** The mutation rate limit: null when the document's mutations may run, else the error to answer with. */
+  admitMutation(document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<GraphQLError | null>;
+  /** A mutation ran (whether or not it changed anything): yoga's plugins wake the event tail then. */
+  mutated(): void;
   observer: LaneObserver<T>;
   /** An error that escaped everything else (a bug): logged, and answered 500. */
   onError(error: unknown): void;
@@ -234,7 +243,7 @@ export class FastLane<TContext, T> {
     }
     if (!viewer) return this.#handOver(yoga, req, res, body);
     const log = observer.started(request, params, viewer);
-    const outcome = await (this.#runQuery(log, document, params, viewer) ?? this.#run(yoga, log, params, viewer));
+    const outcome = await (this.#runCompiled(yoga, log, document, params, viewer) ?? this.#run(yoga, log, params, viewer, false));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
     const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers) };
     const status = answer.init.status ?? 200;
@@ -246,35 +255,46 @@ export class FastLane<TContext, T> {
   }
 
   /**
-   * Runs a query compiled, as yoga would run it (the compiled-queries plugin): with the context
-   * yoga's factory makes, and its unexpected errors masked and logged as yoga's masking does.
-   * Undefined for what is no query, and for variables that do not coerce, which yoga's envelope
-   * answers as a request error.
+   * Runs a query or a mutation compiled, as yoga would run it (the compiled-queries plugin): with
+   * the context yoga's factory makes, a mutation counted by the rate limit first and the event tail
+   * woken after it, and unexpected errors masked and logged as yoga's masking does. Undefined for
+   * what is not compiled, and for variables that do not coerce, which yoga's envelope answers as a
+   * request error.
    */
-  #runQuery(log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome> | undefined {
-    const { schema, compiled, context, beforeQuery, observer } = this.#options;
-    const query = compiled.for(schema, document, params.operationName);
-    if (!query) return undefined;
-    const started = performance.now();
-    const contextValue = context(viewer);
-    const built = performance.now();
-    beforeQuery(document, params, contextValue);
-    const pending = query.query(undefined, contextValue, params.variables ?? {});
-    if (variablesRefused(pending)) return undefined;
-    return Promise.resolve(pending).then((result) => {
-      const ran = { contextSeconds: (built - started) / 1000, executeSeconds: (performance.now() - built) / 1000 };
+  #runCompiled(yoga: YogaForLane<TContext>, log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome> | undefined {
+    const { schema, compiled, context, beforeQuery, admitMutation, mutated, observer } = this.#options;
+    const operation = compiled.for(schema, document, params.operationName);
+    if (!operation) return undefined;
+    const finish = (result: ExecutionResult, ran: Outcome["ran"]): Outcome => {
       const errors = result.errors?.map((error) => {
         const masked = maskError(error, UNEXPECTED, false) as GraphQLError;
         if (masked !== error) observer.failed(log, error);
         return masked;
       });
-      return { result: errors ? { ...result, errors } : result, document, operationName: params.operationName ?? null, ran };
+      return { result: errors ? { ...result, errors } : result, document, operationName: params.operationName ?? null, ...(ran ? { ran } : {}) };
+    };
+    const run = (): Promise<Outcome> | undefined => {
+      const started = performance.now();
+      const contextValue = context(viewer);
+      const built = performance.now();
+      beforeQuery(document, params, contextValue);
+      const pending = operation.query(undefined, contextValue, params.variables ?? {});
+      if (variablesRefused(pending)) return undefined;
+      return Promise.resolve(pending).then((result) => finish(result, { contextSeconds: (built - started) / 1000, executeSeconds: (performance.now() - built) / 1000 }));
+    };
+    if (this.#operationType(document, params.operationName) !== "mutation") return run();
+    return admitMutation(document, params, viewer).then((refusal) => {
+      if (refusal) return finish({ errors: [refusal] }, undefined);
+      const ran = run();
+      // Variables that do not coerce ran nothing; yoga's envelope answers them, without counting the mutations again.
+      if (!ran) return this.#run(yoga, log, params, viewer, true);
+      return ran.finally(mutated);
     });
   }
 
-  async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal): Promise<Outcome> {
+  async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal, admitted: boolean): Promise<Outcome> {
     const { initialContext, observer } = this.#options;
-    const initial = initialContext(params, viewer);
+    const initial = initialContext(params, viewer, admitted);
     observer.bound(log, initial as object);
     const enveloped = yoga.getEnveloped(initial);
     try {

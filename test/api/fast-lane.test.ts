@@ -5,7 +5,7 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client.js";
 import { FastLane, regularMediaType } from "../../src/http/fast-lane.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
@@ -191,6 +191,44 @@ describe("the fast lane", () => {
       expect(await laneCount(limited)).toBe(3);
     } finally {
       await limited.app.stop();
+    }
+  });
+
+  it("counts a mutation whose variables do not coerce once against the rate limit, and answers it as yoga does", async () => {
+    const limited = await createTestApi(database, { limits: { ...(await import("../../src/config.js")).defaultLimits, mutationsPerMinute: 3 } });
+    const limitedPort = (await limited.app.start(0)).port;
+    try {
+      const node = await createTestNode(database.db);
+      const mutation = "mutation LaneCancelAgain($id: ID!) { cancelJob(id: $id) { __typename } }";
+      const good = JSON.stringify({ query: mutation, variables: { id: encodeGlobalId("Job", randomUUID()) } });
+      const bad = JSON.stringify({ query: mutation, variables: { id: { not: "an ID" } } });
+      const headers = json(node.secret, { accept: "application/graphql-response+json" });
+      // The first sight goes through yoga (1); the lane then sees bad variables (2) and one more good request (3).
+      expect((await send(limitedPort, good, headers)).status).toBe(200);
+      const refused = await send(limitedPort, bad, headers);
+      expect(refused.status).toBe(400);
+      const other = await createTestNode(database.db);
+      const otherHeaders = json(other.secret, { accept: "application/graphql-response+json" });
+      expect(comparable(refused)).toEqual({ ...comparable(await viaYoga(limited, bad, otherHeaders)), headers: comparable(refused).headers });
+      expect((await send(limitedPort, good, headers)).status).toBe(200);
+      expect((await send(limitedPort, good, headers)).status).toBe(429);
+    } finally {
+      await limited.app.stop();
+    }
+  });
+
+  it("wakes the event tail after each mutation it runs, as yoga's plugin does", async () => {
+    const node = await createTestNode(database.db);
+    const mutation = "mutation LaneWake($id: ID!) { cancelJob(id: $id) { __typename } }";
+    const body = JSON.stringify({ query: mutation, variables: { id: encodeGlobalId("Job", randomUUID()) } });
+    const written = vi.spyOn(api.app.events, "written");
+    try {
+      const before = await laneCount(api);
+      for (let i = 0; i < 3; i++) await send(port, body, json(node.secret));
+      expect(await laneCount(api)).toBe(before + 2);
+      expect(written).toHaveBeenCalledTimes(3);
+    } finally {
+      written.mockRestore();
     }
   });
 
