@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
-import { Prisma, type User } from "../db/generated/prisma/client.js";
+import { Prisma, type ApiToken, type User } from "../db/generated/prisma/client.js";
 import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
@@ -299,8 +299,6 @@ export async function ensureAdminToken(db: Db, secret: string, tokenName: string
   });
 }
 
-type Selection<T> = Pick<T, Extract<keyof T, "include" | "select">>;
-
 /** Which users to list; every condition given must hold. */
 export type UserFilter = {
   /** Exactly this name (names are unique, so at most one user). */
@@ -341,15 +339,12 @@ export function countUsers(db: Db, filter?: UserFilter): Promise<number> {
   return countRows(db, userList(filter));
 }
 
-export function getUser(db: Db, id: string, query: Selection<Prisma.UserFindUniqueArgs> = {}) {
-  return db.user.findUnique({ ...query, where: { id } } as Prisma.UserFindUniqueArgs);
-}
-
 /** Users by id, in no particular order (a missing one left out): the creators of a page of jobs, in one statement. */
 export function usersByIds(db: Db, ids: readonly string[]): Promise<User[]> {
   return rowsById<User>(db, "User", "users", ids);
 }
 
-export function getApiToken(db: Db, id: string, query: Selection<Prisma.ApiTokenFindUniqueArgs> = {}) {
-  return db.apiToken.findUnique({ ...query, where: { id } } as Prisma.ApiTokenFindUniqueArgs);
+/** API tokens by id, in no particular order, in one statement. */
+export function tokensByIds(db: Db, ids: readonly string[]): Promise<ApiToken[]> {
+  return rowsById<ApiToken>(db, "ApiToken", "api_tokens", ids);
 }

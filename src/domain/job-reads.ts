@@ -81,7 +81,7 @@ const JOB_ORDER: Record<JobOrderField, Omit<SortKey, "ascending">> = {
  * statement with an array parameter again at every run (its generic plan guesses the array's
  * length), which cost it four times the statement's own work (docs/performance.md).
  */
-function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
+export function idIn(column: string, ids: readonly string[]): [string, unknown[]] {
   const distinct = [...new Set(ids)];
   return distinct.length === 1 ? [`${column} = $1::uuid`, distinct] : [`${column} = any($1::uuid[])`, [distinct]];
 }
@@ -128,7 +128,7 @@ type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number
 /** A job row, with its template, creator, node and counts when the read asked for them. */
 export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null } & JobCounts;
 
-type JobSelect = { list: string; join: string; byId: string; byIds: string };
+type JobSelect = { list: string; join: string; from: string; byId: string; byIds: string };
 
 // By read: a read is made once per field of a document (src/graphql/selection.ts), so these
 // statements' texts are made once too, not for every job asked for.
@@ -161,8 +161,8 @@ function jobSelect(read: JobColumns): JobSelect {
     // statement of its own would cost a round trip after the page.
     for (const count of read.counts ?? []) list += `, (${COUNTS[count].sql})::int as "${COUNTS[count].field}"`;
     // One id as an equality, as idIn() says why.
-    const from = `select ${list} from jobs j${join} where j.id`;
-    select = { list, join, byId: `${from} = $1::uuid`, byIds: `${from} = any($1::uuid[])` };
+    const from = `select ${list} from jobs j${join}`;
+    select = { list, join, from, byId: `${from} where j.id = $1::uuid`, byIds: `${from} where j.id = any($1::uuid[])` };
     jobSelects.set(read, select);
   }
   return select;
@@ -407,6 +407,53 @@ export function rowsById<T>(db: Db, model: ModelName, table: string, ids: readon
   return queryRows<T>(db, `select ${columnsOf(model, "r")} from ${table} r where ${where}`, values, true);
 }
 
+/** A unique key of a table: its columns, each with the PostgreSQL type its text is cast to. */
+export type UniqueKey = ReadonlyArray<readonly [column: string, type: string]>;
+
+/**
+ * The condition "the `key` columns of `alias` hold one of `values`" (each a tuple of texts, one
+ * per column), and its parameters. One tuple, the usual batch of a lookup by key, as equalities,
+ * as idIn() says why; several as arrays, one per column.
+ */
+function keyIn(alias: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>): [string, unknown[]] {
+  const distinct = [...new Map(values.map((v) => [v.join("\u0000"), v])).values()];
+  if (distinct.length === 1) return [key.map(([column, type], i) => `${alias}.${column} = $${i + 1}::${type}`).join(" and "), [...distinct[0]!]];
+  const arrays = key.map((_, i) => distinct.map((v) => v[i]));
+  if (key.length === 1) return [`${alias}.${key[0]![0]} = any($1::${key[0]![1]}[])`, arrays];
+  const columns = key.map(([column]) => `${alias}.${column}`).join(", ");
+  return [`(${columns}) in (select * from unnest(${key.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}))`, arrays];
+}
+
+/**
+ * Rows of a table by a unique key (an id of another type than uuid, a number, a name...), in no
+ * particular order, as Prisma returns them: the lookups by key of the API's queries, in one
+ * statement for all those of a request.
+ */
+export function rowsByKey<T>(db: Db, model: ModelName, table: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>): Promise<T[]> {
+  const [where, parameters] = keyIn("r", key, values);
+  return queryRows<T>(db, `select ${columnsOf(model, "r")} from ${table} r where ${where}`, parameters, true);
+}
+
+/** Events by id (the text of their bigint), in no particular order. */
+export function eventsByIds(db: Db, ids: readonly string[]): Promise<JobEvent[]> {
+  return rowsByKey<JobEvent>(db, "JobEvent", "job_events", [["id", "bigint"]], ids.map((id) => [id]));
+}
+
+// By read: the read of jobsByNumbers, whose rows carry their number whatever the read asked for.
+const readsWithNumber = new WeakMap<JobColumns, JobColumns>();
+
+/**
+ * Jobs by number (its text), soft-deleted or not, in no particular order, with the columns asked
+ * for (see jobsById) and their number, which tells which row answers which number.
+ */
+export async function jobsByNumbers(db: Db, numbers: readonly string[], asked: JobColumns = NO_COLUMNS): Promise<JobRow[]> {
+  let read = readsWithNumber.get(asked);
+  if (!read) readsWithNumber.set(asked, (read = asked.columns ? { ...asked, columns: new Set([...asked.columns, "number"]) } : asked));
+  const select = jobSelect(read);
+  const [where, values] = keyIn("j", [["number", "bigint"]], numbers.map((n) => [n]));
+  return jobRows(await queryRows<JobRow>(db, `${select.from} where ${where}`, values, true), read);
+}
+
 /** Tasks by id, in no particular order. */
 export function tasksByIds(db: Db, ids: readonly string[]): Promise<Task[]> {
   return rowsById<Task>(db, "Task", "tasks", ids);
@@ -601,7 +648,7 @@ export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page, fie
 
 /** Outputs by id (the outputs the inputs of a page of jobs refer to). */
 export function outputsByIds(db: Db, ids: readonly string[]): Promise<JobOutput[]> {
-  return db.jobOutput.findMany({ where: { id: { in: [...ids] } } });
+  return rowsById<JobOutput>(db, "JobOutput", "job_outputs", ids);
 }
 
 /** How many rows of `table` each parent has (by `parentColumn`), by parent id. */

@@ -1,7 +1,6 @@
 // Reading jobs: the filter and order a caller may ask for (compiled to SQL by job-filter.ts), and
 // single jobs by id or number.
 import type { Db } from "../db/client.js";
-import type { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import type { SortDirection, TimeRange } from "./paging.js";
 
@@ -38,21 +37,6 @@ export type JobOrder = { field: JobOrderField; direction: SortDirection };
 
 export const defaultJobOrder: JobOrder = { field: "CREATED_AT", direction: "DESC" };
 
-/** One job by id, soft-deleted or not (a deleted job can still be looked at and reinstated). */
-export function getJob(db: Db, id: string, query: Pick<Prisma.JobFindUniqueArgs, "include" | "select"> = {}) {
-  return db.job.findUnique({ ...query, where: { id } } as Prisma.JobFindUniqueArgs);
-}
-
-/** One job by its number (as UFDL's integer keys and `jobs list` show it), soft-deleted or not. */
-export function getJobByNumber(db: Db, number: bigint, query: Pick<Prisma.JobFindUniqueArgs, "include" | "select"> = {}) {
-  return db.job.findUnique({ ...query, where: { number } } as Prisma.JobFindUniqueArgs);
-}
-
-/** Jobs by id, newest first. */
-export function listJobsById(db: Db, ids: string[], query: Pick<Prisma.JobFindManyArgs, "include" | "select"> = {}) {
-  return db.job.findMany({ ...query, where: { id: { in: ids } }, orderBy: { number: "desc" } } as Prisma.JobFindManyArgs);
-}
-
 /** Jobs a node could acquire now in these queues (any queue when none are given). */
 export function countClaimable(db: Db, queues?: string[] | null): Promise<number> {
   return db.job.count({
@@ -60,7 +44,3 @@ export function countClaimable(db: Db, queues?: string[] | null): Promise<number
   });
 }
 
-/** One event of a job's history. */
-export function getJobEvent(db: Db, id: bigint, query: Pick<Prisma.JobEventFindUniqueArgs, "include" | "select"> = {}) {
-  return db.jobEvent.findUnique({ ...query, where: { id } } as Prisma.JobEventFindUniqueArgs);
-}

@@ -186,8 +186,3 @@ export async function logStats(db: Db, jobIds: readonly string[]): Promise<Map<s
   for (const r of rows) found.set(r.job_id, { lines: r.lines, bytes: r.bytes, droppedLines: r.dropped_lines, droppedBytes: r.dropped_bytes });
   return found;
 }
-
-/** A task's job, for reading its lines (null: no such task). */
-export async function jobOfTask(db: Db, taskId: string): Promise<string | null> {
-  return (await db.task.findUnique({ where: { id: taskId }, select: { jobId: true } }))?.jobId ?? null;
-}

@@ -1,6 +1,6 @@
 // Reading worker nodes.
 import type { Db } from "../db/client.js";
-import type { Prisma, WorkerNode } from "../db/generated/prisma/client.js";
+import type { WorkerNode } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
 import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
@@ -15,10 +15,6 @@ export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean, counts: 
 
 export function countWorkerNodes(db: Db): Promise<number> {
   return countRows(db, NODES);
-}
-
-export function getWorkerNode(db: Db, id: string, query: Pick<Prisma.WorkerNodeFindUniqueArgs, "include" | "select"> = {}) {
-  return db.workerNode.findUnique({ ...query, where: { id } } as Prisma.WorkerNodeFindUniqueArgs);
 }
 
 /** The nodes of these ids, in no particular order (those that are gone left out), in one statement. */

@@ -4,8 +4,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { isPoolExhausted, type Db } from "../db/client.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { Prisma, type JobOutput } from "../db/generated/prisma/client.js";
 import { AlreadyExistsError, BusyError, InvalidTransitionError, NotFoundError, TooLargeError, ValidationError, type FieldError } from "./errors.js";
+import { rowsByKey } from "./job-reads.js";
 import { isAdmin, type Principal } from "./principal.js";
 import { jobGuard, refuseUnstorableTextOf, whyNot } from "./transitions.js";
 
@@ -382,8 +383,19 @@ export function findOutputById(db: Db, id: string): Promise<OutputInfo | null> {
   return db.jobOutput.findUnique({ where: { id } });
 }
 
-/** An output by job, name and type, or null; `query` selects what to load with it. */
-export function findOutput(db: Db, key: OutputKey, query: Pick<Prisma.JobOutputFindFirstArgs, "include" | "select"> = {}) {
+/**
+ * Outputs by job, name and type, in no particular order, in one statement; a key no output can
+ * have (see keyErrors) is not looked for.
+ */
+export function outputsByKeys(db: Db, keys: readonly OutputKey[]): Promise<JobOutput[]> {
+  const possible = keys.filter((k) => !keyErrors(k.name, k.type).length);
+  if (!possible.length) return Promise.resolve([]);
+  const key = [["job_id", "uuid"], ["name", "text"], ["type", "text"]] as const;
+  return rowsByKey<JobOutput>(db, "JobOutput", "job_outputs", key, possible.map((k) => [k.jobId, k.name, k.type]));
+}
+
+/** An output by job, name and type, or null. */
+export function findOutput(db: Db, key: OutputKey) {
   if (keyErrors(key.name, key.type).length) return Promise.resolve(null);
-  return db.jobOutput.findFirst({ ...query, where: { jobId: key.jobId, name: key.name, type: key.type } });
+  return db.jobOutput.findFirst({ where: { jobId: key.jobId, name: key.name, type: key.type } });
 }

@@ -1,6 +1,6 @@
 // Reading tasks within a job.
 import type { Db } from "../db/client.js";
-import type { Prisma } from "../db/generated/prisma/client.js";
+import type { Prisma, Task } from "../db/generated/prisma/client.js";
 import type { TaskStatus } from "../db/generated/prisma/enums.js";
 import { direction, type SortDirection } from "./paging.js";
 
@@ -44,15 +44,6 @@ export function taskOrderBy(order: TaskOrder = defaultTaskOrder): Prisma.TaskOrd
   return [{ [orderColumns[order.field]]: dir }, { qsequence: dir }];
 }
 
-export function getTask(db: Db, id: string, query: Pick<Prisma.TaskFindUniqueArgs, "include" | "select"> = {}) {
-  return db.task.findUnique({ ...query, where: { id } } as Prisma.TaskFindUniqueArgs);
-}
-
-/** Tasks by id, in qsequence order. */
-export function listTasksById(db: Db, ids: string[], query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}) {
-  return db.task.findMany({ ...query, where: { id: { in: ids } }, orderBy: { qsequence: "asc" } } as Prisma.TaskFindManyArgs);
-}
-
 /**
  * A run of a job's tasks in order of arrival: `count` of them from qsequence `from`. qsequence
  * numbers a job's tasks 0, 1, 2... as they arrive, and a task leaves only with its job, so the run
@@ -60,18 +51,15 @@ export function listTasksById(db: Db, ids: string[], query: Pick<Prisma.TaskFind
  */
 export type TaskWindow = { from: number; count: number };
 
-const inRange = (window: TaskWindow) => ({ gte: window.from, lt: window.from + window.count });
-
 /** The tasks of a job, in order of arrival: all of them, or those of `window`. */
-export function listJobTasks(db: Db, jobId: string, query: Pick<Prisma.TaskFindManyArgs, "include" | "select"> = {}, window?: TaskWindow) {
+export function listJobTasks(db: Db, jobId: string, window?: TaskWindow): Promise<Task[]> {
   return db.task.findMany({
-    ...query,
-    where: { jobId, ...(window ? { qsequence: inRange(window) } : {}) },
+    where: { jobId, ...(window ? { qsequence: { gte: window.from, lt: window.from + window.count } } : {}) },
     orderBy: { qsequence: "asc" },
-  } as Prisma.TaskFindManyArgs);
+  });
 }
 
-/** Whether the task is one of `window` (false when it is gone). */
-export async function isInWindow(db: Db, taskId: string, window: TaskWindow): Promise<boolean> {
-  return (await db.task.count({ where: { id: taskId, qsequence: inRange(window) } })) === 1;
+/** Whether a task (null: one that is gone) is one of `window`. */
+export function inTaskWindow(task: Pick<Task, "qsequence"> | null, window: TaskWindow): boolean {
+  return task !== null && task.qsequence >= window.from && task.qsequence < window.from + window.count;
 }

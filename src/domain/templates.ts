@@ -1,7 +1,7 @@
 // Reading job templates, by id or by name and version.
 import type { Db } from "../db/client.js";
 import { Prisma, type JobTemplate } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsByKey, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
 import type { SqlParams } from "./job-filter.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
@@ -24,28 +24,12 @@ export type TemplateFilter = {
   includeDeleted?: boolean | null;
 };
 
-type Selection = Pick<Prisma.JobTemplateFindFirstArgs, "include" | "select">;
+/** A version of a template: its name and number, unique together. */
+export type TemplateVersion = { name: string; version: number };
 
-export function getTemplate(db: Db, id: string, query: Selection = {}) {
-  return db.jobTemplate.findUnique({ ...query, where: { id } } as Prisma.JobTemplateFindUniqueArgs);
-}
-
-/**
- * A template by name: the given version, or else the latest one that is not deleted (a deleted
- * version can still be fetched by number, as jobs created from it refer to it).
- */
-export function getTemplateByName(db: Db, name: string, version: number | null | undefined, query: Selection = {}) {
-  if (version != null) {
-    return db.jobTemplate.findUnique({
-      ...query,
-      where: { name_version: { name, version } },
-    } as Prisma.JobTemplateFindUniqueArgs);
-  }
-  return db.jobTemplate.findFirst({
-    ...query,
-    where: { name, deletedAt: null },
-    orderBy: { version: "desc" },
-  } as Prisma.JobTemplateFindFirstArgs);
+/** Templates by name and version, in no particular order, in one statement. */
+export function templatesByVersions(db: Db, keys: readonly TemplateVersion[]): Promise<JobTemplate[]> {
+  return rowsByKey<JobTemplate>(db, "JobTemplate", "job_templates", [["name", "text"], ["version", "int"]], keys.map((k) => [k.name, String(k.version)]));
 }
 
 /**

@@ -10,7 +10,8 @@ import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import type { KeyedOutputRef, TypedValues } from "./values.js";
 import type { Workflow } from "../db/generated/prisma/client.js";
-import { rowsById } from "./job-reads.js";
+import { idIn, rowsById, rowsByKey } from "./job-reads.js";
+import { queryRows } from "../db/rows.js";
 
 /** The most jobs one workflow may hold. */
 export const MAX_WORKFLOW_JOBS = 1000;
@@ -198,6 +199,11 @@ export function workflowsByIds(db: Db, ids: readonly string[]): Promise<Workflow
   return rowsById<Workflow>(db, "Workflow", "workflows", ids);
 }
 
+/** Workflows by number (its text), in one statement, in no particular order. */
+export function workflowsByNumbers(db: Db, numbers: readonly string[]): Promise<Workflow[]> {
+  return rowsByKey<Workflow>(db, "Workflow", "workflows", [["number", "bigint"]], numbers.map((n) => [n]));
+}
+
 /** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
 export type WorkflowSummary = { counts: Record<JobStatus, number>; total: number; progress: number };
 
@@ -205,21 +211,23 @@ const ALL: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "
 
 /** Each workflow's summary, by id. Deleted jobs are left out. */
 export async function workflowSummaries(db: Db, workflowIds: readonly string[]): Promise<Map<string, WorkflowSummary>> {
-  const rows = await db.job.groupBy({
-    by: ["workflowId", "status"],
-    where: { workflowId: { in: [...workflowIds] }, deletedAt: null },
-    _count: { _all: true },
-    _sum: { progress: true },
-  });
+  const [where, values] = idIn("j.workflow_id", workflowIds);
+  const rows = await queryRows<{ workflowId: string; status: JobStatus; count: number; progress: number }>(
+    db,
+    `select j.workflow_id as "workflowId", j.status::text as status, count(*)::int as count, coalesce(sum(j.progress), 0)::float8 as progress
+      from jobs j where ${where} and j.deleted_at is null group by j.workflow_id, j.status`,
+    values,
+    true,
+  );
   const found = new Map<string, WorkflowSummary>(
     workflowIds.map((id) => [id, { counts: Object.fromEntries(ALL.map((s) => [s, 0])) as Record<JobStatus, number>, total: 0, progress: 0 }]),
   );
   const progressSum = new Map<string, number>();
   for (const row of rows) {
-    const summary = found.get(row.workflowId!)!;
-    summary.counts[row.status] = row._count._all;
-    summary.total += row._count._all;
-    progressSum.set(row.workflowId!, (progressSum.get(row.workflowId!) ?? 0) + (row.status === "SUCCEEDED" ? row._count._all : (row._sum.progress ?? 0)));
+    const summary = found.get(row.workflowId)!;
+    summary.counts[row.status] = row.count;
+    summary.total += row.count;
+    progressSum.set(row.workflowId, (progressSum.get(row.workflowId) ?? 0) + (row.status === "SUCCEEDED" ? row.count : row.progress));
   }
   for (const [id, summary] of found) summary.progress = summary.total ? (progressSum.get(id) ?? 0) / summary.total : 0;
   return found;

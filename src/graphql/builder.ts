@@ -14,6 +14,7 @@ import type { FileUpload } from "../http/request-bodies.js";
 import type { Principal } from "../domain/principal.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
+import { loadNodes } from "./nodes.js";
 import { costChecked } from "./query-cost.js";
 
 type PageArgs = { first?: number | null; last?: number | null };
@@ -161,10 +162,12 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: "Fetches any object by its global ID; null when it does not exist.",
       args: { id: { description: "A global ID." } },
+      resolve: async (_root, args, ctx, info, resolveNode) => (await loadNodes([args.id], ctx, info, async () => [await resolveNode(args.id)]))[0],
     },
     nodesQueryOptions: {
       description: "Fetches objects by their global IDs, in the order given; null for each that does not exist.",
       args: { ids: { description: "Global IDs." } },
+      resolve: (_root, args, ctx, info, resolveNodes) => loadNodes(args.ids, ctx, info, () => resolveNodes(args.ids)),
     },
     pageInfoTypeOptions: { description: "Where a page lies in its connection." },
   },

@@ -4,8 +4,11 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { ApiToken, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
-import { usersByIds } from "../domain/auth.js";
+import type { ApiToken, JobAttempt, JobEvent, JobOutput, JobTemplate, Schedule, ScheduleTick, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
+import { tokensByIds, usersByIds } from "../domain/auth.js";
+import { outputsByKeys, type OutputKey } from "../domain/outputs.js";
+import { schedulesByIds, schedulesByNames } from "../domain/schedules.js";
+import { templatesByVersions, type TemplateVersion } from "../domain/templates.js";
 import { workerNodesByIds } from "../domain/nodes.js";
 import {
   attemptsOfJobs,
@@ -16,8 +19,10 @@ import {
   lowestUnsucceededSequences,
   countOutputsOfJobs,
   countTasksOfJobs,
+  eventsByIds,
   eventsOfJobs,
   jobsById,
+  jobsByNumbers,
   jobsOfParents,
   type JobList,
   latestTemplatesByName,
@@ -45,7 +50,7 @@ import {
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
 import { dependenciesOf, dependentsOf } from "../domain/dependencies.js";
-import { workflowsByIds, workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
+import { workflowsByIds, workflowsByNumbers, workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
 import { logPages, logStats, type LogLine, type LogOf, type LogPage, type LogStats } from "../domain/logs.js";
@@ -58,9 +63,17 @@ const keyNames = new WeakMap<object, string>();
 const bigintsAsText = (_key: string, value: unknown) => (typeof value === "bigint" ? `${value}n` : value);
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): Array<T | null> {
-  const found = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => found.get(id) ?? null);
+  return byKey(ids, rows, (row) => row.id, (id) => id);
 }
+
+/** Each key's row (null for a key no row has): `rowKey` and `keyText` give the same text for a key and its row. */
+function byKey<K, T>(keys: readonly K[], rows: T[], rowKey: (row: T) => string, keyText: (key: K) => string): Array<T | null> {
+  const found = new Map(rows.map((row) => [rowKey(row), row]));
+  return keys.map((key) => found.get(keyText(key)) ?? null);
+}
+
+const outputKeyText = (k: OutputKey) => `${k.jobId}\u0000${k.name}\u0000${k.type}`;
+const versionText = (k: TemplateVersion) => `${k.name}\u0000${k.version}`;
 
 /** What a read of jobs asks for, as a loader's key: its columns, those of what it joins, what it counts. */
 function readKey(read: JobColumns): unknown[] {
@@ -96,6 +109,14 @@ export class Loaders {
   /** Jobs by id, with the columns asked for (all when not given; see src/graphql/selection.ts). */
   job(read: JobColumns = {}): DataLoader<string, JobRow | null> {
     return this.#keyedLoader(["job", ...readKey(read)], async (ids) => byId(ids, await jobsById(this.#db, ids, read)), read);
+  }
+
+  /** Jobs by number (its text), with the columns asked for. */
+  jobByNumber(read: JobColumns = {}): DataLoader<string, JobRow | null> {
+    return this.#keyedLoader(
+      ["jobByNumber", ...readKey(read)],
+      async (numbers) => byKey(numbers, await jobsByNumbers(this.#db, numbers, read), (row) => String(row.number), (n) => n),
+    );
   }
 
   /** A page of each parent's jobs in a list (a job's children, a template's jobs...), by parent id. */
@@ -256,6 +277,45 @@ export class Loaders {
   /** Worker nodes by id. */
   get workerNode(): DataLoader<string, WorkerNode | null> {
     return this.#keyedLoader(["workerNode"], async (ids) => byId(ids, await workerNodesByIds(this.#db, ids)));
+  }
+
+  /** Templates by name and version. */
+  get templateVersion(): DataLoader<TemplateVersion, JobTemplate | null> {
+    return this.#keyedLoader(["templateVersion"], async (keys) =>
+      byKey(keys, await templatesByVersions(this.#db, keys), (row) => versionText(row), versionText),
+    );
+  }
+
+  /** Outputs by job, name and type. */
+  get outputByKey(): DataLoader<OutputKey, JobOutput | null> {
+    return this.#keyedLoader(["outputByKey"], async (keys) => byKey(keys, await outputsByKeys(this.#db, keys), (row) => outputKeyText(row), outputKeyText));
+  }
+
+  /** Events by id (the text of their bigint id). */
+  get event(): DataLoader<string, JobEvent | null> {
+    return this.#keyedLoader(["event"], async (ids) => byKey(ids, await eventsByIds(this.#db, ids), (row) => String(row.id), (id) => id));
+  }
+
+  /** Workflows by number (its text). */
+  get workflowByNumber(): DataLoader<string, Workflow | null> {
+    return this.#keyedLoader(["workflowByNumber"], async (numbers) =>
+      byKey(numbers, await workflowsByNumbers(this.#db, numbers), (row) => String(row.number), (n) => n),
+    );
+  }
+
+  /** API tokens by id. */
+  get token(): DataLoader<string, ApiToken | null> {
+    return this.#keyedLoader(["token"], async (ids) => byId(ids, await tokensByIds(this.#db, ids)));
+  }
+
+  /** Schedules by id. */
+  get schedule(): DataLoader<string, Schedule | null> {
+    return this.#keyedLoader(["schedule"], async (ids) => byId(ids, await schedulesByIds(this.#db, ids)));
+  }
+
+  /** Schedules by name. */
+  get scheduleByName(): DataLoader<string, Schedule | null> {
+    return this.#keyedLoader(["scheduleByName"], async (names) => byKey(names, await schedulesByNames(this.#db, names), (row) => row.name, (name) => name));
   }
 
   /** Queues' settings, counts and serving nodes by name: one statement each for every queue of a request. */

@@ -10,7 +10,9 @@ import {
   countTokensOfUsers,
   countOutputsOfJobs,
   countTasksOfJobs,
+  eventsByIds,
   jobsById,
+  jobsByNumbers,
   jobsOfParents,
   type JobList,
   outputsOfJobs,
@@ -25,6 +27,11 @@ import {
 import { allJobIdsMatching, countJobs, jobIdsMatching, jobsMatching } from "../../src/domain/job-filter.js";
 import type { JobFilter, JobOrder, JobOrderField } from "../../src/domain/jobs.js";
 import { taskOrderBy, taskWhere, type TaskFilter, type TaskOrder, type TaskOrderField } from "../../src/domain/tasks.js";
+import { tokensByIds } from "../../src/domain/auth.js";
+import { outputsByKeys } from "../../src/domain/outputs.js";
+import { schedulesByIds, schedulesByNames } from "../../src/domain/schedules.js";
+import { templatesByVersions } from "../../src/domain/templates.js";
+import { workflowsByNumbers, workflowSummaries } from "../../src/domain/workflows.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser } from "../helpers/principals.js";
@@ -204,6 +211,50 @@ describe("rows as Prisma gives them", () => {
     expect(byId(await rowsById<Workflow>(t.db, "Workflow", "workflows", workflows.map((w) => w.id)))).toStrictEqual(byId(workflows));
     const tasks = await t.db.task.findMany({ where: { jobId: { in: jobIds.slice(0, 3) } } });
     expect(byId(await rowsById<Task>(t.db, "Task", "tasks", tasks.map((k) => k.id)))).toStrictEqual(byId(tasks));
+  });
+});
+
+describe("rows by other keys, as Prisma gives them", () => {
+  it("events by id, tokens and schedules by id, schedules by name, workflows and jobs by number, templates by version, outputs by key", async () => {
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const sorted = <T extends { id: string | bigint }>(rows: T[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    const events = await Promise.all(
+      [0.5, null].map((progress) => t.db.jobEvent.create({ data: { jobId: jobIds[0]!, kind: "PROGRESS", progress, detail: { step: 1 }, actorNodeId: nodeId, jobVersion: 2 } })),
+    );
+    expect(sorted(await eventsByIds(t.db, [...events.map((e) => String(e.id)), "999999999"]))).toStrictEqual(sorted(events));
+    expect(await eventsByIds(t.db, [String(events[0]!.id)])).toStrictEqual([events[0]]);
+    const tokens = await t.db.apiToken.findMany();
+    expect(sorted(await tokensByIds(t.db, [...tokens.map((k) => k.id), missing]))).toStrictEqual(sorted(tokens));
+    const schedules = await Promise.all(
+      ["a", "b"].map((name) => t.db.schedule.create({ data: { name: `reads ${name}`, cron: "@daily", job: { templateName: "train" }, nextRunAt: new Date(), creatorId } })),
+    );
+    expect(sorted(await schedulesByIds(t.db, schedules.map((s) => s.id)))).toStrictEqual(sorted(schedules));
+    expect(sorted(await schedulesByNames(t.db, ["reads a", "reads b", "nope"]))).toStrictEqual(sorted(schedules));
+    expect(await schedulesByNames(t.db, ["reads b"])).toStrictEqual([schedules[1]]);
+    const workflows = await Promise.all([1, 2].map((n) => t.db.workflow.create({ data: { name: `by number ${n}`, creatorId } })));
+    expect(sorted(await workflowsByNumbers(t.db, workflows.map((w) => String(w.number))))).toStrictEqual(sorted(workflows));
+    const jobs = await t.db.job.findMany({ where: { id: { in: jobIds.slice(0, 3) } } });
+    expect(sorted(await jobsByNumbers(t.db, [...jobs.map((j) => String(j.number)), "999999"]))).toStrictEqual(sorted(jobs));
+    const few = await jobsByNumbers(t.db, [String(jobs[0]!.number)], { columns: new Set(["id", "status"]) });
+    expect(few).toEqual([{ id: jobs[0]!.id, status: jobs[0]!.status, number: jobs[0]!.number }]);
+    const templates = await t.db.jobTemplate.findMany({ where: { name: "train" } });
+    expect(sorted(await templatesByVersions(t.db, [{ name: "train", version: 1 }, { name: "train", version: 2 }, { name: "train", version: 9 }]))).toStrictEqual(sorted(templates));
+    const outputs = await t.db.jobOutput.findMany({ where: { jobId: jobIds[3] } });
+    const keys = outputs.map((o) => ({ jobId: o.jobId, name: o.name, type: o.type }));
+    expect(sorted(await outputsByKeys(t.db, [...keys, { jobId: jobIds[3]!, name: "nope", type: "json" }, { jobId: jobIds[3]!, name: "..", type: "json" }]))).toStrictEqual(sorted(outputs));
+    expect(await outputsByKeys(t.db, [keys[0]!])).toStrictEqual([outputs[0]]);
+  });
+
+  it("a workflow's jobs counted by status, deleted ones left out, as Prisma's groupBy counts them", async () => {
+    const workflow = await t.db.workflow.create({ data: { name: "summary", creatorId } });
+    await t.pool.query(`update jobs set workflow_id = $1 where id = any($2::uuid[])`, [workflow.id, jobIds.slice(0, 12)]);
+    const groups = await t.db.job.groupBy({ by: ["status"], where: { workflowId: workflow.id, deletedAt: null }, _count: { _all: true }, _sum: { progress: true } });
+    const summary = (await workflowSummaries(t.db, [workflow.id, "00000000-0000-4000-8000-000000000000"])).get(workflow.id)!;
+    expect(summary.total).toBe(groups.reduce((sum, g) => sum + g._count._all, 0));
+    for (const g of groups) expect(summary.counts[g.status]).toBe(g._count._all);
+    const done = groups.reduce((sum, g) => sum + (g.status === "SUCCEEDED" ? g._count._all : (g._sum.progress ?? 0)), 0);
+    expect(summary.progress).toBeCloseTo(done / summary.total, 10);
+    await t.pool.query(`update jobs set workflow_id = null where workflow_id = $1`, [workflow.id]);
   });
 });
 

@@ -1,6 +1,6 @@
 // Bulk actions on the jobs a filter matches, each with a dry run.
 import { bulkJobAction, BULK_LIMIT, type BulkItem, type BulkResult } from "../../domain/bulk.js";
-import { listJobsById } from "../../domain/jobs.js";
+import type { JobRow } from "../../domain/job-reads.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { ValidationError } from "../../domain/errors.js";
@@ -41,10 +41,12 @@ export const BulkPayload = builder.objectRef<BulkResult>("BulkJobsPayload").impl
     dryRun: t.exposeBoolean("dryRun", { description: "Whether nothing was changed, only predicted." }),
     matched: t.exposeInt("matched", { description: "How many jobs the filter matched." }),
     changed: t.exposeInt("changed", { description: "How many were changed (in a dry run: would be)." }),
-    sample: t.prismaField({
-      type: ["Job"],
+    sample: t.field({
+      type: [Job],
       description: "Dry run: up to 20 of the jobs that would change.",
-      resolve: (query, p, _args, ctx) => listJobsById(ctx.db, p.sample, query),
+      // Newest first, as the bulk action lists them; a job deleted for good since is left out.
+      resolve: async (p, _args, ctx, info) =>
+        (await ctx.loaders.job(jobColumnsSelected(info)).loadMany(p.sample)).filter((job): job is JobRow => job != null && !(job instanceof Error)),
     }),
     items: t.field({
       type: [BulkItemRef],

@@ -1,6 +1,7 @@
 import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import type { LogLine } from "../../domain/logs.js";
 import { builder } from "../builder.js";
+import { TaskRef } from "../model-refs.js";
 import { LogStreamEnum } from "./enums.js";
 
 export const JobLogLine = builder.objectRef<LogLine>("JobLogLine").implement({
@@ -14,11 +15,11 @@ export const JobLogLine = builder.objectRef<LogLine>("JobLogLine").implement({
     stream: t.expose("stream", { type: LogStreamEnum, description: "STDOUT or STDERR." }),
     at: t.expose("at", { type: "DateTime", description: "When the worker says the line was written." }),
     line: t.exposeString("line", { description: "The text, without its line break." }),
-    task: t.prismaField({
-      type: "Task",
+    task: t.field({
+      type: TaskRef,
       nullable: true,
       description: "The task whose line it is; null for a line of the job itself (or of a task deleted since).",
-      resolve: (query, l, _args, ctx) => (l.taskId ? ctx.db.task.findUnique({ ...query, where: { id: l.taskId } }) : null),
+      resolve: (l, _args, ctx) => (l.taskId ? ctx.loaders.task.load(l.taskId) : null),
     }),
   }),
 });

@@ -2,7 +2,7 @@
 // tail one live. See src/domain/logs.ts.
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
-import { appendJobLog, DEFAULT_LOG_LIMITS, jobOfTask, type LogLine, type LogPage } from "../../domain/logs.js";
+import { appendJobLog, DEFAULT_LOG_LIMITS, type LogLine, type LogPage } from "../../domain/logs.js";
 import { watchLog } from "../../events/watch-logs.js";
 import { builder, pageSize } from "../builder.js";
 import type { Context } from "../context.js";
@@ -139,7 +139,7 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async (_root, args, ctx) => {
       const after = seqOf(args.after);
-      if (args.task && (await jobOfTask(ctx.db, args.task.id)) !== args.job.id) {
+      if (args.task && (await ctx.loaders.task.load(args.task.id))?.jobId !== args.job.id) {
         throw codedError(BAD_USER_INPUT, "`task` is not a task of this job", { argument: "task" });
       }
       return watchLog(ctx.events, ctx.db, args.job.id, { after, taskId: args.task?.id ?? null });

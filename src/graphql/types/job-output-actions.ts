@@ -7,14 +7,15 @@ import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { Job } from "./job.js";
+import { JobOutput } from "./job-output.js";
 
 const AddJobOutputPayload = builder.objectRef<OutputInfo>("AddJobOutputPayload").implement({
   description: "The output added, with its size and SHA-256 as the gateway computed them.",
   fields: (t) => ({
-    output: t.prismaField({
-      type: "JobOutput",
+    output: t.field({
+      type: JobOutput,
       description: "The output as stored.",
-      resolve: async (query, output, _args, ctx) => (await ctx.db.jobOutput.findUniqueOrThrow({ ...query, where: { id: output.id } })),
+      resolve: async (output, _args, ctx) => (await ctx.loaders.output.load(output.id))!,
     }),
     job: t.field({
       type: Job,

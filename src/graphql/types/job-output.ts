@@ -1,4 +1,3 @@
-import { findOutput } from "../../domain/outputs.js";
 import { downloadPath } from "../../http/downloads.js";
 import { builder } from "../builder.js";
 import { Job } from "./job.js";
@@ -32,8 +31,8 @@ export const JobOutput = builder.prismaNode("JobOutput", {
 });
 
 builder.queryFields((t) => ({
-  jobOutput: t.prismaField({
-    type: "JobOutput",
+  jobOutput: t.field({
+    type: JobOutput,
     nullable: true,
     description: "An output of a job by its name and type (UFDL's get output info); null when there is none.",
     args: {
@@ -41,6 +40,6 @@ builder.queryFields((t) => ({
       name: t.arg.string({ required: true, description: "The output's name." }),
       type: t.arg.string({ required: true, description: "The output's type." }),
     },
-    resolve: (query, _root, args, ctx) => findOutput(ctx.db, { jobId: args.jobId.id, name: args.name, type: args.type }, query),
+    resolve: (_root, args, ctx) => ctx.loaders.outputByKey.load({ jobId: args.jobId.id, name: args.name, type: args.type }),
   }),
 }));

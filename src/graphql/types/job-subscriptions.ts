@@ -11,8 +11,10 @@ import {
   type MembershipChange,
   type Update,
 } from "../../events/watch.js";
-import { countClaimable, getJobEvent } from "../../domain/jobs.js";
-import { getTask, isInWindow, listJobTasks, listTasksById, type TaskWindow } from "../../domain/tasks.js";
+import type { Task } from "../../db/generated/prisma/client.js";
+import { countClaimable } from "../../domain/jobs.js";
+import { inTaskWindow, listJobTasks, type TaskWindow } from "../../domain/tasks.js";
+import { TaskRef } from "../model-refs.js";
 import { jobColumnsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { BAD_USER_INPUT, codedError } from "../error-codes.js";
@@ -20,6 +22,7 @@ import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { Job } from "./job.js";
+import { JobEvent } from "./job-event.js";
 
 const JobProgressUpdate = builder.objectRef<{ jobId: string; update: Update }>("JobProgressUpdate").implement({
   description:
@@ -68,10 +71,10 @@ const JobEventUpdate = builder.objectRef<StreamEvent>("JobEventUpdate").implemen
   description: "An event of the stream, with the cursor to resume behind it.",
   fields: (t) => ({
     cursor: t.exposeString("cursor", { description: "Pass as `after` to resume the stream right after this event." }),
-    event: t.prismaField({
-      type: "JobEvent",
+    event: t.field({
+      type: JobEvent,
       description: "The event.",
-      resolve: async (query, e, _args, ctx) => (await getJobEvent(ctx.db, e.id, query))!,
+      resolve: async (e, _args, ctx) => (await ctx.loaders.event.load(String(e.id)))!,
     }),
   }),
 });
@@ -198,8 +201,8 @@ builder.subscriptionFields((t) => ({
     },
     resolve: (event: StreamEvent) => event,
   }),
-  taskUpdated: t.prismaField({
-    type: ["Task"],
+  taskUpdated: t.field({
+    type: [TaskRef],
     description:
       "The job's tasks now (in order of arrival), then each task after it starts, reports progress or finishes (with its MAP task, for a map's child), and all of them again when tasks are added or a change of the job changes its tasks (a cancellation, a release, a reset...).",
     args: {
@@ -218,19 +221,17 @@ builder.subscriptionFields((t) => ({
       // Checked, and the job looked up, before the stream starts: a refusal is the subscription's answer.
       const window = taskWindow(args, ctx.settings);
       const updates = await watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) });
-      return inWindow(updates, (taskId) => isInWindow(ctx.db, taskId, window));
+      return inWindow(updates, async (taskId) => inTaskWindow(await ctx.loaders.task.load(taskId), window));
     },
-    resolve: async (query, update: Update, args, ctx) => {
+    resolve: async (update: Update, args, ctx) => {
       const window = taskWindow(args, ctx.settings);
-      if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, query, window);
-      // A child of a MAP task changes its MAP task too (see src/domain/map-tasks.ts): both are sent.
-      const { mapTaskId } = (await ctx.db.task.findUnique({ where: { id: update.taskId }, select: { mapTaskId: true } })) ?? {};
-      if (!mapTaskId) {
-        const task = await getTask(ctx.db, update.taskId, query);
-        return task ? [task] : [];
-      }
-      const tasks = await listTasksById(ctx.db, [mapTaskId, update.taskId], query);
-      return tasks.filter((task) => task.qsequence >= window.from && task.qsequence < window.from + window.count);
+      if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, window);
+      // A child of a MAP task changes its MAP task too (see src/domain/map-tasks.ts): both are sent,
+      // in order of arrival (the MAP task first).
+      const task = await ctx.loaders.task.load(update.taskId);
+      if (!task?.mapTaskId) return task ? [task] : [];
+      const mapTask = await ctx.loaders.task.load(task.mapTaskId);
+      return [mapTask, task].filter((t): t is Task => inTaskWindow(t, window)).sort((a, b) => a.qsequence - b.qsequence);
     },
   }),
   jobsChanged: t.field({

@@ -3,8 +3,6 @@ import {
   countTemplates,
   createJobTemplate,
   deleteJobTemplate,
-  getTemplate,
-  getTemplateByName,
   pageOfTemplates,
   reinstateJobTemplate,
 } from "../../domain/templates.js";
@@ -97,8 +95,8 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
 });
 
 builder.queryFields((t) => ({
-  jobTemplate: t.prismaField({
-    type: "JobTemplate",
+  jobTemplate: t.field({
+    type: JobTemplate,
     nullable: true,
     description:
       "A template by ID, or by name: the given version, or else the latest version that is not deleted. Null when there is none.",
@@ -107,7 +105,7 @@ builder.queryFields((t) => ({
       name: t.arg.string({ required: false, description: "The template's name (instead of id)." }),
       version: t.arg.int({ required: false, description: "The version, with name; the latest when omitted." }),
     },
-    resolve: (query, _root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       if ((args.id == null) === (args.name == null)) {
         throw new GraphQLError("jobTemplate takes either id or name", { extensions: { code: "BAD_USER_INPUT" } });
       }
@@ -115,9 +113,10 @@ builder.queryFields((t) => ({
         if (args.version != null) {
           throw new GraphQLError("version goes with name, not with id", { extensions: { code: "BAD_USER_INPUT" } });
         }
-        return getTemplate(ctx.db, args.id.id, query);
+        return ctx.loaders.template.load(args.id.id);
       }
-      return getTemplateByName(ctx.db, args.name!, args.version, query);
+      // A deleted version can still be fetched by number, as jobs created from it refer to it.
+      return args.version != null ? ctx.loaders.templateVersion.load({ name: args.name!, version: args.version }) : ctx.loaders.latestTemplate.load(args.name!);
     },
   }),
   jobTemplates: t.connection(
@@ -184,10 +183,10 @@ const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
 const JobTemplatePayload = builder.objectRef<{ templateId: string }>("JobTemplatePayload").implement({
   description: "The template after the change.",
   fields: (t) => ({
-    jobTemplate: t.prismaField({
-      type: "JobTemplate",
+    jobTemplate: t.field({
+      type: JobTemplate,
       description: "The template (version) as it is now.",
-      resolve: async (query, p, _args, ctx) => (await getTemplate(ctx.db, p.templateId, query))!,
+      resolve: async (p, _args, ctx) => (await ctx.loaders.template.load(p.templateId))!,
     }),
   }),
 });

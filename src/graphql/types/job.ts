@@ -1,7 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { countedPageOfJobs, pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
-import { getJobByNumber } from "../../domain/jobs.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
@@ -334,12 +333,12 @@ builder.queryFields((t) => ({
     args: { id: t.arg.globalID({ required: true, for: [Job], description: "The job's global ID." }) },
     resolve: (_root, args, ctx, info) => ctx.loaders.job(jobColumnsSelected(info)).load(args.id.id),
   }),
-  jobByNumber: t.prismaField({
-    type: "Job",
+  jobByNumber: t.field({
+    type: Job,
     nullable: true,
     description: "A job by its number (soft-deleted jobs included); null when there is none.",
     args: { number: t.arg({ type: "Long", required: true, description: "The job's number." }) },
-    resolve: (query, _root, args, ctx) => getJobByNumber(ctx.db, args.number, query),
+    resolve: (_root, args, ctx, info) => ctx.loaders.jobByNumber(jobColumnsSelected(info)).load(String(args.number)),
   }),
   jobs: t.connection(
     {

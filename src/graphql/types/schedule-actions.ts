@@ -64,19 +64,19 @@ const DeletedSchedule = builder.objectRef<{ id: string; name: string }>("Deleted
 });
 
 builder.queryFields((t) => ({
-  schedule: t.prismaField({
-    type: "Schedule",
+  schedule: t.field({
+    type: Schedule,
     nullable: true,
     description: "A schedule by its ID or its name (give one); null when there is none.",
     args: {
       id: t.arg.globalID({ required: false, for: [Schedule], description: "The schedule's global ID." }),
       name: t.arg.string({ required: false, description: "The schedule's name." }),
     },
-    resolve: (query, _root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       if ((args.id == null) === (args.name == null)) {
         throw new GraphQLError("schedule takes either id or name", { extensions: { code: "BAD_USER_INPUT" } });
       }
-      return ctx.db.schedule.findUnique({ ...query, where: args.id ? { id: args.id.id } : { name: args.name! } });
+      return args.id ? ctx.loaders.schedule.load(args.id.id) : ctx.loaders.scheduleByName.load(args.name!);
     },
   }),
   schedules: t.connection(
@@ -98,7 +98,6 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => {
   const idArg = () => t.arg.globalID({ required: true, for: [Schedule], description: "The schedule's global ID." });
-  const byId = (id: string) => ({ id });
   return {
     createSchedule: t.field({
       type: Schedule,
@@ -106,20 +105,18 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: CreateScheduleInput, required: true, description: "The schedule." }) },
       errors: mutationErrors("createSchedule", [ForbiddenError, ValidationError]),
       resolve: async (_root, { input }, ctx) =>
-        (await ctx.db.schedule.findUnique({
-          where: byId(
-            await createSchedule(ctx.db, ctx.viewer!, {
-              name: input.name,
-              description: input.description,
-              cron: input.cron,
-              timeZone: input.timeZone,
-              overlap: input.overlap,
-              catchUp: input.catchUp,
-              paused: input.paused,
-              job: toNewJob(input.job),
-            }),
-          ),
-        }))!,
+        (await ctx.loaders.schedule.load(
+          await createSchedule(ctx.db, ctx.viewer!, {
+            name: input.name,
+            description: input.description,
+            cron: input.cron,
+            timeZone: input.timeZone,
+            overlap: input.overlap,
+            catchUp: input.catchUp,
+            paused: input.paused,
+            job: toNewJob(input.job),
+          }),
+        ))!,
     }),
     updateSchedule: t.field({
       type: Schedule,
@@ -128,33 +125,31 @@ builder.mutationFields((t) => {
       args: { id: idArg(), input: t.arg({ type: UpdateScheduleInput, required: true, description: "What to change." }) },
       errors: mutationErrors("updateSchedule", [ForbiddenError, ValidationError, NotFoundError]),
       resolve: async (_root, { id, input }, ctx) =>
-        (await ctx.db.schedule.findUnique({
-          where: byId(
-            await updateSchedule(ctx.db, ctx.viewer!, id.id, {
-              name: input.name ?? undefined,
-              description: input.description,
-              cron: input.cron ?? undefined,
-              timeZone: input.timeZone ?? undefined,
-              overlap: input.overlap,
-              catchUp: input.catchUp,
-              job: input.job ? toNewJob(input.job) : undefined,
-            }),
-          ),
-        }))!,
+        (await ctx.loaders.schedule.load(
+          await updateSchedule(ctx.db, ctx.viewer!, id.id, {
+            name: input.name ?? undefined,
+            description: input.description,
+            cron: input.cron ?? undefined,
+            timeZone: input.timeZone ?? undefined,
+            overlap: input.overlap,
+            catchUp: input.catchUp,
+            job: input.job ? toNewJob(input.job) : undefined,
+          }),
+        ))!,
     }),
     pauseSchedule: t.field({
       type: Schedule,
       description: "Pauses a schedule: it makes no jobs until it is resumed; its jobs already made go on. Its creator or an admin.",
       args: { id: idArg() },
       errors: mutationErrors("pauseSchedule", [ForbiddenError, ValidationError, NotFoundError]),
-      resolve: async (_root, { id }, ctx) => (await ctx.db.schedule.findUnique({ where: byId(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, true)) }))!,
+      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule.load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, true)))!,
     }),
     resumeSchedule: t.field({
       type: Schedule,
       description: "Resumes a paused schedule from its next time after now: the times it was paused through make no jobs. Its creator or an admin.",
       args: { id: idArg() },
       errors: mutationErrors("resumeSchedule", [ForbiddenError, ValidationError, NotFoundError]),
-      resolve: async (_root, { id }, ctx) => (await ctx.db.schedule.findUnique({ where: byId(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, false)) }))!,
+      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule.load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, false)))!,
     }),
     deleteSchedule: t.field({
       type: DeletedSchedule,

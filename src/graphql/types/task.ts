@@ -1,5 +1,5 @@
 import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask, type ChangedTask } from "../../domain/task-lifecycle.js";
-import { getTask, listTasksById } from "../../domain/tasks.js";
+import type { Task as TaskRow } from "../../db/generated/prisma/client.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
 import { canOnTask, type TaskAction } from "../../domain/permissions.js";
 import { mutationErrors } from "../errors.js";
@@ -143,12 +143,12 @@ export const Task = builder.prismaNode("Task", {
 });
 
 builder.queryFields((t) => ({
-  task: t.prismaField({
-    type: "Task",
+  task: t.field({
+    type: Task,
     nullable: true,
     description: "A task by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." }) },
-    resolve: (query, _root, args, ctx) => getTask(ctx.db, args.id.id, query),
+    resolve: (_root, args, ctx) => ctx.loaders.task.load(args.id.id),
   }),
 }));
 
@@ -167,10 +167,11 @@ const TaskPayload = builder.objectRef<{ changed: ChangedTask }>("TaskPayload").i
 const AddTasksPayload = builder.objectRef<{ taskIds: string[] }>("AddTasksPayload").implement({
   description: "The tasks added, in order of arrival.",
   fields: (t) => ({
-    tasks: t.prismaField({
-      type: ["Task"],
+    tasks: t.field({
+      type: [TaskRef],
       description: "The new tasks.",
-      resolve: (query, p, _args, ctx) => listTasksById(ctx.db, p.taskIds, query),
+      resolve: async (p, _args, ctx) =>
+        (await ctx.loaders.task.loadMany(p.taskIds)).filter((task): task is TaskRow => task != null && !(task instanceof Error)).sort((a, b) => a.qsequence - b.qsequence),
     }),
   }),
 });

@@ -1,8 +1,9 @@
-import { getApiToken, getUser } from "../../domain/auth.js";
-import { getWorkerNode } from "../../domain/nodes.js";
 import { isAdmin, type Principal } from "../../domain/principal.js";
 import { builder } from "../builder.js";
+import { ApiToken } from "./api-token.js";
 import { UserRoleEnum } from "./enums.js";
+import { User } from "./user.js";
+import { WorkerNode } from "./worker-node.js";
 
 const PrincipalKindEnum = builder.enumType("PrincipalKind", {
   description: "What kind of caller a token stands for.",
@@ -24,25 +25,23 @@ const Viewer = builder.objectRef<Principal>("Viewer").implement({
       resolve: (p) => (p.kind === "USER" ? p.role : null),
     }),
     isAdmin: t.boolean({ description: "Whether the caller may do everything.", resolve: (p) => isAdmin(p) }),
-    user: t.prismaField({
-      type: "User",
+    user: t.field({
+      type: User,
       nullable: true,
       description: "The user, when the caller is one.",
-      resolve: (query, p, _args, ctx) =>
-        p.kind === "USER" ? getUser(ctx.db, p.userId, query) : null,
+      resolve: (p, _args, ctx) => (p.kind === "USER" ? ctx.loaders.user.load(p.userId) : null),
     }),
-    node: t.prismaField({
-      type: "WorkerNode",
+    node: t.field({
+      type: WorkerNode,
       nullable: true,
       description: "The worker node, when the caller is one.",
-      resolve: (query, p, _args, ctx) =>
-        p.kind === "NODE" ? getWorkerNode(ctx.db, p.nodeId, query) : null,
+      resolve: (p, _args, ctx) => (p.kind === "NODE" ? ctx.loaders.workerNode.load(p.nodeId) : null),
     }),
-    token: t.prismaField({
-      type: "ApiToken",
+    token: t.field({
+      type: ApiToken,
       nullable: true,
       description: "The token the caller presented.",
-      resolve: (query, p, _args, ctx) => getApiToken(ctx.db, p.tokenId, query),
+      resolve: (p, _args, ctx) => ctx.loaders.token.load(p.tokenId),
     }),
   }),
 });

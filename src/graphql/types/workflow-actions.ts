@@ -54,10 +54,10 @@ const CreatedWorkflowJob = builder.objectRef<{ key: string; jobId: string; reaso
 const CreateWorkflowPayload = builder.objectRef<CreatedWorkflow>("CreateWorkflowPayload").implement({
   description: "The workflow created, and its jobs by key.",
   fields: (t) => ({
-    workflow: t.prismaField({
-      type: "Workflow",
+    workflow: t.field({
+      type: Workflow,
       description: "The workflow.",
-      resolve: async (query, p, _args, ctx) => (await ctx.db.workflow.findUnique({ ...query, where: { id: p.workflowId } }))!,
+      resolve: async (p, _args, ctx) => (await ctx.loaders.workflow.load(p.workflowId))!,
     }),
     jobs: t.field({
       type: [CreatedWorkflowJob],
@@ -68,31 +68,31 @@ const CreateWorkflowPayload = builder.objectRef<CreatedWorkflow>("CreateWorkflow
 });
 
 builder.queryFields((t) => ({
-  workflow: t.prismaField({
-    type: "Workflow",
+  workflow: t.field({
+    type: Workflow,
     nullable: true,
     description: "A workflow by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
-    resolve: (query, _root, args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { id: args.id.id } }),
+    resolve: (_root, args, ctx) => ctx.loaders.workflow.load(args.id.id),
   }),
-  workflowByNumber: t.prismaField({
-    type: "Workflow",
+  workflowByNumber: t.field({
+    type: Workflow,
     nullable: true,
     description: "A workflow by its number; null when there is none.",
     args: { number: t.arg({ type: "Long", required: true, description: "The workflow's number." }) },
-    resolve: (query, _root, args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { number: args.number } }),
+    resolve: (_root, args, ctx) => ctx.loaders.workflowByNumber.load(String(args.number)),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
-  workflowUpdated: t.prismaField({
-    type: "Workflow",
+  workflowUpdated: t.field({
+    type: Workflow,
     nullable: true,
     description:
       "A workflow, first as it is now, then each time one of its jobs changes status or progress, is deleted or reinstated (at most twice a second: the latest state, not every step). Null when there is no such workflow.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
     subscribe: (_root, args, ctx) => watchWorkflow(ctx.events, ctx.db, args.id.id),
-    resolve: (query, change: WorkflowChange, _args, ctx) => ctx.db.workflow.findUnique({ ...query, where: { id: change.workflowId } }),
+    resolve: (change: WorkflowChange, _args, ctx) => ctx.loaders.workflow.load(change.workflowId),
   }),
 }));
 
