@@ -4,7 +4,7 @@
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
 import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { columnsOf, nestUnder, queryRows, type ModelName, type Nested } from "../db/rows.js";
+import { columnsOf, nestUnder, queryRows, scalarFieldsOf, type ModelName, type Nested } from "../db/rows.js";
 import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
@@ -127,6 +127,28 @@ type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number
 
 /** A job row, with its template, creator, node and counts when the read asked for them. */
 export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null } & JobCounts;
+
+/** Whether `row` holds every column of `model` that `columns` names (all of them when undefined). */
+function holdsColumns(row: object, model: ModelName, columns: ReadonlySet<string> | undefined): boolean {
+  for (const column of columns ?? scalarFieldsOf(model)) if (!(column in row)) return false;
+  return true;
+}
+
+/**
+ * Whether a job row already read holds all that `read` asks for: its columns, the rows it joins
+ * (with theirs) and its counts. A job read with a page (a job's tasks, whose `job` is that job)
+ * then serves as it is, with no statement of its own.
+ */
+export function jobRowCovers(row: JobRow, read: JobColumns): boolean {
+  if (!holdsColumns(row, "Job", read.columns)) return false;
+  for (const [relation, model] of [["template", "JobTemplate"], ["creator", "User"], ["node", "WorkerNode"]] as const) {
+    const wanted = read[relation];
+    if (!wanted) continue;
+    const joined = row[relation];
+    if (joined === undefined || (joined !== null && !holdsColumns(joined, model, wanted.columns))) return false;
+  }
+  return (read.counts ?? []).every((count) => row[COUNTS[count].field] !== undefined);
+}
 
 type JobSelect = { list: string; join: string; byId: string; byIds: string };
 
