@@ -1,7 +1,8 @@
-// A page of templates with each one's newest jobs and how many it has: the answer, and how
-// PostgreSQL reads it. Each template's jobs and count come from jobs_template_page_idx (not
-// deleted jobs, in the page's order), so the count reads no table page and the page of jobs reads
-// five rows rather than every job of the template.
+// A page of templates with each one's creator, newest jobs and how many it has: the answer, and how
+// PostgreSQL reads it. Two statements: the templates with their counts and creators, and the jobs
+// of every template. Each template's jobs and count come from jobs_template_page_idx (not deleted
+// jobs, in the page's order), so the count reads no table page and the page of jobs reads five
+// rows rather than every job of the template.
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
@@ -15,27 +16,29 @@ const DELETED_EVERY = 7;
 const TemplatesWithJobs = `{
   jobTemplates(first: 10, filter: { executor: "python" }) {
     totalCount
-    edges { node { name jobs(first: 5) { totalCount edges { node { id name } } } } }
+    edges { node { name creator { name } jobs(first: 5) { totalCount edges { node { id name } } } } }
   }
 }`;
 
-type Answer = { jobTemplates: { totalCount: number; edges: Array<{ node: { name: string; jobs: { totalCount: number; edges: Array<{ node: { id: string; name: string } }> } } }> } };
+type Answer = { jobTemplates: { totalCount: number; edges: Array<{ node: { name: string; creator: { name: string } | null; jobs: { totalCount: number; edges: Array<{ node: { id: string; name: string } }> } } }> } };
 
 describe("a page of templates with their jobs", () => {
   let database: TestDatabase;
   let api: TestApi;
-  const expected = new Map<string, { count: number; newest: string[] }>();
+  const expected = new Map<string, { creator: string | null; count: number; newest: string[] }>();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     api = await createTestApi(database);
     for (let t = 0; t < TEMPLATES; t++) {
-      const template = await createTemplate(database.db, `template-${t}`);
+      const made = await createTemplate(database.db, `template-${t}`);
+      // Every other template by the admin, the others by no one (made before users were).
+      const template = t % 2 ? made : await database.db.jobTemplate.update({ where: { id: made.id }, data: { creatorId: api.admin.id } });
       // Jobs made one second apart, newest last; every seventh deleted, the newest among them.
       const deleted = (i: number) => (JOBS_PER_TEMPLATE - 1 - i) % DELETED_EVERY === 0;
       const ids = await createJobs(database.db, template.id, JOBS_PER_TEMPLATE, { spec: (i) => (deleted(i) ? { deletedAt: new Date() } : {}) });
       const kept = ids.filter((_, i) => !deleted(i));
-      expected.set(template.name, { count: kept.length, newest: kept.slice(-5).reverse().map((id) => encodeGlobalId("Job", id)) });
+      expected.set(template.name, { creator: template.creatorId ? api.admin.name : null, count: kept.length, newest: kept.slice(-5).reverse().map((id) => encodeGlobalId("Job", id)) });
     }
     // As a table that has been in use a while: statistics made, pages marked all-visible.
     await database.pool.query("vacuum analyze jobs");
@@ -46,9 +49,18 @@ describe("a page of templates with their jobs", () => {
     expect(data.jobTemplates.totalCount).toBe(TEMPLATES);
     expect(data.jobTemplates.edges).toHaveLength(TEMPLATES);
     for (const { node } of data.jobTemplates.edges) {
+      expect(node.creator?.name ?? null, node.name).toBe(expected.get(node.name)!.creator);
       expect(node.jobs.totalCount, node.name).toBe(expected.get(node.name)!.count);
       expect(node.jobs.edges.map((e) => e.node.id), node.name).toEqual(expected.get(node.name)!.newest);
     }
+  });
+
+  it("reads the page in two statements: templates with their counts and creators, then their jobs", async () => {
+    database.counter.reset();
+    await sendText(api, TemplatesWithJobs);
+    const statements = database.counter.statements.filter((sql) => !/\/\* (authenticate|touchToken) \*\//.test(sql));
+    expect(statements, statements.join("\n---\n")).toHaveLength(2);
+    expect(statements[0]).toMatch(/left join users/);
   });
 
   it("reads each template's jobs and count through jobs_template_page_idx, without reading or sorting all its jobs", async () => {
