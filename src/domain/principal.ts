@@ -15,3 +15,8 @@ export function mayReadToken(principal: Principal | null, token: { userId: strin
   if (principal.kind === "USER") return principal.role === "ADMIN" || principal.userId === token.userId;
   return principal.nodeId === token.nodeId;
 }
+
+/** Whether `principal` may read a user's own data (its email, its tokens): admins and that user. */
+export function mayReadUserData(principal: Principal | null, userId: string): boolean {
+  return principal?.kind === "USER" && (principal.role === "ADMIN" || principal.userId === userId);
+}
