@@ -4,7 +4,7 @@
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
 import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { columnsOf, nestUnder, queryRows, type ModelName, type Nested } from "../db/rows.js";
+import { columnsOf, nestUnder, queryRows, scalarFieldsOf, type ModelName, type Nested } from "../db/rows.js";
 import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
@@ -127,6 +127,28 @@ type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number
 
 /** A job row, with its template, creator, node and counts when the read asked for them. */
 export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null } & JobCounts;
+
+/** Whether `row` holds every column of `model` that `columns` names (all of them when undefined). */
+function holdsColumns(row: object, model: ModelName, columns: ReadonlySet<string> | undefined): boolean {
+  for (const column of columns ?? scalarFieldsOf(model)) if (!(column in row)) return false;
+  return true;
+}
+
+/**
+ * Whether a job row already read holds all that `read` asks for: its columns, the rows it joins
+ * (with theirs) and its counts. A job read with a page (a job's tasks, whose `job` is that job)
+ * then serves as it is, with no statement of its own.
+ */
+export function jobRowCovers(row: JobRow, read: JobColumns): boolean {
+  if (!holdsColumns(row, "Job", read.columns)) return false;
+  for (const [relation, model] of [["template", "JobTemplate"], ["creator", "User"], ["node", "WorkerNode"]] as const) {
+    const wanted = read[relation];
+    if (!wanted) continue;
+    const joined = row[relation];
+    if (joined === undefined || (joined !== null && !holdsColumns(joined, model, wanted.columns))) return false;
+  }
+  return (read.counts ?? []).every((count) => row[COUNTS[count].field] !== undefined);
+}
 
 type JobSelect = { list: string; join: string; from: string; byId: string; byIds: string };
 
@@ -358,8 +380,17 @@ export type RowCount<M extends keyof typeof ROW_COUNTS> = keyof (typeof ROW_COUN
  * all, counted in the same statement (undefined when the page is empty, which carries no count).
  * Each row carries the counts of the lists `counts` names (see ROW_COUNTS): a users page with each
  * one's number of tokens is one statement, where a statement of its own would cost a round trip.
+ * The same goes for the rows of TO_ONE that `joins` names (a template's creator), nested under
+ * their relation as pagesPerJob nests them.
  */
-export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: boolean, counts: readonly string[] = []): Promise<{ rows: T[]; total: number | undefined }> {
+export async function pageOfRows<T>(
+  db: Db,
+  list: RowList,
+  page: Page,
+  counted: boolean,
+  counts: readonly string[] = [],
+  joins?: Joins,
+): Promise<{ rows: T[]; total: number | undefined }> {
   const keys = walk(list.keys, page);
   const p = new SqlParams();
   const where = list.conditions?.(p, "r") ?? [];
@@ -367,6 +398,11 @@ export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: 
   const countsOfModel = (ROW_COUNTS as Partial<Record<ModelName, Record<string, { field: string; sql: string }>>>)[list.model] ?? {};
   for (const name of counts) total += `, (${countsOfModel[name]!.sql})::int as "${countsOfModel[name]!.field}"`;
   let from = `${list.table} r`;
+  const relations = joinedRelations(list.model, joins);
+  for (const relation of relations) {
+    total += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`)}`;
+    from += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = r.${relation.column}`;
+  }
   if (page.after) {
     from += ` join ${list.table} c on c.id = ${p.add(page.after)}::uuid`;
     where.push(comesAfter("r", "c", keys));
@@ -376,7 +412,8 @@ export async function pageOfRows<T>(db: Db, list: RowList, page: Page, counted: 
     `select ${columnsOf(list.model, "r")}${total} from ${from} ${whereClause(where)} order by ${orderBy("r", keys)} ${limitOf(page.take)}`,
     p.values,
   );
-  return { rows: inListOrder(rows, page), total: rows[0]?.pageTotal };
+  const nested = relations.length ? nestUnder<T & { pageTotal?: number }>(rows, relations.map((r) => ({ key: r.name, foreignKey: r.key }))) : rows;
+  return { rows: inListOrder(nested, page), total: rows[0]?.pageTotal };
 }
 
 /** How many rows a list holds. */
@@ -535,7 +572,7 @@ async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentI
 }
 
 /**
- * The rows a task or an event leads to by a foreign key, which a page of them can read in its own
+ * The rows a task, an event or a template leads to by a foreign key, which a page of them can read in its own
  * statement, as a page of jobs reads its creators and nodes: by relation, the model and table of
  * the row, and the key's field and column.
  */
@@ -544,6 +581,9 @@ export const TO_ONE = {
     mapTask: { model: "Task", table: "tasks", key: "mapTaskId", column: "map_task_id" },
     createdByTask: { model: "Task", table: "tasks", key: "createdByTaskId", column: "created_by_task_id" },
     stoppedBy: { model: "Task", table: "tasks", key: "stoppedByTaskId", column: "stopped_by_task_id" },
+  },
+  JobTemplate: {
+    creator: { model: "User", table: "users", key: "creatorId", column: "creator_id" },
   },
   JobEvent: {
     task: { model: "Task", table: "tasks", key: "taskId", column: "task_id" },
@@ -557,6 +597,16 @@ export const TO_ONE = {
  * undefined); a row whose key is null holds null there.
  */
 export type Joins = ReadonlyMap<string, ReadonlySet<string> | undefined>;
+
+/** The relations of TO_ONE that `joins` names for rows of `model`, each with its table's alias in the statement. */
+function joinedRelations(model: ModelName, joins: Joins | undefined) {
+  return [...(joins ?? [])].map(([name, columns], i) => ({
+    name,
+    columns,
+    alias: `o${i}`,
+    ...(TO_ONE as Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>)[model]![name]!,
+  }));
+}
 
 /** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given) and the rows `joins` names. */
 async function pagesPerJob<T extends Record<string, unknown>>(
@@ -574,12 +624,7 @@ async function pagesPerJob<T extends Record<string, unknown>>(
   },
 ): Promise<Map<string, T[]>> {
   const { model, fields, joins, ...rest } = spec;
-  const relations = [...(joins ?? [])].map(([name, columns], i) => ({
-    name,
-    columns,
-    alias: `o${i}`,
-    ...(TO_ONE as Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>)[model]![name]!,
-  }));
+  const relations = joinedRelations(model, joins);
   let select = columnsOf(model, "r", fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field), ...relations.map((j) => j.key)]));
   let join = "";
   for (const relation of relations) {

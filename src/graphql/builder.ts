@@ -6,6 +6,7 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import InputGuardPlugin from "./input-guard.js";
+import RowAuthPlugin, { forbiddenRead } from "./row-auth.js";
 import { getNamedType, getNullableType, GraphQLError, isListType, type GraphQLOutputType } from "graphql";
 import type PrismaTypes from "../db/generated/pothos-types.js";
 import { isAdmin } from "../domain/principal.js";
@@ -106,8 +107,9 @@ export const builder = new SchemaBuilder<{
     File: { Input: FileUpload; Output: never };
   };
 }>({
-  // The input guard last: it checks arguments' text after scope-auth, and codes Pothos' refusals.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin, InputGuardPlugin],
+  // Rows' own visibility with scope-auth, before anything resolves. The input guard last: it checks
+  // arguments' text after scope-auth, and codes Pothos' refusals.
+  plugins: [ScopeAuthPlugin, RowAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin, InputGuardPlugin],
   complexity: {
     fieldComplexity,
     // An operation QueryCosts found within the limit needs no second walk (query-cost.ts).
@@ -121,8 +123,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => scopesOf(ctx.viewer),
     // Refusals of reads are GraphQL errors with a stable code; mutations refuse with ForbiddenError
     // members of their result unions, raised by the domain.
-    unauthorizedError: () =>
-      new GraphQLError("you may not read this", { extensions: { code: "FORBIDDEN" } }),
+    unauthorizedError: forbiddenRead,
   },
   defaultFieldNullability: false,
   prisma: {

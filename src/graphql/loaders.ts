@@ -141,9 +141,14 @@ export class Loaders {
     });
   }
 
-  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined }): DataLoader<string, Task[]> {
-    const { fields, joins, ...rest } = args;
-    return this.#perJob(["tasks", rest, fields && [...fields].sort(), joinsKey(joins)], async (ids) => tasksOfJobs(this.#db, ids, args));
+  /**
+   * A page of each job's tasks, by job id. `job`: the read of each task's `job` that the caller
+   * hands down from the job it holds (see Job.tasks), so that tasks given their job are never
+   * shared with a page whose `job` selection differs.
+   */
+  tasks(args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined; job?: JobColumns }): DataLoader<string, Task[]> {
+    const { fields, joins, job, ...rest } = args;
+    return this.#perJob(["tasks", rest, fields && [...fields].sort(), joinsKey(joins), job && readKey(job)], async (ids) => tasksOfJobs(this.#db, ids, args));
   }
 
   taskCount(filter: TaskFilter = {}): DataLoader<string, number> {

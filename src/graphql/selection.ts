@@ -200,6 +200,24 @@ export function joinsSelected(model: keyof typeof TO_ONE, info: GraphQLResolveIn
   return byKey.get(key);
 }
 
+const relationReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns | null>>();
+
+/**
+ * What the job `field` of the rows at `path` under the resolving field (a page of tasks' `job`)
+ * needs read, as jobColumnsSelected; undefined when that field is not selected.
+ */
+export function jobSelectedAt(info: GraphQLResolveInfo, path: readonly string[], field: string): JobColumns | undefined {
+  let byKey = relationReads.get(info.fieldNodes);
+  if (!byKey) relationReads.set(info.fieldNodes, (byKey = new Map()));
+  const key = `${path.join(".")} ${field}`;
+  let read = byKey.get(key);
+  if (read === undefined) {
+    read = selectedFields(info, path).has(field) ? jobColumnsSelected(info, [...path, field]) : null;
+    byKey.set(key, read);
+  }
+  return read ?? undefined;
+}
+
 const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
 
 /**

@@ -1,5 +1,7 @@
 // Who may do what, through the real API: authentication, the read rules, the management
 // mutations, and the viewerCan* flags, as a matrix of operation x principal.
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
@@ -212,6 +214,39 @@ describe("authentication and authorization", () => {
     expect(refused.data?.node).toBeNull();
     expect(refused.errors?.length).toBeGreaterThan(0);
     expect(new Set(refused.errors?.map((e) => e.extensions?.code))).toEqual(new Set(["FORBIDDEN"]));
+  });
+
+  it("shows every field of a token to its owner and to admins only, whichever way the token is reached", async () => {
+    const TOKEN_FIELDS = "id name prefix createdAt expiresAt lastUsedAt revokedAt active user { name } node { name }";
+    const ask = (query: string, variables: Record<string, unknown>, token: string) => api.request(parse(query) as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>, variables, { token });
+    const ids = [alice.tokenId, bob.tokenId, node.tokenId].map((id) => encodeGlobalId("ApiToken", id));
+    const byIds = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on ApiToken { ${TOKEN_FIELDS} } } }`;
+    const visible = (result: { data?: Record<string, unknown> | null }) => (result.data!.nodes as Array<{ prefix: string } | null>).map((t) => t?.prefix ?? null);
+    const refusedAt = (result: { errors?: ReadonlyArray<{ path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }> }) =>
+      [...new Set(result.errors?.map((e) => `${e.path?.slice(0, 2).join(".")} ${String(e.extensions?.code)}`))].sort();
+    const prefixes = [alice, bob, node].map((p) => p.secret.slice(0, 12));
+
+    const asAdmin = await ask(byIds, { ids }, api.admin.secret);
+    expect(asAdmin.errors).toBeUndefined();
+    expect(visible(asAdmin)).toEqual(prefixes);
+    const asAlice = await ask(byIds, { ids }, alice.secret);
+    expect(visible(asAlice)).toEqual([prefixes[0], null, null]);
+    expect(refusedAt(asAlice)).toEqual(["nodes.1 FORBIDDEN", "nodes.2 FORBIDDEN"]);
+    const asNode = await ask(byIds, { ids }, node.secret);
+    expect(visible(asNode)).toEqual([null, null, prefixes[2]]);
+    expect(refusedAt(asNode)).toEqual(["nodes.0 FORBIDDEN", "nodes.1 FORBIDDEN"]);
+
+    // A user's own tokens, through the user and through the viewer; another's tokens, refused on the list.
+    const ownPage = `query($id: ID!) { node(id: $id) { ... on User { email tokens(first: 5) { totalCount edges { node { ${TOKEN_FIELDS} } } } } } viewer { token { ${TOKEN_FIELDS} } } }`;
+    const own = await ask(ownPage, { id: encodeGlobalId("User", alice.id) }, alice.secret);
+    expect(own.errors).toBeUndefined();
+    expect(own.data).toMatchObject({
+      node: { email: "alice@example.com", tokens: { totalCount: 1, edges: [{ node: { prefix: prefixes[0], user: { name: "alice" }, node: null } }] } },
+      viewer: { token: { prefix: prefixes[0], active: true } },
+    });
+    const others = await ask(ownPage, { id: encodeGlobalId("User", bob.id) }, alice.secret);
+    expect(JSON.stringify(others.data)).not.toContain(prefixes[1]);
+    expect(refusedAt(others)).toEqual(["node.email FORBIDDEN", "node.tokens FORBIDDEN"]);
   });
 
   it("lists users to admins only: by exact name, or by a part of it whatever the case", async () => {

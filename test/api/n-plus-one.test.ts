@@ -109,23 +109,61 @@ describe("a nested page of jobs", () => {
     expect(statements, statements.join("\n---\n")).toHaveLength(3);
   });
 
-  it("counts a job's tasks with the job when their page is only sorted, and reads the tasks' job once, by equality", async () => {
+  it("counts a job's tasks with the job when their page is only sorted, and hands the job down to its tasks", async () => {
     const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
     database.counter.reset();
     const data = await sendText(
       api,
-      `query($id: ID!) { job(id: $id) { number tasks(first: 4, orderBy: { field: NAME, direction: DESC }) { totalCount edges { node { name job { number } } } } } }`,
+      `query($id: ID!) { job(id: $id) { number tasks(first: 4, orderBy: { field: NAME, direction: DESC }) { totalCount edges { node { name job { id number } } } } } }`,
       { id: encodeGlobalId("Job", job!) },
     );
-    const read = data.job as unknown as { number: number; tasks: { totalCount: number; edges: Array<{ node: { job: { number: number } } }> } };
+    const read = data.job as unknown as { number: number; tasks: { totalCount: number; edges: Array<{ node: { job: { id: string; number: number } } }> } };
     expect(read.tasks.totalCount).toBe(25);
-    expect(read.tasks.edges.map((e) => e.node.job.number)).toEqual(Array(4).fill(read.number));
+    expect(read.tasks.edges.map((e) => e.node.job)).toEqual(Array(4).fill({ id: encodeGlobalId("Job", job!), number: read.number }));
     const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
-    // The job with its count, the page of tasks, and the tasks' job: the same id four times over,
-    // which the loader passes as often as it is asked for and the read compares once.
-    expect(statements, statements.join("\n---\n")).toHaveLength(3);
+    // The job with its count, and the page of tasks: the tasks' job is the job already read.
+    expect(statements, statements.join("\n---\n")).toHaveLength(2);
     expect(statements[0]).toContain('"taskCount"');
-    expect(statements[2]).toMatch(/where j\.id = \$1::uuid$/);
+  });
+
+  it("reads the tasks' job once, by equality, when the job read above them lacks what their job's selection needs", async () => {
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const stored = await database.db.job.findUniqueOrThrow({ where: { id: job! }, include: { template: true } });
+    const expected = { number: Number(stored.number), name: stored.name, template: { name: stored.template.name }, tasks: { totalCount: 25 } };
+    for (const selection of ["name", "template { name }", "tasks { totalCount }"]) {
+      database.counter.reset();
+      const data = await sendText(
+        api,
+        `query($id: ID!) { job(id: $id) { number tasks(first: 3) { edges { node { name job { number ${selection} } } } } } }`,
+        { id: encodeGlobalId("Job", job!) },
+      );
+      const read = data.job as unknown as { tasks: { edges: Array<{ node: { job: Record<string, unknown> } }> } };
+      const wanted = selection.split(" ")[0]! as keyof typeof expected;
+      expect(read.tasks.edges.map((e) => e.node.job)).toEqual(Array(3).fill({ number: expected.number, [wanted]: expected[wanted] }));
+      const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
+      // The job, the page of tasks, and the tasks' job: the same id three times over, which the
+      // loader passes as often as it is asked for and the read compares once.
+      expect(statements, `${selection}\n${statements.join("\n---\n")}`).toHaveLength(3);
+      expect(statements[2]).toMatch(/where j\.id = \$1::uuid$/);
+    }
+  });
+
+  it("gives each page of tasks the job its own selection needs when two reads of one job differ", async () => {
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const stored = await database.db.job.findUniqueOrThrow({ where: { id: job! } });
+    const data = await sendText(
+      api,
+      `query($id: ID!) {
+        a: job(id: $id) { number tasks(first: 2) { edges { node { name job { number } } } } }
+        b: job(id: $id) { name tasks(first: 2) { edges { node { name job { name } } } } }
+        c: job(id: $id) { number tasks(first: 2) { edges { node { name job { status } } } } }
+      }`,
+      { id: encodeGlobalId("Job", job!) },
+    );
+    const jobs = (alias: string) => (data[alias] as unknown as { tasks: { edges: Array<{ node: { job: unknown } }> } }).tasks.edges.map((e) => e.node.job);
+    expect(jobs("a")).toEqual(Array(2).fill({ number: Number(stored.number) }));
+    expect(jobs("b")).toEqual(Array(2).fill({ name: stored.name }));
+    expect(jobs("c")).toEqual(Array(2).fill({ status: stored.status }));
   });
 
   it("reads a page of events with each one's task, user and node, and a page of tasks with the tasks each names, in the page's own statement", async () => {

@@ -1,5 +1,6 @@
 import type { ApiToken as ApiTokenRow } from "../../db/generated/prisma/client.js";
 import { createApiToken, revokeApiToken } from "../../domain/auth.js";
+import { mayReadToken } from "../../domain/principal.js";
 import { builder } from "../builder.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
@@ -12,9 +13,8 @@ export const ApiToken = builder.prismaNode("ApiToken", {
   id: { field: "id" },
   // node(id) and nodes(ids) answer null for an ID that names no row, as Relay clients expect.
   nullable: true,
-  authScopes: (token) => ({
-    $any: { admin: true, ...(token.userId ? { self: token.userId } : {}), ...(token.nodeId ? { selfNode: token.nodeId } : {}) },
-  }),
+  // Checked before each field of each token (see row-auth.ts), through node(id) and every field that leads to tokens.
+  visibleTo: (token, ctx) => mayReadToken(ctx.viewer, token),
   fields: (t) => ({
     name: t.exposeString("name", { description: "What the token is for." }),
     prefix: t.exposeString("prefix", { description: "The first characters of the secret, to tell tokens apart." }),

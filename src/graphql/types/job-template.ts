@@ -11,7 +11,8 @@ import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/err
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
 import { countedConnection, jobListConnection, listConnection, templatePages, EDGE_NODE } from "../connections.js";
-import { listCountsSelected } from "../selection.js";
+import { joinsSelected, listCountsSelected } from "../selection.js";
+import { joinedOr } from "../loaders.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { Executor } from "./executor.js";
@@ -72,7 +73,8 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
       type: User,
       nullable: true,
       description: "The user who defined this version.",
-      resolve: (template, _args, ctx) => (template.creatorId ? ctx.loaders.user.load(template.creatorId) : null),
+      // Joined by a page of templates when selected (see jobTemplates).
+      resolve: (template, _args, ctx) => joinedOr(template, "creator", () => (template.creatorId ? ctx.loaders.user.load(template.creatorId) : null)),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When this version was defined." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When this version last changed." }),
@@ -128,7 +130,8 @@ builder.queryFields((t) => ({
         const filter = toTemplateFilter(args.filter);
         const page = pageFromQuery(templatePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["jobs", "jobs"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts), () => countTemplates(ctx.db, filter));
+        const joins = joinsSelected("JobTemplate", info, EDGE_NODE);
+        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins), () => countTemplates(ctx.db, filter));
       },
     },
     countedConnection("A page of job templates."),

@@ -1,10 +1,10 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { countedPageOfJobs, pageOfJobs, type JobRow } from "../../domain/job-reads.js";
+import { countedPageOfJobs, jobRowCovers, pageOfJobs, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { columnsSelected, jobColumnsSelected, joinsSelected, selectedFields } from "../selection.js";
+import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields } from "../selection.js";
 import { builder } from "../builder.js";
 import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
@@ -232,7 +232,12 @@ export const Job = builder.prismaNode("Job", {
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
           const joins = joinsSelected("Task", info, EDGE_NODE);
-          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins }).load(job.id);
+          // Each task's `job` is this job: when this row holds all that selection needs, the
+          // tasks carry it (Task.job) rather than reading it again.
+          const jobRead = jobSelectedAt(info, EDGE_NODE, "job");
+          const handDown = jobRead !== undefined && jobRowCovers(job as JobRow, jobRead);
+          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins, ...(handDown ? { job: jobRead } : {}) }).load(job.id);
+          if (handDown) for (const task of tasks) (task as Record<string, unknown>).job = job;
           return connectionOf(tasks, args, page, count);
         },
       },

@@ -1,5 +1,6 @@
 import { addTasks, finishTask, reportTaskProgress, resetTask, retryTask, startTask, type ChangedTask } from "../../domain/task-lifecycle.js";
 import type { Task as TaskRow } from "../../db/generated/prisma/client.js";
+import type { JobRow } from "../../domain/job-reads.js";
 import { ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, TimeLimitExceededError, ValidationError } from "../../domain/errors.js";
 import { canOnTask, type TaskAction } from "../../domain/permissions.js";
 import { mutationErrors } from "../errors.js";
@@ -42,7 +43,8 @@ export const Task = builder.prismaNode("Task", {
     job: t.field({
       type: JobRef,
       description: "The job the task belongs to.",
-      resolve: async (task, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(task.jobId))!,
+      // Handed down by the job whose page of tasks this is, when it holds what is selected (Job.tasks).
+      resolve: async (task, _args, ctx, info) => (await joinedOr<JobRow>(task, "job", () => ctx.loaders.job(jobColumnsSelected(info)).load(task.jobId)))!,
     }),
     name: t.exposeString("name", { description: "The task's name, unique within its job (up to 1000 characters)." }),
     type: t.expose("type", { type: TaskTypeEnum, description: "TASK or MAP." }),

@@ -1,5 +1,6 @@
 import type { User as UserRow } from "../../db/generated/prisma/client.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
+import { mayReadUserData } from "../../domain/principal.js";
 import { builder, pageSize } from "../builder.js";
 import { countedConnection, listConnection, tokenPages, userPages, EDGE_NODE } from "../connections.js";
 import { listCountsSelected } from "../selection.js";
@@ -20,7 +21,7 @@ export const User = builder.prismaNode("User", {
     email: t.exposeString("email", {
       nullable: true,
       description: "The user's email address; visible to the user and to admins.",
-      authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
+      visibleTo: (user, ctx) => mayReadUserData(ctx.viewer, user.id),
     }),
     role: t.expose("role", { type: UserRoleEnum, description: "What the user may do." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user was created." }),
@@ -28,7 +29,7 @@ export const User = builder.prismaNode("User", {
       {
         type: ApiTokenRef,
         description: "The user's API tokens, newest first; visible to the user and to admins.",
-        authScopes: (user) => ({ $any: { admin: true, self: user.id } }),
+        visibleTo: (user, ctx) => mayReadUserData(ctx.viewer, user.id),
         resolve: async (user, args, ctx, info) => {
           // Counted with the user when a page of users read it (see listCountsSelected).
           const counted = (user as { tokenCount?: number }).tokenCount;
