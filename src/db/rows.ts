@@ -3,6 +3,7 @@
 // serve them unchanged. Prisma's client spends most of a read's CPU turning rows into objects (see
 // docs/performance.md); the pages that dashboards and workers ask for all the time come through here.
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import pg from "pg";
 import { LruCache, type CacheUsage } from "../lru.js";
 import { dbPool, type Db } from "./client.js";
@@ -169,18 +170,97 @@ export function statementCaches(): { selectLists: CacheUsage; preparedStatements
   };
 }
 
+/** The parts of node-postgres' Query and Result that Statement takes over (not in its types). */
+type QueryInternals = {
+  _result: { fields: pg.FieldDef[]; _parsers: unknown[] | undefined; _prebuiltEmptyResultObject: object | null };
+  _accumulateRows: boolean;
+  portal: string | undefined;
+  binary: boolean | undefined;
+  rows: number | undefined;
+  callback: unknown;
+  values: unknown[] | undefined;
+  listeners(event: string): unknown[];
+  hasBeenParsed(connection: Connection): boolean;
+  handleError(error: Error, connection: Connection): void;
+};
+
+/** node-postgres' connection, as a query's prepare() is given it (not in its types). */
+type Connection = {
+  bind(message: { portal?: string; statement?: string; values: unknown[]; binary?: boolean; valueMapper: unknown }): void;
+  execute(message: { portal?: string; rows?: number }): void;
+  close(message: { type: "S"; name?: string }): void;
+  sync(): void;
+};
+
+/** node-postgres' own mapping of a parameter to its text, as its Query binds them. */
+const { prepareValue } = createRequire(import.meta.url)("pg/lib/utils") as { prepareValue: unknown };
+
+/** What a prepared statement's rows are (as a Result sets itself up from a RowDescription): its columns, their parsers, an empty row. */
+type Described = { fields: pg.FieldDef[]; parsers: unknown[] | undefined; emptyRow: object | null };
+
+/**
+ * The rows of each statement prepared on each connection. A prepared statement's columns do not
+ * change (PostgreSQL refuses to run one whose result would), so they are asked for once per
+ * connection rather than at every run.
+ */
+const descriptions = new WeakMap<Connection, Map<string, Described>>();
+
 /**
  * A statement as node-postgres runs it, made as a Query itself: a query given as a config object
  * is copied, descriptors and all, at every run (about 3 µs, and 4% of a job by id's CPU). Its
  * values are parsed by the connection's parsers (createDb's pool reads int8 as BigInt).
+ *
+ * A prepared statement run again on a connection skips the Describe that node-postgres sends at
+ * every run: the RowDescription it brings back, parsed and turned into parsers and an empty row for
+ * each of its columns, was 7% of a gateway's CPU under workers (docs/performance.md), and it is
+ * the same every time.
  */
 class Statement extends pg.Query {
   /** The prepared statement's name (node-postgres reads it from the query); none: unnamed. */
   declare name: string | undefined;
+  /** The connection this run describes its rows on, to keep what it is told. */
+  private describing: Connection | undefined;
 
   constructor(text: string, values: unknown[], name: string | undefined) {
     super(text, values);
     if (name) this.name = name;
+  }
+
+  prepare(connection: Connection): void {
+    const self = this as unknown as QueryInternals;
+    // Described rows are kept only for what this connection has parsed; the check keeps the two in step.
+    const known = this.name === undefined || !self.hasBeenParsed(connection) ? undefined : descriptions.get(connection)?.get(this.name);
+    if (!known) {
+      if (this.name !== undefined) this.describing = connection;
+      (pg.Query.prototype as unknown as { prepare(connection: Connection): void }).prepare.call(this, connection);
+      return;
+    }
+    // As node-postgres' prepare() does for a statement parsed before, but without the Describe.
+    try {
+      connection.bind({ portal: self.portal, statement: this.name, values: self.values ?? [], binary: self.binary, valueMapper: prepareValue });
+    } catch (error) {
+      connection.close({ type: "S", name: this.name });
+      connection.sync();
+      self.handleError(error as Error, connection);
+      return;
+    }
+    const result = self._result;
+    result.fields = known.fields;
+    result._parsers = known.parsers;
+    result._prebuiltEmptyResultObject = known.emptyRow;
+    self._accumulateRows = Boolean(self.callback) || !self.listeners("row").length;
+    connection.execute({ portal: self.portal, rows: self.rows });
+    connection.sync();
+  }
+
+  handleRowDescription(message: pg.QueryResultBase & { fields: pg.FieldDef[] }): void {
+    (pg.Query.prototype as unknown as { handleRowDescription(message: unknown): void }).handleRowDescription.call(this, message);
+    const connection = this.describing;
+    if (!connection || this.name === undefined) return;
+    const result = (this as unknown as QueryInternals)._result;
+    let known = descriptions.get(connection);
+    if (!known) descriptions.set(connection, (known = new Map()));
+    known.set(this.name, { fields: result.fields, parsers: result._parsers, emptyRow: result._prebuiltEmptyResultObject });
   }
 }
 
