@@ -1,7 +1,7 @@
 // Claiming work and reclaiming it from nodes that went quiet.
 import type { Db } from "../db/client.js";
-import { sqlRows } from "../db/rows.js";
-import { Prisma } from "../db/generated/prisma/client.js";
+import { columnsOf, nestUnder, sqlRows } from "../db/rows.js";
+import { Prisma, type JobTemplate } from "../db/generated/prisma/client.js";
 import { ForbiddenError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
 import type { Principal } from "./principal.js";
@@ -23,6 +23,11 @@ export type ClaimFilter = {
   tags?: string[] | null;
 };
 
+/** A job just claimed, with its template: what a worker reads first (its executor, to run it). */
+export type ClaimedJob = ChangedJob & { template: JobTemplate };
+
+const TEMPLATE_COLUMNS = Prisma.raw(columnsOf("JobTemplate", "t", undefined, "template."));
+
 /**
  * Takes the next claimable job for the calling node: QUEUED, not deleted, runAfter passed, in the
  * given queues and matching the filter, the node's executors, its cpu and memory and its labels
@@ -37,14 +42,15 @@ export type ClaimFilter = {
  * other claimers, not yet runnable, or not for this node) and stops at the first it can take, so a
  * claim costs the same with a thousand jobs waiting as with a million. A limited queue's row is
  * locked by the claim that takes a slot in it (QUEUE_SLOT): claims of one limited queue follow one
- * another, and the count of its held jobs never passes the limit.
+ * another, and the count of its held jobs never passes the limit. The job comes with its template,
+ * joined in the same statement rather than read after it.
  */
 export async function acquireNextJob(
   db: Db,
   actor: Principal,
   filter: ClaimFilter,
   settings: LeaseSettings,
-): Promise<ChangedJob | null> {
+): Promise<ClaimedJob | null> {
   if (actor.kind !== "NODE") throw new ForbiddenError("only a worker node can acquire a job");
   refuseUnstorableText({ filter });
   // One queue as an equality, which the planner matches to jobs_claimable_idx's leading column.
@@ -61,7 +67,7 @@ export async function acquireNextJob(
               ${filter.templateName ? sql`and t.name = ${filter.templateName}::text` : empty}
               ${filter.executorName ? sql`and t.executor_name = ${filter.executorName}::text` : empty})`
       : empty;
-  const rows = await sqlRows<ChangedJob>(db, sql`
+  const rows = await sqlRows<ClaimedJob>(db, sql`
     /* acquireNextJob */
     with node as (
       select id, executors, cpu, memory, labels from worker_nodes where id = ${actor.nodeId}::uuid and not draining
@@ -83,8 +89,8 @@ export async function acquireNextJob(
       insert into job_events (job_id, kind, from_status, to_status, actor_node_id, job_version, txid)
       select id, 'ACQUIRED', 'QUEUED', 'ACQUIRED', ${actor.nodeId}::uuid, version, event_txid from changed
     ), attempt as (${beginAttempt()})
-    select ${JOB_COLUMNS} from changed`);
-  return rows[0] ?? null;
+    select ${JOB_COLUMNS}, ${TEMPLATE_COLUMNS} from changed join job_templates t on t.id = changed.template_id`);
+  return nestUnder<ClaimedJob>(rows, [{ key: "template" }])[0] ?? null;
 }
 
 export type ReclaimResult = { requeued: number; failed: number };
