@@ -1,11 +1,13 @@
 // Every gateway instance tails the job_events table and fans the events out to its own
 // subscribers. Writes wake the tail at once in the writing instance, and through a NOTIFY sent
-// after commit in every other instance; a short poll is the safety net for a lost signal.
+// after commit in every other instance that has subscribers; a short poll is the safety net for a
+// lost signal.
 //
 // Tailing orders by (txid, id) and reads only below the oldest transaction still running, so an
 // event whose transaction commits after a later-numbered one was read is still delivered, in
 // order, exactly once; and each job's events carry txids that never decrease with its version
 // (src/domain/event-order.ts), so every stream delivers a job's events in version order.
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
@@ -18,6 +20,15 @@ export const WAKE_CHANNEL = "jobgraph_events";
 
 /** The channel an instance says on that a job's log grew; the payload is the job's id. */
 export const LOGS_CHANNEL = "jobgraph_logs";
+
+/**
+ * The channel an instance with subscribers (to events or to logs) says so on, with its own id as
+ * the payload, when the first comes and then every heartbeat while it has any. Writers send their
+ * NOTIFYs only while some other instance has said so lately: a NOTIFY is a transaction of its own,
+ * and PostgreSQL commits them one at a time, so a fleet of workers on instances nobody watches
+ * would otherwise pay for announcements no one hears.
+ */
+export const TAILERS_CHANNEL = "jobgraph_tailers";
 
 /** A thin event: what changed, not the changed object (subscribers read that themselves). */
 export type StreamEvent = {
@@ -131,6 +142,12 @@ export type EventStreamOptions = {
   pollIntervalMs?: number;
   /** After a NOTIFY, further changes wait this many milliseconds to share the next (default 20). */
   notifyCoalesceMs?: number;
+  /**
+   * How often an instance with subscribers says so on TAILERS_CHANNEL (default 10 s). Another
+   * instance's word holds for two and a half heartbeats; for as long after this instance starts
+   * listening, it does not know who has subscribers, and announces every change.
+   */
+  tailerHeartbeatMs?: number;
 };
 
 export class EventStream {
@@ -153,6 +170,15 @@ export class EventStream {
   private readonly logsToAnnounce = new Set<string>();
   private logsTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** This instance's id on TAILERS_CHANNEL, to tell its own word from others'. */
+  private readonly instanceId = randomUUID();
+  /** When the LISTEN connection in use came up (Date.now()), or undefined while there is none. */
+  private listeningSince: number | undefined;
+  /** Until when (Date.now()) another instance is known to have subscribers. */
+  private othersTailUntil = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** When this instance last said it has subscribers. */
+  private saidTailing = 0;
 
   constructor(private readonly options: EventStreamOptions) {}
 
@@ -169,6 +195,7 @@ export class EventStream {
     clearInterval(this.poll);
     clearTimeout(this.notifyTimer);
     clearTimeout(this.logsTimer);
+    clearInterval(this.heartbeat);
     await this.reading;
     await this.listen?.end().catch(() => undefined);
   }
@@ -181,6 +208,7 @@ export class EventStream {
   async subscribe(listener: Listener): Promise<{ position: Position; unsubscribe: () => void }> {
     await this.ensureStarted();
     this.listeners.add(listener);
+    this.sayTailing();
     return { position: this.position ?? ORIGIN, unsubscribe: () => this.listeners.delete(listener) };
   }
 
@@ -193,6 +221,7 @@ export class EventStream {
     let listeners = this.jobListeners.get(jobId);
     if (!listeners) this.jobListeners.set(jobId, (listeners = new Set()));
     listeners.add(listener);
+    this.sayTailing();
   }
 
   unwatchJob(jobId: string, listener: JobListener): void {
@@ -247,13 +276,6 @@ export class EventStream {
   }
 
   /**
-   * After this instance committed a change: wake the local tail at once, and the other instances
-   * through a NOTIFY sent outside the write's transaction. A change after a quiet spell is
-   * announced at once; changes within the coalescing window after an announcement share one more
-   * at the window's end, since every NOTIFY is a transaction of its own, and a busy gateway
-   * would otherwise send one per mutation.
-   */
-  /**
    * Calls `listener` with a job's id whenever its log grows, through any instance (a NOTIFY on
    * LOGS_CHANNEL, sent after the append committed); returns a function that stops it. Log lines
    * never go through the event table: this only says where to look.
@@ -261,18 +283,19 @@ export class EventStream {
   async onLogs(listener: (jobId: string) => void): Promise<() => void> {
     await this.listenForAnnouncements();
     this.logListeners.add(listener);
+    this.sayTailing();
     return () => this.logListeners.delete(listener);
   }
 
   /**
-   * After this instance committed lines to a job's log: its own tailers at once, the others'
-   * through a NOTIFY. As for events, a burst is announced at most once per coalescing interval,
+   * After this instance committed lines to a job's log: its own tailers at once, other instances'
+   * (when one may have subscribers) through a NOTIFY. As for events, a burst is announced at most once per coalescing interval,
    * one NOTIFY naming every job whose log grew (workers of many jobs each append every half
    * second: a statement per append would cost PostgreSQL more than the appends' own).
    */
   logsWritten(jobId: string): void {
     this.logsGrew(jobId);
-    if (!this.options.listenUrl) return;
+    if (!this.options.listenUrl || !this.othersMayListen()) return;
     this.logsToAnnounce.add(jobId);
     if (!this.logsTimer) this.announceLogs();
   }
@@ -295,9 +318,16 @@ export class EventStream {
     for (const listener of this.logListeners) listener(jobId);
   }
 
+  /**
+   * After this instance committed a change: wake the local tail at once, and the other instances
+   * (when one may have subscribers, see TAILERS_CHANNEL) through a NOTIFY sent outside the write's
+   * transaction. A change after a quiet spell is announced at once; changes within the coalescing
+   * window after an announcement share one more at the window's end, since every NOTIFY is a
+   * transaction of its own, and a busy gateway would otherwise send one per mutation.
+   */
   written(): void {
     this.wake();
-    if (!this.options.listenUrl) return;
+    if (!this.options.listenUrl || !this.othersMayListen()) return;
     if (this.notifyTimer) {
       this.notifyPending = true;
       return;
@@ -313,6 +343,33 @@ export class EventStream {
       this.notifyPending = false;
       this.announce();
     }, this.options.notifyCoalesceMs ?? 20);
+  }
+
+  private get heartbeatMs(): number {
+    return this.options.tailerHeartbeatMs ?? 10_000;
+  }
+
+  /**
+   * Whether another instance may have subscribers: one said so within the last two and a half
+   * heartbeats, or this instance has not listened long enough to know (or cannot listen at all).
+   */
+  private othersMayListen(): boolean {
+    const now = Date.now();
+    const heard = 2.5 * this.heartbeatMs;
+    return this.listeningSince === undefined || now - this.listeningSince < heard || now < this.othersTailUntil;
+  }
+
+  private hasSubscribers(): boolean {
+    return this.listeners.size > 0 || this.jobListeners.size > 0 || this.logListeners.size > 0;
+  }
+
+  /** Says on TAILERS_CHANNEL that this instance has subscribers, unless it said so within the last heartbeat. */
+  private sayTailing(): void {
+    if (!this.options.listenUrl || this.stopped || Date.now() - this.saidTailing < this.heartbeatMs) return;
+    this.saidTailing = Date.now();
+    sqlRows(this.options.db, Prisma.sql`/* sayTailing */ select pg_notify(${TAILERS_CHANNEL}::text, ${this.instanceId}::text)`).catch(() => {
+      this.saidTailing = 0;
+    });
   }
 
   private async drain(): Promise<void> {
@@ -343,19 +400,36 @@ export class EventStream {
     // The same connection hears token revocations, for the principals authentication remembers.
     client.on("notification", (message) => {
       if (message.channel === TOKENS_CHANGED_CHANNEL) forgetPrincipals();
-      else if (message.channel === LOGS_CHANNEL) for (const jobId of (message.payload ?? "").split(" ")) this.logsGrew(jobId);
+      else if (message.channel === TAILERS_CHANNEL) {
+        if (message.payload !== this.instanceId) this.othersTailUntil = Date.now() + 2.5 * this.heartbeatMs;
+      } else if (message.channel === LOGS_CHANNEL) for (const jobId of (message.payload ?? "").split(" ")) this.logsGrew(jobId);
       else this.wake();
     });
     // A dropped connection is replaced, and the table read again, so nothing is missed meanwhile.
     client.on("error", () => undefined);
     client.on("end", () => {
-      if (this.listen === client) this.listen = undefined;
+      if (this.listen === client) {
+        this.listen = undefined;
+        this.listeningSince = undefined;
+      }
       if (this.stopped) return;
       setTimeout(() => void this.connectListener().catch(() => undefined), 1000).unref();
     });
     await client.connect();
-    await client.query(`listen ${WAKE_CHANNEL}; listen ${TOKENS_CHANGED_CHANNEL}; listen ${LOGS_CHANNEL}`);
+    await client.query(`listen ${WAKE_CHANNEL}; listen ${TOKENS_CHANGED_CHANNEL}; listen ${LOGS_CHANNEL}; listen ${TAILERS_CHANNEL}`);
     this.listen = client;
+    this.listeningSince = Date.now();
+    if (!this.heartbeat) {
+      // Said at every heartbeat while there are subscribers; others take it to hold for two and a
+      // half, so that a timer firing late does not let it lapse.
+      this.heartbeat = setInterval(() => {
+        if (this.hasSubscribers()) {
+          this.saidTailing = 0;
+          this.sayTailing();
+        }
+      }, this.heartbeatMs);
+      this.heartbeat.unref();
+    }
     // What was announced while no connection listened is unknown.
     forgetPrincipals();
     this.wake();

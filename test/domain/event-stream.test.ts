@@ -3,7 +3,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { decodeCursor, EventStream, readEvents, type StreamEvent } from "../../src/events/event-stream.js";
+import { decodeCursor, EventStream, LOGS_CHANNEL, readEvents, WAKE_CHANNEL, type StreamEvent } from "../../src/events/event-stream.js";
 import { watchAvailable, watchEvents, type Update } from "../../src/events/watch.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
@@ -121,6 +121,70 @@ describe("the event stream", () => {
       await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 6000 }).toEqual([901, 902, 903]);
     } finally {
       await c.end();
+    }
+  });
+
+  /** A connection that counts the NOTIFYs on `channel` from now on. */
+  async function eavesdrop(channel: string) {
+    const c = await client();
+    const heard = { count: 0, end: () => c.end() };
+    c.on("notification", () => heard.count++);
+    await c.query(`listen ${channel}`);
+    return heard;
+  }
+
+  it("wakes other instances only while one has subscribers (to events or to logs)", async () => {
+    // The other tests' instances have subscribers, and would say so at their next heartbeat.
+    await Promise.all(streams.splice(0).map((s) => s.stop()));
+    const heartbeat = { tailerHeartbeatMs: 100 };
+    const db = createDb({ url: database.url });
+    others.push(db);
+    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.url, notifyCoalesceMs: 1, ...heartbeat });
+    streams.push(writer);
+    await writer.listenForAnnouncements();
+    const [wakes, logs] = [await eavesdrop(WAKE_CHANNEL), await eavesdrop(LOGS_CHANNEL)];
+    const c = await client();
+    try {
+      // Until it has listened for two and a half heartbeats, it cannot know that nobody watches.
+      writer.written();
+      await expect.poll(() => wakes.count, { timeout: 2000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      wakes.count = 0;
+      writer.written();
+      writer.logsWritten(jobId);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([wakes.count, logs.count]).toEqual([0, 0]);
+
+      // Another instance subscribes: it says so at once, and it is woken by the next change (its
+      // own poll is far too slow to have delivered it).
+      const readerDb = createDb({ url: database.url });
+      others.push(readerDb);
+      const reader = new EventStream({ db: readerDb, pollIntervalMs: 600_000, listenUrl: database.url, ...heartbeat });
+      streams.push(reader);
+      const delivered: StreamEvent[] = [];
+      const { unsubscribe } = await reader.subscribe((events) => delivered.push(...events));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await insertEvent(c, 1001);
+      writer.written();
+      await expect.poll(() => delivered.map((e) => e.jobVersion), { timeout: 2000 }).toEqual([1001]);
+      expect(wakes.count).toBeGreaterThan(0);
+
+      // Its subscriber gone, its word lapses after two and a half heartbeats, and so do the NOTIFYs.
+      unsubscribe();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      wakes.count = 0;
+      writer.written();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(wakes.count).toBe(0);
+
+      // A tailer of logs counts as much as one of events.
+      const stop = await reader.onLogs(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      writer.logsWritten(jobId);
+      await expect.poll(() => logs.count, { timeout: 2000 }).toBe(1);
+      stop();
+    } finally {
+      await Promise.all([c.end(), wakes.end(), logs.end()]);
     }
   });
 
