@@ -109,6 +109,8 @@ export type JobColumns = {
   creator?: { columns?: ReadonlySet<string> | undefined } | undefined;
   /** The node that holds or held the job, joined (null when none). */
   node?: { columns?: ReadonlySet<string> | undefined } | undefined;
+  /** The job it was created under, joined (null when none): its own columns only, none of its relations. */
+  parent?: { columns?: ReadonlySet<string> | undefined } | undefined;
   /** Lists of the job counted in the same statement (children: those not deleted). */
   counts?: readonly JobCount[] | undefined;
 };
@@ -125,8 +127,16 @@ const COUNTS: Record<JobCount, { field: keyof JobCounts; sql: string }> = {
 
 type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number; childCount?: number };
 
-/** A job row, with its template, creator, node and counts when the read asked for them. */
-export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null } & JobCounts;
+/** A job row, with its template, creator, node, parent and counts when the read asked for them. */
+export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null; parent?: Job | null } & JobCounts;
+
+/** The rows a read of jobs can join, and their models. */
+const JOINED = [
+  ["template", "JobTemplate"],
+  ["creator", "User"],
+  ["node", "WorkerNode"],
+  ["parent", "Job"],
+] as const;
 
 /** Whether `row` holds every column of `model` that `columns` names (all of them when undefined). */
 function holdsColumns(row: object, model: ModelName, columns: ReadonlySet<string> | undefined): boolean {
@@ -141,7 +151,7 @@ function holdsColumns(row: object, model: ModelName, columns: ReadonlySet<string
  */
 export function jobRowCovers(row: JobRow, read: JobColumns): boolean {
   if (!holdsColumns(row, "Job", read.columns)) return false;
-  for (const [relation, model] of [["template", "JobTemplate"], ["creator", "User"], ["node", "WorkerNode"]] as const) {
+  for (const [relation, model] of JOINED) {
     const wanted = read[relation];
     if (!wanted) continue;
     const joined = row[relation];
@@ -162,7 +172,7 @@ function jobSelect(read: JobColumns): JobSelect {
   let select = jobSelects.get(read);
   if (!select) {
     // The job's keys of what is joined, so that a row tells a join that found nothing from one not made.
-    const keys = [read.template && "templateId", read.creator && "creatorId", read.node && "nodeId"].filter((k): k is string => Boolean(k));
+    const keys = [read.template && "templateId", read.creator && "creatorId", read.node && "nodeId", read.parent && "parentId"].filter((k): k is string => Boolean(k));
     let list = columnsOf("Job", "j", read.columns && keys.length ? new Set([...read.columns, ...keys]) : read.columns);
     let join = "";
     if (read.template) {
@@ -178,6 +188,10 @@ function jobSelect(read: JobColumns): JobSelect {
     if (read.node) {
       list += `, ${columnsOf("WorkerNode", "wn", read.node.columns, "node.")}`;
       join += " left join worker_nodes wn on wn.id = j.node_id";
+    }
+    if (read.parent) {
+      list += `, ${columnsOf("Job", "pj", read.parent.columns, "parent.")}`;
+      join += " left join jobs pj on pj.id = j.parent_id";
     }
     // A dashboard's "how many tasks" for each job of a page: an index lookup per row here, where a
     // statement of its own would cost a round trip after the page.
@@ -200,6 +214,7 @@ function jobJoins(read: JobColumns): Nested[] {
       ...(read.template ? [{ key: "template" }] : []),
       ...(read.creator ? [{ key: "creator", foreignKey: "creatorId" }] : []),
       ...(read.node ? [{ key: "node", foreignKey: "nodeId" }] : []),
+      ...(read.parent ? [{ key: "parent", foreignKey: "parentId" }] : []),
     ];
     nestedOfReads.set(read, joins);
   }

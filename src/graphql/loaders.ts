@@ -78,7 +78,7 @@ const versionText = (k: TemplateVersion) => `${k.name}\u0000${k.version}`;
 /** What a read of jobs asks for, as a loader's key: its columns, those of what it joins, what it counts. */
 function readKey(read: JobColumns): unknown[] {
   const sorted = (columns: ReadonlySet<string> | undefined) => columns && [...columns].sort();
-  return [sorted(read.columns), ...[read.template, read.creator, read.node].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts];
+  return [sorted(read.columns), ...[read.template, read.creator, read.node, read.parent].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts];
 }
 
 /**

@@ -221,6 +221,16 @@ export function jobSelectedAt(info: GraphQLResolveInfo, path: readonly string[],
 const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
 
 /**
+ * The parent of each job, joined when it is selected for its own columns alone (a family's
+ * "created under"): one that asks for relations or counts of its own is read by the job loader.
+ */
+function parentJoined(info: GraphQLResolveInfo, path: readonly string[], selected: ReadonlySet<string>): Pick<JobColumns, "parent"> {
+  if (!selected.has("parent")) return {};
+  const { columns, ...joins } = jobColumnsSelected(info, [...path, "parent"]);
+  return Object.keys(joins).length ? {} : { parent: { columns } };
+}
+
+/**
  * What a field returning jobs needs read (at `path` under it): the job's columns and, when its
  * template, creator or node is selected, theirs too, which the same statement then joins, and the
  * counts of its lists that the same statement can give (see countsSelected).
@@ -240,6 +250,7 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
       ...joined("template", "JobTemplate"),
       ...joined("creator", "User"),
       ...joined("node", "WorkerNode"),
+      ...parentJoined(info, path, selected),
       ...(counts.length ? { counts } : {}),
     };
     byPath.set(key, read);

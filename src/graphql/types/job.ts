@@ -68,7 +68,13 @@ export const Job = builder.prismaNode("Job", {
       type: jobPages.ref,
       nullable: true,
       description: "The job this one was created under, if any.",
-      resolve: (job, _args, ctx, info) => (job.parentId ? ctx.loaders.job(jobColumnsSelected(info)).load(job.parentId) : null),
+      // Read with the job when its query selected the parent's columns alone (see jobColumnsSelected).
+      resolve: (job, _args, ctx, info) => {
+        if (!job.parentId) return null;
+        const read = jobColumnsSelected(info);
+        const joined = (job as JobRow).parent;
+        return joined !== undefined && (joined === null || jobRowCovers(joined, read)) ? joined : ctx.loaders.job(read).load(job.parentId);
+      },
     }),
     workflow: t.field({
       type: Workflow,
