@@ -182,12 +182,12 @@ type QueryInternals = {
   listeners(event: string): unknown[];
   hasBeenParsed(connection: Connection): boolean;
   handleError(error: Error, connection: Connection): void;
+  _getRows(connection: Connection, rows: number | undefined): void;
 };
 
 /** node-postgres' connection, as a query's prepare() is given it (not in its types). */
 type Connection = {
   bind(message: { portal?: string; statement?: string; values: unknown[]; binary?: boolean; valueMapper: unknown }): void;
-  execute(message: { portal?: string; rows?: number }): void;
   close(message: { type: "S"; name?: string }): void;
   sync(): void;
 };
@@ -249,8 +249,7 @@ class Statement extends pg.Query {
     result._parsers = known.parsers;
     result._prebuiltEmptyResultObject = known.emptyRow;
     self._accumulateRows = Boolean(self.callback) || !self.listeners("row").length;
-    connection.execute({ portal: self.portal, rows: self.rows });
-    connection.sync();
+    self._getRows(connection, self.rows);
   }
 
   handleRowDescription(message: pg.QueryResultBase & { fields: pg.FieldDef[] }): void {
