@@ -289,9 +289,10 @@ export class EventStream {
 
   /**
    * After this instance committed lines to a job's log: its own tailers at once, other instances'
-   * (when one may have subscribers) through a NOTIFY. As for events, a burst is announced at most once per coalescing interval,
-   * one NOTIFY naming every job whose log grew (workers of many jobs each append every half
-   * second: a statement per append would cost PostgreSQL more than the appends' own).
+   * (when one may have subscribers) through a NOTIFY. As for events, a burst is announced at most
+   * once per coalescing interval, one NOTIFY naming every job whose log grew (workers of many jobs
+   * each append every half second: a statement per append would cost PostgreSQL more than the
+   * appends' own).
    */
   logsWritten(jobId: string): void {
     this.logsGrew(jobId);
