@@ -53,6 +53,24 @@ export function scalarFieldsOf(model: ModelName): ReadonlySet<string> {
   return fields;
 }
 
+const typedFields = new Map<string, ReadonlySet<string>>();
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/** A model's scalar fields of one Prisma type (DateTime, BigInt). */
+export function typedFieldsOf(model: ModelName, type: string): ReadonlySet<string> {
+  const key = `${model} ${type}`;
+  let fields = typedFields.get(key);
+  if (!fields) {
+    fields = new Set(
+      getDatamodel()
+        .datamodel.models[model]!.fields.filter((field) => field.kind === "scalar" && field.type === type)
+        .map((field) => field.name),
+    );
+    typedFields.set(key, fields);
+  }
+  return fields;
+}
+
 // Select lists by the set of fields they were made for (sets made once per field of a document,
 // see src/graphql/selection.ts), then by model, alias and prefix.
 const selectListsBySet = new WeakMap<ReadonlySet<string>, Map<string, string>>();
@@ -63,10 +81,10 @@ const ALL_FIELDS = new Set<string>();
  * those in `fields` when it is given. With a `prefix`, every name is prefixed (`"template.name"`),
  * for a joined row that nestUnder() takes apart.
  */
-export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<string>, prefix = ""): string {
+export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<string>, prefix = "", forJson = false): string {
   let lists = selectListsBySet.get(fields ?? ALL_FIELDS);
   if (!lists) selectListsBySet.set(fields ?? ALL_FIELDS, (lists = new Map()));
-  const key = `${model} ${alias} ${prefix}`;
+  const key = `${model} ${alias} ${prefix}${forJson ? " json" : ""}`;
   let list = lists.get(key);
   if (!list) {
     const wanted = [...scalarFieldsOf(model)].filter((name) => !fields || fields.has(name));
@@ -74,10 +92,12 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
     list = selectLists.get(listKey);
     if (!list) {
       const enumLists = enumListsOf(model);
+      const bigints = forJson ? typedFieldsOf(model, "BigInt") : NO_FIELDS;
       list = wanted
         .map((name) => {
           const column = snakeCase(name);
           if (enumLists.has(name)) return `${alias}."${column}"::text[] as "${prefix}${name}"`;
+          if (bigints.has(name)) return `${alias}."${column}"::text as "${prefix}${name}"`;
           return column === prefix + name ? `${alias}."${column}"` : `${alias}."${column}" as "${prefix}${name}"`;
         })
         .join(", ");
@@ -86,6 +106,25 @@ export function columnsOf(model: ModelName, alias: string, fields?: ReadonlySet<
     lists.set(key, list);
   }
   return list;
+}
+
+/**
+ * Rows that a statement returned as JSON (a first page of a list read inside its parent's row, see
+ * src/domain/job-reads.ts), in the shape node-postgres gives them as rows: their times as Dates and
+ * their int8 columns (which columnsOf's `forJson` select list gives as text, for JSON numbers are
+ * doubles) as BigInts. `models`: the model of the row's own fields, and of the fields under each
+ * prefix (the rows joined to it); the rows are changed in place.
+ */
+export function fromJsonRows<T>(rows: Record<string, unknown>[], models: ReadonlyArray<readonly [prefix: string, model: ModelName]>): T[] {
+  for (const [prefix, model] of models) {
+    const times = [...typedFieldsOf(model, "DateTime")].map((name) => prefix + name);
+    const bigints = [...typedFieldsOf(model, "BigInt")].map((name) => prefix + name);
+    for (const row of rows) {
+      for (const name of times) if (typeof row[name] === "string") row[name] = new Date(row[name] as string);
+      for (const name of bigints) if (typeof row[name] === "string") row[name] = BigInt(row[name] as string);
+    }
+  }
+  return rows as T[];
 }
 
 /** A joined row to nest (see nestUnder): under `key`, null when the row's `foreignKey` is (a left join that found nothing). */

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
 import { Prisma, type ApiToken, type User } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -330,8 +330,8 @@ function userList(filter: UserFilter = {}): RowList {
  * pageOfRows). Admins only: the API refuses everyone else before calling this (a user's name, role
  * and existence are an admin's business).
  */
-export function pageOfUsers(db: Db, filter: UserFilter | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"User">> = []) {
-  return pageOfRows<User & { tokenCount?: number }>(db, userList(filter), page, counted, counts);
+export function pageOfUsers(db: Db, filter: UserFilter | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"User">> = [], firsts?: RowFirsts<"User">) {
+  return pageOfRows<User & { tokenCount?: number; firstTokens?: FirstRows<ApiToken> }>(db, userList(filter), page, counted, counts, undefined, firsts);
 }
 
 /** How many users match a filter. Admins only, as pageOfUsers. */

@@ -4,7 +4,7 @@
 // in the same order Prisma would (test/domain/job-reads.test.ts compares the two).
 import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
-import { columnsOf, nestUnder, queryRows, scalarFieldsOf, type ModelName, type Nested } from "../db/rows.js";
+import { columnsOf, fromJsonRows, nestUnder, queryRows, scalarFieldsOf, typedFieldsOf, type ModelName, type Nested } from "../db/rows.js";
 import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
@@ -46,10 +46,11 @@ function comesAfter(r: string, c: string, keys: SortKey[]): string {
                 else ${a} ${op} ${b} or (${a} = ${b} and ${tail}) end)`;
 }
 
-function orderBy(alias: string, keys: SortKey[], byField = false): string {
+/** ORDER BY `keys` on `alias`, by column or by field name (in a subquery's rows); `asBigints`: fields that hold an int8's text. */
+function orderBy(alias: string, keys: SortKey[], byField = false, asBigints?: ReadonlySet<string>): string {
   return keys
     .map((k) => {
-      const name = byField ? `"${k.field}"` : `"${k.column}"`;
+      const name = byField ? `"${k.field}"${asBigints?.has(k.field) ? "::bigint" : ""}` : `"${k.column}"`;
       const nulls = k.nullable ? (k.nullsLast ? " nulls last" : " nulls first") : "";
       return `${alias}.${name} ${k.ascending ? "asc" : "desc"}${nulls}`;
     })
@@ -113,7 +114,25 @@ export type JobColumns = {
   parent?: { columns?: ReadonlySet<string> | undefined } | undefined;
   /** Lists of the job counted in the same statement (children: those not deleted). */
   counts?: readonly JobCount[] | undefined;
+  /** First pages of the job's own lists (tasks, outputs, events), read in the same statement (see FirstPage). */
+  firsts?: JobFirsts | undefined;
 };
+
+/** First pages of a job's own lists, read with the job (see FirstPage): each under its field of JOB_FIRSTS. */
+export type JobFirsts = { tasks?: FirstPage<TaskOrder> | undefined; outputs?: FirstPage | undefined; events?: FirstPage | undefined };
+
+/**
+ * The first page of a list of each row read (a job's tasks, a user's tokens), read in the row's
+ * own statement: a job's detail with its first tasks is one statement, where a page of its own
+ * would cost a second round trip. `take` rows from the start of the list, in `order` (the list's
+ * own when not given), with `fields` (all when not given) and the rows `joins` names, as the
+ * list's own read gives them. The rows come under the row's field for it (`firstTasks`) with this
+ * read, so that a resolver can tell the page it asked for from another's.
+ */
+export type FirstPage<O = never> = { take: number; order?: O | undefined; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined };
+
+/** A first page a row was read with (see FirstPage): the read, and its rows. */
+export type FirstRows<T, O = never> = { read: FirstPage<O>; rows: T[] };
 
 export type JobCount = "tasks" | "outputs" | "events" | "children";
 
@@ -128,7 +147,15 @@ const COUNTS: Record<JobCount, { field: keyof JobCounts; sql: string }> = {
 type JobCounts = { taskCount?: number; outputCount?: number; eventCount?: number; childCount?: number };
 
 /** A job row, with its template, creator, node, parent and counts when the read asked for them. */
-export type JobRow = Job & { template?: JobTemplate; creator?: User | null; node?: WorkerNode | null; parent?: Job | null } & JobCounts;
+export type JobRow = Job & {
+  template?: JobTemplate;
+  creator?: User | null;
+  node?: WorkerNode | null;
+  parent?: Job | null;
+  firstTasks?: FirstRows<Task, TaskOrder>;
+  firstOutputs?: FirstRows<JobOutput>;
+  firstEvents?: FirstRows<JobEvent>;
+} & JobCounts;
 
 /** The rows a read of jobs can join, and their models. */
 const JOINED = [
@@ -196,6 +223,7 @@ function jobSelect(read: JobColumns): JobSelect {
     // A dashboard's "how many tasks" for each job of a page: an index lookup per row here, where a
     // statement of its own would cost a round trip after the page.
     for (const count of read.counts ?? []) list += `, (${COUNTS[count].sql})::int as "${COUNTS[count].field}"`;
+    for (const [name, first] of jobFirsts(read)) list += `, ${firstPageOf(perJob(JOB_FIRSTS[name].list(first), "f", true).list, JOB_FIRSTS[name].model, "j.id")} as "${JOB_FIRSTS[name].field}"`;
     // One id as an equality, as idIn() says why.
     const from = `select ${list} from jobs j${join}`;
     select = { list, join, from, byId: `${from} where j.id = $1::uuid`, byIds: `${from} where j.id = any($1::uuid[])` };
@@ -222,7 +250,13 @@ function jobJoins(read: JobColumns): Nested[] {
 }
 
 function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
-  return nestUnder<JobRow>(rows, jobJoins(read));
+  const nested = nestUnder<JobRow>(rows, jobJoins(read));
+  for (const [name, first] of jobFirsts(read)) {
+    const { field, model } = JOB_FIRSTS[name];
+    const relations = joinedRelations(model, first.joins);
+    for (const row of nested as unknown as Array<Record<string, unknown>>) row[field] = { read: first, rows: fromJsonPage(row[field] as Record<string, unknown>[], model, relations) };
+  }
+  return nested;
 }
 
 /**
@@ -391,12 +425,26 @@ const ROW_COUNTS = {
 export type RowCount<M extends keyof typeof ROW_COUNTS> = keyof (typeof ROW_COUNTS)[M] & string;
 
 /**
+ * The lists of a user or a schedule whose first page a page of such rows can read in its own
+ * statement (see FirstPage), by the row's model: the row's field for it, the model of the list's
+ * rows, and the list on the row `r`.
+ */
+const ROW_FIRSTS = {
+  User: { tokens: { field: "firstTokens", model: "ApiToken", list: (take: number) => tokensOfUser({ take }, "f", true) } },
+  Schedule: { ticks: { field: "firstTicks", model: "ScheduleTick", list: (take: number) => ticksOfSchedule({ take }, "f", true) } },
+} as const satisfies Partial<Record<ModelName, Record<string, { field: string; model: ModelName; list: (take: number) => PerParent }>>>;
+
+/** The lists of a row of `M` whose first page a page of such rows can read in its own statement, with the read of each. */
+export type RowFirsts<M extends keyof typeof ROW_FIRSTS> = ReadonlyMap<keyof (typeof ROW_FIRSTS)[M] & string, FirstPage>;
+
+/**
  * A page of a list, every column of its rows, and when `counted`, how many rows the list holds in
  * all, counted in the same statement (undefined when the page is empty, which carries no count).
  * Each row carries the counts of the lists `counts` names (see ROW_COUNTS): a users page with each
  * one's number of tokens is one statement, where a statement of its own would cost a round trip.
  * The same goes for the rows of TO_ONE that `joins` names (a template's creator), nested under
- * their relation as pagesPerJob nests them.
+ * their relation as pagesPerJob nests them. And each carries the first page of the lists `firsts`
+ * names (see ROW_FIRSTS), under the list's field there.
  */
 export async function pageOfRows<T>(
   db: Db,
@@ -405,6 +453,7 @@ export async function pageOfRows<T>(
   counted: boolean,
   counts: readonly string[] = [],
   joins?: Joins,
+  firsts?: ReadonlyMap<string, FirstPage>,
 ): Promise<{ rows: T[]; total: number | undefined }> {
   const keys = walk(list.keys, page);
   const p = new SqlParams();
@@ -412,6 +461,9 @@ export async function pageOfRows<T>(
   let total = counted ? `, (select count(*) from ${list.table} rc ${whereClause(list.conditions?.(p, "rc") ?? [])})::int as "pageTotal"` : "";
   const countsOfModel = (ROW_COUNTS as Partial<Record<ModelName, Record<string, { field: string; sql: string }>>>)[list.model] ?? {};
   for (const name of counts) total += `, (${countsOfModel[name]!.sql})::int as "${countsOfModel[name]!.field}"`;
+  const firstsOfModel = (ROW_FIRSTS as Partial<Record<ModelName, Record<string, { field: string; model: ModelName; list: (take: number) => PerParent }>>>)[list.model] ?? {};
+  const firstLists = [...(firsts ?? [])].map(([name, read]) => ({ read, ...firstsOfModel[name]! }));
+  for (const first of firstLists) total += `, ${firstPageOf(first.list(first.read.take), first.model, "r.id")} as "${first.field}"`;
   let from = `${list.table} r`;
   const relations = joinedRelations(list.model, joins);
   for (const relation of relations) {
@@ -428,6 +480,9 @@ export async function pageOfRows<T>(
     p.values,
   );
   const nested = relations.length ? nestUnder<T & { pageTotal?: number }>(rows, relations.map((r) => ({ key: r.name, foreignKey: r.key }))) : rows;
+  for (const { read, field, model } of firstLists) {
+    for (const row of nested as Array<Record<string, unknown>>) row[field] = { read, rows: fromJsonPage(row[field] as Record<string, unknown>[], model, []) };
+  }
   return { rows: inListOrder(nested, page), total: rows[0]?.pageTotal };
 }
 
@@ -558,19 +613,13 @@ type PerParent = {
  * array parameter in a generic plan, so it planned that statement again at every run.
  */
 async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentIds: readonly string[], spec: PerParent): Promise<Map<string, T[]>> {
-  const { page, alias: r } = spec;
+  const { page } = spec;
   const keys = walk(spec.keys, page);
   const p = new SqlParams();
   const distinct = [...new Set(parentIds)];
   const parent = distinct.length === 1 ? p.add(distinct[0]) : "parent.id";
   const parents = distinct.length === 1 ? "" : p.add(distinct);
-  const where = [`${r}.${spec.parentColumn} = ${parent}`, ...spec.conditions(p, r)];
-  let from = `${spec.table} ${r}${spec.join ?? ""}`;
-  if (page.after) {
-    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
-    where.push(comesAfter(r, "c", keys));
-  }
-  const pageOfOne = `select ${spec.select} from ${from} where ${where.join(" and ")} order by ${orderBy(r, keys)} ${limitOf(page.take)}`;
+  const pageOfOne = pageOfParent(spec, keys, p, parent);
   const rows = await queryRows<T>(
     db,
     parents
@@ -584,6 +633,39 @@ async function pagesPerParent<T extends Record<string, unknown>>(db: Db, parentI
   for (const row of rows) pages.get(row[spec.parentField] as string)!.push(row);
   if (page.backward) for (const list of pages.values()) list.reverse();
   return pages;
+}
+
+/** The statement of the page of one parent's rows, the parent's id being `parent` (a parameter, or a column of the statement around it). */
+function pageOfParent(spec: PerParent, keys: SortKey[], p: SqlParams, parent: string): string {
+  const { page, alias: r } = spec;
+  const where = [`${r}.${spec.parentColumn} = ${parent}`, ...spec.conditions(p, r)];
+  let from = `${spec.table} ${r}${spec.join ?? ""}`;
+  if (page.after) {
+    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
+    where.push(comesAfter(r, "c", keys));
+  }
+  return `select ${spec.select} from ${from} where ${where.join(" and ")} order by ${orderBy(r, keys)} ${limitOf(page.take)}`;
+}
+
+/**
+ * A first page (see FirstPage) as a subquery of its parent's statement, `parent` naming the
+ * parent's id there: its rows (of `model`) as one JSON array, in the list's order. The list's alias
+ * in `spec` must not be the parent's. The list's rows are read as fromJsonPage reads them back.
+ */
+function firstPageOf(spec: PerParent, model: ModelName, parent: string): string {
+  const p = new SqlParams();
+  const pageOfOne = pageOfParent(spec, spec.keys, p, parent);
+  // The page's conditions are fixed (a first page of an unfiltered list): its SQL is made once
+  // per read, into statements whose parameters are the parent's.
+  if (p.values.length) throw new Error("a first page read with its parent takes no parameters");
+  // Its int8 columns come as text (see columnsOf), and are ordered by as numbers.
+  return `(select coalesce(json_agg(x order by ${orderBy("x", spec.keys, true, typedFieldsOf(model, "BigInt"))}), '[]') from (${pageOfOne}) x)`;
+}
+
+/** The rows of a first page, as its parent's statement gave them (see firstPageOf), in the shape of the list's own read. */
+function fromJsonPage<T extends object>(rows: Record<string, unknown>[], model: ModelName, relations: ReturnType<typeof joinedRelations>): T[] {
+  fromJsonRows(rows, [["", model], ...relations.map((r) => [`${r.name}.`, r.model] as const)]);
+  return relations.length ? nestUnder<T>(rows, relations.map((r) => ({ key: r.name, foreignKey: r.key }))) : (rows as T[]);
 }
 
 /**
@@ -623,30 +705,38 @@ function joinedRelations(model: ModelName, joins: Joins | undefined) {
   }));
 }
 
-/** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given) and the rows `joins` names. */
-async function pagesPerJob<T extends Record<string, unknown>>(
-  db: Db,
-  jobIds: readonly string[],
-  spec: {
-    model: "Task" | "JobOutput" | "JobEvent";
-    table: string;
-    idType?: "uuid" | "bigint";
-    keys: SortKey[];
-    conditions: PerParent["conditions"];
-    page: Page;
-    fields?: ReadonlySet<string> | undefined;
-    joins?: Joins | undefined;
-  },
-): Promise<Map<string, T[]>> {
+/** A list of a job's own rows (tasks, outputs, events): their order and conditions, the page, and what is read of each row. */
+type OfJob = {
+  model: "Task" | "JobOutput" | "JobEvent";
+  table: string;
+  idType?: "uuid" | "bigint";
+  keys: SortKey[];
+  conditions: PerParent["conditions"];
+  page: Page;
+  fields?: ReadonlySet<string> | undefined;
+  joins?: Joins | undefined;
+};
+
+/**
+ * A job's list as pagesPerParent reads it, its rows under `alias`, with `fields` (all when not
+ * given) and the rows `joins` names; `forJson` for a first page read in the job's statement.
+ */
+function perJob(spec: OfJob, alias: string, forJson = false): { list: PerParent; relations: ReturnType<typeof joinedRelations> } {
   const { model, fields, joins, ...rest } = spec;
   const relations = joinedRelations(model, joins);
-  let select = columnsOf(model, "r", fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field), ...relations.map((j) => j.key)]));
+  let select = columnsOf(model, alias, fields && new Set([...fields, "jobId", ...spec.keys.map((k) => k.field), ...relations.map((j) => j.key)]), "", forJson);
   let join = "";
   for (const relation of relations) {
-    select += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`)}`;
-    join += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = r.${relation.column}`;
+    select += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`, forJson)}`;
+    join += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = ${alias}.${relation.column}`;
   }
-  const pages = await pagesPerParent<T>(db, jobIds, { ...rest, alias: "r", parentColumn: "job_id", parentField: "jobId", select, join });
+  return { list: { ...rest, alias, parentColumn: "job_id", parentField: "jobId", select, join }, relations };
+}
+
+/** A page of rows of a job's own list (tasks, outputs, events) per job, with `fields` (all when not given) and the rows `joins` names. */
+async function pagesPerJob<T extends Record<string, unknown>>(db: Db, jobIds: readonly string[], spec: OfJob): Promise<Map<string, T[]>> {
+  const { list, relations } = perJob(spec, "r");
+  const pages = await pagesPerParent<T>(db, jobIds, list);
   if (!relations.length) return pages;
   const nested = relations.map((relation) => ({ key: relation.name, foreignKey: relation.key }));
   for (const [id, rows] of pages) pages.set(id, nestUnder<T>(rows, nested));
@@ -657,8 +747,13 @@ async function pagesPerJob<T extends Record<string, unknown>>(
 export function tasksOfJobs(
   db: Db,
   jobIds: readonly string[],
-  args: { filter?: TaskFilter; order?: TaskOrder; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined },
+  args: { filter?: TaskFilter; order?: TaskOrder | undefined; page: Page; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined },
 ) {
+  return pagesPerJob<Task>(db, jobIds, ofJobTasks(args, args.page));
+}
+
+/** A job's tasks as a list of its rows (see OfJob). */
+function ofJobTasks(args: { filter?: TaskFilter; order?: TaskOrder | undefined; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined }, page: Page): OfJob {
   const order = args.order ?? defaultTaskOrder;
   const ascending = order.direction === "ASC";
   // qsequence is unique within a job, so it breaks every tie among a job's tasks.
@@ -666,16 +761,10 @@ export function tasksOfJobs(
     order.field === "QSEQUENCE"
       ? [{ ...TASK_ORDER.QSEQUENCE, ascending }]
       : [{ ...TASK_ORDER[order.field], ascending }, { ...TASK_ORDER.QSEQUENCE, ascending }];
-  return pagesPerJob<Task>(db, jobIds, {
-    model: "Task",
-    table: "tasks",
-    keys,
-    conditions: (p, alias) => taskConditions(args.filter ?? {}, p, alias),
-    page: args.page,
-    fields: args.fields,
-    joins: args.joins,
-  });
+  return { model: "Task", table: "tasks", keys, conditions: (p, alias) => taskConditions(args.filter ?? {}, p, alias), page, fields: args.fields, joins: args.joins };
 }
+
+
 
 /** How many tasks of each job a filter matches, by job id. */
 export async function countTasksOfJobs(db: Db, jobIds: readonly string[], filter: TaskFilter = {}): Promise<Map<string, number>> {
@@ -703,7 +792,12 @@ const OUTPUT_ORDER: SortKey[] = [
 
 /** A page of outputs of each job, by job id, by name then type. */
 export function outputsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>) {
-  return pagesPerJob<JobOutput>(db, jobIds, { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields });
+  return pagesPerJob<JobOutput>(db, jobIds, ofJobOutputs(page, fields));
+}
+
+/** A job's outputs as a list of its rows (see OfJob). */
+function ofJobOutputs(page: Page, fields?: ReadonlySet<string>): OfJob {
+  return { model: "JobOutput", table: "job_outputs", keys: OUTPUT_ORDER, conditions: () => [], page, fields };
 }
 
 /** Outputs by id (the outputs the inputs of a page of jobs refer to). */
@@ -732,7 +826,27 @@ const EVENT_ORDER: SortKey[] = [{ column: "id", field: "id", nullable: false, as
 
 /** A page of events of each job, by job id, oldest first. */
 export function eventsOfJobs(db: Db, jobIds: readonly string[], page: Page, fields?: ReadonlySet<string>, joins?: Joins) {
-  return pagesPerJob<JobEvent>(db, jobIds, { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields, joins });
+  return pagesPerJob<JobEvent>(db, jobIds, ofJobEvents(page, fields, joins));
+}
+
+/** A job's events as a list of its rows (see OfJob). */
+function ofJobEvents(page: Page, fields?: ReadonlySet<string>, joins?: Joins): OfJob {
+  return { model: "JobEvent", table: "job_events", idType: "bigint", keys: EVENT_ORDER, conditions: () => [], page, fields, joins };
+}
+
+/**
+ * The job's own lists whose first page a read of jobs can hold (see JobFirsts): the row's field
+ * for each, the model of its rows, and the list for a first page.
+ */
+const JOB_FIRSTS = {
+  tasks: { field: "firstTasks", model: "Task", list: (first: FirstPage<TaskOrder>) => ofJobTasks(first, { take: first.take }) },
+  outputs: { field: "firstOutputs", model: "JobOutput", list: (first: FirstPage<unknown>) => ofJobOutputs({ take: first.take }, first.fields) },
+  events: { field: "firstEvents", model: "JobEvent", list: (first: FirstPage<unknown>) => ofJobEvents({ take: first.take }, first.fields, first.joins) },
+} as const;
+
+/** The first pages a read of jobs holds, by list. */
+function jobFirsts(read: JobColumns): Array<[keyof JobFirsts, FirstPage<TaskOrder>]> {
+  return read.firsts ? (Object.entries(read.firsts).filter(([, first]) => first) as Array<[keyof JobFirsts, FirstPage<TaskOrder>]>) : [];
 }
 
 /** How many events each job has, by job id. */
@@ -742,16 +856,21 @@ export function countEventsOfJobs(db: Db, jobIds: readonly string[]): Promise<Ma
 
 /** A page of each user's API tokens, newest first, by user id. */
 export function tokensOfUsers(db: Db, userIds: readonly string[], page: Page): Promise<Map<string, ApiToken[]>> {
-  return pagesPerParent<ApiToken>(db, userIds, {
+  return pagesPerParent<ApiToken>(db, userIds, tokensOfUser(page, "r"));
+}
+
+/** A user's tokens as pagesPerParent reads them, under `alias`. */
+function tokensOfUser(page: Page, alias: string, forJson = false): PerParent {
+  return {
     table: "api_tokens",
-    alias: "r",
+    alias,
     parentColumn: "user_id",
     parentField: "userId",
-    select: columnsOf("ApiToken", "r"),
+    select: columnsOf("ApiToken", alias, undefined, "", forJson),
     keys: [sortKey("createdAt", false), sortKey("id", false)],
     conditions: () => [],
     page,
-  });
+  };
 }
 
 /** How many API tokens each user has, by user id. */
@@ -761,17 +880,22 @@ export function countTokensOfUsers(db: Db, userIds: readonly string[]): Promise<
 
 /** A page of each schedule's ticks, the latest handled first, by schedule id. */
 export function ticksOfSchedules(db: Db, scheduleIds: readonly string[], page: Page): Promise<Map<string, ScheduleTick[]>> {
-  return pagesPerParent<ScheduleTick>(db, scheduleIds, {
+  return pagesPerParent<ScheduleTick>(db, scheduleIds, ticksOfSchedule(page, "r"));
+}
+
+/** A schedule's ticks as pagesPerParent reads them, under `alias`. */
+function ticksOfSchedule(page: Page, alias: string, forJson = false): PerParent {
+  return {
     table: "schedule_ticks",
-    alias: "r",
+    alias,
     idType: "bigint",
     parentColumn: "schedule_id",
     parentField: "scheduleId",
-    select: columnsOf("ScheduleTick", "r"),
+    select: columnsOf("ScheduleTick", alias, undefined, "", forJson),
     keys: [sortKey("id", false)],
     conditions: () => [],
     page,
-  });
+  };
 }
 
 /** How many ticks each schedule has handled, by schedule id. */

@@ -12,8 +12,8 @@
 // in order, each one after the job of the tick before it as far as the overlap policy goes.
 import { Cron } from "croner";
 import type { Db } from "../db/client.js";
-import type { Prisma, Schedule } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, rowsById, rowsByKey, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
+import type { Prisma, Schedule, ScheduleTick } from "../db/generated/prisma/client.js";
+import { countRows, pageOfRows, rowsById, rowsByKey, sortKey, type FirstRows, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { ScheduleCatchUp, ScheduleOverlap, ScheduleTickOutcome } from "../db/generated/prisma/enums.js";
 import { Periodic } from "./periodic.js";
 import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
@@ -69,8 +69,8 @@ function scheduleList(paused: boolean | null | undefined): RowList {
 }
 
 /** A page of the schedules, and how many there are when `counted` (see pageOfRows). */
-export function pageOfSchedules(db: Db, paused: boolean | null | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"Schedule">> = []) {
-  return pageOfRows<Schedule & { tickCount?: number }>(db, scheduleList(paused), page, counted, counts);
+export function pageOfSchedules(db: Db, paused: boolean | null | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"Schedule">> = [], firsts?: RowFirsts<"Schedule">) {
+  return pageOfRows<Schedule & { tickCount?: number; firstTicks?: FirstRows<ScheduleTick> }>(db, scheduleList(paused), page, counted, counts, undefined, firsts);
 }
 
 /** Schedules by id, in no particular order, in one statement. */

@@ -75,10 +75,16 @@ function byKey<K, T>(keys: readonly K[], rows: T[], rowKey: (row: T) => string, 
 const outputKeyText = (k: OutputKey) => `${k.jobId}\u0000${k.name}\u0000${k.type}`;
 const versionText = (k: TemplateVersion) => `${k.name}\u0000${k.version}`;
 
+/** What a page reads with each row (see Joins), as a loader's key. */
+const joinsKey = (joins: Joins | undefined) => joins && [...joins].map(([name, columns]) => [name, columns ? [...columns].sort() : "all"]);
+
 /** What a read of jobs asks for, as a loader's key: its columns, those of what it joins, what it counts. */
 function readKey(read: JobColumns): unknown[] {
   const sorted = (columns: ReadonlySet<string> | undefined) => columns && [...columns].sort();
-  return [sorted(read.columns), ...[read.template, read.creator, read.node, read.parent].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts];
+  const firsts =
+    read.firsts &&
+    Object.entries(read.firsts).map(([name, first]) => first && [name, first.take, first.order, sorted(first.fields) ?? "all", joinsKey(first.joins)]);
+  return [sorted(read.columns), ...[read.template, read.creator, read.node, read.parent].map((joined) => joined && (sorted(joined.columns) ?? "all")), read.counts, firsts];
 }
 
 /**
@@ -90,8 +96,6 @@ export function joinedOr<T>(row: object, relation: string, load: () => Promise<T
   return joined !== undefined ? (joined as T | null) : load();
 }
 
-/** What a page reads with each row (see Joins), as a loader's key. */
-const joinsKey = (joins: Joins | undefined) => joins && [...joins].map(([name, columns]) => [name, columns ? [...columns].sort() : "all"]);
 
 export class Loaders {
   #db: Db;
@@ -155,16 +159,18 @@ export class Loaders {
     return this.#perJob(["taskCount", filter], async (ids) => countTasksOfJobs(this.#db, ids, filter));
   }
 
-  outputs(page: Page, fields?: ReadonlySet<string>): DataLoader<string, JobOutput[]> {
-    return this.#perJob(["outputs", page, fields && [...fields].sort()], async (ids) => outputsOfJobs(this.#db, ids, page, fields));
+  /** A page of each job's outputs, by job id; `job` as for tasks(). */
+  outputs(page: Page, fields?: ReadonlySet<string>, job?: JobColumns): DataLoader<string, JobOutput[]> {
+    return this.#perJob(["outputs", page, fields && [...fields].sort(), job && readKey(job)], async (ids) => outputsOfJobs(this.#db, ids, page, fields));
   }
 
   get outputCount(): DataLoader<string, number> {
     return this.#perJob(["outputCount"], async (ids) => countOutputsOfJobs(this.#db, ids));
   }
 
-  events(page: Page, fields?: ReadonlySet<string>, joins?: Joins): DataLoader<string, JobEvent[]> {
-    return this.#perJob(["events", page, fields && [...fields].sort(), joinsKey(joins)], async (ids) => eventsOfJobs(this.#db, ids, page, fields, joins));
+  /** A page of each job's events, by job id; `job` as for tasks(). */
+  events(page: Page, fields?: ReadonlySet<string>, joins?: Joins, job?: JobColumns): DataLoader<string, JobEvent[]> {
+    return this.#perJob(["events", page, fields && [...fields].sort(), joinsKey(joins), job && readKey(job)], async (ids) => eventsOfJobs(this.#db, ids, page, fields, joins));
   }
 
   get eventCount(): DataLoader<string, number> {

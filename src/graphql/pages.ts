@@ -4,14 +4,22 @@
 // a page of 50 jobs with 20 tasks each has a thousand edges.
 import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import type { FieldNode, GraphQLResolveInfo } from "graphql";
-import type { Page } from "../domain/job-reads.js";
-import { selectedFields } from "./selection.js";
+import type { FirstRows, Page } from "../domain/job-reads.js";
+import { ownFirstPage, selectedFields } from "./selection.js";
 
 /** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
 export function pageFromQuery(query: { take?: number; cursor?: { id?: string | number | bigint } }): Page {
   const take = query.take ?? 0;
   const after = query.cursor?.id;
   return { take: Math.abs(take), after: typeof after === "number" ? BigInt(after) : (after ?? null), backward: take < 0 };
+}
+
+/**
+ * The rows of a first page its parent was read with (see FirstPage), when they are the page the
+ * resolving list field asks for: read for this very field node, and no cursor in `page`.
+ */
+export function firstRows<T>(first: FirstRows<T, unknown> | undefined, info: GraphQLResolveInfo, page: Page): T[] | undefined {
+  return first && first.read === ownFirstPage(info) && first.read.take === page.take && !page.after && !page.backward ? first.rows : undefined;
 }
 
 // By field nodes, the same objects each time a field is resolved in a document.

@@ -1,9 +1,9 @@
 // Which columns a query needs: the batched reads (src/domain/job-reads.ts) fetch only the columns
 // behind the fields a client selected. Parsing and collecting rows is most of a big page's cost,
 // and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { getArgumentValues, isObjectType, Kind, visit, BREAK, type ASTNode, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { scalarFieldsOf, type ModelName } from "../db/rows.js";
-import { TO_ONE, type JobColumns, type JobCount, type Joins } from "../domain/job-reads.js";
+import { TO_ONE, type FirstPage, type JobColumns, type JobCount, type JobFirsts, type Joins } from "../domain/job-reads.js";
 
 /**
  * Columns (by Prisma field name) that a GraphQL field of each type reads, for fields that are not
@@ -93,7 +93,12 @@ export function selectedFields(info: GraphQLResolveInfo, path: readonly string[]
 
 /** The field nodes selected below the resolving field, at `path` under it, through fragments. */
 function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
-  let sets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  return fieldNodesBelow(info.fieldNodes, info, path);
+}
+
+/** The field nodes selected below `nodes`, at `path` under them, through fragments. */
+function fieldNodesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+  let sets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   for (const name of path) {
     sets = sets.flatMap((set) => fieldsOf(set, info).filter((f) => f.name.value === name && f.selectionSet).map((f) => f.selectionSet!));
   }
@@ -189,15 +194,115 @@ export function joinsSelected(model: keyof typeof TO_ONE, info: GraphQLResolveIn
   let byKey = selectedJoins.get(info.fieldNodes);
   if (!byKey) selectedJoins.set(info.fieldNodes, (byKey = new Map()));
   const key = `${model} ${path.join(".")}`;
-  if (!byKey.has(key)) {
-    const selected = selectedFields(info, path);
-    const joins = new Map<string, ReadonlySet<string> | undefined>();
-    for (const [name, relation] of Object.entries(TO_ONE[model])) {
-      if (selected.has(name)) joins.set(name, columnsFor(relation.model, selectedFields(info, [...path, name])));
-    }
-    byKey.set(key, joins.size ? joins : undefined);
-  }
+  if (!byKey.has(key)) byKey.set(key, joinsBelow(model, info.fieldNodes, info, path));
   return byKey.get(key);
+}
+
+/** The relations of TO_ONE selected below `nodes` at `path`, as joinsSelected gives them. */
+function joinsBelow(model: keyof typeof TO_ONE, nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): Joins | undefined {
+  const selected = new Set(fieldNodesBelow(nodes, info, path).map((f) => f.name.value));
+  const joins = new Map<string, ReadonlySet<string> | undefined>();
+  for (const [name, relation] of Object.entries(TO_ONE[model])) {
+    if (selected.has(name)) joins.set(name, columnsFor(relation.model, new Set(fieldNodesBelow(nodes, info, [...path, name]).map((f) => f.name.value))));
+  }
+  return joins.size ? joins : undefined;
+}
+
+/**
+ * The most rows a first page read with its parent may hold: past this, a list is read by its own
+ * statement, which the page size limit guards (and refuses before anything is read).
+ */
+const MOST_FOLDED = 100;
+
+/** A first page of each list of `model`'s rows (see FirstPage), by the list's field node: see firstPageAsked. */
+const firstPages = new WeakMap<FieldNode, FirstPage<unknown> | null>();
+
+const usesVariables = (node: ASTNode) => {
+  let found = false;
+  visit(node, {
+    Variable: () => {
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+};
+
+/**
+ * The first page that the list field `field` (on the type `parentType`) asks for, when its
+ * parent's statement can read it (see FirstPage): `first` and, for a list that takes one,
+ * `orderBy` as literals, no cursor and no filter, and its items selected. A variable makes the
+ * page the request's, where this is worked out once per document, so such a list is read by its
+ * own statement. Undefined when it cannot be read with its parent.
+ */
+function firstPageAsked(field: FieldNode, info: GraphQLResolveInfo, parentType: string, rows: ModelName): FirstPage<unknown> | undefined {
+  let first = firstPages.get(field);
+  if (first === undefined) {
+    first = null;
+    const type = info.schema.getType(parentType);
+    const definition = isObjectType(type) ? type.getFields()[field.name.value] : undefined;
+    const items = fieldNodesBelow([field], info, []).some((f) => f.name.value === "edges" || f.name.value === "pageInfo");
+    if (definition && items && !(field.arguments ?? []).some(usesVariables)) {
+      const args = getArgumentValues(definition, field) as { first?: number | null; orderBy?: { field: string; direction?: string | null } | null; [name: string]: unknown };
+      const only = Object.entries(args).every(([name, value]) => value == null || name === "first" || name === "orderBy");
+      if (only && typeof args.first === "number" && args.first >= 0 && args.first <= MOST_FOLDED) {
+        const fields = columnsFor(rows, new Set(fieldNodesBelow([field], info, EDGE_NODE_PATH).map((f) => f.name.value)));
+        const joins = rows in TO_ONE ? joinsBelow(rows as keyof typeof TO_ONE, [field], info, EDGE_NODE_PATH) : undefined;
+        // As Pothos' Prisma connections read a page: one row past it, to tell whether there is a next.
+        first = { take: args.first + 1, fields, joins, ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } } : {}) };
+      }
+    }
+    firstPages.set(field, first);
+  }
+  return first ?? undefined;
+}
+
+const EDGE_NODE_PATH = ["edges", "node"];
+
+/**
+ * The first page of the list `field` of the rows at `path` under the resolving field (a job's
+ * tasks, the tokens of a page of users), when their statement can read it with them (see
+ * firstPageAsked; the list selected once there).
+ */
+export function firstPageSelected<O>(info: GraphQLResolveInfo, path: readonly string[], field: string, parentType: string, rows: ModelName): FirstPage<O> | undefined {
+  const nodes = fieldNodesAt(info, path).filter((f) => f.name.value === field);
+  return nodes.length === 1 ? (firstPageAsked(nodes[0]!, info, parentType, rows) as FirstPage<O> | undefined) : undefined;
+}
+
+const listFirsts = new WeakMap<readonly FieldNode[], Map<string, ReadonlyMap<string, FirstPage> | null>>();
+
+/**
+ * The first pages of the lists of the rows at `path` under the resolving field (a page of users'
+ * tokens) that a read of those rows reads in its own statement (see firstPageSelected), by list:
+ * of `lists` (each a field of `parentType`, and the model of its rows), those that can be.
+ */
+export function firstPagesSelected<T extends string>(
+  info: GraphQLResolveInfo,
+  path: readonly string[],
+  parentType: string,
+  lists: ReadonlyArray<readonly [field: T, rows: ModelName]>,
+): ReadonlyMap<T, FirstPage> | undefined {
+  let byPath = listFirsts.get(info.fieldNodes);
+  if (!byPath) listFirsts.set(info.fieldNodes, (byPath = new Map()));
+  const key = `${parentType} ${path.join(".")}`;
+  let firsts = byPath.get(key);
+  if (firsts === undefined) {
+    const found = new Map<string, FirstPage>();
+    for (const [field, rows] of lists) {
+      const first = firstPageSelected<never>(info, path, field, parentType, rows);
+      if (first) found.set(field, first);
+    }
+    byPath.set(key, (firsts = found.size ? found : null));
+  }
+  return (firsts ?? undefined) as ReadonlyMap<T, FirstPage> | undefined;
+}
+
+/**
+ * The first page the resolving list field asks for (see firstPageAsked), when its parent's read
+ * could hold it: a row read with the page for this very field node holds it under the same read.
+ */
+export function ownFirstPage(info: GraphQLResolveInfo): FirstPage<unknown> | undefined {
+  return info.fieldNodes.length === 1 ? (firstPages.get(info.fieldNodes[0]!) ?? undefined) : undefined;
 }
 
 const relationReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns | null>>();
@@ -219,6 +324,13 @@ export function jobSelectedAt(info: GraphQLResolveInfo, path: readonly string[],
 }
 
 const jobReads = new WeakMap<readonly FieldNode[], Map<string, JobColumns>>();
+
+/** A job's own lists whose first page the job's statement can read (see JobFirsts), and the model of their rows. */
+const JOB_FIRST_LISTS = [
+  ["tasks", "Task"],
+  ["outputs", "JobOutput"],
+  ["events", "JobEvent"],
+] as const;
 
 /**
  * The parent of each job, joined when it is selected for its own columns alone (a family's
@@ -245,6 +357,7 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
     const selected = new Set(fields.map((f) => f.name.value));
     const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, selectedFields(info, [...path, field])) } } : {});
     const counts = countsSelected(fields, info);
+    const firsts = firstPagesSelected(info, path, "Job", JOB_FIRST_LISTS);
     read = {
       columns: columnsFor("Job", selected),
       ...joined("template", "JobTemplate"),
@@ -252,6 +365,7 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
       ...joined("node", "WorkerNode"),
       ...parentJoined(info, path, selected),
       ...(counts.length ? { counts } : {}),
+      ...(firsts ? { firsts: Object.fromEntries(firsts) as JobFirsts } : {}),
     };
     byPath.set(key, read);
   }

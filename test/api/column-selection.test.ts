@@ -67,8 +67,8 @@ function fieldsOf(type: string): Array<[string, string]> {
   });
 }
 
-async function data(query: string): Promise<Record<string, unknown>> {
-  const result = await api.request(parse(query) as TypedQueryDocumentNode<Record<string, unknown>, Record<string, never>>);
+async function data(query: string, variables: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const result = await api.request(parse(query) as TypedQueryDocumentNode<Record<string, unknown>, Record<string, unknown>>, variables);
   expect(result.errors, query).toBeUndefined();
   return result.data as Record<string, unknown>;
 }
@@ -113,6 +113,13 @@ describe("a field selected alone answers as it does from a whole row", () => {
   it("fetches only the columns asked for", async () => {
     database.counter.reset();
     await data(`{ jobs(first: 10) { edges { node { id status tasks(first: 5) { edges { node { name progress } } } } } } }`);
+    const [together] = database.counter.statements.filter((s) => !/authenticate|touchToken/.test(s));
+    // A first page of tasks is read in the jobs' statement (see first-pages.test.ts)...
+    expect(together).toMatch(/^select j\."id", j\."status", \(select coalesce\(json_agg/);
+    expect(together).toContain(`select f."id", f."job_id" as "jobId", f."name", f."qsequence", f."progress" from tasks f`);
+    // ...and any other page of them by a statement of its own.
+    database.counter.reset();
+    await data(`query($first: Int) { jobs(first: 10) { edges { node { id status tasks(first: $first) { edges { node { name progress } } } } } } }`, { first: 5 });
     const [jobs, tasks] = database.counter.statements.filter((s) => !/authenticate|touchToken/.test(s));
     expect(jobs).toMatch(/^select j\."id", j\."status" from jobs j/);
     expect(tasks).toContain(`select r."id", r."job_id" as "jobId", r."name", r."qsequence", r."progress" from tasks r`);

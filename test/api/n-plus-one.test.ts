@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
@@ -109,20 +109,26 @@ describe("a nested page of jobs", () => {
     expect(statements, statements.join("\n---\n")).toHaveLength(3);
   });
 
-  it("counts a job's tasks with the job when their page is only sorted, and hands the job down to its tasks", async () => {
+  // A page size given as a literal makes the first page of tasks part of the job's statement (see
+  // first-pages.test.ts); given in a variable, the page is read by a statement of its own.
+  it.each([
+    ["4", {}, 1],
+    ["$first", { first: 4 }, 2],
+  ])("counts a job's tasks with the job when their page is only sorted, and hands the job down to its tasks (first: %s)", async (first, variables, expected) => {
     const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
     database.counter.reset();
     const data = await sendText(
       api,
-      `query($id: ID!) { job(id: $id) { number tasks(first: 4, orderBy: { field: NAME, direction: DESC }) { totalCount edges { node { name job { id number } } } } } }`,
-      { id: encodeGlobalId("Job", job!) },
+      `query($id: ID!${first.startsWith("$") ? ", $first: Int" : ""}) { job(id: $id) { number tasks(first: ${first}, orderBy: { field: NAME, direction: DESC }) { totalCount edges { node { name job { id number } } } } } }`,
+      { id: encodeGlobalId("Job", job!), ...variables },
     );
     const read = data.job as unknown as { number: number; tasks: { totalCount: number; edges: Array<{ node: { job: { id: string; number: number } } }> } };
     expect(read.tasks.totalCount).toBe(25);
     expect(read.tasks.edges.map((e) => e.node.job)).toEqual(Array(4).fill({ id: encodeGlobalId("Job", job!), number: read.number }));
     const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
-    // The job with its count, and the page of tasks: the tasks' job is the job already read.
-    expect(statements, statements.join("\n---\n")).toHaveLength(2);
+    // The job with its count (and its first tasks), and the page of tasks unless it came with the
+    // job: the tasks' job is the job already read.
+    expect(statements, statements.join("\n---\n")).toHaveLength(expected);
     expect(statements[0]).toContain('"taskCount"');
   });
 
@@ -134,8 +140,8 @@ describe("a nested page of jobs", () => {
       database.counter.reset();
       const data = await sendText(
         api,
-        `query($id: ID!) { job(id: $id) { number tasks(first: 3) { edges { node { name job { number ${selection} } } } } } }`,
-        { id: encodeGlobalId("Job", job!) },
+        `query($id: ID!, $first: Int) { job(id: $id) { number tasks(first: $first) { edges { node { name job { number ${selection} } } } } } }`,
+        { id: encodeGlobalId("Job", job!), first: 3 },
       );
       const read = data.job as unknown as { tasks: { edges: Array<{ node: { job: Record<string, unknown> } }> } };
       const wanted = selection.split(" ")[0]! as keyof typeof expected;
@@ -148,19 +154,37 @@ describe("a nested page of jobs", () => {
     }
   });
 
-  it("gives each page of tasks the job its own selection needs when two reads of one job differ", async () => {
+  // Each item of a job's tasks, outputs and events is handed the job that read it, when that job's
+  // row holds what the item's `job` selection needs; the same page read for two such jobs must not
+  // share its items. With the page size in a variable, the pages are read by their loaders.
+  it.each([
+    ["tasks", "name", "2"],
+    ["outputs", "name", "2"],
+    ["events", "kind", "2"],
+    ["tasks", "name", "$first"],
+    ["outputs", "name", "$first"],
+    ["events", "kind", "$first"],
+  ])("gives each page of %s the job its own selection needs when two reads of one job differ (first: %s)", async (list, field, first) => {
     const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    // Rows of this test alone, removed after it: the other tests count a job's outputs and events.
+    await database.pool.query(`insert into job_events (job_id, kind, job_version) select $1, 'PROGRESS', k from generate_series(1, 2) k`, [job]);
+    await database.pool.query(`insert into job_outputs (job_id, name, type, size, sha256) select $1, 'handed-' || k, 'json', 1, repeat('a', 64) from generate_series(1, 2) k`, [job]);
+    onTestFinished(async () => {
+      await database.pool.query(`delete from job_outputs where job_id = $1 and name like 'handed-%'`, [job]);
+      await database.pool.query(`delete from job_events where job_id = $1 and kind = 'PROGRESS' and actor_user_id is null and task_id is null and job_version <= 2`, [job]);
+    });
     const stored = await database.db.job.findUniqueOrThrow({ where: { id: job! } });
+    const page = `${list}(first: ${first})`;
     const data = await sendText(
       api,
-      `query($id: ID!) {
-        a: job(id: $id) { number tasks(first: 2) { edges { node { name job { number } } } } }
-        b: job(id: $id) { name tasks(first: 2) { edges { node { name job { name } } } } }
-        c: job(id: $id) { number tasks(first: 2) { edges { node { name job { status } } } } }
+      `query($id: ID!${first.startsWith("$") ? ", $first: Int" : ""}) {
+        a: job(id: $id) { number ${page} { edges { node { ${field} job { number } } } } }
+        b: job(id: $id) { name ${page} { edges { node { ${field} job { name } } } } }
+        c: job(id: $id) { number ${page} { edges { node { ${field} job { status } } } } }
       }`,
-      { id: encodeGlobalId("Job", job!) },
+      { id: encodeGlobalId("Job", job!), ...(first.startsWith("$") ? { first: 2 } : {}) },
     );
-    const jobs = (alias: string) => (data[alias] as unknown as { tasks: { edges: Array<{ node: { job: unknown } }> } }).tasks.edges.map((e) => e.node.job);
+    const jobs = (alias: string) => (data[alias] as unknown as Record<string, { edges: Array<{ node: { job: unknown } }> }>)[list]!.edges.map((e) => e.node.job);
     expect(jobs("a")).toEqual(Array(2).fill({ number: Number(stored.number) }));
     expect(jobs("b")).toEqual(Array(2).fill({ name: stored.name }));
     expect(jobs("c")).toEqual(Array(2).fill({ status: stored.status }));
@@ -200,9 +224,9 @@ describe("a nested page of jobs", () => {
       { name: await name(tasks[1]!), createdByTask: { name: await name(tasks[0]!) }, stoppedBy: { name: await name(tasks[2]!), status: "QUEUED" }, mapTask: null },
       { name: await name(tasks[2]!), createdByTask: null, stoppedBy: null, mapTask: null },
     ]);
-    // The job, its page of events and its page of tasks.
+    // The job with its first events and tasks (see first-pages.test.ts).
     const statements = database.counter.statements.filter((sql) => !isAuthentication(sql));
-    expect(statements, statements.join("\n---\n")).toHaveLength(3);
+    expect(statements, statements.join("\n---\n")).toHaveLength(1);
   });
 
   it("counts each user's tokens, each template's jobs and each node's jobs in the statement that reads their page", async () => {

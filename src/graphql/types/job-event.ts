@@ -1,6 +1,7 @@
 import { builder } from "../builder.js";
 import { encodeGlobalId } from "../global-id.js";
 import { joinedOr } from "../loaders.js";
+import type { JobRow } from "../../domain/job-reads.js";
 import { jobColumnsSelected } from "../selection.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { Job } from "./job.js";
@@ -19,7 +20,8 @@ export const JobEvent = builder.prismaNode("JobEvent", {
       type: Job,
       nullable: true,
       description: "The job; null once the job has been deleted for good (jobId still names it).",
-      resolve: (event, _args, ctx, info) => (event.jobId ? ctx.loaders.job(jobColumnsSelected(info)).load(event.jobId) : null),
+      // Handed down by the job whose page of events this is, when it holds what is selected (Job.events).
+      resolve: (event, _args, ctx, info) => (event.jobId ? joinedOr<JobRow>(event, "job", () => ctx.loaders.job(jobColumnsSelected(info)).load(event.jobId!)) : null),
     }),
     jobId: t.field({
       type: "ID",

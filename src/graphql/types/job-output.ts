@@ -2,6 +2,8 @@ import { downloadPath } from "../../http/downloads.js";
 import { builder } from "../builder.js";
 import { Job } from "./job.js";
 import { jobColumnsSelected } from "../selection.js";
+import { joinedOr } from "../loaders.js";
+import type { JobRow } from "../../domain/job-reads.js";
 import { JobRef } from "../model-refs.js";
 
 export const JobOutput = builder.prismaNode("JobOutput", {
@@ -14,7 +16,8 @@ export const JobOutput = builder.prismaNode("JobOutput", {
     job: t.field({
       type: JobRef,
       description: "The job that produced the output.",
-      resolve: async (output, _args, ctx, info) => (await ctx.loaders.job(jobColumnsSelected(info)).load(output.jobId))!,
+      // Handed down by the job whose page of outputs this is, when it holds what is selected (Job.outputs).
+      resolve: async (output, _args, ctx, info) => (await joinedOr<JobRow>(output, "job", () => ctx.loaders.job(jobColumnsSelected(info)).load(output.jobId)))!,
     }),
     name: t.exposeString("name", { description: "The output's name." }),
     type: t.exposeString("type", { description: "The output's type, e.g. json or onnx." }),

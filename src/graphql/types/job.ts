@@ -1,12 +1,12 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { countedPageOfJobs, jobRowCovers, pageOfJobs, type JobRow } from "../../domain/job-reads.js";
+import { countedPageOfJobs, jobRowCovers, pageOfJobs, type JobColumns, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields } from "../selection.js";
 import { builder } from "../builder.js";
-import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
+import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
@@ -33,6 +33,17 @@ function viewerCan(action: JobAction, what: string) {
     description: `Whether the viewer may ${what} now.`,
     resolve: (job: JobRef, _args: object, ctx: Context) => can(ctx.viewer, action, job),
   } as const;
+}
+
+/**
+ * Each item of a page of the job's own list (tasks, outputs, events) has this job as its `job`:
+ * when the job's row holds all that the items' `job` selection needs, they carry it rather than
+ * reading it again. The read of that selection when so (the lists' loaders keep such items apart
+ * by it), else undefined.
+ */
+function handedDown(job: JobRow, info: GraphQLResolveInfo): JobColumns | undefined {
+  const read = jobSelectedAt(info, EDGE_NODE, "job");
+  return read !== undefined && jobRowCovers(job, read) ? read : undefined;
 }
 
 /** Jobs by id, in the order given, with the columns the selection asks for; ids of jobs gone are skipped. */
@@ -238,11 +249,11 @@ export const Job = builder.prismaNode("Job", {
           const page = pageFromQuery(taskPages.getQuery(args, ctx, () => true));
           const fields = columnsSelected("Task", info, EDGE_NODE);
           const joins = joinsSelected("Task", info, EDGE_NODE);
-          // Each task's `job` is this job: when this row holds all that selection needs, the
-          // tasks carry it (Task.job) rather than reading it again.
-          const jobRead = jobSelectedAt(info, EDGE_NODE, "job");
-          const handDown = jobRead !== undefined && jobRowCovers(job as JobRow, jobRead);
-          const tasks = await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins, ...(handDown ? { job: jobRead } : {}) }).load(job.id);
+          const handDown = handedDown(job as JobRow, info);
+          // Read with the job when its read held this very page (see FirstPage).
+          const tasks =
+            firstRows((job as JobRow).firstTasks, info, page) ??
+            (await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins, ...(handDown ? { job: handDown } : {}) }).load(job.id));
           if (handDown) for (const task of tasks) (task as Record<string, unknown>).job = job;
           return connectionOf(tasks, args, page, count);
         },
@@ -258,7 +269,12 @@ export const Job = builder.prismaNode("Job", {
           const count = () => (job as JobRow).outputCount ?? ctx.loaders.outputCount.load(job.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(outputPages.getQuery(args, ctx, () => true));
-          return connectionOf(await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE)).load(job.id), args, page, count);
+          const handDown = handedDown(job as JobRow, info);
+          const outputs =
+            firstRows((job as JobRow).firstOutputs, info, page) ??
+            (await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE), handDown).load(job.id));
+          if (handDown) for (const output of outputs) (output as Record<string, unknown>).job = job;
+          return connectionOf(outputs, args, page, count);
         },
       },
       countedConnection("A page of outputs of the job."),
@@ -272,8 +288,12 @@ export const Job = builder.prismaNode("Job", {
           const count = () => (job as JobRow).eventCount ?? ctx.loaders.eventCount.load(job.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(eventPages.getQuery(args, ctx, () => true));
-          const rows = ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE), joinsSelected("JobEvent", info, EDGE_NODE));
-          return connectionOf(await rows.load(job.id), args, page, count);
+          const handDown = handedDown(job as JobRow, info);
+          const events =
+            firstRows((job as JobRow).firstEvents, info, page) ??
+            (await ctx.loaders.events(page, columnsSelected("JobEvent", info, EDGE_NODE), joinsSelected("JobEvent", info, EDGE_NODE), handDown).load(job.id));
+          if (handDown) for (const event of events) (event as Record<string, unknown>).job = job;
+          return connectionOf(events, args, page, count);
         },
       },
       countedConnection("A page of events of the job."),

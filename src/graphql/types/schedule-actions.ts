@@ -4,7 +4,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/err
 import { countSchedules, createSchedule, deleteSchedule, pageOfSchedules, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
 import { listConnection, schedulePages, countedConnection, EDGE_NODE } from "../connections.js";
-import { listCountsSelected } from "../selection.js";
+import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -88,7 +88,8 @@ builder.queryFields((t) => ({
         const paused = args.filter?.paused;
         const page = pageFromQuery(schedulePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["ticks", "ticks"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts), () => countSchedules(ctx.db, paused));
+        const firsts = firstPagesSelected(info, EDGE_NODE, "Schedule", [["ticks", "ScheduleTick"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, firsts), () => countSchedules(ctx.db, paused));
       },
     },
     countedConnection("A page of schedules."),

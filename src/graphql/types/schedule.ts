@@ -5,7 +5,9 @@ import { MAX_NEXT_RUN_TIMES, nextRunTimes } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
 import { countedConnection, tickPages } from "../connections.js";
 import { ScheduleTickRef } from "../model-refs.js";
-import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
+import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
+import type { ScheduleTick } from "../../db/generated/prisma/client.js";
+import type { FirstRows } from "../../domain/job-reads.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
 import { JobTemplate } from "./job-template.js";
 import "./schedule-tick.js";
@@ -94,7 +96,7 @@ export const Schedule = builder.prismaNode("Schedule", {
           const count = () => counted ?? ctx.loaders.tickCount.load(schedule.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(tickPages.getQuery(args, ctx, () => true));
-          return connectionOf(await ctx.loaders.ticks(page).load(schedule.id), args, page, count);
+          return connectionOf(firstRows((schedule as { firstTicks?: FirstRows<ScheduleTick> }).firstTicks, info, page) ?? (await ctx.loaders.ticks(page).load(schedule.id)), args, page, count);
         },
       },
       countedConnection("A page of a schedule's ticks."),

@@ -1,11 +1,12 @@
-import type { User as UserRow } from "../../db/generated/prisma/client.js";
+import type { ApiToken, User as UserRow } from "../../db/generated/prisma/client.js";
+import type { FirstRows } from "../../domain/job-reads.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { mayReadUserData } from "../../domain/principal.js";
 import { builder, pageSize } from "../builder.js";
 import { countedConnection, listConnection, tokenPages, userPages, EDGE_NODE } from "../connections.js";
-import { listCountsSelected } from "../selection.js";
+import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import { ApiTokenRef } from "../model-refs.js";
-import { connectionOf, countOnly, needsRows, pageFromQuery } from "../pages.js";
+import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { UserRoleEnum } from "./enums.js";
@@ -36,7 +37,7 @@ export const User = builder.prismaNode("User", {
           const count = () => counted ?? ctx.loaders.tokenCount.load(user.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(tokenPages.getQuery(args, ctx, () => true));
-          return connectionOf(await ctx.loaders.tokens(page).load(user.id), args, page, count);
+          return connectionOf(firstRows((user as { firstTokens?: FirstRows<ApiToken> }).firstTokens, info, page) ?? (await ctx.loaders.tokens(page).load(user.id)), args, page, count);
         },
       },
       countedConnection("A page of API tokens."),
@@ -57,7 +58,8 @@ builder.queryFields((t) => ({
         const filter = toUserFilter(args.filter);
         const page = pageFromQuery(userPages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["tokens", "tokens"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts), () => countUsers(ctx.db, filter));
+        const firsts = firstPagesSelected(info, EDGE_NODE, "User", [["tokens", "ApiToken"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts, firsts), () => countUsers(ctx.db, filter));
       },
     },
     countedConnection("A page of users."),
