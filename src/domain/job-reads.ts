@@ -129,10 +129,17 @@ export type JobFirsts = { tasks?: FirstPage<TaskOrder> | undefined; outputs?: Fi
  * list's own read gives them. The rows come under the row's field for it (`firstTasks`) with this
  * read, so that a resolver can tell the page it asked for from another's.
  */
-export type FirstPage<O = never> = { take: number; order?: O | undefined; fields?: ReadonlySet<string> | undefined; joins?: Joins | undefined };
+export type FirstPage<O = unknown> = {
+  take: number;
+  order?: O | undefined;
+  fields?: ReadonlySet<string> | undefined;
+  joins?: Joins | undefined;
+  /** For a list of jobs, what is read of each (in place of fields and joins). */
+  jobs?: JobColumns | undefined;
+};
 
 /** A first page a row was read with (see FirstPage): the read, and its rows. */
-export type FirstRows<T, O = never> = { read: FirstPage<O>; rows: T[] };
+export type FirstRows<T, O = unknown> = { read: FirstPage<O>; rows: T[] };
 
 export type JobCount = "tasks" | "outputs" | "events" | "children";
 
@@ -192,32 +199,37 @@ type JobSelect = { list: string; join: string; from: string; byId: string; byIds
 // By read: a read is made once per field of a document (src/graphql/selection.ts), so these
 // statements' texts are made once too, not for every job asked for.
 const jobSelects = new WeakMap<JobColumns, JobSelect>();
+const jsonJobSelects = new WeakMap<JobColumns, JobSelect>();
 const NO_COLUMNS: JobColumns = {};
 
-/** The select list and joins of a read of jobs `j`, and the statements reading them by id. */
-function jobSelect(read: JobColumns): JobSelect {
-  let select = jobSelects.get(read);
+/**
+ * The select list and joins of a read of jobs `j`, and the statements reading them by id;
+ * `forJson` for a first page read in its parent's statement (see columnsOf).
+ */
+function jobSelect(read: JobColumns, forJson = false): JobSelect {
+  const selects = forJson ? jsonJobSelects : jobSelects;
+  let select = selects.get(read);
   if (!select) {
     // The job's keys of what is joined, so that a row tells a join that found nothing from one not made.
     const keys = [read.template && "templateId", read.creator && "creatorId", read.node && "nodeId", read.parent && "parentId"].filter((k): k is string => Boolean(k));
-    let list = columnsOf("Job", "j", read.columns && keys.length ? new Set([...read.columns, ...keys]) : read.columns);
+    let list = columnsOf("Job", "j", read.columns && keys.length ? new Set([...read.columns, ...keys]) : read.columns, "", forJson);
     let join = "";
     if (read.template) {
-      list += `, ${columnsOf("JobTemplate", "t", read.template.columns, "template.")}`;
+      list += `, ${columnsOf("JobTemplate", "t", read.template.columns, "template.", forJson)}`;
       join += " join job_templates t on t.id = j.template_id";
     }
     // A page's creators and nodes come with it: a lookup by primary key per row costs PostgreSQL
     // less than another round trip and statement costs both sides.
     if (read.creator) {
-      list += `, ${columnsOf("User", "cu", read.creator.columns, "creator.")}`;
+      list += `, ${columnsOf("User", "cu", read.creator.columns, "creator.", forJson)}`;
       join += " left join users cu on cu.id = j.creator_id";
     }
     if (read.node) {
-      list += `, ${columnsOf("WorkerNode", "wn", read.node.columns, "node.")}`;
+      list += `, ${columnsOf("WorkerNode", "wn", read.node.columns, "node.", forJson)}`;
       join += " left join worker_nodes wn on wn.id = j.node_id";
     }
     if (read.parent) {
-      list += `, ${columnsOf("Job", "pj", read.parent.columns, "parent.")}`;
+      list += `, ${columnsOf("Job", "pj", read.parent.columns, "parent.", forJson)}`;
       join += " left join jobs pj on pj.id = j.parent_id";
     }
     // A dashboard's "how many tasks" for each job of a page: an index lookup per row here, where a
@@ -227,7 +239,7 @@ function jobSelect(read: JobColumns): JobSelect {
     // One id as an equality, as idIn() says why.
     const from = `select ${list} from jobs j${join}`;
     select = { list, join, from, byId: `${from} where j.id = $1::uuid`, byIds: `${from} where j.id = any($1::uuid[])` };
-    jobSelects.set(read, select);
+    selects.set(read, select);
   }
   return select;
 }
@@ -430,9 +442,42 @@ export type RowCount<M extends keyof typeof ROW_COUNTS> = keyof (typeof ROW_COUN
  * rows, and the list on the row `r`.
  */
 const ROW_FIRSTS = {
-  User: { tokens: { field: "firstTokens", model: "ApiToken", list: (take: number) => tokensOfUser({ take }, "f", true) } },
-  Schedule: { ticks: { field: "firstTicks", model: "ScheduleTick", list: (take: number) => ticksOfSchedule({ take }, "f", true) } },
-} as const satisfies Partial<Record<ModelName, Record<string, { field: string; model: ModelName; list: (take: number) => PerParent }>>>;
+  User: { tokens: { field: "firstTokens", ...rowsOfParent("ApiToken", (first) => tokensOfUser({ take: first.take }, "f", true)) } },
+  Schedule: { ticks: { field: "firstTicks", ...rowsOfParent("ScheduleTick", (first) => ticksOfSchedule({ take: first.take }, "f", true)) } },
+  JobTemplate: { jobs: { field: "firstJobs", ...jobsOfParent({ of: "template" }) } },
+  WorkerNode: { currentJobs: { field: "firstJobs", ...jobsOfParent({ of: "node" }) } },
+} as const satisfies Partial<Record<ModelName, Record<string, FirstList>>>;
+
+/** A list whose first page its parent's statement reads (see firstPageOf), and how its rows are read back. */
+type FirstList = { field: string; list: (first: FirstPage) => { spec: PerParent; model: ModelName }; rows: (json: Record<string, unknown>[], first: FirstPage) => object[] };
+
+/** A list of rows of `model` with no rows joined (tokens, ticks), as FirstList. */
+function rowsOfParent(model: ModelName, list: (first: FirstPage) => PerParent): Omit<FirstList, "field"> {
+  return { list: (first) => ({ spec: list(first), model }), rows: (json) => fromJsonPage(json, model, []) };
+}
+
+/**
+ * A parent's list of jobs (a template's, a node's), as FirstList: each job with what the page's
+ * read says (see FirstPage.jobs), its joined rows and first pages included.
+ */
+function jobsOfParent(list: JobList): Omit<FirstList, "field"> {
+  const spec = JOB_LISTS[list.of];
+  const wide = (first: FirstPage) => listRead(first.jobs ?? NO_COLUMNS, spec, list.of);
+  return {
+    list: (first) => {
+      const { list: select, join } = jobSelect(wide(first), true);
+      return {
+        spec: { table: "jobs", alias: "j", parentColumn: spec.column, parentField: spec.field, select, join, keys: spec.keys, conditions: (_p, j) => spec.conditions(list, j), page: { take: first.take } },
+        model: "Job",
+      };
+    },
+    rows: (json, first) => {
+      const read = wide(first);
+      fromJsonRows(json, [["", "Job"], ...JOINED.filter(([relation]) => read[relation]).map(([relation, model]) => [`${relation}.`, model] as const)]);
+      return jobRows(json as unknown as JobRow[], read);
+    },
+  };
+}
 
 /** The lists of a row of `M` whose first page a page of such rows can read in its own statement, with the read of each. */
 export type RowFirsts<M extends keyof typeof ROW_FIRSTS> = ReadonlyMap<keyof (typeof ROW_FIRSTS)[M] & string, FirstPage>;
@@ -461,9 +506,12 @@ export async function pageOfRows<T>(
   let total = counted ? `, (select count(*) from ${list.table} rc ${whereClause(list.conditions?.(p, "rc") ?? [])})::int as "pageTotal"` : "";
   const countsOfModel = (ROW_COUNTS as Partial<Record<ModelName, Record<string, { field: string; sql: string }>>>)[list.model] ?? {};
   for (const name of counts) total += `, (${countsOfModel[name]!.sql})::int as "${countsOfModel[name]!.field}"`;
-  const firstsOfModel = (ROW_FIRSTS as Partial<Record<ModelName, Record<string, { field: string; model: ModelName; list: (take: number) => PerParent }>>>)[list.model] ?? {};
+  const firstsOfModel = (ROW_FIRSTS as Partial<Record<ModelName, Record<string, FirstList>>>)[list.model] ?? {};
   const firstLists = [...(firsts ?? [])].map(([name, read]) => ({ read, ...firstsOfModel[name]! }));
-  for (const first of firstLists) total += `, ${firstPageOf(first.list(first.read.take), first.model, "r.id")} as "${first.field}"`;
+  for (const first of firstLists) {
+    const { spec, model } = first.list(first.read);
+    total += `, ${firstPageOf(spec, model, "r.id")} as "${first.field}"`;
+  }
   let from = `${list.table} r`;
   const relations = joinedRelations(list.model, joins);
   for (const relation of relations) {
@@ -480,8 +528,8 @@ export async function pageOfRows<T>(
     p.values,
   );
   const nested = relations.length ? nestUnder<T & { pageTotal?: number }>(rows, relations.map((r) => ({ key: r.name, foreignKey: r.key }))) : rows;
-  for (const { read, field, model } of firstLists) {
-    for (const row of nested as Array<Record<string, unknown>>) row[field] = { read, rows: fromJsonPage(row[field] as Record<string, unknown>[], model, []) };
+  for (const { read, field, rows: fromJson } of firstLists) {
+    for (const row of nested as Array<Record<string, unknown>>) row[field] = { read, rows: fromJson(row[field] as Record<string, unknown>[], read) };
   }
   return { rows: inListOrder(nested, page), total: rows[0]?.pageTotal };
 }

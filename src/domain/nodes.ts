@@ -3,14 +3,14 @@ import type { Db } from "../db/client.js";
 import type { WorkerNode } from "../db/generated/prisma/client.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
-import { countRows, pageOfRows, rowsById, sortKey, type Page, type RowCount, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type JobRow, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 
 /** Every worker node, by name (names are unique). */
 const NODES: RowList = { model: "WorkerNode", table: "worker_nodes", keys: [sortKey("name", true), sortKey("id", true)] };
 
 /** A page of the worker nodes, and how many there are when `counted` (see pageOfRows). */
-export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"WorkerNode">> = []) {
-  return pageOfRows<WorkerNode & { jobCount?: number }>(db, NODES, page, counted, counts);
+export function pageOfWorkerNodes(db: Db, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"WorkerNode">> = [], firsts?: RowFirsts<"WorkerNode">) {
+  return pageOfRows<WorkerNode & { jobCount?: number; firstJobs?: FirstRows<JobRow> }>(db, NODES, page, counted, counts, undefined, firsts);
 }
 
 export function countWorkerNodes(db: Db): Promise<number> {

@@ -1,7 +1,7 @@
 // Reading job templates, by id or by name and version.
 import type { Db } from "../db/client.js";
 import { Prisma, type JobTemplate, type User } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, rowsByKey, sortKey, type Joins, type Page, type RowCount, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsByKey, sortKey, type FirstRows, type JobRow, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { SqlParams } from "./job-filter.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
@@ -54,8 +54,16 @@ function templateList(filter: TemplateFilter = {}): RowList {
 }
 
 /** A page of the templates a filter matches, and how many match when `counted` (see pageOfRows). */
-export function pageOfTemplates(db: Db, filter: TemplateFilter | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"JobTemplate">> = [], joins?: Joins) {
-  return pageOfRows<JobTemplate & { jobCount?: number; creator?: User | null }>(db, templateList(filter), page, counted, counts, joins);
+export function pageOfTemplates(
+  db: Db,
+  filter: TemplateFilter | undefined,
+  page: Page,
+  counted: boolean,
+  counts: ReadonlyArray<RowCount<"JobTemplate">> = [],
+  joins?: Joins,
+  firsts?: RowFirsts<"JobTemplate">,
+) {
+  return pageOfRows<JobTemplate & { jobCount?: number; creator?: User | null; firstJobs?: FirstRows<JobRow> }>(db, templateList(filter), page, counted, counts, joins, firsts);
 }
 
 export function countTemplates(db: Db, filter?: TemplateFilter): Promise<number> {

@@ -6,10 +6,10 @@
 // plugin fetch each such row again.
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
-import type { JobList, Page } from "../domain/job-reads.js";
+import type { FirstRows, JobList, JobRow, Page } from "../domain/job-reads.js";
 import { builder, pageSize } from "./builder.js";
 import type { Context } from "./context.js";
-import { connectionOf, countOnly, needsRows, pageFromQuery, type Count } from "./pages.js";
+import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery, type Count } from "./pages.js";
 import { jobColumnsSelected, selectedFields } from "./selection.js";
 
 export const jobPages = prismaConnectionHelpers(builder, "Job", { cursor: "id", ...pageSize });
@@ -47,7 +47,7 @@ export function countedConnection(description: string) {
 /**
  * The connection of a parent's jobs in `list` (a job's children, a template's jobs...), read in one
  * statement for every parent of a page; its totalCount is `counted` when the parent's read counted
- * it already.
+ * it already, and its rows are `first` when the parent's read holds this very page (see FirstPage).
  */
 export async function jobListConnection(
   parentId: string,
@@ -56,11 +56,13 @@ export async function jobListConnection(
   ctx: Context,
   info: GraphQLResolveInfo,
   counted?: number,
+  first?: FirstRows<JobRow>,
 ) {
   const count = () => counted ?? ctx.loaders.jobCount(list).load(parentId);
   if (!needsRows(info)) return countOnly(count);
   const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
-  return connectionOf(await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId), args, page, count);
+  const rows = firstRows(first, info, page) ?? (await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId));
+  return connectionOf(rows, args, page, count);
 }
 
 /**

@@ -246,10 +246,15 @@ function firstPageAsked(field: FieldNode, info: GraphQLResolveInfo, parentType: 
       const args = getArgumentValues(definition, field) as { first?: number | null; orderBy?: { field: string; direction?: string | null } | null; [name: string]: unknown };
       const only = Object.entries(args).every(([name, value]) => value == null || name === "first" || name === "orderBy");
       if (only && typeof args.first === "number" && args.first >= 0 && args.first <= MOST_FOLDED) {
-        const fields = columnsFor(rows, new Set(fieldNodesBelow([field], info, EDGE_NODE_PATH).map((f) => f.name.value)));
-        const joins = rows in TO_ONE ? joinsBelow(rows as keyof typeof TO_ONE, [field], info, EDGE_NODE_PATH) : undefined;
         // As Pothos' Prisma connections read a page: one row past it, to tell whether there is a next.
-        first = { take: args.first + 1, fields, joins, ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } } : {}) };
+        const take = args.first + 1;
+        // A list of jobs comes in its own order alone.
+        if (rows === "Job") first = args.orderBy == null ? { take, jobs: jobReadBelow([field], info, EDGE_NODE_PATH) } : null;
+        else {
+          const fields = columnsFor(rows, new Set(fieldNodesBelow([field], info, EDGE_NODE_PATH).map((f) => f.name.value)));
+          const joins = rows in TO_ONE ? joinsBelow(rows as keyof typeof TO_ONE, [field], info, EDGE_NODE_PATH) : undefined;
+          first = { take, fields, joins, ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } } : {}) };
+        }
       }
     }
     firstPages.set(field, first);
@@ -260,20 +265,29 @@ function firstPageAsked(field: FieldNode, info: GraphQLResolveInfo, parentType: 
 const EDGE_NODE_PATH = ["edges", "node"];
 
 /**
- * The first page of the list `field` of the rows at `path` under the resolving field (a job's
- * tasks, the tokens of a page of users), when their statement can read it with them (see
- * firstPageAsked; the list selected once there).
+ * The first page of the list `field` among `fields` (a job's tasks, a user's tokens), when their
+ * parent's statement can read it (see firstPageAsked; the list selected once there).
  */
-export function firstPageSelected<O>(info: GraphQLResolveInfo, path: readonly string[], field: string, parentType: string, rows: ModelName): FirstPage<O> | undefined {
-  const nodes = fieldNodesAt(info, path).filter((f) => f.name.value === field);
-  return nodes.length === 1 ? (firstPageAsked(nodes[0]!, info, parentType, rows) as FirstPage<O> | undefined) : undefined;
+function firstPageAmong(fields: readonly FieldNode[], info: GraphQLResolveInfo, field: string, parentType: string, rows: ModelName): FirstPage | undefined {
+  const nodes = fields.filter((f) => f.name.value === field);
+  return nodes.length === 1 ? firstPageAsked(nodes[0]!, info, parentType, rows) : undefined;
+}
+
+/** Of `lists` (each a field of `parentType`, and the model of its rows), the first pages among `fields` that their parent's statement can read. */
+function firstPagesAmong<T extends string>(fields: readonly FieldNode[], info: GraphQLResolveInfo, parentType: string, lists: ReadonlyArray<readonly [field: T, rows: ModelName]>): Map<T, FirstPage> {
+  const found = new Map<T, FirstPage>();
+  for (const [field, rows] of lists) {
+    const first = firstPageAmong(fields, info, field, parentType, rows);
+    if (first) found.set(field, first);
+  }
+  return found;
 }
 
 const listFirsts = new WeakMap<readonly FieldNode[], Map<string, ReadonlyMap<string, FirstPage> | null>>();
 
 /**
  * The first pages of the lists of the rows at `path` under the resolving field (a page of users'
- * tokens) that a read of those rows reads in its own statement (see firstPageSelected), by list:
+ * tokens) that a read of those rows reads in its own statement (see firstPageAmong), by list:
  * of `lists` (each a field of `parentType`, and the model of its rows), those that can be.
  */
 export function firstPagesSelected<T extends string>(
@@ -287,11 +301,7 @@ export function firstPagesSelected<T extends string>(
   const key = `${parentType} ${path.join(".")}`;
   let firsts = byPath.get(key);
   if (firsts === undefined) {
-    const found = new Map<string, FirstPage>();
-    for (const [field, rows] of lists) {
-      const first = firstPageSelected<never>(info, path, field, parentType, rows);
-      if (first) found.set(field, first);
-    }
+    const found = firstPagesAmong(fieldNodesAt(info, path), info, parentType, lists);
     byPath.set(key, (firsts = found.size ? found : null));
   }
   return (firsts ?? undefined) as ReadonlyMap<T, FirstPage> | undefined;
@@ -336,9 +346,9 @@ const JOB_FIRST_LISTS = [
  * The parent of each job, joined when it is selected for its own columns alone (a family's
  * "created under"): one that asks for relations or counts of its own is read by the job loader.
  */
-function parentJoined(info: GraphQLResolveInfo, path: readonly string[], selected: ReadonlySet<string>): Pick<JobColumns, "parent"> {
+function parentJoined(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[], selected: ReadonlySet<string>): Pick<JobColumns, "parent"> {
   if (!selected.has("parent")) return {};
-  const { columns, ...joins } = jobColumnsSelected(info, [...path, "parent"]);
+  const { columns, ...joins } = jobReadBelow(nodes, info, [...path, "parent"]);
   return Object.keys(joins).length ? {} : { parent: { columns } };
 }
 
@@ -352,22 +362,25 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
   if (!byPath) jobReads.set(info.fieldNodes, (byPath = new Map()));
   const key = path.join(".");
   let read = byPath.get(key);
-  if (!read) {
-    const fields = fieldNodesAt(info, path);
-    const selected = new Set(fields.map((f) => f.name.value));
-    const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, selectedFields(info, [...path, field])) } } : {});
-    const counts = countsSelected(fields, info);
-    const firsts = firstPagesSelected(info, path, "Job", JOB_FIRST_LISTS);
-    read = {
-      columns: columnsFor("Job", selected),
-      ...joined("template", "JobTemplate"),
-      ...joined("creator", "User"),
-      ...joined("node", "WorkerNode"),
-      ...parentJoined(info, path, selected),
-      ...(counts.length ? { counts } : {}),
-      ...(firsts ? { firsts: Object.fromEntries(firsts) as JobFirsts } : {}),
-    };
-    byPath.set(key, read);
-  }
+  if (!read) byPath.set(key, (read = jobReadBelow(info.fieldNodes, info, path)));
   return read;
+}
+
+/** What the jobs selected below `nodes` at `path` need read, as jobColumnsSelected says. */
+function jobReadBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): JobColumns {
+  const fields = fieldNodesBelow(nodes, info, path);
+  const selected = new Set(fields.map((f) => f.name.value));
+  const names = (field: string) => new Set(fieldNodesBelow(nodes, info, [...path, field]).map((f) => f.name.value));
+  const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, names(field)) } } : {});
+  const counts = countsSelected(fields, info);
+  const firsts = firstPagesAmong(fields, info, "Job", JOB_FIRST_LISTS);
+  return {
+    columns: columnsFor("Job", selected),
+    ...joined("template", "JobTemplate"),
+    ...joined("creator", "User"),
+    ...joined("node", "WorkerNode"),
+    ...parentJoined(nodes, info, path, selected),
+    ...(counts.length ? { counts } : {}),
+    ...(firsts.size ? { firsts: Object.fromEntries(firsts) as JobFirsts } : {}),
+  };
 }

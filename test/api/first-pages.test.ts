@@ -1,6 +1,7 @@
 // A first page of a list, asked for with literal arguments, is read in its parent's own statement:
 // a job's detail with its first tasks, outputs and events is one statement, as are a page of users
-// with their first tokens and a page of schedules with their first ticks. Those rows must be exactly what the
+// with their first tokens, of schedules with their first ticks, of templates with their first
+// jobs and of worker nodes with the first jobs they hold. Those rows must be exactly what the
 // list's own statement reads (the same document with its page size in a variable is read that
 // way): times, int8 ids and their cursors, joined rows, order, hasNextPage. And a page read for one
 // selection must never answer another: two aliases of the list, a cursor, a filter, the same job
@@ -206,6 +207,37 @@ describe("a first page read with its parent", () => {
       { name: "token 3", expiresAt: "2027-02-04T00:00:00.000Z" },
       { name: "token 2", expiresAt: null },
     ].map((t) => expect.objectContaining(t)));
+  });
+
+  it("a page of templates with their first jobs, and of nodes with the first jobs they hold, is one statement, and the same rows", async () => {
+    const node = await database.db.workerNode.create({ data: { name: "first-pages-node" } });
+    await database.pool.query(`update jobs set status = 'ACQUIRED', node_id = $1, lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' where id = any($2::uuid[])`, [node.id, jobIds.slice(0, 2)]);
+    await database.db.job.update({ where: { id: jobIds[1]! }, data: { creatorId: api.admin.id } });
+    const lists = {
+      templates: `query { jobTemplates(first: 10, filter: { name: "first-pages" }) { edges { node { name
+        jobs(first: LIST_PAGE) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id number name status createdAt tags inputValues { name value }
+          template { name version } creator { name } node { name } tasks(first: 2) { totalCount edges { node { name startTime } } } } } } } } } }`,
+      nodes: `query { workerNodes(first: 10) { edges { node { name
+        currentJobs(first: LIST_PAGE) { totalCount pageInfo { hasNextPage } edges { cursor node { number status leaseExpiresAt outputs(first: 1) { edges { node { size } } } } } } } } } }`,
+    };
+    for (const [name, query] of Object.entries(lists)) {
+      for (const size of [0, 1, 3]) {
+        const together = await read(query.replace("LIST_PAGE", String(size)));
+        const apart = await readApart(query, size);
+        expect(together.data, `${name}, first: ${size}`).toEqual(apart.data);
+        expect(together.statements, together.statements.join("\n\n")).toHaveLength(1);
+      }
+    }
+    const templates = (await read(lists.templates.replace("LIST_PAGE", "3"))).data.jobTemplates as {
+      edges: Array<{ node: { jobs: { edges: Array<{ node: { number: number; creator: unknown; node: unknown; tasks: { totalCount: number } } }> } } }>;
+    };
+    // Newest first: the third job, then the second (the admin's, held by the node).
+    const jobs = templates.edges[0]!.node.jobs.edges.map((e) => e.node);
+    expect(jobs.map((j) => [j.creator, j.node, j.tasks.totalCount])).toEqual([
+      [null, null, 7],
+      [{ name: api.admin.name }, { name: "first-pages-node" }, 7],
+      [null, { name: "first-pages-node" }, 7],
+    ]);
   });
 
   const SCHEDULES = `query { schedules(first: 10) { edges { node { name

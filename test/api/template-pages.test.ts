@@ -1,8 +1,8 @@
 // A page of templates with each one's creator, newest jobs and how many it has: the answer, and how
-// PostgreSQL reads it. Two statements: the templates with their counts and creators, and the jobs
-// of every template. Each template's jobs and count come from jobs_template_page_idx (not deleted
-// jobs, in the page's order), so the count reads no table page and the page of jobs reads five
-// rows rather than every job of the template.
+// PostgreSQL reads it. One statement: the templates with their counts, creators and first jobs.
+// Each template's jobs and count come from jobs_template_page_idx (not deleted jobs, in the page's
+// order), so the count reads no table page and the page of jobs reads five rows (and the one that
+// says whether more follow) rather than every job of the template.
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
@@ -55,12 +55,13 @@ describe("a page of templates with their jobs", () => {
     }
   });
 
-  it("reads the page in two statements: templates with their counts and creators, then their jobs", async () => {
+  it("reads the page in one statement: templates with their counts, creators and first jobs", async () => {
     database.counter.reset();
     await sendText(api, TemplatesWithJobs);
     const statements = database.counter.statements.filter((sql) => !/\/\* (authenticate|touchToken) \*\//.test(sql));
-    expect(statements, statements.join("\n---\n")).toHaveLength(2);
+    expect(statements, statements.join("\n---\n")).toHaveLength(1);
     expect(statements[0]).toMatch(/left join users/);
+    expect(statements[0]).toMatch(/as "firstJobs"/);
   });
 
   it("reads each template's jobs and count through jobs_template_page_idx, without reading or sorting all its jobs", async () => {
@@ -69,8 +70,8 @@ describe("a page of templates with their jobs", () => {
     const reads = database.counter.statements
       .map((text, at) => ({ text, values: database.counter.parameters[at] }))
       .filter(({ text }) => /\bjobs j\b|\bjobs x\b/.test(text));
-    // The page of templates with each one's count, and the page of jobs of every template.
-    expect(reads.map((r) => r.text), database.counter.statements.join("\n---\n")).toHaveLength(2);
+    // The page of templates with each one's count and first jobs.
+    expect(reads.map((r) => r.text), database.counter.statements.join("\n---\n")).toHaveLength(1);
     for (const { text, values } of reads) {
       const { rows } = await database.pool.query({ text: `explain (analyze, format json) ${text}`, values });
       const plan = JSON.stringify(rows[0]["QUERY PLAN"]);
@@ -83,7 +84,7 @@ describe("a page of templates with their jobs", () => {
       expect(fetched.every((n) => n === 0), text).toBe(true);
       if (/\bjobs j\b/.test(text)) {
         const rowsRead = [...plan.matchAll(/"Index Name":"jobs_template_page_idx"[^{}]*?"Actual Rows":([\d.]+)/g)].map((m) => Number(m[1]));
-        expect(rowsRead, plan).toEqual([6]);
+        expect(rowsRead, plan).toContain(6);
       }
     }
   });

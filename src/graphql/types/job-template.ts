@@ -11,7 +11,8 @@ import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/err
 import { mutationErrors } from "../errors.js";
 import { builder, pageSize } from "../builder.js";
 import { countedConnection, jobListConnection, listConnection, templatePages, EDGE_NODE } from "../connections.js";
-import { joinsSelected, listCountsSelected } from "../selection.js";
+import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
+import type { FirstRows, JobRow } from "../../domain/job-reads.js";
 import { joinedOr } from "../loaders.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
@@ -88,7 +89,10 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
         type: JobRef,
         description: "Jobs created from this version, newest first (soft-deleted ones left out).",
         // Counted with the template when a page of templates read it (see listCountsSelected).
-        resolve: (template, args, ctx, info) => jobListConnection(template.id, { of: "template" }, args, ctx, info, (template as { jobCount?: number }).jobCount),
+        resolve: (template, args, ctx, info) => {
+          const read = template as { jobCount?: number; firstJobs?: FirstRows<JobRow> };
+          return jobListConnection(template.id, { of: "template" }, args, ctx, info, read.jobCount, read.firstJobs);
+        },
       },
       countedConnection("A page of jobs of the template."),
       { description: "One of the jobs of the template, with its cursor." },
@@ -131,7 +135,8 @@ builder.queryFields((t) => ({
         const page = pageFromQuery(templatePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["jobs", "jobs"]]);
         const joins = joinsSelected("JobTemplate", info, EDGE_NODE);
-        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins), () => countTemplates(ctx.db, filter));
+        const firsts = firstPagesSelected(info, EDGE_NODE, "JobTemplate", [["jobs", "Job"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins, firsts), () => countTemplates(ctx.db, filter));
       },
     },
     countedConnection("A page of job templates."),

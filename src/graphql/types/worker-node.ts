@@ -4,7 +4,8 @@ import { countWorkerNodes, pageOfWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder, pageSize } from "../builder.js";
 import { countedConnection, jobListConnection, listConnection, nodePages, EDGE_NODE } from "../connections.js";
-import { listCountsSelected } from "../selection.js";
+import { firstPagesSelected, listCountsSelected } from "../selection.js";
+import type { FirstRows, JobRow } from "../../domain/job-reads.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
@@ -44,7 +45,10 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
         type: JobRef,
         description: "Jobs the node holds now (ACQUIRED or RUNNING), oldest first.",
         // Counted with the node when a page of nodes read it (see listCountsSelected).
-        resolve: (node, args, ctx, info) => jobListConnection(node.id, { of: "node" }, args, ctx, info, (node as { jobCount?: number }).jobCount),
+        resolve: (node, args, ctx, info) => {
+          const read = node as { jobCount?: number; firstJobs?: FirstRows<JobRow> };
+          return jobListConnection(node.id, { of: "node" }, args, ctx, info, read.jobCount, read.firstJobs);
+        },
       },
       countedConnection("A page of jobs the node holds."),
       { description: "One of the jobs the node holds, with its cursor." },
@@ -60,7 +64,8 @@ builder.queryFields((t) => ({
       resolve: (_root, args, ctx, info) => {
         const page = pageFromQuery(nodePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["currentJobs", "jobs"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts), () => countWorkerNodes(ctx.db));
+        const firsts = firstPagesSelected(info, EDGE_NODE, "WorkerNode", [["currentJobs", "Job"]]);
+        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts, firsts), () => countWorkerNodes(ctx.db));
       },
     },
     countedConnection("A page of worker nodes."),
