@@ -6,6 +6,7 @@
 // way): times, int8 ids and their cursors, joined rows, order, hasNextPage. And a page read for one
 // selection must never answer another: two aliases of the list, a cursor, a filter, the same job
 // reached again under a task.
+import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
@@ -238,6 +239,16 @@ describe("a first page read with its parent", () => {
       [{ name: api.admin.name }, { name: "first-pages-node" }, 7],
       [null, { name: "first-pages-node" }, 7],
     ]);
+  });
+
+  it("refuses a page past the gateway's page size limit as before, though the list could come with its parent", async () => {
+    const small = await createTestApi(database, { settings: { maxPageSize: 5 } });
+    const result = await small.request(parse(`query($id: ID!) { job(id: $id) { number tasks(first: 6) { edges { node { name } } } } }`), { id: encodeGlobalId("Job", jobId) });
+    expect(result.errors?.map((e) => e.extensions?.code)).toEqual(["PAGE_SIZE_EXCEEDED"]);
+    expect(result.data).toEqual({ job: null });
+    const within = await small.request(parse(`query($id: ID!) { job(id: $id) { tasks(first: 5) { edges { node { name } } } } }`), { id: encodeGlobalId("Job", jobId) });
+    expect(within.errors).toBeUndefined();
+    expect((within.data as { job: { tasks: { edges: unknown[] } } }).job.tasks.edges).toHaveLength(5);
   });
 
   const SCHEDULES = `query { schedules(first: 10) { edges { node { name
