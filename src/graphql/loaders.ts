@@ -96,7 +96,6 @@ export function joinedOr<T>(row: object, relation: string, load: () => Promise<T
   return joined !== undefined ? (joined as T | null) : load();
 }
 
-
 export class Loaders {
   #db: Db;
   #template?: DataLoader<string, JobTemplate | null>;

@@ -88,7 +88,12 @@ function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo, into: FieldNo
  * field they leave out still counts, which can only fetch a column too many.
  */
 export function selectedFields(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
-  return new Set(fieldNodesAt(info, path).map((f) => f.name.value));
+  return namesBelow(info.fieldNodes, info, path);
+}
+
+/** The names of the fields selected below `nodes`, at `path` under them, as selectedFields gives them. */
+function namesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
+  return new Set(fieldNodesBelow(nodes, info, path).map((f) => f.name.value));
 }
 
 /** The field nodes selected below the resolving field, at `path` under it, through fragments. */
@@ -200,10 +205,10 @@ export function joinsSelected(model: keyof typeof TO_ONE, info: GraphQLResolveIn
 
 /** The relations of TO_ONE selected below `nodes` at `path`, as joinsSelected gives them. */
 function joinsBelow(model: keyof typeof TO_ONE, nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): Joins | undefined {
-  const selected = new Set(fieldNodesBelow(nodes, info, path).map((f) => f.name.value));
+  const selected = namesBelow(nodes, info, path);
   const joins = new Map<string, ReadonlySet<string> | undefined>();
   for (const [name, relation] of Object.entries(TO_ONE[model])) {
-    if (selected.has(name)) joins.set(name, columnsFor(relation.model, new Set(fieldNodesBelow(nodes, info, [...path, name]).map((f) => f.name.value))));
+    if (selected.has(name)) joins.set(name, columnsFor(relation.model, namesBelow(nodes, info, [...path, name])));
   }
   return joins.size ? joins : undefined;
 }
@@ -251,7 +256,7 @@ function firstPageAsked(field: FieldNode, info: GraphQLResolveInfo, parentType: 
         // A list of jobs comes in its own order alone.
         if (rows === "Job") first = args.orderBy == null ? { take, jobs: jobReadBelow([field], info, EDGE_NODE_PATH) } : null;
         else {
-          const fields = columnsFor(rows, new Set(fieldNodesBelow([field], info, EDGE_NODE_PATH).map((f) => f.name.value)));
+          const fields = columnsFor(rows, namesBelow([field], info, EDGE_NODE_PATH));
           const joins = rows in TO_ONE ? joinsBelow(rows as keyof typeof TO_ONE, [field], info, EDGE_NODE_PATH) : undefined;
           first = { take, fields, joins, ...(args.orderBy ? { order: { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } } : {}) };
         }
@@ -370,8 +375,7 @@ export function jobColumnsSelected(info: GraphQLResolveInfo, path: readonly stri
 function jobReadBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): JobColumns {
   const fields = fieldNodesBelow(nodes, info, path);
   const selected = new Set(fields.map((f) => f.name.value));
-  const names = (field: string) => new Set(fieldNodesBelow(nodes, info, [...path, field]).map((f) => f.name.value));
-  const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, names(field)) } } : {});
+  const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, namesBelow(nodes, info, [...path, field])) } } : {});
   const counts = countsSelected(fields, info);
   const firsts = firstPagesAmong(fields, info, "Job", JOB_FIRST_LISTS);
   return {
