@@ -195,6 +195,12 @@ export async function seed(url: string, jobs: number): Promise<Seeded> {
         from jobs j, generate_series(1, 5) k
        where j.status in ('RUNNING', 'SUCCEEDED', 'FAILED')
          and k <= abs(hashtext('outputs' || j.number)) % 6`);
+    // An event names its task, user and node without foreign keys (jobgraph's schema keeps them as
+    // a record, see prisma/migrations/20261211000000_event_references). PostGraphile makes its
+    // relations from foreign keys, or from these tags where there are none: the peers then read an
+    // event's task, user and node as jobgraph does.
+    await client.query(/* sql */ `
+      comment on table job_events is E'@foreignKey (task_id) references tasks (id)\n@foreignKey (actor_user_id) references users (id)\n@foreignKey (actor_node_id) references worker_nodes (id)'`);
     await client.query("commit");
     // Fresh statistics and visibility maps, as a database that has been running for a while has.
     await client.query("vacuum analyze");

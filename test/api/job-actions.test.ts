@@ -145,7 +145,8 @@ describe("job actions", () => {
 
     it("deletes for good for admins only, keeping the history", async () => {
       const id = await aliceJob();
-      await database.db.task.create({ data: { jobId: id, name: "t", qsequence: 0 } });
+      const task = await database.db.task.create({ data: { jobId: id, name: "t", qsequence: 0 } });
+      const taskEvent = await database.db.jobEvent.create({ data: { jobId: id, taskId: task.id, kind: "TASK_STARTED", jobVersion: 2 } });
       await database.db.jobOutput.create({ data: { jobId: id, name: "o", type: "json", sha256: "0".repeat(64) } });
       expect((await api.query(HardDeleteJob, { id: gid(id) }, { token: alice.secret })).hardDeleteJob.__typename).toBe("ForbiddenError");
       const { hardDeleteJob } = await api.query(HardDeleteJob, { id: gid(id) });
@@ -155,6 +156,8 @@ describe("job actions", () => {
       expect(await database.db.jobOutput.count({ where: { jobId: id } })).toBe(0);
       const trail = await database.db.jobEvent.findFirstOrThrow({ where: { kind: "HARD_DELETED" } });
       expect(trail).toMatchObject({ jobId: id, detail: { jobId: id }, actorUserId: api.admin.id });
+      // The history names the task it was about, as it names the job, after both are gone.
+      expect(await database.db.jobEvent.findUniqueOrThrow({ where: { id: taskEvent.id } })).toMatchObject({ jobId: id, taskId: task.id });
       expect((await api.query(HardDeleteJob, { id: gid(id) })).hardDeleteJob.__typename).toBe("NotFoundError");
     });
   });
