@@ -52,7 +52,7 @@ function checkLines(lines: readonly NewLogLine[]): FieldError[] {
  * job's limits push out its oldest ones (a batch longer than the limits keeps its newest lines),
  * and the drop is counted. Returns the job's log counters after the append and the last line's seq.
  *
- * Two statements: one makes sure the job's counters row exists, the other locks it (so appends to
+ * One statement: it makes the job's counters row on the first append, or locks it (so appends to
  * one job take their seqs in commit order, and a tailer reading past the last seq it saw misses
  * nothing), checks the lease, inserts, trims and counts.
  */
@@ -82,15 +82,20 @@ export async function appendJobLog(
   }
   let cumulative = 0;
   const cums = lines.map((l) => (cumulative += l.bytes));
+  const added = lines.length;
+  // The newest line to drop, given the counters before the append, for the limit of lines and for
+  // the limit of bytes. Both drop a prefix of the log (lines are numbered, and their bytes summed,
+  // in order), so the line is found from the oldest forward, in the primary key's order, reading
+  // no further than the first line kept: an append costs the same with 10 lines kept as with
+  // 10,000. The batch itself fits the limits (it was cut above), so at worst every older line goes.
+  const lastDropped = (job: Prisma.Sql, before: { lines: Prisma.Sql; bytes: Prisma.Sql }) => sql`greatest(
+    ${before.lines} + ${added}::int - ${limits.maxLines}::bigint,
+    case when ${before.bytes} + ${cumulative}::bigint - ${limits.maxBytes}::bigint > 0 then
+      coalesce((select k.seq - 1 from job_log_lines k
+                 where k.job_id = ${job} and k.cum_bytes > ${before.bytes} + ${cumulative}::bigint - ${limits.maxBytes}::bigint
+                 order by k.seq limit 1), ${before.lines})
+    else 0 end)`;
   // Only for the job's holder: a refused append leaves nothing behind.
-  await sqlRows(db, sql`
-    /* ensureJobLogStats */
-    insert into job_log_stats (job_id)
-    select id from jobs
-     where id = ${input.jobId}::uuid and status in ('ACQUIRED', 'RUNNING') and deleted_at is null
-       and node_id = ${nodeId}::uuid and lease_token = ${leaseToken}::uuid
-       and (${input.taskId ?? null}::uuid is null or exists (select 1 from tasks k where k.id = ${input.taskId ?? null}::uuid and k.job_id = jobs.id))
-    on conflict (job_id) do nothing`);
   const rows = await sqlRows<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
     /* appendJobLog */
     with held as (
@@ -98,40 +103,31 @@ export async function appendJobLog(
        where j.id = ${input.jobId}::uuid and j.status in ('ACQUIRED', 'RUNNING') and j.deleted_at is null
          and j.node_id = ${nodeId}::uuid and j.lease_token = ${leaseToken}::uuid
          and (${input.taskId ?? null}::uuid is null or exists (select 1 from tasks k where k.id = ${input.taskId ?? null}::uuid and k.job_id = j.id))
-    ), prev as (
-      select s.job_id, s.lines, s.bytes from job_log_stats s join held on held.id = s.job_id for update of s
-    ), added as (
+    ), counted as (
+      -- The job's first append makes its counters; a later one locks them, and its update works
+      -- on their newest version, committed after this statement began or not. The row is written
+      -- once, here, so what the append drops is counted here too: the lines the delete below
+      -- removes, found the same way.
+      insert into job_log_stats as s (job_id, lines, bytes, dropped_lines, dropped_bytes)
+      select held.id, ${added}::int, ${cumulative}::bigint, ${droppedLines}::int, ${droppedBytes}::bigint from held
+      on conflict (job_id) do update
+         set lines = s.lines + ${added}::int, bytes = s.bytes + ${cumulative}::bigint,
+             (dropped_lines, dropped_bytes) = (
+               select s.dropped_lines + ${droppedLines}::int + count(*), s.dropped_bytes + ${droppedBytes}::bigint + coalesce(sum(octet_length(d.line)), 0)
+                 from job_log_lines d
+                where d.job_id = s.job_id and d.seq <= ${lastDropped(sql`s.job_id`, { lines: sql`s.lines`, bytes: sql`s.bytes` })})
+      returning s.job_id, s.lines - ${added}::int as lines_before, s.bytes - ${cumulative}::bigint as bytes_before,
+                s.lines, s.bytes, s.dropped_lines, s.dropped_bytes
+    ), appended as (
       insert into job_log_lines (job_id, seq, task_id, stream, at, line, cum_bytes)
-      select prev.job_id, prev.lines + l.i, ${input.taskId ?? null}::uuid, l.stream, l.at, l.line, prev.bytes + l.cum
-        from prev, unnest(${lines.map((l) => l.stream)}::"LogStream"[], ${lines.map((l) => l.at)}::timestamptz[],
-                          ${lines.map((l) => l.line)}::text[], ${cums}::bigint[]) with ordinality l(stream, at, line, cum, i)
-      returning seq
-    ), cut as (
-      -- The newest line to drop, for the limit of lines and for the limit of bytes. Both drop a
-      -- prefix of the log (lines are numbered, and their bytes summed, in order), so the line is
-      -- found from the oldest forward, in the primary key's order, reading no further than the
-      -- first line kept: an append costs the same with 10 lines kept as with 10,000. The batch
-      -- itself fits the limits (it was cut above), so at worst every older line goes.
-      select prev.job_id, greatest(
-               prev.lines + ${lines.length}::int - ${limits.maxLines}::bigint,
-               case when prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint > 0 then
-                 coalesce((select k.seq - 1 from job_log_lines k
-                            where k.job_id = prev.job_id and k.cum_bytes > prev.bytes + ${cumulative}::bigint - ${limits.maxBytes}::bigint
-                            order by k.seq limit 1), prev.lines)
-               else 0 end) as seq
-        from prev
+      select c.job_id, c.lines_before + l.i, ${input.taskId ?? null}::uuid, l.stream, l.at, l.line, c.bytes_before + l.cum
+        from counted c, unnest(${lines.map((l) => l.stream)}::"LogStream"[], ${lines.map((l) => l.at)}::timestamptz[],
+                               ${lines.map((l) => l.line)}::text[], ${cums}::bigint[]) with ordinality l(stream, at, line, cum, i)
     ), dropped as (
-      delete from job_log_lines d using cut
-       where d.job_id = cut.job_id and d.seq <= cut.seq
-      returning octet_length(d.line) as bytes
+      delete from job_log_lines d using counted c
+       where d.job_id = c.job_id and d.seq <= ${lastDropped(sql`c.job_id`, { lines: sql`c.lines_before`, bytes: sql`c.bytes_before` })}
     )
-    update job_log_stats s
-       set lines = prev.lines + ${lines.length}::int, bytes = prev.bytes + ${cumulative}::bigint,
-           dropped_lines = s.dropped_lines + ${droppedLines}::int + (select count(*) from dropped),
-           dropped_bytes = s.dropped_bytes + ${droppedBytes}::bigint + coalesce((select sum(bytes) from dropped), 0)
-      from prev
-     where s.job_id = prev.job_id
-    returning s.lines, s.bytes, s.dropped_lines, s.dropped_bytes`);
+    select lines, bytes, dropped_lines, dropped_bytes from counted`);
   const row = rows[0];
   if (!row) {
     if (input.taskId && (await db.task.count({ where: { id: input.taskId, jobId: input.jobId } })) === 0) {

@@ -196,6 +196,19 @@ describe("appendJobLog", () => {
     for (let i = 0; i < 40; i += 5) expect(Number(rows[i]!.line.split(" ")[1]) % 5).toBe(0);
   });
 
+  // The job's counters row is made by its first append and locked by the later ones, in the same
+  // statement as the lines: a worker's batch costs one statement (and one commit) either way.
+  it("appends in one statement, the job's first batch and a later one alike", async () => {
+    const job = await held();
+    for (const from of [1, 4]) {
+      const before = database.counter.statements.length;
+      expect(await append(job, numbered(from, 3))).toMatchObject({ __typename: "AppendJobLogPayload", logStats: { lines: from + 2 } });
+      const sent = database.counter.statements.slice(before).filter((sql) => !/\/\* (authenticate|touchToken|announceLogs|wakeInstances) \*\//.test(sql));
+      expect(sent, sent.join("\n\n")).toHaveLength(1);
+    }
+    expect((await page(job, "first: 10")).seqs).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it("writes no job events", async () => {
     const job = await held();
     const before = await db.jobEvent.count({ where: { jobId: job.uuid } });
