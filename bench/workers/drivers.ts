@@ -9,7 +9,8 @@ import type { Db } from "../../src/db/client.js";
 import { Prisma } from "../../src/db/generated/prisma/client.js";
 import { statementConfig } from "../../src/db/rows.js";
 import { acquireNextJob } from "../../src/domain/claiming.js";
-import { tasksOfJobs } from "../../src/domain/job-reads.js";
+import type { FirstPage, JobRow } from "../../src/domain/job-reads.js";
+import type { TaskOrder } from "../../src/domain/tasks.js";
 import type { NodePrincipal } from "../../src/domain/principal.js";
 import { finishTask, reportTaskProgress, startTask } from "../../src/domain/task-lifecycle.js";
 import { finishJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
@@ -168,16 +169,19 @@ export function graphqlDriver(gw: Gateway, node: BenchNode, agent: http.Agent, l
   };
 }
 
-/** The task columns the floor's loop reads: which task, and its stage. */
-const TASK_FIELDS: ReadonlySet<string> = new Set(["id", "sequence"]);
+/**
+ * The first page of tasks the gateway reads with startJob for its job { tasks(first: 100) }: one
+ * row more than it holds, for the two columns the floor's loop reads (which task, and its stage).
+ */
+const FIRST_TASKS: FirstPage<TaskOrder> = { take: 101, fields: new Set(["id", "sequence"]) };
 
 /**
  * The floor: jobgraph's own domain functions (src/domain/claiming.ts, transitions.ts,
  * task-lifecycle.ts) over one node-postgres connection instead of Prisma, so each step sends
  * exactly the statement the gateway sends for it, built by the same code, and nothing else: no
- * GraphQL, no authentication, no reads of the result. The job's task list is read by the function
- * the gateway reads it with (tasksOfJobs, src/domain/job-reads.ts), for the two columns the loop
- * needs rather than every column the SDK's fragment asks for.
+ * GraphQL, no authentication, no reads of the result. The job's task list comes with startJob, as
+ * it does for the gateway, for the two columns the loop needs rather than every column the SDK's
+ * fragment asks for.
  */
 export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
   // A pool of one connection: it runs a query object (statementConfig) as a promise, as the
@@ -222,10 +226,8 @@ export async function sqlDriver(url: string, node: BenchNode): Promise<Driver> {
       return changed ? { ref: changed.id, id: changed.id, lease: changed.leaseToken! } : null;
     },
     async start(job) {
-      await startJob(db, actor, job.ref, job.lease, settings);
-      // The page the gateway reads for startJob's job { tasks(first: 100) }: one row more than it holds.
-      const pages = await tasksOfJobs(db, [job.ref], { page: { take: 101 }, fields: TASK_FIELDS });
-      return pages.get(job.ref)!.map((task) => ({ ref: task.id, sequence: task.sequence }));
+      const started = (await startJob(db, actor, job.ref, job.lease, settings, { tasks: FIRST_TASKS })) as JobRow;
+      return started.firstTasks!.rows.map((task) => ({ ref: task.id, sequence: task.sequence }));
     },
     async progress(job, fraction, step) {
       await reportJobProgress(db, actor, job.ref, { leaseToken: job.lease, progress: fraction, detail: { step } }, settings);

@@ -235,7 +235,7 @@ function jobSelect(read: JobColumns, forJson = false): JobSelect {
     // A dashboard's "how many tasks" for each job of a page: an index lookup per row here, where a
     // statement of its own would cost a round trip after the page.
     for (const count of read.counts ?? []) list += `, (${COUNTS[count].sql})::int as "${COUNTS[count].field}"`;
-    for (const [name, first] of jobFirsts(read)) list += `, ${firstPageOf(perJob(JOB_FIRSTS[name].list(first), "f", true).list, JOB_FIRSTS[name].model, "j.id")} as "${JOB_FIRSTS[name].field}"`;
+    list += firstPagesOfJob(read.firsts, "j.id");
     // One id as an equality, as idIn() says why.
     const from = `select ${list} from jobs j${join}`;
     select = { list, join, from, byId: `${from} where j.id = $1::uuid`, byIds: `${from} where j.id = any($1::uuid[])` };
@@ -262,13 +262,36 @@ function jobJoins(read: JobColumns): Nested[] {
 }
 
 function jobRows(rows: JobRow[], read: JobColumns): JobRow[] {
-  const nested = nestUnder<JobRow>(rows, jobJoins(read));
-  for (const [name, first] of jobFirsts(read)) {
+  return withFirstPages(nestUnder<JobRow>(rows, jobJoins(read)), read.firsts);
+}
+
+const firstPagesSql = new WeakMap<JobFirsts, Map<string, string>>();
+
+/**
+ * The first pages `firsts` of the job whose id the SQL `parent` gives, as items of a select list
+ * (each after a comma): for jobSelect, and for a statement that answers with a job it changed.
+ */
+export function firstPagesOfJob(firsts: JobFirsts | undefined, parent: string): string {
+  if (!firsts) return "";
+  let byParent = firstPagesSql.get(firsts);
+  if (!byParent) firstPagesSql.set(firsts, (byParent = new Map()));
+  let list = byParent.get(parent);
+  if (list === undefined) {
+    list = "";
+    for (const [name, first] of jobFirsts(firsts)) list += `, ${firstPageOf(perJob(JOB_FIRSTS[name].list(first), "f", true).list, JOB_FIRSTS[name].model, parent)} as "${JOB_FIRSTS[name].field}"`;
+    byParent.set(parent, list);
+  }
+  return list;
+}
+
+/** Rows read with firstPagesOfJob: each first page turned into the rows of the list's own read, with the read it answers (see FirstRows). */
+export function withFirstPages<T>(rows: T[], firsts: JobFirsts | undefined): T[] {
+  for (const [name, first] of jobFirsts(firsts)) {
     const { field, model } = JOB_FIRSTS[name];
     const relations = joinedRelations(model, first.joins);
-    for (const row of nested as unknown as Array<Record<string, unknown>>) row[field] = { read: first, rows: fromJsonPage(row[field] as Record<string, unknown>[], model, relations) };
+    for (const row of rows as unknown as Array<Record<string, unknown>>) row[field] = { read: first, rows: fromJsonPage(row[field] as Record<string, unknown>[], model, relations) };
   }
-  return nested;
+  return rows;
 }
 
 /**
@@ -893,8 +916,8 @@ const JOB_FIRSTS = {
 } as const;
 
 /** The first pages a read of jobs holds, by list. */
-function jobFirsts(read: JobColumns): Array<[keyof JobFirsts, FirstPage<TaskOrder>]> {
-  return read.firsts ? (Object.entries(read.firsts).filter(([, first]) => first) as Array<[keyof JobFirsts, FirstPage<TaskOrder>]>) : [];
+function jobFirsts(firsts: JobFirsts | undefined): Array<[keyof JobFirsts, FirstPage<TaskOrder>]> {
+  return firsts ? (Object.entries(firsts).filter(([, first]) => first) as Array<[keyof JobFirsts, FirstPage<TaskOrder>]>) : [];
 }
 
 /** How many events each job has, by job id. */

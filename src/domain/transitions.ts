@@ -9,6 +9,7 @@ import type { JobEventKind, JobStatus, TaskStatus } from "../db/generated/prisma
 import { beginAttempt, endAttempt, retries, retryAt, timeLimitOf, type AttemptEnd } from "./attempts.js";
 import { ConflictError, ForbiddenError, InvalidTransitionError, LeaseLostError, NotFoundError, ValidationError } from "./errors.js";
 import { nextEventTxid } from "./event-order.js";
+import { firstPagesOfJob, withFirstPages, type JobFirsts } from "./job-reads.js";
 import { presentedLease } from "./lease.js";
 import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
@@ -102,6 +103,12 @@ type Change = {
   endsAttempt?: AttemptEnd;
   /** The caller's text (by argument name), refused if PostgreSQL cannot take it (see refuseUnstorableTextOf). */
   input?: Record<string, unknown>;
+  /**
+   * First pages of the job's lists to answer with, read in the same statement (see FirstPage).
+   * Only of lists the change leaves alone: the statement's reads see the tables as they were
+   * before it.
+   */
+  firsts?: JobFirsts | undefined;
 };
 
 /** Every column of the changed row, named as Prisma names them. */
@@ -144,9 +151,9 @@ async function transition(db: Queryable, actor: Actor, jobId: string, change: Ch
         from changed ${change.tasks ? sql`left join task_counts on task_counts.job_id = changed.id` : empty}
     )${change.alsoDo ? sql`, also as (${change.alsoDo})` : empty}${change.beginsAttempt ? sql`, attempt as (${beginAttempt()})` : empty}${
       change.endsAttempt ? sql`, attempt as (${endAttempt(change.endsAttempt)})` : empty}
-    select ${JOB_COLUMNS}, from_status::text as "from" from changed`);
+    select ${JOB_COLUMNS}, from_status::text as "from"${Prisma.raw(firstPagesOfJob(change.firsts, "changed.id"))} from changed`);
   const row = rows[0];
-  if (row) return row;
+  if (row) return withFirstPages([row], change.firsts)[0]!;
   throw await whyNot(db, actor, jobId, change.action, change.leaseToken);
 }
 
@@ -289,14 +296,19 @@ export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: 
   });
 }
 
-/** Starts work on an acquired job; renews the lease. The holding node. */
-export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: string | null, settings: LeaseSettings) {
+/**
+ * Starts work on an acquired job; renews the lease. The holding node. The first pages of its
+ * tasks and outputs in `firsts` come with the job (a worker reads its tasks from startJob's
+ * answer); a first page of its events would miss the one this change writes, and is read apart.
+ */
+export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: string | null, settings: LeaseSettings, firsts?: JobFirsts) {
   return transition(db, actor, jobId, {
     action: "start",
     kind: "STARTED",
     leaseToken,
     input: { leaseToken },
     set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}, last_report_at = now()`,
+    firsts: firsts && (firsts.tasks || firsts.outputs) ? { tasks: firsts.tasks, outputs: firsts.outputs } : undefined,
   });
 }
 

@@ -12,6 +12,7 @@ import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, type TestNode } from "../helpers/principals.js";
 
 // Authenticating the caller is a statement of its own, whatever the query; it is not counted.
 const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
@@ -271,5 +272,61 @@ describe("a first page read with its parent", () => {
     const next = (await read(`query($after: String) { schedules(first: 10) { edges { node { name ticks(first: 2, after: $after) { edges { node { tickAt } } } } } } }`, { after: ticks[1]!.cursor }))
       .data.schedules as { edges: Array<{ node: { name: string; ticks: { edges: Array<{ node: { tickAt: string } }> } } }> };
     expect(next.edges.find((e) => e.node.name === "first-pages-1")!.node.ticks.edges.map((t) => t.node.tickAt)).toEqual(["2026-06-01T02:00:00.000Z", "2026-06-01T01:00:00.000Z"]);
+  });
+});
+
+// A worker reads its job's tasks from startJob's answer (the SDK asks for tasks(first: 100)):
+// they come in the statement that starts the job. Its events do not: that statement's own event
+// is not visible to its reads, so a first page of events is read apart, and holds it.
+describe("startJob's answer with the job's first pages", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+  let node: TestNode;
+  let jobIds: string[];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database);
+    node = await createTestNode(database.db);
+    const template = await createTemplate(database.db, "first-pages-start", 1);
+    jobIds = await createJobs(database.db, template.id, 4, { tasks: 5, outputs: 2, spec: () => ({ queue: "first-pages-start" }) });
+    const tasks = await database.db.task.findMany({ where: { jobId: { in: jobIds } } });
+    for (const task of tasks.filter((t) => t.qsequence === 2)) {
+      await database.db.task.update({ where: { id: task.id }, data: { parameters: { lr: 0.1 }, startTime: new Date("2026-03-04T05:06:07.089Z") } });
+    }
+  });
+
+  const START = `mutation($id: ID!, $lease: String!) { startJob(id: $id, leaseToken: $lease) {
+    __typename ... on LeasePayload { job { number status
+      tasks(first: LIST_PAGE) { pageInfo { hasNextPage endCursor } edges { cursor node { name status qsequence parameters startTime job { number } } } }
+      outputs(first: LIST_PAGE) { edges { node { name size } } }
+      events(first: 10) { edges { node { kind jobVersion } } } } } } }`;
+
+  async function start(jobId: string, size: number, literal: boolean) {
+    const id = encodeGlobalId("Job", jobId);
+    const acquired = await sendText(api, `mutation($id: ID!) { acquireJob(id: $id) { ... on AcquireJobPayload { lease { token } } } }`, { id }, node.secret);
+    const lease = (acquired.acquireJob as unknown as { lease: { token: string } }).lease.token;
+    database.counter.reset();
+    const data = literal
+      ? await sendText(api, START.replaceAll("LIST_PAGE", String(size)), { id, lease }, node.secret)
+      : await sendText(api, START.replaceAll("LIST_PAGE", "$size").replace("mutation($id: ID!, $lease: String!)", "mutation($id: ID!, $lease: String!, $size: Int)"), { id, lease, size }, node.secret);
+    const statements = database.counter.statements.filter((sql) => !/\/\* (authenticate|touchToken|wakeInstances) \*\//.test(sql));
+    const job = (data.startJob as unknown as { job: Record<string, unknown> }).job;
+    return { job: { ...job, number: undefined }, statements };
+  }
+
+  it("holds the job's first tasks and outputs from the statement that starts it, as their own statements read them", async () => {
+    for (const [i, size] of [3, 100].entries()) {
+      const together = await start(jobIds[2 * i]!, size, true);
+      const apart = await start(jobIds[2 * i + 1]!, size, false);
+      const taskNumbers = (job: Record<string, unknown>) => (job.tasks as { edges: Array<{ node: { job: { number: number } } }> }).edges.map((e) => e.node.job.number);
+      expect(new Set(taskNumbers(together.job)).size).toBe(1);
+      const withoutNumbers = (job: Record<string, unknown>) => JSON.parse(JSON.stringify(job).replace(/"number":\d+/g, '"number":0').replace(/"cursor":"[^"]+"/g, '"cursor":""').replace(/"endCursor":"[^"]+"/g, '"endCursor":""'));
+      expect(withoutNumbers(together.job), `first: ${size}`).toEqual(withoutNumbers(apart.job));
+      expect(together.job).toMatchObject({ status: "RUNNING", events: { edges: [{ node: { kind: "ACQUIRED" } }, { node: { kind: "STARTED" } }] } });
+      // The start (with the tasks and outputs) and the events' page; apart, the tasks and outputs too.
+      expect(together.statements, together.statements.join("\n\n")).toHaveLength(2);
+      expect(apart.statements.length, apart.statements.join("\n\n")).toBeGreaterThan(2);
+    }
   });
 });

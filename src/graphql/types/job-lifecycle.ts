@@ -27,7 +27,7 @@ import {
   updateJob,
   type ChangedJob,
 } from "../../domain/transitions.js";
-import { jobColumnsSelected } from "../selection.js";
+import { jobColumnsSelected, jobSelectedAt } from "../selection.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { mutationErrors } from "../errors.js";
@@ -322,7 +322,9 @@ builder.mutationFields((t) => {
     description: "Marks an acquired job RUNNING and renews the lease. The holding node.",
     args: { id: jobArg(), leaseToken: leaseArg(true) },
     errors: mutationErrors("startJob", HOLDER_ERRORS),
-    resolve: async (_root, args, ctx) => ({ changed: await startJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings) }),
+    resolve: async (_root, args, ctx, info) => ({
+      changed: await startJob(ctx.db, viewer(ctx), args.id.id, args.leaseToken, ctx.settings, jobSelectedAt(info, [], "job")?.firsts),
+    }),
   }),
   reportJobProgress: t.field({
     type: LeasePayload,
