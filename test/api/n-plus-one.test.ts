@@ -90,7 +90,7 @@ describe("a nested page of jobs", () => {
   });
 
   it("counts a filtered list on its own, beside the same list unfiltered, each right", async () => {
-    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, orderBy: { number: "asc" }, take: 1 })).map((j) => j.id);
     await database.pool.query(`update tasks set status = 'SUCCEEDED' where job_id = $1 and qsequence < 3`, [job]);
     const [child] = await createJobs(database.db, (await database.db.job.findUniqueOrThrow({ where: { id: job! } })).templateId, 2, { spec: () => ({ parentId: job! }) });
     await database.db.job.update({ where: { id: child! }, data: { deletedAt: new Date() } });
@@ -115,7 +115,7 @@ describe("a nested page of jobs", () => {
     ["4", {}, 1],
     ["$first", { first: 4 }, 2],
   ])("counts a job's tasks with the job when their page is only sorted, and hands the job down to its tasks (first: %s)", async (first, variables, expected) => {
-    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, orderBy: { number: "asc" }, take: 1 })).map((j) => j.id);
     database.counter.reset();
     const data = await sendText(
       api,
@@ -133,7 +133,7 @@ describe("a nested page of jobs", () => {
   });
 
   it("reads the tasks' job once, by equality, when the job read above them lacks what their job's selection needs", async () => {
-    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, orderBy: { number: "asc" }, take: 1 })).map((j) => j.id);
     const stored = await database.db.job.findUniqueOrThrow({ where: { id: job! }, include: { template: true } });
     const expected = { number: Number(stored.number), name: stored.name, template: { name: stored.template.name }, tasks: { totalCount: 25 } };
     for (const selection of ["name", "template { name }", "tasks { totalCount }"]) {
@@ -165,7 +165,7 @@ describe("a nested page of jobs", () => {
     ["outputs", "name", "$first"],
     ["events", "kind", "$first"],
   ])("gives each page of %s the job its own selection needs when two reads of one job differ (first: %s)", async (list, field, first) => {
-    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1 })).map((j) => j.id);
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, orderBy: { number: "asc" }, take: 1 })).map((j) => j.id);
     // Rows of this test alone, removed after it: the other tests count a job's outputs and events.
     await database.pool.query(`insert into job_events (job_id, kind, job_version) select $1, 'PROGRESS', k from generate_series(1, 2) k`, [job]);
     await database.pool.query(`insert into job_outputs (job_id, name, type, size, sha256) select $1, 'handed-' || k, 'json', 1, repeat('a', 64) from generate_series(1, 2) k`, [job]);
@@ -191,7 +191,7 @@ describe("a nested page of jobs", () => {
   });
 
   it("reads a page of events with each one's task, user and node, and a page of tasks with the tasks each names, in the page's own statement", async () => {
-    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, take: 1, skip: 2 })).map((j) => j.id);
+    const [job] = (await database.db.job.findMany({ where: { parentId: { not: null } }, orderBy: { number: "asc" }, take: 1, skip: 2 })).map((j) => j.id);
     const tasks = (await database.pool.query<{ id: string }>(`select id from tasks where job_id = $1 order by qsequence`, [job])).rows.map((r) => r.id);
     const node = await database.db.workerNode.findFirstOrThrow();
     await database.pool.query(`update tasks set created_by_task_id = $2, stopped_by_task_id = $3 where id = $1`, [tasks[1], tasks[0], tasks[2]]);
