@@ -63,7 +63,7 @@ export type Results = Common & {
     gatewayPoolSize: number;
     leaseSeconds: number;
     mutationsPerJob: number;
-    /** The mutations and the query of the job's task list. */
+    /** HTTP requests a job: mutations made in the same tick share one, as the SDK sends them. */
     requestsPerJob: number;
     postgresCpuMeasured: boolean;
   };
