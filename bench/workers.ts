@@ -284,8 +284,7 @@ async function measure(bench: Bench): Promise<Phase[]> {
   const phases: Phase[] = [];
   if (WARMUP_SECONDS) {
     const n = Math.min(8, Math.max(...WORKERS));
-    // Log appends too: the first round's phase with logs otherwise ran the gateways' append path
-    // and PostgreSQL's plans for it cold, at about 0.8 of the same phase in later rounds.
+    // Log appends too, so that no measured phase is the first to run its statements.
     for (const kind of ["graphql", "sql", "graphqlLogs"] as const) phases.push(await phase(bench, kind, n, WARMUP_SECONDS, 0));
   }
   for (let round = 1; round <= ROUNDS; round++) {
