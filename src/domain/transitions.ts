@@ -296,6 +296,17 @@ export function releaseJob(db: Db, actor: Principal, jobId: string, leaseToken: 
   });
 }
 
+// By the read a document asks for, the same object for each request of it: the first pages'
+// SQL is made once per read (see firstPagesOfJob).
+const startFirsts = new WeakMap<JobFirsts, JobFirsts | undefined>();
+
+/** The first pages of `firsts` that a start can read with the job: not its events (see startJob). */
+function firstsOfStart(firsts: JobFirsts | undefined): JobFirsts | undefined {
+  if (!firsts) return undefined;
+  if (!startFirsts.has(firsts)) startFirsts.set(firsts, firsts.tasks || firsts.outputs ? { tasks: firsts.tasks, outputs: firsts.outputs } : undefined);
+  return startFirsts.get(firsts);
+}
+
 /**
  * Starts work on an acquired job; renews the lease. The holding node. The first pages of its
  * tasks and outputs in `firsts` come with the job (a worker reads its tasks from startJob's
@@ -308,7 +319,7 @@ export function startJob(db: Db, actor: Principal, jobId: string, leaseToken: st
     leaseToken,
     input: { leaseToken },
     set: sql`status = 'RUNNING', start_time = now(), lease_expires_at = ${leaseFor(settings)}, last_report_at = now()`,
-    firsts: firsts && (firsts.tasks || firsts.outputs) ? { tasks: firsts.tasks, outputs: firsts.outputs } : undefined,
+    firsts: firstsOfStart(firsts),
   });
 }
 
