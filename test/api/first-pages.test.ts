@@ -329,4 +329,26 @@ describe("startJob's answer with the job's first pages", () => {
       expect(apart.statements.length, apart.statements.join("\n\n")).toBeGreaterThan(2);
     }
   });
+
+  // Another shape: the same list twice under the job, each alias with its own page and order.
+  it("answers two selections of the job's tasks each with its own page", async () => {
+    const [created] = await createJobs(database.db, (await database.db.job.findUniqueOrThrow({ where: { id: jobIds[0]! } })).templateId, 1, {
+      tasks: 5,
+      spec: () => ({ queue: "first-pages-start" }),
+    });
+    const id = encodeGlobalId("Job", created!);
+    const acquired = await sendText(api, `mutation($id: ID!) { acquireJob(id: $id) { ... on AcquireJobPayload { lease { token } } } }`, { id }, node.secret);
+    const lease = (acquired.acquireJob as unknown as { lease: { token: string } }).lease.token;
+    const data = await sendText(
+      api,
+      `mutation($id: ID!, $lease: String!) { startJob(id: $id, leaseToken: $lease) { ... on LeasePayload { job {
+        a: tasks(first: 2) { edges { node { qsequence } } }
+        b: tasks(first: 3, orderBy: { field: QSEQUENCE, direction: DESC }) { edges { node { qsequence } } } } } } }`,
+      { id, lease },
+      node.secret,
+    );
+    const job = (data.startJob as unknown as { job: Record<"a" | "b", { edges: Array<{ node: { qsequence: number } }> }> }).job;
+    expect(job.a.edges.map((e) => e.node.qsequence)).toEqual([0, 1]);
+    expect(job.b.edges.map((e) => e.node.qsequence)).toEqual([4, 3, 2]);
+  });
 });
