@@ -88,6 +88,16 @@ export function idIn(column: string, ids: readonly string[]): [string, unknown[]
 }
 
 /**
+ * How many rows a list holds, from a page read with its count: any row of the page carries it. An
+ * empty first page (no cursor, room for rows) shows the list is empty; an empty page after a cursor
+ * or of no rows shows nothing, and leaves the count to a statement of its own.
+ */
+function totalOf(rows: ReadonlyArray<{ pageTotal?: number }>, page: Page, counted: boolean): number | undefined {
+  if (!counted || rows.length) return rows[0]?.pageTotal;
+  return page.after == null && page.take > 0 ? 0 : undefined;
+}
+
+/**
  * `limit n`, written into the statement's text. With the limit a parameter, the generic plan of a
  * prepared page has to guess how many rows it keeps, costs more than the custom plans and is never
  * chosen, so PostgreSQL planned the page again at every run (0.7 ms of a dashboard page's 8). Page
@@ -316,7 +326,7 @@ export async function pageOfJobs(db: Db, args: JobPageArgs): Promise<JobRow[]> {
 
 /**
  * A page of the jobs a filter matches and how many it matches in all, in one statement (the
- * count runs once, beside the page); an empty page is counted on its own.
+ * count runs once, beside the page); an empty page after a cursor is counted on its own.
  */
 export async function countedPageOfJobs(db: Db, args: JobPageArgs): Promise<{ rows: JobRow[]; total: number }> {
   const { rows, total } = await readPageOfJobs(db, args, true);
@@ -353,7 +363,7 @@ async function readPageOfJobs(db: Db, args: JobPageArgs, counted: boolean): Prom
       order by ${orderBy("j", keys)} ${limitOf(page.take)}`,
     p.values,
   );
-  return { rows: inListOrder(jobRows(rows, read), page), total: rows[0]?.pageTotal };
+  return { rows: inListOrder(jobRows(rows, read), page), total: totalOf(rows, page, counted) };
 }
 
 /**
@@ -507,7 +517,7 @@ export type RowFirsts<M extends keyof typeof ROW_FIRSTS> = ReadonlyMap<keyof (ty
 
 /**
  * A page of a list, every column of its rows, and when `counted`, how many rows the list holds in
- * all, counted in the same statement (undefined when the page is empty, which carries no count).
+ * all, counted in the same statement (undefined when an empty page cannot tell: see totalOf).
  * Each row carries the counts of the lists `counts` names (see ROW_COUNTS): a users page with each
  * one's number of tokens is one statement, where a statement of its own would cost a round trip.
  * The same goes for the rows of TO_ONE that `joins` names (a template's creator), nested under
@@ -554,7 +564,7 @@ export async function pageOfRows<T>(
   for (const { read, field, rows: fromJson } of firstLists) {
     for (const row of nested as Array<Record<string, unknown>>) row[field] = { read, rows: fromJson(row[field] as Record<string, unknown>[], read) };
   }
-  return { rows: inListOrder(nested, page), total: rows[0]?.pageTotal };
+  return { rows: inListOrder(nested, page), total: totalOf(rows, page, counted) };
 }
 
 /** How many rows a list holds. */
