@@ -8,7 +8,7 @@ import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { expectPayload, Subscribers, type Feed } from "../helpers/feeds.js";
+import { expectPayload, Subscribers } from "../helpers/feeds.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
 
@@ -144,15 +144,6 @@ describe("event streams under racing writers, on two instances", () => {
       const { reportJobProgress } = await via.query(Report, { id, leaseToken: holder.lease, progress: (n % 100) / 100, detail: { n } }, { token: holder.node.secret });
       if (reportJobProgress.__typename !== "LeasePayload") return n;
       counts[i] = n + 1;
-    }
-  }
-
-  /** Reads a feed until no message has come for `quietMs`. */
-  async function drain<T>(feed: Feed<T>, quietMs = 1500): Promise<T[]> {
-    for (;;) {
-      const before = feed.messages.length;
-      await new Promise((r) => setTimeout(r, quietMs));
-      if (feed.messages.length === before) return feed.messages;
     }
   }
 

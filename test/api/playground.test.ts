@@ -1,7 +1,6 @@
 // The playground over real HTTP: a small page that is never cached and carries the development
 // token only to loopback clients, and its assets, compressed and cached by content-named URLs.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -6,7 +6,7 @@ import { Cron } from "croner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDueSchedules, ticksDue, TICKS_KEPT } from "../../src/domain/schedules.js";
 import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";

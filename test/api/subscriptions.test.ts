@@ -2,7 +2,7 @@
 // database), and server-sent events over HTTP. Messages are read with deadlines, so a failure
 // shows what did arrive instead of hanging until the test times out.
 import { randomUUID } from "node:crypto";
-import type { ResultOf, TypedDocumentNode } from "@graphql-typed-document-node/core";
+import type { ResultOf } from "@graphql-typed-document-node/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { encodeCursor } from "../../src/events/event-stream.js";

@@ -9,7 +9,7 @@ import {
 import type { Declaration } from "../../domain/values.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
 import { countedConnection, jobListConnection, listConnection, templatePages, EDGE_NODE } from "../connections.js";
 import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
 import type { FirstRows, JobRow } from "../../domain/job-reads.js";

@@ -2,7 +2,7 @@ import type { ApiToken, User as UserRow } from "../../db/generated/prisma/client
 import type { FirstRows } from "../../domain/job-reads.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { mayReadUserData } from "../../domain/principal.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
 import { countedConnection, listConnection, tokenPages, userPages, EDGE_NODE } from "../connections.js";
 import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import { ApiTokenRef } from "../model-refs.js";

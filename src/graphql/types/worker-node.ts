@@ -2,7 +2,7 @@ import type { ApiToken as ApiTokenRow, WorkerNode as WorkerNodeRow } from "../..
 import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, pageOfWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
-import { builder, pageSize } from "../builder.js";
+import { builder } from "../builder.js";
 import { countedConnection, jobListConnection, listConnection, nodePages, EDGE_NODE } from "../connections.js";
 import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import type { FirstRows, JobRow } from "../../domain/job-reads.js";
