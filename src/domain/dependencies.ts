@@ -123,29 +123,6 @@ export async function linkDependencies(tx: Prisma.TransactionClient, jobId: stri
   if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId, binds: binds?.get(dependsOnId) ?? [] })) });
 }
 
-/** Each job's dependencies (the jobs it waits for), by job id, in the order of their numbers. */
-export function dependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
-  return edgesOf(db, jobIds, "jobId");
-}
-
-/** Each job's dependents (the jobs waiting for it), by job id, in the order of their numbers. */
-export function dependentsOf(db: Db, jobIds: readonly string[]): Promise<Map<string, string[]>> {
-  return edgesOf(db, jobIds, "dependsOnId");
-}
-
-/** The jobs at the other end of each job's edges, from the end `from` (its dependencies from jobId). */
-async function edgesOf(db: Db, jobIds: readonly string[], from: "jobId" | "dependsOnId"): Promise<Map<string, string[]>> {
-  const to = from === "jobId" ? "dependsOnId" : "jobId";
-  const edges = await db.jobDependency.findMany({
-    where: { [from]: { in: [...jobIds] } },
-    select: { jobId: true, dependsOnId: true },
-    orderBy: from === "jobId" ? { dependsOn: { number: "asc" } } : { job: { number: "asc" } },
-  });
-  const found = new Map<string, string[]>(jobIds.map((id) => [id, []]));
-  for (const e of edges) found.get(e[from])!.push(e[to]);
-  return found;
-}
-
 /** Each job's dependencies that have not succeeded, by job id (what whyNotRunning names). */
 export async function unmetDependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>> {
   const edges = await db.jobDependency.findMany({

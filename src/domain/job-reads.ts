@@ -317,6 +317,38 @@ export async function jobsById(db: Db, ids: readonly string[], read: JobColumns 
   return jobRows(rows, read);
 }
 
+/** Which end of a job's dependency edges leads on: to the jobs it waits for, or to those waiting for it. */
+export type DependencyDirection = "dependencies" | "dependents";
+
+const EDGE_ENDS = {
+  dependencies: { from: "job_id", to: "depends_on_id" },
+  dependents: { from: "depends_on_id", to: "job_id" },
+} as const;
+
+/**
+ * The jobs each job's dependency edges lead to in `direction`, by job id, in the order of their
+ * numbers (soft-deleted ones included), with what `read` asks for: one statement for the edges and
+ * the jobs at their ends, for every job of a page at once.
+ */
+export async function jobsAcrossDependencies(db: Db, jobIds: readonly string[], direction: DependencyDirection, read: JobColumns = NO_COLUMNS): Promise<Map<string, JobRow[]>> {
+  const { list, join } = jobSelect(read);
+  const { from, to } = EDGE_ENDS[direction];
+  const [edges, values] = idIn(`d.${from}`, jobIds);
+  const rows = await queryRows<JobRow & { edgeOf?: string }>(
+    db,
+    `select d.${from} as "edgeOf", ${list} from job_dependencies d join jobs j on j.id = d.${to}${join} where ${edges} order by j.number`,
+    values,
+    true,
+  );
+  const found = new Map<string, JobRow[]>(jobIds.map((id) => [id, []]));
+  for (const row of jobRows(rows, read) as Array<JobRow & { edgeOf?: string }>) {
+    const of = row.edgeOf!;
+    delete row.edgeOf;
+    found.get(of)!.push(row);
+  }
+  return found;
+}
+
 type JobPageArgs = { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns };
 
 /** A page of the jobs a filter matches, in the order asked for (newest first by default). */

@@ -23,7 +23,9 @@ import {
   eventsOfJobs,
   jobsById,
   jobsByNumbers,
+  jobsAcrossDependencies,
   jobsOfParents,
+  type DependencyDirection,
   type JobList,
   latestTemplatesByName,
   outputsByIds,
@@ -49,7 +51,6 @@ import {
   type QueueThroughput,
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
-import { dependenciesOf, dependentsOf } from "../domain/dependencies.js";
 import { workflowsByIds, workflowsByNumbers, workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
@@ -57,7 +58,8 @@ import { logPages, logStats, type LogLine, type LogOf, type LogPage, type LogSta
 
 const OPTIONS = { cache: false } as const;
 
-const keyNames = new WeakMap<object, string>();
+// By owner (see #keyedLoader), then by the kind of loader (the key's first item): one read may own several.
+const keyNames = new WeakMap<object, Map<unknown, string>>();
 
 // A page after an event names it by its bigint id, which JSON has no notation for.
 const bigintsAsText = (_key: string, value: unknown) => (typeof value === "bigint" ? `${value}n` : value);
@@ -227,20 +229,12 @@ export class Loaders {
     });
   }
 
-  /** Each job's dependencies (ids of the jobs it waits for). */
-  get dependencies(): DataLoader<string, string[]> {
-    return this.#keyedLoader(["dependencies"], async (ids) => {
-      const found = await dependenciesOf(this.#db, ids);
-      return ids.map((id) => found.get(id) ?? []);
-    });
-  }
-
-  /** Each job's dependents (ids of the jobs waiting for it). */
-  get dependents(): DataLoader<string, string[]> {
-    return this.#keyedLoader(["dependents"], async (ids) => {
-      const found = await dependentsOf(this.#db, ids);
-      return ids.map((id) => found.get(id) ?? []);
-    });
+  /** Each job's dependencies (the jobs it waits for) or dependents, with the columns asked for. */
+  jobsAcross(direction: DependencyDirection, read: JobColumns): DataLoader<string, JobRow[]> {
+    return this.#keyedLoader([direction, ...readKey(read)], async (ids) => {
+      const found = await jobsAcrossDependencies(this.#db, ids, direction, read);
+      return ids.map((id) => found.get(id)!);
+    }, read);
   }
 
   /** Each workflow's jobs counted by status, and their progress. */
@@ -357,10 +351,14 @@ export class Loaders {
    * (see src/graphql/selection.ts), remembers the key's text: a page of jobs asks for it per job.
    */
   #keyedLoader<T, K = string>(key: unknown[], load: (keys: readonly K[]) => Promise<T[]>, owner?: object): DataLoader<K, T> {
-    let name = owner && keyNames.get(owner);
+    let names = owner && keyNames.get(owner);
+    let name = names?.get(key[0]);
     if (name === undefined) {
       name = JSON.stringify(key, bigintsAsText);
-      if (owner) keyNames.set(owner, name);
+      if (owner) {
+        if (!names) keyNames.set(owner, (names = new Map()));
+        names.set(key[0], name);
+      }
     }
     const keyed = (this.#keyed ??= new Map());
     let loader = keyed.get(name) as DataLoader<K, T> | undefined;

@@ -46,12 +46,6 @@ function handedDown(job: JobRow, info: GraphQLResolveInfo): JobColumns | undefin
   return read !== undefined && jobRowCovers(job, read) ? read : undefined;
 }
 
-/** Jobs by id, in the order given, with the columns the selection asks for; ids of jobs gone are skipped. */
-async function jobsOf(ctx: Context, info: GraphQLResolveInfo, ids: readonly string[]): Promise<JobRow[]> {
-  const loaded = await ctx.loaders.job(jobColumnsSelected(info)).loadMany(ids);
-  return loaded.filter((j): j is JobRow => j != null && !(j instanceof Error));
-}
-
 export const Job = builder.prismaNode("Job", {
   description:
     "A unit of work created from a template, claimed by a worker node, and moved through its lifecycle (see status).",
@@ -96,12 +90,12 @@ export const Job = builder.prismaNode("Job", {
     dependencies: t.field({
       type: [jobPages.ref],
       description: "The jobs that must all succeed before this one may be claimed, in the order of their numbers (deleted ones included).",
-      resolve: async (job, _args, ctx, info) => jobsOf(ctx, info, await ctx.loaders.dependencies.load(job.id)),
+      resolve: (job, _args, ctx, info) => ctx.loaders.jobsAcross("dependencies", jobColumnsSelected(info)).load(job.id),
     }),
     dependents: t.field({
       type: [jobPages.ref],
       description: "The jobs waiting for this one to succeed (or that did), in the order of their numbers.",
-      resolve: async (job, _args, ctx, info) => jobsOf(ctx, info, await ctx.loaders.dependents.load(job.id)),
+      resolve: (job, _args, ctx, info) => ctx.loaders.jobsAcross("dependents", jobColumnsSelected(info)).load(job.id),
     }),
     onDependencyFailure: t.expose("onDependencyFailure", {
       type: DependencyFailurePolicyEnum,
