@@ -6,7 +6,9 @@
 import type { Db } from "../db/client.js";
 import type { Prisma } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
+import { queryRows } from "../db/rows.js";
 import { ValidationError, type FieldError } from "./errors.js";
+import { idIn } from "./job-reads.js";
 import type { OutputRef, TypedValues } from "./values.js";
 
 /**
@@ -123,14 +125,17 @@ export async function linkDependencies(tx: Prisma.TransactionClient, jobId: stri
   if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId, binds: binds?.get(dependsOnId) ?? [] })) });
 }
 
-/** Each job's dependencies that have not succeeded, by job id (what whyNotRunning names). */
+/** Each job's dependencies that have not succeeded, by job id, in the order of their numbers (what whyNotRunning names). */
 export async function unmetDependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>> {
-  const edges = await db.jobDependency.findMany({
-    where: { jobId: { in: [...jobIds] }, dependsOn: { status: { not: "SUCCEEDED" } } },
-    select: { jobId: true, dependsOn: { select: { id: true, number: true, status: true } } },
-    orderBy: { dependsOn: { number: "asc" } },
-  });
+  const [edges, values] = idIn("d.job_id", jobIds);
+  const rows = await queryRows<{ jobId: string; id: string; number: bigint; status: JobStatus }>(
+    db,
+    `select d.job_id as "jobId", j.id, j.number, j.status from job_dependencies d join jobs j on j.id = d.depends_on_id
+      where ${edges} and j.status <> 'SUCCEEDED' order by j.number`,
+    values,
+    true,
+  );
   const found = new Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>(jobIds.map((id) => [id, []]));
-  for (const e of edges) found.get(e.jobId)!.push(e.dependsOn);
+  for (const { jobId, ...dependency } of rows) found.get(jobId)!.push(dependency);
   return found;
 }
