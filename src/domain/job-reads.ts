@@ -620,11 +620,11 @@ export function latestTemplatesByName(db: Db, names: readonly string[]): Promise
 /**
  * Rows of a table by id, in no particular order, as Prisma returns them: the rows a page's
  * relations lead to (creators, nodes, workflows, tasks), which Prisma's client would spend most of
- * a small read's CPU on.
+ * a small read's CPU on. `more`: further items of the select list (each after a comma) on the row `r`.
  */
-export function rowsById<T>(db: Db, model: ModelName, table: string, ids: readonly string[]): Promise<T[]> {
+export function rowsById<T>(db: Db, model: ModelName, table: string, ids: readonly string[], more = ""): Promise<T[]> {
   const [where, values] = idIn("r.id", ids);
-  return queryRows<T>(db, `select ${columnsOf(model, "r")} from ${table} r where ${where}`, values, true);
+  return queryRows<T>(db, `select ${columnsOf(model, "r")}${more} from ${table} r where ${where}`, values, true);
 }
 
 /** A unique key of a table: its columns, each with the PostgreSQL type its text is cast to. */
@@ -647,11 +647,11 @@ function keyIn(alias: string, key: UniqueKey, values: ReadonlyArray<readonly str
 /**
  * Rows of a table by a unique key (an id of another type than uuid, a number, a name...), in no
  * particular order, as Prisma returns them: the lookups by key of the API's queries, in one
- * statement for all those of a request.
+ * statement for all those of a request. `more` as for rowsById.
  */
-export function rowsByKey<T>(db: Db, model: ModelName, table: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>): Promise<T[]> {
+export function rowsByKey<T>(db: Db, model: ModelName, table: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>, more = ""): Promise<T[]> {
   const [where, parameters] = keyIn("r", key, values);
-  return queryRows<T>(db, `select ${columnsOf(model, "r")} from ${table} r where ${where}`, parameters, true);
+  return queryRows<T>(db, `select ${columnsOf(model, "r")}${more} from ${table} r where ${where}`, parameters, true);
 }
 
 /** Events by id (the text of their bigint), in no particular order. */

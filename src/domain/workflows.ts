@@ -194,43 +194,70 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   );
 }
 
-/** Workflows by id (the workflows of a page of jobs), in one statement, in no particular order. */
-export function workflowsByIds(db: Db, ids: readonly string[]): Promise<Workflow[]> {
-  return rowsById<Workflow>(db, "Workflow", "workflows", ids);
-}
-
-/** Workflows by number (its text), in one statement, in no particular order. */
-export function workflowsByNumbers(db: Db, numbers: readonly string[]): Promise<Workflow[]> {
-  return rowsByKey<Workflow>(db, "Workflow", "workflows", [["number", "bigint"]], numbers.map((n) => [n]));
-}
+/** A workflow as the API reads it: its row, with its summary when the read asked for it. */
+export type WorkflowRow = Workflow & { summary?: WorkflowSummary };
 
 /** A workflow's jobs counted by status, and their mean progress (a succeeded job counts as done). */
 export type WorkflowSummary = { counts: Record<JobStatus, number>; total: number; progress: number };
 
 const ALL: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
+/** A workflow's jobs that are not deleted, grouped by status: how many, and the sum of their progress. */
+type StatusGroup = { status: JobStatus; count: number; progress: number };
+
+// The summary of the workflow `r`, as an item of a workflow's select list: a lookup with its
+// status or progress is one statement, where a statement of its own would cost a round trip.
+const SUMMARY = `, (select coalesce(jsonb_agg(jsonb_build_object('status', g.status, 'count', g.count, 'progress', g.progress)), '[]')
+  from (select j.status, count(*)::int as count, coalesce(sum(j.progress), 0)::float8 as progress
+    from jobs j where j.workflow_id = r.id and j.deleted_at is null group by j.status) g) as "summary"`;
+
+function summaryOf(groups: readonly StatusGroup[]): WorkflowSummary {
+  const summary = { counts: Object.fromEntries(ALL.map((s) => [s, 0])) as Record<JobStatus, number>, total: 0, progress: 0 };
+  let progress = 0;
+  for (const group of groups) {
+    summary.counts[group.status] = group.count;
+    summary.total += group.count;
+    progress += group.status === "SUCCEEDED" ? group.count : group.progress;
+  }
+  summary.progress = summary.total ? progress / summary.total : 0;
+  return summary;
+}
+
+/** Rows read with SUMMARY, each with its summary worked out. */
+function withSummaries(rows: Array<Workflow & { summary?: unknown }>): WorkflowRow[] {
+  for (const row of rows) row.summary = summaryOf(row.summary as StatusGroup[]);
+  return rows as WorkflowRow[];
+}
+
+/**
+ * Workflows by id (the workflows of a page of jobs), in one statement, in no particular order;
+ * with their summaries when `summary`.
+ */
+export async function workflowsByIds(db: Db, ids: readonly string[], summary = false): Promise<WorkflowRow[]> {
+  if (!summary) return rowsById<Workflow>(db, "Workflow", "workflows", ids);
+  return withSummaries(await rowsById(db, "Workflow", "workflows", ids, SUMMARY));
+}
+
+/** Workflows by number (its text), in one statement, in no particular order; with their summaries when `summary`. */
+export async function workflowsByNumbers(db: Db, numbers: readonly string[], summary = false): Promise<WorkflowRow[]> {
+  const key = numbers.map((n) => [n]);
+  if (!summary) return rowsByKey<Workflow>(db, "Workflow", "workflows", [["number", "bigint"]], key);
+  return withSummaries(await rowsByKey(db, "Workflow", "workflows", [["number", "bigint"]], key, SUMMARY));
+}
+
 /** Each workflow's summary, by id. Deleted jobs are left out. */
 export async function workflowSummaries(db: Db, workflowIds: readonly string[]): Promise<Map<string, WorkflowSummary>> {
   const [where, values] = idIn("j.workflow_id", workflowIds);
-  const rows = await queryRows<{ workflowId: string; status: JobStatus; count: number; progress: number }>(
+  const rows = await queryRows<StatusGroup & { workflowId: string }>(
     db,
     `select j.workflow_id as "workflowId", j.status::text as status, count(*)::int as count, coalesce(sum(j.progress), 0)::float8 as progress
       from jobs j where ${where} and j.deleted_at is null group by j.workflow_id, j.status`,
     values,
     true,
   );
-  const found = new Map<string, WorkflowSummary>(
-    workflowIds.map((id) => [id, { counts: Object.fromEntries(ALL.map((s) => [s, 0])) as Record<JobStatus, number>, total: 0, progress: 0 }]),
-  );
-  const progressSum = new Map<string, number>();
-  for (const row of rows) {
-    const summary = found.get(row.workflowId)!;
-    summary.counts[row.status] = row.count;
-    summary.total += row.count;
-    progressSum.set(row.workflowId, (progressSum.get(row.workflowId) ?? 0) + (row.status === "SUCCEEDED" ? row.count : row.progress));
-  }
-  for (const [id, summary] of found) summary.progress = summary.total ? (progressSum.get(id) ?? 0) / summary.total : 0;
-  return found;
+  const groups = new Map<string, StatusGroup[]>(workflowIds.map((id) => [id, []]));
+  for (const row of rows) groups.get(row.workflowId)!.push(row);
+  return new Map([...groups].map(([id, of]) => [id, summaryOf(of)]));
 }
 
 /**

@@ -4,7 +4,7 @@
 // as they are now.
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import type { ApiToken, JobAttempt, JobEvent, JobOutput, JobTemplate, Schedule, ScheduleTick, Task, User, WorkerNode, Workflow } from "../db/generated/prisma/client.js";
+import type { ApiToken, JobAttempt, JobEvent, JobOutput, JobTemplate, Schedule, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import { tokensByIds, usersByIds } from "../domain/auth.js";
 import { outputsByKeys, type OutputKey } from "../domain/outputs.js";
 import { schedulesByIds, schedulesByNames } from "../domain/schedules.js";
@@ -51,7 +51,7 @@ import {
   type QueueThroughput,
 } from "../domain/queues.js";
 import { whyNotRunning, type WaitReason } from "../domain/why-not-running.js";
-import { workflowsByIds, workflowsByNumbers, workflowSummaries, type WorkflowSummary } from "../domain/workflows.js";
+import { workflowsByIds, workflowsByNumbers, workflowSummaries, type WorkflowRow, type WorkflowSummary } from "../domain/workflows.js";
 import { queuePositions } from "../domain/queue-positions.js";
 import { recentReports, type Report } from "../domain/end-estimates.js";
 import { logPages, logStats, type LogLine, type LogOf, type LogPage, type LogStats } from "../domain/logs.js";
@@ -268,9 +268,9 @@ export class Loaders {
     return this.#keyedLoader(["task"], async (ids) => byId(ids, await tasksByIds(this.#db, ids)));
   }
 
-  /** Workflows by id. */
-  get workflow(): DataLoader<string, Workflow | null> {
-    return this.#keyedLoader(["workflow"], async (ids) => byId(ids, await workflowsByIds(this.#db, ids)));
+  /** Workflows by id, with their summaries when `summary` (see workflowSummarySelected). */
+  workflow(summary = false): DataLoader<string, WorkflowRow | null> {
+    return this.#keyedLoader(["workflow", summary], async (ids) => byId(ids, await workflowsByIds(this.#db, ids, summary)));
   }
 
   /** Users by id. */
@@ -300,10 +300,10 @@ export class Loaders {
     return this.#keyedLoader(["event"], async (ids) => byKey(ids, await eventsByIds(this.#db, ids), (row) => String(row.id), (id) => id));
   }
 
-  /** Workflows by number (its text). */
-  get workflowByNumber(): DataLoader<string, Workflow | null> {
-    return this.#keyedLoader(["workflowByNumber"], async (numbers) =>
-      byKey(numbers, await workflowsByNumbers(this.#db, numbers), (row) => String(row.number), (n) => n),
+  /** Workflows by number (its text), with their summaries when `summary`. */
+  workflowByNumber(summary = false): DataLoader<string, WorkflowRow | null> {
+    return this.#keyedLoader(["workflowByNumber", summary], async (numbers) =>
+      byKey(numbers, await workflowsByNumbers(this.#db, numbers, summary), (row) => String(row.number), (n) => n),
     );
   }
 

@@ -6,7 +6,7 @@ import { brandWithType, type OutputType, type SchemaTypes } from "@pothos/core";
 import type DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Context } from "./context.js";
-import { jobColumnsSelected } from "./selection.js";
+import { jobColumnsSelected, workflowSummarySelected } from "./selection.js";
 
 /** A global ID as the relay plugin decodes it (see global-id.ts). */
 export type NodeId = { typename: string; id: string };
@@ -23,7 +23,7 @@ const LOADERS: Record<string, (ctx: Context, info: GraphQLResolveInfo) => DataLo
   JobEvent: (ctx) => ctx.loaders.event,
   User: (ctx) => ctx.loaders.user,
   WorkerNode: (ctx) => ctx.loaders.workerNode,
-  Workflow: (ctx) => ctx.loaders.workflow,
+  Workflow: (ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info)),
   Schedule: (ctx) => ctx.loaders.schedule,
   ApiToken: (ctx) => ctx.loaders.token,
 };

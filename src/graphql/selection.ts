@@ -388,3 +388,15 @@ function jobReadBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, pat
     ...(firsts.size ? { firsts: Object.fromEntries(firsts) as JobFirsts } : {}),
   };
 }
+
+/** The fields of a workflow that its summary answers (see workflowsByIds). */
+const SUMMARY_FIELDS = ["status", "progress", "counts"];
+
+/**
+ * Whether the workflows at `path` under the resolving field have a field selected that their
+ * summary answers, which their read then takes in its own statement.
+ */
+export function workflowSummarySelected(info: GraphQLResolveInfo, path: readonly string[] = []): boolean {
+  const selected = selectedFields(info, path);
+  return SUMMARY_FIELDS.some((field) => selected.has(field));
+}

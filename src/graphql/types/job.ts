@@ -4,7 +4,7 @@ import { countJobs } from "../../domain/job-filter.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
-import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields } from "../selection.js";
+import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields, workflowSummarySelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
@@ -85,7 +85,7 @@ export const Job = builder.prismaNode("Job", {
       type: Workflow,
       nullable: true,
       description: "The workflow it was created in, if any.",
-      resolve: (job, _args, ctx) => (job.workflowId ? ctx.loaders.workflow.load(job.workflowId) : null),
+      resolve: (job, _args, ctx, info) => (job.workflowId ? ctx.loaders.workflow(workflowSummarySelected(info)).load(job.workflowId) : null),
     }),
     dependencies: t.field({
       type: [jobPages.ref],

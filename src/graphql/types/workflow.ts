@@ -1,10 +1,16 @@
 // A workflow: jobs submitted together, some waiting for others, read and watched as one thing.
-import { workflowStatus } from "../../domain/workflows.js";
+import { workflowStatus, type WorkflowRow, type WorkflowSummary } from "../../domain/workflows.js";
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { countedConnection, jobListConnection } from "../connections.js";
 import { JobRef } from "../model-refs.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
 import { User } from "./user.js";
+
+/** The workflow's summary: read with it when its read asked for it, else by its loader. */
+function summaryOf(workflow: WorkflowRow, ctx: Context): WorkflowSummary | Promise<WorkflowSummary> {
+  return workflow.summary ?? ctx.loaders.workflowSummary.load(workflow.id);
+}
 
 const WorkflowCounts = builder.objectRef<{ counts: Record<string, number>; total: number }>("WorkflowCounts").implement({
   description: "How many of a workflow's jobs (not deleted) are in each status.",
@@ -42,16 +48,16 @@ export const Workflow = builder.prismaNode("Workflow", {
       type: JobStatusEnum,
       description:
         "What its jobs add up to: SUCCEEDED when every job did; FAILED (or CANCELLED) once every job has finished and one failed (was cancelled); RUNNING while any job is held or running, or some have finished; else QUEUED, or WAITING.",
-      resolve: async (w, _args, ctx) => workflowStatus(await ctx.loaders.workflowSummary.load(w.id)),
+      resolve: async (w, _args, ctx) => workflowStatus(await summaryOf(w, ctx)),
     }),
     progress: t.float({
       description: "The mean progress of its jobs, from 0 to 1 (a succeeded job counts as done).",
-      resolve: async (w, _args, ctx) => (await ctx.loaders.workflowSummary.load(w.id)).progress,
+      resolve: async (w, _args, ctx) => (await summaryOf(w, ctx)).progress,
     }),
     counts: t.field({
       type: WorkflowCounts,
       description: "How many of its jobs are in each status.",
-      resolve: (w, _args, ctx) => ctx.loaders.workflowSummary.load(w.id),
+      resolve: (w, _args, ctx) => summaryOf(w, ctx),
     }),
     jobs: t.connection(
       {
