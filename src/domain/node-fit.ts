@@ -3,6 +3,7 @@
 // not fit) and acquireJob (which refuses it, saying why).
 import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
+import { sqlRows } from "../db/rows.js";
 
 const { sql } = Prisma;
 
@@ -32,27 +33,53 @@ function missing(wanted: Labels, has: Labels): string[] {
     .map(([key, value]) => `${key}=${value}`);
 }
 
+type FitNode = { id: string; executors: string[]; cpu: number | null; memory: number | null; labels: Labels };
+type FitTask = { name: string; executorName: string | null; cpu: number | null; memory: number | null; requiredLabels: Labels };
+type FitJob = { id: string; requiredLabels: Labels; executorName: string; tasks: FitTask[] };
+
+/** A node and a job to say of why the one cannot take the other. */
+export type NodeAndJob = { nodeId: string; jobId: string };
+
 /**
- * Why the node cannot take the job (NODE_FITS is false), in words, naming the first task that does
- * not fit when it is a task; null when it can (or either is gone).
+ * Why each node cannot take its job (NODE_FITS is false), in words, naming the first task that does
+ * not fit when it is a task; null when it can (or either is gone). In the order given, with two
+ * statements for them all (the nodes, and the jobs with their tasks), however many they are: a
+ * page of jobs asks it for each job no node fits.
  */
-export async function whyNodeCannotTake(db: Db | Prisma.TransactionClient, nodeId: string, jobId: string): Promise<string | null> {
-  const [node, job] = await Promise.all([
-    db.workerNode.findUnique({ where: { id: nodeId }, select: { executors: true, cpu: true, memory: true, labels: true } }),
-    db.job.findUnique({
-      where: { id: jobId },
-      select: {
-        requiredLabels: true,
-        template: { select: { executorName: true } },
-        tasks: { select: { name: true, executorName: true, cpu: true, memory: true, requiredLabels: true }, orderBy: { qsequence: "asc" } },
-      },
-    }),
+export async function whyNodesCannotTake(db: Db | Prisma.TransactionClient, pairs: readonly NodeAndJob[]): Promise<Array<string | null>> {
+  if (!pairs.length) return [];
+  const nodeIds = [...new Set(pairs.map((p) => p.nodeId))];
+  const jobIds = [...new Set(pairs.map((p) => p.jobId))];
+  const [nodes, jobs] = await Promise.all([
+    sqlRows<FitNode>(db, sql`select id, executors, cpu, memory, labels from worker_nodes where id = any(${nodeIds}::uuid[])`),
+    sqlRows<FitJob>(
+      db,
+      sql`select j.id, j.required_labels as "requiredLabels", t.executor_name as "executorName",
+                 coalesce((select jsonb_agg(jsonb_build_object('name', k.name, 'executorName', k.executor_name, 'cpu', k.cpu, 'memory', k.memory,
+                                                              'requiredLabels', k.required_labels) order by k.qsequence)
+                             from tasks k where k.job_id = j.id), '[]') as tasks
+            from jobs j join job_templates t on t.id = j.template_id where j.id = any(${jobIds}::uuid[])`,
+    ),
   ]);
-  if (!node || !job) return null;
-  const labels = node.labels as Labels;
+  const nodeById = new Map(nodes.map((n) => [n.id, n]));
+  const jobById = new Map(jobs.map((j) => [j.id, j]));
+  return pairs.map(({ nodeId, jobId }) => {
+    const node = nodeById.get(nodeId);
+    const job = jobById.get(jobId);
+    return node && job ? whyNot(node, job) : null;
+  });
+}
+
+/** Why the node cannot take the job (see whyNodesCannotTake). */
+export async function whyNodeCannotTake(db: Db | Prisma.TransactionClient, nodeId: string, jobId: string): Promise<string | null> {
+  return (await whyNodesCannotTake(db, [{ nodeId, jobId }]))[0]!;
+}
+
+function whyNot(node: FitNode, job: FitJob): string | null {
+  const labels = node.labels;
   const runs = (executor: string | null) => executor === null || node.executors.length === 0 || node.executors.includes(executor);
-  if (!runs(job.template.executorName)) return `the job's executor ${job.template.executorName} is not one of the node's (${node.executors.join(", ")})`;
-  const lacking = missing(job.requiredLabels as Labels, labels);
+  if (!runs(job.executorName)) return `the job's executor ${job.executorName} is not one of the node's (${node.executors.join(", ")})`;
+  const lacking = missing(job.requiredLabels, labels);
   if (lacking.length) return `the job requires labels the node does not have: ${lacking.join(", ")}`;
   for (const task of job.tasks) {
     const why = !runs(task.executorName)
@@ -61,8 +88,8 @@ export async function whyNodeCannotTake(db: Db | Prisma.TransactionClient, nodeI
         ? `it needs ${task.cpu} vCPUs and the node offers ${node.cpu}`
         : node.memory !== null && task.memory !== null && task.memory > node.memory
           ? `it needs ${task.memory} MB of memory and the node offers ${node.memory}`
-          : missing(task.requiredLabels as Labels, labels).length
-            ? `it requires labels the node does not have: ${missing(task.requiredLabels as Labels, labels).join(", ")}`
+          : missing(task.requiredLabels, labels).length
+            ? `it requires labels the node does not have: ${missing(task.requiredLabels, labels).join(", ")}`
             : null;
     if (why) return `task "${task.name}" does not fit the node: ${why}`;
   }

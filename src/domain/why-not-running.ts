@@ -5,7 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { sqlRows } from "../db/rows.js";
 import { unmetDependenciesOf } from "./dependencies.js";
-import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
+import { NODE_FITS, whyNodesCannotTake } from "./node-fit.js";
 import { queuePositions } from "./queue-positions.js";
 import { heldIn, NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
 
@@ -107,17 +107,16 @@ export async function whyNotRunning(
   ]);
   const waiting = rows.filter((r) => r.status === "WAITING" && !r.deleted_at).map((r) => r.id);
   const unmet = waiting.length ? await unmetDependenciesOf(db, waiting) : new Map<string, never[]>();
+  // The jobs that no online node fits, each with the node that comes closest, to say why it does not.
+  const unfit = rows.filter((r) => !r.deleted_at && (r.status === "QUEUED" || r.status === "WAITING") && r.fitting === 0 && r.closest_node);
+  const whys = await whyNodesCannotTake(db, unfit.map((r) => ({ nodeId: r.closest_node!, jobId: r.id })));
+  const examples = new Map(unfit.map((r, i) => [r.id, whys[i]!]));
   const result = new Map<string, WaitReason[]>();
-  for (const row of rows) result.set(row.id, await reasonsFor(db, row, positions.get(row.id) ?? 0, unmet.get(row.id) ?? []));
+  for (const row of rows) result.set(row.id, reasonsFor(row, positions.get(row.id) ?? 0, unmet.get(row.id) ?? [], examples.get(row.id) ?? null));
   return result;
 }
 
-async function reasonsFor(
-  db: Db,
-  row: Row,
-  jobsAhead: number,
-  unmet: Array<{ id: string; number: bigint; status: JobStatus }>,
-): Promise<WaitReason[]> {
+function reasonsFor(row: Row, jobsAhead: number, unmet: Array<{ id: string; number: bigint; status: JobStatus }>, example: string | null): WaitReason[] {
   if (row.deleted_at) {
     return [{ kind: "DELETED", message: "the job is deleted: reinstate it to queue it again", deletedAt: row.deleted_at }];
   }
@@ -168,7 +167,6 @@ async function reasonsFor(
   } else if (row.missing_executor !== null) {
     reasons.push({ kind: "NO_NODE_WITH_EXECUTOR", message: `no online node runs the executor ${row.missing_executor}`, executor: row.missing_executor });
   } else if (row.fitting === 0) {
-    const example = row.closest_node ? await whyNodeCannotTake(db, row.closest_node, row.id) : null;
     reasons.push({
       kind: "REQUIREMENTS_EXCEED_NODES",
       message: `no online node that runs its executors meets its requirements${example ? `: ${example}` : ""}`,

@@ -305,4 +305,27 @@ describe("a page of 50 waiting jobs", () => {
     expect(large.statements.length, large.statements.join("\n---\n")).toBeLessThanOrEqual(small.statements.length);
     expect(large.statements.length, large.statements.join("\n---\n")).toBeLessThanOrEqual(8);
   });
+
+  it("says of each job no node fits what the closest node lacks, in statements constant in page size", async () => {
+    await onlineNode({ executors: ["python"], cpu: 2, labels: { gpu: "t4" } });
+    const ids = await createJobs(db, python, 40, { spec: (i) => ({ queue: "unfit", priority: 40 - i }) });
+    // Even jobs have a task too big for the node, odd ones require a label it lacks.
+    await db.task.createMany({ data: ids.filter((_, i) => i % 2 === 0).map((jobId, i) => ({ jobId, name: `big-${i}`, qsequence: 0, cpu: 3 + (i % 5) })) });
+    for (const [i, id] of ids.entries()) if (i % 2) await db.job.update({ where: { id }, data: { requiredLabels: { gpu: `a${i}` } } });
+    const counted = async (first: number) => {
+      database.counter.reset();
+      const data = await sendText(api, `query ($first: Int!) { jobs(first: $first, filter: { queue: "unfit" }, orderBy: { field: PRIORITY, direction: DESC }) {
+        edges { node { ${REASONS} } } } }`, { first });
+      const edges = (data.jobs as unknown as { edges: Array<{ node: { whyNotRunning: Reason[] } }> }).edges;
+      return { examples: edges.map((e) => e.node.whyNotRunning.find((r) => r.code === "REQUIREMENTS_EXCEED_NODES")?.example), statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
+    };
+    const small = await counted(4);
+    const large = await counted(40);
+    expect(large.examples).toHaveLength(40);
+    for (const [i, example] of large.examples.entries()) {
+      expect(example).toBe(i % 2 === 0 ? `task "big-${i / 2}" does not fit the node: it needs ${3 + ((i / 2) % 5)} vCPUs and the node offers 2` : `the job requires labels the node does not have: gpu=a${i}`);
+    }
+    expect(small.examples).toEqual(large.examples.slice(0, 4));
+    expect(large.statements.length, large.statements.join("\n---\n")).toBe(small.statements.length);
+  });
 });
