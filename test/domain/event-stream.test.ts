@@ -139,11 +139,13 @@ describe("the event stream", () => {
     const heartbeat = { tailerHeartbeatMs: 100 };
     const db = createDb({ url: database.url });
     others.push(db);
+    // Listening first: the writer's first two and a half heartbeats (250 ms) run from its own
+    // listen, and connecting these under load could take longer than that.
+    const [wakes, logs] = [await eavesdrop(WAKE_CHANNEL), await eavesdrop(LOGS_CHANNEL)];
+    const c = await client();
     const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.url, notifyCoalesceMs: 1, ...heartbeat });
     streams.push(writer);
     await writer.listenForAnnouncements();
-    const [wakes, logs] = [await eavesdrop(WAKE_CHANNEL), await eavesdrop(LOGS_CHANNEL)];
-    const c = await client();
     try {
       // Until it has listened for two and a half heartbeats, it cannot know that nobody watches.
       writer.written();
