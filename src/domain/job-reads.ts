@@ -577,12 +577,9 @@ export async function pageOfRows<T>(
     const { spec, model } = first.list(first.read);
     total += `, ${firstPageOf(spec, model, "r.id")} as "${first.field}"`;
   }
-  let from = `${list.table} r`;
-  const relations = joinedRelations(list.model, joins);
-  for (const relation of relations) {
-    total += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`)}`;
-    from += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = r.${relation.column}`;
-  }
+  const joined = joinedSql(list.model, joins);
+  total += joined.list;
+  let from = `${list.table} r${joined.from}`;
   if (page.after) {
     from += ` join ${list.table} c on c.id = ${p.add(page.after)}::uuid`;
     where.push(comesAfter("r", "c", keys));
@@ -592,7 +589,7 @@ export async function pageOfRows<T>(
     `select ${columnsOf(list.model, "r")}${total} from ${from} ${whereClause(where)} order by ${orderBy("r", keys)} ${limitOf(page.take)}`,
     p.values,
   );
-  const nested = relations.length ? nestUnder<T & { pageTotal?: number }>(rows, relations.map((r) => ({ key: r.name, foreignKey: r.key }))) : rows;
+  const nested = joined.nest<T & { pageTotal?: number }>(rows);
   for (const { read, field, rows: fromJson } of firstLists) {
     for (const row of nested as Array<Record<string, unknown>>) row[field] = { read, rows: fromJson(row[field] as Record<string, unknown>[], read) };
   }
@@ -620,11 +617,13 @@ export function latestTemplatesByName(db: Db, names: readonly string[]): Promise
 /**
  * Rows of a table by id, in no particular order, as Prisma returns them: the rows a page's
  * relations lead to (creators, nodes, workflows, tasks), which Prisma's client would spend most of
- * a small read's CPU on. `more`: further items of the select list (each after a comma) on the row `r`.
+ * a small read's CPU on. `more`: further items of the select list (each after a comma) on the row
+ * `r`; `joins`: the rows of TO_ONE to read with each, nested under their relation as pageOfRows does.
  */
-export function rowsById<T>(db: Db, model: ModelName, table: string, ids: readonly string[], more = ""): Promise<T[]> {
+export async function rowsById<T>(db: Db, model: ModelName, table: string, ids: readonly string[], more = "", joins?: Joins): Promise<T[]> {
   const [where, values] = idIn("r.id", ids);
-  return queryRows<T>(db, `select ${columnsOf(model, "r")}${more} from ${table} r where ${where}`, values, true);
+  const joined = joinedSql(model, joins);
+  return joined.nest<T>(await queryRows<object>(db, `select ${columnsOf(model, "r")}${more}${joined.list} from ${table} r${joined.from} where ${where}`, values, true));
 }
 
 /** A unique key of a table: its columns, each with the PostgreSQL type its text is cast to. */
@@ -649,14 +648,15 @@ function keyIn(alias: string, key: UniqueKey, values: ReadonlyArray<readonly str
  * particular order, as Prisma returns them: the lookups by key of the API's queries, in one
  * statement for all those of a request. `more` as for rowsById.
  */
-export function rowsByKey<T>(db: Db, model: ModelName, table: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>, more = ""): Promise<T[]> {
+export async function rowsByKey<T>(db: Db, model: ModelName, table: string, key: UniqueKey, values: ReadonlyArray<readonly string[]>, more = "", joins?: Joins): Promise<T[]> {
   const [where, parameters] = keyIn("r", key, values);
-  return queryRows<T>(db, `select ${columnsOf(model, "r")}${more} from ${table} r where ${where}`, parameters, true);
+  const joined = joinedSql(model, joins);
+  return joined.nest<T>(await queryRows<object>(db, `select ${columnsOf(model, "r")}${more}${joined.list} from ${table} r${joined.from} where ${where}`, parameters, true));
 }
 
-/** Events by id (the text of their bigint), in no particular order. */
-export function eventsByIds(db: Db, ids: readonly string[]): Promise<JobEvent[]> {
-  return rowsByKey<JobEvent>(db, "JobEvent", "job_events", [["id", "bigint"]], ids.map((id) => [id]));
+/** Events by id (the text of their bigint), in no particular order, with the rows `joins` names (see rowsById). */
+export function eventsByIds(db: Db, ids: readonly string[], joins?: Joins): Promise<JobEvent[]> {
+  return rowsByKey<JobEvent>(db, "JobEvent", "job_events", [["id", "bigint"]], ids.map((id) => [id]), "", joins);
 }
 
 // By read: the read of jobsByNumbers, whose rows carry their number whatever the read asked for.
@@ -795,6 +795,9 @@ export const TO_ONE = {
   JobTemplate: {
     creator: { model: "User", table: "users", key: "creatorId", column: "creator_id" },
   },
+  Workflow: {
+    creator: { model: "User", table: "users", key: "creatorId", column: "creator_id" },
+  },
   JobEvent: {
     task: { model: "Task", table: "tasks", key: "taskId", column: "task_id" },
     actorUser: { model: "User", table: "users", key: "actorUserId", column: "actor_user_id" },
@@ -816,6 +819,23 @@ function joinedRelations(model: ModelName, joins: Joins | undefined) {
     alias: `o${i}`,
     ...(TO_ONE as Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>)[model]![name]!,
   }));
+}
+
+/**
+ * The rows of TO_ONE that `joins` names for rows of `model` under the alias `r`: the items of the
+ * select list (each after a comma), the left joins, and how to nest the rows read under their
+ * relation (null where the key is null).
+ */
+function joinedSql(model: ModelName, joins: Joins | undefined) {
+  const relations = joinedRelations(model, joins);
+  let list = "";
+  let from = "";
+  for (const relation of relations) {
+    list += `, ${columnsOf(relation.model, relation.alias, relation.columns, `${relation.name}.`)}`;
+    from += ` left join ${relation.table} ${relation.alias} on ${relation.alias}.id = r.${relation.column}`;
+  }
+  const nested = relations.map((r) => ({ key: r.name, foreignKey: r.key }));
+  return { list, from, nest: <T>(rows: object[]): T[] => (nested.length ? nestUnder<object>(rows, nested) : rows) as T[] };
 }
 
 /** A list of a job's own rows (tasks, outputs, events): their order and conditions, the page, and what is read of each row. */

@@ -10,7 +10,7 @@ import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import type { KeyedOutputRef, TypedValues } from "./values.js";
 import type { Workflow } from "../db/generated/prisma/client.js";
-import { idIn, rowsById, rowsByKey } from "./job-reads.js";
+import { idIn, rowsById, rowsByKey, type Joins } from "./job-reads.js";
 import { queryRows } from "../db/rows.js";
 
 /** The most jobs one workflow may hold. */
@@ -231,18 +231,18 @@ function withSummaries(rows: Array<Workflow & { summary?: unknown }>): WorkflowR
 
 /**
  * Workflows by id (the workflows of a page of jobs), in one statement, in no particular order;
- * with their summaries when `summary`.
+ * with their summaries when `summary`, and their creators when `joins` names them (see rowsById).
  */
-export async function workflowsByIds(db: Db, ids: readonly string[], summary = false): Promise<WorkflowRow[]> {
-  if (!summary) return rowsById<Workflow>(db, "Workflow", "workflows", ids);
-  return withSummaries(await rowsById(db, "Workflow", "workflows", ids, SUMMARY));
+export async function workflowsByIds(db: Db, ids: readonly string[], summary = false, joins?: Joins): Promise<WorkflowRow[]> {
+  if (!summary) return rowsById<Workflow>(db, "Workflow", "workflows", ids, "", joins);
+  return withSummaries(await rowsById(db, "Workflow", "workflows", ids, SUMMARY, joins));
 }
 
-/** Workflows by number (its text), in one statement, in no particular order; with their summaries when `summary`. */
-export async function workflowsByNumbers(db: Db, numbers: readonly string[], summary = false): Promise<WorkflowRow[]> {
+/** Workflows by number (its text), in one statement, in no particular order; with what workflowsByIds reads with them. */
+export async function workflowsByNumbers(db: Db, numbers: readonly string[], summary = false, joins?: Joins): Promise<WorkflowRow[]> {
   const key = numbers.map((n) => [n]);
-  if (!summary) return rowsByKey<Workflow>(db, "Workflow", "workflows", [["number", "bigint"]], key);
-  return withSummaries(await rowsByKey(db, "Workflow", "workflows", [["number", "bigint"]], key, SUMMARY));
+  if (!summary) return rowsByKey<Workflow>(db, "Workflow", "workflows", [["number", "bigint"]], key, "", joins);
+  return withSummaries(await rowsByKey(db, "Workflow", "workflows", [["number", "bigint"]], key, SUMMARY, joins));
 }
 
 /** Each workflow's summary, by id. Deleted jobs are left out. */

@@ -268,9 +268,9 @@ export class Loaders {
     return this.#keyedLoader(["task"], async (ids) => byId(ids, await tasksByIds(this.#db, ids)));
   }
 
-  /** Workflows by id, with their summaries when `summary` (see workflowSummarySelected). */
-  workflow(summary = false): DataLoader<string, WorkflowRow | null> {
-    return this.#keyedLoader(["workflow", summary], async (ids) => byId(ids, await workflowsByIds(this.#db, ids, summary)));
+  /** Workflows by id, with their summaries when `summary` (see workflowSummarySelected) and the rows `joins` names. */
+  workflow(summary = false, joins?: Joins): DataLoader<string, WorkflowRow | null> {
+    return this.#keyedLoader(["workflow", summary, joinsKey(joins)], async (ids) => byId(ids, await workflowsByIds(this.#db, ids, summary, joins)));
   }
 
   /** Users by id. */
@@ -295,15 +295,15 @@ export class Loaders {
     return this.#keyedLoader(["outputByKey"], async (keys) => byKey(keys, await outputsByKeys(this.#db, keys), (row) => outputKeyText(row), outputKeyText));
   }
 
-  /** Events by id (the text of their bigint id). */
-  get event(): DataLoader<string, JobEvent | null> {
-    return this.#keyedLoader(["event"], async (ids) => byKey(ids, await eventsByIds(this.#db, ids), (row) => String(row.id), (id) => id));
+  /** Events by id (the text of their bigint id), with the rows `joins` names. */
+  event(joins?: Joins): DataLoader<string, JobEvent | null> {
+    return this.#keyedLoader(["event", joinsKey(joins)], async (ids) => byKey(ids, await eventsByIds(this.#db, ids, joins), (row) => String(row.id), (id) => id));
   }
 
-  /** Workflows by number (its text), with their summaries when `summary`. */
-  workflowByNumber(summary = false): DataLoader<string, WorkflowRow | null> {
-    return this.#keyedLoader(["workflowByNumber", summary], async (numbers) =>
-      byKey(numbers, await workflowsByNumbers(this.#db, numbers, summary), (row) => String(row.number), (n) => n),
+  /** Workflows by number (its text), with what workflow() reads with them. */
+  workflowByNumber(summary = false, joins?: Joins): DataLoader<string, WorkflowRow | null> {
+    return this.#keyedLoader(["workflowByNumber", summary, joinsKey(joins)], async (numbers) =>
+      byKey(numbers, await workflowsByNumbers(this.#db, numbers, summary, joins), (row) => String(row.number), (n) => n),
     );
   }
 

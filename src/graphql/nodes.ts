@@ -6,7 +6,7 @@ import { brandWithType, type OutputType, type SchemaTypes } from "@pothos/core";
 import type DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Context } from "./context.js";
-import { jobColumnsSelected, workflowSummarySelected } from "./selection.js";
+import { jobColumnsSelected, joinsSelected, workflowSummarySelected } from "./selection.js";
 
 /** A global ID as the relay plugin decodes it (see global-id.ts). */
 export type NodeId = { typename: string; id: string };
@@ -20,10 +20,10 @@ const LOADERS: Record<string, (ctx: Context, info: GraphQLResolveInfo) => DataLo
   Task: (ctx) => ctx.loaders.task,
   JobTemplate: (ctx) => ctx.loaders.template,
   JobOutput: (ctx) => ctx.loaders.output,
-  JobEvent: (ctx) => ctx.loaders.event,
+  JobEvent: (ctx, info) => ctx.loaders.event(joinsSelected("JobEvent", info)),
   User: (ctx) => ctx.loaders.user,
   WorkerNode: (ctx) => ctx.loaders.workerNode,
-  Workflow: (ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info)),
+  Workflow: (ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)),
   Schedule: (ctx) => ctx.loaders.schedule,
   ApiToken: (ctx) => ctx.loaders.token,
 };

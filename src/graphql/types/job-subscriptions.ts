@@ -15,7 +15,7 @@ import type { Task } from "../../db/generated/prisma/client.js";
 import { countClaimable } from "../../domain/jobs.js";
 import { inTaskWindow, listJobTasks, type TaskWindow } from "../../domain/tasks.js";
 import { TaskRef } from "../model-refs.js";
-import { jobColumnsSelected } from "../selection.js";
+import { jobColumnsSelected, joinsSelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { BAD_USER_INPUT, codedError } from "../error-codes.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -74,7 +74,7 @@ const JobEventUpdate = builder.objectRef<StreamEvent>("JobEventUpdate").implemen
     event: t.field({
       type: JobEvent,
       description: "The event.",
-      resolve: async (e, _args, ctx) => (await ctx.loaders.event.load(String(e.id)))!,
+      resolve: async (e, _args, ctx, info) => (await ctx.loaders.event(joinsSelected("JobEvent", info)).load(String(e.id)))!,
     }),
   }),
 });

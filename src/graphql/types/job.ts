@@ -85,7 +85,7 @@ export const Job = builder.prismaNode("Job", {
       type: Workflow,
       nullable: true,
       description: "The workflow it was created in, if any.",
-      resolve: (job, _args, ctx, info) => (job.workflowId ? ctx.loaders.workflow(workflowSummarySelected(info)).load(job.workflowId) : null),
+      resolve: (job, _args, ctx, info) => (job.workflowId ? ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(job.workflowId) : null),
     }),
     dependencies: t.field({
       type: [jobPages.ref],

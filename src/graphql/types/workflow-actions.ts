@@ -4,7 +4,7 @@ import { cancelWorkflow, createWorkflow, type CreatedWorkflow } from "../../doma
 import { watchWorkflow, type WorkflowChange } from "../../events/watch-workflows.js";
 import { builder } from "../builder.js";
 import { mutationErrors } from "../errors.js";
-import { jobColumnsSelected, workflowSummarySelected } from "../selection.js";
+import { jobColumnsSelected, joinsSelected, workflowSummarySelected } from "../selection.js";
 import { BulkPayload } from "./bulk-jobs.js";
 import { DependencyFailurePolicyEnum } from "./enums.js";
 import { Job } from "./job.js";
@@ -57,7 +57,7 @@ const CreateWorkflowPayload = builder.objectRef<CreatedWorkflow>("CreateWorkflow
     workflow: t.field({
       type: Workflow,
       description: "The workflow.",
-      resolve: async (p, _args, ctx, info) => (await ctx.loaders.workflow(workflowSummarySelected(info)).load(p.workflowId))!,
+      resolve: async (p, _args, ctx, info) => (await ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(p.workflowId))!,
     }),
     jobs: t.field({
       type: [CreatedWorkflowJob],
@@ -73,14 +73,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "A workflow by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
-    resolve: (_root, args, ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info)).load(args.id.id),
+    resolve: (_root, args, ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(args.id.id),
   }),
   workflowByNumber: t.field({
     type: Workflow,
     nullable: true,
     description: "A workflow by its number; null when there is none.",
     args: { number: t.arg({ type: "Long", required: true, description: "The workflow's number." }) },
-    resolve: (_root, args, ctx, info) => ctx.loaders.workflowByNumber(workflowSummarySelected(info)).load(String(args.number)),
+    resolve: (_root, args, ctx, info) => ctx.loaders.workflowByNumber(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(String(args.number)),
   }),
 }));
 
@@ -92,7 +92,7 @@ builder.subscriptionFields((t) => ({
       "A workflow, first as it is now, then each time one of its jobs changes status or progress, is deleted or reinstated (at most twice a second: the latest state, not every step). Null when there is no such workflow.",
     args: { id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }) },
     subscribe: (_root, args, ctx) => watchWorkflow(ctx.events, ctx.db, args.id.id),
-    resolve: (change: WorkflowChange, _args, ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info)).load(change.workflowId),
+    resolve: (change: WorkflowChange, _args, ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(change.workflowId),
   }),
 }));
 

@@ -2,6 +2,7 @@
 import { workflowStatus, type WorkflowRow, type WorkflowSummary } from "../../domain/workflows.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
+import { joinedOr } from "../loaders.js";
 import { countedConnection, jobListConnection } from "../connections.js";
 import { JobRef } from "../model-refs.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
@@ -41,7 +42,8 @@ export const Workflow = builder.prismaNode("Workflow", {
       type: User,
       nullable: true,
       description: "The user who created it.",
-      resolve: (workflow, _args, ctx) => (workflow.creatorId ? ctx.loaders.user.load(workflow.creatorId) : null),
+      // Read with the workflow when its read selected it (see joinsSelected).
+      resolve: (workflow, _args, ctx) => joinedOr(workflow, "creator", () => (workflow.creatorId ? ctx.loaders.user.load(workflow.creatorId) : null)),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     status: t.field({
