@@ -113,10 +113,11 @@ export const Task = builder.prismaNode("Task", {
     status: t.expose("status", { type: TaskStatusEnum, description: "Where the task is in its lifecycle." }),
     viewerCanStart: t.boolean({
       description: "Whether the viewer may start the task now (startTask): it is QUEUED and every task of a lower sequence has succeeded.",
+      // Both read at once: read one after the other, the second read's loads could fall into as
+      // many batches as the first read's answers came back in.
       resolve: async (task, args, ctx) => {
-        if (!(await viewerCanOnTask("start", "").resolve(task, args, ctx))) return false;
-        const lowest = await ctx.loaders.startableSequence.load(task.jobId);
-        return lowest === null || task.sequence <= lowest;
+        const [may, lowest] = await Promise.all([viewerCanOnTask("start", "").resolve(task, args, ctx), ctx.loaders.startableSequence.load(task.jobId)]);
+        return may && (lowest === null || task.sequence <= lowest);
       },
     }),
     viewerCanReportProgress: t.boolean(viewerCanOnTask("reportProgress", "report the task's progress (reportTaskProgress)")),
