@@ -106,10 +106,12 @@ export async function whyNotRunning(
     knownPositions ?? queuePositions(db, jobIds),
   ]);
   const waiting = rows.filter((r) => r.status === "WAITING" && !r.deleted_at).map((r) => r.id);
-  const unmet = waiting.length ? await unmetDependenciesOf(db, waiting) : new Map<string, never[]>();
   // The jobs that no online node fits, each with the node that comes closest, to say why it does not.
   const unfit = rows.filter((r) => !r.deleted_at && (r.status === "QUEUED" || r.status === "WAITING") && r.fitting === 0 && r.closest_node);
-  const whys = await whyNodesCannotTake(db, unfit.map((r) => ({ nodeId: r.closest_node!, jobId: r.id })));
+  const [unmet, whys] = await Promise.all([
+    waiting.length ? unmetDependenciesOf(db, waiting) : new Map<string, never[]>(),
+    whyNodesCannotTake(db, unfit.map((r) => ({ nodeId: r.closest_node!, jobId: r.id }))),
+  ]);
   const examples = new Map(unfit.map((r, i) => [r.id, whys[i]!]));
   const result = new Map<string, WaitReason[]>();
   for (const row of rows) result.set(row.id, reasonsFor(row, positions.get(row.id) ?? 0, unmet.get(row.id) ?? [], examples.get(row.id) ?? null));

@@ -392,11 +392,21 @@ function jobReadBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, pat
 /** The fields of a workflow that its summary answers (see workflowsByIds). */
 const SUMMARY_FIELDS = ["status", "progress", "counts"];
 
+const summariesSelected = new WeakMap<readonly FieldNode[], Map<string, boolean>>();
+
 /**
  * Whether the workflows at `path` under the resolving field have a field selected that their
- * summary answers, which their read then takes in its own statement.
+ * summary answers, which their read then takes in its own statement. Worked out once per field of
+ * a document: a page of jobs asks it for each job's workflow.
  */
 export function workflowSummarySelected(info: GraphQLResolveInfo, path: readonly string[] = []): boolean {
-  const selected = selectedFields(info, path);
-  return SUMMARY_FIELDS.some((field) => selected.has(field));
+  let byPath = summariesSelected.get(info.fieldNodes);
+  if (!byPath) summariesSelected.set(info.fieldNodes, (byPath = new Map()));
+  const key = path.join(".");
+  let selected = byPath.get(key);
+  if (selected === undefined) {
+    const names = selectedFields(info, path);
+    byPath.set(key, (selected = SUMMARY_FIELDS.some((field) => names.has(field))));
+  }
+  return selected;
 }
