@@ -4,12 +4,9 @@
 // with soft-deleted jobs included. Each job's list is its own: a page never mixes them up.
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendCounted, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
-
-// Authenticating the caller is a statement of its own, whatever the query; it is not counted.
-const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
 
 type Linked = { number: number; deletedAt: string | null; template: { name: string }; creator: { name: string } | null };
 type PageJob = { number: number; dependencies: Linked[]; dependents: Array<{ number: number }> };
@@ -34,11 +31,7 @@ describe("a job's dependencies and dependents", () => {
     }
   });
 
-  async function read(query: string, variables: Record<string, unknown> = {}) {
-    database.counter.reset();
-    const data = await sendText(api, query, variables);
-    return { data: data as Record<string, unknown>, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
-  }
+  const read = (query: string, variables: Record<string, unknown> = {}) => sendCounted(api, database, query, variables);
 
   const LINKED = "number deletedAt template { name } creator { name }";
 

@@ -4,12 +4,9 @@
 // read and be right. Each kind of list with its count in its page's statement is covered: jobs and
 // the lists read by pageOfRows (users, templates, schedules), forward and backward.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendCounted, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
-
-// Authenticating the caller is a statement of its own, whatever the query; it is not counted.
-const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
 
 type Page = { totalCount: number; pageInfo: { endCursor: string | null; startCursor: string | null }; edges: unknown[] };
 
@@ -26,9 +23,8 @@ describe("an empty page and its totalCount", () => {
   });
 
   async function read(field: string, query: string, variables: Record<string, unknown> = {}) {
-    database.counter.reset();
-    const data = (await sendText(api, query, variables)) as unknown as Record<string, Page>;
-    return { page: data[field]!, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
+    const { data, statements } = await sendCounted(api, database, query, variables);
+    return { page: data[field] as Page, statements };
   }
 
   const PAGE = "totalCount pageInfo { startCursor endCursor } edges { node { id } }";

@@ -4,13 +4,10 @@
 // as null, and the joined rows are exactly what their own lookups read.
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendCounted, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
-
-// Authenticating the caller is a statement of its own, whatever the query; it is not counted.
-const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
 
 describe("a lookup by id with its to-one relations", () => {
   let database: TestDatabase;
@@ -37,11 +34,7 @@ describe("a lookup by id with its to-one relations", () => {
     workflowId = encodeGlobalId("Workflow", workflow.id);
   });
 
-  async function read(query: string, variables: Record<string, unknown>) {
-    database.counter.reset();
-    const data = await sendText(api, query, variables);
-    return { data: data as Record<string, unknown>, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
-  }
+  const read = (query: string, variables: Record<string, unknown>) => sendCounted(api, database, query, variables);
 
   const EVENT = `query($id: ID!) { node(id: $id) { ... on JobEvent { jobVersion task { name qsequence status } actorUser { name } actorNode { name } } } }`;
 

@@ -4,12 +4,9 @@
 // figures: deleted jobs left out, a succeeded job counted as done.
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeGlobalId } from "../../src/graphql/global-id.js";
-import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestApi, sendCounted, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTemplate } from "../helpers/fixtures.js";
-
-// Authenticating the caller is a statement of its own, whatever the query; it is not counted.
-const isAuthentication = (sql: string) => /\/\* (authenticate|touchToken) \*\//.test(sql);
 
 const SUMMARY = "name status progress counts { total waiting queued acquired running succeeded failed cancelled }";
 const EXPECTED = {
@@ -49,11 +46,7 @@ describe("a workflow's summary", () => {
     await database.db.job.update({ where: { id: ids.gone! }, data: { status: "FAILED", deletedAt: new Date() } });
   });
 
-  async function read(query: string, variables: Record<string, unknown> = {}) {
-    database.counter.reset();
-    const data = await sendText(api, query, variables);
-    return { data: data as Record<string, unknown>, statements: database.counter.statements.filter((sql) => !isAuthentication(sql)) };
-  }
+  const read = (query: string, variables: Record<string, unknown> = {}) => sendCounted(api, database, query, variables);
 
   it("by id, by number and as a node: the workflow and its summary in one statement", async () => {
     for (const [query, variables, field] of [

@@ -82,3 +82,10 @@ export async function sendText(api: TestApi, query: string, variables: Record<st
   if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
   return result.data!;
 }
+
+/** Sends a document as sendText does, and says which statements it read with (see StatementCounter.readStatements). */
+export async function sendCounted(api: TestApi, database: TestDatabase, query: string, variables: Record<string, unknown> = {}) {
+  database.counter.reset();
+  const data = await sendText(api, query, variables);
+  return { data: data as Record<string, unknown>, statements: database.counter.readStatements() };
+}

@@ -40,6 +40,11 @@ export class StatementCounter {
     this.statements = [];
     this.parameters = [];
   }
+
+  /** The statements since the last reset that read what a request asked for: authenticating its caller is one of its own, whatever the query. */
+  readStatements(): string[] {
+    return this.statements.filter((sql) => !/\/\* (authenticate|touchToken) \*\//.test(sql));
+  }
 }
 
 export type TestDatabase = {
