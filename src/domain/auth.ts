@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
 import { Prisma, type ApiToken, type User } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
@@ -344,7 +344,7 @@ export function usersByIds(db: Db, ids: readonly string[]): Promise<User[]> {
   return rowsById<User>(db, "User", "users", ids);
 }
 
-/** API tokens by id, in no particular order, in one statement. */
-export function tokensByIds(db: Db, ids: readonly string[]): Promise<ApiToken[]> {
-  return rowsById<ApiToken>(db, "ApiToken", "api_tokens", ids);
+/** API tokens by id, in no particular order, in one statement, with the rows `joins` names (see rowsById). */
+export function tokensByIds(db: Db, ids: readonly string[], joins?: Joins): Promise<ApiToken[]> {
+  return rowsById<ApiToken>(db, "ApiToken", "api_tokens", ids, "", joins);
 }

@@ -603,14 +603,17 @@ export async function countRows(db: Db, list: RowList): Promise<number> {
   return rows[0]!.count;
 }
 
-/** The latest version of each template name that is not deleted, in no particular order. */
-export function latestTemplatesByName(db: Db, names: readonly string[]): Promise<JobTemplate[]> {
-  return queryRows<JobTemplate>(
-    db,
-    `select distinct on (t.name) ${columnsOf("JobTemplate", "t")} from job_templates t
-      where t.name = any($1::text[]) and t.deleted_at is null order by t.name, t.version desc`,
-    [names],
-    true,
+/** The latest version of each template name that is not deleted, in no particular order, with the rows `joins` names (see rowsById). */
+export async function latestTemplatesByName(db: Db, names: readonly string[], joins?: Joins): Promise<JobTemplate[]> {
+  const joined = joinedSql("JobTemplate", joins);
+  return joined.nest<JobTemplate>(
+    await queryRows<object>(
+      db,
+      `select distinct on (r.name) ${columnsOf("JobTemplate", "r")}${joined.list} from job_templates r${joined.from}
+        where r.name = any($1::text[]) and r.deleted_at is null order by r.name, r.version desc`,
+      [names],
+      true,
+    ),
   );
 }
 
@@ -674,15 +677,14 @@ export async function jobsByNumbers(db: Db, numbers: readonly string[], asked: J
   return jobRows(await queryRows<JobRow>(db, `${select.from} where ${where}`, values, true), read);
 }
 
-/** Tasks by id, in no particular order. */
-export function tasksByIds(db: Db, ids: readonly string[]): Promise<Task[]> {
-  return rowsById<Task>(db, "Task", "tasks", ids);
+/** Tasks by id, in no particular order, with the rows `joins` names (see rowsById). */
+export function tasksByIds(db: Db, ids: readonly string[], joins?: Joins): Promise<Task[]> {
+  return rowsById<Task>(db, "Task", "tasks", ids, "", joins);
 }
 
-/** Templates by id, in no particular order. */
-export function templatesById(db: Db, ids: readonly string[]): Promise<JobTemplate[]> {
-  const [where, values] = idIn("t.id", ids);
-  return queryRows<JobTemplate>(db, `select ${columnsOf("JobTemplate", "t")} from job_templates t where ${where}`, values, true);
+/** Templates by id, in no particular order, with the rows `joins` names (see rowsById). */
+export function templatesById(db: Db, ids: readonly string[], joins?: Joins): Promise<JobTemplate[]> {
+  return rowsById<JobTemplate>(db, "JobTemplate", "job_templates", ids, "", joins);
 }
 
 const TASK_ORDER: Record<TaskOrderField, Omit<SortKey, "ascending">> = {
@@ -782,9 +784,9 @@ function fromJsonPage<T extends object>(rows: Record<string, unknown>[], model: 
 }
 
 /**
- * The rows a task, an event or a template leads to by a foreign key, which a page of them can read in its own
- * statement, as a page of jobs reads its creators and nodes: by relation, the model and table of
- * the row, and the key's field and column.
+ * The rows that a task, template, workflow, event, schedule or API token leads to by a foreign key,
+ * which a page of them, or a lookup by id, reads in its own statement, as a page of jobs reads its
+ * creators and nodes: by relation, the model and table of the row, and the key's field and column.
  */
 export const TO_ONE = {
   Task: {
@@ -802,6 +804,13 @@ export const TO_ONE = {
     task: { model: "Task", table: "tasks", key: "taskId", column: "task_id" },
     actorUser: { model: "User", table: "users", key: "actorUserId", column: "actor_user_id" },
     actorNode: { model: "WorkerNode", table: "worker_nodes", key: "actorNodeId", column: "actor_node_id" },
+  },
+  Schedule: {
+    creator: { model: "User", table: "users", key: "creatorId", column: "creator_id" },
+  },
+  ApiToken: {
+    user: { model: "User", table: "users", key: "userId", column: "user_id" },
+    node: { model: "WorkerNode", table: "worker_nodes", key: "nodeId", column: "node_id" },
   },
 } as const satisfies Record<string, Record<string, { model: ModelName; table: string; key: string; column: string }>>;
 

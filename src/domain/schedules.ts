@@ -13,7 +13,7 @@
 import { Cron } from "croner";
 import type { Db } from "../db/client.js";
 import type { Prisma, Schedule, ScheduleTick } from "../db/generated/prisma/client.js";
-import { countRows, pageOfRows, rowsById, rowsByKey, sortKey, type FirstRows, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
+import { countRows, pageOfRows, rowsById, rowsByKey, sortKey, type FirstRows, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { ScheduleCatchUp, ScheduleOverlap, ScheduleTickOutcome } from "../db/generated/prisma/enums.js";
 import { Periodic } from "./periodic.js";
 import { insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
@@ -69,18 +69,26 @@ function scheduleList(paused: boolean | null | undefined): RowList {
 }
 
 /** A page of the schedules, and how many there are when `counted` (see pageOfRows). */
-export function pageOfSchedules(db: Db, paused: boolean | null | undefined, page: Page, counted: boolean, counts: ReadonlyArray<RowCount<"Schedule">> = [], firsts?: RowFirsts<"Schedule">) {
-  return pageOfRows<Schedule & { tickCount?: number; firstTicks?: FirstRows<ScheduleTick> }>(db, scheduleList(paused), page, counted, counts, undefined, firsts);
+export function pageOfSchedules(
+  db: Db,
+  paused: boolean | null | undefined,
+  page: Page,
+  counted: boolean,
+  counts: ReadonlyArray<RowCount<"Schedule">> = [],
+  joins?: Joins,
+  firsts?: RowFirsts<"Schedule">,
+) {
+  return pageOfRows<Schedule & { tickCount?: number; firstTicks?: FirstRows<ScheduleTick> }>(db, scheduleList(paused), page, counted, counts, joins, firsts);
 }
 
-/** Schedules by id, in no particular order, in one statement. */
-export function schedulesByIds(db: Db, ids: readonly string[]): Promise<Schedule[]> {
-  return rowsById<Schedule>(db, "Schedule", "schedules", ids);
+/** Schedules by id, in no particular order, in one statement, with the rows `joins` names (see rowsById). */
+export function schedulesByIds(db: Db, ids: readonly string[], joins?: Joins): Promise<Schedule[]> {
+  return rowsById<Schedule>(db, "Schedule", "schedules", ids, "", joins);
 }
 
-/** Schedules by name (names are unique), in no particular order, in one statement. */
-export function schedulesByNames(db: Db, names: readonly string[]): Promise<Schedule[]> {
-  return rowsByKey<Schedule>(db, "Schedule", "schedules", [["name", "text"]], names.map((name) => [name]));
+/** Schedules by name (names are unique), in no particular order, in one statement, with the rows `joins` names. */
+export function schedulesByNames(db: Db, names: readonly string[], joins?: Joins): Promise<Schedule[]> {
+  return rowsByKey<Schedule>(db, "Schedule", "schedules", [["name", "text"]], names.map((name) => [name]), "", joins);
 }
 
 export function countSchedules(db: Db, paused: boolean | null | undefined): Promise<number> {

@@ -28,8 +28,8 @@ export type TemplateFilter = {
 export type TemplateVersion = { name: string; version: number };
 
 /** Templates by name and version, in no particular order, in one statement. */
-export function templatesByVersions(db: Db, keys: readonly TemplateVersion[]): Promise<JobTemplate[]> {
-  return rowsByKey<JobTemplate>(db, "JobTemplate", "job_templates", [["name", "text"], ["version", "int"]], keys.map((k) => [k.name, String(k.version)]));
+export function templatesByVersions(db: Db, keys: readonly TemplateVersion[], joins?: Joins): Promise<JobTemplate[]> {
+  return rowsByKey<JobTemplate>(db, "JobTemplate", "job_templates", [["name", "text"], ["version", "int"]], keys.map((k) => [k.name, String(k.version)]), "", joins);
 }
 
 /**

@@ -100,7 +100,6 @@ export function joinedOr<T>(row: object, relation: string, load: () => Promise<T
 
 export class Loaders {
   #db: Db;
-  #template?: DataLoader<string, JobTemplate | null>;
   /**
    * Loaders of pages and counts, one per distinct set of arguments; made at the first, as most
    * subscriptions (which keep their context) never load anything.
@@ -134,14 +133,18 @@ export class Loaders {
     return this.#perJob(["jobCount", list], (ids) => countJobsOfParents(this.#db, ids, list));
   }
 
-  get template(): DataLoader<string, JobTemplate | null> {
-    return (this.#template ??= new DataLoader(async (ids) => byId(ids, await templatesById(this.#db, ids)), OPTIONS));
+  /** Templates by id, with the rows `joins` names (see joinsSelected). */
+  template(joins?: Joins): DataLoader<string, JobTemplate | null> {
+    return this.#keyedLoader(["template", joinsKey(joins)], async (ids) => byId(ids, await templatesById(this.#db, ids, joins)));
   }
 
-  /** The latest version of each template name that is not deleted (what a job named by template name is made from). */
-  get latestTemplate(): DataLoader<string, JobTemplate | null> {
-    return this.#keyedLoader(["latestTemplate"], async (names) => {
-      const found = new Map((await latestTemplatesByName(this.#db, names)).map((t) => [t.name, t]));
+  /**
+   * The latest version of each template name that is not deleted (what a job named by template
+   * name is made from), with the rows `joins` names.
+   */
+  latestTemplate(joins?: Joins): DataLoader<string, JobTemplate | null> {
+    return this.#keyedLoader(["latestTemplate", joinsKey(joins)], async (names) => {
+      const found = new Map((await latestTemplatesByName(this.#db, names, joins)).map((t) => [t.name, t]));
       return names.map((name) => found.get(name) ?? null);
     });
   }
@@ -263,9 +266,9 @@ export class Loaders {
     return this.#keyedLoader(["output"], async (ids) => byId(ids, await outputsByIds(this.#db, ids)));
   }
 
-  /** Tasks by id: the tasks that events name, or that stopped, made or map others. */
-  get task(): DataLoader<string, Task | null> {
-    return this.#keyedLoader(["task"], async (ids) => byId(ids, await tasksByIds(this.#db, ids)));
+  /** Tasks by id (the tasks that events name, or that stopped, made or map others), with the rows `joins` names. */
+  task(joins?: Joins): DataLoader<string, Task | null> {
+    return this.#keyedLoader(["task", joinsKey(joins)], async (ids) => byId(ids, await tasksByIds(this.#db, ids, joins)));
   }
 
   /** Workflows by id, with their summaries when `summary` (see workflowSummarySelected) and the rows `joins` names. */
@@ -283,10 +286,10 @@ export class Loaders {
     return this.#keyedLoader(["workerNode"], async (ids) => byId(ids, await workerNodesByIds(this.#db, ids)));
   }
 
-  /** Templates by name and version. */
-  get templateVersion(): DataLoader<TemplateVersion, JobTemplate | null> {
-    return this.#keyedLoader(["templateVersion"], async (keys) =>
-      byKey(keys, await templatesByVersions(this.#db, keys), (row) => versionText(row), versionText),
+  /** Templates by name and version, with the rows `joins` names. */
+  templateVersion(joins?: Joins): DataLoader<TemplateVersion, JobTemplate | null> {
+    return this.#keyedLoader(["templateVersion", joinsKey(joins)], async (keys) =>
+      byKey(keys, await templatesByVersions(this.#db, keys, joins), (row) => versionText(row), versionText),
     );
   }
 
@@ -307,19 +310,21 @@ export class Loaders {
     );
   }
 
-  /** API tokens by id. */
-  get token(): DataLoader<string, ApiToken | null> {
-    return this.#keyedLoader(["token"], async (ids) => byId(ids, await tokensByIds(this.#db, ids)));
+  /** API tokens by id, with the rows `joins` names. */
+  token(joins?: Joins): DataLoader<string, ApiToken | null> {
+    return this.#keyedLoader(["token", joinsKey(joins)], async (ids) => byId(ids, await tokensByIds(this.#db, ids, joins)));
   }
 
-  /** Schedules by id. */
-  get schedule(): DataLoader<string, Schedule | null> {
-    return this.#keyedLoader(["schedule"], async (ids) => byId(ids, await schedulesByIds(this.#db, ids)));
+  /** Schedules by id, with the rows `joins` names. */
+  schedule(joins?: Joins): DataLoader<string, Schedule | null> {
+    return this.#keyedLoader(["schedule", joinsKey(joins)], async (ids) => byId(ids, await schedulesByIds(this.#db, ids, joins)));
   }
 
-  /** Schedules by name. */
-  get scheduleByName(): DataLoader<string, Schedule | null> {
-    return this.#keyedLoader(["scheduleByName"], async (names) => byKey(names, await schedulesByNames(this.#db, names), (row) => row.name, (name) => name));
+  /** Schedules by name, with the rows `joins` names. */
+  scheduleByName(joins?: Joins): DataLoader<string, Schedule | null> {
+    return this.#keyedLoader(["scheduleByName", joinsKey(joins)], async (names) =>
+      byKey(names, await schedulesByNames(this.#db, names, joins), (row) => row.name, (name) => name),
+    );
   }
 
   /** Queues' settings, counts and serving nodes by name: one statement each for every queue of a request. */

@@ -17,15 +17,15 @@ export type NodeId = { typename: string; id: string };
  */
 const LOADERS: Record<string, (ctx: Context, info: GraphQLResolveInfo) => DataLoader<string, object | null>> = {
   Job: (ctx, info) => ctx.loaders.job(jobColumnsSelected(info)),
-  Task: (ctx) => ctx.loaders.task,
-  JobTemplate: (ctx) => ctx.loaders.template,
+  Task: (ctx, info) => ctx.loaders.task(joinsSelected("Task", info)),
+  JobTemplate: (ctx, info) => ctx.loaders.template(joinsSelected("JobTemplate", info)),
   JobOutput: (ctx) => ctx.loaders.output,
   JobEvent: (ctx, info) => ctx.loaders.event(joinsSelected("JobEvent", info)),
   User: (ctx) => ctx.loaders.user,
   WorkerNode: (ctx) => ctx.loaders.workerNode,
   Workflow: (ctx, info) => ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)),
-  Schedule: (ctx) => ctx.loaders.schedule,
-  ApiToken: (ctx) => ctx.loaders.token,
+  Schedule: (ctx, info) => ctx.loaders.schedule(joinsSelected("Schedule", info)),
+  ApiToken: (ctx, info) => ctx.loaders.token(joinsSelected("ApiToken", info)),
 };
 
 /**

@@ -5,6 +5,7 @@ import { builder } from "../builder.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { User } from "./user.js";
+import { joinedOr } from "../loaders.js";
 import { WorkerNode } from "./worker-node.js";
 
 export const ApiToken = builder.prismaNode("ApiToken", {
@@ -22,13 +23,13 @@ export const ApiToken = builder.prismaNode("ApiToken", {
       type: User,
       nullable: true,
       description: "The user the token belongs to, if a user's.",
-      resolve: (token, _args, ctx) => (token.userId ? ctx.loaders.user.load(token.userId) : null),
+      resolve: (token, _args, ctx) => joinedOr(token, "user", () => (token.userId ? ctx.loaders.user.load(token.userId) : null)),
     }),
     node: t.field({
       type: WorkerNode,
       nullable: true,
       description: "The worker node the token belongs to, if a node's.",
-      resolve: (token, _args, ctx) => (token.nodeId ? ctx.loaders.workerNode.load(token.nodeId) : null),
+      resolve: (token, _args, ctx) => joinedOr(token, "node", () => (token.nodeId ? ctx.loaders.workerNode.load(token.nodeId) : null)),
     }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true, description: "When the token stops working; null: never." }),
     lastUsedAt: t.expose("lastUsedAt", {

@@ -33,7 +33,7 @@ export const JobEvent = builder.prismaNode("JobEvent", {
       type: Task,
       nullable: true,
       description: "The task the event is about, if any.",
-      resolve: (event, _args, ctx) => joinedOr(event, "task", () => (event.taskId ? ctx.loaders.task.load(event.taskId) : null)),
+      resolve: (event, _args, ctx) => joinedOr(event, "task", () => (event.taskId ? ctx.loaders.task().load(event.taskId) : null)),
     }),
     kind: t.expose("kind", { type: JobEventKindEnum, description: "What happened." }),
     fromStatus: t.expose("fromStatus", { type: JobStatusEnum, nullable: true, description: "The status before." }),

@@ -19,7 +19,7 @@ export const JobLogLine = builder.objectRef<LogLine>("JobLogLine").implement({
       type: TaskRef,
       nullable: true,
       description: "The task whose line it is; null for a line of the job itself (or of a task deleted since).",
-      resolve: (l, _args, ctx) => (l.taskId ? ctx.loaders.task.load(l.taskId) : null),
+      resolve: (l, _args, ctx) => (l.taskId ? ctx.loaders.task().load(l.taskId) : null),
     }),
   }),
 });

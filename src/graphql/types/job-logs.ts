@@ -139,7 +139,7 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async (_root, args, ctx) => {
       const after = seqOf(args.after);
-      if (args.task && (await ctx.loaders.task.load(args.task.id))?.jobId !== args.job.id) {
+      if (args.task && (await ctx.loaders.task().load(args.task.id))?.jobId !== args.job.id) {
         throw codedError(BAD_USER_INPUT, "`task` is not a task of this job", { argument: "task" });
       }
       return watchLog(ctx.events, ctx.db, args.job.id, { after, taskId: args.task?.id ?? null });

@@ -221,16 +221,16 @@ builder.subscriptionFields((t) => ({
       // Checked, and the job looked up, before the stream starts: a refusal is the subscription's answer.
       const window = taskWindow(args, ctx.settings);
       const updates = await watchJob(ctx.events, ctx.db, args.job.id, { only: (e) => e.taskId !== null || e.kind === "TASK_ADDED" || changedTasks(e) });
-      return inWindow(updates, async (taskId) => inTaskWindow(await ctx.loaders.task.load(taskId), window));
+      return inWindow(updates, async (taskId) => inTaskWindow(await ctx.loaders.task().load(taskId), window));
     },
     resolve: async (update: Update, args, ctx) => {
       const window = taskWindow(args, ctx.settings);
       if ("initial" in update || !update.taskId || changedTasks(update)) return listJobTasks(ctx.db, args.job.id, window);
       // A child of a MAP task changes its MAP task too (see src/domain/map-tasks.ts): both are sent,
       // in order of arrival (the MAP task first).
-      const task = await ctx.loaders.task.load(update.taskId);
+      const task = await ctx.loaders.task().load(update.taskId);
       if (!task?.mapTaskId) return task ? [task] : [];
-      const mapTask = await ctx.loaders.task.load(task.mapTaskId);
+      const mapTask = await ctx.loaders.task().load(task.mapTaskId);
       return [mapTask, task].filter((t): t is Task => inTaskWindow(t, window)).sort((a, b) => a.qsequence - b.qsequence);
     },
   }),

@@ -111,7 +111,7 @@ builder.queryFields((t) => ({
       name: t.arg.string({ required: false, description: "The template's name (instead of id)." }),
       version: t.arg.int({ required: false, description: "The version, with name; the latest when omitted." }),
     },
-    resolve: (_root, args, ctx) => {
+    resolve: (_root, args, ctx, info) => {
       if ((args.id == null) === (args.name == null)) {
         throw new GraphQLError("jobTemplate takes either id or name", { extensions: { code: "BAD_USER_INPUT" } });
       }
@@ -119,10 +119,13 @@ builder.queryFields((t) => ({
         if (args.version != null) {
           throw new GraphQLError("version goes with name, not with id", { extensions: { code: "BAD_USER_INPUT" } });
         }
-        return ctx.loaders.template.load(args.id.id);
+        return ctx.loaders.template(joinsSelected("JobTemplate", info)).load(args.id.id);
       }
       // A deleted version can still be fetched by number, as jobs created from it refer to it.
-      return args.version != null ? ctx.loaders.templateVersion.load({ name: args.name!, version: args.version }) : ctx.loaders.latestTemplate.load(args.name!);
+      const joins = joinsSelected("JobTemplate", info);
+      return args.version != null
+        ? ctx.loaders.templateVersion(joins).load({ name: args.name!, version: args.version })
+        : ctx.loaders.latestTemplate(joins).load(args.name!);
     },
   }),
   jobTemplates: t.connection(
@@ -194,7 +197,7 @@ const JobTemplatePayload = builder.objectRef<{ templateId: string }>("JobTemplat
     jobTemplate: t.field({
       type: JobTemplate,
       description: "The template (version) as it is now.",
-      resolve: async (p, _args, ctx) => (await ctx.loaders.template.load(p.templateId))!,
+      resolve: async (p, _args, ctx, info) => (await ctx.loaders.template(joinsSelected("JobTemplate", info)).load(p.templateId))!,
     }),
   }),
 });

@@ -67,7 +67,7 @@ export const Job = builder.prismaNode("Job", {
       type: JobTemplate,
       description: "The template (and version) the job was created from.",
       // Read with the job when its query selected the template (see jobColumnsSelected).
-      resolve: async (job, _args, ctx) => (job as JobRow).template ?? (await ctx.loaders.template.load(job.templateId))!,
+      resolve: async (job, _args, ctx) => (job as JobRow).template ?? (await ctx.loaders.template().load(job.templateId))!,
     }),
     parent: t.field({
       type: jobPages.ref,

@@ -4,7 +4,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/err
 import { countSchedules, createSchedule, deleteSchedule, pageOfSchedules, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
 import { listConnection, schedulePages, countedConnection, EDGE_NODE } from "../connections.js";
-import { firstPagesSelected, listCountsSelected } from "../selection.js";
+import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
@@ -72,11 +72,12 @@ builder.queryFields((t) => ({
       id: t.arg.globalID({ required: false, for: [Schedule], description: "The schedule's global ID." }),
       name: t.arg.string({ required: false, description: "The schedule's name." }),
     },
-    resolve: (_root, args, ctx) => {
+    resolve: (_root, args, ctx, info) => {
       if ((args.id == null) === (args.name == null)) {
         throw new GraphQLError("schedule takes either id or name", { extensions: { code: "BAD_USER_INPUT" } });
       }
-      return args.id ? ctx.loaders.schedule.load(args.id.id) : ctx.loaders.scheduleByName.load(args.name!);
+      const joins = joinsSelected("Schedule", info);
+      return args.id ? ctx.loaders.schedule(joins).load(args.id.id) : ctx.loaders.scheduleByName(joins).load(args.name!);
     },
   }),
   schedules: t.connection(
@@ -88,8 +89,9 @@ builder.queryFields((t) => ({
         const paused = args.filter?.paused;
         const page = pageFromQuery(schedulePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["ticks", "ticks"]]);
+        const joins = joinsSelected("Schedule", info, EDGE_NODE);
         const firsts = firstPagesSelected(info, EDGE_NODE, "Schedule", [["ticks", "ScheduleTick"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, firsts), () => countSchedules(ctx.db, paused));
+        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, joins, firsts), () => countSchedules(ctx.db, paused));
       },
     },
     countedConnection("A page of schedules."),
@@ -106,7 +108,7 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: CreateScheduleInput, required: true, description: "The schedule." }) },
       errors: mutationErrors("createSchedule", [ForbiddenError, ValidationError]),
       resolve: async (_root, { input }, ctx) =>
-        (await ctx.loaders.schedule.load(
+        (await ctx.loaders.schedule().load(
           await createSchedule(ctx.db, ctx.viewer!, {
             name: input.name,
             description: input.description,
@@ -126,7 +128,7 @@ builder.mutationFields((t) => {
       args: { id: idArg(), input: t.arg({ type: UpdateScheduleInput, required: true, description: "What to change." }) },
       errors: mutationErrors("updateSchedule", [ForbiddenError, ValidationError, NotFoundError]),
       resolve: async (_root, { id, input }, ctx) =>
-        (await ctx.loaders.schedule.load(
+        (await ctx.loaders.schedule().load(
           await updateSchedule(ctx.db, ctx.viewer!, id.id, {
             name: input.name ?? undefined,
             description: input.description,
@@ -143,14 +145,14 @@ builder.mutationFields((t) => {
       description: "Pauses a schedule: it makes no jobs until it is resumed; its jobs already made go on. Its creator or an admin.",
       args: { id: idArg() },
       errors: mutationErrors("pauseSchedule", [ForbiddenError, ValidationError, NotFoundError]),
-      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule.load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, true)))!,
+      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule().load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, true)))!,
     }),
     resumeSchedule: t.field({
       type: Schedule,
       description: "Resumes a paused schedule from its next time after now: the times it was paused through make no jobs. Its creator or an admin.",
       args: { id: idArg() },
       errors: mutationErrors("resumeSchedule", [ForbiddenError, ValidationError, NotFoundError]),
-      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule.load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, false)))!,
+      resolve: async (_root, { id }, ctx) => (await ctx.loaders.schedule().load(await setSchedulePaused(ctx.db, ctx.viewer!, id.id, false)))!,
     }),
     deleteSchedule: t.field({
       type: DeletedSchedule,

@@ -13,6 +13,7 @@ import { JobTemplate } from "./job-template.js";
 import "./schedule-tick.js";
 import { Job } from "./job.js";
 import { User } from "./user.js";
+import { joinedOr } from "../loaders.js";
 import { jobColumnsSelected } from "../selection.js";
 
 const specOf = (job: unknown) => job as NewJob;
@@ -56,7 +57,7 @@ export const Schedule = builder.prismaNode("Schedule", {
       description: "The template its next job would be made from (the latest version, unless it was given a version or an ID); null when that is deleted.",
       resolve: async (s, _args, ctx) => {
         const job = specOf(s.job);
-        const template = job.templateId ? await ctx.loaders.template.load(job.templateId) : await ctx.loaders.latestTemplate.load(job.templateName!);
+        const template = job.templateId ? await ctx.loaders.template().load(job.templateId) : await ctx.loaders.latestTemplate().load(job.templateName!);
         return template && !template.deletedAt ? template : null;
       },
     }),
@@ -82,7 +83,7 @@ export const Schedule = builder.prismaNode("Schedule", {
     creator: t.field({
       type: User,
       description: "The user who created it; its jobs are created as theirs.",
-      resolve: async (schedule, _args, ctx) => (await ctx.loaders.user.load(schedule.creatorId))!,
+      resolve: async (schedule, _args, ctx) => (await joinedOr(schedule, "creator", () => ctx.loaders.user.load(schedule.creatorId)))!,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it last changed (a tick moves its next time on)." }),

@@ -14,7 +14,7 @@ import { TaskInput, type TaskInputShape } from "./task-input.js";
 import { TaskLimitations } from "./task-limitations.js";
 import { TaskRequirements } from "./task-requirements.js";
 import { joinedOr } from "../loaders.js";
-import { jobColumnsSelected } from "../selection.js";
+import { jobColumnsSelected, joinsSelected } from "../selection.js";
 import { JobRef, TaskRef } from "../model-refs.js";
 
 /** Columns of its job that whether the viewer may act on a task depends on. */
@@ -104,7 +104,7 @@ export const Task = builder.prismaNode("Task", {
       type: TaskRef,
       nullable: true,
       description: "The failed task whose failure cancelled this one, if any.",
-      resolve: (task, _args, ctx) => joinedOr(task, "stoppedBy", () => (task.stoppedByTaskId ? ctx.loaders.task.load(task.stoppedByTaskId) : null)),
+      resolve: (task, _args, ctx) => joinedOr(task, "stoppedBy", () => (task.stoppedByTaskId ? ctx.loaders.task().load(task.stoppedByTaskId) : null)),
     }),
     success: t.exposeBoolean("success", {
       nullable: true,
@@ -128,12 +128,12 @@ export const Task = builder.prismaNode("Task", {
       type: TaskRef,
       nullable: true,
       description: "The task that created this one, if any.",
-      resolve: (task, _args, ctx) => joinedOr(task, "createdByTask", () => (task.createdByTaskId ? ctx.loaders.task.load(task.createdByTaskId) : null)),
+      resolve: (task, _args, ctx) => joinedOr(task, "createdByTask", () => (task.createdByTaskId ? ctx.loaders.task().load(task.createdByTaskId) : null)),
     }),
     mapTask: t.field({
       type: TaskRef,
       nullable: true,
-      resolve: (task, _args, ctx) => joinedOr(task, "mapTask", () => (task.mapTaskId ? ctx.loaders.task.load(task.mapTaskId) : null)),
+      resolve: (task, _args, ctx) => joinedOr(task, "mapTask", () => (task.mapTaskId ? ctx.loaders.task().load(task.mapTaskId) : null)),
       description: "For a child of a MAP task: the MAP task, whose list holds its value. Its siblings: job.tasks(filter: { mapTask }).",
     }),
     mapIndex: t.exposeInt("mapIndex", { nullable: true, description: "For a child of a MAP task: the index of its value in the map's list, from 0." }),
@@ -151,7 +151,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "A task by its ID; null when there is none.",
     args: { id: t.arg.globalID({ required: true, for: [Task], description: "The task's global ID." }) },
-    resolve: (_root, args, ctx) => ctx.loaders.task.load(args.id.id),
+    resolve: (_root, args, ctx, info) => ctx.loaders.task(joinsSelected("Task", info)).load(args.id.id),
   }),
 }));
 
@@ -173,8 +173,8 @@ const AddTasksPayload = builder.objectRef<{ taskIds: string[] }>("AddTasksPayloa
     tasks: t.field({
       type: [TaskRef],
       description: "The new tasks.",
-      resolve: async (p, _args, ctx) =>
-        (await ctx.loaders.task.loadMany(p.taskIds)).filter((task): task is TaskRow => task != null && !(task instanceof Error)).sort((a, b) => a.qsequence - b.qsequence),
+      resolve: async (p, _args, ctx, info) =>
+        (await ctx.loaders.task(joinsSelected("Task", info)).loadMany(p.taskIds)).filter((task): task is TaskRow => task != null && !(task instanceof Error)).sort((a, b) => a.qsequence - b.qsequence),
     }),
   }),
 });

@@ -1,5 +1,6 @@
 import { isAdmin, type Principal } from "../../domain/principal.js";
 import { builder } from "../builder.js";
+import { joinsSelected } from "../selection.js";
 import { ApiToken } from "./api-token.js";
 import { UserRoleEnum } from "./enums.js";
 import { User } from "./user.js";
@@ -41,7 +42,7 @@ const Viewer = builder.objectRef<Principal>("Viewer").implement({
       type: ApiToken,
       nullable: true,
       description: "The token the caller presented.",
-      resolve: (p, _args, ctx) => ctx.loaders.token.load(p.tokenId),
+      resolve: (p, _args, ctx, info) => ctx.loaders.token(joinsSelected("ApiToken", info)).load(p.tokenId),
     }),
   }),
 });
