@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmbeddedPostgres } from "../src/db/embedded.js";
 import { migrate } from "../src/db/migrate.js";
+import { ensureBuilt } from "../scripts/build.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -158,7 +159,9 @@ export async function gateway(options: { databaseUrl?: string; dataDir?: string;
   // BENCH_GATEWAY_NODE_ARGS passes flags such as --cpu-prof to the gateways and the read benchmark's
   // peers (NODE_OPTIONS refuses it).
   const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/server.ts"], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  // What `npm start` runs (scripts/build.mjs), compiled first if the sources changed since.
+  await ensureBuilt();
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "dist/src/server.js"], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   let gone = false;

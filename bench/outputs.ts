@@ -5,7 +5,7 @@
 //                                     --smoke: 4 MiB, once, nothing written to the docs)
 //
 // Both output stores are measured, each by a gateway of its own: files (the embedded default) and
-// PostgreSQL (the default with DATABASE_URL). Each gateway runs as its own process (`src/server.ts`,
+// PostgreSQL (the default with DATABASE_URL). Each gateway runs as its own process (`dist/src/server.js`,
 // on a fresh embedded PostgreSQL, or on DATABASE_URL when set), so its memory is measured alone.
 // Traffic goes to 127.0.0.1 only. The run fails (exit 1) if memory grows more than 64 MiB over the
 // idle level.

@@ -1,9 +1,11 @@
 // Reproduces every generated file: the Prisma client and Pothos types (src/db/generated), the
-// printed schema (schema.graphql) and the typed documents of the tests (test/gql).
-// `node scripts/generate.mjs prisma` runs only the first step, which `npm start` needs.
+// JavaScript that processes run (dist/, see build.mjs), the printed schema (schema.graphql) and
+// the typed documents of the tests (test/gql). `node scripts/generate.mjs prisma` runs only the
+// first two steps, which `npm start` needs.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "./build.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -33,6 +35,7 @@ run(bin("prisma"), ["generate"], {
   PRISMA_QUERY_ENGINE_LIBRARY: path.join(root, "package.json"),
   PRISMA_HIDE_UPDATE_MESSAGE: "1",
 });
+await build();
 if (process.argv[2] !== "prisma") {
   run(process.execPath, ["--import", "tsx", path.join(root, "scripts", "print-schema.ts")]);
   run(bin("graphql-codegen"), ["--config", "codegen.ts"]);

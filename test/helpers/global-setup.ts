@@ -1,6 +1,7 @@
-// Runs once per test run: finds the PostgreSQL servers (TEST_DATABASE_URL, or else one embedded
-// server per test worker, each in a temporary folder; see workers.ts), and migrates on each a
-// template database that every test file clones.
+// Runs once per test run: compiles src/ for the processes the tests start, as `npm start` does
+// (unless dist/ holds a build of the sources as they are; scripts/build.mjs), finds the PostgreSQL
+// servers (TEST_DATABASE_URL, or else one embedded server per test worker, each in a temporary
+// folder; see workers.ts), and migrates on each a template database that every test file clones.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +9,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
+import { ensureBuilt } from "../../scripts/build.mjs";
 import { testWorkers } from "./workers.js";
 
 declare module "vitest" {
@@ -51,6 +53,7 @@ export default async function setup(project: TestProject) {
   }
 
   try {
+    await ensureBuilt();
     if (process.env.TEST_DATABASE_URL) {
       adminUrls.push(process.env.TEST_DATABASE_URL);
     } else {

@@ -1,5 +1,6 @@
-// The real server process (`node --import tsx src/server.ts`) on its own embedded PostgreSQL, in a
-// fresh data folder, for tests that need what only a process has: signals, an exit code, a browser.
+// The real server process (`node dist/src/server.js`, what `npm start` runs) on its own embedded
+// PostgreSQL, in a fresh data folder, for tests that need what only a process has: signals, an
+// exit code, a browser.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -36,16 +37,17 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The server process (`src/server.ts` of `root`) on 127.0.0.1, with `env` on top of this process's
- * environment: without DATABASE_URL (its own embedded PostgreSQL) unless `env` names a database;
- * a variable set to undefined is removed.
+ * The server process (`dist/src/server.js` of `root`, compiled from its src/) on 127.0.0.1, with
+ * `env` on top of this process's environment: without DATABASE_URL (its own embedded PostgreSQL)
+ * unless `env` names a database; a variable set to undefined is removed.
  */
 function spawnServer(root: string, env: Record<string, string | undefined>): ChildProcessWithoutNullStreams {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: "127.0.0.1" };
   delete childEnv.DATABASE_URL;
   Object.assign(childEnv, env);
   for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  return spawn(process.execPath, ["--import", "tsx", path.join(root, "src", "server.ts")], { cwd: root, env: childEnv });
+  // What `npm start` runs: the build the tests' set-up made (see scripts/build.mjs).
+  return spawn(process.execPath, [path.join(root, "dist", "src", "server.js")], { cwd: root, env: childEnv });
 }
 
 /**

