@@ -5,8 +5,13 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, dbPool, type Db } from "../../src/db/client.js";
-import { queryRows } from "../../src/db/rows.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { freshModule } from "../helpers/fresh.js";
+
+// Which statements are prepared is the process's to decide, and test files that ran before in
+// this worker may have named as many as it prepares (see vitest.config.ts, isolate): these tests
+// count from none, in a copy of the module of their own.
+const { queryRows } = await freshModule<typeof import("../../src/db/rows.js")>("src/db/rows.ts");
 
 let t: TestDatabase;
 let db: Db;
