@@ -3,14 +3,14 @@
 //
 //   npm run bench:reads      10,000 jobs (200,000 tasks, about 53,000 events), 3 rounds of 10 s per
 //                            server and query after a 3 s warm-up of each, 10 connections
-//   ... --smoke              (or BENCH_SMOKE=1) 200 jobs, no warm-up, 1 round of 1 s, nothing
+//   ... --smoke              (or BENCH_SMOKE=1) 200 jobs, no warm-up, 1 round of 0.3 s, nothing
 //                            written to the docs
 //
 // Settings, in either mode (full default, smoke default); a smoke run with larger settings is a
 // trial that still writes nothing to the docs:
 //   BENCH_READS_JOBS            jobs to seed, 20 tasks and 0-5 outputs each    (10000, 200)
 //   BENCH_ROUNDS                rounds                                         (3, 1)
-//   BENCH_READS_SECONDS         load per server and query in each round, s     (10, 1)
+//   BENCH_READS_SECONDS         load per server and query in each round, s     (10, 0.3)
 //   BENCH_READS_WARMUP_SECONDS  warm-up per server and query, s                (3, 0)
 //   BENCH_READS_CONNECTIONS     concurrent HTTP clients                        (10, 10)
 //   BENCH_READS_DEADLINE_MIN    the run gives up after this many minutes       (30, 4)
@@ -45,7 +45,7 @@ const execFileAsync = promisify(execFile);
 const setting = (name: string, full: number, smokeValue: number) => Number(process.env[name] ?? (smoke ? smokeValue : full));
 const JOBS = setting("BENCH_READS_JOBS", 10_000, 200);
 const ROUNDS = setting("BENCH_ROUNDS", 3, 1);
-const SECONDS = setting("BENCH_READS_SECONDS", 10, 1);
+const SECONDS = setting("BENCH_READS_SECONDS", 10, 0.3);
 const WARMUP_SECONDS = setting("BENCH_READS_WARMUP_SECONDS", 3, 0);
 const CONNECTIONS = setting("BENCH_READS_CONNECTIONS", 10, 10);
 const DEADLINE_MS = setting("BENCH_READS_DEADLINE_MIN", 30, 4) * 60_000;
@@ -59,7 +59,7 @@ const COMPARED_IDS = 3;
  * CPU times are only checked to be there.
  */
 const SETTLE_MIN_MS = 200;
-const SETTLE_MAX_MS = smoke ? 1000 : 5000;
+const SETTLE_MAX_MS = smoke ? 300 : 5000;
 /** Requests per server and query in the count of SQL statements. */
 const STATEMENT_SAMPLE = smoke ? 4 : 20;
 
