@@ -16,7 +16,7 @@
 //
 //   node scripts/build.mjs     builds
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -48,9 +48,13 @@ export function isFresh() {
   return names.length === Object.keys(built).length && names.every((name) => built[name] === now[name]);
 }
 
-/** Compiles src/ to dist/src/ (what was there before is replaced) and records what it compiled. */
+/**
+ * Compiles src/ to dist/src/ and records what it compiled. Files are written over, not removed
+ * first: a process already running from dist/ may still load a module from it (the CLI loads the
+ * server's when told to serve); the compiled files of sources that are gone are removed after.
+ */
 export async function build() {
-  // esbuild comes with tsx, which the project depends on.
+  // Loaded only to build: checking whether dist/ is fresh (the CLI does it at every start) needs none of it.
   const esbuild = await import("esbuild");
   const before = sources();
   const out = path.join(dist, "src");
@@ -69,7 +73,6 @@ export async function build() {
       });
     },
   };
-  await rm(out, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
   await esbuild.build({
     entryPoints: Object.keys(before).map((name) => path.join(src, name)),
@@ -81,6 +84,9 @@ export async function build() {
     plugins: [ownLocation],
     logLevel: "warning",
   });
+  for (const file of await readdir(out, { recursive: true })) {
+    if (file.endsWith(".js") && !Object.hasOwn(before, file.split(path.sep).join("/").replace(/\.js$/, ".ts"))) await rm(path.join(out, file));
+  }
   await writeFile(manifest, `${JSON.stringify({ sources: before }, null, 1)}\n`);
 }
 
