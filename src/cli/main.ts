@@ -17,6 +17,13 @@ import { registerWorkflows } from "./workflows.js";
 
 const { version } = JSON.parse(readFileSync(path.join(projectRoot, "package.json"), "utf8")) as { version: string };
 
+// Output piped into a reader that stops early (`jobgraph jobs list | head`) ends the command
+// quietly, as other command-line tools do, rather than with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT.OK);
+});
+
 const program = new Command("jobgraph")
   .description("Run and use a jobgraph gateway: serve it, define templates, create, list, cancel and watch jobs, schedule them, run workers.")
   .version(version)

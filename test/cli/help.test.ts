@@ -1,12 +1,13 @@
 // Every command explains itself with --help, and the program starts the same from anywhere:
 // through `node bin/jobgraph.mjs`, or a symlink to it (as npm installs a package's bin) run from
 // another folder.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/db/migrate.js";
 import { bin, cli } from "./cli.js";
 
 const commands: Array<[string[], string[]]> = [
@@ -61,6 +62,19 @@ describe("jobgraph --help", () => {
     const missing = await cli(["jobs", "create"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--template");
+  });
+});
+
+describe("output piped into a reader that stops early", () => {
+  it("ends the command quietly, with exit code 0", async () => {
+    const child = spawn(process.execPath, [bin, "--help"], { cwd: projectRoot });
+    // The reader is gone before the command writes anything: every write of it fails (EPIPE).
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (piece: Buffer) => (stderr += piece.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
 
