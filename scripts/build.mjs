@@ -25,11 +25,11 @@ const src = path.join(root, "src");
 const dist = path.join(root, "dist");
 const manifest = path.join(dist, "build.json");
 
-/** The TypeScript sources, by path relative to src/, with when each was last changed. */
+/** The TypeScript sources, by path relative to src/, with when each was last changed (to the millisecond, as file times are set). */
 function sources() {
   const found = {};
   for (const file of readdirSync(src, { recursive: true })) {
-    if (file.endsWith(".ts")) found[file.split(path.sep).join("/")] = statSync(path.join(src, file)).mtimeMs;
+    if (file.endsWith(".ts")) found[file.split(path.sep).join("/")] = Math.floor(statSync(path.join(src, file)).mtimeMs);
   }
   return found;
 }

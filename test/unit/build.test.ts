@@ -1,0 +1,32 @@
+// scripts/build.mjs: what processes run is src/ compiled to dist/src/, which must compute the same
+// paths as the sources do, and must be known to be stale as soon as a source changes (the
+// `jobgraph` command then runs the sources through tsx instead).
+import { statSync, utimesSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ensureBuilt, isFresh } from "../../scripts/build.mjs";
+import { projectRoot } from "../../src/db/migrate.js";
+
+describe("the build", () => {
+  it("computes paths from the sources' locations, as the sources do", async () => {
+    await ensureBuilt();
+    const compiled = (await import(pathToFileURL(path.join(projectRoot, "dist", "src", "cli", "paths.js")).href)) as { projectRoot: string };
+    expect(compiled.projectRoot).toBe(projectRoot);
+  });
+
+  it("is stale once a source changes, and fresh again when it is as built", async () => {
+    await ensureBuilt();
+    expect(isFresh()).toBe(true);
+    // A source touched, not edited: the check goes by when each was last changed.
+    const source = path.join(projectRoot, "src", "lru.ts");
+    const { atime, mtime } = statSync(source);
+    try {
+      utimesSync(source, atime, new Date(mtime.getTime() + 60_000));
+      expect(isFresh()).toBe(false);
+    } finally {
+      utimesSync(source, atime, mtime);
+    }
+    expect(isFresh()).toBe(true);
+  });
+});
