@@ -185,7 +185,8 @@ export async function addJobOutput(
     contentType: input.contentType,
     leaseToken: input.leaseToken,
   });
-  const contentType = input.contentType?.trim() || DEFAULT_CONTENT_TYPE;
+  // A blank media type is refused rather than read as none: a client that sent one meant something.
+  const contentType = input.contentType == null ? DEFAULT_CONTENT_TYPE : input.contentType.trim();
   checkKey(input.name, input.type, MEDIA_TYPE.test(contentType) && contentType.length <= 200 ? [] : [{ path: ["contentType"], message: "must be a media type such as application/json" }]);
   await precheck(db, actor, input);
 

@@ -371,6 +371,8 @@ describe.each(outputStores())("job outputs ($name store)", (store) => {
         [{ name: "." }, [["name"]]],
         [{ type: ".." }, [["type"]]],
         [{ contentType: "not a media type" }, [["contentType"]]],
+        [{ contentType: "" }, [["contentType"]]],
+        [{ contentType: " " }, [["contentType"]]],
         [{ name: "..", type: "", contentType: "text" }, [["name"], ["type"], ["contentType"]]],
       ];
       for (const [change, paths] of cases) {

@@ -385,6 +385,8 @@ export function operationsOf(schema: GraphQLSchema, pool: FuzzPool, only?: strin
 
 /** Whether `value` holds text PostgreSQL cannot take anywhere, object keys included. */
 export function carriesBadText(value: unknown): boolean {
+  // A file's media type becomes the output's content type only when the arguments give none.
+  const typed = value != null && typeof value === "object" && (value as { contentType?: unknown }).contentType != null;
   const bad = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
   const pending: unknown[] = [value];
   while (pending.length) {
@@ -395,8 +397,7 @@ export function carriesBadText(value: unknown): boolean {
       // A list this long is refused whatever it holds.
       pending.push(...current.slice(0, 1000));
     } else if (current instanceof FuzzFile) {
-      // Its media type becomes the output's content type when the arguments give none.
-      pending.push(current.mimeType);
+      if (!typed) pending.push(current.mimeType);
     } else if (current && typeof current === "object") {
       for (const [key, item] of Object.entries(current)) {
         if (bad.test(key)) return true;

@@ -67,7 +67,7 @@ builder.mutationFields((t) => ({
       contentType: t.arg.string({
         required: false,
         description:
-          "The media type to serve the content with, parameters (such as charset) included. By default the file part's media type without its parameters (text/plain for a part without Content-Type, as RFC 7578 says).",
+          "The media type to serve the content with, parameters (such as charset) included. By default the file part's media type without its parameters (text/plain for a part without Content-Type, as RFC 7578 says). A blank one is a ValidationError.",
       }),
     },
     errors: mutationErrors("addJobOutput", [...HOLDER_ERRORS, AlreadyExistsError, TooLargeError, BusyError]),
