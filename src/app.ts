@@ -59,8 +59,13 @@ export type AppDeps = {
   scheduleGraceSeconds?: number;
   /** How long a valid token's principal is remembered (see Authenticator); 0 (the default): not at all. */
   authCacheSeconds?: number;
-  /** The database's URL, for output content and for the connection that listens for other instances' events. */
+  /** The database's URL, for output content (PostgreSQL's, or a transaction-mode pooler's). */
   databaseUrl: string;
+  /**
+   * PostgreSQL itself, for the connection that listens for other instances' events (a LISTEN needs
+   * a session of its own, which a transaction-mode pooler does not keep); databaseUrl unless given.
+   */
+  directDatabaseUrl?: string;
   /** Connections for output content; an upload holds one at a time, for a statement. */
   outputPoolSize?: number;
   /** How long an upload or download waits for a free output connection before it is answered BusyError. */
@@ -222,6 +227,7 @@ export function buildApp({
   scheduleGraceSeconds = 60,
   authCacheSeconds = 0,
   databaseUrl,
+  directDatabaseUrl = databaseUrl,
   outputPoolSize = 8,
   outputWaitMs,
   outputStore = { kind: "postgres" },
@@ -230,7 +236,7 @@ export function buildApp({
   tracing,
   demoWorker = false,
 }: AppDeps): App {
-  const events = new EventStream({ db, listenUrl: databaseUrl });
+  const events = new EventStream({ db, listenUrl: directDatabaseUrl });
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
   const outputs: OutputStorage = {
@@ -484,7 +490,7 @@ export function buildApp({
     (error) => logger.warn({ err: describeError(error) }, "a pass over the due schedules failed; the next one tries again"),
   );
   const demo = demoWorker
-    ? new DemoWorker({ db, databaseUrl, settings, logger, onWritten: () => events.written() })
+    ? new DemoWorker({ db, databaseUrl: directDatabaseUrl, settings, logger, onWritten: () => events.written() })
     : undefined;
 
   return {

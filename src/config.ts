@@ -51,6 +51,12 @@ const schema = z.object({
     .min(1)
     .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
     .optional(),
+  DATABASE_DIRECT_URL: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
+    .optional(),
   PORT: port.default(4000),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   NODE_ENV: z.string().default("development"),
@@ -98,6 +104,11 @@ const schema = z.object({
 export type Config = {
   /** External PostgreSQL; when absent an embedded one is started under dataDir. */
   databaseUrl: string | undefined;
+  /**
+   * PostgreSQL itself, when databaseUrl is a transaction-mode pooler (PgBouncer): for LISTEN and
+   * migrations, which need a session of their own. Its presence says databaseUrl is pooled.
+   */
+  directDatabaseUrl: string | undefined;
   port: number;
   host: string;
   /** NODE_ENV=production: no development admin token, nothing prefilled, no field suggestions. */
@@ -173,6 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.JOBGRAPH_DEFAULT_PAGE_SIZE > v.JOBGRAPH_MAX_PAGE_SIZE) {
     throw new ConfigError(["JOBGRAPH_DEFAULT_PAGE_SIZE must not exceed JOBGRAPH_MAX_PAGE_SIZE"]);
   }
+  if (v.DATABASE_DIRECT_URL && !v.DATABASE_URL) {
+    throw new ConfigError(["DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler; set DATABASE_URL too, or leave DATABASE_DIRECT_URL unset"]);
+  }
   const outputStore = v.JOBGRAPH_OUTPUT_STORE ?? (v.DATABASE_URL ? "postgres" : "files");
   if (outputStore === "postgres" && v.JOBGRAPH_OUTPUT_STORE_DIR) {
     throw new ConfigError(["JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files; set that too, or leave JOBGRAPH_OUTPUT_STORE_DIR unset"]);
@@ -180,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(v.JOBGRAPH_DATA_DIR);
   return {
     databaseUrl: v.DATABASE_URL,
+    directDatabaseUrl: v.DATABASE_DIRECT_URL,
     port: v.PORT,
     host: v.HOST,
     production: v.NODE_ENV === "production",

@@ -8,7 +8,7 @@ import { fail } from "./fail.js";
 async function main() {
   const config = loadConfig();
   const database = await openDatabase(config);
-  const db = createDb({ url: database.url, poolSize: 2 });
+  const db = createDb({ url: database.url, poolSize: 2, pooled: database.pooled });
   try {
     const summary = await seedDemoData(db, { outputStore: config.outputStore });
     console.log(

@@ -17,7 +17,7 @@ async function main() {
   await checkListen(config.port, config.host);
   const database = await openDatabase(config);
   if (database.placement) logger.info(database.placement);
-  const db = createDb({ url: database.url, poolSize: config.dbPoolSize });
+  const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
     const summary = await seedDemoData(db, { outputStore: config.outputStore });
@@ -48,6 +48,7 @@ async function main() {
     scheduleGraceSeconds: config.scheduleGraceSeconds,
     authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,
+    directDatabaseUrl: database.directUrl,
     outputPoolSize: config.outputPoolSize,
     outputStore: config.outputStore,
     limits: config.limits,

@@ -64,7 +64,9 @@ Examples:
 
 Examples:
   $ jobgraph migrate
-  $ DATABASE_URL=postgresql://user:secret@db:5432/jobgraph jobgraph migrate`,
+  $ DATABASE_URL=postgresql://user:secret@db:5432/jobgraph jobgraph migrate
+
+With DATABASE_DIRECT_URL (DATABASE_URL being a transaction-mode pooler), migrations run there.`,
     )
     .action(
       action(async (options: Options) => {

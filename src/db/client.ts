@@ -15,13 +15,19 @@ export type DbOptions = {
   poolWaitMs?: number;
   /** A pg.Client subclass, e.g. one that counts statements in tests. */
   Client?: typeof pg.Client;
+  /**
+   * Whether url is a transaction-mode pooler (PgBouncer): each transaction may run on another
+   * server connection, so no statement is prepared under a name (see src/db/rows.ts).
+   */
+  pooled?: boolean;
 };
 
 // Found by the client's identity only: a transaction's client must never reach the pool, which would
 // run its statements outside the transaction.
 const pools = new WeakMap<Db, pg.Pool>();
+const pooledDbs = new WeakSet<Db>();
 
-export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client }: DbOptions): Db {
+export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pooled = false }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
   const pool = new pg.Pool({
     connectionString: url,
@@ -41,7 +47,13 @@ export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client }: Db
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
+  if (pooled) pooledDbs.add(db);
   return db;
+}
+
+/** Whether a client made by createDb may prepare statements under a name: not through a transaction-mode pooler. */
+export function preparesStatements(db: Db): boolean {
+  return !pooledDbs.has(db);
 }
 
 /** The connection pool under a client made by createDb: its total, idle and waiting counts. */

@@ -24,7 +24,7 @@ export class PostgresContentStore implements ContentStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Writes each chunk in a statement (and transaction) of its own, on a connection taken for it
+   * Writes each chunk in a transaction of its own, on a connection taken for it
    * and given back at once, so that an upload holds no connection while it waits for its client.
    * Up to WRITES_IN_FLIGHT chunks are written at once, on as many connections, while the next one
    * is read from the request: PostgreSQL's work on a chunk (TOAST and WAL) is most of an upload's
@@ -91,14 +91,36 @@ export class PostgresContentStore implements ContentStore {
     }
   }
 
+  /**
+   * A chunk commits without waiting for its WAL to reach the disk (each would wait for an fsync,
+   * which held uploads to about 30 MiB/s): an output's row commits synchronously at the end
+   * (commitOutput), and flushing that commit flushes every chunk written before it. A crash before
+   * then loses only chunks of an upload that had not succeeded. The setting is the transaction's,
+   * not the connection's, so that it holds through a transaction-mode pooler too.
+   */
   private async writeChunk(outputId: string, seq: number, chunk: Buffer): Promise<void> {
-    const { rowCount } = await this.query(
-      `/* writeOutputChunk */
-       with upload as (update output_uploads set touched_at = now() where id = $1::uuid returning id)
-       insert into job_output_chunks (output_id, seq, data) select id, $2::int, $3::bytea from upload`,
-      [outputId, seq, chunk],
-    );
-    if (rowCount !== 1) throw new UploadAbandonedError();
+    const client = await connect(this.pool);
+    let broken: Error | undefined;
+    try {
+      await client.query("begin");
+      await client.query("set local synchronous_commit = off");
+      const { rowCount } = await client.query(
+        `/* writeOutputChunk */
+         with upload as (update output_uploads set touched_at = now() where id = $1::uuid returning id)
+         insert into job_output_chunks (output_id, seq, data) select id, $2::int, $3::bytea from upload`,
+        [outputId, seq, chunk],
+      );
+      await client.query("commit");
+      if (rowCount !== 1) throw new UploadAbandonedError();
+    } catch (error) {
+      if (!(error instanceof UploadAbandonedError)) {
+        broken = error as Error;
+        await client.query("rollback").catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async discard(outputId: string): Promise<void> {
@@ -133,18 +155,13 @@ export class PostgresContentStore implements ContentStore {
 
 /** The connections output content is written and read through (Prisma's client is not fit for bulk bytes). */
 export function createContentPool(url: string, size: number, waitMs = 30_000): pg.Pool {
-  // A chunk holds a connection for one statement, so a wait of `waitMs` means the pool is far too
-  // small for the uploads and downloads under way: the request is then answered BusyError.
-  // Chunks commit without waiting for their WAL to reach the disk (each would wait for an fsync,
-  // which held uploads to about 30 MiB/s): an output's row commits synchronously at the end
-  // (commitOutput sets it back on), and flushing that commit flushes every chunk written before
-  // it. A crash before then loses only chunks of an upload that had not succeeded.
+  // A chunk holds a connection for one transaction, so a wait of `waitMs` means the pool is far
+  // too small for the uploads and downloads under way: the request is then answered BusyError.
   const pool = new pg.Pool({
     connectionString: url,
     max: size,
     application_name: "jobgraph-outputs",
     connectionTimeoutMillis: waitMs,
-    options: "-c synchronous_commit=off",
   });
   // An idle connection the server closed is dropped and replaced; unheard, its error would crash
   // the process.

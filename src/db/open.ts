@@ -5,7 +5,12 @@ import { startEmbeddedPostgres } from "./embedded.js";
 import { migrate } from "./migrate.js";
 
 export type OpenDatabase = {
+  /** What the gateway's pools connect to: PostgreSQL, or a transaction-mode pooler in front of it. */
   url: string;
+  /** PostgreSQL itself, for what needs a session of its own (LISTEN, migrations); url when there is no pooler. */
+  directUrl: string;
+  /** Whether url is a transaction-mode pooler: no named prepared statements, no session state. */
+  pooled: boolean;
   /** "external" for DATABASE_URL, "embedded" for the zero-setup default. */
   kind: "external" | "embedded";
   /** True when the embedded database was created by this start. */
@@ -18,8 +23,10 @@ export type OpenDatabase = {
 
 export async function openDatabase(config: Config): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    await migrate(config.databaseUrl);
-    return { url: config.databaseUrl, kind: "external", created: false, close: async () => {} };
+    // Migrations take an advisory lock for their session, which a transaction-mode pooler cannot hold.
+    const directUrl = config.directDatabaseUrl ?? config.databaseUrl;
+    await migrate(directUrl);
+    return { url: config.databaseUrl, directUrl, pooled: config.directDatabaseUrl !== undefined, kind: "external", created: false, close: async () => {} };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
   try {
@@ -30,6 +37,8 @@ export async function openDatabase(config: Config): Promise<OpenDatabase> {
   }
   return {
     url: embedded.url,
+    directUrl: embedded.url,
+    pooled: false,
     kind: "embedded",
     created: embedded.created,
     ...(embedded.placement ? { placement: embedded.placement } : {}),

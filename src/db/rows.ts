@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import pg from "pg";
 import { LruCache, type CacheUsage } from "../lru.js";
-import { dbPool, type Db } from "./client.js";
+import { dbPool, preparesStatements, type Db } from "./client.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { getDatamodel } from "./generated/pothos-types.js";
 
@@ -174,6 +174,8 @@ export const MAX_PREPARED_STATEMENTS = 1000;
  * texts run all the time), never, or once its text comes a second time (`"repeated"`: pages and
  * counts, whose texts follow the filters and fields a client asks for; a dashboard polls the same
  * one, while a text seen once would only take a place among the MAX_PREPARED_STATEMENTS).
+ * Through a transaction-mode pooler nothing is: a statement prepared on one server connection
+ * would be run by name on another, which never saw it.
  */
 export type Prepare = boolean | "repeated";
 
@@ -319,7 +321,7 @@ export function statementConfig(text: string, values: unknown[], prepare: Prepar
 export async function queryRows<T>(db: Db, text: string, values: unknown[], prepare: Prepare = "repeated"): Promise<T[]> {
   const pool = dbPool(db);
   if (!pool) return db.$queryRawUnsafe<T[]>(text, ...values);
-  const result = (await pool.query(statementConfig(text, values, prepare))) as unknown as pg.QueryResult<T & pg.QueryResultRow>;
+  const result = (await pool.query(statementConfig(text, values, preparesStatements(db) && prepare))) as unknown as pg.QueryResult<T & pg.QueryResultRow>;
   return result.rows;
 }
 
@@ -332,6 +334,6 @@ export async function queryRows<T>(db: Db, text: string, values: unknown[], prep
 export async function sqlRows<T>(db: Db | Prisma.TransactionClient, statement: Prisma.Sql): Promise<T[]> {
   const pool = dbPool(db as Db);
   if (!pool) return db.$queryRaw<T[]>(statement);
-  const result = (await pool.query(statementConfig(statement.text, statement.values, true))) as unknown as pg.QueryResult<T & pg.QueryResultRow>;
+  const result = (await pool.query(statementConfig(statement.text, statement.values, preparesStatements(db as Db)))) as unknown as pg.QueryResult<T & pg.QueryResultRow>;
   return result.rows;
 }

@@ -288,8 +288,8 @@ async function commitOutput(
   let broken: Error | undefined;
   try {
     await client.query("begin");
-    // The output's connections commit chunks asynchronously (createContentPool); this commit is
-    // the one that makes the output durable, its chunks with it.
+    // Chunks commit asynchronously (PostgresContentStore's writeChunk); this commit is the one that
+    // makes the output durable, its chunks with it, whatever the server's default.
     await client.query("set local synchronous_commit = on");
     const guard = jobGuard(actor, input.jobId, "addOutput", input.leaseToken);
     const job = (await client.query<{ id: string; version: number; event_txid: string }>(guard.text, guard.values)).rows[0];

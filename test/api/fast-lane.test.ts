@@ -349,7 +349,7 @@ describe("the fast lane", () => {
 
   it("masks an unexpected error of a query as yoga does, and logs it with its stack under the request's id", async () => {
     // Tokens are remembered, so that requests still pass authentication once the database is gone.
-    const db = createDb({ url: database.url });
+    const db = createDb({ url: database.url, pooled: database.pooled });
     const logged: string[] = [];
     const logger = createLogger({ level: "info", destination: { write: (text: string) => void logged.push(text) } });
     const broken = await createTestApi({ ...database, db }, { logger, authCacheSeconds: 60 });

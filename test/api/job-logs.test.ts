@@ -32,7 +32,7 @@ beforeAll(async () => {
   db = database.db;
   api = await createTestApi(database, { settings: { logLimits: LIMITS } });
   await api.app.start(0);
-  otherDb = createDb({ url: database.url });
+  otherDb = createDb({ url: database.url, pooled: database.pooled });
   other = await createTestApi({ ...database, db: otherDb }, { settings: { logLimits: LIMITS } });
   onOther = new Subscribers(`ws://127.0.0.1:${(await other.app.start(0)).port}/graphql`, other);
   node = await createTestNode(db);

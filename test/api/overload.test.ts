@@ -15,7 +15,7 @@ describe("a gateway with no database connection free", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    small = createDb({ url: database.url, poolSize: 1, poolWaitMs: 300 });
+    small = createDb({ url: database.url, pooled: database.pooled, poolSize: 1, poolWaitMs: 300 });
     api = await createTestApi({ ...database, db: small });
     port = (await api.app.start(0)).port;
   });

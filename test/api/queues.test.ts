@@ -76,7 +76,7 @@ beforeAll(async () => {
   db = database.db;
   api = await createTestApi(database);
   templateId = (await createTemplate(db, "train")).id;
-  instanceDbs.push(createDb({ url: database.url }), createDb({ url: database.url }));
+  instanceDbs.push(createDb({ url: database.url, pooled: database.pooled }), createDb({ url: database.url, pooled: database.pooled }));
   apis = await Promise.all(instanceDbs.map((instanceDb) => createTestApi({ ...database, db: instanceDb })));
 });
 

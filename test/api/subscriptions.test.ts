@@ -139,7 +139,7 @@ describe("subscriptions with real clients", () => {
     database = await createTestDatabase();
     api = await createTestApi(database);
     clients = new Subscribers(`ws://127.0.0.1:${(await api.app.start(0, "127.0.0.1")).port}/graphql`, api);
-    otherDb = createDb({ url: database.url });
+    otherDb = createDb({ url: database.url, pooled: database.pooled });
     other = await createTestApi({ ...database, db: otherDb });
     await other.app.start(0, "127.0.0.1");
     templateId = (await createTemplate(database.db)).id;

@@ -421,7 +421,7 @@ describe("two dependencies finishing at once", () => {
   // Each finish runs the trigger in its own transaction; the dependent's row is locked by the
   // first and read afresh by the second, so it is queued once, whichever commits first.
   it("frees their dependent exactly once, on two gateway instances, every time", async () => {
-    const instances = [createDb({ url: database.url }), createDb({ url: database.url })];
+    const instances = [createDb({ url: database.url, pooled: database.pooled }), createDb({ url: database.url, pooled: database.pooled })];
     const nodes = [await createTestNode(db), await createTestNode(db)];
     try {
       for (let round = 0; round < 15; round++) {
@@ -453,7 +453,7 @@ describe("workflowUpdated", () => {
   >;
 
   it("sends the workflow as it is, then as its jobs move on another instance, until it has succeeded", async () => {
-    const otherDb = createDb({ url: database.url });
+    const otherDb = createDb({ url: database.url, pooled: database.pooled });
     const other = await createTestApi({ ...database, db: otherDb });
     const watchers = new Subscribers(`ws://127.0.0.1:${(await other.app.start(0)).port}/graphql`, other);
     try {

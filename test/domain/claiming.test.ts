@@ -83,7 +83,7 @@ describe("claiming", () => {
     otherWorker = asNode(await createTestNode(db));
     // createTestApi builds its app on database.db; handing each call its own client makes two
     // instances that share nothing but the database, with the default pool of 10 connections each.
-    instanceDbs.push(createDb({ url: database.url }), createDb({ url: database.url }));
+    instanceDbs.push(createDb({ url: database.url, pooled: database.pooled }), createDb({ url: database.url, pooled: database.pooled }));
     apis = await Promise.all(instanceDbs.map((instanceDb) => createTestApi({ ...database, db: instanceDb })));
   });
 
@@ -568,7 +568,7 @@ describe("claiming", () => {
       const ids = await createJobs(db, trainId, 300);
       await Promise.all(ids.map((id) => acquireJob(db, worker, id, lease)));
 
-      const clients = [createDb({ url: database.url, poolSize: 4 }), createDb({ url: database.url, poolSize: 4 })];
+      const clients = [createDb({ url: database.url, pooled: database.pooled, poolSize: 4 }), createDb({ url: database.url, pooled: database.pooled, poolSize: 4 })];
       try {
         const at = after(lease.leaseSeconds + 1);
         // Small batches from four loops per client keep both clients' statements overlapping.

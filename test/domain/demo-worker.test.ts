@@ -13,7 +13,7 @@ describe("the demo worker", () => {
   const workers: DemoWorker[] = [];
 
   function worker(onWritten: () => void = () => {}): DemoWorker {
-    const demo = new DemoWorker({ db: database.db, databaseUrl: database.url, settings, intervalMs: 20, onWritten });
+    const demo = new DemoWorker({ db: database.db, databaseUrl: database.directUrl, settings, intervalMs: 20, onWritten });
     workers.push(demo);
     return demo;
   }

@@ -26,9 +26,9 @@ describe("the event stream", () => {
 
   /** A stream of its own instance (own client), collecting what it delivers. */
   async function instance(options: { pollIntervalMs?: number; listen?: boolean } = {}) {
-    const db = createDb({ url: database.url });
+    const db = createDb({ url: database.url, pooled: database.pooled });
     others.push(db);
-    const stream = new EventStream({ db, pollIntervalMs: options.pollIntervalMs ?? 50, ...(options.listen ? { listenUrl: database.url } : {}) });
+    const stream = new EventStream({ db, pollIntervalMs: options.pollIntervalMs ?? 50, ...(options.listen ? { listenUrl: database.directUrl } : {}) });
     streams.push(stream);
     const delivered: StreamEvent[] = [];
     await stream.subscribe((events) => delivered.push(...events));
@@ -99,12 +99,12 @@ describe("the event stream", () => {
 
   it("announces a change after a quiet spell at once, and a burst with one more NOTIFY at the window's end", async () => {
     const { delivered } = await instance({ pollIntervalMs: 600_000, listen: true });
-    const db = createDb({ url: database.url });
+    const db = createDb({ url: database.url, pooled: database.pooled });
     others.push(db);
     // A window far longer than the test waits: only the leading NOTIFY can deliver in time.
     // (On a busy machine the leading NOTIFY's delivery may take a second or two; the window must
     // outlast that and the half second below.)
-    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.url, notifyCoalesceMs: 4000 });
+    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.directUrl, notifyCoalesceMs: 4000 });
     streams.push(writer);
     const c = await client();
     try {
@@ -137,13 +137,13 @@ describe("the event stream", () => {
     // The other tests' instances have subscribers, and would say so at their next heartbeat.
     await Promise.all(streams.splice(0).map((s) => s.stop()));
     const heartbeat = { tailerHeartbeatMs: 100 };
-    const db = createDb({ url: database.url });
+    const db = createDb({ url: database.url, pooled: database.pooled });
     others.push(db);
     // Listening first: the writer's first two and a half heartbeats (250 ms) run from its own
     // listen, and connecting these under load could take longer than that.
     const [wakes, logs] = [await eavesdrop(WAKE_CHANNEL), await eavesdrop(LOGS_CHANNEL)];
     const c = await client();
-    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.url, notifyCoalesceMs: 1, ...heartbeat });
+    const writer = new EventStream({ db, pollIntervalMs: 600_000, listenUrl: database.directUrl, notifyCoalesceMs: 1, ...heartbeat });
     streams.push(writer);
     await writer.listenForAnnouncements();
     try {
@@ -159,9 +159,9 @@ describe("the event stream", () => {
 
       // Another instance subscribes: it says so at once, and it is woken by the next change (its
       // own poll is far too slow to have delivered it).
-      const readerDb = createDb({ url: database.url });
+      const readerDb = createDb({ url: database.url, pooled: database.pooled });
       others.push(readerDb);
-      const reader = new EventStream({ db: readerDb, pollIntervalMs: 600_000, listenUrl: database.url, ...heartbeat });
+      const reader = new EventStream({ db: readerDb, pollIntervalMs: 600_000, listenUrl: database.directUrl, ...heartbeat });
       streams.push(reader);
       const delivered: StreamEvent[] = [];
       const { unsubscribe } = await reader.subscribe((events) => delivered.push(...events));

@@ -30,6 +30,7 @@ export async function createTestApi(
 ): Promise<TestApi> {
   const app = buildApp({
     databaseUrl: database.url,
+    directDatabaseUrl: database.directUrl,
     ...options,
     db: database.db,
     settings: { maxPageSize: 100, defaultPageSize: 20, leaseSeconds: 120, ...options.settings },

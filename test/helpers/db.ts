@@ -19,6 +19,15 @@ export function databaseUrl(database: string): string {
   return u.toString();
 }
 
+/** The URL of `database` through this file's server's PgBouncer (TEST_POOLER=pgbouncer), or undefined without one. */
+function pooledUrl(database: string): string | undefined {
+  const urls = inject("poolerUrls");
+  if (!urls.length) return undefined;
+  const u = new URL(urls[(Number(process.env.VITEST_POOL_ID ?? 1) - 1) % urls.length]!);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
@@ -48,7 +57,12 @@ export class StatementCounter {
 }
 
 export type TestDatabase = {
+  /** What gateways connect to: the database, or (TEST_POOLER) a transaction-mode pooler in front of it. */
   url: string;
+  /** The database itself, for LISTEN; url when there is no pooler. */
+  directUrl: string;
+  /** Whether url is a transaction-mode pooler (createDb's option of that name). */
+  pooled: boolean;
   db: Db;
   counter: StatementCounter;
   /** A plain pg pool on the same database, for arranging rows and checking them from outside. */
@@ -62,7 +76,9 @@ export type TestDatabase = {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `jobgraph_test_${randomBytes(6).toString("hex")}`;
   await admin((c) => c.query(`create database ${name} template ${inject("templateDatabase")}`));
-  const url = databaseUrl(name);
+  const directUrl = databaseUrl(name);
+  const pooled = pooledUrl(name);
+  const url = pooled ?? directUrl;
   const counter = new StatementCounter();
 
   class CountingClient extends pg.Client {
@@ -78,8 +94,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     }
   }
 
-  const db = createDb({ url, Client: CountingClient });
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const db = createDb({ url, Client: CountingClient, pooled: pooled !== undefined });
+  const pool = new pg.Pool({ connectionString: directUrl, max: 4 });
   // An idle connection that the server ends (the test database dropped, PostgreSQL stopping) is
   // reported here; unheard, it would end the test run.
   pool.on("error", () => undefined);
@@ -88,7 +104,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await pool.end();
     await admin((c) => c.query(`drop database if exists ${name} with (force)`));
   });
-  return { url, db, counter, pool };
+  return { url, directUrl, pooled: pooled !== undefined, db, counter, pool };
 }
 
 /**

@@ -2,6 +2,8 @@
 // (unless dist/ holds a build of the sources as they are; scripts/build.mjs), finds the PostgreSQL
 // servers (TEST_DATABASE_URL, or else one embedded server per test worker, each in a temporary
 // folder; see workers.ts), and migrates on each a template database that every test file clones.
+// With TEST_POOLER=pgbouncer, a PgBouncer in transaction mode stands in front of each server, and
+// the gateways the tests build connect through it (see db.ts).
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +12,7 @@ import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
 import { ensureBuilt } from "../../scripts/build.mjs";
+import { startPgBouncer, type PgBouncer } from "./pgbouncer.js";
 import { testWorkers } from "./workers.js";
 
 declare module "vitest" {
@@ -18,6 +21,8 @@ declare module "vitest" {
     adminUrls: string[];
     /** The migrated database each test file clones, on every server. */
     templateDatabase: string;
+    /** With TEST_POOLER=pgbouncer: each server's maintenance database through its PgBouncer, in adminUrls' order; otherwise empty. */
+    poolerUrls: string[];
   }
 }
 
@@ -40,9 +45,11 @@ async function onServer(adminUrl: string, statement: string): Promise<void> {
 export default async function setup(project: TestProject) {
   const embedded: Array<{ server: EmbeddedPostgres; dataDir: string }> = [];
   const adminUrls: string[] = [];
+  const poolers: PgBouncer[] = [];
   const templateDatabase = `jobgraph_test_template_${process.pid}`;
 
   async function teardown() {
+    await Promise.all(poolers.map((pooler) => pooler.stop()));
     await Promise.all(adminUrls.map((url) => onServer(url, `drop database if exists ${templateDatabase} with (force)`).catch(() => {})));
     await Promise.all(
       embedded.map(async ({ server, dataDir }) => {
@@ -76,7 +83,13 @@ export default async function setup(project: TestProject) {
       }),
     );
 
+    if (process.env.TEST_POOLER === "pgbouncer") {
+      for (const url of adminUrls) poolers.push(await startPgBouncer(url));
+    } else if (process.env.TEST_POOLER) {
+      throw new Error(`TEST_POOLER=${process.env.TEST_POOLER}: the only pooler the tests know is pgbouncer`);
+    }
     project.provide("adminUrls", adminUrls);
+    project.provide("poolerUrls", poolers.map((pooler, i) => pooler.url(new URL(adminUrls[i]!).pathname.slice(1) || "postgres")));
     project.provide("templateDatabase", templateDatabase);
   } catch (error) {
     // Without this, a failed set-up would leave PostgreSQL servers running and their folders behind.

@@ -432,15 +432,15 @@ describe("runWorker", () => {
   it("keeps going through a gateway restart", async () => {
     const node = await createTestNode(database.db);
     // A gateway of its own on a fixed port, so that its successor listens where it did.
-    const first: App = buildApp({ db: database.db, databaseUrl: database.url, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
+    const first: App = buildApp({ db: database.db, databaseUrl: database.url, directDatabaseUrl: database.directUrl, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
     const { port } = await first.start(0);
     const worker = runWorker({ url: `http://127.0.0.1:${port}/graphql`, token: node.secret, filter: { queues: ["restart"] }, pollIntervalMs: 300, handler: () => undefined });
     workers.push(worker);
     await first.stop();
 
     const ids = await newJobs(1, "restart");
-    const db = createDb({ url: database.url });
-    const second = buildApp({ db, databaseUrl: database.url, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
+    const db = createDb({ url: database.url, pooled: database.pooled });
+    const second = buildApp({ db, databaseUrl: database.url, directDatabaseUrl: database.directUrl, settings: { maxPageSize: 100, defaultPageSize: 20, ...settings } });
     await second.start(port);
     try {
       await eventually(() => statusOf(ids), allIn("SUCCEEDED"), "the job to be done after the restart", 30_000);

@@ -7,6 +7,7 @@ describe("configuration", () => {
   it("has defaults that serve the playground on localhost:4000 with an embedded database", () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: undefined,
+      directDatabaseUrl: undefined,
       port: 4000,
       host: "127.0.0.1",
       dataDir: path.resolve(".data"),
@@ -36,6 +37,7 @@ describe("configuration", () => {
   it("reads every variable", () => {
     const config = loadConfig({
       DATABASE_URL: "postgresql://u:p@db:5432/jobs",
+      DATABASE_DIRECT_URL: "postgresql://u:p@db-direct:5432/jobs",
       PORT: "8080",
       HOST: "0.0.0.0",
       JOBGRAPH_DATA_DIR: "/var/lib/jobgraph",
@@ -75,6 +77,7 @@ describe("configuration", () => {
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
+      directDatabaseUrl: "postgresql://u:p@db-direct:5432/jobs",
       port: 8080,
       host: "0.0.0.0",
       dataDir: "/var/lib/jobgraph",
@@ -129,6 +132,8 @@ describe("configuration", () => {
     [{ PORT: "eighty" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
+    [{ DATABASE_URL: "postgresql://pooler/jobs", DATABASE_DIRECT_URL: "db:5432" }, "DATABASE_DIRECT_URL must be a postgres:// or postgresql:// URL"],
+    [{ DATABASE_DIRECT_URL: "postgresql://db/jobs" }, "DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler"],
     [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
     [{ JOBGRAPH_DEMO_DATA: "yes" }, "JOBGRAPH_DEMO_DATA must be true or false"],
     [{ JOBGRAPH_DEMO_WORKER: "off" }, "JOBGRAPH_DEMO_WORKER must be true or false"],
