@@ -1,8 +1,9 @@
 // jobgraph behind PgBouncer in transaction mode (DATABASE_URL at the pooler, DATABASE_DIRECT_URL at
 // PostgreSQL), on two gateway instances, each with two server connections for ten clients: workers
 // of the SDK on both instances race for jobs, report progress, log, and upload outputs, while
-// subscribers on the other instance watch, and dashboards read. And a gateway not told of the
-// pooler fails there, which is what the setting is for.
+// subscribers on the other instance watch, and dashboards read. The gateway's process, set up as
+// docs/deploy.md says, does the same. And a gateway not told of the pooler fails there, which is
+// what the setting is for.
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
@@ -15,6 +16,7 @@ import { Subscribers } from "../helpers/feeds.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { havePgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from "../helpers/pgbouncer.js";
 import { createTestNode } from "../helpers/principals.js";
+import { startServer } from "../helpers/server-process.js";
 
 const JobsWithTasks = graphql(`
   query PooledJobsWithTasks($filter: JobFilter) {
@@ -164,6 +166,54 @@ describe.skipIf(!havePgBouncer)("behind PgBouncer in transaction mode, on two in
       expect(Buffer.from(await ranged.arrayBuffer())).toEqual(whole.subarray(1048570, 1048586));
     }
     await Promise.all([a!.close(), b!.close()]);
+  }, 90_000);
+
+  it("serves from a gateway process given DATABASE_URL at the pooler and DATABASE_DIRECT_URL, as docs/deploy.md says", async () => {
+    const token = randomBytes(18).toString("hex");
+    const server = await startServer({ DATABASE_URL: pooledUrl, DATABASE_DIRECT_URL: database.directUrl, JOBGRAPH_ADMIN_TOKEN: token, NODE_ENV: "production" });
+    try {
+      const template = await createTemplate(database.db, "process");
+      const ids = await createJobs(database.db, template.id, 10, { tasks: 2 });
+      const client = createJobgraphClient({ url: server.graphqlUrl, token });
+      const watched = encodeGlobalId("Job", ids[0]!);
+      const progress = client.subscribe(JobProgress, { id: watched })[Symbol.asyncIterator]();
+      expect((await progress.next()).value).toMatchObject({ jobProgress: { initial: true, status: "QUEUED" } });
+      // Each text many times over, from many connections at once: named statements would collide.
+      for (let round = 0; round < 3; round++) {
+        const pages = await Promise.all(Array.from({ length: 8 }, () => client.request(JobsWithTasks, { filter: { template: { name: "process" } } })));
+        expect(pages.map((page) => page.jobs.totalCount)).toEqual(Array(8).fill(10));
+        await Promise.all(ids.map((id) => client.request(JobById, { id: encodeGlobalId("Job", id) })));
+      }
+      // A worker on an in-process instance; the process's subscriber hears of it.
+      const node = await createTestNode(database.db);
+      const worker = runWorker({
+        url: urls[0]!,
+        token: node.secret,
+        filter: { templateName: "process" },
+        pollIntervalMs: 200,
+        handler: async (job, context) => {
+          if (job.id !== watched) return;
+          await context.progress(0.25);
+          await context.uploadOutput("result", "bin", randomBytes(1024 * 1024 + 7));
+        },
+      });
+      const seen: Array<{ status: string | null; progress: number | null }> = [];
+      for (;;) {
+        const { value, done } = await progress.next();
+        if (done) break;
+        seen.push({ status: value.jobProgress.status, progress: value.jobProgress.progress });
+        if (value.jobProgress.status === "SUCCEEDED") break;
+      }
+      await worker.stop();
+      expect(seen).toContainEqual({ status: null, progress: 0.25 });
+      const output = (await client.request(JobOutputs, { id: watched })).job!.outputs.edges[0]!.node;
+      const whole = Buffer.from(await (await client.download(output.downloadUrl)).arrayBuffer());
+      expect([whole.length, createHash("sha256").update(whole).digest("hex")]).toEqual([output.size, output.sha256]);
+      await progress.return?.();
+      await client.close();
+    } finally {
+      await server.dispose();
+    }
   }, 90_000);
 
   it("fails through the pooler when not told of it (named prepared statements), which is why DATABASE_DIRECT_URL says so", async () => {
