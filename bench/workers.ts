@@ -42,6 +42,10 @@
 //   BENCH_SOAK_WORKERS=8          workers in the soak
 //   BENCH_SOAK_VIA=graphql        graphql or sql (the floor's statements)
 //   BENCH_SOAK_WINDOW_SECONDS=30  throughput windows of the soak
+//   BENCH_SOAK_RETENTION          with a duration (e.g. 10m): the gateways keep events and finished
+//                                 jobs that long (JOBGRAPH_EVENT_RETENTION, JOBGRAPH_JOB_RETENTION),
+//                                 pruning every 10 s, and the soak reports to its own section (soak
+//                                 with retention), where the tables' sizes should level off
 //   BENCH_DEADLINE_MINUTES        give up after this long (default: twice the expected duration at
 //                                 a pessimistic rate)
 //   DATABASE_URL                  use this PostgreSQL instead of a fresh embedded one (PostgreSQL
@@ -70,7 +74,7 @@ import {
   tuneAutovacuum,
   type Queue,
 } from "./workers/queue.js";
-import { SOAK_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
+import { SOAK_CHART, SOAK_RETENTION_CHART, soakChart, soakSection, workersSection, type Kind, type Phase, type Results, type SoakResults, type Summary } from "./workers/section.js";
 import { compareEnds, endWindows } from "./workers/soak.js";
 import { check, MUTATIONS_PER_JOB, newTally, REQUESTS_PER_JOB, work, type Window } from "./workers/work.js";
 
@@ -103,6 +107,9 @@ for (const [name, value] of Object.entries({ SECONDS, ROUNDS, QUEUE_DEPTH, SOAK_
   if (!(value > 0)) throw new Error(`BENCH_${name} must be a positive number`);
 }
 if (env.BENCH_SOAK_VIA && !["sql", "graphql"].includes(env.BENCH_SOAK_VIA)) throw new Error("BENCH_SOAK_VIA must be sql or graphql");
+/** With --soak: how long the gateways keep events and finished jobs; none by default. */
+const SOAK_RETENTION = soak ? env.BENCH_SOAK_RETENTION?.trim() || undefined : undefined;
+if (SOAK_RETENTION && !/^\d+\s*[mhdw]$/.test(SOAK_RETENTION)) throw new Error("BENCH_SOAK_RETENTION must be a duration such as 10m");
 if (!WORKERS.every((n) => Number.isInteger(n) && n > 0)) throw new Error("BENCH_WORKERS must list positive integers, e.g. 1,8,32");
 
 /** Setting up, checking and settling between phases take about this long per phase and in all. */
@@ -269,7 +276,10 @@ async function versions(db: { version: string }, pool: pg.Pool) {
 
 /** Both gateways, started together; if either fails to start, the other is stopped too. */
 async function startGateways(url: string): Promise<Gateway[]> {
-  const started = await Promise.allSettled([0, 1].map(() => gateway({ databaseUrl: url, env: { JOBGRAPH_LEASE_SECONDS: String(LEASE_SECONDS) } })));
+  const retention: Record<string, string> = SOAK_RETENTION
+    ? { JOBGRAPH_EVENT_RETENTION: SOAK_RETENTION, JOBGRAPH_JOB_RETENTION: SOAK_RETENTION, JOBGRAPH_RETENTION_INTERVAL_MS: "10000" }
+    : {};
+  const started = await Promise.allSettled([0, 1].map(() => gateway({ databaseUrl: url, env: { JOBGRAPH_LEASE_SECONDS: String(LEASE_SECONDS), ...retention } })));
   const up = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
@@ -325,8 +335,10 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     const cpu = await cpuReading(bench);
     const jobs = finished - last.finished;
     const claims = tallies.flatMap((t, i) => t.claimMs.slice(last.claimIndex[i]));
-    const { rows } = await bench.pool.query<{ dead: string; autovacuums: string; bytes: string }>(
-      `select n_dead_tup::text as dead, autovacuum_count::text as autovacuums, pg_total_relation_size('jobs')::text as bytes
+    const { rows } = await bench.pool.query<{ dead: string; autovacuums: string; bytes: string; tasks: string; events: string; event_rows: string }>(
+      `select n_dead_tup::text as dead, autovacuum_count::text as autovacuums, pg_total_relation_size('jobs')::text as bytes,
+              pg_total_relation_size('tasks')::text as tasks, pg_total_relation_size('job_events')::text as events,
+              (select n_live_tup from pg_stat_user_tables where relid = 'job_events'::regclass)::text as event_rows
          from pg_stat_user_tables where relid = 'jobs'::regclass`,
     );
     windows.push({
@@ -337,6 +349,9 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
       deadRows: Number(rows[0]!.dead),
       autovacuums: Number(rows[0]!.autovacuums),
       jobsTableMiB: Number(rows[0]!.bytes) / 2 ** 20,
+      tasksTableMiB: Number(rows[0]!.tasks) / 2 ** 20,
+      eventsTableMiB: Number(rows[0]!.events) / 2 ** 20,
+      eventRows: Number(rows[0]!.event_rows),
       gatewayMsPerJob: SOAK_VIA === "graphql" && jobs ? (cpu.gatewaysMs - last.cpu.gatewaysMs) / jobs : null,
       clientMsPerJob: jobs ? (cpu.clientMs - last.cpu.clientMs) / jobs : null,
       postgresMsPerJob: bench.postmaster && jobs ? (cpu.postgresMs - last.cpu.postgresMs) / jobs : null,
@@ -375,7 +390,7 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
     problems.push(`the end ran at ${((ends.adjustedRatio ?? ends.ratio) * 100).toFixed(0)}% of the start${ends.adjustedRatio === null ? "" : " at the same machine speed"}, below ${SOAK_MIN_RATIO * 100}%`);
   }
   return {
-    settings: { via: SOAK_VIA, workers: SOAK_WORKERS, claims: SOAK_CLAIMS, windowSeconds: SOAK_WINDOW_SECONDS, queueDepth: QUEUE_DEPTH },
+    settings: { via: SOAK_VIA, workers: SOAK_WORKERS, claims: SOAK_CLAIMS, windowSeconds: SOAK_WINDOW_SECONDS, queueDepth: QUEUE_DEPTH, retention: SOAK_RETENTION ?? null },
     seconds: (performance.now() - started) / 1000,
     finished: checks.finished,
     windows,
@@ -410,7 +425,9 @@ async function main() {
 
     if (soak) {
       const results: SoakResults = { ...common, ...(await soakRun(bench)) };
-      console.log(`results in ${await report("workers-soak", results, soakSection(results), { [SOAK_CHART]: soakChart(results) })}`);
+      // A soak with retention has a section of its own, beside the one that keeps everything.
+      const name = SOAK_RETENTION ? "workers-soak-retention" : "workers-soak";
+      console.log(`results in ${await report(name, results, soakSection(results), { [SOAK_RETENTION ? SOAK_RETENTION_CHART : SOAK_CHART]: soakChart(results) })}`);
       if (!results.correct) {
         console.error(`the soak failed: ${results.problems.join("; ")}`);
         process.exitCode = 1;

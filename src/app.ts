@@ -17,6 +17,7 @@ import { FileContentStore } from "./db/file-store.js";
 import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
+import { HistoryPruner, type RetentionSettings } from "./domain/retention.js";
 import { ScheduleTicker } from "./domain/schedules.js";
 import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
@@ -57,6 +58,10 @@ export type AppDeps = {
   scheduleIntervalMs?: number;
   /** How late a tick may be handled and still be on time (see src/domain/schedules.ts); 60 unless given. */
   scheduleGraceSeconds?: number;
+  /** How long events and finished jobs are kept (src/domain/retention.ts); for ever unless given. */
+  retention?: RetentionSettings;
+  /** How often to delete what the retention no longer keeps, once started (60 s unless given). */
+  retentionIntervalMs?: number;
   /** How long a valid token's principal is remembered (see Authenticator); 0 (the default): not at all. */
   authCacheSeconds?: number;
   /** The database's URL, for output content (PostgreSQL's, or a transaction-mode pooler's). */
@@ -225,6 +230,8 @@ export function buildApp({
   reclaimIntervalMs = 0,
   scheduleIntervalMs = 0,
   scheduleGraceSeconds = 60,
+  retention = {},
+  retentionIntervalMs = 60_000,
   authCacheSeconds = 0,
   databaseUrl,
   directDatabaseUrl = databaseUrl,
@@ -489,6 +496,17 @@ export function buildApp({
     },
     (error) => logger.warn({ err: describeError(error) }, "a pass over the due schedules failed; the next one tries again"),
   );
+  const pruner = new HistoryPruner(
+    db,
+    retention,
+    retentionIntervalMs,
+    (pruned) => {
+      logger.info(pruned, "deleted what the retention no longer keeps");
+      // Jobs deleted leave HARD_DELETED events, which the streams of other instances are woken for.
+      if (pruned.jobs > 0) events.written();
+    },
+    (error) => logger.warn({ err: describeError(error) }, "a pass of the retention failed; the next one tries again"),
+  );
   const demo = demoWorker
     ? new DemoWorker({ db, databaseUrl: directDatabaseUrl, settings, logger, onWritten: () => events.written() })
     : undefined;
@@ -500,6 +518,7 @@ export function buildApp({
     async start(port, host = "127.0.0.1") {
       reclaimer.start();
       ticker.start();
+      pruner.start();
       demo?.start();
       // Remembered principals are only trusted while revocations from other instances are heard.
       if (authCacheSeconds > 0) await events.listenForAnnouncements();
@@ -515,6 +534,7 @@ export function buildApp({
       await demo?.stop();
       await reclaimer.stop();
       await ticker.stop();
+      await pruner.stop();
       await events.stop();
       for (const client of wsServer.clients) client.close(1001, "server stopping");
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));

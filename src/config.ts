@@ -2,6 +2,7 @@
 // process at start with a message that names the variable, instead of failing later.
 import path from "node:path";
 import { z } from "zod";
+import type { RetentionSettings } from "./domain/retention.js";
 
 /** Limits that protect the gateway from abusive requests. */
 export type Limits = {
@@ -41,6 +42,17 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const port = z.coerce.number().int().min(0).max(65535);
 const atLeastOne = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+/** A span such as 90m, 12h, 30d or 2w; 0 or unset: for ever. */
+const retention = z
+  .string()
+  .trim()
+  .regex(/^(0|\d+\s*[mhdw])$/, "must be a duration such as 90m, 12h, 30d or 2w (or 0 for ever)")
+  .transform((value) => {
+    const match = /^(\d+)\s*([mhdw])$/.exec(value);
+    return match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] || undefined : undefined;
+  })
+  .optional();
 const flag = (fallback: "true" | "false") =>
   z.enum(["true", "false"], { message: "must be true or false" }).default(fallback);
 
@@ -72,6 +84,9 @@ const schema = z.object({
   JOBGRAPH_RECLAIM_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   JOBGRAPH_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   JOBGRAPH_SCHEDULE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  JOBGRAPH_EVENT_RETENTION: retention,
+  JOBGRAPH_JOB_RETENTION: retention,
+  JOBGRAPH_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   JOBGRAPH_LOG_MAX_LINES: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
   JOBGRAPH_LOG_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_048_576),
   JOBGRAPH_MAX_DEPTH: atLeastOne(defaultLimits.maxDepth),
@@ -140,6 +155,10 @@ export type Config = {
   scheduleGraceSeconds: number;
   /** What each job's log keeps: the oldest lines past either limit are dropped. */
   logLimits: { maxLines: number; maxBytes: number };
+  /** How long events and finished jobs are kept (src/domain/retention.ts); each unset: for ever. */
+  retention: RetentionSettings;
+  /** How often each instance deletes what the retention no longer keeps. */
+  retentionIntervalMs: number;
   /** How long a valid token's principal is remembered; 0: looked up on every request. */
   authCacheSeconds: number;
   limits: Limits;
@@ -213,6 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleIntervalMs: v.JOBGRAPH_SCHEDULE_INTERVAL_MS,
     scheduleGraceSeconds: v.JOBGRAPH_SCHEDULE_GRACE_SECONDS,
     logLimits: { maxLines: v.JOBGRAPH_LOG_MAX_LINES, maxBytes: v.JOBGRAPH_LOG_MAX_BYTES },
+    retention: {
+      ...(v.JOBGRAPH_EVENT_RETENTION !== undefined ? { eventsMs: v.JOBGRAPH_EVENT_RETENTION } : {}),
+      ...(v.JOBGRAPH_JOB_RETENTION !== undefined ? { finishedJobsMs: v.JOBGRAPH_JOB_RETENTION } : {}),
+    },
+    retentionIntervalMs: v.JOBGRAPH_RETENTION_INTERVAL_MS,
     authCacheSeconds: v.JOBGRAPH_AUTH_CACHE_SECONDS,
     limits: {
       maxDepth: v.JOBGRAPH_MAX_DEPTH,

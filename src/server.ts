@@ -46,6 +46,8 @@ async function main() {
     reclaimIntervalMs: config.reclaimIntervalMs,
     scheduleIntervalMs: config.scheduleIntervalMs,
     scheduleGraceSeconds: config.scheduleGraceSeconds,
+    retention: config.retention,
+    retentionIntervalMs: config.retentionIntervalMs,
     authCacheSeconds: config.authCacheSeconds,
     databaseUrl: database.url,
     directDatabaseUrl: database.directUrl,

@@ -84,14 +84,17 @@ export type Results = Common & {
 };
 
 export type SoakResults = Common & EndsCompared & {
-  settings: { via: Kind; workers: number; claims: number; windowSeconds: number; queueDepth: number };
+  /** retention: the gateways' JOBGRAPH_EVENT_RETENTION and JOBGRAPH_JOB_RETENTION (absent from results recorded before it was). */
+  settings: { via: Kind; workers: number; claims: number; windowSeconds: number; queueDepth: number; retention?: string | null };
   seconds: number;
   finished: number;
   windows: Array<{ endsAtSeconds: number; seconds: number; jobsPerSecond: number; claimP99Ms: number; deadRows: number; autovacuums: number; jobsTableMiB: number;
     /** CPU the gateways (GraphQL soaks only) and PostgreSQL (embedded only) spent per job completed in the window. */
     gatewayMsPerJob: number | null; postgresMsPerJob: number | null;
     /** CPU the load generator (this process) spent per job; absent from results recorded before it was. */
-    clientMsPerJob?: number | null }>;
+    clientMsPerJob?: number | null;
+    /** `tasks` and `job_events` with their indexes, and the events' live rows; absent from results recorded before they were. */
+    tasksTableMiB?: number; eventsTableMiB?: number; eventRows?: number }>;
   /** Median CPU per job (gateways and PostgreSQL) over the compared windows at each end; null when not measured. */
   startCpuMsPerJob: number | null;
   endCpuMsPerJob: number | null;
@@ -173,6 +176,7 @@ export function workersSection(results: Results): string {
 
 /** Where the soak's chart goes (docs/images/), which its section shows. */
 export const SOAK_CHART = "workers-soak.svg";
+export const SOAK_RETENTION_CHART = "workers-soak-retention.svg";
 
 /** The soak's throughput, window by window, with the least the end may fall to. */
 export function soakChart(results: SoakResults): string {
@@ -200,15 +204,41 @@ function postgresShare(results: SoakResults): string {
 }
 
 /** The "Workers: soak" section. */
+const SPAN_SECONDS = { m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+
+/**
+ * With a retention: each table's size (with its indexes) once the retention has had time to act
+ * (the first window ending a retention and a minute after the start) against its size at the end.
+ */
+function sizesUnderRetention(results: SoakResults): string {
+  const match = /^(\d+)\s*([mhdw])$/.exec(results.settings.retention ?? "");
+  if (!match) return "";
+  const span = Number(match[1]) * SPAN_SECONDS[match[2] as keyof typeof SPAN_SECONDS] + 60;
+  const from = results.windows.find((w) => w.endsAtSeconds >= span);
+  const end = results.windows.at(-1);
+  if (!from || !end || from === end || from.eventsTableMiB === undefined) return ` The run ended before the retention (${results.settings.retention}) had time to act.`;
+  const sizes = (
+    [
+      ["`jobs`", from.jobsTableMiB, end.jobsTableMiB],
+      ["`tasks`", from.tasksTableMiB!, end.tasksTableMiB!],
+      ["`job_events`", from.eventsTableMiB!, end.eventsTableMiB!],
+    ] as const
+  ).map(([table, a, b]) => `${table} ${fixed(a, 0)} → ${fixed(b, 0)} MiB (${fixed((b / a) * 100, 0)}%)`);
+  return ` Sizes with indexes from ${fixed(from.endsAtSeconds / 60, 0)} minutes in (the retention and a minute) to the end: ${sizes.join(", ")}; events kept: ${whole(from.eventRows!)} → ${whole(end.eventRows!)}.`;
+}
+
 export function soakSection(results: SoakResults): string {
   const s = results.settings;
   // At most a dozen windows, evenly spread, always with the first and the last.
   const step = Math.max(1, Math.ceil(results.windows.length / 12));
   const shown = results.windows.filter((_, i) => i % step === 0 || i === results.windows.length - 1);
+  const cleaning = s.retention
+    ? `the gateways deleting events and finished jobs older than ${s.retention} (\`BENCH_SOAK_RETENTION=${s.retention}\`: \`JOBGRAPH_EVENT_RETENTION\` and \`JOBGRAPH_JOB_RETENTION\`, pruned every 10 s) and autovacuum cleaning up`
+    : "nothing but autovacuum cleaning up";
   return [
-    "## Workers: soak",
+    s.retention ? "## Workers: soak with retention" : "## Workers: soak",
     "",
-    `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, the job's tasks, 4 tasks in 2 sequences each started, reported and finished, 2 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and nothing but autovacuum cleaning up, in ${fixed(results.seconds / 60, 0)} minutes. ${autovacuum(results)} ${setup(results)}`,
+    `\`npm run bench:workers -- --soak\`, ${results.at.slice(0, 10)}: ${whole(s.claims)} claims (each a whole lifecycle: acquire, start, the job's tasks, 4 tasks in 2 sequences each started, reported and finished, 2 progress reports, finish) ${s.via === "graphql" ? `through GraphQL by ${s.workers} workers across two gateways` : `through the floor's SQL statements by ${s.workers} node-postgres connections (the queue table churns as under GraphQL workers, only faster)`}, with the queue kept ${whole(s.queueDepth)} deep and ${cleaning}, in ${fixed(results.seconds / 60, 0)} minutes.${sizesUnderRetention(results)} ${autovacuum(results)} ${setup(results)}`,
     "",
     `Throughput at the start (median of ${results.comparedWindows === 1 ? "window 2" : `windows 2-${results.comparedWindows + 1}`} of ${s.windowSeconds} s, the first being the warm-up) ${fixed(results.startJobsPerSecond, 1)} jobs/s, at the end (median of the last ${results.comparedWindows}) ${fixed(results.endJobsPerSecond, 1)} jobs/s: ${fixed(results.ratio * 100, 0)}% of the start.${
       results.adjustedRatio === null
@@ -220,10 +250,13 @@ export function soakSection(results: SoakResults): string {
         : ""
     }${postgresShare(results)} Of ${whole(results.jobsTable.updates)} updates of \`jobs\`, ${fixed(results.jobsTable.hotShare * 100, 0)}% were HOT (wrote no index entries).`,
     "",
-    `![Jobs completed per second through the soak](images/${SOAK_CHART})`,
+    `![Jobs completed per second through the soak](images/${s.retention ? SOAK_RETENTION_CHART : SOAK_CHART})`,
     "",
-    "| minutes in | jobs/s | claim p99 (ms) | gateway CPU per job (ms) | PostgreSQL CPU per job (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...shown.map((w) => `| ${fixed(w.endsAtSeconds / 60, 1)} | ${fixed(w.jobsPerSecond, 1)} | ${fixed(w.claimP99Ms, 1)} | ${fixed(w.gatewayMsPerJob, 1)} | ${fixed(w.postgresMsPerJob, 1)} | ${whole(w.deadRows)} | ${w.autovacuums} | ${fixed(w.jobsTableMiB, 0)} |`),
+    "| minutes in | jobs/s | claim p99 (ms) | gateway CPU per job (ms) | PostgreSQL CPU per job (ms) | dead rows in `jobs` | autovacuums of `jobs` so far | `jobs` with indexes (MiB) | `tasks` (MiB) | `job_events` (MiB) | events |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...shown.map(
+      (w) =>
+        `| ${fixed(w.endsAtSeconds / 60, 1)} | ${fixed(w.jobsPerSecond, 1)} | ${fixed(w.claimP99Ms, 1)} | ${fixed(w.gatewayMsPerJob, 1)} | ${fixed(w.postgresMsPerJob, 1)} | ${whole(w.deadRows)} | ${w.autovacuums} | ${fixed(w.jobsTableMiB, 0)} | ${fixed(w.tasksTableMiB ?? null, 0)} | ${fixed(w.eventsTableMiB ?? null, 0)} | ${w.eventRows === undefined ? "–" : whole(w.eventRows)} |`,
+    ),
   ].join("\n");
 }

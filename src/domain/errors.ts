@@ -111,3 +111,15 @@ export class TimeLimitExceededError extends DomainError {
     this.name = "TimeLimitExceededError";
   }
 }
+
+/**
+ * A resume cursor older than the event history kept (JOBGRAPH_EVENT_RETENTION): events after it
+ * were deleted, so a stream from it would have a gap. The client reloads what it shows and
+ * subscribes afresh.
+ */
+export class HistoryExpiredError extends DomainError {
+  constructor() {
+    super("events after this cursor were deleted (the gateway keeps events for JOBGRAPH_EVENT_RETENTION): reload what you show, then subscribe again without `after`");
+    this.name = "HistoryExpiredError";
+  }
+}

@@ -18,6 +18,13 @@ import { Prisma } from "../db/generated/prisma/client.js";
 const { sql, raw } = Prisma;
 
 /**
+ * Events with a txid below this are committed or never will be: it is the oldest transaction still
+ * running (or, when none is, the next to start). Every event's txid is at least its own
+ * transaction's id, so none can still appear below it.
+ */
+export const EVENT_HORIZON = sql`pg_snapshot_xmin(pg_current_snapshot())`;
+
+/**
  * The assignment that moves the job row `alias` to its next event's place in the stream; the
  * statement then reads `event_txid` back (from the update's returning) for the event it inserts.
  * `at` is where the transaction's events go, its own id unless said otherwise.

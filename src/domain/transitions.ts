@@ -641,7 +641,7 @@ async function cancelDescendants(db: Queryable, actor: Principal, jobId: string)
  * so that a stream filtered by them can still tell whether the gone job's history matches
  * (src/domain/job-filter.ts). Nothing a reader of the job could not see while it existed.
  */
-const DELETED_JOB_SNAPSHOT = Prisma.raw(`jsonb_build_object(${[
+export const DELETED_JOB_SNAPSHOT = Prisma.raw(`jsonb_build_object(${[
   "id",
   "status",
   "queue",

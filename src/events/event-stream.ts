@@ -13,6 +13,8 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { sqlRows } from "../db/rows.js";
 import { forgetPrincipals, TOKENS_CHANGED_CHANNEL } from "../domain/auth.js";
+import { HistoryExpiredError } from "../domain/errors.js";
+import { EVENT_HORIZON } from "../domain/event-order.js";
 import type { JobEventKind, JobStatus } from "../db/generated/prisma/enums.js";
 
 /** The channel instances wake each other on. The payload is empty: the table is the message. */
@@ -92,13 +94,6 @@ function toEvent(row: Row): StreamEvent {
 
 const BATCH = 1000;
 
-/**
- * Events with a txid below this are committed or never will be: it is the oldest transaction still
- * running (or, when none is, the next to start). Every event's txid is at least its own
- * transaction's id (src/domain/event-order.ts), so none can still appear below it.
- */
-export const EVENT_HORIZON = Prisma.sql`pg_snapshot_xmin(pg_current_snapshot())`;
-
 /** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
 export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
   const rows = await sqlRows<Row>(db, Prisma.sql`
@@ -115,6 +110,36 @@ export async function readEvents(db: Db, after: Position | null, limit = BATCH):
 
 /** A place in the stream: behind the event with this txid and id. */
 export type Position = { txid: string; id: string };
+
+/** Whether `a` comes before `b` in the stream. */
+export function isBefore(a: Position, b: Position): boolean {
+  const [at, bt] = [BigInt(a.txid), BigInt(b.txid)];
+  return at < bt || (at === bt && BigInt(a.id) < BigInt(b.id));
+}
+
+/**
+ * As readEvents, for a subscriber replaying from its cursor: HistoryExpiredError when events after
+ * `after` were deleted (src/domain/retention.ts), read in the same statement as the events, so that
+ * a batch read while the history is pruned is either whole or refused.
+ */
+export async function replayEvents(db: Db, after: Position, limit = BATCH): Promise<StreamEvent[]> {
+  const rows = await sqlRows<Partial<Row> & { pruned_txid: string; pruned_id: bigint }>(db, Prisma.sql`
+    /* replayEvents */
+    select h.pruned_txid::text as pruned_txid, h.pruned_id, e.*
+      from event_history h
+      left join lateral (
+        select id, txid::text as txid, job_id, task_id, kind::text as kind, from_status::text as from_status,
+               to_status::text as to_status, progress, detail, job_version, at
+          from job_events
+         where (txid, id) > (${after.txid}::xid8, ${after.id}::bigint)
+           and txid < ${EVENT_HORIZON}
+         order by job_events.txid, job_events.id
+         limit ${limit}::int
+      ) e on true`);
+  const history = rows[0];
+  if (history && isBefore(after, { txid: history.pruned_txid, id: String(history.pruned_id) })) throw new HistoryExpiredError();
+  return rows.filter((row): row is Row & { pruned_txid: string; pruned_id: bigint } => row.id != null).map(toEvent);
+}
 
 /** The very beginning of the stream, before any event. */
 const ORIGIN: Position = { txid: "0", id: "0" };

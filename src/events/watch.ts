@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { allJobIdsMatching, jobIdsMatching } from "../domain/job-filter.js";
 import type { JobFilter } from "../domain/jobs.js";
-import { decodeCursor, readEvents, type EventStream, type JobListener, type Position, type StreamEvent } from "./event-stream.js";
+import { decodeCursor, isBefore, replayEvents, type EventStream, type JobListener, type Position, type StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
 
 /** The job as it was when a subscription started; null when there is no such job. */
@@ -171,11 +171,7 @@ export async function watchEvents(
   const queue = new SubscriberQueue<StreamEvent>(5000, () => unsubscribe());
   // A client may resume on an instance whose stream has not yet read up to its cursor: what the
   // client already has must not come again.
-  const isNew = (e: StreamEvent) => {
-    if (!resumeAfter) return true;
-    const c = decodeCursor(e.cursor)!;
-    return BigInt(c.txid) > BigInt(resumeAfter.txid) || (c.txid === resumeAfter.txid && BigInt(c.id) > BigInt(resumeAfter.id));
-  };
+  const isNew = (e: StreamEvent) => !resumeAfter || isBefore(resumeAfter, decodeCursor(e.cursor)!);
   const deliver = async (all: StreamEvent[]) => {
     const events = all.filter(isNew);
     const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => id !== null))];
@@ -192,12 +188,17 @@ export async function watchEvents(
   if (resumeAfter) {
     let cursor = resumeAfter;
     const end = position;
-    const beyond = (e: StreamEvent) => {
-      const c = decodeCursor(e.cursor)!;
-      return BigInt(c.txid) > BigInt(end.txid) || (c.txid === end.txid && BigInt(c.id) > BigInt(end.id));
-    };
+    const beyond = (e: StreamEvent) => isBefore(end, decodeCursor(e.cursor)!);
     for (;;) {
-      const batch = (await readEvents(db, cursor)).filter((e) => !beyond(e));
+      // Refused with HistoryExpiredError (the subscription's answer) when events after the cursor
+      // were pruned, before anything is delivered or while catching up.
+      let batch: StreamEvent[];
+      try {
+        batch = (await replayEvents(db, cursor)).filter((e) => !beyond(e));
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
       if (!batch.length) break;
       await deliver(batch);
       cursor = decodeCursor(batch.at(-1)!.cursor)!;

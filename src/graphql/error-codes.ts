@@ -10,6 +10,8 @@ export const INVALID_ID = "INVALID_ID";
 export const WRONG_ID_TYPE = "WRONG_ID_TYPE";
 /** A `before` or `after` that is not a cursor this gateway made. */
 export const INVALID_CURSOR = "INVALID_CURSOR";
+/** A resume cursor older than the event history kept: reload, then subscribe without it. */
+export const CURSOR_EXPIRED = "CURSOR_EXPIRED";
 /** A negative `first` or `last`. */
 export const INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE";
 /** A list argument (or a list in an input object) longer than MAX_LIST_LENGTH. */

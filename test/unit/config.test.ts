@@ -26,6 +26,8 @@ describe("configuration", () => {
       scheduleIntervalMs: 1000,
       scheduleGraceSeconds: 60,
       logLimits: { maxLines: 10_000, maxBytes: 1_048_576 },
+      retention: {},
+      retentionIntervalMs: 60_000,
       authCacheSeconds: 10,
       limits: defaultLimits,
       logLevel: "info",
@@ -68,6 +70,9 @@ describe("configuration", () => {
       JOBGRAPH_SCHEDULE_GRACE_SECONDS: "300",
       JOBGRAPH_LOG_MAX_LINES: "500",
       JOBGRAPH_LOG_MAX_BYTES: "65536",
+      JOBGRAPH_EVENT_RETENTION: "30d",
+      JOBGRAPH_JOB_RETENTION: "2w",
+      JOBGRAPH_RETENTION_INTERVAL_MS: "5000",
       JOBGRAPH_AUTH_CACHE_SECONDS: "0",
       JOBGRAPH_LOG_LEVEL: "debug",
       JOBGRAPH_METRICS_TOKEN: "a-scraper-secret-of-24-chars",
@@ -96,6 +101,8 @@ describe("configuration", () => {
       scheduleIntervalMs: 0,
       scheduleGraceSeconds: 300,
       logLimits: { maxLines: 500, maxBytes: 65_536 },
+      retention: { eventsMs: 30 * 86_400_000, finishedJobsMs: 2 * 604_800_000 },
+      retentionIntervalMs: 5000,
       authCacheSeconds: 0,
       limits: {
         maxDepth: 8,
@@ -124,6 +131,11 @@ describe("configuration", () => {
     expect(loadConfig({ DATABASE_URL: external, JOBGRAPH_OUTPUT_STORE: "files", JOBGRAPH_DATA_DIR: "/data" }).outputStore).toEqual({ kind: "files", folder: "/data/outputs" });
   });
 
+  it("reads retentions in minutes, hours, days or weeks, 0 meaning for ever", () => {
+    expect(loadConfig({ JOBGRAPH_EVENT_RETENTION: "90m", JOBGRAPH_JOB_RETENTION: "12 h" }).retention).toEqual({ eventsMs: 5_400_000, finishedJobsMs: 43_200_000 });
+    expect(loadConfig({ JOBGRAPH_EVENT_RETENTION: "0", JOBGRAPH_JOB_RETENTION: "" }).retention).toEqual({});
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", PORT: "" }).port).toBe(4000);
   });
@@ -135,6 +147,9 @@ describe("configuration", () => {
     [{ DATABASE_URL: "postgresql://pooler/jobs", DATABASE_DIRECT_URL: "db:5432" }, "DATABASE_DIRECT_URL must be a postgres:// or postgresql:// URL"],
     [{ DATABASE_DIRECT_URL: "postgresql://db/jobs" }, "DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler"],
     [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
+    [{ JOBGRAPH_EVENT_RETENTION: "30 days" }, "JOBGRAPH_EVENT_RETENTION must be a duration such as 90m, 12h, 30d or 2w (or 0 for ever)"],
+    [{ JOBGRAPH_JOB_RETENTION: "-1d" }, "JOBGRAPH_JOB_RETENTION must be a duration"],
+    [{ JOBGRAPH_RETENTION_INTERVAL_MS: "10" }, "JOBGRAPH_RETENTION_INTERVAL_MS"],
     [{ JOBGRAPH_DEMO_DATA: "yes" }, "JOBGRAPH_DEMO_DATA must be true or false"],
     [{ JOBGRAPH_DEMO_WORKER: "off" }, "JOBGRAPH_DEMO_WORKER must be true or false"],
     [{ JOBGRAPH_ADMIN_TOKEN: "short" }, "JOBGRAPH_ADMIN_TOKEN must be at least 24 characters"],

@@ -12,12 +12,13 @@ import {
   type Update,
 } from "../../events/watch.js";
 import type { Task } from "../../db/generated/prisma/client.js";
+import { HistoryExpiredError } from "../../domain/errors.js";
 import { countClaimable } from "../../domain/jobs.js";
 import { inTaskWindow, listJobTasks, type TaskWindow } from "../../domain/tasks.js";
 import { TaskRef } from "../model-refs.js";
 import { jobColumnsSelected, joinsSelected } from "../selection.js";
 import { builder } from "../builder.js";
-import { BAD_USER_INPUT, codedError } from "../error-codes.js";
+import { BAD_USER_INPUT, codedError, CURSOR_EXPIRED } from "../error-codes.js";
 import { encodeGlobalId } from "../global-id.js";
 import { JobEventKindEnum, JobStatusEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
@@ -185,7 +186,7 @@ builder.subscriptionFields((t) => ({
   jobEvents: t.field({
     type: JobEventUpdate,
     description:
-      "The events of the matching jobs: replayed from `after` (a cursor of an earlier update) when given, then live, with neither gap nor duplicate.",
+      "The events of the matching jobs: replayed from `after` (a cursor of an earlier update) when given, then live, with neither gap nor duplicate. A cursor older than the events the gateway keeps (JOBGRAPH_EVENT_RETENTION) is refused with CURSOR_EXPIRED: reload, then subscribe without `after`.",
     args: {
       filter: t.arg({ type: JobEventFilter, required: false, description: "Which jobs." }),
       after: t.arg.string({ required: false, description: "Resume right after this cursor." }),
@@ -197,7 +198,12 @@ builder.subscriptionFields((t) => ({
           extensions: { code: "INVALID_CURSOR", argument: "after" },
         });
       }
-      return watchEvents(ctx.events, ctx.db, { ...toJobFilter(args.filter?.jobs), jobId: args.filter?.job?.id }, after);
+      try {
+        return await watchEvents(ctx.events, ctx.db, { ...toJobFilter(args.filter?.jobs), jobId: args.filter?.job?.id }, after);
+      } catch (error) {
+        if (error instanceof HistoryExpiredError) throw codedError(CURSOR_EXPIRED, error.message, { argument: "after" });
+        throw error;
+      }
     },
     resolve: (event: StreamEvent) => event,
   }),
