@@ -15,8 +15,8 @@ export default defineConfig({
     pool: "forks",
     // A worker process runs file after file in the same module graph, rather than loading the app
     // again for each (that was 200 s of a suite run's CPU). Every file still makes its own app; a
-    // test that needs a module's process-wide state fresh imports it anew (vi.resetModules, as
-    // test/unit/statement-caches.test.ts does).
+    // test that needs a module's process-wide state fresh imports a copy of it (freshModule in
+    // test/helpers/fresh.ts, as test/unit/statement-caches.test.ts does).
     isolate: false,
     // Vitest's default (one file fewer than the cores) would run one file at a time on two cores;
     // see test/helpers/workers.ts.
