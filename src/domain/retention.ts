@@ -3,9 +3,8 @@
 //
 // Each batch is one short statement, so no lock is held for long and autovacuum keeps up behind it:
 // the tables stay the size of what the settings keep, however long the gateway runs. Instances
-// pruning at once take turns: events are pruned by one at a time (a transaction's advisory lock,
-// which a transaction-mode pooler keeps too), and jobs each skip the others' (for update skip
-// locked).
+// take turns (an advisory lock of the pruning transaction, which a transaction-mode pooler keeps
+// too): two pruning the same oldest rows at once would each scan past the other's.
 //
 // Events go oldest first in stream order ((txid, id), the order every subscriber reads them in), and
 // only as a prefix of it: an old event behind a newer one waits for it. The newest position deleted
@@ -27,8 +26,9 @@ const { sql } = Prisma;
 /** Rows one statement deletes at most: a few milliseconds of work, and of row locks. */
 export const PRUNE_BATCH = 1000;
 
-/** The advisory lock (of the pruning transaction) that lets one instance prune events at a time. */
+/** The advisory locks (of the pruning transaction) that let one instance prune events, and jobs, at a time. */
 const PRUNE_EVENTS_LOCK = 0x6a6f6267726170n; // "jobgrap"
+const PRUNE_JOBS_LOCK = 0x6a6f6267726171n;
 
 /** Batches one pass runs at most, so that a pass after a long pause does not run for minutes. */
 const BATCHES_PER_PASS = 200;
@@ -43,8 +43,11 @@ export async function pruneEvents(db: Db, before: Date, batch = PRUNE_BATCH): Pr
     with turn as (
       select pg_try_advisory_xact_lock(${PRUNE_EVENTS_LOCK}::bigint) as mine
     ), head as (
+      -- From the last event deleted on: every event before it is gone, and starting there spares
+      -- the scan the index entries of deleted events that vacuum has not cleared yet.
       select id, txid, at from job_events
-       where txid < ${EVENT_HORIZON} and (select mine from turn)
+       where (txid, id) > (select pruned_txid, pruned_id from event_history)
+         and txid < ${EVENT_HORIZON} and (select mine from turn)
        order by txid, id
        limit ${batch}::int
     ), kept as (
@@ -73,15 +76,19 @@ const FINISHED = sql`('SUCCEEDED', 'FAILED', 'CANCELLED')`;
 export async function pruneFinishedJobs(db: Db, before: Date, batch = PRUNE_BATCH): Promise<number> {
   const [row] = await sqlRows<{ deleted: bigint }>(db, sql`
     /* pruneFinishedJobs */
-    with doomed as (
+    with turn as (
+      select pg_try_advisory_xact_lock(${PRUNE_JOBS_LOCK}::bigint) as mine
+    ), doomed as (
       select j.id from jobs j
        where j.end_time < ${before}::timestamptz
+         and (select mine from turn)
          and j.status in ${FINISHED}
          and not exists (select from job_dependencies e join jobs d on d.id = e.job_id
                           where e.depends_on_id = j.id and d.status not in ${FINISHED})
          and not exists (select from jobs c where c.parent_id = j.id and c.status not in ${FINISHED})
        order by j.end_time
        limit ${batch}::int
+         -- A job some transaction holds (an admin resetting it) is passed over, not waited for.
          for update of j skip locked
     ), removed as (
       delete from jobs j using doomed d where j.id = d.id returning j.*

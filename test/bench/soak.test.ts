@@ -12,10 +12,12 @@ const windows = (count: number, at: (i: number) => SoakWindow): SoakWindow[] => 
 ];
 
 describe("bench:workers --soak", () => {
-  it("runs every claim through GraphQL, none acquired twice, none lost, window by window", async () => {
-    const run = await runBenchSmoke("workers.ts", ["--soak"]);
+  it("runs every claim through GraphQL, none acquired twice, none lost, window by window, the tables' sizes recorded", async () => {
+    // With gateways that prune (the retention cannot act within the smoke's seconds).
+    const run = await runBenchSmoke("workers.ts", ["--soak"], { BENCH_SOAK_RETENTION: "1m" });
     expect(run.code, run.output).toBe(0);
-    expect(run.results).toMatchObject({ correct: true, finished: 600, settings: { via: "graphql", claims: 600 } });
+    expect(run.results).toMatchObject({ correct: true, finished: 600, settings: { via: "graphql", claims: 600, retention: "1m" } });
+    expect(run.output).toMatch(/workers-soak-retention\.json/);
     expect(run.results.checks).toMatchObject({ doubleAcquisitions: 0, lostJobs: 0 });
     const recorded = run.results.windows as Array<{ jobsPerSecond: number; gatewayMsPerJob: number | null; postgresMsPerJob: number | null }>;
     const shown = JSON.stringify(recorded);
@@ -31,6 +33,7 @@ describe("bench:workers --soak", () => {
       expect(w.postgresMsPerJob, shown).toBeGreaterThan(0);
     }
     for (const w of afterWarmUp.filter((w) => w.jobsPerSecond === 0)) expect(w, shown).toMatchObject({ gatewayMsPerJob: null, postgresMsPerJob: null });
+    for (const w of recorded) expect(w, shown).toMatchObject({ tasksTableMiB: expect.any(Number), eventsTableMiB: expect.any(Number), eventRows: expect.any(Number) });
     expect(run.results.adjustedRatio).toBeGreaterThan(0);
     expect((run.results.jobsTable as { hotShare: number }).hotShare).toBeGreaterThan(0.5);
   }, 240_000);

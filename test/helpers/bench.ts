@@ -7,10 +7,10 @@ import { projectRoot } from "../../src/db/migrate.js";
 
 export type SmokeRun = { code: number | null; output: string; results: Record<string, unknown> };
 
-export async function runBenchSmoke(script: string, args: string[] = []): Promise<SmokeRun> {
+export async function runBenchSmoke(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<SmokeRun> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join("bench", script), ...args, "--smoke"], {
     cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: "" },
+    env: { ...process.env, DATABASE_URL: "", ...env },
   });
   let output = "";
   child.stdout.on("data", (piece: Buffer) => (output += piece.toString()));
