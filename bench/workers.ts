@@ -110,6 +110,9 @@ if (env.BENCH_SOAK_VIA && !["sql", "graphql"].includes(env.BENCH_SOAK_VIA)) thro
 /** With --soak: how long the gateways keep events and finished jobs; none by default. */
 const SOAK_RETENTION = soak ? env.BENCH_SOAK_RETENTION?.trim() || undefined : undefined;
 if (SOAK_RETENTION && !/^\d+\s*[mhdw]$/.test(SOAK_RETENTION)) throw new Error("BENCH_SOAK_RETENTION must be a duration such as 10m");
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The retention in milliseconds: the jobs finished within half of it keep their rows and events until the soak's checks have read them. */
+const SOAK_RETENTION_MS = SOAK_RETENTION ? Number(/^\d+/.exec(SOAK_RETENTION)![0]) * UNIT_MS[SOAK_RETENTION.slice(-1)]! : undefined;
 if (!WORKERS.every((n) => Number.isInteger(n) && n > 0)) throw new Error("BENCH_WORKERS must list positive integers, e.g. 1,8,32");
 
 /** Setting up, checking and settling between phases take about this long per phase and in all. */
@@ -375,7 +378,7 @@ async function soakRun(bench: Bench): Promise<Omit<SoakResults, "at" | "machine"
   await Promise.all([sampling, stopFilling()]);
   await close();
   const updatesAfter = await jobUpdates(bench.pool);
-  const checks = await check(bench.pool, from, tallies);
+  const checks = await check(bench.pool, from, tallies, SOAK_RETENTION_MS === undefined ? undefined : SOAK_RETENTION_MS / 2);
   const ends = compareEnds(windows, SOAK_VIA);
   const { start, end } = endWindows(windows);
   const cpuPerJob = (some: typeof windows) => {

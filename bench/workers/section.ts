@@ -244,7 +244,9 @@ export function soakSection(results: SoakResults): string {
       results.adjustedRatio === null
         ? ""
         : ` At the start's machine speed (each window's throughput scaled by what a fixed amount of work, the ${results.reference}' CPU per job, cost in it against the start: on a shared machine a slow spell slows every process alike, and the ${results.reference === "gateways" ? "gateways' work per job does not depend on the jobs table" : "load generator's work per job is the same throughout"}): **${fixed(results.adjustedRatio * 100, 0)}%**.`
-    } At least ${results.minRatio * 100}% required: ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs.${
+    } At least ${results.minRatio * 100}% required: ${results.correct ? "passed" : `**FAILED**: ${results.problems.join("; ")}`}. ${results.checks.doubleAcquisitions} double acquisitions, ${results.checks.lostJobs} lost jobs${
+      s.retention ? ` (checked against the database for the ${whole(results.checks.acquired)} jobs finished within half the retention, whose rows and events were still kept; double acquisitions over every job handed out)` : ""
+    }.${
       results.startCpuMsPerJob !== null && results.endCpuMsPerJob !== null
         ? ` CPU per job (${s.via === "graphql" ? "gateways and PostgreSQL" : "PostgreSQL"}): ${fixed(results.startCpuMsPerJob, 1)} ms at the start, ${fixed(results.endCpuMsPerJob, 1)} ms at the end (${fixed((results.endCpuMsPerJob / results.startCpuMsPerJob) * 100, 0)}%).`
         : ""

@@ -123,28 +123,47 @@ export type Checks = {
   problems: string[];
 };
 
-/** Checks what the workers did since the event `fromEventId` against the database. */
-export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]): Promise<Checks> {
-  const acquired = tallies.flatMap((t) => t.acquired);
+/**
+ * Checks what the workers did since the event `fromEventId` against the database. With
+ * `recentMs` (a soak whose gateways delete old events and finished jobs), only the jobs that
+ * finished within it are checked against the database, as the others' rows and events are gone
+ * or going; every job the workers were handed still counts for double acquisitions.
+ */
+export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[], recentMs?: number): Promise<Checks> {
+  const handed = tallies.flatMap((t) => t.acquired);
   const seen = new Set<string>();
   const handedTwice = new Set<string>();
-  for (const id of acquired) (seen.has(id) ? handedTwice : seen).add(id);
+  for (const id of handed) (seen.has(id) ? handedTwice : seen).add(id);
+  let acquired = handed;
+  let finished = tallies.reduce((sum, t) => sum + t.finished, 0);
+  // The jobs the database's events are read for: all of them (null), or those still kept.
+  let scope: string[] | null = null;
+  if (recentMs !== undefined) {
+    const { rows } = await pool.query<{ id: string }>(
+      "select id::text as id from jobs where id = any($1::uuid[]) and end_time > now() - make_interval(secs => $2::double precision)",
+      [handed, recentMs / 1000],
+    );
+    scope = rows.map((row) => row.id);
+    const kept = new Set(scope);
+    acquired = handed.filter((id) => kept.has(id));
+    finished = acquired.length;
+  }
   // An ACQUIRED event whose job's previous acquisition never went back to the queue (every way
   // back, from release to an expired lease, writes an event with to_status QUEUED; so does CREATED).
   const { rows: acquiredTwice } = await pool.query<{ id: string }>(
     `with touched as (
-       select distinct job_id from job_events where id > $1::bigint and kind = 'ACQUIRED'
+       select distinct job_id from job_events where id > $1::bigint and kind = 'ACQUIRED' and ($2::uuid[] is null or job_id = any($2::uuid[]))
      ), history as (
        select e.job_id, e.kind, lag(e.kind) over (partition by e.job_id order by e.job_version, e.id) as before
          from job_events e join touched using (job_id)
         where e.kind = 'ACQUIRED' or e.to_status = 'QUEUED'
      )
      select distinct job_id::text as id from history where kind = 'ACQUIRED' and before = 'ACQUIRED'`,
-    [fromEventId],
+    [fromEventId, scope],
   );
   const { rows: counts } = await pool.query<{ acquired: number; succeeded: number; finished_twice: number; lost: number }>(
     `with events as (
-       select job_id, kind from job_events where id > $1::bigint and kind in ('ACQUIRED', 'SUCCEEDED', 'FAILED')
+       select job_id, kind from job_events where id > $1::bigint and kind in ('ACQUIRED', 'SUCCEEDED', 'FAILED') and ($3::uuid[] is null or job_id = any($3::uuid[]))
      ), claimed as (
        select job_id from events where kind = 'ACQUIRED' union select unnest($2::uuid[])
      )
@@ -152,28 +171,28 @@ export async function check(pool: pg.Pool, fromEventId: string, tallies: Tally[]
             (select count(*) from events where kind = 'SUCCEEDED')::int as succeeded,
             (select count(*) from (select job_id from events where kind <> 'ACQUIRED' group by job_id having count(*) > 1) f)::int as finished_twice,
             (select count(*) from jobs where id in (select job_id from claimed) and status not in ('SUCCEEDED', 'QUEUED'))::int as lost`,
-    [fromEventId, acquired],
+    [fromEventId, acquired, scope],
   );
   const c = counts[0]!;
   const { rows: taskCounts } = await pool.query<{ starts: number; finishes: number; tasks: number; amiss: number }>(
     `with succeeded as (
        select id from jobs where id = any($2::uuid[]) and status = 'SUCCEEDED'
      ), started as (
-       select task_id, count(*) as times from job_events where id > $1::bigint and kind = 'TASK_STARTED' group by task_id
+       select task_id, count(*) as times from job_events where id > $1::bigint and kind = 'TASK_STARTED' and ($3::uuid[] is null or job_id = any($3::uuid[])) group by task_id
      )
-     select (select count(*) from job_events where id > $1::bigint and kind = 'TASK_STARTED')::int as starts,
-            (select count(*) from job_events where id > $1::bigint and kind = 'TASK_FINISHED')::int as finishes,
+     select (select count(*) from job_events where id > $1::bigint and kind = 'TASK_STARTED' and ($3::uuid[] is null or job_id = any($3::uuid[])))::int as starts,
+            (select count(*) from job_events where id > $1::bigint and kind = 'TASK_FINISHED' and ($3::uuid[] is null or job_id = any($3::uuid[])))::int as finishes,
             (select count(*) from tasks t join succeeded s on s.id = t.job_id)::int as tasks,
             (select count(*) from tasks t join succeeded s on s.id = t.job_id left join started on started.task_id = t.id
               where t.status <> 'SUCCEEDED' or t.attempts <> 1 or started.times is distinct from 1)::int as amiss`,
-    [fromEventId, acquired],
+    [fromEventId, acquired, scope],
   );
   const t = taskCounts[0]!;
   const failures = tallies.flatMap((t) => t.failures);
   const checks: Checks = {
     acquired: acquired.length,
     acquiredEvents: c.acquired,
-    finished: tallies.reduce((sum, t) => sum + t.finished, 0),
+    finished,
     succeededEvents: c.succeeded,
     doubleAcquisitions: new Set([...handedTwice, ...acquiredTwice.map((r) => r.id)]).size,
     doubleFinishes: c.finished_twice,
