@@ -94,17 +94,21 @@ function toEvent(row: Row): StreamEvent {
 
 const BATCH = 1000;
 
-/** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
-export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
-  const rows = await sqlRows<Row>(db, Prisma.sql`
-    /* tailEvents */
+/** The first `limit` events after `after` that are safe to hand out (all that precede them have committed), as Rows. */
+function eventsAfter(after: Position, limit: number): Prisma.Sql {
+  return Prisma.sql`
     select id, txid::text as txid, job_id, task_id, kind::text as kind, from_status::text as from_status,
            to_status::text as to_status, progress, detail, job_version, at
       from job_events
-     where (txid, id) > (${after?.txid ?? "0"}::xid8, ${after?.id ?? "0"}::bigint)
+     where (txid, id) > (${after.txid}::xid8, ${after.id}::bigint)
        and txid < ${EVENT_HORIZON}
      order by job_events.txid, job_events.id
-     limit ${limit}::int`);
+     limit ${limit}::int`;
+}
+
+/** Events after `cursor` (or from the start) that are safe to hand out: all that precede them have committed. */
+export async function readEvents(db: Db, after: Position | null, limit = BATCH): Promise<StreamEvent[]> {
+  const rows = await sqlRows<Row>(db, Prisma.sql`/* tailEvents */ ${eventsAfter(after ?? ORIGIN, limit)}`);
   return rows.map(toEvent);
 }
 
@@ -127,15 +131,7 @@ export async function replayEvents(db: Db, after: Position, limit = BATCH): Prom
     /* replayEvents */
     select h.pruned_txid::text as pruned_txid, h.pruned_id, e.*
       from event_history h
-      left join lateral (
-        select id, txid::text as txid, job_id, task_id, kind::text as kind, from_status::text as from_status,
-               to_status::text as to_status, progress, detail, job_version, at
-          from job_events
-         where (txid, id) > (${after.txid}::xid8, ${after.id}::bigint)
-           and txid < ${EVENT_HORIZON}
-         order by job_events.txid, job_events.id
-         limit ${limit}::int
-      ) e on true`);
+      left join lateral (${eventsAfter(after, limit)}) e on true`);
   const history = rows[0];
   if (history && isBefore(after, { txid: history.pruned_txid, id: String(history.pruned_id) })) throw new HistoryExpiredError();
   return rows.filter((row): row is Row & { pruned_txid: string; pruned_id: bigint } => row.id != null).map(toEvent);

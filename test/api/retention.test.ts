@@ -68,7 +68,7 @@ describe("a gateway with retention set", () => {
     return encodeCursor(rows[0]!.txid, rows[0]!.id);
   }
 
-  /** Waits until `done` holds of what `read` gives. */
+  /** Waits until `read` answers true, for at most 10 s. */
   async function eventually(read: () => Promise<boolean>, what: string): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (!(await read())) {

@@ -3,27 +3,15 @@
 // that a progress report holds, commits after the report, with a lower transaction id.
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readEvents, type StreamEvent } from "../../src/events/event-stream.js";
+import type { StreamEvent } from "../../src/events/event-stream.js";
 import type { NodePrincipal, UserPrincipal } from "../../src/domain/principal.js";
 import { acquireJob, cancelJob, reportJobProgress, startJob } from "../../src/domain/transitions.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { wholeStream } from "../helpers/event-stream.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser } from "../helpers/principals.js";
 
 const settings = { leaseSeconds: 120 };
-
-/** Every event in the stream's order, read as the tail reads them. */
-async function wholeStream(database: TestDatabase): Promise<StreamEvent[]> {
-  const all: StreamEvent[] = [];
-  let after: { txid: string; id: string } | null = null;
-  for (;;) {
-    const batch = await readEvents(database.db, after);
-    if (!batch.length) return all;
-    all.push(...batch);
-    const [txid, id] = Buffer.from(batch.at(-1)!.cursor, "base64url").toString().split(":") as [string, string];
-    after = { txid, id };
-  }
-}
 
 /** For each job, the versions of its events in stream order. */
 function versionsByJob(events: StreamEvent[]): Map<string, number[]> {
@@ -74,7 +62,7 @@ describe("the order of a job's events in the stream", () => {
       await holder.end();
     }
 
-    const stream = await wholeStream(database);
+    const stream = await wholeStream(database.db);
     const versions = versionsByJob(stream);
     const grandchildEvents = stream.filter((e) => e.jobId === grandchild);
     // The situation the test is about did arise: the cancellation's transaction id is the lower one.

@@ -6,8 +6,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { HistoryExpiredError } from "../../src/domain/errors.js";
 import { pruneEvents, pruneFinishedJobs, pruneHistory, PRUNE_BATCH } from "../../src/domain/retention.js";
-import { decodeCursor, readEvents, replayEvents, type StreamEvent } from "../../src/events/event-stream.js";
+import { decodeCursor, replayEvents } from "../../src/events/event-stream.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { wholeStream } from "../helpers/event-stream.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 
 const HOUR = 3_600_000;
@@ -19,18 +20,6 @@ beforeAll(async () => {
   database = await createTestDatabase();
   templateId = (await createTemplate(database.db)).id;
 });
-
-/** Every event in stream order. */
-async function wholeStream(): Promise<StreamEvent[]> {
-  const all: StreamEvent[] = [];
-  let after: { txid: string; id: string } | null = null;
-  for (;;) {
-    const batch = await readEvents(database.db, after);
-    if (!batch.length) return all;
-    all.push(...batch);
-    after = decodeCursor(batch.at(-1)!.cursor);
-  }
-}
 
 /** `count` PROGRESS events of `jobId`, each in a transaction of its own, written `ageMs` ago. */
 async function eventsAged(jobId: string, count: number, ageMs: number): Promise<void> {
@@ -55,16 +44,16 @@ describe("pruning events", () => {
     await eventsAged(job!, 1, 0);
     // Old again, but behind a newer event in the stream: it waits for that one.
     await eventsAged(job!, 1, 3 * HOUR);
-    const before = await wholeStream();
+    const before = await wholeStream(database.db);
 
     expect(await pruneEvents(database.db, new Date(Date.now() - HOUR))).toBe(5);
-    const after = await wholeStream();
+    const after = await wholeStream(database.db);
     expect(after.map((e) => e.id)).toEqual(before.slice(5).map((e) => e.id));
     expect(await watermark()).toEqual(decodeCursor(before[4]!.cursor));
     // Nothing more to do until the newer one is old enough.
     expect(await pruneEvents(database.db, new Date(Date.now() - HOUR))).toBe(0);
     expect(await pruneEvents(database.db, new Date(Date.now() + HOUR))).toBe(2);
-    expect(await wholeStream()).toEqual([]);
+    expect(await wholeStream(database.db)).toEqual([]);
   });
 
   it("goes a batch at a time, and a pass runs batches until none is left", async () => {
@@ -76,7 +65,7 @@ describe("pruning events", () => {
     );
     expect(await pruneEvents(database.db, new Date(Date.now() - HOUR), 100)).toBe(100);
     expect(await pruneHistory(database.db, { eventsMs: HOUR })).toEqual({ events: 2 * PRUNE_BATCH - 90, jobs: 0 });
-    expect(await wholeStream()).toEqual([]);
+    expect(await wholeStream(database.db)).toEqual([]);
   });
 
   it("lets one instance prune at a time: another's pass finds its turn taken and deletes nothing", async () => {
@@ -101,7 +90,7 @@ describe("pruning events", () => {
     const [job] = await createJobs(database.db, templateId, 1);
     await eventsAged(job!, 4, 3 * HOUR);
     await eventsAged(job!, 2, 0);
-    const all = await wholeStream();
+    const all = await wholeStream(database.db);
     await pruneEvents(database.db, new Date(Date.now() - HOUR));
 
     await expect(replayEvents(database.db, { txid: "0", id: "0" })).rejects.toBeInstanceOf(HistoryExpiredError);
