@@ -25,13 +25,23 @@ const src = path.join(root, "src");
 const dist = path.join(root, "dist");
 const manifest = path.join(dist, "build.json");
 
-/** The TypeScript sources, by path relative to src/, with when each was last changed (to the millisecond, as file times are set). */
+/** The TypeScript sources, by path relative to src/, with when each was last changed (in milliseconds). */
 function sources() {
   const found = {};
   for (const file of readdirSync(src, { recursive: true })) {
-    if (file.endsWith(".ts")) found[file.split(path.sep).join("/")] = Math.floor(statSync(path.join(src, file)).mtimeMs);
+    if (file.endsWith(".ts")) found[file.split(path.sep).join("/")] = statSync(path.join(src, file)).mtimeMs;
   }
   return found;
+}
+
+/**
+ * Whether two change times are the same. Within a millisecond, not equal: a time set to the
+ * millisecond (a checkout, a copy, `touch -d`, utimes from a Date) reads back with
+ * floating-point error (…123 ms as …122.999999), and a time kept to the nanosecond may be set
+ * back only to the millisecond.
+ */
+function sameTime(a, b) {
+  return typeof a === "number" && Math.abs(a - b) < 1;
 }
 
 /** Whether dist/ holds a build of src/ as it is now: the same files, none changed since. */
@@ -45,7 +55,7 @@ export function isFresh() {
   }
   const now = sources();
   const names = Object.keys(now);
-  return names.length === Object.keys(built).length && names.every((name) => built[name] === now[name]);
+  return names.length === Object.keys(built).length && names.every((name) => sameTime(built[name], now[name]));
 }
 
 /**

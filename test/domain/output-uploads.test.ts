@@ -80,8 +80,11 @@ describe.each(outputStores())("uploads in progress ($name store)", (store) => {
     const housekeeping = new Reclaimer(database.db, 50, () => undefined, storage);
     housekeeping.start();
     try {
-      await expect.poll(async () => [await bytesOf(abandoned), await bytesOf(output), await listed(abandoned)], { timeout: 10_000 }).toEqual([0, 0, false]);
-      expect((await database.pool.query(`select count(*)::int as n from output_removals`)).rows[0].n).toBe(0);
+      // The content goes first, then its removal's row: the poll waits for both.
+      const removalsLeft = async () => (await database.pool.query(`select count(*)::int as n from output_removals`)).rows[0].n as number;
+      await expect
+        .poll(async () => [await bytesOf(abandoned), await bytesOf(output), await listed(abandoned), await removalsLeft()], { timeout: 10_000 })
+        .toEqual([0, 0, false, 0]);
     } finally {
       await housekeeping.stop();
     }

@@ -1,7 +1,8 @@
 // scripts/build.mjs: what processes run is src/ compiled to dist/src/, which must compute the same
 // paths as the sources do, and must be known to be stale as soon as a source changes (the
 // `jobgraph` command then runs the sources through tsx instead).
-import { statSync, utimesSync } from "node:fs";
+import { mkdtempSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -28,5 +29,30 @@ describe("the build", () => {
       utimesSync(source, atime, mtime);
     }
     expect(isFresh()).toBe(true);
+  });
+
+  it("is fresh again when a source's time is set back to the millisecond, which reads back a little off", async () => {
+    // A time kept to the nanosecond can be set back (from a Date, by `touch -d`) only to the
+    // millisecond, and such a time reads back with floating-point error about half the time:
+    // find one that does.
+    const scratch = path.join(mkdtempSync(path.join(tmpdir(), "jobgraph-build-")), "file");
+    writeFileSync(scratch, "");
+    let setTo = Date.now() - 86_400_000;
+    for (;;) {
+      utimesSync(scratch, new Date(setTo), new Date(setTo));
+      if (statSync(scratch).mtimeMs !== setTo) break;
+      setTo += 1;
+    }
+    const source = path.join(projectRoot, "src", "lru.ts");
+    const { atimeMs, mtimeMs } = statSync(source);
+    try {
+      utimesSync(source, (setTo + 0.5) / 1000, (setTo + 0.5) / 1000);
+      await ensureBuilt();
+      utimesSync(source, new Date(setTo), new Date(setTo));
+      expect(isFresh()).toBe(true);
+    } finally {
+      utimesSync(source, atimeMs / 1000, mtimeMs / 1000);
+      await ensureBuilt();
+    }
   });
 });
