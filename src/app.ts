@@ -14,6 +14,7 @@ import { statementCaches } from "./db/rows.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
 import { FileContentStore } from "./db/file-store.js";
+import { S3ContentStore } from "./db/s3-store.js";
 import { DemoWorker } from "./db/demo-worker.js";
 import type { OutputStorage } from "./domain/outputs.js";
 import { Reclaimer } from "./domain/reclaimer.js";
@@ -248,7 +249,12 @@ export function buildApp({
   const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
   const outputs: OutputStorage = {
     pool: contentPool,
-    store: outputStore.kind === "files" ? new FileContentStore(outputStore.folder, contentPool) : new PostgresContentStore(contentPool),
+    store:
+      outputStore.kind === "files"
+        ? new FileContentStore(outputStore.folder, contentPool)
+        : outputStore.kind === "s3"
+          ? new S3ContentStore(outputStore, contentPool, limits.maxOutputBytes)
+          : new PostgresContentStore(contentPool),
     maxOutputBytes: limits.maxOutputBytes,
   };
   const viewers = new WeakMap<Request, Principal>();
@@ -547,6 +553,7 @@ export function buildApp({
         setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
       });
       await contentPool.end();
+      outputs.store.close?.();
     },
   };
 }

@@ -98,8 +98,22 @@ const schema = z.object({
   JOBGRAPH_MAX_OUTPUT_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.maxOutputBytes),
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
-  JOBGRAPH_OUTPUT_STORE: z.enum(["files", "postgres"], { message: "must be files or postgres" }).optional(),
+  JOBGRAPH_OUTPUT_STORE: z.enum(["files", "postgres", "s3"], { message: "must be files, postgres or s3" }).optional(),
   JOBGRAPH_OUTPUT_STORE_DIR: z.string().trim().min(1).optional(),
+  // Bucket names as S3 allows them (lower case, digits, dots, hyphens; 3 to 63 characters).
+  JOBGRAPH_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens")
+    .optional(),
+  JOBGRAPH_S3_PREFIX: z
+    .string()
+    .max(900, "must be at most 900 characters")
+    .refine((prefix) => !prefix.startsWith("/"), "must not start with /")
+    .optional(),
+  JOBGRAPH_S3_ENDPOINT: z.url({ protocol: /^https?$/, message: "must be an http or https URL" }).optional(),
+  JOBGRAPH_S3_REGION: z.string().trim().min(1).optional(),
+  JOBGRAPH_S3_FORCE_PATH_STYLE: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
+  JOBGRAPH_S3_PRESIGN_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600, "must be at most 604800 (7 days, S3's limit)").default(0),
   JOBGRAPH_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(defaultLimits.mutationsPerMinute),
   JOBGRAPH_DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(1024 ** 2).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.documentCacheBytes),
   JOBGRAPH_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
@@ -175,7 +189,24 @@ export type Config = {
  * the same machine), or into PostgreSQL (the default with DATABASE_URL, where instances on other
  * machines must read it too and no shared folder can be assumed).
  */
-export type OutputStoreConfig = { kind: "files"; folder: string } | { kind: "postgres" };
+export type OutputStoreConfig = { kind: "files"; folder: string } | { kind: "postgres" } | ({ kind: "s3" } & S3StoreConfig);
+
+/** An S3-compatible bucket for output content (src/db/s3-store.ts). */
+export type S3StoreConfig = {
+  bucket: string;
+  /** Put before each output's id to name its object: "" or, say, "jobgraph/outputs/". */
+  prefix: string;
+  /** An S3-compatible server's address; AWS's own when unset. */
+  endpoint?: string;
+  /** The bucket's region; the AWS SDK's usual sources (AWS_REGION, the config file) when unset. */
+  region?: string;
+  /** Buckets addressed as endpoint/bucket rather than bucket.endpoint, as most S3-compatible servers want. */
+  forcePathStyle: boolean;
+  /** Downloads are redirected to a URL signed for this long; 0 streams them through the gateway. */
+  presignSeconds: number;
+  /** Credentials; the AWS SDK's usual sources (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, profiles, roles) when unset. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+};
 
 export type TracingConfig = {
   enabled: boolean;
@@ -207,8 +238,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(["DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler; set DATABASE_URL too, or leave DATABASE_DIRECT_URL unset"]);
   }
   const outputStore = v.JOBGRAPH_OUTPUT_STORE ?? (v.DATABASE_URL ? "postgres" : "files");
-  if (outputStore === "postgres" && v.JOBGRAPH_OUTPUT_STORE_DIR) {
+  if (outputStore !== "files" && v.JOBGRAPH_OUTPUT_STORE_DIR) {
     throw new ConfigError(["JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files; set that too, or leave JOBGRAPH_OUTPUT_STORE_DIR unset"]);
+  }
+  const s3Settings = Object.keys(present).filter((name) => name.startsWith("JOBGRAPH_S3_"));
+  if (outputStore !== "s3" && s3Settings.length) {
+    throw new ConfigError([`${s3Settings.join(", ")} ${s3Settings.length === 1 ? "is" : "are"} for JOBGRAPH_OUTPUT_STORE=s3; set that too, or leave them unset`]);
+  }
+  if (outputStore === "s3" && !v.JOBGRAPH_S3_BUCKET) {
+    throw new ConfigError(["JOBGRAPH_OUTPUT_STORE=s3 needs JOBGRAPH_S3_BUCKET, the bucket to keep output content in"]);
   }
   const dataDir = path.resolve(v.JOBGRAPH_DATA_DIR);
   return {
@@ -226,7 +264,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
     outputPoolSize: v.JOBGRAPH_OUTPUT_POOL_SIZE,
-    outputStore: outputStore === "files" ? { kind: "files", folder: path.resolve(v.JOBGRAPH_OUTPUT_STORE_DIR ?? path.join(dataDir, "outputs")) } : { kind: "postgres" },
+    outputStore:
+      outputStore === "files"
+        ? { kind: "files", folder: path.resolve(v.JOBGRAPH_OUTPUT_STORE_DIR ?? path.join(dataDir, "outputs")) }
+        : outputStore === "s3"
+          ? {
+              kind: "s3",
+              bucket: v.JOBGRAPH_S3_BUCKET!,
+              prefix: v.JOBGRAPH_S3_PREFIX ?? "",
+              ...(v.JOBGRAPH_S3_ENDPOINT ? { endpoint: v.JOBGRAPH_S3_ENDPOINT } : {}),
+              // Else the SDK's own sources (AWS_REGION, a profile); an S3-compatible server mostly
+              // ignores the region, but the SDK wants one to sign with.
+              ...(v.JOBGRAPH_S3_REGION
+                ? { region: v.JOBGRAPH_S3_REGION }
+                : v.JOBGRAPH_S3_ENDPOINT && !present.AWS_REGION && !present.AWS_DEFAULT_REGION
+                  ? { region: "us-east-1" }
+                  : {}),
+              // S3-compatible servers mostly address buckets by path; AWS by host name.
+              forcePathStyle: v.JOBGRAPH_S3_FORCE_PATH_STYLE === undefined ? Boolean(v.JOBGRAPH_S3_ENDPOINT) : v.JOBGRAPH_S3_FORCE_PATH_STYLE === "true",
+              presignSeconds: v.JOBGRAPH_S3_PRESIGN_SECONDS,
+            }
+          : { kind: "postgres" },
     leaseSeconds: v.JOBGRAPH_LEASE_SECONDS,
     reclaimIntervalMs: v.JOBGRAPH_RECLAIM_INTERVAL_MS,
     scheduleIntervalMs: v.JOBGRAPH_SCHEDULE_INTERVAL_MS,

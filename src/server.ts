@@ -1,5 +1,6 @@
 // Entry point: configuration -> database -> app -> listen. Stops in order on SIGTERM/SIGINT.
 import { buildApp } from "./app.js";
+import { checkBucket } from "./db/s3-store.js";
 import { loadConfig } from "./config.js";
 import { createDb } from "./db/client.js";
 import { openDatabase } from "./db/open.js";
@@ -15,6 +16,7 @@ async function main() {
   const logger = createLogger({ level: config.logLevel });
   // Before the database: a port in use would otherwise be found only after creating and seeding one.
   await checkListen(config.port, config.host);
+  if (config.outputStore.kind === "s3") await checkBucket(config.outputStore);
   const database = await openDatabase(config);
   if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled });

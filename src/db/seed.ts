@@ -8,6 +8,7 @@ import type { OutputStoreConfig } from "../config.js";
 import type { Db } from "./client.js";
 import { CHUNK_BYTES } from "./content-store.js";
 import { contentPath, storeFile } from "./file-store.js";
+import { removeObject, storeObject } from "./s3-store.js";
 import { JobStatus, Prisma, TaskStatus, TaskType, UserRole } from "./generated/prisma/client.js";
 
 export type SeedSummary = {
@@ -1338,13 +1339,16 @@ export async function seedDemoData(db: Db, options: { now?: Date; outputStore?: 
     .sort((a, b) => a.at.getTime() - b.at.getTime() || a.jobVersion - b.jobVersion);
   const lastSeen = (nodeId: string) => events.findLast((e) => e.actorNodeId === nodeId)?.at;
 
-  // The files store's content is written before the output rows commit, as an upload's is, so that
-  // no committed output lacks its content; a seed that fails removes it again.
-  const folder = options.outputStore?.kind === "files" ? options.outputStore.folder : undefined;
+  // The files and S3 stores' content is written before the output rows commit, as an upload's is,
+  // so that no committed output lacks its content; a seed that fails removes it again.
+  const store = options.outputStore;
   await db.$transaction(
     async (tx) => {
       await refuseUnlessEmpty(tx);
-      if (folder) for (const { id, content } of outputs) await storeFile(folder, id!, content);
+      for (const { id, content } of outputs) {
+        if (store?.kind === "files") await storeFile(store.folder, id!, content);
+        else if (store?.kind === "s3") await storeObject(store, id!, content);
+      }
       await tx.user.createMany({
         data: newUsers.map((u) => ({
           id: lookup(ids.users, u.name),
@@ -1390,12 +1394,13 @@ export async function seedDemoData(db: Db, options: { now?: Date; outputStore?: 
       await tx.job.createMany({ data: jobs });
       await tx.task.createMany({ data: tasks });
       await tx.jobOutput.createMany({ data: outputs.map(({ content: _content, ...output }) => output) });
-      if (!folder) await tx.jobOutputChunk.createMany({ data: outputs.flatMap(({ id, content }) => chunksOf(id!, content)) });
+      if (!store || store.kind === "postgres") await tx.jobOutputChunk.createMany({ data: outputs.flatMap(({ id, content }) => chunksOf(id!, content)) });
       await tx.jobEvent.createMany({ data: events });
     },
     { maxWait: 10_000, timeout: 30_000 },
   ).catch(async (error: unknown) => {
-    if (folder) await Promise.all(outputs.map(({ id }) => fs.rm(contentPath(folder, id!), { force: true })));
+    if (store?.kind === "files") await Promise.all(outputs.map(({ id }) => fs.rm(contentPath(store.folder, id!), { force: true })));
+    else if (store?.kind === "s3") for (const { id } of outputs) await removeObject(store, id!);
     throw error;
   });
 

@@ -85,10 +85,16 @@ export class TooLargeError extends DomainError {
   }
 }
 
-/** The gateway cannot take this on now (its connections for output content are all busy); nothing was stored. */
+/**
+ * The gateway cannot take this on now (its connections for output content are all busy, or its
+ * output store does not answer); nothing was stored.
+ */
 export class BusyError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(`the gateway is busy with other uploads and downloads; retry in ${retryAfterSeconds} seconds or later`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    why = "the gateway is busy with other uploads and downloads",
+  ) {
+    super(`${why}; retry in ${retryAfterSeconds} seconds or later`);
     this.name = "BusyError";
   }
 }

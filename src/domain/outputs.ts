@@ -35,7 +35,17 @@ export interface ContentStore {
    * tell has none.
    */
   olderContents?(seconds: number): Promise<string[]>;
+  /**
+   * A URL its holder can download the content from, without the gateway, for a while; undefined
+   * (or no such method) when downloads stream through the gateway.
+   */
+  presign?(outputId: string, response: Presigned): Promise<string | undefined>;
+  /** Lets go of what the store holds open (connections); the app calls it when it stops. */
+  close?(): void;
 }
+
+/** The headers a download from a presigned URL is to be answered with, as the gateway would. */
+export type Presigned = { contentType: string; contentDisposition: string };
 
 /** The upload was swept as abandoned while it was still being written (see sweepAbandonedUploads). */
 export class UploadAbandonedError extends Error {
@@ -140,7 +150,7 @@ function exists(key: OutputKey): AlreadyExistsError {
 export const ABANDONED_UPLOAD_SECONDS = 15 * 60;
 
 /** How long a client is asked to wait before retrying when the gateway is busy. */
-const BUSY_RETRY_SECONDS = 5;
+export const BUSY_RETRY_SECONDS = 5;
 
 /** Runs one statement of the upload's bookkeeping on a connection of its own, taken and given back. */
 async function bookkeeping<R extends pg.QueryResultRow>(storage: OutputStorage, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {

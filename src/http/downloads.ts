@@ -7,7 +7,8 @@
 //
 // Ids are UUIDs or global IDs; a job may also be named by its number. The same bearer tokens as
 // the GraphQL API are required. Content is streamed from storage, with the ETag (the SHA-256),
-// conditional requests (304/412) and single byte ranges (206/416) of RFC 9110.
+// conditional requests (304/412) and single byte ranges (206/416) of RFC 9110; or, from an S3
+// store set to presign, redirected (307) to a URL of the bucket's that expires.
 import type { Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.js";
 import { bearerSecret, type Authenticator } from "../domain/auth.js";
@@ -139,6 +140,15 @@ async function serve(request: Request, output: OutputInfo, storage: OutputStorag
   if (ifNoneMatch !== null ? tagMatches(ifNoneMatch, etag, true) : modifiedSince !== null && modified <= modifiedSince) {
     const { "content-type": _t, "content-disposition": _d, "repr-digest": _r, ...notModified } = headers;
     return new fetchAPI.Response(null, { status: 304, headers: notModified });
+  }
+
+  // A store that lets clients download from it directly sends GETs there, with the headers the
+  // gateway would have sent; a client's Range goes along with the redirect. The conditions above
+  // are still answered here, from the output's row, and HEAD needs no content.
+  if (request.method === "GET" && storage.store.presign) {
+    const location = await storage.store.presign(output.id, { contentType: output.contentType, contentDisposition: headers["content-disposition"]! });
+    // The URL expires: neither the redirect nor the content it leads to is cached under the gateway's address.
+    if (location) return new fetchAPI.Response(null, { status: 307, headers: { location, "cache-control": "private, no-store", etag } });
   }
 
   let range: ByteRange | null = null;

@@ -3,7 +3,8 @@
 // servers (TEST_DATABASE_URL, or else one embedded server per test worker, each in a temporary
 // folder; see workers.ts), and migrates on each a template database that every test file clones.
 // With TEST_POOLER=pgbouncer, a PgBouncer in transaction mode stands in front of each server, and
-// the gateways the tests build connect through it (see db.ts).
+// the gateways the tests build connect through it (see db.ts). An S3-compatible server (s3rver)
+// serves the tests of the S3 output store (see stores.ts).
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embed
 import { migrate } from "../../src/db/migrate.js";
 import { ensureBuilt } from "../../scripts/build.mjs";
 import { startPgBouncer, type PgBouncer } from "./pgbouncer.js";
+import { startS3Server, type S3Server } from "./s3.js";
 import { testWorkers } from "./workers.js";
 
 declare module "vitest" {
@@ -23,6 +25,10 @@ declare module "vitest" {
     templateDatabase: string;
     /** With TEST_POOLER=pgbouncer: each server's maintenance database through its PgBouncer, in adminUrls' order; otherwise empty. */
     poolerUrls: string[];
+    /** The S3-compatible server's address (its bucket is TEST_BUCKET). */
+    s3Endpoint: string;
+    /** The folder it keeps its objects in (see ageObject). */
+    s3Directory: string;
   }
 }
 
@@ -46,10 +52,12 @@ export default async function setup(project: TestProject) {
   const embedded: Array<{ server: EmbeddedPostgres; dataDir: string }> = [];
   const adminUrls: string[] = [];
   const poolers: PgBouncer[] = [];
+  let s3: S3Server | undefined;
   const templateDatabase = `jobgraph_test_template_${process.pid}`;
 
   async function teardown() {
     await Promise.all(poolers.map((pooler) => pooler.stop()));
+    await s3?.stop();
     await Promise.all(adminUrls.map((url) => onServer(url, `drop database if exists ${templateDatabase} with (force)`).catch(() => {})));
     await Promise.all(
       embedded.map(async ({ server, dataDir }) => {
@@ -91,6 +99,9 @@ export default async function setup(project: TestProject) {
     project.provide("adminUrls", adminUrls);
     project.provide("poolerUrls", poolers.map((pooler, i) => pooler.url(new URL(adminUrls[i]!).pathname.slice(1) || "postgres")));
     project.provide("templateDatabase", templateDatabase);
+    s3 = await startS3Server();
+    project.provide("s3Endpoint", s3.endpoint);
+    project.provide("s3Directory", s3.directory);
   } catch (error) {
     // Without this, a failed set-up would leave PostgreSQL servers running and their folders behind.
     await teardown().catch(() => {});

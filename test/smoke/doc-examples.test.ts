@@ -40,6 +40,7 @@ const NOT_RUN = [
   "docs/cli.md: JOBGRAPH_TOKEN=$SECRET npx jobgraph worker --exec ./train.sh --queue gpu --concurrency 2",
   "docs/cli.md: #!/bin/sh",
   "docs/deploy.md: export NODE_ENV=production            # no development token, nothing prefilled, no field suggestions",
+  "docs/deploy.md: export JOBGRAPH_OUTPUT_STORE=s3",
   "docs/deploy.md: export DATABASE_URL=postgres://jobgraph:...@pgbouncer.internal:6432/jobgraph",
   "docs/worker.md: npx jobgraph worker --queue gpu --concurrency 2 --exec 'python train.py --data \"$JOBGRAPH_INPUT_DATASET\" --out \"$JOBGRAPH_OUTPUT_DIR\"'",
 ];

@@ -131,6 +131,31 @@ describe("configuration", () => {
     expect(loadConfig({ DATABASE_URL: external, JOBGRAPH_OUTPUT_STORE: "files", JOBGRAPH_DATA_DIR: "/data" }).outputStore).toEqual({ kind: "files", folder: "/data/outputs" });
   });
 
+  it("keeps output content in an S3 bucket when told, with its credentials and region from the AWS SDK's usual sources unless given", () => {
+    expect(loadConfig({ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "outputs" }).outputStore).toEqual({
+      kind: "s3",
+      bucket: "outputs",
+      prefix: "",
+      forcePathStyle: false,
+      presignSeconds: 0,
+    });
+    // An S3-compatible server: addressed by path, and a region to sign with unless one is set.
+    expect(
+      loadConfig({
+        JOBGRAPH_OUTPUT_STORE: "s3",
+        JOBGRAPH_S3_BUCKET: "jobgraph.outputs",
+        JOBGRAPH_S3_PREFIX: "prod/outputs/",
+        JOBGRAPH_S3_ENDPOINT: "http://minio:9000",
+        JOBGRAPH_S3_PRESIGN_SECONDS: "600",
+      }).outputStore,
+    ).toEqual({ kind: "s3", bucket: "jobgraph.outputs", prefix: "prod/outputs/", endpoint: "http://minio:9000", region: "us-east-1", forcePathStyle: true, presignSeconds: 600 });
+    expect(
+      loadConfig({ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_ENDPOINT: "https://s3.example.net", AWS_REGION: "eu-west-3", JOBGRAPH_S3_FORCE_PATH_STYLE: "false" })
+        .outputStore,
+    ).toEqual({ kind: "s3", bucket: "b-1", prefix: "", endpoint: "https://s3.example.net", forcePathStyle: false, presignSeconds: 0 });
+    expect(loadConfig({ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_REGION: "eu-west-3" }).outputStore).toMatchObject({ region: "eu-west-3" });
+  });
+
   it("reads retentions in minutes, hours, days or weeks, 0 meaning for ever", () => {
     expect(loadConfig({ JOBGRAPH_EVENT_RETENTION: "90m", JOBGRAPH_JOB_RETENTION: "12 h" }).retention).toEqual({ eventsMs: 5_400_000, finishedJobsMs: 43_200_000 });
     expect(loadConfig({ JOBGRAPH_EVENT_RETENTION: "0", JOBGRAPH_JOB_RETENTION: "" }).retention).toEqual({});
@@ -160,7 +185,14 @@ describe("configuration", () => {
     [{ JOBGRAPH_METRICS_TOKEN: "short" }, "JOBGRAPH_METRICS_TOKEN must be at least 24 characters"],
     [{ JOBGRAPH_OTEL_ENABLED: "1" }, "JOBGRAPH_OTEL_ENABLED must be true or false"],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL"],
-    [{ JOBGRAPH_OUTPUT_STORE: "s3" }, "JOBGRAPH_OUTPUT_STORE must be files or postgres"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s4" }, "JOBGRAPH_OUTPUT_STORE must be files, postgres or s3"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3" }, "JOBGRAPH_OUTPUT_STORE=s3 needs JOBGRAPH_S3_BUCKET"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "My_Bucket" }, "JOBGRAPH_S3_BUCKET must be a bucket name"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_PREFIX: "/outputs/" }, "JOBGRAPH_S3_PREFIX must not start with /"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_ENDPOINT: "minio:9000" }, "JOBGRAPH_S3_ENDPOINT must be an http or https URL"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_PRESIGN_SECONDS: "1000000" }, "JOBGRAPH_S3_PRESIGN_SECONDS must be at most 604800"],
+    [{ JOBGRAPH_OUTPUT_STORE: "s3", JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_OUTPUT_STORE_DIR: "/srv/outputs" }, "JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files"],
+    [{ JOBGRAPH_S3_BUCKET: "b-1", JOBGRAPH_S3_PREFIX: "x/" }, "JOBGRAPH_S3_BUCKET, JOBGRAPH_S3_PREFIX are for JOBGRAPH_OUTPUT_STORE=s3"],
     [{ DATABASE_URL: "postgresql://db/jobs", JOBGRAPH_OUTPUT_STORE_DIR: "/srv/outputs" }, "JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files"],
   ])("refuses %j, naming the variable", (env, expected) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -180,7 +212,7 @@ describe("configuration", () => {
     const source = readFileSync(new URL("../../src/config.ts", import.meta.url), "utf8");
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
-    const variables = [...new Set(source.match(/\b(?:JOBGRAPH|OTEL)_[A-Z_]+(?=:)/g))];
+    const variables = [...new Set(source.match(/\b(?:JOBGRAPH|OTEL)_[A-Z0-9_]+(?=:)/g))];
     expect(variables.length).toBeGreaterThan(20);
     for (const variable of variables) expect(table, variable).toContain(`| \`${variable}\` |`);
   });
