@@ -4,11 +4,14 @@
 //   npm run bench:outputs            (1 GiB, 3 rounds; BENCH_OUTPUT_BYTES and BENCH_ROUNDS change them;
 //                                     --smoke: 4 MiB, once, nothing written to the docs)
 //
-// Both output stores are measured, each by a gateway of its own: files (the embedded default) and
-// PostgreSQL (the default with DATABASE_URL). Each gateway runs as its own process (`dist/src/server.js`,
-// on a fresh embedded PostgreSQL, or on DATABASE_URL when set), so its memory is measured alone.
+// Every output store is measured, each by a gateway of its own: files (the embedded default),
+// PostgreSQL (the default with DATABASE_URL) and S3 (an S3-compatible server, s3rver, in a process
+// of its own on the same machine, keeping its objects on the same disk). Each gateway runs as its
+// own process (`dist/src/server.js`, on a fresh embedded PostgreSQL, or on DATABASE_URL when set),
+// so its memory is measured alone.
 // Traffic goes to 127.0.0.1 only. The run fails (exit 1) if memory grows more than 64 MiB over the
 // idle level.
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -17,7 +20,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { multipartFrame } from "../src/sdk/multipart.js";
 import { AddJobOutput } from "../src/sdk/operations.js";
-import { cpuMs, deadline, gateway, graphql, machine, median, postgresCpuMs, report, rss, scratch, smoke, type Gateway } from "./lib.js";
+import { cpuMs, deadline, gateway, graphql, machine, median, postgresCpuMs, report, root, rss, scratch, smoke, type Gateway } from "./lib.js";
 
 const MiB = 1024 * 1024;
 const SIZE = smoke ? 4 * MiB : Number(process.env.BENCH_OUTPUT_BYTES ?? 1024 * MiB);
@@ -26,13 +29,17 @@ const MEMORY_BUDGET = 64 * MiB;
 /** The whole run gives up after this long. */
 const DEADLINE_MS = 20 * 60_000;
 
-/** CPU time so far of the three parties to a transfer: this process (the client), the gateway and PostgreSQL. */
-async function cpuNow(gatewayPid: number, postmaster: number | undefined) {
+/**
+ * CPU time so far of the parties to a transfer: this process (the client), the gateway, PostgreSQL
+ * and, for the S3 store, the S3 server.
+ */
+async function cpuNow(gatewayPid: number, postmaster: number | undefined, s3Server: number | undefined) {
   const own = process.cpuUsage();
   return {
     clientMs: (own.user + own.system) / 1000,
     gatewayMs: await cpuMs(gatewayPid),
     postgresMs: postmaster ? await postgresCpuMs(postmaster) : Number.NaN,
+    s3ServerMs: s3Server ? await cpuMs(s3Server) : 0,
   };
 }
 type Cpu = Awaited<ReturnType<typeof cpuNow>>;
@@ -41,16 +48,26 @@ type Cpu = Awaited<ReturnType<typeof cpuNow>>;
  * Samples the gateway's RSS every 50 ms while `work` runs; returns its result, the peak, and the
  * CPU time each party spent on it.
  */
-async function sampled<T>(pid: number, postmaster: number | undefined, work: () => Promise<T>): Promise<{ result: T; peak: number; ms: number; cpu: Cpu }> {
+async function sampled<T>(
+  pid: number,
+  postmaster: number | undefined,
+  s3Server: number | undefined,
+  work: () => Promise<T>,
+): Promise<{ result: T; peak: number; ms: number; cpu: Cpu }> {
   let peak = await rss(pid);
   const timer = setInterval(() => void rss(pid).then((v) => (peak = Math.max(peak, v))), 50);
-  const cpuBefore = await cpuNow(pid, postmaster);
+  const cpuBefore = await cpuNow(pid, postmaster, s3Server);
   const started = performance.now();
   try {
     const result = await work();
     const ms = performance.now() - started;
-    const cpuAfter = await cpuNow(pid, postmaster);
-    const cpu = { clientMs: cpuAfter.clientMs - cpuBefore.clientMs, gatewayMs: cpuAfter.gatewayMs - cpuBefore.gatewayMs, postgresMs: cpuAfter.postgresMs - cpuBefore.postgresMs };
+    const cpuAfter = await cpuNow(pid, postmaster, s3Server);
+    const cpu = {
+      clientMs: cpuAfter.clientMs - cpuBefore.clientMs,
+      gatewayMs: cpuAfter.gatewayMs - cpuBefore.gatewayMs,
+      postgresMs: cpuAfter.postgresMs - cpuBefore.postgresMs,
+      s3ServerMs: cpuAfter.s3ServerMs - cpuBefore.s3ServerMs,
+    };
     return { result, peak: Math.max(peak, await rss(pid)), ms, cpu };
   } finally {
     clearInterval(timer);
@@ -115,15 +132,34 @@ async function copyFile(from: string, to: string): Promise<void> {
   await pipeline(createReadStream(from, { highWaterMark: MiB }), createWriteStream(to));
 }
 
-/** The output stores compared: the embedded default (files) and PostgreSQL (the default with DATABASE_URL). */
-const STORES = ["files", "postgres"] as const;
+/** The output stores compared: the embedded default (files), PostgreSQL (the default with DATABASE_URL) and S3. */
+const STORES = ["files", "postgres", "s3"] as const;
 type Store = (typeof STORES)[number];
 
+type S3Server = { endpoint: string; pid: number; child: ChildProcess };
+
+/** s3rver, with a bucket "bench", in a process of its own so that its CPU and memory are its own. */
+async function startS3Server(directory: string): Promise<S3Server> {
+  const script = `
+    import S3rver from "s3rver";
+    const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: process.env.S3_DIRECTORY, configureBuckets: [{ name: "bench", configs: [] }] });
+    const { port } = await server.run();
+    console.log(JSON.stringify({ port }));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: root, env: { ...process.env, S3_DIRECTORY: directory }, stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`s3rver exited with ${code}`)));
+    child.stdout!.once("data", (data: Buffer) => resolve((JSON.parse(data.toString()) as { port: number }).port));
+  });
+  return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid!, child };
+}
+
 /** A gateway with its own data folder, storing outputs in `store`, with a job to add outputs to. */
-async function storeGateway(work: string, store: Store) {
+async function storeGateway(work: string, store: Store, s3: S3Server) {
   // The gateway starts its own embedded PostgreSQL (or uses DATABASE_URL), as `npm start` does.
   const dataDir = path.join(work, `data-${store}`);
-  const gw = await gateway({ dataDir, env: { JOBGRAPH_MAX_OUTPUT_BYTES: String(SIZE * 2), JOBGRAPH_OUTPUT_STORE: store } });
+  const s3Env: Record<string, string> =
+    store === "s3" ? { JOBGRAPH_S3_BUCKET: "bench", JOBGRAPH_S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } : {};
+  const gw = await gateway({ dataDir, env: { JOBGRAPH_MAX_OUTPUT_BYTES: String(SIZE * 2), JOBGRAPH_OUTPUT_STORE: store, ...s3Env } });
   const postmaster = await embeddedPostmaster(dataDir);
   await graphql(gw, `mutation { createJobTemplate(input: { name: "bench-outputs", executor: { name: "bench" } }) { __typename } }`);
   const created = await graphql<{ createJob: { job?: { id: string } } }>(
@@ -132,15 +168,19 @@ async function storeGateway(work: string, store: Store) {
   );
   const jobId = created.createJob.job?.id;
   if (!jobId) throw new Error(JSON.stringify(created));
-  return { store, gw, postmaster, jobId, idle: 0 };
+  return { store, gw, postmaster, s3Server: store === "s3" ? s3.pid : undefined, jobId, idle: 0 };
 }
 
 async function main() {
   const work = await scratch("outputs");
   const gateways: Array<Awaited<ReturnType<typeof storeGateway>>> = [];
-  const giveUp = deadline(DEADLINE_MS, () => gateways.forEach(({ gw }) => process.kill(gw.pid, "SIGKILL")));
+  const s3 = await startS3Server(path.join(work.dir, "s3"));
+  const giveUp = deadline(DEADLINE_MS, () => {
+    gateways.forEach(({ gw }) => process.kill(gw.pid, "SIGKILL"));
+    s3.child.kill("SIGKILL");
+  });
   try {
-    for (const store of STORES) gateways.push(await storeGateway(work.dir, store));
+    for (const store of STORES) gateways.push(await storeGateway(work.dir, store, s3));
 
     console.log(`writing a ${SIZE / MiB} MiB source file`);
     const source = path.join(work.dir, "source.bin");
@@ -181,15 +221,20 @@ async function main() {
       const copyMs = performance.now() - copyStarted;
       await rm(copyTarget);
       const mbps = (ms: number) => SIZE / MiB / (ms / 1000);
-      const perMiB = (cpu: Cpu) => ({ clientMs: cpu.clientMs / (SIZE / MiB), gatewayMs: cpu.gatewayMs / (SIZE / MiB), postgresMs: cpu.postgresMs / (SIZE / MiB) });
+      const perMiB = (cpu: Cpu) => ({
+        clientMs: cpu.clientMs / (SIZE / MiB),
+        gatewayMs: cpu.gatewayMs / (SIZE / MiB),
+        postgresMs: cpu.postgresMs / (SIZE / MiB),
+        s3ServerMs: cpu.s3ServerMs / (SIZE / MiB),
+      });
       const stores = {} as Round["stores"];
       // The stores take turns, in another order each round, so neither always follows the copy.
       for (const g of round % 2 ? gateways : [...gateways].reverse()) {
         // A new output each round: replacing one would add the removal of the last round's content
         // (in the background, since outputs' content is removed after them) to the upload measured.
-        const up = await sampled(g.gw.pid, g.postmaster, () => upload(g.gw, g.jobId, source, `large-${round}`));
+        const up = await sampled(g.gw.pid, g.postmaster, g.s3Server, () => upload(g.gw, g.jobId, source, `large-${round}`));
         if (up.result.sha256 !== sha256) throw new Error("the gateway computed another sha256 than the file's");
-        const down = await sampled(g.gw.pid, g.postmaster, () => download(g.gw, up.result.downloadUrl));
+        const down = await sampled(g.gw.pid, g.postmaster, g.s3Server, () => download(g.gw, up.result.downloadUrl));
         if (down.result !== sha256) throw new Error("the download differs from the upload");
         stores[g.store] = {
           uploadMBps: mbps(up.ms),
@@ -249,11 +294,12 @@ async function main() {
   } finally {
     giveUp();
     for (const { gw } of gateways) await gw.stop();
+    s3.child.kill("SIGTERM");
     await work.remove();
   }
 }
 
-type CpuPerMiB = { clientMs: number; gatewayMs: number; postgresMs: number };
+type CpuPerMiB = { clientMs: number; gatewayMs: number; postgresMs: number; s3ServerMs: number };
 type StoreRound = {
   uploadMBps: number;
   downloadMBps: number;
@@ -269,6 +315,7 @@ function medianCpu(list: CpuPerMiB[]): CpuPerMiB {
     clientMs: median(list.map((c) => c.clientMs)),
     gatewayMs: median(list.map((c) => c.gatewayMs)),
     postgresMs: median(list.map((c) => c.postgresMs)),
+    s3ServerMs: median(list.map((c) => c.s3ServerMs)),
   };
 }
 
@@ -286,7 +333,11 @@ type Results = {
   withinBudget: boolean;
 };
 
-const STORE_NAMES: Record<Store, string> = { files: "files (JOBGRAPH_OUTPUT_STORE=files)", postgres: "PostgreSQL (JOBGRAPH_OUTPUT_STORE=postgres)" };
+const STORE_NAMES: Record<Store, string> = {
+  files: "files (JOBGRAPH_OUTPUT_STORE=files)",
+  postgres: "PostgreSQL (JOBGRAPH_OUTPUT_STORE=postgres)",
+  s3: "S3 (JOBGRAPH_OUTPUT_STORE=s3, s3rver)",
+};
 
 /** The outputs section of docs/performance.md. */
 function section(results: Results): string {
@@ -307,17 +358,18 @@ function section(results: Results): string {
       ];
     }),
     "",
-    `Idle RSS ${STORES.map((store) => `${results.idleRssMiB[store].toFixed(0)} MiB (${store})`).join(", ")}, taken after a warm-up; the largest growth in any round was ${results.maxGrowthMiB.toFixed(1)} MiB, ${results.withinBudget ? "within" : "over"} the ${results.budgetMiB} MiB budget (a negative growth: the gateway's RSS stayed below its idle level, as the collector returned what start-up and the warm-up had left). Content goes to the same machine's disk either way, so a file copy is the ceiling, not a peer to beat.`,
+    `Idle RSS ${STORES.map((store) => `${results.idleRssMiB[store].toFixed(0)} MiB (${store})`).join(", ")}, taken after a warm-up; the largest growth in any round was ${results.maxGrowthMiB.toFixed(1)} MiB, ${results.withinBudget ? "within" : "over"} the ${results.budgetMiB} MiB budget (a negative growth: the gateway's RSS stayed below its idle level, as the collector returned what start-up and the warm-up had left). Content goes to the same machine's disk in every case, so a file copy is the ceiling, not a peer to beat. The S3 store's figures are those of a local S3-compatible server written in Node (s3rver, which keeps objects as files and copies each multipart upload's parts into its object at the end), not of AWS S3 across a network: they show what the gateway's side costs, and that its memory stays flat.`,
     "",
-    "Where the CPU goes, in milliseconds per MiB transferred (medians of the rounds): the client (this benchmark), the gateway and PostgreSQL share the machine's cores.",
+    "Where the CPU goes, in milliseconds per MiB transferred (medians of the rounds): the client (this benchmark), the gateway, PostgreSQL and the S3 server share the machine's cores.",
     "",
-    "| | client | gateway | PostgreSQL | in all | the most the cores allow (MiB/s) |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| | client | gateway | PostgreSQL | S3 server | in all | the most the cores allow (MiB/s) |",
+    "|---|---:|---:|---:|---:|---:|---:|",
     ...STORES.flatMap((store) =>
       (["upload", "download"] as const).map((way) => {
         const c = results.stores[store][`${way}CpuPerMiB`];
-        const all = c.clientMs + c.gatewayMs + c.postgresMs;
-        return `| ${way}, ${store} | ${c.clientMs.toFixed(1)} | ${c.gatewayMs.toFixed(1)} | ${c.postgresMs.toFixed(1)} | ${all.toFixed(1)} | ${((cpu.cpus * 1000) / all).toFixed(0)} |`;
+        const all = c.clientMs + c.gatewayMs + c.postgresMs + c.s3ServerMs;
+        const s3Server = store === "s3" ? c.s3ServerMs.toFixed(1) : "";
+        return `| ${way}, ${store} | ${c.clientMs.toFixed(1)} | ${c.gatewayMs.toFixed(1)} | ${c.postgresMs.toFixed(1)} | ${s3Server} | ${all.toFixed(1)} | ${((cpu.cpus * 1000) / all).toFixed(0)} |`;
       }),
     ),
   ].join("\n");
