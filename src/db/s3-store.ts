@@ -173,7 +173,12 @@ export class S3ContentStore implements ContentStore {
     // Deleting an object that is not there succeeds.
     await client.send(new s3.DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(outputId) }));
     for (const uploadId of this.openUploads.get(outputId) ?? []) {
-      await client.send(new s3.AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: this.key(outputId), UploadId: uploadId }));
+      try {
+        await client.send(new s3.AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: this.key(outputId), UploadId: uploadId }));
+      } catch (error) {
+        // Completed or aborted since it was listed: nothing is left to abort.
+        if (!(error instanceof s3.S3ServiceException && error.name === "NoSuchUpload")) throw error;
+      }
     }
     this.openUploads.delete(outputId);
   }

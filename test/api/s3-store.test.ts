@@ -123,6 +123,37 @@ describe("an S3 store that fails", () => {
     expect(await database.db.jobOutput.count({ where: { jobId: decodeGlobalId(jobId).id } })).toBe(1);
     expect(new Uint8Array(await (await api.fetch(`/outputs/${stored.output!.id}`)).arrayBuffer())).toEqual(new Uint8Array(content));
   });
+
+  it("aborts the multipart uploads a killed gateway left open once they are old, and not those of uploads under way", async () => {
+    const pool = createContentPool(database.url, 2);
+    const storage: OutputStorage = { pool, store: new S3ContentStore(settings, pool, defaultLimits.maxOutputBytes), maxOutputBytes: defaultLimits.maxOutputBytes };
+    const [leftover, finished, live, young] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    // A long upload of a live gateway: begun long ago, still listed as under way.
+    await database.pool.query("insert into output_uploads (id, job_id) values ($1, $2)", [live, decodeGlobalId(await newJob()).id]);
+    const longAgo = new Date(Date.now() - (ABANDONED_UPLOAD_SECONDS + 60) * 1000);
+    proxy.openUploads = [
+      { key: `${settings.prefix}${leftover}`, uploadId: "left-open", initiated: longAgo },
+      { key: `${settings.prefix}${finished}`, uploadId: "gone-since", initiated: longAgo, gone: true },
+      { key: `${settings.prefix}${live}`, uploadId: "under-way", initiated: longAgo },
+      { key: `${settings.prefix}${young}`, uploadId: "just-begun", initiated: new Date() },
+    ];
+    proxy.seen.length = 0;
+    try {
+      // An upload completed or aborted since it was listed answers NoSuchUpload: no failure.
+      expect(await sweepLeftoverContent(storage)).toBe(2);
+      const aborts = proxy.seen.filter((request) => request.startsWith("DELETE ") && request.includes("uploadId=")).sort();
+      expect(aborts).toEqual(
+        [
+          `DELETE /${TEST_BUCKET}/${settings.prefix}${leftover}?uploadId=left-open&x-id=AbortMultipartUpload`,
+          `DELETE /${TEST_BUCKET}/${settings.prefix}${finished}?uploadId=gone-since&x-id=AbortMultipartUpload`,
+        ].sort(),
+      );
+    } finally {
+      proxy.openUploads = [];
+      storage.store.close?.();
+      await pool.end();
+    }
+  });
 });
 
 describe("downloads redirected to presigned URLs", () => {

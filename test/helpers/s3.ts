@@ -50,6 +50,12 @@ export type FailingProxy = {
   failParts: boolean;
   /** While on, every request is answered 503, as a store that is down. */
   down: boolean;
+  /**
+   * Multipart uploads to answer a ListMultipartUploads with (s3rver does not list them), as
+   * S3 would list those a killed gateway left open. An abort of one is answered as S3 would:
+   * done (204), or NoSuchUpload when it is `gone` (completed or aborted since it was listed).
+   */
+  openUploads: Array<{ key: string; uploadId: string; initiated: Date; gone?: boolean }>;
   /** The requests passed on or failed, as "METHOD path?query". */
   seen: string[];
   stop(): Promise<void>;
@@ -62,6 +68,7 @@ export async function failingProxy(target: string): Promise<FailingProxy> {
     endpoint: "",
     failParts: false,
     down: false,
+    openUploads: [],
     seen: [],
     stop: async () => {
       server.closeAllConnections();
@@ -75,7 +82,31 @@ export async function failingProxy(target: string): Promise<FailingProxy> {
       response.writeHead(503, { "content-type": "application/xml" }).end("<Error><Code>ServiceUnavailable</Code><Message>down</Message></Error>");
       return;
     }
-    const part = Number(new URL(request.url ?? "/", "http://x").searchParams.get("partNumber") ?? 0);
+    const url = new URL(request.url ?? "/", "http://x");
+    if (request.method === "GET" && url.searchParams.has("uploads")) {
+      request.resume();
+      const prefix = url.searchParams.get("prefix") ?? "";
+      const uploads = proxy.openUploads
+        .filter((upload) => upload.key.startsWith(prefix))
+        .map((upload) => `<Upload><Key>${upload.key}</Key><UploadId>${upload.uploadId}</UploadId><Initiated>${upload.initiated.toISOString()}</Initiated></Upload>`);
+      response
+        .writeHead(200, { "content-type": "application/xml" })
+        .end(`<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${TEST_BUCKET}</Bucket><Prefix>${prefix}</Prefix><IsTruncated>false</IsTruncated>${uploads.join("")}</ListMultipartUploadsResult>`);
+      return;
+    }
+    const listed = proxy.openUploads.find((upload) => upload.uploadId === url.searchParams.get("uploadId"));
+    if (request.method === "DELETE" && listed) {
+      request.resume();
+      if (listed.gone) {
+        response
+          .writeHead(404, { "content-type": "application/xml" })
+          .end("<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>");
+      } else {
+        response.writeHead(204).end();
+      }
+      return;
+    }
+    const part = Number(url.searchParams.get("partNumber") ?? 0);
     if (proxy.failParts && request.method === "PUT" && part >= 2) {
       let received = 0;
       request.on("data", (data: Buffer) => {
