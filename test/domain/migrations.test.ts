@@ -167,6 +167,18 @@ describe("prisma/migrations", () => {
     expect(rows[0]!.reloptions).toEqual(expect.arrayContaining(["autovacuum_vacuum_scale_factor=0.01", "autovacuum_vacuum_threshold=1000"]));
   });
 
+  it("tune autovacuum for the history tables, whose oldest rows a retention deletes all day", async () => {
+    const { rows } = await withClient(migratedUrl, (c) =>
+      c.query<{ relname: string; reloptions: string[] | null }>(
+        `select relname, reloptions from pg_class where relname in ('tasks', 'job_events', 'job_attempts', 'job_log_lines') and relkind = 'r' order by relname`,
+      ),
+    );
+    expect(rows.map((r) => r.relname)).toEqual(["job_attempts", "job_events", "job_log_lines", "tasks"]);
+    for (const { relname, reloptions } of rows) {
+      expect(reloptions, relname).toEqual(expect.arrayContaining(["autovacuum_vacuum_scale_factor=0.02", "autovacuum_vacuum_threshold=1000"]));
+    }
+  });
+
   it("index every foreign key's referencing columns, so that deleting a referenced row never scans the referencing table", async () => {
     // A foreign key whose columns lead no index (partial ones count: the lookups name a value).
     const { rows } = await withClient(migratedUrl, (c) =>
