@@ -294,7 +294,8 @@ describe("the gateway process on an S3 store", () => {
     } finally {
       await server.dispose();
     }
-  });
+    // A process of its own, with its own embedded PostgreSQL, seeded.
+  }, 120_000);
 
   it("refuses to start, saying why, when the bucket cannot be used", async () => {
     const { code, stderr, stdout } = await runServerToExit({
@@ -306,5 +307,5 @@ describe("the gateway process on an S3 store", () => {
     });
     expect(code).not.toBe(0);
     expect(stderr + stdout).toContain(`the output bucket no-such-bucket at ${inject("s3Endpoint")} cannot be used: it does not exist`);
-  });
+  }, 60_000);
 });
