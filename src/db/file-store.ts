@@ -10,7 +10,7 @@ import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
-import { connect, UploadAbandonedError, type ByteRange, type ContentStore } from "../domain/outputs.js";
+import { touchUpload, type ByteRange, type ContentStore } from "../domain/outputs.js";
 
 /** What content files are named: their output's id. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -57,7 +57,7 @@ export class FileContentStore implements ContentStore {
     await writeDurably(this.pathOf(outputId), async (handle) => {
       // After the file exists: a sweep of the upload from now on removes the file too, and one
       // before it is found here. Either way nothing is left behind.
-      await this.touch(outputId);
+      await touchUpload(this.pool, outputId);
       await this.copy(outputId, content, handle);
     });
   }
@@ -80,7 +80,7 @@ export class FileContentStore implements ContentStore {
       spare = undefined;
       filled = 0;
       if (Date.now() - touched >= this.touchMs) {
-        await this.touch(outputId);
+        await touchUpload(this.pool, outputId);
         touched = Date.now();
       }
     };
@@ -101,17 +101,6 @@ export class FileContentStore implements ContentStore {
       await writing?.catch(() => undefined);
     }
     await writing;
-  }
-
-  /** Marks the upload alive; UploadAbandonedError once it has been swept. */
-  private async touch(outputId: string): Promise<void> {
-    const client = await connect(this.pool);
-    try {
-      const { rowCount } = await client.query("/* touchUpload */ update output_uploads set touched_at = now() where id = $1::uuid", [outputId]);
-      if (rowCount !== 1) throw new UploadAbandonedError();
-    } finally {
-      client.release();
-    }
   }
 
   /** The subfolder the next olderContents call looks in: one of 256 per call, round and round. */

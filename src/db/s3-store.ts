@@ -13,7 +13,7 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import type { S3StoreConfig } from "../config.js";
 import { BusyError } from "../domain/errors.js";
-import { BUSY_RETRY_SECONDS, connect, UploadAbandonedError, type ByteRange, type ContentStore, type Presigned } from "../domain/outputs.js";
+import { BUSY_RETRY_SECONDS, touchUpload, type ByteRange, type ContentStore, type Presigned } from "../domain/outputs.js";
 
 /**
  * What a client is told when the bucket fails a request (after the SDK's own retries): a busy
@@ -98,7 +98,7 @@ export class S3ContentStore implements ContentStore {
    */
   async write(outputId: string, content: AsyncIterable<Uint8Array>): Promise<void> {
     const { client, storage } = await this.s3();
-    await this.touch(outputId);
+    await touchUpload(this.pool, outputId);
     // The content's own failure (too large, cut off, swept) is what the caller must see, not the
     // uploader's account of it.
     let failed: { error: unknown } | undefined;
@@ -109,7 +109,7 @@ export class S3ContentStore implements ContentStore {
         for await (const piece of content) {
           yield piece;
           if (Date.now() - touched >= store.touchMs) {
-            await store.touch(outputId);
+            await touchUpload(store.pool, outputId);
             touched = Date.now();
           }
         }
@@ -129,17 +129,6 @@ export class S3ContentStore implements ContentStore {
     } catch (error) {
       if (failed) throw failed.error;
       throw unavailable("upload");
-    }
-  }
-
-  /** Marks the upload alive; UploadAbandonedError once it has been swept. */
-  private async touch(outputId: string): Promise<void> {
-    const client = await connect(this.pool);
-    try {
-      const { rowCount } = await client.query("/* touchUpload */ update output_uploads set touched_at = now() where id = $1::uuid", [outputId]);
-      if (rowCount !== 1) throw new UploadAbandonedError();
-    } finally {
-      client.release();
     }
   }
 

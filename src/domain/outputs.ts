@@ -162,6 +162,20 @@ async function bookkeeping<R extends pg.QueryResultRow>(storage: OutputStorage, 
   }
 }
 
+/**
+ * Marks an upload alive, for a store that writes its content elsewhere than in PostgreSQL (the
+ * files and S3 stores); UploadAbandonedError once it has been swept.
+ */
+export async function touchUpload(pool: pg.Pool, outputId: string): Promise<void> {
+  const client = await connect(pool);
+  try {
+    const { rowCount } = await client.query("/* touchUpload */ update output_uploads set touched_at = now() where id = $1::uuid", [outputId]);
+    if (rowCount !== 1) throw new UploadAbandonedError();
+  } finally {
+    client.release();
+  }
+}
+
 /** A connection for output content; BusyError when every one stays busy for the pool's wait. */
 export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
   try {
