@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
+    // Ends a test worker whose event loop stays blocked, which no timeout can (see the file).
+    setupFiles: ["test/helpers/watchdog.ts"],
     // Each test file has its own database, cloned from a migrated template, so files run in
     // parallel, in worker processes, without seeing each other's rows.
     pool: "forks",

@@ -12,8 +12,9 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") counts.failed++;
         else counts.skipped++;
       }
-      // A file that could not even load has no tests to count, but it did fail.
-      if (module.state() === "failed" && ![...module.children.allTests()].length) counts.failed++;
+      // A file that failed outside its tests (it could not load, a hook failed, its worker died)
+      // did fail, whatever its tests say: they may all read as skipped.
+      if (module.state() === "failed" && ![...module.children.allTests("failed")].length) counts.failed++;
     }
     counts.failed += unhandledErrors.length;
     const skipped = counts.skipped ? `, ${counts.skipped} skipped` : "";
