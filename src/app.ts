@@ -10,6 +10,7 @@ import { contextCacheSymbol } from "@pothos/core";
 import { WebSocketServer } from "ws";
 import { defaultLimits, type Limits, type OutputStoreConfig } from "./config.js";
 import { dbPool, type Db } from "./db/client.js";
+import { formatLsn, parseLsn, ReadReplicas, type Lsn, type ReplicaSettings } from "./db/replicas.js";
 import { statementCaches } from "./db/rows.js";
 import { Authenticator, bearerSecret } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
@@ -86,6 +87,8 @@ export type AppDeps = {
   tracing?: Plugin;
   /** Keep the demo jobs moving once started (src/db/demo-worker.ts); off by default. */
   demoWorker?: boolean;
+  /** Streaming replicas for query operations (src/db/replicas.ts), with the size of each one's pool; none by default. */
+  replicas?: ReplicaSettings & { poolSize?: number };
 };
 
 /**
@@ -142,17 +145,71 @@ function unauthenticated(): GraphQLError {
   });
 }
 
+/** The header a client reads a write's position from, and sends one back in (see src/db/replicas.ts). */
+export const LSN_HEADER = "JobGraph-LSN";
+/** The cookie that carries it for browsers. */
+const LSN_COOKIE = "jobgraph_lsn";
+
+/** Who a write is remembered for: a user (whichever of its tokens) or a worker node. */
+function writer(viewer: Principal): string {
+  return viewer.kind === "USER" ? `user:${viewer.userId}` : `node:${viewer.nodeId}`;
+}
+
+/** The position a request's reads must see, from its header or cookie: undefined for none, null for one that is not a position. */
+function requestedPosition(lsnHeader: string | null | undefined, cookieHeader: string | null | undefined): Lsn | undefined | null {
+  let position: Lsn | undefined;
+  if (lsnHeader) {
+    const parsed = parseLsn(lsnHeader);
+    if (parsed === undefined) return null;
+    position = parsed;
+  }
+  const cookie = cookieHeader && new RegExp(`(?:^|;\\s*)${LSN_COOKIE}=([^;]*)`).exec(cookieHeader)?.[1];
+  const fromCookie = cookie ? parseLsn(decodeURIComponent(cookie)) : undefined;
+  return fromCookie !== undefined && (position === undefined || fromCookie > position) ? fromCookie : position;
+}
+
+/** A header of a Node request as one value (the first, when sent more than once). */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The headers that give a client its write's position: the header, and a cookie lasting as long as a replica may lag. */
+function positionHeaders(lsn: Lsn, replicas: ReadReplicas): Record<string, string> {
+  const text = formatLsn(lsn);
+  return { [LSN_HEADER]: text, "Set-Cookie": `${LSN_COOKIE}=${text}; Path=/graphql; Max-Age=${replicas.rememberSeconds}; HttpOnly; SameSite=Lax` };
+}
+
 /**
  * A mutation's events are in the table once it has committed; this instance's subscribers are
- * woken at once, and other instances by a NOTIFY sent now, outside any write transaction.
+ * woken at once, and other instances by a NOTIFY sent now, outside any write transaction. With
+ * replicas, the position its writes reached is remembered for its caller, and given to the client
+ * in the answer's headers.
  */
-function useWakeAfterMutations(events: EventStream): Plugin {
+function useAfterMutations(events: EventStream, replicas: ReadReplicas | undefined, written: WeakMap<Request, Lsn>, logger: Logger): Plugin<Context & { request?: Request }> {
   return {
     onExecute({ args }) {
       const mutation = (args.document as DocumentNode).definitions.some(
         (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === "mutation",
       );
-      return mutation ? { onExecuteDone: () => events.written() } : undefined;
+      if (!mutation) return undefined;
+      return {
+        onExecuteDone: async () => {
+          events.written();
+          const { viewer, request } = args.contextValue;
+          if (!replicas || !viewer) return;
+          try {
+            const lsn = await replicas.wrote(writer(viewer));
+            if (request) written.set(request, lsn);
+          } catch (error) {
+            logger.warn({ err: describeError(error) }, "the primary's position after a mutation could not be read; the caller's next reads may miss its write");
+          }
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      const lsn = written.get(request);
+      if (lsn === undefined || !replicas) return;
+      for (const [name, value] of Object.entries(positionHeaders(lsn, replicas))) response.headers.append(name, value);
     },
   };
 }
@@ -243,8 +300,29 @@ export function buildApp({
   metricsToken,
   tracing,
   demoWorker = false,
+  replicas: replicaSettings,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: directDatabaseUrl });
+  const replicas = replicaSettings
+    ? new ReadReplicas(db, replicaSettings, {
+        ...(replicaSettings.poolSize ? { poolSize: replicaSettings.poolSize } : {}),
+        onChange: (state) =>
+          state.usable ? logger.info({ replica: state.name }, "a read replica serves reads again") : logger.warn({ replica: state.name, reason: state.reason }, "a read replica serves no reads"),
+      })
+    : undefined;
+  const written = new WeakMap<Request, Lsn>();
+  /**
+   * Where a query of `viewer` reads: with replicas, one that has replayed what the caller wrote (as
+   * this instance remembers it, or as the request's header or cookie says), else the primary.
+   */
+  const readDb = (viewer: Principal, lsnHeader: string | null | undefined, cookieHeader: string | null | undefined): Promise<Db> | Db => {
+    if (!replicas) return db;
+    const asked = requestedPosition(lsnHeader, cookieHeader);
+    // A header that is no position: the primary, which has every write.
+    if (asked === null) return db;
+    const remembered = replicas.lastWrite(writer(viewer));
+    return replicas.forRead(remembered !== undefined && (asked === undefined || remembered > asked) ? remembered : asked);
+  };
   const authenticator = new Authenticator(db, authCacheSeconds, () => events.listening);
   const contentPool = createContentPool(databaseUrl, outputPoolSize, outputWaitMs);
   const outputs: OutputStorage = {
@@ -280,9 +358,14 @@ export function buildApp({
   // each event (src/graphql/subscribe.ts). The key is a property of the literal, not a spread of
   // Pothos' initContextCache(): once optimised, that spread gave every context a hidden class of
   // its own (about 450 bytes, kept as long as a subscription's context).
-  const contextFor = (viewer: Principal): Context => {
-    const context: Context & { [contextCacheSymbol]: object } = { db, settings, limits, viewer, events, outputs, loaders: new Loaders(db), [contextCacheSymbol]: {} };
+  const contextFor = (viewer: Principal, reads: Db = db): Context => {
+    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), [contextCacheSymbol]: {} };
     return context;
+  };
+  /** The operation a request's parameters name, when it is a query (as the document cache has it parsed). */
+  const isQuery = (params: GraphQLParams | undefined): boolean => {
+    const document = params?.query ? documents.validDocument(params.query) : undefined;
+    return document !== undefined && getOperationAST(document, params?.operationName ?? undefined)?.operation === "query";
   };
   // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
@@ -293,12 +376,25 @@ export function buildApp({
         schema,
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
         initialContext: (params, viewer, admitted) => (admitted ? { params, viewer, mutationsAdmitted: true } : { params, viewer }),
-        context: contextFor,
+        context: (viewer, query) => {
+          if (!query || !replicas) return contextFor(viewer);
+          const reads = readDb(viewer, headerValue(query[LSN_HEADER.toLowerCase()]), headerValue(query.cookie));
+          return reads instanceof Promise ? reads.then((chosen) => contextFor(viewer, chosen)) : contextFor(viewer, reads);
+        },
         documents,
         compiled,
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         admitMutation: (document, params, viewer) => rateLimit.admit(document, params.operationName, viewer.tokenId),
-        mutated: () => events.written(),
+        mutated: async (viewer) => {
+          events.written();
+          if (!replicas) return undefined;
+          try {
+            return positionHeaders(await replicas.wrote(writer(viewer)), replicas);
+          } catch (error) {
+            logger.warn({ err: describeError(error) }, "the primary's position after a mutation could not be read; the caller's next reads may miss its write");
+            return undefined;
+          }
+        },
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
           bound: (log, context) => logging.laneContext(log, context),
@@ -363,13 +459,14 @@ export function buildApp({
     // yoga answers with passes here, and leaves with a code (src/graphql/error-codes.ts).
     maskedErrors: { isDev: false, errorMessage: UNEXPECTED_ERROR, maskError: (error, message) => withCode(maskError(error, message, false) as GraphQLError) },
     logging: yogaLogger,
-    context: async ({ request, connectionParams, viewer: laneViewer }): Promise<Context> => {
+    context: async ({ request, connectionParams, viewer: laneViewer, params }): Promise<Context> => {
       // HTTP requests were authenticated before parsing; WebSocket operations are authenticated
       // here, each time, so that a token revoked while a socket is open stops working at once.
       const viewer =
         laneViewer ??
         (request ? viewers.get(request) : await authenticator.authenticate(bearerSecret(connectionAuthorization(connectionParams))));
       if (!viewer) throw unauthenticated();
+      if (replicas && isQuery(params)) return contextFor(viewer, await readDb(viewer, request?.headers.get(LSN_HEADER), request?.headers.get("cookie")));
       return contextFor(viewer);
     },
     // Served by usePlayground below: a small page, cached and compressed assets.
@@ -408,7 +505,7 @@ export function buildApp({
       }),
       useValidationStatus(),
       rateLimit.plugin(),
-      useWakeAfterMutations(events),
+      useAfterMutations(events, replicas, written, logger),
       useQueryCosts(costs),
       useCompiledQueries(compiled),
       useLeanSubscribe(),
@@ -522,6 +619,7 @@ export function buildApp({
     server,
     events,
     async start(port, host = "127.0.0.1") {
+      await replicas?.start();
       reclaimer.start();
       ticker.start();
       pruner.start();
@@ -554,6 +652,7 @@ export function buildApp({
       });
       await contentPool.end();
       outputs.store.close?.();
+      await replicas?.stop();
     },
   };
 }

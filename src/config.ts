@@ -2,6 +2,7 @@
 // process at start with a message that names the variable, instead of failing later.
 import path from "node:path";
 import { z } from "zod";
+import type { ReplicaSettings } from "./db/replicas.js";
 import type { RetentionSettings } from "./domain/retention.js";
 
 /** Limits that protect the gateway from abusive requests. */
@@ -69,6 +70,15 @@ const schema = z.object({
     .min(1)
     .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
     .optional(),
+  // Comma-separated; each a streaming replica of DATABASE_URL's PostgreSQL (src/db/replicas.ts).
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(",").map((url) => url.trim()).filter(Boolean))
+    .refine((urls) => urls.every((url) => /^postgres(ql)?:\/\/[^/]/.test(url)), "must be postgres:// or postgresql:// URLs, separated by commas")
+    .optional(),
+  JOBGRAPH_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  JOBGRAPH_REPLICA_MAX_LAG_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   PORT: port.default(4000),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   NODE_ENV: z.string().default("development"),
@@ -138,6 +148,8 @@ export type Config = {
    * migrations, which need a session of their own. Its presence says databaseUrl is pooled.
    */
   directDatabaseUrl: string | undefined;
+  /** Streaming replicas that query operations may read from; none unless DATABASE_REPLICA_URLS is set. */
+  replicas: ReplicaSettings | undefined;
   port: number;
   host: string;
   /** NODE_ENV=production: no development admin token, nothing prefilled, no field suggestions. */
@@ -237,6 +249,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.DATABASE_DIRECT_URL && !v.DATABASE_URL) {
     throw new ConfigError(["DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler; set DATABASE_URL too, or leave DATABASE_DIRECT_URL unset"]);
   }
+  if (v.DATABASE_REPLICA_URLS?.length && !v.DATABASE_URL) {
+    throw new ConfigError(["DATABASE_REPLICA_URLS are replicas of DATABASE_URL's PostgreSQL; set DATABASE_URL too (the embedded PostgreSQL has no replicas)"]);
+  }
+  const replicaSettings = Object.keys(present).filter((name) => name.startsWith("JOBGRAPH_REPLICA_"));
+  if (!v.DATABASE_REPLICA_URLS?.length && replicaSettings.length) {
+    throw new ConfigError([`${replicaSettings.join(", ")} ${replicaSettings.length === 1 ? "is" : "are"} for DATABASE_REPLICA_URLS; set that too, or leave them unset`]);
+  }
   const outputStore = v.JOBGRAPH_OUTPUT_STORE ?? (v.DATABASE_URL ? "postgres" : "files");
   if (outputStore !== "files" && v.JOBGRAPH_OUTPUT_STORE_DIR) {
     throw new ConfigError(["JOBGRAPH_OUTPUT_STORE_DIR is for JOBGRAPH_OUTPUT_STORE=files; set that too, or leave JOBGRAPH_OUTPUT_STORE_DIR unset"]);
@@ -252,6 +271,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: v.DATABASE_URL,
     directDatabaseUrl: v.DATABASE_DIRECT_URL,
+    replicas: v.DATABASE_REPLICA_URLS?.length
+      ? { urls: v.DATABASE_REPLICA_URLS, waitMs: v.JOBGRAPH_REPLICA_WAIT_MS, maxLagSeconds: v.JOBGRAPH_REPLICA_MAX_LAG_SECONDS }
+      : undefined,
     port: v.PORT,
     host: v.HOST,
     production: v.NODE_ENV === "production",

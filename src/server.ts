@@ -63,6 +63,7 @@ async function main() {
     tracing: tracing?.plugin,
     // The demo's worker nodes live in the gateway, on the database the demo data is for.
     demoWorker: config.demoWorker && config.demoData && database.kind === "embedded",
+    ...(config.replicas ? { replicas: { ...config.replicas, poolSize: config.dbPoolSize } } : {}),
   });
 
   let stopping = false;

@@ -66,6 +66,8 @@ type Outcome = {
   document?: DocumentNode;
   operationName?: string | null;
   ran?: { contextSeconds: number; executeSeconds: number };
+  /** Headers the answer gets besides yoga's. */
+  headers?: Record<string, string>;
 };
 
 export type FastLaneOptions<TContext, T> = {
@@ -77,8 +79,11 @@ export type FastLaneOptions<TContext, T> = {
    * `admitted` when the lane counted its mutations against the rate limit already.
    */
   initialContext(params: GraphQLParams, viewer: Principal, admitted: boolean): TContext;
-  /** The GraphQL context of a query the lane runs itself: what yoga's context factory makes. */
-  context(viewer: Principal): unknown;
+  /**
+   * The GraphQL context of an operation the lane runs itself: what yoga's context factory makes.
+   * A query's comes with the request's headers (it may read from a replica, see src/db/replicas.ts).
+   */
+  context(viewer: Principal, query?: IncomingMessage["headers"]): unknown;
   /** The documents yoga parsed and validated: the lane serves those that passed validation. */
   documents: Pick<DocumentCache, "validDocument">;
   /** The compiled form of an operation (shared with the plugin that runs compiled operations under yoga). */
@@ -87,8 +92,11 @@ export type FastLaneOptions<TContext, T> = {
   beforeQuery(document: DocumentNode, params: GraphQLParams, context: unknown): void;
   /** The mutation rate limit: null when the document's mutations may run, else the error to answer with. */
   admitMutation(document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<GraphQLError | null>;
-  /** A mutation ran (whether or not it changed anything): yoga's plugins wake the event tail then. */
-  mutated(): void;
+  /**
+   * A mutation ran (whether or not it changed anything): yoga's plugins wake the event tail then.
+   * Resolves to headers for the answer, if any.
+   */
+  mutated(viewer: Principal): Promise<Record<string, string> | undefined>;
   observer: LaneObserver<T>;
   /** An error that escaped everything else (a bug): logged, and answered 500. */
   onError(error: unknown): void;
@@ -243,9 +251,9 @@ export class FastLane<TContext, T> {
     }
     if (!viewer) return this.#handOver(yoga, req, res, body);
     const log = observer.started(request, params, viewer);
-    const outcome = await (this.#runCompiled(yoga, log, document, params, viewer) ?? this.#run(yoga, log, params, viewer, false));
+    const outcome = (await this.#runCompiled(yoga, req, log, document, params, viewer)) ?? (await this.#run(yoga, log, params, viewer, false));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
-    const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers) };
+    const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers), ...outcome.headers };
     const status = answer.init.status ?? 200;
     observer.ended(log, request, { status, headers, ...outcome });
     const text = answer.body ?? "";
@@ -261,7 +269,7 @@ export class FastLane<TContext, T> {
    * what is not compiled, and for variables that do not coerce, which yoga's envelope answers as a
    * request error.
    */
-  #runCompiled(yoga: YogaForLane<TContext>, log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome> | undefined {
+  async #runCompiled(yoga: YogaForLane<TContext>, req: IncomingMessage, log: T, document: DocumentNode, params: GraphQLParams, viewer: Principal): Promise<Outcome | undefined> {
     const { schema, compiled, context, beforeQuery, admitMutation, mutated, observer } = this.#options;
     const operation = compiled.for(schema, document, params.operationName);
     if (!operation) return undefined;
@@ -273,23 +281,30 @@ export class FastLane<TContext, T> {
       });
       return { result: errors ? { ...result, errors } : result, document, operationName: params.operationName ?? null, ...(ran ? { ran } : {}) };
     };
-    const run = (): Promise<Outcome> | undefined => {
+    const run = async (query: boolean): Promise<Outcome | undefined> => {
       const started = performance.now();
-      const contextValue = context(viewer);
+      const contextValue = await context(viewer, query ? req.headers : undefined);
       const built = performance.now();
       beforeQuery(document, params, contextValue);
       const pending = operation.query(undefined, contextValue, params.variables ?? {});
       if (variablesRefused(pending)) return undefined;
-      return Promise.resolve(pending).then((result) => finish(result, { contextSeconds: (built - started) / 1000, executeSeconds: (performance.now() - built) / 1000 }));
+      const result = await pending;
+      return finish(result, { contextSeconds: (built - started) / 1000, executeSeconds: (performance.now() - built) / 1000 });
     };
-    if (this.#operationType(document, params.operationName) !== "mutation") return run();
-    return admitMutation(document, params, viewer).then((refusal) => {
-      if (refusal) return finish({ errors: [refusal] }, undefined);
-      const ran = run();
-      // Variables that do not coerce ran nothing; yoga's envelope answers them, without counting the mutations again.
-      if (!ran) return this.#run(yoga, log, params, viewer, true);
-      return ran.finally(mutated);
-    });
+    if (this.#operationType(document, params.operationName) !== "mutation") return run(true);
+    const refusal = await admitMutation(document, params, viewer);
+    if (refusal) return finish({ errors: [refusal] }, undefined);
+    let outcome: Outcome | undefined;
+    try {
+      outcome = await run(false);
+    } catch (error) {
+      await mutated(viewer).catch(() => undefined);
+      throw error;
+    }
+    // Variables that do not coerce ran nothing; yoga's envelope answers them, without counting the mutations again.
+    if (!outcome) return this.#run(yoga, log, params, viewer, true);
+    const headers = await mutated(viewer);
+    return headers ? { ...outcome, headers } : outcome;
   }
 
   async #run(yoga: YogaForLane<TContext>, log: T, params: GraphQLParams, viewer: Principal, admitted: boolean): Promise<Outcome> {

@@ -103,25 +103,50 @@ function text(document: DocumentNode): string {
 
 type Answer = { data?: Record<string, unknown> | null; errors?: OperationAnswer["errors"] };
 
-async function post(url: string, token: string, init: { body: BodyInit; headers: Record<string, string> }) {
-  const { body, status } = await exchange(url, token, init);
+/**
+ * Who sends requests, and the position in the database's log of the last write the gateway told
+ * it of: sent along with every request, so that a gateway reading from replicas serves this
+ * client's reads from one that has its writes, whichever instance of it answers.
+ */
+type Caller = { token: string; position?: string };
+
+const POSITION_HEADER = "JobGraph-LSN";
+
+/** Whether the position `a` (as PostgreSQL writes one: `16/B374D848`) is after `b`. */
+function later(a: string, b: string | undefined): boolean {
+  if (!b) return true;
+  const [ah = "", al = ""] = a.split("/");
+  const [bh = "", bl = ""] = b.split("/");
+  const high = Number.parseInt(ah, 16) - Number.parseInt(bh, 16);
+  return high > 0 || (high === 0 && Number.parseInt(al, 16) > Number.parseInt(bl, 16));
+}
+
+async function post(url: string, caller: Caller, init: { body: BodyInit; headers: Record<string, string> }) {
+  const { body, status } = await exchange(url, caller, init);
   if (body.errors?.length || body.data == null) throw new GraphQLRequestError(body.errors ?? [], status);
   return body.data;
 }
 
 /** POSTs a request; the server's GraphQL answer, whatever it holds. */
-async function exchange(url: string, token: string, init: { body: BodyInit; headers: Record<string, string> }): Promise<{ body: Answer; status: number }> {
+async function exchange(url: string, caller: Caller, init: { body: BodyInit; headers: Record<string, string> }): Promise<{ body: Answer; status: number }> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, accept: "application/graphql-response+json, application/json", ...init.headers },
+      headers: {
+        authorization: `Bearer ${caller.token}`,
+        accept: "application/graphql-response+json, application/json",
+        ...(caller.position ? { [POSITION_HEADER]: caller.position } : {}),
+        ...init.headers,
+      },
       body: init.body,
       ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
     } as RequestInit);
   } catch (error) {
     throw new NetworkError(`cannot reach ${url}: ${(error as Error).message}`, { cause: error });
   }
+  const position = response.headers.get(POSITION_HEADER);
+  if (position && later(position, caller.position)) caller.position = position;
   let body: Answer;
   try {
     body = (await response.json()) as Answer;
@@ -134,19 +159,19 @@ async function exchange(url: string, token: string, init: { body: BodyInit; head
 type Waiting = BatchedOperation & { resolve(data: unknown): void; reject(error: unknown): void };
 
 /** One after the other, each alone, in the order requested, as a combined document would have run them. */
-async function sendEach(url: string, token: string, waiting: Waiting[]): Promise<void> {
+async function sendEach(url: string, caller: Caller, waiting: Waiting[]): Promise<void> {
   for (const w of waiting) {
-    await post(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: text(w.document), variables: w.variables }) }).then(w.resolve, w.reject);
+    await post(url, caller, { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: text(w.document), variables: w.variables }) }).then(w.resolve, w.reject);
   }
 }
 
 /** Sends the mutations waiting as one document (or the one alone), and answers each. */
-async function sendBatch(url: string, token: string, waiting: Waiting[]): Promise<void> {
+async function sendBatch(url: string, caller: Caller, waiting: Waiting[]): Promise<void> {
   const combined = waiting.length > 1 ? combine(waiting) : null;
-  if (!combined) return sendEach(url, token, waiting);
+  if (!combined) return sendEach(url, caller, waiting);
   let answer: { body: Answer; status: number };
   try {
-    answer = await exchange(url, token, { headers: { "content-type": "application/json" }, body: JSON.stringify(combined) });
+    answer = await exchange(url, caller, { headers: { "content-type": "application/json" }, body: JSON.stringify(combined) });
   } catch (error) {
     for (const w of waiting) w.reject(error);
     return;
@@ -155,7 +180,7 @@ async function sendBatch(url: string, token: string, waiting: Waiting[]): Promis
   // what the gateway's limits refused (its cost, its aliases, its length are its parts' summed), so
   // each goes again alone. Refusals of the caller (its token, its rate) would only come again.
   const refusedWhole = !("data" in answer.body) && answer.status !== 401 && answer.status !== 403 && answer.status !== 429;
-  if (refusedWhole) return sendEach(url, token, waiting);
+  if (refusedWhole) return sendEach(url, caller, waiting);
   const answers = split(waiting, { data: answer.body.data ?? null, errors: answer.body.errors ?? [] });
   waiting.forEach((w, i) => {
     const { data, errors } = answers[i]!;
@@ -179,12 +204,13 @@ export function createJobgraphClient({ url, token, coalesceMutations = false }: 
       retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000))),
     }));
 
+  const caller: Caller = { token };
   let waiting: Waiting[] = [];
   const flush = async () => {
     const batch = waiting;
     waiting = [];
     // More than one document's worth go in order, each once the one before has been answered.
-    for (let i = 0; i < batch.length; i += MAX_BATCH) await sendBatch(url, token, batch.slice(i, i + MAX_BATCH));
+    for (let i = 0; i < batch.length; i += MAX_BATCH) await sendBatch(url, caller, batch.slice(i, i + MAX_BATCH));
   };
 
   return {
@@ -197,7 +223,7 @@ export function createJobgraphClient({ url, token, coalesceMutations = false }: 
           waiting.push({ document, variables: variables ?? {}, resolve: resolve as (data: unknown) => void, reject });
         });
       }
-      return (await post(url, token, {
+      return (await post(url, caller, {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query: text(document), variables: variables ?? {} }),
       })) as never;
@@ -235,7 +261,7 @@ export function createJobgraphClient({ url, token, coalesceMutations = false }: 
         },
         { filename: options.filename ?? `${name}.${type}`, ...(options.contentType ? { mimeType: options.contentType } : {}) },
       );
-      const data = (await post(url, token, {
+      const data = (await post(url, caller, {
         // Browsers' CSRF protection asks multipart requests for this header.
         headers: { "content-type": frame.contentType, "graphql-preflight": "1" },
         body: multipartBody(frame, content),

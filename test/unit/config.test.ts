@@ -8,6 +8,7 @@ describe("configuration", () => {
     expect(loadConfig({})).toEqual({
       databaseUrl: undefined,
       directDatabaseUrl: undefined,
+      replicas: undefined,
       port: 4000,
       host: "127.0.0.1",
       dataDir: path.resolve(".data"),
@@ -40,6 +41,9 @@ describe("configuration", () => {
     const config = loadConfig({
       DATABASE_URL: "postgresql://u:p@db:5432/jobs",
       DATABASE_DIRECT_URL: "postgresql://u:p@db-direct:5432/jobs",
+      DATABASE_REPLICA_URLS: "postgresql://u:p@replica-1:5432/jobs, postgresql://u:p@replica-2:5432/jobs",
+      JOBGRAPH_REPLICA_WAIT_MS: "100",
+      JOBGRAPH_REPLICA_MAX_LAG_SECONDS: "30",
       PORT: "8080",
       HOST: "0.0.0.0",
       JOBGRAPH_DATA_DIR: "/var/lib/jobgraph",
@@ -83,6 +87,7 @@ describe("configuration", () => {
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
       directDatabaseUrl: "postgresql://u:p@db-direct:5432/jobs",
+      replicas: { urls: ["postgresql://u:p@replica-1:5432/jobs", "postgresql://u:p@replica-2:5432/jobs"], waitMs: 100, maxLagSeconds: 30 },
       port: 8080,
       host: "0.0.0.0",
       dataDir: "/var/lib/jobgraph",
@@ -171,6 +176,10 @@ describe("configuration", () => {
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// or postgresql:// URL"],
     [{ DATABASE_URL: "postgresql://pooler/jobs", DATABASE_DIRECT_URL: "db:5432" }, "DATABASE_DIRECT_URL must be a postgres:// or postgresql:// URL"],
     [{ DATABASE_DIRECT_URL: "postgresql://db/jobs" }, "DATABASE_DIRECT_URL is for a DATABASE_URL that points at a connection pooler"],
+    [{ DATABASE_URL: "postgresql://db/jobs", DATABASE_REPLICA_URLS: "postgresql://r1/jobs,replica-2:5432" }, "DATABASE_REPLICA_URLS must be postgres:// or postgresql:// URLs, separated by commas"],
+    [{ DATABASE_REPLICA_URLS: "postgresql://r1/jobs" }, "DATABASE_REPLICA_URLS are replicas of DATABASE_URL's PostgreSQL; set DATABASE_URL too"],
+    [{ DATABASE_URL: "postgresql://db/jobs", JOBGRAPH_REPLICA_WAIT_MS: "100" }, "JOBGRAPH_REPLICA_WAIT_MS is for DATABASE_REPLICA_URLS"],
+    [{ DATABASE_URL: "postgresql://db/jobs", DATABASE_REPLICA_URLS: "postgresql://r1/jobs", JOBGRAPH_REPLICA_MAX_LAG_SECONDS: "0" }, "JOBGRAPH_REPLICA_MAX_LAG_SECONDS"],
     [{ JOBGRAPH_MAX_PAGE_SIZE: "0" }, "JOBGRAPH_MAX_PAGE_SIZE"],
     [{ JOBGRAPH_EVENT_RETENTION: "30 days" }, "JOBGRAPH_EVENT_RETENTION must be a duration such as 90m, 12h, 30d or 2w (or 0 for ever)"],
     [{ JOBGRAPH_JOB_RETENTION: "-1d" }, "JOBGRAPH_JOB_RETENTION must be a duration"],
