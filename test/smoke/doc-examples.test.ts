@@ -43,6 +43,7 @@ const NOT_RUN = [
   "docs/deploy.md: export JOBGRAPH_OUTPUT_STORE=s3",
   "docs/deploy.md: export DATABASE_URL=postgres://jobgraph:...@pgbouncer.internal:6432/jobgraph",
   "docs/deploy.md: export DATABASE_URL=postgres://jobgraph:...@db.internal:5432/jobgraph",
+  "docs/deploy.md: cd deploy/compose",
   "docs/worker.md: npx jobgraph worker --queue gpu --concurrency 2 --exec 'python train.py --data \"$JOBGRAPH_INPUT_DATASET\" --out \"$JOBGRAPH_OUTPUT_DIR\"'",
 ];
 
