@@ -21,6 +21,8 @@ export type PgBouncer = {
   url(database: string): string;
   /** Stops the pooler and removes its files. */
   stop(): Promise<void>;
+  /** The pooler's process, for measuring its CPU. */
+  pid: number;
 };
 
 async function freePort(): Promise<number> {
@@ -104,7 +106,7 @@ export async function startPgBouncer(adminUrl: string, { serverConnections = 3 }
       await client.connect();
       await client.query("select 1");
       await client.end();
-      return { url, stop };
+      return { url, stop, pid: child.pid! };
     } catch (error) {
       await client.end().catch(() => undefined);
       if (Date.now() > deadline) {
