@@ -319,7 +319,7 @@ export function buildApp({
     if (!replicas) return db;
     const asked = requestedPosition(lsnHeader, cookieHeader);
     // A header that is no position: the primary, which has every write.
-    if (asked === null) return db;
+    if (asked === null) return replicas.primaryRead();
     const remembered = replicas.lastWrite(writer(viewer));
     return replicas.forRead(remembered !== undefined && (asked === undefined || remembered > asked) ? remembered : asked);
   };
@@ -343,7 +343,7 @@ export function buildApp({
   const rateLimit = new MutationRateLimit(limits.mutationsPerMinute);
   const metrics = new Metrics({
     db,
-    pools: { prisma: dbPool(db), outputs: contentPool },
+    pools: { prisma: dbPool(db), outputs: contentPool, ...replicas?.pools },
     caches: {
       documents: () => documents.usage,
       costs: () => costs.usage,
@@ -352,6 +352,7 @@ export function buildApp({
     },
     token: metricsToken,
     logger,
+    ...(replicas ? { replicas } : {}),
   });
 
   // Pothos' per-request caches go by the context's cache key, which a subscription renews for

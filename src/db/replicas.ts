@@ -87,6 +87,7 @@ export class ReadReplicas {
   readonly #writes = new Map<string, { lsn: Lsn; at: number }>();
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
+  readonly #reads = { replica: 0, primary: 0 };
   #checking: Promise<void> | undefined;
 
   constructor(
@@ -117,6 +118,16 @@ export class ReadReplicas {
     });
   }
 
+  /** Query operations so far, by where they read. */
+  get reads(): Readonly<Record<"replica" | "primary", number>> {
+    return this.#reads;
+  }
+
+  /** Each replica's connection pool, by the replica's name. */
+  get pools(): Record<string, pg.Pool | undefined> {
+    return Object.fromEntries(this.#replicas.map((replica) => [`replica ${replica.name}`, dbPool(replica.db)]));
+  }
+
   /** The replicas as last checked. */
   get states(): ReplicaState[] {
     return this.#replicas.map((replica) => this.#state(replica));
@@ -145,13 +156,24 @@ export class ReadReplicas {
    * that does so within the wait, or else the primary.
    */
   async forRead(after: Lsn | undefined): Promise<Db> {
+    const replica = await this.#replicaFor(after);
+    this.#reads[replica ? "replica" : "primary"]++;
+    return replica?.db ?? this.#primary;
+  }
+
+  /** The primary, for a read that must run there (a position that is none). */
+  primaryRead(): Db {
+    this.#reads.primary++;
+    return this.#primary;
+  }
+
+  async #replicaFor(after: Lsn | undefined): Promise<Replica | undefined> {
     const usable = this.#replicas.filter((replica) => this.#usable(replica));
-    if (!usable.length) return this.#primary;
-    if (after === undefined) return this.#pick(usable).db;
+    if (!usable.length) return undefined;
+    if (after === undefined) return this.#pick(usable);
     const ready = usable.filter((replica) => replica.replayed >= after);
-    if (ready.length) return this.#pick(ready).db;
-    const reached = await this.#firstToReach(usable, after);
-    return reached?.db ?? this.#primary;
+    if (ready.length) return this.#pick(ready);
+    return this.#firstToReach(usable, after);
   }
 
   /**

@@ -9,6 +9,7 @@ import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type pg from "pg";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../db/client.js";
+import type { ReplicaState } from "../db/replicas.js";
 import { JobStatus } from "../db/generated/prisma/enums.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { ReclaimResult } from "../domain/claiming.js";
@@ -34,6 +35,8 @@ export type MetricsOptions = {
   /** When set, a scrape must send `Authorization: Bearer <token>`. */
   token?: string | undefined;
   logger: Logger;
+  /** The read replicas, when there are any: each one's state, and where queries were sent. */
+  replicas?: { readonly states: ReplicaState[]; readonly reads: Readonly<Record<"replica" | "primary", number>> };
 };
 
 type OperationLabelName = "operationName" | "operationType";
@@ -101,6 +104,7 @@ export class Metrics {
     this.databaseGauges(registers);
     this.poolGauges(registers);
     this.cacheGauges(registers);
+    this.replicaMetrics(registers);
   }
 
   /** Counts what a pass of the reclaimer did (see Reclaimer's onReclaimed). */
@@ -447,6 +451,41 @@ export class Metrics {
     gauge("jobgraph_cache_entries", "Entries each cache holds (documents: parsed documents; costs: query costs; select_lists, prepared_statements: SQL).", (u) => u.entries);
     gauge("jobgraph_cache_bytes", "Bytes each cache holds, as it estimates them; the documents' include their validation results and compiled forms.", (u) => u.bytes);
     gauge("jobgraph_cache_max_bytes", "The most bytes each cache holds (documents: JOBGRAPH_DOCUMENT_CACHE_BYTES).", (u) => u.maxBytes);
+  }
+
+  /** Each read replica's state and the queries sent to replicas or the primary, read when scraped. */
+  private replicaMetrics(registers: Registry[]): void {
+    const replicas = this.options.replicas;
+    if (!replicas) return;
+    new Gauge({
+      name: "jobgraph_replica_serving",
+      help: "1 while a read replica serves queries; 0 while it is down, no longer a standby, or further behind than JOBGRAPH_REPLICA_MAX_LAG_SECONDS.",
+      labelNames: ["replica"],
+      registers,
+      collect() {
+        for (const state of replicas.states) this.set({ replica: state.name }, state.usable ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "jobgraph_replica_lag_seconds",
+      help: "How far behind the primary each read replica was at its last check: the age of the oldest of the primary's writes it had not replayed.",
+      labelNames: ["replica"],
+      registers,
+      collect() {
+        this.reset();
+        for (const state of replicas.states) if (state.lagSeconds !== undefined) this.set({ replica: state.name }, state.lagSeconds);
+      },
+    });
+    new Counter({
+      name: "jobgraph_replica_reads_total",
+      help: "Query operations by where they read: a replica, or the primary (no replica serving, or none had replayed the caller's last write within JOBGRAPH_REPLICA_WAIT_MS).",
+      labelNames: ["on"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [on, count] of Object.entries(replicas.reads)) this.inc({ on }, count);
+      },
+    });
   }
 
   /** Connections of each pool, read from the pool when scraped. */

@@ -384,6 +384,41 @@ describe("reads on a streaming replica", () => {
     expect(after - before).toBeGreaterThanOrEqual(shapes.length);
   }, 120_000);
 
+  it("reports each replica, and where queries read, in /metrics", async () => {
+    await waitUntilReplayed();
+    await nextCheck();
+    const reader = await createTestUser(db, "ADMIN");
+    const scrape = async () => {
+      const text = await (await fetch(urls[0]!.replace("/graphql", "/metrics"))).text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+      return {
+        serving: value(/^jobgraph_replica_serving\{replica="127\.0\.0\.1:\d+\/jobgraph"\} (\S+)$/m),
+        lag: value(/^jobgraph_replica_lag_seconds\{replica="127\.0\.0\.1:\d+\/jobgraph"\} (\S+)$/m),
+        onReplica: value(/^jobgraph_replica_reads_total\{on="replica"\} (\S+)$/m),
+        onPrimary: value(/^jobgraph_replica_reads_total\{on="primary"\} (\S+)$/m),
+        pool: value(/^jobgraph_db_pool_max_connections\{pool="replica 127\.0\.0\.1:\d+\/jobgraph"\} (\S+)$/m),
+      };
+    };
+    const before = await scrape();
+    expect(before).toMatchObject({ serving: 1, pool: 10 });
+    expect(before.lag).toBeGreaterThanOrEqual(0);
+    await post(0, JobsOf, { name: "replica-metrics" }, {}, reader.secret);
+    await post(0, JobsOf, { name: "replica-metrics" }, { "JobGraph-LSN": "not a position" }, reader.secret);
+    const after = await scrape();
+    expect(after.onReplica).toBe(before.onReplica + 1);
+    expect(after.onPrimary).toBe(before.onPrimary + 1);
+    await replica.stop();
+    try {
+      await nextCheck();
+      expect((await scrape()).serving).toBe(0);
+    } finally {
+      await replica.start();
+    }
+    await waitUntilReplayed();
+    await nextCheck();
+    expect((await scrape()).serving).toBe(1);
+  }, 30_000);
+
   it("the gateway process set up as docs/deploy.md says reads from the replica, and logs when the replica stops serving and serves again", async () => {
     const name = "replica-process";
     await createTemplate(name);
