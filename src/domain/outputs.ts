@@ -273,26 +273,40 @@ export async function sweepLeftoverContent(storage: OutputStorage): Promise<numb
   return rows.length;
 }
 
-/** How many removed outputs one pass of removeContentOfRemovedOutputs deletes the chunks of. */
-const REMOVALS_PER_PASS = 20;
+/** How many removed outputs removeContentOfRemovedOutputs takes from the list at a time. */
+const REMOVALS_PER_BATCH = 20;
+/** How many of them have their content deleted at once (each an S3 request, a file, or a statement on an output connection). */
+const REMOVALS_AT_ONCE = 2;
+/**
+ * How long one pass goes on taking batches while the list holds more: a job deleted with many
+ * outputs, or the retention deleting thousands of jobs, empties the list in minutes rather than
+ * a batch per reclaimer interval, and the pass (which reclaims leases too) stays short.
+ */
+const REMOVAL_PASS_MS = 1_000;
 
 /**
- * Deletes the chunks of outputs that were removed (listed in output_removals by a trigger on
- * job_outputs), a few at a time, oldest first; returns how many outputs it cleared. Safe in every
- * instance at once: an output's chunks are deleted before it leaves the list, so one whose
- * instance died meanwhile is taken again, and deleting them twice does no harm.
+ * Deletes the content of outputs that were removed (listed in output_removals by a trigger on
+ * job_outputs), a batch at a time, oldest first, for up to a second; returns how many outputs it
+ * cleared. Safe in every instance at once: an output's content is deleted before it leaves the
+ * list, so one whose instance died meanwhile is taken again, and deleting it twice does no harm.
  */
 export async function removeContentOfRemovedOutputs(storage: OutputStorage): Promise<number> {
-  const { rows } = await bookkeeping<{ output_id: string }>(
-    storage,
-    `/* removedOutputs */ select output_id from output_removals order by removed_at limit $1::int`,
-    [REMOVALS_PER_PASS],
-  );
-  for (const { output_id: id } of rows) {
-    await storage.store.discard(id);
-    await bookkeeping(storage, `/* removalDone */ delete from output_removals where output_id = $1::uuid`, [id]);
+  const started = Date.now();
+  let removed = 0;
+  for (;;) {
+    const { rows } = await bookkeeping<{ output_id: string }>(
+      storage,
+      `/* removedOutputs */ select output_id from output_removals order by removed_at limit $1::int`,
+      [REMOVALS_PER_BATCH],
+    );
+    const ids = rows.map((row) => row.output_id);
+    for (let next = 0; next < ids.length; next += REMOVALS_AT_ONCE) {
+      await Promise.all(ids.slice(next, next + REMOVALS_AT_ONCE).map((id) => storage.store.discard(id)));
+    }
+    if (ids.length) await bookkeeping(storage, `/* removalsDone */ delete from output_removals where output_id = any($1::uuid[])`, [ids]);
+    removed += ids.length;
+    if (ids.length < REMOVALS_PER_BATCH || Date.now() - started >= REMOVAL_PASS_MS) return removed;
   }
-  return rows.length;
 }
 
 /**

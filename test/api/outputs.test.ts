@@ -186,6 +186,21 @@ describe.each(outputStores())("job outputs ($name store)", (store) => {
     expect(await database.db.outputRemoval.count({ where: { outputId } })).toBe(0);
   }
 
+  it("clears the content of many removed outputs in one pass of the housekeeping, not a batch of them", async () => {
+    const id = await newJob();
+    const outputIds: string[] = [];
+    for (let i = 0; i < 45; i++) {
+      const result = await add({ jobId: id, name: `many-${i}`, type: "bin" }, randomBytes(10));
+      outputIds.push(outputUuid(result.output!));
+    }
+    await database.pool.query("delete from job_outputs where id = any($1::uuid[])", [outputIds]);
+    expect(await database.db.outputRemoval.count({ where: { outputId: { in: outputIds } } })).toBe(45);
+    expect(await removeContentOfRemovedOutputs(storage)).toBeGreaterThanOrEqual(45);
+    expect(await database.db.outputRemoval.count({ where: { outputId: { in: outputIds } } })).toBe(0);
+    const left = await store.storedIds(database);
+    for (const outputId of outputIds) expect(left).not.toContain(outputId);
+  });
+
   describe("content", () => {
     it.each([
       ["empty", 0],
