@@ -239,16 +239,22 @@ export class S3ContentStore implements ContentStore {
   async presign(outputId: string, response: Presigned): Promise<string | undefined> {
     if (!this.config.presignSeconds) return undefined;
     const { client, s3, presigner } = await this.s3();
-    return presigner.getSignedUrl(
-      client,
-      new s3.GetObjectCommand({
-        Bucket: this.config.bucket,
-        Key: this.key(outputId),
-        ResponseContentType: response.contentType,
-        ResponseContentDisposition: response.contentDisposition,
-      }),
-      { expiresIn: this.config.presignSeconds },
-    );
+    try {
+      return await presigner.getSignedUrl(
+        client,
+        new s3.GetObjectCommand({
+          Bucket: this.config.bucket,
+          Key: this.key(outputId),
+          ResponseContentType: response.contentType,
+          ResponseContentDisposition: response.contentDisposition,
+        }),
+        { expiresIn: this.config.presignSeconds },
+      );
+    } catch {
+      // Signing needs the credentials, which may come from a source that fails for a while (an
+      // instance role's metadata service): the download is answered 503, to be retried.
+      throw unavailable("download");
+    }
   }
 
   /** Stops the client's connections. */

@@ -146,7 +146,13 @@ async function serve(request: Request, output: OutputInfo, storage: OutputStorag
   // gateway would have sent; a client's Range goes along with the redirect. The conditions above
   // are still answered here, from the output's row, and HEAD needs no content.
   if (request.method === "GET" && storage.store.presign) {
-    const location = await storage.store.presign(output.id, { contentType: output.contentType, contentDisposition: headers["content-disposition"]! });
+    let location: string | undefined;
+    try {
+      location = await storage.store.presign(output.id, { contentType: output.contentType, contentDisposition: headers["content-disposition"]! });
+    } catch (error) {
+      if (!(error instanceof BusyError)) throw error;
+      return json(fetchAPI, 503, { error: error.message }, { "retry-after": String(error.retryAfterSeconds) });
+    }
     // The URL expires: neither the redirect nor the content it leads to is cached under the gateway's address.
     if (location) return new fetchAPI.Response(null, { status: 307, headers: { location, "cache-control": "private, no-store", etag } });
   }

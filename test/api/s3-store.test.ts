@@ -187,6 +187,31 @@ describe("downloads redirected to presigned URLs", () => {
     expect([...new Uint8Array(await part.arrayBuffer())]).toEqual([...content.subarray(10, 20)]);
   });
 
+  it("answers 503 with Retry-After when the credentials to sign with cannot be had for now", async () => {
+    const settings = s3Settings({ presignSeconds: 300 });
+    const writer = await createTestApi(database, { outputStore: { kind: "s3", ...settings } });
+    const failing = await createTestApi(database, {
+      outputStore: {
+        kind: "s3",
+        ...settings,
+        credentials: (async () => {
+          throw new Error("the instance metadata service did not answer");
+        }) as never,
+      },
+    });
+    try {
+      const added = await add(writer, await newJob(), "signed-later.json", randomBytes(1000));
+      const answer = await failing.fetch(`/outputs/${added.output!.id}`, { redirect: "manual" });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("retry-after")).toBe("5");
+      expect(await answer.json()).toEqual({ error: "the output store did not answer; retry in 5 seconds or later" });
+      expect((await writer.fetch(`/outputs/${added.output!.id}`, { redirect: "manual" })).status).toBe(307);
+    } finally {
+      await writer.app.stop();
+      await failing.app.stop();
+    }
+  });
+
   it("still asks for a token, and answers conditions and HEAD itself", async () => {
     expect((await api.fetch(`/outputs/${output.id}`, { redirect: "manual" }, { token: null })).status).toBe(401);
     const head = await api.fetch(`/outputs/${output.id}`, { method: "HEAD", redirect: "manual" });
