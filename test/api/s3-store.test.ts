@@ -266,6 +266,28 @@ describe("the S3 store's housekeeping", () => {
     expect(await objectExists({ ...settings, prefix: "" }, elsewhere)).toBe(true);
   });
 
+  it("is run by two instances at once over one bucket without an error, each orphan deleted and every output's object kept", async () => {
+    const pool = createContentPool(database.url, 2);
+    const other: OutputStorage = { pool, store: new S3ContentStore(settings, pool, defaultLimits.maxOutputBytes), maxOutputBytes: defaultLimits.maxOutputBytes };
+    try {
+      const client = s3TestClient();
+      const orphans = Array.from({ length: 30 }, () => crypto.randomUUID());
+      for (const orphan of orphans) await client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `${settings.prefix}${orphan}`, Body: "x" }));
+      client.destroy();
+      const outputs: string[] = [];
+      for (let i = 0; i < 5; i++) outputs.push(decodeGlobalId((await add(api, await newJob(), `shared-${i}`, randomBytes(10))).output!.id).id);
+      for (const key of [...orphans, ...outputs]) ageObject(inject("s3Directory"), TEST_BUCKET, `${settings.prefix}${key}`, ABANDONED_UPLOAD_SECONDS + 60);
+      // Both list the same page and race to delete the same objects; deleting one already gone succeeds.
+      const swept = await Promise.all([sweepLeftoverContent(storage), sweepLeftoverContent(other)]);
+      expect(swept[0] + swept[1]).toBeGreaterThanOrEqual(orphans.length);
+      for (const orphan of orphans) expect(await objectExists(settings, orphan)).toBe(false);
+      for (const output of outputs) expect(await objectExists(settings, output)).toBe(true);
+    } finally {
+      other.store.close?.();
+      await pool.end();
+    }
+  });
+
   it("deletes an output's object when the output is deleted", async () => {
     const id = decodeGlobalId((await add(api, await newJob(), "gone", randomBytes(10))).output!.id).id;
     expect(await objectExists(settings, id)).toBe(true);
