@@ -182,10 +182,11 @@ function positionHeaders(lsn: Lsn, replicas: ReadReplicas): Record<string, strin
 /**
  * A mutation's events are in the table once it has committed; this instance's subscribers are
  * woken at once, and other instances by a NOTIFY sent now, outside any write transaction. With
- * replicas, the position its writes reached is remembered for its caller, and given to the client
- * in the answer's headers.
+ * replicas, `wrote` remembers the position its writes reached for its caller, and gives the
+ * headers that tell the client, which its answer gets.
  */
-function useAfterMutations(events: EventStream, replicas: ReadReplicas | undefined, written: WeakMap<Request, Lsn>, logger: Logger): Plugin<Context & { request?: Request }> {
+function useAfterMutations(events: EventStream, wrote: (viewer: Principal) => Promise<Record<string, string> | undefined>): Plugin<Context & { request?: Request }> {
+  const answerHeaders = new WeakMap<Request, Record<string, string>>();
   return {
     onExecute({ args }) {
       const mutation = (args.document as DocumentNode).definitions.some(
@@ -196,20 +197,13 @@ function useAfterMutations(events: EventStream, replicas: ReadReplicas | undefin
         onExecuteDone: async () => {
           events.written();
           const { viewer, request } = args.contextValue;
-          if (!replicas || !viewer) return;
-          try {
-            const lsn = await replicas.wrote(writer(viewer));
-            if (request) written.set(request, lsn);
-          } catch (error) {
-            logger.warn({ err: describeError(error) }, "the primary's position after a mutation could not be read; the caller's next reads may miss its write");
-          }
+          const headers = viewer ? await wrote(viewer) : undefined;
+          if (headers && request) answerHeaders.set(request, headers);
         },
       };
     },
     onResponse({ request, response }) {
-      const lsn = written.get(request);
-      if (lsn === undefined || !replicas) return;
-      for (const [name, value] of Object.entries(positionHeaders(lsn, replicas))) response.headers.append(name, value);
+      for (const [name, value] of Object.entries(answerHeaders.get(request) ?? {})) response.headers.append(name, value);
     },
   };
 }
@@ -310,7 +304,19 @@ export function buildApp({
           state.usable ? logger.info({ replica: state.name }, "a read replica serves reads again") : logger.warn({ replica: state.name, reason: state.reason }, "a read replica serves no reads"),
       })
     : undefined;
-  const written = new WeakMap<Request, Lsn>();
+  /**
+   * After a mutation of `viewer`: with replicas, the position its writes reached, remembered for
+   * the caller, as the headers that give it to the client.
+   */
+  const wrote = async (viewer: Principal): Promise<Record<string, string> | undefined> => {
+    if (!replicas) return undefined;
+    try {
+      return positionHeaders(await replicas.wrote(writer(viewer)), replicas);
+    } catch (error) {
+      logger.warn({ err: describeError(error) }, "the primary's position after a mutation could not be read; the caller's next reads may miss its write");
+      return undefined;
+    }
+  };
   /**
    * Where a query of `viewer` reads: with replicas, one that has replayed what the caller wrote (as
    * this instance remembers it, or as the request's header or cookie says), else the primary.
@@ -386,15 +392,9 @@ export function buildApp({
         compiled,
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         admitMutation: (document, params, viewer) => rateLimit.admit(document, params.operationName, viewer.tokenId),
-        mutated: async (viewer) => {
+        mutated: (viewer) => {
           events.written();
-          if (!replicas) return undefined;
-          try {
-            return positionHeaders(await replicas.wrote(writer(viewer)), replicas);
-          } catch (error) {
-            logger.warn({ err: describeError(error) }, "the primary's position after a mutation could not be read; the caller's next reads may miss its write");
-            return undefined;
-          }
+          return wrote(viewer);
         },
         observer: {
           started: (request, params, viewer) => logging.laneRequestStarted(request, params, viewer),
@@ -506,7 +506,7 @@ export function buildApp({
       }),
       useValidationStatus(),
       rateLimit.plugin(),
-      useAfterMutations(events, replicas, written, logger),
+      useAfterMutations(events, wrote),
       useQueryCosts(costs),
       useCompiledQueries(compiled),
       useLeanSubscribe(),

@@ -5,10 +5,10 @@
 // transactions of one client land on different server connections even when nothing else runs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { freePort } from "./server-process.js";
 import { POSTGRES_USER } from "../../src/db/postgres-placement.js";
 
 /** Where the pgbouncer binary is: PGBOUNCER, or Debian's. */
@@ -24,14 +24,6 @@ export type PgBouncer = {
   /** The pooler's process, for measuring its CPU. */
   pid: number;
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;
 

@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync, copyFileSync, appendFileSync, chmodSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { freePort } from "./server-process.js";
 
 export type Replica = {
   /** The URL of `database` on the replica, with the primary's user and password. */
@@ -26,14 +26,6 @@ export type Replica = {
   /** Stops it for good, drops its slot on the primary, and removes its files. */
   destroy(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // What pg_basebackup leaves out of a copy: the running server's own files, and folders whose
 // contents the standby makes afresh (the WAL comes from the slot).
