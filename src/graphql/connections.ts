@@ -23,16 +23,13 @@ export const templatePages = prismaConnectionHelpers(builder, "JobTemplate", { c
 export const nodePages = prismaConnectionHelpers(builder, "WorkerNode", { cursor: "id", ...pageSize });
 export const schedulePages = prismaConnectionHelpers(builder, "Schedule", { cursor: "id", ...pageSize });
 
-/** Where a connection's items sit in its selection. */
-export const EDGE_NODE = ["edges", "node"];
-
 /** A connection whose totalCount is counted only when asked for, by the resolver that made the page. */
 type Counted = { count: Count };
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 /** The options of a connection type with a totalCount (its resolver returns a Counted page). */
-export function countedConnection(description: string) {
+function countedConnection(description: string) {
   return {
     description,
     fields: (c: PothosSchemaTypes.ObjectFieldBuilder<Types, object>) => ({
@@ -43,6 +40,55 @@ export function countedConnection(description: string) {
     }),
   };
 }
+
+/**
+ * One connection type per item type: every list of jobs, wherever it hangs (Query.jobs, a job's
+ * children, a template's, a workflow's or a node's jobs), is a JobConnection of JobEdges, so a
+ * client's one fragment on JobConnection fits them all; and so for the other items.
+ */
+export const JobConnection = builder.connectionObject(
+  { type: jobPages.ref, name: "JobConnection", ...countedConnection("A page of jobs.") },
+  { name: "JobEdge", description: "A job in a page, with its cursor." },
+);
+export const TaskConnection = builder.connectionObject(
+  { type: taskPages.ref, name: "TaskConnection", ...countedConnection("A page of tasks.") },
+  { name: "TaskEdge", description: "A task in a page, with its cursor." },
+);
+export const JobOutputConnection = builder.connectionObject(
+  { type: outputPages.ref, name: "JobOutputConnection", ...countedConnection("A page of job outputs.") },
+  { name: "JobOutputEdge", description: "A job output in a page, with its cursor." },
+);
+export const JobEventConnection = builder.connectionObject(
+  { type: eventPages.ref, name: "JobEventConnection", ...countedConnection("A page of job events.") },
+  { name: "JobEventEdge", description: "A job event in a page, with its cursor." },
+);
+export const JobTemplateConnection = builder.connectionObject(
+  { type: templatePages.ref, name: "JobTemplateConnection", ...countedConnection("A page of job templates.") },
+  { name: "JobTemplateEdge", description: "A job template in a page, with its cursor." },
+);
+export const WorkerNodeConnection = builder.connectionObject(
+  { type: nodePages.ref, name: "WorkerNodeConnection", ...countedConnection("A page of worker nodes.") },
+  { name: "WorkerNodeEdge", description: "A worker node in a page, with its cursor." },
+);
+export const UserConnection = builder.connectionObject(
+  { type: userPages.ref, name: "UserConnection", ...countedConnection("A page of users.") },
+  { name: "UserEdge", description: "A user in a page, with its cursor." },
+);
+export const ApiTokenConnection = builder.connectionObject(
+  { type: tokenPages.ref, name: "ApiTokenConnection", ...countedConnection("A page of API tokens.") },
+  { name: "ApiTokenEdge", description: "An API token in a page, with its cursor." },
+);
+export const ScheduleConnection = builder.connectionObject(
+  { type: schedulePages.ref, name: "ScheduleConnection", ...countedConnection("A page of schedules.") },
+  { name: "ScheduleEdge", description: "A schedule in a page, with its cursor." },
+);
+export const ScheduleTickConnection = builder.connectionObject(
+  { type: tickPages.ref, name: "ScheduleTickConnection", ...countedConnection("A page of a schedule's ticks.") },
+  { name: "ScheduleTickEdge", description: "A schedule's tick in a page, with its cursor." },
+);
+
+/** Where a connection's items sit in its selection. */
+export const EDGE_NODE = ["edges", "node"];
 
 /**
  * The connection of a parent's jobs in `list` (a job's children, a template's jobs...), read in one

@@ -112,7 +112,7 @@ describe("limits against abusive requests", () => {
     // Fragments are flattened, not skipped: the same seven levels spread over a fragment.
     const viaFragment = `
       { jobs(first: 1) { ...Deep } }
-      fragment Deep on QueryJobsConnection { edges { node { parent { template { executor { name } } } } } }`;
+      fragment Deep on JobConnection { edges { node { parent { template { executor { name } } } } } }`;
     await expectRefused(viaFragment, "Query depth limit of 6 exceeded, found 7");
   });
 

@@ -23,3 +23,9 @@ export const JobLogLine = builder.objectRef<LogLine>("JobLogLine").implement({
     }),
   }),
 });
+
+/** Every page of log lines, a job's or a task's, so one fragment fits both. */
+export const JobLogLineConnection = builder.connectionObject(
+  { type: JobLogLine, name: "JobLogLineConnection", description: "A page of log lines." },
+  { name: "JobLogLineEdge", description: "A log line in a page, with its cursor." },
+);

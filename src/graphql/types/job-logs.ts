@@ -10,7 +10,7 @@ import { BAD_USER_INPUT, codedError, INVALID_CURSOR } from "../error-codes.js";
 import { mutationErrors } from "../errors.js";
 import { connectionOf } from "../pages.js";
 import { Job } from "./job.js";
-import { JobLogLine } from "./job-log-line.js";
+import { JobLogLine, JobLogLineConnection } from "./job-log-line.js";
 import { JobLogStats } from "./job-log-stats.js";
 import { LogLineInput } from "./log-line-input.js";
 import { Task } from "./task.js";
@@ -55,8 +55,7 @@ builder.objectFields(Job, (t) => ({
         return logConnection(await ctx.loaders.logPage(page).load({ jobId: job.id, taskId: null }), args, page);
       },
     },
-    { description: "A page of a job's log." },
-    { description: "A line of a job's log, with its cursor." },
+    JobLogLineConnection,
   ),
   logStats: t.field({
     type: JobLogStats,
@@ -75,8 +74,7 @@ builder.objectFields(Task, (t) => ({
         return logConnection(await ctx.loaders.logPage(page).load({ jobId: task.jobId, taskId: task.id }), args, page);
       },
     },
-    { description: "A page of a task's log." },
-    { description: "A line of a task's log, with its cursor." },
+    JobLogLineConnection,
   ),
 }));
 

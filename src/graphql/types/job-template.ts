@@ -10,7 +10,7 @@ import type { Declaration } from "../../domain/values.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { mutationErrors } from "../errors.js";
 import { builder } from "../builder.js";
-import { countedConnection, jobListConnection, listConnection, templatePages, EDGE_NODE } from "../connections.js";
+import { EDGE_NODE, JobConnection, jobListConnection, JobTemplateConnection, listConnection, templatePages } from "../connections.js";
 import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
 import type { FirstRows, JobRow } from "../../domain/job-reads.js";
 import { joinedOr } from "../loaders.js";
@@ -94,8 +94,7 @@ export const JobTemplate = builder.prismaNode("JobTemplate", {
           return jobListConnection(template.id, { of: "template" }, args, ctx, info, read.jobCount, read.firstJobs);
         },
       },
-      countedConnection("A page of jobs of the template."),
-      { description: "One of the jobs of the template, with its cursor." },
+      JobConnection,
     ),
   }),
 });
@@ -142,8 +141,7 @@ builder.queryFields((t) => ({
         return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins, firsts), () => countTemplates(ctx.db, filter));
       },
     },
-    countedConnection("A page of job templates."),
-    { description: "A job template in a page." },
+    JobTemplateConnection,
   ),
 }));
 

@@ -7,7 +7,7 @@ import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields, workflowSummarySelected } from "../selection.js";
 import { builder } from "../builder.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
-import { countedConnection, EDGE_NODE, eventPages, jobListConnection, jobPages, outputPages, taskPages } from "../connections.js";
+import { EDGE_NODE, eventPages, JobConnection, JobEventConnection, jobListConnection, JobOutputConnection, jobPages, outputPages, TaskConnection, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
 import { JobOrder } from "./job-order.js";
@@ -111,8 +111,7 @@ export const Job = builder.prismaNode("Job", {
         resolve: (job, args, ctx, info) =>
           jobListConnection(job.id, { of: "parent", includeDeleted: args.includeDeleted ?? false }, args, ctx, info, args.includeDeleted ? undefined : (job as JobRow).childCount),
       },
-      countedConnection("A page of child jobs."),
-      { description: "One of the child jobs, with its cursor." },
+      JobConnection,
     ),
     inputValues: t.field({
       type: [TypedValue],
@@ -252,8 +251,7 @@ export const Job = builder.prismaNode("Job", {
           return connectionOf(tasks, args, page, count);
         },
       },
-      countedConnection("A page of tasks of the job."),
-      { description: "One of the tasks of the job, with its cursor." },
+      TaskConnection,
     ),
     outputs: t.connection(
       {
@@ -271,8 +269,7 @@ export const Job = builder.prismaNode("Job", {
           return connectionOf(outputs, args, page, count);
         },
       },
-      countedConnection("A page of outputs of the job."),
-      { description: "One of the outputs of the job, with its cursor." },
+      JobOutputConnection,
     ),
     events: t.connection(
       {
@@ -290,8 +287,7 @@ export const Job = builder.prismaNode("Job", {
           return connectionOf(events, args, page, count);
         },
       },
-      countedConnection("A page of events of the job."),
-      { description: "One of the events of the job, with its cursor." },
+      JobEventConnection,
     ),
     stallAfterSeconds: t.exposeInt("stallAfterSeconds", {
       nullable: true,
@@ -387,7 +383,6 @@ builder.queryFields((t) => ({
         return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter));
       },
     },
-    countedConnection("A page of jobs."),
-    { description: "A job in a page." },
+    JobConnection,
   ),
 }));

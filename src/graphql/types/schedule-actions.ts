@@ -3,7 +3,7 @@ import { GraphQLError } from "graphql";
 import { ForbiddenError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { countSchedules, createSchedule, deleteSchedule, pageOfSchedules, setSchedulePaused, updateSchedule } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
-import { listConnection, schedulePages, countedConnection, EDGE_NODE } from "../connections.js";
+import { EDGE_NODE, listConnection, ScheduleConnection, schedulePages } from "../connections.js";
 import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
 import { mutationErrors } from "../errors.js";
@@ -94,8 +94,7 @@ builder.queryFields((t) => ({
         return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, joins, firsts), () => countSchedules(ctx.db, paused));
       },
     },
-    countedConnection("A page of schedules."),
-    { description: "A schedule in a page." },
+    ScheduleConnection,
   ),
 }));
 

@@ -3,7 +3,7 @@ import { GraphQLError } from "graphql";
 import type { NewJob } from "../../domain/create-job.js";
 import { MAX_NEXT_RUN_TIMES, nextRunTimes } from "../../domain/schedules.js";
 import { builder } from "../builder.js";
-import { countedConnection, tickPages } from "../connections.js";
+import { ScheduleTickConnection, tickPages } from "../connections.js";
 import { ScheduleTickRef } from "../model-refs.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import type { ScheduleTick } from "../../db/generated/prisma/client.js";
@@ -100,8 +100,7 @@ export const Schedule = builder.prismaNode("Schedule", {
           return connectionOf(firstRows((schedule as { firstTicks?: FirstRows<ScheduleTick> }).firstTicks, info, page) ?? (await ctx.loaders.ticks(page).load(schedule.id)), args, page, count);
         },
       },
-      countedConnection("A page of a schedule's ticks."),
-      { description: "One of the schedule's ticks, with its cursor." },
+      ScheduleTickConnection,
     ),
   }),
 });

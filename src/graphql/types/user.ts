@@ -3,7 +3,7 @@ import type { FirstRows } from "../../domain/job-reads.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { mayReadUserData } from "../../domain/principal.js";
 import { builder } from "../builder.js";
-import { countedConnection, listConnection, tokenPages, userPages, EDGE_NODE } from "../connections.js";
+import { ApiTokenConnection, EDGE_NODE, listConnection, tokenPages, UserConnection, userPages } from "../connections.js";
 import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import { ApiTokenRef } from "../model-refs.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
@@ -40,8 +40,7 @@ export const User = builder.prismaNode("User", {
           return connectionOf(firstRows((user as { firstTokens?: FirstRows<ApiToken> }).firstTokens, info, page) ?? (await ctx.loaders.tokens(page).load(user.id)), args, page, count);
         },
       },
-      countedConnection("A page of API tokens."),
-      { description: "One API token, with its cursor." },
+      ApiTokenConnection,
     ),
   }),
 });
@@ -62,8 +61,7 @@ builder.queryFields((t) => ({
         return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts, firsts), () => countUsers(ctx.db, filter));
       },
     },
-    countedConnection("A page of users."),
-    { description: "A user in a page." },
+    UserConnection,
   ),
 }));
 

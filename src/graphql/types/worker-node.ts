@@ -3,7 +3,7 @@ import { registerWorkerNode } from "../../domain/auth.js";
 import { countWorkerNodes, pageOfWorkerNodes } from "../../domain/nodes.js";
 import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder } from "../builder.js";
-import { countedConnection, jobListConnection, listConnection, nodePages, EDGE_NODE } from "../connections.js";
+import { EDGE_NODE, JobConnection, jobListConnection, listConnection, nodePages, WorkerNodeConnection } from "../connections.js";
 import { firstPagesSelected, listCountsSelected } from "../selection.js";
 import type { FirstRows, JobRow } from "../../domain/job-reads.js";
 import { pageFromQuery } from "../pages.js";
@@ -50,8 +50,7 @@ export const WorkerNode = builder.prismaNode("WorkerNode", {
           return jobListConnection(node.id, { of: "node" }, args, ctx, info, read.jobCount, read.firstJobs);
         },
       },
-      countedConnection("A page of jobs the node holds."),
-      { description: "One of the jobs the node holds, with its cursor." },
+      JobConnection,
     ),
   }),
 });
@@ -68,8 +67,7 @@ builder.queryFields((t) => ({
         return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts, firsts), () => countWorkerNodes(ctx.db));
       },
     },
-    countedConnection("A page of worker nodes."),
-    { description: "A worker node in a page." },
+    WorkerNodeConnection,
   ),
 }));
 

@@ -3,7 +3,7 @@ import { workflowStatus, type WorkflowRow, type WorkflowSummary } from "../../do
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { joinedOr } from "../loaders.js";
-import { countedConnection, jobListConnection } from "../connections.js";
+import { JobConnection, jobListConnection } from "../connections.js";
 import { JobRef } from "../model-refs.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum } from "./enums.js";
 import { User } from "./user.js";
@@ -67,8 +67,7 @@ export const Workflow = builder.prismaNode("Workflow", {
         description: "Its jobs, in the order they were created (the order of the request). Soft-deleted ones are left out.",
         resolve: (workflow, args, ctx, info) => jobListConnection(workflow.id, { of: "workflow" }, args, ctx, info),
       },
-      countedConnection("A page of a workflow's jobs."),
-      { description: "One of the workflow's jobs, with its cursor." },
+      JobConnection,
     ),
   }),
 });
