@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from "graphql";
+import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createYoga, useReadinessCheck, type GraphQLParams, type Plugin } from "graphql-yoga";
 import { contextCacheSymbol } from "@pothos/core";
 import { WebSocketServer } from "ws";
@@ -25,6 +26,7 @@ import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
+import { useIncrementalAccept } from "./graphql/incremental.js";
 import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { withCode } from "./graphql/error-codes.js";
@@ -510,6 +512,9 @@ export function buildApp({
       useQueryCosts(costs),
       useCompiledQueries(compiled),
       useLeanSubscribe(),
+      // @defer and @stream: a job's detail shows at once, its tasks and events follow as they are read.
+      useDeferStream(),
+      useIncrementalAccept(),
       documents.plugin(),
     ],
   });

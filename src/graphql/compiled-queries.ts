@@ -7,7 +7,8 @@
 // (documents.ts), which is charged for it. Subscriptions keep graphql-js (their events are executed
 // by src/graphql/subscribe.ts). An operation graphql-jit cannot compile, or whose variables do not
 // coerce (which graphql-js answers as a request error, HTTP 400), runs as before; so does one whose
-// compiled form would be too large.
+// compiled form would be too large, and a document that asks for incremental delivery (@defer,
+// @stream), which graphql-jit would answer all at once.
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import {
   getOperationAST,
@@ -20,6 +21,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { asksForIncrementalDelivery } from "./incremental.js";
 
 // graphql-jit writes code for every field an operation selects, fragments spread out, spelling
 // out each field's response path (its aliases and those of the fields above it) and the literals of
@@ -107,7 +109,7 @@ export class CompiledQueries {
     if (query === undefined) {
       query = null;
       const operation = getOperationAST(document, name);
-      const bytes = operation && operation.operation !== "subscription" ? compiledBytes(document, operation) : Infinity;
+      const bytes = operation && operation.operation !== "subscription" && !asksForIncrementalDelivery(document) ? compiledBytes(document, operation) : Infinity;
       if (bytes <= MAX_COMPILED_BYTES) {
         const result = compileQuery(schema, document, name);
         if (isCompiledQuery(result)) {

@@ -30,6 +30,8 @@ export const BAD_REQUEST = "BAD_REQUEST";
 export const METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 /** A request a browser could send from any page without one of the CSRF prevention headers. */
 export const CSRF_HEADER_REQUIRED = "CSRF_HEADER_REQUIRED";
+/** A document with @defer or @stream from a client whose Accept header takes no answer in parts. */
+export const NOT_ACCEPTABLE = "NOT_ACCEPTABLE";
 /** The database's connections stayed busy for the whole wait: no fault of the request; retry. */
 export const SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
 

@@ -1,5 +1,6 @@
 // Imports every type, then builds the schema. Nothing else belongs here.
-import { isObjectType } from "graphql";
+import { GraphQLDeferDirective, GraphQLStreamDirective } from "@graphql-tools/utils";
+import { isObjectType, specifiedDirectives } from "graphql";
 import { builder } from "./builder.js";
 import "./errors.js";
 import "./scalars.js";
@@ -55,7 +56,9 @@ builder.mutationType({
   authScopes: { authenticated: true },
 });
 
-export const schema = builder.toSchema({ sortSchema: true });
+// @defer and @stream (incremental delivery, yoga's defer-stream plugin) are part of the schema, so
+// that clients generating types from schema.graphql accept documents that use them.
+export const schema = builder.toSchema({ sortSchema: true, directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective] });
 
 // Pothos adds `totalCount` to connections without a way to describe it; it is described here so
 // that every field of the API carries a description.

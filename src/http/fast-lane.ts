@@ -24,6 +24,7 @@ import { processRegularResult, type GraphQLParams } from "graphql-yoga";
 import { maskError } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
+import { asksForIncrementalDelivery } from "../graphql/incremental.js";
 import type { DocumentCache } from "../graphql/documents.js";
 import { MAX_VARIABLES_DEPTH, nestedDeeperThan } from "../graphql/input-guard.js";
 
@@ -240,8 +241,11 @@ export class FastLane<TContext, T> {
     const { authenticate, observer } = this.#options;
     const params = paramsOf(body);
     const document = params && this.#options.documents.validDocument(params.query!);
-    // Subscriptions stream (or are refused, when the client takes no stream): yoga's to answer.
-    if (!params || !document || this.#operationType(document, params.operationName) === "subscription") return this.#handOver(yoga, req, res, body);
+    // Subscriptions and documents with @defer or @stream stream (or are refused, when the client
+    // takes no stream): yoga's to answer.
+    if (!params || !document || this.#operationType(document, params.operationName) === "subscription" || asksForIncrementalDelivery(document)) {
+      return this.#handOver(yoga, req, res, body);
+    }
     let viewer: Principal | null;
     try {
       viewer = await authenticate(req.headers.authorization);
