@@ -27,6 +27,7 @@ import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
 import { useIncrementalAccept } from "./graphql/incremental.js";
+import { documentIdOf, type TrustedDocuments } from "./graphql/trusted-documents.js";
 import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
 import { withCode } from "./graphql/error-codes.js";
@@ -91,6 +92,8 @@ export type AppDeps = {
   demoWorker?: boolean;
   /** Streaming replicas for query operations (src/db/replicas.ts), with the size of each one's pool; none by default. */
   replicas?: ReplicaSettings & { poolSize?: number };
+  /** Documents clients may send by hash, and whether users must (src/graphql/trusted-documents.ts); none by default. */
+  trustedDocuments?: TrustedDocuments;
 };
 
 /**
@@ -297,6 +300,7 @@ export function buildApp({
   tracing,
   demoWorker = false,
   replicas: replicaSettings,
+  trustedDocuments,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: directDatabaseUrl });
   const replicas = replicaSettings
@@ -392,6 +396,7 @@ export function buildApp({
         },
         documents,
         compiled,
+        trusted: trustedDocuments,
         beforeQuery: (document, params, context) => costs.check(document, params.operationName, params.variables, context as Context),
         admitMutation: (document, params, viewer) => rateLimit.admit(document, params.operationName, viewer.tokenId),
         mutated: (viewer) => {
@@ -494,6 +499,7 @@ export function buildApp({
       // proves the request comes from a client that could have been preflighted.
       useCsrfPrevention(["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"]),
       useAuthentication(authenticator, viewers, logging),
+      ...(trustedDocuments ? [trustedDocuments.plugin((request) => viewers.get(request))] : []),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),
       useVariablesDepth(),
       EnvelopArmorPlugin({
@@ -541,9 +547,13 @@ export function buildApp({
       onClose: (ctx, code) => logging.socketClosed(ctx, code),
       onComplete: (ctx, id) => logging.operationCompleted(ctx, id),
       onSubscribe: async (ctx, id, payload) => {
+        // A trusted document may come by hash (its text then empty), as over HTTP.
+        const hash = trustedDocuments ? documentIdOf(payload) : null;
+        const trustedText = hash === null ? undefined : trustedDocuments!.textOf(hash);
+        const query = trustedText ?? payload.query;
         const initialContext: ServerContext = {
           connectionParams: ctx.connectionParams,
-          params: { query: payload.query, operationName: payload.operationName ?? undefined },
+          params: { query, operationName: payload.operationName ?? undefined },
         };
         logging.operationReceived(ctx, id, payload.variables, initialContext);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(initialContext);
@@ -558,7 +568,9 @@ export function buildApp({
           const tooDeep = variablesDepthError(payload.variables);
           if (tooDeep) return refuse([tooDeep]);
           const contextValue = await contextFactory();
-          const document = parse(payload.query);
+          if (hash !== null && trustedText === undefined) return refuse([trustedDocuments!.notFound()]);
+          if (hash === null && trustedDocuments && !trustedDocuments.allows(query, contextValue.viewer)) return refuse([trustedDocuments.refused()]);
+          const document = parse(query);
           const errors = validate(schema, document);
           if (errors.length) return refuse(errors);
           logging.operationStarted(ctx, id, contextValue.viewer);

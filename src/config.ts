@@ -138,6 +138,13 @@ const schema = z.object({
     .refine((v) => /^https?:\/\/[^/]/.test(v), "must be an http:// or https:// URL")
     .optional(),
   OTEL_SERVICE_NAME: z.string().trim().min(1).default("jobgraph"),
+  // Comma-separated manifests of trusted documents (src/graphql/trusted-documents.ts).
+  JOBGRAPH_TRUSTED_DOCUMENTS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(",").map((file) => file.trim()).filter(Boolean))
+    .optional(),
+  JOBGRAPH_TRUSTED_DOCUMENTS_ONLY: flag("false"),
 });
 
 export type Config = {
@@ -194,6 +201,10 @@ export type Config = {
   metricsToken: string | undefined;
   /** OpenTelemetry tracing; when disabled, nothing of the OpenTelemetry SDK is loaded. */
   tracing: TracingConfig;
+  /** Manifests of documents clients may send by hash; none unless JOBGRAPH_TRUSTED_DOCUMENTS is set. */
+  trustedDocuments: string[];
+  /** Users who are not admins may send trusted documents alone. */
+  trustedDocumentsOnly: boolean;
 };
 
 /**
@@ -332,6 +343,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: v.JOBGRAPH_LOG_LEVEL,
     metricsToken: v.JOBGRAPH_METRICS_TOKEN,
+    trustedDocuments: (v.JOBGRAPH_TRUSTED_DOCUMENTS ?? []).map((file) => path.resolve(file)),
+    trustedDocumentsOnly: v.JOBGRAPH_TRUSTED_DOCUMENTS_ONLY === "true",
     tracing: {
       enabled: v.JOBGRAPH_OTEL_ENABLED === "true",
       endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,

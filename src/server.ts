@@ -8,6 +8,8 @@ import { seedDemoData } from "./db/seed.js";
 import { developmentToken } from "./db/dev-token.js";
 import { ensureAdminToken } from "./domain/auth.js";
 import { fail } from "./fail.js";
+import { schema } from "./graphql/schema.js";
+import { ManifestError, TrustedDocuments } from "./graphql/trusted-documents.js";
 import { checkListen, listenProblem } from "./http/listen-check.js";
 import { createLogger } from "./observability/logger.js";
 
@@ -17,6 +19,15 @@ async function main() {
   // Before the database: a port in use would otherwise be found only after creating and seeding one.
   await checkListen(config.port, config.host);
   if (config.outputStore.kind === "s3") await checkBucket(config.outputStore);
+  // Before the database: a manifest that cannot be used stops the gateway with its reason.
+  const trustedDocuments =
+    config.trustedDocuments.length || config.trustedDocumentsOnly
+      ? await TrustedDocuments.load(config.trustedDocuments, schema, config.trustedDocumentsOnly).catch((error: unknown) => {
+          if (error instanceof ManifestError) fail(`JOBGRAPH_TRUSTED_DOCUMENTS: ${error.message}`);
+          throw error;
+        })
+      : undefined;
+  if (trustedDocuments) logger.info({ documents: trustedDocuments.size, only: trustedDocuments.only }, "trusted documents loaded");
   const database = await openDatabase(config);
   if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled });
@@ -64,6 +75,7 @@ async function main() {
     // The demo's worker nodes live in the gateway, on the database the demo data is for.
     demoWorker: config.demoWorker && config.demoData && database.kind === "embedded",
     ...(config.replicas ? { replicas: { ...config.replicas, poolSize: config.dbPoolSize } } : {}),
+    ...(trustedDocuments ? { trustedDocuments } : {}),
   });
 
   let stopping = false;

@@ -30,6 +30,10 @@ export const BAD_REQUEST = "BAD_REQUEST";
 export const METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 /** A request a browser could send from any page without one of the CSRF prevention headers. */
 export const CSRF_HEADER_REQUIRED = "CSRF_HEADER_REQUIRED";
+/** The hash of a document that no trusted-documents manifest of the gateway holds. */
+export const PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND";
+/** A document sent in full by a user who may send trusted documents alone (JOBGRAPH_TRUSTED_DOCUMENTS_ONLY). */
+export const TRUSTED_DOCUMENTS_ONLY = "TRUSTED_DOCUMENTS_ONLY";
 /** A document with @defer or @stream from a client whose Accept header takes no answer in parts. */
 export const NOT_ACCEPTABLE = "NOT_ACCEPTABLE";
 /** The database's connections stayed busy for the whole wait: no fault of the request; retry. */

@@ -13,10 +13,12 @@
 // executing the query and its SQL was a fifth (docs/performance.md). Workers' mutations and
 // dashboards' polls are exactly such requests.
 //
+// A trusted document sent by hash (src/graphql/trusted-documents.ts) is served as its text would be.
 // Anything else goes to yoga unchanged: other methods and paths, multipart uploads, bodies without
 // a Content-Length or over the limit, Accept headers that ask for streams, batches, documents not
-// yet validated here (the first sight of each goes through yoga, which validates it), and requests
-// whose token is refused (yoga answers 401).
+// yet validated here (the first sight of each goes through yoga, which validates it), documents
+// with @defer or @stream, documents the caller may not send (trusted documents only: yoga refuses
+// them), and requests whose token is refused (yoga answers 401).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from "graphql";
@@ -25,6 +27,7 @@ import { maskError } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
 import { asksForIncrementalDelivery } from "../graphql/incremental.js";
+import { documentIdOf, type TrustedDocuments } from "../graphql/trusted-documents.js";
 import type { DocumentCache } from "../graphql/documents.js";
 import { MAX_VARIABLES_DEPTH, nestedDeeperThan } from "../graphql/input-guard.js";
 
@@ -89,6 +92,8 @@ export type FastLaneOptions<TContext, T> = {
   documents: Pick<DocumentCache, "validDocument">;
   /** The compiled form of an operation (shared with the plugin that runs compiled operations under yoga). */
   compiled: CompiledQueries;
+  /** Trusted documents, when the gateway has them: documents sent by hash, and who may send others. */
+  trusted?: TrustedDocuments | undefined;
   /** What yoga's plugins do before an operation executes that its resolvers rely on (its cost check). */
   beforeQuery(document: DocumentNode, params: GraphQLParams, context: unknown): void;
   /** The mutation rate limit: null when the document's mutations may run, else the error to answer with. */
@@ -146,8 +151,14 @@ function paramsOf(body: Buffer): GraphQLParams | null {
     return null;
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
-  const { query, variables, operationName, ...rest } = value as Record<string, unknown>;
+  const { query, variables, operationName, extensions, documentId, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length) return null;
+  if (extensions != null && (typeof extensions !== "object" || Array.isArray(extensions))) return null;
+  if (documentId != null && typeof documentId !== "string") return null;
+  // A trusted document's hash instead of its text (see #serve).
+  if (query === undefined && (extensions != null || documentId != null)) {
+    return { variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined, extensions: extensions as Record<string, unknown>, documentId } as GraphQLParams;
+  }
   if (typeof query !== "string") return null;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return null;
   // Variables nested too deep are yoga's to refuse (useVariablesDepth), before anything walks them.
@@ -238,8 +249,14 @@ export class FastLane<TContext, T> {
   }
 
   async #serve(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, request: LaneRequest, mediaType: RegularMediaType, body: Buffer): Promise<void> {
-    const { authenticate, observer } = this.#options;
-    const params = paramsOf(body);
+    const { authenticate, observer, trusted } = this.#options;
+    let params = paramsOf(body);
+    // A trusted document sent by hash runs as its text would; a hash no manifest holds is yoga's to refuse.
+    const id = params && params.query === undefined ? documentIdOf(params as GraphQLParams & { documentId?: unknown }) : null;
+    if (params && params.query === undefined) {
+      const text = id !== null ? trusted?.textOf(id) : undefined;
+      params = text === undefined ? null : { query: text, variables: params.variables, operationName: params.operationName, extensions: params.extensions };
+    }
     const document = params && this.#options.documents.validDocument(params.query!);
     // Subscriptions and documents with @defer or @stream stream (or are refused, when the client
     // takes no stream): yoga's to answer.
@@ -254,6 +271,8 @@ export class FastLane<TContext, T> {
       return this.#handOver(yoga, req, res, body);
     }
     if (!viewer) return this.#handOver(yoga, req, res, body);
+    // A document sent in full that the caller may not send (trusted documents only): yoga refuses it.
+    if (id === null && trusted && !trusted.allows(params.query!, viewer)) return this.#handOver(yoga, req, res, body);
     const log = observer.started(request, params, viewer);
     const outcome = (await this.#runCompiled(yoga, req, log, document, params, viewer)) ?? (await this.#run(yoga, log, params, viewer, false));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;

@@ -34,7 +34,16 @@ describe("configuration", () => {
       logLevel: "info",
       metricsToken: undefined,
       tracing: { enabled: false, endpoint: undefined, serviceName: "jobgraph" },
+      trustedDocuments: [],
+      trustedDocumentsOnly: false,
     });
+  });
+
+  it("reads trusted documents' manifests, separated by commas, and whether users may send only those", () => {
+    const config = loadConfig({ JOBGRAPH_TRUSTED_DOCUMENTS: "web/persisted-documents.json, /srv/app.json", JOBGRAPH_TRUSTED_DOCUMENTS_ONLY: "true" });
+    expect(config.trustedDocuments).toEqual([path.resolve("web/persisted-documents.json"), "/srv/app.json"]);
+    expect(config.trustedDocumentsOnly).toBe(true);
+    expect(() => loadConfig({ JOBGRAPH_TRUSTED_DOCUMENTS_ONLY: "yes" })).toThrow(/JOBGRAPH_TRUSTED_DOCUMENTS_ONLY must be true or false/);
   });
 
   it("reads every variable", () => {
@@ -83,6 +92,8 @@ describe("configuration", () => {
       JOBGRAPH_OTEL_ENABLED: "true",
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
       OTEL_SERVICE_NAME: "jobgraph-eu",
+      JOBGRAPH_TRUSTED_DOCUMENTS: "/srv/web/persisted-documents.json",
+      JOBGRAPH_TRUSTED_DOCUMENTS_ONLY: "true",
     });
     expect(config).toEqual({
       databaseUrl: "postgresql://u:p@db:5432/jobs",
@@ -124,6 +135,8 @@ describe("configuration", () => {
       logLevel: "debug",
       metricsToken: "a-scraper-secret-of-24-chars",
       tracing: { enabled: true, endpoint: "http://collector:4318", serviceName: "jobgraph-eu" },
+      trustedDocuments: ["/srv/web/persisted-documents.json"],
+      trustedDocumentsOnly: true,
     });
   });
 
