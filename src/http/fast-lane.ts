@@ -155,7 +155,9 @@ function paramsOf(body: Buffer): GraphQLParams | null {
   if (Object.keys(rest).length) return null;
   if (extensions != null && (typeof extensions !== "object" || Array.isArray(extensions))) return null;
   if (documentId != null && typeof documentId !== "string") return null;
-  // A trusted document's hash instead of its text (see #serve).
+  // A trusted document's hash instead of its text (see #serve). Extensions beside a text may be
+  // meant for yoga's plugins: yoga's to serve.
+  if (query !== undefined && (extensions != null || documentId != null)) return null;
   if (query === undefined && (extensions != null || documentId != null)) {
     return { variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined, extensions: extensions as Record<string, unknown>, documentId } as GraphQLParams;
   }

@@ -279,7 +279,9 @@ describe("uploads with few output connections (postgres store)", () => {
   beforeAll(async () => {
     api = await createTestApi(database, store.options);
     port = (await api.app.start(0)).port;
-    small = await createTestApi(database, { ...store.options, outputPoolSize: 2, outputWaitMs: 500 });
+    // Long enough that six uploads sharing two connections never wait it out on a machine busy
+    // with the rest of the suite (500 ms once did); the BusyError test waits it out on purpose.
+    small = await createTestApi(database, { ...store.options, outputPoolSize: 2, outputWaitMs: 2000 });
     smallPort = (await small.app.start(0)).port;
     templateId = (await createTemplate(database.db, "few-connections")).id;
   });
