@@ -1,10 +1,13 @@
 // Incremental delivery (@defer, @stream) as a real client that speaks it receives it: urql's fetch
-// exchange over HTTP, once as multipart/mixed and once as server-sent events, against a listening
+// exchange over HTTP, once as multipart/mixed and once as server-sent events (and graphql-ws'
+// client, a message a part), against a listening
 // gateway (the fast lane in front of yoga). A job's detail comes first, its tasks and events after
 // it, and what the parts add up to is exactly the answer of the same document without the
 // directives.
 import { Client, fetchExchange, gql, type OperationResult } from "@urql/core";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -139,6 +142,24 @@ describe.each([
     expect(deferred.map((entry) => Object.keys(entry.data as object)).sort()).toEqual([["events"], ["tasks"]]);
     expect((deferred.find((entry) => "tasks" in (entry.data as object))!.data as { tasks: { edges: unknown[] } }).tasks.edges).toHaveLength(2);
     expect(streamed).toHaveLength(TASKS - 2);
+    expect(parts.at(-1)!.hasNext).toBe(false);
+  });
+});
+
+describe("incremental delivery over graphql-ws", () => {
+  it("sends each part as a message of its own, the last with hasNext false", async () => {
+    const client = createClient({ url: url.replace("http", "ws"), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${api.admin.secret}` }, retryAttempts: 0 });
+    const parts: Array<{ data?: Detail; incremental?: Array<{ data?: Record<string, unknown>; items?: unknown[] }>; hasNext?: boolean }> = [];
+    try {
+      for await (const part of client.iterate({ query: DETAIL, variables: { id: encodeGlobalId("Job", jobId) } })) parts.push(part as (typeof parts)[number]);
+    } finally {
+      await client.dispose();
+    }
+    expect(parts[0]).toMatchObject({ data: { job: { id: encodeGlobalId("Job", jobId) } }, hasNext: true });
+    expect(parts[0]!.data!.job.tasks).toBeUndefined();
+    const incremental = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    expect(incremental.filter((entry) => entry.data).map((entry) => Object.keys(entry.data!)).sort()).toEqual([["events"], ["tasks"]]);
+    expect(incremental.flatMap((entry) => entry.items ?? [])).toHaveLength(TASKS - 2);
     expect(parts.at(-1)!.hasNext).toBe(false);
   });
 });
