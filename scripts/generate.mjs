@@ -1,11 +1,13 @@
 // Reproduces every generated file: the Prisma client and Pothos types (src/db/generated), the
-// JavaScript that processes run (dist/, see build.mjs), the printed schema (schema.graphql) and
-// the typed documents of the tests (test/gql). `node scripts/generate.mjs prisma` runs only the
-// first two steps, which `npm start` needs.
+// JavaScript that processes run (dist/, see build.mjs), the printed schema (schema.graphql), the
+// typed documents of the tests (test/gql) and the dashboard (dist/web, see build-web.mjs, when web/
+// changed since it was last built). `node scripts/generate.mjs prisma` skips the schema and the
+// tests' documents, which `npm start` does not need.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "./build.mjs";
+import { ensureWebBuilt } from "./build-web.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -40,3 +42,5 @@ if (process.argv[2] !== "prisma") {
   run(process.execPath, ["--import", "tsx", path.join(root, "scripts", "print-schema.ts")]);
   run(bin("graphql-codegen"), ["--config", "codegen.ts"]);
 }
+// After the schema is printed: the dashboard's documents are checked against it.
+await ensureWebBuilt();

@@ -1,6 +1,7 @@
 // Builds the gateway from its dependencies: the yoga app, the HTTP server around it, and the
 // graphql-ws server on the same path. Both transports share one context factory and one set of
 // plugins (WebSocket operations go through yoga's envelope), and so the same logs and metrics.
+import path from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
@@ -39,6 +40,8 @@ import { observedSubscribe, useLeanSubscribe, type StreamObserver } from "./grap
 import { playgroundTabs } from "./graphql/playground.js";
 import { useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
+import { projectRoot } from "./db/migrate.js";
+import { useDashboard } from "./http/dashboard.js";
 import { FastLane } from "./http/fast-lane.js";
 import { serveGraphqlWs } from "./http/graphql-ws.js";
 import { usePlayground } from "./http/playground.js";
@@ -493,6 +496,8 @@ export function buildApp({
         additionalHeaders: { "x-graphql-yoga-csrf": "graphiql" },
         ...(playgroundToken ? { token: playgroundToken } : {}),
       }),
+      // The dashboard at /, as web/ was last built.
+      useDashboard({ dir: path.join(projectRoot, "dist", "web"), token: playgroundToken }),
       ...metrics.plugins(),
       useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers

@@ -9,7 +9,7 @@ import { developmentToken } from "./db/dev-token.js";
 import { ensureAdminToken } from "./domain/auth.js";
 import { fail } from "./fail.js";
 import { schema } from "./graphql/schema.js";
-import { ManifestError, TrustedDocuments } from "./graphql/trusted-documents.js";
+import { ManifestError, manifestsToTrust, TrustedDocuments } from "./graphql/trusted-documents.js";
 import { checkListen, listenProblem } from "./http/listen-check.js";
 import { createLogger } from "./observability/logger.js";
 
@@ -19,15 +19,20 @@ async function main() {
   // Before the database: a port in use would otherwise be found only after creating and seeding one.
   await checkListen(config.port, config.host);
   if (config.outputStore.kind === "s3") await checkBucket(config.outputStore);
-  // Before the database: a manifest that cannot be used stops the gateway with its reason.
+  // Before the database: a manifest that cannot be used stops the gateway with its reason. The
+  // dashboard's own (dist/web, when it is built) is always trusted: it sends its documents by hash.
+  const manifests = manifestsToTrust(config.trustedDocuments);
   const trustedDocuments =
-    config.trustedDocuments.length || config.trustedDocumentsOnly
-      ? await TrustedDocuments.load(config.trustedDocuments, schema, config.trustedDocumentsOnly).catch((error: unknown) => {
+    manifests.length || config.trustedDocumentsOnly
+      ? await TrustedDocuments.load(manifests, schema, config.trustedDocumentsOnly).catch((error: unknown) => {
           if (error instanceof ManifestError) fail(`JOBGRAPH_TRUSTED_DOCUMENTS: ${error.message}`);
           throw error;
         })
       : undefined;
-  if (trustedDocuments) logger.info({ documents: trustedDocuments.size, only: trustedDocuments.only }, "trusted documents loaded");
+  // Said when the operator asked for trusted documents (the dashboard's own need no mention).
+  if (config.trustedDocuments.length || config.trustedDocumentsOnly) {
+    logger.info({ documents: trustedDocuments!.size, only: trustedDocuments!.only }, "trusted documents loaded");
+  }
   const database = await openDatabase(config);
   if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled });

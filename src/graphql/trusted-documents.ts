@@ -12,13 +12,24 @@
 // documents of its own making; the gateway's own SDK's and command line's documents are trusted
 // whoever sends them.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { parse, print, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from "graphql";
 import type { GraphQLParams, Plugin } from "graphql-yoga";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { projectRoot } from "../db/migrate.js";
 import { isAdmin, type Principal } from "../domain/principal.js";
 import * as sdkDocuments from "../sdk/gql/graphql.js";
 import { BAD_REQUEST, codedError, PERSISTED_QUERY_NOT_FOUND, TRUSTED_DOCUMENTS_ONLY } from "./error-codes.js";
+
+/** The dashboard's manifest (scripts/build-web.mjs), when it is built: always trusted, for the dashboard sends its documents by hash. */
+export const DASHBOARD_MANIFEST = path.join(projectRoot, "dist", "web", "persisted-documents.json");
+
+/** The manifests a gateway loads: the dashboard's, when it is built, and those it is told of. */
+export function manifestsToTrust(configured: readonly string[]): string[] {
+  return [...(existsSync(DASHBOARD_MANIFEST) ? [DASHBOARD_MANIFEST] : []), ...configured];
+}
 
 /** The reason a manifest cannot be used, naming the file and the entry. */
 export class ManifestError extends Error {}

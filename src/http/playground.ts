@@ -33,7 +33,8 @@ export const PLAYGROUND_ASSETS = "/playground/";
 
 type Encoding = "br" | "gzip";
 
-type Asset = {
+/** A file served at a URL named after its content (the playground's, the dashboard's). */
+export type Asset = {
   type: string;
   body: Buffer;
   /** A weak ETag: the content hash, the same for every encoding of it. */
@@ -185,27 +186,26 @@ export function usePlayground(options: PlaygroundOptions): Plugin {
         return;
       }
       if (!path.startsWith(PLAYGROUND_ASSETS) || (request.method !== "GET" && request.method !== "HEAD")) return;
-      const asset = (await loaded()).assets.get(path);
-      if (!asset) {
-        endResponse(new fetchAPI.Response("not found", { status: 404, headers: { "content-type": "text/plain" } }));
-        return;
-      }
-      const headers: Record<string, string> = {
-        "content-type": asset.type,
-        // The URL changes whenever the content does.
-        "cache-control": "public, max-age=31536000, immutable",
-        etag: asset.etag,
-        vary: "accept-encoding",
-      };
-      if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim() === asset.etag)) {
-        endResponse(new fetchAPI.Response(null, { status: 304, headers }));
-        return;
-      }
-      const encoding = chooseEncoding(request.headers.get("accept-encoding"));
-      const body = encoding ? await compress(asset, encoding) : asset.body;
-      if (encoding) headers["content-encoding"] = encoding;
-      headers["content-length"] = String(body.length);
-      endResponse(new fetchAPI.Response(request.method === "HEAD" ? null : (body as Uint8Array<ArrayBuffer>), { headers }));
+      endResponse(await assetResponse(request, (await loaded()).assets.get(path), fetchAPI.Response));
     },
   };
+}
+
+/** An asset as a response: cached for a year (its URL changes with its content), compressed when the client takes it, 304 when it has it. */
+export async function assetResponse(request: Request, asset: Asset | undefined, Response: typeof globalThis.Response): Promise<Response> {
+  if (!asset) return new Response("not found", { status: 404, headers: { "content-type": "text/plain" } });
+  const headers: Record<string, string> = {
+    "content-type": asset.type,
+    // The URL changes whenever the content does.
+    "cache-control": "public, max-age=31536000, immutable",
+    etag: asset.etag,
+    vary: "accept-encoding",
+    "x-content-type-options": "nosniff",
+  };
+  if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim() === asset.etag)) return new Response(null, { status: 304, headers });
+  const encoding = chooseEncoding(request.headers.get("accept-encoding"));
+  const body = encoding ? await compress(asset, encoding) : asset.body;
+  if (encoding) headers["content-encoding"] = encoding;
+  headers["content-length"] = String(body.length);
+  return new Response(request.method === "HEAD" ? null : (body as Uint8Array<ArrayBuffer>), { headers });
 }

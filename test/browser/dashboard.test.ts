@@ -1,0 +1,160 @@
+// The dashboard (web/) as a person uses it, in headless Chromium (Debian's package, driven by
+// playwright-core), against a listening gateway that trusts the dashboard's manifest as `npm
+// start` does: the token entered once, a job created through the API appearing in the table
+// without a reload, its progress bar moving as a worker node reports, a cancel from the job's page
+// reaching the worker, and the page in a narrow window. Screenshots go to test-results/.
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/db/migrate.js";
+import { schema } from "../../src/graphql/schema.js";
+import { DASHBOARD_MANIFEST, manifestsToTrust, TrustedDocuments } from "../../src/graphql/trusted-documents.js";
+import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
+import { createTestNode, type TestNode } from "../helpers/principals.js";
+
+const chromiumPath = "/usr/bin/chromium";
+const haveChromium = existsSync(chromiumPath);
+if (!haveChromium) {
+  // A skip must be seen: a machine without a browser has not shown that the dashboard works.
+  console.warn(`SKIPPED test/browser/dashboard.test.ts: ${chromiumPath} is missing; install Debian's chromium package (.ci/run does when it may)`);
+}
+
+const results = path.join(projectRoot, "test-results");
+
+let database: TestDatabase;
+let api: TestApi;
+let base: string;
+let node: TestNode;
+let templateId: string;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+/** Console errors and page errors: a policy violation or a failed request shows up here. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  expect(existsSync(DASHBOARD_MANIFEST), "the dashboard is built (npm test builds it)").toBe(true);
+  database = await createTestDatabase();
+  api = await createTestApi(database, { trustedDocuments: await TrustedDocuments.load(manifestsToTrust([]), schema, false) });
+  base = `http://127.0.0.1:${(await api.app.start(0, "127.0.0.1")).port}`;
+  node = await createTestNode(database.db);
+  templateId = (await createTemplate(database.db, "render")).id;
+  mkdirSync(results, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.app.stop();
+});
+
+/** A worker node's call, failing the test on a transport or GraphQL error. */
+async function asNode(query: string, variables: Record<string, unknown>) {
+  return sendText(api, query, variables, node.secret);
+}
+
+/** A page in the one browser context of the run, which keeps the token entered in the first. */
+async function openPage(width = 1280): Promise<Page> {
+  context ??= await browser!.newContext();
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  page.on("console", (message) => message.type() === "error" && problems.push(`console: ${message.text()}`));
+  page.on("pageerror", (error) => problems.push(`page: ${error.message}`));
+  return page;
+}
+
+describe.runIf(haveChromium)("the dashboard", () => {
+  let page: Page;
+
+  it("asks for a token once, then shows the jobs", async () => {
+    page = await openPage();
+    const response = await page.goto(`${base}/`);
+    expect(response!.headers()["content-security-policy"]).toContain("script-src 'self'");
+    await page.getByLabel("API token").fill(api.admin.secret);
+    await page.getByRole("button", { name: "Open the dashboard" }).click();
+    await page.getByRole("heading", { name: /^Jobs/ }).waitFor();
+    // Kept in the browser: a reload opens the dashboard without asking again.
+    await page.reload();
+    await page.getByRole("heading", { name: /^Jobs/ }).waitFor();
+    await expect(page.getByLabel("API token").count()).resolves.toBe(0);
+  }, 30_000);
+
+  it("shows a job created through the API without a reload, and moves its progress bar as the worker reports", async () => {
+    const answer = await sendText(api, 'mutation { createJob(input: { templateName: "render", name: "frames 1-8", inputs: [{ name: "dataset", value: "s3://frames" }] }) { __typename ... on CreateJobPayload { job { id } } } }');
+    const id = (answer.createJob as unknown as { job: { id: string } }).job.id;
+    const row = page.locator(`tr[data-job="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByText("queued").waitFor();
+    const acquired = await asNode("mutation($id: ID!) { acquireJob(id: $id) { __typename ... on AcquireJobPayload { lease { token } } } }", { id });
+    const lease = (acquired.acquireJob as unknown as { lease: { token: string } }).lease.token;
+    await row.getByText("acquired").waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(results, "dashboard-jobs.png") });
+
+    await asNode("mutation($id: ID!, $lease: String!) { startJob(id: $id, leaseToken: $lease) { __typename } }", { id, lease });
+    const report = (progress: number) =>
+      asNode("mutation($id: ID!, $lease: String!, $p: Float!) { reportJobProgress(id: $id, leaseToken: $lease, progress: $p) { __typename } }", { id, lease, p: progress });
+    const bar = row.getByRole("progressbar");
+    for (const progress of [0.25, 0.6]) {
+      expect((await report(progress)).reportJobProgress!.__typename).toBe("LeasePayload");
+      await expect.poll(() => bar.getAttribute("value"), { timeout: 10_000 }).toBe(String(progress));
+    }
+    await row.getByText("running").waitFor();
+
+    // The job's page: its fields at once, its history after, and a cancel that reaches the worker.
+    await row.getByRole("link", { name: /^#\d+$/ }).click();
+    await page.getByRole("heading", { name: /^Job #/ }).waitFor();
+    await page.getByRole("heading", { name: "Events" }).waitFor();
+    await page.getByText("60%").first().waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator(".summary .status-cancelled").waitFor({ timeout: 10_000 });
+    await expect(page.getByRole("button", { name: "Cancel" }).isDisabled()).resolves.toBe(true);
+    await page.screenshot({ path: path.join(results, "dashboard-job.png"), fullPage: true });
+    // The worker learns it at its next report: its lease is gone.
+    expect((await report(0.7)).reportJobProgress!.__typename).not.toBe("LeasePayload");
+    expect((await sendText(api, "query($id: ID!) { job(id: $id) { status } }", { id })).job).toEqual({ status: "CANCELLED" });
+  }, 60_000);
+
+  it("cancels every job a filter matches after a dry run says how many", async () => {
+    await createJobs(database.db, templateId, 3);
+    await page.goto(`${base}/#/jobs`);
+    await page.getByRole("checkbox", { name: "queued" }).check();
+    await expect.poll(() => page.locator("table.jobs tbody tr[data-job]").count(), { timeout: 10_000 }).toBe(3);
+    await page.getByRole("button", { name: "Cancel all matching…" }).click();
+    await page.getByRole("button", { name: "Yes, cancel 3" }).click();
+    await page.getByRole("status").filter({ hasText: "Cancelled 3 jobs." }).waitFor();
+    await expect.poll(() => page.locator("table.jobs tbody tr[data-job]").count(), { timeout: 10_000 }).toBe(0);
+    expect(await database.db.job.count({ where: { status: "QUEUED" } })).toBe(0);
+  }, 30_000);
+
+  it("every control has a name, and the page fits a narrow screen", async () => {
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, button, a")]
+        .filter((element) => {
+          const labelled = (element as HTMLInputElement).labels?.length || element.getAttribute("aria-label") || element.textContent?.trim();
+          return !labelled;
+        })
+        .map((element) => element.outerHTML),
+    );
+    expect(unnamed).toEqual([]);
+    const narrow = await openPage(390);
+    await narrow.goto(`${base}/#/jobs`);
+    await narrow.getByRole("heading", { name: /^Jobs/ }).waitFor();
+    // The status and the progress of each row stay in view without scrolling sideways.
+    const progress = narrow.locator("table.jobs tbody tr[data-job] progress").first();
+    await progress.waitFor();
+    const box = await progress.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    await narrow.screenshot({ path: path.join(results, "dashboard-narrow.png") });
+    for (const view of ["queues", "nodes", "templates"]) {
+      await narrow.goto(`${base}/#/${view}`);
+      await narrow.locator("table tbody tr").first().waitFor();
+    }
+    expect(problems).toEqual([]);
+  }, 30_000);
+});
