@@ -325,8 +325,9 @@ describe("claiming", () => {
       await database.pool.query("vacuum analyze jobs");
       const behindWaiting = await measure();
       expect(behindWaiting.taken?.status).toBe("ACQUIRED");
-      // A few pages more for the indexes of a table 5,000 rows larger; walking them costs hundreds.
-      expect(behindWaiting.blocks, `pages read: ${plain.blocks} before, ${behindWaiting.blocks} with the waiting jobs`).toBeLessThanOrEqual(plain.blocks * 1.25);
+      // A few pages more for the indexes of a table 5,000 rows larger (11 more in one run, where a
+      // quarter more was once the bound and too tight); walking the waiting jobs costs hundreds.
+      expect(behindWaiting.blocks, `pages read: ${plain.blocks} before, ${behindWaiting.blocks} with the waiting jobs`).toBeLessThanOrEqual(plain.blocks + 30);
     });
 
     // A holder's statements find its job by its key. Beside the key they test the job's status
