@@ -1,9 +1,10 @@
 // The dashboard (web/) as a person uses it, in headless Chromium (Debian's package, driven by
 // playwright-core), against a listening gateway that trusts the dashboard's manifest as `npm
 // start` does: the token entered once, a job created through the API appearing in the table
-// without a reload, its progress bar moving as a worker node reports, a cancel from the job's page
-// reaching the worker, and the page in a narrow window. Screenshots go to test-results/.
-import { existsSync, mkdirSync } from "node:fs";
+// without a reload, its progress bar moving as a worker node reports, its log tailing and its
+// output saved as a file, a cancel from the job's page reaching the worker, a bulk cancel by
+// filter driven by keyboard, and the page in a narrow window. Screenshots go to test-results/.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, type TestNode } from "../helpers/principals.js";
+import { AddJobOutput, multipartUpload, uploadVariables } from "../helpers/uploads.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const haveChromium = existsSync(chromiumPath);
@@ -106,11 +108,34 @@ describe.runIf(haveChromium)("the dashboard", () => {
     }
     await row.getByText("running").waitFor();
 
+    // An output, to download from the job's page.
+    const content = "frame,checksum\n1,abc\n";
+    const upload = multipartUpload({ query: AddJobOutput, variables: uploadVariables({ jobId: id, name: "frames", type: "csv", leaseToken: lease, contentType: "text/csv" }) }, Buffer.from(content));
+    const uploaded = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${node.secret}`, "content-type": upload.contentType, "graphql-preflight": "1" },
+      body: upload.body,
+      duplex: "half",
+    } as RequestInit);
+    expect(((await uploaded.json()) as { data: { addJobOutput: { __typename: string } } }).data.addJobOutput.__typename).toBe("AddJobOutputPayload");
+
     // The job's page: its fields at once, its history after, and a cancel that reaches the worker.
     await row.getByRole("link", { name: /^#\d+$/ }).click();
     await page.getByRole("heading", { name: /^Job #/ }).waitFor();
     await page.getByRole("heading", { name: "Events" }).waitFor();
     await page.getByText("60%").first().waitFor();
+    // Its log, as the worker writes it.
+    const logged = await asNode("mutation($input: AppendJobLogInput!) { appendJobLog(input: $input) { __typename } }", {
+      input: { job: id, leaseToken: lease, lines: [{ line: "rendering frame 1", stream: "STDOUT" }, { line: "frame 1 done", stream: "STDOUT" }] },
+    });
+    expect(logged.appendJobLog!.__typename).toBe("AppendJobLogPayload");
+    await page.locator("pre.log").filter({ hasText: "frame 1 done" }).waitFor({ timeout: 10_000 });
+    // Its output, saved as a file with the content the worker uploaded.
+    const saving = page.waitForEvent("download");
+    await page.getByRole("button", { name: "frames.csv" }).click();
+    const saved = await saving;
+    expect(saved.suggestedFilename()).toBe("frames.csv");
+    expect(readFileSync((await saved.path())!, "utf8")).toBe(content);
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.locator(".summary .status-cancelled").waitFor({ timeout: 10_000 });
     await expect(page.getByRole("button", { name: "Cancel" }).isDisabled()).resolves.toBe(true);
@@ -123,7 +148,9 @@ describe.runIf(haveChromium)("the dashboard", () => {
   it("cancels every job a filter matches after a dry run says how many", async () => {
     await createJobs(database.db, templateId, 3);
     await page.goto(`${base}/#/jobs`);
-    await page.getByRole("checkbox", { name: "queued" }).check();
+    // By keyboard: the filter's checkbox focused and ticked with the space bar.
+    await page.getByRole("checkbox", { name: "queued" }).focus();
+    await page.keyboard.press("Space");
     await expect.poll(() => page.locator("table.jobs tbody tr[data-job]").count(), { timeout: 10_000 }).toBe(3);
     await page.getByRole("button", { name: "Cancel all matching…" }).click();
     await page.getByRole("button", { name: "Yes, cancel 3" }).click();
