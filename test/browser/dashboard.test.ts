@@ -136,10 +136,24 @@ describe.runIf(haveChromium)("the dashboard", () => {
     const saved = await saving;
     expect(saved.suggestedFilename()).toBe("frames.csv");
     expect(readFileSync((await saved.path())!, "utf8")).toBe(content);
-    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator(".actions").getByRole("button", { name: "Cancel", exact: true }).click();
     await page.locator(".summary .status-cancelled").waitFor({ timeout: 10_000 });
-    await expect(page.getByRole("button", { name: "Cancel" }).isDisabled()).resolves.toBe(true);
     await page.screenshot({ path: path.join(results, "dashboard-job.png"), fullPage: true });
+    // Every action button is enabled exactly when the API's viewerCan* flag says so, before and
+    // after a soft delete from the page.
+    const buttonsMatchFlags = async () => {
+      const flags = (await sendText(api, "query($id: ID!) { job(id: $id) { viewerCanCancel viewerCanReset viewerCanDelete viewerCanReinstate } }", { id })).job as unknown as Record<string, boolean>;
+      for (const action of ["Cancel", "Reset", "Delete", "Reinstate"]) {
+        await expect.poll(() => page.locator(".actions").getByRole("button", { name: action, exact: true }).isEnabled(), { timeout: 10_000 }).toBe(flags[`viewerCan${action}`]);
+      }
+      return flags;
+    };
+    expect(await buttonsMatchFlags()).toMatchObject({ viewerCanCancel: false, viewerCanDelete: true, viewerCanReinstate: false });
+    await page.locator(".actions").getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByText(/^Deleted/).waitFor({ timeout: 10_000 });
+    expect(await buttonsMatchFlags()).toMatchObject({ viewerCanDelete: false, viewerCanReinstate: true });
+    await page.locator(".actions").getByRole("button", { name: "Reinstate", exact: true }).click();
+    await expect.poll(async () => (await buttonsMatchFlags()).viewerCanDelete, { timeout: 10_000 }).toBe(true);
     // The worker learns it at its next report: its lease is gone.
     expect((await report(0.7)).reportJobProgress!.__typename).not.toBe("LeasePayload");
     expect((await sendText(api, "query($id: ID!) { job(id: $id) { status } }", { id })).job).toEqual({ status: "CANCELLED" });

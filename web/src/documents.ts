@@ -38,7 +38,7 @@ export const JobDetail = graphql(`
       ...JobRow
       description errorReason attemptCount maxAttempts startTime endTime deadline stalled
       tags progressDetail
-      viewerCanAbort viewerCanDelete
+      viewerCanDelete viewerCanReinstate deletedAt
       creator { name }
       inputValues { name type value }
       parameterValues { name type value }
@@ -57,7 +57,7 @@ export const JobDetail = graphql(`
 
 export const JobUpdated = graphql(`
   subscription DashboardJobUpdated($id: ID!) {
-    jobUpdated(id: $id) { ...JobRow errorReason startTime endTime progressDetail }
+    jobUpdated(id: $id) { ...JobRow errorReason startTime endTime progressDetail viewerCanDelete viewerCanReinstate deletedAt }
   }
 `);
 
@@ -76,6 +76,18 @@ export const CancelJob = graphql(`
 export const ResetJob = graphql(`
   mutation DashboardResetJob($id: ID!) {
     resetJob(id: $id) { __typename ... on JobPayload { job { ...JobRow } } ... on Error { message } }
+  }
+`);
+
+export const DeleteJob = graphql(`
+  mutation DashboardDeleteJob($id: ID!) {
+    deleteJob(id: $id) { __typename ... on JobPayload { job { ...JobRow } } ... on Error { message } }
+  }
+`);
+
+export const ReinstateJob = graphql(`
+  mutation DashboardReinstateJob($id: ID!) {
+    reinstateJob(id: $id) { __typename ... on JobPayload { job { ...JobRow } } ... on Error { message } }
   }
 `);
 

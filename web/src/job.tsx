@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useSubscription } from "@urql/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { download } from "./client.js";
-import { CancelJob, JobDetail, JobLog, JobUpdated, ResetJob } from "./documents.js";
+import { CancelJob, DeleteJob, JobDetail, JobLog, JobUpdated, ReinstateJob, ResetJob } from "./documents.js";
 import { ago, bytes, exact } from "./format.js";
 import type { DashboardJobLogSubscription } from "./gql/graphql.js";
 import { Progress, Status } from "./jobs.js";
@@ -23,6 +23,8 @@ export function JobView({ id }: { id: string }) {
   }, [status]);
   const [, cancel] = useMutation(CancelJob);
   const [, reset] = useMutation(ResetJob);
+  const [, remove] = useMutation(DeleteJob);
+  const [, reinstate] = useMutation(ReinstateJob);
   const [message, setMessage] = useState("");
 
   if (error) return <p role="alert" class="error">{error.message}</p>;
@@ -53,11 +55,18 @@ export function JobView({ id }: { id: string }) {
           <button type="button" disabled={!job.viewerCanReset} onClick={() => void act("Reset", () => reset({ id }))}>
             Reset
           </button>
+          <button type="button" disabled={!job.viewerCanDelete} onClick={() => void act("Delete", () => remove({ id }))}>
+            Delete
+          </button>
+          <button type="button" disabled={!job.viewerCanReinstate} onClick={() => void act("Reinstate", () => reinstate({ id }))}>
+            Reinstate
+          </button>
         </div>
         <span role="status" class="message">
           {message}
         </span>
       </div>
+      {job.deletedAt ? <p class="error">Deleted {ago(job.deletedAt)}: reinstate it to see it among the jobs again.</p> : null}
       {job.errorReason ? <p class="error">{job.errorReason}</p> : null}
       <dl class="fields">
         <dt>Template</dt>
