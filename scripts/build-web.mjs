@@ -8,11 +8,12 @@
 // the dashboard is not built, and the gateway says so at /.
 //
 //   node scripts/build-web.mjs     builds
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, writeFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { builtFrom } from "./build.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const web = path.join(root, "web");
@@ -31,16 +32,9 @@ function sources() {
   return found;
 }
 
+/** Whether dist/web holds a build of web/ as it is now. */
 export function isWebFresh() {
-  let built;
-  try {
-    built = JSON.parse(readFileSync(record, "utf8")).sources;
-  } catch {
-    return false;
-  }
-  const now = sources();
-  const names = Object.keys(now);
-  return names.length === Object.keys(built).length && names.every((name) => typeof built[name] === "number" && Math.abs(built[name] - now[name]) < 1);
+  return builtFrom(record, sources());
 }
 
 export async function buildWeb() {

@@ -44,18 +44,22 @@ function sameTime(a, b) {
   return typeof a === "number" && Math.abs(a - b) < 1;
 }
 
-/** Whether dist/ holds a build of src/ as it is now: the same files, none changed since. */
-export function isFresh() {
-  if (!existsSync(manifest)) return false;
+/** Whether the build recorded in `record` was made of exactly the sources `now` lists (name: change time), none changed since. */
+export function builtFrom(record, now) {
+  if (!existsSync(record)) return false;
   let built;
   try {
-    built = JSON.parse(readFileSync(manifest, "utf8")).sources;
+    built = JSON.parse(readFileSync(record, "utf8")).sources;
   } catch {
     return false;
   }
-  const now = sources();
   const names = Object.keys(now);
   return names.length === Object.keys(built).length && names.every((name) => sameTime(built[name], now[name]));
+}
+
+/** Whether dist/ holds a build of src/ as it is now: the same files, none changed since. */
+export function isFresh() {
+  return builtFrom(manifest, sources());
 }
 
 /**
