@@ -32,6 +32,13 @@ export const JobsChanged = graphql(`
   }
 `);
 
+/** A row's own progress and status, live, while its job is held (reports held back to 4 a second). */
+export const RowProgress = graphql(`
+  subscription DashboardRowProgress($id: ID!) {
+    jobProgress(id: $id, minIntervalMs: 250) { progress status }
+  }
+`);
+
 export const JobDetail = graphql(`
   query DashboardJob($id: ID!) {
     job(id: $id) {

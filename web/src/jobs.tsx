@@ -1,10 +1,11 @@
 // The jobs table: filtered by status and text, sorted, paged by cursor, kept live by jobsChanged
-// (each change of the filtered set refetches the page shown, at most a few times a second), with
-// cancel and reset for the rows selected or for every job the filter matches (after a dry run
-// says how many).
+// (each change of the filtered set refetches the page shown, at most four times a second) and by
+// jobProgress for each row whose job is held (its bar and status move in place, and its own
+// reports refetch nothing), with cancel and reset for the rows selected or for every job the
+// filter matches (after a dry run says how many).
 import { useMutation, useQuery, useSubscription } from "@urql/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { CancelJob, CancelJobs, Jobs, JobsChanged, ResetJob, ResetJobs } from "./documents.js";
+import { CancelJob, CancelJobs, Jobs, JobsChanged, ResetJob, ResetJobs, RowProgress } from "./documents.js";
 import { ago, exact, percent } from "./format.js";
 import type { JobFilter, JobOrderField, JobRowFragment, JobStatus, SortDirection } from "./gql/graphql.js";
 
@@ -17,6 +18,8 @@ const ORDERS: Array<[JobOrderField, string]> = [
   ["END_TIME", "Ended"],
 ];
 const PAGE = 25;
+/** The statuses of a job a worker node holds, whose progress moves. */
+const HELD: JobStatus[] = ["ACQUIRED", "RUNNING"];
 /** The least time between two refetches of the page while changes stream in. */
 const REFETCH_MS = 250;
 
@@ -41,7 +44,12 @@ export function JobsView() {
   // then would otherwise be missed.
   const last = useRef(0);
   const pending = useRef<ReturnType<typeof setTimeout>>();
+  /** The rows whose jobs are held: their own subscription (RowProgress) shows their reports. */
+  const held = useRef(new Set<string>());
   useSubscription({ query: JobsChanged, variables: { filter } }, (_previous, update) => {
+    const { change, jobId } = update.jobsChanged;
+    // A held row's report changes nothing the page's order depends on, unless sorted by update time.
+    if (change === "UPDATED" && jobId && held.current.has(jobId) && field !== "UPDATED_AT") return update;
     clearTimeout(pending.current);
     const wait = Math.max(0, last.current + REFETCH_MS - Date.now());
     pending.current = setTimeout(() => {
@@ -59,6 +67,7 @@ export function JobsView() {
   };
   const jobs = data?.jobs;
   const rows = jobs?.edges.map((edge) => edge.node) ?? [];
+  held.current = new Set(rows.filter((row) => HELD.includes(row.status)).map((row) => row.id));
   return (
     <section aria-labelledby="jobs-title">
       <h1 id="jobs-title">Jobs {jobs ? <span class="count">{jobs.totalCount.toLocaleString()}</span> : null}</h1>
@@ -154,7 +163,12 @@ export function JobsView() {
   );
 }
 
-function JobRowView({ job, selected, onSelect }: { job: JobRowFragment; selected: boolean; onSelect: (on: boolean) => void }) {
+function JobRowView({ job: read, selected, onSelect }: { job: JobRowFragment; selected: boolean; onSelect: (on: boolean) => void }) {
+  const [live] = useSubscription({ query: RowProgress, variables: { id: read.id }, pause: !HELD.includes(read.status) }, (now: { progress: number; status: JobStatus } | undefined, update) => ({
+    progress: update.jobProgress.progress ?? now?.progress ?? read.progress,
+    status: update.jobProgress.status ?? now?.status ?? read.status,
+  }));
+  const job = live.data && HELD.includes(read.status) ? { ...read, ...live.data } : read;
   return (
     <tr data-job={job.id}>
       <td>
