@@ -1,7 +1,7 @@
 // Which columns a query needs: the batched reads (src/domain/job-reads.ts) fetch only the columns
 // behind the fields a client selected. Parsing and collecting rows is most of a big page's cost,
 // and a dashboard's page of jobs with their tasks asks for a handful of a task's 25 columns.
-import { getArgumentValues, isObjectType, Kind, visit, BREAK, type ASTNode, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { getArgumentValues, isObjectType, Kind, visit, BREAK, type ASTNode, type FieldNode, type FragmentSpreadNode, type GraphQLResolveInfo, type InlineFragmentNode, type SelectionSetNode } from "graphql";
 import { scalarFieldsOf, type ModelName } from "../db/rows.js";
 import { TO_ONE, type FirstPage, type JobColumns, type JobCount, type JobFirsts, type Joins } from "../domain/job-reads.js";
 
@@ -70,13 +70,27 @@ const READS: Record<ModelName, Record<string, readonly string[]>> = {
 /** What `can()` reads of a job (src/domain/permissions.ts), for every viewerCan* field. */
 const PERMISSION_COLUMNS = ["status", "deletedAt", "creatorId", "nodeId"];
 
-function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo, into: FieldNode[] = []): FieldNode[] {
+/** Whether a fragment is deferred (@defer, unless `if: false` says otherwise). */
+function deferred(fragment: InlineFragmentNode | FragmentSpreadNode): boolean {
+  const directive = fragment.directives?.find((d) => d.name.value === "defer");
+  if (!directive) return false;
+  const condition = directive.arguments?.find((a) => a.name.value === "if")?.value;
+  return !(condition?.kind === Kind.BOOLEAN && !condition.value);
+}
+
+/**
+ * The fields of a selection set, through fragments; `eager` leaves out what @defer puts off, for
+ * the reads a parent's statement makes for its relations (first pages, counts): a deferred list
+ * is read when its part is, not before the first part is sent.
+ */
+function fieldsOf(set: SelectionSetNode, info: GraphQLResolveInfo, into: FieldNode[] = [], eager = false): FieldNode[] {
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) into.push(selection);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) fieldsOf(selection.selectionSet, info, into);
+    else if (eager && deferred(selection)) continue;
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fieldsOf(selection.selectionSet, info, into, eager);
     else {
       const fragment = info.fragments[selection.name.value];
-      if (fragment) fieldsOf(fragment.selectionSet, info, into);
+      if (fragment) fieldsOf(fragment.selectionSet, info, into, eager);
     }
   }
   return into;
@@ -97,17 +111,17 @@ function namesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path:
 }
 
 /** The field nodes selected below the resolving field, at `path` under it, through fragments. */
-function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
-  return fieldNodesBelow(info.fieldNodes, info, path);
+function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[], eager = false): FieldNode[] {
+  return fieldNodesBelow(info.fieldNodes, info, path, eager);
 }
 
-/** The field nodes selected below `nodes`, at `path` under them, through fragments. */
-function fieldNodesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+/** The field nodes selected below `nodes`, at `path` under them, through fragments (`eager`: those not deferred, see fieldsOf). */
+function fieldNodesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, path: readonly string[], eager = false): FieldNode[] {
   let sets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   for (const name of path) {
-    sets = sets.flatMap((set) => fieldsOf(set, info).filter((f) => f.name.value === name && f.selectionSet).map((f) => f.selectionSet!));
+    sets = sets.flatMap((set) => fieldsOf(set, info, [], eager).filter((f) => f.name.value === name && f.selectionSet).map((f) => f.selectionSet!));
   }
-  return sets.flatMap((set) => fieldsOf(set, info));
+  return sets.flatMap((set) => fieldsOf(set, info, [], eager));
 }
 
 /** Arguments that choose a page of a list or its order, not which items it holds: they leave its totalCount as it is. */
@@ -153,7 +167,7 @@ export function listCountsSelected<T extends string>(info: GraphQLResolveInfo, p
   if (!byPath) listCounts.set(info.fieldNodes, (byPath = new Map()));
   const key = path.join(".");
   let counts = byPath.get(key);
-  if (!counts) byPath.set(key, (counts = countedAmong(fieldNodesAt(info, path), info, lists)));
+  if (!counts) byPath.set(key, (counts = countedAmong(fieldNodesAt(info, path, true), info, lists)));
   return counts as readonly T[];
 }
 
@@ -306,7 +320,7 @@ export function firstPagesSelected<T extends string>(
   const key = `${parentType} ${path.join(".")}`;
   let firsts = byPath.get(key);
   if (firsts === undefined) {
-    const found = firstPagesAmong(fieldNodesAt(info, path), info, parentType, lists);
+    const found = firstPagesAmong(fieldNodesAt(info, path, true), info, parentType, lists);
     byPath.set(key, (firsts = found.size ? found : null));
   }
   return (firsts ?? undefined) as ReadonlyMap<T, FirstPage> | undefined;
@@ -376,8 +390,10 @@ function jobReadBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo, pat
   const fields = fieldNodesBelow(nodes, info, path);
   const selected = new Set(fields.map((f) => f.name.value));
   const joined = (field: string, model: ModelName) => (selected.has(field) ? { [field]: { columns: columnsFor(model, namesBelow(nodes, info, [...path, field])) } } : {});
-  const counts = countsSelected(fields, info);
-  const firsts = firstPagesAmong(fields, info, "Job", JOB_FIRST_LISTS);
+  // What the job's statement reads beside its columns: only what the first part of the answer shows.
+  const eager = fieldNodesBelow(nodes, info, path, true);
+  const counts = countsSelected(eager, info);
+  const firsts = firstPagesAmong(eager, info, "Job", JOB_FIRST_LISTS);
   return {
     columns: columnsFor("Job", selected),
     ...joined("template", "JobTemplate"),

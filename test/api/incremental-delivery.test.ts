@@ -146,6 +146,31 @@ describe.each([
   });
 });
 
+describe("what the first part waits for", () => {
+  it("the job's own statement reads no deferred list: its tasks and events are read for their part, after the first is sent", async () => {
+    const statementsOf = async (query: string, accept: string) => {
+      database.counter.reset();
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${api.admin.secret}`, "content-type": "application/json", accept },
+        body: JSON.stringify({ query, variables: { id: encodeGlobalId("Job", jobId) } }),
+      });
+      await response.text();
+      return database.counter.readStatements();
+    };
+    const whole = await statementsOf(WHOLE, "application/graphql-response+json");
+    const parts = await statementsOf(DETAIL, "multipart/mixed");
+    // Asked for at once, the job's statement reads its first pages and counts itself.
+    expect(whole).toHaveLength(1);
+    expect(whole[0]).toMatch(/from tasks/);
+    // Deferred, the first statement is the job's alone; the lists' come after it.
+    expect(parts[0]).toMatch(/from jobs j where j\.id = /);
+    expect(parts[0]).not.toMatch(/tasks|job_events/);
+    expect(parts.slice(1).some((text) => /from tasks/.test(text))).toBe(true);
+    expect(parts.slice(1).some((text) => /from job_events/.test(text))).toBe(true);
+  });
+});
+
 describe("incremental delivery over graphql-ws", () => {
   it("sends each part as a message of its own, the last with hasNext false", async () => {
     const client = createClient({ url: url.replace("http", "ws"), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${api.admin.secret}` }, retryAttempts: 0 });
