@@ -99,22 +99,8 @@ export function JobView({ id }: { id: string }) {
             <dd title={exact(job.endTime)}>{ago(job.endTime)}</dd>
           </>
         ) : null}
-        {data.job.estimatedStartTime ? (
-          <>
-            <dt>Should start</dt>
-            <dd title={data.job.estimatedStartTime.basis}>
-              {ago(data.job.estimatedStartTime.time)} (between {exact(data.job.estimatedStartTime.earliest)} and {exact(data.job.estimatedStartTime.latest)})
-            </dd>
-          </>
-        ) : null}
-        {data.job.estimatedEndTime ? (
-          <>
-            <dt>Should end</dt>
-            <dd title={data.job.estimatedEndTime.basis}>
-              {ago(data.job.estimatedEndTime.time)} (between {exact(data.job.estimatedEndTime.earliest)} and {exact(data.job.estimatedEndTime.latest)})
-            </dd>
-          </>
-        ) : null}
+        <Estimate label="Should start" estimate={data.job.estimatedStartTime} />
+        <Estimate label="Should end" estimate={data.job.estimatedEndTime} />
         {data.job.tags.length ? (
           <>
             <dt>Tags</dt>
@@ -213,6 +199,19 @@ export function JobView({ id }: { id: string }) {
       </section>
       <LogTail id={id} />
     </article>
+  );
+}
+
+/** A time the gateway estimates, with its range; its basis is the title. */
+function Estimate({ label, estimate }: { label: string; estimate: { time: string; earliest: string; latest: string; basis: string } | null | undefined }) {
+  if (!estimate) return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd title={estimate.basis}>
+        {ago(estimate.time)} (between {exact(estimate.earliest)} and {exact(estimate.latest)})
+      </dd>
+    </>
   );
 }
 
