@@ -38,7 +38,7 @@ import { maskError } from "./graphql/mask.js";
 import { MutationRateLimit } from "./graphql/rate-limit.js";
 import { observedSubscribe, useLeanSubscribe, type StreamObserver } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
-import { useCsrfPrevention } from "./http/csrf.js";
+import { CSRF_HEADERS, useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
 import { projectRoot } from "./db/migrate.js";
 import { useDashboard } from "./http/dashboard.js";
@@ -389,6 +389,7 @@ export function buildApp({
     ? undefined
     : new FastLane<ServerContext, RequestLog>({
         maxBodyBytes: limits.maxBodyBytes,
+        csrfHeaders: CSRF_HEADERS,
         schema,
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
         initialContext: (params, viewer, admitted) => (admitted ? { params, viewer, mutationsAdmitted: true } : { params, viewer }),
@@ -502,7 +503,7 @@ export function buildApp({
       useOutputDownloads(db, outputs, authenticator),
       // Browsers send GET and multipart requests without a CORS preflight; one of these headers
       // proves the request comes from a client that could have been preflighted.
-      useCsrfPrevention(["x-graphql-yoga-csrf", "graphql-preflight", "apollo-require-preflight"]),
+      useCsrfPrevention(CSRF_HEADERS),
       useAuthentication(authenticator, viewers, logging),
       ...(trustedDocuments ? [trustedDocuments.plugin((request) => viewers.get(request))] : []),
       useRequestBodies({ maxBodyBytes: limits.maxBodyBytes, maxFiles: limits.maxUploadFiles }),

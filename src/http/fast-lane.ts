@@ -1,5 +1,5 @@
-// The fast lane: GraphQL requests POSTed as JSON, for documents the gateway has validated before,
-// answered straight from Node's request and response. A query or a mutation runs compiled
+// The fast lane: GraphQL requests POSTed as JSON, and queries sent by GET, for documents the
+// gateway has validated before, answered straight from Node's request and response. A query or a mutation runs compiled
 // (graphql-jit), with the context yoga would give it, what yoga's plugins do around it done here
 // (the cost check; for a mutation the rate limit first, and waking the event tail after), and its
 // errors masked as yoga masks them; an operation that is not compiled runs through yoga's envelope
@@ -11,11 +11,13 @@
 // hooks for parsing and validating a document that was parsed and validated before. For a small
 // query that was most of the gateway's CPU per request: the job by id cost about 1 ms, of which
 // executing the query and its SQL was a fifth (docs/performance.md). Workers' mutations and
-// dashboards' polls are exactly such requests.
+// dashboards' polls are exactly such requests; so are the queries of clients that send them by
+// GET (urql's default within the URL's length, Apollo's for documents sent by hash).
 //
 // A trusted document sent by hash (src/graphql/trusted-documents.ts) is served as its text would be.
 // Anything else goes to yoga unchanged: other methods and paths, multipart uploads, bodies without
-// a Content-Length or over the limit, Accept headers that ask for streams, batches, documents not
+// a Content-Length or over the limit, GET requests for a mutation, for the playground (Accept
+// text/html) or without a CSRF prevention header, Accept headers that ask for streams, batches, documents not
 // yet validated here (the first sight of each goes through yoga, which validates it), documents
 // with @defer or @stream, documents the caller may not send (trusted documents only: yoga refuses
 // them), and requests whose token is refused (yoga answers 401).
@@ -76,6 +78,8 @@ type Outcome = {
 
 export type FastLaneOptions<TContext, T> = {
   maxBodyBytes: number;
+  /** The headers CSRF prevention asks of a GET request (one of them, any value): without one, yoga refuses it. */
+  csrfHeaders: readonly string[];
   schema: GraphQLSchema;
   authenticate(authorization: string | undefined): Promise<Principal | null>;
   /**
@@ -142,31 +146,57 @@ function isJson(contentType: string | undefined): boolean {
   return params.every((p) => !p.startsWith("charset=") || p === "charset=utf-8" || p === 'charset="utf-8"');
 }
 
-/** The body of a single GraphQL request, exactly as yoga accepts one; anything else is left to yoga. */
-function paramsOf(body: Buffer): GraphQLParams | null {
-  let value: unknown;
+/** JSON text as a value, or undefined when it is not JSON. */
+function parsed(text: string): unknown {
   try {
-    value = JSON.parse(body.toString("utf8"));
+    return JSON.parse(text) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** The body of a single GraphQL request, exactly as yoga accepts one; anything else is left to yoga. */
+function paramsOfBody(body: Buffer): GraphQLParams | null {
+  const value = parsed(body.toString("utf8"));
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const { query, variables, operationName, extensions, documentId, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length) return null;
+  return paramsOf(query, variables, operationName, extensions, documentId);
+}
+
+/**
+ * The search parameters of a GET request, as yoga reads them (its handleURLSearchParams: an empty
+ * parameter counts as absent, variables and extensions are JSON); null for what yoga refuses (JSON
+ * that does not parse) and for a documentId, which yoga does not read from a URL.
+ */
+function paramsOfSearch(search: string): GraphQLParams | null {
+  const found = new URLSearchParams(search);
+  if (found.has("documentId")) return null;
+  const json = (name: string) => {
+    const text = found.get(name);
+    return text ? (parsed(text) ?? null) : undefined;
+  };
+  const variables = json("variables");
+  const extensions = json("extensions");
+  if (variables === null || extensions === null) return null;
+  return paramsOf(found.get("query") || undefined, variables, found.get("operationName") || undefined, extensions, undefined);
+}
+
+/** A request's parameters, as yoga takes them; null for anything the lane leaves to yoga. */
+function paramsOf(query: unknown, variables: unknown, operationName: unknown, extensions: unknown, documentId: unknown): GraphQLParams | null {
   if (extensions != null && (typeof extensions !== "object" || Array.isArray(extensions))) return null;
   if (documentId != null && typeof documentId !== "string") return null;
-  // A trusted document's hash instead of its text (see #serve). Extensions beside a text may be
-  // meant for yoga's plugins: yoga's to serve.
-  if (query !== undefined && (extensions != null || documentId != null)) return null;
-  if (query === undefined && (extensions != null || documentId != null)) {
-    return { variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined, extensions: extensions as Record<string, unknown>, documentId } as GraphQLParams;
-  }
-  if (typeof query !== "string") return null;
   if (variables != null && (typeof variables !== "object" || Array.isArray(variables))) return null;
   // Variables nested too deep are yoga's to refuse (useVariablesDepth), before anything walks them.
   if (nestedDeeperThan(variables, MAX_VARIABLES_DEPTH)) return null;
   if (operationName != null && typeof operationName !== "string") return null;
-  return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: operationName ?? undefined };
+  const common = { variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined };
+  // A trusted document's hash instead of its text (see #serve). Extensions beside a text may be
+  // meant for yoga's plugins: yoga's to serve.
+  const byHash = extensions != null || documentId != null;
+  if (query === undefined) return byHash ? ({ ...common, extensions: extensions as Record<string, unknown>, documentId } as GraphQLParams) : null;
+  if (typeof query !== "string" || byHash) return null;
+  return { query, ...common };
 }
 
 /** processRegularResult's answer, taken as it is instead of as a fetch Response. */
@@ -204,6 +234,10 @@ export class FastLane<TContext, T> {
     const { maxBodyBytes } = this.#options;
     const length = req.headers["content-length"];
     const mediaType = regularMediaType(req.headers.accept);
+    if (req.method === "GET") {
+      this.#routeGet(yoga, req, res, mediaType);
+      return;
+    }
     if (
       req.method !== "POST" ||
       req.url !== yoga.graphqlEndpoint ||
@@ -223,11 +257,38 @@ export class FastLane<TContext, T> {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.once("end", () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.#serve(yoga, req, res, request, mediaType, body).catch((error: unknown) => {
-        this.#options.onError(error);
-        if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
-        res.end('{"errors":[{"message":"Unexpected error."}]}');
-      });
+      this.#answer(res, this.#serve(yoga, req, res, request, mediaType, paramsOfBody(body), () => this.#handOver(yoga, req, res, body)));
+    });
+  }
+
+  /**
+   * A GET request: a query whose parameters are in the URL. The playground's page (Accept
+   * text/html), a request without a CSRF prevention header (yoga refuses it) and a mutation (yoga
+   * answers 405) are yoga's, as is a GET of any other path.
+   */
+  #routeGet(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, mediaType: RegularMediaType | null): void {
+    const url = req.url ?? "";
+    const mark = url.indexOf("?");
+    if (
+      mark < 0 ||
+      url.slice(0, mark) !== yoga.graphqlEndpoint ||
+      mediaType === null ||
+      req.headers.accept?.includes("text/html") ||
+      !this.#options.csrfHeaders.some((name) => req.headers[name] !== undefined)
+    ) {
+      void yoga(req, res);
+      return;
+    }
+    const request: LaneRequest = { headers: req.headers, method: "GET", path: yoga.graphqlEndpoint, startedAt: performance.now() };
+    this.#answer(res, this.#serve(yoga, req, res, request, mediaType, paramsOfSearch(url.slice(mark + 1)), () => void yoga(req, res)));
+  }
+
+  /** Answers 500 for an error that escaped everything else (a bug). */
+  #answer(res: ServerResponse, served: Promise<void>): void {
+    served.catch((error: unknown) => {
+      this.#options.onError(error);
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
+      res.end('{"errors":[{"message":"Unexpected error."}]}');
     });
   }
 
@@ -250,9 +311,21 @@ export class FastLane<TContext, T> {
     void yoga(req, res);
   }
 
-  async #serve(yoga: YogaForLane<TContext>, req: IncomingMessage, res: ServerResponse, request: LaneRequest, mediaType: RegularMediaType, body: Buffer): Promise<void> {
+  /**
+   * Serves a request whose parameters were read (`params`, null when they are not the lane's to
+   * serve); `handOver` passes it to yoga as it came.
+   */
+  async #serve(
+    yoga: YogaForLane<TContext>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: LaneRequest,
+    mediaType: RegularMediaType,
+    received: GraphQLParams | null,
+    handOver: () => void,
+  ): Promise<void> {
     const { authenticate, observer, trusted } = this.#options;
-    let params = paramsOf(body);
+    let params = received;
     // A trusted document sent by hash runs as its text would; a hash no manifest holds is yoga's to refuse.
     const id = params && params.query === undefined ? documentIdOf(params as GraphQLParams & { documentId?: unknown }) : null;
     if (params && params.query === undefined) {
@@ -261,20 +334,21 @@ export class FastLane<TContext, T> {
     }
     const document = params && this.#options.documents.validDocument(params.query!);
     // Subscriptions and documents with @defer or @stream stream (or are refused, when the client
-    // takes no stream): yoga's to answer.
-    if (!params || !document || this.#operationType(document, params.operationName) === "subscription" || asksForIncrementalDelivery(document)) {
-      return this.#handOver(yoga, req, res, body);
+    // takes no stream): yoga's to answer. So is a GET of anything but a query (405 for a mutation).
+    const type = document ? this.#operationType(document, params!.operationName) : undefined;
+    if (!params || !document || type === "subscription" || (request.method === "GET" && type !== "query") || asksForIncrementalDelivery(document)) {
+      return handOver();
     }
     let viewer: Principal | null;
     try {
       viewer = await authenticate(req.headers.authorization);
     } catch {
       // The database is out of reach: yoga answers as it does for every other request then.
-      return this.#handOver(yoga, req, res, body);
+      return handOver();
     }
-    if (!viewer) return this.#handOver(yoga, req, res, body);
+    if (!viewer) return handOver();
     // A document sent in full that the caller may not send (trusted documents only): yoga refuses it.
-    if (id === null && trusted && !trusted.allows(params.query!, viewer)) return this.#handOver(yoga, req, res, body);
+    if (id === null && trusted && !trusted.allows(params.query!, viewer)) return handOver();
     const log = observer.started(request, params, viewer);
     const outcome = (await this.#runCompiled(yoga, req, log, document, params, viewer)) ?? (await this.#run(yoga, log, params, viewer, false));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;

@@ -56,6 +56,38 @@ function send(port: number, body: string, headers: Record<string, string>, optio
   });
 }
 
+/** A GET request over node:http, with exactly the headers given. */
+function get(port: number, path: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: "127.0.0.1", port, path, method: "GET", headers }, (response) => {
+      const pieces: Buffer[] = [];
+      response.on("data", (piece: Buffer) => pieces.push(piece));
+      response.on("end", () => {
+        const answer: Answer["headers"] = {};
+        for (const [name, value] of Object.entries(response.headers)) answer[name] = Array.isArray(value) ? value.join(", ") : value;
+        resolve({ status: response.statusCode!, headers: answer, body: Buffer.concat(pieces).toString("utf8") });
+      });
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+/** The same GET through yoga's own handler, in memory. */
+async function viaYogaGet(api: TestApi, path: string, headers: Record<string, string>): Promise<Answer> {
+  const response = await api.app.yoga.fetch(`http://127.0.0.1${path}`, { method: "GET", headers });
+  const answer: Answer["headers"] = {};
+  for (const name of [...COMPARED_HEADERS, "x-request-id", "allow"]) answer[name] = response.headers.get(name) ?? undefined;
+  return { status: response.status, headers: answer, body: await response.text() };
+}
+
+/** A GET request's path for these parameters, as urql and Apollo Client write it. */
+function search(params: Record<string, unknown>): string {
+  const found = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) found.set(name, typeof value === "string" ? value : JSON.stringify(value));
+  return `/graphql?${found.toString()}`;
+}
+
 /** The same request through yoga's own handler, in memory. */
 async function viaYoga(api: TestApi, body: string, headers: Record<string, string>): Promise<Answer> {
   const response = await api.app.yoga.fetch("http://127.0.0.1/graphql", { method: "POST", headers, body });
@@ -258,6 +290,60 @@ describe("the fast lane", () => {
       expect(answer.headers["www-authenticate"], c.name).toBe(expected.headers["www-authenticate"]);
       // Bodies differ only where yoga puts the request's own URL or a fresh id in them.
       if (c.name !== "chunked" && c.name !== "new document") expect(answer.body, c.name).toBe(expected.body);
+    }
+  });
+
+  it("answers a query sent by GET from its second sight on, exactly as yoga does", async () => {
+    const path = search({ query: JOB_BY_ID, variables: { id: jobId }, operationName: "LaneJob" });
+    for (const accept of [undefined, "application/graphql-response+json", "application/json", "*/*"]) {
+      const headers = { authorization: `Bearer ${api.admin.secret}`, "graphql-preflight": "1", ...(accept ? { accept } : {}) };
+      await get(port, path, headers);
+      const before = await laneCount(api);
+      const answer = await get(port, path, headers);
+      expect(await laneCount(api), accept).toBe(before + 1);
+      expect(comparable(answer), accept).toEqual(comparable(await viaYogaGet(api, path, headers)));
+      expect(JSON.parse(answer.body)).toMatchObject({ data: { job: { id: jobId, status: "QUEUED" } } });
+    }
+    // Any of the CSRF headers will do, and the request is logged and measured as a GET.
+    const headers = { authorization: `Bearer ${api.admin.secret}`, "apollo-require-preflight": "true", "x-request-id": "lane-get-1" };
+    const from = lines.length;
+    const answer = await get(port, path, headers);
+    const written = lines.slice(from);
+    expect(comparable(answer)).toEqual(comparable(await viaYogaGet(api, path, headers)));
+    const completed = written.map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.requestId === "lane-get-1" && line.msg === "request completed");
+    expect(completed).toEqual([expect.objectContaining({ method: "GET", status: 200, operationName: "LaneJob", operationType: "query" })]);
+    const metrics = await (await api.fetch("/metrics", {}, { token: null })).text();
+    expect(metrics).toMatch(/^graphql_yoga_http_duration_count\{operationName="LaneJob",operationType="query",method="GET",statusCode="200"\} [1-9]/m);
+  });
+
+  it("leaves GET requests that are not a known query, or that yoga refuses, to yoga", async () => {
+    const known = { query: JOB_BY_ID, variables: { id: jobId } };
+    const auth = { authorization: `Bearer ${api.admin.secret}` };
+    const csrf = { ...auth, "graphql-preflight": "1" };
+    await get(port, search(known), csrf);
+    const mutation = "mutation LaneGetCancel($id: ID!) { cancelJob(id: $id) { __typename } }";
+    await send(port, JSON.stringify({ query: mutation, variables: { id: jobId } }), json(api.admin.secret));
+    const cases: Array<{ name: string; path: string; headers: Record<string, string>; status: number }> = [
+      { name: "no CSRF header", path: search(known), headers: auth, status: 403 },
+      { name: "a mutation", path: search({ query: mutation, variables: { id: jobId } }), headers: csrf, status: 405 },
+      { name: "the playground's page", path: search(known), headers: { ...csrf, accept: "text/html" }, status: 200 },
+      { name: "variables not JSON", path: `/graphql?query=${encodeURIComponent(JOB_BY_ID)}&variables=%7B`, headers: csrf, status: 400 },
+      { name: "variables not an object", path: search({ query: JOB_BY_ID, variables: [1] }), headers: csrf, status: 400 },
+      { name: "extensions not JSON", path: `/graphql?query=${encodeURIComponent(JOB_BY_ID)}&extensions=x`, headers: csrf, status: 400 },
+      { name: "no query", path: "/graphql?operationName=LaneJob", headers: csrf, status: 200 },
+      { name: "a documentId", path: search({ documentId: "sha256:00", variables: { id: jobId } }), headers: csrf, status: 200 },
+      { name: "unknown token", path: search(known), headers: { ...csrf, authorization: "Bearer jgu_unknown_token_0123456789" }, status: 401 },
+      { name: "a stream", path: search(known), headers: { ...csrf, accept: "text/event-stream" }, status: 200 },
+    ];
+    for (const c of cases) {
+      const before = await laneCount(api);
+      const answer = await get(port, c.path, c.headers);
+      expect(await laneCount(api), c.name).toBe(before);
+      const expected = await viaYogaGet(api, c.path, c.headers);
+      expect(answer.status, c.name).toBe(expected.status);
+      expect(answer.headers["content-type"], c.name).toBe(expected.headers["content-type"]);
+      expect(answer.status, c.name).toBe(c.status);
+      if (c.name === "a mutation") expect(answer.headers.allow).toBe("POST");
     }
   });
 

@@ -105,6 +105,16 @@ describe.each([false, true])("a gateway with trusted documents (only: %s)", (onl
     return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
   }
 
+  /** The same request as a GET, as Apollo Client sends documents by hash (useGETForHashedQueries) and urql its queries. */
+  async function get(params: Record<string, unknown>, token: string) {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) search.set(name, typeof value === "string" ? value : JSON.stringify(value));
+    const response = await fetch(`${url}?${search.toString()}`, {
+      headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true", accept: "application/graphql-response+json" },
+    });
+    return { status: response.status, body: (await response.json()) as Awaited<ReturnType<typeof post>>["body"] };
+  }
+
   async function laneCount(): Promise<number> {
     const text = await (await fetch(url.replace("/graphql", "/metrics"))).text();
     return Number(/^jobgraph_http_fast_lane_requests_total (\d+)$/m.exec(text)![1]);
@@ -122,6 +132,9 @@ describe.each([false, true])("a gateway with trusted documents (only: %s)", (onl
       expect(await post(body, user.secret)).toEqual(first);
     }
     expect(await laneCount()).toBe(before + 4);
+    // By GET, with the hash in the URL's extensions: the fast lane's too.
+    expect(await get(byHash(JOB, { id: job }), user.secret)).toEqual(first);
+    expect(await laneCount()).toBe(before + 5);
   });
 
   it("a hash no manifest holds: PERSISTED_QUERY_NOT_FOUND, which Apollo's persisted-queries link answers by sending the document", async () => {
@@ -159,6 +172,9 @@ describe.each([false, true])("a gateway with trusted documents (only: %s)", (onl
     expect(await post({ query: text, variables: { id: job } }, api.admin.secret)).toMatchObject(ran);
     expect(await asUser()).toMatchObject(only ? refusal : ran);
     expect(await asUser()).toMatchObject(only ? refusal : ran);
+    // Nor by GET, which the fast lane serves too.
+    expect(await get({ query: text, variables: { id: job } }, api.admin.secret)).toMatchObject(ran);
+    expect(await get({ query: text, variables: { id: job } }, user.secret)).toMatchObject(only ? refusal : ran);
   });
 
   it("admins and worker nodes send documents of their own; anyone sends a trusted text in full, or one of the SDK's documents", async () => {
