@@ -145,6 +145,15 @@ describe.each([false, true])("a gateway with trusted documents (only: %s)", (onl
     }
   });
 
+  it("variables that are not an object, beside a hash: refused alike at every sight", async () => {
+    await post(byHash(JOB, { id: job }), user.secret);
+    const before = await laneCount();
+    const answers = [];
+    for (const variables of [[job], "x", [job]]) answers.push(await post({ ...byHash(JOB, {}), variables }, user.secret));
+    expect(await laneCount()).toBe(before);
+    for (const answer of answers) expect(answer).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: "BAD_REQUEST" } }] } });
+  });
+
   it("neither a document nor a hash: BAD_REQUEST", async () => {
     const answer = await post({ extensions: { persistedQuery: { version: 2 } } }, user.secret);
     expect(answer.status).toBe(400);
