@@ -155,6 +155,11 @@ function unauthenticated(): GraphQLError {
 
 /** The header a client reads a write's position from, and sends one back in (see src/db/replicas.ts). */
 export const LSN_HEADER = "JobGraph-LSN";
+/**
+ * The answer's headers a page of another origin may read: the position a mutation wrote at (a
+ * client sends it back for read-your-writes) and the request's id.
+ */
+const EXPOSED_HEADERS = [LSN_HEADER, "X-Request-Id"];
 /** The cookie that carries it for browsers. */
 const LSN_COOKIE = "jobgraph_lsn";
 
@@ -390,6 +395,7 @@ export function buildApp({
     : new FastLane<ServerContext, RequestLog>({
         maxBodyBytes: limits.maxBodyBytes,
         csrfHeaders: CSRF_HEADERS,
+        exposedHeaders: EXPOSED_HEADERS,
         schema,
         authenticate: (authorization) => authenticator.authenticate(bearerSecret(authorization)),
         initialContext: (params, viewer, admitted) => (admitted ? { params, viewer, mutationsAdmitted: true } : { params, viewer }),
@@ -462,6 +468,9 @@ export function buildApp({
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
+    // Any origin, with credentials, as yoga's default; and the headers a page of another origin
+    // may read: the position a mutation wrote at (for read-your-writes) and the request's id.
+    cors: { exposedHeaders: EXPOSED_HEADERS },
     landingPage: false,
     // Replaced by the document cache, bounded in bytes (its plugin, last below).
     parserAndValidationCache: false,

@@ -80,6 +80,8 @@ export type FastLaneOptions<TContext, T> = {
   maxBodyBytes: number;
   /** The headers CSRF prevention asks of a GET request (one of them, any value): without one, yoga refuses it. */
   csrfHeaders: readonly string[];
+  /** The answer's headers yoga's CORS lets a page of another origin read. */
+  exposedHeaders: readonly string[];
   schema: GraphQLSchema;
   authenticate(authorization: string | undefined): Promise<Principal | null>;
   /**
@@ -208,11 +210,11 @@ class Answer {
 }
 const CAPTURE = { Response: Answer } as unknown as Parameters<typeof processRegularResult>[1];
 
-/** CORS headers as yoga's defaults give them (any origin, with credentials), for a request with an Origin. */
-function corsHeaders(headers: IncomingMessage["headers"]): Record<string, string> {
+/** CORS headers as yoga gives them (any origin, with credentials, and the headers it exposes), for a request with an Origin. */
+function corsHeaders(headers: IncomingMessage["headers"], exposed: string): Record<string, string> {
   const origin = headers.origin;
   if (origin === undefined) return {};
-  return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Allow-Credentials": "true" };
+  return { "Access-Control-Allow-Origin": origin, Vary: "Origin", "Access-Control-Allow-Credentials": "true", "Access-Control-Expose-Headers": exposed };
 }
 
 const UNEXPECTED = "Unexpected error.";
@@ -220,9 +222,11 @@ const UNEXPECTED = "Unexpected error.";
 export class FastLane<TContext, T> {
   readonly #options: FastLaneOptions<TContext, T>;
   readonly #operationTypes = new WeakMap<DocumentNode, Map<string | undefined, string | undefined>>();
+  readonly #exposed: string;
 
   constructor(options: FastLaneOptions<TContext, T>) {
     this.#options = options;
+    this.#exposed = options.exposedHeaders.join(", ");
   }
 
   /** The HTTP server's request listener: the lane in front of `yoga`. */
@@ -352,7 +356,7 @@ export class FastLane<TContext, T> {
     const log = observer.started(request, params, viewer);
     const outcome = (await this.#runCompiled(yoga, req, log, document, params, viewer)) ?? (await this.#run(yoga, log, params, viewer, false));
     const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
-    const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers), ...outcome.headers };
+    const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers, this.#exposed), ...outcome.headers };
     const status = answer.init.status ?? 200;
     observer.ended(log, request, { status, headers, ...outcome });
     const text = answer.body ?? "";

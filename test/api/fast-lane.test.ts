@@ -22,6 +22,7 @@ const COMPARED_HEADERS = [
   "content-type",
   "access-control-allow-origin",
   "access-control-allow-credentials",
+  "access-control-expose-headers",
   "vary",
   "retry-after",
   "www-authenticate",
@@ -387,6 +388,8 @@ describe("the fast lane", () => {
     expect(await laneCount(api)).toBe(before + 1);
     expect(comparable(answer)).toEqual(comparable(await viaYoga(api, body, headers)));
     expect(answer.headers["access-control-allow-origin"]).toBe("https://dashboard.example");
+    // A page of another origin may read the position a mutation wrote at, and the request's id.
+    expect(answer.headers["access-control-expose-headers"]).toBe("JobGraph-LSN, X-Request-Id");
     expect(answer.headers["x-request-id"]).toBe("lane-request-1");
     const completed = written.map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.requestId === "lane-request-1" && line.msg === "request completed");
     expect(completed).toEqual([
@@ -484,6 +487,7 @@ describe("the fast lane's hand-over to yoga", () => {
     );
     const lane = new FastLane({
       maxBodyBytes: 2 * 1024 ** 2,
+      exposedHeaders: [],
       documents: { validDocument: () => undefined },
     } as unknown as ConstructorParameters<typeof FastLane>[0]);
     const server = http.createServer(lane.listener(yoga as unknown as Parameters<typeof lane.listener>[0]));

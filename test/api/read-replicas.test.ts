@@ -193,6 +193,25 @@ describe("reads on a streaming replica", () => {
     }
   });
 
+  it("a page of another origin may read a mutation's position, and send it back", async () => {
+    const name = "replica-cross-origin";
+    await createTemplate(name);
+    const origin = { origin: "https://app.example" };
+    // The first through yoga, the second through the fast lane, the third through yoga's own handler.
+    for (const created of [await post(0, CreateJob, { name }, origin), await post(0, CreateJob, { name }, origin), await viaYoga(0, CreateJob, { name }, origin)]) {
+      expect(created.body.data!.createJob.__typename).toBe("CreateJobPayload");
+      expect(created.headers.get("jobgraph-lsn")).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+      expect(created.headers.get("access-control-allow-origin")).toBe("https://app.example");
+      expect(created.headers.get("access-control-expose-headers")).toBe("JobGraph-LSN, X-Request-Id");
+    }
+    const preflight = await apps[1]!.yoga.fetch("http://jobgraph.test/graphql", {
+      method: "OPTIONS",
+      headers: { ...origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, jobgraph-lsn" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("jobgraph-lsn");
+  });
+
   it("a replica that has replayed the write serves the read that must see it, without waiting out the bound", async () => {
     const name = "replica-caught-up";
     await createTemplate(name);
