@@ -22,10 +22,30 @@ export type DbOptions = {
   pooled?: boolean;
   /**
    * Where a statement gets its connection when none can be opened here (a read replica that
-   * stopped): `pool`, after `failed` is told why.
+   * stopped): `pool`, after `failed` is told why. A statement run through the pool (not Prisma)
+   * whose connection is lost while it runs runs again there too: a replica only reads, so the
+   * statement changed nothing.
    */
   fallback?: { pool: pg.Pool; failed(error: Error): void };
 };
+
+/**
+ * Errors that end a read for reasons not its own, so that it may run again elsewhere: its
+ * connection went (the server shutting down or ending it, 57P01 to 57P03; the connection failing,
+ * class 08; the socket closing under it), or a standby cancelled it as it conflicted with the WAL
+ * it replays (40001).
+ */
+const RETRYABLE_READ_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "40001", "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
+
+export function isRetryableRead(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === "string" && RETRYABLE_READ_CODES.has(code)) return true;
+  return /^Connection terminated|^Client has encountered a connection error/.test(error.message);
+}
+
+/** A statement node-postgres runs as an object (src/db/rows.ts' Statement): what it needs to run again. */
+type Runnable = { text: string; values?: unknown[]; name?: string; submit: unknown };
 
 type Connected = (error: Error | undefined, client: pg.PoolClient | undefined, release: (error?: Error) => void) => void;
 
@@ -55,6 +75,18 @@ class FallbackPool extends pg.Pool {
       (client) => callback(undefined, client, (error) => client.release(error)),
       (error: Error) => callback(error, undefined, () => undefined),
     );
+  }
+
+  override query(...args: unknown[]): never {
+    const result = (pg.Pool.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
+    const [statement] = args as [Runnable | undefined];
+    // The statements src/db/rows.ts runs: one object, answered by a promise.
+    if (args.length !== 1 || !(result instanceof Promise) || typeof statement?.submit !== "function") return result as never;
+    return result.catch((error: unknown) => {
+      if (!isRetryableRead(error)) throw error;
+      this.#fallback.failed(error as Error);
+      return this.#fallback.pool.query({ text: statement.text, values: statement.values ?? [], ...(statement.name ? { name: statement.name } : {}) });
+    }) as never;
   }
 }
 

@@ -321,6 +321,37 @@ describe("reads on a streaming replica", () => {
     }
   }, 30_000);
 
+  it("a replica that stops while reads run on it: every read is answered, from the primary when its connection went", async () => {
+    const name = "replica-stops-mid-read";
+    await createTemplate(name);
+    await insertJob(name);
+    await waitUntilReplayed();
+    await nextCheck();
+    let reading = true;
+    const answers: Array<{ status: number; body: Answer }> = [];
+    // Clients reading all the time from both instances, through the fast lane and through yoga.
+    const readers = Array.from({ length: 6 }, async (_, i) => {
+      while (reading) answers.push(i % 3 === 2 ? await viaYoga(i % 2, JobsOf, { name }) : await post(i % 2, JobsOf, { name }));
+    });
+    try {
+      while (answers.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
+      // A fast shutdown: PostgreSQL ends every connection, reads in the middle of a statement included.
+      await replica.stop();
+      const stoppedAt = answers.length;
+      while (answers.length < stoppedAt + 30) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      reading = false;
+      await Promise.all(readers);
+      await replica.start();
+    }
+    for (const answer of answers) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(count(answer)).toBe(1);
+    }
+    await waitUntilReplayed();
+    await nextCheck();
+  }, 60_000);
+
   it("keeps mutations, claims and subscriptions on the primary: all work while the replica stands still", async () => {
     const name = "replica-writes";
     await createTemplate(name);
