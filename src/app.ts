@@ -388,7 +388,7 @@ export function buildApp({
     const document = params?.query ? documents.validDocument(params.query) : undefined;
     return document !== undefined && getOperationAST(document, params?.operationName ?? undefined)?.operation === "query";
   };
-  // JSON POSTs of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
+  // JSON POSTs, and GETs of queries, of known documents skip yoga's fetch-API layer (src/http/fast-lane.ts). Traces
   // follow yoga's handler, so the lane stands aside while tracing is on.
   const lane = tracing
     ? undefined

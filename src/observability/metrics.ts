@@ -98,7 +98,7 @@ export class Metrics {
     for (const transport of ["websocket", "http"]) this.subscriptions.set({ transport }, 0);
     this.laneRequests = new Counter({
       name: "jobgraph_http_fast_lane_requests_total",
-      help: "HTTP requests answered by the fast lane (JSON POSTs of documents validated before); the others go through yoga's handler.",
+      help: "HTTP requests answered by the fast lane (JSON POSTs, and queries sent by GET, of documents validated before); the others go through yoga's handler.",
       registers,
     });
     this.databaseGauges(registers);
