@@ -66,13 +66,18 @@ function inListOrder<T>(rows: T[], page: Page): T[] {
   return page.backward ? rows.reverse() : rows;
 }
 
-const JOB_ORDER: Record<JobOrderField, Omit<SortKey, "ascending">> = {
-  CREATED_AT: { column: "created_at", field: "createdAt", nullable: false },
-  UPDATED_AT: { column: "updated_at", field: "updatedAt", nullable: false },
-  PRIORITY: { column: "priority", field: "priority", nullable: false },
-  NUMBER: { column: "number", field: "number", nullable: false },
+const JOB_ORDER: Record<JobOrderField, ReadonlyArray<Omit<SortKey, "ascending">>> = {
+  CREATED_AT: [{ column: "created_at", field: "createdAt", nullable: false }],
+  // updated_at to the minute first: its index gives the page's minutes in order, and only their
+  // jobs are sorted (updated_at has no ordered index of its own, see the migration updated_at_order).
+  UPDATED_AT: [
+    { column: "updated_minute", field: "updatedMinute", nullable: false },
+    { column: "updated_at", field: "updatedAt", nullable: false },
+  ],
+  PRIORITY: [{ column: "priority", field: "priority", nullable: false }],
+  NUMBER: [{ column: "number", field: "number", nullable: false }],
   // Unfinished jobs have no end time and go last whichever way the list runs.
-  END_TIME: { column: "end_time", field: "endTime", nullable: true, nullsLast: true },
+  END_TIME: [{ column: "end_time", field: "endTime", nullable: true, nullsLast: true }],
 };
 
 /**
@@ -371,7 +376,7 @@ async function readPageOfJobs(db: Db, args: JobPageArgs, counted: boolean): Prom
   const ascending = order.direction === "ASC";
   const keys = walk(
     [
-      { ...JOB_ORDER[order.field], ascending },
+      ...JOB_ORDER[order.field].map((key) => ({ ...key, ascending })),
       { column: "id", field: "id", nullable: false, ascending },
     ],
     page,

@@ -24,6 +24,7 @@ const RawObjects = z.strictObject({
   constraints: z.array(z.string()),
   functions: z.array(z.string()),
   triggers: z.array(z.string()),
+  columns: z.array(z.string()),
 });
 const raw = RawObjects.parse(JSON.parse(readFileSync(path.join(projectRoot, "prisma", "raw-objects.json"), "utf8")));
 const rawNames: Record<string, string[]> = {
@@ -32,6 +33,7 @@ const rawNames: Record<string, string[]> = {
   constraint: raw.constraints,
   function: raw.functions,
   trigger: raw.triggers,
+  column: raw.columns,
 };
 
 type SchemaObject = { kind: string; name: string; definition: string };

@@ -5,10 +5,7 @@ export const JobOrderFieldEnum = builder.enumType("JobOrderField", {
   description: "What jobs can be sorted by.",
   values: {
     CREATED_AT: { description: "When the job was created." },
-    UPDATED_AT: {
-      description:
-        "When the job last changed. The one order read without an index (one would slow every progress report): a page reads and sorts every job its filter lets through, so narrow it on a large table.",
-    },
+    UPDATED_AT: { description: "When the job last changed." },
     PRIORITY: { description: "The job's priority." },
     NUMBER: { description: "The job's number." },
     END_TIME: { description: "When the job finished; unfinished jobs come last." },
