@@ -28,6 +28,17 @@ const COMPARED_HEADERS = [
   "www-authenticate",
 ];
 
+/** A response's status, headers (repeated ones joined) and body, once it has all come. */
+function collect(response: http.IncomingMessage, resolve: (answer: Answer) => void): void {
+  const pieces: Buffer[] = [];
+  response.on("data", (piece: Buffer) => pieces.push(piece));
+  response.on("end", () => {
+    const headers: Answer["headers"] = {};
+    for (const [name, value] of Object.entries(response.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    resolve({ status: response.statusCode!, headers, body: Buffer.concat(pieces).toString("utf8") });
+  });
+}
+
 /** A request over node:http, with exactly the headers given (fetch would add an Accept). */
 function send(port: number, body: string, headers: Record<string, string>, options: { chunked?: boolean } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -39,15 +50,7 @@ function send(port: number, body: string, headers: Record<string, string>, optio
         method: "POST",
         headers: options.chunked ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
       },
-      (response) => {
-        const pieces: Buffer[] = [];
-        response.on("data", (piece: Buffer) => pieces.push(piece));
-        response.on("end", () => {
-          const answer: Answer["headers"] = {};
-          for (const [name, value] of Object.entries(response.headers)) answer[name] = Array.isArray(value) ? value.join(", ") : value;
-          resolve({ status: response.statusCode!, headers: answer, body: Buffer.concat(pieces).toString("utf8") });
-        });
-      },
+      (response) => collect(response, resolve),
     );
     request.on("error", reject);
     if (options.chunked) {
@@ -60,15 +63,7 @@ function send(port: number, body: string, headers: Record<string, string>, optio
 /** A GET request over node:http, with exactly the headers given. */
 function get(port: number, path: string, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port, path, method: "GET", headers }, (response) => {
-      const pieces: Buffer[] = [];
-      response.on("data", (piece: Buffer) => pieces.push(piece));
-      response.on("end", () => {
-        const answer: Answer["headers"] = {};
-        for (const [name, value] of Object.entries(response.headers)) answer[name] = Array.isArray(value) ? value.join(", ") : value;
-        resolve({ status: response.statusCode!, headers: answer, body: Buffer.concat(pieces).toString("utf8") });
-      });
-    });
+    const request = http.request({ host: "127.0.0.1", port, path, method: "GET", headers }, (response) => collect(response, resolve));
     request.on("error", reject);
     request.end();
   });
