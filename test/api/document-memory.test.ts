@@ -3,14 +3,12 @@
 // the real app over HTTP. The document cache holds no more than its budget and evicts the oldest
 // (which the fast lane then no longer serves), and the heap of a process that was sent such
 // documents grows by no more than the budget, nor more than the cache says it holds.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultLimits } from "../../src/config.js";
-import { projectRoot } from "../../src/db/migrate.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { largeDocuments } from "../helpers/large-documents.js";
+import { measureInChild } from "../helpers/measured-child.js";
 
 const MiB = 1024 ** 2;
 /** Near the default body limit (1 MiB), as JSON. */
@@ -19,26 +17,8 @@ const LENGTH = 900_000;
 type Usage = { entries: number; bytes: number; maxBytes: number };
 type ChildReport = { heapGrowth: number; documents: Usage; costs: Usage };
 
-/** Runs test/helpers/document-memory.ts in a process of its own, with the garbage collector exposed. */
-function runChild(env: Record<string, string>): Promise<ChildReport> {
-  const script = path.join(projectRoot, "test", "helpers", "document-memory.ts");
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--no-compilation-cache", "--import", "tsx", script], {
-      cwd: projectRoot,
-      env: { ...process.env, ...env, NODE_ENV: "production" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const line = stdout.trim().split("\n").at(-1) ?? "";
-      if (code !== 0 || !line.startsWith("{")) reject(new Error(`exit ${code}: ${stdout}\n${stderr}`));
-      else resolve(JSON.parse(line) as ChildReport);
-    });
-  });
-}
+/** test/helpers/document-memory.ts, run in a process of its own. V8's compilation cache would keep each compiled query's source a while after the query is gone. */
+const runChild = (env: Record<string, string>) => measureInChild<ChildReport>("document-memory.ts", env, ["--no-compilation-cache"]);
 
 describe("memory under large documents", () => {
   let database: TestDatabase;

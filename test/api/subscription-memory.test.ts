@@ -5,34 +5,14 @@
 // KB when envelop wrapped each stream three times and a WeakMap entry, a Pothos request cache and a
 // hidden class came with each context), so that it catches a regression of that size and not the
 // noise of a run.
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../../src/db/migrate.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { measureInChild } from "../helpers/measured-child.js";
 
 const SUBSCRIPTIONS = 2000;
 const BOUND_BYTES = 8 * 1024;
 
 type ChildReport = { perSubscription: number; listeners: number };
-
-/** Runs test/helpers/subscription-memory.ts in a process of its own, with the garbage collector exposed. */
-function runChild(env: Record<string, string>): Promise<ChildReport> {
-  const script = path.join(projectRoot, "test", "helpers", "subscription-memory.ts");
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script], { cwd: projectRoot, env: { ...process.env, ...env, NODE_ENV: "production" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      const line = stdout.trim().split("\n").at(-1) ?? "";
-      if (code !== 0 || !line.startsWith("{")) reject(new Error(`exit ${code}: ${stdout}\n${stderr}`));
-      else resolve(JSON.parse(line) as ChildReport);
-    });
-  });
-}
 
 describe("memory of idle subscriptions", () => {
   let database: TestDatabase;
@@ -42,7 +22,7 @@ describe("memory of idle subscriptions", () => {
   });
 
   it(`keeps under ${BOUND_BYTES / 1024} KiB of live heap per idle jobProgress subscription over graphql-ws`, { timeout: 180_000 }, async () => {
-    const report = await runChild({ JOBGRAPH_TEST_DATABASE_URL: database.url, SUBSCRIPTIONS: String(SUBSCRIPTIONS), PER_SOCKET: "10", JOBS: "100" });
+    const report = await measureInChild<ChildReport>("subscription-memory.ts", { JOBGRAPH_TEST_DATABASE_URL: database.url, SUBSCRIPTIONS: String(SUBSCRIPTIONS), PER_SOCKET: "10", JOBS: "100" });
     // Every subscription was open, and listened for, when the heap was read.
     expect(report.listeners).toBe(SUBSCRIPTIONS);
     expect(report.perSubscription).toBeGreaterThan(0);
