@@ -8,8 +8,8 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { migrate, projectRoot, runPrismaCli } from "../../src/db/migrate.js";
-import { adminUrl, databaseUrl } from "../helpers/db.js";
+import { isMigrated, migrate, projectRoot, runPrismaCli } from "../../src/db/migrate.js";
+import { adminUrl, createTestDatabase, databaseUrl } from "../helpers/db.js";
 
 // For a hook or test that spawns the Prisma CLI (~1.5 s a spawn) while other test files share the machine.
 const CLI_TIMEOUT = 60_000;
@@ -264,10 +264,64 @@ describe("prisma/migrations", () => {
         describeSchema(migratedUrl),
         appliedMigrations(migratedUrl),
       ]);
-      await migrate(migratedUrl);
+      // The CLI itself, which migrate() does not start on a database that holds every migration.
+      await runPrismaCli(["migrate", "deploy"], migratedUrl);
       expect(await appliedMigrations(migratedUrl)).toEqual(migrationsBefore);
       expect((await describeSchema(migratedUrl)).map(render)).toEqual(schemaBefore.map(render));
     },
     CLI_TIMEOUT,
   );
+});
+
+// A gateway migrates at every start; the Prisma CLI is started only when `_prisma_migrations`
+// differs from prisma/migrations, since it costs about 2 s of CPU even when it has nothing to do.
+describe("migrate() on a database that may already be migrated", () => {
+  const latest = readdirSync(migrationsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .at(-1)!;
+
+  it("leaves a database holding every migration, unchanged, alone", async () => {
+    const database = await createTestDatabase();
+    expect(await isMigrated(database.directUrl)).toBe(true);
+    const before = await appliedMigrations(database.directUrl);
+    await migrate(database.directUrl);
+    expect(await appliedMigrations(database.directUrl)).toEqual(before);
+  });
+
+  it("leaves to the CLI a database that lacks a migration, holds a failed, changed or unknown one, or cannot be read", async () => {
+    const database = await createTestDatabase();
+    const sql = (text: string) => withClient(database.directUrl, (c) => c.query(text));
+    await sql("create table kept_migrations as select * from _prisma_migrations");
+    const restore = () => sql("begin; delete from _prisma_migrations; insert into _prisma_migrations select * from kept_migrations; commit");
+    const departures: Array<[string, string]> = [
+      ["a migration to apply", `delete from _prisma_migrations where migration_name = '${latest}'`],
+      ["a migration whose file changed since", `update _prisma_migrations set checksum = md5(checksum) where migration_name = '${latest}'`],
+      ["a migration that failed", `update _prisma_migrations set finished_at = null where migration_name = '${latest}'`],
+      ["a migration that failed, then was marked rolled back", `update _prisma_migrations set rolled_back_at = now() where migration_name = '${latest}'`],
+      [
+        "a migration of a later version",
+        `insert into _prisma_migrations (id, checksum, migration_name, finished_at, applied_steps_count) values ('later', 'x', '29991231000000_later', now(), 1)`,
+      ],
+      ["no migration at all", "delete from _prisma_migrations"],
+      ["no table of migrations", "drop table _prisma_migrations"],
+    ];
+    for (const [what, depart] of departures) {
+      await sql(depart);
+      expect(await isMigrated(database.directUrl), what).toBe(false);
+      if (what === "no table of migrations") await sql("create table _prisma_migrations as select * from kept_migrations where false");
+      await restore();
+      expect(await isMigrated(database.directUrl), `after ${what}, restored`).toBe(true);
+    }
+
+    // A rolled-back attempt beside the applied one (`prisma migrate resolve --rolled-back`, then a deploy) changes nothing.
+    await sql(
+      `insert into _prisma_migrations (id, checksum, migration_name, started_at, rolled_back_at, applied_steps_count)
+       select 'rolled-back', 'x', migration_name, started_at, now(), 0 from _prisma_migrations where migration_name = '${latest}'`,
+    );
+    expect(await isMigrated(database.directUrl)).toBe(true);
+
+    expect(await isMigrated(databaseUrl(`jobgraph_test_missing_${randomBytes(4).toString("hex")}`)), "a database that does not exist").toBe(false);
+  });
 });
