@@ -58,7 +58,7 @@ const COMPARED_IDS = 3;
  * Bounds of the wait after a measurement for requests still in flight; shorter in a smoke run, whose
  * CPU times are only checked to be there.
  */
-const SETTLE_MIN_MS = 200;
+const SETTLE_MIN_MS = smoke ? 50 : 200;
 const SETTLE_MAX_MS = smoke ? 300 : 5000;
 /** Requests per server and query in the count of SQL statements. */
 const STATEMENT_SAMPLE = smoke ? 4 : 20;
