@@ -104,9 +104,14 @@ export async function build() {
   await writeFile(manifest, `${JSON.stringify({ sources: before }, null, 1)}\n`);
 }
 
-/** Builds unless dist/ is fresh. */
+let building;
+
+/** Builds unless dist/ is fresh; callers that come while a build runs wait for it instead of starting another. */
 export async function ensureBuilt() {
-  if (!isFresh()) await build();
+  if (building) return building;
+  if (isFresh()) return;
+  building = build().finally(() => (building = undefined));
+  return building;
 }
 
 if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === import.meta.url) await build();
