@@ -90,6 +90,20 @@ class FallbackPool extends pg.Pool {
   }
 }
 
+/**
+ * Makes `pool` hear the end of each of its connections that the server closes (a restart, a
+ * failover, PostgreSQL stopping before this process, pg_terminate_backend); unheard, node-postgres'
+ * 'error' event is an uncaught exception that ends the process. The pool hears it for the
+ * connections it holds idle, and drops them; a connection someone holds between two statements
+ * (a transaction, an upload) reports it on the client, where it is heard here: its holder learns
+ * of it from its next statement, which fails, and the pool drops the connection once it is given back.
+ */
+export function hearConnectionErrors<P extends pg.Pool>(pool: P): P {
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return pool;
+}
+
 // Found by the client's identity only: a transaction's client must never reach the pool, which would
 // run its statements outside the transaction.
 const pools = new WeakMap<Db, pg.Pool>();
@@ -108,11 +122,7 @@ export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pool
     connectionTimeoutMillis: poolWaitMs,
     ...(Client ? { Client } : {}),
   };
-  const pool = fallback ? new FallbackPool(config, fallback) : new pg.Pool(config);
-  // An idle connection that the server closes (a restart, a failover, PostgreSQL stopping before
-  // this process) is reported here; unheard, it would crash the process. The pool drops it and
-  // opens another when one is needed.
-  pool.on("error", () => undefined);
+  const pool = hearConnectionErrors(fallback ? new FallbackPool(config, fallback) : new pg.Pool(config));
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);

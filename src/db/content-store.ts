@@ -7,6 +7,7 @@
 // needed.
 import pg from "pg";
 import { connect, UploadAbandonedError, type ByteRange, type ContentStore } from "../domain/outputs.js";
+import { hearConnectionErrors } from "./client.js";
 
 /**
  * Every chunk but an output's last holds exactly this many bytes, which is how a byte offset maps
@@ -163,8 +164,5 @@ export function createContentPool(url: string, size: number, waitMs = 30_000): p
     application_name: "jobgraph-outputs",
     connectionTimeoutMillis: waitMs,
   });
-  // An idle connection the server closed is dropped and replaced; unheard, its error would crash
-  // the process.
-  pool.on("error", () => undefined);
-  return pool;
+  return hearConnectionErrors(pool);
 }

@@ -327,6 +327,8 @@ export async function startEmbeddedPostgres(options: {
   await fs.writeFile(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies Owner));
   const urls = await connectionUrls(credentials, port);
   const admin = new pg.Client({ connectionString: urls.adminUrl });
+  // A connection the server ends between statements reports it as an event, which must be heard.
+  admin.on("error", () => undefined);
   await admin.connect();
   let created = false;
   try {

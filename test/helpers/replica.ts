@@ -128,6 +128,8 @@ export async function startReplica(dataDir: string, adminUrl: string): Promise<R
 
   async function onReplica<T>(statement: string): Promise<T> {
     const client = new pg.Client({ connectionString: admin.toString() });
+    // The replica may be stopping: its end, arriving as an event, must not end the test run.
+    client.on("error", () => undefined);
     await client.connect();
     try {
       return (await client.query(statement)).rows[0] as T;
