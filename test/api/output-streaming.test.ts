@@ -1,6 +1,7 @@
 // Uploads over a real HTTP connection, held open mid-stream: what the gateway does while content
 // is still arriving, when the client goes away, and when uploads run side by side.
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
 import http from "node:http";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +60,15 @@ function openUpload(upload: Upload, token: string): OpenUpload {
     },
     cut: () => request.destroy(),
   };
+}
+
+/** Where a symbolic link points, or undefined once it is gone (a descriptor closed meanwhile). */
+function readlinkOr(link: string): string | undefined {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return undefined;
+  }
 }
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
@@ -181,6 +191,36 @@ describe.each(stores)("uploads in flight ($name store)", (store) => {
     await again.send(content);
     const reply = await again.finish();
     expect(reply.body.data?.addJobOutput).toMatchObject({ __typename: "AddJobOutputPayload", output: { size: MiB + 7 } });
+  });
+
+  it("lets go of what a download holds when its client goes away midway, and serves the next one whole", async () => {
+    const { jobId, node, lease } = await runningJob(templateId);
+    // Larger than the sockets' buffers, so that each download is cut with most of it unsent.
+    const content = randomBytes(16 * MiB);
+    const upload = openUpload({ jobId, name: "cut-downloads", type: "bin", leaseToken: lease }, node.secret);
+    await upload.send(content);
+    const { downloadUrl } = (await upload.finish()).body.data!.addJobOutput.output as { downloadUrl: string };
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get({ host: "127.0.0.1", port, path: downloadUrl, headers: { authorization: `Bearer ${api.admin.secret}` } }, (response) => {
+          response.once("data", () => {
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on("error", (error) => (request.destroyed ? undefined : reject(error)));
+      });
+    }
+    // Nothing stays open on the gateway's side: no file of the store, no connection at work.
+    if (store.name === "files") {
+      const folder = (store.options.outputStore as { folder: string }).folder;
+      const openInStore = async () => readdirSync("/proc/self/fd").filter((fd) => (readlinkOr(`/proc/self/fd/${fd}`) ?? "").startsWith(folder)).length;
+      expect(await eventually(openInStore, (n) => n === 0, "the store's files to be closed")).toBe(0);
+    }
+    expect(await eventually(outputConnections, (rows) => rows.every((r) => r.state !== "active"), "no output connection at work")).toSatisfy((rows: Array<{ state: string }>) =>
+      rows.every((r) => r.state !== "active"),
+    );
+    expect(await download(downloadUrl)).toBe(createHash("sha256").update(content).digest("hex"));
   });
 
   it("keeps delivering other jobs' events while an upload streams, and announces the output once it is in", async () => {
