@@ -35,13 +35,43 @@ export type DbOptions = {
  * class 08; the socket closing under it), or a standby cancelled it as it conflicted with the WAL
  * it replays (40001).
  */
-const RETRYABLE_READ_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "40001", "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
+const CONNECTION_LOST_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08003", "08006", "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"]);
+const CONNECTION_LOST_MESSAGE = /^Connection terminated|^Client has encountered a connection error/;
+
+function connectionLost(error: Error): boolean {
+  const code = (error as Error & { code?: unknown }).code;
+  return (typeof code === "string" && CONNECTION_LOST_CODES.has(code)) || CONNECTION_LOST_MESSAGE.test(error.message);
+}
 
 export function isRetryableRead(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as Error & { code?: unknown }).code;
-  if (typeof code === "string" && RETRYABLE_READ_CODES.has(code)) return true;
-  return /^Connection terminated|^Client has encountered a connection error/.test(error.message);
+  return connectionLost(error) || (error as Error & { code?: unknown }).code === "40001";
+}
+
+/**
+ * Besides a lost connection: PostgreSQL refusing one (08001, 08004, too many connections 53300),
+ * its host out of reach or unknown, and Prisma's codes for the same (P1001 can't reach, P1002 and
+ * P1008 timed out, P1017 connection closed, P2037 too many connections).
+ */
+const UNREACHABLE_CODES = new Set(["08001", "08004", "53300", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "P1001", "P1002", "P1008", "P1017", "P2037"]);
+
+/**
+ * Whether an error says the database could not be used at all, for no fault of the request: out of
+ * reach, shutting down or starting up, its connection lost, or the pool's connections all busy for
+ * their whole wait. The error may be wrapped (a GraphQLError's originalError, an Error's cause, a
+ * Prisma error's driver adapter error, whose cause holds PostgreSQL's code as originalCode).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let at: unknown = error;
+  for (let depth = 0; at && typeof at === "object" && depth < 6; depth++) {
+    if (at instanceof Error && (connectionLost(at) || isPoolExhausted(at))) return true;
+    const { code, originalCode, originalError, cause, meta } = at as { code?: unknown; originalCode?: unknown; originalError?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    for (const value of [code, originalCode]) {
+      if (typeof value === "string" && (UNREACHABLE_CODES.has(value) || CONNECTION_LOST_CODES.has(value))) return true;
+    }
+    at = originalError ?? meta?.driverAdapterError ?? cause;
+  }
+  return false;
 }
 
 /** A statement node-postgres runs as an object (src/db/rows.ts' Statement): what it needs to run again. */

@@ -1,12 +1,13 @@
 // How unexpected errors reach clients: masked (their details stay in the logs), except a database
-// connection pool that stayed full for its whole wait, which is no fault of the request: the
-// client is told so, with a stable code, and when to try again.
+// that could not be used (its connection pool full for its whole wait, or PostgreSQL out of reach,
+// restarting, or ending the connection), which is no fault of the request: the client is told so,
+// with a stable code, and when to try again.
 import { GraphQLError } from "graphql";
 import { maskError as yogaMaskError, type MaskError } from "graphql-yoga";
-import { isPoolExhausted } from "../db/client.js";
+import { isDatabaseUnavailable, isPoolExhausted } from "../db/client.js";
 import { SERVICE_UNAVAILABLE } from "./error-codes.js";
 
-/** How long a client is asked to wait before retrying a request the gateway was too busy for. */
+/** How long a client is asked to wait before retrying a request the gateway could not serve. */
 export const RETRY_AFTER_SECONDS = 5;
 
 function exhausted(error: unknown): boolean {
@@ -27,9 +28,10 @@ export const maskError: MaskError = (error, message, isDev) => {
     const { nodes, source, positions, path } = error;
     return yogaMaskError(new GraphQLError(error.message, { nodes, source, positions, path, originalError: new Error(error.message) }), message, isDev);
   }
-  if (!exhausted(error)) return yogaMaskError(error, message, isDev);
+  if (!isDatabaseUnavailable(error)) return yogaMaskError(error, message, isDev);
   const { nodes, source, positions, path } = error instanceof GraphQLError ? error : ({} as Partial<GraphQLError>);
-  return new GraphQLError(`the gateway is too busy to answer now; retry in ${RETRY_AFTER_SECONDS} seconds`, {
+  const why = exhausted(error) ? "the gateway is too busy to answer now" : "the database is out of reach now";
+  return new GraphQLError(`${why}; retry in ${RETRY_AFTER_SECONDS} seconds`, {
     nodes,
     source,
     positions,
