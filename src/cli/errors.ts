@@ -61,7 +61,7 @@ export function explain(error: unknown): { lines: string[]; exitCode: number } {
   if (error instanceof GraphQLRequestError) {
     if (error.status === 401) return { lines: [`the server refused the token (HTTP 401): ${error.message}`], exitCode: EXIT.CONNECTION };
     const code = error.code ? ` (${error.code})` : "";
-    return { lines: [`${error.message}${code}`], exitCode: error.status >= 500 || error.code === "RATE_LIMITED" ? EXIT.CONNECTION : EXIT.FAILED };
+    return { lines: [`${error.message}${code}`], exitCode: error.transient ? EXIT.CONNECTION : EXIT.FAILED };
   }
   if (error instanceof RefusedError) return { lines: [error.message], exitCode: EXIT.FAILED };
   return { lines: [error instanceof Error ? error.message : String(error)], exitCode: EXIT.FAILED };

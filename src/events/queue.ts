@@ -40,6 +40,11 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
     items.push(entry);
   }
 
+  /** Whether the queue has ended: closed, or its subscriber gone. */
+  get ended(): boolean {
+    return this.done;
+  }
+
   close(): void {
     if (this.done) return;
     this.done = true;

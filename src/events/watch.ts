@@ -1,6 +1,6 @@
 // What subscribers watch, as async iterables of thin events. Each first yields the current state
 // (marked `initial`), so nothing between a client's query and its subscription is lost.
-import type { Db } from "../db/client.js";
+import { isDatabaseUnavailable, type Db } from "../db/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { allJobIdsMatching, jobIdsMatching } from "../domain/job-filter.js";
 import type { JobFilter } from "../domain/jobs.js";
@@ -156,6 +156,23 @@ export async function watchProgress(
 }
 
 /**
+ * Runs `work`, a subscriber's read about events the stream handed it, until it succeeds: again
+ * while the database cannot be used (restarting, out of reach), since the stream has moved past
+ * those events and the subscriber must neither lose them nor end for a blip. Deliveries wait
+ * behind it, in order. Another failure, or the subscriber gone, ends the retries.
+ */
+async function surely(work: () => Promise<void>, queue: { readonly ended: boolean }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || queue.ended) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+    }
+  }
+}
+
+/**
  * The event history of the jobs a filter matches: replayed from `after` (exclusive), then live,
  * with neither gap nor duplicate at the seam. Whether an event's job matches is decided when the
  * event is delivered.
@@ -183,7 +200,7 @@ export async function watchEvents(
   let chain = Promise.resolve();
   const { position, unsubscribe } = await stream.subscribe((events) => {
     if (replaying) live.push(events);
-    else chain = chain.then(() => deliver(events)).catch(() => queue.close());
+    else chain = chain.then(() => surely(() => deliver(events), queue)).catch(() => queue.close());
   });
   if (resumeAfter) {
     let cursor = resumeAfter;
@@ -218,7 +235,7 @@ export async function watchAvailable(stream: EventStream, db: Db, queues: string
     const candidates = events.filter(isQueued);
     if (!candidates.length) return;
     chain = chain
-      .then(async () => {
+      .then(() => surely(async () => {
         const claimable = await db.job.findMany({
           where: {
             id: { in: candidates.map((e) => e.jobId!) },
@@ -231,7 +248,7 @@ export async function watchAvailable(stream: EventStream, db: Db, queues: string
         });
         const ids = new Set(claimable.map((j) => j.id));
         for (const event of candidates) if (ids.has(event.jobId!)) queue.push({ item: event, replaceableKey: "available" });
-      })
+      }, queue))
       .catch(() => queue.close());
   });
   return queue;
@@ -255,7 +272,7 @@ export async function watchMembership(stream: EventStream, db: Db, filter: JobFi
   chain = new Promise<void>((resolve) => (ready = resolve));
   const { unsubscribe } = await stream.subscribe((events) => {
     chain = chain
-      .then(async () => {
+      .then(() => surely(async () => {
         const jobIds = [...new Set(events.map((e) => e.jobId).filter((id): id is string => Boolean(id)))];
         if (!jobIds.length) return;
         const now = await jobIdsMatching(db, filter, jobIds);
@@ -269,7 +286,7 @@ export async function watchMembership(stream: EventStream, db: Db, filter: JobFi
           else members.delete(jobId);
           queue.push({ item: { change, jobId, event: last.get(jobId)! } });
         }
-      })
+      }, queue))
       .catch(() => queue.close());
   });
   const members = await allJobIdsMatching(db, filter);

@@ -39,6 +39,15 @@ export class GraphQLRequestError extends Error {
     const code = this.errors[0]?.extensions?.code;
     return typeof code === "string" ? code : undefined;
   }
+
+  /**
+   * Whether the same request may well succeed later: the gateway failed (5xx), its mutations were
+   * rate limited, or its database could not be used for the while (SERVICE_UNAVAILABLE: busy,
+   * restarting, out of reach).
+   */
+  get transient(): boolean {
+    return this.status >= 500 || this.code === "RATE_LIMITED" || this.code === "SERVICE_UNAVAILABLE";
+  }
 }
 
 /** The server could not be reached, or answered something that is not GraphQL (worth retrying). */

@@ -168,7 +168,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** Retried: the server could not be reached or was briefly unable to answer. */
 function transient(error: unknown): boolean {
-  return error instanceof NetworkError || (error instanceof GraphQLRequestError && (error.status >= 500 || error.code === "RATE_LIMITED"));
+  return error instanceof NetworkError || (error instanceof GraphQLRequestError && error.transient);
 }
 
 type Held = { job: WorkerJob; leaseToken: string; expiresAt: number; controller: AbortController };

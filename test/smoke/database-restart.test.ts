@@ -2,7 +2,8 @@
 // port) under a gateway process that serves readers, a worker and a subscriber. The gateway must
 // live through it: answer every request meanwhile (an error while the database is away, not a cut
 // connection), serve reads and claims again once it is back, and deliver to the subscriber that
-// was open all along the events written after the restart.
+// was open all along the events written after the restart. A worker of the SDK that finishes its
+// job while PostgreSQL is away delivers the result once it is back.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded.js";
 import { migrate } from "../../src/db/migrate.js";
+import { runWorker } from "../../src/sdk/index.js";
 import { graphql, startServer, type ServerProcess } from "../helpers/server-process.js";
 
 const ADMIN = `jgu_restart_${"r".repeat(32)}`;
@@ -58,7 +60,7 @@ it("lives through a restart of PostgreSQL under load, and serves, claims and del
   );
   const nodeToken = registered.registerWorkerNode.secret;
   const createJobs = async (n: number) => {
-    for (let i = 0; i < n; i++) await graphql(gateway, ADMIN, `mutation { createJob(input: { templateName: "restart" }) { __typename } }`);
+    for (let i = 0; i < n; i++) await graphql(gateway, ADMIN, `mutation { createJob(input: { templateName: "restart", queue: "restart" }) { __typename } }`);
   };
   await createJobs(30);
 
@@ -97,7 +99,7 @@ it("lives through a restart of PostgreSQL under load, and serves, claims and del
   const worker = async () => {
     while (running) {
       try {
-        const acquired = await post(nodeToken, `mutation { acquireNextJob { ... on AcquireJobPayload { job { id } lease { token } } } }`);
+        const acquired = await post(nodeToken, `mutation { acquireNextJob(filter: { queues: ["restart"] }) { ... on AcquireJobPayload { job { id } lease { token } } } }`);
         record(acquired);
         const claim = acquired.body.data?.acquireNextJob as { job?: { id: string } | null; lease?: { token: string } } | undefined;
         if (!claim?.job || !claim.lease) {
@@ -117,24 +119,61 @@ it("lives through a restart of PostgreSQL under load, and serves, claims and del
   };
   const load = Promise.all([reader(), reader(), worker()]);
 
+  // And a worker of the SDK whose handler returns while PostgreSQL is away: it delivers the
+  // job's result once it is back, as long as the lease holds.
+  const sdkNode = await graphql<{ registerWorkerNode: { secret: string } }>(
+    gateway,
+    ADMIN,
+    `mutation { registerWorkerNode(input: { name: "restart-sdk-node", executors: ["sh"] }) { ... on RegisterWorkerNodePayload { secret } } }`,
+  );
+  const sdkJob = await graphql<{ createJob: { job: { id: string } } }>(
+    gateway,
+    ADMIN,
+    `mutation { createJob(input: { templateName: "restart", queue: "sdk" }) { ... on CreateJobPayload { job { id } } } }`,
+  );
+  let down!: () => void;
+  const isDown = new Promise<void>((resolve) => (down = resolve));
+  let handled = false;
+  const sdkWorker = runWorker({
+    url: gateway.graphqlUrl,
+    token: sdkNode.registerWorkerNode.secret,
+    filter: { queues: ["sdk"] },
+    pollIntervalMs: 100,
+    handler: async () => {
+      await isDown;
+      handled = true;
+    },
+  });
+  for (let i = 0; i < 100 && sdkWorker.running === 0; i++) await sleep(50);
+  expect(sdkWorker.running).toBe(1);
+
   await sleep(1_000);
   const port = postgres.port;
   await postgres.stop();
   const downAt = Date.now();
+  down();
   await sleep(2_000);
+  expect(handled).toBe(true);
   postgres = await startEmbeddedPostgres({ dataDir, port });
   const upAt = Date.now();
 
   // Back: reads succeed again, the worker finishes jobs again, and the subscriber hears of them.
+  let sdkStatus = "";
   const recovered = async (what: string, done: () => boolean) => {
-    for (let i = 0; i < 300 && !done(); i++) await sleep(100);
+    for (let i = 0; i < 300 && !done(); i++) {
+      await sleep(100);
+      const answer = await post(ADMIN, `query ($id: ID!) { job(id: $id) { status } }`, { id: sdkJob.createJob.job.id }).catch(() => undefined);
+      sdkStatus = (answer?.body.data?.job as { status?: string } | undefined)?.status ?? sdkStatus;
+    }
     expect(done(), what).toBe(true);
   };
   await recovered("a read answered with data after the restart", () => answers.some((a) => a.at > upAt && a.status === 200 && a.codes.length === 0));
   await recovered("a job finished after the restart", () => finishedIds.some((f) => f.at > upAt));
   await recovered("the open subscription delivered a job finished after the restart", () => finishedIds.some((f) => f.at > upAt && finishedSeen.has(f.id)));
+  await recovered("the SDK worker's job finished, its result delivered after the restart", () => sdkStatus === "SUCCEEDED");
   running = false;
   await load;
+  await sdkWorker.stop();
 
   // The process lived, every request was answered, and the answers while PostgreSQL was away were errors saying so.
   expect(gateway.child.exitCode).toBeNull();
