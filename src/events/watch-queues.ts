@@ -5,6 +5,7 @@ import type { Db } from "../db/client.js";
 import { queuesOfJobs } from "../domain/queues.js";
 import type { EventStream, StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
+import { surely } from "./watch.js";
 
 /** A change to announce: the queue's name. The first one is the queue as it is when the subscription starts. */
 export type QueueChange = { name: string };
@@ -43,12 +44,15 @@ export async function watchQueues(stream: EventStream, db: Db, name: string | nu
     }
     const moved = events.filter((e) => e.jobId !== null && e.toStatus !== null).map((e) => e.jobId!);
     if (moved.length === 0) return;
-    // Events are thin: which queue a job is in is read, for all the batch's jobs at once.
+    // Events are thin: which queue a job is in is read, for all the batch's jobs at once, again
+    // through a blip of the database (the stream has moved past these events). Another failure
+    // skips the batch: the queue's next change announces it anew.
     chain = chain
-      .then(() => queuesOfJobs(db, [...new Set(moved)]))
-      .then((names) => {
-        for (const queueName of names) if (name === null || queueName === name) soon(queueName);
-      })
+      .then(() =>
+        surely(async () => {
+          for (const queueName of await queuesOfJobs(db, [...new Set(moved)])) if (name === null || queueName === name) soon(queueName);
+        }, queue),
+      )
       .catch(() => undefined);
   });
   if (name !== null) queue.push({ item: { name } });

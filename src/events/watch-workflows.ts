@@ -5,6 +5,7 @@ import type { Db } from "../db/client.js";
 import { jobsOfWorkflow } from "../domain/workflows.js";
 import type { EventStream, StreamEvent } from "./event-stream.js";
 import { SubscriberQueue } from "./queue.js";
+import { surely } from "./watch.js";
 
 /** A change to announce: the workflow's id. The first one is the workflow as it is when the subscription starts. */
 export type WorkflowChange = { workflowId: string };
@@ -44,12 +45,15 @@ export async function watchWorkflow(stream: EventStream, db: Db, workflowId: str
     if (events.some((e) => deletedFrom(e) === workflowId)) soon();
     const jobIds = [...new Set(events.filter(moves).map((e) => e.jobId!))];
     if (jobIds.length === 0) return;
-    // Events are thin: whether a job is the workflow's is read, for all the batch's jobs at once.
+    // Events are thin: whether a job is the workflow's is read, for all the batch's jobs at once,
+    // again through a blip of the database (the stream has moved past these events). Another
+    // failure skips the batch: the workflow's next change announces it anew.
     chain = chain
-      .then(() => jobsOfWorkflow(db, workflowId, jobIds))
-      .then((ours) => {
-        if (ours) soon();
-      })
+      .then(() =>
+        surely(async () => {
+          if (await jobsOfWorkflow(db, workflowId, jobIds)) soon();
+        }, queue),
+      )
       .catch(() => undefined);
   });
   queue.push({ item: { workflowId } });

@@ -161,7 +161,7 @@ export async function watchProgress(
  * those events and the subscriber must neither lose them nor end for a blip. Deliveries wait
  * behind it, in order. Another failure, or the subscriber gone, ends the retries.
  */
-async function surely(work: () => Promise<void>, queue: { readonly ended: boolean }): Promise<void> {
+export async function surely(work: () => Promise<void>, queue: { readonly ended: boolean }): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
@@ -206,23 +206,24 @@ export async function watchEvents(
     let cursor = resumeAfter;
     const end = position;
     const beyond = (e: StreamEvent) => isBefore(end, decodeCursor(e.cursor)!);
-    for (;;) {
-      // Refused with HistoryExpiredError (the subscription's answer) when events after the cursor
-      // were pruned, before anything is delivered or while catching up.
-      let batch: StreamEvent[];
-      try {
-        batch = (await replayEvents(db, cursor)).filter((e) => !beyond(e));
-      } catch (error) {
-        unsubscribe();
-        throw error;
+    // A failure while catching up fails the subscription (refused with HistoryExpiredError when
+    // events after the cursor were pruned), and the stream must not keep feeding it.
+    try {
+      for (;;) {
+        const batch = (await replayEvents(db, cursor)).filter((e) => !beyond(e));
+        if (!batch.length) break;
+        await deliver(batch);
+        cursor = decodeCursor(batch.at(-1)!.cursor)!;
       }
-      if (!batch.length) break;
-      await deliver(batch);
-      cursor = decodeCursor(batch.at(-1)!.cursor)!;
+    } catch (error) {
+      unsubscribe();
+      throw error;
     }
   }
   replaying = false;
-  for (const events of live.splice(0)) chain = chain.then(() => deliver(events));
+  // The batches that came while catching up go as the live ones do: a read retried through a
+  // blip, and any other failure ends the subscription rather than the process.
+  for (const events of live.splice(0)) chain = chain.then(() => surely(() => deliver(events), queue)).catch(() => queue.close());
   return queue;
 }
 
