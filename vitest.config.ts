@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/helpers/sequencer.js";
 import { testWorkers } from "./test/helpers/workers.js";
 
 export default defineConfig({
@@ -23,6 +24,8 @@ export default defineConfig({
     // Vitest's default (one file fewer than the cores) would run one file at a time on two cores;
     // see test/helpers/workers.ts.
     maxWorkers: testWorkers,
+    // The longest files first, also on a fresh clone (see the file).
+    sequence: { sequencer: LongestFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
