@@ -19,7 +19,7 @@ function exhausted(error: unknown): boolean {
  * reports it with the thrown error as its cause, which yoga masks; graphql-jit (the compiled
  * documents) makes it a bare GraphQLError, which yoga would pass on as a client error.
  */
-function nullViolation(error: unknown): error is GraphQLError {
+export function nullViolation(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError && !error.originalError && error.message.startsWith("Cannot return null for non-nullable field");
 }
 
@@ -36,6 +36,13 @@ export const maskError: MaskError = (error, message, isDev) => {
     source,
     positions,
     path,
-    extensions: { code: SERVICE_UNAVAILABLE, retryAfterSeconds: RETRY_AFTER_SECONDS },
+    extensions: {
+      code: SERVICE_UNAVAILABLE,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      // An error without a path stopped the request before anything ran (authenticating the
+      // token, building the context): the answer has no data, which the GraphQL-over-HTTP spec
+      // requires a 4xx or 5xx status for. A field's error leaves data to answer with 200.
+      ...(path ? {} : { http: { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } } }),
+    },
   });
 };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, dbPool, type Db } from "../../src/db/client.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createTestUser } from "../helpers/principals.js";
 
 const QUERY = JSON.stringify({ query: "{ jobs(first: 1) { totalCount } }" });
 
@@ -16,7 +17,9 @@ describe("a gateway with no database connection free", () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     small = createDb({ url: database.url, pooled: database.pooled, poolSize: 1, poolWaitMs: 300 });
-    api = await createTestApi({ ...database, db: small });
+    // Tokens remembered, as a gateway started by `npm start` does (JOBGRAPH_AUTH_CACHE_SECONDS):
+    // a known token's request runs, and meets the busy pool in its fields.
+    api = await createTestApi({ ...database, db: small }, { authCacheSeconds: 10 });
     port = (await api.app.start(0)).port;
   });
   afterAll(async () => {
@@ -47,5 +50,41 @@ describe("a gateway with no database connection free", () => {
       held.release();
     }
     for (const answer of await ask()) expect(answer).toMatchObject({ data: { jobs: { totalCount: 0 } } });
+  });
+
+  it("answers 503 with Retry-After when nothing could run, and 200 with data when a field failed", async () => {
+    // A token the gateway has not seen: authenticating it needs a connection, before anything runs.
+    const stranger = await createTestUser(database.db);
+    const post = (token: string, accept: string) =>
+      fetch(`http://127.0.0.1:${port}/graphql`, { method: "POST", headers: { "content-type": "application/json", accept, authorization: `Bearer ${token}` }, body: QUERY });
+    const held = await dbPool(small)!.connect();
+    try {
+      for (const accept of ["application/graphql-response+json", "application/json"]) {
+        // No data to answer with: the GraphQL-over-HTTP spec requires a 4xx or 5xx status.
+        const refused = await post(stranger.secret, accept);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get("retry-after")).toBe("5");
+        const body = (await refused.json()) as { data?: unknown; errors: Array<{ extensions: Record<string, unknown> }> };
+        expect(body).not.toHaveProperty("data");
+        expect(body.errors[0]!.extensions).toEqual({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 5 });
+        // The admin's token is known: the query ran, and its field's error leaves data (null).
+        const ran = await post(api.admin.secret, accept);
+        expect(ran.status).toBe(200);
+        const answer = (await ran.json()) as { data?: unknown; errors: Array<{ path?: unknown; extensions: Record<string, unknown> }> };
+        expect(answer).toHaveProperty("data", null);
+        expect(answer.errors[0]).toMatchObject({ path: ["jobs", "totalCount"], extensions: { code: "SERVICE_UNAVAILABLE" } });
+      }
+    } finally {
+      held.release();
+    }
+    const served = await post(stranger.secret, "application/graphql-response+json");
+    expect(served.status).toBe(200);
+    expect(await served.json()).toEqual({ data: { jobs: { totalCount: 0 } } });
+
+    // The error metric counts them under the code the clients were answered with.
+    const metrics = await (await api.fetch("/metrics", {}, { token: null })).text();
+    const counted = (code: string) => Number(metrics.match(new RegExp(`^jobgraph_graphql_errors_total\\{code="${code}"\\} (\\d+)$`, "m"))?.[1] ?? 0);
+    expect(counted("SERVICE_UNAVAILABLE")).toBeGreaterThanOrEqual(4);
+    expect(counted("INTERNAL_SERVER_ERROR")).toBe(0);
   });
 });
