@@ -234,6 +234,17 @@ function withoutHttp(error: GraphQLError): GraphQLError {
   return withExtensions(error, extensions);
 }
 
+/**
+ * A query's or mutation's result as a socket sends it: without the `extensions.http` of its
+ * errors, which set an HTTP answer's status and have nothing to set on a socket.
+ */
+function forSocket(result: unknown): unknown {
+  if (result instanceof Promise) return result.then(forSocket);
+  const errors = (result as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return result;
+  return { ...(result as object), errors: errors.map((error: unknown) => (error instanceof GraphQLError ? withoutHttp(error) : error)) };
+}
+
 /** The Authorization value of a WebSocket's connection_init payload, whatever the key's case. */
 function connectionAuthorization(params: Record<string, unknown> | undefined): string | undefined {
   const entry = Object.entries(params ?? {}).find(([key]) => key.toLowerCase() === "authorization");
@@ -459,9 +470,13 @@ export function buildApp({
       if (!result.errors?.length) return result;
       logOf(args.contextValue as object)?.noteResult(result.errors);
       metrics.countErrors(result.errors);
-      return { ...result, errors: result.errors.map((error) => masked(error) as GraphQLError) };
+      // A socket has no HTTP status for `extensions.http` to set: it is not the client's to see.
+      return { ...result, errors: result.errors.map((error) => withoutHttp(masked(error) as GraphQLError)) };
     },
-    failed: (_args, error) => masked(error),
+    failed: (_args, error) => {
+      const answer = masked(error);
+      return answer instanceof GraphQLError ? withoutHttp(answer) : answer;
+    },
     ended: (args, seconds, streamed) => metrics.socketSubscriptionEnded(args.document, args.operationName, seconds, streamed),
   };
 
@@ -544,7 +559,7 @@ export function buildApp({
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   serveGraphqlWs<Record<string, unknown>>(
     {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      execute: (args) => forSocket((args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args)) as never,
       // While tracing, a subscription goes through yoga's envelope, whose hooks trace it for as long
       // as its stream lasts; otherwise around it, with socketStreams doing what the hooks would
       // (an idle subscription then keeps none of the envelope's per-stream wrappers).

@@ -67,9 +67,20 @@ export function codeFor(error: GraphQLError): string {
   return BAD_REQUEST;
 }
 
-/** The error with a code, if it had none. */
+/**
+ * The error with a code, if it had none: the same error, given its code, unless its extensions
+ * cannot take one (then a copy). The same, because yoga logs an error as unexpected whenever its
+ * masking (which adds the codes) answers with another object, and an error that only lacked a
+ * code is the client's (a variable that does not coerce): a flood of bad requests must not flood
+ * the error log.
+ */
 export function withCode(error: GraphQLError): GraphQLError {
   if (typeof error.extensions?.code === "string") return error;
+  const code = codeFor(error);
+  if (Object.isExtensible(error.extensions)) {
+    (error.extensions as Record<string, unknown>).code = code;
+    return error;
+  }
   const { nodes, source, positions, path, originalError } = error;
-  return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions: { ...error.extensions, code: codeFor(error) } });
+  return new GraphQLError(error.message, { nodes, source, positions, path, originalError, extensions: { ...error.extensions, code } });
 }

@@ -3,7 +3,10 @@
 // out of anything logged about it, such as an unexpected error's message.
 import { randomUUID } from "node:crypto";
 import { getOperationAST, GraphQLError, type DocumentNode } from "graphql";
+import { isDatabaseUnavailable } from "../db/client.js";
 import type { Principal } from "../domain/principal.js";
+import { codeFor, SERVICE_UNAVAILABLE } from "../graphql/error-codes.js";
+import { nullViolation } from "../graphql/mask.js";
 import type { Logger } from "./logger.js";
 
 /** An incoming x-request-id is echoed and logged only if it looks like an id, not like a payload. */
@@ -28,14 +31,13 @@ function isUnexpected(error: GraphQLError): boolean {
 
 /** The error code of a GraphQL error, as a log value or metric label: one of a bounded set of names. */
 export function errorCode(error: GraphQLError): string {
-  if (isUnexpected(error)) return "INTERNAL_SERVER_ERROR";
+  // The code the client is answered with (src/graphql/mask.ts, error-codes.ts), which the error
+  // may not carry yet: logs and metrics see errors before they are masked.
+  if (isDatabaseUnavailable(error)) return SERVICE_UNAVAILABLE;
+  if (isUnexpected(error) || nullViolation(error as unknown)) return "INTERNAL_SERVER_ERROR";
   const code = error.extensions?.code;
   if (typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
-  if (error.path) return "UNCLASSIFIED";
-  // Without a code and before any field ran: graphql-js rejecting the document (pointing into it),
-  // or yoga rejecting the request itself (bad JSON, a missing CSRF header).
-  if (error.message.startsWith("Syntax Error")) return "GRAPHQL_PARSE_FAILED";
-  return error.locations?.length ? "GRAPHQL_VALIDATION_FAILED" : "BAD_REQUEST";
+  return codeFor(error);
 }
 
 type ViewerFields = { kind: Principal["kind"]; id: string; name: string };

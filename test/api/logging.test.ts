@@ -7,7 +7,7 @@ import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { LogLevel } from "../../src/config.js";
-import type { Db } from "../../src/db/client.js";
+import { createDb, dbPool, type Db } from "../../src/db/client.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -186,6 +186,25 @@ describe("request logs", () => {
     expect(JSON.stringify(unexpected)).not.toContain(secret);
   });
 
+  it("logs a request the database could not serve with the code its client was answered", async () => {
+    const small = createDb({ url: database.url, pooled: database.pooled, poolSize: 1, poolWaitMs: 300 });
+    try {
+      const { api, during } = await loggedApi(database, "info", small);
+      const held = await dbPool(small)!.connect();
+      let answer!: Response;
+      try {
+        const lines = await during(async () => (answer = await post(api, { query: "query Busy { jobs(first: 1) { totalCount } }" })));
+        const body = (await answer.json()) as { errors: Array<{ extensions: { code: string } }> };
+        expect(body.errors.map((error) => error.extensions.code)).toEqual(["SERVICE_UNAVAILABLE"]);
+        expect(completed(lines)[0]).toMatchObject({ outcome: "errors", errors: ["SERVICE_UNAVAILABLE"] });
+      } finally {
+        held.release();
+      }
+    } finally {
+      await small.$disconnect();
+    }
+  });
+
   it("never logs a token or a secret variable, at any level, over HTTP and WebSocket", async () => {
     const { api, raw } = await loggedApi(database, "trace");
     const user = await createTestUser(database.db);
@@ -311,6 +330,36 @@ describe("request logs", () => {
       });
       expect(lines.find((line) => line.operationName === "Refused")).toMatchObject({ outcome: "errors", errors: ["GRAPHQL_VALIDATION_FAILED"] });
       expect(new Set(lines.filter((line) => line.requestId).map((line) => line.requestId)).size).toBe(3);
+    });
+
+    it("logs a client's error as the request's outcome, not as an unexpected error, over HTTP and WebSocket", async () => {
+      const user = await createTestUser(database.db);
+      const bad = { query: "query BadVariable($n: Int) { jobs(first: $n) { totalCount } }", variables: { n: "many" } };
+      const from = logged.raw.length;
+      // Twice over HTTP: the first sight of a document goes through yoga, the second takes the fast lane.
+      for (let i = 0; i < 2; i++) {
+        const answer = await fetch(url.replace(/^ws/, "http"), {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/graphql-response+json", authorization: `Bearer ${user.secret}` },
+          body: JSON.stringify(bad),
+        });
+        expect(answer.status).toBe(400);
+        expect(((await answer.json()) as { errors: Array<{ extensions: unknown }> }).errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" } })]);
+      }
+      const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${user.secret}` }, retryAttempts: 0 });
+      const overSocket = await client.iterate(bad).next();
+      expect(overSocket.value).toEqual({ errors: [expect.objectContaining({ extensions: { code: "BAD_USER_INPUT" } })] });
+      await client.dispose();
+      await expect.poll(() => logged.raw.slice(from).some((text) => text.includes('"websocket closed"'))).toBe(true);
+
+      const lines = logged.raw.slice(from).map((text) => JSON.parse(text) as Line);
+      expect(lines.filter((line) => line.level === "error" || line.msg === "unexpected error")).toEqual([]);
+      const outcomes = lines.filter((line) => line.operationName === "BadVariable" && (line.msg === "request completed" || line.msg === "operation completed"));
+      expect(outcomes.map((line) => [line.outcome, line.errors])).toEqual([
+        ["errors", ["BAD_USER_INPUT"]],
+        ["errors", ["BAD_USER_INPUT"]],
+        ["errors", ["BAD_USER_INPUT"]],
+      ]);
     });
 
     it("logs a refused WebSocket", async () => {
