@@ -9,7 +9,7 @@ import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-polic
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
-import { checkTasks, taskRows, type NewTask } from "./task-lifecycle.js";
+import { checkTasks, insertTasks, taskRows, type NewTask } from "./task-lifecycle.js";
 import { checkTags } from "./transitions.js";
 import { checkValues, fingerprint, keyedOutputRefs, outputRefs, type Declaration, type SuppliedValue, type TypedValues } from "./values.js";
 
@@ -328,10 +328,10 @@ export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrinc
       onDependencyFailure: input.onDependencyFailure ?? "CANCEL",
       hasDependents: place.hasDependents ?? false,
       workflowId: place.workflowId ?? null,
-      tasks: { createMany: { data: taskRows(input.tasks ?? []).map((row, i) => ({ ...row, qsequence: i })) } },
     },
     select: { id: true },
   });
+  await insertTasks(tx, taskRows(input.tasks ?? []).map((row, i) => ({ ...row, jobId: created.id, qsequence: i })));
   // The job's event_txid and its first event's txid are both this transaction's id (their default).
   await tx.jobEvent.create({
     data: {

@@ -76,6 +76,47 @@ beforeAll(async () => {
   await send(`mutation { createJobTemplate(input: { name: "mapper", executor: { name: "python" } }) { __typename } }`, {}, alice.secret);
 });
 
+describe("many tasks at once", () => {
+  // 9 maps of 1,000 values: 9,009 tasks, near the most one request may add (10,000). Past
+  // PostgreSQL's limit of bind parameters, Prisma would split the insert into statements sent at
+  // once on the transaction's one connection, which pg 9 refuses.
+  const maps = Array.from({ length: 9 }, (_, m) => shards(Array.from({ length: 1000 }, (_, i) => ({ key: `${m}-${i}` })), { name: `shards-${m}` }));
+
+  it("creates a job with 9,009 tasks, one statement at a time on its connection", async () => {
+    database.counter.reset();
+    const created = await create(maps);
+    expect(created.__typename).toBe("CreateJobPayload");
+    expect(database.counter.overlapping).toEqual([]);
+    const count = await database.pool.query("select count(*)::int as n from tasks where job_id = $1", [decodeGlobalId(created.job.id).id]);
+    expect(count.rows[0].n).toBe(9 + 9000);
+  });
+
+  it("adds 9,009 tasks to a running job, one statement at a time on its connection", async () => {
+    const h = await held([]);
+    database.counter.reset();
+    const added = await send(
+      `mutation ($job: ID!, $lease: String!, $tasks: [NewTaskInput!]!) { addTasks(job: $job, leaseToken: $lease, tasks: $tasks) { __typename ... on Error { message } } }`,
+      { job: h.id, lease: h.lease, tasks: maps },
+      node.secret,
+    );
+    expect(added.addTasks!.__typename).toBe("AddTasksPayload");
+    expect(database.counter.overlapping).toEqual([]);
+    const count = await database.pool.query("select count(*)::int as n from tasks where job_id = $1", [decodeGlobalId(h.id).id]);
+    expect(count.rows[0].n).toBe(9 + 9000);
+  });
+
+  it("refuses tasks named as one the job has, adding none of them", async () => {
+    const h = await held([{ name: "first" }]);
+    const added = await send(
+      `mutation ($job: ID!, $lease: String!, $tasks: [NewTaskInput!]!) { addTasks(job: $job, leaseToken: $lease, tasks: $tasks) { __typename ... on Error { message } } }`,
+      { job: h.id, lease: h.lease, tasks: [{ name: "second" }, { name: "first" }] },
+      node.secret,
+    );
+    expect(added.addTasks).toEqual({ __typename: "ValidationError", message: "a task with this name exists in the job" });
+    expect(Object.keys(await tasksOf(h.id))).toEqual(["first"]);
+  });
+});
+
 describe("a MAP task", () => {
   it("fans out to one child per value, its template bound to each value, in its own sequence", async () => {
     const { job } = await create([{ name: "prepare" }, shards([{ key: "a.csv" }, { key: "b.csv" }, { key: "c.csv" }], { sequence: 1 })]);

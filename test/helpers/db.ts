@@ -44,10 +44,16 @@ export class StatementCounter {
   statements: string[] = [];
   /** Each statement's parameters, in the same order. */
   parameters: unknown[][] = [];
+  /**
+   * Statements sent on a connection while another still ran on it: node-postgres queues them now,
+   * with a deprecation warning, and will refuse them from pg 9 on.
+   */
+  overlapping: string[] = [];
   reset() {
     this.count = 0;
     this.statements = [];
     this.parameters = [];
+    this.overlapping = [];
   }
 
   /** The statements since the last reset that read what a request asked for: authenticating its caller is one of its own, whatever the query. */
@@ -85,6 +91,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     override query(...args: unknown[]): never {
       const first = args[0] as string | { text?: string; values?: unknown[] };
       const text = typeof first === "string" ? first : first?.text;
+      if ((this as unknown as { _queryQueue: unknown[] })._queryQueue.length > 0) counter.overlapping.push(text ?? "");
       if (text !== undefined) {
         counter.count++;
         counter.statements.push(text);
