@@ -53,10 +53,10 @@ export async function createJobs(
       inputValues: { dataset: { type: "string", value: `s3://data/${i}` } },
     };
   });
-  await db.job.createMany({ data: jobs });
+  await inBatches(jobs, (data) => db.job.createMany({ data }));
   if (tasks) {
-    await db.task.createMany({
-      data: jobs.flatMap((job) =>
+    await inBatches(
+      jobs.flatMap((job) =>
         Array.from({ length: tasks }, (_, q) => ({
           jobId: job.id,
           name: `task ${q}`,
@@ -64,11 +64,12 @@ export async function createJobs(
           sequence: Math.floor(q / 3),
         })),
       ),
-    });
+      (data) => db.task.createMany({ data }),
+    );
   }
   if (outputs) {
-    await db.jobOutput.createMany({
-      data: jobs.flatMap((job) =>
+    await inBatches(
+      jobs.flatMap((job) =>
         Array.from({ length: outputs }, (_, o) => ({
           jobId: job.id,
           name: `output-${o}`,
@@ -77,7 +78,21 @@ export async function createJobs(
           sha256: createHash("sha256").update(`${job.id}/${o}`).digest("hex"),
         })),
       ),
-    });
+      (data) => db.jobOutput.createMany({ data }),
+    );
   }
   return jobs.map((j) => j.id);
+}
+
+/**
+ * How many rows one insert of the fixtures takes. Past PostgreSQL's limit of bind parameters,
+ * Prisma splits a createMany into statements that it sends at once on one connection, which
+ * node-postgres warns it will refuse from pg 9 on (prisma/orm#29979); the API inserts tasks in one
+ * statement of its own (insertTasks in src/domain/task-lifecycle.ts).
+ */
+const ROWS_PER_INSERT = 1000;
+
+/** Inserts `rows` in batches, one after the other. */
+async function inBatches<T>(rows: T[], insert: (batch: T[]) => Promise<unknown>): Promise<void> {
+  for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) await insert(rows.slice(at, at + ROWS_PER_INSERT));
 }
