@@ -13,7 +13,7 @@ import type { LaneRequest } from "../http/fast-lane.js";
 import { bearerSecret } from "../domain/auth.js";
 import type { Principal } from "../domain/principal.js";
 import type { Logger } from "./logger.js";
-import { bindLog, describeError, isSecret, logOf, requestIdFrom, RequestLog, viewerFields, wasLogged } from "./request-log.js";
+import { bindLog, describeError, isSecret, logOf, OutageLog, requestIdFrom, RequestLog, viewerFields, wasLogged } from "./request-log.js";
 
 /** The logger yoga reports through (its masked errors above all). */
 export type YogaLogger = Record<"debug" | "info" | "warn" | "error", (...args: unknown[]) => void>;
@@ -73,6 +73,8 @@ export class RequestLogging {
    * Node 20 it taxes every promise the process makes, about 4% of a small query's CPU.
    */
   private readonly current: AsyncLocalStorage<RequestLog> | undefined;
+  /** One for the app's requests and operations: see OutageLog. */
+  private readonly outages = new OutageLog();
 
   constructor(
     private readonly logger: Logger,
@@ -87,7 +89,7 @@ export class RequestLogging {
     return {
       instrumentation: {
         request: ({ request }, wrapped) => {
-          const log = new RequestLog(this.logger, requestIdFrom(request.headers.get("x-request-id")));
+          const log = new RequestLog(this.logger, requestIdFrom(request.headers.get("x-request-id")), {}, performance.now(), this.outages);
           const authorization = request.headers.get("authorization");
           log.addSecret(authorization);
           log.addSecret(bearerSecret(authorization));
@@ -158,7 +160,7 @@ export class RequestLogging {
   /** The log of a request the fast lane serves (src/http/fast-lane.ts), as the plugin above would begin it. */
   laneRequestStarted(request: LaneRequest, params: GraphQLParams, viewer: Principal): RequestLog {
     const header = request.headers["x-request-id"];
-    const log = new RequestLog(this.logger, requestIdFrom(typeof header === "string" ? header : undefined), {}, request.startedAt);
+    const log = new RequestLog(this.logger, requestIdFrom(typeof header === "string" ? header : undefined), {}, request.startedAt, this.outages);
     const authorization = request.headers.authorization;
     log.addSecret(authorization);
     log.addSecret(bearerSecret(authorization));
@@ -234,7 +236,7 @@ export class RequestLogging {
    */
   operationReceived(socket: SocketContext, id: string, variables: unknown, context: object): void {
     const entry = this.sockets.get(socket);
-    const log = new RequestLog(entry?.logger ?? this.logger, undefined, { operationId: id });
+    const log = new RequestLog(entry?.logger ?? this.logger, undefined, { operationId: id }, performance.now(), this.outages);
     log.shareSecrets(entry?.secrets ?? socketSecrets(socket));
     log.addSecretsOf(variables);
     entry?.operations.set(id, log);

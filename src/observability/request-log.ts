@@ -102,6 +102,8 @@ export class RequestLog {
     requestId: string | undefined,
     bindings: Record<string, unknown> = {},
     readonly startedAt = performance.now(),
+    /** The app's: when the database cannot be used, it says so now and then rather than each request. */
+    private readonly outages?: OutageLog,
   ) {
     this.#parent = parent;
     this.#requestId = requestId;
@@ -194,9 +196,21 @@ export class RequestLog {
     return scrubbed;
   }
 
-  /** An unexpected error, with its stack, at level error; its text never carries this request's secrets. */
+  /**
+   * An unexpected error, with its stack, at level error; its text never carries this request's
+   * secrets. The database out of reach or too busy is no bug, and fails every request alike until
+   * it is back: that is logged at warn, by the app's OutageLog.
+   */
   logUnexpected(error: unknown, message = "unexpected error"): void {
     if (typeof error === "object" && error !== null) logged.add(error);
+    if (this.outages && isDatabaseUnavailable(error)) {
+      const failed = this.outages.failed();
+      if (failed !== undefined) {
+        const { type, message: cause, code } = describeError(error, (text) => this.scrub(text));
+        this.logger.warn({ err: { type, message: cause, code }, failedRequests: failed, ...this.operationFields() }, "the database could not be used: requests are answered SERVICE_UNAVAILABLE");
+      }
+      return;
+    }
     this.logger.error({ err: describeError(error, (text) => this.scrub(text)), ...this.operationFields() }, message);
   }
 
@@ -204,6 +218,28 @@ export class RequestLog {
   noteResult(errors: readonly GraphQLError[] | undefined): void {
     this.noteErrors(errors);
     for (const error of errors ?? []) if (isUnexpected(error) && !wasLogged(error)) this.logUnexpected(error);
+  }
+}
+
+/**
+ * While the database cannot be used, every request fails alike, hundreds a second on a busy
+ * gateway: one line every `intervalMs` says so, with how many requests failed so since the last,
+ * instead of an error with its stack for each.
+ */
+export class OutageLog {
+  #loggedAt = -Infinity;
+  #failed = 0;
+
+  constructor(private readonly intervalMs = 5000) {}
+
+  /** Counts a failed request; how many failed since the last line when one is due now, else undefined. */
+  failed(now = performance.now()): number | undefined {
+    this.#failed++;
+    if (now - this.#loggedAt < this.intervalMs) return undefined;
+    const failed = this.#failed;
+    this.#loggedAt = now;
+    this.#failed = 0;
+    return failed;
   }
 }
 

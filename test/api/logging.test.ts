@@ -186,17 +186,28 @@ describe("request logs", () => {
     expect(JSON.stringify(unexpected)).not.toContain(secret);
   });
 
-  it("logs a request the database could not serve with the code its client was answered", async () => {
+  it("logs requests the database could not serve with their clients' code, and says so at warn once, not at error each", async () => {
     const small = createDb({ url: database.url, pooled: database.pooled, poolSize: 1, poolWaitMs: 300 });
     try {
       const { api, during } = await loggedApi(database, "info", small);
       const held = await dbPool(small)!.connect();
-      let answer!: Response;
       try {
-        const lines = await during(async () => (answer = await post(api, { query: "query Busy { jobs(first: 1) { totalCount } }" })));
-        const body = (await answer.json()) as { errors: Array<{ extensions: { code: string } }> };
-        expect(body.errors.map((error) => error.extensions.code)).toEqual(["SERVICE_UNAVAILABLE"]);
-        expect(completed(lines)[0]).toMatchObject({ outcome: "errors", errors: ["SERVICE_UNAVAILABLE"] });
+        const answers: Response[] = [];
+        const lines = await during(async () => {
+          for (let i = 0; i < 4; i++) answers.push(await post(api, { query: "query Busy { jobs(first: 1) { totalCount } }" }));
+        });
+        for (const answer of answers) {
+          const body = (await answer.json()) as { errors: Array<{ extensions: { code: string } }> };
+          expect(body.errors.map((error) => error.extensions.code)).toEqual(["SERVICE_UNAVAILABLE"]);
+        }
+        expect(completed(lines).map((line) => [line.outcome, line.errors])).toEqual(Array(4).fill(["errors", ["SERVICE_UNAVAILABLE"]]));
+        // The pool's wait ran out for each: one line says so (the next comes 5 s later at the soonest).
+        expect(lines.filter((line) => line.level === "error")).toEqual([]);
+        const said = lines.filter((line) => line.level === "warn");
+        expect(said).toEqual([
+          expect.objectContaining({ msg: "the database could not be used: requests are answered SERVICE_UNAVAILABLE", failedRequests: 1, err: expect.objectContaining({ message: expect.any(String) }) }),
+        ]);
+        expect((said[0]!.err as { stack?: string }).stack ?? "").toBe("");
       } finally {
         held.release();
       }
