@@ -2,7 +2,7 @@
 // "client"), so no native engine is downloaded or loaded.
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "./generated/prisma/client.js";
+import { Prisma, PrismaClient } from "./generated/prisma/client.js";
 
 export type Db = PrismaClient;
 
@@ -72,6 +72,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     at = originalError ?? meta?.driverAdapterError ?? cause;
   }
   return false;
+}
+
+/**
+ * Whether an error is a unique constraint's violation: through Prisma's client (P2002), or in a
+ * statement of our own SQL (P2010 with PostgreSQL's 23505).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === "P2002") return true;
+  return error.code === "P2010" && /23505/.test(String((error.meta as { code?: string } | undefined)?.code ?? error.message));
 }
 
 /** A statement node-postgres runs as an object (src/db/rows.ts' Statement): what it needs to run again. */

@@ -1,9 +1,9 @@
 // Identity: API tokens, the principals they stand for, and the management of users, tokens and
 // worker nodes. A token is a random secret shown once; only its SHA-256 is stored.
 import { createHash, randomBytes } from "node:crypto";
-import type { Db } from "../db/client.js";
+import { isUniqueViolation, type Db } from "../db/client.js";
 import { queryRows } from "../db/rows.js";
-import { Prisma, type ApiToken, type User } from "../db/generated/prisma/client.js";
+import type { ApiToken, User } from "../db/generated/prisma/client.js";
 import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
@@ -171,10 +171,6 @@ function checkExpiry(expiresAt: Date | null | undefined, errors: FieldError[]): 
 
 function throwIfAny(errors: FieldError[]): void {
   if (errors.length) throw new ValidationError("the input is not valid", errors);
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
 export type NewUser = { name: string; email?: string | null; role?: UserRole | null };

@@ -1,6 +1,6 @@
 // Creating jobs from templates, with validation against the template, idempotent retries, and
 // Arvados' find-or-create reuse of an equivalent earlier job.
-import type { Db } from "../db/client.js";
+import { isUniqueViolation, type Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
 import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, waitingCount, type Binding } from "./dependencies.js";
@@ -69,10 +69,6 @@ export type CreateJobResult = {
   reason: string | null;
   passedOver: PassedOver[];
 };
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-}
 
 async function findTemplate(db: Db, input: NewJob, errors: FieldError[]) {
   if ((input.templateId == null) === (input.templateName == null)) {

@@ -1,6 +1,6 @@
 // Tasks of a job (Arvados job_tasks, Flow Compute tasks): adding them, and the holding node moving
 // them through QUEUED -> RUNNING -> SUCCEEDED | FAILED, stage by stage (sequence).
-import type { Db } from "../db/client.js";
+import { isUniqueViolation, type Db } from "../db/client.js";
 import { Prisma, type Task } from "../db/generated/prisma/client.js";
 import type { JobStatus, TaskType } from "../db/generated/prisma/enums.js";
 import { columnsOf, sqlRows } from "../db/rows.js";
@@ -226,8 +226,7 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
       return tx.task.findMany({ where: { jobId, qsequence: { gte: first } }, orderBy: { qsequence: "asc" }, select: { id: true } });
     });
   } catch (error) {
-    // The statement is SQL (insertTasks): its unique violation comes as a raw query's (P2010, 23505).
-    if (error instanceof Prisma.PrismaClientKnownRequestError && (error.code === "P2002" || (error.code === "P2010" && /23505/.test(String((error.meta as { code?: string } | undefined)?.code ?? error.message))))) {
+    if (isUniqueViolation(error)) {
       throw new ValidationError("a task with this name exists in the job", [{ path: ["tasks"], message: "task names must be unique within the job" }]);
     }
     throw error;

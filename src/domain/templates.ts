@@ -1,6 +1,6 @@
 // Reading job templates, by id or by name and version.
-import type { Db } from "../db/client.js";
-import { Prisma, type JobTemplate, type User } from "../db/generated/prisma/client.js";
+import { isUniqueViolation, type Db } from "../db/client.js";
+import type { JobTemplate, User } from "../db/generated/prisma/client.js";
 import { countRows, pageOfRows, rowsByKey, sortKey, type FirstRows, type JobRow, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { SqlParams } from "./job-filter.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
@@ -8,13 +8,6 @@ import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import { checkTimeLimits, templatePolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { checkDeclarations, type Declaration } from "./values.js";
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    (error instanceof Prisma.PrismaClientKnownRequestError && (error.code === "P2002" || error.code === "P2010")) &&
-    /23505|unique/i.test(String((error.meta as { code?: string } | undefined)?.code ?? error.message))
-  );
-}
 
 export type TemplateFilter = {
   name?: string | null;
