@@ -391,7 +391,7 @@ export function buildApp({
   // Pothos' initContextCache(): once optimised, that spread gave every context a hidden class of
   // its own (about 450 bytes, kept as long as a subscription's context).
   const contextFor = (viewer: Principal, reads: Db = db): Context => {
-    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), [contextCacheSymbol]: {} };
+    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), tasksAdded: 0, [contextCacheSymbol]: {} };
     return context;
   };
   /** The operation a request's parameters name, when it is a query (as the document cache has it parsed). */

@@ -5,6 +5,7 @@ import { Prisma } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
 import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, waitingCount, type Binding } from "./dependencies.js";
 import { checkRequiredLabels } from "./labels.js";
+import { tasksAdded, type TaskTally } from "./map-tasks.js";
 import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -85,7 +86,7 @@ async function findTemplate(db: Db, input: NewJob, errors: FieldError[]) {
   return template;
 }
 
-function checkFields(input: NewJob, errors: FieldError[]) {
+function checkFields(input: NewJob, errors: FieldError[], tasksBefore: number) {
   const queue = input.queue?.trim() ?? "default";
   if (!queue || queue.length > 200 || /\p{Cc}/u.test(queue)) errors.push({ path: ["queue"], message: "must be 1 to 200 printable characters" });
   if ((input.name?.length ?? 0) > 1000) errors.push({ path: ["name"], message: "must be at most 1000 characters" });
@@ -109,7 +110,7 @@ function checkFields(input: NewJob, errors: FieldError[]) {
     else if (excludedVersions?.some((v) => !(Number.isInteger(v) && v >= 1))) errors.push({ path: ["reuse", "excludedVersions"], message: "must be versions, 1 or more" });
   }
   const tasks = input.tasks ?? [];
-  errors.push(...checkTasks(tasks, ["tasks"]));
+  errors.push(...checkTasks(tasks, ["tasks"], tasksBefore));
   tasks.forEach((task, i) => {
     if (task.createdByTaskId) errors.push({ path: ["tasks", String(i), "createdByTask"], message: "tasks created with their job have no creating task" });
   });
@@ -220,16 +221,22 @@ export type PreparedJob = NonNullable<Awaited<ReturnType<typeof prepareJob>>>;
  * `errors` under `at` (the path of the job in the request); null when the template was not found.
  * Writes nothing.
  */
-export async function prepareJob(db: Db, input: NewJob, errors: FieldError[], at: string[], inWorkflow = false) {
+export async function prepareJob(
+  db: Db,
+  input: NewJob,
+  errors: FieldError[],
+  at: string[],
+  { inWorkflow = false, tasksBefore = 0 }: { inWorkflow?: boolean; tasksBefore?: number } = {},
+) {
   const before = errors.length;
   const own: FieldError[] = [];
-  const found = await prepareOwn(db, input, own, inWorkflow);
+  const found = await prepareOwn(db, input, own, inWorkflow, tasksBefore);
   errors.push(...own.map((e) => ({ ...e, path: [...at, ...e.path] })));
   return errors.length > before ? null : found;
 }
 
-async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean) {
-  const queue = checkFields(input, errors);
+async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean, tasksBefore: number) {
+  const queue = checkFields(input, errors, tasksBefore);
   const template = await findTemplate(db, input, errors);
   let inputs: TypedValues = {};
   let parameters: TypedValues = {};
@@ -349,7 +356,7 @@ export async function insertJob(tx: Prisma.TransactionClient, creator: UserPrinc
  * call created; with findOrCreate, an equivalent earlier job may be returned instead. Users and
  * admins.
  */
-export async function createJob(db: Db, actor: Principal, input: NewJob): Promise<CreateJobResult> {
+export async function createJob(db: Db, actor: Principal, input: NewJob, tally: TaskTally = { tasksAdded: 0 }): Promise<CreateJobResult> {
   if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create jobs");
   refuseUnstorableText(input);
   const creator: UserPrincipal = actor;
@@ -362,7 +369,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
   }
 
   const errors: FieldError[] = [];
-  const prepared = await prepareJob(db, input, errors, []);
+  const prepared = await prepareJob(db, input, errors, [], { tasksBefore: tally.tasksAdded });
   await checkDependencies(db, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"], errors);
   if (errors.length || !prepared) throw new ValidationError("the job is not valid", errors);
   const { template, inputs, parameters } = prepared;
@@ -383,6 +390,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob): Promis
       await linkDependencies(tx, created.id, input.dependsOn ?? [], bound.binds);
       return created;
     });
+    tally.tasksAdded += tasksAdded(input.tasks ?? []);
     return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };
   } catch (error) {
     // Two retries with one idempotency key raced; the loser returns the winner's job.

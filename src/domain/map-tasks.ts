@@ -110,3 +110,11 @@ export function expandMaps(tasks: NewTask[]): Expanded[] {
 
 /** How many tasks `tasks` adds, children included. */
 export const tasksAdded = (tasks: NewTask[]) => tasks.reduce((n, t) => n + 1 + (t.type === "MAP" ? (t.map?.values.length ?? 0) : 0), 0);
+
+/**
+ * The tasks a request has added so far. The limit is the request's, however many of its
+ * mutations add tasks: aliases of createJob that share one variable of tasks would otherwise
+ * multiply it (a document of 2 KiB adding over a million rows). The GraphQL context is one; a
+ * caller outside a request (the schedule ticker, the demo) starts a tally of its own.
+ */
+export type TaskTally = { tasksAdded: number };

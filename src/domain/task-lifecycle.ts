@@ -10,7 +10,7 @@ import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
-import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, type MapSpec } from "./map-tasks.js";
+import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, type MapSpec, type TaskTally } from "./map-tasks.js";
 import { withTasks } from "./task-effects.js";
 import { failJobForTask, type Actor } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
@@ -53,13 +53,17 @@ function between(value: number | null | undefined, min: number, max: number, pat
   }
 }
 
-/** Flow Compute's rules for a task description, every problem at once. */
-export function checkTasks(tasks: NewTask[], path: string[]): FieldError[] {
+/**
+ * Flow Compute's rules for a task description, every problem at once; `before` is how many tasks
+ * the request added before these (see TaskTally).
+ */
+export function checkTasks(tasks: NewTask[], path: string[], before = 0): FieldError[] {
   const errors: FieldError[] = [];
   const names = new Set<string>();
   const added = tasksAdded(tasks);
-  if (added > MAX_TASKS_PER_REQUEST) {
-    return [{ path, message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (${added} given)` }];
+  if (added + before > MAX_TASKS_PER_REQUEST) {
+    const earlier = before ? `, after ${before} added by the request's earlier mutations` : "";
+    return [{ path, message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (${added} given${earlier})` }];
   }
   tasks.forEach((task, i) => {
     const at = [...path, String(i)];
@@ -185,14 +189,21 @@ export async function insertTasks(tx: Prisma.TransactionClient, rows: Prisma.Tas
  * job: the job row is locked while they are numbered, so concurrent additions never collide.
  * The job's creator, the node holding it (with its lease), or an admin.
  */
-export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: NewTask[], leaseToken?: string | null) {
+export async function addTasks(
+  db: Db,
+  actor: Principal,
+  jobId: string,
+  tasks: NewTask[],
+  leaseToken?: string | null,
+  tally: TaskTally = { tasksAdded: 0 },
+) {
   // Text PostgreSQL cannot take is refused once the caller is known to be allowed (below).
   const unstorable = unstorableTextAt({ tasks, leaseToken });
-  const errors = unstorable ? [] : checkTasks(tasks, ["tasks"]);
+  const errors = unstorable ? [] : checkTasks(tasks, ["tasks"], tally.tasksAdded);
   if (!tasks.length) errors.push({ path: ["tasks"], message: "give at least one task" });
   if (errors.length) throw new ValidationError("the tasks are not valid", errors);
   try {
-    return await db.$transaction(async (tx) => {
+    const ids = await db.$transaction(async (tx) => {
       const [job] = await tx.$queryRaw<Array<{ status: string; creator_id: string | null; node_id: string | null; lease_token: string | null; deleted_at: Date | null }>>`
         /* lockJobForTasks */
         select status::text, creator_id, node_id, lease_token, deleted_at from jobs where id = ${jobId}::uuid for update`;
@@ -225,6 +236,8 @@ export async function addTasks(db: Db, actor: Principal, jobId: string, tasks: N
       await recordJobChange(tx, actor, jobId, "TASK_ADDED", { tasks: tasks.map((t) => t.name) });
       return tx.task.findMany({ where: { jobId, qsequence: { gte: first } }, orderBy: { qsequence: "asc" }, select: { id: true } });
     });
+    tally.tasksAdded += ids.length;
+    return ids;
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new ValidationError("a task with this name exists in the job", [{ path: ["tasks"], message: "task names must be unique within the job" }]);

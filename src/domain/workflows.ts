@@ -6,6 +6,7 @@ import { bulkJobAction } from "./bulk.js";
 import { findReusable, insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
 import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount } from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
+import { MAX_TASKS_PER_REQUEST, tasksAdded, type TaskTally } from "./map-tasks.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import type { KeyedOutputRef, TypedValues } from "./values.js";
@@ -121,7 +122,7 @@ export type CreatedWorkflow = { workflowId: string; jobIds: Map<string, string>;
  * for it (not at all when it has succeeded). A job waits (WAITING) while any job it is after or
  * depends on has not succeeded. Users and admins.
  */
-export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflow): Promise<CreatedWorkflow> {
+export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflow, tally: TaskTally = { tasksAdded: 0 }): Promise<CreatedWorkflow> {
   if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create workflows");
   refuseUnstorableText(input);
   const creator: UserPrincipal = actor;
@@ -133,11 +134,18 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
     if ((job as NewJob).idempotencyKey != null) {
       errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
     }
-    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], true));
+    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded }));
     await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors);
   }
   let order: number[] | null = null;
   if (!input.jobs.length || input.jobs.length > MAX_WORKFLOW_JOBS) errors.push({ path: ["jobs"], message: `must hold 1 to ${MAX_WORKFLOW_JOBS} jobs` });
+  // Each job's tasks were checked against the limit on their own (above); together they count too.
+  const tasks = input.jobs.slice(0, MAX_WORKFLOW_JOBS).map((job) => tasksAdded(job.tasks ?? []));
+  const total = tasks.reduce((sum, n) => sum + n, 0);
+  if (total + tally.tasksAdded > MAX_TASKS_PER_REQUEST && tasks.every((n) => n + tally.tasksAdded <= MAX_TASKS_PER_REQUEST)) {
+    const earlier = tally.tasksAdded ? `, after ${tally.tasksAdded} added by the request's earlier mutations` : "";
+    errors.push({ path: ["jobs"], message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (its jobs have ${total}${earlier})` });
+  }
   else order = checkGraph(input.jobs, input.jobs.map((job, i) => keyEdges(job, i, prepared[i]!)), errors);
   if (errors.length || !order) throw new ValidationError("the workflow is not valid", errors);
   const edges = input.jobs.map((job, i) => [...new Set(keyEdges(job, i, prepared[i]!).map((e) => e.key))]);
@@ -158,7 +166,7 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
     }
   }
   const dependedOn = new Set(edges.flat());
-  return db.$transaction(
+  const created = await db.$transaction(
     async (tx) => {
       const workflow = await tx.workflow.create({
         data: { name: input.name ?? null, onDependencyFailure: input.onDependencyFailure ?? "CANCEL", creatorId: creator.userId },
@@ -192,6 +200,8 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
     },
     { timeout: 60_000 },
   );
+  tally.tasksAdded += input.jobs.reduce((sum, job, i) => sum + (reusedIds.has(job.key) ? 0 : tasks[i]!), 0);
+  return created;
 }
 
 /** A workflow as the API reads it: its row, with its summary when the read asked for it. */

@@ -33,4 +33,6 @@ export type Context = {
   viewer: Principal | null;
   /** Batched reads of jobs and what hangs off them, for this request. */
   loaders: Loaders;
+  /** The tasks this request's mutations have added: one request adds at most 10,000 (see TaskTally). */
+  tasksAdded: number;
 };

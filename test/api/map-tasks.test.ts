@@ -9,6 +9,8 @@ import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 import { subscribeSse } from "../helpers/sse.js";
+import { createClient } from "graphql-ws";
+import { WebSocket } from "ws";
 
 let database: TestDatabase;
 let api: TestApi;
@@ -114,6 +116,92 @@ describe("many tasks at once", () => {
     );
     expect(added.addTasks).toEqual({ __typename: "ValidationError", message: "a task with this name exists in the job" });
     expect(Object.keys(await tasksOf(h.id))).toEqual(["first"]);
+  });
+});
+
+describe("the tasks of one request", () => {
+  // 6 maps of 1,000 values: 6,006 tasks. Twice that is past what one request may add (10,000),
+  // however the request's mutations share them out: aliases of one mutation can all take one
+  // variable, so a limit per mutation would let a document of a few KiB add millions of rows.
+  const sixThousand = Array.from({ length: 6 }, (_, m) => shards(Array.from({ length: 1000 }, (_, i) => ({ key: `${m}-${i}` })), { name: `shards-${m}` }));
+  const TOO_MANY = "at most 10000 tasks at once, the children of MAP tasks included (6006 given, after 6006 added by the request's earlier mutations)";
+  const ANSWER = `__typename ... on ValidationError { fieldErrors { path message } }`;
+  const taskCount = async () => (await database.pool.query("select count(*)::int as n from tasks")).rows[0].n as number;
+  const jobCount = async () => (await database.pool.query("select count(*)::int as n from jobs")).rows[0].n as number;
+  const job = `{ templateName: "mapper", tasks: $tasks }`;
+
+  it("counts the tasks of every createJob of the request, refusing the one that passes the limit", async () => {
+    const [tasks, jobs] = [await taskCount(), await jobCount()];
+    const answer = await send(
+      `mutation ($tasks: [NewTaskInput!]) { a: createJob(input: ${job}) { ${ANSWER} } b: createJob(input: ${job}) { ${ANSWER} } }`,
+      { tasks: sixThousand },
+      alice.secret,
+    );
+    expect(answer.a).toEqual({ __typename: "CreateJobPayload" });
+    expect(answer.b).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["tasks"], message: TOO_MANY }] });
+    expect((await taskCount()) - tasks).toBe(6006);
+    expect((await jobCount()) - jobs).toBe(1);
+  });
+
+  it("counts addTasks as createJob", async () => {
+    const h = await held([]);
+    const add = (alias: string) => `${alias}: addTasks(job: $job, leaseToken: $lease, tasks: $tasks) { ${ANSWER} }`;
+    const answer = await send(
+      `mutation ($job: ID!, $lease: String!, $tasks: [NewTaskInput!]!) { ${add("a")} ${add("b")} }`,
+      { job: h.id, lease: h.lease, tasks: sixThousand },
+      node.secret,
+    );
+    expect(answer.a).toEqual({ __typename: "AddTasksPayload" });
+    expect(answer.b).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["tasks"], message: TOO_MANY }] });
+    const count = await database.pool.query("select count(*)::int as n from tasks where job_id = $1", [decodeGlobalId(h.id).id]);
+    expect(count.rows[0].n).toBe(6006);
+  });
+
+  it("counts the jobs of a workflow together, and after the request's earlier mutations", async () => {
+    const [tasks, jobs] = [await taskCount(), await jobCount()];
+    const workflows = async () => (await database.pool.query("select count(*)::int as n from workflows")).rows[0].n as number;
+    const before = await workflows();
+    const two = await send(
+      `mutation ($tasks: [NewTaskInput!]) { createWorkflow(input: { jobs: [{ key: "x", job: ${job} }, { key: "y", after: ["x"], job: ${job} }] }) { ${ANSWER} } }`,
+      { tasks: sixThousand },
+      alice.secret,
+    );
+    expect(two.createWorkflow).toEqual({
+      __typename: "ValidationError",
+      fieldErrors: [{ path: ["jobs"], message: "at most 10000 tasks at once, the children of MAP tasks included (its jobs have 12012)" }],
+    });
+    const afterJob = await send(
+      `mutation ($tasks: [NewTaskInput!]) { a: createJob(input: ${job}) { ${ANSWER} } w: createWorkflow(input: { jobs: [{ key: "x", job: ${job} }] }) { ${ANSWER} } }`,
+      { tasks: sixThousand },
+      alice.secret,
+    );
+    expect(afterJob.a).toEqual({ __typename: "CreateJobPayload" });
+    expect(afterJob.w).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["jobs", "0", "tasks"], message: TOO_MANY }] });
+    expect(await workflows()).toBe(before);
+    expect((await taskCount()) - tasks).toBe(6006);
+    expect((await jobCount()) - jobs).toBe(1);
+  });
+
+  it("starts each request afresh, over HTTP and over WebSocket", async () => {
+    const tasks = await taskCount();
+    const document = `mutation ($tasks: [NewTaskInput!]) { createJob(input: ${job}) { ${ANSWER} } }`;
+    for (let i = 0; i < 2; i++) expect((await send(document, { tasks: sixThousand }, alice.secret)).createJob).toEqual({ __typename: "CreateJobPayload" });
+    // A gateway of its own, listening: stopping it ends its event stream, which later tests use.
+    const listening = await createTestApi(database);
+    const address = await listening.app.start(0, "127.0.0.1");
+    const client = createClient({ url: `ws://127.0.0.1:${address.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${alice.secret}` }, retryAttempts: 0 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        for await (const result of client.iterate({ query: document, variables: { tasks: sixThousand } })) {
+          expect(result).toEqual({ data: { createJob: { __typename: "CreateJobPayload" } } });
+          break;
+        }
+      }
+    } finally {
+      await client.dispose();
+      await listening.app.stop();
+    }
+    expect((await taskCount()) - tasks).toBe(4 * 6006);
   });
 });
 

@@ -284,7 +284,7 @@ builder.mutationFields((t) => {
     description: "Creates a job from a template, validated against it. Users and admins.",
     args: { input: t.arg({ type: CreateJobInput, required: true, description: "The job." }) },
     errors: mutationErrors("createJob", [ForbiddenError, ValidationError]),
-    resolve: (_root, { input }, ctx) => createJob(ctx.db, viewer(ctx), toNewJob(input)),
+    resolve: (_root, { input }, ctx) => createJob(ctx.db, viewer(ctx), toNewJob(input), ctx),
   }),
   acquireJob: t.field({
     type: AcquireJobPayload,

@@ -204,7 +204,7 @@ builder.mutationFields((t) => {
       },
       errors: mutationErrors("addTasks", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({
-        taskIds: (await addTasks(ctx.db, node(ctx), args.job.id, args.tasks.map(toNewTask), args.leaseToken)).map((r) => r.id),
+        taskIds: (await addTasks(ctx.db, node(ctx), args.job.id, args.tasks.map(toNewTask), args.leaseToken, ctx)).map((r) => r.id),
       }),
     }),
     startTask: t.field({

@@ -108,7 +108,7 @@ builder.mutationFields((t) => ({
         name: input.name,
         onDependencyFailure: input.onDependencyFailure,
         jobs: input.jobs.map((j) => ({ ...toNewJob(j.job), key: j.key, after: j.after })),
-      }),
+      }, ctx),
   }),
   cancelWorkflow: t.field({
     type: BulkPayload,
