@@ -19,11 +19,18 @@ export const MAX_BATCH = 10;
 
 type Shape = { operation: OperationDefinitionNode; fields: FieldNode[]; fragments: FragmentDefinitionNode[] };
 
+/**
+ * Mutations that add tasks go alone: the tasks one request may add (10,000) are counted over all
+ * its mutations, so two that pass alone could be refused together.
+ */
+const ALONE = new Set(["createJob", "addTasks", "createWorkflow"]);
+
 const shapes = new WeakMap<DocumentNode, Shape | null>();
 
 /**
  * A document's single mutation, when it can share a document with others: root fields only (no
- * fragments at the root), no directives on the operation. Null otherwise (it is sent alone).
+ * fragments at the root), no directives on the operation, none of them ALONE. Null otherwise (it
+ * is sent alone).
  */
 function shapeOf(document: DocumentNode): Shape | null {
   let shape = shapes.get(document);
@@ -32,7 +39,11 @@ function shapeOf(document: DocumentNode): Shape | null {
   const operation = operations[0];
   const fields = operation?.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD) ?? [];
   shape =
-    operations.length === 1 && operation!.operation === "mutation" && !operation!.directives?.length && fields.length === operation!.selectionSet.selections.length
+    operations.length === 1 &&
+    operation!.operation === "mutation" &&
+    !operation!.directives?.length &&
+    fields.length === operation!.selectionSet.selections.length &&
+    !fields.some((field) => ALONE.has(field.name.value))
       ? { operation: operation!, fields, fragments: document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION) }
       : null;
   shapes.set(document, shape);

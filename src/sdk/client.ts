@@ -19,7 +19,9 @@ export type ClientOptions = {
    * requested (GraphQL runs a mutation's fields one after the other), in up to 10 at a time: one
    * round trip instead of several. Each request still resolves or rejects with its own answer. A
    * combined document the gateway refuses whole before running it (its limits on cost, aliases
-   * and length apply to the sum of its parts) is sent again as its parts, one by one. Default false.
+   * and length apply to the sum of its parts) is sent again as its parts, one by one. Mutations
+   * that add tasks (createJob, addTasks, createWorkflow) always go alone: the tasks one request
+   * may add are counted over all its mutations. Default false.
    */
   coalesceMutations?: boolean;
 };

@@ -25,6 +25,12 @@ const CancelInBatch = graphql(`
   }
 `);
 
+const CreateInBatch = graphql(`
+  mutation SdkTestCreate($input: CreateJobInput!) {
+    createJob(input: $input) { __typename }
+  }
+`);
+
 /** Counts the HTTP requests this process sends while `body` runs. */
 async function countingRequests<T>(body: () => Promise<T>): Promise<{ result: T; requests: string[] }> {
   const original = globalThis.fetch;
@@ -118,6 +124,21 @@ describe("createJobgraphClient", () => {
     expect(alone).toHaveLength(2);
     expect(apart).toEqual([0, 1].map(() => ({ cancelJob: expect.objectContaining({ __typename: "InvalidTransitionError" }) })));
     await client.close();
+  });
+
+  it("sends mutations that add tasks alone: together they could pass the tasks one request may add", async () => {
+    const client = createJobgraphClient({ url, token: api.admin.secret, coalesceMutations: true });
+    const template = await createTemplate(database.db, "sdk-many-tasks");
+    // 6,006 tasks each: two in one request would be 12,012, past the 10,000 a request may add.
+    const tasks = Array.from({ length: 6 }, (_, m) => ({ name: `m${m}`, type: "MAP" as const, map: { task: {}, values: Array.from({ length: 1000 }, (_, i) => i) } }));
+    const input = { templateName: template.name, inputs: [{ name: "dataset", value: "s3://data" }], tasks };
+    try {
+      const { result, requests } = await countingRequests(() => Promise.all([client.request(CreateInBatch, { input }), client.request(CreateInBatch, { input })]));
+      expect(requests).toHaveLength(2);
+      expect(result).toEqual([0, 1].map(() => ({ createJob: { __typename: "CreateJobPayload" } })));
+    } finally {
+      await client.close();
+    }
   });
 
   it("sends the parts of a combined document the gateway refuses whole again one by one", async () => {
