@@ -117,12 +117,25 @@ export async function bindOutputs(
   return { inputs: bound, binds };
 }
 
+/** That a job depends on another, with its inputs bound to outputs of that one. */
+export type DependencyEdge = { jobId: string; dependsOnId: string; binds: string[] };
+
+/** The edges from `jobId` to each of `ids`, with the inputs bound to outputs of each (`binds`, by dependency id). */
+export const edgesOf = (jobId: string, ids: readonly string[], binds?: ReadonlyMap<string, string[]>): DependencyEdge[] =>
+  ids.map((dependsOnId) => ({ jobId, dependsOnId, binds: binds?.get(dependsOnId) ?? [] }));
+
 /**
- * Records that `jobId` depends on each of `ids` (in the creating transaction), with the inputs
- * bound to outputs of each (`binds`, by dependency id).
+ * Records edges in the creating transaction, in one statement however many (the edges as one JSON
+ * parameter: a workflow may hold more than PostgreSQL's limit of bind parameters allows, which
+ * Prisma's createMany would split into statements sent at once on the transaction's connection).
  */
-export async function linkDependencies(tx: Prisma.TransactionClient, jobId: string, ids: readonly string[], binds?: ReadonlyMap<string, string[]>) {
-  if (ids.length) await tx.jobDependency.createMany({ data: ids.map((dependsOnId) => ({ jobId, dependsOnId, binds: binds?.get(dependsOnId) ?? [] })) });
+export async function linkDependencies(tx: Prisma.TransactionClient, edges: readonly DependencyEdge[]) {
+  if (!edges.length) return;
+  const records = edges.map((e) => ({ job_id: e.jobId, depends_on_id: e.dependsOnId, binds: e.binds }));
+  await tx.$executeRaw`
+    /* linkDependencies */
+    insert into job_dependencies (job_id, depends_on_id, binds)
+    select r.job_id, r.depends_on_id, r.binds from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(job_id uuid, depends_on_id uuid, binds text[])`;
 }
 
 /** Each job's dependencies that have not succeeded, by job id, in the order of their numbers (what whyNotRunning names). */

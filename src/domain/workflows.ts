@@ -1,10 +1,11 @@
 // Workflows: several jobs submitted in one request, some waiting for others, created in one
 // transaction or not at all, then read and watched as one thing.
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { bulkJobAction } from "./bulk.js";
-import { findReusable, insertJob, prepareJob, type NewJob, type PreparedJob } from "./create-job.js";
-import { bindOutputs, checkDependencies, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount } from "./dependencies.js";
+import { findReusable, insertJobs, prepareJob, type JobToInsert, type NewJob, type PreparedJob, type TemplatesFound } from "./create-job.js";
+import { bindOutputs, checkDependencies, edgesOf, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount, type DependencyEdge } from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { MAX_TASKS_PER_REQUEST, tasksAdded, type TaskTally } from "./map-tasks.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -130,11 +131,13 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   if ((input.name?.length ?? 0) > 1000) errors.push({ path: ["name"], message: "must be at most 1000 characters" });
   const policyOf = (job: NewWorkflowJob): DependencyFailurePolicy => job.onDependencyFailure ?? input.onDependencyFailure ?? "CANCEL";
   const prepared: Array<PreparedJob | null> = [];
+  // The jobs of a workflow mostly share a few templates: each is looked up once.
+  const templates: TemplatesFound = new Map();
   for (const [i, job] of input.jobs.slice(0, MAX_WORKFLOW_JOBS).entries()) {
     if ((job as NewJob).idempotencyKey != null) {
       errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
     }
-    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded }));
+    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded, templates }));
     await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors);
   }
   let order: number[] | null = null;
@@ -173,6 +176,12 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         select: { id: true },
       });
       const jobIds = new Map<string, string>(reusedIds);
+      // Written together once every job is placed: a job's id is all a later one needs of it. The
+      // jobs share their creation time, and lists in order of it break ties by id: ids drawn in
+      // increasing order keep such a list in the order of their numbers.
+      const ids = order.map(() => randomUUID()).sort();
+      const fresh: JobToInsert[] = [];
+      const links: DependencyEdge[] = [];
       for (const i of order) {
         const job = input.jobs[i]!;
         if (reusedIds.has(job.key)) continue;
@@ -181,20 +190,22 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         // Two keys may stand for one reused job (equal jobs of one request find the same one).
         const existing = [...new Set([...(job.dependsOn ?? []), ...edges[i]!.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
         const statuses = await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"]);
-        const fresh = edges[i]!.filter((key) => !reusedIds.has(key)).map((key) => jobIds.get(key)!);
-        for (const id of fresh) statuses.set(id, "WAITING");
+        for (const key of edges[i]!) if (!reusedIds.has(key)) statuses.set(jobIds.get(key)!, "WAITING");
         const ready = withJobIds(prepared[i]!, jobIds);
         const bound = await bindOutputs(tx, ready.inputs, ready.bindings, statuses, ["jobs", String(i)]);
+        const id = ids[fresh.length]!;
         // A job given no name is named by its key, which says what it is in the workflow.
-        const created = await insertJob(tx, creator, { ...job, name: job.name ?? job.key, onDependencyFailure: policy }, ready, {
-          workflowId: workflow.id,
-          waitingOn: waitingCount(statuses),
-          hasDependents: dependedOn.has(job.key),
-          inputs: bound.inputs,
+        fresh.push({
+          id,
+          input: { ...job, name: job.name ?? job.key, onDependencyFailure: policy },
+          prepared: ready,
+          place: { workflowId: workflow.id, waitingOn: waitingCount(statuses), hasDependents: dependedOn.has(job.key), inputs: bound.inputs },
         });
-        jobIds.set(job.key, created.id);
-        await linkDependencies(tx, created.id, [...statuses.keys()], bound.binds);
+        jobIds.set(job.key, id);
+        links.push(...edgesOf(id, [...statuses.keys()], bound.binds));
       }
+      await insertJobs(tx, creator, fresh);
+      await linkDependencies(tx, links);
       // In the order of the request.
       return { workflowId: workflow.id, jobIds: new Map(input.jobs.map((job) => [job.key, jobIds.get(job.key)!])), reused };
     },

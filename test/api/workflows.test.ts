@@ -417,6 +417,53 @@ describe("createWorkflow", () => {
   });
 });
 
+describe("a workflow of the most jobs", () => {
+  // A binary tree: each job after the one above it, each with two tasks in two sequences.
+  const tree = (size: number) =>
+    Array.from({ length: size }, (_, i) => step(`n${i}`, i ? [`n${Math.floor((i - 1) / 2)}`] : [], { tasks: [{ name: "fit" }, { name: "score", sequence: 1 }] }));
+
+  it("is written in as many statements as a workflow of three jobs, its jobs numbered and listed in order", async () => {
+    const statementsFor = async (size: number) => {
+      database.counter.reset();
+      const made = await keyed({ jobs: tree(size) });
+      // The NOTIFY that wakes other instances goes after the commit, coalesced: it may fall in either count.
+      return { statements: database.counter.readStatements().filter((sql) => !sql.includes("/* wakeInstances */")).length, made };
+    };
+    const small = await statementsFor(3);
+    const large = await statementsFor(1000);
+    expect(large.statements).toBe(small.statements);
+
+    const { rows } = await database.pool.query<{ id: string; number: string; status: string; tasks: number; after: string[] }>(
+      `select j.id, j.number::text, j.status, (select count(*)::int from tasks t where t.job_id = j.id) as tasks,
+         coalesce((select array_agg(d.depends_on_id::text) from job_dependencies d where d.job_id = j.id), '{}') as after
+       from jobs j where j.workflow_id = $1::uuid`,
+      [decodeGlobalId(large.made.workflowId).id],
+    );
+    expect(rows).toHaveLength(1000);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (let i = 0; i < 1000; i++) {
+      const job = byId.get(large.made.ids[`n${i}`]!)!;
+      expect(job.tasks).toBe(2);
+      if (i === 0) {
+        expect(job).toMatchObject({ status: "QUEUED", after: [] });
+        continue;
+      }
+      const parent = byId.get(large.made.ids[`n${Math.floor((i - 1) / 2)}`]!)!;
+      expect(job).toMatchObject({ status: "WAITING", after: [parent.id] });
+      // A job's number is above the numbers of the jobs it waits for.
+      expect(BigInt(job.number)).toBeGreaterThan(BigInt(parent.number));
+    }
+    // Created at one time, listed by it in the order of their numbers.
+    const listed = await sendText(
+      api,
+      `query ($id: ID!) { jobs(first: 100, filter: { workflow: $id }, orderBy: { field: CREATED_AT, direction: ASC }) { edges { node { number } } } }`,
+      { id: large.made.workflowId },
+    );
+    const numbers = (listed.jobs as unknown as { edges: Array<{ node: { number: number } }> }).edges.map((e) => e.node.number);
+    expect(numbers).toEqual([...rows.map((r) => Number(r.number))].sort((a, b) => a - b).slice(0, 100));
+  });
+});
+
 describe("two dependencies finishing at once", () => {
   // Each finish runs the trigger in its own transaction; the dependent's row is locked by the
   // first and read afresh by the second, so it is queued once, whichever commits first.
