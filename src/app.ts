@@ -134,6 +134,9 @@ const UNEXPECTED_ERROR = "Unexpected error.";
 /** The GraphQL-over-WebSocket close code for a refused connection_init. */
 export const WS_FORBIDDEN = 4403;
 
+/** What a WebSocket message may hold besides what a request body would: its id, type and payload's keys. */
+const WS_ENVELOPE_BYTES = 1024;
+
 async function databaseAnswers(db: Db): Promise<boolean> {
   const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref());
   const ping = db.$queryRaw`select 1`.then(
@@ -391,7 +394,7 @@ export function buildApp({
   // Pothos' initContextCache(): once optimised, that spread gave every context a hidden class of
   // its own (about 450 bytes, kept as long as a subscription's context).
   const contextFor = (viewer: Principal, reads: Db = db): Context => {
-    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), tasksAdded: 0, [contextCacheSymbol]: {} };
+    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), tasksAdded: 0, mutationInput: 0, [contextCacheSymbol]: {} };
     return context;
   };
   /** The operation a request's parameters name, when it is a query (as the document cache has it parsed). */
@@ -556,7 +559,9 @@ export function buildApp({
   });
 
   const server = createServer(lane ? lane.listener(yoga) : yoga);
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // A message carries what a request body would, with the protocol's envelope around it; a larger
+  // one closes its socket (1009), as a larger body is refused (413). The ws default is 100 MiB.
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: limits.maxBodyBytes + WS_ENVELOPE_BYTES });
   serveGraphqlWs<Record<string, unknown>>(
     {
       execute: (args) => forSocket((args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args)) as never,

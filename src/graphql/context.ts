@@ -35,4 +35,6 @@ export type Context = {
   loaders: Loaders;
   /** The tasks this request's mutations have added: one request adds at most 10,000 (see TaskTally). */
   tasksAdded: number;
+  /** The characters this request's mutations were given so far (see mutationInputSize in input-guard.ts). */
+  mutationInput: number;
 };

@@ -18,6 +18,11 @@ export const INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE";
 export const LIST_TOO_LONG = "LIST_TOO_LONG";
 /** An argument nested deeper than MAX_VALUE_DEPTH (a JSON value, mostly). */
 export const INPUT_TOO_DEEP = "INPUT_TOO_DEEP";
+/**
+ * A request's mutations given more than a request may carry (JOBGRAPH_MAX_BODY_BYTES), each
+ * variable counted at every place it is named.
+ */
+export const INPUT_TOO_LARGE = "INPUT_TOO_LARGE";
 /** A number outside the range its type or column holds (a Long past 64 bits). */
 export const NUMBER_OUT_OF_RANGE = "NUMBER_OUT_OF_RANGE";
 /** Text with a NUL character or a lone UTF-16 surrogate, which PostgreSQL cannot store or compare. */

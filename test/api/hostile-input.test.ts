@@ -2,7 +2,10 @@
 // it is refused with a stable code, naming what is wrong, and an unauthorised caller still learns
 // only that it may not. test/api/fuzz.test.ts looks for the siblings of these.
 import { randomUUID } from "node:crypto";
+import { createClient, type Client } from "graphql-ws";
 import { beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { defaultLimits } from "../../src/config.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { MAX_LIST_LENGTH } from "../../src/graphql/error-codes.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -217,5 +220,68 @@ describe("bad text in mutations: authorization first, then a ValidationError nam
     const held = await database.db.job.findUniqueOrThrow({ where: { id: heldJobId } });
     expect(held.progress).toBe(0);
     expect(held.version).toBe(1);
+  });
+});
+
+describe("a variable named at many places", () => {
+  // A small body limit, so that what the gateway would be handed is quick to build.
+  const maxBodyBytes = 64 * 1024;
+  let small: TestApi;
+  beforeAll(async () => {
+    small = await createTestApi(database, { limits: { ...defaultLimits, maxBodyBytes } });
+  });
+
+  const post = async (query: string, variables: Record<string, unknown>) => {
+    const body = JSON.stringify({ query, variables });
+    const response = await small.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json", accept: "application/graphql-response+json" }, body }, { token: user.secret });
+    return { bytes: body.length, status: response.status, body: (await response.json()) as Answer["body"] };
+  };
+  const jobsNamed = async (name: string) => (await database.pool.query("select count(*)::int as n from jobs where name = $1", [name])).rows[0].n as number;
+  const spec = (name: string, size: number) => ({ templateName: "train", name, inputs: [{ name: "dataset", value: "x".repeat(size) }] });
+
+  it("one value given to each of a workflow's jobs: INPUT_TOO_LARGE, nothing written; as many values each sent once pass", async () => {
+    const workflows = await database.db.workflow.count();
+    const named = Array.from({ length: 20 }, (_, i) => `{ key: "k${i}", job: $job }`).join(" ");
+    const shared = await post(`mutation ($job: CreateJobInput!) { createWorkflow(input: { jobs: [${named}] }) { __typename } }`, { job: spec("shared", 10_000) });
+    expect(shared.bytes).toBeLessThan(maxBodyBytes);
+    expect(codeOf(shared)).toBe("INPUT_TOO_LARGE");
+    expect(shared.body.errors![0]!.extensions).toMatchObject({ maxBytes: maxBodyBytes });
+    expect(await jobsNamed("shared")).toBe(0);
+    expect(await database.db.workflow.count()).toBe(workflows);
+
+    const jobs = Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, job: spec("apart", 2_500) }));
+    const apart = await post(`mutation ($jobs: [WorkflowJobInput!]!) { createWorkflow(input: { jobs: $jobs }) { __typename } }`, { jobs });
+    expect(apart.body).toEqual({ data: { createWorkflow: { __typename: "CreateWorkflowPayload" } } });
+    expect(await jobsNamed("apart")).toBe(20);
+  });
+
+  it("aliases of a mutation naming one variable: counted over the request, the mutation past the limit refused", async () => {
+    const create = (alias: string) => `${alias}: createJob(input: $job) { __typename }`;
+    const answer = await post(`mutation ($job: CreateJobInput!) { ${create("a")} ${create("b")} ${create("c")} }`, { job: spec("aliased", 25_000) });
+    expect(answer.body.errors).toMatchObject([{ path: ["c"], extensions: { code: "INPUT_TOO_LARGE" } }]);
+    // The mutations before it ran, as a mutation's fields run one after the other.
+    expect(await jobsNamed("aliased")).toBe(2);
+  });
+
+  it("a WebSocket message larger than a request body may be closes its socket (1009); a smaller one is answered", async () => {
+    const address = await small.app.start(0, "127.0.0.1");
+    const connect = () =>
+      createClient({ url: `ws://127.0.0.1:${address.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${user.secret}` }, retryAttempts: 0 });
+    const run = async (client: Client, size: number) => {
+      for await (const result of client.iterate({ query: `mutation ($job: CreateJobInput!) { createJob(input: $job) { __typename } }`, variables: { job: spec("socket", size) } })) return result;
+      throw new Error("no result");
+    };
+    const fits = connect();
+    const tooLarge = connect();
+    try {
+      expect(await run(fits, 30_000)).toEqual({ data: { createJob: { __typename: "CreateJobPayload" } } });
+      const closed = new Promise<number>((resolve) => tooLarge.on("closed", (event) => resolve((event as { code: number }).code)));
+      await expect(run(tooLarge, maxBodyBytes + 2048)).rejects.toBeDefined();
+      expect(await closed).toBe(1009);
+      expect(await jobsNamed("socket")).toBe(1);
+    } finally {
+      await Promise.all([fits.dispose(), tooLarge.dispose()]);
+      await small.app.stop();
+    }
   });
 });
