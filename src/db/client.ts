@@ -84,6 +84,16 @@ export function isUniqueViolation(error: unknown): boolean {
   return error.code === "P2010" && /23505/.test(String((error.meta as { code?: string } | undefined)?.code ?? error.message));
 }
 
+/**
+ * Whether an error is the violation of the foreign key `constraint`: through Prisma's client
+ * (P2003), or in a statement of our own SQL (P2010 with PostgreSQL's 23503).
+ */
+export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const said = `${error.message} ${JSON.stringify(error.meta ?? {})}`;
+  return (error.code === "P2003" || (error.code === "P2010" && said.includes("23503"))) && said.includes(constraint);
+}
+
 /** A statement node-postgres runs as an object (src/db/rows.ts' Statement): what it needs to run again. */
 type Runnable = { text: string; values?: unknown[]; name?: string; submit: unknown };
 

@@ -1,7 +1,7 @@
 // Creating jobs from templates, with validation against the template, idempotent retries, and
 // Arvados' find-or-create reuse of an equivalent earlier job.
 import { randomUUID } from "node:crypto";
-import { isUniqueViolation, type Db } from "../db/client.js";
+import { isForeignKeyViolation, isUniqueViolation, type Db } from "../db/client.js";
 import { Prisma, type JobTemplate } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
 import { bindOutputs, checkDependencies, edgesOf, linkDependencies, lockDependencies, waitingCount, type Binding } from "./dependencies.js";
@@ -305,8 +305,8 @@ export type JobPlace = {
   schedule?: { id: string; tickAt: Date };
 };
 
-/** A prepared job to write, under the id it is given, and where it stands. */
-export type JobToInsert = { id: string; input: NewJob; prepared: PreparedJob; place: JobPlace };
+/** A prepared job to write, under the id it is given, and where it stands; `at` is its input's path in the request. */
+export type JobToInsert = { id: string; input: NewJob; prepared: PreparedJob; place: JobPlace; at?: string[] };
 
 /** A job's row as insertJobs' statement reads it (jsonb_to_recordset: the columns by name). */
 function jobRecord(creator: UserPrincipal, { id, input, prepared, place }: JobToInsert, number: bigint | null) {
@@ -377,7 +377,7 @@ export async function insertJobs(tx: Prisma.TransactionClient, creator: UserPrin
   const records = jobs.map((job, i) => jobRecord(creator, job, numbers?.[i] ?? null));
   const events = jobs.map(({ id, place }) => ({ job_id: id, status: statusOf(place), detail: createdDetail(place) }));
   // The jobs' event_txid and their first events' txid are both this transaction's id (their default).
-  await tx.$executeRaw`
+  await parentsKept(jobs, tx.$executeRaw`
     /* insertJobs */
     with created as (
       insert into jobs (id, number, template_id, queue, name, description, input_values, parameter_values, parent_id, priority, tags,
@@ -401,8 +401,26 @@ export async function insertJobs(tx: Prisma.TransactionClient, creator: UserPrin
     insert into job_events (job_id, kind, to_status, detail, actor_user_id, job_version)
     select e.job_id, 'CREATED', e.status::"JobStatus", e.detail, ${creator.userId}::uuid, 1
     from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as e(job_id uuid, status text, detail jsonb)
-    where e.job_id in (select id from created)`;
+    where e.job_id in (select id from created)`);
   await insertTasks(tx, jobs.flatMap(({ id, input }) => taskRows(input.tasks ?? []).map((row, i) => ({ ...row, jobId: id, qsequence: i }))));
+}
+
+/**
+ * The insert of `jobs`, a parent deleted since it was found (the jobs are not its to lock) refused
+ * as a ValidationError naming each job given it, as when it was gone before.
+ */
+async function parentsKept(jobs: JobToInsert[], insert: Promise<unknown>): Promise<void> {
+  try {
+    await insert;
+  } catch (error) {
+    if (!isForeignKeyViolation(error, "jobs_parent_id_fkey")) throw error;
+    const message = String((error as Error).message);
+    const orphans = jobs.filter((job) => job.input.parentId && message.includes(job.input.parentId));
+    throw new ValidationError(
+      "the job is not valid",
+      (orphans.length ? orphans : jobs.filter((job) => job.input.parentId)).map((job) => ({ path: [...(job.at ?? []), "parent"], message: "no such job: it was deleted" })),
+    );
+  }
 }
 
 /** insertJobs for one job, under a new id. */

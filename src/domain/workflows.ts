@@ -197,6 +197,7 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
         // A job given no name is named by its key, which says what it is in the workflow.
         fresh.push({
           id,
+          at: ["jobs", String(i)],
           input: { ...job, name: job.name ?? job.key, onDependencyFailure: policy },
           prepared: ready,
           place: { workflowId: workflow.id, waitingOn: waitingCount(statuses), hasDependents: dependedOn.has(job.key), inputs: bound.inputs },

@@ -464,6 +464,43 @@ describe("a workflow of the most jobs", () => {
   });
 });
 
+describe("a parent deleted while a job is made under it", () => {
+  /** Resolves once a statement of the test database waits for a lock. */
+  async function someoneWaits(): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      const { rows } = await database.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+      if (rows[0]!.n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error("no statement came to wait for the parent's lock");
+  }
+
+  const made: Array<[string, (parent: string) => Promise<Answer>, string[]]> = [
+    ["createJob", (parent) => createJob({ name: "orphan", parent }), ["parent"]],
+    ["createWorkflow", (parent) => createWorkflow({ jobs: [step("first"), step("orphan", ["first"], { parent })] }), ["jobs", "1", "parent"]],
+  ];
+
+  it.each(made)("%s answers ValidationError naming the parent, and writes nothing", async (_name, make, path) => {
+    const parent = decodeGlobalId(((await createJob({ name: "parent" })).job as { id: string }).id).id;
+    // The parent held, the new job's insert waits for it (its foreign key's check), after every
+    // check that found the parent: then the parent goes.
+    const holder = await database.pool.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from jobs where id = $1 for update", [parent]);
+      const answer = make(gid(parent));
+      await someoneWaits();
+      await holder.query("delete from jobs where id = $1", [parent]);
+      await holder.query("commit");
+      expect(await answer).toEqual({ __typename: "ValidationError", message: "the job is not valid", fieldErrors: [{ path, message: "no such job: it was deleted" }] });
+    } finally {
+      holder.release();
+    }
+    expect(await db.job.count({ where: { name: { in: ["orphan", "first"] } } })).toBe(0);
+    expect(await db.workflow.count()).toBe(0);
+  });
+});
+
 describe("two dependencies finishing at once", () => {
   // Each finish runs the trigger in its own transaction; the dependent's row is locked by the
   // first and read afresh by the second, so it is queued once, whichever commits first.
