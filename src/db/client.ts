@@ -85,13 +85,17 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Whether an error is the violation of the foreign key `constraint`: through Prisma's client
- * (P2003), or in a statement of our own SQL (P2010 with PostgreSQL's 23503).
+ * Whether an error is the violation of one of the foreign keys `constraints`: through Prisma's
+ * client (P2003), in a statement of our own SQL through it (P2010 with PostgreSQL's 23503), or
+ * on the pool's own connections (node-postgres' error, src/db/rows.ts).
  */
-export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  const said = `${error.message} ${JSON.stringify(error.meta ?? {})}`;
-  return (error.code === "P2003" || (error.code === "P2010" && said.includes("23503"))) && said.includes(constraint);
+export function isForeignKeyViolation(error: unknown, ...constraints: string[]): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    const said = `${error.message} ${JSON.stringify(error.meta ?? {})}`;
+    return (error.code === "P2003" || (error.code === "P2010" && said.includes("23503"))) && constraints.some((c) => said.includes(c));
+  }
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === "23503" && typeof constraint === "string" && constraints.includes(constraint);
 }
 
 /** A statement node-postgres runs as an object (src/db/rows.ts' Statement): what it needs to run again. */

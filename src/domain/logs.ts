@@ -3,7 +3,7 @@
 // table, numbered per job, and never pass through the event stream, so that a chatty job cannot
 // slow the delivery of anyone's events. Each job keeps at most a number of lines and of bytes; the
 // oldest go first, and what went is counted.
-import type { Db } from "../db/client.js";
+import { isForeignKeyViolation, type Db } from "../db/client.js";
 import { Prisma, type LogStream } from "../db/generated/prisma/client.js";
 import { sqlRows } from "../db/rows.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
@@ -96,7 +96,7 @@ export async function appendJobLog(
                  order by k.seq limit 1), ${before.lines})
     else 0 end)`;
   // Only for the job's holder: a refused append leaves nothing behind.
-  const rows = await sqlRows<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
+  const rows = await appended<{ lines: bigint; bytes: bigint; dropped_lines: bigint; dropped_bytes: bigint }>(db, sql`
     /* appendJobLog */
     with held as (
       select j.id from jobs j
@@ -141,6 +141,19 @@ export async function appendJobLog(
     lastSeq: row.lines,
     accepted: lines.length,
   };
+}
+
+/**
+ * The append's rows; none when the job was deleted for good while the append waited for its
+ * counters (their row locked by the deletion): the job is then gone, as if it had been before.
+ */
+async function appended<T>(db: Db, statement: Prisma.Sql): Promise<T[]> {
+  try {
+    return await sqlRows<T>(db, statement);
+  } catch (error) {
+    if (isForeignKeyViolation(error, "job_log_stats_job_id_fkey", "job_log_lines_job_id_fkey", "job_log_lines_task_id_fkey")) return [];
+    throw error;
+  }
 }
 
 const LINE_COLUMNS = sql`l.job_id as "jobId", l.seq, l.seq as id, l.task_id as "taskId", l.stream, l.at, l.line`;

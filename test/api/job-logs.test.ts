@@ -209,6 +209,31 @@ describe("appendJobLog", () => {
     expect((await page(job, "first: 10")).seqs).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("answers NotFoundError, not an unexpected error, when the job is deleted for good while the append waits", async () => {
+    const job = await held();
+    await append(job, numbered(1, 2));
+    // The deletion holds the job's log counters (their row goes with the job); the append waits
+    // for them, then finds the job gone.
+    const holder = await database.pool.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from job_log_stats where job_id = $1 for update", [job.uuid]);
+      const answer = append(job, numbered(3, 2));
+      for (let tries = 0; ; tries++) {
+        const { rows } = await database.pool.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+        if (rows[0]!.n > 0) break;
+        if (tries > 200) throw new Error("the append never waited for the counters");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await holder.query("delete from jobs where id = $1", [job.uuid]);
+      await holder.query("commit");
+      expect(await answer).toMatchObject({ __typename: "NotFoundError" });
+    } finally {
+      holder.release();
+    }
+    expect(await db.jobLogLine.count({ where: { jobId: job.uuid } })).toBe(0);
+  });
+
   it("writes no job events", async () => {
     const job = await held();
     const before = await db.jobEvent.count({ where: { jobId: job.uuid } });
