@@ -68,9 +68,10 @@ export function checkShape(args: Record<string, unknown>, types: ReadonlyMap<str
 }
 
 /**
- * About how many characters `value` takes written out as JSON (its strings and keys, and a few for
- * everything else), counted no further than past `max`; walked without recursion. Files are not
- * counted: an upload's parts have limits of their own.
+ * The fewest bytes `value` takes written out as JSON (a string's UTF-16 units, never more than its
+ * bytes; a number's one digit at least), counted no further than past `max`; walked without
+ * recursion. A request's arguments, each named once, never come to more than its body. Files are
+ * not counted: an upload's parts have limits of their own.
  */
 export function writtenSize(value: unknown, max: number): number {
   let size = 0;
@@ -79,15 +80,17 @@ export function writtenSize(value: unknown, max: number): number {
     const current = pending.pop();
     if (typeof current === "string") size += current.length + 2;
     else if (Array.isArray(current)) {
-      size += 2 + current.length;
+      size += 1 + Math.max(current.length, 1);
       for (const item of current) pending.push(item);
     } else if (current !== null && typeof current === "object" && Object.getPrototypeOf(current) === Object.prototype) {
-      size += 2;
-      for (const [key, item] of Object.entries(current)) {
-        size += key.length + 4;
+      const entries = Object.entries(current);
+      size += 1 + Math.max(entries.length, 1);
+      for (const [key, item] of entries) {
+        size += key.length + 3;
         pending.push(item);
       }
-    } else size += 8;
+    } else if (typeof current === "boolean" || current === null) size += 4;
+    else size += 1;
   }
   return size;
 }

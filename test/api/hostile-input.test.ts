@@ -8,6 +8,7 @@ import { WebSocket } from "ws";
 import { defaultLimits } from "../../src/config.js";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { MAX_LIST_LENGTH } from "../../src/graphql/error-codes.js";
+import { writtenSize } from "../../src/graphql/input-guard.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { createJobs, createTemplate } from "../helpers/fixtures.js";
@@ -253,6 +254,17 @@ describe("a variable named at many places", () => {
     const apart = await post(`mutation ($jobs: [WorkflowJobInput!]!) { createWorkflow(input: { jobs: $jobs }) { __typename } }`, { jobs });
     expect(apart.body).toEqual({ data: { createWorkflow: { __typename: "CreateWorkflowPayload" } } });
     expect(await jobsNamed("apart")).toBe(20);
+  });
+
+  it("a body of many small values, each named once, is not refused for it", async () => {
+    // 9 maps of 1,000 one-digit values: 9,009 tasks, as many items as a body of 20 KB holds.
+    const tasks = Array.from({ length: 9 }, (_, m) => ({ name: `m${m}`, type: "MAP", map: { task: {}, values: Array.from({ length: 1000 }, (_, i) => i % 10) } }));
+    const answer = await post(`mutation ($job: CreateJobInput!) { createJob(input: $job) { __typename } }`, { job: { ...spec("numbers", 10), tasks } });
+    expect(answer.bytes).toBeLessThan(maxBodyBytes / 2);
+    expect(answer.body).toEqual({ data: { createJob: { __typename: "CreateJobPayload" } } });
+    // Never more than the value's JSON, whatever it holds.
+    const mixed = { n: [1, 22, 0.5, -3, 1e21], s: ["", "é", "😀", 'a"b'], o: [{ a: null, b: true, c: false }], e: [], f: {} };
+    expect(writtenSize(mixed, Infinity)).toBeLessThanOrEqual(Buffer.byteLength(JSON.stringify(mixed)));
   });
 
   it("aliases of a mutation naming one variable: counted over the request, the mutation past the limit refused", async () => {
