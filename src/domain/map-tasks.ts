@@ -118,3 +118,9 @@ export const tasksAdded = (tasks: NewTask[]) => tasks.reduce((n, t) => n + 1 + (
  * caller outside a request (the schedule ticker, the demo) starts a tally of its own.
  */
 export type TaskTally = { tasksAdded: number };
+
+/** The refusal of tasks past the request's limit: `given` says how many, `before` how many the request added already. */
+export function tooManyTasks(given: string, before: number): string {
+  const earlier = before ? `, after ${before} added by the request's earlier mutations` : "";
+  return `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (${given}${earlier})`;
+}

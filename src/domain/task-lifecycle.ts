@@ -10,7 +10,7 @@ import { nextEventTxid } from "./event-order.js";
 import { presentedLease } from "./lease.js";
 import { checkRequiredLabels } from "./labels.js";
 import { IN_PLAY, jobEnded } from "./lifecycle.js";
-import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, type MapSpec, type TaskTally } from "./map-tasks.js";
+import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, tooManyTasks, type MapSpec, type TaskTally } from "./map-tasks.js";
 import { withTasks } from "./task-effects.js";
 import { failJobForTask, type Actor } from "./transitions.js";
 import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
@@ -62,8 +62,7 @@ export function checkTasks(tasks: NewTask[], path: string[], before = 0): FieldE
   const names = new Set<string>();
   const added = tasksAdded(tasks);
   if (added + before > MAX_TASKS_PER_REQUEST) {
-    const earlier = before ? `, after ${before} added by the request's earlier mutations` : "";
-    return [{ path, message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (${added} given${earlier})` }];
+    return [{ path, message: tooManyTasks(`${added} given`, before) }];
   }
   tasks.forEach((task, i) => {
     const at = [...path, String(i)];

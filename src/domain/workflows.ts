@@ -7,7 +7,7 @@ import { bulkJobAction } from "./bulk.js";
 import { findReusable, insertJobs, prepareJob, type JobToInsert, type NewJob, type PreparedJob, type TemplatesFound } from "./create-job.js";
 import { bindOutputs, checkDependencies, edgesOf, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount, type DependencyEdge } from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
-import { MAX_TASKS_PER_REQUEST, tasksAdded, type TaskTally } from "./map-tasks.js";
+import { MAX_TASKS_PER_REQUEST, tasksAdded, tooManyTasks, type TaskTally } from "./map-tasks.js";
 import type { Principal, UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import type { KeyedOutputRef, TypedValues } from "./values.js";
@@ -146,8 +146,7 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   const tasks = input.jobs.slice(0, MAX_WORKFLOW_JOBS).map((job) => tasksAdded(job.tasks ?? []));
   const total = tasks.reduce((sum, n) => sum + n, 0);
   if (total + tally.tasksAdded > MAX_TASKS_PER_REQUEST && tasks.every((n) => n + tally.tasksAdded <= MAX_TASKS_PER_REQUEST)) {
-    const earlier = tally.tasksAdded ? `, after ${tally.tasksAdded} added by the request's earlier mutations` : "";
-    errors.push({ path: ["jobs"], message: `at most ${MAX_TASKS_PER_REQUEST} tasks at once, the children of MAP tasks included (its jobs have ${total}${earlier})` });
+    errors.push({ path: ["jobs"], message: tooManyTasks(`its jobs have ${total}`, tally.tasksAdded) });
   }
   else order = checkGraph(input.jobs, input.jobs.map((job, i) => keyEdges(job, i, prepared[i]!)), errors);
   if (errors.length || !order) throw new ValidationError("the workflow is not valid", errors);
