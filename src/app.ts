@@ -94,7 +94,7 @@ export type AppDeps = {
   /** Keep the demo jobs moving once started (src/db/demo-worker.ts); off by default. */
   demoWorker?: boolean;
   /** Streaming replicas for query operations (src/db/replicas.ts), with the size of each one's pool; none by default. */
-  replicas?: ReplicaSettings & { poolSize?: number };
+  replicas?: ReplicaSettings & { poolSize?: number; statementTimeoutMs?: number };
   /** Documents clients may send by hash, and whether users must (src/graphql/trusted-documents.ts); none by default. */
   trustedDocuments?: TrustedDocuments;
 };
@@ -328,6 +328,7 @@ export function buildApp({
   const replicas = replicaSettings
     ? new ReadReplicas(db, replicaSettings, {
         ...(replicaSettings.poolSize ? { poolSize: replicaSettings.poolSize } : {}),
+        ...(replicaSettings.statementTimeoutMs ? { statementTimeoutMs: replicaSettings.statementTimeoutMs } : {}),
         onChange: (state) =>
           state.usable ? logger.info({ replica: state.name }, "a read replica serves reads again") : logger.warn({ replica: state.name, reason: state.reason }, "a read replica serves no reads"),
       })

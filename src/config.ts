@@ -90,6 +90,7 @@ const schema = z.object({
   JOBGRAPH_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   JOBGRAPH_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(20),
   JOBGRAPH_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  JOBGRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   JOBGRAPH_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
   JOBGRAPH_RECLAIM_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   JOBGRAPH_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
@@ -174,6 +175,8 @@ export type Config = {
   maxPageSize: number;
   defaultPageSize: number;
   dbPoolSize: number;
+  /** How long one statement may run before PostgreSQL cancels it; 0 for no limit (see createDb). */
+  statementTimeoutMs: number;
   /** Connections for output content; each upload in progress holds one. */
   outputPoolSize: number;
   /** Where output content is kept (see OutputStoreConfig). */
@@ -296,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize: v.JOBGRAPH_MAX_PAGE_SIZE,
     defaultPageSize: v.JOBGRAPH_DEFAULT_PAGE_SIZE,
     dbPoolSize: v.JOBGRAPH_DB_POOL_SIZE,
+    statementTimeoutMs: v.JOBGRAPH_STATEMENT_TIMEOUT_MS,
     outputPoolSize: v.JOBGRAPH_OUTPUT_POOL_SIZE,
     outputStore:
       outputStore === "files"

@@ -35,7 +35,7 @@ async function main() {
   }
   const database = await openDatabase(config);
   if (database.placement) logger.info(database.placement);
-  const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled });
+  const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled, statementTimeoutMs: config.statementTimeoutMs });
   if (database.created && config.demoData) {
     // A newcomer's first `npm start` should show something in the playground at once.
     const summary = await seedDemoData(db, { outputStore: config.outputStore });
@@ -79,7 +79,7 @@ async function main() {
     tracing: tracing?.plugin,
     // The demo's worker nodes live in the gateway, on the database the demo data is for.
     demoWorker: config.demoWorker && config.demoData && database.kind === "embedded",
-    ...(config.replicas ? { replicas: { ...config.replicas, poolSize: config.dbPoolSize } } : {}),
+    ...(config.replicas ? { replicas: { ...config.replicas, poolSize: config.dbPoolSize, statementTimeoutMs: config.statementTimeoutMs } } : {}),
     ...(trustedDocuments ? { trustedDocuments } : {}),
   });
 

@@ -21,6 +21,13 @@ export type DbOptions = {
    */
   pooled?: boolean;
   /**
+   * How long PostgreSQL lets one statement run (its statement_timeout, lock waits included)
+   * before it cancels it; 0 or none for no limit. Set on each connection as it opens, which a
+   * transaction-mode pooler would pass to other clients or refuse: behind one (`pooled`), the
+   * database role's own setting applies instead (docs/deploy.md).
+   */
+  statementTimeoutMs?: number;
+  /**
    * Where a statement gets its connection when none can be opened here (a read replica that
    * stopped): `pool`, after `failed` is told why. A statement run through the pool (not Prisma)
    * whose connection is lost while it runs runs again there too: a replica only reads, so the
@@ -69,6 +76,30 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     for (const value of [code, originalCode]) {
       if (typeof value === "string" && (UNREACHABLE_CODES.has(value) || CONNECTION_LOST_CODES.has(value))) return true;
     }
+    at = originalError ?? meta?.driverAdapterError ?? cause;
+  }
+  return false;
+}
+
+/**
+ * Whether an error says PostgreSQL cancelled a statement that ran past its statement_timeout
+ * (57014, which a cancel by an operator shares, told apart by its message), however wrapped (see
+ * isDatabaseUnavailable).
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  let at: unknown = error;
+  for (let depth = 0; at && typeof at === "object" && depth < 6; depth++) {
+    const { code, originalCode, message, originalMessage, originalError, cause, meta } = at as {
+      code?: unknown;
+      originalCode?: unknown;
+      message?: unknown;
+      originalMessage?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    const cancelled = code === "57014" || originalCode === "57014" || code === "P2010";
+    if (cancelled && [message, originalMessage].some((text) => typeof text === "string" && text.includes("statement timeout"))) return true;
     at = originalError ?? meta?.driverAdapterError ?? cause;
   }
   return false;
@@ -163,7 +194,7 @@ export function hearConnectionErrors<P extends pg.Pool>(pool: P): P {
 const pools = new WeakMap<Db, pg.Pool>();
 const pooledDbs = new WeakSet<Db>();
 
-export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pooled = false, fallback }: DbOptions): Db {
+export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pooled = false, statementTimeoutMs, fallback }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
   const config: pg.PoolConfig = {
     connectionString: url,
@@ -174,6 +205,8 @@ export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pool
     // A burst of requests (a thousand dashboards reconnecting after a restart) waits its turn
     // rather than failing; past this, a request is answered SERVICE_UNAVAILABLE (src/graphql/mask.ts).
     connectionTimeoutMillis: poolWaitMs,
+    // Sent in the connection's start-up message: no statement of its own.
+    ...(statementTimeoutMs && !pooled ? { statement_timeout: statementTimeoutMs } : {}),
     ...(Client ? { Client } : {}),
   };
   const pool = hearConnectionErrors(fallback ? new FallbackPool(config, fallback) : new pg.Pool(config));

@@ -93,7 +93,12 @@ export class ReadReplicas {
   constructor(
     primary: Db,
     settings: ReplicaSettings,
-    { poolSize = 10, poolWaitMs, onChange = () => undefined }: { poolSize?: number; poolWaitMs?: number; onChange?: (state: ReplicaState) => void } = {},
+    {
+      poolSize = 10,
+      poolWaitMs,
+      statementTimeoutMs,
+      onChange = () => undefined,
+    }: { poolSize?: number; poolWaitMs?: number; statementTimeoutMs?: number; onChange?: (state: ReplicaState) => void } = {},
   ) {
     this.#primary = primary;
     this.#waitMs = settings.waitMs;
@@ -106,6 +111,7 @@ export class ReadReplicas {
         url,
         poolSize,
         ...(poolWaitMs !== undefined ? { poolWaitMs } : {}),
+        ...(statementTimeoutMs ? { statementTimeoutMs } : {}),
         // A replica that stopped since its last check: the read takes a connection of the
         // primary's instead (which has all the replica had, and more), and the replica is left
         // out until a check finds it back.

@@ -43,6 +43,11 @@ export const TRUSTED_DOCUMENTS_ONLY = "TRUSTED_DOCUMENTS_ONLY";
 export const NOT_ACCEPTABLE = "NOT_ACCEPTABLE";
 /** The database's connections stayed busy for the whole wait: no fault of the request; retry. */
 export const SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
+/**
+ * A statement of the request ran past the gateway's statement timeout (JOBGRAPH_STATEMENT_TIMEOUT_MS)
+ * and PostgreSQL cancelled it: the field asked for more than the database answers in that time.
+ */
+export const STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT";
 
 /** The longest list any argument or input field takes; far beyond what a real client sends. */
 export const MAX_LIST_LENGTH = 1000;

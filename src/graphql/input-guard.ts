@@ -29,9 +29,9 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { getDatamodel } from "../db/generated/pothos-types.js";
-import { isStorableText, UNSTORABLE_TEXT } from "../domain/text.js";
+import { isStorableText, MAX_SEARCH_LENGTH, UNSTORABLE_TEXT } from "../domain/text.js";
 import type { Context } from "./context.js";
-import { codedError, codeFor, INPUT_TOO_DEEP, INPUT_TOO_LARGE, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
+import { BAD_USER_INPUT, codedError, codeFor, INPUT_TOO_DEEP, INPUT_TOO_LARGE, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
 
 type Resolver<C = unknown> = GraphQLFieldResolver<unknown, C, object>;
 
@@ -113,6 +113,13 @@ function mutationInputSize(args: Record<string, unknown>, context: Context): voi
       `the request's mutations are given more than the ${max} characters a request may carry, each variable counted at every place it is named: send less, or name each value once`,
       { maxBytes: max },
     );
+  }
+}
+
+/** Refuses a search longer than MAX_SEARCH_LENGTH, naming the input field that holds it. */
+export function checkSearch(text: string | null | undefined, field: string): void {
+  if (text != null && text.length > MAX_SEARCH_LENGTH) {
+    throw codedError(BAD_USER_INPUT, `"${field}" is ${text.length} characters long; a search may be at most ${MAX_SEARCH_LENGTH}`, { maxLength: MAX_SEARCH_LENGTH });
   }
 }
 

@@ -1,11 +1,12 @@
 // How unexpected errors reach clients: masked (their details stay in the logs), except a database
 // that could not be used (its connection pool full for its whole wait, or PostgreSQL out of reach,
 // restarting, or ending the connection), which is no fault of the request: the client is told so,
-// with a stable code, and when to try again.
+// with a stable code, and when to try again; and a statement PostgreSQL cancelled for running
+// past the statement timeout, which the client is told too, so that it asks for less.
 import { GraphQLError } from "graphql";
 import { maskError as yogaMaskError, type MaskError } from "graphql-yoga";
-import { isDatabaseUnavailable, isPoolExhausted } from "../db/client.js";
-import { SERVICE_UNAVAILABLE } from "./error-codes.js";
+import { isDatabaseUnavailable, isPoolExhausted, isStatementTimeout } from "../db/client.js";
+import { SERVICE_UNAVAILABLE, STATEMENT_TIMEOUT } from "./error-codes.js";
 
 /** How long a client is asked to wait before retrying a request the gateway could not serve. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -28,8 +29,16 @@ export const maskError: MaskError = (error, message, isDev) => {
     const { nodes, source, positions, path } = error;
     return yogaMaskError(new GraphQLError(error.message, { nodes, source, positions, path, originalError: new Error(error.message) }), message, isDev);
   }
-  if (!isDatabaseUnavailable(error)) return yogaMaskError(error, message, isDev);
   const { nodes, source, positions, path } = error instanceof GraphQLError ? error : ({} as Partial<GraphQLError>);
+  if (isStatementTimeout(error)) {
+    return new GraphQLError(
+      "the database took longer than the gateway's statement timeout to answer this and stopped: ask for less (a narrower filter or search, a smaller page, fewer counts)",
+      // Without a path it stopped the request before any field ran (authenticating its token): an
+      // answer without data, which takes a 5xx status (see below).
+      { nodes, source, positions, path, extensions: { code: STATEMENT_TIMEOUT, ...(path ? {} : { http: { status: 503 } }) } },
+    );
+  }
+  if (!isDatabaseUnavailable(error)) return yogaMaskError(error, message, isDev);
   const why = exhausted(error) ? "the gateway is too busy to answer now" : "the database is out of reach now";
   return new GraphQLError(`${why}; retry in ${RETRY_AFTER_SECONDS} seconds`, {
     nodes,

@@ -3,9 +3,9 @@
 // out of anything logged about it, such as an unexpected error's message.
 import { randomUUID } from "node:crypto";
 import { getOperationAST, GraphQLError, type DocumentNode } from "graphql";
-import { isDatabaseUnavailable } from "../db/client.js";
+import { isDatabaseUnavailable, isStatementTimeout } from "../db/client.js";
 import type { Principal } from "../domain/principal.js";
-import { codeFor, SERVICE_UNAVAILABLE } from "../graphql/error-codes.js";
+import { codeFor, SERVICE_UNAVAILABLE, STATEMENT_TIMEOUT } from "../graphql/error-codes.js";
 import { nullViolation } from "../graphql/mask.js";
 import type { Logger } from "./logger.js";
 
@@ -34,6 +34,7 @@ export function errorCode(error: GraphQLError): string {
   // The code the client is answered with (src/graphql/mask.ts, error-codes.ts), which the error
   // may not carry yet: logs and metrics see errors before they are masked.
   if (isDatabaseUnavailable(error)) return SERVICE_UNAVAILABLE;
+  if (isStatementTimeout(error)) return STATEMENT_TIMEOUT;
   if (isUnexpected(error) || nullViolation(error as unknown)) return "INTERNAL_SERVER_ERROR";
   const code = error.extensions?.code;
   if (typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code)) return code;
@@ -199,7 +200,9 @@ export class RequestLog {
   /**
    * An unexpected error, with its stack, at level error; its text never carries this request's
    * secrets. The database out of reach or too busy is no bug, and fails every request alike until
-   * it is back: that is logged at warn, by the app's OutageLog.
+   * it is back: that is logged at warn, by the app's OutageLog. Nor is a statement cancelled at the
+   * statement timeout: the request asked for too much, which the operator sees at warn, with the
+   * operation, to find the document that did.
    */
   logUnexpected(error: unknown, message = "unexpected error"): void {
     if (typeof error === "object" && error !== null) logged.add(error);
@@ -209,6 +212,11 @@ export class RequestLog {
         const { type, message: cause, code } = describeError(error, (text) => this.scrub(text));
         this.logger.warn({ err: { type, message: cause, code }, failedRequests: failed, ...this.operationFields() }, "the database could not be used: requests are answered SERVICE_UNAVAILABLE");
       }
+      return;
+    }
+    if (isStatementTimeout(error)) {
+      const { type, message: cause, code } = describeError(error, (text) => this.scrub(text));
+      this.logger.warn({ err: { type, message: cause, code }, ...this.operationFields() }, "a statement ran past the statement timeout: answered STATEMENT_TIMEOUT");
       return;
     }
     this.logger.error({ err: describeError(error, (text) => this.scrub(text)), ...this.operationFields() }, message);

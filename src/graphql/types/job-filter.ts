@@ -1,5 +1,6 @@
 import type { JobFilter as DomainJobFilter } from "../../domain/jobs.js";
 import { builder } from "../builder.js";
+import { checkSearch } from "../input-guard.js";
 import { DateTimeRange } from "./date-time-range.js";
 import { JobStatusEnum } from "./enums.js";
 import { Job } from "./job.js";
@@ -36,7 +37,7 @@ export const JobFilter = builder.inputType("JobFilter", {
     finishedAt: t.field({ type: DateTimeRange, required: false, description: "Finished (endTime) within this range." }),
     search: t.string({
       required: false,
-      description: "Text the description or the name contains, ignoring case.",
+      description: "Text the description or the name contains, ignoring case; at most 1000 characters.",
     }),
     includeDeleted: t.boolean({
       required: false,
@@ -51,6 +52,7 @@ type JobFilterInput = typeof JobFilter.$inferInput;
 /** Decodes the GraphQL filter into the domain's. */
 export function toJobFilter(input: JobFilterInput | null | undefined): DomainJobFilter {
   if (!input) return {};
+  checkSearch(input.search, "search");
   return {
     status: input.status,
     queue: input.queue,

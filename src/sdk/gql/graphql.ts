@@ -274,7 +274,7 @@ export type JobFilter = {
   parent?: string | number | null | undefined;
   /** Any of these queues. */
   queue?: Array<string> | null | undefined;
-  /** Text the description or the name contains, ignoring case. */
+  /** Text the description or the name contains, ignoring case; at most 1000 characters. */
   search?: string | null | undefined;
   /** Only stalled jobs (true: RUNNING and silent for longer than their stallAfterSeconds, see Job.stalled) or only jobs that are not (false). */
   stalled?: boolean | null | undefined;
