@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { isForeignKeyViolation, isUniqueViolation, type Db } from "../db/client.js";
 import { Prisma, type JobTemplate } from "../db/generated/prisma/client.js";
 import type { DependencyFailurePolicy, JobStatus, TaskFailurePolicy } from "../db/generated/prisma/enums.js";
-import { bindOutputs, checkDependencies, edgesOf, linkDependencies, lockDependencies, waitingCount, type Binding } from "./dependencies.js";
+import { bindOutputs, checkDependencies, edgesOf, existingJobs, linkDependencies, lockDependencies, waitingCount, type Binding, type JobsFound } from "./dependencies.js";
 import { checkRequiredLabels } from "./labels.js";
 import { tasksAdded, type TaskTally } from "./map-tasks.js";
 import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
@@ -240,16 +240,21 @@ export async function prepareJob(
   input: NewJob,
   errors: FieldError[],
   at: string[],
-  { inWorkflow = false, tasksBefore = 0, templates }: { inWorkflow?: boolean; tasksBefore?: number; templates?: TemplatesFound } = {},
+  {
+    inWorkflow = false,
+    tasksBefore = 0,
+    templates,
+    jobs,
+  }: { inWorkflow?: boolean; tasksBefore?: number; templates?: TemplatesFound; jobs?: JobsFound } = {},
 ) {
   const before = errors.length;
   const own: FieldError[] = [];
-  const found = await prepareOwn(db, input, own, inWorkflow, tasksBefore, templates);
+  const found = await prepareOwn(db, input, own, inWorkflow, tasksBefore, templates, jobs);
   errors.push(...own.map((e) => ({ ...e, path: [...at, ...e.path] })));
   return errors.length > before ? null : found;
 }
 
-async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean, tasksBefore: number, templates?: TemplatesFound) {
+async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean, tasksBefore: number, templates?: TemplatesFound, jobs?: JobsFound) {
   const queue = checkFields(input, errors, tasksBefore);
   const template = await findTemplate(db, input, errors, templates);
   let inputs: TypedValues = {};
@@ -282,12 +287,11 @@ async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflo
     for (const { name } of keyedOutputRefs(parameters)) errors.push({ path: ["parameters", name, "after"], message: "outputs are bound to inputs, not parameters" });
     await normalizeOutputRefs(db, inputs, "inputs", errors, new Set(input.dependsOn ?? []), inWorkflow, bindings);
   }
-  if (input.parentId && !(await db.job.findUnique({ where: { id: input.parentId }, select: { id: true } }))) {
+  if (input.parentId && !(jobs ?? (await existingJobs(db, [input.parentId]))).has(input.parentId)) {
     errors.push({ path: ["parent"], message: "no such job" });
   }
   if (!template || !policy) return null;
   return { template, queue, inputs, parameters, policy, bindings };
-
 }
 
 /**

@@ -22,6 +22,21 @@ export const MAX_DEPENDENCIES = 100;
 
 type Upstream = { id: string; number: bigint; status: JobStatus; deletedAt: Date | null };
 
+/** Existing jobs that new ones name (as dependencies or parents), by id, read together (see existingJobs). */
+export type JobsFound = ReadonlyMap<string, Upstream>;
+
+/**
+ * The jobs of `ids` that exist (deleted ones included), in one statement: a workflow's jobs name
+ * their parents and dependencies among the same few, and checking each job's on its own cost a
+ * statement or two a job.
+ */
+export async function existingJobs(db: Db, ids: Iterable<string>): Promise<JobsFound> {
+  const wanted = [...new Set(ids)];
+  if (!wanted.length) return new Map();
+  const rows = await db.job.findMany({ where: { id: { in: wanted } }, select: { id: true, number: true, status: true, deletedAt: true } });
+  return new Map(rows.map((job) => [job.id, job]));
+}
+
 /** Why a job may not be depended on, or null when it may. */
 function refusal(job: Upstream | undefined, policy: DependencyFailurePolicy): string | null {
   if (!job) return "no such job";
@@ -35,17 +50,22 @@ function refusal(job: Upstream | undefined, policy: DependencyFailurePolicy): st
 /**
  * Checks dependencies on existing jobs, adding each problem to `errors` under `at`: every one must
  * exist, not be deleted and be given once; under the CANCEL policy, none may have failed or been
- * cancelled already. Writes nothing.
+ * cancelled already. Writes nothing. The jobs are read unless `known` holds them already.
  */
-export async function checkDependencies(db: Db, ids: readonly string[], policy: DependencyFailurePolicy, at: string[], errors: FieldError[]) {
+export async function checkDependencies(
+  db: Db,
+  ids: readonly string[],
+  policy: DependencyFailurePolicy,
+  at: string[],
+  errors: FieldError[],
+  known?: JobsFound,
+) {
   if (!ids.length) return;
   if (ids.length > MAX_DEPENDENCIES) {
     errors.push({ path: at, message: `at most ${MAX_DEPENDENCIES} dependencies` });
     return;
   }
-  const found = new Map(
-    (await db.job.findMany({ where: { id: { in: [...ids] } }, select: { id: true, number: true, status: true, deletedAt: true } })).map((j) => [j.id, j]),
-  );
+  const found = known ?? (await existingJobs(db, ids));
   ids.forEach((id, i) => {
     const twice = ids.indexOf(id) !== i;
     const why = twice ? "given twice" : refusal(found.get(id), policy);
@@ -67,19 +87,33 @@ export async function lockDependencies(
   policy: DependencyFailurePolicy,
   at: string[],
 ): Promise<Map<string, JobStatus>> {
-  if (!ids.length) return new Map();
-  const rows = await tx.$queryRaw<Array<{ id: string; number: bigint; status: JobStatus; deletedAt: Date | null }>>`
+  return lockedStatuses(await lockJobsDependedOn(tx, ids), ids, policy, at);
+}
+
+/**
+ * lockDependencies' statement for the dependencies of many new jobs at once (a workflow's): the
+ * jobs of `ids` that exist, marked as depended on and locked. lockedStatuses then judges each new
+ * job's own.
+ */
+export async function lockJobsDependedOn(tx: Prisma.TransactionClient, ids: Iterable<string>): Promise<JobsFound> {
+  const wanted = [...new Set(ids)];
+  if (!wanted.length) return new Map();
+  const rows = await tx.$queryRaw<Upstream[]>`
     /* lockDependencies */
-    update jobs set has_dependents = true where id = any(${[...ids]}::uuid[])
+    update jobs set has_dependents = true where id = any(${wanted}::uuid[])
     returning id, number, status, deleted_at as "deletedAt"`;
-  const found = new Map(rows.map((r) => [r.id, r]));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The status of each of a new job's dependencies among the `locked`, or its refusals (ValidationError, under `at`). */
+export function lockedStatuses(locked: JobsFound, ids: readonly string[], policy: DependencyFailurePolicy, at: string[]): Map<string, JobStatus> {
   const errors: FieldError[] = [];
   ids.forEach((id, i) => {
-    const why = refusal(found.get(id), policy);
+    const why = refusal(locked.get(id), policy);
     if (why) errors.push({ path: [...at, String(i)], message: why });
   });
   if (errors.length) throw new ValidationError("the dependencies are not valid", errors);
-  return new Map(rows.map((r) => [r.id, r.status]));
+  return new Map(ids.map((id) => [id, locked.get(id)!.status]));
 }
 
 /** How many of the dependencies a new job waits for: those that have not succeeded. */

@@ -5,7 +5,18 @@ import type { Db } from "../db/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { bulkJobAction } from "./bulk.js";
 import { findReusable, insertJobs, prepareJob, type JobToInsert, type NewJob, type PreparedJob, type TemplatesFound } from "./create-job.js";
-import { bindOutputs, checkDependencies, edgesOf, linkDependencies, lockDependencies, MAX_DEPENDENCIES, waitingCount, type DependencyEdge } from "./dependencies.js";
+import {
+  bindOutputs,
+  checkDependencies,
+  edgesOf,
+  existingJobs,
+  linkDependencies,
+  lockedStatuses,
+  lockJobsDependedOn,
+  MAX_DEPENDENCIES,
+  waitingCount,
+  type DependencyEdge,
+} from "./dependencies.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { MAX_TASKS_PER_REQUEST, tasksAdded, tooManyTasks, type TaskTally } from "./map-tasks.js";
 import type { Principal, UserPrincipal } from "./principal.js";
@@ -131,14 +142,19 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   if ((input.name?.length ?? 0) > 1000) errors.push({ path: ["name"], message: "must be at most 1000 characters" });
   const policyOf = (job: NewWorkflowJob): DependencyFailurePolicy => job.onDependencyFailure ?? input.onDependencyFailure ?? "CANCEL";
   const prepared: Array<PreparedJob | null> = [];
-  // The jobs of a workflow mostly share a few templates: each is looked up once.
+  // The jobs of a workflow mostly share a few templates: each is looked up once. The jobs they name
+  // (parents, dependencies) are read together, once.
   const templates: TemplatesFound = new Map();
+  const named = input.jobs
+    .slice(0, MAX_WORKFLOW_JOBS)
+    .flatMap((job) => [...(job.parentId ? [job.parentId] : []), ...((job.dependsOn?.length ?? 0) <= MAX_DEPENDENCIES ? (job.dependsOn ?? []) : [])]);
+  const jobs = await existingJobs(db, named);
   for (const [i, job] of input.jobs.slice(0, MAX_WORKFLOW_JOBS).entries()) {
     if ((job as NewJob).idempotencyKey != null) {
       errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
     }
-    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded, templates }));
-    await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors);
+    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded, templates, jobs }));
+    await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors, jobs);
   }
   let order: number[] | null = null;
   if (!input.jobs.length || input.jobs.length > MAX_WORKFLOW_JOBS) errors.push({ path: ["jobs"], message: `must hold 1 to ${MAX_WORKFLOW_JOBS} jobs` });
@@ -181,14 +197,16 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
       const ids = order.map(() => randomUUID()).sort();
       const fresh: JobToInsert[] = [];
       const links: DependencyEdge[] = [];
+      // Reused jobs are waited for as existing ones are: only while they have not succeeded.
+      // Two keys may stand for one reused job (equal jobs of one request find the same one).
+      const existing = input.jobs.map((job, i) => [...new Set([...(job.dependsOn ?? []), ...edges[i]!.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])]);
+      // Every job's, locked in one statement.
+      const locked = await lockJobsDependedOn(tx, order.filter((i) => !reusedIds.has(input.jobs[i]!.key)).flatMap((i) => existing[i]!));
       for (const i of order) {
         const job = input.jobs[i]!;
         if (reusedIds.has(job.key)) continue;
         const policy = policyOf(job);
-        // Reused jobs are waited for as existing ones are: only while they have not succeeded.
-        // Two keys may stand for one reused job (equal jobs of one request find the same one).
-        const existing = [...new Set([...(job.dependsOn ?? []), ...edges[i]!.filter((key) => reusedIds.has(key)).map((key) => reusedIds.get(key)!)])];
-        const statuses = await lockDependencies(tx, existing, policy, ["jobs", String(i), "dependsOn"]);
+        const statuses = lockedStatuses(locked, existing[i]!, policy, ["jobs", String(i), "dependsOn"]);
         for (const key of edges[i]!) if (!reusedIds.has(key)) statuses.set(jobIds.get(key)!, "WAITING");
         const ready = withJobIds(prepared[i]!, jobIds);
         const bound = await bindOutputs(tx, ready.inputs, ready.bindings, statuses, ["jobs", String(i)]);

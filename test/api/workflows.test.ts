@@ -462,6 +462,32 @@ describe("a workflow of the most jobs", () => {
     const numbers = (listed.jobs as unknown as { edges: Array<{ node: { number: number } }> }).edges.map((e) => e.node.number);
     expect(numbers).toEqual([...rows.map((r) => Number(r.number))].sort((a, b) => a - b).slice(0, 100));
   });
+
+  it("checks the parents and dependencies its jobs name in as many statements however many jobs name them", async () => {
+    const existing = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => decodeGlobalId(((await createJob({ name: `named-${i}` })).job as { id: string }).id).id),
+    );
+    const statementsFor = async (size: number) => {
+      const jobs = Array.from({ length: size }, (_, i) =>
+        step(`m${i}`, [], { parent: gid(existing[i % 8]!), dependsOn: [gid(existing[(i + 1) % 8]!), gid(existing[(i + 2) % 8]!)] }),
+      );
+      database.counter.reset();
+      const made = await keyed({ jobs });
+      return { statements: database.counter.readStatements().filter((sql) => !sql.includes("/* wakeInstances */")).length, made };
+    };
+    const small = await statementsFor(3);
+    const large = await statementsFor(300);
+    expect(large.statements).toBe(small.statements);
+    const { rows } = await database.pool.query<{ parent: string; after: string[] }>(
+      `select j.parent_id::text as parent, array(select d.depends_on_id::text from job_dependencies d where d.job_id = j.id order by 1) as after
+       from jobs j where j.id = $1::uuid`,
+      [large.made.ids.m299],
+    );
+    expect(rows).toEqual([{ parent: existing[299 % 8], after: [existing[300 % 8], existing[301 % 8]].sort() }]);
+    // A parent that does not exist is still found out, at its job's path.
+    const missing = await createWorkflow({ jobs: [step("a"), step("b", [], { parent: gid("00000000-0000-4000-8000-000000000000") })] });
+    expect(missing).toMatchObject({ __typename: "ValidationError", fieldErrors: expect.arrayContaining([{ path: ["jobs", "1", "parent"], message: "no such job" }]) });
+  });
 });
 
 describe("a parent deleted while a job is made under it", () => {
