@@ -399,6 +399,8 @@ async function main() {
   const work = await scratch("scale");
   const db = await database(work.dir);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  // An idle connection the server ends (PostgreSQL stopping at the end) is reported here; unheard, it would end the run.
+  pool.on("error", () => undefined);
   const bouncer = await startPgBouncer(db.url, { serverConnections: 20 });
   try {
     console.log(`seeding ${SEED_JOBS} jobs for the reads`);
