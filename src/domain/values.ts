@@ -104,7 +104,10 @@ export function checkValues(
   supplied: SuppliedValue[],
   path: string,
 ): { values: TypedValues; errors: FieldError[] } {
-  const values: TypedValues = {};
+  // By name in a Map, made an object at the end (each name its own property): a name may be any
+  // text, `constructor` or `__proto__` too, which an object would hold from its prototype, or take
+  // as its prototype when assigned.
+  const values = new Map<string, TypedValues[string]>();
   const errors: FieldError[] = [];
   const byName = new Map(declarations.map((d) => [d.name, d]));
   const given = new Set(supplied.map((item) => item.name));
@@ -115,7 +118,7 @@ export function checkValues(
       errors.push({ path: [...at, "name"], message: `"${item.name}" is not declared by the template` });
       return;
     }
-    if (item.name in values) {
+    if (values.has(item.name)) {
       errors.push({ path: [...at, "name"], message: `"${item.name}" is given twice` });
       return;
     }
@@ -138,17 +141,17 @@ export function checkValues(
       errors.push({ path: [...at, "value"], message: `must be ${type ? TYPE_SHAPES[type] : shapes}` });
       return;
     }
-    values[item.name] = { type, value: as(type) };
+    values.set(item.name, { type, value: as(type) });
   });
   for (const d of declarations) {
-    if (d.name in values) continue;
+    if (values.has(d.name)) continue;
     if (d.default !== undefined && d.default !== null) {
-      values[d.name] = { type: d.types.find((t) => isType(t, d.default)) ?? d.types[0]!, value: d.default };
+      values.set(d.name, { type: d.types.find((t) => isType(t, d.default)) ?? d.types[0]!, value: d.default });
     } else if (d.required && !given.has(d.name)) {
       errors.push({ path: [path], message: `"${d.name}" is required` });
     }
   }
-  return { values, errors };
+  return { values: Object.fromEntries(values), errors };
 }
 
 /** Whether `ref` is exactly {after, name, type}, each a non-empty string. */

@@ -203,6 +203,41 @@ describe("templates and job creation", () => {
       expect(job.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it("takes values named as every object's own names are (__proto__, constructor, toString), and refuses one given twice", async () => {
+      // Names an object inherits, or takes as its prototype when assigned: any text is a name.
+      const names = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+      const defined = await define("inherited", {
+        inputs: names.map((name) => ({ name, types: ["string"], required: name !== "hasOwnProperty" })),
+        parameters: [{ name: "valueOf", types: ["int"], default: 7 }, { name: "isPrototypeOf", types: ["json"] }],
+      });
+      expect(defined.createJobTemplate).toMatchObject({ __typename: "JobTemplatePayload" });
+      const given = [
+        { name: "__proto__", value: "a" },
+        { name: "constructor", value: "b" },
+        { name: "toString", value: "c" },
+      ];
+      const { job } = await created({ templateName: "inherited", inputs: given, parameters: [{ name: "isPrototypeOf", value: { nested: true } }] });
+      expect(job.inputValues).toEqual(given.map((v) => ({ ...v, type: "string" })));
+      expect(job.parameterValues).toEqual([
+        { name: "isPrototypeOf", type: "json", value: { nested: true } },
+        { name: "valueOf", type: "int", value: 7 },
+      ]);
+      // Stored as given: the same values again make the same fingerprint, other values another.
+      const again = await created({ templateName: "inherited", inputs: [...given].reverse(), parameters: [{ name: "isPrototypeOf", value: { nested: true } }] });
+      expect(again.job.fingerprint).toBe(job.fingerprint);
+      const other = await created({ templateName: "inherited", inputs: [{ ...given[0]!, value: "z" }, ...given.slice(1)], parameters: [{ name: "isPrototypeOf", value: { nested: true } }] });
+      expect(other.job.fingerprint).not.toBe(job.fingerprint);
+      // Missing and repeated names are still found.
+      expect(await create({ templateName: "inherited", inputs: [given[1]!, given[1]!] })).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [
+          { path: ["inputs", "1", "name"], message: '"constructor" is given twice' },
+          { path: ["inputs"], message: '"__proto__" is required' },
+          { path: ["inputs"], message: '"toString" is required' },
+        ],
+      });
+    });
+
     it("reports every invalid value at once, for every type, and writes nothing", async () => {
       const before = await database.db.job.count();
       const result = await create({
