@@ -86,7 +86,7 @@ export function checkDeclarations(declarations: Declaration[], path: string): Fi
       if (!VALUE_TYPES.includes(type)) errors.push({ path: [...at, "types"], message: `"${type}" is not one of ${VALUE_TYPES.join(", ")}` });
     }
     if (d.default !== undefined && d.default !== null && d.types.length && !d.types.some((t) => VALUE_TYPES.includes(t) && isType(t, d.default))) {
-      errors.push({ path: [...at, "default"], message: `must be ${d.types.map((t) => TYPE_SHAPES[t] ?? t).join(" or ")}` });
+      errors.push({ path: [...at, "default"], message: `must be ${d.types.map((t) => (VALUE_TYPES.includes(t) ? TYPE_SHAPES[t] : t)).join(" or ")}` });
     }
     if (d.required && d.default !== undefined && d.default !== null) {
       errors.push({ path: [...at, "default"], message: "a required value has no default" });

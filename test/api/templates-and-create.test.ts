@@ -120,6 +120,7 @@ describe("templates and job creation", () => {
             { name: "dup", types: ["float"], default: "nope" },
             { name: "dup", types: ["complex"] },
             { name: "req", types: ["int"], required: true, default: 1 },
+            { name: "odd", types: ["constructor", "int"], default: "x" },
           ],
           parameters: [{ name: "none", types: [] }],
         },
@@ -134,8 +135,12 @@ describe("templates and job creation", () => {
         "inputs.2.name",
         "inputs.2.types",
         "inputs.3.default",
+        "inputs.4.types",
+        "inputs.4.default",
         "parameters.0.types",
       ]);
+      // A type that is none of the value types is named as it was given, whatever its name.
+      expect(createJobTemplate.fieldErrors.find((e) => e.path.join(".") === "inputs.4.default")?.message).toBe("must be constructor or an integer");
     });
 
     it("is defined by users and admins, not by worker nodes", async () => {
