@@ -163,12 +163,12 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: "Fetches any object by its global ID; null when it does not exist.",
       args: { id: { description: "A global ID." } },
-      resolve: async (_root, args, ctx, info, resolveNode) => (await loadNodes([args.id], ctx, info, async () => [await resolveNode(args.id)]))[0],
+      resolve: async (_root, args, ctx, info) => (await loadNodes([args.id], ctx, info))[0],
     },
     nodesQueryOptions: {
       description: "Fetches objects by their global IDs, in the order given; null for each that does not exist.",
       args: { ids: { description: "Global IDs." } },
-      resolve: (_root, args, ctx, info, resolveNodes) => loadNodes(args.ids, ctx, info, () => resolveNodes(args.ids)),
+      resolve: (_root, args, ctx, info) => loadNodes(args.ids, ctx, info),
     },
     pageInfoTypeOptions: { description: "Where a page lies in its connection." },
   },

@@ -30,13 +30,14 @@ const LOADERS: Record<string, (ctx: Context, info: GraphQLResolveInfo) => DataLo
 
 /**
  * The objects `ids` name, in their order, null for an id that names none; each branded with its
- * type, which the Node interface resolves by. Ids of a type that is not a node type are left to
- * `otherwise` (the relay plugin's own resolution, which refuses them).
+ * type, which the Node interface resolves by. An id of a type that is not a node type (`Query`,
+ * `PageInfo`, `constructor`) names none either: the relay plugin's own resolution would answer it
+ * with its internals' words ("Query does not support loading by id") and no code of ours.
  */
-export async function loadNodes(ids: readonly NodeId[], ctx: Context, info: GraphQLResolveInfo, otherwise: () => Promise<unknown[]>): Promise<unknown[]> {
-  if (!ids.every(({ typename }) => Object.hasOwn(LOADERS, typename))) return otherwise();
+export async function loadNodes(ids: readonly NodeId[], ctx: Context, info: GraphQLResolveInfo): Promise<unknown[]> {
   return Promise.all(
     ids.map(async ({ typename, id }) => {
+      if (!Object.hasOwn(LOADERS, typename)) return null;
       const row = await LOADERS[typename]!(ctx, info).load(id);
       // A type's name is one of the forms of OutputType; Pothos' own type (the builder's) is not at hand here.
       if (row) brandWithType(row, typename as OutputType<SchemaTypes>);

@@ -249,6 +249,16 @@ describe("objects and their relations", () => {
     expect((await api.query(NodeLookup, { id: missing, ids: [] })).node).toBeNull();
   });
 
+  it("answers null for an ID of a type that is no node type, as for any ID that names nothing", async () => {
+    const gid = encodeGlobalId("Job", jobId);
+    // Types of the schema that no ID names, and names every object inherits.
+    for (const type of ["Query", "Mutation", "PageInfo", "JobConnection", "Node", "Error", "constructor", "__proto__", "toString"]) {
+      const other = encodeGlobalId(type, "00000000-0000-4000-8000-000000000000");
+      const result = await api.request(NodeLookup, { id: other, ids: [gid, other] });
+      expect(result).toEqual({ data: { node: null, nodes: [{ id: gid, __typename: "Job" }, null] } });
+    }
+  });
+
   it("refuses malformed global IDs with a clear error", async () => {
     for (const bad of ["nonsense", encodeGlobalId("Job", "42"), encodeGlobalId("JobEvent", "x")]) {
       const result = await api.request(NodeLookup, { id: bad, ids: [] });
