@@ -14,7 +14,7 @@
 // A finished job goes with its tasks, outputs and log, as hardDeleteJob takes it, and leaves a
 // HARD_DELETED event (reason "retention") for the streams that watch it. A job some unfinished job
 // still waits for, or is the parent of, stays until that one finishes.
-import type { Db } from "../db/client.js";
+import { isStatementTimeout, type Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import { sqlRows } from "../db/rows.js";
 import { EVENT_HORIZON } from "./event-order.js";
@@ -116,22 +116,42 @@ export type PruneResult = { events: number; jobs: number };
  */
 export async function pruneHistory(db: Db, settings: RetentionSettings, now = new Date()): Promise<PruneResult> {
   const result = { events: 0, jobs: 0 };
-  let batches = 0;
+  const pass = { batches: 0 };
   if (settings.finishedJobsMs !== undefined) {
     const before = new Date(now.getTime() - settings.finishedJobsMs);
-    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && batches < BATCHES_PER_PASS; batches++) {
-      n = await pruneFinishedJobs(db, before);
-      result.jobs += n;
-    }
+    result.jobs = await inBatches(pass, (batch) => pruneFinishedJobs(db, before, batch));
   }
   if (settings.eventsMs !== undefined) {
     const before = new Date(now.getTime() - settings.eventsMs);
-    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && batches < BATCHES_PER_PASS; batches++) {
-      n = await pruneEvents(db, before);
-      result.events += n;
-    }
+    result.events = await inBatches(pass, (batch) => pruneEvents(db, before, batch));
   }
   return result;
+}
+
+/**
+ * Runs `prune` a batch at a time until a batch comes back short or the pass has run its batches;
+ * returns how many rows went. A batch PostgreSQL cancels at the statement timeout deleted nothing
+ * (its statement is all or nothing) and is tried again a quarter the size: finished jobs with
+ * thousands of tasks each make a batch of a thousand jobs millions of rows, which must not stop
+ * retention for good.
+ */
+async function inBatches(pass: { batches: number }, prune: (batch: number) => Promise<number>): Promise<number> {
+  let deleted = 0;
+  let size = PRUNE_BATCH;
+  while (pass.batches < BATCHES_PER_PASS) {
+    pass.batches++;
+    let n: number;
+    try {
+      n = await prune(size);
+    } catch (error) {
+      if (!isStatementTimeout(error) || size === 1) throw error;
+      size = Math.ceil(size / 4);
+      continue;
+    }
+    deleted += n;
+    if (n < size) break;
+  }
+  return deleted;
 }
 
 /** Runs pruneHistory on an interval in every gateway instance, when a retention is set. */

@@ -4,6 +4,7 @@
 // while jobs something unfinished still needs stay. Instances pruning at once neither fail nor
 // delete twice, and a subscriber replaying from a cursor the pruning passed is refused.
 import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client.js";
 import { HistoryExpiredError } from "../../src/domain/errors.js";
 import { pruneEvents, pruneFinishedJobs, pruneHistory, PRUNE_BATCH } from "../../src/domain/retention.js";
 import { decodeCursor, replayEvents } from "../../src/events/event-stream.js";
@@ -162,5 +163,22 @@ describe("pruning finished jobs", () => {
     expect(await existing(ids)).toEqual([]);
     const events = await database.pool.query<{ n: string }>("select count(*) as n from job_events where job_id = any($1::uuid[])", [ids]);
     expect(Number(events.rows[0]!.n)).toBe(ids.length);
+  });
+
+  it("goes on in smaller batches when a batch runs past the statement timeout", async () => {
+    await pruneHistory(database.db, { finishedJobsMs: HOUR });
+    const ids = await jobs(300, "SUCCEEDED", 3 * HOUR);
+    // Each job's deletion takes 5 ms here: a batch of 1,000 (the 300) or of 250 runs past 1 s, one of 63 does not.
+    const timed = createDb({ url: database.directUrl, statementTimeoutMs: 1000 });
+    await database.pool.query(`
+      create function slow_deletion() returns trigger language plpgsql as $$ begin perform pg_sleep(0.005); return old; end $$;
+      create trigger slow_deletion before delete on jobs for each row execute function slow_deletion()`);
+    try {
+      expect(await pruneHistory(timed, { finishedJobsMs: HOUR })).toEqual({ jobs: 300, events: 0 });
+      expect(await existing(ids)).toEqual([]);
+    } finally {
+      await database.pool.query("drop trigger slow_deletion on jobs; drop function slow_deletion()");
+      await timed.$disconnect();
+    }
   });
 });
