@@ -85,7 +85,9 @@ export function codeFor(error: GraphQLError): string {
  * the error log.
  */
 export function withCode(error: GraphQLError): GraphQLError {
-  if (typeof error.extensions?.code === "string") return error;
+  // yoga codes a method it does not serve BAD_REQUEST, where the code for it is METHOD_NOT_ALLOWED.
+  const given = error.extensions?.code;
+  if (typeof given === "string" && !(given === "BAD_REQUEST" && codeFor(error) === METHOD_NOT_ALLOWED)) return error;
   const code = codeFor(error);
   if (Object.isExtensible(error.extensions)) {
     (error.extensions as Record<string, unknown>).code = code;

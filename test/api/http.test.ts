@@ -75,6 +75,10 @@ describe("HTTP endpoints", () => {
       { headers: { accept: "application/graphql-response+json", "x-graphql-yoga-csrf": "1" } },
     );
     expect(mutationOverGet.status).toBe(405);
+    expect((await mutationOverGet.json()).errors).toMatchObject([{ extensions: { code: "METHOD_NOT_ALLOWED" } }]);
+    const put = await api.fetch("/graphql", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
+    expect(put.status).toBe(405);
+    expect((await put.json()).errors).toMatchObject([{ extensions: { code: "METHOD_NOT_ALLOWED" } }]);
 
     const syntax = await api.fetch("/graphql", {
       method: "POST",
