@@ -4,10 +4,13 @@
 // after the first start the reclaimer took them back to QUEUED with their progress frozen, and a
 // newcomer's progress subscription never showed anything. On every tick it:
 // - moves the demo jobs the demo nodes hold: starts an acquired one, runs its tasks in sequence
-//   order, reports its progress (which renews the lease) and finishes it once its tasks are done;
-// - has the demo nodes take queued demo jobs while they hold fewer than HELD;
-// - creates a small demo job when none is left to take, so that something always moves, and
-//   removes the oldest of the jobs it created beyond KEEP_CREATED.
+//   order (a MAP task as its children, as a worker would), reports its progress (which renews the
+//   lease) and finishes it once its tasks are done;
+// - has the demo nodes take queued demo jobs while they hold fewer than HELD, and keeps them
+//   online (seen), as a real node's requests would;
+// - creates a small demo job when they found none to take, so that something always moves (a
+//   seeded job queued to run later, or for other nodes, is not one), and removes the oldest of the
+//   jobs it created beyond KEEP_CREATED.
 // It touches only jobs tagged DEMO_TAG (the seed tags all of its jobs so). Every change goes
 // through the domain functions a worker's mutations call, with their events, and is announced as a
 // mutation's is, so every instance's subscribers see it. One instance at a time runs it: it holds a
@@ -31,10 +34,12 @@ const TASK_STEP = 0.1;
 export const CREATED_TAG = "demo-worker";
 /** How many finished jobs of its own the demo worker keeps. */
 const KEEP_CREATED = 10;
+/** How often the demo nodes are marked seen: a token's use marks its node so at most once a minute. */
+const SEEN_EVERY_MS = 60_000;
 /** The advisory lock that lets one instance run the demo worker (pg_advisory_lock takes a bigint). */
 const LOCK_KEY = "7105793616537198444";
 
-type HeldTask = { id: string; name: string; sequence: number; qsequence: number; status: string; progress: number };
+type HeldTask = { id: string; name: string; type: string; sequence: number; qsequence: number; status: string; progress: number };
 type HeldJob = { id: string; status: string; progress: number; leaseToken: string | null; nodeId: string | null; tasks: HeldTask[] };
 
 export type DemoWorkerOptions = {
@@ -111,6 +116,11 @@ export class DemoWorker {
     // The demo nodes act in this process, without tokens.
     const asNode = new Map(nodes.map((n): [string, NodePrincipal] => [n.id, { kind: "NODE", nodeId: n.id, name: n.name, tokenId: "" }]));
     let changed = false;
+    // Seen as a node's requests see it (at most once a minute), so that they show online.
+    await db.workerNode.updateMany({
+      where: { id: { in: [...asNode.keys()] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: new Date(Date.now() - SEEN_EVERY_MS) } }] },
+      data: { lastSeenAt: new Date() },
+    });
 
     // The leases of held jobs are the demo nodes' own, which is why they are read here.
     const held: HeldJob[] = await db.job.findMany({
@@ -121,7 +131,7 @@ export class DemoWorker {
         progress: true,
         leaseToken: true,
         nodeId: true,
-        tasks: { select: { id: true, name: true, sequence: true, qsequence: true, status: true, progress: true } },
+        tasks: { select: { id: true, name: true, type: true, sequence: true, qsequence: true, status: true, progress: true } },
       },
       orderBy: { number: "asc" },
     });
@@ -138,9 +148,8 @@ export class DemoWorker {
         changed = true;
       }
     }
-    if (holding < HELD && !(await db.job.count({ where: { tags: { has: DEMO_TAG }, deletedAt: null, status: "QUEUED" } }))) {
-      changed = (await this.attempt(() => this.createWork())) || changed;
-    }
+    // They took what they could: the demo jobs still queued run later, or on other nodes.
+    if (holding < HELD) changed = (await this.attempt(() => this.createWork())) || changed;
     changed = (await this.attempt(() => this.prune())) || changed;
     if (changed) this.options.onWritten();
   }
@@ -172,9 +181,10 @@ export class DemoWorker {
       await finishJob(db, node, job.id, { leaseToken: lease, error: `task ${failed.name} did not succeed` });
       return true;
     }
-    let running = tasks.filter((t) => t.status === "RUNNING");
+    // A MAP task runs as its children, which the job's tasks hold: no worker starts or reports it.
+    let running = tasks.filter((t) => t.status === "RUNNING" && t.type !== "MAP");
     if (!running.length) {
-      const next = tasks.find((t) => t.status === "QUEUED");
+      const next = tasks.find((t) => t.status === "QUEUED" && t.type !== "MAP");
       if (next) {
         await startTask(db, node, next.id, lease);
         next.status = "RUNNING";

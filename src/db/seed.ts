@@ -305,8 +305,13 @@ type TaskSeed = {
   name: string;
   sequence: number;
   type?: TaskType;
-  /** Name of the task of the same job that created this one while it ran. */
+  /**
+   * Name of the task of the same job that created this one while it ran; when that one is a MAP
+   * task, this is one of its children (of its sequence), which it runs as.
+   */
   createdBy?: string;
+  /** A MAP task's child: the value of the map's list it runs for. */
+  mapValue?: Json;
   executor: Executor;
   cpu: number;
   memory: number;
@@ -593,14 +598,15 @@ function wholeRangeTasks(shot: string, compound: string, frames: number): TaskSe
  * A child job of a frame-range split: a MAP task fans out one task per frame when it runs, so a job
  * that has not run yet has only the three tasks it was submitted with.
  */
-function frameRangeTasks(shot: string, compound: string, first: number, last: number, mapped: boolean): TaskSeed[] {
+function frameRangeTasks(shot: string, compound: string, first: number, last: number): TaskSeed[] {
   const range = `${first}-${last}`;
   const frames = Array.from({ length: last - first + 1 }, (_, i) => first + i);
   const perFrame = frames.map(
     (frame): TaskSeed => ({
       name: `frame ${frameNumber(frame)}`,
-      sequence: 2,
+      sequence: 1,
       createdBy: `evaluate frames ${range}`,
+      mapValue: frame,
       executor: BIFROST,
       cpu: 4,
       memory: 30720,
@@ -624,7 +630,7 @@ function frameRangeTasks(shot: string, compound: string, first: number, last: nu
       payload: { action: "Map", over: { frames: { start: first, end: last } }, task: { action: "Evaluate", compound } },
     },
     mergeLayers(`${shot}_forest.${frameRange(first, last)}.usd`, 3),
-    ...(mapped ? perFrame : []),
+    ...perFrame,
   ];
 }
 
@@ -886,7 +892,7 @@ function demoJobs(jobId: (key: string) => string): JobSeed[] {
           frames_per_job: int(0),
         },
         history: histories[first] ?? [],
-        tasks: frameRangeTasks("sh010", compound, first, last, first === 1),
+        tasks: frameRangeTasks("sh010", compound, first, last),
       };
     }),
     {
@@ -1239,11 +1245,16 @@ function buildTasks(seed: JobSeed, job: Replayed, now: Date): TaskRow[] {
   const slot = (sequence: number, edge: 0 | 1) =>
     new Date(from + ((stages.indexOf(sequence) + edge) / stages.length) * (to - from));
   const rows = new Map<string, TaskRow>();
+  // A MAP task's children, numbered in their order, as createJob numbers them (mapIndex).
+  const children = new Map<string, number>();
   settled.forEach(({ task, status, progress }, qsequence) => {
     const startTime = hasStarted(status, progress) ? slot(task.sequence, 0) : null;
     const open = status === TaskStatus.RUNNING || status === TaskStatus.QUEUED;
     const endTime = open ? null : startTime ? slot(task.sequence, 1) : state.endTime;
     const creator = task.createdBy === undefined ? undefined : rows.get(task.createdBy);
+    const map = creator?.type === TaskType.MAP ? creator : undefined;
+    const mapIndex = map ? (children.get(map.id) ?? 0) : 0;
+    if (map) children.set(map.id, mapIndex + 1);
     const createdAt = creator?.endTime ?? creator?.startTime ?? job.createdAt;
     rows.set(task.name, {
       id: randomUUID(),
@@ -1267,7 +1278,9 @@ function buildTasks(seed: JobSeed, job: Replayed, now: Date): TaskRow[] {
       // Every task that started started once; one cancelled with its job says so.
       attempts: startTime ? 1 : 0,
       reason: status === TaskStatus.CANCELLED ? (state.status === "FAILED" ? "its job failed" : "cancelled with its job") : null,
-      createdByTaskId: creator?.id ?? null,
+      // A MAP task's children are its own (their status makes its status), not tasks it created.
+      createdByTaskId: map ? null : (creator?.id ?? null),
+      ...(map ? { mapTaskId: map.id, mapIndex, ...(task.mapValue === undefined ? {} : { mapValue: task.mapValue }) } : {}),
       status,
       startTime,
       endTime,

@@ -3,7 +3,7 @@
 // out, keeps only its newest finished jobs, and runs in one instance at a time.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CREATED_TAG, DemoWorker } from "../../src/db/demo-worker.js";
-import { DEMO_TAG, seedDemoData } from "../../src/db/seed.js";
+import { DEMO_NODE_NAMES, DEMO_TAG, seedDemoData } from "../../src/db/seed.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
 const settings = { leaseSeconds: 120 };
@@ -113,5 +113,63 @@ describe("the demo worker", () => {
     expect(second).toBe(0);
     await a.stop();
     await expect.poll(() => second, { timeout: 20_000 }).toBeGreaterThan(0);
+  });
+});
+
+describe("the demo worker on the seeded demo, left to run", () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await seedDemoData(database.db);
+  });
+
+  it("runs every seeded job its nodes take to its end, MAP tasks as their children, keeps its nodes online, and makes work once only later jobs are left", { timeout: 150_000 }, async () => {
+    const { db } = database;
+    const seeded = async () =>
+      db.job.findMany({
+        where: { tags: { has: DEMO_TAG }, NOT: { tags: { has: CREATED_TAG } } },
+        select: { id: true, name: true, status: true, runAfter: true, attempts: true, tasks: { select: { type: true, status: true } } },
+      });
+    const before = await seeded();
+    // The seed holds jobs whose frames a MAP task fans out to, and a job queued to run later.
+    expect(before.some((job) => job.status !== "SUCCEEDED" && job.tasks.some((t) => t.type === "MAP"))).toBe(true);
+    expect(before.some((job) => job.status === "QUEUED" && job.runAfter > new Date())).toBe(true);
+    const failedBefore = new Set(before.filter((job) => job.status === "FAILED").map((job) => job.id));
+
+    const demo = new DemoWorker({ db, databaseUrl: database.directUrl, settings, intervalMs: 20, onWritten: () => {} });
+    demo.start();
+    try {
+      // Until none is held (each ran to its end), and the worker made work of its own.
+      await expect
+        .poll(
+          async () => {
+            const jobs = await seeded();
+            const made = await db.job.count({ where: { tags: { has: CREATED_TAG } } });
+            return { held: jobs.filter((job) => job.status === "ACQUIRED" || job.status === "RUNNING").map((job) => job.name), made: made > 0 };
+          },
+          { timeout: 140_000, interval: 500 },
+        )
+        .toEqual({ held: [], made: true });
+    } finally {
+      await demo.stop();
+    }
+    const after = await seeded();
+    for (const job of after) {
+      // None failed on the way, and each that finished did so once, with every task done.
+      if (failedBefore.has(job.id)) continue;
+      expect(job.status, job.name).not.toBe("FAILED");
+      if (job.status === "SUCCEEDED") {
+        // Taken once at most since the seed: never back to the queue for a lease that ran out.
+        expect(job.attempts, job.name).toBeLessThanOrEqual(before.find((b) => b.id === job.id)!.attempts + 1);
+        expect(job.tasks.every((t) => t.status === "SUCCEEDED"), job.name).toBe(true);
+      }
+    }
+    // The frame jobs the seed left acquired or queued ran, their frames too.
+    const frames = after.filter((job) => job.tasks.some((t) => t.type === "MAP"));
+    expect(frames.map((job) => job.status)).toEqual(frames.map(() => "SUCCEEDED"));
+    // Its nodes are online, as the nodes of jobs that move are.
+    const nodes = await db.workerNode.findMany({ where: { name: { in: [...DEMO_NODE_NAMES] } }, select: { lastSeenAt: true } });
+    for (const node of nodes) expect(node.lastSeenAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 });
