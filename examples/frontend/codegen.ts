@@ -20,7 +20,6 @@ const config: CodegenConfig = {
     },
   },
   importExtension: ".js",
-  silent: true,
 };
 
 export default config;
