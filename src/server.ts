@@ -6,7 +6,7 @@ import { createDb } from "./db/client.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./db/seed.js";
 import { developmentToken } from "./db/dev-token.js";
-import { ensureAdminToken } from "./domain/auth.js";
+import { adminCanSignIn, ensureAdminToken } from "./domain/auth.js";
 import { fail } from "./fail.js";
 import { schema } from "./graphql/schema.js";
 import { ManifestError, manifestsToTrust, TrustedDocuments } from "./graphql/trusted-documents.js";
@@ -55,6 +55,10 @@ async function main() {
       // than a log record, so that it never travels to a log aggregator with the structured lines.
       console.log(`jobgraph: development admin token (shown once; the playground sends it): ${token.secret}`);
     }
+  }
+  if (!(await adminCanSignIn(db))) {
+    // Your own database starts empty: without this, the first start answers every request 401 and says nothing of why.
+    logger.warn("no admin has a token: set JOBGRAPH_ADMIN_TOKEN to a secret of 24 characters or more, and restart (README: Getting the first token)");
   }
   // Loaded only when on: a gateway without tracing loads nothing of the OpenTelemetry SDK.
   const tracing = config.tracing.enabled ? (await import("./observability/tracing.js")).startTracing(config.tracing) : undefined;

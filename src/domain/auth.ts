@@ -295,6 +295,15 @@ export async function ensureAdminToken(db: Db, secret: string, tokenName: string
   });
 }
 
+/** Whether some enabled admin holds a token that works: otherwise nobody can manage the gateway through its API. */
+export async function adminCanSignIn(db: Db): Promise<boolean> {
+  const found = await db.apiToken.findFirst({
+    where: { revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }], user: { role: "ADMIN", disabledAt: null } },
+    select: { id: true },
+  });
+  return found !== null;
+}
+
 /** Which users to list; every condition given must hold. */
 export type UserFilter = {
   /** Exactly this name (names are unique, so at most one user). */

@@ -158,11 +158,11 @@ describe("the demo worker on the seeded demo, left to run", () => {
     for (const job of after) {
       // None failed on the way, and each that finished did so once, with every task done.
       if (failedBefore.has(job.id)) continue;
-      expect(job.status, job.name).not.toBe("FAILED");
+      expect(job.status, job.name ?? job.id).not.toBe("FAILED");
       if (job.status === "SUCCEEDED") {
         // Taken once at most since the seed: never back to the queue for a lease that ran out.
-        expect(job.attempts, job.name).toBeLessThanOrEqual(before.find((b) => b.id === job.id)!.attempts + 1);
-        expect(job.tasks.every((t) => t.status === "SUCCEEDED"), job.name).toBe(true);
+        expect(job.attempts, job.name ?? job.id).toBeLessThanOrEqual(before.find((b) => b.id === job.id)!.attempts + 1);
+        expect(job.tasks.every((t) => t.status === "SUCCEEDED"), job.name ?? job.id).toBe(true);
       }
     }
     // The frame jobs the seed left acquired or queued ran, their frames too.
