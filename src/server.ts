@@ -114,11 +114,12 @@ async function main() {
   }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const shown = host === "0.0.0.0" || host === "[::]" || host === "127.0.0.1" ? "localhost" : host;
-  const url = `http://${shown}:${address.port}/graphql`;
+  const dashboard = `http://${shown}:${address.port}/`;
+  const url = `${dashboard}graphql`;
   const where = database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL";
   logger.info(
-    { url, database: where, metrics: `http://${shown}:${address.port}/metrics`, tracing: config.tracing.enabled },
-    `serving ${url} (database: ${where})`,
+    { url, dashboard, database: where, metrics: `${dashboard}metrics`, tracing: config.tracing.enabled },
+    `serving the API and its playground at ${url}, the dashboard at ${dashboard} (database: ${where})`,
   );
 }
 

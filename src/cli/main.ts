@@ -9,7 +9,7 @@ import { registerLogs } from "./logs.js";
 import { registerQueues } from "./queues.js";
 import { projectRoot } from "./paths.js";
 import { registerSchedules } from "./schedules.js";
-import { registerServerCommands } from "./server-commands.js";
+import { registerServerCommands, SERVER_COMMANDS } from "./server-commands.js";
 import { registerTemplates } from "./templates.js";
 import { registerToken } from "./token.js";
 import { registerWorker } from "./worker.js";
@@ -32,8 +32,8 @@ const program = new Command("jobgraph")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText(
     "after",
-    `
-The client commands (token, templates, jobs, queues, workflows, schedules, worker) connect to --url
+    () => `
+The client commands (${clientCommands().join(", ")}) connect to --url
 (JOBGRAPH_URL, default http://localhost:4000/graphql) with --token (JOBGRAPH_TOKEN); on localhost
 without a token they use the development admin token \`npm start\` keeps in .data/admin-token.
 
@@ -58,6 +58,11 @@ Examples:
 
 Run \`jobgraph <command> --help\` for a command's options (e.g. \`jobgraph jobs create --help\`).`,
   );
+
+/** Every command but the server's, as registered: a list written out by hand fell behind (nodes). */
+function clientCommands(): string[] {
+  return program.commands.map((command) => command.name()).filter((name) => !SERVER_COMMANDS.includes(name) && name !== "help");
+}
 
 registerServerCommands(program);
 registerToken(program);

@@ -25,6 +25,9 @@ Without DATABASE_URL, the embedded PostgreSQL in the project's .data/ folder is 
 
 const noGenerate = "skip generating the Prisma client (when `npm run generate` has made it already)";
 
+/** The commands that run the gateway's own code here rather than connect to one. */
+export const SERVER_COMMANDS: readonly string[] = ["serve", "migrate", "seed"];
+
 export function registerServerCommands(program: Command): void {
   program
     .command("serve")

@@ -51,6 +51,14 @@ describe("jobgraph --help", () => {
     for (const mention of mentions) expect(stdout).toContain(mention);
   });
 
+  it("names every client command where it says what they connect to", async () => {
+    const { stdout } = await cli(["--help"]);
+    const listed = /The client commands \(([^)]*)\)/.exec(stdout)?.[1]?.split(", ");
+    const commands = [...stdout.slice(stdout.indexOf("Commands:"), stdout.indexOf("The client commands")).matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]);
+    expect(listed).toEqual(commands.filter((name) => !["serve", "migrate", "seed", "help"].includes(name!)));
+    expect(listed).toContain("nodes");
+  });
+
   it("answers a wrong command line with the problem, a pointer to --help and exit code 2", async () => {
     const unknown = await cli(["jobs", "list", "--colour"]);
     expect(unknown.code).toBe(2);

@@ -54,7 +54,7 @@ async function start(env: NodeJS.ProcessEnv = serverEnv()): Promise<Running> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 60_000);
     child.stdout.on("data", () => {
-      const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
+      const match = /serving the API and its playground at (http:\/\/\S+\/graphql), the dashboard at http:\/\/\S+\//.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
