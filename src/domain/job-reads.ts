@@ -332,19 +332,30 @@ const EDGE_ENDS = {
 
 /**
  * The jobs each job's dependency edges lead to in `direction`, by job id, in the order of their
- * numbers (soft-deleted ones included), with what `read` asks for: one statement for the edges and
- * the jobs at their ends, for every job of a page at once.
+ * numbers (soft-deleted ones included), the first `limit` of each when given, with what `read` asks
+ * for: one statement for the edges and the jobs at their ends, for every job of a page at once.
  */
-export async function jobsAcrossDependencies(db: Db, jobIds: readonly string[], direction: DependencyDirection, read: JobColumns = NO_COLUMNS): Promise<Map<string, JobRow[]>> {
+export async function jobsAcrossDependencies(
+  db: Db,
+  jobIds: readonly string[],
+  direction: DependencyDirection,
+  read: JobColumns = NO_COLUMNS,
+  limit?: number,
+): Promise<Map<string, JobRow[]>> {
   const { list, join } = jobSelect(read);
   const { from, to } = EDGE_ENDS[direction];
   const [edges, values] = idIn(`d.${from}`, jobIds);
-  const rows = await queryRows<JobRow & { edgeOf?: string }>(
-    db,
-    `select d.${from} as "edgeOf", ${list} from job_dependencies d join jobs j on j.id = d.${to}${join} where ${edges} order by j.number`,
-    values,
-    true,
-  );
+  // With a limit, each job's first edges by number (a lateral walk of the edges in that order).
+  const [text, parameters] =
+    limit === undefined
+      ? [`select d.${from} as "edgeOf", ${list} from job_dependencies d join jobs j on j.id = d.${to}${join} where ${edges} order by j.number`, values]
+      : [
+          `select p.of as "edgeOf", ${list} from (select unnest($1::uuid[]) as of) p
+           cross join lateral (select d.${to} as id from job_dependencies d join jobs x on x.id = d.${to} where d.${from} = p.of order by x.number limit $2::int) e
+           join jobs j on j.id = e.id${join} order by j.number`,
+          [[...jobIds], limit],
+        ];
+  const rows = await queryRows<JobRow & { edgeOf?: string }>(db, text, parameters, true);
   const found = new Map<string, JobRow[]>(jobIds.map((id) => [id, []]));
   for (const row of jobRows(rows, read) as Array<JobRow & { edgeOf?: string }>) {
     const of = row.edgeOf!;

@@ -15,6 +15,7 @@ import type { FileUpload } from "../http/request-bodies.js";
 import type { Principal } from "../domain/principal.js";
 import type { Context } from "./context.js";
 import { decodeGlobalId, encodeGlobalId } from "./global-id.js";
+import { codedError, INVALID_PAGE_SIZE } from "./error-codes.js";
 import { loadNodes } from "./nodes.js";
 import { costChecked } from "./query-cost.js";
 
@@ -36,6 +37,23 @@ function maxPageSize(args: PageArgs, ctx: Context): number {
   }
   return max;
 }
+
+/**
+ * The length a plain list with a `first` argument (Job.dependents) is cut to: a page size, refused
+ * as a connection's is when negative or above the maximum.
+ */
+export function listSize(first: number | null | undefined, ctx: Context): number {
+  if (first != null && first < 0) throw codedError(INVALID_PAGE_SIZE, `Argument "first" must be a non-negative integer, got ${first}`);
+  maxPageSize({ first }, ctx);
+  return first ?? ctx.settings.defaultPageSize;
+}
+
+/** The cost of a plain list with a `first` argument: `first` rows, or a page's by default. */
+export const listComplexity = (args: { first?: number | null }, ctx: Context) => ({ field: 1, multiplier: Math.max(args.first ?? ctx.settings.defaultPageSize, 1) });
+
+/** What the `first` argument of a plain list that takes one says (see listSize). */
+export const FIRST_OF_LIST =
+  "At most this many, those of the lowest numbers: a page's size (the default page size, 20 unless the gateway says otherwise, when not given; at most the maximum page size).";
 
 /** Page sizes of every connection, from the app's settings. */
 export const pageSize = {

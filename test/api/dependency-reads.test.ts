@@ -2,6 +2,7 @@
 // each (the edges and the jobs at their ends together, with the columns and joined rows the
 // document selects), in the order of the jobs' numbers whatever order the edges were made in, and
 // with soft-deleted jobs included. Each job's list is its own: a page never mixes them up.
+import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendCounted, type TestApi } from "../helpers/api.js";
@@ -69,5 +70,52 @@ describe("a job's dependencies and dependents", () => {
     ]);
     // The job, its dependencies, and theirs and their dependents, each batched.
     expect(statements, statements.join("\n\n")).toHaveLength(4);
+  });
+
+  describe("many of them", () => {
+    // 150 jobs waiting for each of two: more than a page, and more than a job may wait for.
+    let waitedFor: string[];
+    let waiting: number[];
+
+    beforeAll(async () => {
+      const template = await createTemplate(database.db, "dependency-lists", 1);
+      waitedFor = await createJobs(database.db, template.id, 2, { spec: () => ({ queue: "dependency-lists" }) });
+      const after = await createJobs(database.db, template.id, 150, { spec: () => ({ queue: "dependency-waiting" }) });
+      await database.db.jobDependency.createMany({ data: after.flatMap((jobId) => waitedFor.map((dependsOnId) => ({ jobId, dependsOnId }))) });
+      const rows = await database.db.job.findMany({ where: { id: { in: after } }, select: { number: true }, orderBy: { number: "asc" } });
+      waiting = rows.map((r) => Number(r.number));
+    });
+
+    const dependentsOf = (first?: number) =>
+      read(`query($first: Int) { jobs(first: 2, filter: { queue: "dependency-lists" }) { edges { node { dependents(first: $first) { number } } } } }`, first === undefined ? {} : { first });
+
+    it("lists a page's size unless asked for more, the first by number for each job, in one statement", async () => {
+      for (const [first, expected] of [[undefined, 20], [5, 5], [100, 100], [0, 0]] as const) {
+        const { data, statements } = await dependentsOf(first);
+        const lists = (data.jobs as { edges: Array<{ node: { dependents: Array<{ number: number }> } }> }).edges.map((e) => e.node.dependents.map((j) => j.number));
+        expect(lists).toEqual([waiting.slice(0, expected), waiting.slice(0, expected)]);
+        expect(statements.filter((sql) => sql.includes("job_dependencies"))).toHaveLength(1);
+      }
+      const deps = await read(`query($id: ID!) { job(id: $id) { dependencies(first: 1) { number } all: dependencies { number } } }`, { id: encodeGlobalId("Job", ids[5]!) });
+      expect(deps.data.job).toEqual({ dependencies: [{ number: numbers[1] }], all: [1, 3, 4].map((i) => ({ number: numbers[i] })) });
+    });
+
+    it("refuses more than the maximum page size, and fewer than none", async () => {
+      for (const [first, code] of [[101, "PAGE_SIZE_EXCEEDED"], [-1, "INVALID_PAGE_SIZE"]] as const) {
+        const answer = await api.request(
+          parse(`query($first: Int) { jobs(first: 2, filter: { queue: "dependency-lists" }) { edges { node { dependents(first: $first) { number } } } } }`) as never,
+          { first },
+        );
+        expect(answer.errors?.[0]?.extensions?.code).toBe(code);
+      }
+    });
+
+    it("costs what it may return: nested lists of jobs within the cost limit stay small", async () => {
+      // Each dependent's dependencies, for each of 100 jobs: 3,000,000 jobs when both lists were priced at 10 rows.
+      const nested = await api.request(parse(`{ jobs(first: 100) { edges { node { id dependents { id dependencies { id } } } } } }`) as never);
+      expect(nested.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_TOO_COSTLY" });
+      const small = await api.request(parse(`{ jobs(first: 2, filter: { queue: "dependency-lists" }) { edges { node { dependents(first: 10) { dependencies(first: 2) { id } } } } } }`) as never);
+      expect(small.errors).toBeUndefined();
+    });
   });
 });

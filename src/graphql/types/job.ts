@@ -5,7 +5,7 @@ import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields, workflowSummarySelected } from "../selection.js";
-import { builder } from "../builder.js";
+import { builder, FIRST_OF_LIST, listComplexity, listSize } from "../builder.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { EDGE_NODE, eventPages, JobConnection, JobEventConnection, jobListConnection, JobOutputConnection, jobPages, outputPages, TaskConnection, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
@@ -87,15 +87,21 @@ export const Job = builder.prismaNode("Job", {
       description: "The workflow it was created in, if any.",
       resolve: (job, _args, ctx, info) => (job.workflowId ? ctx.loaders.workflow(workflowSummarySelected(info), joinsSelected("Workflow", info)).load(job.workflowId) : null),
     }),
+    // Lists of related jobs as long as `first` says, and costing as much: any number of jobs may
+    // wait for one, and a job may wait for 100, each of which may wait for 100 more.
     dependencies: t.field({
       type: [jobPages.ref],
-      description: "The jobs that must all succeed before this one may be claimed, in the order of their numbers (deleted ones included).",
-      resolve: (job, _args, ctx, info) => ctx.loaders.jobsAcross("dependencies", jobColumnsSelected(info)).load(job.id),
+      args: { first: t.arg.int({ required: false, description: FIRST_OF_LIST }) },
+      description: "The jobs that must all succeed before this one may be claimed, in the order of their numbers (deleted ones included), the first `first` of them.",
+      complexity: listComplexity,
+      resolve: (job, args, ctx, info) => ctx.loaders.jobsAcross("dependencies", jobColumnsSelected(info), listSize(args.first, ctx)).load(job.id),
     }),
     dependents: t.field({
       type: [jobPages.ref],
-      description: "The jobs waiting for this one to succeed (or that did), in the order of their numbers.",
-      resolve: (job, _args, ctx, info) => ctx.loaders.jobsAcross("dependents", jobColumnsSelected(info)).load(job.id),
+      args: { first: t.arg.int({ required: false, description: FIRST_OF_LIST }) },
+      description: "The jobs waiting for this one to succeed (or that did), in the order of their numbers (deleted ones included), the first `first` of them.",
+      complexity: listComplexity,
+      resolve: (job, args, ctx, info) => ctx.loaders.jobsAcross("dependents", jobColumnsSelected(info), listSize(args.first, ctx)).load(job.id),
     }),
     onDependencyFailure: t.expose("onDependencyFailure", {
       type: DependencyFailurePolicyEnum,
