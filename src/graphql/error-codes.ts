@@ -44,6 +44,11 @@ export const NOT_ACCEPTABLE = "NOT_ACCEPTABLE";
 /** The database's connections stayed busy for the whole wait: no fault of the request; retry. */
 export const SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
 /**
+ * The answer, as JSON, would be longer than a string may be (V8's limit, about 512 MiB): the
+ * request asked for more rows, or larger ones, than any answer can hold.
+ */
+export const RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE";
+/**
  * A statement of the request ran past the gateway's statement timeout (JOBGRAPH_STATEMENT_TIMEOUT_MS)
  * and PostgreSQL cancelled it: the field asked for more than the database answers in that time.
  */

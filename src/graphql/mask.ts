@@ -6,7 +6,7 @@
 import { GraphQLError } from "graphql";
 import { maskError as yogaMaskError, type MaskError } from "graphql-yoga";
 import { isDatabaseUnavailable, isPoolExhausted, isStatementTimeout } from "../db/client.js";
-import { SERVICE_UNAVAILABLE, STATEMENT_TIMEOUT } from "./error-codes.js";
+import { RESPONSE_TOO_LARGE, SERVICE_UNAVAILABLE, STATEMENT_TIMEOUT } from "./error-codes.js";
 
 /** How long a client is asked to wait before retrying a request the gateway could not serve. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -24,7 +24,20 @@ export function nullViolation(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError && !error.originalError && error.message.startsWith("Cannot return null for non-nullable field");
 }
 
+/** Whether writing an answer failed for its length: longer than a string may be. */
+export function tooLongToWrite(error: unknown): boolean {
+  return error instanceof RangeError && error.message === "Invalid string length";
+}
+
+/** The answer in place of one too long to write: what was asked for is more than any answer can hold. */
+export function responseTooLarge(): GraphQLError {
+  return new GraphQLError("the answer would be longer than the gateway can write (about 512 MiB of JSON): ask for fewer rows, or leave out large fields", {
+    extensions: { code: RESPONSE_TOO_LARGE, http: { status: 400 } },
+  });
+}
+
 export const maskError: MaskError = (error, message, isDev) => {
+  if (tooLongToWrite(error)) return responseTooLarge();
   if (nullViolation(error)) {
     const { nodes, source, positions, path } = error;
     return yogaMaskError(new GraphQLError(error.message, { nodes, source, positions, path, originalError: new Error(error.message) }), message, isDev);

@@ -25,7 +25,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from "graphql";
 import { processRegularResult, type GraphQLParams } from "graphql-yoga";
-import { maskError } from "../graphql/mask.js";
+import { maskError, responseTooLarge, tooLongToWrite } from "../graphql/mask.js";
 import type { Principal } from "../domain/principal.js";
 import { variablesRefused, type CompiledQueries } from "../graphql/compiled-queries.js";
 import { asksForIncrementalDelivery } from "../graphql/incremental.js";
@@ -355,10 +355,18 @@ export class FastLane<TContext, T> {
     if (id === null && trusted && !trusted.allows(params.query!, viewer)) return handOver();
     const log = observer.started(request, params, viewer);
     const outcome = (await this.#runCompiled(yoga, req, log, document, params, viewer)) ?? (await this.#run(yoga, log, params, viewer, false));
-    const answer = processRegularResult(outcome.result, CAPTURE, mediaType) as unknown as Answer;
+    let { result } = outcome;
+    let answer: Answer;
+    try {
+      answer = processRegularResult(result, CAPTURE, mediaType) as unknown as Answer;
+    } catch (error) {
+      if (!tooLongToWrite(error)) throw error;
+      result = { errors: [responseTooLarge()] };
+      answer = processRegularResult(result, CAPTURE, mediaType) as unknown as Answer;
+    }
     const headers: Record<string, string> = { ...answer.init.headers, ...corsHeaders(req.headers, this.#exposed), ...outcome.headers };
     const status = answer.init.status ?? 200;
-    observer.ended(log, request, { status, headers, ...outcome });
+    observer.ended(log, request, { status, headers, ...outcome, result });
     const text = answer.body ?? "";
     headers["Content-Length"] = String(Buffer.byteLength(text));
     res.writeHead(status, headers);
