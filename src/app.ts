@@ -27,7 +27,7 @@ import { EventStream } from "./events/event-stream.js";
 import type { Principal } from "./domain/principal.js";
 import type { ApiSettings, Context } from "./graphql/context.js";
 import { CompiledQueries, useCompiledQueries } from "./graphql/compiled-queries.js";
-import { useIncrementalAccept } from "./graphql/incremental.js";
+import { useAcceptableAnswers } from "./graphql/incremental.js";
 import { documentIdOf, type TrustedDocuments } from "./graphql/trusted-documents.js";
 import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
@@ -554,7 +554,7 @@ export function buildApp({
       useLeanSubscribe(),
       // @defer and @stream: a job's detail shows at once, its tasks and events follow as they are read.
       useDeferStream(),
-      useIncrementalAccept(),
+      useAcceptableAnswers(),
       documents.plugin(),
     ],
   });

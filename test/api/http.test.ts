@@ -95,4 +95,27 @@ describe("HTTP endpoints", () => {
     });
     expect(unknownField.status).toBe(400);
   });
+
+  it("refuses, before anything runs, a request whose Accept takes no media type its answer comes as, with a coded JSON error", async () => {
+    const post = (query: string, accept: string) =>
+      api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json", accept }, body: JSON.stringify({ query }) });
+    const cases: Array<[string, string, RegExp]> = [
+      ["{ jobs(first: 1) { totalCount } }", "application/xml", /comes as JSON/],
+      ['mutation { createUser(input: { name: "accept-xml" }) { __typename } }', "text/html", /comes as JSON/],
+      ["subscription { jobEvents { cursor } }", "application/json", /subscription's answer is a stream/],
+    ];
+    for (const [query, accept, message] of cases) {
+      const response = await post(query, accept);
+      expect(response.status, query).toBe(406);
+      expect(response.headers.get("content-type"), query).toMatch(/^application\/json/);
+      expect(await response.json(), query).toEqual({ errors: [{ message: expect.stringMatching(message), extensions: { code: "NOT_ACCEPTABLE" } }] });
+    }
+    // The mutation did not run.
+    const users = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: '{ users(filter: { name: "accept-xml" }) { totalCount } }' }),
+    });
+    expect(await users.json()).toEqual({ data: { users: { totalCount: 0 } } });
+  });
 });
