@@ -107,8 +107,8 @@ function multiplier(field: GraphQLField<unknown, unknown>, args: Record<string, 
   if (typeof size === "number") return Math.max(size, 1);
   if (named.endsWith("Connection")) return limits.defaultPageSize;
   if (Array.isArray(args.ids)) return Math.max(args.ids.length, 1);
-  // A plain list that takes `first` (a job's dependencies and dependents) is a page of it (builder.ts listComplexity).
-  if (field.args.some((arg) => arg.name === "first")) return limits.defaultPageSize;
+  // A plain list that takes `first` or `last` (a job's dependencies, dependents and attempts) is a page of it (builder.ts listComplexity).
+  if (field.args.some((arg) => arg.name === "first" || arg.name === "last")) return limits.defaultPageSize;
   if (isListType(getNullableType(field.type)) && !named.endsWith("Edge")) return 10;
   return 1;
 }

@@ -1061,9 +1061,20 @@ export function countTicksOfSchedules(db: Db, scheduleIds: readonly string[]): P
   return countsPerParent(db, "schedule_ticks", "schedule_id", scheduleIds);
 }
 
-/** Every attempt at each job, by job id, oldest first. */
-export async function attemptsOfJobs(db: Db, jobIds: readonly string[]): Promise<Map<string, JobAttempt[]>> {
-  const rows = await queryRows<JobAttempt>(db, `select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = any($1::uuid[]) order by a.job_id, a.number`, [jobIds], true);
+/** Every attempt at each job (the `last` of each when given), by job id, oldest first. */
+export async function attemptsOfJobs(db: Db, jobIds: readonly string[], last?: number): Promise<Map<string, JobAttempt[]>> {
+  // With `last`, each job's latest attempts (a lateral walk of them, newest first), oldest first.
+  const rows =
+    last === undefined
+      ? await queryRows<JobAttempt>(db, `select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = any($1::uuid[]) order by a.job_id, a.number`, [jobIds], true)
+      : await queryRows<JobAttempt>(
+          db,
+          `select x.* from unnest($1::uuid[]) as p(id)
+           cross join lateral (select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = p.id order by a.number desc limit $2::int) x
+           order by x."jobId", x.number`,
+          [jobIds, last],
+          true,
+        );
   const found = new Map<string, JobAttempt[]>(jobIds.map((id) => [id, []]));
   for (const row of rows) found.get(row.jobId)?.push(row);
   return found;

@@ -39,21 +39,27 @@ function maxPageSize(args: PageArgs, ctx: Context): number {
 }
 
 /**
- * The length a plain list with a `first` argument (Job.dependents) is cut to: a page size, refused
- * as a connection's is when negative or above the maximum.
+ * The length a plain list with a `first` (Job.dependents) or `last` (Job.attempts) argument is cut
+ * to: a page size, refused as a connection's is when negative or above the maximum.
  */
-export function listSize(first: number | null | undefined, ctx: Context): number {
-  if (first != null && first < 0) throw codedError(INVALID_PAGE_SIZE, `Argument "first" must be a non-negative integer, got ${first}`);
-  maxPageSize({ first }, ctx);
-  return first ?? ctx.settings.defaultPageSize;
+export function listSize(size: number | null | undefined, ctx: Context, name: "first" | "last" = "first"): number {
+  if (size != null && size < 0) throw codedError(INVALID_PAGE_SIZE, `Argument "${name}" must be a non-negative integer, got ${size}`);
+  maxPageSize({ [name]: size }, ctx);
+  return size ?? ctx.settings.defaultPageSize;
 }
 
-/** The cost of a plain list with a `first` argument: `first` rows, or a page's by default. */
-export const listComplexity = (args: { first?: number | null }, ctx: Context) => ({ field: 1, multiplier: Math.max(args.first ?? ctx.settings.defaultPageSize, 1) });
+/** The cost of a plain list with a `first` or `last` argument: that many rows, or a page's by default. */
+export const listComplexity = (args: { first?: number | null; last?: number | null }, ctx: Context) => ({
+  field: 1,
+  multiplier: Math.max(args.first ?? args.last ?? ctx.settings.defaultPageSize, 1),
+});
 
 /** What the `first` argument of a plain list that takes one says (see listSize). */
 export const FIRST_OF_LIST =
   "At most this many, those of the lowest numbers: a page's size (the default page size, 20 unless the gateway says otherwise, when not given; at most the maximum page size).";
+/** What the `last` argument of a plain list that takes one says (see listSize). */
+export const LAST_OF_LIST =
+  "At most this many, the latest: a page's size (the default page size, 20 unless the gateway says otherwise, when not given; at most the maximum page size).";
 
 /** Page sizes of every connection, from the app's settings. */
 export const pageSize = {

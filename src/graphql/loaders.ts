@@ -199,8 +199,9 @@ export class Loaders {
     return this.#perJob(["tickCount"], (ids) => countTicksOfSchedules(this.#db, ids));
   }
 
-  get attempts(): DataLoader<string, JobAttempt[]> {
-    return this.#perJob(["attempts"], async (ids) => attemptsOfJobs(this.#db, ids));
+  /** Each job's attempts, its `last` ones. */
+  attempts(last: number): DataLoader<string, JobAttempt[]> {
+    return this.#perJob(["attempts", String(last)], async (ids) => attemptsOfJobs(this.#db, ids, last));
   }
 
   /** The lowest sequence of each job's tasks that have not succeeded (see lowestUnsucceededSequences). */

@@ -2,11 +2,13 @@
 // failures are retried; a job may ask for its own within that. A worker's finishJob(error,
 // retryable) and an expired lease lead to another attempt after the backoff while the policy
 // allows; every attempt is kept and readable as job.attempts.
+import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { reclaimExpiredLeases } from "../../src/domain/claiming.js";
-import { decodeGlobalId } from "../../src/graphql/global-id.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { createTestApi, sendText, type TestApi } from "../helpers/api.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createJobs, createTemplate } from "../helpers/fixtures.js";
 import { createTestNode, createTestUser, type TestNode, type TestUser } from "../helpers/principals.js";
 
 let database: TestDatabase;
@@ -282,4 +284,42 @@ describe("the attempts of a job", () => {
     expect((await jobOf(job.id)).attempts).toMatchObject([{ number: 1, outcome: "SUCCEEDED", error: null, retryAt: null }]);
   });
 
+});
+
+describe("a job's attempts, when resets have kept many", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+  let jobId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database);
+    const template = await createTemplate(database.db, "many-attempts");
+    jobId = (await createJobs(database.db, template.id, 1, { spec: () => ({ queue: "many-attempts" }) }))[0]!;
+    await database.pool.query(
+      `insert into job_attempts (job_id, number, lease_token, outcome, end_time) select $1::uuid, n, gen_random_uuid(), 'FAILED', now() from generate_series(1, 25) n`,
+      [jobId],
+    );
+  });
+
+  const attempts = (last?: number) =>
+    api.request(parse(`query($id: ID!, $last: Int) { job(id: $id) { attempts(last: $last) { number } } }`) as never, { id: encodeGlobalId("Job", jobId), ...(last === undefined ? {} : { last }) });
+
+  it("lists the latest, a page's size unless asked, oldest first", async () => {
+    const numbers = async (last?: number) => ((await attempts(last)).data as { job: { attempts: Array<{ number: number }> } }).job.attempts.map((a) => a.number);
+    expect(await numbers()).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+    expect(await numbers(3)).toEqual([23, 24, 25]);
+    expect(await numbers(100)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    for (const [last, code] of [[101, "PAGE_SIZE_EXCEEDED"], [-1, "INVALID_PAGE_SIZE"]] as const) {
+      expect((await attempts(last)).errors?.[0]?.extensions?.code).toBe(code);
+    }
+  });
+
+  it("costs as many rows as it may return", async () => {
+    // 100 jobs with 100 attempts each, a node for each: 30,301, over the limit; 50 numbers each, within it.
+    const over = await api.request(parse(`{ jobs(first: 100) { edges { node { attempts(last: 100) { number node { name } } } } } }`) as never);
+    expect(over.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_TOO_COSTLY", cost: 30301 });
+    const within = await api.request(parse(`{ jobs(first: 100) { edges { node { attempts(last: 50) { number } } } } }`) as never);
+    expect(within.errors).toBeUndefined();
+  });
 });

@@ -5,7 +5,7 @@ import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields, workflowSummarySelected } from "../selection.js";
-import { builder, FIRST_OF_LIST, listComplexity, listSize } from "../builder.js";
+import { builder, FIRST_OF_LIST, LAST_OF_LIST, listComplexity, listSize } from "../builder.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { EDGE_NODE, eventPages, JobConnection, JobEventConnection, jobListConnection, JobOutputConnection, jobPages, outputPages, TaskConnection, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
@@ -141,10 +141,13 @@ export const Job = builder.prismaNode("Job", {
       nullable: true,
       description: "When the holding node's lease runs out unless renewed; the job is then reclaimed.",
     }),
+    // A reset keeps a job's attempts: as many as `last` says (and costing as much).
     attempts: t.field({
       type: [JobAttempt],
-      description: "Every attempt at the job (each acquisition by a node), oldest first, with how each ended; a reset keeps them.",
-      resolve: (job, _args, ctx) => ctx.loaders.attempts.load(job.id),
+      args: { last: t.arg.int({ required: false, description: LAST_OF_LIST }) },
+      description: "The attempts at the job (each acquisition by a node), the latest `last` of them, oldest first, with how each ended; a reset keeps them.",
+      complexity: listComplexity,
+      resolve: (job, args, ctx) => ctx.loaders.attempts(listSize(args.last, ctx, "last")).load(job.id),
     }),
     attemptCount: t.exposeInt("attempts", {
       description: "Attempts made since the job was created or last reset: the count its retry policy's maxAttempts limits.",
