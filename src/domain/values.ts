@@ -72,9 +72,21 @@ const TYPE_SHAPES: Record<ValueType, string> = {
   output: 'an output reference: {"output": <output id>}, {"job": <job id>, "name": ..., "type": ...}, or in a workflow {"after": <key>, "name": ..., "type": ...}',
 };
 
+/**
+ * The most inputs, and the most parameters, a template declares. Every job of the template is read
+ * with as many values (its defaults are stored with each job), and lists of them are priced by a
+ * fixed guess in a query's cost: a template of a thousand declarations made each page of its jobs a
+ * hundred times its price.
+ */
+export const MAX_DECLARATIONS = 100;
+/** The longest a declaration's help may be, and its default as JSON: each job of the template stores the default. */
+const MAX_HELP = 1000;
+const MAX_DEFAULT_JSON = 65_536;
+
 /** Checks a template's declarations (of inputs or of parameters, at `path`). */
 export function checkDeclarations(declarations: Declaration[], path: string): FieldError[] {
   const errors: FieldError[] = [];
+  if (declarations.length > MAX_DECLARATIONS) errors.push({ path: [path], message: `at most ${MAX_DECLARATIONS} ${path}` });
   const seen = new Set<string>();
   declarations.forEach((d, i) => {
     const at = [path, String(i)];
@@ -90,6 +102,10 @@ export function checkDeclarations(declarations: Declaration[], path: string): Fi
     }
     if (d.required && d.default !== undefined && d.default !== null) {
       errors.push({ path: [...at, "default"], message: "a required value has no default" });
+    }
+    if ((d.help?.length ?? 0) > MAX_HELP) errors.push({ path: [...at, "help"], message: `must be at most ${MAX_HELP} characters` });
+    if (d.default !== undefined && d.default !== null && JSON.stringify(d.default).length > MAX_DEFAULT_JSON) {
+      errors.push({ path: [...at, "default"], message: `must be at most ${MAX_DEFAULT_JSON} characters as JSON` });
     }
   });
   return errors;

@@ -143,6 +143,39 @@ describe("templates and job creation", () => {
       expect(createJobTemplate.fieldErrors.find((e) => e.path.join(".") === "inputs.4.default")?.message).toBe("must be constructor or an integer");
     });
 
+    it("takes at most 100 inputs and 100 parameters, help of 1,000 characters and defaults of 64 KiB as JSON, each job storing its defaults", async () => {
+      const declared = (n: number, extra: object = {}) => Array.from({ length: n }, (_, i) => ({ name: `v${i}`, types: ["string"], ...extra }));
+      const refused = await api.query(CreateTemplate, {
+        input: {
+          name: "too-many",
+          executor: { name: "python" },
+          inputs: declared(101),
+          parameters: [
+            { name: "long_help", types: ["string"], help: "h".repeat(1001) },
+            { name: "big_default", types: ["json"], default: { blob: "x".repeat(65_536) } },
+          ],
+        },
+      });
+      expect(refused.createJobTemplate).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [
+          { path: ["inputs"], message: "at most 100 inputs" },
+          { path: ["parameters", "0", "help"], message: "must be at most 1000 characters" },
+          { path: ["parameters", "1", "default"], message: "must be at most 65536 characters as JSON" },
+        ],
+      });
+      expect(await database.db.jobTemplate.count({ where: { name: "too-many" } })).toBe(0);
+      const most = await api.query(CreateTemplate, {
+        input: {
+          name: "the-most",
+          executor: { name: "python" },
+          inputs: declared(100),
+          parameters: [{ name: "p", types: ["string"], help: "h".repeat(1000), default: "d".repeat(65_534) }],
+        },
+      });
+      expect(most.createJobTemplate).toMatchObject({ __typename: "JobTemplatePayload" });
+    });
+
     it("is defined by users and admins, not by worker nodes", async () => {
       const node = await createTestNode(database.db);
       expect((await define("by-node", {}, node.secret)).createJobTemplate.__typename).toBe("ForbiddenError");

@@ -154,8 +154,8 @@ const DeclarationInput = builder.inputType("ValueDeclarationInput", {
       description: "The types a value may have: string, int, float, bool, json, output (a reference to another job's output).",
     }),
     required: t.boolean({ required: false, defaultValue: false, description: "Whether every job must supply it." }),
-    default: t.field({ type: "JSON", required: false, description: "The value used when a job supplies none." }),
-    help: t.string({ required: false, description: "What the value means." }),
+    default: t.field({ type: "JSON", required: false, description: "The value used when a job supplies none (stored with each such job): at most 65536 characters as JSON." }),
+    help: t.string({ required: false, description: "What the value means, up to 1000 characters." }),
   }),
 });
 
@@ -173,8 +173,8 @@ const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
     name: t.string({ required: true, description: "The template's name." }),
     description: t.string({ required: false, description: "What jobs of this template do." }),
     executor: t.field({ type: ExecutorInput, required: true, description: "What runs the jobs." }),
-    inputs: t.field({ type: [DeclarationInput], required: false, description: "The inputs jobs supply." }),
-    parameters: t.field({ type: [DeclarationInput], required: false, description: "The parameters jobs may set." }),
+    inputs: t.field({ type: [DeclarationInput], required: false, description: "The inputs jobs supply, at most 100." }),
+    parameters: t.field({ type: [DeclarationInput], required: false, description: "The parameters jobs may set, at most 100." }),
     retryPolicy: t.field({ type: TemplateRetryPolicyInput, required: false, description: "How its jobs' failed attempts are retried; the defaults unless given." }),
     timeLimitSeconds: t.int({ required: false, description: "Longest an attempt at one of its jobs may last, 1 to 604800 seconds; none unless given." }),
     taskTimeLimitSeconds: t.int({

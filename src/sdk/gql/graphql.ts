@@ -109,11 +109,11 @@ export type CreateJobTemplateInput = {
   description?: string | null | undefined;
   /** What runs the jobs. */
   executor: ExecutorInput;
-  /** The inputs jobs supply. */
+  /** The inputs jobs supply, at most 100. */
   inputs?: Array<ValueDeclarationInput> | null | undefined;
   /** The template's name. */
   name: string;
-  /** The parameters jobs may set. */
+  /** The parameters jobs may set, at most 100. */
   parameters?: Array<ValueDeclarationInput> | null | undefined;
   /** How its jobs' failed attempts are retried; the defaults unless given. */
   retryPolicy?: TemplateRetryPolicyInput | null | undefined;
@@ -537,9 +537,9 @@ export type UserRole =
 
 /** The declaration of one input or parameter of a template. */
 export type ValueDeclarationInput = {
-  /** The value used when a job supplies none. */
+  /** The value used when a job supplies none (stored with each such job): at most 65536 characters as JSON. */
   default?: unknown;
-  /** What the value means. */
+  /** What the value means, up to 1000 characters. */
   help?: string | null | undefined;
   /** The name jobs use (letters, digits, _ . -; not starting with a digit). */
   name: string;
