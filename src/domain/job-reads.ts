@@ -332,29 +332,17 @@ const EDGE_ENDS = {
 
 /**
  * The jobs each job's dependency edges lead to in `direction`, by job id, in the order of their
- * numbers (soft-deleted ones included), the first `limit` of each when given, with what `read` asks
- * for: one statement for the edges and the jobs at their ends, for every job of a page at once.
+ * numbers (soft-deleted ones included), the first `limit` of each, with what `read` asks for: one
+ * statement for the edges and the jobs at their ends, for every job of a page at once (a lateral
+ * walk of each job's edges in that order).
  */
-export async function jobsAcrossDependencies(
-  db: Db,
-  jobIds: readonly string[],
-  direction: DependencyDirection,
-  read: JobColumns = NO_COLUMNS,
-  limit?: number,
-): Promise<Map<string, JobRow[]>> {
+export async function jobsAcrossDependencies(db: Db, jobIds: readonly string[], direction: DependencyDirection, read: JobColumns, limit: number): Promise<Map<string, JobRow[]>> {
   const { list, join } = jobSelect(read);
   const { from, to } = EDGE_ENDS[direction];
-  const [edges, values] = idIn(`d.${from}`, jobIds);
-  // With a limit, each job's first edges by number (a lateral walk of the edges in that order).
-  const [text, parameters] =
-    limit === undefined
-      ? [`select d.${from} as "edgeOf", ${list} from job_dependencies d join jobs j on j.id = d.${to}${join} where ${edges} order by j.number`, values]
-      : [
-          `select p.of as "edgeOf", ${list} from (select unnest($1::uuid[]) as of) p
-           cross join lateral (select d.${to} as id from job_dependencies d join jobs x on x.id = d.${to} where d.${from} = p.of order by x.number limit $2::int) e
-           join jobs j on j.id = e.id${join} order by j.number`,
-          [[...jobIds], limit],
-        ];
+  const text = `select p.of as "edgeOf", ${list} from (select unnest($1::uuid[]) as of) p
+    cross join lateral (select d.${to} as id from job_dependencies d join jobs x on x.id = d.${to} where d.${from} = p.of order by x.number limit $2::int) e
+    join jobs j on j.id = e.id${join} order by j.number`;
+  const parameters = [[...new Set(jobIds)], limit];
   const rows = await queryRows<JobRow & { edgeOf?: string }>(db, text, parameters, true);
   const found = new Map<string, JobRow[]>(jobIds.map((id) => [id, []]));
   for (const row of jobRows(rows, read) as Array<JobRow & { edgeOf?: string }>) {
@@ -1061,20 +1049,17 @@ export function countTicksOfSchedules(db: Db, scheduleIds: readonly string[]): P
   return countsPerParent(db, "schedule_ticks", "schedule_id", scheduleIds);
 }
 
-/** Every attempt at each job (the `last` of each when given), by job id, oldest first. */
-export async function attemptsOfJobs(db: Db, jobIds: readonly string[], last?: number): Promise<Map<string, JobAttempt[]>> {
-  // With `last`, each job's latest attempts (a lateral walk of them, newest first), oldest first.
-  const rows =
-    last === undefined
-      ? await queryRows<JobAttempt>(db, `select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = any($1::uuid[]) order by a.job_id, a.number`, [jobIds], true)
-      : await queryRows<JobAttempt>(
-          db,
-          `select x.* from unnest($1::uuid[]) as p(id)
-           cross join lateral (select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = p.id order by a.number desc limit $2::int) x
-           order by x."jobId", x.number`,
-          [jobIds, last],
-          true,
-        );
+/** The latest `last` attempts at each job, by job id, oldest first. */
+export async function attemptsOfJobs(db: Db, jobIds: readonly string[], last: number): Promise<Map<string, JobAttempt[]>> {
+  // Each job's attempts walked newest first, as far as `last` goes.
+  const rows = await queryRows<JobAttempt>(
+    db,
+    `select x.* from unnest($1::uuid[]) as p(id)
+     cross join lateral (select ${ATTEMPT_COLUMNS} from job_attempts a where a.job_id = p.id order by a.number desc limit $2::int) x
+     order by x."jobId", x.number`,
+    [[...new Set(jobIds)], last],
+    true,
+  );
   const found = new Map<string, JobAttempt[]>(jobIds.map((id) => [id, []]));
   for (const row of rows) found.get(row.jobId)?.push(row);
   return found;

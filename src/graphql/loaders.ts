@@ -233,8 +233,8 @@ export class Loaders {
     });
   }
 
-  /** Each job's dependencies (the jobs it waits for) or dependents, with the columns asked for; the first `limit` of each when given. */
-  jobsAcross(direction: DependencyDirection, read: JobColumns, limit?: number): DataLoader<string, JobRow[]> {
+  /** Each job's dependencies (the jobs it waits for) or dependents, the first `limit` of each, with the columns asked for. */
+  jobsAcross(direction: DependencyDirection, read: JobColumns, limit: number): DataLoader<string, JobRow[]> {
     return this.#keyedLoader([direction, String(limit), ...readKey(read)], async (ids) => {
       const found = await jobsAcrossDependencies(this.#db, ids, direction, read, limit);
       return ids.map((id) => found.get(id)!);

@@ -100,6 +100,13 @@ describe("a job's dependencies and dependents", () => {
       expect(deps.data.job).toEqual({ dependencies: [{ number: numbers[1] }], all: [1, 3, 4].map((i) => ({ number: numbers[i] })) });
     });
 
+    it("gives a job named twice in one request its own list each time, once", async () => {
+      const [a, b] = waitedFor.map((id) => encodeGlobalId("Job", id));
+      const { data } = await read(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Job { dependents(first: 3) { number } attempts { number } } } }`, { ids: [a, a, b, a] });
+      const expected = { dependents: waiting.slice(0, 3).map((number) => ({ number })), attempts: [] };
+      expect(data.nodes).toEqual([expected, expected, expected, expected]);
+    });
+
     it("refuses more than the maximum page size, and fewer than none", async () => {
       for (const [first, code] of [[101, "PAGE_SIZE_EXCEEDED"], [-1, "INVALID_PAGE_SIZE"]] as const) {
         const answer = await api.request(
