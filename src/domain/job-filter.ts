@@ -71,7 +71,7 @@ export function jobConditions(filter: JobFilter, p: SqlParams, j: string): strin
 }
 
 /** A time to the minute, as the generated column jobs.updated_minute holds updated_at (see the migration updated_at_order). */
-function toTheMinute(time: string): string {
+export function toTheMinute(time: string): string {
   return `date_bin('1 minute', ${time}, timestamptz '2000-01-01 00:00:00+00')`;
 }
 

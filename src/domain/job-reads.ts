@@ -5,18 +5,66 @@
 import type { ApiToken, Job, JobAttempt, JobEvent, JobOutput, JobTemplate, ScheduleTick, Task, User, WorkerNode } from "../db/generated/prisma/client.js";
 import type { Db } from "../db/client.js";
 import { columnsOf, fromJsonRows, nestUnder, queryRows, scalarFieldsOf, typedFieldsOf, type ModelName, type Nested } from "../db/rows.js";
-import { countJobs, jobConditions, SqlParams, whereClause } from "./job-filter.js";
+import { countJobs, jobConditions, SqlParams, toTheMinute, whereClause } from "./job-filter.js";
 import { defaultJobOrder, type JobFilter, type JobOrder, type JobOrderField } from "./jobs.js";
 import { defaultTaskOrder, type TaskFilter, type TaskOrder, type TaskOrderField } from "./tasks.js";
 
 /**
  * Which rows of a list: at most `take` of them, starting after the row `after` (left out), in the
  * list's order or, when `backward`, counting back from its end. Rows come back in the list's order
- * either way.
+ * either way. `at`: the sort values the row `after` had when the cursor was made (see pageStart).
  */
-export type Page = { take: number; after?: string | bigint | null; backward?: boolean };
+export type Page = { take: number; after?: string | bigint | null; at?: CursorValues | null; backward?: boolean };
 
-export type SortKey = { column: string; field: string; ascending: boolean; nullable: boolean; nullsLast?: boolean };
+/**
+ * A key of a list's order. `derive`: a key that is not a field but a SQL function of one (jobs'
+ * updated_minute of updated_at), which a cursor's values give through that field.
+ */
+export type SortKey = {
+  column: string;
+  field: string;
+  ascending: boolean;
+  nullable: boolean;
+  nullsLast?: boolean;
+  derive?: { field: CursorField; sql: (value: string) => string };
+};
+
+/**
+ * The fields a list may be sorted by (the id aside), with their PostgreSQL types: what a cursor
+ * carries of its row, as JSON (times as ISO text, int8s as decimal text).
+ */
+export const CURSOR_FIELD_TYPES = {
+  createdAt: "timestamptz",
+  updatedAt: "timestamptz",
+  endTime: "timestamptz",
+  priority: "int",
+  sequence: "int",
+  qsequence: "int",
+  version: "int",
+  number: "bigint",
+  name: "text",
+  type: "text",
+} as const;
+
+export type CursorField = keyof typeof CURSOR_FIELD_TYPES;
+
+/** A cursor's sort values, by field (see CURSOR_FIELD_TYPES). */
+export type CursorValues = Readonly<Partial<Record<CursorField, string | number | null>>>;
+
+/**
+ * What a cursor carries of a row of each model: every field any of its lists sorts by. Events and
+ * schedules' ticks are sorted by their id alone.
+ */
+export const CURSOR_FIELDS: Readonly<Partial<Record<ModelName, readonly CursorField[]>>> = {
+  Job: ["createdAt", "updatedAt", "priority", "number", "endTime"],
+  Task: ["qsequence", "sequence", "name", "createdAt"],
+  JobOutput: ["name", "type"],
+  ApiToken: ["createdAt"],
+  User: ["name"],
+  WorkerNode: ["name"],
+  JobTemplate: ["name", "version"],
+  Schedule: ["name"],
+};
 
 /** A sort key on a column (by its Prisma field name) that holds no nulls. */
 export function sortKey(field: string, ascending: boolean): SortKey {
@@ -24,19 +72,19 @@ export function sortKey(field: string, ascending: boolean): SortKey {
 }
 
 /**
- * The condition "row r comes after row c" in an order by `keys` (the last key unique).
+ * The condition "row r comes after the cursor" in an order by `keys` (the last key unique), the
+ * cursor's value of each key being `c(key)`.
  */
-function comesAfter(r: string, c: string, keys: SortKey[]): string {
+function comesAfter(r: string, c: (key: SortKey) => string, keys: SortKey[]): string {
   // The common case as a row comparison, which an index on the same keys can answer.
   if (keys.every((k) => !k.nullable && k.ascending === keys[0]!.ascending)) {
-    const columns = (alias: string) => keys.map((k) => `${alias}."${k.column}"`).join(", ");
-    return `(${columns(r)}) ${keys[0]!.ascending ? ">" : "<"} (${columns(c)})`;
+    return `(${keys.map((k) => `${r}."${k.column}"`).join(", ")}) ${keys[0]!.ascending ? ">" : "<"} (${keys.map(c).join(", ")})`;
   }
   const [key, ...rest] = keys;
   if (!key) return "false";
   const op = key.ascending ? ">" : "<";
   const a = `${r}."${key.column}"`;
-  const b = `${c}."${key.column}"`;
+  const b = c(key);
   const tail = rest.length ? comesAfter(r, c, rest) : "false";
   if (!key.nullable) return `(${a} ${op} ${b} or (${a} = ${b} and ${tail}))`;
   const nullsAfter = key.nullsLast ? "true" : "false";
@@ -44,6 +92,30 @@ function comesAfter(r: string, c: string, keys: SortKey[]): string {
                 when ${a} is null then ${nullsAfter}
                 when ${b} is null then not ${nullsAfter}
                 else ${a} ${op} ${b} or (${a} = ${b} and ${tail}) end)`;
+}
+
+/**
+ * Where a page after a cursor starts, on the rows `r` of `table` sorted by `keys`: the condition
+ * and what the statement joins for it. A cursor carries the sort values its row had when its page
+ * was read (Page.at), and the page starts from those: the walk goes on where it was whether that
+ * row has been deleted since (retention deletes jobs, events and ticks for good) or has moved in
+ * the order (a job's priority changed, or its updatedAt at each report). A cursor without them (a
+ * list sorted by the id alone, or one made before cursors carried them) starts from its row as
+ * it is now; a row that is gone then starts nothing.
+ */
+function pageStart(r: string, table: string, keys: SortKey[], page: Page, p: SqlParams, idType = "uuid"): { join: string; where: string } {
+  const at = page.at ?? {};
+  const carried = (k: SortKey) => k.field === "id" || (k.derive ? k.derive.field in at : k.field in CURSOR_FIELD_TYPES && k.field in at);
+  if (keys.every(carried)) {
+    const values = new Map<SortKey, string>();
+    for (const k of keys) {
+      if (k.field === "id") values.set(k, `${p.add(page.after)}::${idType}`);
+      else if (k.derive) values.set(k, k.derive.sql(`${p.add(at[k.derive.field])}::${CURSOR_FIELD_TYPES[k.derive.field]}`));
+      else values.set(k, `${p.add(at[k.field as CursorField])}::${CURSOR_FIELD_TYPES[k.field as CursorField]}`);
+    }
+    return { join: "", where: comesAfter(r, (k) => values.get(k)!, keys) };
+  }
+  return { join: ` join ${table} c on c.id = ${p.add(page.after)}::${idType}`, where: comesAfter(r, (k) => `c."${k.column}"`, keys) };
 }
 
 /** ORDER BY `keys` on `alias`, by column or by field name (in a subquery's rows); `asBigints`: fields that hold an int8's text. */
@@ -71,7 +143,7 @@ const JOB_ORDER: Record<JobOrderField, ReadonlyArray<Omit<SortKey, "ascending">>
   // updated_at to the minute first: its index gives the page's minutes in order, and only their
   // jobs are sorted (updated_at has no ordered index of its own, see the migration updated_at_order).
   UPDATED_AT: [
-    { column: "updated_minute", field: "updatedMinute", nullable: false },
+    { column: "updated_minute", field: "updatedMinute", nullable: false, derive: { field: "updatedAt", sql: toTheMinute } },
     { column: "updated_at", field: "updatedAt", nullable: false },
   ],
   PRIORITY: [{ column: "priority", field: "priority", nullable: false }],
@@ -353,7 +425,23 @@ export async function jobsAcrossDependencies(db: Db, jobIds: readonly string[], 
   return found;
 }
 
-type JobPageArgs = { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns };
+// By read and order: the read's columns with the order's fields added, which the page's cursors carry.
+const orderReads = new WeakMap<JobColumns, Map<JobOrderField, JobColumns>>();
+
+function orderRead(read: JobColumns, field: JobOrderField): JobColumns {
+  if (!read.columns) return read;
+  let byOrder = orderReads.get(read);
+  if (!byOrder) orderReads.set(read, (byOrder = new Map()));
+  let widened = byOrder.get(field);
+  if (!widened) {
+    widened = { ...read, columns: new Set([...read.columns, ...JOB_ORDER[field].map((k) => k.derive?.field ?? k.field)]) };
+    byOrder.set(field, widened);
+  }
+  return widened;
+}
+
+/** `cursors`: whether the page's cursors are asked for, whose rows then carry their order's sort values. */
+type JobPageArgs = { filter?: JobFilter; order?: JobOrder; page: Page; read?: JobColumns; cursors?: boolean };
 
 /** A page of the jobs a filter matches, in the order asked for (newest first by default). */
 export async function pageOfJobs(db: Db, args: JobPageArgs): Promise<JobRow[]> {
@@ -383,14 +471,15 @@ async function readPageOfJobs(db: Db, args: JobPageArgs, counted: boolean): Prom
   const p = new SqlParams();
   const filter = args.filter ?? {};
   const where = jobConditions(filter, p, "j");
-  const read = args.read ?? NO_COLUMNS;
+  const read = args.cursors ? orderRead(args.read ?? NO_COLUMNS, order.field) : (args.read ?? NO_COLUMNS);
   const { list, join } = jobSelect(read);
   // An uncorrelated subquery: PostgreSQL runs it once for the statement, not per row.
   const total = counted ? `, (select count(*) from jobs jc ${whereClause(jobConditions(filter, p, "jc"))})::int as "pageTotal"` : "";
   let from = `jobs j${join}`;
   if (page.after) {
-    from += ` join jobs c on c.id = ${p.add(page.after)}::uuid`;
-    where.push(comesAfter("j", "c", keys));
+    const start = pageStart("j", "jobs", keys, page, p);
+    from += start.join;
+    where.push(start.where);
   }
   const rows = await queryRows<JobRow & { pageTotal?: number }>(
     db,
@@ -585,8 +674,9 @@ export async function pageOfRows<T>(
   total += joined.list;
   let from = `${list.table} r${joined.from}`;
   if (page.after) {
-    from += ` join ${list.table} c on c.id = ${p.add(page.after)}::uuid`;
-    where.push(comesAfter("r", "c", keys));
+    const start = pageStart("r", list.table, keys, page, p);
+    from += start.join;
+    where.push(start.where);
   }
   const rows = await queryRows<T & { pageTotal?: number }>(
     db,
@@ -760,8 +850,9 @@ function pageOfParent(spec: PerParent, keys: SortKey[], p: SqlParams, parent: st
   const where = [`${r}.${spec.parentColumn} = ${parent}`, ...spec.conditions(p, r)];
   let from = `${spec.table} ${r}${spec.join ?? ""}`;
   if (page.after) {
-    from += ` join ${spec.table} c on c.id = ${p.add(page.after)}::${spec.idType ?? "uuid"}`;
-    where.push(comesAfter(r, "c", keys));
+    const start = pageStart(r, spec.table, keys, page, p, spec.idType);
+    from += start.join;
+    where.push(start.where);
   }
   return `select ${spec.select} from ${from} where ${where.join(" and ")} order by ${orderBy(r, keys)} ${limitOf(page.take)}`;
 }

@@ -29,6 +29,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { getDatamodel } from "../db/generated/pothos-types.js";
+import { CURSOR_FIELD_TYPES, type CursorField } from "../domain/job-reads.js";
 import { isStorableText, MAX_SEARCH_LENGTH, UNSTORABLE_TEXT } from "../domain/text.js";
 import type { Context } from "./context.js";
 import { BAD_USER_INPUT, codedError, codeFor, INPUT_TOO_DEEP, INPUT_TOO_LARGE, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
@@ -199,12 +200,44 @@ function withCodes<C>(resolve: Resolver<C>): Resolver<C> {
 
 /**
  * The cursors this gateway makes: Pothos' Prisma cursors over an `id` column, a UUID (`S`) or, for
- * lists of job events and log lines, a bigint (`I`). Anything else, a cursor of the other kind
- * included, would reach a `::uuid` cast or a bigint column and fail there.
+ * lists of job events and log lines, a bigint (`I`), and a row's UUID with its sort values (`O`,
+ * see src/graphql/pages.ts). Anything else, a cursor of the other kind included, would reach a
+ * `::uuid` cast or a bigint column and fail there.
  */
-const CURSOR = /^GPC:(?:(S):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(I):(-?[0-9]{1,19}))$/i;
+const CURSOR = /^GPC:(?:(S):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(I):(-?[0-9]{1,19})|O:(\{.*\}))$/is;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
+const INT_MAX = 2 ** 31 - 1;
+
+/** Whether `value` is one PostgreSQL takes as a `type` (see CURSOR_FIELD_TYPES), as a cursor gives it. */
+function sortValueFits(type: (typeof CURSOR_FIELD_TYPES)[CursorField], value: unknown): boolean {
+  switch (type) {
+    case "timestamptz":
+      // As the gateway writes times (toISOString), which also rules out dates PostgreSQL refuses.
+      return value === null || (typeof value === "string" && value.length <= 30 && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value);
+    case "int":
+      return Number.isInteger(value) && Math.abs(value as number) <= INT_MAX;
+    case "bigint":
+      return typeof value === "string" && /^-?[0-9]{1,19}$/.test(value) && BigInt(value) >= BIGINT_MIN && BigInt(value) <= BIGINT_MAX;
+    case "text":
+      return typeof value === "string" && value.length <= 1000 && isStorableText(value);
+  }
+}
+
+/** Whether `json` is a cursor's row: its UUID and sort values, each of the type of its field. */
+function isCursorRow(json: string): boolean {
+  let row: unknown;
+  try {
+    row = JSON.parse(json);
+  } catch {
+    return false;
+  }
+  if (!row || typeof row !== "object" || Array.isArray(row)) return false;
+  const { id, ...values } = row as Record<string, unknown>;
+  if (typeof id !== "string" || !UUID.test(id)) return false;
+  return Object.entries(values).every(([field, value]) => Object.hasOwn(CURSOR_FIELD_TYPES, field) && sortValueFits(CURSOR_FIELD_TYPES[field as CursorField], value));
+}
 
 /** The kind of cursor a list takes: `S` over a UUID id, `I` over a number, either when its resolver checks for itself. */
 export type CursorKind = "S" | "I" | "any";
@@ -217,8 +250,14 @@ export function checkCursor(argument: string, cursor: unknown, kind: CursorKind 
   if (typeof cursor !== "string") return;
   const match = CURSOR.exec(Buffer.from(cursor, "base64").toString("utf8"));
   const integer = match?.[3];
-  const found = match?.[1] ? "S" : "I";
-  if (match && (kind === "any" || kind === found) && (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX))) {
+  const row = match?.[4];
+  const found = match?.[1] || row !== undefined ? "S" : "I";
+  if (
+    match &&
+    (kind === "any" || kind === found) &&
+    (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX)) &&
+    (row === undefined || isCursorRow(row))
+  ) {
     return;
   }
   throw codedError(INVALID_CURSOR, `"${argument}" is not a cursor of this list: pass a cursor from its edges or pageInfo`);

@@ -1,17 +1,31 @@
-// Pages of the batched reads as Relay connections, made exactly as Pothos' Prisma connections make
-// them (the same cursors and pageInfo), so that moving a connection off Prisma changes nothing a
-// client can see. Each edge holds its row as it is, with its cursor made only when asked for:
-// a page of 50 jobs with 20 tasks each has a thousand edges.
+// Pages of the batched reads as Relay connections, with Pothos' page sizes and pageInfo. Each edge
+// holds its row as it is, with its cursor made only when asked for: a page of 50 jobs with 20
+// tasks each has a thousand edges.
+//
+// A cursor is Pothos' Prisma cursor of the row's id (`GPC:S:<id>`, `GPC:I:<id>` for events and
+// ticks) or, for a list sorted by more than its id, a JSON object of the id and the row's sort
+// values (`GPC:O:{"id":…,"createdAt":…}`), base64-encoded: the next page starts from those values,
+// whatever became of the row since (see pageStart in src/domain/job-reads.ts). Cursors of the first
+// kind, which older versions gave for every list, are still taken.
 import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import type { FieldNode, GraphQLResolveInfo } from "graphql";
-import type { FirstRows, Page } from "../domain/job-reads.js";
+import type { CursorField, CursorValues, FirstRows, Page } from "../domain/job-reads.js";
 import { ownFirstPage, selectedFields } from "./selection.js";
 
 /** The page a Prisma cursor query (as Pothos builds it from first/last/after/before) asks for. */
-export function pageFromQuery(query: { take?: number; cursor?: { id?: string | number | bigint } }): Page {
+export function pageFromQuery(query: { take?: number; cursor?: { id?: unknown } }): Page {
   const take = query.take ?? 0;
-  const after = query.cursor?.id;
-  return { take: Math.abs(take), after: typeof after === "number" ? BigInt(after) : (after ?? null), backward: take < 0 };
+  const cursor = query.cursor?.id;
+  const page: Page = { take: Math.abs(take), after: null, backward: take < 0 };
+  if (typeof cursor === "number") page.after = BigInt(cursor);
+  else if (typeof cursor === "string" || typeof cursor === "bigint") page.after = cursor;
+  else if (cursor && typeof cursor === "object") {
+    // Checked by checkCursor (src/graphql/input-guard.ts) before any resolver runs.
+    const { id, ...at } = cursor as { id: string } & CursorValues;
+    page.after = id;
+    page.at = at;
+  }
+  return page;
 }
 
 /**
@@ -39,29 +53,62 @@ export function needsRows(info: GraphQLResolveInfo): boolean {
   return needed;
 }
 
-/** An edge: its cursor is made when asked for, on the class (an accessor in each literal costs far more to make). */
-class Edge<T extends { id: string | bigint }> {
-  constructor(readonly node: T) {}
-
-  get cursor(): string {
-    return formatPrismaCursor(this.node, "id");
+/** The cursor of `row` in a list whose rows' cursors carry `fields` (see CURSOR_FIELDS). */
+export function cursorOf(row: { id: string | bigint }, fields: readonly CursorField[]): string {
+  if (!fields.length) return formatPrismaCursor(row, "id");
+  const values: Record<string, unknown> = { id: row.id };
+  for (const field of fields) {
+    const value = (row as Record<string, unknown>)[field];
+    if (value !== undefined) values[field] = typeof value === "bigint" ? String(value) : value;
   }
+  return Buffer.from(`GPC:O:${JSON.stringify(values)}`).toString("base64");
 }
 
-const edgeOf = <T extends { id: string | bigint }>(node: T) => new Edge(node);
+// By field nodes, as rowsRead.
+const cursorsAsked = new WeakMap<readonly FieldNode[], boolean>();
+
+/** Whether a connection's selection asks for a cursor: an edge's, or pageInfo's start or end. */
+export function cursorsNeeded(info: GraphQLResolveInfo): boolean {
+  let needed = cursorsAsked.get(info.fieldNodes);
+  if (needed === undefined) {
+    const pageInfo = selectedFields(info, ["pageInfo"]);
+    needed = selectedFields(info, ["edges"]).has("cursor") || pageInfo.has("startCursor") || pageInfo.has("endCursor");
+    cursorsAsked.set(info.fieldNodes, needed);
+  }
+  return needed;
+}
+
+/** An edge: its cursor is made when asked for, on the class (an accessor in each literal costs far more to make). */
+class Edge<T extends { id: string | bigint }> {
+  constructor(
+    readonly node: T,
+    private readonly fields: readonly CursorField[],
+  ) {}
+
+  get cursor(): string {
+    return cursorOf(this.node, this.fields);
+  }
+}
 
 /** How a connection's totalCount is counted, when it is asked for. */
 export type Count = () => number | Promise<number>;
 
 /**
  * The connection for `rows`, read for `page` (one row more than it holds, which says whether more
- * follow), with the same hasNextPage and hasPreviousPage as Pothos gives, and its `count`.
+ * follow), with the same hasNextPage and hasPreviousPage as Pothos gives, and its `count`; its
+ * cursors carry the rows' `fields` (see CURSOR_FIELDS).
  */
-export function connectionOf<T extends { id: string | bigint }>(rows: T[], args: PothosSchemaTypes.DefaultConnectionArguments, page: Page, count?: Count) {
+export function connectionOf<T extends { id: string | bigint }>(
+  rows: T[],
+  args: PothosSchemaTypes.DefaultConnectionArguments,
+  page: Page,
+  count?: Count,
+  fields: readonly CursorField[] = [],
+) {
   const full = rows.length === page.take;
   const backward = args.before != null || args.last != null;
   const kept = full ? (backward ? rows.slice(1) : rows.slice(0, -1)) : rows;
-  const edges = kept.map(edgeOf);
+  const edges = kept.map((row) => new Edge(row, fields));
   return {
     edges,
     pageInfo: {

@@ -113,6 +113,43 @@ describe("bad input in reads", () => {
     expect((await send("{ jobs(first: 0) { edges { cursor } } }")).body).toEqual({ data: { jobs: { edges: [] } } });
   });
 
+  it("cursors carrying sort values that no row of this gateway could have: INVALID_CURSOR, not a database error", async () => {
+    const id = randomUUID();
+    const forged = (json: string) => Buffer.from(`GPC:O:${json}`).toString("base64");
+    const refused = [
+      "[1, 2]",
+      "null",
+      "{}",
+      `{"id": "not-a-uuid"}`,
+      `{"id": 7}`,
+      `{"id": "${id}", "createdAt": "yesterday"}`,
+      `{"id": "${id}", "createdAt": "2026-02-30T00:00:00.000Z"}`,
+      `{"id": "${id}", "createdAt": 1767225600000}`,
+      `{"id": "${id}", "priority": 1e10}`,
+      `{"id": "${id}", "priority": 1.5}`,
+      `{"id": "${id}", "priority": "1"}`,
+      `{"id": "${id}", "number": "99999999999999999999"}`,
+      `{"id": "${id}", "number": 12}`,
+      `{"id": "${id}", "name": "a\u0000b"}`,
+      `{"id": "${id}", "name": "${"x".repeat(1001)}"}`,
+      `{"id": "${id}", "name": ["x"]}`,
+      `{"id": "${id}", "status": "RUNNING"}`,
+      `{"id": "${id}", "__proto__": {"createdAt": "2026-01-01T00:00:00.000Z"}}`,
+      `{"id": "${id}", "createdAt": "2026-01-01T00:00:00.000Z"`,
+    ];
+    for (const json of refused) {
+      expect(codeOf(await send("query($c: String) { jobs(after: $c) { totalCount } }", { c: forged(json) })), json).toBe("INVALID_CURSOR");
+      expect(codeOf(await send("query($c: String) { users(before: $c, last: 1) { totalCount } }", { c: forged(json) })), json).toBe("INVALID_CURSOR");
+    }
+    // A list sorted by its bigint ids alone takes no such cursor.
+    const events = `query($id: ID!, $c: String) { node(id: $id) { ... on Job { events(after: $c) { totalCount } } } }`;
+    expect(codeOf(await send(events, { id: job(jobId), c: forged(`{"id": "${id}"}`) }))).toBe("INVALID_CURSOR");
+    // One that could be a row's starts where that row would be: before every job, newest first.
+    const future = forged(`{"id": "${id}", "createdAt": "2999-01-01T00:00:00.000Z"}`);
+    const all = await send("{ jobs(first: 100) { edges { node { id } } } }");
+    expect((await send("query($c: String) { jobs(first: 100, after: $c) { edges { node { id } } } }", { c: future })).body).toEqual(all.body);
+  });
+
   it("a well-formed cursor of another kind of list (a number where ids are UUIDs, or the reverse): INVALID_CURSOR on every connection", async () => {
     const workflow = await database.db.workflow.create({ data: {} });
     const schedule = await database.db.schedule.create({

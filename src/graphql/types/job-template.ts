@@ -12,7 +12,7 @@ import { mutationErrors } from "../errors.js";
 import { builder } from "../builder.js";
 import { EDGE_NODE, JobConnection, jobListConnection, JobTemplateConnection, listConnection, templatePages } from "../connections.js";
 import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
-import type { FirstRows, JobRow } from "../../domain/job-reads.js";
+import { CURSOR_FIELDS, type FirstRows, type JobRow } from "../../domain/job-reads.js";
 import { joinedOr } from "../loaders.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
@@ -138,7 +138,7 @@ builder.queryFields((t) => ({
         const counts = listCountsSelected(info, EDGE_NODE, [["jobs", "jobs"]]);
         const joins = joinsSelected("JobTemplate", info, EDGE_NODE);
         const firsts = firstPagesSelected(info, EDGE_NODE, "JobTemplate", [["jobs", "Job"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins, firsts), () => countTemplates(ctx.db, filter));
+        return listConnection(args, info, page, (p, counted) => pageOfTemplates(ctx.db, filter, p, counted, counts, joins, firsts), () => countTemplates(ctx.db, filter), CURSOR_FIELDS.JobTemplate);
       },
     },
     JobTemplateConnection,

@@ -1,12 +1,12 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { countedPageOfJobs, jobRowCovers, pageOfJobs, type JobColumns, type JobRow } from "../../domain/job-reads.js";
+import { countedPageOfJobs, CURSOR_FIELDS, jobRowCovers, pageOfJobs, type JobColumns, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
 import type { Context } from "../context.js";
 import { columnsSelected, jobColumnsSelected, jobSelectedAt, joinsSelected, selectedFields, workflowSummarySelected } from "../selection.js";
 import { builder, FIRST_OF_LIST, LAST_OF_LIST, listComplexity, listSize } from "../builder.js";
-import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery } from "../pages.js";
+import { connectionOf, countOnly, cursorsNeeded, firstRows, needsRows, pageFromQuery } from "../pages.js";
 import { EDGE_NODE, eventPages, JobConnection, JobEventConnection, jobListConnection, JobOutputConnection, jobPages, outputPages, TaskConnection, taskPages } from "../connections.js";
 import { DependencyFailurePolicyEnum, JobStatusEnum, TaskFailurePolicyEnum } from "./enums.js";
 import { JobFilter, toJobFilter } from "./job-filter.js";
@@ -257,7 +257,7 @@ export const Job = builder.prismaNode("Job", {
             firstRows((job as JobRow).firstTasks, info, page) ??
             (await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins, ...(handDown ? { job: handDown } : {}) }).load(job.id));
           if (handDown) for (const task of tasks) (task as Record<string, unknown>).job = job;
-          return connectionOf(tasks, args, page, count);
+          return connectionOf(tasks, args, page, count, CURSOR_FIELDS.Task);
         },
       },
       TaskConnection,
@@ -275,7 +275,7 @@ export const Job = builder.prismaNode("Job", {
             firstRows((job as JobRow).firstOutputs, info, page) ??
             (await ctx.loaders.outputs(page, columnsSelected("JobOutput", info, EDGE_NODE), handDown).load(job.id));
           if (handDown) for (const output of outputs) (output as Record<string, unknown>).job = job;
-          return connectionOf(outputs, args, page, count);
+          return connectionOf(outputs, args, page, count, CURSOR_FIELDS.JobOutput);
         },
       },
       JobOutputConnection,
@@ -383,13 +383,13 @@ builder.queryFields((t) => ({
         const order = args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "DESC" } : undefined;
         const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
         if (!needsRows(info)) return countOnly(() => countJobs(ctx.db, filter));
-        const pageArgs = { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE) };
+        const pageArgs = { filter, ...(order ? { order } : {}), page, read: jobColumnsSelected(info, EDGE_NODE), cursors: cursorsNeeded(info) };
         // A page and its totalCount, both asked for, are read together.
         if (selectedFields(info).has("totalCount")) {
           const { rows, total } = await countedPageOfJobs(ctx.db, pageArgs);
-          return connectionOf(rows, args, page, () => total);
+          return connectionOf(rows, args, page, () => total, CURSOR_FIELDS.Job);
         }
-        return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter));
+        return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter), CURSOR_FIELDS.Job);
       },
     },
     JobConnection,

@@ -6,6 +6,7 @@ import { builder } from "../builder.js";
 import { EDGE_NODE, listConnection, ScheduleConnection, schedulePages } from "../connections.js";
 import { firstPagesSelected, joinsSelected, listCountsSelected } from "../selection.js";
 import { pageFromQuery } from "../pages.js";
+import { CURSOR_FIELDS } from "../../domain/job-reads.js";
 import { mutationErrors } from "../errors.js";
 import { encodeGlobalId } from "../global-id.js";
 import { ScheduleCatchUpEnum, ScheduleOverlapEnum } from "./enums.js";
@@ -91,7 +92,7 @@ builder.queryFields((t) => ({
         const counts = listCountsSelected(info, EDGE_NODE, [["ticks", "ticks"]]);
         const joins = joinsSelected("Schedule", info, EDGE_NODE);
         const firsts = firstPagesSelected(info, EDGE_NODE, "Schedule", [["ticks", "ScheduleTick"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, joins, firsts), () => countSchedules(ctx.db, paused));
+        return listConnection(args, info, page, (p, counted) => pageOfSchedules(ctx.db, paused, p, counted, counts, joins, firsts), () => countSchedules(ctx.db, paused), CURSOR_FIELDS.Schedule);
       },
     },
     ScheduleConnection,

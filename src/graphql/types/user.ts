@@ -1,5 +1,5 @@
 import type { ApiToken, User as UserRow } from "../../db/generated/prisma/client.js";
-import type { FirstRows } from "../../domain/job-reads.js";
+import { CURSOR_FIELDS, type FirstRows } from "../../domain/job-reads.js";
 import { countUsers, createUser, pageOfUsers } from "../../domain/auth.js";
 import { mayReadUserData } from "../../domain/principal.js";
 import { builder } from "../builder.js";
@@ -37,7 +37,7 @@ export const User = builder.prismaNode("User", {
           const count = () => counted ?? ctx.loaders.tokenCount.load(user.id);
           if (!needsRows(info)) return countOnly(count);
           const page = pageFromQuery(tokenPages.getQuery(args, ctx, () => true));
-          return connectionOf(firstRows((user as { firstTokens?: FirstRows<ApiToken> }).firstTokens, info, page) ?? (await ctx.loaders.tokens(page).load(user.id)), args, page, count);
+          return connectionOf(firstRows((user as { firstTokens?: FirstRows<ApiToken> }).firstTokens, info, page) ?? (await ctx.loaders.tokens(page).load(user.id)), args, page, count, CURSOR_FIELDS.ApiToken);
         },
       },
       ApiTokenConnection,
@@ -58,7 +58,7 @@ builder.queryFields((t) => ({
         const page = pageFromQuery(userPages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["tokens", "tokens"]]);
         const firsts = firstPagesSelected(info, EDGE_NODE, "User", [["tokens", "ApiToken"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts, firsts), () => countUsers(ctx.db, filter));
+        return listConnection(args, info, page, (p, counted) => pageOfUsers(ctx.db, filter, p, counted, counts, firsts), () => countUsers(ctx.db, filter), CURSOR_FIELDS.User);
       },
     },
     UserConnection,

@@ -5,7 +5,7 @@ import { NODE_OFFLINE_AFTER_SECONDS } from "../../domain/queues.js";
 import { builder } from "../builder.js";
 import { EDGE_NODE, JobConnection, jobListConnection, listConnection, nodePages, WorkerNodeConnection } from "../connections.js";
 import { firstPagesSelected, listCountsSelected } from "../selection.js";
-import type { FirstRows, JobRow } from "../../domain/job-reads.js";
+import { CURSOR_FIELDS, type FirstRows, type JobRow } from "../../domain/job-reads.js";
 import { pageFromQuery } from "../pages.js";
 import { JobRef } from "../model-refs.js";
 import { ForbiddenError, ValidationError } from "../../domain/errors.js";
@@ -64,7 +64,7 @@ builder.queryFields((t) => ({
         const page = pageFromQuery(nodePages.getQuery(args, ctx, () => true));
         const counts = listCountsSelected(info, EDGE_NODE, [["currentJobs", "jobs"]]);
         const firsts = firstPagesSelected(info, EDGE_NODE, "WorkerNode", [["currentJobs", "Job"]]);
-        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts, firsts), () => countWorkerNodes(ctx.db));
+        return listConnection(args, info, page, (p, counted) => pageOfWorkerNodes(ctx.db, p, counted, counts, firsts), () => countWorkerNodes(ctx.db), CURSOR_FIELDS.WorkerNode);
       },
     },
     WorkerNodeConnection,
