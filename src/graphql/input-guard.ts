@@ -29,7 +29,8 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { getDatamodel } from "../db/generated/pothos-types.js";
-import { CURSOR_FIELD_TYPES, type CursorField } from "../domain/job-reads.js";
+import { CURSOR_FIELD_TYPES, CURSOR_FIELDS, type CursorField } from "../domain/job-reads.js";
+import type { ModelName } from "../db/rows.js";
 import { isStorableText, MAX_SEARCH_LENGTH, UNSTORABLE_TEXT } from "../domain/text.js";
 import type { Context } from "./context.js";
 import { BAD_USER_INPUT, codedError, codeFor, INPUT_TOO_DEEP, INPUT_TOO_LARGE, INVALID_CURSOR, INVALID_TEXT, LIST_TOO_LONG, MAX_LIST_LENGTH, MAX_VALUE_DEPTH } from "./error-codes.js";
@@ -225,8 +226,11 @@ function sortValueFits(type: (typeof CURSOR_FIELD_TYPES)[CursorField], value: un
   }
 }
 
-/** Whether `json` is a cursor's row: its UUID and sort values, each of the type of its field. */
-function isCursorRow(json: string): boolean {
+/**
+ * Whether `json` is a cursor's row: its UUID and sort values, each of the type of its field and,
+ * when `fields` says which a row of the list carries (see CURSOR_FIELDS), one of those.
+ */
+function isCursorRow(json: string, fields: readonly CursorField[] | undefined): boolean {
   let row: unknown;
   try {
     row = JSON.parse(json);
@@ -236,7 +240,10 @@ function isCursorRow(json: string): boolean {
   if (!row || typeof row !== "object" || Array.isArray(row)) return false;
   const { id, ...values } = row as Record<string, unknown>;
   if (typeof id !== "string" || !UUID.test(id)) return false;
-  return Object.entries(values).every(([field, value]) => Object.hasOwn(CURSOR_FIELD_TYPES, field) && sortValueFits(CURSOR_FIELD_TYPES[field as CursorField], value));
+  return Object.entries(values).every(
+    ([field, value]) =>
+      Object.hasOwn(CURSOR_FIELD_TYPES, field) && (!fields || fields.includes(field as CursorField)) && sortValueFits(CURSOR_FIELD_TYPES[field as CursorField], value),
+  );
 }
 
 /** The kind of cursor a list takes: `S` over a UUID id, `I` over a number, either when its resolver checks for itself. */
@@ -244,9 +251,10 @@ export type CursorKind = "S" | "I" | "any";
 
 /**
  * Refuses an `after` or `before` of a connection that is not a cursor this gateway made for a
- * list of its kind.
+ * list of its kind, whose rows' cursors carry `fields` (a cursor of a list of other rows carries
+ * others).
  */
-export function checkCursor(argument: string, cursor: unknown, kind: CursorKind = "any"): void {
+export function checkCursor(argument: string, cursor: unknown, kind: CursorKind = "any", fields?: readonly CursorField[]): void {
   if (typeof cursor !== "string") return;
   const match = CURSOR.exec(Buffer.from(cursor, "base64").toString("utf8"));
   const integer = match?.[3];
@@ -256,29 +264,33 @@ export function checkCursor(argument: string, cursor: unknown, kind: CursorKind 
     match &&
     (kind === "any" || kind === found) &&
     (integer === undefined || (BigInt(integer) >= BIGINT_MIN && BigInt(integer) <= BIGINT_MAX)) &&
-    (row === undefined || isCursorRow(row))
+    (row === undefined || isCursorRow(row, fields))
   ) {
     return;
   }
   throw codedError(INVALID_CURSOR, `"${argument}" is not a cursor of this list: pass a cursor from its edges or pageInfo`);
 }
 
+/** The cursors a connection takes: their kind, and the fields its rows' cursors carry. */
+type Cursors = { kind: CursorKind; fields?: readonly CursorField[] };
+
 /**
- * The kind of cursor a connection takes, from the id of the model its nodes are rows of; `any`
- * for nodes without a single id (log lines), whose resolvers read their cursors themselves.
+ * The cursors a connection takes, from the id of the model its nodes are rows of; `any` for
+ * nodes without a single id (log lines), whose resolvers read their cursors themselves.
  */
-function cursorKindOf(connection: GraphQLNamedType): CursorKind {
-  if (!isObjectType(connection)) return "any";
+function cursorsOf(connection: GraphQLNamedType): Cursors {
+  if (!isObjectType(connection)) return { kind: "any" };
   const edges = connection.getFields()["edges"];
   const edge = edges && getNamedType(edges.type);
   const node = edge && isObjectType(edge) ? edge.getFields()["node"] : undefined;
-  const model = node ? getDatamodel().datamodel.models[getNamedType(node.type).name] : undefined;
+  const name = node && getNamedType(node.type).name;
+  const model = name ? getDatamodel().datamodel.models[name] : undefined;
   const id = model?.fields.find((field) => field.isId);
-  if (!id) return "any";
-  return id.type === "String" ? "S" : "I";
+  if (!id) return { kind: "any" };
+  return { kind: id.type === "String" ? "S" : "I", fields: CURSOR_FIELDS[name as ModelName] ?? [] };
 }
 
-type FieldArguments = { types: Map<string, GraphQLInputType>; cursor: CursorKind | null };
+type FieldArguments = { types: Map<string, GraphQLInputType>; cursor: Cursors | null };
 
 /** The declared types of a field's arguments, and the cursors it takes if it is a connection, remembered per field. */
 const fieldArguments = new WeakMap<object, FieldArguments>();
@@ -288,7 +300,7 @@ function argumentsOf(info: GraphQLResolveInfo): FieldArguments {
   let known = fieldArguments.get(field);
   if (!known) {
     const type = getNamedType(field.type);
-    known = { types: new Map(field.args.map((arg) => [arg.name, arg.type])), cursor: type.name.endsWith("Connection") ? cursorKindOf(type) : null };
+    known = { types: new Map(field.args.map((arg) => [arg.name, arg.type])), cursor: type.name.endsWith("Connection") ? cursorsOf(type) : null };
     fieldArguments.set(field, known);
   }
   return known;
@@ -304,7 +316,7 @@ export class InputGuardPlugin<Types extends SchemaTypes> extends BasePlugin<Type
       checkShape(args as Record<string, unknown>, known.types);
       if (mutation) mutationInputSize(args as Record<string, unknown>, context as Context);
       if (known.cursor) {
-        for (const name of ["after", "before"]) checkCursor(name, (args as Record<string, unknown>)[name], known.cursor);
+        for (const name of ["after", "before"]) checkCursor(name, (args as Record<string, unknown>)[name], known.cursor.kind, known.cursor.fields);
       }
       return guarded(parent, args, context, info);
     };

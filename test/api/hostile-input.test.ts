@@ -144,6 +144,12 @@ describe("bad input in reads", () => {
     // A list sorted by its bigint ids alone takes no such cursor.
     const events = `query($id: ID!, $c: String) { node(id: $id) { ... on Job { events(after: $c) { totalCount } } } }`;
     expect(codeOf(await send(events, { id: job(jobId), c: forged(`{"id": "${id}"}`) }))).toBe("INVALID_CURSOR");
+    // One of a list of other rows: a task's, carrying its qsequence, on a list of jobs.
+    await database.db.task.create({ data: { jobId, name: "cursor", qsequence: 99 } });
+    const tasks = await send(`query($id: ID!) { job(id: $id) { tasks(first: 1) { edges { cursor } } } }`, { id: job(jobId) });
+    const taskCursor = (tasks.body.data as { job: { tasks: { edges: Array<{ cursor: string }> } } }).job.tasks.edges[0]!.cursor;
+    expect(Buffer.from(taskCursor, "base64").toString()).toContain('"qsequence"');
+    expect(codeOf(await send("query($c: String) { jobs(after: $c) { totalCount } }", { c: taskCursor }))).toBe("INVALID_CURSOR");
     // One that could be a row's starts where that row would be: before every job, newest first.
     const future = forged(`{"id": "${id}", "createdAt": "2999-01-01T00:00:00.000Z"}`);
     const all = await send("{ jobs(first: 100) { edges { node { id } } } }");
