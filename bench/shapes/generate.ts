@@ -107,6 +107,8 @@ function multiplier(field: GraphQLField<unknown, unknown>, args: Record<string, 
   if (typeof size === "number") return Math.max(size, 1);
   if (named.endsWith("Connection")) return limits.defaultPageSize;
   if (Array.isArray(args.ids)) return Math.max(args.ids.length, 1);
+  // `queues` lists the maximum page size of them unless told (src/graphql/types/queue.ts).
+  if (field.name === "queues") return limits.maxPageSize;
   // A plain list that takes `first` or `last` (a job's dependencies, dependents and attempts) is a page of it (builder.ts listComplexity).
   if (field.args.some((arg) => arg.name === "first" || arg.name === "last")) return limits.defaultPageSize;
   if (isListType(getNullableType(field.type)) && !named.endsWith("Edge")) return 10;
@@ -225,7 +227,7 @@ class Generator {
       const r = this.rng();
       // A quarter take the default page size (when it fits), some read the last page.
       if (sizes.length && (r < 0.6 || maxSize < this.limits.defaultPageSize)) args.first = this.pick(sizes);
-      else if (sizes.length && r < 0.75) args.last = this.pick(sizes);
+      else if (sizes.length && r < 0.75 && names.has("last")) args.last = this.pick(sizes);
     }
     for (const arg of field.args) {
       const type = getNamedType(arg.type).name;
@@ -489,6 +491,8 @@ export function generateShape(schema: GraphQLSchema, pool: Pool, limits: Limits,
     if (built.cost > limits.maxCost || built.depth > limits.maxDepth) throw new Error(`document ${index} was built over the limits: ${built.text}`);
     const count = tokens(built.text);
     if (count > limits.maxTokens) continue;
+    // A draw whose budget let no field in (a page of 100 queues takes most of one) selects nothing.
+    if (/\{\s*\}/.test(built.text)) continue;
     // Fragments on different members may select fields of one name and different types (a job's
     // status and a task's); GraphQL refuses such a document, and another is drawn.
     const document = parse(built.text);

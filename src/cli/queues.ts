@@ -10,8 +10,8 @@ import { age, print, printJson, table } from "./format.js";
 import { PAGE_SIZE, resolveJobId } from "./lookup.js";
 
 const Queues = graphql(`
-  query CliQueues {
-    queues {
+  query CliQueues($first: Int!, $after: String) {
+    queues(first: $first, after: $after) {
       name
       paused
       concurrencyLimit
@@ -93,7 +93,13 @@ const seconds = (n: number | null | undefined) => (n == null ? "-" : `${n < 10 ?
 
 async function listQueues(options: ConnectionOptions & { json?: boolean }): Promise<void> {
   await withClient(options, async (client) => {
-    const { queues } = await client.request(Queues, {});
+    const queues: ResultOf<typeof Queues>["queues"] = [];
+    for (let after: string | null = null; ; ) {
+      const page: ResultOf<typeof Queues> = await client.request(Queues, { first: PAGE_SIZE, after });
+      queues.push(...page.queues);
+      if (page.queues.length < PAGE_SIZE) break;
+      after = page.queues[page.queues.length - 1]!.name;
+    }
     if (options.json) return printJson(queues);
     print(
       table(

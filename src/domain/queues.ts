@@ -74,21 +74,24 @@ function checkName(name: string): string {
 }
 
 /**
- * Every queue: the names jobs use (read by skipping through jobs' queue index, one probe per
- * name, however many jobs there are) and those an admin configured, in name order.
+ * Queues in name order, at most `limit` of them after the name `after` (from the first without
+ * it): the names jobs use (read by skipping through jobs' queue index, one probe per name, however
+ * many jobs there are) and those an admin configured. Anyone who creates jobs names queues at
+ * will, so the walk stops at `limit` names: the first `limit` of both are among the first of each.
  */
-export async function listQueueNames(db: Db): Promise<string[]> {
+export async function listQueueNames(db: Db, page: { after?: string | null; limit: number }): Promise<string[]> {
+  const after = page.after ?? "";
   const rows = await sqlRows<{ name: string }>(db, sql`
     /* listQueueNames */
-    with recursive used(name) as (
-      (select queue from jobs order by queue limit 1)
+    with recursive used(name, n) as (
+      (select queue, 1 from jobs where queue > ${after}::text order by queue limit 1)
       union all
-      select (select queue from jobs where queue > used.name order by queue limit 1) from used where used.name is not null
+      select (select queue from jobs where queue > used.name order by queue limit 1), n + 1 from used where used.name is not null and n < ${page.limit}::int
     )
     select name from used where name is not null
     union
-    select name from queues
-    order by 1`);
+    (select name from queues where name > ${after}::text order by name limit ${page.limit}::int)
+    order by 1 limit ${page.limit}::int`);
   return rows.map((r) => r.name);
 }
 

@@ -104,6 +104,35 @@ describe("queues", () => {
     expect(await queue("nowhere")).toBeNull();
   });
 
+  it("are listed a page at a time: at most the maximum page size, then from the name after `after`, priced as many", async () => {
+    // Anyone who creates jobs names queues at will: more of them than a page, some configured too.
+    const names = Array.from({ length: 130 }, (_, i) => `q${String(i).padStart(3, "0")}`);
+    await createJobs(db, templateId, names.length, { spec: (i) => ({ queue: names[i]! }) });
+    for (const name of ["q0005", "q1000", "q1001"]) await send(`mutation($name: String!) { pauseQueue(name: $name) { __typename } }`, { name });
+    const all = [...names, "q0005", "q1000", "q1001"].sort();
+    const listed = async (args: string) => ((await send(`{ queues${args} { name } }`)).queues as unknown as Array<{ name: string }>).map((q) => q.name);
+
+    expect(await listed("")).toEqual(all.slice(0, 100));
+    expect(await listed("(first: 7)")).toEqual(all.slice(0, 7));
+    expect(await listed('(first: 7, after: "q0005")')).toEqual(all.slice(all.indexOf("q0005") + 1, all.indexOf("q0005") + 8));
+    expect(await listed('(after: "q120")')).toEqual(all.slice(all.indexOf("q120") + 1));
+    expect(await listed('(after: "zzz")')).toEqual([]);
+    expect(await listed("(first: 0)")).toEqual([]);
+    // Walked page by page, every queue once.
+    const walked: string[] = [];
+    for (let page = await listed("(first: 40)"); page.length; page = await listed(`(first: 40, after: "${page[page.length - 1]}")`)) walked.push(...page);
+    expect(walked).toEqual(all);
+
+    const code = async (document: string) => (await api.request(parse(document) as TypedDocumentNode<unknown, object>, {})).errors?.[0]?.extensions?.["code"];
+    expect(await code("{ queues(first: -1) { name } }")).toBe("INVALID_PAGE_SIZE");
+    expect(await code("{ queues(first: 101) { name } }")).toBe("PAGE_SIZE_EXCEEDED");
+    // Priced as the queues it may list, each with what it asks of them: a whole page of queues,
+    // each with its nodes' pages of jobs, costs more than a query may; a few of them do not.
+    const nested = (first: string) => `{ queues${first} { nodes { currentJobs(first: 20) { edges { node { id } } } } } }`;
+    expect(await code(nested(""))).toBe("QUERY_TOO_COSTLY");
+    expect(await code(nested("(first: 5)"))).toBeUndefined();
+  });
+
   it("count their jobs by status, the claimable and scheduled apart, and the age of the oldest claimable", async () => {
     const minuteAgo = new Date(Date.now() - 60_000);
     const [ready, later] = await createJobs(db, templateId, 2, { spec: () => ({ queue: "count" }) });

@@ -32,6 +32,16 @@ describe("jobgraph queues", () => {
     expect((await cli(["queues", "limit", "cli-gpu", "none"], asAdmin())).stdout).toContain("no concurrency limit");
   });
 
+  it("lists every queue when there are more than a page of them", async () => {
+    const names = Array.from({ length: 130 }, (_, i) => `cli-many-${String(i).padStart(3, "0")}`);
+    await createJobs(gateway.database.db, templateId, names.length, { spec: (i) => ({ queue: names[i]! }) });
+    const listed = await cli(["queues", "--json"], asAdmin());
+    expect(listed.code, listed.stderr).toBe(0);
+    const queues = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((q) => q.name);
+    expect(queues.filter((name) => name.startsWith("cli-many-"))).toEqual(names);
+    expect(new Set(queues).size).toBe(queues.length);
+  });
+
   it("refuses a bad limit before calling, and a non-admin with exit code 1", async () => {
     const bad = await cli(["queues", "limit", "cli-gpu", "lots"], asAdmin());
     expect(bad.code).toBe(2);

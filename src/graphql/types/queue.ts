@@ -1,6 +1,6 @@
 import type { WorkerNode as WorkerNodeRow } from "../../db/generated/prisma/client.js";
 import { listQueueNames, queueExists } from "../../domain/queues.js";
-import { builder } from "../builder.js";
+import { builder, listSize } from "../builder.js";
 import { QueueCounts } from "./queue-counts.js";
 import { QueueThroughput } from "./queue-throughput.js";
 import { WorkerNode } from "./worker-node.js";
@@ -72,8 +72,18 @@ export const Queue = builder.objectRef<QueueRef>("Queue").implement({
 builder.queryFields((t) => ({
   queues: t.field({
     type: [Queue],
-    description: "Every queue, by name: those jobs name and those an admin configured.",
-    resolve: async (_root, _args, ctx) => (await listQueueNames(ctx.db)).map((name) => ({ name })),
+    description:
+      "Queues by name, those jobs name and those an admin configured: the first `first` of them, after the queue named `after`. Page on with the last name received as `after` while a page comes back full.",
+    args: {
+      first: t.arg.int({
+        required: false,
+        description: "At most this many (the maximum page size, 100 unless the gateway says otherwise, when not given).",
+      }),
+      after: t.arg.string({ required: false, description: "The name of the last queue already received; from the first queue when not given." }),
+    },
+    complexity: (args, ctx) => ({ field: 1, multiplier: Math.max(args.first ?? ctx.settings.maxPageSize, 1) }),
+    resolve: async (_root, args, ctx) =>
+      (await listQueueNames(ctx.db, { after: args.after, limit: args.first == null ? ctx.settings.maxPageSize : listSize(args.first, ctx) })).map((name) => ({ name })),
   }),
   queue: t.field({
     type: Queue,
