@@ -33,7 +33,11 @@ async function main() {
   if (config.trustedDocuments.length || config.trustedDocumentsOnly) {
     logger.info({ documents: trustedDocuments!.size, only: trustedDocuments!.only }, "trusted documents loaded");
   }
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, (event) => {
+    if (event.kind === "exited") logger.error(`the embedded PostgreSQL exited (${event.reason}); starting it again`);
+    else if (event.kind === "failed") logger.warn(`the embedded PostgreSQL did not start again (attempt ${event.attempt}): ${event.reason}; trying again`);
+    else logger.info(`the embedded PostgreSQL is running again (attempt ${event.attempt})`);
+  });
   if (database.placement) logger.info(database.placement);
   const db = createDb({ url: database.url, poolSize: config.dbPoolSize, pooled: database.pooled, statementTimeoutMs: config.statementTimeoutMs });
   if (database.created && config.demoData) {

@@ -22,6 +22,12 @@ import {
   type RunAs,
 } from "./postgres-placement.js";
 
+/** What became of an embedded server that exited on its own (see startEmbeddedPostgres). */
+export type RestartEvent =
+  | { kind: "exited"; reason: string }
+  | { kind: "failed"; reason: string; attempt: number }
+  | { kind: "restarted"; attempt: number };
+
 export type EmbeddedPostgres = {
   /** False when another jobgraph process on this data folder runs the server and this one joined it. */
   owned: boolean;
@@ -262,6 +268,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number;
   onLog?: (line: string) => void;
+  /** Told when the server exited on its own and when it was started again (see supervise). */
+  onRestart?: (event: RestartEvent) => void;
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const credentialsFile = path.join(dataDir, "credentials.json");
@@ -324,6 +332,41 @@ export async function startEmbeddedPostgres(options: {
   };
   process.on("exit", stopOnExit);
 
+  // A server that exits while this process runs (killed by the kernel's OOM killer, or by hand)
+  // left the gateway answering SERVICE_UNAVAILABLE until someone restarted it: it is started again,
+  // on the same port, which the gateway's pools reconnect to. Its data is recovered from its
+  // write-ahead log as after any crash.
+  let stopping = false;
+  const supervise = (child: ChildProcess) => {
+    child.once("exit", (code, signal) => {
+      if (stopping) return;
+      options.onRestart?.({ kind: "exited", reason: signal ?? `exit code ${code}` });
+      void restart();
+    });
+  };
+  const restart = async () => {
+    for (let attempt = 1; !stopping; attempt++) {
+      // The killed server's sessions end on their own as they notice; until they have, its shared
+      // memory is still in use and a new server refuses to start.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * attempt, 10_000)));
+      if (stopping) return;
+      try {
+        server = await startServer(where, port, onOutput);
+      } catch (error) {
+        options.onRestart?.({ kind: "failed", reason: (error as Error).message, attempt });
+        continue;
+      }
+      if (stopping) {
+        await stopServer(server);
+        return;
+      }
+      supervise(server);
+      options.onRestart?.({ kind: "restarted", attempt });
+      return;
+    }
+  };
+  supervise(server);
+
   await fs.writeFile(ownerFile, JSON.stringify({ pid: process.pid, port } satisfies Owner));
   const urls = await connectionUrls(credentials, port);
   const admin = new pg.Client({ connectionString: urls.adminUrl });
@@ -348,6 +391,7 @@ export async function startEmbeddedPostgres(options: {
     port,
     ...(where.placement ? { placement: where.placement } : {}),
     async stop() {
+      stopping = true;
       process.off("exit", stopOnExit);
       await stopServer(server);
       await fs.rm(ownerFile, { force: true });

@@ -1,7 +1,7 @@
 // Finds the database a process should use: DATABASE_URL, or else the embedded PostgreSQL. Either
 // way it is migrated before anything else touches it.
 import type { Config } from "../config.js";
-import { startEmbeddedPostgres } from "./embedded.js";
+import { startEmbeddedPostgres, type RestartEvent } from "./embedded.js";
 import { migrate } from "./migrate.js";
 
 export type OpenDatabase = {
@@ -21,14 +21,15 @@ export type OpenDatabase = {
   close(): Promise<void>;
 };
 
-export async function openDatabase(config: Config): Promise<OpenDatabase> {
+/** `onRestart`: told when the embedded server exits on its own and is started again. */
+export async function openDatabase(config: Config, onRestart?: (event: RestartEvent) => void): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     // Migrations take an advisory lock for their session, which a transaction-mode pooler cannot hold.
     const directUrl = config.directDatabaseUrl ?? config.databaseUrl;
     await migrate(directUrl);
     return { url: config.databaseUrl, directUrl, pooled: config.directDatabaseUrl !== undefined, kind: "external", created: false, close: async () => {} };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, ...(onRestart ? { onRestart } : {}) });
   try {
     await migrate(embedded.url);
   } catch (error) {

@@ -142,6 +142,36 @@ describe("the server process", () => {
     expect(await stop(production, "SIGTERM")).toBe(0);
   });
 
+  it("starts its embedded PostgreSQL again when it is killed, and serves again with the data it had", { timeout: 120_000 }, async () => {
+    const running = await start();
+    const token = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
+    const jobs = await countJobs(running.url, token);
+    const pidFile = path.join(dataDir, "pg", "postmaster.pid");
+    const postgres = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    // As the kernel's OOM killer would: no shutdown, its sessions left to notice.
+    process.kill(postgres, "SIGKILL");
+    const deadline = Date.now() + 60_000;
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const response = await fetch(running.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "{ jobs(filter: { includeDeleted: true }) { totalCount } }" }),
+      });
+      // Meanwhile an error that says to come back, never a cut connection or a 500.
+      expect([200, 503]).toContain(response.status);
+      answered = response.status === 200;
+    }
+    expect(answered).toBe(true);
+    expect(await countJobs(running.url, token)).toBe(jobs);
+    expect(Number(readFileSync(pidFile, "utf8").split("\n")[0])).not.toBe(postgres);
+    expect(running.output()).toContain("the embedded PostgreSQL exited (SIGKILL); starting it again");
+    expect(running.output()).toContain("the embedded PostgreSQL is running again");
+    expect(await stop(running, "SIGTERM")).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
   it("migrates and uses the database DATABASE_URL names, with JOBGRAPH_ADMIN_TOKEN; seed fills it once", { timeout: 120_000 }, async () => {
     const url = await emptyDatabase();
     const adminToken = "an-operator-chosen-secret-0123456789";
