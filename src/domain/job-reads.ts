@@ -52,8 +52,9 @@ export type CursorField = keyof typeof CURSOR_FIELD_TYPES;
 export type CursorValues = Readonly<Partial<Record<CursorField, string | number | null>>>;
 
 /**
- * What a cursor carries of a row of each model: every field any of its lists sorts by. Events and
- * schedules' ticks are sorted by their id alone.
+ * What a cursor may carry of a row of each model: every field any of its lists sorts by (a list's
+ * cursors carry those of its own order, see cursorFieldsOf). Events and schedules' ticks are
+ * sorted by their id alone.
  */
 export const CURSOR_FIELDS: Readonly<Partial<Record<ModelName, readonly CursorField[]>>> = {
   Job: ["createdAt", "updatedAt", "priority", "number", "endTime"],
@@ -116,6 +117,11 @@ function pageStart(r: string, table: string, keys: SortKey[], page: Page, p: Sql
     return { join: "", where: comesAfter(r, (k) => values.get(k)!, keys) };
   }
   return { join: ` join ${table} c on c.id = ${p.add(page.after)}::${idType}`, where: comesAfter(r, (k) => `c."${k.column}"`, keys) };
+}
+
+/** The fields whose values a cursor of a list sorted by `keys` carries (see Page.at). */
+function cursorFieldsOf(keys: ReadonlyArray<Pick<SortKey, "field" | "derive">>): readonly CursorField[] {
+  return [...new Set(keys.flatMap((k) => (k.derive ? [k.derive.field] : k.field in CURSOR_FIELD_TYPES ? [k.field as CursorField] : [])))];
 }
 
 /** ORDER BY `keys` on `alias`, by column or by field name (in a subquery's rows); `asBigints`: fields that hold an int8's text. */
@@ -425,6 +431,11 @@ export async function jobsAcrossDependencies(db: Db, jobIds: readonly string[], 
   return found;
 }
 
+const JOB_ORDER_CURSORS = Object.fromEntries(Object.entries(JOB_ORDER).map(([field, keys]) => [field, cursorFieldsOf(keys)])) as Record<JobOrderField, readonly CursorField[]>;
+
+/** What the cursors of a page of jobs in `order` carry. */
+export const jobCursorFields = (order: JobOrder = defaultJobOrder) => JOB_ORDER_CURSORS[order.field];
+
 // By read and order: the read's columns with the order's fields added, which the page's cursors carry.
 const orderReads = new WeakMap<JobColumns, Map<JobOrderField, JobColumns>>();
 
@@ -520,6 +531,11 @@ const JOB_LISTS: Record<JobList["of"], JobListSpec> = {
   // Numbers are unique: they break every tie.
   workflow: { column: "workflow_id", field: "workflowId", keys: [sortKey("number", true)], conditions: notDeleted },
 };
+
+const JOB_LIST_CURSORS = Object.fromEntries(Object.entries(JOB_LISTS).map(([of, spec]) => [of, cursorFieldsOf(spec.keys)])) as Record<JobList["of"], readonly CursorField[]>;
+
+/** What the cursors of a page of a parent's jobs in `list` carry. */
+export const jobListCursorFields = (list: JobList) => JOB_LIST_CURSORS[list.of];
 
 // By read and list: the read's columns with the list's parent and sort keys added, which the
 // statement orders and groups by.
@@ -1002,6 +1018,13 @@ function ofJobTasks(args: { filter?: TaskFilter; order?: TaskOrder | undefined; 
 }
 
 
+
+const TASK_ORDER_CURSORS = Object.fromEntries(
+  Object.keys(TASK_ORDER).map((field) => [field, cursorFieldsOf(ofJobTasks({ order: { field: field as TaskOrderField, direction: "ASC" } }, { take: 0 }).keys)]),
+) as Record<TaskOrderField, readonly CursorField[]>;
+
+/** What the cursors of a page of a job's tasks in `order` carry. */
+export const taskCursorFields = (order: TaskOrder = defaultTaskOrder) => TASK_ORDER_CURSORS[order.field];
 
 /** How many tasks of each job a filter matches, by job id. */
 export async function countTasksOfJobs(db: Db, jobIds: readonly string[], filter: TaskFilter = {}): Promise<Map<string, number>> {

@@ -6,7 +6,7 @@
 // plugin fetch each such row again.
 import { prismaConnectionHelpers } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
-import { CURSOR_FIELDS, type CursorField, type FirstRows, type JobList, type JobRow, type Page } from "../domain/job-reads.js";
+import { jobListCursorFields, type CursorField, type FirstRows, type JobList, type JobRow, type Page } from "../domain/job-reads.js";
 import { builder, pageSize } from "./builder.js";
 import type { Context } from "./context.js";
 import { connectionOf, countOnly, firstRows, needsRows, pageFromQuery, type Count } from "./pages.js";
@@ -108,7 +108,7 @@ export async function jobListConnection(
   if (!needsRows(info)) return countOnly(count);
   const page = pageFromQuery(jobPages.getQuery(args, ctx, () => true));
   const rows = firstRows(first, info, page) ?? (await ctx.loaders.jobsOf(list, page, jobColumnsSelected(info, EDGE_NODE)).load(parentId));
-  return connectionOf(rows, args, page, count, CURSOR_FIELDS.Job);
+  return connectionOf(rows, args, page, count, jobListCursorFields(list));
 }
 
 /**

@@ -53,15 +53,19 @@ export function needsRows(info: GraphQLResolveInfo): boolean {
   return needed;
 }
 
-/** The cursor of `row` in a list whose rows' cursors carry `fields` (see CURSOR_FIELDS). */
+/**
+ * The cursor of `row` in a list whose cursors carry `fields` (see cursorFieldsOf), its JSON written
+ * by hand: a page of 50 jobs with 20 tasks each may ask for a thousand cursors.
+ */
 export function cursorOf(row: { id: string | bigint }, fields: readonly CursorField[]): string {
   if (!fields.length) return formatPrismaCursor(row, "id");
-  const values: Record<string, unknown> = { id: row.id };
+  let json = `GPC:O:{"id":"${String(row.id)}"`;
   for (const field of fields) {
     const value = (row as Record<string, unknown>)[field];
-    if (value !== undefined) values[field] = typeof value === "bigint" ? String(value) : value;
+    if (value === undefined) continue;
+    json += `,"${field}":${value instanceof Date ? `"${value.toISOString()}"` : typeof value === "bigint" ? `"${value}"` : JSON.stringify(value)}`;
   }
-  return Buffer.from(`GPC:O:${JSON.stringify(values)}`).toString("base64");
+  return Buffer.from(`${json}}`).toString("base64");
 }
 
 // By field nodes, as rowsRead.

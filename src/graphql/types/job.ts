@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { countedPageOfJobs, CURSOR_FIELDS, jobRowCovers, pageOfJobs, type JobColumns, type JobRow } from "../../domain/job-reads.js";
+import { countedPageOfJobs, CURSOR_FIELDS, jobCursorFields, jobRowCovers, taskCursorFields, pageOfJobs, type JobColumns, type JobRow } from "../../domain/job-reads.js";
 import { countJobs } from "../../domain/job-filter.js";
 import type { JobAction } from "../../domain/lifecycle.js";
 import { can, type JobRef } from "../../domain/permissions.js";
@@ -257,7 +257,7 @@ export const Job = builder.prismaNode("Job", {
             firstRows((job as JobRow).firstTasks, info, page) ??
             (await ctx.loaders.tasks({ filter, ...(order ? { order } : {}), page, fields, joins, ...(handDown ? { job: handDown } : {}) }).load(job.id));
           if (handDown) for (const task of tasks) (task as Record<string, unknown>).job = job;
-          return connectionOf(tasks, args, page, count, CURSOR_FIELDS.Task);
+          return connectionOf(tasks, args, page, count, taskCursorFields(order));
         },
       },
       TaskConnection,
@@ -387,9 +387,9 @@ builder.queryFields((t) => ({
         // A page and its totalCount, both asked for, are read together.
         if (selectedFields(info).has("totalCount")) {
           const { rows, total } = await countedPageOfJobs(ctx.db, pageArgs);
-          return connectionOf(rows, args, page, () => total, CURSOR_FIELDS.Job);
+          return connectionOf(rows, args, page, () => total, jobCursorFields(order));
         }
-        return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter), CURSOR_FIELDS.Job);
+        return connectionOf(await pageOfJobs(ctx.db, pageArgs), args, page, () => countJobs(ctx.db, filter), jobCursorFields(order));
       },
     },
     JobConnection,
