@@ -113,7 +113,9 @@ function checkFields(input: NewJob, errors: FieldError[], tasksBefore: number) {
   }
   checkTimeLimits(input, errors);
   if (input.deadline && !(input.deadline.getTime() > Date.now())) errors.push({ path: ["deadline"], message: "must be in the future" });
-  if ((input.idempotencyKey?.length ?? 0) > 200) errors.push({ path: ["idempotencyKey"], message: "must be at most 200 characters" });
+  if (input.idempotencyKey != null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 200)) {
+    errors.push({ path: ["idempotencyKey"], message: "must be 1 to 200 characters" });
+  }
   errors.push(...checkTags(input.tags));
   errors.push(...checkRequiredLabels(input.requiredLabels, ["requiredLabels"]));
   if (input.reuse) {

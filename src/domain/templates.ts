@@ -1,5 +1,5 @@
 // Reading job templates, by id or by name and version.
-import { isUniqueViolation, type Db } from "../db/client.js";
+import type { Db } from "../db/client.js";
 import type { JobTemplate, User } from "../db/generated/prisma/client.js";
 import { countRows, pageOfRows, rowsByKey, sortKey, type FirstRows, type JobRow, type Joins, type Page, type RowCount, type RowFirsts, type RowList } from "./job-reads.js";
 import type { SqlParams } from "./job-filter.js";
@@ -110,28 +110,32 @@ export async function createJobTemplate(db: Db, actor: Principal | null, input: 
   if (clash) errors.push({ path: ["parameters"], message: `"${clash.name}" is declared both as an input and as a parameter` });
   if (errors.length) throw new ValidationError("the template is not valid", errors);
 
-  // The next version is computed in the insert itself; two definitions racing for one version
-  // collide on (name, version), and the loser simply takes the one after.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const [row] = await db.$queryRaw<{ id: string }[]>`
-        /* createJobTemplate */
-        insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id,
-                                   max_attempts, max_attempts_limit, retry_backoff_base_seconds, retry_backoff_cap_seconds, retry_jitter,
-                                   retry_on, time_limit_seconds, task_time_limit_seconds, stall_after_seconds)
-        select ${name}::text, coalesce(max(version), 0) + 1, ${input.description ?? ""}::text, ${executorName}::text,
-               ${input.executorVersion ?? null}::text, ${JSON.stringify(inputs)}::jsonb, ${JSON.stringify(parameters)}::jsonb,
-               ${actor.userId}::uuid, ${policy.maxAttempts}::int, ${policy.maxAttemptsLimit}::int, ${policy.backoffBaseSeconds}::float8,
-               ${policy.backoffCapSeconds}::float8, ${policy.jitter}::float8, ${policy.retryOn}::"JobFailureKind"[],
-               ${input.timeLimitSeconds ?? null}::int, ${input.taskTimeLimitSeconds ?? null}::int, ${input.stallAfterSeconds ?? null}::int
-          from job_templates where name = ${name}::text
-        returning id`;
-      return row!.id;
-    } catch (error) {
-      if (attempt < 5 && isUniqueViolation(error)) continue;
-      throw error;
+  // Definitions of one name take its lock in turn: each finds the versions before it, and takes
+  // the next (racing for one version, one of twenty lost five times over and failed).
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`/* lockTemplateName */ select pg_advisory_xact_lock(hashtextextended(${`job_templates:${name}`}::text, 0))`;
+    // A name is its first version's creator's: jobs and schedules made by name take its latest
+    // version, which another user could otherwise replace with a definition of their own.
+    const [first] = await tx.$queryRaw<{ creator_id: string | null }[]>`
+      /* templateNameOwner */
+      select creator_id from job_templates where name = ${name}::text order by version limit 1`;
+    if (first && !isAdmin(actor) && first.creator_id !== actor.userId) {
+      throw new ForbiddenError(`the template "${name}" is another user's: only its creator or an admin may define a version of it`);
     }
-  }
+    const [row] = await tx.$queryRaw<{ id: string }[]>`
+      /* createJobTemplate */
+      insert into job_templates (name, version, description, executor_name, executor_version, inputs, parameters, creator_id,
+                                 max_attempts, max_attempts_limit, retry_backoff_base_seconds, retry_backoff_cap_seconds, retry_jitter,
+                                 retry_on, time_limit_seconds, task_time_limit_seconds, stall_after_seconds)
+      select ${name}::text, coalesce(max(version), 0) + 1, ${input.description ?? ""}::text, ${executorName}::text,
+             ${input.executorVersion ?? null}::text, ${JSON.stringify(inputs)}::jsonb, ${JSON.stringify(parameters)}::jsonb,
+             ${actor.userId}::uuid, ${policy.maxAttempts}::int, ${policy.maxAttemptsLimit}::int, ${policy.backoffBaseSeconds}::float8,
+             ${policy.backoffCapSeconds}::float8, ${policy.jitter}::float8, ${policy.retryOn}::"JobFailureKind"[],
+             ${input.timeLimitSeconds ?? null}::int, ${input.taskTimeLimitSeconds ?? null}::int, ${input.stallAfterSeconds ?? null}::int
+        from job_templates where name = ${name}::text
+      returning id`;
+    return row!.id;
+  });
 }
 
 async function setTemplateDeleted(db: Db, actor: Principal | null, id: string, deleted: boolean) {

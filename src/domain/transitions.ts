@@ -373,6 +373,9 @@ async function tasksIn(db: Queryable, jobId: string, statuses: TaskStatus[]): Pr
   return { total: row!.total, list: names.join(", ") + (row!.total > names.length ? ` and ${row!.total - names.length} more` : "") };
 }
 
+/** The error of a failure its node gave no words for. */
+const NO_REASON = "failed without a reason given";
+
 /**
  * Finishes a running job: SUCCEEDED, or FAILED with the error given, its unfinished tasks
  * CANCELLED. A failure the node calls `retryable` is another attempt's to mend, when the job's
@@ -387,14 +390,16 @@ export async function finishJob(
   jobId: string,
   input: { leaseToken: string | null; error?: string | null; retryable?: boolean | null; fromTasks?: boolean | null },
 ) {
-  const failed = input.error != null && input.error !== "";
+  // An error given is a failure, an empty one too (a handler that threw ""): what the node could
+  // not put in words is still no success.
+  const failed = input.error != null;
   if (failed && input.fromTasks) {
     throw new ValidationError("give an error or fromTasks, not both", [{ path: ["fromTasks"], message: "leave out with an error: the tasks cannot decide a failure already given" }]);
   }
   if (input.retryable && !failed) {
     throw new ValidationError("only a failure can be retryable", [{ path: ["retryable"], message: "give the error that makes the attempt worth retrying" }]);
   }
-  if (failed) return finishWith(db, actor, jobId, input.leaseToken, input.error!, Boolean(input.retryable));
+  if (failed) return finishWith(db, actor, jobId, input.leaseToken, input.error!.trim() ? input.error! : NO_REASON, Boolean(input.retryable));
   if (!input.fromTasks) return finishWith(db, actor, jobId, input.leaseToken, null);
   return db.$transaction(async (tx) => {
     // The job's row is locked first, as every change of the job and its tasks locks it, so the

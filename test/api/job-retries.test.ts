@@ -225,6 +225,16 @@ describe("a retryable failure", () => {
     expect(await finish(noErrors.job.id, await takeAndStart(noErrors.job.id), `, error: "flaky", retryable: true`)).toMatchObject({ job: { status: "FAILED" } });
   });
 
+  it("fails the job for an error given empty or blank (a handler that threw \"\"), with a reason that says so", async () => {
+    for (const error of ["", "   "]) {
+      const { job } = (await create({ templateName: "plain" })) as unknown as { job: { id: string } };
+      expect(await finish(job.id, await takeAndStart(job.id), `, error: ${JSON.stringify(error)}`)).toMatchObject({ job: { status: "FAILED" } });
+      expect(await jobOf(job.id)).toMatchObject({ status: "FAILED", attempts: [{ outcome: "FAILED", error: "failed without a reason given" }] });
+    }
+    const patient = (await create({ templateName: "patient" })) as unknown as { job: { id: string } };
+    expect(await finish(patient.job.id, await takeAndStart(patient.job.id), `, error: "", retryable: true`)).toMatchObject({ job: { status: "QUEUED" } });
+  });
+
   it("needs an error", async () => {
     const { job } = (await create({ templateName: "plain" })) as unknown as { job: { id: string } };
     const lease = await takeAndStart(job.id);

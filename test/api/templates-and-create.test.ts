@@ -104,10 +104,27 @@ describe("templates and job creation", () => {
       expect(v2.createJobTemplate).toMatchObject({ jobTemplate: { name: "train", version: 2, executor: { version: "3.13" } } });
     });
 
-    it("gives concurrent definitions of one name distinct versions", async () => {
-      const results = await Promise.all(Array.from({ length: 8 }, () => define("race")));
-      const versions = results.map((r) => (r.createJobTemplate.__typename === "JobTemplatePayload" ? r.createJobTemplate.jobTemplate.version : 0));
-      expect(versions.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    it("gives concurrent definitions of one name distinct versions, however many race", async () => {
+      for (const [name, racing] of [["race", 8], ["crowd", 30]] as const) {
+        const results = await Promise.all(Array.from({ length: racing }, () => define(name)));
+        const versions = results.map((r) => (r.createJobTemplate.__typename === "JobTemplatePayload" ? r.createJobTemplate.jobTemplate.version : r.createJobTemplate.__typename));
+        expect(versions.sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: racing }, (_, i) => i + 1));
+      }
+    });
+
+    it("has its versions defined by the creator of its first, or an admin: another user cannot replace what jobs by name run", async () => {
+      await define("owned");
+      const bob = await createTestUser(database.db);
+      const taken = await define("owned", { executor: { name: "bobs-executor" } }, bob.secret);
+      expect(taken.createJobTemplate).toMatchObject({ __typename: "ForbiddenError", message: expect.stringContaining("another user's") });
+      expect(await database.db.jobTemplate.count({ where: { name: "owned" } })).toBe(1);
+      // Neither after the name's first version was deleted: its versions are still the name's.
+      const first = await database.db.jobTemplate.findFirstOrThrow({ where: { name: "owned" } });
+      await database.db.jobTemplate.update({ where: { id: first.id }, data: { deletedAt: new Date() } });
+      expect((await define("owned", {}, bob.secret)).createJobTemplate.__typename).toBe("ForbiddenError");
+      expect((await define("owned", {}, api.admin.secret)).createJobTemplate).toMatchObject({ jobTemplate: { version: 2 } });
+      expect((await define("owned")).createJobTemplate).toMatchObject({ jobTemplate: { version: 3 } });
+      expect((await define("bobs-own", {}, bob.secret)).createJobTemplate).toMatchObject({ jobTemplate: { version: 1 } });
     });
 
     it("reports every problem of a definition at once", async () => {
@@ -381,6 +398,17 @@ describe("templates and job creation", () => {
       // Keys belong to their creator: another user's same key makes another job.
       const bob = await createTestUser(database.db);
       expect((await created(input, bob.secret)).job.id).not.toBe(first.job.id);
+    });
+
+    it("refuses an empty idempotency key, every time, writing nothing", async () => {
+      const before = await database.db.job.count();
+      for (let i = 0; i < 2; i++) {
+        expect(await create({ templateName: "calc", inputs: values(valid), idempotencyKey: "" })).toMatchObject({
+          __typename: "ValidationError",
+          fieldErrors: [{ path: ["idempotencyKey"], message: "must be 1 to 200 characters" }],
+        });
+      }
+      expect(await database.db.job.count()).toBe(before);
     });
 
     describe("findOrCreate (Arvados' reuse rules)", () => {

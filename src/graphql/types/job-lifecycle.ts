@@ -362,7 +362,7 @@ builder.mutationFields((t) => {
     args: {
       id: jobArg(),
       leaseToken: leaseArg(true),
-      error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded." }),
+      error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded. Given, even empty, the job failed." }),
       retryable: t.arg.boolean({
         required: false,
         defaultValue: false,

@@ -213,7 +213,8 @@ function declarationsOf(input: Array<typeof DeclarationInput.$inferInput> | null
 builder.mutationFields((t) => ({
   createJobTemplate: t.field({
     type: JobTemplatePayload,
-    description: "Defines a template; defining an existing name makes its next version. Users and admins.",
+    description:
+      "Defines a template; defining an existing name makes its next version, which only the creator of the name's first version or an admin may. Users and admins.",
     args: { input: t.arg({ type: CreateJobTemplateInput, required: true, description: "The definition." }) },
     errors: mutationErrors("createJobTemplate", [ForbiddenError, ValidationError]),
     resolve: async (_root, { input }, ctx) => ({
