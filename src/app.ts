@@ -14,7 +14,7 @@ import { defaultLimits, type Limits, type OutputStoreConfig } from "./config.js"
 import { dbPool, type Db } from "./db/client.js";
 import { formatLsn, parseLsn, ReadReplicas, type Lsn, type ReplicaSettings } from "./db/replicas.js";
 import { statementCaches } from "./db/rows.js";
-import { Authenticator, bearerSecret } from "./domain/auth.js";
+import { Authenticator, bearerSecret, onTokensChanged, tokensStillValid } from "./domain/auth.js";
 import { createContentPool, PostgresContentStore } from "./db/content-store.js";
 import { FileContentStore } from "./db/file-store.js";
 import { S3ContentStore } from "./db/s3-store.js";
@@ -36,7 +36,7 @@ import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
 import { MutationRateLimit } from "./graphql/rate-limit.js";
-import { observedSubscribe, useLeanSubscribe, type StreamObserver } from "./graphql/subscribe.js";
+import { observedSubscribe, OpenStreams, useLeanSubscribe, type StreamObserver } from "./graphql/subscribe.js";
 import { playgroundTabs } from "./graphql/playground.js";
 import { CSRF_HEADERS, useCsrfPrevention } from "./http/csrf.js";
 import { useOutputDownloads } from "./http/downloads.js";
@@ -72,6 +72,8 @@ export type AppDeps = {
   retentionIntervalMs?: number;
   /** How long a valid token's principal is remembered (see Authenticator); 0 (the default): not at all. */
   authCacheSeconds?: number;
+  /** How often the tokens of open subscriptions are checked once started (TOKEN_SWEEP_MS unless given). */
+  tokenSweepMs?: number;
   /** The database's URL, for output content (PostgreSQL's, or a transaction-mode pooler's). */
   databaseUrl: string;
   /**
@@ -127,6 +129,13 @@ export type App = {
 const READY_TIMEOUT_MS = 2_000;
 /** How long stop() lets open requests finish. */
 const STOP_GRACE_MS = 5_000;
+
+/**
+ * How often the tokens of open subscriptions are checked (see OpenStreams): a revocation through
+ * the API ends them at once, on every instance that hears it announced; this catches the rest (a
+ * token expired, a user disabled or a token deleted in the database, an announcement missed).
+ */
+const TOKEN_SWEEP_MS = 15_000;
 
 /** What a client is told of an error it should not see the details of (its log has them). */
 const UNEXPECTED_ERROR = "Unexpected error.";
@@ -312,6 +321,7 @@ export function buildApp({
   retention = {},
   retentionIntervalMs = 60_000,
   authCacheSeconds = 0,
+  tokenSweepMs = TOKEN_SWEEP_MS,
   databaseUrl,
   directDatabaseUrl = databaseUrl,
   outputPoolSize = 8,
@@ -325,6 +335,32 @@ export function buildApp({
   trustedDocuments,
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: directDatabaseUrl });
+  const streams = new OpenStreams();
+  // One sweep at a time; a revocation heard during one is swept for after it.
+  let sweeping: Promise<void> | undefined;
+  let sweepAgain = false;
+  const sweepStreams = (): void => {
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
+    sweeping = streams
+      .sweep((tokenIds) => tokensStillValid(db, tokenIds))
+      .then(
+        (ended) => {
+          if (ended) logger.info({ ended }, "ended the subscriptions of tokens no longer valid");
+        },
+        (error: unknown) => logger.warn({ err: describeError(error) }, "checking the tokens of open subscriptions failed; the next check tries again"),
+      )
+      .finally(() => {
+        sweeping = undefined;
+        if (sweepAgain) {
+          sweepAgain = false;
+          sweepStreams();
+        }
+      });
+  };
+  let stopSweeps: (() => void) | undefined;
   const replicas = replicaSettings
     ? new ReadReplicas(db, replicaSettings, {
         ...(replicaSettings.poolSize ? { poolSize: replicaSettings.poolSize } : {}),
@@ -395,7 +431,19 @@ export function buildApp({
   // Pothos' initContextCache(): once optimised, that spread gave every context a hidden class of
   // its own (about 450 bytes, kept as long as a subscription's context).
   const contextFor = (viewer: Principal, reads: Db = db): Context => {
-    const context: Context & { [contextCacheSymbol]: object } = { db: reads, settings, limits, viewer, events, outputs, loaders: new Loaders(reads), tasksAdded: 0, mutationInput: 0, [contextCacheSymbol]: {} };
+    const context: Context & { [contextCacheSymbol]: object } = {
+      db: reads,
+      settings,
+      limits,
+      viewer,
+      events,
+      outputs,
+      loaders: new Loaders(reads),
+      tasksAdded: 0,
+      mutationInput: 0,
+      streams,
+      [contextCacheSymbol]: {},
+    };
     return context;
   };
   /** The operation a request's parameters name, when it is a query (as the document cache has it parsed). */
@@ -678,6 +726,13 @@ export function buildApp({
       ticker.start();
       pruner.start();
       demo?.start();
+      const sweeps = setInterval(sweepStreams, tokenSweepMs);
+      sweeps.unref();
+      const unlisten = onTokensChanged(sweepStreams);
+      stopSweeps = () => {
+        clearInterval(sweeps);
+        unlisten();
+      };
       // Remembered principals are only trusted while revocations from other instances are heard.
       if (authCacheSeconds > 0) await events.listenForAnnouncements();
       return new Promise((resolve, reject) => {
@@ -689,6 +744,8 @@ export function buildApp({
       });
     },
     async stop() {
+      stopSweeps?.();
+      await sweeping;
       await demo?.stop();
       await reclaimer.stop();
       await ticker.stop();

@@ -90,9 +90,43 @@ export const TOKENS_CHANGED_CHANNEL = "jobgraph_tokens";
 // a principal remembered under an older generation is looked up again.
 let tokenGeneration = 0;
 
-/** Forgets every principal remembered in this process. */
+// Told of every revocation this process makes or hears of (see onTokensChanged).
+const tokenListeners = new Set<() => void>();
+
+/** Forgets every principal remembered in this process, and tells whoever listens for revocations. */
 export function forgetPrincipals(): void {
   tokenGeneration++;
+  for (const listener of tokenListeners) listener();
+}
+
+/**
+ * Calls `listener` after each revocation this process makes or hears announced (which may be of
+ * any token); returns what stops it.
+ */
+export function onTokensChanged(listener: () => void): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
+
+/**
+ * Of `tokenIds`, those that still authenticate (as lookUp finds them: not revoked, expired nor
+ * deleted, and not of a disabled user), each with its user's role (null for a node's token).
+ */
+export async function tokensStillValid(db: Db, tokenIds: readonly string[]): Promise<Map<string, string | null>> {
+  const rows = await queryRows<{ id: string; role: string | null }>(
+    db,
+    `/* tokensStillValid */
+     select t.id, u.role::text as role
+       from api_tokens t
+       left join users u on u.id = t.user_id
+      where t.id = any($1::uuid[])
+        and t.revoked_at is null
+        and (t.expires_at is null or t.expires_at > now())
+        and (t.user_id is null or u.disabled_at is null)`,
+    [tokenIds],
+    true,
+  );
+  return new Map(rows.map((row) => [row.id, row.role]));
 }
 
 /** How many tokens an Authenticator remembers at most; past it, it starts again from none. */

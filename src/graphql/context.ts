@@ -5,6 +5,7 @@ import type { OutputStorage } from "../domain/outputs.js";
 import type { Principal } from "../domain/principal.js";
 import type { EventStream } from "../events/event-stream.js";
 import type { Loaders } from "./loaders.js";
+import type { OpenStreams } from "./subscribe.js";
 
 /** Settings of the API that resolvers need. */
 export type ApiSettings = {
@@ -37,4 +38,6 @@ export type Context = {
   tasksAdded: number;
   /** The characters this request's mutations were given so far (see mutationInputSize in input-guard.ts). */
   mutationInput: number;
+  /** The subscriptions open on this instance, by token (see OpenStreams); none in contexts made outside an app. */
+  streams?: OpenStreams;
 };

@@ -4,6 +4,8 @@
 // their result unions are typed, and need none.
 import { GraphQLError } from "graphql";
 
+/** No valid token: missing, unknown, expired or revoked (when a request starts, or while its subscription lasts). */
+export const UNAUTHENTICATED = "UNAUTHENTICATED";
 /** An ID argument (or input field) that is not a global ID. */
 export const INVALID_ID = "INVALID_ID";
 /** A global ID of another type than the argument takes (a task's ID where a job's is asked for). */

@@ -330,11 +330,15 @@ export class InputGuardPlugin<Types extends SchemaTypes> extends BasePlugin<Type
     };
   }
 
+  // A subscription's arguments are checked as it starts, as a query's are: its resolver runs for
+  // each event, by when a list of 50,000 queue names had long been matched against every change.
   override wrapSubscribe(subscribe: Resolver<Types["Context"]> | undefined, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types["Context"]> | undefined {
     if (!subscribe || !Object.keys(fieldConfig.args).length) return subscribe;
+    const guarded = withCodes(subscribe);
     return (parent, args, context, info) => {
+      checkShape(args as Record<string, unknown>, argumentsOf(info).types);
       checkText(args as Record<string, unknown>);
-      return subscribe(parent, args, context, info);
+      return guarded(parent, args, context, info);
     };
   }
 }

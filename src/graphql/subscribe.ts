@@ -16,13 +16,16 @@ import {
   createSourceEventStream,
   execute,
   getOperationAST,
+  GraphQLError,
   locatedError,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
+import type { Principal } from "../domain/principal.js";
 import type { Context } from "./context.js";
+import { UNAUTHENTICATED } from "./error-codes.js";
 
 type PromiseOrValue<T> = T | Promise<T>;
 
@@ -94,9 +97,76 @@ function executeEvent(args: ExecutionArgs, event: unknown): PromiseOrValue<Execu
   return result;
 }
 
+/**
+ * The streams open on this instance, by the API token each was opened with. A subscription's token
+ * is checked when it starts; a token revoked, expired or deleted since (with its user or node), or
+ * a user disabled or given another role, ends its streams (see sweep), which would otherwise go on
+ * delivering to whoever held the token.
+ */
+export class OpenStreams {
+  readonly #byToken = new Map<string, Set<ExecutedStream>>();
+
+  add(tokenId: string, stream: ExecutedStream): void {
+    let streams = this.#byToken.get(tokenId);
+    if (!streams) this.#byToken.set(tokenId, (streams = new Set()));
+    streams.add(stream);
+  }
+
+  delete(tokenId: string, stream: ExecutedStream): void {
+    const streams = this.#byToken.get(tokenId);
+    if (!streams?.delete(stream)) return;
+    if (!streams.size) this.#byToken.delete(tokenId);
+  }
+
+  /** How many streams are open. */
+  get size(): number {
+    let size = 0;
+    for (const streams of this.#byToken.values()) size += streams.size;
+    return size;
+  }
+
+  /**
+   * Ends the streams whose token `valid` (given the tokens streams are open with) no longer finds
+   * valid, or finds of a user whose role is not the one the stream was opened with: each sends an
+   * UNAUTHENTICATED error, then completes. Returns how many it ended.
+   */
+  async sweep(valid: (tokenIds: string[]) => Promise<ReadonlyMap<string, string | null>>): Promise<number> {
+    if (!this.#byToken.size) return 0;
+    const found = await valid([...this.#byToken.keys()]);
+    let ended = 0;
+    for (const [tokenId, streams] of [...this.#byToken]) {
+      for (const stream of [...streams]) {
+        const viewer = stream.viewer!;
+        const role = found.get(tokenId);
+        if (role === undefined || (viewer.kind === "USER" && viewer.role !== role)) {
+          stream.endWith(TOKEN_GONE);
+          ended++;
+        }
+      }
+    }
+    return ended;
+  }
+}
+
+/** What a stream ended by a sweep sends last. */
+const TOKEN_GONE: ExecutionResult = {
+  errors: [
+    new GraphQLError("the token this subscription was opened with is no longer valid (revoked, expired or deleted): subscribe again with a valid token", {
+      extensions: { code: UNAUTHENTICATED },
+    }),
+  ],
+};
+
 /** Each event of the source stream, executed as the subscription's selection with the event as root value. */
 class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
   private ended = false;
+  /** Who opened the stream, when it is one of `streams`. */
+  readonly viewer: Principal | undefined;
+  private readonly streams: OpenStreams | undefined;
+  /** Resolves the next() under way (a tracked stream's), for endWith. */
+  private wake: ((result: IteratorResult<ExecutionResult>) => void) | undefined;
+  /** What next() answers from now on, once endWith ended the stream: its last result, then done. */
+  private ending: ExecutionResult | "done" | undefined;
 
   constructor(
     private readonly source: AsyncIterator<unknown>,
@@ -104,25 +174,75 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly observer?: StreamObserver,
     /** performance.now() when the subscription was asked for (with an observer). */
     private readonly startedAt = 0,
-  ) {}
+  ) {
+    const context = args.contextValue as Partial<Context> | undefined;
+    if (context?.streams && context.viewer) {
+      this.viewer = context.viewer;
+      this.streams = context.streams;
+      this.streams.add(this.viewer.tokenId, this);
+    }
+  }
 
   // Not an async function: one waiting in every idle subscription would keep a suspended frame.
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.source.next().then(
+    if (this.ending !== undefined) return Promise.resolve(this.afterEnd());
+    const next = this.source.next().then(
       (event) => this.executed(event),
       (error: unknown) => {
         // As yoga's executor reports it: an error of the operation, not of a field.
         const operation = getOperationAST(this.args.document, this.args.operationName);
         const located = locatedError(error, operation ? [operation] : undefined);
-        if (!this.observer) throw located;
+        if (!this.observer) {
+          this.end();
+          throw located;
+        }
         this.end();
         throw this.observer.failed(this.args, located);
       },
     );
+    if (!this.streams) return next;
+    return new Promise((resolve, reject) => {
+      this.wake = resolve;
+      next.then(
+        (result) => {
+          if (this.wake !== resolve) return;
+          this.wake = undefined;
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (this.wake !== resolve) return;
+          this.wake = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Ends the stream: `last` is its last result (answering the next() under way, if one is), then it is done. */
+  endWith(last: ExecutionResult): void {
+    if (this.ending !== undefined || this.ended) return;
+    const result = this.observer ? this.observer.result(this.args, last) : last;
+    this.end();
+    void this.closeSource();
+    const wake = this.wake;
+    this.wake = undefined;
+    if (wake) {
+      this.ending = "done";
+      wake({ value: result, done: false });
+    } else {
+      this.ending = result;
+    }
+  }
+
+  private afterEnd(): IteratorResult<ExecutionResult> {
+    const last = this.ending!;
+    this.ending = "done";
+    return last === "done" ? { value: undefined, done: true } : { value: last, done: false };
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
     this.end();
+    if (this.ending !== undefined) return { value: undefined, done: true };
     return typeof this.source.return === "function" ? this.executed(await this.source.return()) : { value: undefined, done: true };
   }
 
@@ -155,9 +275,10 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private end(): void {
-    if (this.ended || !this.observer) return;
+    if (this.ended) return;
     this.ended = true;
-    this.observer.ended(this.args, (performance.now() - this.startedAt) / 1000, true);
+    if (this.streams) this.streams.delete(this.viewer!.tokenId, this);
+    this.observer?.ended(this.args, (performance.now() - this.startedAt) / 1000, true);
   }
 
   private async closeSource(): Promise<void> {

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { projectRoot } from "../../src/db/migrate.js";
 import { adminUrl, databaseUrl } from "../helpers/db.js";
 
@@ -144,6 +144,10 @@ describe("the server process", () => {
 
   it("starts its embedded PostgreSQL again when it is killed, and serves again with the data it had", { timeout: 120_000 }, async () => {
     const running = await start();
+    // Stopped whatever the test finds, rather than left holding the data folder.
+    onTestFinished(async () => {
+      if (running.child.exitCode === null && running.child.signalCode === null) await stop(running, "SIGTERM");
+    });
     const token = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
     const jobs = await countJobs(running.url, token);
     const pidFile = path.join(dataDir, "pg", "postmaster.pid");
