@@ -194,6 +194,9 @@ export function hearConnectionErrors<P extends pg.Pool>(pool: P): P {
 const pools = new WeakMap<Db, pg.Pool>();
 const pooledDbs = new WeakSet<Db>();
 
+/** How long an interactive transaction may run before Prisma rolls it back (see createDb). */
+const TRANSACTION_MS = 60_000;
+
 export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pooled = false, statementTimeoutMs, fallback }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
   const config: pg.PoolConfig = {
@@ -211,7 +214,14 @@ export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pool
   };
   const pool = hearConnectionErrors(fallback ? new FallbackPool(config, fallback) : new pg.Pool(config));
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
-  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  // An interactive transaction waits for its connection as long as any statement does (Prisma's
+  // own 2 s made a burst of createJob answer "Unexpected error" long before the pool's wait ran
+  // out), and may run as long as a transaction of the largest writes takes under load (Prisma's 5 s
+  // cut off a workflow of 1,000 jobs on a busy machine).
+  const db = new PrismaClient({
+    adapter: new PrismaPg(pool, { disposeExternalPool: true }),
+    transactionOptions: { maxWait: poolWaitMs, timeout: TRANSACTION_MS },
+  });
   pools.set(db, pool);
   if (pooled) pooledDbs.add(db);
   return db;
@@ -229,8 +239,9 @@ export function dbPool(db: Db): pg.Pool | undefined {
 
 /**
  * Whether an error says a pool had no connection free within its wait: pg-pool tells it only by
- * this message, whether the statement came through Prisma or straight from the pool.
+ * this message, whether the statement came through Prisma or straight from the pool; Prisma says
+ * so of an interactive transaction that did not start within its wait (P2028) in its own words.
  */
 export function isPoolExhausted(error: unknown): boolean {
-  return error instanceof Error && error.message === "timeout exceeded when trying to connect";
+  return error instanceof Error && (error.message === "timeout exceeded when trying to connect" || error.message.includes("Unable to start a transaction in the given time"));
 }

@@ -88,3 +88,28 @@ describe("a gateway with no database connection free", () => {
     expect(counted("INTERNAL_SERVER_ERROR")).toBe(0);
   });
 });
+
+describe("a burst of mutations in transactions", () => {
+  let database: TestDatabase;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await createTestApi(database, { authCacheSeconds: 10 });
+    await database.db.jobTemplate.create({ data: { name: "burst", version: 1, executorName: "shell", description: "" } });
+  });
+
+  it("runs every one, each waiting for its connection as long as a statement would: a thousand createJob at once answered Unexpected error", { timeout: 120_000 }, async () => {
+    const body = JSON.stringify({ query: "mutation($i: CreateJobInput!) { createJob(input: $i) { __typename } }", variables: { i: { templateName: "burst", tasks: [{ name: "a" }] } } });
+    const answers = await Promise.all(
+      Array.from({ length: 1000 }, async () => (await api.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body })).json()),
+    );
+    const outcomes = new Map<string, number>();
+    for (const answer of answers as Array<{ data?: { createJob: { __typename: string } }; errors?: Array<{ extensions: { code: string } }> }>) {
+      const outcome = answer.errors?.[0]?.extensions.code ?? answer.data!.createJob.__typename;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(outcomes)).toEqual({ CreateJobPayload: 1000 });
+    expect(await database.db.job.count()).toBe(1000);
+  });
+});
