@@ -31,7 +31,7 @@ import { useAcceptableAnswers } from "./graphql/incremental.js";
 import { documentIdOf, type TrustedDocuments } from "./graphql/trusted-documents.js";
 import { DocumentCache, MAX_DOCUMENTS } from "./graphql/documents.js";
 import { QueryCosts, useQueryCosts } from "./graphql/query-cost.js";
-import { withCode } from "./graphql/error-codes.js";
+import { TOO_MANY_OPERATIONS, withCode } from "./graphql/error-codes.js";
 import { useVariablesDepth, variablesDepthError } from "./graphql/input-guard.js";
 import { Loaders } from "./graphql/loaders.js";
 import { maskError } from "./graphql/mask.js";
@@ -153,6 +153,12 @@ async function databaseAnswers(db: Db): Promise<boolean> {
     () => false,
   );
   return Promise.race([ping, timeout]);
+}
+
+function tooManyOperations(max: number): GraphQLError {
+  return new GraphQLError(`a socket carries at most ${max} operations at once (JOBGRAPH_MAX_SOCKET_OPERATIONS): complete one first, or open another socket`, {
+    extensions: { code: TOO_MANY_OPERATIONS, maxOperations: max },
+  });
 }
 
 function unauthenticated(): GraphQLError {
@@ -649,6 +655,9 @@ export function buildApp({
         // A refused operation (bad document, revoked token) answers that operation with its
         // errors; it must not take down the socket and every other operation on it.
         try {
+          // graphql-ws counts this one already. Each idle subscription holds memory and a share
+          // of every event's matching: ten thousand on one socket slowed the whole gateway.
+          if (Object.keys(ctx.subscriptions).length > limits.maxSocketOperations) return refuse([tooManyOperations(limits.maxSocketOperations)]);
           const tooDeep = variablesDepthError(payload.variables);
           if (tooDeep) return refuse([tooDeep]);
           const contextValue = await contextFactory();

@@ -22,6 +22,8 @@ export type Limits = {
   mutationsPerMinute: number;
   /** What the document cache may hold, in bytes (estimated): documents, their validation results and compiled forms. */
   documentCacheBytes: number;
+  /** The most operations one WebSocket carries at once (subscriptions, and queries or mutations under way). */
+  maxSocketOperations: number;
 };
 
 export const defaultLimits: Limits = {
@@ -35,6 +37,7 @@ export const defaultLimits: Limits = {
   maxUploadFiles: 10,
   mutationsPerMinute: 6000,
   documentCacheBytes: 64 * 1024 ** 2,
+  maxSocketOperations: 200,
 };
 
 /** pino's levels, most severe first; "silent" writes nothing. */
@@ -108,6 +111,7 @@ const schema = z.object({
   JOBGRAPH_MAX_BODY_BYTES: atLeastOne(defaultLimits.maxBodyBytes),
   JOBGRAPH_MAX_OUTPUT_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(defaultLimits.maxOutputBytes),
   JOBGRAPH_MAX_UPLOAD_FILES: atLeastOne(defaultLimits.maxUploadFiles),
+  JOBGRAPH_MAX_SOCKET_OPERATIONS: atLeastOne(defaultLimits.maxSocketOperations),
   JOBGRAPH_OUTPUT_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(8),
   JOBGRAPH_OUTPUT_STORE: z.enum(["files", "postgres", "s3"], { message: "must be files, postgres or s3" }).optional(),
   JOBGRAPH_OUTPUT_STORE_DIR: z.string().trim().min(1).optional(),
@@ -344,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadFiles: v.JOBGRAPH_MAX_UPLOAD_FILES,
       mutationsPerMinute: v.JOBGRAPH_MUTATIONS_PER_MINUTE,
       documentCacheBytes: v.JOBGRAPH_DOCUMENT_CACHE_BYTES,
+      maxSocketOperations: v.JOBGRAPH_MAX_SOCKET_OPERATIONS,
     },
     logLevel: v.JOBGRAPH_LOG_LEVEL,
     metricsToken: v.JOBGRAPH_METRICS_TOKEN,

@@ -6,6 +6,8 @@ import { GraphQLError } from "graphql";
 
 /** No valid token: missing, unknown, expired or revoked (when a request starts, or while its subscription lasts). */
 export const UNAUTHENTICATED = "UNAUTHENTICATED";
+/** A WebSocket carrying JOBGRAPH_MAX_SOCKET_OPERATIONS operations already. */
+export const TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS";
 /** An ID argument (or input field) that is not a global ID. */
 export const INVALID_ID = "INVALID_ID";
 /** A global ID of another type than the argument takes (a task's ID where a job's is asked for). */

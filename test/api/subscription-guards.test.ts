@@ -4,6 +4,7 @@
 // them, and a token revoked, expired or deleted ends the subscriptions it opened, over graphql-ws
 // and server-sent events, on every instance.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { defaultLimits } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { graphql } from "../gql/index.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -81,6 +82,38 @@ describe("a subscription's arguments", () => {
     // Within the limit it starts.
     const within = onA.subscribe(onA.connect(), Changed, { queues: queues.slice(0, 1000) });
     await within.until(() => within.messages.length > 0, "the first count");
+  });
+});
+
+describe("a socket", () => {
+  it("carries at most JOBGRAPH_MAX_SOCKET_OPERATIONS operations at once: another is refused with TOO_MANY_OPERATIONS, the others go on", async () => {
+    const few = await createTestApi(database, { limits: { ...defaultLimits, maxSocketOperations: 3 } });
+    const onFew = new Subscribers(`ws://127.0.0.1:${(await few.app.start(0)).port}/graphql`, few);
+    try {
+      const [jobId] = await createJobs(database.db, templateId, 1);
+      const id = encodeGlobalId("Job", jobId!);
+      const socket = onFew.connect();
+      const open = [0, 1, 2].map(() => onFew.subscribe(socket, Updated, { id }));
+      await Promise.all(open.map((feed) => feed.until(() => feed.messages.length >= 1, "the job as it is")));
+      const fourth = onFew.subscribe(socket, Updated, { id });
+      await fourth.until(() => false, "a refusal", 3000).then(
+        () => expect.unreachable(),
+        (error: Error) => expect(error.message).toContain("TOO_MANY_OPERATIONS"),
+      );
+      // The three go on, and another socket has room of its own.
+      await few.query(Reprioritize, { id, priority: 7 });
+      await Promise.all(open.map((feed) => feed.until(() => feed.messages.some((m) => m.jobUpdated?.priority === 7), "the change")));
+      const elsewhere = onFew.subscribe(onFew.connect(), Updated, { id });
+      await elsewhere.until(() => elsewhere.messages.length >= 1, "the job as it is");
+      // One completed makes room again.
+      open[0]!.stop();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const again = onFew.subscribe(socket, Updated, { id });
+      await again.until(() => again.messages.length >= 1, "the job as it is");
+    } finally {
+      await onFew.stop();
+      await few.app.stop();
+    }
   });
 });
 
