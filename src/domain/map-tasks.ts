@@ -13,6 +13,11 @@ export const MAX_MAP_SIZE = 1000;
 export const MAX_TASKS_PER_REQUEST = 10_000;
 /** The largest element of a map's list, as JSON. */
 const MAX_VALUE_BYTES = 64 * 1024;
+/**
+ * The most characters a MAP task's children may take once bound to their values: a template
+ * naming {{value}} 250 times over 200 values of 4 KB made a request of 800 KB write 200 MB.
+ */
+export const MAX_MAP_BOUND_CHARS = 4 * 1024 * 1024;
 
 /** What every child of a map is made from: a task without its name, type, sequence or map. */
 export type MapTemplate = Omit<NewTask, "name" | "type" | "sequence" | "map" | "createdByTaskId">;
@@ -47,6 +52,41 @@ export function bind<T>(template: T, value: unknown, index: number): T {
     return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, bind(v, value, index)])) as T;
   }
   return template;
+}
+
+/** The placeholders of a template's strings, counted, and the characters around them (see boundLength). */
+type Placeholders = { chars: number; index: number; value: number; keys: Map<string, number> };
+
+function placeholdersOf(template: unknown, into: Placeholders = { chars: 0, index: 0, value: 0, keys: new Map() }): Placeholders {
+  if (typeof template === "string") {
+    let chars = template.length;
+    for (const [all, what, key] of template.matchAll(PLACEHOLDER)) {
+      chars -= all.length;
+      if (what === "index") into.index++;
+      else if (key === undefined) into.value++;
+      else into.keys.set(key, (into.keys.get(key) ?? 0) + 1);
+    }
+    into.chars += chars;
+  } else if (Array.isArray(template)) {
+    for (const item of template) placeholdersOf(item, into);
+  } else if (template !== null && typeof template === "object") {
+    for (const [key, item] of Object.entries(template)) {
+      into.chars += key.length;
+      placeholdersOf(item, into);
+    }
+  }
+  return into;
+}
+
+/** How many characters the strings (and keys) of a template take bound to `value` (see bind), counted without binding it. */
+function boundLength(placeholders: Placeholders, value: unknown, index: number): number {
+  let length = placeholders.chars + placeholders.index * String(index).length;
+  if (placeholders.value) length += placeholders.value * asText(value).length;
+  for (const [key, count] of placeholders.keys) {
+    const field = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+    if (field !== undefined) length += count * asText(field).length;
+  }
+  return length;
 }
 
 /** The children of a MAP task, as new tasks of its sequence. */
@@ -86,6 +126,18 @@ export function checkMap(task: NewTask, at: string[], checkChildren: (tasks: New
     errors.push({ path: [...at, "name"], message: "too long for its children's names (name[index]) to fit in 1000 characters" });
   }
   if (errors.length) return errors;
+  // Counted before a child is bound: binding them first is what the limit keeps from happening.
+  const placeholders = placeholdersOf(task.map.task);
+  let bound = 0;
+  for (let i = 0; i < values.length && bound <= MAX_MAP_BOUND_CHARS; i++) bound += boundLength(placeholders, values[i], i);
+  if (bound > MAX_MAP_BOUND_CHARS) {
+    return [
+      {
+        path: [...at, "map", "task"],
+        message: `its children, bound to their values, would take more than ${MAX_MAP_BOUND_CHARS} characters: name fewer {{value}} in the template, or give smaller values`,
+      },
+    ];
+  }
   // The template as a task of its own, then each child as bound, its problems under its value.
   const template = checkChildren([{ ...task.map.task, name: "template" }], [...at, "map"]).map((e) => ({ ...e, path: [...at, "map", "task", ...e.path.slice(at.length + 2)] }));
   if (template.length) return template;

@@ -351,6 +351,19 @@ describe("a MAP task is refused", () => {
     expect((await create([{ name: "m", type: "MAP", map: { task: { cpu: 99 }, values: [1] } }])).fieldErrors).toEqual([
       { path: ["tasks", "0", "map", "task", "requirements", "cpu"], message: "must be an integer from 1 to 16" },
     ]);
+    // A template naming {{value}} 250 times over 200 values of 4 KB: a request of 800 KB that
+    // would have written 200 MB of children, refused before any child is bound.
+    const blowUp = { name: "m", type: "MAP", map: { task: { payload: { text: "{{value}}".repeat(250) } }, values: Array.from({ length: 200 }, () => "x".repeat(4000)) } };
+    const started = Date.now();
+    expect((await create([blowUp])).fieldErrors).toEqual([
+      {
+        path: ["tasks", "0", "map", "task"],
+        message: `its children, bound to their values, would take more than ${4 * 1024 * 1024} characters: name fewer {{value}} in the template, or give smaller values`,
+      },
+    ]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The same template over values as large, but fewer, is within it.
+    expect(checkTasks([{ ...blowUp, map: { ...blowUp.map, values: blowUp.map.values.slice(0, 4) } } as NewTask], ["tasks"])).toEqual([]);
     const tooMany = Array.from({ length: 11 }, (_, i) => shards(many.slice(0, 1000), { name: `m${i}` }));
     expect((await create(tooMany)).fieldErrors).toEqual([{ path: ["tasks"], message: "at most 10000 tasks at once, the children of MAP tasks included (11011 given)" }]);
     expect(await database.db.task.count()).toBe(before);
