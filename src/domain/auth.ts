@@ -8,7 +8,8 @@ import { countRows, pageOfRows, rowsById, sortKey, type FirstRows, type Joins, t
 import type { UserRole } from "../db/generated/prisma/enums.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal } from "./principal.js";
-import { refuseUnstorableText } from "./text.js";
+import { checkRequiredLabels } from "./labels.js";
+import { MAX_NOTE_CHARS, refuseUnstorableText } from "./text.js";
 
 /** Secrets start with a prefix saying whose they are, so a leaked one is easy to recognise. */
 const SECRET_PREFIX = { USER: "jgu_", NODE: "jgn_" } as const;
@@ -283,6 +284,9 @@ export async function registerWorkerNode(db: Db, actor: Principal | null, input:
     if (value != null && value < 1) errors.push({ path: [field], message: "must be at least 1" });
   }
   (input.executors ?? []).forEach((executor, i) => checkName(executor, ["executors", String(i)], 200, errors));
+  if ((input.description?.length ?? 0) > MAX_NOTE_CHARS) errors.push({ path: ["description"], message: `must be at most ${MAX_NOTE_CHARS} characters` });
+  // What a job may require of a node, a node may carry: as many labels, as short.
+  if (input.labels != null) errors.push(...checkRequiredLabels(input.labels, ["labels"]));
   throwIfAny(errors);
   const secret = newSecret("NODE");
   try {

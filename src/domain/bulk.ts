@@ -8,7 +8,7 @@ import type { JobFilter } from "./jobs.js";
 import { stateAllows, type JobAction } from "./lifecycle.js";
 import { mayActOn } from "./permissions.js";
 import type { Principal } from "./principal.js";
-import { refuseUnstorableText } from "./text.js";
+import { MAX_NOTE_CHARS, refuseLongerThan, refuseUnstorableText } from "./text.js";
 import { cancelJob, deleteJob, resetJob } from "./transitions.js";
 
 /** How many jobs one bulk call may touch; a wider filter is refused, not cut short. */
@@ -46,6 +46,8 @@ export type BulkOptions = { dryRun?: boolean | null; reason?: string | null; kee
  */
 export async function bulkJobAction(db: Db, actor: Principal, action: BulkAction, filter: JobFilter, options: BulkOptions): Promise<BulkResult> {
   refuseUnstorableText({ filter, reason: options.reason });
+  // Stored with each job the call changes, up to a thousand of them.
+  refuseLongerThan(options.reason, MAX_NOTE_CHARS, ["reason"]);
   // Newest first, so that a cancelled parent's cascade does not pre-empt its own children's
   // entries: each job is changed by its own entry, as the dry run predicts.
   const jobs = await jobsMatching(db, filter, BULK_LIMIT + 1);

@@ -13,7 +13,7 @@ import { IN_PLAY, jobEnded } from "./lifecycle.js";
 import { checkMap, childName, expandMaps, MAX_TASKS_PER_REQUEST, tasksAdded, tooManyTasks, type MapSpec, type TaskTally } from "./map-tasks.js";
 import { withTasks } from "./task-effects.js";
 import { failJobForTask, type Actor } from "./transitions.js";
-import { unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
+import { MAX_DETAIL_CHARS, refuseLongerThan, unstorableTextAt, unstorableTextError, UNSTORABLE_TEXT } from "./text.js";
 import { isAdmin, type Principal } from "./principal.js";
 
 const { sql } = Prisma;
@@ -460,6 +460,7 @@ export function reportTaskProgress(db: Db, actor: Principal, taskId: string, lea
  * (higher sequences), naming it, and the job goes on with the rest. The holding node.
  */
 export async function finishTask(db: Db, actor: Principal, taskId: string, leaseToken: string | null, input: { success: boolean; output?: string | null }) {
+  refuseLongerThan(input.output, MAX_DETAIL_CHARS, ["output"]);
   if (input.success) {
     return taskTransition(db, actor, taskId, leaseToken, {
       name: "finishTask",

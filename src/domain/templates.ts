@@ -5,7 +5,7 @@ import { countRows, pageOfRows, rowsByKey, sortKey, type FirstRows, type JobRow,
 import type { SqlParams } from "./job-filter.js";
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from "./errors.js";
 import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
-import { refuseUnstorableText } from "./text.js";
+import { MAX_NOTE_CHARS, refuseUnstorableText } from "./text.js";
 import { checkTimeLimits, templatePolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { checkDeclarations, type Declaration } from "./values.js";
 
@@ -101,6 +101,7 @@ export async function createJobTemplate(db: Db, actor: Principal | null, input: 
       : []),
     ...(!executorName || executorName.length > 200 ? [{ path: ["executor", "name"], message: "must be 1 to 200 characters" }] : []),
     ...((input.executorVersion?.length ?? 0) > 200 ? [{ path: ["executor", "version"], message: "must be at most 200 characters" }] : []),
+    ...((input.description?.length ?? 0) > MAX_NOTE_CHARS ? [{ path: ["description"], message: `must be at most ${MAX_NOTE_CHARS} characters` }] : []),
     ...checkDeclarations(inputs, "inputs"),
     ...checkDeclarations(parameters, "parameters"),
   ];

@@ -4,6 +4,20 @@
 // value that carries it, object keys included.
 import { ValidationError, type FieldError } from "./errors.js";
 
+/**
+ * The most characters of a note given with a change (a cancellation's reason, a failure's error, a
+ * template's or a node's description), as of a job's description: each is stored with the row,
+ * and again in its event and its attempt.
+ */
+export const MAX_NOTE_CHARS = 10_000;
+/** The most characters of a progress report's detail (as JSON) or a task's output: stored with every report. */
+export const MAX_DETAIL_CHARS = 65_536;
+
+/** Refuses `text` longer than `max` characters (ValidationError, at `path`). */
+export function refuseLongerThan(text: string | null | undefined, max: number, path: string[]): void {
+  if (text != null && text.length > max) throw new ValidationError(`${path.join(".")} is too long`, [{ path, message: `must be at most ${max} characters` }]);
+}
+
 /** A NUL, a high surrogate not followed by a low one, or a low surrogate not after a high one. */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

@@ -15,7 +15,7 @@ import { allowedFrom, IN_PLAY, jobEnded, type JobAction } from "./lifecycle.js";
 import { NODE_FITS, whyNodeCannotTake } from "./node-fit.js";
 import { QUEUE_OPEN, QUEUE_SLOT, whyQueueRefuses } from "./queues.js";
 import { taskCounts, taskEffect, withTaskCounts, type TaskEffect } from "./task-effects.js";
-import { refuseUnstorableText, unstorableTextAt } from "./text.js";
+import { MAX_DETAIL_CHARS, MAX_NOTE_CHARS, refuseLongerThan, refuseUnstorableText, unstorableTextAt } from "./text.js";
 import { mayActOn } from "./permissions.js";
 import { isAdmin, type Principal } from "./principal.js";
 
@@ -334,6 +334,8 @@ export function reportJobProgress(
   if (!(input.progress >= 0 && input.progress <= 1)) {
     throw new ValidationError("progress must be between 0 and 1", [{ path: ["progress"], message: "must be between 0 and 1" }]);
   }
+  // Stored with the job and with the report's event, at every report.
+  refuseLongerThan(JSON.stringify(input.detail ?? null), MAX_DETAIL_CHARS, ["detail"]);
   return transition(db, actor, jobId, {
     action: "reportProgress",
     kind: "PROGRESS",
@@ -393,6 +395,7 @@ export async function finishJob(
   // An error given is a failure, an empty one too (a handler that threw ""): what the node could
   // not put in words is still no success.
   const failed = input.error != null;
+  refuseLongerThan(input.error, MAX_NOTE_CHARS, ["error"]);
   if (failed && input.fromTasks) {
     throw new ValidationError("give an error or fromTasks, not both", [{ path: ["fromTasks"], message: "leave out with an error: the tasks cannot decide a failure already given" }]);
   }
@@ -598,6 +601,7 @@ export function checkTags(tags: string[] | null | undefined) {
  * holding nodes learn it on their next call (their job is no longer RUNNING). Creator or admin.
  */
 export function cancelJob(db: Db, actor: Principal, jobId: string, reason?: string | null) {
+  refuseLongerThan(reason, MAX_NOTE_CHARS, ["reason"]);
   return db.$transaction((tx) => cancelJobIn(tx, actor, jobId, reason));
 }
 

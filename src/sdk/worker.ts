@@ -56,6 +56,14 @@ export class JobAbortedError extends Error {
   }
 }
 
+/** The most characters of a failure's error the gateway takes (finishJob's `error`). */
+const MAX_ERROR_CHARS = 10_000;
+
+/** A handler's error as finishJob takes it: a message past the gateway's length is cut, saying so. */
+function errorText(message: string): string {
+  return message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 20)} … (message cut)` : message;
+}
+
 /**
  * Thrown by a handler for a failure another attempt may mend (a service that was busy, a network
  * that went away): the job goes back to the queue after its backoff while its retry policy allows,
@@ -329,7 +337,7 @@ export function runWorker(options: WorkerOptions): Worker {
       // has already fired would never hear its "abort" event, and would run on unaware.
       if (!controller.signal.aborted) await options.handler(job, context);
     } catch (error) {
-      failure = error instanceof Error ? error.message || error.name : String(error);
+      failure = errorText(error instanceof Error ? error.message || error.name : String(error));
       retryable = isRetryable(error);
     } finally {
       // The last lines go before the job is finished or released, while the lease still holds.

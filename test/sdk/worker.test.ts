@@ -122,6 +122,23 @@ describe("runWorker", () => {
     expect(job!.errorReason).toBe("out of disk space");
   });
 
+  it("finishes a job as FAILED when its handler throws an empty value or an error longer than the gateway takes, cut and saying so", async () => {
+    const ids = await newJobs(2, "fail-oddly");
+    const node = await createTestNode(database.db);
+    const worker = start({
+      token: node.secret,
+      filter: { queues: ["fail-oddly"] },
+      // A handler that throws "" reported a success before the gateway took an empty error as a failure.
+      handler: (job) => Promise.reject(job.id === encodeGlobalId("Job", ids[0]!) ? "" : new Error("trace ".repeat(5000))),
+    });
+    const jobs = await eventually(() => statusOf(ids), allIn("FAILED"), "both jobs to fail");
+    await worker.stop();
+    const [empty, long] = [ids[0], ids[1]].map((id) => jobs.find((j) => j.id === id)!);
+    expect(empty!.errorReason).toBe("failed without a reason given");
+    expect(long!.errorReason).toHaveLength(10_000 - 20 + " … (message cut)".length);
+    expect(long!.errorReason).toMatch(/^trace trace .* … \(message cut\)$/);
+  });
+
   it("gives a job another attempt after its backoff when its handler throws a RetryableError", async () => {
     const [id] = await newJobs(1, "retryable");
     await database.db.job.update({ where: { id: id! }, data: { retryBackoffBaseSeconds: 0.2, retryJitter: 0 } });

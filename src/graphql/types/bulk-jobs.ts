@@ -71,7 +71,7 @@ builder.mutationFields((t) => {
     cancelJobs: t.field({
       type: BulkPayload,
       description: "Cancels every matched job the caller may cancel (each cascading to its children).",
-      args: { filter: filter(), dryRun: dryRun(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
+      args: { filter: filter(), dryRun: dryRun(), reason: t.arg.string({ required: false, description: "Why, for the history: at most 10,000 characters." }) },
       errors: mutationErrors("cancelJobs", BULK_ERRORS),
       resolve: (_root, args, ctx) =>
         bulkJobAction(ctx.db, ctx.viewer!, "cancel", toJobFilter(args.filter), { dryRun: args.dryRun, reason: args.reason }),

@@ -333,7 +333,7 @@ builder.mutationFields((t) => {
       id: jobArg(),
       leaseToken: leaseArg(true),
       progress: t.arg.float({ required: true, description: "How much is done, from 0 to 1." }),
-      detail: t.arg({ type: "JSON", required: false, description: "Anything the node wants watchers to see." }),
+      detail: t.arg({ type: "JSON", required: false, description: "Anything the node wants watchers to see: at most 65,536 characters as JSON." }),
     },
     errors: mutationErrors("reportJobProgress", HOLDER_ERRORS),
     resolve: async (_root, args, ctx) => ({
@@ -362,7 +362,7 @@ builder.mutationFields((t) => {
     args: {
       id: jobArg(),
       leaseToken: leaseArg(true),
-      error: t.arg.string({ required: false, description: "Why the job failed; leave out when it succeeded. Given, even empty, the job failed." }),
+      error: t.arg.string({ required: false, description: "Why the job failed (at most 10,000 characters); leave out when it succeeded. Given, even empty, the job failed." }),
       retryable: t.arg.boolean({
         required: false,
         defaultValue: false,
@@ -425,7 +425,7 @@ builder.mutationFields((t) => {
   cancelJob: t.field({
     type: JobPayload,
     description: "Cancels a queued or held job and every descendant still queued or held. The creator or an admin.",
-    args: { id: jobArg(), reason: t.arg.string({ required: false, description: "Why, for the history." }) },
+    args: { id: jobArg(), reason: t.arg.string({ required: false, description: "Why, for the history: at most 10,000 characters." }) },
     errors: mutationErrors("cancelJob", OWNER_ERRORS),
     resolve: async (_root, args, ctx) => ({ changed: await cancelJob(ctx.db, viewer(ctx), args.id.id, args.reason) }),
   }),

@@ -171,7 +171,7 @@ const CreateJobTemplateInput = builder.inputType("CreateJobTemplateInput", {
   description: "A template definition. An existing name gets its next version.",
   fields: (t) => ({
     name: t.string({ required: true, description: "The template's name." }),
-    description: t.string({ required: false, description: "What jobs of this template do." }),
+    description: t.string({ required: false, description: "What jobs of this template do: at most 10,000 characters." }),
     executor: t.field({ type: ExecutorInput, required: true, description: "What runs the jobs." }),
     inputs: t.field({ type: [DeclarationInput], required: false, description: "The inputs jobs supply, at most 100." }),
     parameters: t.field({ type: [DeclarationInput], required: false, description: "The parameters jobs may set, at most 100." }),

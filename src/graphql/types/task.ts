@@ -231,7 +231,7 @@ builder.mutationFields((t) => {
         id: taskId(),
         leaseToken: leaseToken(),
         success: t.arg.boolean({ required: true, description: "Whether the task succeeded." }),
-        output: t.arg.string({ required: false, description: "What the task produced." }),
+        output: t.arg.string({ required: false, description: "What the task produced: at most 65,536 characters." }),
       },
       errors: mutationErrors("finishTask", TASK_ERRORS),
       resolve: async (_root, args, ctx) => ({

@@ -75,14 +75,15 @@ const RegisterWorkerNodeInput = builder.inputType("RegisterWorkerNodeInput", {
   description: "A worker node and what it can run.",
   fields: (t) => ({
     name: t.string({ required: true, description: "A unique name, up to 200 characters." }),
-    description: t.string({ required: false, description: "What the node is." }),
+    description: t.string({ required: false, description: "What the node is: at most 10,000 characters." }),
     executors: t.stringList({ required: false, description: "Executors the node can run; any if omitted or empty." }),
     cpu: t.int({ required: false, description: "vCPUs the node offers." }),
     memory: t.int({ required: false, description: "Memory the node offers, in MB." }),
     labels: t.field({
       type: "JSON",
       required: false,
-      description: "Labels as an object of strings (e.g. {\"zone\": \"a\"}): the node claims only jobs whose required labels, and their tasks', these contain.",
+      description:
+        "Labels as an object of strings (e.g. {\"zone\": \"a\"}), at most 50 of them, keys of up to 100 characters and values of up to 200: the node claims only jobs whose required labels, and their tasks', these contain.",
     }),
   }),
 });

@@ -115,7 +115,7 @@ builder.mutationFields((t) => ({
     description: "Cancels every unfinished job of a workflow the caller may cancel, as cancelJobs does with the workflow's filter.",
     args: {
       id: t.arg.globalID({ required: true, for: [Workflow], description: "The workflow's global ID." }),
-      reason: t.arg.string({ required: false, description: "Why, for the history." }),
+      reason: t.arg.string({ required: false, description: "Why, for the history: at most 10,000 characters." }),
     },
     errors: mutationErrors("cancelWorkflow", [ValidationError, NotFoundError]),
     resolve: (_root, args, ctx) => cancelWorkflow(ctx.db, ctx.viewer!, args.id.id, args.reason),

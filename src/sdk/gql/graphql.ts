@@ -105,7 +105,7 @@ export type CreateJobOutcome =
 
 /** A template definition. An existing name gets its next version. */
 export type CreateJobTemplateInput = {
-  /** What jobs of this template do. */
+  /** What jobs of this template do: at most 10,000 characters. */
   description?: string | null | undefined;
   /** What runs the jobs. */
   executor: ExecutorInput;
@@ -407,11 +407,11 @@ export type PrincipalKind =
 export type RegisterWorkerNodeInput = {
   /** vCPUs the node offers. */
   cpu?: number | null | undefined;
-  /** What the node is. */
+  /** What the node is: at most 10,000 characters. */
   description?: string | null | undefined;
   /** Executors the node can run; any if omitted or empty. */
   executors?: Array<string> | null | undefined;
-  /** Labels as an object of strings (e.g. {"zone": "a"}): the node claims only jobs whose required labels, and their tasks', these contain. */
+  /** Labels as an object of strings (e.g. {"zone": "a"}), at most 50 of them, keys of up to 100 characters and values of up to 200: the node claims only jobs whose required labels, and their tasks', these contain. */
   labels?: unknown;
   /** Memory the node offers, in MB. */
   memory?: number | null | undefined;
