@@ -172,17 +172,20 @@ export async function linkDependencies(tx: Prisma.TransactionClient, edges: read
     select r.job_id, r.depends_on_id, r.binds from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(job_id uuid, depends_on_id uuid, binds text[])`;
 }
 
+/** A dependency that has not succeeded; `deleted` when it is soft-deleted (and holds its dependents until reinstated or deleted for good). */
+export type UnmetDependency = { id: string; number: bigint; status: JobStatus; deleted: boolean };
+
 /** Each job's dependencies that have not succeeded, by job id, in the order of their numbers (what whyNotRunning names). */
-export async function unmetDependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>> {
+export async function unmetDependenciesOf(db: Db, jobIds: readonly string[]): Promise<Map<string, UnmetDependency[]>> {
   const [edges, values] = idIn("d.job_id", jobIds);
-  const rows = await queryRows<{ jobId: string; id: string; number: bigint; status: JobStatus }>(
+  const rows = await queryRows<{ jobId: string } & UnmetDependency>(
     db,
-    `select d.job_id as "jobId", j.id, j.number, j.status from job_dependencies d join jobs j on j.id = d.depends_on_id
+    `select d.job_id as "jobId", j.id, j.number, j.status, j.deleted_at is not null as deleted from job_dependencies d join jobs j on j.id = d.depends_on_id
       where ${edges} and j.status <> 'SUCCEEDED' order by j.number`,
     values,
     true,
   );
-  const found = new Map<string, Array<{ id: string; number: bigint; status: JobStatus }>>(jobIds.map((id) => [id, []]));
+  const found = new Map<string, UnmetDependency[]>(jobIds.map((id) => [id, []]));
   for (const { jobId, ...dependency } of rows) found.get(jobId)!.push(dependency);
   return found;
 }

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../db/generated/prisma/client.js";
 import type { JobStatus } from "../db/generated/prisma/enums.js";
 import { sqlRows } from "../db/rows.js";
-import { unmetDependenciesOf } from "./dependencies.js";
+import { unmetDependenciesOf, type UnmetDependency } from "./dependencies.js";
 import { NODE_FITS, whyNodesCannotTake } from "./node-fit.js";
 import { queuePositions } from "./queue-positions.js";
 import { heldIn, NODE_OFFLINE_AFTER_SECONDS, NODE_ONLINE } from "./queues.js";
@@ -22,7 +22,7 @@ export type WaitReason =
   | { kind: "NO_NODE_ONLINE"; message: string; drainingNodes: number }
   | { kind: "NO_NODE_WITH_EXECUTOR"; message: string; executor: string }
   | { kind: "REQUIREMENTS_EXCEED_NODES"; message: string; nodesWithExecutors: number; example: string | null }
-  | { kind: "WAITING_FOR_DEPENDENCIES"; message: string; jobs: Array<{ id: string; number: bigint; status: JobStatus }> }
+  | { kind: "WAITING_FOR_DEPENDENCIES"; message: string; jobs: UnmetDependency[] }
   | { kind: "READY"; message: string };
 
 export type WaitReasonCode = WaitReason["kind"];
@@ -118,7 +118,7 @@ export async function whyNotRunning(
   return result;
 }
 
-function reasonsFor(row: Row, jobsAhead: number, unmet: Array<{ id: string; number: bigint; status: JobStatus }>, example: string | null): WaitReason[] {
+function reasonsFor(row: Row, jobsAhead: number, unmet: UnmetDependency[], example: string | null): WaitReason[] {
   if (row.deleted_at) {
     return [{ kind: "DELETED", message: "the job is deleted: reinstate it to queue it again", deletedAt: row.deleted_at }];
   }
@@ -131,10 +131,12 @@ function reasonsFor(row: Row, jobsAhead: number, unmet: Array<{ id: string; numb
   }
   const reasons: WaitReason[] = [];
   if (row.status === "WAITING") {
-    const named = unmet.slice(0, 10).map((j) => `#${j.number} (${j.status})`).join(", ");
+    const named = unmet.slice(0, 10).map((j) => `#${j.number} (${j.status}${j.deleted ? ", deleted" : ""})`).join(", ");
+    // A deleted dependency runs no more: it holds the job until someone reinstates it or deletes it for good (which cancels the job).
+    const held = unmet.some((j) => j.deleted) ? "; a deleted one holds it until it is reinstated, or deleted for good (which cancels it)" : "";
     reasons.push({
       kind: "WAITING_FOR_DEPENDENCIES",
-      message: `it waits for ${plural(unmet.length, "dependency", "dependencies")} to succeed: ${named}${unmet.length > 10 ? ", ..." : ""}`,
+      message: `it waits for ${plural(unmet.length, "dependency", "dependencies")} to succeed: ${named}${unmet.length > 10 ? ", ..." : ""}${held}`,
       jobs: unmet,
     });
   }

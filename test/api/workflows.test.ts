@@ -403,6 +403,13 @@ describe("createWorkflow", () => {
       ],
     });
     expect((answer.job as unknown as { whyNotRunning: unknown[] }).whyNotRunning).toHaveLength(1);
+
+    // A dependency soft-deleted runs no more: the job waits on, and is told what would free it.
+    await db.job.update({ where: { id: ids.train! }, data: { deletedAt: new Date() } });
+    const held = await sendText(api, `query ($id: ID!) { job(id: $id) { whyNotRunning { code message } } }`, { id: gid(ids.report!) });
+    expect(held.job).toMatchObject({
+      whyNotRunning: [{ code: "WAITING_FOR_DEPENDENCIES", message: expect.stringMatching(/\(QUEUED, deleted\).*a deleted one holds it until it is reinstated, or deleted for good/) }],
+    });
   });
 
   it("cancelWorkflow cancels every unfinished job of the workflow and no other", async () => {
