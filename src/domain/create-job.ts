@@ -9,7 +9,7 @@ import { checkRequiredLabels } from "./labels.js";
 import { tasksAdded, type TaskTally } from "./map-tasks.js";
 import { checkTimeLimits, jobPolicy, type RetryPolicyInput } from "./retry-policy.js";
 import { ForbiddenError, ValidationError, type FieldError } from "./errors.js";
-import type { Principal, UserPrincipal } from "./principal.js";
+import { isAdmin, type Principal, type UserPrincipal } from "./principal.js";
 import { refuseUnstorableText } from "./text.js";
 import { checkTasks, insertTasks, taskRows, type NewTask } from "./task-lifecycle.js";
 import { checkTags } from "./transitions.js";
@@ -247,16 +247,26 @@ export async function prepareJob(
     tasksBefore = 0,
     templates,
     jobs,
-  }: { inWorkflow?: boolean; tasksBefore?: number; templates?: TemplatesFound; jobs?: JobsFound } = {},
+    creator,
+  }: { inWorkflow?: boolean; tasksBefore?: number; templates?: TemplatesFound; jobs?: JobsFound; creator?: UserPrincipal } = {},
 ) {
   const before = errors.length;
   const own: FieldError[] = [];
-  const found = await prepareOwn(db, input, own, inWorkflow, tasksBefore, templates, jobs);
+  const found = await prepareOwn(db, input, own, inWorkflow, tasksBefore, templates, jobs, creator);
   errors.push(...own.map((e) => ({ ...e, path: [...at, ...e.path] })));
   return errors.length > before ? null : found;
 }
 
-async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflow: boolean, tasksBefore: number, templates?: TemplatesFound, jobs?: JobsFound) {
+async function prepareOwn(
+  db: Db,
+  input: NewJob,
+  errors: FieldError[],
+  inWorkflow: boolean,
+  tasksBefore: number,
+  templates?: TemplatesFound,
+  jobs?: JobsFound,
+  creator?: UserPrincipal,
+) {
   const queue = checkFields(input, errors, tasksBefore);
   const template = await findTemplate(db, input, errors, templates);
   let inputs: TypedValues = {};
@@ -289,8 +299,14 @@ async function prepareOwn(db: Db, input: NewJob, errors: FieldError[], inWorkflo
     for (const { name } of keyedOutputRefs(parameters)) errors.push({ path: ["parameters", name, "after"], message: "outputs are bound to inputs, not parameters" });
     await normalizeOutputRefs(db, inputs, "inputs", errors, new Set(input.dependsOn ?? []), inWorkflow, bindings);
   }
-  if (input.parentId && !(jobs ?? (await existingJobs(db, [input.parentId]))).has(input.parentId)) {
-    errors.push({ path: ["parent"], message: "no such job" });
+  if (input.parentId) {
+    const parent = (jobs ?? (await existingJobs(db, [input.parentId]))).get(input.parentId);
+    if (!parent) errors.push({ path: ["parent"], message: "no such job" });
+    else if (parent.deletedAt) errors.push({ path: ["parent"], message: `job #${parent.number} is deleted: reinstate it, or leave it out` });
+    // A job's children are its creator's to make: they are listed, counted and cancelled with it.
+    else if (creator && !isAdmin(creator) && parent.creatorId !== creator.userId) {
+      errors.push({ path: ["parent"], message: `job #${parent.number} is another user's: only its creator or an admin may create jobs under it` });
+    }
   }
   if (!template || !policy) return null;
   return { template, queue, inputs, parameters, policy, bindings };
@@ -455,7 +471,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob, tally: 
   }
 
   const errors: FieldError[] = [];
-  const prepared = await prepareJob(db, input, errors, [], { tasksBefore: tally.tasksAdded });
+  const prepared = await prepareJob(db, input, errors, [], { tasksBefore: tally.tasksAdded, creator });
   await checkDependencies(db, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"], errors);
   if (errors.length || !prepared) throw new ValidationError("the job is not valid", errors);
   const { template, inputs, parameters } = prepared;

@@ -20,7 +20,7 @@ export type Binding = { input: string; job?: string; key?: string };
 /** The most dependencies one job may have. */
 export const MAX_DEPENDENCIES = 100;
 
-type Upstream = { id: string; number: bigint; status: JobStatus; deletedAt: Date | null };
+type Upstream = { id: string; number: bigint; status: JobStatus; deletedAt: Date | null; creatorId: string | null };
 
 /** Existing jobs that new ones name (as dependencies or parents), by id, read together (see existingJobs). */
 export type JobsFound = ReadonlyMap<string, Upstream>;
@@ -33,7 +33,7 @@ export type JobsFound = ReadonlyMap<string, Upstream>;
 export async function existingJobs(db: Db, ids: Iterable<string>): Promise<JobsFound> {
   const wanted = [...new Set(ids)];
   if (!wanted.length) return new Map();
-  const rows = await db.job.findMany({ where: { id: { in: wanted } }, select: { id: true, number: true, status: true, deletedAt: true } });
+  const rows = await db.job.findMany({ where: { id: { in: wanted } }, select: { id: true, number: true, status: true, deletedAt: true, creatorId: true } });
   return new Map(rows.map((job) => [job.id, job]));
 }
 

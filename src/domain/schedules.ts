@@ -147,7 +147,7 @@ export function nextRunTimes(cron: string, timeZone: string, count: number, afte
  * Checks a schedule's fields (those of a change: the ones given, against the schedule's others),
  * adding every problem to `errors`; what to store when all are fine. `id`: the schedule changed.
  */
-async function checkSchedule(db: Db, input: NewSchedule, errors: FieldError[], id?: string) {
+async function checkSchedule(db: Db, creator: UserPrincipal | undefined, input: NewSchedule, errors: FieldError[], id?: string) {
   const name = input.name.trim();
   if (!name || name.length > 200 || /\p{Cc}/u.test(name)) errors.push({ path: ["name"], message: "must be 1 to 200 printable characters" });
   if ((input.description?.length ?? 0) > 10_000) errors.push({ path: ["description"], message: "must be at most 10000 characters" });
@@ -159,7 +159,7 @@ async function checkSchedule(db: Db, input: NewSchedule, errors: FieldError[], i
       errors.push({ path: ["job", field], message: `does not apply to a scheduled job: ${why}` });
     }
   }
-  const prepared = await prepareJob(db, input.job, errors, ["job"]);
+  const prepared = await prepareJob(db, input.job, errors, ["job"], { creator });
   const holder = errors.length ? null : await db.schedule.findUnique({ where: { name }, select: { id: true } });
   if (holder && holder.id !== id) errors.push({ path: ["name"], message: `a schedule named "${name}" exists` });
   return { name, timeZone, cron, job: JSON.parse(JSON.stringify(pinned(input.job, prepared))) as Prisma.InputJsonValue };
@@ -176,7 +176,7 @@ export async function createSchedule(db: Db, actor: Principal, input: NewSchedul
   if (actor.kind !== "USER") throw new ForbiddenError("only users and admins may create schedules");
   refuseUnstorableText(input);
   const errors: FieldError[] = [];
-  const { name, timeZone, cron, job } = await checkSchedule(db, input, errors);
+  const { name, timeZone, cron, job } = await checkSchedule(db, actor, input, errors);
   if (errors.length || !cron) throw new ValidationError("the schedule is not valid", errors);
   try {
     const created = await db.schedule.create({
@@ -220,7 +220,9 @@ export async function updateSchedule(db: Db, actor: Principal, id: string, chang
     // Checked again as it is when not given: its template may have changed since.
     job: change.job ?? (current.job as NewJob),
   };
-  const { name, timeZone, cron, job } = await checkSchedule(db, merged, errors, id);
+  // Its jobs are its creator's: checked as theirs when they change it (an admin's change is checked at each tick).
+  const creator = actor.kind === "USER" && actor.userId === current.creatorId ? actor : undefined;
+  const { name, timeZone, cron, job } = await checkSchedule(db, creator, merged, errors, id);
   if (errors.length || !cron) throw new ValidationError("the schedule is not valid", errors);
   const retimed = merged.cron !== current.cron || timeZone !== current.timeZone;
   try {
@@ -340,13 +342,13 @@ async function handleSchedule(db: Db, id: string, graceMs: number, pass: Schedul
   const spec = schedule.job as NewJob;
   // The job is checked again at each tick: its template may have gone, or changed its inputs.
   const errors: FieldError[] = [];
-  const prepared = schedule.creator.disabledAt ? null : await prepareJob(db, spec, errors, ["job"]);
+  const creator: UserPrincipal = { kind: "USER", userId: schedule.creatorId, name: schedule.creator.name, role: schedule.creator.role, tokenId: "" };
+  const prepared = schedule.creator.disabledAt ? null : await prepareJob(db, spec, errors, ["job"], { creator });
   const refusal = schedule.creator.disabledAt
     ? `its creator ${schedule.creator.name} is disabled`
     : prepared
       ? null
       : `its job is not valid: ${errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; ")}`;
-  const creator: UserPrincipal = { kind: "USER", userId: schedule.creatorId, name: schedule.creator.name, role: schedule.creator.role, tokenId: "" };
   await db.$transaction(async (tx) => {
     const [row] = await tx.$queryRaw<Array<{ next_run_at: Date; last_job_id: string | null; updated_at: Date; now: Date }>>`
       select next_run_at, last_job_id, updated_at, clock_timestamp() as now from schedules

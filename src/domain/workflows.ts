@@ -153,7 +153,7 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
     if ((job as NewJob).idempotencyKey != null) {
       errors.push({ path: ["jobs", String(i), "idempotencyKey"], message: "is not taken inside a workflow: its jobs are created together or not at all" });
     }
-    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded, templates, jobs }));
+    prepared.push(await prepareJob(db, job, errors, ["jobs", String(i)], { inWorkflow: true, tasksBefore: tally.tasksAdded, templates, jobs, creator }));
     await checkDependencies(db, job.dependsOn ?? [], policyOf(job), ["jobs", String(i), "dependsOn"], errors, jobs);
   }
   let order: number[] | null = null;

@@ -1,7 +1,7 @@
 // Defining templates and creating jobs from them: versions, validation of every value type,
 // defaults, idempotency keys and Arvados' find-or-create.
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeGlobalId } from "../../src/graphql/global-id.js";
+import { decodeGlobalId, encodeGlobalId } from "../../src/graphql/global-id.js";
 import { graphql } from "../gql/index.js";
 import type { CreateJobInput } from "../gql/graphql.js";
 import { createTestApi, type TestApi } from "../helpers/api.js";
@@ -380,6 +380,22 @@ describe("templates and job creation", () => {
       expect(await create({})).toMatchObject({ fieldErrors: [{ path: ["template"] }] });
       const orphan = await create({ templateName: "calc", inputs: values(valid), parent: encodeGlobalId("Job", "00000000-0000-4000-8000-000000000000") });
       expect(orphan).toMatchObject({ fieldErrors: [{ path: ["parent"], message: "no such job" }] });
+    });
+
+    it("is made under a parent its creator may change: not another user's job, nor a deleted one", async () => {
+      const parent = await created({ templateName: "calc", inputs: values(valid) });
+      const under = { templateName: "calc", inputs: values(valid), parent: parent.job.id };
+      expect((await created(under)).job.id).toBeDefined();
+      const bob = await createTestUser(database.db);
+      const before = await database.db.job.count();
+      expect(await create(under, bob.secret)).toMatchObject({
+        __typename: "ValidationError",
+        fieldErrors: [{ path: ["parent"], message: expect.stringContaining("is another user's: only its creator or an admin may create jobs under it") }],
+      });
+      expect((await created(under, api.admin.secret)).job.id).toBeDefined();
+      await database.db.job.update({ where: { id: decodeGlobalId(parent.job.id).id }, data: { deletedAt: new Date() } });
+      expect(await create(under)).toMatchObject({ fieldErrors: [{ path: ["parent"], message: expect.stringContaining("is deleted: reinstate it, or leave it out") }] });
+      expect(await database.db.job.count()).toBe(before + 1);
     });
 
     it("is refused to worker nodes", async () => {

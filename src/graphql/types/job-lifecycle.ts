@@ -169,7 +169,7 @@ export const CreateJobInput = builder.inputType("CreateJobInput", {
     description: t.string({ required: false, description: "What the job is for." }),
     inputs: t.field({ type: [ValueInput], required: false, description: "Input values." }),
     parameters: t.field({ type: [ValueInput], required: false, description: "Parameter values; defaults fill the rest." }),
-    parent: t.globalID({ required: false, for: [Job], description: "The job this one belongs under." }),
+    parent: t.globalID({ required: false, for: [Job], description: "The job this one belongs under: one not deleted, of the caller's (any job, for an admin)." }),
     priority: t.int({ required: false, description: "Higher runs first; 0 unless given." }),
     tags: t.stringList({ required: false, description: "Labels for finding and grouping jobs." }),
     maxAttempts: t.int({

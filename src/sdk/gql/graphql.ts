@@ -64,7 +64,7 @@ export type CreateJobInput = {
   onTaskFailure?: TaskFailurePolicy | null | undefined;
   /** Parameter values; defaults fill the rest. */
   parameters?: Array<ValueInput> | null | undefined;
-  /** The job this one belongs under. */
+  /** The job this one belongs under: one not deleted, of the caller's (any job, for an admin). */
   parent?: string | number | null | undefined;
   /** Higher runs first; 0 unless given. */
   priority?: number | null | undefined;
