@@ -1,4 +1,5 @@
 // Entry point: configuration -> database -> app -> listen. Stops in order on SIGTERM/SIGINT.
+import path from "node:path";
 import { buildApp } from "./app.js";
 import { checkBucket } from "./db/s3-store.js";
 import { loadConfig } from "./config.js";
@@ -127,4 +128,21 @@ async function main() {
   );
 }
 
-main().catch(fail);
+const USAGE = `Usage: npm start (node dist/src/server.js)
+
+Serves the jobgraph GraphQL API, its playground and its dashboard. It takes no arguments: its
+settings are environment variables (PORT, HOST, DATABASE_URL, JOBGRAPH_...), listed in the README
+under Configuration. Without DATABASE_URL it runs an embedded PostgreSQL in JOBGRAPH_DATA_DIR (.data).
+The command-line client is another program: npx jobgraph --help.`;
+
+// A newcomer's "--help" would otherwise have started a gateway (and a database in .data) and served.
+// Run by `jobgraph serve`, the arguments are the client's, which has read them.
+const args = /^server\.[jt]s$/.test(path.basename(process.argv[1] ?? "")) ? process.argv.slice(2) : [];
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(USAGE);
+} else if (args.length) {
+  console.error(`jobgraph: the server takes no arguments (given: ${args.join(" ")}); its settings are environment variables\n\n${USAGE}`);
+  process.exit(2);
+} else {
+  main().catch(fail);
+}

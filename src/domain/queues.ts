@@ -65,12 +65,18 @@ export const STATUSES: readonly JobStatus[] = ["WAITING", "QUEUED", "ACQUIRED", 
 
 const MAX_NAME = 200;
 
+/** What is wrong with a queue's name (null when nothing): as createJob takes one, trimmed, 1 to 200 printable characters. */
+export function queueNameProblem(name: string): string | null {
+  const trimmed = name.trim();
+  return !trimmed || trimmed.length > MAX_NAME || /\p{Cc}/u.test(trimmed) ? `must be 1 to ${MAX_NAME} printable characters` : null;
+}
+
+/** The queue `name` names, as createJob takes a queue's name (trimmed), or a ValidationError. */
 function checkName(name: string): string {
   refuseUnstorableText({ name });
-  if (name.length === 0 || name.length > MAX_NAME) {
-    throw new ValidationError(`a queue name is 1 to ${MAX_NAME} characters`, [{ path: ["name"], message: `must be 1 to ${MAX_NAME} characters` }]);
-  }
-  return name;
+  const problem = queueNameProblem(name);
+  if (problem) throw new ValidationError(`a queue name is 1 to ${MAX_NAME} printable characters`, [{ path: ["name"], message: problem }]);
+  return name.trim();
 }
 
 /**
@@ -214,7 +220,7 @@ async function changeQueue(
   name: string,
   change: { paused?: boolean; concurrencyLimit?: number | null },
 ): Promise<QueueSettings> {
-  checkName(name);
+  name = checkName(name);
   const limit = change.concurrencyLimit;
   if (limit !== undefined && limit !== null && !(Number.isInteger(limit) && limit >= 1 && limit <= 1_000_000)) {
     throw new ValidationError("concurrencyLimit must be a whole number from 1 to 1000000, or null for none", [

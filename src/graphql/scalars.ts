@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type ValueNode } from "graphql";
+import { GraphQLError, Kind, print as printValue, type ValueNode } from "graphql";
 import { FileUpload } from "../http/request-bodies.js";
 import { builder } from "./builder.js";
 import { BAD_USER_INPUT, NUMBER_OUT_OF_RANGE } from "./error-codes.js";
@@ -67,9 +67,28 @@ builder.scalarType("Long", {
   serialize: (value) => Number(value),
   parseValue: (value) => {
     const long = typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : typeof value === "string" && /^-?\d{1,20}$/.test(value) ? BigInt(value) : undefined;
+    if (long === undefined && typeof value === "number" && Number.isInteger(value)) {
+      // Past 2^53 a JSON number has lost digits by the time it is read: which integer was meant is unknown.
+      throw new GraphQLError(`Long past 2^53 - 1 must be sent as a string of digits (as a JSON number it has lost digits), got ${value}`, { extensions: { code: BAD_USER_INPUT } });
+    }
     if (long === undefined) throw new GraphQLError(`Long must be an integer, got ${JSON.stringify(value)?.slice(0, 100)}`, { extensions: { code: BAD_USER_INPUT } });
     if (long < LONG_MIN || long > LONG_MAX) {
       throw new GraphQLError(`Long must be between ${LONG_MIN} and ${LONG_MAX}, got ${long}`, { extensions: { code: NUMBER_OUT_OF_RANGE } });
+    }
+    return long;
+  },
+  // Written in the document, a Long is read from its digits: graphql-js' default would read it as
+  // a double first, and a valid 2^63 - 1 came out as 9223372036854776000 and was refused.
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.INT && ast.kind !== Kind.STRING) {
+      throw new GraphQLError(`Long must be an integer or a string of digits, got ${printValue(ast).slice(0, 100)}`, { extensions: { code: BAD_USER_INPUT } });
+    }
+    if (ast.kind === Kind.STRING && !/^-?\d{1,20}$/.test(ast.value)) {
+      throw new GraphQLError(`Long must be an integer, got ${JSON.stringify(ast.value.slice(0, 100))}`, { extensions: { code: BAD_USER_INPUT } });
+    }
+    const long = BigInt(ast.value);
+    if (long < LONG_MIN || long > LONG_MAX) {
+      throw new GraphQLError(`Long must be between ${LONG_MIN} and ${LONG_MAX}, got ${ast.value.slice(0, 100)}`, { extensions: { code: NUMBER_OUT_OF_RANGE } });
     }
     return long;
   },

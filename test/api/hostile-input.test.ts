@@ -72,6 +72,15 @@ describe("bad input in reads", () => {
     expect(codeOf(variable)).toBe("NUMBER_OUT_OF_RANGE");
     expect(variable.status).toBe(400);
     expect((await send("query($n: Long!) { jobByNumber(number: $n) { id } }", { n: "9223372036854775807" })).body).toEqual({ data: { jobByNumber: null } });
+    // Written as an integer in the document, read from its digits: the largest is taken, one past it refused as out of range.
+    expect((await send("{ jobByNumber(number: 9223372036854775807) { id } }")).body).toEqual({ data: { jobByNumber: null } });
+    expect((await send("{ jobByNumber(number: -9223372036854775808) { id } }")).body).toEqual({ data: { jobByNumber: null } });
+    expect(codeOf(await send("{ jobByNumber(number: 9223372036854775808) { id } }"))).toBe("NUMBER_OUT_OF_RANGE");
+    expect(codeOf(await send("{ jobByNumber(number: 1.5) { id } }"))).toBe("BAD_USER_INPUT");
+    // A JSON number past 2^53 has lost digits: refused, saying to send a string.
+    const unsafe = await send("query($n: Long!) { jobByNumber(number: $n) { id } }", { n: 2 ** 60 });
+    expect(codeOf(unsafe)).toBe("BAD_USER_INPUT");
+    expect(JSON.stringify(unsafe.body)).toContain("must be sent as a string of digits");
   });
 
   it("a DateTime PostgreSQL cannot hold (year 0000) or a day that does not exist: BAD_USER_INPUT", async () => {

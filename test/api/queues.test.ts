@@ -226,6 +226,10 @@ describe("pausing a queue", () => {
       [`pauseQueue(name: "")`, "name"],
       [`pauseQueue(name: "${"q".repeat(201)}")`, "name"],
       [`pauseQueue(name: "nul\\u0000")`, "name"],
+      // As createJob takes a queue's name: one no job could be given is no queue's.
+      [`pauseQueue(name: "   ")`, "name"],
+      [`pauseQueue(name: "tab\\there")`, "name"],
+      [`updateQueue(input: { name: "   ", concurrencyLimit: 2 })`, "name"],
       [`updateQueue(input: { name: "x", concurrencyLimit: 0 })`, "concurrencyLimit"],
       [`updateQueue(input: { name: "x", concurrencyLimit: -3 })`, "concurrencyLimit"],
       [`updateQueue(input: { name: "x", concurrencyLimit: 1000001 })`, "concurrencyLimit"],
@@ -235,6 +239,16 @@ describe("pausing a queue", () => {
       expect(JSON.stringify(answer.m), mutation).toContain(path);
     }
     expect(await db.queue.count()).toBe(0);
+    // A name with spaces around it names the queue createJob would put a job in.
+    expect((await send(`mutation { pauseQueue(name: "  padded  ") { ... on Queue { name paused } } }`)).pauseQueue).toEqual({ name: "padded", paused: true });
+    expect(await db.queue.findMany({ select: { name: true } })).toEqual([{ name: "padded" }]);
+    // A queue watched by a name no queue could have is refused as its subscription starts.
+    const watched = await api.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: `subscription { queueUpdated(name: "${"q".repeat(201)}") { name } }` }),
+    });
+    expect(await watched.text()).toContain("BAD_USER_INPUT");
   });
 });
 

@@ -23,8 +23,8 @@ function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** What `npm start` (or `npm run migrate`, `npm run seed`) runs: the build the tests' set-up made. */
-function spawnServer(env: NodeJS.ProcessEnv, entry = "server.js") {
-  return spawn(process.execPath, [path.join(projectRoot, "dist", "src", entry)], {
+function spawnServer(env: NodeJS.ProcessEnv, entry = "server.js", args: string[] = []) {
+  return spawn(process.execPath, [path.join(projectRoot, "dist", "src", entry), ...args], {
     cwd: projectRoot,
     env,
   });
@@ -95,8 +95,9 @@ async function countJobs(url: string, token: string): Promise<number> {
 async function runUntilDone(
   env: NodeJS.ProcessEnv,
   entry = "server.js",
+  args: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnServer(env, entry);
+  const child = spawnServer(env, entry, args);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
@@ -213,6 +214,20 @@ describe("the server process", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/^jobgraph: .*127\.0\.0\.1:1/);
     expect(stderr).not.toContain("secret");
+  });
+
+  it("answers --help with its usage, and an argument with the usage and exit code 2, starting nothing", async () => {
+    const elsewhere = path.join(dataDir, "never-made");
+    for (const flag of ["--help", "-h"]) {
+      const help = await runUntilDone({ ...serverEnv({ JOBGRAPH_DATA_DIR: elsewhere }) }, "server.js", [flag]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage: npm start");
+      expect(help.stdout).toContain("environment variables");
+    }
+    const wrong = await runUntilDone({ ...serverEnv({ JOBGRAPH_DATA_DIR: elsewhere }) }, "server.js", ["--port", "5000"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("the server takes no arguments (given: --port 5000)");
+    expect(existsSync(elsewhere)).toBe(false);
   });
 
   it("refuses a bad setting with one line naming it", async () => {
