@@ -353,6 +353,9 @@ export function runWorker(options: WorkerOptions): Worker {
     for (let attempt = 0; ; attempt++) {
       try {
         const { finishJob: finished } = await client.request(FinishJob, { id: job.id, leaseToken: h.leaseToken, error: failure, retryable: failure !== null && retryable });
+        // The try before this one went through and only its answer was lost: the job is as it
+        // was to be left, which is no refusal to report (nor, for a success, a failure to send).
+        if (finished.__typename === "InvalidTransitionError" && attempt > 0 && finished.from === (failure === null ? "SUCCEEDED" : "FAILED")) return;
         if (finished.__typename === "InvalidTransitionError" && failure === null) {
           // A success the job's state refuses (its tasks are unfinished) is delivered as the
           // failure it is, at once, rather than left to the lease's running out and more attempts.

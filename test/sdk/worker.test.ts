@@ -139,6 +139,36 @@ describe("runWorker", () => {
     expect(long!.errorReason).toMatch(/^trace trace .* … \(message cut\)$/);
   });
 
+  it("takes a finish whose answer was lost, and found done when sent again, as delivered: no error reported", async () => {
+    const ids = await newJobs(1, "lost-answer");
+    const node = await createTestNode(database.db);
+    const realFetch = globalThis.fetch;
+    let dropped = 0;
+    // The gateway finishes the job; its answer never arrives, as when a connection breaks.
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const response = await realFetch(input, init);
+      if (!dropped && typeof init?.body === "string" && init.body.includes("SdkFinishJob")) {
+        dropped++;
+        await response.text();
+        throw new TypeError("fetch failed");
+      }
+      return response;
+    }) as typeof fetch;
+    const reported: unknown[] = [];
+    try {
+      const worker = start({ token: node.secret, filter: { queues: ["lost-answer"] }, handler: async () => {}, onError: (error) => reported.push(error) });
+      await eventually(() => statusOf(ids), allIn("SUCCEEDED"), "the job to succeed");
+      await new Promise((r) => setTimeout(r, 1500));
+      await worker.stop();
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(dropped).toBe(1);
+    // The lost answer is reported (a network error); the retry that found the job done is not.
+    expect(reported.map((error) => (error as Error).constructor.name)).not.toContain("RefusedError");
+    expect((await statusOf(ids))[0]).toMatchObject({ status: "SUCCEEDED", attempts: 1 });
+  });
+
   it("gives a job another attempt after its backoff when its handler throws a RetryableError", async () => {
     const [id] = await newJobs(1, "retryable");
     await database.db.job.update({ where: { id: id! }, data: { retryBackoffBaseSeconds: 0.2, retryJitter: 0 } });
