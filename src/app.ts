@@ -49,7 +49,7 @@ import { useRequestBodies } from "./http/request-bodies.js";
 import { schema } from "./graphql/schema.js";
 import { silentLogger, type Logger } from "./observability/logger.js";
 import { RequestLogging } from "./observability/logging.js";
-import { bindLog, describeError, logOf, type RequestLog } from "./observability/request-log.js";
+import { bindLog, describeError, logOf, passFailures, type RequestLog } from "./observability/request-log.js";
 import { Metrics } from "./observability/metrics.js";
 
 export type AppDeps = {
@@ -342,6 +342,7 @@ export function buildApp({
 }: AppDeps): App {
   const events = new EventStream({ db, listenUrl: directDatabaseUrl });
   const streams = new OpenStreams();
+  const sweepFailed = passFailures(logger, "a check of the tokens of open subscriptions");
   // One sweep at a time; a revocation heard during one is swept for after it.
   let sweeping: Promise<void> | undefined;
   let sweepAgain = false;
@@ -356,7 +357,7 @@ export function buildApp({
         (ended) => {
           if (ended) logger.info({ ended }, "ended the subscriptions of tokens no longer valid");
         },
-        (error: unknown) => logger.warn({ err: describeError(error) }, "checking the tokens of open subscriptions failed; the next check tries again"),
+        sweepFailed,
       )
       .finally(() => {
         sweeping = undefined;
@@ -708,7 +709,7 @@ export function buildApp({
       metrics.scheduleTicks(pass);
       events.written();
     },
-    (error) => logger.warn({ err: describeError(error) }, "a pass over the due schedules failed; the next one tries again"),
+    passFailures(logger, "a pass over the due schedules"),
   );
   const pruner = new HistoryPruner(
     db,
@@ -719,7 +720,7 @@ export function buildApp({
       // Jobs deleted leave HARD_DELETED events, which the streams of other instances are woken for.
       if (pruned.jobs > 0) events.written();
     },
-    (error) => logger.warn({ err: describeError(error) }, "a pass of the retention failed; the next one tries again"),
+    passFailures(logger, "a pass of the retention"),
   );
   const demo = demoWorker
     ? new DemoWorker({ db, databaseUrl: directDatabaseUrl, settings, logger, onWritten: () => events.written() })

@@ -23,6 +23,7 @@ import type { NodePrincipal, UserPrincipal } from "../domain/principal.js";
 import { finishTask, reportTaskProgress, startTask } from "../domain/task-lifecycle.js";
 import { finishJob, hardDeleteJob, reportJobProgress, startJob, type LeaseSettings } from "../domain/transitions.js";
 import type { Logger } from "../observability/logger.js";
+import { passFailures } from "../observability/request-log.js";
 import type { Db } from "./client.js";
 import { DEMO_NODE_NAMES, DEMO_TAG } from "./seed.js";
 
@@ -62,9 +63,11 @@ export class DemoWorker {
   private stopped = false;
   /** Which demo node takes work first, in turn. */
   private turn = 0;
+  private readonly tickFailed: ((error: unknown) => void) | undefined;
 
   constructor(options: DemoWorkerOptions) {
     this.options = { intervalMs: 2000, ...options };
+    this.tickFailed = options.logger ? passFailures(options.logger, "demo worker: a tick") : undefined;
   }
 
   start(): void {
@@ -73,7 +76,7 @@ export class DemoWorker {
       // A tick still under way (a slow database) is not doubled up on.
       if (this.tick) return;
       this.tick = this.work()
-        .catch((error: unknown) => this.options.logger?.warn({ err: String(error) }, "demo worker: a tick failed"))
+        .catch((error: unknown) => this.tickFailed?.(error))
         .finally(() => (this.tick = undefined));
     }, this.options.intervalMs);
     this.timer.unref();

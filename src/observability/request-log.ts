@@ -251,6 +251,26 @@ export class OutageLog {
   }
 }
 
+/**
+ * What logs the failures of a background pass (`what`, as "a pass over the due schedules"): at
+ * warn, with its stack; but while the database cannot be used, which fails every pass alike, once
+ * per `intervalMs`, without the stack, with how many failed so (the schedule ticker runs every
+ * second: an outage of half a minute logged 32 stack traces).
+ */
+export function passFailures(logger: Pick<Logger, "warn">, what: string, intervalMs = 60_000): (error: unknown) => void {
+  const outages = new OutageLog(intervalMs);
+  return (error) => {
+    if (!isDatabaseUnavailable(error)) {
+      logger.warn({ err: describeError(error) }, `${what} failed; the next one tries again`);
+      return;
+    }
+    const failed = outages.failed();
+    if (failed === undefined) return;
+    const { type, message, code } = describeError(error);
+    logger.warn({ err: { type, message, code }, failedPasses: failed }, `${what} failed: the database could not be used; the next one tries again`);
+  };
+}
+
 /** An error as a log value: its type, message, stack, code and cause, each passed through `scrub`. */
 export function describeError(error: unknown, scrub: (text: string) => string = (text) => text): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: scrub(String(error)) };
