@@ -194,7 +194,7 @@ function versionRefusal(version: number, own: number, reuse: ReuseVersions): str
  * ones `reuse` rules out are named with the others passed over.
  */
 export async function findReusable(
-  db: Db,
+  db: Db | Prisma.TransactionClient,
   template: { id: string; name: string; version: number },
   inputs: TypedValues,
   parameters: TypedValues,
@@ -478,7 +478,8 @@ export async function createJob(db: Db, actor: Principal, input: NewJob, tally: 
 
   // A job created after all says which earlier ones it was not, and why, as a reused one does.
   let passedOver: PassedOver[] = [];
-  if (input.findOrCreate && !input.nondeterministic) {
+  const finding = Boolean(input.findOrCreate && !input.nondeterministic);
+  if (finding) {
     const reusable = await findReusable(db, template, inputs, parameters, input.reuse ?? {});
     if (reusable.chosen) return { ...reusable.chosen, outcome: "REUSED", passedOver: reusable.passedOver };
     passedOver = reusable.passedOver;
@@ -486,12 +487,20 @@ export async function createJob(db: Db, actor: Principal, input: NewJob, tally: 
 
   try {
     const job = await db.$transaction(async (tx) => {
+      if (finding) {
+        // Equivalent requests at once take turns here: the first creates the job, the others find
+        // it (ten at once made ten jobs, each finding none before the others committed).
+        await tx.$executeRaw`/* lockFindOrCreate */ select pg_advisory_xact_lock(hashtextextended(${`find-or-create:${fingerprint(template.id, inputs, parameters)}`}::text, 0))`;
+        const reusable = await findReusable(tx, template, inputs, parameters, input.reuse ?? {});
+        if (reusable.chosen) return { reused: reusable.chosen, passedOver: reusable.passedOver };
+      }
       const statuses = await lockDependencies(tx, input.dependsOn ?? [], input.onDependencyFailure ?? "CANCEL", ["dependsOn"]);
       const bound = await bindOutputs(tx, prepared.inputs, prepared.bindings, statuses);
       const created = await insertJob(tx, creator, input, prepared, { waitingOn: waitingCount(statuses), inputs: bound.inputs });
       await linkDependencies(tx, edgesOf(created.id, input.dependsOn ?? [], bound.binds));
       return created;
     });
+    if ("reused" in job) return { ...job.reused, outcome: "REUSED", passedOver: job.passedOver };
     tally.tasksAdded += tasksAdded(input.tasks ?? []);
     return { jobId: job.id, outcome: "CREATED", reason: null, passedOver };
   } catch (error) {

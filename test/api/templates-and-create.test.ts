@@ -444,6 +444,13 @@ describe("templates and job creation", () => {
         expect(again.reason).toMatch(/is queued/);
       });
 
+      it("makes one job of equivalent requests sent at once, the others reusing it", async () => {
+        const racing = await Promise.all(Array.from({ length: 10 }, () => created(reuseInput("at once"))));
+        expect(new Set(racing.map((r) => r.job.id)).size).toBe(1);
+        expect(racing.filter((r) => r.outcome === "CREATED")).toHaveLength(1);
+        expect(racing.filter((r) => r.outcome === "REUSED")).toHaveLength(9);
+      });
+
       it("prefers a succeeded job, and passes over failed, cancelled, deleted and nondeterministic ones, saying why", async () => {
         const ids = [];
         for (let i = 0; i < 5; i++) ids.push(idOf((await created(reuseInput("pick", { findOrCreate: false }))).job.id));
