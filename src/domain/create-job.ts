@@ -229,6 +229,18 @@ export async function findReusable(
   return { chosen: { jobId: chosen.id, reason }, passedOver };
 }
 
+/**
+ * Takes the turn of findOrCreate on jobs of the named templates, for the rest of the transaction:
+ * one request at a time looks for an equivalent job and creates one if none is found, so that
+ * equivalent requests at once make one job (createJob's and createWorkflow's alike). The names in
+ * one order, so that two requests never wait for each other.
+ */
+export async function lockFindOrCreate(tx: Prisma.TransactionClient, templateNames: readonly string[]): Promise<void> {
+  for (const name of [...new Set(templateNames)].sort()) {
+    await tx.$executeRaw`/* lockFindOrCreate */ select pg_advisory_xact_lock(hashtextextended(${`find-or-create:${name}`}::text, 0))`;
+  }
+}
+
 /** A job checked against its template, ready to be written. */
 export type PreparedJob = NonNullable<Awaited<ReturnType<typeof prepareJob>>>;
 
@@ -490,7 +502,7 @@ export async function createJob(db: Db, actor: Principal, input: NewJob, tally: 
       if (finding) {
         // Equivalent requests at once take turns here: the first creates the job, the others find
         // it (ten at once made ten jobs, each finding none before the others committed).
-        await tx.$executeRaw`/* lockFindOrCreate */ select pg_advisory_xact_lock(hashtextextended(${`find-or-create:${fingerprint(template.id, inputs, parameters)}`}::text, 0))`;
+        await lockFindOrCreate(tx, [template.name]);
         const reusable = await findReusable(tx, template, inputs, parameters, input.reuse ?? {});
         if (reusable.chosen) return { reused: reusable.chosen, passedOver: reusable.passedOver };
       }

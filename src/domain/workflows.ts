@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client.js";
 import type { DependencyFailurePolicy, JobStatus } from "../db/generated/prisma/enums.js";
 import { bulkJobAction } from "./bulk.js";
-import { findReusable, insertJobs, prepareJob, type JobToInsert, type NewJob, type PreparedJob, type TemplatesFound } from "./create-job.js";
+import { findReusable, insertJobs, lockFindOrCreate, prepareJob, type JobToInsert, type NewJob, type PreparedJob, type TemplatesFound } from "./create-job.js";
 import {
   bindOutputs,
   checkDependencies,
@@ -172,20 +172,24 @@ export async function createWorkflow(db: Db, actor: Principal, input: NewWorkflo
   // job bound to a job made afresh is made afresh too: no earlier job was bound to that one.
   const reused = new Map<string, string>();
   const reusedIds = new Map<string, string>();
-  for (const i of order) {
-    const job = input.jobs[i]!;
-    const bindsFresh = prepared[i]!.bindings.some((b) => b.key !== undefined && !reusedIds.has(b.key));
-    if (!job.findOrCreate || job.nondeterministic || bindsFresh) continue;
-    const { template, inputs, parameters } = withJobIds(prepared[i]!, reusedIds);
-    const found = await findReusable(db, template, inputs, parameters, job.reuse ?? {});
-    if (found.chosen) {
-      reusedIds.set(job.key, found.chosen.jobId);
-      reused.set(job.key, found.chosen.reason);
-    }
-  }
   const dependedOn = new Set(edges.flat());
   const created = await db.$transaction(
     async (tx) => {
+      // In the transaction that creates what is not found, in turn with any other findOrCreate of
+      // the same templates (see lockFindOrCreate): equivalent workflows at once make one set of jobs.
+      const finding = input.jobs.flatMap((job, i) => (job.findOrCreate && !job.nondeterministic ? [prepared[i]!.template.name] : []));
+      if (finding.length) await lockFindOrCreate(tx, finding);
+      for (const i of order) {
+        const job = input.jobs[i]!;
+        const bindsFresh = prepared[i]!.bindings.some((b) => b.key !== undefined && !reusedIds.has(b.key));
+        if (!job.findOrCreate || job.nondeterministic || bindsFresh) continue;
+        const { template, inputs, parameters } = withJobIds(prepared[i]!, reusedIds);
+        const found = await findReusable(tx, template, inputs, parameters, job.reuse ?? {});
+        if (found.chosen) {
+          reusedIds.set(job.key, found.chosen.jobId);
+          reused.set(job.key, found.chosen.reason);
+        }
+      }
       const workflow = await tx.workflow.create({
         data: { name: input.name ?? null, onDependencyFailure: input.onDependencyFailure ?? "CANCEL", creatorId: creator.userId },
         select: { id: true },

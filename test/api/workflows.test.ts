@@ -221,6 +221,18 @@ describe("createWorkflow", () => {
     expect(await db.job.count()).toBe(0);
   });
 
+  it("makes one set of jobs of equivalent workflows with findOrCreate sent at once, the others reusing them", async () => {
+    const data = (key: string) => [{ name: "dataset", value: `s3://at-once/${key}` }];
+    const reusable = { ...diamond, jobs: diamond.jobs.map((j) => ({ ...j, job: { ...j.job, inputs: data(j.key), findOrCreate: true } })) };
+    const racing = await Promise.all(Array.from({ length: 12 }, () => createWorkflow(reusable)));
+    const sets = racing.map((made) => {
+      expect(made.__typename, JSON.stringify(made)).toBe("CreateWorkflowPayload");
+      return JSON.stringify((made.jobs as Array<{ key: string; job: { id: string } }>).map((j) => [j.key, j.job.id]));
+    });
+    expect(new Set(sets).size).toBe(1);
+    expect(await db.job.count({ where: { inputValues: { path: ["dataset", "value"], string_starts_with: "s3://at-once/" } } })).toBe(diamond.jobs.length);
+  });
+
   it("skips, when re-submitted with findOrCreate, what already ran with the same inputs", async () => {
     // Each job's own inputs, but train's and test's alike: one job twice.
     const data = (key: string) => [{ name: "dataset", value: `s3://${key === "test" ? "train" : key}` }];
