@@ -132,10 +132,13 @@ export class OpenStreams {
    */
   async sweep(valid: (tokenIds: string[]) => Promise<ReadonlyMap<string, string | null>>): Promise<number> {
     if (!this.#byToken.size) return 0;
-    const found = await valid([...this.#byToken.keys()]);
+    // Only the tokens asked about: a stream opened while the check ran, with a token the check did
+    // not see, is no stream of a token found invalid.
+    const asked = [...this.#byToken.keys()];
+    const found = await valid(asked);
     let ended = 0;
-    for (const [tokenId, streams] of [...this.#byToken]) {
-      for (const stream of [...streams]) {
+    for (const tokenId of asked) {
+      for (const stream of [...(this.#byToken.get(tokenId) ?? [])]) {
         const viewer = stream.viewer!;
         const role = found.get(tokenId);
         if (role === undefined || (viewer.kind === "USER" && viewer.role !== role)) {

@@ -3,7 +3,7 @@
 // observer hears of each stream's start, results and end exactly once.
 import { buildSchema, parse, type ExecutionArgs, type ExecutionResult } from "graphql";
 import { describe, expect, it } from "vitest";
-import { observedSubscribe, subscribe, type StreamObserver } from "../../src/graphql/subscribe.js";
+import { observedSubscribe, OpenStreams, subscribe, type StreamObserver } from "../../src/graphql/subscribe.js";
 
 /** One source of events per job, with any number of waiting readers, each getting every event object. */
 class Feed {
@@ -105,5 +105,31 @@ describe("subscribe", () => {
     await stream.return!();
     await stream.return!();
     expect(heard).toEqual(["started", "result", "ended true true"]);
+  });
+});
+
+describe("OpenStreams", () => {
+  it("ends the streams of a token found no longer valid, with UNAUTHENTICATED then done, and none opened while it checked", async () => {
+    const { feed, args } = setUp();
+    const streams = new OpenStreams();
+    const open = async (viewer: object) => (await subscribe({ ...args(viewer), contextValue: { viewer, streams } })) as AsyncIterableIterator<ExecutionResult>;
+    const alices = await open(alice);
+    const waiting = alices.next();
+    let late: AsyncIterableIterator<ExecutionResult> | undefined;
+    // The check runs while bob subscribes: bob's token is none it was asked about.
+    const ended = await streams.sweep(async (tokenIds) => {
+      expect(tokenIds).toEqual(["t1"]);
+      late = await open(bob);
+      return new Map();
+    });
+    expect(ended).toBe(1);
+    expect((await waiting).value).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+    expect(await alices.next()).toEqual({ value: undefined, done: true });
+    expect(streams.size).toBe(1);
+    const bobs = late!.next();
+    feed.emit({ n: 1 });
+    expect((await bobs).value).toEqual({ data: { tick: { n: 1 } } });
+    await late!.return!();
+    expect(streams.size).toBe(0);
   });
 });
