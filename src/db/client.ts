@@ -194,8 +194,6 @@ export function hearConnectionErrors<P extends pg.Pool>(pool: P): P {
 const pools = new WeakMap<Db, pg.Pool>();
 const pooledDbs = new WeakSet<Db>();
 
-/** How long an interactive transaction may run before Prisma rolls it back (see createDb). */
-const TRANSACTION_MS = 60_000;
 
 export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pooled = false, statementTimeoutMs, fallback }: DbOptions): Db {
   // The pool is made here rather than by the adapter so that its use can be measured (dbPool).
@@ -214,13 +212,14 @@ export function createDb({ url, poolSize = 10, poolWaitMs = 30_000, Client, pool
   };
   const pool = hearConnectionErrors(fallback ? new FallbackPool(config, fallback) : new pg.Pool(config));
   // Prisma ends a pool it was given only when told to; $disconnect must still close every connection.
-  // An interactive transaction waits for its connection as long as any statement does (Prisma's
+  // An interactive transaction waits for its connection as long as any statement does: Prisma's
   // own 2 s made a burst of createJob answer "Unexpected error" long before the pool's wait ran
-  // out), and may run as long as a transaction of the largest writes takes under load (Prisma's 5 s
-  // cut off a workflow of 1,000 jobs on a busy machine).
+  // out. Its time to run stays Prisma's 5 s (createWorkflow asks for more): a transaction whose
+  // connection PostgreSQL's restart cut holds its request until then, and a longer one kept
+  // workers' requests waiting long after the database was back.
   const db = new PrismaClient({
     adapter: new PrismaPg(pool, { disposeExternalPool: true }),
-    transactionOptions: { maxWait: poolWaitMs, timeout: TRANSACTION_MS },
+    transactionOptions: { maxWait: poolWaitMs },
   });
   pools.set(db, pool);
   if (pooled) pooledDbs.add(db);
