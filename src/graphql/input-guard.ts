@@ -205,8 +205,9 @@ function withCodes<C>(resolve: Resolver<C>): Resolver<C> {
  * see src/graphql/pages.ts). Anything else, a cursor of the other kind included, would reach a
  * `::uuid` cast or a bigint column and fail there.
  */
-const CURSOR = /^GPC:(?:(S):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(I):(-?[0-9]{1,19})|O:(\{.*\}))$/is;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_TEXT = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const CURSOR = new RegExp(`^GPC:(?:(S):${UUID_TEXT}|(I):(-?[0-9]{1,19})|O:(\\{.*\\}))$`, "is");
+const UUID = new RegExp(`^${UUID_TEXT}$`, "i");
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
 const INT_MAX = 2 ** 31 - 1;
